@@ -1,0 +1,47 @@
+"""The engine interface every stage uses."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+
+class Engine(ABC):
+    name: str
+
+    @abstractmethod
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run SQL for its effect (CREATE ..., INSERT ...)."""
+
+    @abstractmethod
+    def df(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a query and return a pandas DataFrame."""
+
+    @abstractmethod
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run a query and return an Arrow table."""
+
+    @abstractmethod
+    def register(self, name: str, data: pd.DataFrame | pa.Table) -> None:
+        """Make an in-memory table available to SQL under `name` (a trusted name)."""
+
+    @abstractmethod
+    def view_parquet(self, name: str, path: Path) -> None:
+        """Create or replace a view `name` over a Parquet file."""
+
+    @abstractmethod
+    def write_parquet(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> int:
+        """Write the result of `sql` to `path` atomically (temp file, then rename); return rows."""
+
+    @abstractmethod
+    def splink_db_api(self):
+        """The Splink db_api object for this engine."""
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None):
+        return self.df(sql, params).iat[0, 0]
+
+    def close(self) -> None:  # pragma: no cover - trivial default
+        pass

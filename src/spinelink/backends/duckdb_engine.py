@@ -1,0 +1,81 @@
+"""DuckDB engine: embedded, spills to a temp directory under a memory limit."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from spinelink.backends.base import Engine
+from spinelink.sqlfiles import quote_ident
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, memory_limit: str | None = None, threads: int | None = None,
+                 temp_dir: str | None = None):
+        config: dict[str, Any] = {"preserve_insertion_order": True}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = int(threads)
+        if temp_dir:
+            config["temp_directory"] = str(temp_dir)
+        self.con = duckdb.connect(":memory:", config=config)
+        self._db_api = None
+
+    def execute(self, sql, params=None):
+        self.con.execute(sql, params or {})
+
+    def df(self, sql, params=None) -> pd.DataFrame:
+        return self.con.execute(sql, params or {}).df()
+
+    def arrow(self, sql, params=None) -> pa.Table:
+        res = self.con.execute(sql, params or {})
+        tbl = res.fetch_arrow_table() if hasattr(res, "fetch_arrow_table") else res.arrow()
+        return tbl.read_all() if isinstance(tbl, pa.RecordBatchReader) else tbl
+
+    def register(self, name, data):
+        self.con.unregister(name) if name in self._registered() else None
+        self.con.register(name, data)
+
+    def _registered(self) -> set[str]:
+        rows = self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+        return {r[0] for r in rows}
+
+    def view_parquet(self, name, path):
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT * FROM read_parquet($p)",
+            {"p": str(path)},
+        )
+
+    def write_parquet(self, sql, path, params=None) -> int:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self.con.execute(
+            f"COPY ({sql}) TO {_sql_string(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)",
+            params or {},
+        )
+        n = self.con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(tmp)}).fetchone()[0]
+        os.replace(tmp, path)
+        return int(n)
+
+    def splink_db_api(self):
+        if self._db_api is None:
+            from splink import DuckDBAPI
+
+            self._db_api = DuckDBAPI(connection=self.con)
+        return self._db_api
+
+    def close(self):
+        self.con.close()
+
+
+def _sql_string(s: str) -> str:
+    """A string literal (COPY ... TO does not take a bound parameter for its path)."""
+    return "'" + s.replace("'", "''") + "'"
