@@ -5,6 +5,7 @@ echo the offending value (it may be personal data pasted by mistake).
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +54,7 @@ class Source(_Strict):
     subgroups: list[str] = Field(default_factory=list)
     variables: dict[str, str] = Field(default_factory=dict)
     code_lists: dict[str, str] = Field(default_factory=dict)
-    reference_date: str | None = None
+    reference_date: dt.date | None = None
     expect_rows: RowRange | None = None
 
     @field_validator("encoding")
@@ -131,6 +132,8 @@ class Job(_Strict):
     output_dir: str = "out"
     seed: int = 42
     backend: Literal["duckdb", "spark"] = "duckdb"
+    reference_date: dt.date | None = None
+    max_age: int = Field(default=120, ge=1, le=150)
     reference: str
     sources: dict[str, Source]
     links: dict[str, Link] = Field(default_factory=dict)

@@ -33,6 +33,10 @@ class Engine(ABC):
         """Create or replace a view `name` over a Parquet file."""
 
     @abstractmethod
+    def load_parquet(self, name: str, path: Path) -> None:
+        """Create or replace a table `name` holding a Parquet file's rows."""
+
+    @abstractmethod
     def write_parquet(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> int:
         """Write the result of `sql` to `path` atomically (temp file, then rename); return rows."""
 

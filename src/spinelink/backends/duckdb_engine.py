@@ -35,9 +35,7 @@ class DuckDBEngine(Engine):
         return self.con.execute(sql, params or {}).df()
 
     def arrow(self, sql, params=None) -> pa.Table:
-        res = self.con.execute(sql, params or {})
-        tbl = res.fetch_arrow_table() if hasattr(res, "fetch_arrow_table") else res.arrow()
-        return tbl.read_all() if isinstance(tbl, pa.RecordBatchReader) else tbl
+        return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name, data):
         self.con.unregister(name) if name in self._registered() else None
@@ -49,8 +47,14 @@ class DuckDBEngine(Engine):
 
     def view_parquet(self, name, path):
         self.con.execute(
-            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT * FROM read_parquet($p)",
-            {"p": str(path)},
+            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS "
+            f"SELECT * FROM read_parquet({_sql_string(str(path))})"
+        )
+
+    def load_parquet(self, name, path):
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {quote_ident(name)} AS "
+            f"SELECT * FROM read_parquet({_sql_string(str(path))})"
         )
 
     def write_parquet(self, sql, path, params=None) -> int:

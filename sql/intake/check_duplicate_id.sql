@@ -1,0 +1,11 @@
+-- Every occurrence of an identifier after its first row is a duplicate.
+SELECT _row, rid AS record_id, $id_field AS field,
+       'duplicate identifier (first seen at row ' || CAST(first_row AS VARCHAR) || ')' AS reason,
+       2 AS priority
+FROM (
+    SELECT _row, trim({{ id }}) AS rid,
+           min(_row) OVER (PARTITION BY trim({{ id }})) AS first_row
+    FROM {{ raw }}
+    WHERE {{ id }} IS NOT NULL AND trim({{ id }}) <> ''
+) d
+WHERE _row > first_row

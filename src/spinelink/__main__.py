@@ -1,0 +1,3 @@
+from spinelink.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""Deterministic linkage: shared identifiers, then an ordered cascade of match keys.
+
+Every step accepts only keys that are unique on both sides among the records still in
+the pool; linked records leave the pool; each link records the step that made it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from spinelink.backends import Engine
+from spinelink.errors import JobError
+from spinelink.sqlfiles import quote_ident, sql_file
+
+KEY_FIELDS = {
+    "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
+    "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
+    "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
+    "postcode_sector", "postcode_district", "postcode_area", "address",
+}
+
+
+class MatchKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    fields: list[str] = Field(min_length=1)
+    source_fields: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> MatchKey:
+        for f in [*self.fields, *(self.source_fields or [])]:
+            if f not in KEY_FIELDS:
+                raise ValueError(f"unknown field {f!r}; expected one of {sorted(KEY_FIELDS)}")
+        if self.source_fields is not None and len(self.source_fields) != len(self.fields):
+            raise ValueError("source_fields must have as many fields as fields")
+        return self
+
+
+class MatchKeys(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_version: int = Field(ge=1, le=1)
+    name: str
+    keys: list[MatchKey]
+
+
+def load_match_keys(path: Path) -> MatchKeys:
+    if not path.exists():
+        raise JobError(f"{path}: match-key file does not exist")
+    try:
+        return MatchKeys.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(str(x) for x in err["loc"])
+        raise JobError(f"{path}: key '{key}': {err['msg'].removeprefix('Value error, ')}") from None
+    except yaml.YAMLError:
+        raise JobError(f"{path}: not valid YAML") from None
+
+
+@dataclass
+class Step:
+    method: str
+    ref_fields: list[str]
+    src_fields: list[str]
+
+
+def steps_for(direct: list[str], keys: MatchKeys | None) -> list[Step]:
+    steps = [Step(f"direct:{ident}", [f"id_{ident}"], [f"id_{ident}"]) for ident in direct]
+    for k in keys.keys if keys else []:
+        steps.append(Step(f"key:{k.name}", list(k.fields), list(k.source_fields or k.fields)))
+    return steps
+
+
+def _key_expr(fields: list[str]) -> tuple[str, str]:
+    cols = [f"CAST({quote_ident(f)} AS VARCHAR)" for f in fields]
+    key = cols[0] if len(cols) == 1 else "concat_ws('|', " + ", ".join(cols) + ")"
+    present = " AND ".join(f"{quote_ident(f)} IS NOT NULL" for f in fields)
+    return key, present
+
+
+def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: list[Step],
+                       links_table: str, one_to_one: bool) -> dict[str, int]:
+    """Run the cascade; links go to `links_table`; returns links made per method."""
+    names = {"ref": ref_table, "src": src_table, "ref_pool": f"{links_table}_refpool",
+             "src_pool": f"{links_table}_srcpool", "links": links_table}
+    for stmt in _statements(sql_file("deterministic/create_pools.sql", **names)):
+        engine.execute(stmt)
+    counts: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        ref_key, ref_present = _key_expr(step.ref_fields)
+        src_key, src_present = _key_expr(step.src_fields)
+        sql = sql_file("deterministic/unique_key_links.sql", ref_pool=names["ref_pool"],
+                       src_pool=names["src_pool"], ref_key=ref_key, ref_present=ref_present,
+                       src_key=src_key, src_present=src_present)
+        before = engine.scalar(f"SELECT count(*) FROM {quote_ident(links_table)}")
+        engine.execute(f"INSERT INTO {quote_ident(links_table)} "
+                       f"SELECT *, {i} AS step FROM ({sql}) s", {"method": step.method})
+        counts[step.method] = int(
+            engine.scalar(f"SELECT count(*) FROM {quote_ident(links_table)}") - before)
+        for stmt in _statements(sql_file("deterministic/remove_linked.sql", **names)):
+            engine.execute(stmt, {"one_to_one": one_to_one} if "$one_to_one" in stmt else None)
+    return counts
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a file of several statements (no semicolons inside strings in these files)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]

@@ -1,0 +1,171 @@
+"""Intake: read a source, check every row, quarantine failures with a reason.
+
+Rows read = rows accepted + rows quarantined, always. A source that is unusable as a
+whole (unreadable, required columns missing, row count outside `expect_rows`) stops the
+run with one line naming the file and what is wrong.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from spinelink.backends import Engine
+from spinelink.config import MODELS_DIR, LoadedJob, Source
+from spinelink.errors import IntakeError
+from spinelink.readers import ROW, read_source
+from spinelink.sqlfiles import quote_ident, sql_file
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d", "%Y/%m/%d",
+                "%m/%d/%Y", "%d/%m/%y", "%d %b %Y", "%d-%b-%Y")
+MAX_LEN = 500
+QUARANTINE_SCHEMA = pa.schema([("_row", pa.int64()), ("record_id", pa.string()),
+                               ("field", pa.string()), ("reason", pa.string())])
+
+
+@dataclass
+class IntakeResult:
+    source: str
+    rows_read: int
+    accepted: int
+    quarantined: int
+    date_format: str | None
+    date_format_inferred: bool
+    notes: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def sex_codes() -> list[str]:
+    return pd.read_csv(MODELS_DIR / "code_lists" / "sex_input_codes.csv", dtype=str,
+                       keep_default_na=False)["code"].tolist()
+
+
+def code_list(name: str) -> list[str]:
+    path = MODELS_DIR / "code_lists" / f"{name}.csv"
+    if not path.exists():
+        raise IntakeError(f"code list '{name}' not found at linkage_models/code_lists/{name}.csv")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)["code"].tolist()
+
+
+def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> IntakeResult:
+    src = lj.job.sources[name]
+    path = lj.source_path(name)
+    read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    _check_columns(path, src, read.table.column_names)
+    _check_row_count(path, src, read.rows_read)
+    raw = f"__sl_raw_{name}"
+    engine.register(raw, read.table)
+    ref_date = lj.job.reference_date or dt.date.today()
+    fmt, inferred = _date_format(engine, raw, path, src, read.typed_dates)
+    base = {"id_field": src.id, "ref_date": ref_date, "max_age": lj.job.max_age,
+            "max_len": MAX_LEN, "fmt": fmt or "%Y-%m-%d"}
+    cand = f"__sl_checks_{name}"
+    engine.execute(sql_file("intake/create_checks.sql", checks=cand))
+    for sql, params in _checks(raw, src):
+        engine.execute(f"INSERT INTO {quote_ident(cand)} {sql}", _used({**base, **params}, sql))
+    qname = f"__sl_quarantine_{name}"
+    found = engine.arrow(sql_file("intake/first_problem.sql", checks=cand))
+    rejects = pa.Table.from_pylist([r.__dict__ for r in read.rejects], schema=pa.schema(
+        [("row", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
+         ("record_id", pa.string())])).rename_columns(["_row", "field", "reason", "record_id"])
+    quarantine = pa.concat_tables([rejects.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA),
+                                   found.cast(QUARANTINE_SCHEMA)])
+    engine.register(qname, quarantine)
+    nq = engine.write_parquet(f"SELECT * FROM {quote_ident(qname)} ORDER BY _row",
+                              out_dir / "quarantine" / f"{name}.parquet")
+    cols = ", ".join(f"r.{quote_ident(c)}" for c in read.table.column_names if c != ROW)
+    dob_col = src.columns.get("date_of_birth")
+    dob = (f", CAST(try_strptime(trim(r.{quote_ident(dob_col)}), $fmt) AS DATE) AS _dob"
+           if dob_col else "")
+    acc_sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
+                       quarantine=qname)
+    na = engine.write_parquet(acc_sql, out_dir / "intake" / f"{name}.parquet",
+                              {"fmt": base["fmt"]} if dob_col else None)
+    reasons = engine.df(f"SELECT field || ': ' || reason AS r, count(*) AS n FROM "
+                        f"{quote_ident(qname)} GROUP BY 1 ORDER BY 2 DESC, 1")
+    result = IntakeResult(name, read.rows_read, na, nq, fmt, inferred, read.notes,
+                          dict(zip(reasons["r"], reasons["n"].astype(int), strict=True)))
+    if na + nq != read.rows_read:
+        from spinelink.errors import AccountingError
+
+        raise AccountingError(f"{path}: intake read {read.rows_read} rows but accepted {na} "
+                              f"and quarantined {nq}")
+    if na == 0:
+        raise IntakeError(f"{path}: no usable rows (all {nq} quarantined; see "
+                          f"quarantine/{name}.parquet)")
+    return result
+
+
+def _used(params: dict, sql: str) -> dict:
+    """DuckDB rejects unused named parameters: pass only those the SQL names."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _check_columns(path: Path, src: Source, header: list[str]) -> None:
+    missing = [c for c in src.all_columns() if c not in header]
+    if missing:
+        hint = ""
+        if len(header) <= 2:
+            hint = f" (the header has only {len(header) - 1} column(s): is the delimiter right?)"
+        raise IntakeError(f"{path}: required column '{missing[0]}' is missing{hint}")
+
+
+def _check_row_count(path: Path, src: Source, n: int) -> None:
+    if n == 0:
+        raise IntakeError(f"{path}: has a header but no data rows")
+    rng = src.expect_rows
+    if rng and ((rng.min is not None and n < rng.min) or (rng.max is not None and n > rng.max)):
+        raise IntakeError(f"{path}: {n} rows read, outside expect_rows "
+                          f"[{rng.min}, {rng.max}]")
+
+
+def _date_format(engine: Engine, raw: str, path: Path, src: Source,
+                 typed: set[str]) -> tuple[str | None, bool]:
+    col = src.columns.get("date_of_birth")
+    if not col:
+        return None, False
+    if col in typed:
+        return "%Y-%m-%d", False
+    if src.date_format:
+        return src.date_format, False
+    q = quote_ident(col)
+    sample = f"(SELECT trim({q}) AS v FROM {quote_ident(raw)} WHERE {q} IS NOT NULL LIMIT 20000)"
+    counts = [engine.scalar(f"SELECT count(try_strptime(v, $f)) FROM {sample} s", {"f": f})
+              for f in DATE_FORMATS]
+    total = engine.scalar(f"SELECT count(*) FROM {sample} s")
+    best = max(range(len(DATE_FORMATS)), key=lambda i: (counts[i], -i))
+    if total and counts[best] < 0.5 * total:
+        raise IntakeError(f"{path}: dates in column '{col}' match no known format; "
+                          "declare date_format in the job file")
+    return DATE_FORMATS[best], True
+
+
+def _checks(raw: str, src: Source) -> list[tuple[str, dict]]:
+    """Each row check as (SQL, its own parameters); column names are quoted placeholders."""
+    out = [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id), {})
+           for f in ("check_missing_id", "check_duplicate_id", "check_id_width")]
+    dob = src.columns.get("date_of_birth")
+    if dob:
+        out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=dob),
+                    {"field": dob}))
+    sex = src.columns.get("sex")
+    if sex:
+        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,
+                             normalised=f"lower(trim({quote_ident(sex)}))"),
+                    {"field": sex, "codes": sex_codes(), "reason": "unknown sex code",
+                     "priority": 20}))
+    for col, lst in src.code_lists.items():
+        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=col,
+                             normalised=f"trim({quote_ident(col)})"),
+                    {"field": col, "codes": code_list(lst), "reason": f"not in code list {lst}",
+                     "priority": 30}))
+    for col in dict.fromkeys([*src.columns.values(), *src.identifiers.values()]):
+        out.append((sql_file("intake/check_length.sql", raw=raw, id=src.id, col=col),
+                    {"field": col}))
+    return out

@@ -1,0 +1,51 @@
+"""Run manifest: what ran, on what, with which versions, and where every record went."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from spinelink.errors import AccountingError
+
+PACKAGES = ("spinelink", "splink", "duckdb", "pandas", "pyarrow", "jellyfish", "pydantic")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def check_accounting(acc: dict[str, dict]) -> None:
+    """read = accepted + quarantined; accepted = linked + review + unlinked (linked sources)."""
+    for name, a in acc.items():
+        if a["read"] != a["accepted"] + a["quarantined"]:
+            raise AccountingError(f"source {name}: read {a['read']} != accepted "
+                                  f"{a['accepted']} + quarantined {a['quarantined']}")
+        if "linked" in a and a["accepted"] != a["linked"] + a["review"] + a["unlinked"]:
+            raise AccountingError(f"source {name}: accepted {a['accepted']} != linked "
+                                  f"{a['linked']} + review {a['review']} + unlinked {a['unlinked']}")
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic JSON write: temp file, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,193 @@
+"""Runs a job: intake, standardise, deterministic and probabilistic linkage, outputs."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink import manifest
+from spinelink.backends import Engine, open_engine
+from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
+from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.intake import IntakeResult, intake_source
+from spinelink.model_spec import load_model_spec
+from spinelink.probabilistic import link_probabilistic, load_model, train_model
+from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.standardise import standardise
+
+log = logging.getLogger("spinelink")
+AUTO_SPEC = "person_auto.yaml"
+LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    accounting: dict[str, dict]
+    timings: dict[str, float] = field(default_factory=dict)
+    manifest_path: Path | None = None
+    summary: dict = field(default_factory=dict)
+
+
+class Timer:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        log.info("%s ...", name)
+        t0 = time.perf_counter()
+        yield
+        dt_ = time.perf_counter() - t0
+        self.timings[name] = round(self.timings.get(name, 0.0) + dt_, 3)
+        log.info("%s done in %.1fs", name, dt_)
+
+
+def run_job(job_path: str | Path, output_dir: str | None = None,
+            validate_only: bool = False) -> RunResult:
+    lj = load_job(job_path)
+    out = lj.output_dir(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    res = lj.job.resources
+    engine = open_engine(lj.job.backend, memory_limit=res.memory_limit, threads=res.threads,
+                         temp_dir=res.temp_dir)
+    try:
+        return _run(engine, lj, out, validate_only)
+    finally:
+        engine.close()
+
+
+def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool) -> RunResult:
+    job, timer = lj.job, Timer()
+    intakes: dict[str, IntakeResult] = {}
+    for name in job.sources:
+        with timer.stage(f"intake:{name}"):
+            intakes[name] = intake_source(engine, lj, name, out)
+    manifest.write_json(out / "intake" / "report.json",
+                        {n: r.as_dict() for n, r in intakes.items()})
+    acc = {n: {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
+           for n, r in intakes.items()}
+    if validate_only:
+        manifest.check_accounting(acc)
+        return RunResult(out, acc, timer.timings)
+    for name, src in job.sources.items():
+        with timer.stage(f"standardise:{name}"):
+            standardise(engine, out / "intake" / f"{name}.parquet", src,
+                        out / "standardised" / f"{name}.parquet")
+            engine.load_parquet(_std(name), out / "standardised" / f"{name}.parquet")
+    summary = {}
+    for name, link in job.links.items():
+        summary[name] = _link_source(engine, lj, out, name, timer)
+        acc[name].update(summary[name]["accounting"])
+    manifest.check_accounting(acc)
+    man = _manifest(lj, out, acc, timer.timings, summary)
+    manifest.write_json(out / "run_manifest.json", man)
+    return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
+
+
+def _std(name: str) -> str:
+    return f"__sl_std_{name}"
+
+
+def _available(lj: LoadedJob, name: str) -> set[str]:
+    ref = lj.job.sources[lj.job.reference].columns
+    src = lj.job.sources[name].columns
+    return {f for f in CANONICAL_FIELDS if f in ref and f in src}
+
+
+def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
+    job, link = lj.job, lj.job.links[name]
+    ref_t, src_t, links_t = _std(job.reference), _std(name), f"__sl_det_{name}"
+    keys = None
+    if link.deterministic.match_keys:
+        mk = link.deterministic.match_keys
+        keys = load_match_keys(lj.model_path(f"match_keys/{mk}.yaml" if mk == "default" else mk))
+    with timer.stage(f"deterministic:{name}"):
+        det_counts = link_deterministic(engine, ref_t, src_t,
+                                        steps_for(link.deterministic.direct, keys), links_t,
+                                        link.one_to_one)
+    det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
+                    "ORDER BY source_id")
+    prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
+    prob_info: dict = {}
+    if link.probabilistic is not None:
+        cfg = link.probabilistic
+        with timer.stage(f"probabilistic:{name}"):
+            if cfg.model == "auto":
+                spec = load_model_spec(lj.model_path(AUTO_SPEC))
+                model = train_model(engine, spec, ref_t, src_t, _available(lj, name), cfg,
+                                    job.seed, f"__sl_{name}")
+            else:
+                model = load_model(lj.model_path(cfg.model))
+            manifest.write_json(out / "models" / f"{name}.json", model)
+            tables = {"ref_full": ref_t, "src_full": src_t,
+                      "ref": _residual(engine, ref_t, links_t, "reference_id",
+                                       link.one_to_one, f"__sl_res_ref_{name}"),
+                      "src": _residual(engine, src_t, links_t, "source_id", True,
+                                       f"__sl_res_src_{name}")}
+            pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}")
+            prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
+            review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
+            pairs = pr.pairs
+            prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
+                         "links": len(pr.links)}
+    return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
+                               det_counts, prob_info)
+
+
+def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
+              name: str) -> str:
+    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col)
+    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}",
+                   {"exclude": exclude})
+    return name
+
+
+def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
+                        prob_info) -> dict:
+    det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
+    frames = [f for f in (det, prob_links) if not f.empty]
+    links = (pd.concat(frames, ignore_index=True) if frames
+             else pd.DataFrame(columns=LINK_COLUMNS))
+    links = links.astype({"reference_id": str, "source_id": str, "method": str,
+                          "match_probability": float, "match_weight": float})
+    review = review.astype(links.dtypes.to_dict())
+    links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
+    for folder, frame in (("links", links), ("review", review)):
+        engine.register("__sl_out", frame)
+        engine.write_parquet("SELECT * FROM __sl_out", out / folder / f"{name}.parquet")
+    if not pairs.empty:
+        engine.register("__sl_out", pairs)
+        engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
+                             out / "pairs" / f"{name}.parquet")
+    engine.register("__sl_linked", links[["source_id"]])
+    engine.register("__sl_review", review[["source_id"]])
+    n_unlinked = engine.write_parquet(
+        sql_file("finalise/unlinked.sql"), out / "unlinked" / f"{name}.parquet",
+        {"intake": str(out / "intake" / f"{name}.parquet")})
+    n_linked = links["source_id"].nunique()
+    n_review = review["source_id"].nunique()
+    by_method = links["method"].value_counts().sort_index().to_dict()
+    return {"accounting": {"linked": int(n_linked), "review": int(n_review),
+                           "unlinked": int(n_unlinked)},
+            "links_by_method": {k: int(v) for k, v in by_method.items()},
+            "deterministic_steps": det_counts, "probabilistic": prob_info}
+
+
+def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict) -> dict:
+    job = lj.job
+    inputs = {n: {"path": str(lj.source_path(n).name),
+                  "sha256": manifest.file_hash(lj.source_path(n))} for n in job.sources}
+    return {
+        "job": {"name": job.name, "sha256": hashlib.sha256(lj.raw_text).hexdigest()},
+        "inputs": inputs, "versions": manifest.versions(), "seed": job.seed,
+        "backend": job.backend, "reference": job.reference,
+        "reference_date": str(job.reference_date or dt.date.today()),
+        "timings_seconds": timings, "accounting": acc, "links": summary,
+    }

@@ -1,0 +1,192 @@
+"""Probabilistic linkage of the residual records with Splink 5 (Fellegi-Sunter).
+
+Training (model: auto) uses all standardised records of both sides: u by random
+sampling with the job's seed, m by expectation maximisation over the spec's blocking
+rules. Prediction scores only the residual records (those deterministic linkage left).
+The prior (probability that two random residual records match) is then re-estimated on
+the residual itself by EM with m and u held fixed: each source record has at most one
+true match, so the expected number of matches is the sum over source records of their
+(capped) total match probability. Probabilities are recomputed from the Bayes factors
+with that prior, which keeps them calibrated for the residual.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.config import Probabilistic
+from spinelink.errors import LinkageError
+from spinelink.model_spec import ModelSpec, settings_for
+from spinelink.sqlfiles import quote_ident
+
+log = logging.getLogger("spinelink.probabilistic")
+PAIR_FLOOR = 0.01  # pairs scored below this probability (at the prior's upper bound) are dropped
+
+
+@dataclass
+class ProbResult:
+    pairs: pd.DataFrame   # reference_id, source_id, match_weight, match_probability (all scored)
+    links: pd.DataFrame   # accepted links after the one-link rules
+    review: pd.DataFrame  # clerical band for source records without a link
+    prior: float
+    model: dict
+
+
+def _register(db_api, table: str, alias: str):
+    return db_api.register(table, table_name=alias)
+
+
+def train_model(engine: Engine, spec: ModelSpec, ref: str, src: str, available: set[str],
+                cfg: Probabilistic, seed: int, tag: str) -> dict:
+    from splink import Linker, block_on
+
+    db_api = engine.splink_db_api()
+    sref = _register(db_api, ref, f"{tag}_train_ref")
+    ssrc = _register(db_api, src, f"{tag}_train_src")
+    linker = Linker([sref, ssrc], settings_for(spec, available), log_level=None)
+    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed)
+    for rule in spec.training.em_blocking:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*rule), max_pairs=spec.training.max_pairs_em)
+    model = linker.misc.save_model_to_json()
+    model["linker_uid"] = f"spinelink_{tag}"
+    return model
+
+
+def load_model(path: Path) -> dict:
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LinkageError(f"{path}: model file does not exist") from None
+    except json.JSONDecodeError as e:
+        raise LinkageError(f"{path}: not valid JSON (line {e.lineno})") from None
+    if not isinstance(model, dict) or "comparisons" not in model:
+        raise LinkageError(f"{path}: not a Splink model (no 'comparisons' key)")
+    return model
+
+
+def _tf_columns(model: dict) -> list[str]:
+    cols = []
+    for comp in model["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            c = lvl.get("tf_adjustment_column")
+            if c and c not in cols:
+                cols.append(c)
+    return cols
+
+
+def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, ref: str,
+                   src: str, tag: str) -> tuple[pd.DataFrame, float]:
+    """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used."""
+    from splink import Linker
+
+    n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref)}"))
+    n_src = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(src)}"))
+    empty = pd.DataFrame(columns=["reference_id", "source_id", "bf"])
+    if n_ref == 0 or n_src == 0:
+        return empty, 0.0
+    lam0 = min(0.5, 1.0 / max(n_ref, n_src))
+    model = {**model, "probability_two_random_records_match": lam0,
+             "linker_uid": f"{model.get('linker_uid', 'm')}_p"}
+    db_api = engine.splink_db_api()
+    sref = _register(db_api, ref, f"{tag}_pred_ref")
+    ssrc = _register(db_api, src, f"{tag}_pred_src")
+    linker = Linker([sref, ssrc], model, log_level=None)
+    for col in _tf_columns(model):
+        tf_table = f"{tag}_tf_{col}"
+        q = quote_ident(col)
+        engine.execute(
+            f"CREATE OR REPLACE TABLE {quote_ident(tf_table)} AS "
+            f"SELECT {q}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS {quote_ident('tf_' + col)} "
+            f"FROM (SELECT {q} FROM {quote_ident(ref_full)} UNION ALL "
+            f"SELECT {q} FROM {quote_ident(src_full)}) t WHERE {q} IS NOT NULL GROUP BY {q}")
+        linker.table_management.register_term_frequency_lookup(
+            _register(db_api, tf_table, f"{tf_table}_sdf"), col)
+    pred = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
+    df = pred.as_pandas_dataframe()
+    pred.drop_table_from_database_and_remove_from_cache()
+    if df.empty:
+        return empty, lam0
+    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
+    out = pd.DataFrame({
+        "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
+        "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
+        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0)),
+    })
+    return out, lam0
+
+
+def reestimate_prior(pairs: pd.DataFrame, n_ref: int, n_src: int, start: float,
+                     iterations: int = 50) -> float:
+    """EM for the prior alone, m and u fixed, at most one true match per source record."""
+    if pairs.empty or n_ref == 0 or n_src == 0:
+        return start
+    lam = start
+    codes, uniq = pd.factorize(pairs["source_id"])
+    for _ in range(iterations):
+        p = _prob(pairs["bf"].to_numpy(), lam)
+        per_src = np.minimum(np.bincount(codes, weights=p, minlength=len(uniq)), 1.0)
+        new = min(start, max(per_src.sum(), 1e-9) / (n_ref * n_src))
+        if abs(new - lam) <= 1e-6 * lam:
+            lam = new
+            break
+        lam = new
+    return lam
+
+
+def _prob(bf: np.ndarray, lam: float) -> np.ndarray:
+    w = bf + math.log2(lam / (1 - lam))
+    return 1.0 / (1.0 + np.exp2(-w))
+
+
+def select_links(pairs: pd.DataFrame, cfg: Probabilistic, one_to_one: bool) -> tuple:
+    """Accepted links (at most one reference unit per source record; with one_to_one, also
+    at most one source record per reference unit, chosen greedily by probability) and the
+    review band for source records that got no link."""
+    cols = ["reference_id", "source_id", "match_probability", "match_weight"]
+    cand = pairs[pairs["match_probability"] >= cfg.review].sort_values(
+        ["match_probability", "reference_id", "source_id"], ascending=[False, True, True],
+        kind="mergesort")
+    acc = cand[cand["match_probability"] >= cfg.accept]
+    if one_to_one:
+        used_r, used_s, keep = set(), set(), []
+        for i, r, s in zip(acc.index, acc["reference_id"], acc["source_id"], strict=True):
+            if r not in used_r and s not in used_s:
+                used_r.add(r)
+                used_s.add(s)
+                keep.append(i)
+        links = acc.loc[keep]
+    else:
+        links = acc.drop_duplicates("source_id", keep="first")
+    review = cand[~cand["source_id"].isin(set(links["source_id"]))]
+    if one_to_one:
+        review = review[~review["reference_id"].isin(set(links["reference_id"]))]
+    order = ["source_id", "reference_id"]
+    return (links[cols].sort_values(order).reset_index(drop=True),
+            review[cols].sort_values(order).reset_index(drop=True))
+
+
+def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
+                       one_to_one: bool, tag: str) -> ProbResult:
+    scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
+                                  tables["ref"], tables["src"], tag)
+    n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(tables['ref'])}"))
+    n_src = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(tables['src'])}"))
+    lam = reestimate_prior(scored, n_ref, n_src, lam0)
+    pairs = scored.assign(
+        match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
+    )
+    pairs["match_probability"] = (1.0 / (1.0 + np.exp2(-pairs["match_weight"]))).round(12)
+    pairs = pairs.drop(columns="bf").sort_values(["source_id", "reference_id"]).reset_index(
+        drop=True)
+    links, review = select_links(pairs, cfg, one_to_one)
+    log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
+             tag, len(pairs), lam, len(links), review["source_id"].nunique())
+    return ProbResult(pairs, links, review, lam, model)

@@ -1,0 +1,84 @@
+"""Job-file validation: each fault names the file, the key and what was expected."""
+from __future__ import annotations
+
+import pytest
+
+from spinelink.config import load_job
+from spinelink.errors import JobError
+
+BASE = """\
+schema_version: 1
+name: t
+reference: census
+sources:
+  census:
+    role: census
+    path: c.csv
+    id: person_id
+    columns: {first_name: fn, last_name: ln}
+    identifiers: {nino: ni}
+  admin:
+    role: admin
+    path: a.csv
+    id: claim_id
+    columns: {first_name: fn, last_name: ln}
+    identifiers: {nino: ni}
+links:
+  admin:
+    deterministic: {direct: [nino]}
+    probabilistic: {model: auto, accept: 0.95, review: 0.5}
+"""
+
+CASES = [
+    ("unknown top-level key", BASE + "colour: blue\n", "key 'colour': unknown key"),
+    ("wrong type", BASE.replace("schema_version: 1", "schema_version: one"),
+     "key 'schema_version'"),
+    ("missing required", BASE.replace("name: t\n", ""), "key 'name': required key is missing"),
+    ("reference not a source", BASE.replace("reference: census", "reference: spine"),
+     "reference 'spine' is not among the sources"),
+    ("link to unknown source", BASE.replace("links:\n  admin:", "links:\n  benefits:"),
+     "links.benefits: no source of that name"),
+    ("threshold out of range", BASE.replace("accept: 0.95", "accept: 1.5"),
+     "key 'links.admin.probabilistic.accept'"),
+    ("review above accept", BASE.replace("review: 0.5", "review: 0.99"),
+     "review must be at most accept"),
+    ("unknown canonical field", BASE.replace("{first_name: fn, last_name: ln}\n    identifiers: {nino: ni}\n  admin",
+                                             "{forename: fn}\n    identifiers: {nino: ni}\n  admin"),
+     "unknown canonical field"),
+    ("bad role", BASE.replace("role: admin", "role: registry"), "key 'sources.admin.role'"),
+    ("direct id undeclared", BASE.replace("direct: [nino]", "direct: [nhs]"),
+     "identifier 'nhs' is not declared"),
+    ("bad encoding", BASE.replace("path: c.csv", "path: c.csv\n    encoding: ebcdic"),
+     "key 'sources.census.encoding'"),
+    ("source named left", BASE.replace("  admin:\n    role", "  left:\n    role").replace(
+        "links:\n  admin:", "links:\n  left:"), "not 'left' or 'right'"),
+    ("not yaml", "schema_version: [1\n", "not valid YAML at line"),
+    ("not a mapping", "- 1\n- 2\n", "expected a mapping"),
+]
+
+
+@pytest.mark.parametrize("label,text,expected", CASES, ids=[c[0] for c in CASES])
+def test_job_file_faults_name_file_and_key(tmp_path, label, text, expected):
+    p = tmp_path / "job.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(JobError) as e:
+        load_job(p)
+    msg = str(e.value)
+    assert str(p) in msg, msg
+    assert expected in msg, msg
+
+
+def test_valid_job_loads_and_resolves_paths(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text(BASE, encoding="utf-8")
+    lj = load_job(p)
+    assert lj.job.reference == "census"
+    assert lj.source_path("admin") == (tmp_path / "a.csv").resolve()
+    assert lj.output_dir() == (tmp_path / "out").resolve()
+
+
+def test_missing_and_directory_job_files(tmp_path):
+    with pytest.raises(JobError, match="does not exist"):
+        load_job(tmp_path / "nope.yaml")
+    with pytest.raises(JobError, match="is a directory"):
+        load_job(tmp_path)
