@@ -14,8 +14,13 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr, force=True)
-    for noisy in ("splink", "py4j"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:  # Splink re-enables its own logger; filter at the handler instead
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_libraries)
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(("splink", "py4j")) or record.levelno >= logging.ERROR
 
 
 class _Command(click.Command):

@@ -23,6 +23,12 @@ from spinelink.standardise import standardise
 
 log = logging.getLogger("spinelink")
 AUTO_SPEC = "person_auto.yaml"
+LINKAGE_FIELDS = {
+    "record_id", "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
+    "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny", "dob",
+    "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
+    "postcode_sector", "postcode_district", "postcode_area", "address",
+}
 LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
 
@@ -119,18 +125,23 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
     if link.probabilistic is not None:
         cfg = link.probabilistic
         with timer.stage(f"probabilistic:{name}"):
+            cols = _linkage_columns(engine, ref_t, src_t)
+            tables = {
+                "ref_full": _residual(engine, ref_t, links_t, "reference_id", False,
+                                      f"__sl_lk_ref_{name}", cols),
+                "src_full": _residual(engine, src_t, links_t, "source_id", False,
+                                      f"__sl_lk_src_{name}", cols),
+                "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
+                                 f"__sl_res_ref_{name}", cols),
+                "src": _residual(engine, src_t, links_t, "source_id", True,
+                                 f"__sl_res_src_{name}", cols)}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                model = train_model(engine, spec, ref_t, src_t, _available(lj, name), cfg,
-                                    job.seed, f"__sl_{name}")
+                model = train_model(engine, spec, tables["ref_full"], tables["src_full"],
+                                    _available(lj, name), cfg, job.seed, f"__sl_{name}")
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)
-            tables = {"ref_full": ref_t, "src_full": src_t,
-                      "ref": _residual(engine, ref_t, links_t, "reference_id",
-                                       link.one_to_one, f"__sl_res_ref_{name}"),
-                      "src": _residual(engine, src_t, links_t, "source_id", True,
-                                       f"__sl_res_src_{name}")}
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}")
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
@@ -142,11 +153,23 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
-              name: str) -> str:
-    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col)
+              name: str, columns: list[str]) -> str:
+    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
+                   columns=cols)
     engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}",
                    {"exclude": exclude})
     return name
+
+
+def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
+    """Columns Splink sees: the standardised identifying columns both sides share (not the
+    raw originals, subgroups or carried variables)."""
+    def cols(t):
+        return list(engine.df(f"SELECT * FROM {quote_ident(t)} LIMIT 0").columns)
+
+    src_cols = set(cols(src_t))
+    return [c for c in cols(ref_t) if c in src_cols and c in LINKAGE_FIELDS]
 
 
 def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,

@@ -47,16 +47,35 @@ def train_model(engine: Engine, spec: ModelSpec, ref: str, src: str, available: 
                 cfg: Probabilistic, seed: int, tag: str) -> dict:
     from splink import Linker, block_on
 
+    from spinelink import splink_compat
+
+    splink_compat.install()
     db_api = engine.splink_db_api()
     sref = _register(db_api, ref, f"{tag}_train_ref")
     ssrc = _register(db_api, src, f"{tag}_train_src")
     linker = Linker([sref, ssrc], settings_for(spec, available), log_level=None)
-    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
+                                                   num_chunks=1)
     for rule in spec.training.em_blocking:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*rule), max_pairs=spec.training.max_pairs_em)
-    model = linker.misc.save_model_to_json()
+    model = _clamp(linker.misc.save_model_to_json())
     model["linker_uid"] = f"spinelink_{tag}"
+    return model
+
+
+M_U_FLOOR = 1e-12
+
+
+def _clamp(model: dict) -> dict:
+    """EM can drive a level's m or u to ~1e-313, which Splink refuses to load back:
+    floor numeric m and u at 1e-12 (a weight of about -40, i.e. "never")."""
+    for comp in model.get("comparisons", []):
+        for lvl in comp.get("comparison_levels", []):
+            for key in ("m_probability", "u_probability"):
+                v = lvl.get(key)
+                if isinstance(v, float | int) and not isinstance(v, bool):
+                    lvl[key] = min(1.0, max(float(v), M_U_FLOOR))
     return model
 
 
@@ -69,7 +88,7 @@ def load_model(path: Path) -> dict:
         raise LinkageError(f"{path}: not valid JSON (line {e.lineno})") from None
     if not isinstance(model, dict) or "comparisons" not in model:
         raise LinkageError(f"{path}: not a Splink model (no 'comparisons' key)")
-    return model
+    return _clamp(model)
 
 
 def _tf_columns(model: dict) -> list[str]:

@@ -1,0 +1,213 @@
+"""The synthetic sample generator: layouts, truth, determinism and the planted difficulties."""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from spinelink.sample import generate
+from spinelink.sample.names import nickname_pairs
+from spinelink.sample.translit import anglicise, fold, kmu2010, ukrainian_variants
+
+PERSONS = 2_000
+SEED = 11
+ROOT = Path(__file__).resolve().parents[1]
+CODE_LISTS = ROOT / "linkage_models" / "code_lists"
+
+CENSUS_COLUMNS = ["person_id", "forename", "middle", "surname", "dob", "sex", "address_line",
+                  "postcode", "region", "ethnic_group", "disability", "ni_number"]
+BENEFITS_COLUMNS = ["claim_id", "nino", "first_name", "last_name", "birth_date", "gender",
+                    "post_code", "address", "ethnicity", "employment_status", "updated_on"]
+SURVEY_COLUMNS = ["resp_id", "given_name", "family_name", "date_of_birth", "sex_code",
+                  "pcode", "ni_number", "interview_date", "employment_status",
+                  "ethnic_group", "disability"]
+FILES = ["census.csv", "benefits.parquet", "survey.csv", "truth/persons.csv",
+         "truth/census.csv", "truth/benefits.csv", "truth/survey.csv"]
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+NINO = re.compile(r"^[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]$")
+
+
+def _csv(path: Path, sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False)
+
+
+def _codes(name: str) -> set[str]:
+    return set(_csv(CODE_LISTS / name).iloc[:, 0])
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sample")
+    summary = generate(PERSONS, SEED, path)
+    assert summary["persons"] == PERSONS
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(out: Path) -> dict[str, pd.DataFrame]:
+    return {
+        "persons": _csv(out / "truth" / "persons.csv"),
+        "census": _csv(out / "census.csv"),
+        "benefits": pq.read_table(out / "benefits.parquet").to_pandas().fillna(""),
+        "survey": _csv(out / "survey.csv", sep=";", encoding="utf-8-sig"),
+        **{f"truth_{s}": _csv(out / "truth" / f"{s}.csv")
+           for s in ("census", "benefits", "survey")},
+    }
+
+
+def test_files_have_exactly_the_documented_columns(out: Path, data) -> None:
+    for name in FILES:
+        assert (out / name).is_file(), name
+    assert list(data["census"].columns) == CENSUS_COLUMNS
+    assert pq.read_schema(out / "benefits.parquet").names == BENEFITS_COLUMNS
+    assert all(str(t) == "string" for t in pq.read_schema(out / "benefits.parquet").types)
+    assert list(data["survey"].columns) == SURVEY_COLUMNS
+    for source in ("census", "benefits", "survey"):
+        assert list(data[f"truth_{source}"].columns) == ["record_id", "person_uid"]
+    assert list(data["persons"].columns[:8]) == [
+        "person_uid", "locale", "sex", "dob", "region", "ethnic_group", "disability",
+        "employment_status"]
+    assert len(data["persons"]) == PERSONS
+    assert data["persons"].person_uid.is_unique
+
+
+def test_truth_covers_every_source_row(data) -> None:
+    persons = set(data["persons"].person_uid)
+    for source, id_col in (("census", "person_id"), ("benefits", "claim_id"),
+                           ("survey", "resp_id")):
+        ids, truth = data[source][id_col], data[f"truth_{source}"]
+        assert ids.is_unique
+        assert len(truth) == len(ids)
+        assert set(truth.record_id) == set(ids)
+        assert set(truth.person_uid) <= persons
+
+
+def test_same_seed_same_bytes_other_seed_differs(out: Path, tmp_path: Path) -> None:
+    generate(PERSONS, SEED, tmp_path / "again")
+    generate(PERSONS, SEED + 1, tmp_path / "other")
+    for name in FILES:
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+    for name in ("census.csv", "benefits.parquet", "survey.csv"):
+        assert (out / name).read_bytes() != (tmp_path / "other" / name).read_bytes(), name
+
+
+def test_formats_and_codes(data) -> None:
+    census, benefits, survey = data["census"], data["benefits"], data["survey"]
+    for frame, col, fmt in ((census, "dob", "%d/%m/%Y"), (benefits, "birth_date", "%Y-%m-%d"),
+                            (survey, "date_of_birth", "%d.%m.%Y"),
+                            (benefits, "updated_on", "%Y-%m-%d"),
+                            (survey, "interview_date", "%d.%m.%Y")):
+        values = frame[col][frame[col] != ""]
+        assert len(values) > 0.95 * len(frame)
+        assert pd.to_datetime(values, format=fmt, errors="coerce").notna().all(), col
+    assert set(census.sex) <= {"M", "F"}
+    assert set(benefits.gender) == {"male", "female", "unknown"}
+    assert set(survey.sex_code) <= {"1", "2", "9"}
+    assert set(census.disability) <= {"Y", "N", ""} and set(survey.disability) <= {"1", "2", ""}
+    codes_2021, codes_2011 = _codes("ethnic_group_2021.csv"), _codes("ethnic_group_2011.csv")
+    assert set(census.ethnic_group) - {""} <= codes_2021
+    assert set(survey.ethnic_group) - {""} <= codes_2021
+    assert set(benefits.ethnicity) - {""} <= codes_2011
+    assert set(census.region) <= set(_csv(CODE_LISTS / "region.csv").label)
+    assert set(pd.to_datetime(survey.interview_date, format="%d.%m.%Y").dt.year) == {2021}
+
+
+def test_code_lists() -> None:
+    assert len(_codes("ethnic_group_2021.csv")) == 19
+    assert len(_codes("ethnic_group_2011.csv")) == 18
+    mapping = _csv(CODE_LISTS / "ethnic_group_2011_to_2021.csv")
+    assert list(mapping.columns) == ["from_code", "to_code"]
+    assert set(mapping.from_code) == _codes("ethnic_group_2011.csv")
+    assert set(mapping.to_code) <= _codes("ethnic_group_2021.csv")
+    assert len(_codes("region.csv")) == 10
+    assert _codes("sex.csv") == {"M", "F"}
+    for path in CODE_LISTS.glob("*.csv"):
+        assert not path.read_text(encoding="utf-8").startswith("#"), path
+
+
+def test_census_has_duplicate_persons(data) -> None:
+    truth = data["truth_census"]
+    assert truth.person_uid.duplicated().sum() >= 3
+    assert truth.person_uid.duplicated().mean() < 0.02
+
+
+def test_benefits_has_second_claims_and_people_missing_from_census(data) -> None:
+    truth = data["truth_benefits"]
+    assert truth.person_uid.duplicated().sum() >= 5
+    outside = ~truth.person_uid.isin(data["truth_census"].person_uid)
+    assert 0.01 < outside.mean() < 0.08
+
+
+def test_ukrainian_names_in_cyrillic_and_romanised(data) -> None:
+    benefits = data["benefits"].assign(person_uid=data["truth_benefits"].person_uid.values)
+    benefits = benefits.merge(data["persons"][["person_uid", "locale"]], on="person_uid")
+    ukr = benefits[benefits.locale == "ukrainian"]
+    cyr = ukr.first_name.str.contains(CYRILLIC)
+    assert cyr.sum() > 0 and 0.3 < cyr.mean() < 0.7
+    assert not data["census"].forename.str.contains(CYRILLIC).any()
+    assert not data["survey"].family_name.str.contains(CYRILLIC).any()
+
+
+def test_slovene_diacritics_in_census(data) -> None:
+    names = data["census"].forename + " " + data["census"].surname
+    assert names.str.contains("[čšžČŠŽ]").sum() > 10
+
+
+def test_survey_has_bom_and_semicolons(out: Path) -> None:
+    raw = (out / "survey.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].split(b"\n", 1)[0].decode()
+    assert header == ";".join(SURVEY_COLUMNS)
+    assert not (out / "census.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_nino_for_part_of_records(data) -> None:
+    for source, col in (("census", "ni_number"), ("benefits", "nino"), ("survey", "ni_number")):
+        values = data[source][col]
+        present = values[values != ""]
+        assert 0.25 < len(present) / len(values) < 0.9, source
+        assert present.str.match(NINO).all(), source
+    ninos = data["persons"].nino[data["persons"].nino != ""]
+    assert ninos.is_unique
+
+
+def test_ukrainian_benefits_coverage_below_english(data) -> None:
+    persons = data["persons"]
+    covered = persons.person_uid.isin(data["truth_benefits"].person_uid)
+    by_locale = covered.groupby(persons.locale).mean()
+    assert by_locale["ukrainian"] < by_locale["english"] - 0.15
+    census = persons.person_uid.isin(data["truth_census"].person_uid)
+    assert 0.93 < census.mean() < 0.995
+
+
+def test_nicknames_csv_covers_generated_nicknames() -> None:
+    table = _csv(ROOT / "linkage_models" / "nicknames.csv")
+    assert list(table.columns) == ["nickname", "canonical"]
+    assert len(table) >= 60
+    assert table.nickname.is_unique
+    assert all(re.fullmatch("[a-z]+", v) for v in pd.concat([table.nickname, table.canonical]))
+    assert set(nickname_pairs()) <= set(zip(table.nickname, table.canonical, strict=True))
+    assert ("bob", "robert") in set(zip(table.nickname, table.canonical, strict=True))
+
+
+def test_romanisation_rules() -> None:
+    assert kmu2010("Олександр Шевченко") == "Oleksandr Shevchenko"
+    assert kmu2010("Юлія Ковальська") == "Yuliia Kovalska"
+    assert kmu2010("Андрій Лук’яненко") == "Andrii Lukianenko"
+    assert kmu2010("Євген Згурський") == "Yevhen Zghurskyi"
+    assert "Shevtchenko" in ukrainian_variants("Шевченко")
+    assert "Aleksandr" in ukrainian_variants("Олександр", ("Aleksandr",))
+    assert fold("Kovačič Łukasz Ștefan") == "Kovacic Lukasz Stefan"
+    assert anglicise("Kovačič") == "Kovacich"
+
+
+def test_cli_module(tmp_path: Path) -> None:
+    from spinelink.sample.__main__ import main
+
+    assert main(["--persons", "50", "--seed", "1", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "census.csv", encoding="utf-8", newline="") as fh:
+        assert next(csv.reader(fh)) == CENSUS_COLUMNS
