@@ -145,14 +145,14 @@ def prepare_pseudopeople(work: Path, seed: int) -> Bench:
         "sources": {
             "census": {
                 "role": "census", "path": "census.csv", "id": "census_id",
-                "date_format": "%m/%d/%Y",
+                "date_format": "%m/%d/%Y", "invalid_values": "set_missing",
                 "columns": {"first_name": "first_name", "middle_name": "middle_initial",
                             "last_name": "last_name", "date_of_birth": "date_of_birth",
                             "sex": "sex", "postcode": "zipcode", "address": "address"},
             },
             "social_security": {
                 "role": "admin", "path": "social_security.parquet", "id": "ssa_id",
-                "date_format": "%Y%m%d",
+                "date_format": "%Y%m%d", "invalid_values": "set_missing",
                 "columns": {"first_name": "first_name", "middle_name": "middle_name",
                             "last_name": "last_name", "date_of_birth": "date_of_birth",
                             "sex": "sex"},

@@ -167,3 +167,14 @@ def test_missing_file_and_directory(tmp_path):
 def test_expect_rows_out_of_range(tmp_path):
     with pytest.raises(IntakeError, match="outside expect_rows"):
         _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n", extra="expect_rows: {min: 5}")
+
+
+def test_set_missing_keeps_row_and_records_the_value(tmp_path):
+    body = HEADER + "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,Q\n3,Cy,Ray,01/02/1970,M\n"
+    res, a, q = _intake(tmp_path, body, extra="invalid_values: set_missing")
+    assert q.empty and res.accepted == 3 and res.values_set_missing == 2
+    v = pd.read_parquet(tmp_path / "out" / "quarantine" / "census_values.parquet")
+    assert list(zip(v["_row"], v["field"], strict=True)) == [(1, "dob"), (2, "sex")]
+    a = a.set_index("_row")
+    assert pd.isna(a.loc[1, "dob"]) and pd.isna(a.loc[1, "_dob"]) and a.loc[1, "surname"] == "Lee"
+    assert pd.isna(a.loc[2, "sex"]) and str(a.loc[3, "_dob"])[:10] == "1970-02-01"

@@ -56,6 +56,9 @@ class Source(_Strict):
     code_lists: dict[str, str] = Field(default_factory=dict)
     reference_date: dt.date | None = None
     expect_rows: RowRange | None = None
+    # a row whose date of birth, sex or coded value is invalid: quarantine the row, or
+    # keep it with that value set to missing (recorded in quarantine/<source>_values)
+    invalid_values: Literal["quarantine", "set_missing"] = "quarantine"
 
     @field_validator("encoding")
     @classmethod

@@ -22,6 +22,7 @@ from spinelink.sqlfiles import quote_ident, sql_file
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d", "%Y/%m/%d",
                 "%m/%d/%Y", "%d/%m/%y", "%d %b %Y", "%d-%b-%Y")
 MAX_LEN = 500
+VALUE_PRIORITY = 5  # checks from this priority on are about one value, not the whole row
 QUARANTINE_SCHEMA = pa.schema([("_row", pa.int64()), ("record_id", pa.string()),
                                ("field", pa.string()), ("reason", pa.string())])
 
@@ -36,6 +37,7 @@ class IntakeResult:
     date_format_inferred: bool
     notes: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
+    values_set_missing: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -69,8 +71,11 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     engine.execute(sql_file("intake/create_checks.sql", checks=cand))
     for sql, params in _checks(raw, src):
         engine.execute(f"INSERT INTO {quote_ident(cand)} {sql}", _used({**base, **params}, sql))
-    qname = f"__sl_quarantine_{name}"
-    found = engine.arrow(sql_file("intake/first_problem.sql", checks=cand))
+    qname, vname = f"__sl_quarantine_{name}", f"__sl_values_{name}"
+    row_level = "priority < $value_priority" if src.invalid_values == "set_missing" else "TRUE"
+    vp = {"value_priority": VALUE_PRIORITY}
+    first_sql = sql_file("intake/first_problem.sql", checks=cand, which=row_level)
+    found = engine.arrow(first_sql, _used(vp, first_sql))
     rejects = pa.Table.from_pylist([r.__dict__ for r in read.rejects], schema=pa.schema(
         [("row", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
          ("record_id", pa.string())])).rename_columns(["_row", "field", "reason", "record_id"])
@@ -79,18 +84,28 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     engine.register(qname, quarantine)
     nq = engine.write_parquet(f"SELECT * FROM {quote_ident(qname)} ORDER BY _row",
                               out_dir / "quarantine" / f"{name}.parquet")
-    cols = ", ".join(f"r.{quote_ident(c)}" for c in read.table.column_names if c != ROW)
+    # values set to missing (invalid_values: set_missing): the row stays, the value goes
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(vname)} AS "
+                   + sql_file("intake/set_missing_values.sql", checks=cand, quarantine=qname),
+                   vp if src.invalid_values == "set_missing" else {"value_priority": 10**9})
+    engine.write_parquet(f"SELECT _row, record_id, field, reason, 'set to missing' AS action "
+                         f"FROM {quote_ident(vname)} ORDER BY _row, field",
+                         out_dir / "quarantine" / f"{name}_values.parquet")
+    cols = ", ".join(
+        f"CASE WHEN list_contains(v.fields, {_lit(c)}) THEN NULL ELSE r.{quote_ident(c)} END "
+        f"AS {quote_ident(c)}" for c in read.table.column_names if c != ROW)
     dob_col = src.columns.get("date_of_birth")
-    dob = (f", CAST(try_strptime(trim(r.{quote_ident(dob_col)}), $fmt) AS DATE) AS _dob"
+    dob = (f", CAST(try_strptime(trim({quote_ident(dob_col)}), $fmt) AS DATE) AS _dob"
            if dob_col else "")
     acc_sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
-                       quarantine=qname)
+                       quarantine=qname, values=vname)
     na = engine.write_parquet(acc_sql, out_dir / "intake" / f"{name}.parquet",
                               {"fmt": base["fmt"]} if dob_col else None)
+    nv = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(vname)}"))
     reasons = engine.df(f"SELECT field || ': ' || reason AS r, count(*) AS n FROM "
                         f"{quote_ident(qname)} GROUP BY 1 ORDER BY 2 DESC, 1")
     result = IntakeResult(name, read.rows_read, na, nq, fmt, inferred, read.notes,
-                          dict(zip(reasons["r"], reasons["n"].astype(int), strict=True)))
+                          dict(zip(reasons["r"], reasons["n"].astype(int), strict=True)), nv)
     if na + nq != read.rows_read:
         from spinelink.errors import AccountingError
 
@@ -169,3 +184,8 @@ def _checks(raw: str, src: Source) -> list[tuple[str, dict]]:
         out.append((sql_file("intake/check_length.sql", raw=raw, id=src.id, col=col),
                     {"field": col}))
     return out
+
+
+def _lit(s: str) -> str:
+    """A SQL string literal for a column name (quotes doubled): compared, never executed."""
+    return "'" + s.replace("'", "''") + "'"

@@ -137,8 +137,8 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
                                  f"__sl_res_src_{name}", cols)}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                model = train_model(engine, spec, tables["ref_full"], tables["src_full"],
-                                    _available(lj, name), cfg, job.seed, f"__sl_{name}")
+                model = train_model(engine, spec, tables, _available(lj, name), cfg, job.seed,
+                                    f"__sl_{name}")
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)

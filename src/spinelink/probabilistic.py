@@ -1,8 +1,9 @@
 """Probabilistic linkage of the residual records with Splink 5 (Fellegi-Sunter).
 
-Training (model: auto) uses all standardised records of both sides: u by random
-sampling with the job's seed, m by expectation maximisation over the spec's blocking
-rules. Prediction scores only the residual records (those deterministic linkage left).
+Training (model: auto): u by random sampling over all records with the job's seed, m by
+expectation maximisation over the spec's blocking rules on the residual records (those
+deterministic linkage left), falling back to all records when the residual is small.
+Prediction scores only the residual records.
 The prior (probability that two random residual records match) is then re-estimated on
 the residual itself by EM with m and u held fixed: each source record has at most one
 true match, so the expected number of matches is the sum over source records of their
@@ -27,7 +28,8 @@ from spinelink.model_spec import ModelSpec, settings_for
 from spinelink.sqlfiles import quote_ident
 
 log = logging.getLogger("spinelink.probabilistic")
-PAIR_FLOOR = 0.01  # pairs scored below this probability (at the prior's upper bound) are dropped
+PAIR_FLOOR = 0.01
+REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records  # pairs scored below this probability (at the prior's upper bound) are dropped
 
 
 @dataclass
@@ -43,25 +45,41 @@ def _register(db_api, table: str, alias: str):
     return db_api.register(table, table_name=alias)
 
 
-def train_model(engine: Engine, spec: ModelSpec, ref: str, src: str, available: set[str],
+def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], available: set[str],
                 cfg: Probabilistic, seed: int, tag: str) -> dict:
+    """u by random sampling over all records; m by EM over the residual records when there
+    are enough of them (deterministic linkage took the records that agree exactly, so the
+    matches left behind disagree more often than matches in the whole data), otherwise
+    over all records."""
     from splink import Linker, block_on
 
     from spinelink import splink_compat
 
     splink_compat.install()
     db_api = engine.splink_db_api()
-    sref = _register(db_api, ref, f"{tag}_train_ref")
-    ssrc = _register(db_api, src, f"{tag}_train_src")
-    linker = Linker([sref, ssrc], settings_for(spec, available), log_level=None)
-    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
+    full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
+                   _register(db_api, tables["src_full"], f"{tag}_train_src")],
+                  settings_for(spec, available), log_level=None)
+    full.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
                                                    num_chunks=1)
+    n_res = min(_count(engine, tables["ref"]), _count(engine, tables["src"]))
+    em = full
+    if n_res >= REFIT_MIN_RECORDS:
+        em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
+                     _register(db_api, tables["src"], f"{tag}_em_src")],
+                    _clamp(full.misc.save_model_to_json()), log_level=None)
     for rule in spec.training.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(
+        em.training.estimate_parameters_using_expectation_maximisation(
             block_on(*rule), max_pairs=spec.training.max_pairs_em)
-    model = _clamp(linker.misc.save_model_to_json())
+    model = _clamp(em.misc.save_model_to_json())
     model["linker_uid"] = f"spinelink_{tag}"
+    log.info("trained %s: u by random sampling over all records, m by EM over %s records",
+             tag, "residual" if em is not full else "all")
     return model
+
+
+def _count(engine: Engine, table: str) -> int:
+    return int(engine.scalar(f"SELECT count(*) FROM {quote_ident(table)}"))
 
 
 M_U_FLOOR = 1e-12
@@ -106,8 +124,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used."""
     from splink import Linker
 
-    n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref)}"))
-    n_src = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(src)}"))
+    n_ref, n_src = _count(engine, ref), _count(engine, src)
     empty = pd.DataFrame(columns=["reference_id", "source_id", "bf"])
     if n_ref == 0 or n_src == 0:
         return empty, 0.0
@@ -196,8 +213,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        one_to_one: bool, tag: str) -> ProbResult:
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
                                   tables["ref"], tables["src"], tag)
-    n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(tables['ref'])}"))
-    n_src = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(tables['src'])}"))
+    n_ref, n_src = _count(engine, tables["ref"]), _count(engine, tables["src"])
     lam = reestimate_prior(scored, n_ref, n_src, lam0)
     pairs = scored.assign(
         match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),

@@ -1,0 +1,55 @@
+-- The standardised table: one row per accepted record, every contract column present
+-- (NULL where the source lacks the field), ordered by record_id for determinism.
+-- $split_first_name is true when the source maps first_name but not middle_name: the
+-- first word of first_name is kept and the other words become middle_name.
+WITH named AS (
+    SELECT
+        s.*,
+        CASE WHEN $split_first_name THEN fn.head ELSE fn.clean END AS first_name,
+        CASE WHEN $split_first_name THEN fn.tail ELSE mn.clean END AS middle_name,
+        ln.clean AS last_name,
+        sl_postcode(s.raw_postcode) AS postcode
+    FROM {{ source }} AS s
+    LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name
+    LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name
+    LEFT JOIN {{ names }} AS ln ON ln.raw = s.raw_last_name
+)
+SELECT
+    n.record_id,
+    n.first_name,
+    n.middle_name,
+    n.last_name,
+    n.raw_first_name,
+    n.raw_middle_name,
+    n.raw_last_name,
+    n.raw_date_of_birth,
+    n.raw_sex,
+    n.raw_postcode,
+    n.raw_address,
+    coalesce(nk.canonical, n.first_name) AS first_name_canon,
+    substr(n.first_name, 1, 1) AS first_initial,
+    substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
+    pf.mp AS first_name_mp,
+    pl.mp AS last_name_mp,
+    pf.ny AS first_name_ny,
+    pl.ny AS last_name_ny,
+    n.dob,
+    CAST(n.dob AS VARCHAR) AS dob_iso,
+    CAST(year(n.dob) AS INTEGER) AS dob_year,
+    CAST(month(n.dob) AS INTEGER) AS dob_month,
+    CAST(day(n.dob) AS INTEGER) AS dob_day,
+    CASE
+        WHEN day(n.dob) <= 12 AND day(n.dob) <> month(n.dob)
+            THEN CAST(make_date(year(n.dob), day(n.dob), month(n.dob)) AS VARCHAR)
+    END AS dob_swapped,
+    sl_sex(n.raw_sex) AS sex,
+    n.postcode,
+    sl_postcode_sector(n.postcode) AS postcode_sector,
+    sl_postcode_outward(n.postcode) AS postcode_district,
+    sl_postcode_area(n.postcode) AS postcode_area,
+    sl_clean_text(n.raw_address) AS address{{ extras|sql }}
+FROM named AS n
+LEFT JOIN {{ nicknames }} AS nk ON nk.nickname = n.first_name
+LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
+LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name
+ORDER BY n.record_id, n._row

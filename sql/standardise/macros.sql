@@ -1,0 +1,113 @@
+-- Cleaning functions for the standardisation stage, as macros over one text value.
+-- Mainstream functions only (lower, upper, trim, replace, translate, regexp_replace,
+-- regexp_matches, regexp_extract, strip_accents, substr, strpos, length, nullif, CASE),
+-- so a Spark port can define the same bodies as SQL functions. Regular expressions use
+-- \p{..} classes and \x{....} escapes, which RE2 (DuckDB) and Java (Spark) both read.
+
+-- 1. Lower case, apostrophes dropped (' ` ´ ʹ ʼ ‘ ’ ′ and the Greek numeral sign, which
+--    strip_accents would turn into ʹ), every run of anything but a letter,
+--    combining mark or digit turned into one space, and one leading space so that each
+--    word start is ' x' (word-initial transliteration rules match on that).
+CREATE OR REPLACE TEMP MACRO sl_text_prep(s) AS
+    ' ' || regexp_replace(
+        regexp_replace(lower(s), '[''`\x{00B4}\x{02B9}\x{02BC}\x{0374}\x{2018}\x{2019}\x{2032}]', '', 'g'),
+        '[^\p{L}\p{M}\p{N}]+', ' ', 'g');
+
+-- 2. Cyrillic to Latin, Ukrainian national system (KMU 2010). Expects the padded form
+--    of step 1, in lower case.
+--    Word-initial forms: є ye, ї yi, й y, ю yu, я ya; elsewhere ie, i, i, iu, ia.
+--    зг is zgh (to tell it from ж zh). ь and the apostrophe are dropped.
+--    Russian-only letters: ы y, э e, ё e (as Russian passports write it, and as
+--    Cyrillic text often writes ё as е), ъ dropped. Belarusian ў u.
+--    Simplification: every Cyrillic name is read as Ukrainian, so Russian и gives y
+--    (Иван -> yvan, not ivan); other Cyrillic letters (Serbian ђ, ћ, ...) are kept.
+CREATE OR REPLACE TEMP MACRO sl_cyrillic_to_latin(s) AS
+    translate(
+        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(replace(
+        replace(replace(replace(replace(replace(
+            s,
+            ' є', ' ye'), ' ї', ' yi'), ' й', ' y'), ' ю', ' yu'), ' я', ' ya'),
+            'зг', 'zgh'),
+            'щ', 'shch'), 'ж', 'zh'), 'х', 'kh'), 'ц', 'ts'), 'ч', 'ch'), 'ш', 'sh'),
+            'є', 'ie'), 'ї', 'i'), 'й', 'i'), 'ю', 'iu'), 'я', 'ia'),
+        'абвгґдеёзиіклмнопрстуфыэўьъ',
+        'abvhgdeezyiklmnoprstufyeu');
+
+-- 3. Accents stripped; Latin letters that strip_accents leaves alone spelled out.
+CREATE OR REPLACE TEMP MACRO sl_latin_fold(s) AS
+    translate(
+        replace(replace(replace(replace(strip_accents(s),
+            'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'),
+        'łøđðıħŧŀ',
+        'loddihtl');
+
+-- Names (and addresses): the comparison form. Transliteration runs before strip_accents
+-- (which would turn й into и and ї into і) and once more after it, for Cyrillic letters
+-- that only become plain once their accent is gone (ѓ, ќ, ѐ, ...). The last step keeps
+-- letters and digits, one space between words, and gives NULL for an empty result.
+CREATE OR REPLACE TEMP MACRO sl_clean_text_full(s) AS
+    nullif(trim(regexp_replace(
+        sl_cyrillic_to_latin(sl_latin_fold(sl_cyrillic_to_latin(sl_text_prep(s)))),
+        '[^\p{L}\p{N}]+', ' ', 'g')), '');
+
+-- The same result without the Cyrillic steps, for text with no Cyrillic character.
+CREATE OR REPLACE TEMP MACRO sl_clean_text_latin(s) AS
+    nullif(trim(regexp_replace(sl_latin_fold(sl_text_prep(s)), '[^\p{L}\p{N}]+', ' ', 'g')), '');
+
+-- The same result for plain ASCII text.
+CREATE OR REPLACE TEMP MACRO sl_clean_text_ascii(s) AS
+    nullif(trim(regexp_replace(regexp_replace(lower(s), '[''`]', '', 'g'),
+                               '[^a-z0-9]+', ' ', 'g')), '');
+
+-- The comparison form, taking the cheapest path that gives the full path's result
+-- (most text is ASCII; the tests check the paths agree).
+CREATE OR REPLACE TEMP MACRO sl_clean_text(s) AS
+    CASE
+        WHEN NOT regexp_matches(s, '[^\x{0000}-\x{007F}]') THEN sl_clean_text_ascii(s)
+        WHEN NOT regexp_matches(s, '[\x{0400}-\x{052F}\x{1C80}-\x{1C8F}\x{2DE0}-\x{2DFF}\x{A640}-\x{A69F}\x{1E030}-\x{1E08F}]')
+            THEN sl_clean_text_latin(s)
+        ELSE sl_clean_text_full(s)
+    END;
+
+-- Identifiers: upper case, everything but letters and digits removed, NULL when empty.
+CREATE OR REPLACE TEMP MACRO sl_identifier(s) AS
+    nullif(regexp_replace(upper(s), '[^\p{L}\p{N}]+', '', 'g'), '');
+
+-- Sex: common codes to M / F; anything else (u, unknown, 9, x, 0, '') to NULL.
+CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
+    CASE
+        WHEN lower(trim(s)) IN ('m', 'male', 'man', '1') THEN 'M'
+        WHEN lower(trim(s)) IN ('f', 'female', 'woman', '2') THEN 'F'
+    END;
+
+-- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty; when 5 to 7 characters
+-- long, one space before the last three (the inward code), as in UK postcodes.
+CREATE OR REPLACE TEMP MACRO sl_postcode_compact(s) AS
+    nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '');
+
+CREATE OR REPLACE TEMP MACRO sl_postcode_format(p) AS
+    CASE
+        WHEN length(p) BETWEEN 5 AND 7
+            THEN substr(p, 1, length(p) - 3) || ' ' || substr(p, length(p) - 2)
+        ELSE p
+    END;
+
+CREATE OR REPLACE TEMP MACRO sl_postcode(s) AS sl_postcode_format(sl_postcode_compact(s));
+
+-- Parts of a formatted postcode. The outward code is the part before the space; a
+-- postcode given as an outward code only (e.g. 'SW1A', 'M1') is its own outward code.
+CREATE OR REPLACE TEMP MACRO sl_postcode_outward(pc) AS
+    CASE
+        WHEN strpos(pc, ' ') > 0 THEN substr(pc, 1, strpos(pc, ' ') - 1)
+        WHEN regexp_matches(pc, '^[A-Z]{1,2}[0-9][A-Z0-9]?$') THEN pc
+    END;
+
+CREATE OR REPLACE TEMP MACRO sl_postcode_sector(pc) AS
+    CASE
+        WHEN strpos(pc, ' ') > 0
+            THEN substr(pc, 1, strpos(pc, ' ') - 1) || ' ' || substr(pc, strpos(pc, ' ') + 1, 1)
+    END;
+
+CREATE OR REPLACE TEMP MACRO sl_postcode_area(pc) AS
+    nullif(regexp_extract(sl_postcode_outward(pc), '^[A-Z]+', 0), '');

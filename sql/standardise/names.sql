@@ -1,0 +1,22 @@
+-- Every distinct raw name (first, middle and last together) with its comparison form,
+-- and that form split at its first space: head is the first word, tail the rest (NULL
+-- for a one-word name). Cleaning distinct values only keeps the cost independent of
+-- how often a name repeats.
+WITH raw_names AS (
+    SELECT raw_first_name AS raw FROM {{ source }}
+    UNION
+    SELECT raw_middle_name AS raw FROM {{ source }}
+    UNION
+    SELECT raw_last_name AS raw FROM {{ source }}
+), cleaned AS (
+    SELECT raw, sl_clean_text(raw) AS clean
+    FROM raw_names
+    WHERE raw IS NOT NULL
+)
+SELECT
+    raw,
+    clean,
+    CASE WHEN strpos(clean, ' ') > 0 THEN substr(clean, 1, strpos(clean, ' ') - 1)
+         ELSE clean END AS head,
+    CASE WHEN strpos(clean, ' ') > 0 THEN substr(clean, strpos(clean, ' ') + 1) END AS tail
+FROM cleaned

@@ -1,0 +1,370 @@
+"""Standardisation: literal input -> expected output, through the real standardise()."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from spinelink.backends import open_engine
+from spinelink.config import Source
+from spinelink.errors import IntakeError, JobError
+from spinelink.standardise import CONTRACT_COLUMNS, clean_names, install_macros, standardise
+
+FULL = {"first_name": "fn", "middle_name": "mn", "last_name": "sn", "date_of_birth": "dob",
+        "sex": "sx", "postcode": "pc", "address": "addr"}
+NO_MIDDLE = {k: v for k, v in FULL.items() if k != "middle_name"}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    e = open_engine()
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="module")
+def nicknames(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("models") / "nicknames.csv"
+    p.write_text("nickname,canonical\nbob,robert\nbobby,robert\nliz,elizabeth\n"
+                 "al,albert\nal,alan\nsasha,oleksandr\n", encoding="utf-8")
+    return p
+
+
+def write_intake(path: Path, rows: list[dict], columns: list[str], dob: str | None) -> Path:
+    """An intake table as intake writes it: _row, record_id, originals as VARCHAR, _dob."""
+    data = {"_row": pa.array(range(1, len(rows) + 1), pa.int64()),
+            "record_id": pa.array([r["id"] for r in rows], pa.string())}
+    for c in columns:
+        data[c] = pa.array([r.get(c) for r in rows], pa.string())
+    if dob:
+        data["_dob"] = pa.array([_date(r.get(dob)) for r in rows], pa.date32())
+    pq.write_table(pa.table(data), path)
+    return path
+
+
+def _date(v):
+    try:
+        return dt.date.fromisoformat(v) if v else None
+    except ValueError:
+        return None
+
+
+def run(engine, tmp_path: Path, rows: list[dict], columns: dict[str, str] | None = None,
+        nicknames_path: Path | None = None, **src) -> dict[str, dict]:
+    """Standardise `rows` (dicts keyed by intake column; 'id' is the record id)."""
+    columns = FULL if columns is None else columns
+    for i, r in enumerate(rows):
+        r.setdefault("id", f"r{i:03d}")
+    used = ["id", *columns.values(), *src.get("identifiers", {}).values(),
+            *src.get("subgroups", []), *src.get("variables", {}).values()]
+    intake = write_intake(tmp_path / "intake.parquet", rows, list(dict.fromkeys(used)),
+                          columns.get("date_of_birth"))
+    source = Source(role="census", path="in.csv", id="id", columns=columns, **src)
+    out = tmp_path / "standardised" / "s.parquet"
+    n = standardise(engine, intake, source, out,
+                    nicknames_path=nicknames_path or tmp_path / "no_nicknames.csv")
+    table = pq.read_table(out)
+    assert n == table.num_rows == len(rows)
+    return {r["record_id"]: r for r in table.to_pylist()}
+
+
+# --- names -------------------------------------------------------------------------------
+
+NAMES = [
+    # (raw first name, raw last name, first_name, last_name)
+    ("Олександр", "Шевченко", "oleksandr", "shevchenko"),
+    ("Юлія", "Ковальська", "yuliia", "kovalska"),
+    ("Євген", "Гнатюк", "yevhen", "hnatiuk"),
+    ("Андрій", "Григорович", "andrii", "hryhorovych"),
+    ("Ярослав", "Маєвський", "yaroslav", "maievskyi"),
+    ("Йосип", "Їжакевич", "yosyp", "yizhakevych"),
+    ("Ольʼга", "Згурська", "olha", "zghurska"),
+    ("Щасливий", "Ґудзь", "shchaslyvyi", "gudz"),
+    ("ЄВГЕН", "ЮЩЕНКО", "yevhen", "yushchenko"),
+    ("Фёдор", "Подъячев", "fedor", "podiachev"),
+    ("Эдуард", "Быков", "eduard", "bykov"),
+    ("Žiga", "Kovačič", "ziga", "kovacic"),
+    ("Špela", "Novak Šušteršič", "spela", "novak sustersic"),
+    ("Łukasz", "Wałęsa", "lukasz", "walesa"),
+    ("Søren", "Strauß", "soren", "strauss"),
+    ("Đorđe", "Ærø", "dorde", "aero"),
+    ("Seán", "O'Brien", "sean", "obrien"),
+    ("Siobhán", "O’Neill", "siobhan", "oneill"),
+    ("Liam", "Oʼ Hara", "liam", "o hara"),
+    ("Anna", "Smith-Jones", "anna", "smith jones"),
+    ("Mary", "  de la   Cruz. ", "mary", "de la cruz"),
+    ("  ", "---", None, None),
+    (None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("raw_first,raw_last,first,last", NAMES)
+def test_names(engine, tmp_path, raw_first, raw_last, first, last):
+    out = run(engine, tmp_path, [{"id": "a", "fn": raw_first, "sn": raw_last}])["a"]
+    assert (out["first_name"], out["last_name"]) == (first, last)
+    assert (out["raw_first_name"], out["raw_last_name"]) == (raw_first, raw_last)
+
+
+def test_name_derivations(engine, tmp_path):
+    rows = [{"id": "a", "fn": "Олександр", "sn": "Шевченко"},
+            {"id": "b", "fn": "Stephen", "sn": "de la Cruz"},
+            {"id": "c", "fn": "Jo", "sn": "Li"}]
+    out = run(engine, tmp_path, rows)
+    assert out["a"]["first_initial"] == "o"
+    assert out["a"]["last_name_p3"] == "she"
+    assert (out["a"]["first_name_mp"], out["a"]["last_name_mp"]) == ("OLKSNTR", "XFXNK")
+    assert (out["a"]["first_name_ny"], out["a"]["last_name_ny"]) == ("OLACSANDR", "SAFCANC")
+    assert out["b"]["last_name_p3"] == "del"
+    assert out["b"]["first_name_mp"] == "STFN"
+    assert out["b"]["last_name_mp"] == "T L KRS"  # one code per word
+    assert out["c"]["last_name_p3"] == "li"
+
+
+def test_first_name_split_into_middle_when_no_middle_column(engine, tmp_path):
+    rows = [{"id": "a", "fn": "Mary Ann  Jane", "sn": "Smith"},
+            {"id": "b", "fn": "Jean-Paul", "sn": "Sartre"},
+            {"id": "c", "fn": "Олександр Петрович", "sn": "Шевченко"},
+            {"id": "d", "fn": "Tom", "sn": "Hardy"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    assert [(out[k]["first_name"], out[k]["middle_name"]) for k in "abcd"] == [
+        ("mary", "ann jane"), ("jean", "paul"), ("oleksandr", "petrovych"), ("tom", None)]
+    assert out["a"]["raw_first_name"] == "Mary Ann  Jane"
+    assert out["a"]["raw_middle_name"] is None
+    assert out["a"]["first_initial"] == "m" and out["a"]["first_name_mp"] == "MR"
+
+
+def test_first_name_kept_whole_when_middle_column_mapped(engine, tmp_path):
+    rows = [{"id": "a", "fn": "Mary Ann", "mn": "Jane", "sn": "Smith"}]
+    out = run(engine, tmp_path, rows)["a"]
+    assert (out["first_name"], out["middle_name"]) == ("mary ann", "jane")
+
+
+NICKNAMES = [
+    ("Bob", "bob", "robert"),
+    ("BOBBY", "bobby", "robert"),
+    ("Liz", "liz", "elizabeth"),
+    ("Robert", "robert", "robert"),
+    ("Al", "al", "al"),  # ambiguous (albert, alan): left unresolved
+    ("Саша", "sasha", "oleksandr"),
+    ("Bob Edward", "bob", "robert"),  # split first, then resolved
+    (None, None, None),
+]
+
+
+@pytest.mark.parametrize("raw,first,canon", NICKNAMES)
+def test_nicknames(engine, tmp_path, nicknames, raw, first, canon):
+    out = run(engine, tmp_path, [{"id": "a", "fn": raw, "sn": "x"}], columns=NO_MIDDLE,
+              nicknames_path=nicknames)["a"]
+    assert (out["first_name"], out["first_name_canon"]) == (first, canon)
+
+
+def test_without_nickname_table_canon_is_first_name(engine, tmp_path):
+    out = run(engine, tmp_path, [{"id": "a", "fn": "Bob", "sn": "x"}],
+              nicknames_path=tmp_path / "absent.csv")["a"]
+    assert out["first_name_canon"] == "bob"
+
+
+# --- dates, sex, postcode, address, identifiers ------------------------------------------
+
+DATES = [
+    # (dob, dob_iso, (year, month, day), dob_swapped)
+    ("1980-03-04", "1980-03-04", (1980, 3, 4), "1980-04-03"),
+    ("1980-12-01", "1980-12-01", (1980, 12, 1), "1980-01-12"),
+    ("1980-05-05", "1980-05-05", (1980, 5, 5), None),  # day == month
+    ("1980-03-25", "1980-03-25", (1980, 3, 25), None),  # 25 is not a month
+    ("2000-02-29", "2000-02-29", (2000, 2, 29), None),
+    ("1999-11-12", "1999-11-12", (1999, 11, 12), "1999-12-11"),
+    (None, None, (None, None, None), None),
+]
+
+
+@pytest.mark.parametrize("raw,iso,parts,swapped", DATES)
+def test_dates(engine, tmp_path, raw, iso, parts, swapped):
+    out = run(engine, tmp_path, [{"id": "a", "dob": raw}])["a"]
+    assert out["dob"] == (dt.date.fromisoformat(raw) if raw else None)
+    assert out["dob_iso"] == iso
+    assert (out["dob_year"], out["dob_month"], out["dob_day"]) == parts
+    assert out["dob_swapped"] == swapped
+    assert out["raw_date_of_birth"] == raw
+
+
+SEX = [("m", "M"), ("M", "M"), ("Male", "M"), (" MAN ", "M"), ("1", "M"),
+       ("f", "F"), ("FEMALE", "F"), ("Woman", "F"), ("2", "F"),
+       ("u", None), ("unknown", None), ("9", None), ("x", None), ("0", None), ("", None),
+       (None, None)]
+
+
+@pytest.mark.parametrize("raw,sex", SEX)
+def test_sex(engine, tmp_path, raw, sex):
+    out = run(engine, tmp_path, [{"id": "a", "sx": raw}])["a"]
+    assert (out["sex"], out["raw_sex"]) == (sex, raw)
+
+
+POSTCODES = [
+    # raw, postcode, sector, district, area
+    ("sw1a1aa", "SW1A 1AA", "SW1A 1", "SW1A", "SW"),
+    (" SW1A  1AA ", "SW1A 1AA", "SW1A 1", "SW1A", "SW"),
+    ("M1 1AE", "M1 1AE", "M1 1", "M1", "M"),
+    ("m11ae", "M1 1AE", "M1 1", "M1", "M"),
+    ("EC1A-1BB", "EC1A 1BB", "EC1A 1", "EC1A", "EC"),
+    ("b33 8th", "B33 8TH", "B33 8", "B33", "B"),
+    ("SW1A", "SW1A", None, "SW1A", "SW"),  # outward code only
+    ("12", "12", None, None, None),
+    (" - ", None, None, None, None),
+    (None, None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("raw,postcode,sector,district,area", POSTCODES)
+def test_postcodes(engine, tmp_path, raw, postcode, sector, district, area):
+    out = run(engine, tmp_path, [{"id": "a", "pc": raw}])["a"]
+    got = (out["postcode"], out["postcode_sector"], out["postcode_district"],
+           out["postcode_area"])
+    assert got == (postcode, sector, district, area)
+    assert out["raw_postcode"] == raw
+
+
+ADDRESSES = [
+    ("12, High St.", "12 high st"),
+    ("Flat 3B,  St. Mary's Road", "flat 3b st marys road"),
+    ("вул. Шевченка, 5", "vul shevchenka 5"),
+    ("Ulica Łąkowa 7/9", "ulica lakowa 7 9"),
+    (" , ", None),
+]
+
+
+@pytest.mark.parametrize("raw,address", ADDRESSES)
+def test_address(engine, tmp_path, raw, address):
+    out = run(engine, tmp_path, [{"id": "a", "addr": raw}])["a"]
+    assert (out["address"], out["raw_address"]) == (address, raw)
+
+
+def test_identifiers_subgroups_variables(engine, tmp_path):
+    rows = [{"id": "a", "nino": "ab 12-34 56 c", "nhs": "943 476 5919", "region": "North",
+             "inc": "12.5"},
+            {"id": "b", "nino": " ", "nhs": None, "region": None, "inc": ""}]
+    out = run(engine, tmp_path, rows, identifiers={"nino": "nino", "nhs": "nhs"},
+              subgroups=["region"], variables={"income": "inc"})
+    assert out["a"]["id_nino"] == "AB123456C" and out["a"]["id_nhs"] == "9434765919"
+    assert out["b"]["id_nino"] is None and out["b"]["id_nhs"] is None
+    assert (out["a"]["region"], out["a"]["var_income"]) == ("North", "12.5")
+    assert (out["b"]["region"], out["b"]["var_income"]) == (None, "")
+    assert list(out["a"]) == [*CONTRACT_COLUMNS, "id_nino", "id_nhs", "region", "var_income"]
+
+
+def test_subgroup_that_is_a_mapped_canonical_column(engine, tmp_path):
+    cols = {"first_name": "fn", "sex": "sex"}
+    out = run(engine, tmp_path, [{"id": "a", "fn": "Ann", "sex": "female"}], columns=cols,
+              subgroups=["sex"])["a"]
+    assert list(out) == list(CONTRACT_COLUMNS)
+    assert out["sex"] == "F"
+
+
+def test_subgroup_clashing_with_a_contract_column_is_refused(engine, tmp_path):
+    with pytest.raises(JobError, match="subgroup 'postcode'"):
+        run(engine, tmp_path, [{"id": "a", "postcode": "x"}], columns={"first_name": "fn"},
+            subgroups=["postcode"])
+
+
+def test_missing_fields_give_null_columns(engine, tmp_path):
+    out_path = tmp_path / "out"
+    out_path.mkdir()
+    out = run(engine, out_path, [{"id": "a", "fn": "Ann"}], columns={"first_name": "fn"})["a"]
+    assert list(out) == list(CONTRACT_COLUMNS)
+    assert out["first_name"] == "ann"
+    for col in CONTRACT_COLUMNS:
+        if col not in ("record_id", "first_name", "raw_first_name", "first_name_canon",
+                       "first_initial", "first_name_mp", "first_name_ny"):
+            assert out[col] is None, col
+    schema = pq.read_schema(out_path / "standardised" / "s.parquet")
+    assert schema.field("dob").type == pa.date32()
+    assert schema.field("dob_year").type == pa.int32()
+    assert schema.field("last_name").type == pa.string()
+    assert schema.field("raw_sex").type == pa.string()
+
+
+def test_rows_ordered_by_record_id(engine, tmp_path):
+    rows = [{"id": i, "fn": "A"} for i in ("c", "a", "b10", "b2")]
+    out = run(engine, tmp_path, rows)
+    assert list(out) == ["a", "b10", "b2", "c"]
+
+
+def test_hostile_column_names(engine, tmp_path):
+    evil = 'x"; DROP TABLE t; --'
+    cols = {"first_name": evil, "last_name": "last;name", "sex": "s'x", "date_of_birth": "d\"ob"}
+    rows = [{"id": "a", evil: "Олександр Петрович", "last;name": "O'Brien", "s'x": "f",
+             'd"ob': "1980-03-04", 'grp"': "g1", "v;v": "7", "i'd": "ab 1"}]
+    out = run(engine, tmp_path, rows, columns=cols, subgroups=['grp"'],
+              variables={"v": "v;v"}, identifiers={"pid": "i'd"})["a"]
+    assert (out["first_name"], out["middle_name"], out["last_name"]) == (
+        "oleksandr", "petrovych", "obrien")
+    assert (out["sex"], out["dob_iso"], out["dob_swapped"]) == ("F", "1980-03-04", "1980-04-03")
+    assert (out['grp"'], out["var_v"], out["id_pid"]) == ("g1", "7", "AB1")
+    assert out["raw_first_name"] == "Олександр Петрович"
+
+
+def test_missing_intake_column_is_reported(engine, tmp_path):
+    intake = write_intake(tmp_path / "intake.parquet", [{"id": "a"}], ["fn"], dob=None)
+    source = Source(role="census", path="in.csv", id="id", columns={"first_name": "nope"})
+    with pytest.raises(IntakeError, match="'nope' is missing"):
+        standardise(engine, intake, source, tmp_path / "s.parquet")
+
+
+# --- properties --------------------------------------------------------------------------
+
+PROPS = settings(max_examples=50, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+TEXT = st.text(max_size=20)
+CLEAN = re.compile(r"^[^\s]+( [^\s]+)*$")
+
+
+@PROPS
+@given(st.lists(st.fixed_dictionaries({
+    "fn": st.none() | TEXT, "mn": st.none() | TEXT, "sn": st.none() | TEXT,
+    "dob": st.none() | TEXT | st.dates().map(str), "sx": st.none() | TEXT,
+    "pc": st.none() | TEXT, "addr": st.none() | TEXT}), min_size=1, max_size=5))
+def test_standardise_never_raises(engine, tmp_path_factory, rows):
+    tmp = tmp_path_factory.mktemp("prop")
+    out = run(engine, tmp, [dict(r) for r in rows], columns=NO_MIDDLE)
+    for r in out.values():
+        for col in ("first_name", "middle_name", "last_name", "address"):
+            assert r[col] is None or CLEAN.match(r[col]), (col, r[col])
+        assert r["sex"] in ("M", "F", None)
+
+
+@PROPS
+@given(st.lists(st.none() | st.text(max_size=30), max_size=20))
+@example(["\u0374a\u0374", "İstanbul", "ǅemal", "Ў", "ѓ", "и\u0306"])  # found by search
+def test_name_cleaning_is_idempotent(engine, values):
+    once = clean_names(engine, values)
+    assert clean_names(engine, once) == once
+    assert all(v is None or (v == v.strip() and "  " not in v and v != "") for v in once)
+
+
+SCRIPTS = st.text(alphabet="АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯабвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+                  "ЁёЫыЭэЪъ'’ʼ-. ČčŠšŽžŁłÓóĄąĘęŚśĆćŃńŹźŻżØøßĐđÉéÜü abcXYZ", max_size=30)
+
+
+@PROPS
+@given(st.lists(SCRIPTS, max_size=20))
+def test_ukrainian_russian_and_latin_names_become_plain_ascii(engine, values):
+    for v in clean_names(engine, values):
+        assert v is None or re.fullmatch(r"[a-z]+( [a-z]+)*", v), v
+
+
+@PROPS
+@given(st.lists(st.text(max_size=30) | SCRIPTS, max_size=20))
+@example(["plain ascii O'Brien", "Łukasz", "Юлія", "ѓ", "\u0374", "Ǆ", "a\x00b"])
+def test_fast_paths_agree_with_full_cleaning(engine, values):
+    """sl_clean_text skips steps for ASCII / non-Cyrillic text: same result as the full path."""
+    install_macros(engine)
+    engine.register("__test_values", pa.table({"v": pa.array(values, pa.string())}))
+    differ = engine.scalar("SELECT count(*) FROM __test_values "
+                           "WHERE sl_clean_text(v) IS DISTINCT FROM sl_clean_text_full(v)")
+    assert differ == 0
