@@ -108,7 +108,7 @@ class Probabilistic(_Strict):
     model: str = "auto"
     accept: float = Field(default=0.95, gt=0, le=1)
     review: float = Field(default=0.5, gt=0, le=1)
-    max_pairs_u: float = Field(default=2e6, gt=0)
+    max_pairs_u: float = Field(default=1e6, gt=0)
 
     @model_validator(mode="after")
     def _bands(self) -> Probabilistic:

@@ -90,6 +90,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     except csv.Error as e:
         raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
     header = [h.strip() for h in header]
+    suspect = bool(_CONTROL.search(text) or _SURROGATE.search(text))
     _check_header(path, header, delimiter)
     width = len(header)
     id_pos = header.index(id_column) if id_column in header else None
@@ -115,7 +116,8 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
             continue  # blank line: not a record
         n += 1
         rid = rec[id_pos].strip() if id_pos is not None and id_pos < len(rec) else None
-        problem = _row_problem(rec, header, width, encoding)
+        problem = (_row_problem(rec, header, width, encoding) if suspect or len(rec) != width
+                   else None)
         if problem:
             rejects.append(Reject(n, problem[0], problem[1], rid))
             continue

@@ -61,11 +61,10 @@ class DuckDBEngine(Engine):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        self.con.execute(
+        n = self.con.execute(
             f"COPY ({sql}) TO {_sql_string(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)",
             params or {},
-        )
-        n = self.con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(tmp)}).fetchone()[0]
+        ).fetchone()[0]
         os.replace(tmp, path)
         return int(n)
 

@@ -1,0 +1,86 @@
+"""The main job through the real CLI on generated data: accuracy against the generator's
+truth, record accounting, and identical links from two runs."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_cli
+from spinelink.evaluate import score_links
+
+pytestmark = pytest.mark.slow
+SOURCES = ("benefits", "survey")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("e2e")
+    r = run_cli("sample", "--persons", "2500", "--seed", "7", "--out", str(d / "data"))
+    assert r.returncode == 0, r.stderr
+    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
+    (d / "data" / "job.yaml").write_text(job.replace("output_dir: ../out/demo",
+                                                     "output_dir: ../run1"))
+    r = run_cli("run", str(d / "data" / "job.yaml"))
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def _truth(d, name):
+    return pd.read_csv(d / "data" / "truth" / f"{name}.csv", dtype=str)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_precision_and_recall_against_truth(demo, source):
+    links = pd.read_parquet(demo / "run1" / "links" / f"{source}.parquet")
+    acc = score_links(links, _truth(demo, "census"), _truth(demo, source))
+    assert acc.precision >= 0.98, acc.as_dict()
+    assert acc.recall >= 0.97, acc.as_dict()
+    assert links.groupby("source_id")["reference_id"].nunique().max() == 1
+    if source == "survey":  # one_to_one: true in the demo job
+        assert links["reference_id"].is_unique
+
+
+def test_links_contract_columns_and_methods(demo):
+    links = pd.read_parquet(demo / "run1" / "links" / "benefits.parquet")
+    assert list(links.columns) == ["reference_id", "source_id", "method", "match_probability",
+                                   "match_weight"]
+    methods = set(links["method"])
+    assert "direct:nino" in methods and "probabilistic" in methods
+    assert any(m.startswith("key:") for m in methods)
+    det = links[links["method"] != "probabilistic"]
+    assert det["match_probability"].isna().all()
+    prob = links[links["method"] == "probabilistic"]
+    assert (prob["match_probability"] >= 0.9).all()
+    assert (demo / "run1" / "models" / "benefits.json").exists()
+
+
+def test_every_record_is_accounted_for(demo):
+    man = json.loads((demo / "run1" / "run_manifest.json").read_text())
+    for source in SOURCES:
+        a = man["accounting"][source]
+        assert a["read"] == a["accepted"] + a["quarantined"]
+        assert a["accepted"] == a["linked"] + a["review"] + a["unlinked"]
+        intake = pd.read_parquet(demo / "run1" / "intake" / f"{source}.parquet")
+        links = pd.read_parquet(demo / "run1" / "links" / f"{source}.parquet")
+        review = pd.read_parquet(demo / "run1" / "review" / f"{source}.parquet")
+        unlinked = pd.read_parquet(demo / "run1" / "unlinked" / f"{source}.parquet")
+        ids = set(links["source_id"]) | set(review["source_id"]) | set(unlinked["record_id"])
+        assert ids == set(intake["record_id"])
+        assert not (set(links["source_id"]) & set(unlinked["record_id"]))
+    assert man["inputs"]["census"]["sha256"] and man["versions"]["splink"].startswith("5")
+
+
+def test_two_runs_give_identical_outputs(demo):
+    job = demo / "data" / "job.yaml"
+    second = demo / "run2"
+    r = run_cli("run", str(job), "--output-dir", str(second))
+    assert r.returncode == 0, r.stderr
+    for folder in ("links", "review", "unlinked", "pairs"):
+        for source in SOURCES:
+            a = pd.read_parquet(demo / "run1" / folder / f"{source}.parquet")
+            b = pd.read_parquet(second / folder / f"{source}.parquet")
+            pd.testing.assert_frame_equal(a, b)
+    shutil.rmtree(second)
