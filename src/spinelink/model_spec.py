@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import SettingsCreator, block_on
+from splink import SettingsCreator
 
 from spinelink.errors import JobError
 
@@ -20,8 +20,39 @@ class _M(BaseModel):
 
 class ComparisonSpec(_M):
     name: str
+    group: str | None = None  # of the comparisons in one group, the first available is used
+    null_column: str | None = None  # the column whose absence makes the null level (default: first level's)
     requires: list[str]
     levels: list[dict[str, Any]] = Field(min_length=1)
+
+
+class BlockingSQL(_M):
+    sql: str
+
+
+class CappedBlock(_M):
+    """Equal on all `columns`, only where the combination occurs at most `max_block` times
+    on the reference side (see probabilistic.add_capped_keys)."""
+    columns: list[str] = Field(min_length=1)
+    max_block: int = Field(gt=0)
+
+
+Rule = list[str] | BlockingSQL | CappedBlock
+
+
+def capped_column(i: int) -> str:
+    return f"blk_capped_{i}"
+
+
+def blocking_rule(i: int, rule: Rule):
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    if isinstance(rule, BlockingSQL):
+        return CustomRule(rule.sql, sql_dialect="duckdb")
+    if isinstance(rule, CappedBlock):
+        return block_on(capped_column(i))
+    return block_on(*rule)
 
 
 class TrainingSpec(_M):
@@ -35,7 +66,7 @@ class ModelSpec(_M):
     schema_version: int = Field(ge=1, le=1)
     name: str
     comparisons: list[ComparisonSpec]
-    blocking: list[list[str]] = Field(min_length=1)
+    blocking: list[Rule] = Field(min_length=1)
     training: TrainingSpec
 
 
@@ -69,11 +100,13 @@ def _level(spec: dict[str, Any]):
 
 def comparisons_for(spec: ModelSpec, available: set[str]) -> list:
     """Splink comparisons whose required canonical fields both sides have."""
-    out = []
+    out, groups_used = [], set()
     for c in spec.comparisons:
-        if not set(c.requires) <= available:
+        if not set(c.requires) <= available or c.group in groups_used:
             continue
-        first_col = next(v for k, v in c.levels[0].items() if k not in ("tf", "label"))
+        if c.group:
+            groups_used.add(c.group)
+        first_col = c.null_column or next(v for k, v in c.levels[0].items() if k not in ("tf", "label"))
         levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels), cll.ElseLevel()]
         out.append(cl.CustomComparison(levels, output_column_name=c.name))
     return out
@@ -89,7 +122,8 @@ def settings_for(spec: ModelSpec, available: set[str]) -> SettingsCreator:
         link_type="link_only",
         unique_id_column_name="record_id",
         comparisons=comps,
-        blocking_rules_to_generate_predictions=[block_on(*r) for r in spec.blocking],
+        blocking_rules_to_generate_predictions=[blocking_rule(i, r)
+                                                for i, r in enumerate(spec.blocking)],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )

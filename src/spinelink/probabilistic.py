@@ -25,7 +25,7 @@ from spinelink.backends import Engine
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.model_spec import ModelSpec, settings_for
-from spinelink.sqlfiles import quote_ident
+from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
 PAIR_FLOOR = 0.01
@@ -78,6 +78,32 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], availab
     return model
 
 
+def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str]) -> None:
+    """Give every table the capped blocking-key columns the spec asks for; key frequencies
+    are counted on the whole reference (`ref_full`)."""
+    from spinelink.model_spec import CappedBlock, capped_column
+
+    for i, rule in enumerate(spec.blocking):
+        if not isinstance(rule, CappedBlock):
+            continue
+        counts = f"{tables['ref_full']}_blk{i}"
+        key, present = _concat_key(rule.columns, "")
+        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(counts)} AS " + sql_file(
+            "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
+            present=present))
+        key_t, _ = _concat_key(rule.columns, "t.")
+        for t in tables.values():
+            engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t)} AS " + sql_file(
+                "probabilistic/add_capped_key.sql", table=t, counts=counts, key_t=key_t,
+                column=capped_column(i)), {"cap": rule.max_block})
+
+
+def _concat_key(columns: list[str], prefix: str) -> tuple[str, str]:
+    cols = [f"{prefix}{quote_ident(c)}" for c in columns]
+    key = "concat_ws('|', " + ", ".join(f"CAST({c} AS VARCHAR)" for c in cols) + ")"
+    return key, " AND ".join(f"{c} IS NOT NULL" for c in cols)
+
+
 def _count(engine: Engine, table: str) -> int:
     return int(engine.scalar(f"SELECT count(*) FROM {quote_ident(table)}"))
 
@@ -87,13 +113,15 @@ M_U_FLOOR = 1e-12
 
 def _clamp(model: dict) -> dict:
     """EM can drive a level's m or u to ~1e-313, which Splink refuses to load back:
-    floor numeric m and u at 1e-12 (a weight of about -40, i.e. "never")."""
+    floor numeric m and u at 1e-12 (a weight of about -40, i.e. "never").
+    Values are rounded to 12 significant digits: EM's sums run in parallel, so their last
+    bits depend on the thread count; rounded, the model (and all that it scores) does not."""
     for comp in model.get("comparisons", []):
         for lvl in comp.get("comparison_levels", []):
             for key in ("m_probability", "u_probability"):
                 v = lvl.get(key)
                 if isinstance(v, float | int) and not isinstance(v, bool):
-                    lvl[key] = min(1.0, max(float(v), M_U_FLOOR))
+                    lvl[key] = float(f"{min(1.0, max(float(v), M_U_FLOOR)):.12g}")
     return model
 
 
