@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from spinelink import progress
 from spinelink.backends import Engine
 from spinelink.errors import JobError
 from spinelink.sqlfiles import quote_ident, sql_file
@@ -88,7 +89,7 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
     for stmt in _statements(sql_file("deterministic/create_pools.sql", **names)):
         engine.execute(stmt)
     counts: dict[str, int] = {}
-    for i, step in enumerate(steps):
+    for i, step in enumerate(progress.steps(steps, "deterministic keys")):
         ref_key, ref_present = _key_expr(step.ref_fields)
         src_key, src_present = _key_expr(step.src_fields)
         sql = sql_file("deterministic/unique_key_links.sql", ref_pool=names["ref_pool"],

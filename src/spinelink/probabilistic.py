@@ -173,9 +173,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
             f"SELECT {q} FROM {quote_ident(src_full)}) t WHERE {q} IS NOT NULL GROUP BY {q}")
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
-    pred = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
-    df = pred.as_pandas_dataframe()
-    pred.drop_table_from_database_and_remove_from_cache()
+    df = _predict_in_chunks(linker, n_ref, n_src, tag)
     if df.empty:
         return empty, lam0
     ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
@@ -185,6 +183,24 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0)),
     })
     return out, lam0
+
+
+PAIRS_PER_CHUNK = 2e10  # product of the two sides' sizes handled in one prediction chunk
+
+
+def _predict_in_chunks(linker, n_ref: int, n_src: int, tag: str) -> pd.DataFrame:
+    """Score the blocked pairs chunk by chunk (bounded memory, visible progress)."""
+    from spinelink.progress import steps
+
+    n = max(1, math.ceil(n_ref * n_src / PAIRS_PER_CHUNK))
+    frames = []
+    for i in steps(range(1, n + 1), f"scoring pairs ({tag.removeprefix('__sl_')})", n):
+        chunk = linker.inference.predict_chunk(left_chunk=(i, n), right_chunk=(1, 1),
+                                               threshold_match_probability=PAIR_FLOOR,
+                                               warning_mode="never")
+        frames.append(chunk.as_pandas_dataframe())
+        chunk.drop_table_from_database_and_remove_from_cache()
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def reestimate_prior(pairs: pd.DataFrame, n_ref: int, n_src: int, start: float,

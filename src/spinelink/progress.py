@@ -1,0 +1,18 @@
+"""Progress bars with time estimates for long stages (stderr; counts only, never data)."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+def steps(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:
+    """Iterate with a progress bar; quiet when there is a single step."""
+    items = list(items) if total is None else items
+    n = total if total is not None else len(items)  # type: ignore[arg-type]
+    yield from tqdm(items, desc=desc, total=n, unit="step", file=sys.stderr,
+                    disable=n <= 1, mininterval=2.0, leave=False, dynamic_ncols=True)
