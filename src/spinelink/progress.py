@@ -11,8 +11,9 @@ T = TypeVar("T")
 
 
 def steps(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:
-    """Iterate with a progress bar; quiet when there is a single step."""
+    """Iterate with a progress bar on a terminal; quiet for one step or when stderr is
+    not a terminal (logs and CI get the stage lines with timings instead)."""
     items = list(items) if total is None else items
     n = total if total is not None else len(items)  # type: ignore[arg-type]
     yield from tqdm(items, desc=desc, total=n, unit="step", file=sys.stderr,
-                    disable=n <= 1, mininterval=2.0, leave=False, dynamic_ncols=True)
+                    disable=n <= 1 or not sys.stderr.isatty(), mininterval=2.0, leave=False, dynamic_ncols=True)

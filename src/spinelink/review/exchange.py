@@ -1,0 +1,147 @@
+"""Review outside the page: export the band to CSV, import decisions from CSV.
+
+The export has one row per pair: ids, weights (not with blind), both records' original
+values (not with ids_only), and decision, note, reviewer (filled where a first-round
+decision exists). An import takes rows with a decision (blank rows are skipped), checks
+all of them, then stores all or none. Problems are one line naming the file, the row
+(data rows counted from 1 after the header) and the field; values are never echoed.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from pathlib import Path
+
+from spinelink import atomic
+from spinelink.review import band
+from spinelink.review.band import ReviewError
+from spinelink.review.records import FIELDS, load_records
+from spinelink.review.store import DECISIONS, ROUNDS, Decision, DecisionStore, now
+
+REQUIRED = ("source", "reference_id", "source_id", "decision")
+SPELLINGS = {"match": "match", "nonmatch": "non-match", "unsure": "unsure"}
+
+
+def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = False,
+               ids_only: bool = False) -> int:
+    out, to = Path(out), Path(to)
+    names = band.check_source(out, source)
+    pairs = band.all_pairs(out, names)
+    store = DecisionStore(band.review_dir(out))
+    decided = {p: d for (p, r), d in store.current("first").items()}
+    header = ["source", "reference_id", "source_id"]
+    header += [] if blind else ["match_probability", "match_weight"]
+    raw_cols = [(label.replace(" ", "_"), raw) for label, raw, _ in FIELDS]
+    if not ids_only:
+        header += [f"{side}_{label}" for label, _ in raw_cols for side in ("ref", "src")]
+        ref = load_records(out, band.reference(out), set(pairs["reference_id"]))
+        src = {s: load_records(out, s, set(pairs.loc[pairs["source"] == s, "source_id"]))
+               for s in names}
+    header += ["decision", "note", "reviewer"]
+    with atomic.atomic_path(to) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in pairs.to_dict("records"):
+            row = [r["source"], r["reference_id"], r["source_id"]]
+            if not blind:
+                row += [f"{r['match_probability']:.6f}", f"{r['match_weight']:.4f}"]
+            if not ids_only:
+                a = ref.get(r["reference_id"]) or {}
+                b = src[r["source"]].get(r["source_id"]) or {}
+                row += [x.get(raw) or "" for _, raw in raw_cols for x in (a, b)]
+            d = decided.get((r["source"], r["reference_id"], r["source_id"]))
+            row += [d.decision, d.note, d.reviewer] if d else ["", "", ""]
+            w.writerow(row)
+    return len(pairs)
+
+
+def _decision(value: str) -> str | None:
+    """match / non-match / unsure, any case; non_match and "non match" are accepted."""
+    return SPELLINGS.get(re.sub(r"[\s_-]", "", value.lower()))
+
+
+def import_csv(out: Path, path: Path, reviewer: str | None = None,
+               round_: str = "first") -> dict:
+    out, path = Path(out), Path(path)
+    names = band.check_source(out, None)
+    known = {(s, r, i) for s, r, i in band.all_pairs(out, names)[
+        ["source", "reference_id", "source_id"]].itertuples(index=False)}
+    rows = _read(path)
+    seen: dict[tuple, tuple[int, str]] = {}
+    batch: list[Decision] = []
+    skipped = 0
+    for n, row in enumerate(rows, start=1):
+        def bad(field: str, problem: str, n=n) -> ReviewError:
+            return ReviewError(f"{path}: row {n}, field '{field}': {problem}")
+
+        raw = (row.get("decision") or "").strip()
+        if not raw:
+            skipped += 1
+            continue
+        decision = _decision(raw)
+        if decision is None:
+            raise bad("decision", f"expected one of {', '.join(DECISIONS)} (or empty to skip)")
+        for col in ("source", "reference_id", "source_id"):
+            if not (row.get(col) or "").strip():
+                raise bad(col, "is empty")
+        pair = tuple((row[c] or "").strip() for c in ("source", "reference_id", "source_id"))
+        if pair[0] not in names:
+            raise bad("source", f"no review band for that source (have: {', '.join(names)})")
+        if pair not in known:
+            raise ReviewError(f"{path}: row {n}, fields 'reference_id', 'source_id': pair "
+                              f"{pair[1]} / {pair[2]} is not in the review band of source "
+                              f"'{pair[0]}'")
+        who = (row.get("reviewer") or "").strip() or reviewer
+        if not who:
+            raise bad("reviewer", "is empty and no --reviewer was given")
+        rnd = (row.get("round") or "").strip().lower() or round_
+        if rnd not in ROUNDS:
+            raise bad("round", f"expected one of {', '.join(ROUNDS)}")
+        key = (pair, rnd)
+        if key in seen:
+            first_row, first_decision = seen[key]
+            if first_decision != decision:
+                raise ReviewError(f"{path}: rows {first_row} and {n}, field 'decision': "
+                                  f"conflicting decisions for pair {pair[1]} / {pair[2]} of "
+                                  f"source '{pair[0]}'")
+            continue
+        seen[key] = (n, decision)
+        batch.append(Decision(uuid.uuid4().hex, who[:100], now(), decision,
+                              (row.get("note") or "").strip()[:2000], *pair, rnd, "import"))
+    store = DecisionStore(band.review_dir(out))
+    current = store.current()
+    fresh = [d for d in batch if not _same(current.get((d.pair, d.round)), d)]
+    if fresh:
+        store.add_many(fresh)
+    return {"rows": len(rows), "imported": len(fresh), "unchanged": len(batch) - len(fresh),
+            "skipped_blank": skipped}
+
+
+def _same(old: Decision | None, new: Decision) -> bool:
+    return old is not None and (old.decision, old.note, old.reviewer) == (
+        new.decision, new.note, new.reviewer)
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise ReviewError(f"{path}: does not exist")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ReviewError(f"{path}: not valid UTF-8 (byte {e.start})") from None
+    try:
+        reader = csv.DictReader(text.splitlines(keepends=True))
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        for col in REQUIRED:
+            if col not in header:
+                raise ReviewError(f"{path}: missing column '{col}' (the header needs "
+                                  f"{', '.join(REQUIRED)})")
+        rows = list(reader)
+    except csv.Error as e:
+        raise ReviewError(f"{path}: not a readable CSV file ({type(e).__name__})") from None
+    for n, row in enumerate(rows, start=1):
+        if None in row:
+            raise ReviewError(f"{path}: row {n}: more cells than header columns")
+    return rows

@@ -1,0 +1,152 @@
+"""End to end in a real headless browser (Debian's chromium, driven by Playwright): the
+real `spinelink review serve` CLI, decisions by keyboard only, reload, resume; and 50
+pairs reviewed with no mouse and no page reload between pairs.
+
+Skipped only when chromium is not installed and CI is not set; in CI it must run.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from test_review_support import fresh_copy, truth_decisions
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def project(tmp_path):
+    fresh_copy(tmp_path / "p")
+    return tmp_path / "p"
+
+
+@pytest.fixture
+def serve(project):
+    procs = []
+
+    def start(*extra):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "spinelink", "review", "serve", str(project / "out"),
+             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(proc)
+        line = proc.stdout.readline()                  # printed once the page is ready
+        m = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
+        assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
+        return m.group(0)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM or "/usr/bin/chromium",
+                                    args=ARGS)
+        pg = browser.new_page()
+        errors = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def _open(page, url):
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+
+
+def _press_and_wait_saved(page, key, done):
+    page.keyboard.press(key)
+    page.wait_for_selector(f"body[data-done='{done}'][data-busy='0']", timeout=15_000)
+
+
+def _status(page):
+    return page.get_attribute("#status", "data-decision")
+
+
+def test_keyboard_decisions_survive_a_reload(project, serve, page):
+    url = serve("--reviewer", "alice")
+    page.goto(url.split("?")[0])                         # no token: refused
+    assert "forbidden" in page.content()
+    _open(page, url)
+    assert page.inner_text("#total") != "0"
+    first_pair = page.get_attribute("body", "data-pair")
+    _press_and_wait_saved(page, "m", 1)
+    _press_and_wait_saved(page, "n", 2)
+    _press_and_wait_saved(page, "u", 3)
+    page.keyboard.press("/")                             # a note, then back to the pair
+    page.keyboard.type("address checked")
+    page.keyboard.press("Escape")
+    _press_and_wait_saved(page, "m", 4)
+    _press_and_wait_saved(page, "z", 3)                  # undo the last one ...
+    assert _status(page) == "" and page.input_value("#note") == ""
+    page.keyboard.press("/")
+    page.keyboard.type("address checked")
+    page.keyboard.press("Escape")
+    _press_and_wait_saved(page, "m", 4)                  # ... and decide it again
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.inner_text("#done") == "4"
+    assert page.inner_text("#position").startswith("Pair 5 of")   # resumes where it stopped
+    expected = ["match", "unsure", "non-match", "match"]           # pairs 4, 3, 2, 1
+    for decision in expected:
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(
+            "d => document.getElementById('status').dataset.decision === d", arg=decision)
+        assert page.inner_text("#status").startswith(decision + " — alice")
+    assert page.get_attribute("body", "data-pair") == first_pair
+    dec = pd.read_parquet(project / "out" / "review" / "decisions.parquet")
+    assert len(dec) == 4 and set(dec["reviewer"]) == {"alice"}
+    assert sorted(dec["decision"]) == sorted(expected)
+    assert dec.loc[dec["note"] != "", "note"].tolist() == ["address checked"]
+    assert page.errors == []
+
+
+def test_fifty_pairs_by_keyboard_without_mouse_or_reload(project, serve, page):
+    url = serve("--reviewer", "kim", "--blind")
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+    _open(page, url)
+    page.evaluate("""() => { window.__sameDocument = true; window.__mouse = 0;
+        for (const t of ['mousedown', 'click', 'pointerdown'])
+          document.addEventListener(t, () => window.__mouse++, true); }""")
+    total = int(page.inner_text("#total"))
+    assert total >= 50
+    assert page.locator("#weight").inner_text() == ""               # blind
+    band = pd.concat([pd.read_parquet(project / "out" / "review" / "candidates" /
+                                      f"{s}.parquet").assign(source=s)
+                      for s in ("benefits", "survey")]).sort_values(
+        ["source", "reference_id", "source_id"]).reset_index(drop=True)
+    keys = zip(band["source"], band["reference_id"], band["source_id"], strict=True)
+    truth = dict(zip(keys, truth_decisions(project, band), strict=True))
+    decided = {}
+    for k in range(50):
+        ids = page.inner_text("#ids")                   # "census C.. ↔ benefits B.."
+        ref_part, src_part = ids.split(" ↔ ")
+        source, source_id = src_part.split(" ")
+        key = (source, ref_part.split(" ")[1], source_id)
+        decided[key] = truth[key]
+        _press_and_wait_saved(page, "m" if truth[key] == "match" else "n", k + 1)
+    assert page.evaluate("window.__sameDocument") is True           # no reload
+    assert page.evaluate("window.__mouse") == 0 and len(loads) == 1
+    assert page.inner_text("#done") == "50"
+    dec = pd.read_parquet(project / "out" / "review" / "decisions.parquet")
+    keys = zip(dec["source"], dec["reference_id"], dec["source_id"], strict=True)
+    got = dict(zip(keys, dec["decision"], strict=True))
+    assert got == decided and set(dec["reviewer"]) == {"kim"}
+    assert page.errors == []

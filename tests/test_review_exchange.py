@@ -1,0 +1,106 @@
+"""CSV export and import through the real CLI: round trip and one-line validation errors
+naming the file, row and field."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+from test_review_support import fresh_copy
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def out(tmp_path):
+    return fresh_copy(tmp_path / "p")
+
+
+def _export(out, tmp_path, *extra) -> pd.DataFrame:
+    r = run_cli("review", "export", str(out), "--to", str(tmp_path / "band.csv"), *extra)
+    assert r.returncode == 0, r.stderr
+    return pd.read_csv(tmp_path / "band.csv", dtype=str, keep_default_na=False)
+
+
+def test_export_has_every_band_pair_with_both_records(out, tmp_path):
+    frame = _export(out, tmp_path)
+    band = pd.concat([pd.read_parquet(out / "review" / f"{s}.parquet").assign(source=s)
+                      for s in ("benefits", "survey")])
+    assert len(frame) == len(band)
+    assert {"ref_first_name", "src_first_name", "match_weight", "decision", "note",
+            "reviewer"} <= set(frame.columns)
+    assert (frame["decision"] == "").all()
+    blind = _export(out, tmp_path, "--blind", "--ids-only", "--source", "survey")
+    assert "match_weight" not in blind.columns and "ref_first_name" not in blind.columns
+    assert set(blind["source"]) == {"survey"}
+
+
+def test_import_round_trip_and_re_import_is_unchanged(out, tmp_path):
+    frame = _export(out, tmp_path, "--ids-only")
+    frame.loc[:2, "decision"] = ["match", "Non-Match", "unsure"]
+    frame.loc[1, "note"] = "different dob"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "d.csv"), "--reviewer", "ann")
+    assert r.returncode == 0, r.stderr
+    assert "3 decisions imported" in r.stdout
+    dec = pd.read_parquet(out / "review" / "decisions.parquet")
+    assert sorted(dec["decision"]) == ["match", "non-match", "unsure"]
+    assert set(dec["reviewer"]) == {"ann"} and "different dob" in set(dec["note"])
+    again = _export(out, tmp_path, "--ids-only")      # decisions are exported back
+    assert (again["decision"] != "").sum() == 3
+    again.to_csv(tmp_path / "d2.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "d2.csv"))
+    assert r.returncode == 0 and "0 decisions imported, 3 unchanged" in r.stdout
+
+
+def _bad(out, tmp_path, edit) -> str:
+    frame = _export(out, tmp_path, "--ids-only")
+    frame = edit(frame)
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "bad.csv"), "--reviewer", "ann")
+    assert r.returncode == 6, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (out / "review" / "decisions.jsonl").exists()   # all or nothing
+    return r.stderr
+
+
+def _set(frame, row, **values):
+    for k, v in values.items():
+        frame.loc[row, k] = v
+    return frame
+
+
+def test_unknown_pair(out, tmp_path):
+    err = _bad(out, tmp_path, lambda f: _set(_set(f, 0, decision="match"), 3,
+                                              decision="match", source_id="NOPE1"))
+    assert "bad.csv: row 4, fields 'reference_id', 'source_id'" in err
+    assert "not in the review band" in err
+
+
+def test_bad_decision_value(out, tmp_path):
+    err = _bad(out, tmp_path, lambda f: _set(f, 1, decision="yes please"))
+    assert "bad.csv: row 2, field 'decision': expected one of match, non-match, unsure" in err
+    assert "yes please" not in err
+
+
+def test_conflicting_decisions_for_one_pair(out, tmp_path):
+    def edit(f):
+        f = pd.concat([f, f.iloc[[0]]], ignore_index=True)
+        f.loc[0, "decision"] = "match"
+        f.loc[len(f) - 1, "decision"] = "non-match"
+        return f
+    err = _bad(out, tmp_path, edit)
+    assert "rows 1 and" in err and "field 'decision': conflicting decisions" in err
+
+
+def test_unknown_source_and_missing_column(out, tmp_path):
+    err = _bad(out, tmp_path, lambda f: _set(f, 0, decision="match", source="payroll"))
+    assert "row 1, field 'source'" in err
+    err = _bad(out, tmp_path, lambda f: f.drop(columns="decision"))
+    assert "bad.csv: missing column 'decision'" in err
+
+
+def test_missing_reviewer(out, tmp_path):
+    frame = _set(_export(out, tmp_path, "--ids-only"), 0, decision="match")
+    frame.to_csv(tmp_path / "nr.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "nr.csv"))
+    assert r.returncode == 6 and "row 1, field 'reviewer'" in r.stderr
