@@ -1,0 +1,26 @@
+"""spinelink: link census, admin and survey sources to a reference spine and integrate them.
+
+    import spinelink
+    result = spinelink.run("job.yaml")   # see spinelink.api
+    result.integrated()
+
+Imports are deferred so that `import spinelink.config` (and the CLI) stay light.
+"""
+from __future__ import annotations
+
+
+def run(job, output_dir=None):
+    """Run a job file end to end; return a spinelink.api.Result."""
+    from spinelink.api import run as _run
+
+    return _run(job, output_dir)
+
+
+def open_run(output_dir):
+    """The spinelink.api.Result of a finished run, from its output folder."""
+    from spinelink.api import open_run as _open_run
+
+    return _open_run(output_dir)
+
+
+__all__ = ["open_run", "run"]

@@ -1,0 +1,122 @@
+"""Python API for notebooks: run a job, then look at its outputs.
+
+    import spinelink
+    result = spinelink.run("sample_data/demo_job.yaml")   # or spinelink.open_run("out/demo")
+    result                                  # output folder, record accounting, unit counts
+    result.integrated()                     # pandas: one row per reference unit
+    result.links("benefits")                # pandas: the accepted links of one source
+    con = result.duckdb()                   # DuckDB views over every output table
+    con.sql("SELECT unit_status, count(*) FROM integrated GROUP BY 1").df()
+
+`result.paths` names every output file; `result.accounting` is the record accounting of
+the run (read = accepted + quarantined; accepted = linked + review + unlinked);
+`result.summary` the summaries of the linkage and later stages from run_manifest.json.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink.errors import SpinelinkError
+
+TOP_TABLES = {"integrated": "integrated.parquet", "conflicts": "conflicts.parquet",
+              "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet"}
+PER_SOURCE = ("intake", "standardised", "quarantine", "links", "review", "unlinked", "pairs")
+
+
+@dataclass
+class Result:
+    """The outputs of one run (a folder with run_manifest.json)."""
+    output_dir: Path
+    manifest: dict = field(repr=False)
+
+    @classmethod
+    def from_dir(cls, output_dir: str | Path) -> Result:
+        out = Path(output_dir).resolve()
+        path = out / "run_manifest.json"
+        if not path.exists():
+            raise SpinelinkError(f"{out}: no run_manifest.json (not a finished run)")
+        return cls(out, json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def accounting(self) -> dict[str, dict]:
+        return self.manifest.get("accounting", {})
+
+    @property
+    def summary(self) -> dict:
+        return {"links": self.manifest.get("links", {}), **self.manifest.get("stages", {})}
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self.accounting)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Every output table that exists: `integrated`, `conflicts`, `audit`,
+        `invalid_codes`, and `<folder>/<source>` (e.g. `links/benefits`), plus `manifest`."""
+        found = {k: self.output_dir / p for k, p in TOP_TABLES.items()}
+        for folder in PER_SOURCE:
+            for s in self.sources:
+                found[f"{folder}/{s}"] = self.output_dir / folder / f"{s}.parquet"
+        found = {k: p for k, p in found.items() if p.exists()}
+        found["manifest"] = self.output_dir / "run_manifest.json"
+        return found
+
+    def table(self, name: str) -> pd.DataFrame:
+        """An output table by its key in `paths` (e.g. "audit", "unlinked/survey")."""
+        path = self.paths.get(name)
+        if path is None or path.suffix != ".parquet":
+            raise SpinelinkError(f"no output table '{name}' in {self.output_dir}; expected "
+                                 f"one of {sorted(k for k in self.paths if k != 'manifest')}")
+        return pd.read_parquet(path)
+
+    def integrated(self) -> pd.DataFrame:
+        return self.table("integrated")
+
+    def links(self, source: str) -> pd.DataFrame:
+        if source not in self.sources or f"links/{source}" not in self.paths:
+            linked = [s for s in self.sources if f"links/{s}" in self.paths]
+            raise SpinelinkError(f"no links for source '{source}'; linked sources: {linked}")
+        return self.table(f"links/{source}")
+
+    def duckdb(self):
+        """An in-memory DuckDB connection with one view per output table: `integrated`,
+        `conflicts`, `audit`, `invalid_codes`, and `<folder>_<source>` (e.g.
+        `links_benefits`, `unlinked_survey`)."""
+        import duckdb
+
+        con = duckdb.connect(":memory:")
+        for key, path in self.paths.items():
+            if path.suffix == ".parquet":
+                name = key.replace("/", "_").replace('"', '""')
+                literal = str(path).replace("'", "''")
+                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet(\'{literal}\')')
+        return con
+
+    def __repr__(self) -> str:
+        lines = [f"spinelink result: {self.output_dir}"]
+        for s, a in self.accounting.items():
+            parts = [f"{k} {a[k]}" for k in ("read", "accepted", "quarantined", "linked",
+                                              "review", "unlinked") if k in a]
+            lines.append(f"  {s}: " + ", ".join(parts))
+        integ = self.manifest.get("stages", {}).get("integrate")
+        if integ:
+            status = ", ".join(f"{k} {v}" for k, v in integ["unit_status"].items())
+            lines.append(f"  integrated: {integ['units']} units ({status})")
+        return "\n".join(lines)
+
+
+def run(job: str | Path, output_dir: str | Path | None = None) -> Result:
+    """Run a job file end to end (as `spinelink run`); return its Result."""
+    from spinelink.pipeline import run_job
+
+    res = run_job(job, str(output_dir) if output_dir is not None else None)
+    return Result.from_dir(res.output_dir)
+
+
+def open_run(output_dir: str | Path) -> Result:
+    """The Result of a run that has already finished, from its output folder."""
+    return Result.from_dir(output_dir)

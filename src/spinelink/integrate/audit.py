@@ -1,0 +1,79 @@
+"""What the analyst checks: conflicts, agreement between sources, the audit trail and the
+values outside the code lists. Each reads the stage's long tables (see choose.Tables)."""
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.integrate.choose import Tables, value_fragments
+from spinelink.sqlfiles import sql_file
+
+
+def write_conflicts(engine: Engine, t: Tables, sources: list[str], path: Path) -> int:
+    frag, params = value_fragments(sources)
+    sql = sql_file("integrate/conflicts.sql", candidates=t.candidates, decided=t.decided,
+                   **frag)
+    return engine.write_parquet(sql, path, params)
+
+
+def write_audit(engine: Engine, t: Tables, reference: str, path: Path) -> dict[str, int]:
+    sql = sql_file("integrate/audit.sql", candidates=t.candidates, decided=t.decided,
+                   plan=t.plan)
+    engine.write_parquet(sql, path, {"reference": reference})
+    counts = engine.df(f"SELECT stage, count(*) AS n FROM ({sql}) GROUP BY stage ORDER BY stage",
+                       {"reference": reference})
+    return {r.stage: int(r.n) for r in counts.itertuples()}
+
+
+def write_invalid_codes(engine: Engine, t: Tables, reference: str, path: Path) -> dict:
+    sql = sql_file("integrate/invalid_codes.sql", mapped=t.mapped, plan=t.plan, links=t.links)
+    n = engine.write_parquet(sql, path, {"reference": reference})
+    counts = engine.df(f"SELECT source, variable, count(*) AS n FROM ({sql}) "
+                       "GROUP BY ALL ORDER BY ALL", {"reference": reference})
+    by: dict[str, dict[str, int]] = {}
+    for r in counts.itertuples():
+        by.setdefault(r.source, {})[r.variable] = int(r.n)
+    return {"total": n, "by_source": by}
+
+
+def agreement(engine: Engine, t: Tables, plan: pd.DataFrame) -> dict[str, dict]:
+    """variable -> "a~b" -> {n_both, n_agree, rate} for every pair of its sources (in the
+    order of the job's sources); rate is None where no unit has both values."""
+    df = engine.df(sql_file("integrate/agreement.sql", candidates=t.candidates))
+    found = {(r.variable, r.source_a, r.source_b): (int(r.n_both), int(r.n_agree))
+             for r in df.itertuples()}
+    out: dict[str, dict] = {}
+    for variable, rows in plan.sort_values("source_order").groupby("variable", sort=False):
+        pairs = {}
+        for a, b in combinations(rows["source"].tolist(), 2):
+            n_both, n_agree = found.get((variable, a, b), (0, 0))
+            pairs[f"{a}~{b}"] = {"n_both": n_both, "n_agree": n_agree,
+                                 "rate": round(n_agree / n_both, 4) if n_both else None}
+        out[variable] = pairs
+    return out
+
+
+def variable_summary(plan: pd.DataFrame) -> dict[str, dict]:
+    """Per variable: rule, sources in order and, for coded variables, the code lists that
+    apply to each source."""
+    out: dict[str, dict] = {}
+    for variable, rows in plan.groupby("variable", sort=False):
+        rows = rows.sort_values("prio")
+        info = {"rule": rows["rule"].iat[0], "sources": rows["source"].tolist()}
+        if rows["coded"].iat[0]:
+            info["code_list"] = rows["target"].iat[0]
+            info["source_code_lists"] = dict(zip(rows["source"], rows["lists"], strict=True))
+        out[variable] = info
+    return out
+
+
+def undated(engine: Engine, t: Tables) -> dict[str, dict[str, int]]:
+    """variable -> source -> values of most_recent variables without a usable date."""
+    df = engine.df(sql_file("integrate/undated.sql", candidates=t.candidates))
+    out: dict[str, dict[str, int]] = {}
+    for r in df.itertuples():
+        out.setdefault(r.variable, {})[r.source] = int(r.n)
+    return out

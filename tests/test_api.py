@@ -1,0 +1,72 @@
+"""The Python API for notebooks: spinelink.run / open_run and the Result helpers, on a
+small generated job (deterministic linkage only, to keep it quick)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+import spinelink
+from spinelink.errors import SpinelinkError
+from spinelink.sample import generate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    d = tmp_path_factory.mktemp("api")
+    generate(1100, 5, d / "data")
+    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
+    job = job.replace("probabilistic: {model: auto, accept: 0.9, review: 0.5}",
+                      "probabilistic: null")
+    (d / "data" / "job.yaml").write_text(job)
+    return spinelink.run(str(d / "data" / "job.yaml"), output_dir=d / "out")
+
+
+def test_run_returns_paths_accounting_and_summary(result):
+    assert result.output_dir.name == "out"
+    for key in ("integrated", "conflicts", "audit", "invalid_codes", "links/benefits",
+                "unlinked/survey", "intake/census", "manifest"):
+        assert result.paths[key].exists(), key
+    for a in result.accounting.values():
+        assert a["read"] == a["accepted"] + a["quarantined"]
+        if "linked" in a:
+            assert a["accepted"] == a["linked"] + a["review"] + a["unlinked"]
+    assert result.summary["integrate"]["units"] == result.accounting["census"]["accepted"]
+    assert "benefits" in result.summary["links"]
+    text = repr(result)
+    assert "integrated:" in text and "census: read" in text
+
+
+def test_integrated_links_and_tables_as_pandas(result):
+    integrated = result.integrated()
+    assert isinstance(integrated, pd.DataFrame)
+    assert len(integrated) == result.accounting["census"]["accepted"]
+    links = result.links("benefits")
+    assert list(links.columns)[:3] == ["reference_id", "source_id", "method"]
+    assert len(result.table("unlinked/survey")) == result.accounting["survey"]["unlinked"]
+    with pytest.raises(SpinelinkError, match="linked sources: \\['benefits', 'survey'\\]"):
+        result.links("census")
+    with pytest.raises(SpinelinkError, match="no output table 'nope'"):
+        result.table("nope")
+
+
+def test_duckdb_views_over_every_output(result):
+    con = result.duckdb()
+    n = con.execute("SELECT count(*) FROM integrated").fetchall()[0][0]
+    assert n == result.accounting["census"]["accepted"]
+    linked = con.execute("SELECT count(*) FROM integrated i JOIN links_benefits l "
+                         "ON l.reference_id = i.reference_id").fetchall()[0][0]
+    assert linked == result.accounting["benefits"]["linked"]
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() "
+                                       "WHERE NOT internal").fetchall()}
+    assert {"integrated", "conflicts", "audit", "invalid_codes", "unlinked_survey"} <= views
+
+
+def test_open_run_reads_a_finished_run(result, tmp_path):
+    again = spinelink.open_run(result.output_dir)
+    assert again.accounting == result.accounting
+    assert again.integrated().equals(result.integrated())
+    with pytest.raises(SpinelinkError, match="no run_manifest.json"):
+        spinelink.open_run(tmp_path)
