@@ -1,0 +1,254 @@
+"""Calibrated match probabilities for the residual's candidate pairs.
+
+The model's own probabilities assume its comparisons are independent given match status;
+people in one household agree on surname, address and postcode together, so the model can
+be sure of links that are wrong. The leave-partner-out null (`nullcal`) says how many
+non-match pairs a source record has at each match weight. With `N` residual source records,
+`O(w)` residual candidate pairs and `E0(w) = N * null pairs per sampled record` expected
+non-matches around weight `w` (Gaussian kernel, BANDWIDTH bits), the local false-discovery
+rate is `lfdr(w) = E0(w) / O(w)`, fitted non-increasing in the weight.
+
+How many residual records are linkable at all comes from records, not pairs: the share of
+residual records without a single candidate over the null sample's share of such records is
+the unlinkable share `pi0` (corrected for linkable records whose match no blocking rule
+compared, see `_never_compared`). Per source record (at most one true match, or none),
+candidate `c` is the match with odds `F * (1 - lfdr) / lfdr` against "no match", and its
+posterior is its odds over one plus the sum of its record's odds; `F` is set so that the
+posteriors add up to the linkable records that have their match among their candidates.
+Candidates with equal high weights count as one (the reference holds the same person
+twice). When too few records lack candidates to say (`MIN_EXPECTED_NONE`), `F` is
+`1 / (1 - theta)` with `theta` found by EM instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spinelink.quality.nullcal import NullSample
+from spinelink.quality.stats import pav_decreasing
+
+MIN_PER_BIN = 25  # summary bins
+BANDWIDTH = 1.5  # bits
+GRID_STEP = 0.25
+MAX_BINS = 20
+MIN_NULL_RECORDS = 30
+LFDR_FLOOR = 1e-4
+LIKELY = 0.5  # posterior from which a candidate counts in the blocking estimate
+MIN_EXPECTED_NONE = 20  # records without candidates expected if none were linkable
+
+
+@dataclass
+class Candidates:
+    """Residual candidate pairs, sorted by source record. Candidates of one record with
+    equal high weights are one hypothesis (the reference holds that person twice): they
+    share a posterior and `first` marks the one that counts in sums."""
+    rec: np.ndarray       # source record index per candidate
+    weight: np.ndarray    # model match weight at the residual's prior
+    n_residual: int       # residual source records, with or without candidates
+    first: np.ndarray     # True for the first candidate of each tie group
+    n_rules: np.ndarray | None = None  # blocking rules each candidate satisfies
+
+    @property
+    def n_with(self) -> int:
+        return int(self.rec.max()) + 1 if len(self.rec) else 0
+
+
+@dataclass
+class Fit:
+    posterior: np.ndarray  # per candidate: probability it is its record's true match
+    linkable: float        # residual records whose person has a reference record
+    blocked: float         # ... of which no blocking rule compared with their match
+    blocked_range: tuple[float, float]  # the low and high figures it lies between
+    pi0: float             # share of residual records with no reference record
+    edges: np.ndarray      # summary bins of the weight
+    observed: np.ndarray   # candidates per bin
+    expected_null: np.ndarray  # expected non-matches per bin
+    method: str            # "null" (leave-partner-out) or "model"
+
+
+def weight_edges(weight: np.ndarray) -> np.ndarray:
+    n_bins = int(min(MAX_BINS, max(2, len(weight) // MIN_PER_BIN)))
+    edges = np.unique(np.quantile(weight, np.linspace(0, 1, n_bins + 1))) if len(weight) \
+        else np.array([0.0, 1.0])
+    if len(edges) < 2:
+        edges = np.array([edges[0] - 1, edges[0] + 1])
+    edges = edges.astype(float)
+    edges[0], edges[-1] = -np.inf, np.inf
+    return edges
+
+
+def _posteriors(c: Candidates, odds: np.ndarray, factor: float) -> np.ndarray:
+    o = odds * factor
+    total = np.bincount(c.rec, weights=o * c.first, minlength=c.n_with)
+    return o / (1 + total[c.rec])
+
+
+def _total(c: Candidates, post: np.ndarray) -> float:
+    return float(post[c.first].sum())
+
+
+def _em_factor(c: Candidates, odds: np.ndarray) -> float:
+    """The factor 1 / (1 - theta) with theta (share of records whose match is among their
+    candidates) found by EM."""
+    theta = 0.5
+    for _ in range(100):
+        post = _posteriors(c, odds, 1 / (1 - theta))
+        new = float(np.clip(_total(c, post) / max(c.n_residual, 1), 1e-6, 0.999))
+        if abs(new - theta) < 1e-7:
+            return 1 / (1 - new)
+        theta = new
+    return 1 / (1 - theta)
+
+
+def _solve_factor(c: Candidates, odds: np.ndarray, target: float,
+                  start: float = 0.0) -> float:
+    """The factor that makes the posteriors add up to `target` matches (bisection on its
+    log2, to a hundredth of a match)."""
+    n_rec = len(np.unique(c.rec[odds > 0]))
+    if target <= 0 or n_rec == 0:
+        return 0.0
+    if target >= 0.999 * n_rec:
+        return 2.0 ** 40
+    lo, hi = -40.0, 40.0
+    mid = float(np.clip(np.log2(start), lo, hi)) if start > 0 else 0.0
+    for _ in range(60):
+        got = _total(c, _posteriors(c, odds, 2.0 ** mid))
+        if abs(got - target) < 0.01:
+            break
+        lo, hi = (mid, hi) if got < target else (lo, mid)
+        mid = (lo + hi) / 2
+    return 2.0 ** mid
+
+
+def _smooth(weight: np.ndarray, wts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian-kernel smoothed counts on the grid (bandwidth BANDWIDTH bits)."""
+    step = grid[1] - grid[0]
+    idx = np.clip(np.rint((weight - grid[0]) / step).astype(int), 0, len(grid) - 1)
+    hist = np.bincount(idx, weights=wts, minlength=len(grid))
+    half = int(np.ceil(4 * BANDWIDTH / step))
+    x = np.arange(-half, half + 1) * step
+    kern = np.exp(-0.5 * (x / BANDWIDTH) ** 2)
+    return np.convolve(hist, kern / kern.sum(), mode="same")
+
+
+def lfdr_at(cands: Candidates, null: NullSample, rec_wt: np.ndarray | None = None,
+            null_wt: np.ndarray | None = None) -> np.ndarray:
+    """Local false-discovery rate at each candidate's weight: smoothed expected null
+    pairs over smoothed observed candidates, fitted non-increasing in the weight.
+    `rec_wt` / `null_wt`: bootstrap weights of residual and null records."""
+    lo = min(cands.weight.min(), null.weight.min() if len(null.weight) else 0) - 4 * BANDWIDTH
+    hi = max(cands.weight.max(), null.weight.max() if len(null.weight) else 0) + 4 * BANDWIDTH
+    grid = np.arange(lo, hi + GRID_STEP, GRID_STEP)
+    cw = np.ones(len(cands.weight)) if rec_wt is None else rec_wt[cands.rec]
+    nw = np.ones(len(null.weight)) if null_wt is None else null_wt[null.record]
+    n_null = null.n_records if null_wt is None else max(null_wt.sum(), 1.0)
+    obs = _smooth(cands.weight, cw, grid)
+    e0 = _smooth(null.weight, nw, grid) * cands.n_residual / n_null
+    raw = np.where(obs > 1e-9, np.minimum(1.0, e0 / np.maximum(obs, 1e-12)), 1.0)
+    fitted = np.clip(pav_decreasing(raw, obs + 1e-9), LFDR_FLOOR, 1.0)
+    return np.interp(cands.weight, grid, fitted)
+
+
+def _none_ratio(cands: Candidates, null: NullSample, rec_wt, null_wt,
+                n_none: float) -> float | None:
+    """Residual records without a single candidate, over the share of null-sample records
+    without one: the unlinkable share, plus the linkable whose match no rule compared
+    (None when too few records could show it)."""
+    nw = np.ones(null.n_records) if null_wt is None else null_wt
+    has = np.zeros(null.n_records, bool)
+    has[null.record] = True
+    g0 = float(nw[~has].sum() / max(nw.sum(), 1e-9))
+    n_res = (cands.n_with if rec_wt is None else rec_wt.sum()) + n_none
+    if g0 * n_res < MIN_EXPECTED_NONE:
+        return None
+    return float(np.clip(n_none / max(n_res, 1e-9) / g0, 0.0, 1.0))
+
+
+def _never_compared(c: Candidates, post: np.ndarray, null: NullSample, linkable: float,
+                    between: float) -> float:
+    """Linkable residual records whose match no blocking rule compared: somewhere between
+    what the deterministic links' blocking recall implies (easy matches: a low figure)
+    and Chao1 on the likely matches' rule captures (rules sharing fields make it high);
+    `between` (0..1) picks the point: the middle for the estimate, uniform in the
+    bootstrap."""
+    low, high = _never_compared_range(c, post, null, linkable)
+    return min(low + between * (high - low), 0.5 * linkable)
+
+
+def _never_compared_range(c: Candidates, post: np.ndarray, null: NullSample,
+                          linkable: float) -> tuple[float, float]:
+    low = (1 - (null.partner_scored if np.isfinite(null.partner_scored) else 1.0)) * linkable
+    return low, max(blocked_out(c, post)[0], low)
+
+
+def _model_fit(cands: Candidates, edges, observed) -> Fit:
+    odds = np.exp2(np.clip(cands.weight, -60, 60))
+    post = _posteriors(cands, odds, 1.0)
+    blocked, _ = blocked_out(cands, post)
+    nan = np.full(len(observed), np.nan)
+    return Fit(post, _total(cands, post) + blocked, blocked, (blocked, blocked), float("nan"),
+               edges, observed, nan, "model")
+
+
+def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | None = None,
+        edges: np.ndarray | None = None) -> Fit:
+    """Calibrated posteriors; with `rng`, one bootstrap replicate (residual and null
+    records reweighted by Poisson(1) draws) for the intervals."""
+    edges = weight_edges(cands.weight) if edges is None else edges
+    b = np.digitize(cands.weight, edges[1:-1])
+    observed = np.bincount(b, minlength=len(edges) - 1).astype(float)
+    if null is None or null.n_records < MIN_NULL_RECORDS or not len(cands.weight):
+        return _model_fit(cands, edges, observed)
+    rec_wt = null_wt = None
+    n_none = float(cands.n_residual - cands.n_with)
+    if rng is not None:
+        rec_wt = rng.poisson(1.0, cands.n_with).astype(float)
+        null_wt = rng.poisson(1.0, null.n_records).astype(float)
+        n_none = float(rng.poisson(n_none))
+    lfdr = lfdr_at(cands, null, rec_wt, null_wt)
+    odds = (1 - lfdr) / lfdr
+    ratio = _none_ratio(cands, null, rec_wt, null_wt, n_none)
+    blocked = 0.0
+    if ratio is None:  # EM for the share of records with their match among candidates
+        post = _posteriors(cands, odds, _em_factor(cands, odds))
+        blocked = _never_compared(cands, post, null, _total(cands, post),
+                                  0.5 if rng is None else float(rng.random()))
+        linkable = _total(cands, post) + blocked
+        pi0 = 1 - linkable / max(cands.n_residual, 1)
+    else:
+        pi0, linkable, factor = ratio, cands.n_residual * (1 - ratio), 0.0
+        between = 0.5 if rng is None else float(rng.random())
+        for _ in range(6):  # matches among candidates: the linkable not blocked out
+            factor = _solve_factor(cands, odds, linkable - blocked, factor)
+            post = _posteriors(cands, odds, factor)
+            new = _never_compared(cands, post, null, linkable, between)
+            share = new / max(linkable, 1e-9)
+            pi0 = float(np.clip((ratio - share) / (1 - share), 0.0, 1.0))
+            linkable = cands.n_residual * (1 - pi0)
+            if abs(new - blocked) < 0.05:
+                break
+            blocked = new
+    e0 = null.counts(edges).sum(axis=0) * cands.n_residual / null.n_records
+    rng_ = _never_compared_range(cands, post, null, linkable) if ratio is not None else \
+        (blocked, blocked)
+    return Fit(post, linkable, blocked, rng_, pi0, edges, observed, e0, "null")
+
+
+def blocked_out(c: Candidates, post: np.ndarray) -> tuple[float, np.ndarray]:
+    """Chao1 estimate of true matches no blocking rule generated, from the likely matches
+    (posterior at least LIKELY) caught by exactly one (f1) and exactly two (f2) rules:
+    f1^2 / (2 f2). Also returns each candidate's share of where those matches are thought
+    to be (the likely matches caught by one rule)."""
+    n_rules = c.n_rules
+    post = np.where(c.first & (post >= LIKELY), post, 0.0)
+    if n_rules is None or len(post) == 0:
+        return 0.0, np.zeros(len(post))
+    f1 = float(post[n_rules == 1].sum())
+    f2 = float(post[n_rules == 2].sum())
+    f0 = f1 * f1 / (2 * f2) if f2 > 0 else f1 * max(f1 - 1, 0) / 2
+    share = np.where(n_rules == 1, post, 0.0)
+    if share.sum() <= 0:
+        share = post.copy()
+    total = share.sum()
+    return f0, (share / total if total > 0 else share)

@@ -1,0 +1,108 @@
+"""Subgroup values of records: the variables quality estimates are broken down by.
+
+`sex` and `age_band` come from the standardised canonical fields (age in whole years at
+the job's reference_date, banded by `quality.age_bands`); any other variable is a column
+of the standardised table (a source's declared `subgroups`). Missing values become
+`unknown`, so every record is in exactly one group of each variable.
+
+>>> band_labels([0, 18, 30])
+['0-17', '18-29', '30+']
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink.quality")
+UNKNOWN = "unknown"
+AGE_BAND = "age_band"
+
+
+def band_labels(bands: list[int]) -> list[str]:
+    out = [f"{a}-{b - 1}" for a, b in zip(bands, bands[1:], strict=False)]
+    return out + [f"{bands[-1]}+"]
+
+
+def ordered_values(values) -> list[str]:
+    """Natural order: numbers by value (age bands by their lower bound), text
+    alphabetically, `unknown` last.
+
+    >>> ordered_values(["65+", "5-17", "unknown", "18-29", "0-4"])
+    ['0-4', '5-17', '18-29', '65+', 'unknown']
+    """
+    def key(v: str):
+        head = v.split("-")[0].rstrip("+")
+        return (v == UNKNOWN, 0 if head.isdigit() else 1, int(head) if head.isdigit() else 0, v)
+
+    return sorted({str(v) for v in values}, key=key)
+
+
+def age_band(age: pd.Series, bands: list[int]) -> pd.Series:
+    labels = np.array(band_labels(bands) + [UNKNOWN], dtype=object)
+    a = pd.to_numeric(age, errors="coerce").to_numpy(dtype=float)
+    idx = np.digitize(np.nan_to_num(a, nan=-1.0), bands) - 1
+    idx = np.where(np.isnan(a) | (idx < 0), len(bands), idx)
+    return pd.Series(labels[idx], index=age.index, dtype=object)
+
+
+@dataclass
+class Variables:
+    """Which variables are broken down on which side."""
+    reference: list[str] = field(default_factory=list)
+    source: dict[str, list[str]] = field(default_factory=dict)  # source -> its own variables
+    skipped: list[str] = field(default_factory=list)
+
+
+def table_columns(engine: Engine, table: str) -> list[str]:
+    return list(engine.df(f"SELECT * FROM {quote_ident(table)} LIMIT 0").columns)
+
+
+def choose_variables(wanted: list[str], ref_cols: list[str],
+                     src_cols: dict[str, list[str]]) -> Variables:
+    """Reference side where the reference has the variable, else each source that has it."""
+    v = Variables()
+    for name in wanted:
+        if name == AGE_BAND:
+            ok_ref = "dob" in ref_cols
+        else:
+            ok_ref = name in ref_cols
+        if ok_ref:
+            v.reference.append(name)
+            continue
+        holders = [s for s, cols in src_cols.items() if name in cols]
+        for s in holders:
+            v.source.setdefault(s, []).append(name)
+        if not holders:
+            v.skipped.append(name)
+            log.warning("quality: subgroup %s is in no standardised table; skipped", name)
+    return v
+
+
+def default_subgroups(reference_subgroups: list[str]) -> list[str]:
+    return list(dict.fromkeys([*reference_subgroups, "sex", AGE_BAND]))
+
+
+def group_values(engine: Engine, table: str, variables: list[str], bands: list[int],
+                 reference_date: dt.date) -> pd.DataFrame:
+    """record_id plus one text column per variable (`unknown` where missing)."""
+    plain = [v for v in variables if v != AGE_BAND]
+    cols = ", ".join([f"CAST(t.{quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
+                      for c in plain] or ["NULL AS _none"])
+    df = engine.df(sql_file("quality/subgroup_values.sql", table=table, columns=cols),
+                   {"reference_date": reference_date})
+    out = pd.DataFrame({"record_id": df["record_id"].astype(str)})
+    for v in variables:
+        if v == AGE_BAND:
+            out[v] = age_band(df["_age"], bands).to_numpy()
+        else:
+            s = df[v].astype(object)
+            s = s.where(s.notna() & (s.astype(str).str.strip() != ""), UNKNOWN)
+            out[v] = s.astype(str).to_numpy()
+    return out.set_index("record_id")

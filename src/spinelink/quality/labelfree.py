@@ -1,0 +1,200 @@
+"""Label-free estimates of precision and recall, overall and by subgroup, with intervals.
+
+For one linked source:
+- deterministic and clerical links are counted correct (checked in `summary`: the model's
+  probability of the partner pairs, and how often a non-partner scores above the partner);
+- a probabilistic link is correct with its calibrated posterior (`calibrate`);
+- a source record is *linkable* when its person has a reference record; the residual's
+  linkable records are found (their link is right), missed among candidates (their match
+  is a candidate the stage did not link), or missed by blocking (no rule generated the
+  pair: a Chao1 estimate from how many rules caught each likely match, `calibrate`).
+
+Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed]); per
+subgroup by the reference record's value (links: the linked record; missed: the candidate
+thought to be the match), or by the source record's own value for a variable only the
+source carries. 95% intervals by a bootstrap that resamples the null records, redraws the
+bin counts (calibration uncertainty), then draws each record's true match from its
+posteriors and the blocked-out matches from Poisson (outcome uncertainty).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spinelink.quality.calibrate import Candidates, Fit, blocked_out, fit
+from spinelink.quality.nullcal import TIE, TIE_FROM, NullSample
+from spinelink.quality.stats import percentile_interval
+
+
+@dataclass
+class SourceData:
+    links: pd.DataFrame     # reference_id, source_id, method, match_probability
+    pairs: pd.DataFrame     # residual pairs: reference_id, source_id, match_weight
+    n_residual: int         # source records the probabilistic stage scored
+    null: NullSample | None
+    n_rules: pd.DataFrame | None = None  # reference_id, source_id, n_rules
+
+
+@dataclass
+class Prepared:
+    cands: Candidates
+    cand_ref: np.ndarray    # reference_id of each candidate pair
+    cand_src: np.ndarray    # source_id of each candidate pair
+    group: np.ndarray       # per candidate: index of its tie group's first candidate
+    link_group: np.ndarray  # per link: its candidate's tie group, -1 if not probabilistic
+    rec_link: np.ndarray    # per residual record with candidates: linked tie group or -1
+
+
+def _ties(p: pd.DataFrame) -> np.ndarray:
+    """Index of each pair's tie group (its first pair). Equal weights above TIE_FROM: the
+    reference holds the same person twice; below it, neighbours who differ on everything."""
+    if p.empty:
+        return np.zeros(0, int)
+    key = (p["match_weight"] / TIE).round().astype("int64")
+    key = key.where(p["match_weight"] > TIE_FROM, -np.arange(1, len(p) + 1))
+    k = pd.concat([p["source_id"], key], axis=1)
+    first = ~k.duplicated()
+    idx = pd.Series(np.arange(len(p)))[first.to_numpy()]
+    lookup = pd.Series(idx.to_numpy(), index=pd.MultiIndex.from_frame(k[first.to_numpy()]))
+    return lookup.reindex(pd.MultiIndex.from_frame(k)).to_numpy(int)
+
+
+def _rules(d: SourceData, p: pd.DataFrame) -> np.ndarray | None:
+    if d.n_rules is None or not len(p):
+        return None
+    nr = d.n_rules.astype({"reference_id": str, "source_id": str}).set_index(
+        ["reference_id", "source_id"])["n_rules"]
+    return nr.reindex(pd.MultiIndex.from_frame(p[["reference_id", "source_id"]])
+                      ).fillna(0).to_numpy(int)
+
+
+def prepare(d: SourceData) -> Prepared:
+    p = d.pairs[["reference_id", "source_id", "match_weight"]].copy()
+    p = p.astype({"reference_id": str, "source_id": str, "match_weight": float})
+    p = p.sort_values(["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
+    group = _ties(p)
+    rec = pd.factorize(p["source_id"])[0].astype(int)
+    cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
+                       group == np.arange(len(p)), _rules(d, p))
+    pair_idx = pd.Series(np.arange(len(p)),
+                         index=pd.MultiIndex.from_frame(p[["reference_id", "source_id"]]))
+    lk = d.links.astype({"reference_id": str, "source_id": str})
+    is_prob = (lk["method"] == "probabilistic").to_numpy()
+    at = pair_idx.reindex(pd.MultiIndex.from_frame(lk[["reference_id", "source_id"]]))
+    at = at.fillna(-1).to_numpy(int)
+    link_group = np.full(len(lk), -1)
+    hit = is_prob & (at >= 0)
+    link_group[hit] = group[at[hit]]
+    rec_link = np.full(cands.n_with, -1)
+    ok = link_group >= 0
+    rec_link[rec[link_group[ok]]] = link_group[ok]
+    return Prepared(cands, p["reference_id"].to_numpy(), p["source_id"].to_numpy(), group,
+                    link_group, rec_link)
+
+
+@dataclass
+class Breakdown:
+    """Group codes of one variable for links and candidate groups."""
+    variable: str
+    values: list[str]
+    link_code: np.ndarray
+    cand_code: np.ndarray
+
+
+def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=None):
+    """false links, found, missed per value: expected (chosen None) or one draw."""
+    k = len(bd.values)
+    lg = pr.link_group
+    prob = lg >= 0
+    first = pr.cands.first
+    if not len(post):
+        ok_link, miss_w = np.ones(len(lg)), np.zeros(0)
+    elif chosen is None:
+        ok_link = np.where(prob, post[np.maximum(lg, 0)], 1.0)
+        linked = np.zeros(len(post), bool)
+        linked[lg[prob]] = True
+        miss_w = np.where(first & ~linked, post, 0.0)
+    else:
+        ok_link = np.where(prob, chosen[pr.cands.rec[np.maximum(lg, 0)]] == lg, True) * 1.0
+        miss_w = np.zeros(len(post))
+        rec_of = np.flatnonzero(chosen >= 0)
+        c = chosen[rec_of]
+        miss_w[c[c != pr.rec_link[rec_of]]] = 1.0
+    false = np.bincount(bd.link_code, weights=1 - ok_link, minlength=k)
+    found = np.bincount(bd.link_code, weights=ok_link, minlength=k)
+    missed = np.bincount(bd.cand_code, weights=miss_w, minlength=k) if len(post) else \
+        np.zeros(k)
+    if blocked is not None:
+        missed = missed + blocked
+    return false, found, missed
+
+
+def _rates(pr, bd, post, chosen=None, blocked=None):
+    false, found, missed = _counts(pr, bd, post, chosen, blocked)
+    n_links = np.bincount(bd.link_code, minlength=len(bd.values))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(n_links > 0, 1 - false / np.maximum(n_links, 1), np.nan)
+        recall = np.where(found + missed > 0, found / (found + missed), np.nan)
+    return precision, recall, false, found + missed
+
+
+def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
+    """Each record's true match (its tie group's first candidate) or -1, drawn from the
+    posteriors."""
+    rec, n_rec = cands.rec, cands.n_with
+    chosen = np.full(n_rec, -1)
+    if not len(post):
+        return chosen
+    post = np.where(cands.first, post, 0.0)
+    cum = np.cumsum(post)
+    start = np.r_[0, np.flatnonzero(np.diff(rec)) + 1]
+    offset = np.repeat(cum[start] - post[start], np.diff(np.r_[start, len(post)]))
+    hi = cum - offset
+    lo = hi - post
+    u = rng.random(n_rec)[rec]
+    pick = np.flatnonzero((u > lo) & (u <= hi))
+    chosen[rec[pick]] = pick
+    return chosen
+
+
+@dataclass
+class Estimate:
+    fit: Fit
+    blocked: float
+    rows: pd.DataFrame
+
+
+def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
+             n_boot: int, seed: int) -> Estimate:
+    point = fit(pr.cands, null)
+    f0, share = point.blocked, blocked_out(pr.cands, point.posterior)[1]
+    rng = np.random.default_rng(seed)
+    draws = {bd.variable: ([], []) for bd in breakdowns}
+    for _ in range(n_boot):
+        f = fit(pr.cands, null, rng, point.edges)
+        f0b, shb = f.blocked, blocked_out(pr.cands, f.posterior)[1]
+        chosen = _choose(rng, pr.cands, f.posterior)
+        k = rng.poisson(f0b)
+        for bd in breakdowns:
+            w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
+                if len(shb) else np.zeros(len(bd.values))
+            blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else np.zeros(len(w))
+            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk)
+            draws[bd.variable][0].append(p)
+            draws[bd.variable][1].append(r)
+    rows = []
+    for bd in breakdowns:
+        blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
+            if len(share) else np.zeros(len(bd.values))
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk)
+        plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
+        rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
+        rows.append(pd.DataFrame({
+            "variable": bd.variable, "value": bd.values,
+            "est_precision": p, "est_precision_low": np.minimum(plo, p),
+            "est_precision_high": np.maximum(phi, p), "est_recall": r,
+            "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
+            "expected_false_links": false, "expected_linkable": linkable}))
+    return Estimate(point, f0, pd.concat(rows, ignore_index=True))

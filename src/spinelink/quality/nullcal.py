@@ -1,0 +1,204 @@
+"""The leave-partner-out sample: what the model scores for records whose match is absent.
+
+A source record with a deterministic link is, apart from its partner, exactly like a
+source record whose person is not in the reference: every other reference record it is
+compared with is a non-match. Scoring a sample of deterministically linked source records
+against the reference pool the probabilistic stage used (with the trained model, its
+blocking rules, term frequencies and the residual's prior) and dropping the partner pair
+gives the distribution of non-match match weights per source record: the *null*. It
+calibrates the model's probabilities (see `calibrate`), and the partner pairs check the
+deterministic links (model probability, blocking recall).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.quality.groups import table_columns
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink.quality")
+NULL_SAMPLE_MAX = 20000
+TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
+TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
+
+
+@dataclass
+class NullSample:
+    n_records: int            # source records in the sample
+    record: np.ndarray        # per null pair: index of its source record (0..n_records-1)
+    weight: np.ndarray        # per null pair: match weight at the residual's prior
+    partner_weight: np.ndarray  # per sampled record with its partner scored: that weight
+    partner_scored: float     # share of sampled partners the blocking rules generated
+    rival_above: int          # sampled records with a non-partner scored above the partner
+
+    def counts(self, edges: np.ndarray) -> np.ndarray:
+        """Null pairs per record and weight bin: an (n_records, n_bins) array."""
+        b = np.digitize(self.weight, edges[1:-1])
+        nb = len(edges) - 1
+        flat = np.bincount(self.record * nb + b, minlength=self.n_records * nb)
+        return flat.reshape(self.n_records, nb)
+
+
+@dataclass
+class Tables:
+    ref_full: str
+    src_full: str
+    ref_pool: str
+    null_src: str
+
+
+# the standardised columns that carry each identifying field (see ARCHITECTURE.md)
+FIELD_COLUMNS = {
+    "first_name": ["first_name", "first_name_canon", "first_initial", "first_name_mp",
+                   "first_name_ny"],
+    "middle_name": ["middle_name"],
+    "last_name": ["last_name", "last_name_p3", "last_name_mp", "last_name_ny"],
+    "dob": ["dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped"],
+    "sex": ["sex"],
+    "postcode": ["postcode", "postcode_sector", "postcode_district", "postcode_area"],
+    "address": ["address"],
+}
+
+
+def _blanks(engine: Engine, t: Tables, links: str, ids: pd.Series, fields: list[str],
+            seed: int) -> pd.DataFrame:
+    """A missing-value pattern for each sampled record, drawn from the residual's: records
+    deterministic linkage could not take are often those lacking a field (every match key
+    needs the date of birth), and a record without a field gets other non-match weights."""
+    flags = ", ".join(f"(t.{quote_ident(f)} IS NULL) AS {quote_ident(f)}" for f in fields)
+    pat = engine.df(sql_file("quality/missing_patterns.sql", flags=flags, table=t.src_full,
+                             links=links))
+    rng = np.random.default_rng(seed)
+    out = pd.DataFrame({"record_id": ids.to_numpy()})
+    if pat.empty:
+        for f in fields:
+            out[f] = False
+        return out
+    pick = rng.choice(len(pat), size=len(ids), p=pat["n"] / pat["n"].sum())
+    for f in fields:
+        out[f] = pat[f].to_numpy(bool)[pick]
+    return out
+
+
+def _clean(engine: Engine, t: Tables, tag: str, blanks: pd.DataFrame,
+           fields: list[str]) -> pd.Series:
+    """Sampled records whose blanking removed nothing they had (for the partner checks)."""
+    ids = blanks["record_id"]
+    if not fields:
+        return pd.Series(True, index=ids.to_numpy())
+    flags = ", ".join(f"(t.{quote_ident(f)} IS NULL) AS {quote_ident(f)}" for f in fields)
+    own = engine.df(sql_file("quality/missing_flags.sql", flags=flags, table=t.src_full,
+                             sample=f"{tag}_blanks")).set_index("record_id").reindex(ids)
+    removed = blanks[fields].to_numpy(bool) & ~own[fields].fillna(True).to_numpy(bool)
+    return pd.Series(~removed.any(axis=1), index=ids.to_numpy())
+
+
+def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
+             one_to_one: bool, seed: int, limit: int, linkage_fields: set[str],
+             extend=None) -> tuple[Tables, pd.Series]:
+    tag = f"__sl_q_{source}"
+    for side, name in (("ref", reference), ("src", source)):
+        engine.view_parquet(f"{tag}_{side}_std", out / "standardised" / f"{name}.parquet")
+    src_cols = set(table_columns(engine, f"{tag}_src_std"))
+    cols = [c for c in table_columns(engine, f"{tag}_ref_std")
+            if c in src_cols and c in linkage_fields]
+    sel = ", ".join(f"t.{quote_ident(c)}" for c in cols)
+    engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
+    t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
+    for name, side in ((t.ref_full, "ref"), (t.src_full, "src")):
+        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS "
+                       f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t")
+    ids = engine.df(sql_file("quality/null_records.sql", table=t.src_full, links=f"{tag}_det"),
+                    {"seed": int(seed), "limit": int(limit)})["record_id"]
+    fields = [f for f, c in FIELD_COLUMNS.items() if c[0] in cols]
+    blanks = _blanks(engine, t, f"{tag}_det", ids, fields, seed)
+    engine.register(f"{tag}_blanks", blanks)
+    of = {c: f for f, cs in FIELD_COLUMNS.items() if f in fields for c in cs}
+    blanked = ", ".join(
+        f"CASE WHEN b.{quote_ident(of[c])} THEN NULL ELSE t.{quote_ident(c)} END "
+        f"AS {quote_ident(c)}" if c in of else f"t.{quote_ident(c)}" for c in cols)
+    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t.null_src)} AS " + sql_file(
+        "quality/null_blanked.sql", columns=blanked, table=t.src_full, blanks=f"{tag}_blanks"))
+    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t.ref_pool)} AS " + sql_file(
+        "quality/reference_pool.sql", columns=sel, table=t.ref_full, links=f"{tag}_det",
+        sample=t.null_src), {"exclude": bool(one_to_one)})
+    if extend is not None:  # columns the model's blocking rules need (e.g. capped keys)
+        extend({"ref_full": t.ref_full, "src_full": t.src_full, "ref": t.ref_pool,
+                "src": t.null_src})
+    return t, _clean(engine, t, tag, blanks, fields)
+
+
+def _floor(n_ref: int, n_src: int) -> float:
+    """The Bayes factor (log2) below which the probabilistic stage dropped pairs."""
+    from spinelink.probabilistic import PAIR_FLOOR
+
+    lam0 = min(0.5, 1.0 / max(n_ref, n_src, 1))
+    return math.log2(PAIR_FLOOR / (1 - PAIR_FLOOR)) - math.log2(lam0 / (1 - lam0))
+
+
+def null_sample(engine: Engine, out, reference: str, source: str, model: dict, prior: float,
+                det: pd.DataFrame, one_to_one: bool, seed: int, n_residual: int,
+                limit: int = NULL_SAMPLE_MAX, extend=None) -> NullSample | None:
+    """Score the leave-partner-out sample; None when there are no deterministic links.
+    `extend(tables)` adds derived columns the model needs, as the probabilistic stage
+    did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
+    from spinelink.pipeline import LINKAGE_FIELDS
+    from spinelink.probabilistic import score_residual
+
+    if det.empty or not prior or prior <= 0 or prior >= 1:
+        return None
+    ref_view = f"__sl_q_{source}_ref_std"
+    engine.view_parquet(ref_view, out / "standardised" / f"{reference}.parquet")
+    n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref_view)}"))
+    n_pool = n_ref - (det["reference_id"].nunique() if one_to_one else 0)
+    limit = min(limit, max(n_pool, n_residual))  # the stage's pair floor then binds here too
+    t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit,
+                        LINKAGE_FIELDS, extend)
+    ids = pd.Series(clean.index)
+    if ids.empty:
+        return None
+    scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool, t.null_src,
+                               f"__sl_qn_{source}")
+    scored = scored[scored["bf"] >= _floor(n_pool, n_residual) - 1e-9]
+    if one_to_one:  # drop pairs with other records' partners (not in the stage's pool)
+        own = set(zip(det["reference_id"].astype(str), det["source_id"].astype(str),
+                      strict=True))
+        other = scored["reference_id"].isin(set(det["reference_id"].astype(str)))
+        mine = [(r, s) in own for r, s in zip(scored["reference_id"], scored["source_id"],
+                                               strict=True)]
+        scored = scored[~other.to_numpy() | np.asarray(mine, bool)]
+    return _split(scored, ids, det, prior, clean.to_numpy(bool))
+
+
+def _split(scored: pd.DataFrame, ids: pd.Series, det: pd.DataFrame, prior: float,
+           clean: np.ndarray) -> NullSample:
+    """Separate partner pairs from null pairs; a null pair tying with its record's partner
+    is a duplicate reference record of the same person and is dropped. The partner checks
+    use the records left whole (`clean`: no field blanked)."""
+    code = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
+    w = scored["bf"].to_numpy(float) + math.log2(prior / (1 - prior))
+    rec = code.reindex(scored["source_id"].astype(str)).to_numpy()
+    partners = set(zip(det["reference_id"].astype(str), det["source_id"].astype(str),
+                       strict=True))
+    is_partner = np.array([(r, s) in partners for r, s in
+                           zip(scored["reference_id"], scored["source_id"], strict=True)],
+                          dtype=bool)
+    pw = np.full(len(ids), np.nan)
+    pw[rec[is_partner].astype(int)] = w[is_partner]
+    keep = ~is_partner & ~np.isnan(rec)
+    tie = (np.abs(w - pw[np.nan_to_num(rec, nan=0).astype(int)]) < TIE) & (w > TIE_FROM)
+    keep &= ~tie
+    rec_null, w_null = rec[keep].astype(int), w[keep]
+    best_null = np.full(len(ids), -np.inf)
+    np.maximum.at(best_null, rec_null, w_null)
+    has_p = ~np.isnan(pw) & clean
+    rival = int(np.sum(best_null[has_p] > pw[has_p]))
+    scored_share = float(has_p.sum() / clean.sum()) if clean.any() else float("nan")
+    log.info("quality: null sample of %d records, %d non-match pairs", len(ids), len(w_null))
+    return NullSample(len(ids), rec_null, w_null, pw[has_p], scored_share, rival)

@@ -1,0 +1,63 @@
+"""Small statistical helpers: Wilson intervals, standardised differences, monotone fits.
+
+>>> lo, hi = wilson(90, 100)
+>>> round(lo, 3), round(hi, 3)
+(0.826, 0.945)
+>>> [round(float(x), 2) for x in pav_decreasing([0.9, 1.0, 0.5, 0.6, 0.1], [1] * 5)]
+[0.95, 0.95, 0.55, 0.55, 0.1]
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes out of n (NaN, NaN when n is 0)."""
+    if n <= 0:
+        return math.nan, math.nan
+    p = min(max(k / n, 0.0), 1.0)
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def std_diff(p1: float, p2: float) -> float:
+    """Standardised difference of two proportions (Austin 2009): (p1 - p2) / pooled sd."""
+    sd = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
+    if sd == 0:
+        return 0.0 if p1 == p2 else math.copysign(math.inf, p1 - p2)
+    return (p1 - p2) / sd
+
+
+def pav_decreasing(y, weights) -> np.ndarray:
+    """Weighted least-squares fit of a non-increasing sequence (pool adjacent violators)."""
+    vals: list[float] = []
+    wts: list[float] = []
+    sizes: list[int] = []
+    for v, w in zip(np.asarray(y, float), np.asarray(weights, float), strict=True):
+        vals.append(v)
+        wts.append(w)
+        sizes.append(1)
+        while len(vals) > 1 and vals[-2] < vals[-1]:
+            v2, w2, s2 = vals.pop(), wts.pop(), sizes.pop()
+            tw = wts[-1] + w2
+            vals[-1] = (vals[-1] * wts[-1] + v2 * w2) / tw if tw > 0 else (vals[-1] + v2) / 2
+            wts[-1] = tw
+            sizes[-1] += s2
+    return np.repeat(vals, sizes)
+
+
+def percentile_interval(draws: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """2.5% and 97.5% percentiles of bootstrap draws, ignoring NaN."""
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return (np.nanpercentile(draws, 2.5, axis=axis),
+                    np.nanpercentile(draws, 97.5, axis=axis))

@@ -1,0 +1,164 @@
+"""Vega-Lite specifications for the report's charts (one small function per chart).
+
+Each returns a spec dict, or None when there is nothing to draw. Data are embedded
+(`data.values`), so the report needs no network.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+MEASURES = {"link_rate": "link rate", "est_precision": "est. precision",
+            "est_recall": "est. recall"}
+
+
+def _values(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else v)
+                    for k, v in rec.items()})
+    return out
+
+
+def subgroup_intervals(sub: pd.DataFrame, source: str, basis: str = "model") -> dict | None:
+    """Link rate, estimated precision and recall by subgroup, with 95% intervals."""
+    rows = sub[(sub["source"] == source) & (sub["basis"] == basis)
+               & ~sub["suppressed"].astype(str).str.lower().eq("true")]
+    long = []
+    for m, label in MEASURES.items():
+        part = rows[["variable", "value", m, f"{m}_low", f"{m}_high"]].dropna(subset=[m])
+        long.append(pd.DataFrame({"variable": part["variable"], "value": part["value"],
+                                  "measure": label, "est": part[m],
+                                  "low": part[f"{m}_low"], "high": part[f"{m}_high"]}))
+    data = pd.concat(long, ignore_index=True)
+    if data.empty:
+        return None
+    rows_ = [{"hconcat": [_interval_cell(variable, label)
+                          for label in MEASURES.values()]}
+             for variable in dict.fromkeys(data["variable"])]
+    return {"$schema": SCHEMA, "data": {"values": _values(data)}, "vconcat": rows_,
+            "resolve": {"scale": {"x": "independent", "y": "independent"}}}
+
+
+def _interval_cell(variable: str, measure: str) -> dict:
+    y = {"field": "value", "type": "nominal", "title": variable, "sort": None}
+    return {
+        "width": 200, "height": {"step": 16}, "title": measure,
+        "transform": [{"filter": {"and": [{"field": "variable", "equal": variable},
+                                          {"field": "measure", "equal": measure}]}}],
+        "layer": [
+            {"mark": {"type": "rule"}, "encoding": {
+                "y": y, "x": {"field": "low", "type": "quantitative",
+                              "scale": {"zero": False}, "title": None},
+                "x2": {"field": "high"}}},
+            {"mark": {"type": "point", "filled": True}, "encoding": {
+                "y": y, "x": {"field": "est", "type": "quantitative"},
+                "tooltip": [{"field": "value"}, {"field": "est", "format": ".4f"},
+                            {"field": "low", "format": ".4f"},
+                            {"field": "high", "format": ".4f"}]}}]}
+
+
+def threshold_tradeoff(curve: pd.DataFrame) -> dict | None:
+    if curve is None or curve.empty:
+        return None
+    long = curve.melt(id_vars=["source", "threshold"],
+                      value_vars=["est_precision", "est_recall", "model_precision"],
+                      var_name="measure", value_name="value").dropna(subset=["value"])
+    return {
+        "$schema": SCHEMA, "data": {"values": _values(long)},
+        "facet": {"column": {"field": "source", "type": "nominal"}},
+        "spec": {"width": 260, "height": 200, "mark": {"type": "line", "point": True},
+                 "encoding": {
+                     "x": {"field": "threshold", "type": "quantitative",
+                           "title": "accept threshold (model probability)"},
+                     "y": {"field": "value", "type": "quantitative",
+                           "scale": {"zero": False}},
+                     "color": {"field": "measure", "type": "nominal"},
+                     "tooltip": [{"field": "threshold"}, {"field": "measure"},
+                                 {"field": "value", "format": ".4f"}]}},
+        "resolve": {"scale": {"y": "independent"}},
+    }
+
+
+def weight_histogram(hist: pd.DataFrame) -> dict | None:
+    if hist is None or hist.empty:
+        return None
+    return {
+        "$schema": SCHEMA, "data": {"values": _values(hist)},
+        "facet": {"column": {"field": "source", "type": "nominal"}},
+        "spec": {"width": 260, "height": 180, "mark": "bar", "encoding": {
+            "x": {"field": "from", "type": "quantitative", "title": "match weight (bits)"},
+            "x2": {"field": "to"},
+            "y": {"field": "pairs", "type": "quantitative", "title": "candidate pairs"},
+            "tooltip": [{"field": "from"}, {"field": "to"}, {"field": "pairs"}]}},
+        "resolve": {"scale": {"y": "independent"}},
+    }
+
+
+def reliability(summary: dict | None) -> dict | None:
+    """Model probability against calibrated probability, per weight bin."""
+    rows = []
+    for s, info in ((summary or {}).get("sources") or {}).items():
+        cal = info.get("calibration") or {}
+        for b in cal.get("bins", []):
+            if b.get("model_probability") is not None:
+                rows.append({"source": s, "model": b["model_probability"],
+                             "calibrated": b.get("calibrated_probability")})
+    if not rows:
+        return None
+    diag = [{"source": r["source"], "model": x, "calibrated": x}
+            for r in rows[:1] for x in (0.0, 1.0)]
+    return {
+        "$schema": SCHEMA, "width": 260, "height": 220,
+        "layer": [
+            {"data": {"values": diag}, "mark": {"type": "line", "strokeDash": [4, 4],
+                                                "color": "#999"},
+             "encoding": {"x": {"field": "model", "type": "quantitative"},
+                          "y": {"field": "calibrated", "type": "quantitative"}}},
+            {"data": {"values": rows}, "mark": {"type": "line", "point": True},
+             "encoding": {
+                 "x": {"field": "model", "type": "quantitative",
+                       "title": "model probability (mean in bin)"},
+                 "y": {"field": "calibrated", "type": "quantitative",
+                       "title": "calibrated probability"},
+                 "color": {"field": "source", "type": "nominal"}}}],
+    }
+
+
+def model_weights(params: pd.DataFrame) -> dict | None:
+    if params is None or params.empty:
+        return None
+    data = params.dropna(subset=["weight"]).assign(
+        label=lambda d: d["comparison"] + ": " + d["level"].astype(str))
+    return {
+        "$schema": SCHEMA, "data": {"values": _values(data[["source", "label", "weight"]])},
+        "facet": {"column": {"field": "source", "type": "nominal"}},
+        "spec": {"width": 240, "mark": "bar", "encoding": {
+            "y": {"field": "label", "type": "nominal", "sort": None, "title": None},
+            "x": {"field": "weight", "type": "quantitative",
+                  "title": "match weight log2(m/u)"},
+            "color": {"condition": {"test": "datum.weight < 0", "value": "#c0392b"},
+                      "value": "#2e86c1"},
+            "tooltip": [{"field": "label"}, {"field": "weight"}]}},
+    }
+
+
+def integration_sources(values: pd.DataFrame | None) -> dict | None:
+    if values is None or values.empty:
+        return None
+    data = values[(values["kind"] == "source") & values["units"].map(
+        lambda u: isinstance(u, int | float))]
+    if data.empty:
+        return None
+    return {
+        "$schema": SCHEMA, "data": {"values": _values(data)},
+        "mark": "bar", "width": 320,
+        "encoding": {"y": {"field": "variable", "type": "nominal"},
+                     "x": {"field": "units", "type": "quantitative", "stack": "zero",
+                           "title": "reference units"},
+                     "color": {"field": "value", "type": "nominal", "title": "source"},
+                     "tooltip": [{"field": "variable"}, {"field": "value"},
+                                 {"field": "units"}]},
+    }

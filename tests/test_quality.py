@@ -1,0 +1,179 @@
+"""Quality stage units: statistics, calibration on simulated data, labels, subgroups,
+the job file's quality section, and the docstring examples of the quality modules."""
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spinelink.config import Quality
+from spinelink.errors import JobError
+from spinelink.quality import calibrate, groups, labels, stats
+from spinelink.quality.nullcal import NullSample
+
+MODULES = ["stats", "disclosure", "groups", "per_source", "labels"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    mod = importlib.import_module(f"spinelink.quality.{name}")
+    assert doctest.testmod(mod).failed == 0
+
+
+@pytest.mark.parametrize("k, n, lo, hi", [
+    (0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (50, 100, 0.4038, 0.5962)])
+def test_wilson(k, n, lo, hi):
+    got = stats.wilson(k, n)
+    assert got == pytest.approx((lo, hi), abs=1e-4)
+    assert all(np.isnan(stats.wilson(0, 0)))
+
+
+def test_std_diff_is_antisymmetric_and_zero_for_equal():
+    assert stats.std_diff(0.3, 0.3) == 0
+    assert stats.std_diff(0.4, 0.2) == pytest.approx(-stats.std_diff(0.2, 0.4))
+
+
+def test_pav_gives_non_increasing_fit():
+    y = np.array([0.2, 0.9, 0.5, 0.7, 0.1, 0.3])
+    fit = stats.pav_decreasing(y, np.ones(len(y)))
+    assert np.all(np.diff(fit) <= 1e-12)
+    assert fit.mean() == pytest.approx(y.mean())
+
+
+def _simulate(seed, n_res=8000, unlinkable=0.3, n_null=8000):
+    """Residual records: each has Poisson(2) non-match pairs, some 'household' pairs with
+    high weights; linkable ones also their match. The null sample has the same non-match
+    process, which a miscalibrated model would score as sure matches."""
+    rng = np.random.default_rng(seed)
+
+    def nulls(n):
+        k = rng.poisson(2.0, n)
+        rec = np.repeat(np.arange(n), k)
+        w = rng.normal(-4, 3, len(rec))
+        house = rng.random(len(rec)) < 0.04
+        w[house] = rng.normal(12, 4, house.sum())
+        return rec, w
+
+    linkable = rng.random(n_res) >= unlinkable
+    rec0, w0 = nulls(n_res)
+    seen = linkable & (rng.random(n_res) > 0.02)  # 2% of matches never compared
+    rec1 = np.flatnonzero(seen)
+    w1 = rng.normal(22, 6, len(rec1))
+    rec = np.r_[rec0, rec1]
+    w = np.r_[w0, w1]
+    truth = np.r_[np.zeros(len(rec0), bool), np.ones(len(rec1), bool)]
+    keep = w > -8  # the stage's pair floor
+    rec, w, truth = rec[keep], w[keep], truth[keep]
+    order = np.lexsort((w, rec))
+    rec, w, truth = rec[order], w[order], truth[order]
+    codes = pd.factorize(rec)[0]
+    nrec, nw = nulls(n_null)
+    nkeep = nw > -8
+    null = NullSample(n_null, nrec[nkeep], nw[nkeep], np.array([]), 1.0, 0)
+    cands = calibrate.Candidates(codes, w, n_res, np.ones(len(w), bool))
+    return cands, null, truth, linkable.sum()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_calibration_recovers_truth_on_simulated_data(seed):
+    cands, null, truth, n_linkable = _simulate(seed)
+    f = calibrate.fit(cands, null)
+    assert f.method == "null"
+    # within sampling noise (records without candidates are few) and the 2% of matches
+    # never compared that the simulation gives no rule counts to estimate
+    assert f.linkable == pytest.approx(n_linkable, rel=0.05)
+    # links: each record's best candidate at model probability >= 0.9 (weight >= 3.2)
+    best = pd.Series(cands.weight).groupby(cands.rec).idxmax().to_numpy()
+    links = best[cands.weight[best] >= 3.2]
+    true_false = (~truth[links]).sum()
+    est_false = (1 - f.posterior[links]).sum()
+    model_false = (1 - 1 / (1 + np.exp2(-cands.weight[links]))).sum()
+    assert model_false < 0.2 * true_false  # the model is over-confident here
+    # far closer than the model; the rest is the noise of the few records without
+    # candidates, which set the share of unlinkable records (the intervals carry it)
+    assert est_false == pytest.approx(true_false, rel=0.4)
+
+
+def test_calibration_falls_back_to_the_model_without_a_null():
+    cands, _, _, _ = _simulate(3, n_res=300)
+    f = calibrate.fit(cands, None)
+    assert f.method == "model" and np.all((f.posterior >= 0) & (f.posterior <= 1))
+
+
+def test_ties_share_a_posterior_and_count_once():
+    rec = np.array([0, 0, 0])
+    w = np.array([1.0, 30.0, 30.0])
+    first = np.array([True, True, False])
+    c = calibrate.Candidates(rec, w, 1, first)
+    post = calibrate._posteriors(c, np.exp2(w), 1.0)
+    assert post[1] == post[2] and post[1] > 0.99
+    assert calibrate._total(c, post) <= 1.0
+
+
+def test_age_bands_and_value_order():
+    age = pd.Series([0, 17, 18, 29, 64, 65, 101, None])
+    got = groups.age_band(age, [0, 18, 30, 50, 65]).tolist()
+    assert got == ["0-17", "0-17", "18-29", "18-29", "50-64", "65+", "65+", "unknown"]
+    assert groups.ordered_values(["B", "unknown", "A"]) == ["A", "B", "unknown"]
+
+
+def test_variables_go_to_the_side_that_has_them():
+    v = groups.choose_variables(["ethnic_group", "sex", "age_band", "religion", "tenure"],
+                                ["record_id", "ethnic_group", "sex", "dob"],
+                                {"survey": ["religion"], "benefits": []})
+    assert v.reference == ["ethnic_group", "sex", "age_band"]
+    assert v.source == {"survey": ["religion"]} and v.skipped == ["tenure"]
+
+
+def test_label_rows_count_links_and_linkable_records():
+    lab = pd.DataFrame({"reference_id": ["r1", "r2", "r3", "r4"], "source": "s",
+                        "source_id": ["a", "b", "c", "d"],
+                        "is_match": [True, False, True, True]})
+    links = pd.DataFrame({"reference_id": ["r1", "r2", "r9"], "source_id": ["a", "b", "x"]})
+    by = pd.Series({"r1": "F", "r2": "F", "r3": "M", "r4": "F", "r9": "M"})
+    rows = labels.label_rows(lab, links, "s", {"sex": (["F", "M"], by, "reference")})
+    f = rows.set_index("value").loc["F"]
+    assert f["labelled_links"] == 2 and f["est_precision"] == 0.5   # r1 right, r2 wrong
+    assert f["labelled_linkable"] == 2 and f["est_recall"] == 0.5   # a found, d missed
+    m = rows.set_index("value").loc["M"]
+    assert m["labelled_links"] == 0 and np.isnan(m["est_precision"])  # r9 not labelled
+    assert m["est_recall"] == 0.0                                     # c missed
+
+
+def test_read_labels_checks_columns_and_values(tmp_path):
+    p = tmp_path / "labels.csv"
+    p.write_text("reference_id,source,source_id,is_match\nr1,s,a,yes\nr2,s,b,0\n")
+    got = labels.read_labels(p)
+    assert got["is_match"].tolist() == [True, False]
+    p.write_text("reference_id,source,source_id,is_match\nr1,s,a,maybe\n")
+    with pytest.raises(JobError, match="row 1, field 'is_match'"):
+        labels.read_labels(p)
+    p.write_text("reference_id,source_id\nr1,a\n")
+    with pytest.raises(JobError, match="quality.labels"):
+        labels.read_labels(p)
+
+
+def test_quality_section_is_validated():
+    q = Quality.model_validate({"subgroups": ["sex"], "min_cell": 5, "rounding": 5})
+    assert q.age_bands == [0, 18, 30, 50, 65] and q.labels is None
+    for bad in ({"age_bands": [0, 30, 18]}, {"min_cell": 0}, {"subgroups": ["all"]},
+                {"rounding": 1}, {"disclosure": {}}):
+        with pytest.raises(ValueError):
+            Quality.model_validate(bad)
+
+
+def test_estimates_without_a_probabilistic_stage():
+    from spinelink.quality import labelfree
+
+    links = pd.DataFrame({"reference_id": ["r1", "r2"], "source_id": ["a", "b"],
+                          "method": ["key:names_dob_sex", "direct:nino"],
+                          "match_probability": np.nan})
+    pairs = pd.DataFrame(columns=["reference_id", "source_id", "match_weight"])
+    prep = labelfree.prepare(labelfree.SourceData(links, pairs, 3, None))
+    bd = labelfree.Breakdown("all", ["all"], np.zeros(2, int), np.zeros(0, int))
+    est = labelfree.estimate(prep, None, [bd], n_boot=20, seed=1)
+    row = est.rows.iloc[0]
+    assert row["est_precision"] == 1.0 and row["expected_false_links"] == 0

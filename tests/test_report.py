@@ -1,0 +1,201 @@
+"""The HTML report: self-contained, renders its charts in headless Chromium without
+script errors, is not blank, and shows no small cells."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from spinelink.backends import open_engine
+from spinelink.config import load_job
+from spinelink.pipeline import StageContext, run_job
+from spinelink.report import run_stage as report_stage
+from spinelink.sample import generate
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--virtual-time-budget=20000"]
+MIN_CELL = 10
+COUNT_COLUMNS = {"n_reference", "n_linked", "n_unlinked", "links", "units", "read",
+                 "accepted", "quarantined", "linked", "review", "unlinked"}
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
+                                    "(make test installs Debian's chromium)")
+
+
+def _job(rounding: str = "null") -> str:
+    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
+    job = job.replace("output_dir: ../out/demo", "output_dir: ../out")
+    return job + ("quality:\n  subgroups: [ethnic_group, sex, age_band, region, disability]\n"
+                  f"  min_cell: {MIN_CELL}\n  rounding: {rounding}\n  bootstrap: 50\n")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("report")
+    generate(1500, 3, d / "data")
+    (d / "data" / "job.yaml").write_text(_job())
+    res = run_job(d / "data" / "job.yaml")
+    return {"dir": d, "out": d / "out", "result": res}
+
+
+def _chromium(tmp_path, *args) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_report_is_self_contained(run):
+    text = (run["out"] / "report.html").read_text()
+    assert not re.search(r"<script[^>]+src=", text) and "<link" not in text
+    assert "cdn." not in text and "unpkg" not in text
+    assert "vegaEmbed" in text and "University of Washington Interactive Data Lab" in text
+    for section in ("Run summary", "by subgroup", "Coverage", "Threshold", "Match weights",
+                    "Integrated variables", "Licences"):
+        assert section in text
+
+
+@needs_chromium
+def test_report_renders_in_chromium(run, tmp_path):
+    url = (run["out"] / "report.html").as_uri()
+    dom = _chromium(tmp_path, "--dump-dom", url).stdout
+    body = re.search(r"<body([^>]*data-charts=[^>]*)>", dom)
+    assert body, "the page's script did not run"
+    attrs = dict(re.findall(r'(data-[\w-]+)="([^"]*)"', body.group(1)))
+    assert attrs.get("data-errors") == "0", re.findall(r"<li>(.*?)</li>", dom)[:5]
+    assert int(attrs["data-charts"]) >= 6
+    assert attrs.get("data-charts-rendered") == attrs["data-charts"]
+    assert len(re.findall(r'<svg[^>]*class="marks"', dom)) >= int(attrs["data-charts"])
+
+
+def _png_pixels(data: bytes) -> np.ndarray:
+    """Decode an 8-bit RGB/RGBA, non-interlaced PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and ctype in (2, 6)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    prev = bytearray(stride)
+    out = bytearray()
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if f == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 0xFF
+        elif f == 2:
+            line = bytearray((x + q) & 0xFF for x, q in zip(line, prev, strict=True))
+        elif f == 3:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((a + prev[i]) >> 1)) & 0xFF
+        elif f == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)
+                           ) & 0xFF
+        out += line
+        prev = line
+    return np.frombuffer(bytes(out), np.uint8).reshape(height, width, bpp)[:, :, :3]
+
+
+@needs_chromium
+def test_screenshot_is_not_blank(run, tmp_path):
+    shot = tmp_path / "report.png"
+    _chromium(tmp_path, "--window-size=900,600", f"--screenshot={shot}",
+              (run["out"] / "report.html").as_uri())
+    px = _png_pixels(shot.read_bytes()).astype(float)
+    assert px.std() > 20                              # text, tables, a dark header
+    assert (px.min(axis=2) < 200).mean() > 0.02       # more than a few dark pixels
+
+
+class _Cells(HTMLParser):
+    """Table cells of the page, by their column's header."""
+    def __init__(self):
+        super().__init__()
+        self.rows, self.head, self.cur, self.cell, self.in_cell = [], [], None, "", False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.head = []
+        elif tag in ("td", "th"):
+            self.in_cell, self.cell = True, ""
+        elif tag == "tr":
+            self.cur = []
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self.head.append(self.cell)
+            self.in_cell = False
+        elif tag == "td":
+            self.cur.append(self.cell)
+            self.in_cell = False
+        elif tag == "tr" and self.cur:
+            self.rows.append(dict(zip(self.head, self.cur, strict=False)))
+            self.cur = None
+
+    def handle_data(self, data):
+        if self.in_cell:
+            self.cell += data
+
+
+def _report_counts(path):
+    text = path.read_text()
+    parser = _Cells()
+    parser.feed(text)
+    cells = [(k, v) for row in parser.rows for k, v in row.items() if k in COUNT_COLUMNS]
+    specs = json.loads(re.search(r"<script type='application/json' id='chart-specs'>(.*?)"
+                                 r"</script>", text, re.S).group(1).replace("<\\/", "</"))
+    chart_counts = [v for spec in specs.values() for row in spec.get("data", {}).get(
+        "values", []) for k, v in row.items() if k in ("pairs", "units")]
+    return cells, chart_counts
+
+
+def test_small_cells_suppressed_in_report(run):
+    cells, chart_counts = _report_counts(run["out"] / "report.html")
+    assert len(cells) > 50 and any(v.startswith("<") or v == "suppressed" for _, v in cells)
+    for k, v in cells:
+        n = v.replace(",", "")
+        if n.isdigit():
+            assert int(n) == 0 or int(n) >= MIN_CELL, (k, v)
+    assert chart_counts and all(n == 0 or n >= MIN_CELL for n in chart_counts)
+
+
+def test_report_with_rounding(run):
+    d = run["dir"]
+    (d / "data" / "job_round.yaml").write_text(_job("5"))
+    lj = load_job(d / "data" / "job_round.yaml")
+    res = run["result"]
+    engine = open_engine("duckdb")
+    try:
+        from spinelink.quality import run_stage as quality_stage
+
+        ctx = StageContext(engine, lj, run["out"], res.accounting, res.summary, res.timings)
+        quality_stage(ctx)
+        report_stage(ctx)
+    finally:
+        engine.close()
+    cells, chart_counts = _report_counts(run["out"] / "report.html")
+    numbers = [int(v.replace(",", "")) for k, v in cells if v.replace(",", "").isdigit()]
+    assert numbers and all(n % 5 == 0 for n in numbers)
+    assert all(n % 5 == 0 for n in chart_counts)
