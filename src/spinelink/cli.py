@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,13 +21,15 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _quiet_libraries(record: logging.LogRecord) -> bool:
-    return not record.name.startswith(("splink", "py4j")) or record.levelno >= logging.ERROR
+    return (not record.name.startswith(("splink", "py4j", "numexpr"))
+            or record.levelno >= logging.ERROR)
 
 
 class _Command(click.Command):
     def invoke(self, ctx):
         verbose = ctx.params.get("verbose", False)
         _setup_logging(verbose)
+        os.umask(0o077)  # outputs may hold personal data: files 0600, folders 0700
         try:
             return super().invoke(ctx)
         except SpinelinkError as e:
@@ -57,12 +60,17 @@ def main() -> None:
               "sample_data/demo_job.yaml --output-dir out/demo")
 @click.argument("job", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--output-dir", default=None, help="Override the job's output_dir.")
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Override the job's backend (recorded in run_manifest.json).")
 @verbose_opt
-def run(job: Path, output_dir: str | None, verbose: bool) -> None:
+def run(job: Path, output_dir: str | None, backend: str | None, verbose: bool) -> None:
+    from spinelink.privacy import preflight
+
+    preflight(job)  # the job file and (if asked) the pseudonymisation key, before any work
     from spinelink.pipeline import run_job
     from spinelink.summary import print_summary
 
-    result = run_job(job, output_dir)
+    result = run_job(job, output_dir, backend=backend)
     print_summary(result)
 
 
@@ -72,6 +80,9 @@ def run(job: Path, output_dir: str | None, verbose: bool) -> None:
 @click.option("--output-dir", default=None, help="Override the job's output_dir.")
 @verbose_opt
 def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
+    from spinelink.config import load_job
+
+    load_job(job)  # job-file faults fail fast, before the engine and Splink load
     from spinelink.pipeline import run_job
 
     result = run_job(job, output_dir, validate_only=True)
@@ -93,3 +104,121 @@ def sample(persons: int, seed: int, out_dir: Path, verbose: bool) -> None:
     summary = generate(persons, seed, out_dir)
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
+
+
+# -- clerical review (spinelink.review) ---------------------------------------------------
+out_arg = click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+@main.group(help="Clerical review of the pairs between the review and accept thresholds: "
+            "a local web page, CSV export/import, second-review QC, and apply.\n\n"
+            "Example: spinelink review serve out/demo --reviewer alice")
+def review() -> None:
+    pass
+
+
+@review.command("serve", cls=_Command, help="Serve the review page on 127.0.0.1 (the URL "
+                "with its access token is printed); decisions are saved as they are made.\n\n"
+                "Examples:\n\n  spinelink review serve out/demo --reviewer alice\n\n"
+                "  spinelink review serve out/demo --reviewer bob --second   # QC queue\n\n"
+                "  spinelink review serve out/demo --source survey --blind --port 8700")
+@out_arg
+@click.option("--source", default=None, help="Only this source's band (default: all).")
+@click.option("--reviewer", default=None, help="Name stored with each decision "
+              "(default: your login name).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1; 0 picks a free one.")
+@click.option("--blind", is_flag=True, help="Hide match weights and field contributions.")
+@click.option("--second", is_flag=True, help="Second-review (QC) queue: a share of other "
+              "reviewers' decisions.")
+@click.option("--rereview", is_flag=True, help="Re-review queue: batches QC flagged.")
+@verbose_opt
+def review_serve(out: Path, source, reviewer, port, blind, second, rereview, verbose) -> None:
+    import getpass
+
+    from spinelink.review import serve
+
+    if second and rereview:
+        raise click.UsageError("choose one of --second and --rereview")
+    mode = "second" if second else "rereview" if rereview else "first"
+    serve(out, reviewer or getpass.getuser(), source, port, blind, mode, announce=click.echo)
+
+
+@review.command("export", cls=_Command, help="Write the review band (with both records' "
+                "values and any decisions) to CSV for review outside the page.\n\n"
+                "Example: spinelink review export out/demo --to review.csv --source benefits")
+@out_arg
+@click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--source", default=None, help="Only this source's band (default: all).")
+@click.option("--blind", is_flag=True, help="Leave out match probability and weight.")
+@click.option("--ids-only", is_flag=True, help="Leave out the records' values.")
+@verbose_opt
+def review_export(out: Path, to: Path, source, blind, ids_only, verbose) -> None:
+    from spinelink.review import export_csv
+
+    n = export_csv(out, to, source, blind, ids_only)
+    click.echo(f"exported {n} pairs to {to}")
+
+
+@review.command("import", cls=_Command, help="Import decisions from a CSV (columns source, "
+                "reference_id, source_id, decision, and optionally note, reviewer, round); "
+                "rows with an empty decision are skipped; the file is checked whole first.\n\n"
+                "Example: spinelink review import out/demo review.csv --reviewer alice")
+@out_arg
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", default=None, help="For rows without a reviewer.")
+@click.option("--round", "round_", type=click.Choice(["first", "second", "rereview"]),
+              default="first", show_default=True, help="For rows without a round.")
+@verbose_opt
+def review_import(out: Path, file: Path, reviewer, round_, verbose) -> None:
+    from spinelink.review import import_csv
+
+    r = import_csv(out, file, reviewer, round_)
+    click.echo(f"{file}: {r['imported']} decisions imported, {r['unchanged']} unchanged, "
+               f"{r['skipped_blank']} rows without a decision skipped")
+
+
+@review.command("apply", cls=_Command, help="Turn match decisions into links (method "
+                "clerical), shrink the review band, update accounting and run_manifest.json, "
+                "write review/labels.csv and review/qc.json.\n\n"
+                "Example: spinelink review apply out/demo")
+@out_arg
+@click.option("--job", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The job file, only for outputs of a run without the clerical stage.")
+@verbose_opt
+def review_apply(out: Path, job, verbose) -> None:
+    from spinelink.review import apply
+
+    r = apply(out, job)
+    for s, v in r["sources"].items():
+        click.echo(f"{s}: {v['clerical_links']} clerical links, {v['conflicts']} conflicts, "
+                   f"linked {v['linked']}, review {v['review']}, unlinked {v['unlinked']}")
+    click.echo(f"decisions {r['decisions']}, labels {r['labels']}; "
+               f"qc: kappa {r['qc']['kappa']}, batches flagged {r['qc']['batches_flagged']}")
+    if r["stale_stages"]:
+        click.echo(f"note: {', '.join(r['stale_stages'])} ran before these decisions; run the "
+                   "job again to refresh them (the run applies the decisions first)")
+
+
+@review.command("qc", cls=_Command, help="Second-review quality control: draw the share of "
+                "each reviewer's decisions for a second reviewer, compare, flag batches for "
+                "re-review; write review/qc.json.\n\n"
+                "Example: spinelink review qc out/demo --share 0.25 --threshold 0.01")
+@out_arg
+@click.option("--share", type=click.FloatRange(0, 1), default=None,
+              help="Share drawn for second review [default 0.25].")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="Disagreement share that flags a batch [default 0.01].")
+@click.option("--batch-size", type=click.IntRange(1), default=None,
+              help="Decisions per batch [default 50].")
+@click.option("--seed", type=int, default=None, help="[default: the run's seed]")
+@verbose_opt
+def review_qc(out: Path, share, threshold, batch_size, seed, verbose) -> None:
+    from spinelink.review import run_qc
+
+    r = run_qc(out, share=share, threshold=threshold, batch_size=batch_size, seed=seed)
+    o = r["overall"]
+    click.echo(f"decisions {o['decisions']}, drawn {o['sampled']}, compared {o['compared']}, "
+               f"agreement {o['agreement']}, kappa {o['kappa']}; batches {o['batches']}, "
+               f"flagged {o['batches_flagged']}, pairs to re-review {o['pairs_to_rereview']}")
+    click.echo(f"written: {out / 'review' / 'qc.json'}")

@@ -6,13 +6,24 @@ echo the offending value (it may be personal data pasted by mistake).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from spinelink.errors import JobError
+from spinelink.integrate.spec import IntegrateOptions, check_integrate, check_options
+from spinelink.integrate.spec import Variable as IntegrateVariable
 
 CANONICAL_FIELDS = (
     "first_name",
@@ -42,6 +53,18 @@ class RowRange(_Strict):
         return self
 
 
+class Period(_Strict):
+    """A reference period (inclusive): chooses the code-list versions of a source."""
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.start > self.end:
+            raise ValueError("start must not be after end")
+        return self
+
+
 class Source(_Strict):
     role: Literal["census", "survey", "admin"]
     path: str
@@ -55,6 +78,7 @@ class Source(_Strict):
     variables: dict[str, str] = Field(default_factory=dict)
     code_lists: dict[str, str] = Field(default_factory=dict)
     reference_date: dt.date | None = None
+    reference_period: Period | dt.date | None = None  # a period, or a single date
     expect_rows: RowRange | None = None
     # a row whose date of birth, sex or coded value is invalid: quarantine the row, or
     # keep it with that value set to missing (recorded in quarantine/<source>_values)
@@ -123,10 +147,87 @@ class Link(_Strict):
     one_to_one: bool = False
 
 
+class Quality(_Strict):
+    """The `quality:` section: subgroups to break estimates down by, optional labels,
+    disclosure control (`min_cell`, `rounding`) and age bands (lower bounds, in years,
+    at the job's reference_date)."""
+    subgroups: list[str] = Field(default_factory=list)  # empty: reference's + sex, age_band
+    labels: str | None = None  # CSV/Parquet: reference_id, source, source_id, is_match
+    min_cell: int = Field(default=10, ge=1)
+    rounding: int | None = Field(default=None, ge=2)
+    age_bands: list[int] = Field(default_factory=lambda: [0, 18, 30, 50, 65])
+    bootstrap: int = Field(default=200, ge=20, le=5000)
+
+    @field_validator("age_bands")
+    @classmethod
+    def _increasing(cls, v: list[int]) -> list[int]:
+        if not v or v[0] < 0 or any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("a non-empty list of increasing ages, the first at least 0")
+        return v
+
+    @field_validator("subgroups")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if not k.strip() or k == "all":
+                raise ValueError("a subgroup must be a non-empty column name other than 'all'")
+        return v
+
+
 class Resources(_Strict):
     memory_limit: str | None = None
     threads: int | None = Field(default=None, ge=1)
     temp_dir: str | None = None
+
+
+class Spark(_Strict):
+    """The `spark:` section, used when `backend: spark`: where Spark runs (`master`:
+    local[N] or a cluster URL), extra session settings (`config`), and the checkpoint
+    folder (default: a folder under the run's temp area; on a cluster, a path every node
+    sees)."""
+    master: str = "local[2]"
+    app_name: str = "spinelink"
+    config: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    checkpoint_dir: str | None = None
+
+    @field_validator("master")
+    @classmethod
+    def _master(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a Spark master URL such as local[2] or spark://host:7077")
+        return v.strip()
+
+
+class Privacy(_Strict):
+    """The `privacy:` section. `pseudonymise`: ids in the published outputs become keyed
+    HMAC-SHA256 pseudonyms; the key comes from the environment variable named by `key_env`
+    or from the file at `key_file`, never from the job file. `separate`: the linkage table
+    and the content table go to separate folders (needs `pseudonymise`)."""
+    pseudonymise: bool = False
+    key_env: str | None = None
+    key_file: str | None = None
+    separate: bool = False
+    pseudonym_length: int = Field(default=32, ge=16, le=64)
+
+    @field_validator("key_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+            raise ValueError("the name of an environment variable (letters, digits, '_'), "
+                             "not the key itself")
+        return v
+
+    @model_validator(mode="after")
+    def _key_source(self) -> Privacy:
+        if self.key_env and self.key_file:
+            raise ValueError("give key_env or key_file, not both")
+        if self.pseudonymise and not (self.key_env or self.key_file):
+            raise ValueError("pseudonymise needs key_env (an environment variable) or "
+                             "key_file (a file) holding the key")
+        if self.separate and not self.pseudonymise:
+            raise ValueError("separate needs pseudonymise: true (the linkage table holds "
+                             "pseudonymous ids only)")
+        return self
 
 
 class Job(_Strict):
@@ -140,9 +241,12 @@ class Job(_Strict):
     reference: str
     sources: dict[str, Source]
     links: dict[str, Link] = Field(default_factory=dict)
-    integrate: dict[str, dict] = Field(default_factory=dict)
-    quality: dict = Field(default_factory=dict)
+    integrate: dict[str, IntegrateVariable] = Field(default_factory=dict)
+    integrate_options: IntegrateOptions = Field(default_factory=IntegrateOptions)
+    quality: Quality = Field(default_factory=Quality)
     resources: Resources = Field(default_factory=Resources)
+    spark: Spark = Field(default_factory=Spark)
+    privacy: Privacy = Field(default_factory=Privacy)
 
     @field_validator("sources")
     @classmethod
@@ -153,6 +257,18 @@ class Job(_Strict):
                     f"source name {name!r} must be letters, digits and underscores "
                     "(and not 'left' or 'right')"
                 )
+        return v
+
+    @field_validator("integrate")
+    @classmethod
+    def _integrate_refs(cls, v: dict, info: ValidationInfo) -> dict:
+        check_integrate(v, info.data)  # sources, reference and links are validated before
+        return v
+
+    @field_validator("integrate_options")
+    @classmethod
+    def _integrate_options_refs(cls, v: IntegrateOptions, info: ValidationInfo):
+        check_options(v, info.data)
         return v
 
     @model_validator(mode="after")
@@ -183,6 +299,7 @@ class LoadedJob:
         self.path = path
         self.raw_text = raw_text
         self.base_dir = path.parent
+        self.overrides: dict[str, str] = {}  # command-line overrides, for the manifest
 
     def resolve(self, p: str) -> Path:
         q = Path(p)

@@ -7,6 +7,7 @@ run with one line naming the file and what is wrong.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,17 @@ import pyarrow as pa
 
 from spinelink.backends import Engine
 from spinelink.config import MODELS_DIR, LoadedJob, Source
-from spinelink.errors import IntakeError
+from spinelink.errors import IntakeError, JobError
 from spinelink.readers import ROW, read_source
 from spinelink.sqlfiles import quote_ident, sql_file
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d", "%Y/%m/%d",
                 "%m/%d/%Y", "%d/%m/%y", "%d %b %Y", "%d-%b-%Y")
 MAX_LEN = 500
+_LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
+# quoted identifiers, string literals and comments: where a `$name` is not a parameter
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|--[^\n]*|/\*.*?\*/', re.S)
 VALUE_PRIORITY = 5  # checks from this priority on are about one value, not the whole row
 QUARANTINE_SCHEMA = pa.schema([("_row", pa.int64()), ("record_id", pa.string()),
                                ("field", pa.string()), ("reason", pa.string())])
@@ -49,6 +54,8 @@ def sex_codes() -> list[str]:
 
 
 def code_list(name: str) -> list[str]:
+    if not _LIST_NAME.fullmatch(name):
+        raise IntakeError(f"code list name '{name}' must be letters, digits, '_' or '-'")
     path = MODELS_DIR / "code_lists" / f"{name}.csv"
     if not path.exists():
         raise IntakeError(f"code list '{name}' not found at linkage_models/code_lists/{name}.csv")
@@ -58,6 +65,7 @@ def code_list(name: str) -> list[str]:
 def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> IntakeResult:
     src = lj.job.sources[name]
     path = lj.source_path(name)
+    _check_job_settings(lj, name)
     read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
     _check_columns(path, src, read.table.column_names)
     _check_row_count(path, src, read.rows_read)
@@ -91,16 +99,19 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     engine.write_parquet(f"SELECT _row, record_id, field, reason, 'set to missing' AS action "
                          f"FROM {quote_ident(vname)} ORDER BY _row, field",
                          out_dir / "quarantine" / f"{name}_values.parquet")
-    cols = ", ".join(
-        f"CASE WHEN list_contains(v.fields, {_lit(c)}) THEN NULL ELSE r.{quote_ident(c)} END "
-        f"AS {quote_ident(c)}" for c in read.table.column_names if c != ROW)
+    data_cols = [c for c in read.table.column_names if c != ROW]
+    cols = ", ".join(  # column names are compared as bound values, never pasted
+        f"CASE WHEN list_contains(v.fields, $col{i}) THEN NULL ELSE r.{quote_ident(c)} END "
+        f"AS {quote_ident(c)}" for i, c in enumerate(data_cols))
+    acc_params = {f"col{i}": c for i, c in enumerate(data_cols)}
     dob_col = src.columns.get("date_of_birth")
     dob = (f", CAST(try_strptime(trim({quote_ident(dob_col)}), $fmt) AS DATE) AS _dob"
            if dob_col else "")
     acc_sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
                        quarantine=qname, values=vname)
-    na = engine.write_parquet(acc_sql, out_dir / "intake" / f"{name}.parquet",
-                              {"fmt": base["fmt"]} if dob_col else None)
+    if dob_col:
+        acc_params["fmt"] = base["fmt"]
+    na = engine.write_parquet(acc_sql, out_dir / "intake" / f"{name}.parquet", acc_params)
     nv = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(vname)}"))
     reasons = engine.df(f"SELECT field || ': ' || reason AS r, count(*) AS n FROM "
                         f"{quote_ident(qname)} GROUP BY 1 ORDER BY 2 DESC, 1")
@@ -118,12 +129,29 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
 
 
 def _used(params: dict, sql: str) -> dict:
-    """DuckDB rejects unused named parameters: pass only those the SQL names."""
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    """DuckDB rejects unused named parameters: pass only those the SQL names (outside quoted
+    identifiers, literals and comments, so a column named `a $fmt` does not count)."""
+    bare = _QUOTED.sub(" ", sql)
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", bare)}
+
+
+def _check_job_settings(lj: LoadedJob, name: str) -> None:
+    """Code lists and the date format: a job-file fault (exit 2) naming the key, found
+    before the source is read."""
+    src = lj.job.sources[name]
+    for col, lst in src.code_lists.items():
+        try:
+            code_list(lst)
+        except IntakeError as e:
+            raise JobError(f"{lj.path}: key 'sources.{name}.code_lists.{col}': {e}") from None
+    fmt = src.date_format
+    if fmt is not None and (not _DIRECTIVE.search(fmt) or "%" in _DIRECTIVE.sub("", fmt)):
+        raise JobError(f"{lj.path}: key 'sources.{name}.date_format': not a date format "
+                       "(use strptime codes, e.g. %d/%m/%Y)")
 
 
 def _check_columns(path: Path, src: Source, header: list[str]) -> None:
-    missing = [c for c in src.all_columns() if c not in header]
+    missing = [c for c in [*src.all_columns(), *src.code_lists] if c not in header]
     if missing:
         hint = ""
         if len(header) <= 2:
@@ -184,8 +212,3 @@ def _checks(raw: str, src: Source) -> list[tuple[str, dict]]:
         out.append((sql_file("intake/check_length.sql", raw=raw, id=src.id, col=col),
                     {"field": col}))
     return out
-
-
-def _lit(s: str) -> str:
-    """A SQL string literal for a column name (quotes doubled): compared, never executed."""
-    return "'" + s.replace("'", "''") + "'"

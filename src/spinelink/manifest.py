@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
 
+from spinelink import atomic
 from spinelink.errors import AccountingError
 
 PACKAGES = ("spinelink", "splink", "duckdb", "pandas", "pyarrow", "jellyfish", "pydantic")
@@ -43,9 +43,5 @@ def check_accounting(acc: dict[str, dict]) -> None:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Atomic JSON write: temp file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
+    """Atomic JSON write (temp file, then rename; owner-only, see spinelink.atomic)."""
+    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

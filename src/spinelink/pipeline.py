@@ -12,12 +12,18 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink import manifest
+from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.intake import IntakeResult, intake_source
 from spinelink.model_spec import load_model_spec
-from spinelink.probabilistic import link_probabilistic, load_model, train_model
+from spinelink.probabilistic import (
+    add_capped_keys,
+    link_probabilistic,
+    load_model,
+    train_model,
+)
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.standardise import standardise
 
@@ -56,13 +62,29 @@ class Timer:
 
 
 def run_job(job_path: str | Path, output_dir: str | None = None,
-            validate_only: bool = False) -> RunResult:
+            validate_only: bool = False, backend: str | None = None) -> RunResult:
     lj = load_job(job_path)
+    if output_dir:
+        lj.overrides["output_dir"] = str(output_dir)
+    if backend and backend != lj.job.backend:
+        lj.overrides["backend"] = backend
+        lj.job = lj.job.model_copy(update={"backend": backend})
     out = lj.output_dir(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if lj.job.privacy.pseudonymise:  # fail before any work when the key is missing
+        from spinelink.privacy import load_key
+
+        load_key(lj)
+    ensure_dir(out)
+    # the manifest marks a finished run: a stale one must not sit beside newer outputs
+    if not validate_only:
+        (out / "run_manifest.json").unlink(missing_ok=True)
     res = lj.job.resources
+    spark = lj.job.spark
+    if spark.checkpoint_dir and "://" not in spark.checkpoint_dir:
+        spark = spark.model_copy(update={"checkpoint_dir": str(lj.resolve(spark.checkpoint_dir))})
     engine = open_engine(lj.job.backend, memory_limit=res.memory_limit, threads=res.threads,
-                         temp_dir=res.temp_dir)
+                         temp_dir=res.temp_dir, spark_conf=spark,
+                         work_dir=lj.resolve(res.temp_dir) if res.temp_dir else out / ".spark")
     try:
         return _run(engine, lj, out, validate_only)
     finally:
@@ -120,9 +142,14 @@ class StageContext:
 # Stages after linkage, in order: (name, "module:function"). Each reads the tables the
 # earlier stages wrote under OUT and writes its own.
 LATER_STAGES = [
+    # clerical decisions already made become `clerical` links first, so integration,
+    # quality and the report see them
+    ("clerical", "spinelink.review.apply:run_stage"),
     ("integrate", "spinelink.integrate:run_stage"),
     ("quality", "spinelink.quality:run_stage"),
     ("report", "spinelink.report:run_stage"),
+    # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
+    ("privacy", "spinelink.privacy:run_stage"),
 ]
 
 
@@ -179,6 +206,7 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
                                  f"__sl_res_src_{name}", cols)}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
+                add_capped_keys(engine, spec, tables)
                 model = train_model(engine, spec, tables, _available(lj, name), cfg, job.seed,
                                     f"__sl_{name}")
             else:
@@ -252,7 +280,7 @@ def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict)
     return {
         "job": {"name": job.name, "sha256": hashlib.sha256(lj.raw_text).hexdigest()},
         "inputs": inputs, "versions": manifest.versions(), "seed": job.seed,
-        "backend": job.backend, "reference": job.reference,
+        "backend": job.backend, "overrides": dict(lj.overrides), "reference": job.reference,
         "reference_date": str(job.reference_date or dt.date.today()),
         "timings_seconds": timings, "accounting": acc, "links": summary,
     }

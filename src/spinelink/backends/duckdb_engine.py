@@ -1,7 +1,6 @@
 """DuckDB engine: embedded, spills to a temp directory under a memory limit."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +8,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from spinelink.atomic import atomic_path
 from spinelink.backends.base import Engine
 from spinelink.sqlfiles import quote_ident
 
@@ -58,14 +58,11 @@ class DuckDBEngine(Engine):
         )
 
     def write_parquet(self, sql, path, params=None) -> int:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        n = self.con.execute(
-            f"COPY ({sql}) TO {_sql_string(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)",
-            params or {},
-        ).fetchone()[0]
-        os.replace(tmp, path)
+        with atomic_path(Path(path)) as tmp:
+            n = self.con.execute(
+                f"COPY ({sql}) TO {_sql_string(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)",
+                params or {},
+            ).fetchone()[0]
         return int(n)
 
     def splink_db_api(self):

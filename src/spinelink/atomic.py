@@ -1,0 +1,126 @@
+"""Atomic output files: write under a dot-prefixed temp name beside the target, then rename.
+
+A run killed at any moment (even SIGKILL) leaves under each final name either the previous
+complete file or the new complete file, never a partial one. Temp files are named
+`.<name>.tmp-<pid>`: hidden, so readers that list a folder skip them, and removed the next
+time the same output is written (a leftover from a dead process is cleaned then).
+
+Outputs may hold personal data: files are made readable by the owner only (0600) and the
+folders this module creates are 0700.
+
+>>> import tempfile
+>>> d = Path(tempfile.mkdtemp())
+>>> write_text(d / "a.json", "{}")
+>>> sorted(p.name for p in d.iterdir()), oct((d / "a.json").stat().st_mode & 0o777)
+(['a.json'], '0o600')
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TMP_MARK = ".tmp-"
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def temp_path(path: Path) -> Path:
+    """The temp name used while `path` is being written by this process."""
+    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+
+
+def is_temp(path: Path) -> bool:
+    return path.name.startswith(".") and TMP_MARK in path.name
+
+
+def ensure_dir(folder: Path) -> None:
+    """Create `folder` (and missing parents) readable by the owner only."""
+    folder = Path(folder)
+    missing = []
+    p = folder
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    for m in missing:
+        os.chmod(m, DIR_MODE)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftover: no write of ours is in flight for this target
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(path: Path) -> list[Path]:
+    """Remove leftover temp files of `path` whose writing process is gone."""
+    removed = []
+    for t in path.parent.glob(f".{path.name}{TMP_MARK}*"):
+        pid = t.name.rsplit(TMP_MARK, 1)[1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            t.unlink(missing_ok=True)
+            removed.append(t)
+    return removed
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path to write; on success it becomes `path` (0600), else it is removed.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with atomic_path(d / "t.txt") as tmp:
+    ...     _ = tmp.write_text("x")
+    >>> (d / "t.txt").read_text()
+    'x'
+    """
+    path = Path(path)
+    ensure_dir(path.parent)
+    clean_stale(path)
+    tmp = temp_path(path)
+    try:
+        yield tmp
+        os.chmod(tmp, FILE_MODE)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        _fsync(path.parent)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on a folder
+        pass
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Temp files under `root` (for checks after an interrupted run)."""
+    return sorted(p for p in Path(root).rglob(f".*{TMP_MARK}*") if p.is_file())

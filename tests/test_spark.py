@@ -1,0 +1,254 @@
+"""The Spark backend gives the DuckDB backend's results.
+
+Needs pyspark (`pip install -e ".[spark]"`) and Java. Skipped, with the reason, when either
+is missing outside CI; in CI (the CI variable set) a missing one is a failure.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from spinelink.backends import open_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "sample_data" / "demo_job.yaml"
+pytestmark = pytest.mark.spark
+
+
+def _missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and Path(java_home, "bin", "java").exists()):
+        return "java is not installed (Spark needs Java 17)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Spark backend must be tested in CI: {reason}")
+        pytest.skip(reason)
+    engine = open_engine("spark", work_dir=tmp_path_factory.mktemp("spark_work"))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def duck():
+    engine = open_engine("duckdb")
+    yield engine
+    engine.close()
+
+
+def _frame(engine, sql, params=None) -> pd.DataFrame:
+    df = engine.df(sql, params)
+    return df.astype(object).where(df.notna(), None).reset_index(drop=True)
+
+
+# -- translation ----------------------------------------------------------------------------
+SCRIPT_1 = """
+CREATE OR REPLACE TEMP TABLE t_links (reference_id VARCHAR, source_id VARCHAR, step INTEGER);
+CREATE OR REPLACE TEMP TABLE t_pool AS
+    SELECT * FROM (VALUES ('a', 'x1'), ('b', 'x2'), ('c', 'x3'), ('d', NULL)) v(record_id, k);
+INSERT INTO t_links SELECT 'r1', 'a', 0;
+INSERT INTO t_links SELECT 'r2', record_id, 1 FROM t_pool WHERE k = 'x2'
+"""
+DELETE = """
+DELETE FROM t_pool WHERE $on AND record_id IN (SELECT source_id FROM t_links)
+"""
+SCRIPT_2 = """
+CREATE OR REPLACE TEMP MACRO t_pc(s) AS nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '');
+CREATE OR REPLACE TEMP MACRO t_fmt(p) AS
+    CASE WHEN length(p) BETWEEN 5 AND 7
+         THEN substr(p, 1, length(p) - 3) || ' ' || substr(p, length(p) - 2) ELSE p END;
+CREATE OR REPLACE TEMP VIEW t_view AS SELECT t_fmt(t_pc(' sw1a-1aa ')) AS pc
+"""
+
+
+def test_statements_and_macros_match_duckdb(spark, duck):
+    for e in (spark, duck):
+        e.execute(SCRIPT_1)
+        e.execute(DELETE, {"on": True})
+        e.execute(SCRIPT_2)
+    queries = [
+        ("SELECT * FROM t_links ORDER BY step", None),
+        ("SELECT * FROM t_pool ORDER BY record_id", None),
+        ("SELECT pc, strpos(pc, ' ') AS p, translate(pc, 'SW', 'sw') AS t FROM t_view", None),
+        ("SELECT regexp_full_match(v, '[0-9]{5}(\\.[0-9]+)?') AS full, "
+         "regexp_matches(v, '[0-9]') AS part, list_contains($codes, v) AS known "
+         "FROM (VALUES ('12345'), ('12345.5'), ('123456x'), ('m')) t(v) ORDER BY v",
+         {"codes": ["m", "f", "o'k"]}),
+        ("SELECT CAST($d - to_years($n) AS DATE) AS d, $s AS s, $x AS x",
+         {"d": dt.date(2020, 2, 29), "n": 120, "s": "it's", "x": 1.5}),
+        ("SELECT record_id, list(k) AS ks FROM t_pool GROUP BY record_id ORDER BY 1", None),
+        ("SELECT nullif(list_position($o, v), 0) AS p, len($o) AS n FROM "
+         "(VALUES ('b'), ('z')) t(v) ORDER BY v", {"o": ["a", "b"]}),
+        ("SELECT s.record_id FROM read_parquet($p) s ORDER BY 1", None),
+    ]
+    path = Path(spark._work) / "t_read.parquet"
+    duck.write_parquet("SELECT * FROM t_pool", path)
+    for sql, params in queries:
+        if "read_parquet" in sql:
+            params = {"p": str(path)}
+        a, b = _frame(spark, sql, params), _frame(duck, sql, params)
+        if "ks" in a.columns:
+            for f in (a, b):
+                f["ks"] = f["ks"].map(lambda v: sorted(v) if v is not None else None)
+        assert a.to_dict("records") == b.to_dict("records"), sql
+
+
+def test_unsupported_sql_is_refused_clearly(spark):
+    from spinelink.backends.sql_translate import TranslationError
+
+    with pytest.raises(TranslationError, match="'g' option"):
+        spark.df("SELECT regexp_replace('aa', 'a', 'b') AS x")
+    with pytest.raises(TranslationError, match="%H"):
+        spark.df("SELECT try_strptime('1', '%H') AS x")
+
+
+DATES = {
+    "%d/%m/%Y": ["01/02/1990", "1/2/1990", "32/01/1990", "29/02/1991", "29/02/1992",
+                 "01/02/90", "01/02/19900", "01/13/1990", "001/02/1990", " 01/02/1990 ",
+                 "01/02/1990x", "00/01/1990", "1/1/1", "", "45123"],
+    "%Y-%m-%d": ["1990-01-02", "1990-1-2", "1990-01-02T00:00", "12345-01-02"],
+    "%Y%m%d": ["19900102", "1990012", "199001023", "199012"],
+    "%d %b %Y": ["01 Jan 1990", "01 JAN 1990", "1 January 1990", "01  Sep 1990",
+                 "01Jan1990", "01 Mai 1990"],
+    "%d/%m/%y": ["01/02/90", "01/02/20", "01/02/68", "01/02/69", "01/02/1990", "1/2/5"],
+    "%d.%m.%Y": ["01.02.1990", "01,02,1990"],
+    "%d %B %Y": ["1 January 1990", "01 SEPTEMBER 1990", "01 Sep 1990"],
+}
+
+
+def test_try_strptime_matches_duckdb(spark, duck):
+    rows = [(f, v) for f, vs in DATES.items() for v in vs]
+    for e in (spark, duck):
+        e.register("t_dates", pd.DataFrame(rows, columns=["f", "v"]))
+    for fmt in DATES:
+        sql = ("SELECT v, CAST(try_strptime(v, $fmt) AS DATE) AS d FROM t_dates "
+               "WHERE f = $fmt ORDER BY v")
+        assert (_frame(spark, sql, {"fmt": fmt}).to_dict("records")
+                == _frame(duck, sql, {"fmt": fmt}).to_dict("records")), fmt
+
+
+def test_date_parts_match_duckdb(spark, duck):
+    days = [dt.date(2000, 1, 31), dt.date(2000, 2, 29), dt.date(2000, 3, 1), dt.date(2001, 2, 28),
+            dt.date(2021, 2, 28), dt.date(2021, 3, 21), dt.date(1950, 12, 31), dt.date(2020, 1, 30)]
+    rows = [(a, b) for a in days for b in days]
+    for e in (spark, duck):
+        e.register("t_days", pd.DataFrame(rows, columns=["a", "b"]))
+    sql = ("SELECT a, b, date_sub('year', a, b) AS y, date_sub('month', a, b) AS m, "
+           "date_sub('day', a, b) AS d, date_diff('year', a, b) AS dy, "
+           "date_diff('month', a, b) AS dm FROM t_days ORDER BY a, b")
+    assert _frame(spark, sql).to_dict("records") == _frame(duck, sql).to_dict("records")
+
+
+NAMES = ["Jean-Paul", "O'Brien", "Zoë", "Ångström", "Łukasz", "Søren", "Straße", "Þór",
+         "İbrahim", "Олександр", "Юлія", "Євген", "Згурський", "Ярослав", "Щербак",
+         "Мар'яна", "Иван", "Fyodor Ёлкин", "Ђорђе", "Ñandú", "  mary   ann ", "D'Arcy",
+         "ʻOumuamua", "Ǆemal", "ﬁona", "José María", "Nguyễn Văn", "李", "Müller-Lüdenscheidt",
+         "", None, "123", "A.B.", "Анна-Марія", "й", "ї", "Ґанна", "MacDonald"]
+
+
+def test_clean_names_match_duckdb(spark, duck):
+    from spinelink.standardise import clean_names
+
+    assert clean_names(spark, NAMES) == clean_names(duck, NAMES)
+
+
+def test_write_parquet_is_one_file_with_duckdb_types(spark, duck, tmp_path):
+    sql = ("SELECT CAST('a' AS VARCHAR) AS s, CAST(1.5 AS DOUBLE) AS d, "
+           "CAST(2 AS BIGINT) AS b, CAST(3 AS INTEGER) AS i, CAST('2020-01-02' AS DATE) AS dt "
+           "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL")
+    assert spark.write_parquet(sql, tmp_path / "s" / "x.parquet") == 2
+    duck.write_parquet(sql, tmp_path / "d" / "x.parquet")
+    assert [p.name for p in (tmp_path / "s").iterdir()] == ["x.parquet"]
+    a, b = pq.read_table(tmp_path / "s" / "x.parquet"), pq.read_table(tmp_path / "d" / "x.parquet")
+    assert [(f.name, f.type) for f in a.schema] == [(f.name, f.type) for f in b.schema]
+    assert a.to_pylist() == b.to_pylist()
+    assert spark.write_parquet("SELECT * FROM (SELECT 1 AS x) t WHERE x > 1",
+                               tmp_path / "s" / "empty.parquet") == 0
+
+
+# -- a whole job ----------------------------------------------------------------------------
+def _outputs(out: Path) -> dict[str, list]:
+    """Every output file (hidden work folders aside), with column names and types."""
+    found = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out)
+        if p.is_dir() or any(part.startswith(".") for part in rel.parts):
+            continue
+        found[str(rel)] = ([(f.name, str(f.type)) for f in pq.read_schema(p)]
+                           if p.suffix == ".parquet" else None)
+    return found
+
+
+def _links(out: Path) -> pd.DataFrame:
+    frames = [pd.read_parquet(p).assign(source=p.stem) for p in sorted((out / "links").glob("*.parquet"))]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pairs(df: pd.DataFrame) -> set:
+    return set(zip(df["source"], df["reference_id"], df["source_id"], df["method"], strict=True))
+
+
+@pytest.mark.slow
+def test_demo_job_on_spark_matches_duckdb(spark, tmp_path):
+    from spinelink.pipeline import run_job
+
+    duck_out, spark_out = tmp_path / "duckdb", tmp_path / "spark"
+    run_job(DEMO, str(duck_out))
+    result = run_job(DEMO, str(spark_out), backend="spark")
+
+    man_d = json.loads((duck_out / "run_manifest.json").read_text())
+    man_s = json.loads((spark_out / "run_manifest.json").read_text())
+    assert man_s["backend"] == "spark" and man_s["overrides"]["backend"] == "spark"
+    assert man_d["backend"] == "duckdb"
+
+    # the same files, with the same columns and types
+    assert _outputs(spark_out) == _outputs(duck_out)
+    assert not (spark_out / ".spark").exists()
+
+    # intake and standardisation give the very same rows
+    for folder in ("intake", "quarantine", "standardised"):
+        for p in sorted((duck_out / folder).glob("*.parquet")):
+            a = pd.read_parquet(p)
+            b = pd.read_parquet(spark_out / folder / p.name)
+            pd.testing.assert_frame_equal(
+                a.sort_values(list(a.columns)).reset_index(drop=True),
+                b.sort_values(list(b.columns)).reset_index(drop=True), check_dtype=False)
+
+    # record accounting adds up, and reads/acceptance agree
+    for man in (man_d, man_s):
+        for name, a in man["accounting"].items():
+            assert a["read"] == a["accepted"] + a["quarantined"], name
+            if "linked" in a:
+                assert a["accepted"] == a["linked"] + a["review"] + a["unlinked"], name
+    for name, a in man_d["accounting"].items():
+        b = man_s["accounting"][name]
+        assert (a["read"], a["accepted"], a["quarantined"]) == (
+            b["read"], b["accepted"], b["quarantined"]), name
+    assert result.accounting == man_s["accounting"]
+
+    # deterministic links identical; probabilistic links agree on >= 99% of pairs
+    ld, ls = _links(duck_out), _links(spark_out)
+    det_d = _pairs(ld[ld["method"] != "probabilistic"])
+    det_s = _pairs(ls[ls["method"] != "probabilistic"])
+    assert det_d == det_s
+    prob_d = _pairs(ld[ld["method"] == "probabilistic"])
+    prob_s = _pairs(ls[ls["method"] == "probabilistic"])
+    assert prob_d, "the demo should make probabilistic links"
+    jaccard = len(prob_d & prob_s) / len(prob_d | prob_s)
+    assert jaccard >= 0.99, f"probabilistic links agree on {jaccard:.3f} of pairs"
