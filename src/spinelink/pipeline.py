@@ -75,9 +75,6 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
 
         load_key(lj)
     ensure_dir(out)
-    # the manifest marks a finished run: a stale one must not sit beside newer outputs
-    if not validate_only:
-        (out / "run_manifest.json").unlink(missing_ok=True)
     res = lj.job.resources
     spark = lj.job.spark
     if spark.checkpoint_dir and "://" not in spark.checkpoint_dir:

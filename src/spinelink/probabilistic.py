@@ -137,8 +137,9 @@ def load_model(path: Path) -> dict:
     return _clamp(model)
 
 
-def _tf_columns(model: dict) -> list[str]:
-    cols = []
+def tf_columns(model: dict) -> list[str]:
+    """The columns a Splink model adjusts for term frequency, in model order."""
+    cols: list[str] = []
     for comp in model["comparisons"]:
         for lvl in comp["comparison_levels"]:
             c = lvl.get("tf_adjustment_column")
@@ -163,7 +164,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     sref = _register(db_api, ref, f"{tag}_pred_ref")
     ssrc = _register(db_api, src, f"{tag}_pred_src")
     linker = Linker([sref, ssrc], model, log_level=None)
-    for col in _tf_columns(model):
+    for col in tf_columns(model):
         tf_table = f"{tag}_tf_{col}"
         q = quote_ident(col)
         engine.execute(

@@ -128,10 +128,8 @@ class SparkEngine(Engine):
             n = int(cores.group(1)) if cores else os.cpu_count() or 2
             conf["spark.sql.shuffle.partitions"] = str(max(2, n))
             conf["spark.default.parallelism"] = str(max(2, n))
-            # many small queries: the fixed cost per query is what counts. The client JIT
-            # alone halves the JVM's CPU time on jobs of this size; adaptive execution
-            # adds a job per shuffle. A job's spark.config overrides both.
-            conf["spark.driver.extraJavaOptions"] = "-XX:TieredStopAtLevel=1"
+            # many small queries: adaptive execution adds a job per shuffle and gains
+            # little with few partitions (a job's spark.config may turn it back on)
             conf["spark.sql.adaptive.enabled"] = "false"
         mem = _memory(memory_limit)
         if mem:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.probabilistic import tf_columns
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.review")
@@ -100,7 +101,7 @@ def _predict(engine: Engine, model: dict, tag: str) -> pd.DataFrame:
     linker = Linker([db_api.register(f"{tag}_ref", table_name=f"{tag}_ex_ref"),
                      db_api.register(f"{tag}_src", table_name=f"{tag}_ex_src")],
                     settings, log_level=None)
-    for col in _tf_columns(model):
+    for col in tf_columns(model):
         tf_table = f"{tag}_tf_{col}"
         engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(tf_table)} AS " + sql_file(
             "review/tf_lookup.sql", col=col, tf_col=f"tf_{col}", ref=f"{tag}_refall",
@@ -112,13 +113,3 @@ def _predict(engine: Engine, model: dict, tag: str) -> pd.DataFrame:
     pred.drop_table_from_database_and_remove_from_cache()
     # comparisons are symmetric and both sides carry the pair key: no need to orient
     return frame[frame["record_id_l"] == frame["record_id_r"]]
-
-
-def _tf_columns(model: dict) -> list[str]:
-    cols: list[str] = []
-    for comp in model["comparisons"]:
-        for lvl in comp["comparison_levels"]:
-            c = lvl.get("tf_adjustment_column")
-            if c and c not in cols:
-                cols.append(c)
-    return cols
