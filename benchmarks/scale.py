@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    bench = prepare_generated(args.persons, args.seed, work)
+    bench = prepare_generated(work, args.persons, args.seed)
     gen_s = time.perf_counter() - t0
     print(f"data: {bench.dir} (generated in {gen_s:.0f}s)", flush=True)
     s = run_spinelink(bench)

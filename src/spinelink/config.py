@@ -157,6 +157,7 @@ class Quality(_Strict):
     rounding: int | None = Field(default=None, ge=2)
     age_bands: list[int] = Field(default_factory=lambda: [0, 18, 30, 50, 65])
     bootstrap: int = Field(default=200, ge=20, le=5000)
+    enabled: bool = True  # false: skip error estimation (e.g. when timing linkage alone)
 
     @field_validator("age_bands")
     @classmethod

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 
 def run_stage(ctx) -> dict:
+    if not ctx.lj.job.quality.enabled:
+        return {"skipped": "quality.enabled is false in the job"}
     from spinelink.quality.stage import run_stage as _run
 
     return _run(ctx)
