@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from spinelink.backends import open_engine
 
@@ -182,6 +183,80 @@ def test_write_parquet_is_one_file_with_duckdb_types(spark, duck, tmp_path):
                                tmp_path / "s" / "empty.parquet") == 0
 
 
+MESSY_JOB = """\
+schema_version: 1
+name: messy
+reference: census
+reference_date: 2021-03-21
+sources:
+  census:
+    role: census
+    path: c.csv
+    id: person_id
+    columns: {first_name: forename, last_name: surname, date_of_birth: dob, sex: sex}
+  admin:
+    role: admin
+    path: a.csv
+    id: aid
+    columns: {first_name: forename, last_name: surname, date_of_birth: dob, sex: sex}
+    invalid_values: set_missing
+"""
+MESSY_ROWS = """\
+1,Ann,Lee,01/02/1980,F
+1,Bob,Day,01/02/1970,M
+,Cat,Ray,01/02/1970,F
+4,Dan,Fox,31/02/1980,M
+5,Eve,Kim,01/02/2030,F
+6,Fay,Lin,01/02/1880,F
+7,Gus,Moe,29252,M
+8,Hal,Ng,01/02/1980,Q
+9,Ivy,Oh,1/2/1981,f
+10,Jo,Poe,,
+11,Kit,Qi,01/02/1980,F,extra
+12,Lou,Rae
+13,Максим,Шевченко,05/06/1990,m
+"""
+
+
+def test_messy_intake_matches_duckdb(spark, tmp_path):
+    from spinelink.pipeline import run_job
+
+    (tmp_path / "job.yaml").write_text(MESSY_JOB, encoding="utf-8")
+    (tmp_path / "c.csv").write_text("person_id,forename,surname,dob,sex\n" + MESSY_ROWS,
+                                    encoding="utf-8")
+    (tmp_path / "a.csv").write_text("aid,forename,surname,dob,sex\n" + MESSY_ROWS,
+                                    encoding="utf-8")
+    a = run_job(tmp_path / "job.yaml", str(tmp_path / "d"), validate_only=True)
+    b = run_job(tmp_path / "job.yaml", str(tmp_path / "s"), validate_only=True,
+                backend="spark")
+    assert a.accounting == b.accounting
+    assert a.accounting["census"]["quarantined"] >= 8
+    assert (json.loads((tmp_path / "d" / "intake" / "report.json").read_text())
+            == json.loads((tmp_path / "s" / "intake" / "report.json").read_text()))
+    files = sorted(p.relative_to(tmp_path / "d") for p in (tmp_path / "d").rglob("*.parquet"))
+    assert files == sorted(p.relative_to(tmp_path / "s")
+                           for p in (tmp_path / "s").rglob("*.parquet"))
+    for rel in files:
+        x, y = pq.read_table(tmp_path / "d" / rel), pq.read_table(tmp_path / "s" / rel)
+        assert [(f.name, f.type) for f in x.schema] == [(f.name, f.type) for f in y.schema]
+        assert x.to_pylist() == y.to_pylist(), rel
+
+
+def test_spark_section_of_the_job_file(tmp_path):
+    from spinelink.config import load_job
+    from spinelink.errors import JobError
+
+    base = MESSY_JOB.replace("name: messy", "name: messy\nbackend: spark")
+    (tmp_path / "job.yaml").write_text(
+        base + "spark: {master: 'local[1]', config: {spark.sql.shuffle.partitions: 3}}\n")
+    job = load_job(tmp_path / "job.yaml").job
+    assert job.backend == "spark" and job.spark.master == "local[1]"
+    assert job.spark.config == {"spark.sql.shuffle.partitions": 3}
+    (tmp_path / "job.yaml").write_text(base + "spark: {mastr: x}\n")
+    with pytest.raises(JobError, match="spark.mastr"):
+        load_job(tmp_path / "job.yaml")
+
+
 # -- a whole job ----------------------------------------------------------------------------
 def _outputs(out: Path) -> dict[str, list]:
     """Every output file (hidden work folders aside), with column names and types."""
@@ -196,7 +271,8 @@ def _outputs(out: Path) -> dict[str, list]:
 
 
 def _links(out: Path) -> pd.DataFrame:
-    frames = [pd.read_parquet(p).assign(source=p.stem) for p in sorted((out / "links").glob("*.parquet"))]
+    frames = [pd.read_parquet(p).assign(source=p.stem)
+              for p in sorted((out / "links").glob("*.parquet"))]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -204,13 +280,28 @@ def _pairs(df: pd.DataFrame) -> set:
     return set(zip(df["source"], df["reference_id"], df["source_id"], df["method"], strict=True))
 
 
+def _demo_job(folder: Path, max_pairs_u: float) -> Path:
+    """The demo job, with u estimated on fewer random pairs (Spark compares pairs some
+    ten times slower than DuckDB on two cores; this keeps the test to a few minutes)."""
+    job = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    for src in job["sources"].values():
+        src["path"] = str((DEMO.parent / src["path"]).resolve())
+    for link in job["links"].values():
+        if link.get("probabilistic") is not None:
+            link["probabilistic"]["max_pairs_u"] = max_pairs_u
+    path = folder / "demo_job.yaml"
+    path.write_text(yaml.safe_dump(job, sort_keys=False), encoding="utf-8")
+    return path
+
+
 @pytest.mark.slow
 def test_demo_job_on_spark_matches_duckdb(spark, tmp_path):
     from spinelink.pipeline import run_job
 
+    job = _demo_job(tmp_path, 3e5)
     duck_out, spark_out = tmp_path / "duckdb", tmp_path / "spark"
-    run_job(DEMO, str(duck_out))
-    result = run_job(DEMO, str(spark_out), backend="spark")
+    run_job(job, str(duck_out))
+    result = run_job(job, str(spark_out), backend="spark")
 
     man_d = json.loads((duck_out / "run_manifest.json").read_text())
     man_s = json.loads((spark_out / "run_manifest.json").read_text())

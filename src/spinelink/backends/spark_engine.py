@@ -147,7 +147,7 @@ class SparkEngine(Engine):
         self.spark = builder.getOrCreate()
         for k, v in REQUIRED_CONF.items():  # a session that already existed
             self.spark.conf.set(k, v)
-        self.spark.sparkContext.setLogLevel(str(conf.get("spinelink.log_level", "ERROR")))
+        self.spark.sparkContext.setLogLevel(str(conf.get("spark.log.level", "ERROR")).upper())
         ckpt = checkpoint_dir or str(self._work / "checkpoints")
         self.spark.sparkContext.setCheckpointDir(ckpt)
         self.spark.udf.register(STRIP_ACCENTS_UDF, _strip_accents_udf(), StringType())

@@ -56,8 +56,6 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 class TranslationError(SpinelinkError):
     """SQL that the Spark backend cannot run (names the construct, never data)."""
 
-    exit_code = 4
-
 
 @dataclass
 class Macro:
