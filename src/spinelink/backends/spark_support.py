@@ -1,0 +1,80 @@
+"""Module-level helpers of the Spark engine: jar function aliases, constant conditions,
+configuration values, table names and Arrow conversion."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from spinelink.backends.sql_translate import TranslationError
+
+log = logging.getLogger("spinelink.spark")
+
+
+# DuckDB's names of string similarity functions (in custom comparison levels written in
+# DuckDB SQL, which Splink transpiles with sqlglot) bound to the Splink jar's classes.
+SIMILARITY_ALIASES = {
+    "jaro_winkler_similarity": "uk.gov.moj.dash.linkage.JaroWinklerSimilarity",
+    "jarowinkler_similarity": "uk.gov.moj.dash.linkage.JaroWinklerSimilarity",
+    "jaro_similarity": "uk.gov.moj.dash.linkage.JaroSimilarity",
+}
+
+
+def _register_similarity_aliases(spark) -> None:
+    from pyspark.sql.types import DoubleType
+
+    for name, cls in SIMILARITY_ALIASES.items():
+        try:
+            spark.udf.registerJavaFunction(name, cls, DoubleType())
+        except Exception as e:  # noqa: BLE001 - the jar missing: Splink warns about it too
+            log.warning("could not register %s from Splink's jar (%s)", name, type(e).__name__)
+            return
+
+
+def _never(cond: exp.Expression, params: dict[str, Any] | None) -> bool:
+    """Whether a condition is FALSE whatever the rows, once its parameters are bound."""
+    from sqlglot.optimizer.simplify import simplify
+
+    from spinelink.backends.sql_translate import PARAM_PREFIX
+
+    params = params or {}
+
+    def bind(n: exp.Expression) -> exp.Expression:
+        if (isinstance(n, exp.Column) and not n.table and n.name.startswith(PARAM_PREFIX)
+                and isinstance(params.get(n.name[len(PARAM_PREFIX):]), bool)):
+            return exp.Boolean(this=params[n.name[len(PARAM_PREFIX):]])
+        return n
+
+    try:
+        out = simplify(cond.copy().transform(bind, copy=False))
+    except Exception:  # noqa: BLE001 - not simplifiable: run the DELETE
+        return False
+    return isinstance(out, exp.Boolean) and out.this is False
+
+
+def _conf_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _table_name(t: exp.Expression) -> str:
+    if isinstance(t, exp.Table):
+        if t.args.get("db") or t.args.get("catalog"):
+            raise TranslationError("qualified table names are not supported on Spark")
+        return t.name
+    if isinstance(t, exp.Identifier):
+        return t.name
+    raise TranslationError(f"expected a table name, got {type(t).__name__}")
+
+
+def _to_arrow(df) -> pa.Table:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = to_arrow_schema(df.schema)
+    batches = df._collect_as_arrow()
+    if not batches:
+        return schema.empty_table()
+    return pa.Table.from_batches(batches).cast(schema)
