@@ -61,13 +61,18 @@ def _score(links: pd.DataFrame, bench: Bench) -> dict:
     return score_links(links, truth_ref, truth_src).as_dict()
 
 
-def run_spinelink(bench: Bench) -> dict:
-    out = bench.dir / "spinelink_out"
+def run_spinelink(bench: Bench, backend: str | None = None) -> dict:
+    """`spinelink run` in a subprocess; `backend` overrides the job's (e.g. spark)."""
+    out = bench.dir / ("spinelink_out" if backend in (None, "duckdb") else
+                       f"spinelink_out_{backend}")
     shutil.rmtree(out, ignore_errors=True)
-    log = bench.dir / "spinelink.log"
+    log = bench.dir / f"{out.name.replace('_out', '')}.log"
     cmd = [*_spinelink_cmd(), "run", str(bench.job), "--output-dir", str(out)]
+    if backend:
+        cmd += ["--backend", backend]
     m = run_measured(cmd, bench.dir, log)
-    res = {"system": "spinelink", "command": " ".join(cmd), "log": str(log), **m}
+    res = {"system": "spinelink", "command": " ".join(cmd), "log": str(log),
+           "output_dir": str(out), **m}
     links_path = out / "links" / f"{bench.source}.parquet"
     if m["rc"] != 0 or not links_path.exists():
         res["error"] = f"exit code {m['rc']}; see {log}"
@@ -94,16 +99,23 @@ def run_spinelink(bench: Bench) -> dict:
     return res
 
 
-def run_bare(bench: Bench) -> dict:
-    out = bench.dir / "bare_links.parquet"
-    timings = bench.dir / "bare_timings.json"
+def run_bare(bench: Bench, blocking: str = "standard") -> dict:
+    """Bare Splink 5 in a subprocess; `blocking` picks bare_splink's rule set."""
+    sfx = "" if blocking == "standard" else f"_{blocking}"
+    out = bench.dir / f"bare_links{sfx}.parquet"
+    timings = bench.dir / f"bare_timings{sfx}.json"
     for p in (out, timings):
         p.unlink(missing_ok=True)
-    log = bench.dir / "bare_splink.log"
-    cmd = [sys.executable, str(HERE / "bare_splink.py"), "--spec", str(bench.spec),
+    spec = bench.spec
+    if blocking != "standard":
+        spec = bench.dir / f"bare_spec{sfx}.json"
+        spec.write_text(json.dumps({**json.loads(bench.spec.read_text()),
+                                    "blocking": blocking}, indent=2))
+    log = bench.dir / f"bare_splink{sfx}.log"
+    cmd = [sys.executable, str(HERE / "bare_splink.py"), "--spec", str(spec),
            "--out", str(out), "--timings", str(timings)]
     m = run_measured(cmd, bench.dir, log)
-    res = {"system": "bare_splink", "command": " ".join(cmd), "log": str(log), **m}
+    res = {"system": f"bare_splink{sfx}", "command": " ".join(cmd), "log": str(log), **m}
     if m["rc"] != 0 or not out.exists():
         res["error"] = f"exit code {m['rc']}; see {log}"
         print(f"  bare Splink FAILED (exit {m['rc']}):\n{_tail(log)}", file=sys.stderr)
@@ -113,6 +125,7 @@ def run_bare(bench: Bench) -> dict:
     res["stages_s"] = t["total_s"]
     res["link_s"] = t["link_s"]
     res["train_s"], res["predict_s"] = t["train_s"], t["predict_s"]
+    res["u_s"] = t.get("u_s")
     return res
 
 

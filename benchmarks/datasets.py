@@ -38,8 +38,9 @@ def _done(folder: Path, params: dict) -> bool:
 
 # --------------------------------------------------------------------------- generated
 
-def prepare_generated(work: Path, persons: int, seed: int) -> Bench:
-    """Census (reference) and benefits (admin) from spinelink's own generator."""
+def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False) -> Bench:
+    """Census (reference) and benefits (admin) from spinelink's own generator. `quality`
+    turns the job's error-estimation stage on (off by default: bare Splink has none)."""
     d = (work / f"generated_{persons}_{seed}").resolve()
     params = {"persons": persons, "seed": seed}
     if not _done(d, params):
@@ -70,15 +71,17 @@ def prepare_generated(work: Path, persons: int, seed: int) -> Bench:
                 "identifiers": {"nino": "nino"},
             },
         },
-        # linkage is what is timed against bare Splink: error estimation is off
-        "quality": {"enabled": False},
+        # linkage is what is timed against bare Splink: error estimation is off unless asked
+        "quality": {"enabled": quality},
+        # used only with --backend spark (Spark's default driver heap is 1 GB)
+        "spark": {"config": {"spark.driver.memory": "8g"}},
         "links": {"benefits": {
             "deterministic": {"direct": ["nino"], "match_keys": "default"},
             "probabilistic": {"model": "auto", "accept": 0.9, "review": 0.5},
             "one_to_one": False,
         }},
     }
-    job_path = d / "job.yaml"
+    job_path = d / ("job_quality.yaml" if quality else "job.yaml")
     _write_job(job_path, job)
 
     spec = {

@@ -24,17 +24,33 @@ from compare import run_bare, run_spinelink  # noqa: E402
 from datasets import prepare_generated  # noqa: E402
 
 
-def _stage_table(s: dict, b: dict, out: Path) -> list[str]:
+def _stage_table(s: dict, bares: dict, out: Path) -> list[str]:
     manifest = json.loads((out / "run_manifest.json").read_text())
     lines = ["spinelink stages (s):"]
     for stage, secs in manifest["timings_seconds"].items():
         lines.append(f"  {stage:<28}{secs:>9.1f}")
     lines.append(f"  {'total (stages)':<28}{sum(manifest['timings_seconds'].values()):>9.1f}")
     lines.append(f"  {'wall (process)':<28}{s['wall_s']:>9.1f}")
-    lines.append("bare Splink 5 (s):")
-    for k in ("train_s", "predict_s", "link_s", "wall_s"):
-        lines.append(f"  {k:<28}{b.get(k, float('nan')):>9.1f}")
+    for name, b in bares.items():
+        lines.append(f"{name} (s):")
+        for k in ("u_s", "train_s", "predict_s", "link_s", "wall_s"):
+            v = b.get(k)
+            lines.append(f"  {k:<28}{v if v is not None else float('nan'):>9.1f}")
     return lines
+
+
+def _verdicts(s: dict, b: dict) -> tuple[dict, list[str]]:
+    r = {"time_ratio": s["wall_s"] / b["link_s"], "memory_ratio": s["peak_mb"] / b["peak_mb"],
+         "f1_gain": s["f1"] - b["f1"]}
+    name = b["system"]
+    return r, [
+        f"{name}: time: spinelink end-to-end / bare training+prediction = "
+        f"{r['time_ratio']:.3f} (target <= 0.7: {'met' if r['time_ratio'] <= 0.7 else 'NOT met'})",
+        f"{name}: memory: spinelink peak / bare peak = {r['memory_ratio']:.3f} "
+        f"(target <= 1: {'met' if r['memory_ratio'] <= 1 else 'NOT met'})",
+        f"{name}: F1: spinelink - bare = {r['f1_gain']:+.4f} "
+        f"(target >= +0.01: {'met' if r['f1_gain'] >= 0.01 else 'NOT met'})",
+    ]
 
 
 def main(argv=None) -> int:
@@ -42,38 +58,41 @@ def main(argv=None) -> int:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", type=Path, default=HERE / "out")
+    ap.add_argument("--bare", default="standard,tuned",
+                    help="bare Splink blocking rule sets to run (comma-separated), or none")
+    ap.add_argument("--backend", default=None, help="spinelink's backend (duckdb, spark)")
+    ap.add_argument("--quality", action="store_true",
+                    help="run spinelink with the quality stage on (error estimation)")
     args = ap.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    bench = prepare_generated(work, args.persons, args.seed)
+    bench = prepare_generated(work, args.persons, args.seed, quality=args.quality)
     gen_s = time.perf_counter() - t0
     print(f"data: {bench.dir} (generated in {gen_s:.0f}s)", flush=True)
-    s = run_spinelink(bench)
-    b = run_bare(bench)
-    if "f1" not in s or "f1" not in b:
+    s = run_spinelink(bench, args.backend)
+    kinds = [] if args.bare == "none" else args.bare.split(",")
+    bares = {b["system"]: b for b in (run_bare(bench, k) for k in kinds)}
+    if "f1" not in s or any("f1" not in b for b in bares.values()):
         print("a system failed; see the logs in", bench.dir, file=sys.stderr)
         return 1
-    lines = _stage_table(s, b, bench.dir / "spinelink_out")
-    time_ratio = s["wall_s"] / b["link_s"]
-    mem_ratio = s["peak_mb"] / b["peak_mb"]
-    f1_gain = s["f1"] - b["f1"]
-    lines += [
-        f"{'':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'wall_s':>10}{'peak_MB':>10}",
-        *(f"{n:<16}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>10.4f}"
-          f"{r['wall_s']:>10.1f}{r['peak_mb']:>10.0f}" for n, r in (("spinelink", s),
-                                                                 ("bare_splink", b))),
-        f"time: spinelink end-to-end / bare training+prediction = {time_ratio:.3f} "
-        f"(target <= 0.7: {'met' if time_ratio <= 0.7 else 'NOT met'})",
-        f"memory: spinelink peak / bare peak = {mem_ratio:.3f} "
-        f"(target <= 1: {'met' if mem_ratio <= 1 else 'NOT met'})",
-        f"F1: spinelink - bare = {f1_gain:+.4f} "
-        f"(target >= +0.01: {'met' if f1_gain >= 0.01 else 'NOT met'})",
-    ]
+    lines = _stage_table(s, bares, Path(s["output_dir"]))
+    lines.append(f"{'':<22}{'precision':>10}{'recall':>10}{'F1':>10}{'wall_s':>10}"
+                 f"{'link_s':>10}{'peak_MB':>10}")
+    for n, r in (("spinelink", s), *bares.items()):
+        lines.append(f"{n:<22}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>10.4f}"
+                     f"{r['wall_s']:>10.1f}{r['link_s']:>10.1f}{r['peak_mb']:>10.0f}")
+    ratios = {}
+    for n, b in bares.items():
+        ratios[n], v = _verdicts(s, b)
+        lines += v
     print("\n".join(lines))
-    result = {"persons": args.persons, "seed": args.seed, "spinelink": s, "bare_splink": b,
-              "time_ratio": time_ratio, "memory_ratio": mem_ratio, "f1_gain": f1_gain}
-    (work / f"scale_{args.persons}.json").write_text(json.dumps(result, indent=2, default=str))
+    result = {"persons": args.persons, "seed": args.seed, "quality": args.quality,
+              "backend": args.backend or "duckdb",
+              "spinelink": s, "bare": bares, "ratios": ratios}
+    sfx = ("_quality" if args.quality else "") + (f"_{args.backend}" if args.backend else "")
+    (work / f"scale_{args.persons}{sfx}.json").write_text(
+        json.dumps(result, indent=2, default=str))
     return 0
 
 

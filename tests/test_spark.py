@@ -242,6 +242,29 @@ def test_messy_intake_matches_duckdb(spark, tmp_path):
         assert x.to_pylist() == y.to_pylist(), rel
 
 
+def test_integration_plan_of_a_job_without_integrate_section(spark, duck, tmp_path):
+    """A job with no `integrate:` section has an empty plan; its columns keep their types
+    on both engines (an untyped empty boolean once broke Spark's integration SQL)."""
+    from spinelink.config import load_job
+    from spinelink.integrate.choose import build_plan
+
+    job = yaml.safe_load(DEMO.read_text())
+    job.pop("integrate", None)
+    job.pop("quality", None)
+    job.pop("integrate_options", None)
+    for src in job["sources"].values():
+        src["path"] = str((DEMO.parent / src["path"]).resolve())
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
+    plan, codes = build_plan(load_job(tmp_path / "job.yaml").job)
+    assert plan.empty
+    sql = ("SELECT count(*) AS n FROM t_plan WHERE CASE WHEN coded THEN prio + 1 > 0 "
+           "ELSE trim END")
+    for engine in (spark, duck):
+        engine.register("t_plan", plan)
+        engine.register("t_codes", codes)
+        assert engine.df(sql)["n"].tolist() == [0]
+
+
 def test_spark_section_of_the_job_file(tmp_path):
     from spinelink.config import load_job
     from spinelink.errors import JobError

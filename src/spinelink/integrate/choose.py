@@ -27,6 +27,7 @@ STD_COLUMN = {"sex": "sex", "date_of_birth": "dob_iso", "postcode": "postcode",
               "address": "address"}
 PLAN_COLUMNS = ["variable", "source", "prio", "source_order", "rule", "coded", "target",
                 "lists", "column", "raw_col", "std_col", "trim"]
+PLAN_TYPES = {"prio": "int64", "source_order": "int64", "coded": bool, "trim": bool}
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def build_plan(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
     code_cols = ["variable", "source", "code", "code_list", "value"]
     code_table = (pd.concat(tables, ignore_index=True)[code_cols] if tables
                   else pd.DataFrame(columns=code_cols, dtype=str))
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS), code_table
+    # typed even when empty (a job without `integrate:`): engines read the table's types
+    plan = pd.DataFrame(rows, columns=PLAN_COLUMNS).astype(PLAN_TYPES)
+    return plan, code_table
 
 
 def fill_values(engine: Engine, t: Tables, plan: pd.DataFrame) -> None:

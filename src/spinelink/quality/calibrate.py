@@ -22,6 +22,7 @@ twice). When too few records lack candidates to say (`MIN_EXPECTED_NONE`), `F` i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -49,7 +50,24 @@ class Candidates:
     first: np.ndarray     # True for the first candidate of each tie group
     n_rules: np.ndarray | None = None  # blocking rules each candidate satisfies
 
-    @property
+    @cached_property
+    def one_rule(self) -> np.ndarray:
+        """Positions of the tie groups' first candidates caught by exactly one rule."""
+        return np.flatnonzero(self.first & (self.n_rules == 1))
+
+    @cached_property
+    def two_rules(self) -> np.ndarray:
+        return np.flatnonzero(self.first & (self.n_rules == 2))
+
+    def binned(self, edges: np.ndarray) -> np.ndarray:
+        """Candidates per weight bin (the bootstrap asks again with the same edges)."""
+        key = edges.tobytes()
+        if getattr(self, "_binned", (None,))[0] != key:
+            b = np.digitize(self.weight, edges[1:-1])
+            self._binned = (key, np.bincount(b, minlength=len(edges) - 1).astype(float))
+        return self._binned[1]
+
+    @cached_property
     def n_with(self) -> int:
         return int(self.rec.max()) + 1 if len(self.rec) else 0
 
@@ -78,23 +96,31 @@ def weight_edges(weight: np.ndarray) -> np.ndarray:
     return edges
 
 
+def _record_odds(c: Candidates, odds: np.ndarray) -> np.ndarray:
+    """Per source record: the sum of its tie groups' odds (the factor multiplies it)."""
+    return np.bincount(c.rec, weights=odds * c.first, minlength=c.n_with)
+
+
 def _posteriors(c: Candidates, odds: np.ndarray, factor: float) -> np.ndarray:
-    o = odds * factor
-    total = np.bincount(c.rec, weights=o * c.first, minlength=c.n_with)
-    return o / (1 + total[c.rec])
+    return odds * factor / (1 + factor * _record_odds(c, odds)[c.rec])
 
 
 def _total(c: Candidates, post: np.ndarray) -> float:
     return float(post[c.first].sum())
 
 
+def _matched(rec_odds: np.ndarray, factor: float) -> float:
+    """Sum of the posteriors at `factor`: per record, f*S / (1 + f*S) (S: its odds sum)."""
+    fs = factor * rec_odds
+    return float((fs / (1 + fs)).sum())
+
+
 def _em_factor(c: Candidates, odds: np.ndarray) -> float:
     """The factor 1 / (1 - theta) with theta (share of records whose match is among their
     candidates) found by EM."""
-    theta = 0.5
+    s, theta = _record_odds(c, odds), 0.5
     for _ in range(100):
-        post = _posteriors(c, odds, 1 / (1 - theta))
-        new = float(np.clip(_total(c, post) / max(c.n_residual, 1), 1e-6, 0.999))
+        new = float(np.clip(_matched(s, 1 / (1 - theta)) / max(c.n_residual, 1), 1e-6, 0.999))
         if abs(new - theta) < 1e-7:
             return 1 / (1 - new)
         theta = new
@@ -104,16 +130,18 @@ def _em_factor(c: Candidates, odds: np.ndarray) -> float:
 def _solve_factor(c: Candidates, odds: np.ndarray, target: float,
                   start: float = 0.0) -> float:
     """The factor that makes the posteriors add up to `target` matches (bisection on its
-    log2, to a hundredth of a match)."""
-    n_rec = len(np.unique(c.rec[odds > 0]))
-    if target <= 0 or n_rec == 0:
+    log2, to a hundredth of a match). Works on per-record odds sums: the posteriors of a
+    record add up to f*S / (1 + f*S)."""
+    s = _record_odds(c, odds)
+    s = s[s > 0]
+    if target <= 0 or len(s) == 0:
         return 0.0
-    if target >= 0.999 * n_rec:
+    if target >= 0.999 * len(s):
         return 2.0 ** 40
     lo, hi = -40.0, 40.0
     mid = float(np.clip(np.log2(start), lo, hi)) if start > 0 else 0.0
     for _ in range(60):
-        got = _total(c, _posteriors(c, odds, 2.0 ** mid))
+        got = _matched(s, 2.0 ** mid)
         if abs(got - target) < 0.01:
             break
         lo, hi = (mid, hi) if got < target else (lo, mid)
@@ -179,13 +207,13 @@ def _never_compared(c: Candidates, post: np.ndarray, null: NullSample, linkable:
 def _never_compared_range(c: Candidates, post: np.ndarray, null: NullSample,
                           linkable: float) -> tuple[float, float]:
     low = (1 - (null.partner_scored if np.isfinite(null.partner_scored) else 1.0)) * linkable
-    return low, max(blocked_out(c, post)[0], low)
+    return low, max(blocked_out(c, post, share=False)[0], low)
 
 
 def _model_fit(cands: Candidates, edges, observed) -> Fit:
     odds = np.exp2(np.clip(cands.weight, -60, 60))
     post = _posteriors(cands, odds, 1.0)
-    blocked, _ = blocked_out(cands, post)
+    blocked, _ = blocked_out(cands, post, share=False)
     nan = np.full(len(observed), np.nan)
     return Fit(post, _total(cands, post) + blocked, blocked, (blocked, blocked), float("nan"),
                edges, observed, nan, "model")
@@ -196,8 +224,7 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
     """Calibrated posteriors; with `rng`, one bootstrap replicate (residual and null
     records reweighted by Poisson(1) draws) for the intervals."""
     edges = weight_edges(cands.weight) if edges is None else edges
-    b = np.digitize(cands.weight, edges[1:-1])
-    observed = np.bincount(b, minlength=len(edges) - 1).astype(float)
+    observed = cands.binned(edges)
     if null is None or null.n_records < MIN_NULL_RECORDS or not len(cands.weight):
         return _model_fit(cands, edges, observed)
     rec_wt = null_wt = None
@@ -235,20 +262,25 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
     return Fit(post, linkable, blocked, rng_, pi0, edges, observed, e0, "null")
 
 
-def blocked_out(c: Candidates, post: np.ndarray) -> tuple[float, np.ndarray]:
+def blocked_out(c: Candidates, post: np.ndarray, share: bool = True
+                ) -> tuple[float, np.ndarray | None]:
     """Chao1 estimate of true matches no blocking rule generated, from the likely matches
     (posterior at least LIKELY) caught by exactly one (f1) and exactly two (f2) rules:
-    f1^2 / (2 f2). Also returns each candidate's share of where those matches are thought
-    to be (the likely matches caught by one rule)."""
-    n_rules = c.n_rules
-    post = np.where(c.first & (post >= LIKELY), post, 0.0)
-    if n_rules is None or len(post) == 0:
+    f1^2 / (2 f2). With `share`, also each candidate's share of where those matches are
+    thought to be (the likely matches caught by one rule)."""
+    if c.n_rules is None or len(post) == 0:
         return 0.0, np.zeros(len(post))
-    f1 = float(post[n_rules == 1].sum())
-    f2 = float(post[n_rules == 2].sum())
+    p1 = post[c.one_rule]
+    p1 = np.where(p1 >= LIKELY, p1, 0.0)
+    p2 = post[c.two_rules]
+    f1, f2 = float(p1.sum()), float(p2[p2 >= LIKELY].sum())
     f0 = f1 * f1 / (2 * f2) if f2 > 0 else f1 * max(f1 - 1, 0) / 2
-    share = np.where(n_rules == 1, post, 0.0)
-    if share.sum() <= 0:
-        share = post.copy()
-    total = share.sum()
-    return f0, (share / total if total > 0 else share)
+    if not share:
+        return f0, None
+    if f1 > 0:
+        out = np.zeros(len(post))
+        out[c.one_rule] = p1 / f1
+        return f0, out
+    likely = np.where(c.first & (post >= LIKELY), post, 0.0)
+    total = likely.sum()
+    return f0, (likely / total if total > 0 else likely)

@@ -20,10 +20,13 @@ from spinelink.quality.stats import std_diff, wilson
 STD_DIFF_MARK = 0.1
 
 
-def coverage_counts(values: pd.Series, linked_ids: set[str], variable: str,
+def coverage_counts(values: pd.Series, linked_ids, variable: str,
                     order: list[str]) -> pd.DataFrame:
-    """n_reference and n_linked per value (values: group value by record id)."""
-    is_linked = values.index.isin(list(linked_ids))
+    """n_reference and n_linked per value (values: group value by record id; linked_ids:
+    the linked record ids, any list-like)."""
+    # object dtype: pandas' hash-table isin (Arrow-backed strings fall back to Python)
+    is_linked = pd.Index(values.index, dtype=object).isin(
+        pd.Index(pd.unique(pd.Index(linked_ids)), dtype=object))
     df = pd.DataFrame({"value": values.to_numpy(), "linked": is_linked})
     g = df.groupby("value")["linked"].agg(["size", "sum"]).reindex(order, fill_value=0)
     return pd.DataFrame({"variable": variable, "value": order,
@@ -43,7 +46,7 @@ def add_link_rates(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def bias_counts(values: pd.Series, linked_ids: set[str], variable: str,
+def bias_counts(values: pd.Series, linked_ids, variable: str,
                 order: list[str]) -> pd.DataFrame:
     c = coverage_counts(values, linked_ids, variable, order)
     return pd.DataFrame({"variable": variable, "value": c["value"],

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spinelink.progress import steps
 from spinelink.quality.calibrate import Candidates, Fit, blocked_out, fit
 from spinelink.quality.nullcal import TIE, TIE_FROM, NullSample
 from spinelink.quality.stats import percentile_interval
@@ -103,37 +104,54 @@ class Breakdown:
     cand_code: np.ndarray
 
 
-def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=None):
+@dataclass
+class _Split:
+    """A breakdown's links split once: deterministic and clerical links count as found in
+    every draw, so only the probabilistic ones are looked at again."""
+    k: int
+    fixed_found: np.ndarray  # per value: links that are not probabilistic
+    code: np.ndarray         # value code of each probabilistic link
+    group: np.ndarray        # its candidate tie group
+    n_links: np.ndarray      # per value: all links
+
+
+def _split(pr: Prepared, bd: Breakdown, cache: dict) -> _Split:
+    if bd.variable not in cache:
+        k, prob = len(bd.values), pr.link_group >= 0
+        cache[bd.variable] = _Split(
+            k, np.bincount(bd.link_code[~prob], minlength=k).astype(float),
+            bd.link_code[prob], pr.link_group[prob], np.bincount(bd.link_code, minlength=k))
+    return cache[bd.variable]
+
+
+def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=None,
+            cache: dict | None = None):
     """false links, found, missed per value: expected (chosen None) or one draw."""
-    k = len(bd.values)
-    lg = pr.link_group
-    prob = lg >= 0
-    first = pr.cands.first
+    sp = _split(pr, bd, {} if cache is None else cache)
+    k = sp.k
     if not len(post):
-        ok_link, miss_w = np.ones(len(lg)), np.zeros(0)
+        ok_link, missed = np.ones(len(sp.code)), np.zeros(k)
     elif chosen is None:
-        ok_link = np.where(prob, post[np.maximum(lg, 0)], 1.0)
+        ok_link = post[sp.group]
         linked = np.zeros(len(post), bool)
-        linked[lg[prob]] = True
-        miss_w = np.where(first & ~linked, post, 0.0)
+        linked[sp.group] = True
+        miss_w = np.where(pr.cands.first & ~linked, post, 0.0)
+        missed = np.bincount(bd.cand_code, weights=miss_w, minlength=k)
     else:
-        ok_link = np.where(prob, chosen[pr.cands.rec[np.maximum(lg, 0)]] == lg, True) * 1.0
-        miss_w = np.zeros(len(post))
+        ok_link = (chosen[pr.cands.rec[sp.group]] == sp.group) * 1.0
         rec_of = np.flatnonzero(chosen >= 0)
         c = chosen[rec_of]
-        miss_w[c[c != pr.rec_link[rec_of]]] = 1.0
-    false = np.bincount(bd.link_code, weights=1 - ok_link, minlength=k)
-    found = np.bincount(bd.link_code, weights=ok_link, minlength=k)
-    missed = np.bincount(bd.cand_code, weights=miss_w, minlength=k) if len(post) else \
-        np.zeros(k)
+        missed = np.bincount(bd.cand_code[c[c != pr.rec_link[rec_of]]], minlength=k) * 1.0
+    false = np.bincount(sp.code, weights=1 - ok_link, minlength=k)
+    found = sp.fixed_found + np.bincount(sp.code, weights=ok_link, minlength=k)
     if blocked is not None:
         missed = missed + blocked
     return false, found, missed
 
 
-def _rates(pr, bd, post, chosen=None, blocked=None):
-    false, found, missed = _counts(pr, bd, post, chosen, blocked)
-    n_links = np.bincount(bd.link_code, minlength=len(bd.values))
+def _rates(pr, bd, post, chosen=None, blocked=None, cache=None):
+    false, found, missed = _counts(pr, bd, post, chosen, blocked, cache)
+    n_links = _split(pr, bd, {} if cache is None else cache).n_links
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(n_links > 0, 1 - false / np.maximum(n_links, 1), np.nan)
         recall = np.where(found + missed > 0, found / (found + missed), np.nan)
@@ -171,8 +189,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     point = fit(pr.cands, null)
     f0, share = point.blocked, blocked_out(pr.cands, point.posterior)[1]
     rng = np.random.default_rng(seed)
+    cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
-    for _ in range(n_boot):
+    for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges)
         f0b, shb = f.blocked, blocked_out(pr.cands, f.posterior)[1]
         chosen = _choose(rng, pr.cands, f.posterior)
@@ -181,14 +200,14 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                 if len(shb) else np.zeros(len(bd.values))
             blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else np.zeros(len(w))
-            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk)
+            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk, cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows = []
     for bd in breakdowns:
         blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
             if len(share) else np.zeros(len(bd.values))
-        p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk)
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk, cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(pd.DataFrame({

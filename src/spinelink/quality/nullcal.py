@@ -167,13 +167,18 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
                                f"__sl_qn_{source}")
     scored = scored[scored["bf"] >= _floor(n_pool, n_residual) - 1e-9]
     if one_to_one:  # drop pairs with other records' partners (not in the stage's pool)
-        own = set(zip(det["reference_id"].astype(str), det["source_id"].astype(str),
-                      strict=True))
-        other = scored["reference_id"].isin(set(det["reference_id"].astype(str)))
-        mine = [(r, s) in own for r, s in zip(scored["reference_id"], scored["source_id"],
-                                               strict=True)]
-        scored = scored[~other.to_numpy() | np.asarray(mine, bool)]
+        other = scored["reference_id"].astype(object).isin(
+            det["reference_id"].astype(str).astype(object))
+        scored = scored[~other.to_numpy() | _is_pair_of(scored, det)]
     return _split(scored, ids, det, prior, clean.to_numpy(bool))
+
+
+def _is_pair_of(pairs: pd.DataFrame, det: pd.DataFrame) -> np.ndarray:
+    """Per row of `pairs`: is (reference_id, source_id) one of `det`'s links."""
+    def key(df):
+        return pd.MultiIndex.from_arrays([df[c].astype(str).astype(object)
+                                          for c in ("reference_id", "source_id")])
+    return key(pairs).isin(key(det))
 
 
 def _split(scored: pd.DataFrame, ids: pd.Series, det: pd.DataFrame, prior: float,
@@ -184,11 +189,7 @@ def _split(scored: pd.DataFrame, ids: pd.Series, det: pd.DataFrame, prior: float
     code = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
     w = scored["bf"].to_numpy(float) + math.log2(prior / (1 - prior))
     rec = code.reindex(scored["source_id"].astype(str)).to_numpy()
-    partners = set(zip(det["reference_id"].astype(str), det["source_id"].astype(str),
-                       strict=True))
-    is_partner = np.array([(r, s) in partners for r, s in
-                           zip(scored["reference_id"], scored["source_id"], strict=True)],
-                          dtype=bool)
+    is_partner = _is_pair_of(scored, det)
     pw = np.full(len(ids), np.nan)
     pw[rec[is_partner].astype(int)] = w[is_partner]
     keep = ~is_partner & ~np.isnan(rec)

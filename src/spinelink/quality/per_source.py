@@ -112,7 +112,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
             pos = {v: i for i, v in enumerate(values)}
             lc = by_id.reindex(link_ids).fillna("unknown")
             cc = by_id.reindex(pd.Index(cand_ids)).fillna("unknown")
-            for v in set(lc) | set(cc):
+            for v in sorted(set(pd.unique(lc)) | set(pd.unique(cc)), key=str):
                 if v not in pos:
                     pos[v] = len(values)
                     values.append(v)
@@ -151,14 +151,15 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
 
 
 def _coverage(inp: Inputs, codes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    lk = inp.links.astype({"reference_id": str, "source_id": str})
+    linked_by = {side: pd.Index(inp.links[f"{side}_id"].astype(str).astype(object).unique())
+                 for side in ("reference", "source")}
     cov, bias = [], []
     for var, (values, by_id, side) in codes.items():
         if var == "all":
             ids = inp.ref_groups.index
             by_id = pd.Series("all", index=ids)
             side = "reference"
-        linked = set(lk["reference_id"] if side == "reference" else lk["source_id"])
+        linked = linked_by[side]
         cov.append(coverage.coverage_counts(by_id, linked, var, values))
         if var != "all" and side == "reference":
             bias.append(coverage.bias_counts(by_id, linked, var, values))
