@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from bad_inputs.corpus import HERE, check, describe, load_cases, run_all
 
 CASES, BASES = load_cases()

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from bad_inputs.corpus import FILES
 from bad_inputs.outputs import differences, unreadable
 from conftest import ROOT
+
 from spinelink import atomic, manifest
 from spinelink.backends import open_engine
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from bad_inputs.outputs import differences, output_files
 from conftest import ROOT, run_cli
 

@@ -7,8 +7,8 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, run_cli
+
 from spinelink.evaluate import score_links
 
 pytestmark = pytest.mark.slow

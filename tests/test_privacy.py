@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from bad_inputs.corpus import FILES, accounting_problems
 from conftest import ROOT, run_cli
+
 from spinelink.config import load_job
 from spinelink.errors import JobError
 from spinelink.privacy import load_key, pseudonym, pseudonyms

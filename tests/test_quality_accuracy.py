@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from spinelink.backends import open_engine
 from spinelink.config import load_job
 from spinelink.pipeline import StageContext, run_job

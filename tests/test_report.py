@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from spinelink.backends import open_engine
 from spinelink.config import load_job
 from spinelink.pipeline import StageContext, run_job

@@ -17,9 +17,9 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-
 from bad_inputs.corpus import FILES, accounting_problems
 from conftest import ROOT, run_cli
+
 from spinelink.config import load_job
 from spinelink.errors import JobError
 from spinelink.sqlfiles import quote_ident, render
@@ -148,7 +148,7 @@ def _pasted_between_quotes(tree: ast.AST) -> list[tuple[int, str]]:
         text = "".join(p.value for p in parts if isinstance(p, ast.Constant))
         if not SQL_WORDS.search(text):
             continue
-        for before, value, after in zip(parts, parts[1:], parts[2:]):
+        for before, value, after in zip(parts, parts[1:], parts[2:], strict=False):
             if not (isinstance(before, ast.Constant) and isinstance(value, ast.FormattedValue)
                     and isinstance(after, ast.Constant)):
                 continue

@@ -109,11 +109,13 @@ class Result:
         return "\n".join(lines)
 
 
-def run(job: str | Path, output_dir: str | Path | None = None) -> Result:
-    """Run a job file end to end (as `spinelink run`); return its Result."""
+def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False
+        ) -> Result:
+    """Run a job file end to end (as `spinelink run`; `resume=True` as `--resume`);
+    return its Result."""
     from spinelink.pipeline import run_job
 
-    res = run_job(job, str(output_dir) if output_dir is not None else None)
+    res = run_job(job, str(output_dir) if output_dir is not None else None, resume=resume)
     return Result.from_dir(res.output_dir)
 
 

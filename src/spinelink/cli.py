@@ -62,15 +62,19 @@ def main() -> None:
 @click.option("--output-dir", default=None, help="Override the job's output_dir.")
 @click.option("--backend", type=click.Choice(["duckdb", "spark"]), default=None,
               help="Override the job's backend (recorded in run_manifest.json).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run in the same output folder: stages it "
+                   "finished are reused when the job, inputs and versions are unchanged.")
 @verbose_opt
-def run(job: Path, output_dir: str | None, backend: str | None, verbose: bool) -> None:
+def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
+        verbose: bool) -> None:
     from spinelink.privacy import preflight
 
     preflight(job)  # the job file and (if asked) the pseudonymisation key, before any work
     from spinelink.pipeline import run_job
     from spinelink.summary import print_summary
 
-    result = run_job(job, output_dir, backend=backend)
+    result = run_job(job, output_dir, backend=backend, resume=resume)
     print_summary(result)
 
 
@@ -93,7 +97,8 @@ def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
 
 
 @main.command(cls=_Command, help="Generate synthetic census, admin and survey sources with "
-              "truth files.\n\nExample: spinelink sample --persons 3000 --seed 42 --out sample_data")
+              "truth files.\n\nExample: "
+              "spinelink sample --persons 3000 --seed 42 --out sample_data")
 @click.option("--persons", type=click.IntRange(10, 100_000_000), default=3000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)

@@ -104,7 +104,8 @@ class Source(_Strict):
         unknown = sorted(set(v) - set(CANONICAL_FIELDS))
         if unknown:
             raise ValueError(
-                f"unknown canonical field(s) {unknown}; expected keys among {list(CANONICAL_FIELDS)}"
+                f"unknown canonical field(s) {unknown}; "
+                f"expected keys among {list(CANONICAL_FIELDS)}"
             )
         return v
 

@@ -39,7 +39,8 @@ def check_accounting(acc: dict[str, dict]) -> None:
                                   f"{a['accepted']} + quarantined {a['quarantined']}")
         if "linked" in a and a["accepted"] != a["linked"] + a["review"] + a["unlinked"]:
             raise AccountingError(f"source {name}: accepted {a['accepted']} != linked "
-                                  f"{a['linked']} + review {a['review']} + unlinked {a['unlinked']}")
+                                  f"{a['linked']} + review {a['review']} + "
+                                  f"unlinked {a['unlinked']}")
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from splink import SettingsCreator
 
 from spinelink.errors import JobError
@@ -21,7 +20,8 @@ class _M(BaseModel):
 class ComparisonSpec(_M):
     name: str
     group: str | None = None  # of the comparisons in one group, the first available is used
-    null_column: str | None = None  # the column whose absence makes the null level (default: first level's)
+    # the column whose absence makes the null level (default: the first level's)
+    null_column: str | None = None
     requires: list[str]
     levels: list[dict[str, Any]] = Field(min_length=1)
 
@@ -106,7 +106,8 @@ def comparisons_for(spec: ModelSpec, available: set[str]) -> list:
             continue
         if c.group:
             groups_used.add(c.group)
-        first_col = c.null_column or next(v for k, v in c.levels[0].items() if k not in ("tf", "label"))
+        first_col = c.null_column or next(v for k, v in c.levels[0].items()
+                                          if k not in ("tf", "label"))
         levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels), cll.ElseLevel()]
         out.append(cl.CustomComparison(levels, output_column_name=c.name))
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 from spinelink import manifest
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
+from spinelink.checkpoint import Checkpoint, open_checkpoint
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.intake import IntakeResult, intake_source
@@ -62,7 +63,10 @@ class Timer:
 
 
 def run_job(job_path: str | Path, output_dir: str | None = None,
-            validate_only: bool = False, backend: str | None = None) -> RunResult:
+            validate_only: bool = False, backend: str | None = None,
+            resume: bool = False) -> RunResult:
+    """Run a job. `resume`: reuse the stages an interrupted run of the same job, inputs
+    and versions finished in the output folder (spinelink.checkpoint)."""
     lj = load_job(job_path)
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
@@ -83,17 +87,59 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
                          temp_dir=res.temp_dir, spark_conf=spark,
                          work_dir=lj.resolve(res.temp_dir) if res.temp_dir else out / ".spark")
     try:
-        return _run(engine, lj, out, validate_only)
+        inputs = _input_hashes(lj)
+        ck = open_checkpoint(out, _fingerprint(lj, inputs), resume, record=not validate_only)
+        return _run(engine, lj, out, validate_only, ck, inputs)
     finally:
         engine.close()
 
 
-def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool) -> RunResult:
+def _input_hashes(lj: LoadedJob) -> dict:
+    return {n: {"path": str(lj.source_path(n).name),
+                "sha256": manifest.file_hash(lj.source_path(n))} for n in lj.job.sources}
+
+
+def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
+    """What must not change for an interrupted run to be resumed."""
+    from spinelink.config import MODELS_DIR
+
+    models = hashlib.sha256()
+    for f in sorted(p for p in MODELS_DIR.rglob("*") if p.is_file()):
+        models.update(f.relative_to(MODELS_DIR).as_posix().encode() + b"\0")
+        models.update(manifest.file_hash(f).encode())
+    return {"job file": hashlib.sha256(lj.raw_text).hexdigest(), "input files": inputs,
+            "linkage_models": models.hexdigest(), "package versions": manifest.versions(),
+            "backend": lj.job.backend, "overrides": dict(lj.overrides)}
+
+
+def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: bool = True):
+    """Run one stage (timed as `stage` unless it times its own parts) and record it in the
+    checkpoint, or reuse what the interrupted run recorded. `fn` returns a JSON-able
+    dict."""
+    if ck.reusable(stage, list(outputs)):
+        payload, timings = ck.reuse(stage)
+        timer.timings.update(timings)
+        return payload
+    ck.start(stage)
+    before = dict(timer.timings)
+    if timed:
+        with timer.stage(stage):
+            payload = fn()
+    else:
+        payload = fn()
+    ck.record(stage, payload, {k: v for k, v in timer.timings.items() if before.get(k) != v})
+    return payload
+
+
+def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
+         inputs: dict) -> RunResult:
     job, timer = lj.job, Timer()
     intakes: dict[str, IntakeResult] = {}
     for name in job.sources:
-        with timer.stage(f"intake:{name}"):
-            intakes[name] = intake_source(engine, lj, name, out)
+        intakes[name] = IntakeResult(**_staged(
+            ck, timer, f"intake:{name}",
+            lambda name=name: intake_source(engine, lj, name, out).as_dict(),
+            [out / "intake" / f"{name}.parquet"]))
     manifest.write_json(out / "intake" / "report.json",
                         {n: r.as_dict() for n, r in intakes.items()})
     acc = {n: {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
@@ -102,23 +148,29 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool) -> RunRe
         manifest.check_accounting(acc)
         return RunResult(out, acc, timer.timings)
     for name, src in job.sources.items():
-        with timer.stage(f"standardise:{name}"):
-            standardise(engine, out / "intake" / f"{name}.parquet", src,
-                        out / "standardised" / f"{name}.parquet")
-            engine.load_parquet(_std(name), out / "standardised" / f"{name}.parquet")
+        std_path = out / "standardised" / f"{name}.parquet"
+        _staged(ck, timer, f"standardise:{name}", lambda name=name, src=src, p=std_path: {
+            "rows": standardise(engine, out / "intake" / f"{name}.parquet", src, p)},
+            [std_path])
+        engine.load_parquet(_std(name), std_path)
     summary = {}
     for name in job.links:
-        summary[name] = _link_source(engine, lj, out, name, timer)
+        summary[name] = _staged(ck, timer, f"link:{name}",
+                                lambda name=name: _link_source(engine, lj, out, name, timer),
+                                [out / d / f"{name}.parquet" for d in ("links", "review",
+                                                                       "unlinked")],
+                                timed=False)
         acc[name].update(summary[name]["accounting"])
     manifest.check_accounting(acc)
     ctx = StageContext(engine, lj, out, acc, summary, timer.timings)
     for stage, target in LATER_STAGES:
         fn = _load_stage(target)
         if fn is not None:
-            with timer.stage(stage):
-                ctx.results[stage] = fn(ctx)
-    man = _manifest(lj, out, acc, timer.timings, summary)
+            ctx.results[stage] = _staged(ck, timer, stage, lambda fn=fn: fn(ctx) or {})
+    man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
+    if ck.reused:
+        man["resumed"] = {"reused_stages": ck.reused}
     manifest.write_json(out / "run_manifest.json", man)
     return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
 
@@ -270,10 +322,9 @@ def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_c
             "deterministic_steps": det_counts, "probabilistic": prob_info}
 
 
-def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict) -> dict:
+def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict,
+              inputs: dict) -> dict:
     job = lj.job
-    inputs = {n: {"path": str(lj.source_path(n).name),
-                  "sha256": manifest.file_hash(lj.source_path(n))} for n in job.sources}
     return {
         "job": {"name": job.name, "sha256": hashlib.sha256(lj.raw_text).hexdigest()},
         "inputs": inputs, "versions": manifest.versions(), "seed": job.seed,

@@ -28,8 +28,8 @@ from spinelink.model_spec import ModelSpec, settings_for
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
-PAIR_FLOOR = 0.01
-REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records  # pairs scored below this probability (at the prior's upper bound) are dropped
+PAIR_FLOOR = 0.01  # pairs scored below this probability (at the prior's upper bound) are dropped
+REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
 
 
 @dataclass
@@ -169,7 +169,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         q = quote_ident(col)
         engine.execute(
             f"CREATE OR REPLACE TABLE {quote_ident(tf_table)} AS "
-            f"SELECT {q}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS {quote_ident('tf_' + col)} "
+            f"SELECT {q}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () "
+            f"AS {quote_ident('tf_' + col)} "
             f"FROM (SELECT {q} FROM {quote_ident(ref_full)} UNION ALL "
             f"SELECT {q} FROM {quote_ident(src_full)}) t WHERE {q} IS NOT NULL GROUP BY {q}")
         linker.table_management.register_term_frequency_lookup(

@@ -16,4 +16,5 @@ def steps(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T
     items = list(items) if total is None else items
     n = total if total is not None else len(items)  # type: ignore[arg-type]
     yield from tqdm(items, desc=desc, total=n, unit="step", file=sys.stderr,
-                    disable=n <= 1 or not sys.stderr.isatty(), mininterval=2.0, leave=False, dynamic_ncols=True)
+                    disable=n <= 1 or not sys.stderr.isatty(), mininterval=2.0, leave=False,
+                    dynamic_ncols=True)

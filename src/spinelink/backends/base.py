@@ -47,5 +47,5 @@ class Engine(ABC):
     def scalar(self, sql: str, params: dict[str, Any] | None = None):
         return self.df(sql, params).iat[0, 0]
 
-    def close(self) -> None:  # pragma: no cover - trivial default
+    def close(self) -> None:  # noqa: B027  # pragma: no cover - nothing to release by default
         pass

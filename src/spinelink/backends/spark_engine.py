@@ -41,17 +41,17 @@ from sqlglot import exp
 
 from spinelink.atomic import atomic_path
 from spinelink.backends.base import Engine
-from spinelink.backends.sql_translate import (
-    STRIP_ACCENTS_UDF,
-    SparkTranslator,
-    TranslationError,
-)
 from spinelink.backends.spark_support import (
     _conf_value,
     _never,
     _register_similarity_aliases,
     _table_name,
     _to_arrow,
+)
+from spinelink.backends.sql_translate import (
+    STRIP_ACCENTS_UDF,
+    SparkTranslator,
+    TranslationError,
 )
 from spinelink.errors import SpinelinkError
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
-from spinelink.quality import coverage, labelfree, labels as labelmod
+from spinelink.quality import coverage, labelfree
+from spinelink.quality import labels as labelmod
 from spinelink.quality.groups import ordered_values
 from spinelink.quality.nullcal import null_sample
 from spinelink.sqlfiles import quote_ident, sql_file

@@ -1,0 +1,115 @@
+"""`spinelink run --resume`: a run killed part-way continues from the stages it finished,
+and gives exactly the outputs of an uninterrupted run; it refuses when the job, an input
+or the state of the outputs makes that unsafe. Real CLI runs, with a real SIGKILL."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import yaml
+from bad_inputs.outputs import differences
+from test_crash_safety import _cli, _env, _job_folder, _run_and_kill
+
+pytestmark = pytest.mark.slow
+FIRST_STAGES = ["intake:census", "intake:admin", "standardise:census", "standardise:admin",
+                "link:admin", "clerical", "integrate"]
+
+
+def _run(folder, out, *extra):
+    return subprocess.run([*_cli(folder, out), *extra], capture_output=True, text=True,
+                          env=_env(), cwd=folder, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    d = tmp_path_factory.mktemp("resume")
+    folder = _job_folder(d / "job")
+    r = _run(folder, d / "clean")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return folder, d / "clean"
+
+
+def _copy_job(folder, dest):
+    dest.mkdir()
+    for f in folder.iterdir():
+        (dest / f.name).write_bytes(f.read_bytes())
+    return dest
+
+
+def test_killed_run_resumes_from_finished_stages_and_matches(base, tmp_path):
+    folder, clean = base
+    out = tmp_path / "killed"
+    assert _run_and_kill(folder, out, "quality", 0.0)
+    done = json.loads((out / "checkpoint.json").read_text())["done"]
+    assert set(FIRST_STAGES) <= set(done) and "quality" not in done
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 0, r.stderr[-2000:]
+    for stage in FIRST_STAGES:
+        assert f"{stage}: done in the earlier run; reused" in r.stderr
+    assert "quality ..." in r.stderr and "privacy ..." in r.stderr
+    man = json.loads((out / "run_manifest.json").read_text())
+    assert sorted(man["resumed"]["reused_stages"]) == sorted(FIRST_STAGES)
+    assert differences(clean, out, drop={"overrides", "resumed"}) == []
+
+
+def test_a_stage_whose_outputs_are_gone_runs_again_with_every_later_stage(base, tmp_path):
+    folder, clean = base
+    out = tmp_path / "out"
+    assert _run(folder, out).returncode == 0
+    order = list(yaml.safe_load((folder / "job.yaml").read_text())["sources"])
+    first, second = order  # sources are standardised in the job's order
+    (out / "standardised" / f"{second}.parquet").unlink()
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"standardise:{first}: done in the earlier run; reused" in r.stderr
+    assert f"standardise:{second}: its outputs are gone; running it again" in r.stderr
+    for stage in (f"standardise:{second} ...", "deterministic:admin ...", "integrate ...",
+                  "privacy ..."):
+        assert stage in r.stderr
+    assert differences(clean, out, drop={"overrides", "resumed"}) == []
+
+
+@pytest.mark.parametrize("change", ["job file", "input files"])
+def test_resume_refuses_when_the_job_or_an_input_changed(base, tmp_path, change):
+    folder = _copy_job(base[0], tmp_path / "job")
+    out = tmp_path / "out"
+    assert _run(folder, out).returncode == 0
+    if change == "job file":
+        job = yaml.safe_load((folder / "job.yaml").read_text())
+        job["seed"] = job.get("seed", 0) + 1
+        (folder / "job.yaml").write_text(yaml.safe_dump(job))
+    else:
+        with open(folder / "admin.csv", "a", encoding="utf-8") as f:
+            f.write("\n")
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "Traceback" not in r.stderr
+    assert f"cannot resume: {change} changed" in lines[-1]
+    assert "without --resume" in lines[-1]
+    # without --resume the same folder is simply run again, from the start
+    r = _run(folder, out)
+    assert r.returncode == 0 and "reused" not in r.stderr
+
+
+def test_run_interrupted_while_pseudonymising_is_not_resumed(base, tmp_path):
+    folder, _ = base
+    out = tmp_path / "out"
+    assert _run(folder, out).returncode == 0
+    ck = json.loads((out / "checkpoint.json").read_text())
+    del ck["done"]["privacy"]  # as if killed while privacy rewrote the outputs
+    assert "privacy" in ck["started"]
+    (out / "checkpoint.json").write_text(json.dumps(ck))
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 2
+    assert "'privacy' stage was rewriting outputs in place" in r.stderr.strip().splitlines()[-1]
+
+
+def test_resume_without_a_checkpoint_runs_everything(base, tmp_path):
+    folder, clean = base
+    out = tmp_path / "new"
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "no checkpoint" in r.stderr and "reused" not in r.stderr
+    assert differences(clean, out, drop={"overrides"}) == []
