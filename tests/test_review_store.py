@@ -45,6 +45,18 @@ def test_a_torn_last_line_from_a_killed_writer_is_ignored(tmp_path):
     assert len(DecisionStore(tmp_path)) == 1
 
 
+def test_the_next_decision_after_a_torn_line_is_kept_whole(tmp_path):
+    store = DecisionStore(tmp_path)
+    store.add("alice", "match", "s", "C1", "B1")
+    with open(tmp_path / "decisions.jsonl", "ab") as f:
+        f.write(b'{"event": "decision", "decision_id": "x", "rev')
+    store.add("bob", "non-match", "s", "C2", "B2")
+    again = DecisionStore(tmp_path)
+    assert {p: d.decision for (p, _), d in again.current().items()} == {
+        ("s", "C1", "B1"): "match", ("s", "C2", "B2"): "non-match"}
+    assert len(pd.read_parquet(tmp_path / "decisions.parquet")) == 2
+
+
 def test_two_stores_on_one_folder_see_each_others_appends(tmp_path):
     a, b = DecisionStore(tmp_path), DecisionStore(tmp_path)
     a.add("alice", "match", "s", "C1", "B1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import threading
 import uuid
@@ -21,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink import atomic
+
+log = logging.getLogger("spinelink.review")
 
 DECISIONS = ("match", "non-match", "unsure")
 ROUNDS = ("first", "second", "rereview")
@@ -80,7 +83,13 @@ class DecisionStore:
             end = data.rfind(b"\n") + 1  # ignore a torn last line (killed mid-write)
             for line in data[:end].splitlines():
                 if line.strip():
-                    self._apply(json.loads(line))
+                    try:
+                        ev = json.loads(line)
+                    except ValueError:  # the torn tail of a killed write, closed off below
+                        log.warning("%s: skipped an incomplete line (a write was cut short)",
+                                    self.log_path)
+                        continue
+                    self._apply(ev)
             self._offset += end
 
     def _apply(self, ev: dict) -> None:
@@ -138,9 +147,13 @@ class DecisionStore:
                            for e in events)
         with self._lock:
             atomic.ensure_dir(self.dir)
-            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.log_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # a killed writer left a torn line: end it, so this event starts its own
+                    os.write(fd, b"\n")
                 os.write(fd, payload)
                 os.fsync(fd)
                 fcntl.flock(fd, fcntl.LOCK_UN)
