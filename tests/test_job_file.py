@@ -30,6 +30,8 @@ links:
 """
 
 CASES = [
+    ("quality subgroup no source has", BASE + "quality: {subgroups: [sex, ethnicity]}\n",
+     "quality.subgroups: 'ethnicity' is not a column of any source"),
     ("unknown top-level key", BASE + "colour: blue\n", "key 'colour': unknown key"),
     ("wrong type", BASE.replace("schema_version: 1", "schema_version: one"),
      "key 'schema_version'"),

@@ -148,6 +148,12 @@ class Link(_Strict):
     one_to_one: bool = False
 
 
+# standardised columns every source has that make sense as subgroups (age_band is derived
+# from the date of birth at the job's reference date)
+STANDARD_SUBGROUPS = ("age_band", "sex", "dob_year", "postcode_area", "postcode_district",
+                      "postcode_sector")
+
+
 class Quality(_Strict):
     """The `quality:` section: subgroups to break estimates down by, optional labels,
     disclosure control (`min_cell`, `rounding`) and age bands (lower bounds, in years,
@@ -277,6 +283,7 @@ class Job(_Strict):
     def _cross_refs(self) -> Job:
         if self.reference not in self.sources:
             raise ValueError(f"reference {self.reference!r} is not among the sources")
+        self._check_quality_subgroups()
         for name, link in self.links.items():
             if name not in self.sources:
                 raise ValueError(f"links.{name}: no source of that name")
@@ -291,6 +298,19 @@ class Job(_Strict):
                             f"is not declared in the {side}'s identifiers"
                         )
         return self
+
+
+    def _check_quality_subgroups(self) -> None:
+        """Every quality subgroup must be a column some source's standardised table has."""
+        declared = [g for s in self.sources.values() for g in s.subgroups]
+        known = {*STANDARD_SUBGROUPS, *declared,
+                 *(f"var_{v}" for s in self.sources.values() for v in s.variables)}
+        for name in self.quality.subgroups:
+            if name not in known:
+                raise ValueError(
+                    f"quality.subgroups: {name!r} is not a column of any source; declare it "
+                    "in a source's subgroups, or use one of "
+                    f"{sorted(set(declared) | set(STANDARD_SUBGROUPS))}")
 
 
 class LoadedJob:
