@@ -22,6 +22,9 @@ from spinelink.errors import JobError
 
 log = logging.getLogger("spinelink")
 FILE = "checkpoint.json"
+# fingerprint keys (the layout of run_manifest.json) as a user names them
+LABELS = {"job": "job file", "inputs": "input files", "linkage_models": "linkage_models/",
+          "versions": "package versions"}
 IN_PLACE = {"privacy"}  # stages that rewrite earlier outputs
 
 
@@ -95,7 +98,8 @@ def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
     except (ValueError, KeyError, TypeError) as e:
         raise ResumeError(f"{path}: unreadable checkpoint ({type(e).__name__}); "
                           "run again without --resume") from None
-    changed = [k for k in sorted(set(old) | set(fingerprint)) if old.get(k) != fingerprint.get(k)]
+    changed = [LABELS.get(k, k) for k in sorted(set(old) | set(fingerprint))
+               if old.get(k) != fingerprint.get(k)]
     if changed:
         raise ResumeError(f"{path}: cannot resume: {', '.join(changed)} changed since the "
                           "interrupted run; run again without --resume")

@@ -95,8 +95,16 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
 
 
 def _input_hashes(lj: LoadedJob) -> dict:
-    return {n: {"path": str(lj.source_path(n).name),
-                "sha256": manifest.file_hash(lj.source_path(n))} for n in lj.job.sources}
+    """Name and SHA-256 of each input (None for a path that is not a readable file: intake
+    then stops the run with the reason)."""
+    def sha(p: Path) -> str | None:
+        try:
+            return manifest.file_hash(p) if p.is_file() else None
+        except OSError:
+            return None
+
+    return {n: {"path": str(lj.source_path(n).name), "sha256": sha(lj.source_path(n))}
+            for n in lj.job.sources}
 
 
 def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
@@ -107,9 +115,10 @@ def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
     for f in sorted(p for p in MODELS_DIR.rglob("*") if p.is_file()):
         models.update(f.relative_to(MODELS_DIR).as_posix().encode() + b"\0")
         models.update(manifest.file_hash(f).encode())
-    return {"job file": hashlib.sha256(lj.raw_text).hexdigest(), "input files": inputs,
-            "linkage_models": models.hexdigest(), "package versions": manifest.versions(),
-            "backend": lj.job.backend, "overrides": dict(lj.overrides)}
+    return {"job": {"sha256": hashlib.sha256(lj.raw_text).hexdigest()}, "inputs": inputs,
+            "linkage_models": {"sha256": models.hexdigest()}, "versions": manifest.versions(),
+            "backend": lj.job.backend,  # the output folder is where the checkpoint is
+            "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"}}
 
 
 def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: bool = True):
