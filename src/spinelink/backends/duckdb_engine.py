@@ -1,6 +1,7 @@
 """DuckDB engine: embedded, spills to a temp directory under a memory limit."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,11 @@ import pyarrow as pa
 from spinelink.atomic import atomic_path
 from spinelink.backends.base import Engine
 from spinelink.sqlfiles import quote_ident
+
+
+def _terminal() -> bool:
+    """DuckDB draws its bar on standard output: only when both streams are a terminal."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
 
 
 class DuckDBEngine(Engine):
@@ -26,6 +32,9 @@ class DuckDBEngine(Engine):
         if temp_dir:
             config["temp_directory"] = str(temp_dir)
         self.con = duckdb.connect(":memory:", config=config)
+        # on a terminal, DuckDB's own bar (with the time remaining) shows for any query
+        # over two seconds: the single-statement stages (intake, standardise, keys)
+        self.con.execute(f"SET enable_progress_bar = {str(_terminal()).lower()}")
         self._db_api = None
 
     def execute(self, sql, params=None):
