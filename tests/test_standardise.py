@@ -231,7 +231,11 @@ def test_postcodes(engine, tmp_path, raw, postcode, sector, district, area):
 
 
 ADDRESSES = [
-    ("12, High St.", "12 high st"),
+    ("12, High St.", "12 high street"),
+    ("12 High Street", "12 high street"),
+    ("45 St Albans Rd, St Albans", "45 st albans road st albans"),
+    ("7 Church St St Albans", "7 church street st albans"),
+    ("9 Mount Ave, Leeds", "9 mount avenue leeds"),
     ("Flat 3B,  St. Mary's Road", "flat 3b st marys road"),
     ("вул. Шевченка, 5", "vul shevchenka 5"),
     ("Ulica Łąkowa 7/9", "ulica lakowa 7 9"),

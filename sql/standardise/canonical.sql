@@ -1,14 +1,16 @@
 -- The standardised table: one row per accepted record, every contract column present
 -- (NULL where the source lacks the field), ordered by record_id for determinism.
 -- $split_first_name is true when the source maps first_name but not middle_name: the
--- first word of first_name is kept and the other words become middle_name.
+-- first word of first_name is kept and the other words become middle_name. Addresses get
+-- their street-type abbreviations written out ({{ addresses }}: spinelink.addresses).
 WITH named AS (
     SELECT
         s.*,
         CASE WHEN $split_first_name THEN fn.head ELSE fn.clean END AS first_name,
         CASE WHEN $split_first_name THEN fn.tail ELSE mn.clean END AS middle_name,
         ln.clean AS last_name,
-        sl_postcode(s.raw_postcode) AS postcode
+        sl_postcode(s.raw_postcode) AS postcode,
+        sl_clean_text(s.raw_address) AS address_clean
     FROM {{ source }} AS s
     LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name
     LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name
@@ -47,8 +49,9 @@ SELECT
     sl_postcode_sector(n.postcode) AS postcode_sector,
     sl_postcode_outward(n.postcode) AS postcode_district,
     sl_postcode_area(n.postcode) AS postcode_area,
-    sl_clean_text(n.raw_address) AS address{{ extras|sql }}
+    coalesce(ad.expanded, n.address_clean) AS address{{ extras|sql }}
 FROM named AS n
+LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
 LEFT JOIN {{ nicknames }} AS nk ON nk.nickname = n.first_name
 LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
 LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name

@@ -184,6 +184,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
         "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0)),
     })
+    # the engine returns pairs in an order that depends on its threads: sorted, every sum
+    # over them (the prior's EM) is the same to the last bit
+    out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     return out, lam0
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spinelink import config
+from spinelink import addresses, config
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError, SpinelinkError
@@ -46,6 +46,7 @@ _INTAKE = "__sl_standardise_intake"
 _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
 _PHONETIC = "__sl_standardise_phonetic"
+_ADDRESSES = "__sl_standardise_addresses"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
 _NICKNAMES = "__sl_standardise_nicknames"
 _VALUES = "__sl_standardise_values"
@@ -97,11 +98,15 @@ def standardise(engine: Engine, intake_path: Path, source: Source, out_path: Pat
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     engine.register(_NICK_RAW, _read_nicknames(nicknames_path or nicknames_file()))
     engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, raw=_NICK_RAW))
+    clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
+    engine.register(_ADDRESSES, addresses.expansion_table(
+        (a for a in clean_addresses.column("clean").to_pylist() if a),
+        addresses.read_street_types()))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, nicknames=_NICKNAMES,
-        phonetic=_PHONETIC,
+        phonetic=_PHONETIC, addresses=_ADDRESSES,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )

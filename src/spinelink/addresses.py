@@ -1,0 +1,65 @@
+"""Street-type abbreviations in the comparison form of addresses (St -> street, Rd ->
+road, ...), from `linkage_models/street_types.csv`, so that "12 High St" and "12 High
+Street" agree in linkage and integration.
+
+A word is expanded only where it names a street type: it follows a word of letters that
+is not itself a street type ("12 high st leeds" -> "12 high street leeds"), so a leading
+"St" or one after a house number stays as written ("flat 3b st marys road", "st albans").
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from spinelink import config
+from spinelink.errors import SpinelinkError
+
+
+def street_types_file() -> Path:
+    return config.MODELS_DIR / "street_types.csv"
+
+
+def read_street_types(path: Path | None = None) -> dict[str, str]:
+    path = path or street_types_file()
+    if not path.exists():
+        return {}
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise SpinelinkError(f"{path}: street-type table is not a readable UTF-8 CSV") from None
+    if not {"abbreviation", "expansion"} <= set(df.columns):
+        raise SpinelinkError(f"{path}: street-type table needs the columns "
+                             "abbreviation,expansion")
+    return dict(zip(df["abbreviation"].str.strip(), df["expansion"].str.strip(), strict=True))
+
+
+def expand(address: str, types: dict[str, str]) -> str:
+    """The cleaned address with street-type abbreviations written out (see module doc)."""
+    words = address.split(" ")
+    full = set(types.values())
+    out = []
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        if w in types and prev.isalpha() and prev not in types and prev not in full:
+            out.append(types[w])
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
+def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table:
+    """clean, expanded for each distinct cleaned address that changes."""
+    keys = set(types)
+    clean, expanded = [], []
+    for a in addresses:
+        if keys.isdisjoint(a.split(" ")):
+            continue
+        e = expand(a, types)
+        if e != a:
+            clean.append(a)
+            expanded.append(e)
+    return pa.table({"clean": pa.array(clean, pa.string()),
+                     "expanded": pa.array(expanded, pa.string())})
