@@ -230,23 +230,24 @@ def test_postcodes(engine, tmp_path, raw, postcode, sector, district, area):
     assert out["raw_postcode"] == raw
 
 
+# raw, address (compared in linkage), address_full (compared in integration)
 ADDRESSES = [
-    ("12, High St.", "12 high street"),
-    ("12 High Street", "12 high street"),
-    ("45 St Albans Rd, St Albans", "45 st albans road st albans"),
-    ("7 Church St St Albans", "7 church street st albans"),
-    ("9 Mount Ave, Leeds", "9 mount avenue leeds"),
-    ("Flat 3B,  St. Mary's Road", "flat 3b st marys road"),
-    ("вул. Шевченка, 5", "vul shevchenka 5"),
-    ("Ulica Łąkowa 7/9", "ulica lakowa 7 9"),
-    (" , ", None),
+    ("12, High St.", "12 high st", "12 high street"),
+    ("12 High Street", "12 high street", "12 high street"),
+    ("45 St Albans Rd, St Albans", "45 st albans rd st albans", "45 st albans road st albans"),
+    ("7 Church St St Albans", "7 church st st albans", "7 church street st albans"),
+    ("9 Mount Ave, Leeds", "9 mount ave leeds", "9 mount avenue leeds"),
+    ("Flat 3B,  St. Mary's Road", "flat 3b st marys road", "flat 3b st marys road"),
+    ("вул. Шевченка, 5", "vul shevchenka 5", "vul shevchenka 5"),
+    ("Ulica Łąkowa 7/9", "ulica lakowa 7 9", "ulica lakowa 7 9"),
+    (" , ", None, None),
 ]
 
 
-@pytest.mark.parametrize("raw,address", ADDRESSES)
-def test_address(engine, tmp_path, raw, address):
+@pytest.mark.parametrize("raw,address,full", ADDRESSES)
+def test_address(engine, tmp_path, raw, address, full):
     out = run(engine, tmp_path, [{"id": "a", "addr": raw}])["a"]
-    assert (out["address"], out["raw_address"]) == (address, raw)
+    assert (out["address"], out["address_full"], out["raw_address"]) == (address, full, raw)
 
 
 def test_identifiers_subgroups_variables(engine, tmp_path):
@@ -337,7 +338,7 @@ def test_standardise_never_raises(engine, tmp_path_factory, rows):
     tmp = tmp_path_factory.mktemp("prop")
     out = run(engine, tmp, [dict(r) for r in rows], columns=NO_MIDDLE)
     for r in out.values():
-        for col in ("first_name", "middle_name", "last_name", "address"):
+        for col in ("first_name", "middle_name", "last_name", "address", "address_full"):
             assert r[col] is None or CLEAN.match(r[col]), (col, r[col])
         assert r["sex"] in ("M", "F", None)
 

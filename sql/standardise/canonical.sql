@@ -1,8 +1,9 @@
 -- The standardised table: one row per accepted record, every contract column present
 -- (NULL where the source lacks the field), ordered by record_id for determinism.
 -- $split_first_name is true when the source maps first_name but not middle_name: the
--- first word of first_name is kept and the other words become middle_name. Addresses get
--- their street-type abbreviations written out ({{ addresses }}: spinelink.addresses).
+-- first word of first_name is kept and the other words become middle_name. address_full
+-- is the address with street-type abbreviations written out (spinelink.addresses): the
+-- form integration compares; linkage compares `address` (see ARCHITECTURE.md).
 WITH named AS (
     SELECT
         s.*,
@@ -49,7 +50,8 @@ SELECT
     sl_postcode_sector(n.postcode) AS postcode_sector,
     sl_postcode_outward(n.postcode) AS postcode_district,
     sl_postcode_area(n.postcode) AS postcode_area,
-    coalesce(ad.expanded, n.address_clean) AS address{{ extras|sql }}
+    n.address_clean AS address,
+    coalesce(ad.expanded, n.address_clean) AS address_full{{ extras|sql }}
 FROM named AS n
 LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
 LEFT JOIN {{ nicknames }} AS nk ON nk.nickname = n.first_name

@@ -62,7 +62,7 @@ CONTRACT_COLUMNS = (
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",
     "postcode", "postcode_sector", "postcode_district", "postcode_area",
-    "address",
+    "address", "address_full",
 )
 
 

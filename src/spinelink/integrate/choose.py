@@ -24,7 +24,7 @@ from spinelink.integrate.spec import CANONICAL_VARIABLES, participants, period_o
 from spinelink.sqlfiles import quote_ident, sql_file
 
 STD_COLUMN = {"sex": "sex", "date_of_birth": "dob_iso", "postcode": "postcode",
-              "address": "address"}
+              "address": "address_full"}
 PLAN_COLUMNS = ["variable", "source", "prio", "source_order", "rule", "coded", "target",
                 "lists", "column", "raw_col", "std_col", "trim"]
 PLAN_TYPES = {"prio": "int64", "source_order": "int64", "coded": bool, "trim": bool}
