@@ -36,10 +36,11 @@ def read_street_types(path: Path | None = None) -> dict[str, str]:
     return dict(zip(df["abbreviation"].str.strip(), df["expansion"].str.strip(), strict=True))
 
 
-def expand(address: str, types: dict[str, str]) -> str:
-    """The cleaned address with street-type abbreviations written out (see module doc)."""
+def expand(address: str, types: dict[str, str], full: set[str] | None = None) -> str:
+    """The cleaned address with street-type abbreviations written out (see module doc).
+    `full`: the set of expansions, when the caller has it."""
     words = address.split(" ")
-    full = set(types.values())
+    full = set(types.values()) if full is None else full
     out = []
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
@@ -52,12 +53,12 @@ def expand(address: str, types: dict[str, str]) -> str:
 
 def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table:
     """clean, expanded for each distinct cleaned address that changes."""
-    keys = set(types)
+    keys, full = set(types), set(types.values())
     clean, expanded = [], []
     for a in addresses:
         if keys.isdisjoint(a.split(" ")):
             continue
-        e = expand(a, types)
+        e = expand(a, types, full)
         if e != a:
             clean.append(a)
             expanded.append(e)

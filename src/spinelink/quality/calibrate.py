@@ -101,8 +101,11 @@ def _record_odds(c: Candidates, odds: np.ndarray) -> np.ndarray:
     return np.bincount(c.rec, weights=odds * c.first, minlength=c.n_with)
 
 
-def _posteriors(c: Candidates, odds: np.ndarray, factor: float) -> np.ndarray:
-    return odds * factor / (1 + factor * _record_odds(c, odds)[c.rec])
+def _posteriors(c: Candidates, odds: np.ndarray, factor: float,
+                rec_odds: np.ndarray | None = None) -> np.ndarray:
+    """Per candidate; `rec_odds`: `_record_odds(c, odds)` when the caller has it."""
+    s = _record_odds(c, odds) if rec_odds is None else rec_odds
+    return odds * factor / (1 + factor * s[c.rec])
 
 
 def _total(c: Candidates, post: np.ndarray) -> float:
@@ -127,13 +130,11 @@ def _em_factor(c: Candidates, odds: np.ndarray) -> float:
     return 1 / (1 - theta)
 
 
-def _solve_factor(c: Candidates, odds: np.ndarray, target: float,
-                  start: float = 0.0) -> float:
+def _solve_factor(rec_odds: np.ndarray, target: float, start: float = 0.0) -> float:
     """The factor that makes the posteriors add up to `target` matches (bisection on its
     log2, to a hundredth of a match). Works on per-record odds sums: the posteriors of a
     record add up to f*S / (1 + f*S)."""
-    s = _record_odds(c, odds)
-    s = s[s > 0]
+    s = rec_odds[rec_odds > 0]
     if target <= 0 or len(s) == 0:
         return 0.0
     if target >= 0.999 * len(s):
@@ -246,9 +247,10 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
     else:
         pi0, linkable, factor = ratio, cands.n_residual * (1 - ratio), 0.0
         between = 0.5 if rng is None else float(rng.random())
+        rec_odds = _record_odds(cands, odds)
         for _ in range(6):  # matches among candidates: the linkable not blocked out
-            factor = _solve_factor(cands, odds, linkable - blocked, factor)
-            post = _posteriors(cands, odds, factor)
+            factor = _solve_factor(rec_odds, linkable - blocked, factor)
+            post = _posteriors(cands, odds, factor, rec_odds)
             new = _never_compared(cands, post, null, linkable, between)
             share = new / max(linkable, 1e-9)
             pi0 = float(np.clip((ratio - share) / (1 - share), 0.0, 1.0))

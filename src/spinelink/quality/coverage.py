@@ -25,8 +25,7 @@ def coverage_counts(values: pd.Series, linked_ids, variable: str,
     """n_reference and n_linked per value (values: group value by record id; linked_ids:
     the linked record ids, any list-like)."""
     # object dtype: pandas' hash-table isin (Arrow-backed strings fall back to Python)
-    is_linked = pd.Index(values.index, dtype=object).isin(
-        pd.Index(pd.unique(pd.Index(linked_ids)), dtype=object))
+    is_linked = pd.Index(values.index, dtype=object).isin(pd.Index(linked_ids, dtype=object))
     df = pd.DataFrame({"value": values.to_numpy(), "linked": is_linked})
     g = df.groupby("value")["linked"].agg(["size", "sum"]).reindex(order, fill_value=0)
     return pd.DataFrame({"variable": variable, "value": order,
