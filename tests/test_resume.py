@@ -113,3 +113,15 @@ def test_resume_without_a_checkpoint_runs_everything(base, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "no checkpoint" in r.stderr and "reused" not in r.stderr
     assert differences(clean, out, drop={"overrides"}) == []
+
+
+def test_unreadable_checkpoint_is_refused_in_one_line(base, tmp_path):
+    folder, _ = base
+    out = tmp_path / "out"
+    assert _run(folder, out).returncode == 0
+    (out / "checkpoint.json").write_text('{"fingerprint": {"job": ')  # cut short
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {out / 'checkpoint.json'}: unreadable checkpoint")
+    assert "without --resume" in last

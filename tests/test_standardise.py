@@ -373,3 +373,27 @@ def test_fast_paths_agree_with_full_cleaning(engine, values):
     differ = engine.scalar("SELECT count(*) FROM __test_values "
                            "WHERE sl_clean_text(v) IS DISTINCT FROM sl_clean_text_full(v)")
     assert differ == 0
+
+
+@pytest.mark.parametrize("content,message", [
+    ("abbr,expansion\nst,street\n", "needs the columns abbreviation,expansion"),
+    ("abbreviation,expansion\nst,street\nrd,\n", "line 3, column expansion"),
+    ("abbreviation,expansion\nst ave,street\n", "line 2, column abbreviation"),
+    (b"abbreviation,expansion\nst,stra\xdfe\n", "not a readable UTF-8 CSV"),
+])
+def test_bad_street_type_table_names_file_line_and_column(tmp_path, content, message):
+    from spinelink.addresses import read_street_types
+    from spinelink.errors import SpinelinkError
+
+    path = tmp_path / "street_types.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SpinelinkError) as err:
+        read_street_types(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value)
+
+
+def test_project_street_type_table_reads():
+    from spinelink.addresses import read_street_types
+
+    types = read_street_types()
+    assert types["st"] == "street" and types["ave"] == "avenue"

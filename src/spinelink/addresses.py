@@ -33,7 +33,14 @@ def read_street_types(path: Path | None = None) -> dict[str, str]:
     if not {"abbreviation", "expansion"} <= set(df.columns):
         raise SpinelinkError(f"{path}: street-type table needs the columns "
                              "abbreviation,expansion")
-    return dict(zip(df["abbreviation"].str.strip(), df["expansion"].str.strip(), strict=True))
+    df = df.assign(abbreviation=df["abbreviation"].str.strip().str.lower(),
+                   expansion=df["expansion"].str.strip().str.lower())
+    for col in ("abbreviation", "expansion"):
+        bad = df.index[~df[col].str.fullmatch(r"[a-z]+")]
+        if len(bad):  # line 1 is the header
+            raise SpinelinkError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
+                                 "word of letters")
+    return dict(zip(df["abbreviation"], df["expansion"], strict=True))
 
 
 def expand(address: str, types: dict[str, str], full: set[str] | None = None) -> str:
