@@ -10,20 +10,29 @@ The spec (JSON) names the two inputs and maps canonical fields to their columns:
     {"reference": {"name": "census", "path": "census.csv", "id": "person_id",
                    "date_format": "%d/%m/%Y", "delimiter": ",",
                    "columns": {"first_name": "forename", "surname": "surname",
-                               "dob": "dob", "sex": "sex", "postcode": "postcode"}},
+                               "dob": "dob", "sex": "sex", "postcode": "postcode"},
+                   "identifiers": {"ssn": "ssn_col"},  # optional
+                   "sex_map": {"ч": "m", "ж": "f"},     # optional extra sex codes
+                   "dob_is_number": false},              # true: 19800131.0 -> 19800131
      "source": {...same keys...},
      "postcode_style": "uk",            # "uk" -> cl.PostcodeComparison, else ExactMatch
      "blocking": "standard",            # or "tuned" (see PREDICT_RULES, EM_RULES)
+     "link_rule": "all",                # or "best": each source record's best pair only
+     "transliterate": false,            # true: Cyrillic to Latin (KMU 2010) before comparing
      "seed": 42}
 
-Canonical fields: first_name, surname, dob, sex, postcode (any may be absent; only
-fields present on both sides are compared). Cleaning is deliberately simple: names are
-lower-cased and trimmed, dates parsed with the given format and written as ISO strings
-(unparseable dates become NULL), sex reduced to m/f, postcodes upper-cased with a single
-space before the inward code.
+Canonical fields: first_name, middle_name, surname, dob, sex, postcode, address (any may
+be absent; only fields present on both sides are compared), plus identifiers both sides
+declare. Cleaning is deliberately simple: names and addresses are lower-cased and trimmed
+(addresses also lose punctuation), dates parsed with the given format and written as ISO
+strings (unparseable dates become NULL), sex reduced to m/f, postcodes upper-cased (5-7
+characters: one space before the last three, UK style), identifiers upper-cased without spaces or
+dashes.
 
 Output: Parquet with reference_id, source_id, match_probability, match_weight for every
-predicted pair with match probability >= 0.5, and a JSON of timings (seconds).
+predicted pair with match probability >= 0.5 (`link_rule: all`), or only each source
+record's best such pair (`link_rule: best`: highest match weight, then lowest
+reference_id), and a JSON of timings (seconds).
 """
 from __future__ import annotations
 
@@ -35,7 +44,21 @@ from pathlib import Path
 
 import duckdb
 
-FIELDS = ("first_name", "surname", "dob", "sex", "postcode")
+FIELDS = ("first_name", "middle_name", "surname", "dob", "sex", "postcode", "address")
+SEX_CODES = {"m": "m", "male": "m", "1": "m", "f": "f", "female": "f", "2": "f"}
+
+# Cyrillic to Latin, Ukraine's national system (KMU 2010) without its word-initial forms:
+# what a user without a transliteration library would write as a lookup table.
+TRANSLIT = dict(zip("абвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэёъ'’",
+                    ["a", "b", "v", "h", "g", "d", "e", "ie", "zh", "z", "y", "i", "i", "i",
+                     "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch",
+                     "sh", "shch", "", "iu", "ia", "y", "e", "e", "", "", ""], strict=True))
+
+
+def _translit(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return "".join(TRANSLIT.get(ch, ch) for ch in value)
 
 
 def _q(name: str) -> str:
@@ -56,34 +79,48 @@ def _reader(side: dict) -> str:
             "quote='\"')")
 
 
-def _clean_sql(side: dict, fields: list[str]) -> str:
-    cols = side["columns"]
+def _clean_expr(side: dict, f: str, translit: bool) -> str:
+    c = f"NULLIF(TRIM(CAST({_q(side['columns'][f])} AS VARCHAR)), '')"
+    if f in ("first_name", "middle_name", "surname"):
+        expr = f"LOWER({c})"
+        return f"bl_translit({expr})" if translit else expr
+    if f == "address":
+        expr = f"NULLIF(TRIM(regexp_replace(LOWER({c}), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g')), '')"
+        return f"bl_translit({expr})" if translit else expr
+    if f == "dob":
+        fmt = side.get("date_format", "%Y-%m-%d")
+        if side.get("dob_is_number"):  # a number column: 19800131.0 -> '19800131'
+            c = f"regexp_replace({c}, '\\.0*$', '')"
+        return f"strftime(try_strptime({c}, {_lit(fmt)}), '%Y-%m-%d')"
+    if f == "sex":
+        codes = {**SEX_CODES, **{k.lower(): v for k, v in side.get("sex_map", {}).items()}}
+        whens = " ".join(f"WHEN LOWER({c}) = {_lit(k)} THEN {_lit(v)}"
+                         for k, v in sorted(codes.items()))
+        return f"CASE {whens} END"
+    pc = f"UPPER(REPLACE({c}, ' ', ''))"  # postcode (the same form on both sides)
+    return (f"CASE WHEN LENGTH({pc}) BETWEEN 5 AND 7 "
+            f"THEN LEFT({pc}, LENGTH({pc}) - 3) || ' ' || RIGHT({pc}, 3) "
+            f"ELSE NULLIF({pc}, '') END")
+
+
+def _clean_sql(side: dict, fields: list[str], idents: list[str],
+               translit: bool = False) -> str:
     out = [f"CAST({_q(side['id'])} AS VARCHAR) AS unique_id"]
-    for f in fields:
-        c = f"NULLIF(TRIM(CAST({_q(cols[f])} AS VARCHAR)), '')"
-        if f in ("first_name", "surname"):
-            expr = f"LOWER({c})"
-        elif f == "dob":
-            fmt = side.get("date_format", "%Y-%m-%d")
-            expr = f"strftime(try_strptime({c}, {_lit(fmt)}), '%Y-%m-%d')"
-        elif f == "sex":
-            expr = (f"CASE WHEN LOWER({c}) IN ('m', 'male', '1') THEN 'm' "
-                    f"WHEN LOWER({c}) IN ('f', 'female', '2') THEN 'f' END")
-        else:  # postcode
-            pc = f"UPPER(REPLACE({c}, ' ', ''))"
-            expr = (f"CASE WHEN LENGTH({pc}) BETWEEN 5 AND 7 "
-                    f"THEN LEFT({pc}, LENGTH({pc}) - 3) || ' ' || RIGHT({pc}, 3) "
-                    f"ELSE NULLIF({pc}, '') END")
-        out.append(f"{expr} AS {f}")
+    out += [f"{_clean_expr(side, f, translit)} AS {f}" for f in fields]
+    for name in idents:
+        col = _q(side["identifiers"][name])
+        out.append(f"NULLIF(regexp_replace(UPPER(CAST({col} AS VARCHAR)), '[\\s-]+', '', 'g'),"
+                   f" '') AS {_q('id_' + name)}")
     return f"SELECT {', '.join(out)} FROM {_reader(side)}"
 
 
 # Blocking: "standard" is the rule set of Splink's tutorials (first name + surname, date of
-# birth); "tuned" is what a Splink user picks after checking pair counts on names as
+# birth; surname + postcode and the exact address where those exist; each shared
+# identifier); "tuned" is what a Splink user picks after checking pair counts on names as
 # concentrated as the generator's (first name + surname gives 204M pairs at 1M persons):
 # two-field rules of about a million pairs each, for prediction and for EM.
 PREDICT_RULES = {
-    "standard": [("first_name", "surname"), ("dob",), ("surname", "postcode")],
+    "standard": [("first_name", "surname"), ("dob",), ("surname", "postcode"), ("address",)],
     "tuned": [("first_name", "dob"), ("surname", "dob"), ("postcode", "dob"),
               ("first_name", "postcode"), ("surname", "postcode")],
 }
@@ -91,9 +128,14 @@ EM_RULES = {
     "standard": [("first_name", "surname"), ("dob",)],
     "tuned": [("surname", "dob"), ("first_name", "postcode")],
 }
+# without a date of birth, the second EM session blocks on the first of these whose pair
+# count is moderate (a Splink user counts pairs before training; 00000 zip codes or one
+# town for everyone would give a cartesian product)
+EM_FALLBACK = [("postcode",), ("address",), ("surname",), ("first_name",)]
+EM_PAIRS = (1_000, 5_000_000)
 
 
-def _rules(kind: str, table: dict, fields: list[str]):
+def _rules(kind: str, table: dict, fields: list[str], idents: tuple[str, ...] = ()):
     from splink import block_on
 
     if kind not in table:
@@ -101,16 +143,34 @@ def _rules(kind: str, table: dict, fields: list[str]):
     rules = [r for r in table[kind] if set(r) <= set(fields)]
     if kind == "tuned" and len(rules) < len(table[kind]):
         raise SystemExit("bare_splink: tuned blocking needs first_name, surname, dob, postcode")
-    return [block_on(*r) for r in rules]
+    return [block_on(*r) for r in rules] + [block_on(f"id_{i}") for i in idents]
 
 
-def build_settings(fields: list[str], postcode_style: str, blocking: str = "standard"):
+def _middle_name_comparison():
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="middle_name",
+        comparison_levels=[
+            cll.NullLevel("middle_name"),
+            cll.ExactMatchLevel("middle_name"),
+            cll.CustomLevel("substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)",
+                            label_for_charts="initial agrees"),
+            cll.ElseLevel(),
+        ])
+
+
+def build_settings(fields: list[str], postcode_style: str, blocking: str = "standard",
+                   idents: tuple[str, ...] = ()):
     import splink.comparison_library as cl
     from splink import SettingsCreator
 
     comparisons = []
     if "first_name" in fields:
         comparisons.append(cl.NameComparison("first_name"))
+    if "middle_name" in fields:
+        comparisons.append(_middle_name_comparison())
     if "surname" in fields:
         comparisons.append(cl.NameComparison("surname"))
     if "dob" in fields:
@@ -121,7 +181,11 @@ def build_settings(fields: list[str], postcode_style: str, blocking: str = "stan
         comparisons.append(cl.PostcodeComparison("postcode") if postcode_style == "uk"
                            else cl.ExactMatch("postcode").configure(
                                term_frequency_adjustments=True))
-    rules = _rules(blocking, PREDICT_RULES, fields)
+    if "address" in fields:
+        comparisons.append(cl.JaroWinklerAtThresholds("address", [0.95, 0.85]).configure(
+            term_frequency_adjustments=True))
+    comparisons += [cl.ExactMatch(f"id_{i}") for i in idents]
+    rules = _rules(blocking, PREDICT_RULES, fields, idents)
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
@@ -132,19 +196,66 @@ def build_settings(fields: list[str], postcode_style: str, blocking: str = "stan
     )
 
 
+def _pair_count(con, cols: tuple[str, ...]) -> int:
+    keys = ", ".join(cols)
+    nonnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    return con.execute(f"""
+        SELECT COALESCE(SUM(r.n * s.n), 0) FROM
+          (SELECT {keys}, COUNT(*) AS n FROM ref_clean WHERE {nonnull} GROUP BY ALL) r
+          JOIN (SELECT {keys}, COUNT(*) AS n FROM src_clean WHERE {nonnull} GROUP BY ALL) s
+          USING ({keys})""").fetchall()[0][0]
+
+
+def _em_rules(con, blocking: str, fields: list[str]) -> list[tuple[str, ...]]:
+    rules = [r for r in EM_RULES[blocking] if set(r) <= set(fields)]
+    if blocking == "standard" and "dob" not in fields:
+        for cand in EM_FALLBACK:
+            if set(cand) <= set(fields) and cand not in rules and \
+                    EM_PAIRS[0] <= _pair_count(con, cand) <= EM_PAIRS[1]:
+                rules.append(cand)
+                break
+    return rules
+
+
+def _prior_rule(fields: list[str]) -> tuple[str, ...]:
+    for extra in ("dob", "postcode", "address"):
+        if extra in fields:
+            return ("first_name", "surname", extra)
+    return ("first_name", "surname")
+
+
+LINK_SQL = {
+    "all": "SELECT reference_id, source_id, match_probability, match_weight FROM oriented",
+    # the one-link rule: each source record's best pair (ties: lowest reference_id)
+    "best": """SELECT reference_id, source_id, match_probability, match_weight
+               FROM oriented QUALIFY ROW_NUMBER() OVER (
+                   PARTITION BY source_id
+                   ORDER BY match_weight DESC, match_probability DESC, reference_id) = 1""",
+}
+
+
 def run(spec: dict, out: Path, timings_path: Path | None = None) -> dict:
     from splink import DuckDBAPI, Linker, block_on
 
     t0 = time.perf_counter()
     ref, src = spec["reference"], spec["source"]
     fields = [f for f in FIELDS if f in ref["columns"] and f in src["columns"]]
-    if not {"first_name", "surname", "dob"} <= set(fields):
-        raise SystemExit("bare_splink: first_name, surname and dob are required on both sides")
+    idents = tuple(sorted(set(ref.get("identifiers", {})) & set(src.get("identifiers", {}))))
+    if not {"first_name", "surname"} <= set(fields):
+        raise SystemExit("bare_splink: first_name and surname are required on both sides")
     seed = int(spec.get("seed", 42))
+    rule = spec.get("link_rule", "all")
+    if rule not in LINK_SQL:
+        raise SystemExit(f"bare_splink: link_rule must be one of {sorted(LINK_SQL)}")
+    postcode_style = spec.get("postcode_style", "uk")
+    translit = bool(spec.get("transliterate", False))
 
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE ref_clean AS {_clean_sql(ref, fields)}")
-    con.execute(f"CREATE TABLE src_clean AS {_clean_sql(src, fields)}")
+    if translit:
+        con.create_function("bl_translit", _translit, ["VARCHAR"], "VARCHAR")
+    for name, side in (("ref_clean", ref), ("src_clean", src)):
+        con.execute(f"CREATE TABLE {name} AS "
+                    f"{_clean_sql(side, fields, list(idents), translit)}")
     db_api = DuckDBAPI(connection=con)
     # display names become source_dataset values; never 'left'/'right'
     ref_name, src_name = f"ref_{ref['name']}", f"src_{src['name']}"
@@ -153,19 +264,21 @@ def run(spec: dict, out: Path, timings_path: Path | None = None) -> dict:
     t_load = time.perf_counter()
 
     blocking = spec.get("blocking", "standard")
-    settings = build_settings(fields, spec.get("postcode_style", "uk"), blocking)
+    settings = build_settings(fields, postcode_style, blocking, idents)
     linker = Linker([sdf_ref, sdf_src], settings, log_level=logging.WARNING)
     tr = linker.training
     tr.estimate_probability_two_random_records_match(
-        [block_on("first_name", "surname", "dob")], recall=0.7)
+        [block_on(*_prior_rule(fields))], recall=0.7)
     tr.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed)
     t_u = time.perf_counter()
-    for rule in _rules(blocking, EM_RULES, fields):
-        tr.estimate_parameters_using_expectation_maximisation(rule)
+    em_rules = _em_rules(con, blocking, fields)
+    for r in em_rules:
+        tr.estimate_parameters_using_expectation_maximisation(block_on(*r))
     t_train = time.perf_counter()
 
     pred = linker.inference.predict(threshold_match_probability=0.5)
-    links = con.sql(f"""
+    con.execute(f"""
+        CREATE TABLE oriented AS
         SELECT CASE WHEN source_dataset_l = {_lit(ref_name)} THEN unique_id_l
                     ELSE unique_id_r END AS reference_id,
                CASE WHEN source_dataset_l = {_lit(ref_name)} THEN unique_id_r
@@ -175,22 +288,25 @@ def run(spec: dict, out: Path, timings_path: Path | None = None) -> dict:
         WHERE match_probability >= 0.5
     """)
     out.parent.mkdir(parents=True, exist_ok=True)
-    links.write_parquet(str(out))
+    con.sql(LINK_SQL[rule]).write_parquet(str(out))
     t_pred = time.perf_counter()
 
-    n_links = con.execute(f"SELECT COUNT(*) FROM read_parquet({_lit(str(out))})").fetchone()[0]
+    n_links = con.execute(f"SELECT COUNT(*) FROM read_parquet({_lit(str(out))})").fetchall()[0][0]
     timings = {
         "load_s": t_load - t0,
         "train_s": t_train - t_load,
         "u_s": t_u - t_load,
         "blocking": blocking,
+        "em_rules": [list(r) for r in em_rules],
+        "link_rule": rule,
         "predict_s": t_pred - t_train,
         "link_s": t_pred - t_load,  # training + prediction (incl. writing links)
         "total_s": t_pred - t0,
         "links": int(n_links),
-        "ref_rows": con.execute("SELECT COUNT(*) FROM ref_clean").fetchone()[0],
-        "src_rows": con.execute("SELECT COUNT(*) FROM src_clean").fetchone()[0],
+        "ref_rows": con.execute("SELECT COUNT(*) FROM ref_clean").fetchall()[0][0],
+        "src_rows": con.execute("SELECT COUNT(*) FROM src_clean").fetchall()[0][0],
         "fields": fields,
+        "identifiers": list(idents),
     }
     if timings_path:
         timings_path.write_text(json.dumps(timings, indent=2))
@@ -202,8 +318,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spec", required=True, type=Path, help="JSON spec (see module doc)")
     ap.add_argument("--out", required=True, type=Path, help="links Parquet to write")
     ap.add_argument("--timings", type=Path, default=None, help="timings JSON to write")
+    ap.add_argument("--rule", choices=sorted(LINK_SQL), default=None,
+                    help="override the spec's link_rule")
     args = ap.parse_args(argv)
     spec = json.loads(args.spec.read_text())
+    if args.rule:
+        spec["link_rule"] = args.rule
     base = args.spec.resolve().parent
     for side in ("reference", "source"):  # paths relative to the spec file
         p = Path(spec[side]["path"])

@@ -29,20 +29,36 @@ from datasets import Bench, prepare_generated, prepare_pseudopeople  # noqa: E40
 
 from spinelink.evaluate import score_links  # noqa: E402
 
+# Linux carries a process's peak RSS across exec: a child started straight from this
+# (large) process would report at least our own peak. A small launcher starts the
+# command instead and reports the command's own rusage (JSON to the file in argv[1]).
+_LAUNCHER = """import json, os, sys
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, st, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    json.dump({"rc": os.waitstatus_to_exitcode(st), "maxrss_kb": ru.ru_maxrss,
+               "cpu_s": ru.ru_utime + ru.ru_stime}, fh)
+"""
+
 
 def run_measured(cmd: list[str], cwd: Path, log: Path) -> dict:
     """Run cmd as a child; return exit code, wall seconds and the child's peak RSS (MB)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    usage = log.with_name(log.name + ".rusage.json")
+    usage.unlink(missing_ok=True)
     with open(log, "wb") as fh:
         fh.write(("$ " + " ".join(map(str, cmd)) + "\n").encode())
         fh.flush()
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT)
-        _, status, ru = os.wait4(proc.pid, 0)
+        proc = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, str(usage),
+                               *map(str, cmd)], cwd=cwd, stdout=fh, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 already
-    return {"rc": proc.returncode, "wall_s": wall, "peak_mb": ru.ru_maxrss / 1024,
-            "cpu_s": ru.ru_utime + ru.ru_stime}
+    if not usage.exists():  # the launcher itself failed (e.g. command not found)
+        return {"rc": proc.returncode or 127, "wall_s": wall, "peak_mb": None, "cpu_s": None}
+    ru = json.loads(usage.read_text())
+    usage.unlink()
+    return {"rc": ru["rc"], "wall_s": wall, "peak_mb": ru["maxrss_kb"] / 1024,
+            "cpu_s": ru["cpu_s"]}
 
 
 def _tail(log: Path, n: int = 15) -> str:

@@ -2,6 +2,8 @@
 one line naming the file."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -42,12 +44,18 @@ def _intake(tmp_path, body: bytes | str, *, path="c.csv", encoding="utf-8", deli
     return res, a, q
 
 
+# rows that cannot be used at all: quarantined whatever invalid_values says
 ROW_CASES = [
     ("ragged row", "1,Ann,Lee,01/02/1980,F\n2,Bob,Day\n", 2, "(row)", "has 3 fields"),
     ("duplicate id", "1,Ann,Lee,01/02/1980,F\n1,Bob,Day,01/02/1970,M\n", 2, "person_id",
      "duplicate identifier (first seen at row 1)"),
     ("null id", "1,Ann,Lee,01/02/1980,F\n,Bob,Day,01/02/1970,M\n", 2, "person_id",
      "missing identifier"),
+    ("control character in id", "1,Ann,Lee,01/02/1980,F\n2\x07,Bob,Day,01/02/1970,M\n", 2,
+     "person_id", "control character"),
+]
+# one value that fails a check: by default set to missing and flagged, the row kept
+VALUE_CASES = [
     ("impossible date", "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
      "not a valid date"),
     ("future date", "1,Ann,Lee,01/02/2030,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
@@ -56,27 +64,77 @@ ROW_CASES = [
      "age over 120"),
     ("excel serial date", "1,Ann,Lee,29252,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
      "spreadsheet serial number"),
-    ("unknown sex code", "1,Ann,Lee,01/02/1980,Q\n2,Bob,Day,01/02/1970,M\n", 1, "sex",
-     "unknown sex code"),
+    ("not a known sex code", "1,Ann,Lee,01/02/1980,Q\n2,Bob,Day,01/02/1970,M\n", 1, "sex",
+     "not a known sex code"),
     ("control character", "1,Ann\x07,Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1,
      "forename", "control character"),
     ("very long value", f"1,{'A' * 5000},Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1,
      "forename", "longer than"),
-    ("lost leading zeros", "".join(f"{i:05d},A,B,01/02/1980,F\n" for i in range(1000, 1030))
-     + "7,C,D,01/02/1980,M\n", 31, "person_id", "leading zeros lost"),
 ]
+BOTH = ["", "invalid_values: set_missing", "invalid_values: quarantine"]
 
 
+@pytest.mark.parametrize("extra", BOTH)
 @pytest.mark.parametrize("label,rows,bad_row,field,reason", ROW_CASES,
                          ids=[c[0] for c in ROW_CASES])
-def test_bad_rows_are_quarantined_with_reason(tmp_path, label, rows, bad_row, field, reason):
-    res, accepted, q = _intake(tmp_path, HEADER + rows)
+def test_unusable_rows_are_quarantined_with_reason(tmp_path, label, rows, bad_row, field,
+                                                   reason, extra):
+    res, accepted, q = _intake(tmp_path, HEADER + rows, extra=extra)
     hit = q[q["_row"] == bad_row]
     assert len(hit) == 1, q
     assert hit["field"].iat[0] == field
     assert reason in hit["reason"].iat[0]
     assert bad_row not in set(accepted["_row"])
     assert res.accepted >= 1
+
+
+def _values(tmp_path) -> pd.DataFrame:
+    return pd.read_parquet(tmp_path / "out" / "quarantine" / "census_values.parquet")
+
+
+@pytest.mark.parametrize("label,rows,bad_row,field,reason", VALUE_CASES,
+                         ids=[c[0] for c in VALUE_CASES])
+def test_bad_values_are_set_missing_and_flagged_by_default(tmp_path, label, rows, bad_row,
+                                                           field, reason):
+    res, accepted, q = _intake(tmp_path, HEADER + rows)
+    assert q.empty and res.accepted == 2
+    v = _values(tmp_path)
+    assert list(v.columns) == ["_row", "record_id", "field", "reason", "value_kind", "action"]
+    assert list(zip(v["_row"], v["field"], v["action"], strict=True)) == [
+        (bad_row, field, "set to missing")]
+    assert reason in v["reason"].iat[0] and v["record_id"].iat[0] == str(bad_row)
+    bad_value = rows.splitlines()[bad_row - 1].split(",")[HEADER.strip().split(",").index(field)]
+    assert not (v.astype(str) == bad_value).any().any()  # the value itself is never written
+    row = accepted.set_index("_row").loc[bad_row]
+    assert pd.isna(row[field]) and row["surname"] == "Lee"  # only that value is gone
+    if field == "dob":
+        assert pd.isna(row["_dob"])
+    assert res.values_set_missing == 1
+    assert res.values_flagged == {f"{field}: {v['reason'].iat[0]}": 1}
+
+
+@pytest.mark.parametrize("label,rows,bad_row,field,reason", VALUE_CASES,
+                         ids=[c[0] for c in VALUE_CASES])
+def test_bad_values_quarantine_the_row_when_asked(tmp_path, label, rows, bad_row, field,
+                                                  reason):
+    res, accepted, q = _intake(tmp_path, HEADER + rows, extra="invalid_values: quarantine")
+    hit = q[q["_row"] == bad_row]
+    assert len(hit) == 1 and hit["field"].iat[0] == field and reason in hit["reason"].iat[0]
+    assert bad_row not in set(accepted["_row"]) and _values(tmp_path).empty
+
+
+def test_lost_leading_zeros_are_flagged_and_the_record_kept(tmp_path):
+    rows = "".join(f"{i:05d},A,B,01/02/1980,F\n" for i in range(1000, 1030))
+    rows += "7,C,D,01/02/1980,M\n"
+    res, a, q = _intake(tmp_path, HEADER + rows)
+    assert q.empty and res.accepted == 31
+    v = _values(tmp_path)
+    assert list(zip(v["_row"], v["field"], v["action"], strict=True)) == [
+        (31, "person_id", "flagged, kept")]
+    assert "leading zeros lost" in v["reason"].iat[0]
+    assert a.set_index("_row").loc[31, "person_id"] == "7"  # an id is never blanked
+    _, _, q = _intake(tmp_path, HEADER + rows, extra="invalid_values: quarantine")
+    assert list(q["_row"]) == [31] and "leading zeros lost" in q["reason"].iat[0]
 
 
 def test_accepted_rows_keep_originals_and_parsed_dob(tmp_path):
@@ -93,9 +151,14 @@ def test_cp1251_source_is_decoded(tmp_path):
     assert a["forename"].iat[0] == "Олександр"
 
 
-def test_invalid_bytes_for_declared_encoding_are_quarantined(tmp_path):
+def test_invalid_bytes_for_declared_encoding_blank_the_value(tmp_path):
     body = HEADER.encode() + b"1,Ann,Lee,01/02/1980,F\n2,B\xffob,Day,01/02/1970,M\n"
     _, a, q = _intake(tmp_path, body)
+    v = _values(tmp_path)
+    assert q.empty and list(zip(v["_row"], v["field"], strict=True)) == [(2, "forename")]
+    assert "not valid utf-8" in v["reason"].iat[0] and v["value_kind"].iat[0] == "a?aa"
+    assert pd.isna(a.set_index("_row").loc[2, "forename"])
+    _, a, q = _intake(tmp_path, body, extra="invalid_values: quarantine")
     assert list(q["_row"]) == [2] and "not valid utf-8" in q["reason"].iat[0]
     assert q["field"].iat[0] == "forename"
 
@@ -178,3 +241,271 @@ def test_set_missing_keeps_row_and_records_the_value(tmp_path):
     a = a.set_index("_row")
     assert pd.isna(a.loc[1, "dob"]) and pd.isna(a.loc[1, "_dob"]) and a.loc[1, "surname"] == "Lee"
     assert pd.isna(a.loc[2, "sex"]) and str(a.loc[3, "_dob"])[:10] == "1970-02-01"
+
+
+# ---- dates stored as numbers or as date types; format inference -------------------------
+
+def _intake_parquet(tmp_path, df: pd.DataFrame, extra: str = "", job: str = JOB):
+    df.to_parquet(tmp_path / "c.parquet", index=False)
+    (tmp_path / "job.yaml").write_text(job.format(path="c.parquet", encoding="utf-8",
+                                                  delimiter=",", extra=extra))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
+    return res, a
+
+
+def _people(dob) -> pd.DataFrame:
+    n = len(dob)
+    return pd.DataFrame({"person_id": [f"P{i}" for i in range(n)],
+                         "forename": ["Ann"] * n, "surname": ["Lee"] * n, "dob": dob,
+                         "sex": ["F"] * n})
+
+
+@pytest.mark.parametrize("numbers", [
+    pd.Series([19800131.0, 19751201.0, None, 20010229.0]),  # float (missing values: NaN)
+    pd.Series([19800131, 19751201, None, 20010229], dtype="Int64"),  # nullable int
+    pd.Series([19800131, 19751201, 19990101, 20010229], dtype="int64"),
+], ids=["float", "nullable int", "int"])
+def test_parquet_dates_stored_as_numbers_are_read_as_yyyymmdd(tmp_path, numbers):
+    res, a = _intake_parquet(tmp_path, _people(numbers))
+    assert res.date_format == "%Y%m%d" and res.date_format_inferred
+    assert res.quarantined == 0 and res.accepted == 4
+    dob = a.set_index("_row")["_dob"].astype(str).str[:10]
+    assert dob[1] == "1980-01-31" and dob[2] == "1975-12-01"
+    assert a.set_index("_row").loc[1, "dob"] == "19800131"  # no ".0"
+    v = _values(tmp_path)  # 29 February 2001 does not exist: blanked, flagged
+    assert list(zip(v["_row"], v["field"], v["value_kind"], strict=True)) == [
+        (4, "dob", "99999999")]
+
+
+def test_csv_dates_written_as_floats_are_read(tmp_path):
+    body = HEADER + "1,Ann,Lee,19800131.0,F\n2,Bob,Day,19751201.0,M\n3,Cy,Ray,,M\n"
+    res, a, q = _intake(tmp_path, body)
+    assert res.date_format == "%Y%m%d" and q.empty
+    assert list(a["_dob"].astype(str).str[:10])[:2] == ["1980-01-31", "1975-12-01"]
+
+
+def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tbl = pa.table({
+        "person_id": ["1", "2", "3"], "forename": ["Ann", "Bob", "Cy"],
+        "surname": ["Lee", "Day", "Ray"],
+        "dob": pa.array([dt.date(1980, 1, 31), None, dt.date(1890, 5, 1)], pa.date32()),
+        "sex": ["F", "M", "M"],
+        # midnight in Berlin is the previous day in UTC: the local date is the date
+        "born_at": pa.array([dt.datetime(1979, 12, 31, 23, 0)] * 3,
+                            pa.timestamp("us", tz="UTC")).cast(
+                                pa.timestamp("us", tz="Europe/Berlin"))})
+    pq.write_table(tbl, tmp_path / "c.parquet")
+    (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
+                                                  delimiter=",", extra="date_format: '%d/%m/%Y'"))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet").set_index("_row")
+    assert res.date_format == "date type" and not res.date_format_inferred
+    assert any("date type" in n and "not used" in n for n in res.notes)
+    assert str(a.loc[1, "_dob"])[:10] == "1980-01-31" and a.loc[1, "dob"] == "1980-01-31"
+    assert pd.isna(a.loc[2, "_dob"]) and pd.isna(a.loc[3, "_dob"])  # 1890: over 120, blanked
+    assert a.loc[1, "born_at"] == "1980-01-01"
+    v = _values(tmp_path)
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [
+        (3, "date of birth implies an age over 120")]
+
+
+@pytest.mark.parametrize("dates,fmt", [
+    (["1980-02-13", "1975-12-01"], "%Y-%m-%d"),
+    (["19800213", "19751201"], "%Y%m%d"),
+    (["13/02/1980", "01/12/1975"], "%d/%m/%Y"),  # 13 cannot be a month: day first
+    (["02/13/1980", "12/01/1975"], "%m/%d/%Y"),  # 13 cannot be a month: month first
+    (["1981-04-03 00:00:00", "1975-12-01 00:00:00"], "%Y-%m-%d"),  # spreadsheet datetimes
+    (["13/02/81", "01/12/75"], "%d/%m/%y"),  # two-digit years are not the year 81
+])
+def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
+    body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(dates, 1))
+    res, a, q = _intake(tmp_path, body)
+    assert (res.date_format, res.date_format_inferred) == (fmt, True)
+    assert q.empty and a["_dob"].notna().all() and _values(tmp_path).empty
+    assert any(f"date format {fmt} inferred for column 'dob'" in n for n in res.notes)
+
+
+def test_ambiguous_day_month_order_is_reported(tmp_path):
+    res, _, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n2,C,D,03/04/1975,M\n")
+    assert res.date_format == "%d/%m/%Y"
+    assert any("day and month order cannot be told" in n for n in res.notes)
+
+
+# ---- reference date ------------------------------------------------------------------
+
+JOB_NO_DATE = JOB.replace("reference_date: 2021-03-21\n", "")
+
+
+def test_febrl_style_old_dates_are_kept_without_a_reference_date(tmp_path):
+    """FEBRL-like data: births 1900-1999 as YYYYMMDD text. With today's date, 1900-1905
+    births imply ages over 120; the derived reference date (the day after the latest
+    birth, 1999-12-25) keeps them, reproducibly."""
+    import random
+
+    rnd = random.Random(4)
+    days = [rnd.randrange(36525) for _ in range(400)]
+    base = pd.Timestamp("1900-01-01")
+    dates = [(base + pd.Timedelta(days=d)).strftime("%Y%m%d") for d in days]
+    dates[0], dates[1] = "19991224", "19000112"
+    body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(dates, 1))
+    (tmp_path / "c.csv").write_text(body)
+    (tmp_path / "job.yaml").write_text(JOB_NO_DATE.format(path="c.csv", encoding="utf-8",
+                                                          delimiter=",", extra=""))
+    runs = [intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                          tmp_path / f"out{k}") for k in range(2)]
+    assert runs[0].reference_date == runs[1].reference_date == "1999-12-25"
+    assert runs[0].reference_date_basis.startswith("derived")
+    assert runs[0].quarantined == 0 and runs[0].values_set_missing == 0
+    # with a declared reference date far later, the old dates are blanked, never quarantined
+    job = JOB.replace("2021-03-21", "2026-01-01")
+    (tmp_path / "job.yaml").write_text(job.format(path="c.csv", encoding="utf-8",
+                                                  delimiter=",", extra=""))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out2")
+    v = pd.read_parquet(tmp_path / "out2" / "quarantine" / "census_values.parquet")
+    old = sum(d < "19060101" for d in dates)
+    assert res.quarantined == 0 and res.accepted == 400 and len(v) == old > 0
+    assert set(v["reason"]) == {"date of birth implies an age over 120"}
+
+
+def test_derived_reference_date_ignores_outliers_and_placeholders():
+    import datetime as dt
+
+    from spinelink.intake_dates import derive_reference_date
+
+    years = [(y, 100, dt.date(y, 12, 30)) for y in range(1930, 2020)]
+    years.append((2020, 20, dt.date(2020, 3, 1)))
+    assert derive_reference_date(years) == dt.date(2020, 3, 2)
+    typo = [*years, (2091, 1, dt.date(2091, 5, 5))]  # one mistyped year
+    placeholder = [*years, (9999, 500, dt.date(9999, 12, 31))]  # "unknown" on many rows
+    assert derive_reference_date(typo) == derive_reference_date(placeholder) == dt.date(2020, 3, 2)
+    assert derive_reference_date([(1980, 1, dt.date(1980, 5, 1))]) == dt.date(1980, 5, 2)
+    assert derive_reference_date([]) is None
+
+
+def test_linked_source_uses_the_reference_sources_date_in_any_order(tmp_path):
+    """Ages are measured at the reference source's derived date whichever source is read
+    first; a linked source's own later births (taken after the reference) are not in the
+    future, a lone mistyped 2091 is."""
+    from spinelink.intake import run_reference_date
+
+    cen = HEADER + "1,A,B,2019-06-01,F\n2,C,D,1950-01-01,M\n3,E,F,1990-01-01,M\n"
+    years = [*range(1950, 2017, 3), 2019, 2091]
+    adm = HEADER + "".join(f"{i},A,B,{y}-07-01,F\n" for i, y in enumerate(years, 1))
+    (tmp_path / "c.csv").write_text(cen)
+    (tmp_path / "a.csv").write_text(adm)
+    job = JOB_NO_DATE.format(path="c.csv", encoding="utf-8", delimiter=",", extra="")
+    admin = ("\n  admin:\n    role: admin\n    path: a.csv\n    id: person_id\n"
+             "    columns: {first_name: forename, last_name: surname, date_of_birth: dob}\n")
+    (tmp_path / "job.yaml").write_text(job.rstrip() + admin)
+    lj = load_job(tmp_path / "job.yaml")
+    res = intake_source(open_engine(), lj, "admin", tmp_path / "out")  # before the reference
+    assert res.reference_date == "2019-06-02"
+    v = pd.read_parquet(tmp_path / "out" / "quarantine" / "admin_values.parquet")
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [
+        (len(years), "date of birth after the reference date")]
+    lj2 = load_job(tmp_path / "job.yaml")
+    assert intake_source(open_engine(), lj2, "census", tmp_path / "o2").reference_date == \
+        "2019-06-02"
+    assert intake_source(open_engine(), lj2, "admin", tmp_path / "o2").reference_date == \
+        "2019-06-02"
+    from spinelink import manifest
+
+    manifest.write_json(tmp_path / "o2" / "intake" / "report.json",
+                        {"census": {"reference_date": "2019-06-02"}})
+    assert run_reference_date(lj2, tmp_path / "o2") == "2019-06-02"
+
+
+# ---- loud failure shares -------------------------------------------------------------
+
+def test_numbers_with_the_wrong_declared_format_warn_loudly(tmp_path, caplog):
+    dob = pd.Series([19800101.0 + i for i in range(20)] + [None])
+    with caplog.at_level("WARNING", logger="spinelink"):
+        res, a = _intake_parquet(tmp_path, _people(dob), extra="date_format: '%d/%m/%Y'")
+    assert res.quarantined == 0 and res.accepted == 21 and a["_dob"].isna().all()
+    msg = ("source census, field dob: 100% of 20 non-empty values failed (most common: not "
+           "a valid date in format %d/%m/%Y); the values look like numbers YYYYMMDD; set "
+           "date_format: '%Y%m%d'")
+    assert res.warnings == [msg]
+    assert msg in caplog.text and "19800101" not in caplog.text
+    assert res.invalid_shares["dob"]["share"] == 1.0
+
+
+def test_month_first_dates_under_a_day_first_format_suggest_the_fix(tmp_path, caplog):
+    rows = "".join(f"{i},A,B,{m:02d}/{d:02d}/1980,F\n" for i, (m, d) in
+                   enumerate([(1, 13), (2, 14), (3, 25), (4, 1), (12, 30)], 1))
+    with caplog.at_level("WARNING", logger="spinelink"):
+        res, _, _ = _intake(tmp_path, HEADER + rows, extra="date_format: '%d/%m/%Y'")
+    assert len(res.warnings) == 1
+    assert res.warnings[0].endswith("set date_format: '%m/%d/%Y'")
+    assert "80% of 5 non-empty values failed" in res.warnings[0]
+
+
+def test_shares_under_the_limit_do_not_warn(tmp_path):
+    body = HEADER + "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,M\n"
+    res, _, _ = _intake(tmp_path, body, extra="max_invalid_share: 0.6")
+    assert res.warnings == [] and res.invalid_shares["dob"]["share"] == 0.5
+    res, _, _ = _intake(tmp_path, body, extra="max_invalid_share: 0.4")
+    assert len(res.warnings) == 1 and "field dob: 50%" in res.warnings[0]
+
+
+def test_all_rows_quarantined_names_the_reasons(tmp_path):
+    body = HEADER + ",A,B,01/02/1980,F\n,C,D,01/02/1980,F\n3,E,F,01/02/1980,F\n3,G,H,x,F\n"
+    with pytest.raises(IntakeError) as e:
+        _intake(tmp_path, body.replace("3,E", " ,E").replace("3,G", " ,G"))
+    assert "no usable rows (all 4 quarantined: person_id: missing identifier (4)" in str(e.value)
+    assert "quarantine/census.parquet" in str(e.value)
+
+
+# ---- code maps -------------------------------------------------------------------------
+
+def test_code_maps_with_cyrillic_codes(tmp_path):
+    body = HEADER + ("1,Олег,Шевченко,01/02/1980,Ч\n2,Олена,Коваль,01/02/1981, ж \n"
+                     "3,Іван,Бойко,01/02/1982,Х\n4,Ірина,Мельник,01/02/1983,F\n"
+                     "5,Петро,Ткач,01/02/1984,Н\n")
+    res, a, q = _intake(tmp_path, body, extra="codes: {sex: {Ч: M, Ж: F, Н: null}}")
+    a = a.set_index("_row")
+    assert list(a["sex"].fillna("-")) == ["M", "F", "-", "F", "-"]
+    assert list(a["_raw_sex"]) == ["Ч", " ж ", "Х", "F", "Н"]  # as read, for audit
+    assert res.codes_mapped == {"sex": 3}
+    v = _values(tmp_path)  # Х is in no map and no known code: blanked and flagged
+    assert list(zip(v["_row"], v["field"], v["reason"], strict=True)) == [
+        (3, "sex", "not a known sex code")]
+    assert q.empty  # standardisation reads the mapped column: M and F it knows
+
+
+def test_code_maps_for_a_declared_variable_with_a_code_list(tmp_path):
+    body = ("person_id,forename,surname,dob,sex,reg\n1,A,B,01/02/1980,F,Лондон\n"
+            "2,C,D,01/02/1980,F,E12000007\n3,E,F,01/02/1980,F,Київ\n")
+    extra = ("variables: {region: reg}\n    code_lists: {reg: region}\n"
+             "    codes: {region: {Лондон: E12000007}}")
+    res, a, q = _intake(tmp_path, body, extra=extra)
+    assert list(a["reg"].fillna("-")) == ["E12000007", "E12000007", "-"]
+    v = _values(tmp_path)
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [(3, "not in code list region")]
+
+
+@pytest.mark.parametrize("extra,expected", [
+    ("codes: {sex: {Ч: Q}}", "key 'sources.census.codes.sex': a target is not a sex code"),
+    ("codes: {ethnicity: {a: b}}", "codes.ethnicity: not a canonical field"),
+    ("codes: {sex: {yes: M}}", "quote every code"),
+])
+def test_code_map_faults_are_job_errors(tmp_path, extra, expected):
+    from spinelink.errors import JobError
+
+    with pytest.raises(JobError, match=re.escape(expected)):
+        _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n", extra=extra)
+
+
+def test_numeric_codes_in_yaml_are_read_as_text(tmp_path):
+    res, a, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,7\n2,C,D,01/02/1980,8\n",
+                        extra="codes: {sex: {7: M, 8: F}}")
+    assert list(a["sex"]) == ["M", "F"] and res.codes_mapped == {"sex": 2}

@@ -26,6 +26,7 @@ from spinelink.backends import open_engine
 from spinelink.config import CANONICAL_FIELDS, MODELS_DIR, Source, load_job
 from spinelink.errors import SpinelinkError
 from spinelink.intake import intake_source
+from spinelink.model_fields import Fields
 from spinelink.model_spec import comparisons_for, load_model_spec
 from spinelink.standardise import install_macros, standardise
 
@@ -114,7 +115,8 @@ def test_postcode_identifier_and_sex_macros_are_idempotent(engine, values):
 @pytest.fixture(scope="module")
 def comparisons():
     spec = load_model_spec(MODELS_DIR / "person_auto.yaml")
-    return comparisons_for(spec, set(CANONICAL_FIELDS))
+    every = frozenset(CANONICAL_FIELDS)
+    return comparisons_for(spec, Fields(compare=every, block=every))
 
 
 _SYM = itertools.count()

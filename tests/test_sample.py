@@ -1,16 +1,20 @@
 """The synthetic sample generator: layouts, truth, determinism and the planted difficulties."""
 from __future__ import annotations
 
+import ast
 import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from spinelink.sample import generate
-from spinelink.sample.names import nickname_pairs
+from spinelink.sample import generate, tables
+from spinelink.sample.cultures import CULTURE_KEYS, CULTURES
+from spinelink.sample.names import nickname_pairs, pools
+from spinelink.sample.people import make_population
 from spinelink.sample.translit import anglicise, fold, kmu2010, ukrainian_variants
 
 PERSONS = 2_000
@@ -184,14 +188,22 @@ def test_ukrainian_benefits_coverage_below_english(data) -> None:
     assert 0.93 < census.mean() < 0.995
 
 
-def test_nicknames_csv_covers_generated_nicknames() -> None:
-    table = _csv(ROOT / "linkage_models" / "nicknames.csv")
-    assert list(table.columns) == ["nickname", "canonical"]
-    assert len(table) >= 60
-    assert table.nickname.is_unique
-    assert all(re.fullmatch("[a-z]+", v) for v in pd.concat([table.nickname, table.canonical]))
-    assert set(nickname_pairs()) <= set(zip(table.nickname, table.canonical, strict=True))
-    assert ("bob", "robert") in set(zip(table.nickname, table.canonical, strict=True))
+def test_generator_shares_no_table_with_the_linker() -> None:
+    """The linker is judged on this data: the generator must not read its tables."""
+    sample = ROOT / "src" / "spinelink" / "sample"
+    for path in sample.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {ast.get_docstring(node, clean=False) for node in ast.walk(tree)
+                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)}
+        strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                   and isinstance(node.value, str) and node.value not in docs]
+        assert not [v for v in strings if "linkage_models" in v], path
+    pairs = nickname_pairs()
+    nicknames = [n for n, _ in pairs]
+    assert len(nicknames) == len(set(nicknames))  # each nickname has one forename
+    assert ("bob", "robert") in pairs
+    english = {fold(n).lower() for sex in "MF" for n, _ in tables.forenames("english", sex)}
+    assert not english & set(nicknames)  # registers hold the full name
 
 
 def test_romanisation_rules() -> None:
@@ -211,3 +223,105 @@ def test_cli_module(tmp_path: Path) -> None:
     assert main(["--persons", "50", "--seed", "1", "--out", str(tmp_path)]) == 0
     with open(tmp_path / "census.csv", encoding="utf-8", newline="") as fh:
         assert next(csv.reader(fh)) == CENSUS_COLUMNS
+
+
+# --- realism of names, households and identifiers (a 100,000-person population) -------
+BIG = 100_000
+
+
+@pytest.fixture(scope="module")
+def big():
+    return make_population(BIG, 42)
+
+
+def test_surnames_and_forenames_as_diverse_as_a_real_population(big) -> None:
+    P = pools()
+    surname = pd.Series(P.surname.true[big.surname])
+    counts = surname.value_counts()
+    # England and Wales: the commonest surname (Smith) ~1%, thousands of surnames per
+    # 100,000 people (the old generator: 595 surnames, Smith 7.7%)
+    assert 0.005 < counts.iloc[0] / BIG < 0.02
+    assert counts.size > 5_000
+    assert counts.index[0] == "Smith"
+    full = pd.DataFrame({"first": big.first, "last": big.surname})
+    assert full.drop_duplicates().shape[0] > 0.8 * BIG  # old: 28% distinct full names
+    for sex in (False, True):
+        first = pd.Series(big.first[big.female == sex]).value_counts(normalize=True)
+        assert first.iloc[0] < 0.05 and first.size > 1_000
+
+
+def test_households_share_surname_and_address_and_hold_twins(big) -> None:
+    size = np.bincount(big.household)[big.household]
+    assert 0.8 < (size > 1).mean() < 0.95  # E&W: ~13% of people live alone
+    frame = pd.DataFrame({"hh": big.household, "dob": big.dob, "last": big.surname,
+                          "first": big.first, "unit": big.unit, "house": big.house})
+    pairs = frame.groupby(["hh", "dob"]).filter(lambda g: len(g) > 1)
+    assert 0.02 < len(pairs) / BIG < 0.04  # ~1.5% of births are twin births
+    for _, twins in pairs.groupby(["hh", "dob"]):
+        assert twins["last"].nunique() <= 2  # one lemma (Kowalski / Kowalska)
+        assert twins["first"].nunique() == len(twins)
+        assert twins[["unit", "house"]].drop_duplicates().shape[0] == 1
+    lemma_shared = frame.groupby("hh")["last"].transform(lambda s: s.eq(s.iloc[0]).mean())
+    assert lemma_shared[size > 1].mean() > 0.8
+
+
+def test_gendered_surname_forms(big) -> None:
+    P = pools()
+    polish = big.culture == CULTURE_KEYS.index("polish")
+    last = pd.Series(P.surname.true[big.surname])
+    assert last[polish & big.female].str.endswith("ska").sum() > 100
+    assert not last[polish & big.female].str.endswith("ski").any()
+    assert not last[polish & ~big.female].str.endswith("ska").any()
+    ukr = last[big.culture == CULTURE_KEYS.index("ukrainian")]
+    assert ukr.str.contains(CYRILLIC).all() and ukr.nunique() > 300
+
+
+def test_admin_ninos_mistyped_and_shared_for_a_small_share(big) -> None:
+    from spinelink.sample.noise import render
+    from spinelink.sample.writers import BENEFITS
+
+    adults = np.flatnonzero(big.nino != None)  # noqa: E711
+    rec = render(big, adults, BENEFITS, np.random.default_rng(1))
+    given = rec.nino != None  # noqa: E711
+    nino = pd.Series(rec.nino[given]).str.replace(" ", "")
+    owner = dict(zip(big.nino[adults], adults, strict=True))
+    holder = nino.map(owner)
+    mistyped = holder.isna()
+    shared = ~mistyped & (holder != pd.Series(rec.person[given]))
+    assert 0.0005 < mistyped.mean() < 0.01
+    assert 0.0005 < shared.mean() < 0.01
+    assert nino[shared.to_numpy()].isin(big.nino).all()
+
+
+def test_name_tables_are_small_and_well_formed() -> None:
+    data = ROOT / "src" / "spinelink" / "sample" / "data"
+    assert sum(p.stat().st_size for p in data.glob("*.csv")) < 2_000_000
+    for culture in CULTURES:
+        if not culture.surnames:
+            rows = tables.surnames(culture.key)
+            assert abs(sum(w for *_, w in rows) - 1) < 0.01, culture.key
+            assert len({m for m, _, _ in rows}) == len(rows), culture.key
+        for sex in ("M", "F"):
+            if not (culture.female if sex == "F" else culture.male):
+                rows = tables.forenames(culture.key, sex)
+                assert abs(sum(w for _, w in rows) - 1) < 0.01, (culture.key, sex)
+                assert len(rows) > 300
+
+
+def test_build_rules() -> None:
+    from spinelink.sample.build_names import clean, law, ukrainian_spelling
+
+    assert clean("Mcdonald", "GB") == "McDonald"
+    assert clean("O Neill", "GB") == "O'Neill"
+    assert clean("Da Costa", "PT") == "Da Costa"
+    assert clean("Jitendra Kumar", "IN") is None
+    assert clean("Md", "BD") is None and clean("Mst", "BD") is None
+    assert clean("Nováková", "IR") is None  # Czech profiles in the Iranian list
+    assert clean("Kovačič", "SI") == "Kovačič"
+    assert clean("Bytyqi", "SI") is None  # no q in Slovene
+    assert clean("Иванов", "GB") is None
+    assert ukrainian_spelling("Гордиенко") == "Гордієнко"
+    assert ukrainian_spelling("Вишневский") == "Вишневський"
+    assert ukrainian_spelling("Кравец") == "Кравець"
+    assert ukrainian_spelling("Иванов") is None
+    assert law(1, 0.5, 5000) > law(2, 0.5, 5000) > law(1000, 0.5, 5000) > 0

@@ -11,10 +11,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from spinelink import romanisation
 from spinelink.backends import open_engine
 from spinelink.config import Source
-from spinelink.errors import IntakeError, JobError
-from spinelink.standardise import CONTRACT_COLUMNS, clean_names, install_macros, standardise
+from spinelink.errors import IntakeError, JobError, SpinelinkError
+from spinelink.standardise import (
+    CONTRACT_COLUMNS,
+    clean_names,
+    install_macros,
+    name_keys,
+    standardise,
+    standardise_source,
+)
 
 FULL = {"first_name": "fn", "middle_name": "mn", "last_name": "sn", "date_of_birth": "dob",
         "sex": "sx", "postcode": "pc", "address": "addr"}
@@ -56,8 +64,10 @@ def _date(v):
 
 
 def run(engine, tmp_path: Path, rows: list[dict], columns: dict[str, str] | None = None,
-        nicknames_path: Path | None = None, **src) -> dict[str, dict]:
-    """Standardise `rows` (dicts keyed by intake column; 'id' is the record id)."""
+        nicknames_path: Path | None = None, project_nicknames: bool = False,
+        **src) -> dict[str, dict]:
+    """Standardise `rows` (dicts keyed by intake column; 'id' is the record id). Without
+    project_nicknames, only the nickname table nicknames_path (if any) is used."""
     columns = FULL if columns is None else columns
     for i, r in enumerate(rows):
         r.setdefault("id", f"r{i:03d}")
@@ -67,8 +77,10 @@ def run(engine, tmp_path: Path, rows: list[dict], columns: dict[str, str] | None
                           columns.get("date_of_birth"))
     source = Source(role="census", path="in.csv", id="id", columns=columns, **src)
     out = tmp_path / "standardised" / "s.parquet"
-    n = standardise(engine, intake, source, out,
-                    nicknames_path=nicknames_path or tmp_path / "no_nicknames.csv")
+    absent = tmp_path / "no_nicknames.csv"
+    tables = {} if project_nicknames else {"nicknames_path": nicknames_path or absent,
+                                           "diminutives_path": absent}
+    n = standardise(engine, intake, source, out, **tables)
     table = pq.read_table(out)
     assert n == table.num_rows == len(rows)
     return {r["record_id"]: r for r in table.to_pylist()}
@@ -170,6 +182,140 @@ def test_without_nickname_table_canon_is_first_name(engine, tmp_path):
     assert out["first_name_canon"] == "bob"
 
 
+# The project's tables: the general one built from the nicknames package (names the old
+# generator-derived list did not have: trudy, vince, wes, hattie, sid) and the Ukrainian /
+# Russian one, looked up by romanisation key.
+PROJECT_NICKNAMES = [
+    ("Bob", "robert"), ("Bobby", "robert"), ("Bill", "william"), ("Liz", "elizabeth"),
+    ("Peggy", "margaret"), ("Trudy", "gertrude"), ("Vince", "vincent"), ("Wes", "wesley"),
+    ("Hattie", "harriet"), ("Sid", "sidney"), ("Robert", "robert"), ("Mary", "mary"),
+    ("Jack", "jack"), ("Peter", "peter"),
+    ("Саша", "oleksandr"), ("Sasha", "oleksandr"), ("Vova", "volodymyr"),
+    ("Volodya", "volodymyr"), ("Владимир", "volodymyr"), ("Vladimir", "volodymyr"),
+    ("Наташа", "nataliia"), ("Natasha", "nataliia"), ("Dmitriy", "dmytro"),
+    ("Dmitry", "dmytro"), ("Lyosha", "oleksii"), ("Серёжа", "serhii"), ("Seryozha", "serhii"),
+]
+
+
+@pytest.mark.parametrize("raw,canon", PROJECT_NICKNAMES)
+def test_project_nickname_tables(engine, tmp_path, raw, canon):
+    out = run(engine, tmp_path, [{"id": "a", "fn": raw, "sn": "x"}], columns=NO_MIDDLE,
+              project_nicknames=True)["a"]
+    assert out["first_name_canon"] == canon
+
+
+def test_project_nickname_table_has_one_canonical_per_nickname():
+    import csv
+
+    from spinelink.standardise import nicknames_file
+
+    with nicknames_file().open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    nicks = [r["nickname"] for r in rows]
+    assert len(nicks) > 500 and len(set(nicks)) == len(nicks)
+    canon = {r["nickname"]: r["canonical"] for r in rows}
+    assert not set(canon.values()) & set(canon)  # chains resolved: a canonical maps nowhere
+
+
+# --- romanisation keys -------------------------------------------------------------------
+
+# Spellings of one name (Cyrillic, and romanised by different systems) that share a key.
+SAME_KEY = [
+    ("Галина", "Halyna", "Galina", "GALINA"),
+    ("Григорій", "Григорий", "Hryhorii", "Grigoriy", "Grygoriy", "Hrihoriy", "Hryhoriy",
+     "Grigorij", "Grigory", "Ghryghorij"),
+    ("Юлія", "Юлия", "Yulia", "Iuliia", "Yuliya", "Julia", "Julija", "I͡ulii͡a"),
+    ("Олександр", "Александр", "Oleksandr", "Aleksandr", "Olexandr", "Alexandr"),
+    ("Наталія", "Наталья", "Наталия", "Natalia", "Nataliya", "Natalya", "Nataliia",
+     "Natal'ya", "Natal’ja"),
+    ("Шевченко", "Shevchenko", "Szewczenko", "Ševčenko"),
+    ("Щербаков", "Shcherbakov", "Scherbakov", "Shherbakov", "Ščerbakov"),
+    ("Фёдор", "Федор", "Fyodor", "Fedor", "Fjodor", "Fëdor"),
+    ("Сергей", "Сергій", "Sergei", "Sergey", "Serhii", "Serhiy", "Sergej"),
+    ("Васильев", "Vasilyev", "Vasiliev", "Vasilev", "Vasil'yev"),
+    ("Євген", "Yevhen", "Ievhen", "Jevhen"),
+    ("Ковальская", "Ковальська", "Kovalskaya", "Kovalskaia", "Kovalska"),
+    ("Чайковський", "Чайковский", "Tchaikovsky", "Chaikovskyi", "Čajkovskij", "Tschaikowski"),
+    ("Родион", "Rodion"),  # Russian и before a vowel: i, as every system writes it
+    ("Дэн", "D·en", "Den"),  # BGN/PCGN's middle dot
+    ("Andrii", "Andriy", "Andrij", "Andrei", "Andrey", "Андрей", "Андрій"),
+    ("Mary Ann", "Mari Ann"),  # several words: each word folded
+]
+
+# Different names that keep different keys.
+DIFFERENT_KEY = [
+    ("Ivan", "Ivana"), ("Maria", "Marina"), ("Oleksandr", "Oleksandra"), ("Olena", "Oleh"),
+    ("Yurii", "Yuliia"), ("Halyna", "Hanna"), ("Shevchenko", "Shevchuk"), ("Zhuk", "Zhuravel"),
+    ("Mykola", "Mykhailo"), ("Tetiana", "Tamara"), ("John", "Joan"), ("Smith", "Smart"),
+    ("Olha", "Olia"), ("Петро", "Павло"), ("Ірина", "Інна"),
+]
+
+
+@pytest.mark.parametrize("spellings", SAME_KEY, ids=lambda v: v[0])
+def test_romanisation_variants_share_a_key(engine, spellings):
+    keys = [rom for _, rom in name_keys(engine, list(spellings))]
+    assert keys[0] is not None
+    assert keys == [keys[0]] * len(keys), dict(zip(spellings, keys, strict=True))
+
+
+@pytest.mark.parametrize("a,b", DIFFERENT_KEY)
+def test_different_names_keep_different_keys(engine, a, b):
+    (_, ka), (_, kb) = name_keys(engine, [a, b])
+    assert ka and kb and ka != kb
+
+
+def test_romanisation_columns(engine, tmp_path):
+    rows = [{"id": "a", "fn": "Галина Петрівна", "sn": "Шевченко"},
+            {"id": "b", "fn": "Galina", "sn": "Szewczenko"},
+            {"id": "c", "fn": "Julia Maria", "sn": "Novak Šušteršič"},
+            {"id": "d", "fn": None, "sn": "  "}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    assert [out[k]["first_name_rom"] for k in "abcd"] == ["halina", "halina", "iulia", None]
+    assert [out[k]["last_name_rom"] for k in "abcd"] == ["sevcenko", "sevcenko",
+                                                         "novak sustersic", None]
+    # the split first name keeps its key; the middle name is not keyed
+    assert out["a"]["middle_name"] == "petrivna"
+    assert out["c"]["first_name_canon_rom"] == "iulia"  # no nickname: the name's key
+    schema = pq.read_schema(tmp_path / "standardised" / "s.parquet")
+    assert schema.field("first_name_rom").type == pa.string()
+
+
+def test_nickname_canonical_key_joins_diminutives_and_forms(engine, tmp_path):
+    """Sasha (any spelling) resolves to oleksandr, whose key is Aleksandr's: Ukrainian and
+    Russian forms of the full name and their diminutives meet on first_name_canon_rom."""
+    names = ["Саша", "Sasha", "SASHA", "Aleksandr", "Олександр", "Александр", "Olexandr"]
+    rows = [{"id": f"r{i}", "fn": v, "sn": "x"} for i, v in enumerate(names)]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE, project_nicknames=True)
+    assert {out[f"r{i}"]["first_name_canon_rom"] for i in range(len(names))} == {"aleksandr"}
+    assert out["r0"]["first_name_canon"] == out["r1"]["first_name_canon"] == "oleksandr"
+    assert out["r3"]["first_name_canon"] == "aleksandr"  # a full name stays itself
+
+
+@pytest.mark.parametrize("content,message", [
+    ("old,new\nx,ks\n", "needs the columns from,to"),
+    ("from,to\nx,ks\nsh,\n", "line 3, column to"),
+    ("from,to\nX,ks\n", "line 2, column from"),
+    ("from,to\ns'h,s\n", "line 2, column from"),
+    ("from,to\n{C}{V},s\n", "line 2: at most one"),
+    ("from,to\n^ab$,a\n", "line 2, column from: anchor one end only"),
+    ("from,to\nya,{C}\n", "line 2: at most one"),
+    (b"from,to\n\xff,s\n", "not a readable UTF-8 CSV"),
+])
+def test_bad_romanisation_table_names_file_line_and_column(tmp_path, content, message):
+    path = tmp_path / "romanisation.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SpinelinkError) as err:
+        romanisation.read_rules(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value)
+
+
+def test_project_romanisation_table_reads():
+    rules = romanisation.read_rules()
+    assert romanisation.Rule(" ie", " e") in rules  # ^ie,e
+    assert romanisation.Rule("fyo", "fe") in rules  # {C}yo,{C}e expanded
+    assert all(r.old != r.new for r in rules)
+
+
 # --- dates, sex, postcode, address, identifiers ------------------------------------------
 
 DATES = [
@@ -223,11 +369,75 @@ POSTCODES = [
 
 @pytest.mark.parametrize("raw,postcode,sector,district,area", POSTCODES)
 def test_postcodes(engine, tmp_path, raw, postcode, sector, district, area):
-    out = run(engine, tmp_path, [{"id": "a", "pc": raw}])["a"]
+    out = run(engine, tmp_path, [{"id": "a", "pc": raw}], postcode_format="uk")["a"]
     got = (out["postcode"], out["postcode_sector"], out["postcode_district"],
            out["postcode_area"])
     assert got == (postcode, sector, district, area)
     assert out["raw_postcode"] == raw
+
+
+OTHER_POSTCODES = [
+    # raw, postcode, sector, district, area (postcode_format: other)
+    ("12345", "12345", "1234", "123", "12"),  # US ZIP: 3 digits = sectional centre
+    (" 12345-6789 ", "123456789", "1234", "123", "12"),  # ZIP+4
+    ("01001", "01001", "0100", "010", "01"),  # Kyiv: 2 digits = oblast
+    ("k1a 0b1", "K1A0B1", "K1A0", "K1A", "K1"),  # Canada: 3 characters = FSA
+    ("2000", "2000", None, "200", "20"),  # 4 digits: no sector
+    ("SW1A 1AA", "SW1A1AA", "SW1A", "SW1", "SW"),  # no UK parsing when the job says other
+    (" - ", None, None, None, None),
+    (None, None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("raw,postcode,sector,district,area", OTHER_POSTCODES)
+def test_other_postcodes(engine, tmp_path, raw, postcode, sector, district, area):
+    out = run(engine, tmp_path, [{"id": "a", "pc": raw}], postcode_format="other")["a"]
+    got = (out["postcode"], out["postcode_sector"], out["postcode_district"],
+           out["postcode_area"])
+    assert got == (postcode, sector, district, area)
+    assert out["raw_postcode"] == raw
+
+
+def _postcode_summary(engine, tmp_path, values, fmt=None) -> tuple[dict, dict]:
+    rows = [{"id": f"r{i:02d}", "pc": v} for i, v in enumerate(values)]
+    intake = write_intake(tmp_path / "intake.parquet", rows, ["pc"], None)
+    source = Source(role="census", path="in.csv", id="id", columns={"postcode": "pc"},
+                    postcode_format=fmt)
+    out = tmp_path / "s.parquet"
+    summary = standardise_source(engine, intake, source, out)
+    return summary, {r["record_id"]: r for r in pq.read_table(out).to_pylist()}
+
+
+@pytest.mark.parametrize("values,fmt,share", [
+    (["SW1A 1AA", "m1 1ae", "B33 8TH", "EC1A", "12345"], "uk", 0.8),  # 4 of 5: uk
+    (["SW1A 1AA", "M1 1AE", "B33 8TH", "12345"], "other", 0.75),  # 3 of 4: not enough
+    (["10001", "90210-1234", "02134", None, ""], "other", 0.0),  # US ZIP codes
+    (["01001", "79000", "61000"], "other", 0.0),  # Ukrainian codes
+    ([None, " ", "-"], "uk", None),  # nothing to judge by: uk (unchanged behaviour)
+])
+def test_postcode_format_inferred(engine, tmp_path, values, fmt, share):
+    summary, out = _postcode_summary(engine, tmp_path, values)
+    assert summary == {"rows": len(values), "postcode_format": fmt,
+                       "postcode_format_inferred": True, "postcode_uk_share": share}
+    first = out["r00"]
+    if fmt == "uk" and values[0]:
+        assert first["postcode"] == "SW1A 1AA" and first["postcode_district"] == "SW1A"
+    if fmt == "other" and values[0] == "10001":
+        assert out["r01"]["postcode"] == "902101234" and out["r01"]["postcode_district"] == "902"
+
+
+def test_postcode_format_from_the_job_wins(engine, tmp_path):
+    summary, out = _postcode_summary(engine, tmp_path, ["12345", "90210"], fmt="uk")
+    assert summary["postcode_format"] == "uk" and not summary["postcode_format_inferred"]
+    assert summary["postcode_uk_share"] == 0.0
+    assert out["r00"]["postcode"] == "12 345"  # parsed the UK way, as asked
+
+
+def test_postcode_format_must_be_known():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="postcode_format"):
+        Source(role="census", path="in.csv", id="id", postcode_format="us")
 
 
 # raw, address (compared in linkage), address_full (compared in integration)
@@ -285,7 +495,8 @@ def test_missing_fields_give_null_columns(engine, tmp_path):
     assert out["first_name"] == "ann"
     for col in CONTRACT_COLUMNS:
         if col not in ("record_id", "first_name", "raw_first_name", "first_name_canon",
-                       "first_initial", "first_name_mp", "first_name_ny"):
+                       "first_name_rom", "first_name_canon_rom", "first_initial",
+                       "first_name_mp", "first_name_ny"):
             assert out[col] is None, col
     schema = pq.read_schema(out_path / "standardised" / "s.parquet")
     assert schema.field("dob").type == pa.date32()
@@ -397,3 +608,16 @@ def test_project_street_type_table_reads():
 
     types = read_street_types()
     assert types["st"] == "street" and types["ave"] == "avenue"
+
+
+@PROPS
+@given(st.lists(st.text(alphabet="abcdeghijklmnoprstuvwxyz ", max_size=20) | SCRIPTS,
+                max_size=20))
+@example(["shchyo ieva", "eei iii", " yo ", "tschts", "a", "zghurskaia"])
+def test_romanisation_macro_matches_the_rule_table(engine, values):
+    """The SQL macro gives the key the rules define (spinelink.romanisation.apply)."""
+    rules = romanisation.read_rules()
+    for clean, rom in name_keys(engine, values):
+        assert rom == romanisation.apply(rules, clean), clean
+        if rom is not None:  # every rule acts within a word: a name's key is its words' keys
+            assert rom.split(" ") == [romanisation.apply(rules, w) for w in clean.split(" ")]

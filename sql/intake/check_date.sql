@@ -1,16 +1,20 @@
--- Dates of birth: parseable in the source's format, not in the future, age <= max_age.
+-- Dates of birth: parseable ({{ parsed }}: in the source's format, or a typed date column
+-- as it is), and, when $dated (a reference date is known), not after $latest (the
+-- reference date, or the latest date of birth a linked source may have) and not implying
+-- an age over max_age at the reference date.
 SELECT _row, trim({{ id }}) AS record_id, $field AS field,
        CASE
-         WHEN regexp_full_match(trim({{ col }}), '[0-9]{5}(\.[0-9]+)?')
+         WHEN d IS NULL AND regexp_full_match(trim({{ col }}), '[0-9]{5}(\.[0-9]+)?')
            THEN 'looks like a spreadsheet serial number, not a date in format ' || $fmt
          WHEN d IS NULL THEN 'not a valid date in format ' || $fmt
-         WHEN d > $ref_date THEN 'date of birth after the reference date'
+         WHEN d > $latest THEN 'date of birth after the reference date'
          ELSE 'date of birth implies an age over ' || CAST($max_age AS VARCHAR)
        END AS reason,
+       sl_intake_value_kind({{ col }}) AS value_kind,
        10 AS priority
 FROM (
-    SELECT _row, {{ id }}, {{ col }}, CAST(try_strptime(trim({{ col }}), $fmt) AS DATE) AS d
-    FROM {{ raw }}
+    SELECT _row, {{ id }}, {{ col }}, {{ parsed|sql }} AS d
+    FROM {{ raw }} r
     WHERE {{ col }} IS NOT NULL AND trim({{ col }}) <> ''
 ) p
-WHERE d IS NULL OR d > $ref_date OR d < $ref_date - to_years($max_age)
+WHERE d IS NULL OR ($dated AND (d > $latest OR d < $ref_date - to_years($max_age)))

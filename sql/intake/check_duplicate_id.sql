@@ -1,7 +1,7 @@
 -- Every occurrence of an identifier after its first row is a duplicate.
 SELECT _row, rid AS record_id, $id_field AS field,
        'duplicate identifier (first seen at row ' || CAST(first_row AS VARCHAR) || ')' AS reason,
-       2 AS priority
+       CAST(NULL AS VARCHAR) AS value_kind, 2 AS priority
 FROM (
     SELECT _row, trim({{ id }}) AS rid,
            min(_row) OVER (PARTITION BY trim({{ id }})) AS first_row

@@ -12,6 +12,6 @@ WITH ids AS (
 SELECT _row, rid AS record_id, $id_field AS field,
        'identifier shorter than the usual ' || CAST((SELECT w FROM modal) AS VARCHAR)
        || ' digits (leading zeros lost?)' AS reason,
-       3 AS priority
+       sl_intake_value_kind(rid) AS value_kind, 3 AS priority
 FROM ids
 WHERE length(rid) < (SELECT w FROM modal)

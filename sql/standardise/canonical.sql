@@ -4,13 +4,21 @@
 -- first word of first_name is kept and the other words become middle_name. address_full
 -- is the address with street-type abbreviations written out (spinelink.addresses): the
 -- form integration compares; linkage compares `address` (see ARCHITECTURE.md).
+-- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon takes the
+-- Ukrainian / Russian table (looked up by key) before the general one (by form).
+-- $postcode_uk: the source's postcodes are UK postcodes (formatted with the inward code
+-- and split into sector, district, area); otherwise they are kept as letters and digits
+-- and their leading 4 / 3 / 2 characters stand for sector / district / area.
 WITH named AS (
     SELECT
         s.*,
         CASE WHEN $split_first_name THEN fn.head ELSE fn.clean END AS first_name,
         CASE WHEN $split_first_name THEN fn.tail ELSE mn.clean END AS middle_name,
         ln.clean AS last_name,
-        sl_postcode(s.raw_postcode) AS postcode,
+        CASE WHEN $split_first_name THEN fn.rom_head ELSE fn.rom END AS first_name_rom,
+        ln.rom AS last_name_rom,
+        CASE WHEN $postcode_uk THEN sl_postcode(s.raw_postcode)
+             ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
         sl_clean_text(s.raw_address) AS address_clean
     FROM {{ source }} AS s
     LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name
@@ -29,7 +37,10 @@ SELECT
     n.raw_sex,
     n.raw_postcode,
     n.raw_address,
-    coalesce(nk.canonical, n.first_name) AS first_name_canon,
+    coalesce(nr.canonical, nk.canonical, n.first_name) AS first_name_canon,
+    n.first_name_rom,
+    n.last_name_rom,
+    coalesce(nr.canonical_rom, nk.canonical_rom, n.first_name_rom) AS first_name_canon_rom,
     substr(n.first_name, 1, 1) AS first_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
     pf.mp AS first_name_mp,
@@ -47,14 +58,18 @@ SELECT
     END AS dob_swapped,
     sl_sex(n.raw_sex) AS sex,
     n.postcode,
-    sl_postcode_sector(n.postcode) AS postcode_sector,
-    sl_postcode_outward(n.postcode) AS postcode_district,
-    sl_postcode_area(n.postcode) AS postcode_area,
+    CASE WHEN $postcode_uk THEN sl_postcode_sector(n.postcode)
+         ELSE sl_postcode_prefix(n.postcode, 4) END AS postcode_sector,
+    CASE WHEN $postcode_uk THEN sl_postcode_outward(n.postcode)
+         ELSE sl_postcode_prefix(n.postcode, 3) END AS postcode_district,
+    CASE WHEN $postcode_uk THEN sl_postcode_area(n.postcode)
+         ELSE sl_postcode_prefix(n.postcode, 2) END AS postcode_area,
     n.address_clean AS address,
     coalesce(ad.expanded, n.address_clean) AS address_full{{ extras|sql }}
 FROM named AS n
 LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
-LEFT JOIN {{ nicknames }} AS nk ON nk.nickname = n.first_name
+LEFT JOIN {{ nicknames }} AS nk ON NOT nk.by_rom AND nk.key = n.first_name
+LEFT JOIN {{ nicknames }} AS nr ON nr.by_rom AND nr.key = n.first_name_rom
 LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
 LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name
 ORDER BY n.record_id, n._row

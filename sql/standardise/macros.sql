@@ -5,12 +5,13 @@
 -- \p{..} classes and \x{....} escapes, which RE2 (DuckDB) and Java (Spark) both read.
 
 -- 1. Lower case, apostrophes dropped (' ` ´ ʹ ʼ ‘ ’ ′ and the Greek numeral sign, which
---    strip_accents would turn into ʹ), every run of anything but a letter,
+--    strip_accents would turn into ʹ) and the middle dot · (BGN/PCGN's D·en for Дэн,
+--    Catalan Col·lell), every run of anything but a letter,
 --    combining mark or digit turned into one space, and one leading space so that each
 --    word start is ' x' (word-initial transliteration rules match on that).
 CREATE OR REPLACE TEMP MACRO sl_text_prep(s) AS
     ' ' || regexp_replace(
-        regexp_replace(lower(s), '[''`\x{00B4}\x{02B9}\x{02BC}\x{0374}\x{2018}\x{2019}\x{2032}]', '', 'g'),
+        regexp_replace(lower(s), '[''`\x{00B4}\x{00B7}\x{02B9}\x{02BC}\x{0374}\x{2018}\x{2019}\x{2032}]', '', 'g'),
         '[^\p{L}\p{M}\p{N}]+', ' ', 'g');
 
 -- 2. Cyrillic to Latin, Ukrainian national system (KMU 2010). Expects the padded form
@@ -21,12 +22,20 @@ CREATE OR REPLACE TEMP MACRO sl_text_prep(s) AS
 --    Cyrillic text often writes ё as е), ъ dropped. Belarusian ў u.
 --    Simplification: every Cyrillic name is read as Ukrainian, so Russian и gives y
 --    (Иван -> yvan, not ivan); other Cyrillic letters (Serbian ђ, ћ, ...) are kept.
+--    Except before a vowel, where и gives i (Родион rodion, Алиев aliev, Мария mariia):
+--    Ukrainian spelling has і there, so this meets Russian spelling only, and gives the
+--    form every romanisation of it writes.
 CREATE OR REPLACE TEMP MACRO sl_cyrillic_to_latin(s) AS
     translate(
         replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
         replace(replace(
         replace(replace(replace(replace(replace(
+        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(replace(replace(
             s,
+            'ии', 'iи'), 'иа', 'iа'), 'ие', 'iе'), 'иё', 'iё'), 'иє', 'iє'), 'иі', 'iі'),
+            'иї', 'iї'), 'ио', 'iо'), 'иу', 'iу'), 'иы', 'iы'), 'иэ', 'iэ'), 'ию', 'iю'),
+            'ия', 'iя'),
             ' є', ' ye'), ' ї', ' yi'), ' й', ' y'), ' ю', ' yu'), ' я', ' ya'),
             'зг', 'zgh'),
             'щ', 'shch'), 'ж', 'zh'), 'х', 'kh'), 'ц', 'ts'), 'ч', 'ch'), 'ш', 'sh'),
@@ -81,8 +90,9 @@ CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
         WHEN lower(trim(s)) IN ('f', 'female', 'woman', '2') THEN 'F'
     END;
 
--- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty; when 5 to 7 characters
--- long, one space before the last three (the inward code), as in UK postcodes.
+-- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty (the form of every
+-- postcode format); for UK postcodes (postcode_format uk), when 5 to 7 characters long,
+-- one space before the last three (the inward code).
 CREATE OR REPLACE TEMP MACRO sl_postcode_compact(s) AS
     nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '');
 
@@ -111,3 +121,9 @@ CREATE OR REPLACE TEMP MACRO sl_postcode_sector(pc) AS
 
 CREATE OR REPLACE TEMP MACRO sl_postcode_area(pc) AS
     nullif(regexp_extract(sl_postcode_outward(pc), '^[A-Z]+', 0), '');
+
+-- Postcodes of other formats (US ZIP, Ukrainian and most European codes): the leading n
+-- characters of the compact code when it is longer than n (ZIP: 3 digits = sectional
+-- centre, 2; Ukraine: 2 digits = oblast), else NULL.
+CREATE OR REPLACE TEMP MACRO sl_postcode_prefix(pc, n) AS
+    CASE WHEN length(pc) > n THEN substr(pc, 1, n) END;

@@ -1,7 +1,8 @@
 -- Every distinct raw name (first, middle and last together) with its comparison form,
--- and that form split at its first space: head is the first word, tail the rest (NULL
--- for a one-word name). Cleaning distinct values only keeps the cost independent of
--- how often a name repeats.
+-- split at its first space: head is the first word, tail the rest (NULL for a one-word
+-- name). Cleaning distinct values only keeps the cost independent of how often a name
+-- repeats. The romanisation keys are added over this table once it is registered
+-- (names_rom.sql): a separate query keeps each expression shallow enough for Spark.
 WITH raw_names AS (
     SELECT raw_first_name AS raw FROM {{ source }}
     UNION

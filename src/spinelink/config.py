@@ -80,9 +80,49 @@ class Source(_Strict):
     reference_date: dt.date | None = None
     reference_period: Period | dt.date | None = None  # a period, or a single date
     expect_rows: RowRange | None = None
-    # a row whose date of birth, sex or coded value is invalid: quarantine the row, or
-    # keep it with that value set to missing (recorded in quarantine/<source>_values)
-    invalid_values: Literal["quarantine", "set_missing"] = "quarantine"
+    # postcodes: uk (sector/district/area parsed) or other (US ZIP, Ukrainian, ...: kept
+    # as letters and digits, leading 4/3/2 characters); absent: inferred from the data
+    postcode_format: Literal["uk", "other"] | None = None
+    # a value that fails a check (date of birth, sex or coded value, control character,
+    # over-long value): keep the row with that value set to missing, flagged in
+    # quarantine/<source>_values (default), or quarantine the whole row
+    invalid_values: Literal["quarantine", "set_missing"] = "set_missing"
+    # a warning names the field when more than this share of its non-empty values fail
+    max_invalid_share: float = Field(default=0.2, ge=0, le=1)
+    # code maps applied at intake, per canonical field or declared variable:
+    # {sex: {Ч: M, Ж: F}}; a code mapped to null (or "") becomes missing
+    codes: dict[str, dict[str, str | None]] = Field(default_factory=dict)
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _code_keys(cls, v):
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for fld, mapping in v.items():
+            if not isinstance(mapping, dict):
+                out[fld] = mapping
+                continue
+            fixed = {}
+            for code, target in mapping.items():
+                for x in (code, target):
+                    if isinstance(x, bool | float):
+                        raise ValueError(f"codes.{fld}: quote every code (YAML reads yes, no, "
+                                         "true, on, off and numbers with a point as "
+                                         "booleans or numbers)")
+                if code is None:
+                    raise ValueError(f"codes.{fld}: a code to map must not be null")
+                fixed[str(code)] = str(target) if isinstance(target, int) else target
+            out[fld] = fixed
+        return out
+
+    @model_validator(mode="after")
+    def _code_fields(self) -> Source:
+        for fld in self.codes:
+            if fld not in self.columns and fld not in self.variables:
+                raise ValueError(f"codes.{fld}: not a canonical field in columns nor a "
+                                 "declared variable of this source")
+        return self
 
     @field_validator("encoding")
     @classmethod
@@ -130,14 +170,33 @@ class Deterministic(_Strict):
 
 
 class Probabilistic(_Strict):
+    """`accept` / `review`: match-probability thresholds, or `auto` (the default): chosen
+    per run from the estimated precision of the links (spinelink.thresholds)."""
     model: str = "auto"
-    accept: float = Field(default=0.95, gt=0, le=1)
-    review: float = Field(default=0.5, gt=0, le=1)
+    accept: float | Literal["auto"] = "auto"
+    review: float | Literal["auto"] = "auto"
+    # accept: auto takes the lowest threshold whose accepted links reach this precision
+    target_precision: float = Field(default=0.995, ge=0.5, lt=1)
+    # review: auto keeps the band while at least this share of it is expected to match,
+    # and to at most review_capacity source records when set
+    review_yield: float = Field(default=0.2, gt=0, le=1)
+    review_capacity: int | None = Field(default=None, ge=0)
     max_pairs_u: float = Field(default=1e6, gt=0)
+
+    @field_validator("accept", "review", mode="before")
+    @classmethod
+    def _threshold(cls, v):
+        if v == "auto":
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
+            raise ValueError("expected 'auto' or a match probability greater than 0 and "
+                             "less than or equal to 1")
+        return float(v)
 
     @model_validator(mode="after")
     def _bands(self) -> Probabilistic:
-        if self.review > self.accept:
+        if isinstance(self.review, float) and isinstance(self.accept, float) \
+                and self.review > self.accept:
             raise ValueError("review must be at most accept")
         return self
 
@@ -244,6 +303,8 @@ class Job(_Strict):
     output_dir: str = "out"
     seed: int = 42
     backend: Literal["duckdb", "spark"] = "duckdb"
+    # ages and date plausibility are measured at this date; when unset, a date derived
+    # from the reference source's dates of birth (spinelink.intake_dates.derive_reference_date)
     reference_date: dt.date | None = None
     max_age: int = Field(default=120, ge=1, le=150)
     reference: str

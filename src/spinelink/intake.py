@@ -1,12 +1,21 @@
-"""Intake: read a source, check every row, quarantine failures with a reason.
+"""Intake: read a source, check every row and value, keep every record that can be used.
+
+A row is quarantined (`quarantine/<source>.parquet`) only when it cannot be used at all:
+it cannot be read as a record, or its identifier is missing, unreadable or a duplicate.
+A value that fails a check (a date that is not a date or is implausible, an unknown sex
+code, a code outside its code list, an over-long value, a control character) is set to
+missing for linkage and flagged in `quarantine/<source>_values.parquet` (`_row`,
+`record_id`, `field`, `reason`, `value_kind`: the shape of the value, never the value,
+`action`); the record stays. `invalid_values: quarantine` quarantines such rows instead.
 
 Rows read = rows accepted + rows quarantined, always. A source that is unusable as a
-whole (unreadable, required columns missing, row count outside `expect_rows`) stops the
-run with one line naming the file and what is wrong.
+whole (unreadable, required columns missing, row count outside `expect_rows`, no usable
+row) stops the run with one line naming the file and what is wrong.
 """
 from __future__ import annotations
 
-import datetime as dt
+import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,22 +23,40 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from spinelink import code_maps
 from spinelink.backends import Engine
 from spinelink.config import MODELS_DIR, LoadedJob, Source
-from spinelink.errors import IntakeError, JobError
-from spinelink.readers import ROW, read_source
+from spinelink.errors import AccountingError, IntakeError, JobError
+from spinelink.intake_dates import (
+    DATE_FORMATS,  # noqa: F401 - re-exported
+    DateSpec,
+    ReferenceDate,
+    date_spec,
+    install_macros,
+    reference_date,
+)
+from spinelink.intake_report import failure_summary, reason_counts
+from spinelink.readers import ROW, ReadResult, read_source
 from spinelink.sqlfiles import quote_ident, sql_file
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d", "%Y/%m/%d",
-                "%m/%d/%Y", "%d/%m/%y", "%d %b %Y", "%d-%b-%Y")
+log = logging.getLogger("spinelink")
 MAX_LEN = 500
 _LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
 # quoted identifiers, string literals and comments: where a `$name` is not a parameter
 _QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|--[^\n]*|/\*.*?\*/', re.S)
-VALUE_PRIORITY = 5  # checks from this priority on are about one value, not the whole row
+# finding priorities: below ROW_LEVEL a finding removes the row (missing, duplicate id);
+# from FLAG_ONLY it only flags (an id that lost its leading zeros); from VALUE_PRIORITY it
+# sets the value to missing. With invalid_values: quarantine every finding removes the row.
+ROW_LEVEL = FLAG_ONLY = 3
+VALUE_PRIORITY = 5
+READER_PRIORITY = 5  # a value the reader could not use (bad bytes, control characters)
 QUARANTINE_SCHEMA = pa.schema([("_row", pa.int64()), ("record_id", pa.string()),
                                ("field", pa.string()), ("reason", pa.string())])
+CHECK_SCHEMA = pa.schema([("_row", pa.int64()), ("record_id", pa.string()),
+                          ("field", pa.string()), ("reason", pa.string()),
+                          ("value_kind", pa.string()), ("priority", pa.int32())])
+TYPED_PREFIX = "__sl_typed_date_"
 
 
 @dataclass
@@ -41,8 +68,14 @@ class IntakeResult:
     date_format: str | None
     date_format_inferred: bool
     notes: list[str] = field(default_factory=list)
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows by reason
     values_set_missing: int = 0
+    values_flagged: dict[str, int] = field(default_factory=dict)  # "field: reason" -> n
+    invalid_shares: dict[str, dict] = field(default_factory=dict)  # per field with failures
+    warnings: list[str] = field(default_factory=list)
+    codes_mapped: dict[str, int] = field(default_factory=dict)
+    reference_date: str | None = None
+    reference_date_basis: str | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -62,70 +95,134 @@ def code_list(name: str) -> list[str]:
     return pd.read_csv(path, dtype=str, keep_default_na=False)["code"].tolist()
 
 
+def run_reference_date(lj: LoadedJob, out: Path) -> str | None:
+    """The reference date of a run (ISO): the job's, else the one intake derived for the
+    reference source (intake/report.json); None when there is neither."""
+    if lj.job.reference_date:
+        return lj.job.reference_date.isoformat()
+    try:
+        report = json.loads((out / "intake" / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return (report.get(lj.job.reference) or {}).get("reference_date")
+
+
+def _read(engine: Engine, lj: LoadedJob, name: str,
+          raw: str) -> tuple[ReadResult, dict[str, str], dict[str, int]]:
+    """Read, check the file as a whole, map codes, register as `raw`; the read result, the
+    hidden typed-date columns (source column -> hidden column) and the codes mapped."""
+    src, path = lj.job.sources[name], lj.source_path(name)
+    read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    _check_columns(path, src, read.table.column_names)
+    _check_row_count(path, src, read.rows_read)
+    table, counts = code_maps.apply_codes(read.table, src)
+    typed = {}
+    for i, (col, arr) in enumerate(sorted(read.dates.items())):
+        typed[col] = f"{TYPED_PREFIX}{i}"
+        table = table.append_column(typed[col], arr)
+    read.table = table
+    engine.register(raw, table)
+    return read, typed, counts
+
+
 def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> IntakeResult:
     src = lj.job.sources[name]
     path = lj.source_path(name)
     _check_job_settings(lj, name)
-    read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
-    _check_columns(path, src, read.table.column_names)
-    _check_row_count(path, src, read.rows_read)
+    install_macros(engine)
     raw = f"__sl_raw_{name}"
-    engine.register(raw, read.table)
-    ref_date = lj.job.reference_date or dt.date.today()
-    fmt, inferred = _date_format(engine, raw, path, src, read.typed_dates)
-    base = {"id_field": src.id, "ref_date": ref_date, "max_age": lj.job.max_age,
-            "max_len": MAX_LEN, "fmt": fmt or "%Y-%m-%d"}
+    read, typed, mapped = _read(engine, lj, name, raw)
+    spec = date_spec(engine, raw, path, src, typed)
+    if spec and spec.note:
+        read.notes.append(spec.note)
+        log.info("%s: %s", name, spec.note)
+
+    def read_reference():
+        ref = lj.job.reference
+        ref_raw = f"__sl_raw_refdates_{ref}"
+        _, ref_typed, _ = _read(engine, lj, ref, ref_raw)
+        return ref_raw, date_spec(engine, ref_raw, lj.source_path(ref), lj.job.sources[ref],
+                                  ref_typed)
+
+    ref = reference_date(engine, lj, name, raw, spec, read_reference)
     cand = f"__sl_checks_{name}"
-    engine.execute(sql_file("intake/create_checks.sql", checks=cand))
-    for sql, params in _checks(raw, src):
-        engine.execute(f"INSERT INTO {quote_ident(cand)} {sql}", _used({**base, **params}, sql))
+    _run_checks(engine, lj, src, read, raw, cand, spec, ref)
     qname, vname = f"__sl_quarantine_{name}", f"__sl_values_{name}"
-    row_level = "priority < $value_priority" if src.invalid_values == "set_missing" else "TRUE"
-    vp = {"value_priority": VALUE_PRIORITY}
+    set_missing = src.invalid_values == "set_missing"
+    row_level = "priority < $row_level" if set_missing else "TRUE"
     first_sql = sql_file("intake/first_problem.sql", checks=cand, which=row_level)
-    found = engine.arrow(first_sql, _used(vp, first_sql))
-    rejects = pa.Table.from_pylist([r.__dict__ for r in read.rejects], schema=pa.schema(
-        [("row", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
-         ("record_id", pa.string())])).rename_columns(["_row", "field", "reason", "record_id"])
-    quarantine = pa.concat_tables([rejects.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA),
-                                   found.cast(QUARANTINE_SCHEMA)])
-    engine.register(qname, quarantine)
+    found = engine.arrow(first_sql, _used({"row_level": ROW_LEVEL}, first_sql))
+    rejects = pa.Table.from_pylist(
+        [{"_row": r.row, "record_id": r.record_id, "field": r.field, "reason": r.reason}
+         for r in read.rejects], schema=QUARANTINE_SCHEMA)
+    engine.register(qname, pa.concat_tables([rejects, found.cast(QUARANTINE_SCHEMA)]))
     nq = engine.write_parquet(f"SELECT * FROM {quote_ident(qname)} ORDER BY _row",
                               out_dir / "quarantine" / f"{name}.parquet")
-    # values set to missing (invalid_values: set_missing): the row stays, the value goes
+    flags = {"flag_priority": FLAG_ONLY if set_missing else 10**9,
+             "value_priority": VALUE_PRIORITY}
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(vname)} AS "
-                   + sql_file("intake/set_missing_values.sql", checks=cand, quarantine=qname),
-                   vp if src.invalid_values == "set_missing" else {"value_priority": 10**9})
-    engine.write_parquet(f"SELECT _row, record_id, field, reason, 'set to missing' AS action "
+                   + sql_file("intake/flagged_values.sql", checks=cand, quarantine=qname),
+                   flags)
+    engine.write_parquet(f"SELECT _row, record_id, field, reason, value_kind, action "
                          f"FROM {quote_ident(vname)} ORDER BY _row, field",
                          out_dir / "quarantine" / f"{name}_values.parquet")
-    data_cols = [c for c in read.table.column_names if c != ROW]
-    cols = ", ".join(  # column names are compared as bound values, never pasted
-        f"CASE WHEN list_contains(v.fields, $col{i}) THEN NULL ELSE r.{quote_ident(c)} END "
-        f"AS {quote_ident(c)}" for i, c in enumerate(data_cols))
-    acc_params = {f"col{i}": c for i, c in enumerate(data_cols)}
-    dob_col = src.columns.get("date_of_birth")
-    dob = (f", CAST(try_strptime(trim({quote_ident(dob_col)}), $fmt) AS DATE) AS _dob"
-           if dob_col else "")
-    acc_sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
-                       quarantine=qname, values=vname)
-    if dob_col:
-        acc_params["fmt"] = base["fmt"]
-    na = engine.write_parquet(acc_sql, out_dir / "intake" / f"{name}.parquet", acc_params)
-    nv = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(vname)}"))
-    reasons = engine.df(f"SELECT field || ': ' || reason AS r, count(*) AS n FROM "
-                        f"{quote_ident(qname)} GROUP BY 1 ORDER BY 2 DESC, 1")
-    result = IntakeResult(name, read.rows_read, na, nq, fmt, inferred, read.notes,
-                          dict(zip(reasons["r"], reasons["n"].astype(int), strict=True)), nv)
+    na = _write_accepted(engine, read, src, raw, qname, vname, spec,
+                         out_dir / "intake" / f"{name}.parquet")
+    result = IntakeResult(name, read.rows_read, na, nq, spec.fmt if spec else None,
+                          bool(spec and spec.inferred), read.notes,
+                          reason_counts(engine, qname))
+    result.reference_date = ref.date.isoformat() if ref.date else None
+    result.reference_date_basis = ref.basis
+    result.codes_mapped = mapped
+    blanked: dict[str, int] = {}
+    for p in read.value_problems:
+        blanked[p.field] = blanked.get(p.field, 0) + 1
+    failure_summary(engine, result, src, raw, cand, vname, spec, ref, lj.job.max_age, blanked)
     if na + nq != read.rows_read:
-        from spinelink.errors import AccountingError
-
         raise AccountingError(f"{path}: intake read {read.rows_read} rows but accepted {na} "
                               f"and quarantined {nq}")
     if na == 0:
-        raise IntakeError(f"{path}: no usable rows (all {nq} quarantined; see "
+        top = "; ".join(f"{r} ({n})" for r, n in list(result.reasons.items())[:3])
+        raise IntakeError(f"{path}: no usable rows (all {nq} quarantined: {top}; see "
                           f"quarantine/{name}.parquet)")
     return result
+
+
+def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, raw: str,
+                cand: str, spec: DateSpec | None, ref: ReferenceDate) -> None:
+    base = {"id_field": src.id, "max_len": MAX_LEN, "max_age": lj.job.max_age,
+            "dated": ref.date is not None, "ref_date": ref.date or pd.Timestamp(0).date(),
+            "latest": ref.future_after or pd.Timestamp(0).date()}
+    engine.execute(sql_file("intake/create_checks.sql", checks=cand))
+    for sql, params in _checks(raw, src, spec):
+        engine.execute(f"INSERT INTO {quote_ident(cand)} {sql}", _used({**base, **params}, sql))
+    if read.value_problems:
+        found = pa.Table.from_pylist(
+            [{"_row": p.row, "record_id": p.record_id, "field": p.field, "reason": p.reason,
+              "value_kind": k, "priority": READER_PRIORITY}
+             for p, k in zip(read.value_problems, read.value_kinds, strict=True)],
+            schema=CHECK_SCHEMA)
+        engine.register(f"{cand}_reader", found)
+        engine.execute(f"INSERT INTO {quote_ident(cand)} SELECT * FROM "
+                       f"{quote_ident(cand + '_reader')}")
+
+
+def _write_accepted(engine: Engine, read: ReadResult, src: Source, raw: str, qname: str,
+                    vname: str, spec: DateSpec | None, path: Path) -> int:
+    data_cols = [c for c in read.table.column_names
+                 if c != ROW and not c.startswith(TYPED_PREFIX)]
+    cols = ", ".join(  # column names are compared as bound values, never pasted
+        f"CASE WHEN list_contains(v.fields, $col{i}) THEN NULL ELSE r.{quote_ident(c)} END "
+        f"AS {quote_ident(c)}" for i, c in enumerate(data_cols))
+    params = {f"col{i}": c for i, c in enumerate(data_cols)}
+    dob = ""
+    if spec:
+        dob = (f", CASE WHEN list_contains(v.fields, $dob_field) THEN NULL "
+               f"ELSE {spec.parsed('r')} END AS _dob")
+        params.update({"dob_field": spec.column, **spec.params})
+    sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
+                   quarantine=qname, values=vname)
+    return engine.write_parquet(sql, path, params)
 
 
 def _used(params: dict, sql: str) -> dict:
@@ -136,14 +233,18 @@ def _used(params: dict, sql: str) -> dict:
 
 
 def _check_job_settings(lj: LoadedJob, name: str) -> None:
-    """Code lists and the date format: a job-file fault (exit 2) naming the key, found
-    before the source is read."""
+    """Code lists, code maps and the date format: a job-file fault (exit 2) naming the key,
+    found before the source is read."""
     src = lj.job.sources[name]
     for col, lst in src.code_lists.items():
         try:
             code_list(lst)
         except IntakeError as e:
             raise JobError(f"{lj.path}: key 'sources.{name}.code_lists.{col}': {e}") from None
+    problem = code_maps.check_codes(src, sex_codes())
+    if problem:
+        raise JobError(f"{lj.path}: key 'sources.{name}.{problem.split(':')[0]}': "
+                       f"{problem.split(': ', 1)[1]}")
     fmt = src.date_format
     if fmt is not None and (not _DIRECTIVE.search(fmt) or "%" in _DIRECTIVE.sub("", fmt)):
         raise JobError(f"{lj.path}: key 'sources.{name}.date_format': not a date format "
@@ -157,6 +258,11 @@ def _check_columns(path: Path, src: Source, header: list[str]) -> None:
         if len(header) <= 2:
             hint = f" (the header has only {len(header) - 1} column(s): is the delimiter right?)"
         raise IntakeError(f"{path}: required column '{missing[0]}' is missing{hint}")
+    clash = [c for c in header if c.startswith((code_maps.RAW_PREFIX, TYPED_PREFIX))
+             and (c.startswith(TYPED_PREFIX) or c.removeprefix(code_maps.RAW_PREFIX)
+                  in code_maps.coded_columns(src).values())]
+    if clash:
+        raise IntakeError(f"{path}: column name '{clash[0]}' is reserved for intake")
 
 
 def _check_row_count(path: Path, src: Source, n: int) -> None:
@@ -168,40 +274,19 @@ def _check_row_count(path: Path, src: Source, n: int) -> None:
                           f"[{rng.min}, {rng.max}]")
 
 
-def _date_format(engine: Engine, raw: str, path: Path, src: Source,
-                 typed: set[str]) -> tuple[str | None, bool]:
-    col = src.columns.get("date_of_birth")
-    if not col:
-        return None, False
-    if col in typed:
-        return "%Y-%m-%d", False
-    if src.date_format:
-        return src.date_format, False
-    q = quote_ident(col)
-    sample = f"(SELECT trim({q}) AS v FROM {quote_ident(raw)} WHERE {q} IS NOT NULL LIMIT 20000)"
-    counts = [engine.scalar(f"SELECT count(try_strptime(v, $f)) FROM {sample} s", {"f": f})
-              for f in DATE_FORMATS]
-    total = engine.scalar(f"SELECT count(*) FROM {sample} s")
-    best = max(range(len(DATE_FORMATS)), key=lambda i: (counts[i], -i))
-    if total and counts[best] < 0.5 * total:
-        raise IntakeError(f"{path}: dates in column '{col}' match no known format; "
-                          "declare date_format in the job file")
-    return DATE_FORMATS[best], True
-
-
-def _checks(raw: str, src: Source) -> list[tuple[str, dict]]:
-    """Each row check as (SQL, its own parameters); column names are quoted placeholders."""
+def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dict]]:
+    """Each check as (SQL, its own parameters); column names are quoted placeholders."""
     out = [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id), {})
            for f in ("check_missing_id", "check_duplicate_id", "check_id_width")]
-    dob = src.columns.get("date_of_birth")
-    if dob:
-        out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=dob),
-                    {"field": dob}))
+    if spec:
+        out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=spec.column,
+                             parsed=spec.parsed("r")),
+                    {"field": spec.column, "fmt": spec.fmt}))
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,
                              normalised=f"lower(trim({quote_ident(sex)}))"),
-                    {"field": sex, "codes": sex_codes(), "reason": "unknown sex code",
+                    {"field": sex, "codes": sex_codes(), "reason": "not a known sex code",
                      "priority": 20}))
     for col, lst in src.code_lists.items():
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=col,

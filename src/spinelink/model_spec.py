@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from splink import SettingsCreator
 
 from spinelink.errors import JobError
+from spinelink.model_fields import Fields, sql_columns
 
 
 class _M(BaseModel):
@@ -40,6 +41,37 @@ class CappedBlock(_M):
 Rule = list[str] | BlockingSQL | CappedBlock
 
 
+def rule_columns(rule: Rule) -> list[str]:
+    if isinstance(rule, BlockingSQL):
+        return sql_columns(rule.sql)
+    if isinstance(rule, CappedBlock):
+        return list(rule.columns)
+    return list(rule)
+
+
+def rule_label(rule: Rule) -> str:
+    if isinstance(rule, BlockingSQL):
+        return rule.sql
+    if isinstance(rule, CappedBlock):
+        return f"{' & '.join(rule.columns)} (blocks up to {rule.max_block})"
+    return " & ".join(rule)
+
+
+def usable_rules(rules: list[Rule], fields: Fields) -> list[tuple[int, Rule]]:
+    """The rules (with their position in the spec) whose every column derives from a field
+    both sides populate."""
+    out = []
+    for i, r in enumerate(rules):
+        if fields.blockable(rule_columns(r)):
+            out.append((i, r))
+    return out
+
+
+def identifier_rules(fields: Fields) -> list[list[str]]:
+    """One equality rule per identifier both sides populate."""
+    return [[f] for f in sorted(fields.block) if f.startswith("id_")]
+
+
 def capped_column(i: int) -> str:
     return f"blk_capped_{i}"
 
@@ -56,16 +88,27 @@ def blocking_rule(i: int, rule: Rule):
 
 
 class TrainingSpec(_M):
+    # candidate EM sessions in order of preference; those on fields both sides populate
+    # are used until every comparison has been estimated by at least one of them
     em_blocking: list[list[str]] = Field(min_length=1)
     max_pairs_em: float = 2e6
+    min_pairs_em: int = Field(default=200, ge=1)  # a session seeing fewer pairs is skipped
+    max_session_pairs: float = Field(default=5e7, gt=0)  # and one with more
     prior_rules: list[list[str]] = Field(default_factory=list)
     prior_recall: float = Field(default=0.7, gt=0, le=1)
+
+
+class IdentifierSpec(_M):
+    """One comparison per identifier both sides carry (`id_<name>`); `{col}` in a level
+    stands for the identifier's column."""
+    levels: list[dict[str, Any]] = Field(min_length=1)
 
 
 class ModelSpec(_M):
     schema_version: int = Field(ge=1, le=1)
     name: str
     comparisons: list[ComparisonSpec]
+    identifiers: IdentifierSpec | None = None
     blocking: list[Rule] = Field(min_length=1)
     training: TrainingSpec
 
@@ -98,33 +141,68 @@ def _level(spec: dict[str, Any]):
     raise JobError(f"unknown comparison level kind in {sorted(spec)}")
 
 
-def comparisons_for(spec: ModelSpec, available: set[str]) -> list:
-    """Splink comparisons whose required canonical fields both sides have."""
+def chosen_comparisons(spec: ModelSpec, fields: Fields) -> list[tuple[str, list[str]]]:
+    """(name, fields it reads) of each comparison the model uses for these fields."""
     out, groups_used = [], set()
     for c in spec.comparisons:
-        if not set(c.requires) <= available or c.group in groups_used:
+        if not set(c.requires) <= fields.compare or c.group in groups_used:
             continue
         if c.group:
             groups_used.add(c.group)
-        first_col = c.null_column or next(v for k, v in c.levels[0].items()
-                                          if k not in ("tf", "label"))
-        levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels), cll.ElseLevel()]
-        out.append(cl.CustomComparison(levels, output_column_name=c.name))
+        out.append((c.name, list(c.requires)))
+    if spec.identifiers is not None:
+        out += [(f, [f]) for f in sorted(fields.compare) if f.startswith("id_")]
     return out
 
 
-def settings_for(spec: ModelSpec, available: set[str]) -> SettingsCreator:
-    comps = comparisons_for(spec, available)
+def comparisons_for(spec: ModelSpec, fields: Fields) -> list:
+    """Splink comparisons whose required fields both sides populate."""
+    by_name = {c.name: c for c in spec.comparisons}
+    out = []
+    for name, _ in chosen_comparisons(spec, fields):
+        if name.startswith("id_") and name not in by_name:
+            assert spec.identifiers is not None
+            lv = [{k: (v.replace("{col}", name) if isinstance(v, str) else v)
+                   for k, v in x.items()} for x in spec.identifiers.levels]
+            levels = [cll.NullLevel(name), *(_level(x) for x in lv), cll.ElseLevel()]
+        else:
+            c = by_name[name]
+            first_col = c.null_column or next(v for k, v in c.levels[0].items()
+                                              if k not in ("tf", "label"))
+            levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels),
+                      cll.ElseLevel()]
+        out.append(cl.CustomComparison(levels, output_column_name=name))
+    return out
+
+
+def prediction_rules(spec: ModelSpec, fields: Fields) -> list:
+    """Splink blocking rules for prediction: the spec's rules on populated fields, then one
+    per shared identifier."""
+    from splink import block_on
+
+    rules = [blocking_rule(i, r) for i, r in usable_rules(spec.blocking, fields)]
+    rules += [block_on(*r) for r in identifier_rules(fields)]
+    return rules
+
+
+def settings_for(spec: ModelSpec, fields: Fields) -> SettingsCreator:
+    comps = comparisons_for(spec, fields)
     if len(comps) < 2:
         raise JobError("too few fields in common between the reference and the source for a "
                        "probabilistic model (need at least two of names, date of birth, sex, "
-                       "postcode, address)")
+                       "postcode, address or an identifier, populated on at least "
+                       "10% of the records on each side); "
+                       f"populated shares (reference, source): {fields.summary()['populated']}")
+    rules = prediction_rules(spec, fields)
+    if not rules:
+        raise JobError("no blocking rule of the model can be used: the fields both sides "
+                       "populate on at least half their records are "
+                       f"{sorted(fields.block) or 'none'}")
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="record_id",
         comparisons=comps,
-        blocking_rules_to_generate_predictions=[blocking_rule(i, r)
-                                                for i, r in enumerate(spec.blocking)],
+        blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )

@@ -1,7 +1,6 @@
 """Runs a job: intake, standardise, deterministic and probabilistic linkage, outputs."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -17,7 +16,8 @@ from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
-from spinelink.intake import IntakeResult, intake_source
+from spinelink.intake import IntakeResult, intake_source, run_reference_date
+from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
 from spinelink.probabilistic import (
     add_capped_keys,
@@ -30,12 +30,6 @@ from spinelink.standardise import standardise
 
 log = logging.getLogger("spinelink")
 AUTO_SPEC = "person_auto.yaml"
-LINKAGE_FIELDS = {
-    "record_id", "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
-    "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny", "dob",
-    "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
-    "postcode_sector", "postcode_district", "postcode_area", "address",
-}
 LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
 
@@ -234,6 +228,11 @@ def _available(lj: LoadedJob, name: str) -> set[str]:
     return {f for f in CANONICAL_FIELDS if f in ref and f in src}
 
 
+def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
+    ref = lj.job.sources[lj.job.reference].identifiers
+    return set(ref) & set(lj.job.sources[name].identifiers)
+
+
 def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
     job, link = lj.job, lj.job.links[name]
     ref_t, src_t, links_t = _std(job.reference), _std(name), f"__sl_det_{name}"
@@ -262,11 +261,14 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
                                  f"__sl_res_ref_{name}", cols),
                 "src": _residual(engine, src_t, links_t, "source_id", True,
                                  f"__sl_res_src_{name}", cols)}
+            training: dict = {}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                add_capped_keys(engine, spec, tables)
-                model = train_model(engine, spec, tables, _available(lj, name), cfg, job.seed,
-                                    f"__sl_{name}")
+                fields = usable_fields(engine, ref_t, src_t, _available(lj, name),
+                                       _shared_identifiers(lj, name))
+                add_capped_keys(engine, spec, tables, fields)
+                model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
+                                              f"__sl_{name}")
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)
@@ -275,7 +277,9 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs = pr.pairs
             prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
-                         "links": len(pr.links)}
+                         "links": len(pr.links), **pr.thresholds}
+            if training:
+                prob_info["training"] = training
     return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
                                det_counts, prob_info)
 
@@ -297,7 +301,8 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
         return list(engine.df(f"SELECT * FROM {quote_ident(t)} LIMIT 0").columns)
 
     src_cols = set(cols(src_t))
-    return [c for c in cols(ref_t) if c in src_cols and c in LINKAGE_FIELDS]
+    return [c for c in cols(ref_t)
+            if c in src_cols and is_linkage_column(c)]
 
 
 def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
@@ -338,6 +343,6 @@ def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict,
         "job": {"name": job.name, "sha256": hashlib.sha256(lj.raw_text).hexdigest()},
         "inputs": inputs, "versions": manifest.versions(), "seed": job.seed,
         "backend": job.backend, "overrides": dict(lj.overrides), "reference": job.reference,
-        "reference_date": str(job.reference_date or dt.date.today()),
+        "reference_date": run_reference_date(lj, out),  # the job's, or derived at intake
         "timings_seconds": timings, "accounting": acc, "links": summary,
     }

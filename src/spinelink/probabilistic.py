@@ -21,14 +21,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spinelink import thresholds
 from spinelink.backends import Engine
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
-from spinelink.model_spec import ModelSpec, settings_for
+from spinelink.model_fields import Fields, field_of
+from spinelink.model_spec import (
+    ModelSpec,
+    chosen_comparisons,
+    identifier_rules,
+    settings_for,
+)
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
-PAIR_FLOOR = 0.01  # pairs scored below this probability (at the prior's upper bound) are dropped
+PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
 
 
@@ -39,19 +46,20 @@ class ProbResult:
     review: pd.DataFrame  # clerical band for source records without a link
     prior: float
     model: dict
+    thresholds: dict  # {"thresholds": chosen accept/review and their estimates}
 
 
 def _register(db_api, table: str, alias: str):
     return db_api.register(table, table_name=alias)
 
 
-def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], available: set[str],
-                cfg: Probabilistic, seed: int, tag: str) -> dict:
+def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields: Fields,
+                cfg: Probabilistic, seed: int, tag: str) -> tuple[dict, dict]:
     """u by random sampling over all records; m by EM over the residual records when there
     are enough of them (deterministic linkage took the records that agree exactly, so the
     matches left behind disagree more often than matches in the whole data), otherwise
-    over all records."""
-    from splink import Linker, block_on
+    over all records. Returns the model and a training report for the manifest."""
+    from splink import Linker
 
     from spinelink import splink_compat
 
@@ -59,32 +67,131 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], availab
     db_api = engine.splink_db_api()
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
-                  settings_for(spec, available), log_level=None)
+                  settings_for(spec, fields), log_level=None)
     full.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
                                                    num_chunks=1)
+    with_u = _clamp(full.misc.save_model_to_json())
     n_res = min(_count(engine, tables["ref"]), _count(engine, tables["src"]))
-    em = full
+    report: dict = {"fields": fields.summary()}
+    plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"], tables["src_full"])
+    use_residual = False
     if n_res >= REFIT_MIN_RECORDS:
+        plan_res = _plan_sessions(engine, spec, fields, tables["ref"], tables["src"])
+        use_residual = _covers(plan_res) >= _covers(plan_all)
+        if not use_residual:
+            report["em_note"] = (
+                "the residual's EM sessions would not estimate every comparison all records' "
+                f"sessions do ({', '.join(sorted(_covers(plan_all) - _covers(plan_res)))})")
+    else:
+        report["em_note"] = f"residual of {n_res} records is below {REFIT_MIN_RECORDS}"
+    model = full
+    if use_residual:
         em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
                      _register(db_api, tables["src"], f"{tag}_em_src")],
-                    _clamp(full.misc.save_model_to_json()), log_level=None)
-    for rule in spec.training.em_blocking:
-        em.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*rule), max_pairs=spec.training.max_pairs_em)
-    model = _clamp(em.misc.save_model_to_json())
-    model["linker_uid"] = f"spinelink_{tag}"
-    log.info("trained %s: u by random sampling over all records, m by EM over %s records",
-             tag, "residual" if em is not full else "all")
-    return model
+                    with_u, log_level=None)
+        report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
+        if any(s["status"] == "used" for s in report["sessions"]):
+            model = em
+        else:
+            log.warning("%s: no EM session converged on the %d residual records; m is "
+                        "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
+    if model is full:
+        report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
+    estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
+    report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
+                               if c not in estimated]
+    if report["not_estimated"]:
+        log.warning("%s: m of %s not estimated by EM (no usable session); Splink's default "
+                    "m values are used", tag.removeprefix("__sl_"),
+                    ", ".join(report["not_estimated"]))
+    out = _clamp(model.misc.save_model_to_json())
+    out["linker_uid"] = f"spinelink_{tag}"
+    log.info("trained %s: u by random sampling over all records, m by EM over %s records "
+             "(%d sessions)", tag, report["em_records"],
+             sum(s["status"] == "used" for s in report["sessions"]))
+    return out, report
 
 
-def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str]) -> None:
+def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,
+                   src: str) -> list[dict]:
+    """The spec's EM sessions (then one per shared identifier), in order, each marked
+    `planned` when its fields are populated on both sides, it estimates a comparison no
+    earlier planned session does, and it has between `min_pairs_em` and
+    `max_session_pairs` pairs; otherwise `skipped` with the reason."""
+    comps = chosen_comparisons(spec, fields)
+    estimated: set[str] = set()
+    plan = []
+    for rule in [*spec.training.em_blocking, *identifier_rules(fields)]:
+        entry: dict = {"rule": " & ".join(rule), "columns": rule, "estimates": []}
+        plan.append(entry)
+        if not fields.blockable(rule):
+            entry["status"] = "skipped: a field is missing or mostly empty on one side"
+            continue
+        blocked = {field_of(c) for c in rule}
+        gains = [c for c, fs in comps if not set(fs) & blocked]
+        if not set(gains) - estimated:
+            entry["status"] = "skipped: every comparison it would estimate is estimated"
+            continue
+        n_pairs = pair_count(engine, ref, src, rule)
+        entry["pairs"] = n_pairs
+        t = spec.training
+        if not t.min_pairs_em <= n_pairs <= t.max_session_pairs:
+            entry["status"] = (f"skipped: {n_pairs} pairs (fewer than {t.min_pairs_em})"
+                               if n_pairs < t.min_pairs_em else
+                               f"skipped: {n_pairs} pairs (more than {t.max_session_pairs})")
+            continue
+        entry.update(status="planned", estimates=gains)
+        estimated |= set(gains)
+    return plan
+
+
+def _covers(plan: list[dict]) -> set[str]:
+    return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
+
+
+def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
+    """Run the planned sessions; one that does not converge is skipped, with a warning."""
+    from splink import block_on
+    from splink.internals.exceptions import SplinkException
+
+    out = []
+    for entry in plan:
+        entry = {k: v for k, v in entry.items() if k != "columns"} | {"columns": None}
+        cols = next(p["columns"] for p in plan if p["rule"] == entry["rule"])
+        del entry["columns"]
+        out.append(entry)
+        if entry["status"] != "planned":
+            log.info("EM session %s %s", entry["rule"], entry["status"])
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols), max_pairs=spec.training.max_pairs_em)
+        except SplinkException as e:
+            entry.update(status=f"failed: {type(e).__name__}", estimates=[])
+            log.warning("EM session %s did not converge (%s); skipped", entry["rule"],
+                        type(e).__name__)
+            continue
+        entry["status"] = "used"
+    return out
+
+
+def pair_count(engine: Engine, ref: str, src: str, columns: list[str]) -> int:
+    """Pairs an equality rule on `columns` makes between two tables."""
+    key, present = _concat_key(columns, "")
+    return int(engine.scalar(sql_file("probabilistic/pair_count.sql", ref=ref, src=src,
+                                      key=key, present=present)))
+
+
+def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
+                    fields: Fields | None = None) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     for i, rule in enumerate(spec.blocking):
         if not isinstance(rule, CappedBlock):
+            continue
+        if fields is not None and not fields.blockable(rule.columns):
             continue
         counts = f"{tables['ref_full']}_blk{i}"
         key, present = _concat_key(rule.columns, "")
@@ -208,38 +315,73 @@ def _predict_in_chunks(linker, n_ref: int, n_src: int, tag: str) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def reestimate_prior(pairs: pd.DataFrame, n_ref: int, n_src: int, start: float,
-                     iterations: int = 50) -> float:
-    """EM for the prior alone, m and u fixed, at most one true match per source record."""
-    if pairs.empty or n_ref == 0 or n_src == 0:
-        return start
-    lam = start
-    codes, uniq = pd.factorize(pairs["source_id"])
+@dataclass(frozen=True)
+class RecordModel:
+    """Each residual source record has its match among the `n_ref` reference records with
+    probability `pi` (uniformly over them a priori), or none. Given the Bayes factors of
+    its candidate pairs (pairs never compared have factors near zero), the probability
+    that candidate c is its match is
+
+        (pi / n_ref) BF_c / ((1 - pi) + (pi / n_ref) sum of its BF)
+
+    and `pi` is fitted by EM over all residual source records, those without any candidate
+    included. When few residual records are linkable this is the pairwise Fellegi-Sunter
+    probability at the prior `pi / n_ref`; when most are (every record of one source is in
+    the other), a record's only plausible candidate is recognised as its match even when
+    its fields disagree, which pairwise probabilities cannot see."""
+    pi: float
+    prior: float               # pi / n_ref: the pairwise prior
+    posterior: np.ndarray      # per pair, in the order of the pairs given
+    linkable: float            # expected residual records whose match is among candidates
+
+
+def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
+                 iterations: int = 200) -> RecordModel:
+    """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records.
+    Candidates of one record with equal factors (the reference holds that person twice)
+    are one hypothesis and each carries the hypothesis's probability."""
+    if len(bf) == 0 or n_ref == 0 or n_src == 0:
+        return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0)
+    codes, uniq = pd.factorize(source_ids)
+    ln_bf = np.asarray(bf, float) * math.log(2)
+    top = np.full(len(uniq), -np.inf)
+    np.maximum.at(top, codes, ln_bf)
+    # log of the sum of a record's factors, computed relative to its largest
+    ln_sum = top + np.log(np.bincount(codes, weights=np.exp(ln_bf - top[codes]),
+                                      minlength=len(uniq)))
+    pi = 0.5
     for _ in range(iterations):
-        p = _prob(pairs["bf"].to_numpy(), lam)
-        per_src = np.minimum(np.bincount(codes, weights=p, minlength=len(uniq)), 1.0)
-        new = min(start, max(per_src.sum(), 1e-9) / (n_ref * n_src))
-        if abs(new - lam) <= 1e-6 * lam:
-            lam = new
+        ln_a = math.log(pi / n_ref)
+        linked = _expit(ln_a + ln_sum - math.log1p(-pi))
+        new = float(np.clip(linked.sum() / n_src, 1e-9, 1 - 1e-9))
+        done = abs(new - pi) <= 1e-10
+        pi = new
+        if done:
             break
-        lam = new
-    return lam
+    ln_a, ln_none = math.log(pi / n_ref), math.log1p(-pi)
+    ln_den = np.logaddexp(ln_none, ln_a + ln_sum)
+    tie_key = pd.MultiIndex.from_arrays([codes, np.round(ln_bf, 9)])
+    tie_group, _ = pd.factorize(tie_key)
+    tie_n = np.bincount(tie_group)[tie_group]
+    post = np.exp(ln_a + ln_bf - ln_den[codes]) * tie_n
+    linked = np.exp(ln_a + ln_sum - ln_den)
+    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()))
 
 
-def _prob(bf: np.ndarray, lam: float) -> np.ndarray:
-    w = bf + math.log2(lam / (1 - lam))
-    return 1.0 / (1.0 + np.exp2(-w))
+def _expit(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -x))
 
 
-def select_links(pairs: pd.DataFrame, cfg: Probabilistic, one_to_one: bool) -> tuple:
+def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: bool
+                 ) -> tuple:
     """Accepted links (at most one reference unit per source record; with one_to_one, also
     at most one source record per reference unit, chosen greedily by probability) and the
     review band for source records that got no link."""
     cols = ["reference_id", "source_id", "match_probability", "match_weight"]
-    cand = pairs[pairs["match_probability"] >= cfg.review].sort_values(
+    cand = pairs[pairs["match_probability"] >= review].sort_values(
         ["match_probability", "reference_id", "source_id"], ascending=[False, True, True],
         kind="mergesort")
-    acc = cand[cand["match_probability"] >= cfg.accept]
+    acc = cand[cand["match_probability"] >= accept]
     if one_to_one:
         used_r, used_s, keep = set(), set(), []
         for i, r, s in zip(acc.index, acc["reference_id"], acc["source_id"], strict=True):
@@ -263,14 +405,21 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
                                   tables["ref"], tables["src"], tag)
     n_ref, n_src = _count(engine, tables["ref"]), _count(engine, tables["src"])
-    lam = reestimate_prior(scored, n_ref, n_src, lam0)
+    rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src)
+    lam = rm.prior or lam0
     pairs = scored.assign(
         match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
-    )
-    pairs["match_probability"] = (1.0 / (1.0 + np.exp2(-pairs["match_weight"]))).round(12)
+        match_probability=rm.posterior.round(12))
     pairs = pairs.drop(columns="bf").sort_values(["source_id", "reference_id"]).reset_index(
         drop=True)
-    links, review = select_links(pairs, cfg, one_to_one)
+    th = thresholds.choose(pairs, rm.linkable, cfg.accept, cfg.review, cfg.target_precision,
+                           cfg.review_yield, cfg.review_capacity)
+    links, review = select_links(pairs, th.accept, th.review, one_to_one)
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())
-    return ProbResult(pairs, links, review, lam, model)
+    log.info("%s: accept %s %.4g, review %s %.4g; estimated precision of the probabilistic "
+             "links %s, expected false links %.1f", tag.removeprefix("__sl_"), th.accept_mode,
+             th.accept, th.review_mode, th.review,
+             "n/a" if th.est_precision is None else f"{th.est_precision:.4f}",
+             th.expected_false_links)
+    return ProbResult(pairs, links, review, lam, model, {"thresholds": th.as_dict()})

@@ -1,10 +1,15 @@
 """Read a source file (CSV or Parquet) into an Arrow table of strings, row by row.
 
 Every data row gets `_row` (1-based, header excluded). Rows that cannot be read as a
-record (wrong number of fields, bytes invalid for the declared encoding, control
-characters) are not dropped: they come back in `rejects` with a reason, so intake can
-quarantine them and the counts still add up. Problems that make the whole file unusable
-raise IntakeError naming the file and the line.
+record (wrong number of fields, an identifier with invalid bytes or control characters)
+are not dropped: they come back in `rejects` with a reason, so intake can quarantine them
+and the counts still add up. A value with bytes invalid for the declared encoding or
+control characters is read as missing and reported in `value_problems` (the row stays).
+Problems that make the whole file unusable raise IntakeError naming the file and the line.
+
+Parquet: DATE and TIMESTAMP columns are read as ISO text and also kept typed in `dates`
+(a timestamp with a time zone gives its local date); numbers become text, floats with
+no fraction without the `.0` (19800131.0 -> 19800131).
 """
 from __future__ import annotations
 
@@ -42,7 +47,13 @@ class ReadResult:
     rows_read: int
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    typed_dates: set[str] = field(default_factory=set)  # columns that were typed dates
+    dates: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # typed date columns
+    value_problems: list[Reject] = field(default_factory=list)  # values read as missing
+    value_kinds: list[str | None] = field(default_factory=list)  # their shapes, no values
+
+    @property
+    def typed_dates(self) -> set[str]:
+        return set(self.dates)
 
 
 def read_source(path: Path, *, encoding: str = "utf-8", delimiter: str = ",",
@@ -102,6 +113,8 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     cols: list[list[str | None]] = [[] for _ in range(width)]
     rows: list[int] = []
     rejects: list[Reject] = []
+    bad_values: list[Reject] = []
+    kinds: list[str | None] = []
     n = 0
     while True:
         line_before = reader.line_num
@@ -121,17 +134,26 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
             continue  # blank line: not a record
         n += 1
         rid = rec[id_pos].strip() if id_pos is not None and id_pos < len(rec) else None
-        problem = (_row_problem(rec, header, width, encoding) if suspect or len(rec) != width
-                   else None)
-        if problem:
-            rejects.append(Reject(n, problem[0], problem[1], rid))
+        if len(rec) != width:
+            rejects.append(Reject(n, "(row)", f"has {len(rec)} fields where the header has "
+                                              f"{width}", rid))
             continue
+        problems = _value_problems(rec, header, encoding) if suspect else []
+        if any(i == id_pos for i, _ in problems):  # no usable identifier: the row goes
+            reason = next(r for i, r in problems if i == id_pos)
+            rejects.append(Reject(n, header[id_pos], reason, None))
+            continue
+        for i, reason in problems:
+            bad_values.append(Reject(n, header[i], reason, rid))
+            kinds.append(value_kind(rec[i]))
+            rec[i] = ""
         rows.append(n)
         for i, v in enumerate(rec):
             cols[i].append(v if v != "" else None)
     arrays = {h: pa.array(c, type=pa.string()) for h, c in zip(header, cols, strict=True)}
     arrays[ROW] = pa.array(rows, type=pa.int64())
-    return ReadResult(pa.table(arrays), n, rejects, notes)
+    return ReadResult(pa.table(arrays), n, rejects, notes, value_problems=bad_values,
+                      value_kinds=kinds)
 
 
 def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> pa.Table | None:
@@ -184,15 +206,34 @@ def _check_header(path: Path, header: list[str], delimiter: str) -> None:
     del delimiter
 
 
-def _row_problem(rec: list[str], header: list[str], width: int, encoding: str):
-    if len(rec) != width:
-        return "(row)", f"has {len(rec)} fields where the header has {width}"
-    for h, v in zip(header, rec, strict=True):
+def _value_problems(rec: list[str], header: list[str], encoding: str) -> list[tuple[int, str]]:
+    """(column position, reason) of each value that cannot be used as read."""
+    out = []
+    for i, v in enumerate(rec):
         if _SURROGATE.search(v):
-            return h, f"bytes that are not valid {encoding}"
-        if _CONTROL.search(v):
-            return h, "control character in value"
-    return None
+            out.append((i, f"bytes that are not valid {encoding}"))
+        elif _CONTROL.search(v):
+            out.append((i, "control character in value"))
+    del header
+    return out
+
+
+_DIGIT = re.compile(r"[0-9]")
+_LETTER = re.compile(r"[^\W\d_]")
+_SPACE = re.compile(r"\s")
+
+
+def value_kind(value: str | None, longest: int = 12) -> str | None:
+    """The shape of a value without the value: digits as 9, letters as a, other characters
+    kept (e.g. 99/99/9999); longer values only by their length. The same rule as the SQL
+    macro sl_intake_value_kind (sql/intake/macros.sql)."""
+    if value is None:
+        return None
+    v = value.strip()
+    if len(v) > longest:
+        return f"text of {len(v)} characters"
+    v = _SURROGATE.sub("?", _CONTROL.sub("?", v))
+    return _SPACE.sub(" ", _LETTER.sub("a", _DIGIT.sub("9", v)))
 
 
 def _read_parquet(path: Path) -> ReadResult:
@@ -202,15 +243,35 @@ def _read_parquet(path: Path) -> ReadResult:
         raise IntakeError(f"{path}: not a readable Parquet file ({type(e).__name__})") from None
     if ROW in tbl.column_names:
         raise IntakeError(f"{path}: column name '{ROW}' is reserved")
-    typed_dates: set[str] = set()
+    dates: dict[str, pa.ChunkedArray] = {}
     arrays = {}
     for name in tbl.column_names:
         col = tbl.column(name)
         if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
-            typed_dates.add(name)
-            col = pc.strftime(col, format="%Y-%m-%d")
+            dates[name] = _as_date(col)
+            col = pc.cast(dates[name], pa.string())
+        elif pa.types.is_floating(col.type):
+            col = _float_text(col)
         elif not pa.types.is_string(col.type):
             col = pc.cast(col, pa.string())
         arrays[name] = col
     arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
-    return ReadResult(pa.table(arrays), tbl.num_rows, [], [], typed_dates)
+    return ReadResult(pa.table(arrays), tbl.num_rows, [], [], dates)
+
+
+def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A date or timestamp column as DATE: a timestamp with a time zone as its local date
+    (never through text, so no locale or time zone of the machine is involved)."""
+    if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+        col = pc.local_timestamp(col)
+    return pc.cast(col, pa.date32())
+
+
+def _float_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Floats as text; whole numbers without a fraction (19800131.0 -> "19800131", as a
+    number column of dates or ids written by a data-frame library with missing values)."""
+    col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)  # NaN: missing
+    whole = pc.and_(pc.equal(pc.floor(col), col), pc.less(pc.abs(col), 2.0 ** 53))
+    if pc.all(pc.or_kleene(whole, pc.is_null(col))).as_py():
+        return pc.cast(pc.cast(col, pa.int64()), pa.string())
+    return pc.cast(col, pa.string())

@@ -6,8 +6,31 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
 
 * `source.sql`    the intake columns under fixed names (typed NULL where not mapped),
 * `names.sql`     distinct raw names with their comparison form (cleaned once each),
-* `nicknames.sql` the nickname table in comparison form (ambiguous nicknames dropped),
+  `names_rom.sql` and their romanisation keys (a second query over the registered table,
+                  so that no expression nests cleaning and keying: Spark's analyser
+                  gives up on expressions that deep),
+* `nickname_pairs.sql`, `nicknames.sql` the nickname tables in comparison form, keyed
+                  (ambiguous nicknames dropped),
+* `postcode_format.sql` counts for inferring a source's postcode format,
 * `canonical.sql` the output table.
+
+Romanisation keys (`first_name_rom`, `last_name_rom`, `first_name_canon_rom`): the
+comparison form folded by the rules of `linkage_models/romanisation.csv` (see
+`spinelink.romanisation`), so that Halyna / Galina / Галина or Yuliia / Iuliia / Julia
+share one key. A blocking and comparison aid: some different names share a key too.
+
+Nicknames: `first_name_canon` resolves the general table (`linkage_models/nicknames.csv`,
+built from the `nicknames` package by `linkage_models/build_nicknames.py`) by comparison
+form, and the Ukrainian / Russian table (`linkage_models/nicknames_uk_ru.csv`) by
+romanisation key; the latter first.
+
+Postcodes: `postcode_format` of the source (`uk` or `other`), or inferred from the data
+when the job does not say: `uk` when at least 80% of the non-empty values have the shape
+of a UK postcode (full or outward code), else `other`. UK postcodes are formatted with a
+space before the inward code and split into sector, district and area; other postcodes
+are kept as upper-case letters and digits, and their leading 4 / 3 / 2 characters stand
+for sector / district / area (US ZIP: the 3-digit sectional centre; Ukraine: 2-digit
+oblast).
 
 Phonetic codes (Metaphone, NYSIIS) are not SQL functions in the engines, so they are
 computed here with jellyfish over the distinct cleaned names only, registered as a
@@ -27,6 +50,7 @@ hyphenated Jean-Paul gives jean / paul).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -35,21 +59,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spinelink import addresses, config
+from spinelink import addresses, config, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError, SpinelinkError
 from spinelink.sqlfiles import load_sql, quote_ident, sql_file
 
+log = logging.getLogger("spinelink")
+
 # Working objects on the engine (trusted names, replaced on each call).
 _INTAKE = "__sl_standardise_intake"
 _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
+_NAMES_CLEAN = "__sl_standardise_names_clean"
 _PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
+_NICK_PAIRS = "__sl_standardise_nickname_pairs"
 _NICKNAMES = "__sl_standardise_nicknames"
 _VALUES = "__sl_standardise_values"
+_VALUES_CLEAN = "__sl_standardise_values_clean"
+
+# Share of non-empty postcodes with a UK shape from which a source's format is `uk`.
+UK_POSTCODE_SHARE = 0.8
 
 # Output columns of the contract, in order (id_*, subgroups and var_* follow).
 CONTRACT_COLUMNS = (
@@ -57,7 +89,8 @@ CONTRACT_COLUMNS = (
     "first_name", "middle_name", "last_name",
     "raw_first_name", "raw_middle_name", "raw_last_name", "raw_date_of_birth",
     "raw_sex", "raw_postcode", "raw_address",
-    "first_name_canon", "first_initial", "last_name_p3",
+    "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
+    "first_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",
@@ -70,16 +103,36 @@ def nicknames_file() -> Path:
     return config.MODELS_DIR / "nicknames.csv"
 
 
-def install_macros(engine: Engine) -> None:
-    """Define the cleaning macros (idempotent)."""
+def diminutives_file() -> Path:
+    return config.MODELS_DIR / "nicknames_uk_ru.csv"
+
+
+def install_macros(engine: Engine, romanisation_path: Path | None = None) -> None:
+    """Define the cleaning macros and the romanisation-key macro (idempotent)."""
     engine.execute(load_sql("standardise/macros.sql"))
+    romanisation.install(engine, romanisation_path)
 
 
 def standardise(engine: Engine, intake_path: Path, source: Source, out_path: Path, *,
-                nicknames_path: Path | None = None) -> int:
+                nicknames_path: Path | None = None, diminutives_path: Path | None = None,
+                romanisation_path: Path | None = None) -> int:
     """Write the standardised table of one source; return the number of rows written."""
+    return standardise_source(engine, intake_path, source, out_path,
+                              nicknames_path=nicknames_path,
+                              diminutives_path=diminutives_path,
+                              romanisation_path=romanisation_path)["rows"]
+
+
+def standardise_source(engine: Engine, intake_path: Path, source: Source, out_path: Path, *,
+                       nicknames_path: Path | None = None,
+                       diminutives_path: Path | None = None,
+                       romanisation_path: Path | None = None) -> dict:
+    """Write the standardised table of one source; return the stage summary: `rows`,
+    `postcode_format` (`uk` / `other`), `postcode_format_inferred` (true when the job
+    did not set it) and `postcode_uk_share` (share of non-empty postcodes with a UK shape;
+    None without postcodes). Counts only: no record values."""
     intake_path, out_path = Path(intake_path), Path(out_path)
-    install_macros(engine)
+    install_macros(engine, romanisation_path)
     engine.view_parquet(_INTAKE, intake_path)
     present = set(engine.df(f"SELECT * FROM {quote_ident(_INTAKE)} LIMIT 0").columns)
     _require_columns(intake_path, source, present)
@@ -94,32 +147,64 @@ def standardise(engine: Engine, intake_path: Path, source: Source, out_path: Pat
     ))
 
     names = engine.arrow(sql_file("standardise/names.sql", source=_SOURCE))
+    engine.register(_NAMES_CLEAN, names)
+    names = engine.arrow(sql_file("standardise/names_rom.sql", names=_NAMES_CLEAN))
     engine.register(_NAMES, names)
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
-    engine.register(_NICK_RAW, _read_nicknames(nicknames_path or nicknames_file()))
-    engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, raw=_NICK_RAW))
+    engine.register(_NICK_RAW, pa.concat_tables([
+        _read_nicknames(nicknames_path or nicknames_file(), by_rom=False),
+        _read_nicknames(diminutives_path or diminutives_file(), by_rom=True)]))
+    engine.register(_NICK_PAIRS, engine.arrow(sql_file("standardise/nickname_pairs.sql",
+                                                       raw=_NICK_RAW)))
+    engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, pairs=_NICK_PAIRS))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
     engine.register(_ADDRESSES, addresses.expansion_table(
         (a for a in clean_addresses.column("clean").to_pylist() if a),
         addresses.read_street_types()))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
+    postcode = postcode_format(engine, source)
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, nicknames=_NICKNAMES,
         phonetic=_PHONETIC, addresses=_ADDRESSES,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
-    return engine.write_parquet(sql, out_path, {"split_first_name": split})
+    rows = engine.write_parquet(sql, out_path, {"split_first_name": split,
+                                                 "postcode_uk": postcode["postcode_format"] == "uk"})
+    log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
+             "inferred" if postcode["postcode_format_inferred"] else "set in the job")
+    return {"rows": rows, **postcode}
+
+
+def postcode_format(engine: Engine, source: Source) -> dict:
+    """The source's postcode format (from the job, else inferred over the source view)."""
+    counts = engine.df(sql_file("standardise/postcode_format.sql", source=_SOURCE))
+    non_empty, uk_like = int(counts["non_empty"].iloc[0]), int(counts["uk_like"].iloc[0])
+    share = round(uk_like / non_empty, 4) if non_empty else None
+    fmt = source.postcode_format
+    if fmt is None:
+        fmt = "uk" if share is None or share >= UK_POSTCODE_SHARE else "other"
+    return {"postcode_format": fmt, "postcode_format_inferred": source.postcode_format is None,
+            "postcode_uk_share": share}
 
 
 def clean_names(engine: Engine, values: Sequence[str | None]) -> list[str | None]:
     """Run the name-cleaning macro of this stage over `values` (for tests and tools)."""
-    install_macros(engine)
+    return [c for c, _ in name_keys(engine, values)]
+
+
+def name_keys(engine: Engine, values: Sequence[str | None], *,
+              romanisation_path: Path | None = None) -> list[tuple[str | None, str | None]]:
+    """(comparison form, romanisation key) of each of `values`, by this stage's macros."""
+    install_macros(engine, romanisation_path)
     engine.register(_VALUES, pa.table({"i": pa.array(range(len(values)), pa.int64()),
                                        "v": pa.array(list(values), pa.string())}))
-    out = engine.arrow(sql_file("standardise/clean_values.sql", values=_VALUES))
-    return out.column("clean").to_pylist()
+    engine.register(_VALUES_CLEAN, engine.arrow(sql_file("standardise/clean_values.sql",
+                                                         values=_VALUES)))
+    out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
+    return list(zip(out.column("clean").to_pylist(), out.column("rom").to_pylist(),
+                    strict=True))
 
 
 def _code(encode: Callable[[str], str], name: str) -> str | None:
@@ -194,9 +279,11 @@ def _extra_columns(source: Source) -> list[tuple[str, str]]:
     return out
 
 
-def _read_nicknames(path: Path) -> pa.Table:
+def _read_nicknames(path: Path, by_rom: bool) -> pa.Table:
+    """nickname, canonical, by_rom (looked up by romanisation key) of one table."""
     empty = pa.table({"nickname": pa.array([], pa.string()),
-                      "canonical": pa.array([], pa.string())})
+                      "canonical": pa.array([], pa.string()),
+                      "by_rom": pa.array([], pa.bool_())})
     if not path.exists():
         return empty
     try:
@@ -206,4 +293,5 @@ def _read_nicknames(path: Path) -> pa.Table:
     if not {"nickname", "canonical"} <= set(df.columns):
         raise SpinelinkError(f"{path}: nickname table needs the columns nickname,canonical")
     return pa.table({"nickname": pa.array(df["nickname"].tolist(), pa.string()),
-                     "canonical": pa.array(df["canonical"].tolist(), pa.string())})
+                     "canonical": pa.array(df["canonical"].tolist(), pa.string()),
+                     "by_rom": pa.array([by_rom] * len(df), pa.bool_())})

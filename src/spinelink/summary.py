@@ -15,5 +15,13 @@ def print_summary(result) -> None:
     for name, s in result.summary.items():
         methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items())
         click.echo(f"  {name} links by method: {methods}")
+        th = (s.get("probabilistic") or {}).get("thresholds")
+        if th:
+            est = ("" if th["est_precision"] is None else
+                   f"; estimated precision {th['est_precision']:.4f}, recall "
+                   f"{th['est_recall'] if th['est_recall'] is None else round(th['est_recall'], 4)}"
+                   f", {th['expected_false_links']:.1f} false links expected")
+            click.echo(f"  {name} thresholds: accept {th['accept']:.4g} ({th['accept_mode']}), "
+                       f"review {th['review']:.4g} ({th['review_mode']}){est}")
     total = sum(result.timings.values())
     click.echo(f"time: {total:.1f}s; manifest: {result.manifest_path}")

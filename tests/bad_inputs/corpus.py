@@ -255,9 +255,9 @@ def describe(case: Case, o: Outcome) -> str:
     parts = []
     out = o.folder / "out"
     for path in sorted((out / "quarantine").glob("*.parquet")):
-        kind = "set to missing" if path.stem.endswith("_values") else "quarantined"
         src = path.stem.removesuffix("_values")
         for r in pd.read_parquet(path).itertuples():
+            kind = getattr(r, "action", "quarantined")
             parts.append(f"{kind}: {src} row {r._1} `{r.field}` ({r.reason})")
     if case.expect.get("notes"):
         parts.append("noted in intake/report.json: " + "; ".join(case.expect["notes"]))

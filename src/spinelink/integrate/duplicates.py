@@ -17,9 +17,12 @@ from spinelink.sqlfiles import quote_ident, sql_file
 
 DUPLICATE_KEYS: tuple[tuple[str, ...], ...] = (
     ("first_name_canon", "last_name", "dob_iso"),
+    # an initial for a name ("J Smith" / "John Smith"); only where one of the group's first
+    # names is a bare initial: twins Gregory and Gareth share theirs
     ("first_initial", "last_name", "dob_iso", "sex"),
     ("first_name_mp", "last_name_mp", "dob_iso", "sex"),
 )
+INITIAL_KEY = ("first_initial", "last_name", "dob_iso", "sex")
 
 
 def key_sql(fields: tuple[str, ...]) -> dict[str, str]:
@@ -29,7 +32,11 @@ def key_sql(fields: tuple[str, ...]) -> dict[str, str]:
     '"last_name" IS NOT NULL AND "dob_iso" IS NOT NULL'
     """
     cols = [quote_ident(f) for f in fields]
-    return {"key": ", ".join(cols), "present": " AND ".join(f"{c} IS NOT NULL" for c in cols)}
+    group_ok = "TRUE"
+    if fields == INITIAL_KEY:
+        group_ok = f"min(length(\"first_name\")) OVER (PARTITION BY {', '.join(cols)}) = 1"
+    return {"key": ", ".join(cols), "present": " AND ".join(f"{c} IS NOT NULL" for c in cols),
+            "group_ok": group_ok}
 
 
 def groups(pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.model_fields import is_linkage_column
 from spinelink.quality.groups import table_columns
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -100,14 +101,13 @@ def _clean(engine: Engine, t: Tables, tag: str, blanks: pd.DataFrame,
 
 
 def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
-             one_to_one: bool, seed: int, limit: int, linkage_fields: set[str],
-             extend=None) -> tuple[Tables, pd.Series]:
+             one_to_one: bool, seed: int, limit: int, extend=None) -> tuple[Tables, pd.Series]:
     tag = f"__sl_q_{source}"
     for side, name in (("ref", reference), ("src", source)):
         engine.view_parquet(f"{tag}_{side}_std", out / "standardised" / f"{name}.parquet")
     src_cols = set(table_columns(engine, f"{tag}_src_std"))
     cols = [c for c in table_columns(engine, f"{tag}_ref_std")
-            if c in src_cols and c in linkage_fields]
+            if c in src_cols and is_linkage_column(c)]
     sel = ", ".join(f"t.{quote_ident(c)}" for c in cols)
     engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
     t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
@@ -148,7 +148,6 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
     """Score the leave-partner-out sample; None when there are no deterministic links.
     `extend(tables)` adds derived columns the model needs, as the probabilistic stage
     did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
-    from spinelink.pipeline import LINKAGE_FIELDS
     from spinelink.probabilistic import score_residual
 
     if det.empty or not prior or prior <= 0 or prior >= 1:
@@ -158,8 +157,7 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
     n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref_view)}"))
     n_pool = n_ref - (det["reference_id"].nunique() if one_to_one else 0)
     limit = min(limit, max(n_pool, n_residual))  # the stage's pair floor then binds here too
-    t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit,
-                        LINKAGE_FIELDS, extend)
+    t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit, extend)
     ids = pd.Series(clean.index)
     if ids.empty:
         return None

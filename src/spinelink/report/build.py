@@ -29,6 +29,11 @@ def _run_section(run: dict) -> str:
               "is linked, in clerical review or unlinked (read = accepted + quarantined).")
     return (head + table(pd.DataFrame(run["accounting"]), text_cols=TEXT)
             + "<h3>Links by method</h3>" + table(pd.DataFrame(run["methods"]), text_cols=TEXT)
+            + "<h3>Probabilistic thresholds</h3>"
+            + _p("accept / review: the match-probability thresholds used, chosen from the "
+                 "run's own estimates (auto) or fixed in the job; estimates are of the "
+                 "probabilistic links accepted at them.")
+            + table(pd.DataFrame(run["thresholds"]), text_cols=(*TEXT, "accept", "review"))
             + "<h3>Stage timings</h3>" + table(pd.DataFrame(run["timings"]), text_cols=TEXT))
 
 

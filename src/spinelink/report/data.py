@@ -42,7 +42,23 @@ def run_summary(ctx, min_cell: int, rounding: int | None) -> dict:
     timings = [{"stage": k, "seconds": f"{float(v):.1f}"} for k, v in ctx.timings.items()]
     return {"name": job.name, "reference": job.reference,
             "reference_date": str(job.reference_date or ""), "seed": job.seed,
-            "accounting": acc, "methods": methods, "timings": timings}
+            "accounting": acc, "methods": methods, "timings": timings,
+            "thresholds": thresholds(ctx)}
+
+
+def thresholds(ctx) -> list[dict]:
+    """Per source: the accept and review thresholds the run used (chosen by `auto` or
+    fixed) and the model's estimates at them."""
+    rows = []
+    for s, info in (ctx.links or {}).items():
+        th = (info.get("probabilistic") or {}).get("thresholds")
+        if not th:
+            continue
+        rows.append({"source": s, "accept": f"{th['accept']:.4g} ({th['accept_mode']})",
+                     "review": f"{th['review']:.4g} ({th['review_mode']})",
+                     "est_precision": th["est_precision"], "est_recall": th["est_recall"],
+                     "expected_false_links": th["expected_false_links"]})
+    return rows
 
 
 def quality(out: Path) -> dict:

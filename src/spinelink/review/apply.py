@@ -153,15 +153,22 @@ def apply(out: Path, job: Path | None = None) -> dict:
     return {**result, "stale_stages": later}
 
 
+def _thresholds(ctx, source: str, link) -> dict:
+    """The accept and review thresholds the run used (chosen ones for `auto`)."""
+    if link.probabilistic is None:
+        return {"accept": None, "review": None}
+    chosen = ctx.links.get(source, {}).get("probabilistic", {}).get("thresholds", {})
+    return {"accept": chosen.get("accept", link.probabilistic.accept),
+            "review": chosen.get("review", link.probabilistic.review)}
+
+
 def run_stage(ctx) -> dict:
     """The clerical stage of `spinelink run`: snapshot the fresh band, record the link
     settings, and apply the decisions already made (if any)."""
     out, job = ctx.out, ctx.lj.job
     manifest_io.write_json(band.review_dir(out) / band.SETTINGS_NAME, {
         "schema_version": 1, "reference": job.reference,
-        "sources": {s: {"one_to_one": lk.one_to_one,
-                        "accept": lk.probabilistic.accept if lk.probabilistic else None,
-                        "review": lk.probabilistic.review if lk.probabilistic else None}
+        "sources": {s: {"one_to_one": lk.one_to_one, **_thresholds(ctx, s, lk)}
                     for s, lk in job.links.items()}})
     for s in job.links:
         if (band.review_dir(out) / f"{s}.parquet").exists():

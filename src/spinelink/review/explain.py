@@ -16,17 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.model_fields import is_linkage_column
 from spinelink.probabilistic import tf_columns
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.review")
-LINKAGE_FIELDS = {
-    "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
-    "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny", "dob",
-    "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
-    "postcode_sector", "postcode_district", "postcode_area", "address",
-}
-
 Contribution = dict  # {"comparison", "level", "weight", "tf_weight"}
 
 
@@ -62,7 +56,7 @@ def contributions(engine: Engine, out: Path, reference: str, source: str,
     keyed = keyed.assign(pair_key=[f"p{i}" for i in range(len(keyed))])
     engine.register(f"{tag}_band", keyed)
     shared = set(_columns(engine, f"{tag}_srcall"))
-    cols = [c for c in _columns(engine, f"{tag}_refall") if c in shared and c in LINKAGE_FIELDS]
+    cols = [c for c in _columns(engine, f"{tag}_refall") if c in shared and is_linkage_column(c)]
     select = ", ".join(f"t.{quote_ident(c)}" for c in cols)
     for side, id_col in (("ref", "reference_id"), ("src", "source_id")):
         engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(f'{tag}_{side}')} AS " + sql_file(

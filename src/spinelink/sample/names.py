@@ -11,10 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import tables
 from .cultures import CULTURES, Culture
 from .names_eu import ukrainian_patronymics
 from .translit import anglicise, fold, kmu2010, ukrainian_variants
 
+# curated lists only (the tables carry their own weights):
 ZIPF = 0.85  # name frequency falls with rank as 1 / (rank + 1) ** ZIPF
 FIRST_SPELLING = 0.55  # share of a name's holders using its first listed spelling
 
@@ -99,8 +101,25 @@ def _spelling_shares(k: int) -> list[float]:
     return [FIRST_SPELLING] + [(1 - FIRST_SPELLING) / (k - 1)] * (k - 1)
 
 
-def _given(b: _Builder, culture: Culture, specs: list[str]) -> Draw:
+def _groups(culture: Culture) -> dict[str, list[str]]:
+    """Spelling -> the other romanisations of its name (`spellings` kind)."""
+    out: dict[str, list[str]] = {}
+    for spec in culture.spellings:
+        group = spec.split("/")
+        for sp in group:
+            out.setdefault(sp, [o for o in group if o != sp])
+    return out
+
+
+def _given(b: _Builder, culture: Culture, sex: int) -> Draw:
+    specs = culture.female if sex else culture.male
     ids, weights = [], []
+    if not specs:  # the culture's table
+        groups = _groups(culture)
+        for name, w in tables.forenames(culture.key, "F" if sex else "M"):
+            ids.append(b.add(name, name, groups.get(name, []),
+                             culture.nicknames.get(name, [])))
+            weights.append(w)
     for rank_w, spec in zip(_zipf(len(specs)), specs, strict=True):
         if culture.kind == "ukrainian":
             name, _, extra = spec.partition(":")
@@ -139,6 +158,13 @@ def _surnames(b: _Builder, culture: Culture) -> tuple[np.ndarray, np.ndarray, np
             return b.add(name, kmu2010(name), ukrainian_variants(name))
         return b.add(name, name, others)
 
+    if not culture.surnames:  # the culture's table
+        groups = _groups(culture)
+        for male, female, w in tables.surnames(culture.key):
+            males.append(entry(male, groups.get(male, [])))
+            females.append(entry(female, groups.get(female, [])) if female != male
+                           else males[-1])
+            weights.append(w)
     for rank_w, spec in zip(_zipf(len(culture.surnames)), culture.surnames, strict=True):
         if "|" in spec:
             m, f = spec.split("|")
@@ -163,8 +189,8 @@ def pools() -> Pools:
     sm, sf, sp = {}, {}, {}
     patronymic: dict[int, Draw] = {}
     for ci, culture in enumerate(CULTURES):
-        first[(ci, 0)] = _given(given, culture, culture.male)
-        first[(ci, 1)] = _given(given, culture, culture.female)
+        first[(ci, 0)] = _given(given, culture, 0)
+        first[(ci, 1)] = _given(given, culture, 1)
         if culture.kind == "ukrainian":
             patronymic = _patronymics(given, culture.male)
         sm[ci], sf[ci], sp[ci] = _surnames(surname, culture)
@@ -172,7 +198,7 @@ def pools() -> Pools:
 
 
 def nickname_pairs() -> list[tuple[str, str]]:
-    """(nickname, canonical) in lower-case ASCII, for linkage_models/nicknames.csv."""
+    """(nickname, canonical) in lower-case ASCII: the nicknames the generator can emit."""
     pairs = []
     for culture in CULTURES:
         for canonical, nicks in culture.nicknames.items():

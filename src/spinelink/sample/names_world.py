@@ -1,7 +1,10 @@
-"""South Asian and Persian name pools, most frequent first.
+"""South Asian and Persian names: romanisation groups, and the curated Sikh pools.
 
-`A/B/C` lists romanisations of one name: every person has one of them as their own
-spelling (the first is the most common) and records may carry another.
+`A/B/C` lists romanisations of one name. For the cultures whose names come from
+`data/<culture>.*.csv`, these lists only group spellings: a person keeps the spelling the
+table gave them and records may carry another of its group. The Sikh pools (no rank list
+separates Sikh names) are drawn from directly, most frequent first: every person has one
+spelling of a group as their own (the first is the most common).
 `M|F` in a surname pool gives the male and female forms (Singh|Kaur).
 """
 from __future__ import annotations

@@ -48,6 +48,7 @@ class NoiseSpec:
     nino: float = 0.0  # share of NINo holders whose NINo is recorded
     nino_spaces: float = 0.0
     nino_typo: float = 0.0
+    nino_other: float = 0.0  # another person's NINo (a household member's) by mistake
     miss_ethnic: float = 0.0
     miss_disability: float = 0.0
     employment_change: float = 0.0
@@ -126,6 +127,19 @@ def _names(table: NameTable, ids: np.ndarray, cyr: np.ndarray, var: np.ndarray,
     out[var] = table.var[ids[var], col[var]]
     out[drop] = table.fold[ids[drop]]
     out[repl] = table.repl[ids[repl]]
+    return out
+
+
+def _housemate(pop: Population, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another member of each person's household (a random person for those living alone).
+
+    Households are contiguous in the population, so a neighbour in it is a housemate."""
+    hh, n = pop.household, len(pop)
+    up, down = np.minimum(person + 1, n - 1), np.maximum(person - 1, 0)
+    out = np.where((up != person) & (hh[up] == hh[person]), up,
+                   np.where((down != person) & (hh[down] == hh[person]), down, -1))
+    alone = out < 0
+    out[alone] = (person[alone] + rng.integers(1, n, int(alone.sum()))) % n
     return out
 
 
@@ -211,6 +225,8 @@ def render(pop: Population, person: np.ndarray, spec: NoiseSpec,
 
     nino = pop.nino[person].copy()
     nino[rnd() >= spec.nino] = None
+    other = np.flatnonzero(rnd() < spec.nino_other)
+    nino[other] = pop.nino[_housemate(pop, person[other], rng)]
     bad = np.flatnonzero((nino != None) & (rnd() < spec.nino_typo))  # noqa: E711
     pos = rng.integers(2, 8, len(bad))
     step = rng.integers(1, 10, len(bad))

@@ -19,6 +19,8 @@ SHARED_SURNAME = 0.85  # a household member carries the household surname
 MOVED = 0.10  # households that moved after the census
 MOVED_SAME_REGION = 0.75
 PERSONS_PER_POSTCODE = 12
+TWIN_BIRTHS = 0.015  # twin births per birth (UK: about 1 in 65 births)
+TWIN_MAX_AGE = 25  # twins are drawn among household members younger than this
 NINO_FIRST = "DFIQUV"  # first letters HMRC never issues: no clash with a real number
 NINO_SECOND = "ABCEGHJKLMNPRSTWXYZ"
 
@@ -157,6 +159,36 @@ def _ninos(rng: np.random.Generator, age: np.ndarray) -> np.ndarray:
     return out
 
 
+def _twins(rng: np.random.Generator, hh: np.ndarray, head: np.ndarray,
+           age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (first, second) of neighbouring non-head members of one household, for a
+    share TWIN_BIRTHS of births: persons = births + pairs, so pairs = n * T / (1 + T)."""
+    n = len(hh)
+    i = np.flatnonzero((hh[:-1] == hh[1:]) & ~head[:-1] & (age[:-1] < TWIN_MAX_AGE))
+    k = min(len(i), round(n * TWIN_BIRTHS / (1 + TWIN_BIRTHS)))
+    pick = np.sort(rng.choice(i, size=k, replace=False))
+    pick = pick[np.r_[True, np.diff(pick) > 1]]  # a person is in one pair at most
+    return pick, pick + 1
+
+
+def _twin_names(rng: np.random.Generator, P, culture: np.ndarray, female: np.ndarray,
+                first: np.ndarray, surname: np.ndarray, lemma: np.ndarray,
+                a: np.ndarray, b: np.ndarray) -> None:
+    """Twins carry the household surname and two different forenames (in place)."""
+    for t in (a, b):
+        for ci in range(len(CULTURES)):
+            sel = t[culture[t] == ci]
+            surname[sel] = np.where(female[sel], P.surname_f[ci][lemma[sel]],
+                                    P.surname_m[ci][lemma[sel]])
+    for _ in range(20):
+        same = b[first[b] == first[a]]
+        if not len(same):
+            break
+        for (ci, sex), d in P.first.items():
+            sel = same[(culture[same] == ci) & (female[same] == bool(sex))]
+            first[sel] = rng.choice(d.ids, size=len(sel), p=d.p)
+
+
 def make_population(n: int, seed: int) -> Population:
     rng = stream(seed, "population")
     P = pools()
@@ -193,12 +225,16 @@ def make_population(n: int, seed: int) -> Population:
     kids = head & (age < 18)
     age[kids] = 18 + (rng.random(int(kids.sum())) * 50).astype(np.int64)
     dob = CENSUS_DAY - (age * 365.25).astype(np.int64) - rng.integers(1, 366, n)
+    twin_rng = stream(seed, "twins")
+    twin_a, twin_b = _twins(twin_rng, hh, head, age)
+    age[twin_b], dob[twin_b] = age[twin_a], dob[twin_a]
 
     first = np.empty(n, dtype=np.int64)
     middle = np.full(n, -1, dtype=np.int64)
     surname = np.empty(n, dtype=np.int64)
     alt_surname = np.full(n, -1, dtype=np.int64)
     hh_lemma = np.empty(n_hh, dtype=np.int64)
+    person_lemma = np.empty(n, dtype=np.int64)
     for ci, c in enumerate(CULTURES):
         sel_h = hh_culture == ci
         sp = P.surname_p[ci]
@@ -206,6 +242,7 @@ def make_population(n: int, seed: int) -> Population:
         sel = culture == ci
         own = rng.choice(len(sp), size=int(sel.sum()), p=sp)
         lemma = np.where(rng.random(int(sel.sum())) < SHARED_SURNAME, hh_lemma[hh[sel]], own)
+        person_lemma[sel] = lemma
         fem = female[sel]
         surname[sel] = np.where(fem, P.surname_f[ci][lemma], P.surname_m[ci][lemma])
         married = rng.choice(len(sp), size=int(sel.sum()), p=sp)
@@ -220,6 +257,10 @@ def make_population(n: int, seed: int) -> Population:
             mid = rng.choice(src.ids, size=k, p=src.p)
             middle[s] = np.where(has_middle & (mid != first[s]), mid, -1)
 
+    twins = np.r_[twin_a, twin_b]
+    person_lemma[twins] = hh_lemma[hh[twins]]
+    _twin_names(twin_rng, P, culture, female, first, surname, person_lemma, twin_a, twin_b)
+
     ethnic = np.empty(n, dtype=np.int8)
     for ci, c in enumerate(CULTURES):
         sel = culture == ci
@@ -228,6 +269,7 @@ def make_population(n: int, seed: int) -> Population:
         pick = rng.choice(len(keys), size=int(sel.sum()), p=w / w.sum())
         ethnic[sel] = np.array([codes.ETHNIC_2021_CODES.index(k) for k in keys])[pick]
 
+    ethnic[twin_b] = ethnic[twin_a]
     disabled = rng.random(n) < 0.07 + 0.5 * (age / 100.0) ** 1.8
     employment = _employment(rng, age)
     ninos = _ninos(stream(seed, "nino"), age)

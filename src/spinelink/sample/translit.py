@@ -96,6 +96,8 @@ _FOLD_EXTRA = str.maketrans({
 
 def fold(text: str) -> str:
     """Drop diacritics: Kovačič -> Kovacic, Łukasz -> Lukasz, Ștefan -> Stefan."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -113,6 +115,8 @@ def anglicise(text: str) -> str:
     A final -ič/-ić becomes -ich and the rest is folded; otherwise the háček
     letters are spelt out (Žagar -> Zhagar).
     """
+    if text.isascii():
+        return text
     if text[-2:].lower() in ("ič", "ić"):
         return fold(text[:-1]) + "ch"
     return fold(text.translate(_ANGLICISE))

@@ -20,7 +20,7 @@ CENSUS = NoiseSpec(
     miss_middle=0.02, miss_last=0.0005, variant=0.03, ukr_variant=0.2,
     drop_diacritics=0.03, dob_missing=0.002, dob_partial=0.002, dob_swap=0.003,
     dob_shift=0.002, miss_postcode=0.004, miss_address=0.003, nino=0.62,
-    nino_spaces=0.02, miss_ethnic=0.01, miss_disability=0.01,
+    nino_spaces=0.02, nino_other=0.001, miss_ethnic=0.01, miss_disability=0.01,
 )
 # the second census record of a person counted twice differs a little more
 CENSUS_DUPLICATE = NoiseSpec(**{
@@ -33,15 +33,15 @@ BENEFITS = NoiseSpec(
     replace_diacritics=0.1, middle_in_first=0.12, surname_change=0.04, dob_missing=0.01,
     dob_partial=0.01, dob_swap=0.02, dob_shift=0.01, sex_unknown=0.01, moved=0.8,
     miss_postcode=0.025, miss_address=0.02, nino=0.76, nino_spaces=0.05, nino_typo=0.002,
-    miss_ethnic=0.08, employment_change=0.05,
+    nino_other=0.003, miss_ethnic=0.08, employment_change=0.05,
 )
 SURVEY = NoiseSpec(
     typo=0.04, nickname=0.05, initial=0.015, swap_names=0.01, miss_first=0.008,
     miss_last=0.005, variant=0.3, ukr_variant=0.6, drop_diacritics=0.25,
     replace_diacritics=0.08, middle_in_first=0.05, surname_change=0.04, dob_missing=0.015,
     dob_partial=0.01, dob_swap=0.02, dob_shift=0.01, sex_unknown=0.005, moved=0.8,
-    miss_postcode=0.03, nino=0.46, nino_spaces=0.1, nino_typo=0.003, miss_ethnic=0.02,
-    miss_disability=0.02, employment_change=0.03,
+    miss_postcode=0.03, nino=0.46, nino_spaces=0.1, nino_typo=0.003, nino_other=0.002,
+    miss_ethnic=0.02, miss_disability=0.02, employment_change=0.03,
 )
 CENSUS_DUPLICATES = 0.005
 SECOND_CLAIMS = 0.02

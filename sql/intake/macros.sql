@@ -1,0 +1,27 @@
+-- Intake macros (defined once per intake, before the checks run).
+
+-- The text of a date as it is parsed: trimmed, a whole number written with a zero
+-- fraction loses it (19800131.0 -> 19800131: a number column of dates), and a time of
+-- day of midnight is dropped (1981-04-03 00:00:00, 1981-04-03T00:00:00Z).
+CREATE OR REPLACE TEMP MACRO sl_intake_date_text(s) AS
+    regexp_replace(
+        CASE WHEN regexp_full_match(trim(s), '[0-9]+\.0+')
+             THEN regexp_replace(trim(s), '\.0+$', '', 'g')
+             ELSE trim(s) END,
+        '[ T]00:00(:00(\.0+)?)?(Z|[+-]00:?00)?$', '', 'g');
+
+-- A date in the given strptime format; NULL when it does not parse.
+CREATE OR REPLACE TEMP MACRO sl_intake_parse_date(s, fmt) AS
+    CAST(try_strptime(sl_intake_date_text(s), fmt) AS DATE);
+
+-- The shape of a value without the value: digits as 9, letters as a, blanks as one space,
+-- other characters kept (99/99/9999); a value longer than 12 characters by its length.
+-- The same rule as spinelink.readers.value_kind.
+CREATE OR REPLACE TEMP MACRO sl_intake_value_kind(s) AS
+    CASE
+        WHEN s IS NULL THEN NULL
+        WHEN length(trim(s)) > 12
+            THEN 'text of ' || CAST(length(trim(s)) AS VARCHAR) || ' characters'
+        ELSE regexp_replace(regexp_replace(regexp_replace(trim(s), '[0-9]', '9', 'g'),
+                                           '\p{L}', 'a', 'g'), '\s', ' ', 'g')
+    END;

@@ -1,0 +1,224 @@
+"""Dates of birth at intake: how a column is parsed (a typed date column as it is, else a
+strptime format, declared or inferred from the data), and the reference date at which
+ages are measured.
+
+Format inference tries every format of DATE_FORMATS on up to 20,000 values (in file
+order) and keeps the one that reads the most of them as dates with a four-digit year
+(so `04/03/81` is not read as the year 81 by `%d/%m/%Y`); ties go to the earlier format.
+Day first and month first are told apart by the data: a value whose first part is over
+12 reads only month first (and one whose second part is over 12 only day first). When
+neither occurs, the order cannot be told: day first is taken and the note says so.
+
+The reference date, when the job declares none, is derived from the reference source's
+dates of birth (reproducible: the same inputs give the same date): the day after the
+latest date of birth in the main block of years. A year belongs to the block when it
+holds at least 1% as many dates of birth as the busiest year, and the block is the run
+of such years, with gaps of at most 10 years (or 3 times the median gap between such
+years, for sparse data), that holds the median date of birth; so a lone mistyped 2091, or
+a placeholder 9999-12-31 on many rows, does not move it. For a
+population source (births up to the day it was taken) this is about the day the data
+was taken; for a source of adults only it is earlier than that: declare reference_date
+when ages matter (quality's age bands).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.config import LoadedJob, Source
+from spinelink.errors import IntakeError
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+                "%Y%m%d", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y", "%d %b %Y", "%d-%b-%Y",
+                "%d %B %Y", "%b %d %Y", "%Y.%m.%d")
+SAMPLE = 20000
+DENSE_SHARE = 0.01  # a year is in the main block with >= 1% of the busiest year's births
+MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from the next
+TYPED = "date type"  # the date_format reported for a typed (Parquet DATE/TIMESTAMP) column
+_SWAPPED = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y",
+            "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y"}
+
+
+@dataclass(frozen=True)
+class DateSpec:
+    """How the date-of-birth column of a source is parsed."""
+    column: str
+    fmt: str  # strptime format, or TYPED
+    inferred: bool = False
+    typed_column: str | None = None  # the hidden DATE column of a typed source column
+    note: str | None = None
+
+    def parsed(self, alias: str = "r") -> str:
+        """SQL: the parsed date of a row of the raw table (aliased `alias`); the format is
+        the bound parameter $fmt."""
+        if self.typed_column:
+            return f"{alias}.{quote_ident(self.typed_column)}"
+        return f"sl_intake_parse_date({alias}.{quote_ident(self.column)}, $fmt)"
+
+    @property
+    def params(self) -> dict:
+        return {} if self.typed_column else {"fmt": self.fmt}
+
+
+def install_macros(engine: Engine) -> None:
+    engine.execute(sql_file("intake/macros.sql"))
+
+
+def format_counts(engine: Engine, raw: str, col: str, fmt: str, *, sample: int = SAMPLE,
+                  window: tuple[dt.date, dt.date] | None = None) -> tuple[int, int, int]:
+    """(values looked at, read as dates, of them inside `window`) for one format."""
+    low, high = window or (None, None)
+    row = engine.df(sql_file("intake/date_format_counts.sql", raw=raw, col=col),
+                    {"fmt": fmt, "sample": sample, "low": low, "high": high}).iloc[0]
+    return int(row["n"]), int(row["parsed"]), int(row["plausible"])
+
+
+def date_spec(engine: Engine, raw: str, path: Path, src: Source,
+              typed: dict[str, str]) -> DateSpec | None:
+    """The DateSpec of the source's date_of_birth column (None when it maps none).
+    `typed`: source column -> hidden DATE column, for typed date columns."""
+    col = src.columns.get("date_of_birth")
+    if not col:
+        return None
+    if col in typed:
+        note = f"date of birth column '{col}' is a date type: used as it is"
+        if src.date_format:
+            note += " (date_format is not used)"
+        return DateSpec(col, TYPED, False, typed[col], note)
+    if src.date_format:
+        return DateSpec(col, src.date_format)
+    sample = f"{raw}__date_sample"
+    engine.execute(sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=col),
+                   {"sample": SAMPLE})
+    counts = {f: format_counts(engine, sample, "v", f)[:2] for f in DATE_FORMATS}
+    total = max(n for n, _ in counts.values())
+    best = max(DATE_FORMATS, key=lambda f: (counts[f][1], -DATE_FORMATS.index(f)))
+    parsed = counts[best][1]
+    if total and parsed < 0.5 * total:
+        raise IntakeError(f"{path}: dates in column '{col}' match no known format (best "
+                          f"{best}: {parsed} of {total} sampled values); declare "
+                          "date_format in the job file")
+    note = (f"date format {best} inferred for column '{col}': {parsed} of {total} sampled "
+            "values read as dates")
+    other = _SWAPPED.get(best)
+    if other and parsed and counts[other][1] == parsed:
+        note += (f"; day and month order cannot be told (no value has a part over 12): "
+                 f"{best} taken, declare date_format if the data is {other}")
+    return DateSpec(col, best, True, None, note)
+
+
+def derive_reference_date(years: list[tuple[int, int, dt.date]]) -> dt.date | None:
+    """The day after the latest date of birth in the main block of years (see the module
+    text). `years`: (year, dates of birth, latest date) for every year with one."""
+    years = sorted(years)
+    if not years:
+        return None
+    total = sum(n for _, n, _ in years)
+    running, median = 0, years[-1][0]
+    for y, n, _ in years:
+        running += n
+        if 2 * running >= total:
+            median = y
+            break
+    busiest = max(n for _, n, _ in years)
+    dense = [(y, last) for y, n, last in years if n >= DENSE_SHARE * busiest]
+    gaps = sorted(b[0] - a[0] for a, b in zip(dense, dense[1:], strict=False))
+    # sparse data (a few records over decades) has long gaps between its years: the gap
+    # that ends a block is at least 3 times the median gap
+    max_gap = max(MAX_GAP_YEARS, 3 * gaps[len(gaps) // 2]) if gaps else MAX_GAP_YEARS
+    blocks: list[list[tuple[int, dt.date]]] = []
+    for y, last in dense:
+        if blocks and y - blocks[-1][-1][0] <= max_gap:
+            blocks[-1].append((y, last))
+        else:
+            blocks.append([(y, last)])
+    # the block holding the median year, else the one nearest to it
+    block = min(blocks, key=lambda b: (0 if b[0][0] <= median <= b[-1][0] else
+                                       min(abs(b[0][0] - median), abs(b[-1][0] - median)),
+                                       b[0][0]))
+    return block[-1][1] + dt.timedelta(days=1)
+
+
+def year_counts(engine: Engine, raw: str, spec: DateSpec) -> list[tuple[int, int, dt.date]]:
+    df = engine.df(sql_file("intake/dob_years.sql", raw=raw, parsed=spec.parsed("r")),
+                   spec.params)
+    return [(int(y), int(n), _as_date(last))
+            for y, n, last in zip(df["y"], df["n"], df["last"], strict=True)]
+
+
+def _as_date(v) -> dt.date:
+    return pd.Timestamp(v).date()  # a DATE comes back as a date or a timestamp
+
+
+@dataclass(frozen=True)
+class ReferenceDate:
+    date: dt.date | None  # ages are measured at this date
+    basis: str  # 'job', or how it was derived, or 'none'
+    latest: dt.date | None = None  # a date of birth after this one is "in the future"
+
+    @property
+    def future_after(self) -> dt.date | None:
+        return self.latest or self.date
+
+
+def reference_date(engine: Engine, lj: LoadedJob, name: str, raw: str,
+                   spec: DateSpec | None, read_reference) -> ReferenceDate:
+    """The job's reference_date; else derived from the reference source's dates of birth
+    (from this source's own when the reference maps none). `read_reference()` registers
+    the reference source's raw table and returns (table name, DateSpec | None); it is only
+    called when the reference is not the source being read and the date is not cached.
+
+    With a derived date, a linked source's date of birth counts as in the future only
+    after the later of that date and the one derived from its own dates (a source taken
+    after the reference has later births: they are not errors)."""
+    if lj.job.reference_date:
+        return ReferenceDate(lj.job.reference_date, "job")
+    cache = lj.__dict__.setdefault("_intake_reference_dates", {})
+    ref = lj.job.reference
+    if ref not in cache:
+        if name == ref:
+            cache[ref] = _derived(engine, raw, spec, ref)
+        else:
+            ref_raw, ref_spec = read_reference()
+            cache[ref] = _derived(engine, ref_raw, ref_spec, ref)
+    if name == ref or spec is None:
+        return cache[ref]
+    if name not in cache:
+        cache[name] = _derived(engine, raw, spec, name)
+    own, shared = cache[name], cache[ref]
+    if shared.date is None:  # the reference has no dates of birth: this source's own
+        return own
+    if own.date is None:
+        return shared
+    return ReferenceDate(shared.date, shared.basis, max(shared.date, own.date))
+
+
+def _derived(engine: Engine, raw: str, spec: DateSpec | None, source: str) -> ReferenceDate:
+    if spec is None:
+        return ReferenceDate(None, "none")
+    date = derive_reference_date(year_counts(engine, raw, spec))
+    if date is None:
+        return ReferenceDate(None, "none")
+    return ReferenceDate(date, f"derived: the day after the latest date of birth of source "
+                               f"{source}'s main block of birth years")
+
+
+def suggest_format(engine: Engine, table: str, spec: DateSpec, n: int,
+                   window: tuple[dt.date, dt.date] | None) -> tuple[str, int] | None:
+    """The format (other than the one used) that reads the most of the failed values of
+    `table` (column v) as dates inside `window`, when it reads at least half of them."""
+    best = None
+    for f in DATE_FORMATS:
+        if f == spec.fmt:
+            continue
+        got = format_counts(engine, table, "v", f, sample=max(n, 1), window=window)[2]
+        if best is None or got > best[1]:
+            best = (f, got)
+    return best if best and n and best[1] >= 0.5 * n else None

@@ -1,0 +1,134 @@
+"""Romanisation-neutral name keys (`first_name_rom`, `last_name_rom`, ...).
+
+The same Ukrainian or Russian name reaches an office romanised by different systems
+(Halyna / Galina, Hryhorii / Grigoriy, Yuliia / Iuliia / Julia, Shevchenko / Szewczenko)
+or in Cyrillic, which the standardisation stage transliterates with the Ukrainian
+national system. The romanisation key folds all of these to one skeleton: the rules of
+`linkage_models/romanisation.csv` (columns `from`, `to`, `why`), applied in file order
+to the comparison form of the name (lower-case ASCII after transliteration), each
+replacing every occurrence of `from` by `to`.
+
+Rule syntax: lower-case letters; `^` at the start of `from` anchors it to the start of a
+word, `$` at the end to the end of a word (not both: then every rule acts within one
+word, and the key of a word is the same alone or within a name); `{C}` stands for any consonant and `{V}` for
+any vowel (one class per rule, used again in `to` for the same letter), so `{C}yo,{C}e`
+is one rule per consonant (`byo` -> `be`, `dyo` -> `de`, ...). `to` is one or more
+letters (no rule deletes a word, so the key of a name's first word is the first word of
+its key).
+
+The rules run in the engine as the macro `sl_name_rom(s)`: a chain of `replace` calls
+over the name padded with a space on each side (the anchors match that space), built
+from the validated table (letters only, so the literals cannot break the SQL) and cut
+into helper macros `sl_name_rom_<k>` of a few replacements each. The stage applies it to
+distinct names only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink import config
+from spinelink.backends import Engine
+from spinelink.errors import SpinelinkError
+from spinelink.sqlfiles import sql_file
+
+CLASSES = {"C": "bcdfghklmnpqrstvz", "V": "aeiou"}
+CHUNK = 12  # replacements per helper macro
+_FROM = re.compile(r"\^?(?:[a-z]|\{[CV]\})+\$?")
+_TO = re.compile(r"(?:[a-z]|\{[CV]\})+")
+_CLASS = re.compile(r"\{([CV])\}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One literal replacement over the padded name (a space marks each word edge)."""
+    old: str
+    new: str
+
+
+def rules_file() -> Path:
+    return config.MODELS_DIR / "romanisation.csv"
+
+
+def read_rules(path: Path | None = None) -> list[Rule]:
+    """The rules of the table, validated and expanded to literal replacements, in order."""
+    path = Path(path or rules_file())
+    if not path.exists():
+        raise SpinelinkError(f"{path}: romanisation table not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise SpinelinkError(f"{path}: romanisation table is not a readable UTF-8 CSV") from None
+    if not {"from", "to"} <= set(df.columns):
+        raise SpinelinkError(f"{path}: romanisation table needs the columns from,to")
+    rules: list[Rule] = []
+    for i, (old, new) in enumerate(zip(df["from"], df["to"], strict=True)):
+        line = i + 2  # line 1 is the header
+        old, new = old.strip(), new.strip()
+        if not _FROM.fullmatch(old):
+            raise SpinelinkError(f"{path}: line {line}, column from: expected lower-case "
+                                 "letters, {C} or {V}, optionally ^ first and $ last")
+        if not _TO.fullmatch(new):
+            raise SpinelinkError(f"{path}: line {line}, column to: expected one or more "
+                                 "lower-case letters, {C} or {V}")
+        if old.startswith("^") and old.endswith("$"):
+            raise SpinelinkError(f"{path}: line {line}, column from: anchor one end only "
+                                 "(^ or $), so that every rule acts within one word")
+        classes = set(_CLASS.findall(old))
+        if len(_CLASS.findall(old)) > 1 or not set(_CLASS.findall(new)) <= classes:
+            raise SpinelinkError(f"{path}: line {line}: at most one {{C}} or {{V}} in from, "
+                                 "and to may only use the class that from uses")
+        rules.extend(_expand(old, new, classes.pop() if classes else None))
+    return rules
+
+
+def _expand(old: str, new: str, cls: str | None) -> list[Rule]:
+    start, end = old.startswith("^"), old.endswith("$")
+    body = old.strip("^$")
+    pre, post = (" " if start else ""), (" " if end else "")
+    if cls is None:
+        return [Rule(pre + body + post, pre + new + post)]
+    token = "{" + cls + "}"
+    return [Rule(pre + body.replace(token, c) + post, pre + new.replace(token, c) + post)
+            for c in CLASSES[cls]]
+
+
+def _replace_chain(rules: list[Rule], arg: str) -> str:
+    expr = arg
+    for r in rules:
+        # read_rules admits only letters and spaces: the literals need no escaping
+        assert re.fullmatch(r"[a-z ]+", r.old) and re.fullmatch(r"[a-z ]+", r.new)
+        expr = f"replace({expr}, '{r.old}', '{r.new}')"
+    return expr
+
+
+def rom_macros(rules: list[Rule]) -> str:
+    """SQL defining sl_name_rom(s): the replacements over ' ' || s || ' ', trimmed, NULL
+    when empty. The chain is cut into macros of CHUNK replacements each, so that no
+    statement nests deeper than a SQL parser (sqlglot, for Spark) takes."""
+    chunks = [rules[i:i + CHUNK] for i in range(0, len(rules), CHUNK)]
+    out, call = [], "(' ' || s || ' ')"
+    for k, chunk in enumerate(chunks):
+        out.append(f"CREATE OR REPLACE TEMP MACRO sl_name_rom_{k}(s) AS "
+                   f"{_replace_chain(chunk, 's')};")
+        call = f"sl_name_rom_{k}({call})"
+    out.append(f"CREATE OR REPLACE TEMP MACRO sl_name_rom(s) AS nullif(trim({call}), '');")
+    return "\n".join(out)
+
+
+def install(engine: Engine, path: Path | None = None) -> None:
+    """Define the macro sl_name_rom(s) from the table (replaced on each call)."""
+    engine.execute(sql_file("standardise/romanisation.sql", macros=rom_macros(read_rules(path))))
+
+
+def apply(rules: list[Rule], name: str | None) -> str | None:
+    """The key of one cleaned name in Python (the macro's result; for tools and checks)."""
+    if name is None:
+        return None
+    s = f" {name} "
+    for r in rules:
+        s = s.replace(r.old, r.new)
+    return s.strip() or None

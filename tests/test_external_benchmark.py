@@ -1,0 +1,104 @@
+"""The external benchmark's own pieces: hand-made data, scoring by subgroup, the bare
+one-link rule, raised pseudopeople noise (benchmarks/external*.py, handmade.py)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import bare_splink  # noqa: E402
+import external  # noqa: E402
+import external_data  # noqa: E402
+import handmade  # noqa: E402
+from datasets import Bench  # noqa: E402
+
+
+@pytest.mark.parametrize("variant, expected", [
+    ("kmu2010", ["Hryhorii", "Halyna", "Yuliia", "Khomenko", "Tsybulenko", "Chornyi",
+                 "Zghurskyi"]),
+    ("passport_old", ["Hryhoriy", "Halyna", "Yuliya", "Khomenko", "Tsybulenko", "Chornyy",
+                      "Zhurskyy"]),
+    ("russian", ["Grigoriy", "Galina", "Yuliya", "Khomenko", "Tsibulenko", "Chorniy",
+                 "Zgurskiy"]),
+    ("simplified", ["Hryhorij", "Halyna", "Julija", "Homenko", "Cybulenko", "Chornyj",
+                    "Zhurskyj"]),
+])
+def test_romanisation_systems(variant, expected):
+    words = ["Григорій", "Галина", "Юлія", "Хоменко", "Цибуленко", "Чорний", "Згурський"]
+    assert [handmade.romanise(w, variant) for w in words] == expected
+
+
+def test_handmade_is_deterministic_and_has_its_features():
+    a, b = handmade.build(7, households=150), handmade.build(7, households=150)
+    for k in a:
+        pd.testing.assert_frame_equal(a[k], b[k])
+    other = handmade.build(8, households=150)
+    assert not a["register"].equals(other["register"])
+    reg, adm, truth = a["register"], a["admin"], a["truth_admin"]
+    assert set(reg["stat"]) == {"Ч", "Ж"}
+    assert reg["prizvyshche"].str.contains(r"[А-ЯІЇЄҐ]", regex=True).all()
+    assert not adm["surname"].str.contains(r"[А-яІіЇїЄєҐґ]", regex=True).any()
+    assert set(truth["variant"]) == set(handmade.VARIANTS)
+    # households: relatives share surname stem and address; twins share dob and address
+    assert reg.duplicated(["adresa"]).any()
+    assert reg.duplicated(["data_narodzhennia", "adresa"]).any()
+    # some source persons are not in the register, some have two records
+    assert (~truth["person_uid"].isin(a["truth_register"]["person_uid"])).any()
+    assert truth["person_uid"].duplicated().any()
+
+
+def _pair(tmp_path: Path) -> external_data.Pair:
+    (tmp_path / "truth").mkdir()
+    pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4"],
+                  "person_uid": ["p1", "p1", "p2", "p3"]}).to_csv(
+        tmp_path / "truth" / "reference.csv", index=False)
+    pd.DataFrame({"record_id": ["s1", "s2", "s3", "s4"],
+                  "person_uid": ["p1", "p2", "p3", "p9"],
+                  "sex": ["F", "F", "M", "M"]}).to_csv(
+        tmp_path / "truth" / "source.csv", index=False)
+    bench = Bench("t", tmp_path, tmp_path / "job.yaml", tmp_path / "spec.json", "src",
+                  tmp_path / "truth" / "reference.csv", tmp_path / "truth" / "source.csv")
+    return external_data.Pair(bench, "test", "-", ("sex",), "")
+
+
+def test_truth_counts_and_group_recall(tmp_path, monkeypatch):
+    pair = _pair(tmp_path)
+    # p1 is twice in the reference: 2 true pairs for s1; s4's person is not linkable
+    assert external.truth_counts(pair) == {"n_ref": 4, "n_src": 4, "true_pairs": 4,
+                                           "linkable": 3}
+    links = pd.DataFrame({"reference_id": ["r2", "r4", "r3"],
+                          "source_id": ["s1", "s2", "s4"]})  # s1 right (duplicate), s2 wrong
+    monkeypatch.setattr(external, "MIN_GROUP", 1)
+    g = external.group_recall(links, pair)
+    assert g["by_group"]["sex"] == {"F": {"n": 2, "recall": 0.5}, "M": {"n": 1, "recall": 0.0}}
+    assert g["worst"]["group"] == "sex=M" and g["best"]["group"] == "sex=F"
+    assert g["gap"] == 0.5
+
+
+def test_bare_one_link_rule_keeps_each_source_records_best_pair():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE oriented AS SELECT * FROM (VALUES
+        ('r2', 's1', 0.90, 3.0), ('r1', 's1', 0.95, 4.0), ('r3', 's1', 0.95, 4.0),
+        ('r5', 's2', 0.60, 0.5)) t(reference_id, source_id, match_probability, match_weight)""")
+    best = con.sql(bare_splink.LINK_SQL["best"]).df().sort_values("source_id")
+    assert best[["reference_id", "source_id"]].values.tolist() == [["r1", "s1"], ["r5", "s2"]]
+    assert len(con.sql(bare_splink.LINK_SQL["all"]).df()) == 4
+
+
+def test_raised_noise_scales_probabilities_only():
+    cfg = {"d": {"row_noise": {"omit_row": {"row_probability": 0.1},
+                               "dup": {"row_probability_in_households_under_18": 0.02}},
+                 "column_noise": {"first_name": {"make_typos": {
+                     "cell_probability": 0.5, "token_probability": 0.1}}}}}
+    out = external_data._scaled(cfg, 2.5)
+    assert out["d"]["row_noise"]["omit_row"]["row_probability"] == pytest.approx(0.25)
+    assert out["d"]["row_noise"]["dup"]["row_probability_in_households_under_18"] == \
+        pytest.approx(0.05)
+    typos = out["d"]["column_noise"]["first_name"]["make_typos"]
+    assert typos == {"cell_probability": 1.0, "token_probability": 0.1}
