@@ -15,8 +15,11 @@ Russia, Poland, Germany, France), for the romanisation key and, for scale, for t
 Metaphone and NYSIIS codes the model already compares; `pairs` is the number of pairs of
 distinct names in one key group (what a block on the key alone would add).
 
-    .venv/bin/pip install iuliia translitua     # or: pip install -e .[bench]
+    .venv/bin/pip install -e .[bench,names]     # iuliia, translitua, names-dataset
     .venv/bin/python benchmarks/romanisation.py [--top 2000]
+
+Keys are computed by the standardisation stage's own macros (spinelink.standardise.
+name_keys), so the figures are those of the running code.
 """
 from __future__ import annotations
 
@@ -27,7 +30,6 @@ from collections import Counter, defaultdict
 
 import jellyfish
 
-from spinelink import romanisation
 from spinelink.backends import open_engine
 from spinelink.standardise import name_keys
 
@@ -81,15 +83,16 @@ def top_names(top: int) -> dict[str, list[str]]:
     return lists
 
 
-def keys(engine, rules, values: list[str]) -> tuple[list, list]:
+def keys(engine, values: list[str]) -> tuple[list, list]:
     """Cleaned names and their keys, computed by the stage's macros."""
     pairs = name_keys(engine, values)
     return [c for c, _ in pairs], [r for _, r in pairs]
 
 
-def agreement(engine, rules, names: dict[str, list[str]]) -> None:
+def agreement(engine, names: dict[str, list[str]]) -> None:
     print("\n## Variants joined (share of romanised variants with the original's key)\n")
-    print("| system | lang | names | same clean form | same Metaphone | same NYSIIS | same rom key |")
+    print("| system | lang | names | same clean form | same Metaphone | same NYSIIS "
+          "| same rom key |")
     print("|---|---|---:|---:|---:|---:|---:|")
     totals: dict[str, Counter] = defaultdict(Counter)
     for system, lang, fn in systems():
@@ -97,8 +100,8 @@ def agreement(engine, rules, names: dict[str, list[str]]) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             latin = [fn(v) for v in cyr]
-        c0, r0 = keys(engine, rules, cyr)
-        c1, r1 = keys(engine, rules, latin)
+        c0, r0 = keys(engine, cyr)
+        c1, r1 = keys(engine, latin)
         n = len(cyr)
         same = Counter()
         for a, b, ra, rb in zip(c0, c1, r0, r1, strict=True):
@@ -116,20 +119,18 @@ def agreement(engine, rules, names: dict[str, list[str]]) -> None:
               f"{t['mp'] / t['n']:.1%} | {t['ny'] / t['n']:.1%} | {t['rom'] / t['n']:.1%} |")
 
 
-def collisions(engine, rules, lists: dict[str, list[str]]) -> None:
+def collisions(engine, lists: dict[str, list[str]]) -> None:
     print("\n## Distinct names that share a key with another name of the same list\n")
     print("| list | distinct names | rom: names | rom: pairs | rom: largest | "
           "Metaphone: names | Metaphone: pairs | NYSIIS: names | NYSIIS: pairs |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, values in lists.items():
-        clean, rom = keys(engine, rules, values)
+        clean, rom = keys(engine, values)
         distinct = {c: r for c, r in zip(clean, rom, strict=True) if c}
         row = [label, str(len(distinct))]
         for code in ("rom", "mp", "ny"):
-            key = {"rom": lambda c: distinct[c],
-                   "mp": lambda c: jellyfish.metaphone(c),
-                   "ny": lambda c: jellyfish.nysiis(c)}[code]
-            groups = Counter(key(c) for c in distinct)
+            codes = {"rom": distinct.get, "mp": jellyfish.metaphone, "ny": jellyfish.nysiis}
+            groups = Counter(codes[code](c) for c in distinct)
             names = sum(k for k in groups.values() if k > 1)
             pairs = sum(k * (k - 1) // 2 for k in groups.values())
             row += [str(names), str(pairs)]
@@ -138,8 +139,8 @@ def collisions(engine, rules, lists: dict[str, list[str]]) -> None:
         print("| " + " | ".join(row) + " |")
 
 
-def examples(engine, rules, values: list[str], n: int = 25) -> None:
-    clean, rom = keys(engine, rules, values)
+def examples(engine, values: list[str], n: int = 25) -> None:
+    clean, rom = keys(engine, values)
     groups = defaultdict(set)
     for c, r in zip(clean, rom, strict=True):
         if c:
@@ -152,16 +153,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--top", type=int, default=2000, help="names per list from names-dataset")
     args = ap.parse_args(argv)
-    rules = romanisation.read_rules()
     engine = open_engine()
-    romanisation.install(engine)
     lists = top_names(args.top)
     ru = [v for v in (*lists["RU first"], *lists["RU last"])
           if re.fullmatch(r"[А-Яа-яЁё-]+", v)]
-    agreement(engine, rules, {"ru": ru, "uk": UKRAINIAN.split()})
-    collisions(engine, rules, lists)
+    agreement(engine, {"ru": ru, "uk": UKRAINIAN.split()})
+    collisions(engine, lists)
     for label in ("GB first", "GB last", "US first"):
-        examples(engine, rules, lists[label])
+        examples(engine, lists[label])
     engine.close()
     return 0
 

@@ -53,7 +53,13 @@ def test_links_contract_columns_and_methods(demo):
     det = links[links["method"] != "probabilistic"]
     assert det["match_probability"].isna().all()
     prob = links[links["method"] == "probabilistic"]
-    assert (prob["match_probability"] >= 0.9).all()
+    man = json.loads((demo / "run1" / "run_manifest.json").read_text())
+    th = man["links"]["benefits"]["probabilistic"]["thresholds"]
+    assert th["accept_mode"] == "auto" and 0.5 <= th["accept"] < 1
+    assert (prob["match_probability"] >= th["accept"]).all()
+    review = pd.read_parquet(demo / "run1" / "review" / "benefits.parquet")
+    assert ((review["match_probability"] >= th["review"])
+            & (review["match_probability"] < th["accept"])).all()
     assert (demo / "run1" / "models" / "benefits.json").exists()
 
 

@@ -324,6 +324,8 @@ def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
     (["02/13/1980", "12/01/1975"], "%m/%d/%Y"),  # 13 cannot be a month: month first
     (["1981-04-03 00:00:00", "1975-12-01 00:00:00"], "%Y-%m-%d"),  # spreadsheet datetimes
     (["13/02/81", "01/12/75"], "%d/%m/%y"),  # two-digit years are not the year 81
+    (["12042018", "02132016"], "%m%d%Y"),  # digits only, month first (13 is a day)
+    (["13022016", "04122018"], "%d%m%Y"),  # digits only, day first
 ])
 def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
     body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(dates, 1))

@@ -194,6 +194,7 @@ sources:
     path: c.csv
     id: person_id
     columns: {first_name: forename, last_name: surname, date_of_birth: dob, sex: sex}
+    invalid_values: quarantine
   admin:
     role: admin
     path: a.csv

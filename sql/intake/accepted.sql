@@ -1,5 +1,5 @@
 -- Accepted rows: every row not quarantined, id trimmed, values set to missing where a
--- value check failed, and the parsed date of birth ({{ dob }}: NULL where that value was
+-- value check failed, and the parsed date of birth (`_dob`: NULL where that value was
 -- set to missing).
 WITH v AS (
     SELECT _row, list(field) AS fields FROM {{ values }}

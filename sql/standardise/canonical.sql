@@ -4,8 +4,8 @@
 -- first word of first_name is kept and the other words become middle_name. address_full
 -- is the address with street-type abbreviations written out (spinelink.addresses): the
 -- form integration compares; linkage compares `address` (see ARCHITECTURE.md).
--- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon takes the
--- Ukrainian / Russian table (looked up by key) before the general one (by form).
+-- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon and its key
+-- come with the distinct names (names_canon.sql).
 -- $postcode_uk: the source's postcodes are UK postcodes (formatted with the inward code
 -- and split into sector, district, area); otherwise they are kept as letters and digits
 -- and their leading 4 / 3 / 2 characters stand for sector / district / area.
@@ -16,6 +16,9 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.tail ELSE mn.clean END AS middle_name,
         ln.clean AS last_name,
         CASE WHEN $split_first_name THEN fn.rom_head ELSE fn.rom END AS first_name_rom,
+        CASE WHEN $split_first_name THEN fn.canon_head ELSE fn.canon END AS first_name_canon,
+        CASE WHEN $split_first_name THEN fn.canon_rom_head ELSE fn.canon_rom END
+            AS first_name_canon_rom,
         ln.rom AS last_name_rom,
         CASE WHEN $postcode_uk THEN sl_postcode(s.raw_postcode)
              ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
@@ -37,10 +40,10 @@ SELECT
     n.raw_sex,
     n.raw_postcode,
     n.raw_address,
-    coalesce(nr.canonical, nk.canonical, n.first_name) AS first_name_canon,
+    n.first_name_canon,
     n.first_name_rom,
     n.last_name_rom,
-    coalesce(nr.canonical_rom, nk.canonical_rom, n.first_name_rom) AS first_name_canon_rom,
+    n.first_name_canon_rom,
     substr(n.first_name, 1, 1) AS first_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
     pf.mp AS first_name_mp,
@@ -68,8 +71,6 @@ SELECT
     coalesce(ad.expanded, n.address_clean) AS address_full{{ extras|sql }}
 FROM named AS n
 LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
-LEFT JOIN {{ nicknames }} AS nk ON NOT nk.by_rom AND nk.key = n.first_name
-LEFT JOIN {{ nicknames }} AS nr ON nr.by_rom AND nr.key = n.first_name_rom
 LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
 LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name
 ORDER BY n.record_id, n._row

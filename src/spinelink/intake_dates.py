@@ -37,13 +37,14 @@ from spinelink.sqlfiles import quote_ident, sql_file
 log = logging.getLogger("spinelink")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
                 "%Y%m%d", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y", "%d %b %Y", "%d-%b-%Y",
-                "%d %B %Y", "%b %d %Y", "%Y.%m.%d")
+                "%d %B %Y", "%b %d %Y", "%Y.%m.%d", "%m%d%Y", "%d%m%Y")
 SAMPLE = 20000
 DENSE_SHARE = 0.01  # a year is in the main block with >= 1% of the busiest year's births
 MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from the next
 TYPED = "date type"  # the date_format reported for a typed (Parquet DATE/TIMESTAMP) column
 _SWAPPED = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y",
-            "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y"}
+            "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
+            "%m%d%Y": "%d%m%Y", "%d%m%Y": "%m%d%Y"}
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,10 @@ def year_counts(engine: Engine, raw: str, spec: DateSpec) -> list[tuple[int, int
 
 
 def _as_date(v) -> dt.date:
-    return pd.Timestamp(v).date()  # a DATE comes back as a date or a timestamp
+    """A date from the engine: ISO text (any year 1-9999), a date or a timestamp."""
+    if isinstance(v, str):
+        return dt.date.fromisoformat(v[:10])
+    return pd.Timestamp(v).date()
 
 
 @dataclass(frozen=True)

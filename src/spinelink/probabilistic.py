@@ -266,7 +266,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         return empty, 0.0
     lam0 = min(0.5, 1.0 / max(n_ref, n_src))
     model = {**model, "probability_two_random_records_match": lam0,
-             "linker_uid": f"{model.get('linker_uid', 'm')}_p"}
+             "linker_uid": f"{model.get('linker_uid', 'm')}_p",
+             "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
     db_api = engine.splink_db_api()
     sref = _register(db_api, ref, f"{tag}_pred_ref")
     ssrc = _register(db_api, src, f"{tag}_pred_src")
@@ -283,6 +284,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     df = _predict_in_chunks(linker, n_ref, n_src, tag)
+    if not df.empty:
+        df = df[personal_evidence(df, model)]
     if df.empty:
         return empty, lam0
     ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
@@ -295,6 +298,35 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     return out, lam0
+
+
+PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
+
+
+def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Pairs that may be the same person: some personal comparison (first name, date of
+    birth, an identifier) is above its lowest level, or none of them can be compared
+    (missing on a side). Surname, address, postcode and sex are shared within households:
+    relatives agree on all of them, and the Fellegi-Sunter model, which takes comparisons
+    as independent given match status, adds their weights up and outweighs a first name
+    and a date of birth that both disagree. Such pairs are not candidates."""
+    lowest, cols = [], []
+    for comp in model["comparisons"]:
+        name = str(comp.get("output_column_name"))
+        if not (name in PERSONAL or name.startswith("id_")) or f"mw_{name}" not in df:
+            continue
+        levels = comp["comparison_levels"]
+        last = levels[-1]  # the "else" level (spinelink's comparisons end with it)
+        lowest.append(math.log2(last["m_probability"] / last["u_probability"]))
+        cols.append(f"mw_{name}")
+    if not cols:
+        return np.ones(len(df), dtype=bool)
+    # Splink reports each comparison's match weight (mw_): the null level weighs 0, the
+    # lowest level its own weight
+    w = df[cols].to_numpy(dtype=float)
+    at_lowest = np.abs(w - np.array(lowest)) <= 1e-6
+    missing = w == 0.0
+    return (~at_lowest & ~missing).any(axis=1) | missing.all(axis=1)
 
 
 PAIRS_PER_CHUNK = 2e10  # product of the two sides' sizes handled in one prediction chunk

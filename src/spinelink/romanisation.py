@@ -10,11 +10,10 @@ replacing every occurrence of `from` by `to`.
 
 Rule syntax: lower-case letters; `^` at the start of `from` anchors it to the start of a
 word, `$` at the end to the end of a word (not both: then every rule acts within one
-word, and the key of a word is the same alone or within a name); `{C}` stands for any consonant and `{V}` for
-any vowel (one class per rule, used again in `to` for the same letter), so `{C}yo,{C}e`
-is one rule per consonant (`byo` -> `be`, `dyo` -> `de`, ...). `to` is one or more
-letters (no rule deletes a word, so the key of a name's first word is the first word of
-its key).
+word, and the key of a word is the same alone or within a name); `{C}` stands for any
+consonant and `{V}` for any vowel (one class per rule, used again in `to` for the same
+letter), so `{C}yo,{C}e` is one rule per consonant (`byo` -> `be`, `dyo` -> `de`, ...).
+`to` is one or more letters, so no rule deletes a word.
 
 The rules run in the engine as the macro `sl_name_rom(s)`: a chain of `replace` calls
 over the name padded with a space on each side (the anchors match that space), built

@@ -5,12 +5,13 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
 `sql/standardise/macros.sql`; the other files there build the table:
 
 * `source.sql`    the intake columns under fixed names (typed NULL where not mapped),
-* `names.sql`     distinct raw names with their comparison form (cleaned once each),
-  `names_rom.sql` and their romanisation keys (a second query over the registered table,
-                  so that no expression nests cleaning and keying: Spark's analyser
-                  gives up on expressions that deep),
 * `nickname_pairs.sql`, `nicknames.sql` the nickname tables in comparison form, keyed
                   (ambiguous nicknames dropped),
+* `names.sql`     distinct raw names with their comparison form (cleaned once each),
+  `names_rom.sql` their romanisation keys (a second query over the registered table, so
+                  that no expression nests cleaning and keying: Spark's analyser gives up
+                  on expressions that deep),
+  `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
 * `postcode_format.sql` counts for inferring a source's postcode format,
 * `canonical.sql` the output table.
 
@@ -72,6 +73,7 @@ _INTAKE = "__sl_standardise_intake"
 _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
 _NAMES_CLEAN = "__sl_standardise_names_clean"
+_NAMES_ROM = "__sl_standardise_names_rom"
 _PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
@@ -146,17 +148,22 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
         **fields,
     ))
 
-    names = engine.arrow(sql_file("standardise/names.sql", source=_SOURCE))
-    engine.register(_NAMES_CLEAN, names)
-    names = engine.arrow(sql_file("standardise/names_rom.sql", names=_NAMES_CLEAN))
-    engine.register(_NAMES, names)
-    engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     engine.register(_NICK_RAW, pa.concat_tables([
         _read_nicknames(nicknames_path or nicknames_file(), by_rom=False),
         _read_nicknames(diminutives_path or diminutives_file(), by_rom=True)]))
     engine.register(_NICK_PAIRS, engine.arrow(sql_file("standardise/nickname_pairs.sql",
                                                        raw=_NICK_RAW)))
     engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, pairs=_NICK_PAIRS))
+    # distinct names: comparison form, then keys, then nicknames (each query over the
+    # registered result of the one before)
+    engine.register(_NAMES_CLEAN, engine.arrow(sql_file("standardise/names.sql",
+                                                        source=_SOURCE)))
+    engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
+                                                      names=_NAMES_CLEAN)))
+    names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
+                                  nicknames=_NICKNAMES))
+    engine.register(_NAMES, names)
+    engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
     engine.register(_ADDRESSES, addresses.expansion_table(
         (a for a in clean_addresses.column("clean").to_pylist() if a),
@@ -165,13 +172,13 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
     sql = sql_file(
-        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, nicknames=_NICKNAMES,
-        phonetic=_PHONETIC, addresses=_ADDRESSES,
+        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
+        addresses=_ADDRESSES,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
-    rows = engine.write_parquet(sql, out_path, {"split_first_name": split,
-                                                 "postcode_uk": postcode["postcode_format"] == "uk"})
+    uk = postcode["postcode_format"] == "uk"
+    rows = engine.write_parquet(sql, out_path, {"split_first_name": split, "postcode_uk": uk})
     log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
              "inferred" if postcode["postcode_format_inferred"] else "set in the job")
     return {"rows": rows, **postcode}

@@ -32,11 +32,20 @@ CURVE_COLUMNS = ["source", "threshold", "links", "est_precision", "est_recall",
 KEYS = ["source", "variable", "value"]
 
 
+def _reference_date(ctx) -> dt.date:
+    """The job's reference date, else the one intake derived from the data (never the day
+    of the run, so estimates by age band do not change from one day to the next)."""
+    from spinelink.intake import run_reference_date
+
+    iso = run_reference_date(ctx.lj, ctx.out)
+    return dt.date.fromisoformat(iso) if iso else dt.date(2000, 1, 1)
+
+
 def _group_tables(ctx):
     job, eng, out = ctx.lj.job, ctx.engine, ctx.out
     q = job.quality
     ref = job.reference
-    ref_date = job.reference_date or dt.date.today()
+    ref_date = _reference_date(ctx)
     views = {}
     for name in [ref, *job.links]:
         views[name] = f"__sl_q_groups_{name}"
@@ -69,7 +78,8 @@ def run_stage(ctx) -> dict:
     _write_csv(folder / "subgroups.csv", tables["subgroups"], SUBGROUP_COLUMNS)
     _write_csv(folder / "bias.csv", tables["bias"], BIAS_COLUMNS)
     _write_csv(folder / "threshold.csv", tables["curve"], CURVE_COLUMNS)
-    summary = _summary(job, chosen, results, tables, labels is not None)
+    summary = _summary(job, chosen, results, tables, labels is not None,
+                       _reference_date(ctx))
     atomic.write_text(folder / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     log.info("quality: %d subgroup rows (%d suppressed), %d flags",
              len(tables["subgroups"]), int(tables["subgroups"]["suppressed"].sum()),
@@ -154,14 +164,14 @@ def _write_csv(path, df: pd.DataFrame, columns: list[str]) -> None:
     atomic.write_text(path, out.to_csv(index=False, lineterminator="\n"))
 
 
-def _summary(job, chosen, results, tables, has_labels: bool) -> dict:
+def _summary(job, chosen, results, tables, has_labels: bool, ref_date: dt.date) -> dict:
     from spinelink.quality.summary import METHOD, safe_counts
 
     q = job.quality
     return {
         "schema_version": 1,
         "reference": job.reference,
-        "reference_date": str(job.reference_date or dt.date.today()),
+        "reference_date": str(ref_date),
         "variables": {"reference": chosen.reference, "source": chosen.source,
                       "skipped": chosen.skipped},
         "disclosure": {"min_cell": q.min_cell, "rounding": q.rounding,

@@ -25,7 +25,7 @@ def _p(text: str) -> str:
 
 def _run_section(run: dict) -> str:
     head = _p(f"Job {run['name']}: reference source {run['reference']}, reference date "
-              f"{run['reference_date'] or 'today'}, seed {run['seed']}. Every accepted record "
+              f"{run['reference_date'] or 'not known'}, seed {run['seed']}. Every accepted record "
               "is linked, in clerical review or unlinked (read = accepted + quarantined).")
     return (head + table(pd.DataFrame(run["accounting"]), text_cols=TEXT)
             + "<h3>Links by method</h3>" + table(pd.DataFrame(run["methods"]), text_cols=TEXT)

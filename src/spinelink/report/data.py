@@ -31,6 +31,8 @@ def safe(n, min_cell: int, rounding: int | None):
 
 
 def run_summary(ctx, min_cell: int, rounding: int | None) -> dict:
+    from spinelink.intake import run_reference_date
+
     job = ctx.lj.job
     acc = [{"source": s, "role": job.sources[s].role,
             **{k: safe(a.get(k), min_cell, rounding) if k in a else "" for k in ACCOUNTING}}
@@ -41,7 +43,7 @@ def run_summary(ctx, min_cell: int, rounding: int | None) -> dict:
             methods.append({"source": s, "method": m, "links": safe(n, min_cell, rounding)})
     timings = [{"stage": k, "seconds": f"{float(v):.1f}"} for k, v in ctx.timings.items()]
     return {"name": job.name, "reference": job.reference,
-            "reference_date": str(job.reference_date or ""), "seed": job.seed,
+            "reference_date": run_reference_date(ctx.lj, ctx.out) or "", "seed": job.seed,
             "accounting": acc, "methods": methods, "timings": timings,
             "thresholds": thresholds(ctx)}
 
