@@ -9,6 +9,9 @@
 -- $postcode_uk: the source's postcodes are UK postcodes (formatted with the inward code
 -- and split into sector, district, area); otherwise they are kept as letters and digits
 -- and their leading 4 / 3 / 2 characters stand for sector / district / area.
+-- A name listed in {{ placeholders }} for its field (linkage_models/placeholder_names.csv:
+-- "baby", "unknown", "resident", ...) stands for no name: it is missing here (its raw_
+-- value stays), so it neither agrees nor disagrees with anything.
 WITH named AS (
     SELECT
         s.*,
@@ -24,9 +27,12 @@ WITH named AS (
              ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
         sl_clean_text(s.raw_address) AS address_clean
     FROM {{ source }} AS s
-    LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name
-    LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name
-    LEFT JOIN {{ names }} AS ln ON ln.raw = s.raw_last_name
+    LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name AND fn.clean NOT IN (
+        SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'first'))
+    LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name AND mn.clean NOT IN (
+        SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'first'))
+    LEFT JOIN {{ names }} AS ln ON ln.raw = s.raw_last_name AND ln.clean NOT IN (
+        SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'last'))
 )
 SELECT
     n.record_id,

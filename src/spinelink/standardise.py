@@ -101,6 +101,31 @@ CONTRACT_COLUMNS = (
 )
 
 
+_PLACEHOLDERS = "__sl_standardise_placeholders"
+
+
+def placeholders_file() -> Path:
+    return config.MODELS_DIR / "placeholder_names.csv"
+
+
+def read_placeholders(path: Path | None = None) -> pa.Table:
+    """Names that stand for no name (`linkage_models/placeholder_names.csv`: field
+    `any` / `first` / `last`, value in comparison form); a bad row names the file and line."""
+    path = path or placeholders_file()
+    fields, values = [], []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [(i, ln) for i, ln in enumerate(lines, 1) if ln.strip() and not ln.startswith("#")]
+    for i, line in rows[1:]:  # the first row is the header
+        parts = line.split(",")
+        if len(parts) != 2 or parts[0] not in ("any", "first", "last") or not parts[1].strip():
+            raise JobError(f"{path}: line {i}: expected 'field,value' with field any, first "
+                           "or last")
+        fields.append(parts[0])
+        values.append(parts[1].strip())
+    return pa.table({"field": pa.array(fields, pa.string()),
+                     "value": pa.array(values, pa.string())})
+
+
 def nicknames_file() -> Path:
     return config.MODELS_DIR / "nicknames.csv"
 
@@ -171,9 +196,10 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
+    engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES,
+        addresses=_ADDRESSES, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
