@@ -21,6 +21,7 @@ KEY_FIELDS = {
     "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
     "postcode_sector", "postcode_district", "postcode_area", "address",
+    "first_name_rom", "last_name_rom", "first_name_canon_rom",
 }
 
 

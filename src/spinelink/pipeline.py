@@ -26,7 +26,7 @@ from spinelink.probabilistic import (
     train_model,
 )
 from spinelink.sqlfiles import quote_ident, sql_file
-from spinelink.standardise import standardise
+from spinelink.standardise import standardise_source
 
 log = logging.getLogger("spinelink")
 AUTO_SPEC = "person_auto.yaml"
@@ -150,10 +150,12 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     if validate_only:
         manifest.check_accounting(acc)
         return RunResult(out, acc, timer.timings)
+    std_info: dict[str, dict] = {}
     for name, src in job.sources.items():
         std_path = out / "standardised" / f"{name}.parquet"
-        _staged(ck, timer, f"standardise:{name}", lambda name=name, src=src, p=std_path: {
-            "rows": standardise(engine, out / "intake" / f"{name}.parquet", src, p)},
+        std_info[name] = _staged(
+            ck, timer, f"standardise:{name}", lambda name=name, src=src, p=std_path:
+            standardise_source(engine, out / "intake" / f"{name}.parquet", src, p),
             [std_path])
         engine.load_parquet(_std(name), std_path)
     summary = {}
@@ -172,6 +174,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
             ctx.results[stage] = _staged(ck, timer, stage, lambda fn=fn: fn(ctx) or {})
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
+    man["standardise"] = std_info
     if ck.reused:
         man["resumed"] = {"reused_stages": ck.reused}
     manifest.write_json(out / "run_manifest.json", man)

@@ -315,9 +315,7 @@ def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
         name = str(comp.get("output_column_name"))
         if not (name in PERSONAL or name.startswith("id_")) or f"mw_{name}" not in df:
             continue
-        levels = comp["comparison_levels"]
-        last = levels[-1]  # the "else" level (spinelink's comparisons end with it)
-        lowest.append(math.log2(last["m_probability"] / last["u_probability"]))
+        lowest.append(_lowest_weight(comp))
         cols.append(f"mw_{name}")
     if not cols:
         return np.ones(len(df), dtype=bool)
@@ -327,6 +325,18 @@ def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
     at_lowest = np.abs(w - np.array(lowest)) <= 1e-6
     missing = w == 0.0
     return (~at_lowest & ~missing).any(axis=1) | missing.all(axis=1)
+
+
+def _lowest_weight(comp: dict) -> float:
+    """The match weight of a comparison's last ("else") level: its m and u, or Splink's
+    defaults for a level EM did not estimate."""
+    from splink.internals.comparison_level import _default_m_values, _default_u_values
+
+    n = sum(not lv.get("is_null_level") for lv in comp["comparison_levels"])
+    last = comp["comparison_levels"][-1]
+    m = last.get("m_probability", _default_m_values(n)[0])
+    u = last.get("u_probability", _default_u_values(n)[0])
+    return math.log2(m / u)
 
 
 PAIRS_PER_CHUNK = 2e10  # product of the two sides' sizes handled in one prediction chunk
