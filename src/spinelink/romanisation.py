@@ -27,11 +27,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from spinelink import config
 from spinelink.backends import Engine
 from spinelink.errors import SpinelinkError
+from spinelink.model_tables import read_table
 from spinelink.sqlfiles import sql_file
 
 CLASSES = {"C": "bcdfghklmnpqrstvz", "V": "aeiou"}
@@ -55,14 +54,7 @@ def rules_file() -> Path:
 def read_rules(path: Path | None = None) -> list[Rule]:
     """The rules of the table, validated and expanded to literal replacements, in order."""
     path = Path(path or rules_file())
-    if not path.exists():
-        raise SpinelinkError(f"{path}: romanisation table not found")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise SpinelinkError(f"{path}: romanisation table is not a readable UTF-8 CSV") from None
-    if not {"from", "to"} <= set(df.columns):
-        raise SpinelinkError(f"{path}: romanisation table needs the columns from,to")
+    df = read_table(path, "romanisation table", {"from", "to"})
     rules: list[Rule] = []
     for i, (old, new) in enumerate(zip(df["from"], df["to"], strict=True)):
         line = i + 2  # line 1 is the header

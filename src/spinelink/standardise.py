@@ -56,14 +56,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import jellyfish
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from spinelink import addresses, config, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
-from spinelink.errors import IntakeError, JobError, SpinelinkError
+from spinelink.errors import IntakeError, JobError
+from spinelink.model_tables import read_table
 from spinelink.sqlfiles import load_sql, quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -319,12 +319,7 @@ def _read_nicknames(path: Path, by_rom: bool) -> pa.Table:
                       "by_rom": pa.array([], pa.bool_())})
     if not path.exists():
         return empty
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise SpinelinkError(f"{path}: nickname table is not a readable UTF-8 CSV") from None
-    if not {"nickname", "canonical"} <= set(df.columns):
-        raise SpinelinkError(f"{path}: nickname table needs the columns nickname,canonical")
+    df = read_table(path, "nickname table", {"nickname", "canonical"})
     return pa.table({"nickname": pa.array(df["nickname"].tolist(), pa.string()),
                      "canonical": pa.array(df["canonical"].tolist(), pa.string()),
                      "by_rom": pa.array([by_rom] * len(df), pa.bool_())})
