@@ -75,9 +75,10 @@ def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False
         "quality": {"enabled": quality},
         # used only with --backend spark (Spark's default driver heap is 1 GB)
         "spark": {"config": {"spark.driver.memory": "8g"}},
+        # spinelink's defaults: accept and review thresholds chosen by the run (auto)
         "links": {"benefits": {
             "deterministic": {"direct": ["nino"], "match_keys": "default"},
-            "probabilistic": {"model": "auto", "accept": 0.9, "review": 0.5},
+            "probabilistic": {"model": "auto"},
             "one_to_one": False,
         }},
     }
@@ -85,16 +86,21 @@ def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False
     _write_job(job_path, job)
 
     spec = {
+        # the same fields spinelink gets (the NI number included) and the same rule: each
+        # source record's best pair at or above 0.5
         "reference": {"name": "census", "path": "census.csv", "id": "person_id",
                       "date_format": "%d/%m/%Y", "delimiter": ",",
-                      "columns": {"first_name": "forename", "surname": "surname",
-                                  "dob": "dob", "sex": "sex", "postcode": "postcode"}},
+                      "columns": {"first_name": "forename", "middle_name": "middle",
+                                  "surname": "surname", "dob": "dob", "sex": "sex",
+                                  "postcode": "postcode", "address": "address_line"},
+                      "identifiers": {"nino": "ni_number"}},
         "source": {"name": "benefits", "path": "benefits.parquet", "id": "claim_id",
                    "date_format": "%Y-%m-%d",
                    "columns": {"first_name": "first_name", "surname": "last_name",
                                "dob": "birth_date", "sex": "gender",
-                               "postcode": "post_code"}},
-        "postcode_style": "uk", "seed": seed,
+                               "postcode": "post_code", "address": "address"},
+                   "identifiers": {"nino": "nino"}},
+        "postcode_style": "uk", "link_rule": "best", "seed": seed,
     }
     spec_path = d / "bare_spec.json"
     spec_path.write_text(json.dumps(spec, indent=2))
@@ -150,14 +156,12 @@ def prepare_pseudopeople(work: Path, seed: int) -> Bench:
         "sources": {
             "census": {
                 "role": "census", "path": "census.csv", "id": "census_id",
-                "date_format": "%m/%d/%Y", "invalid_values": "set_missing",
                 "columns": {"first_name": "first_name", "middle_name": "middle_initial",
                             "last_name": "last_name", "date_of_birth": "date_of_birth",
                             "sex": "sex", "postcode": "zipcode", "address": "address"},
             },
             "social_security": {
                 "role": "admin", "path": "social_security.parquet", "id": "ssa_id",
-                "date_format": "%Y%m%d", "invalid_values": "set_missing",
                 "columns": {"first_name": "first_name", "middle_name": "middle_name",
                             "last_name": "last_name", "date_of_birth": "date_of_birth",
                             "sex": "sex"},
@@ -166,9 +170,10 @@ def prepare_pseudopeople(work: Path, seed: int) -> Bench:
         },
         # linkage is what is timed against bare Splink: error estimation is off
         "quality": {"enabled": False},
+        # spinelink's defaults: date formats inferred, bad values blanked, thresholds auto
         "links": {"social_security": {
             "deterministic": {"match_keys": "default"},
-            "probabilistic": {"model": "auto", "accept": 0.9, "review": 0.5},
+            "probabilistic": {"model": "auto"},
             "one_to_one": False,
         }},
     }
@@ -178,14 +183,15 @@ def prepare_pseudopeople(work: Path, seed: int) -> Bench:
     spec = {
         "reference": {"name": "census", "path": "census.csv", "id": "census_id",
                       "date_format": "%m/%d/%Y", "delimiter": ",",
-                      "columns": {"first_name": "first_name", "surname": "last_name",
+                      "columns": {"first_name": "first_name",
+                                  "middle_name": "middle_initial", "surname": "last_name",
                                   "dob": "date_of_birth", "sex": "sex",
                                   "postcode": "zipcode"}},
         "source": {"name": "social_security", "path": "social_security.parquet",
                    "id": "ssa_id", "date_format": "%Y%m%d",
-                   "columns": {"first_name": "first_name", "surname": "last_name",
-                               "dob": "date_of_birth", "sex": "sex"}},
-        "postcode_style": "exact", "seed": seed,
+                   "columns": {"first_name": "first_name", "middle_name": "middle_name",
+                               "surname": "last_name", "dob": "date_of_birth", "sex": "sex"}},
+        "postcode_style": "exact", "link_rule": "best", "seed": seed,
     }
     spec_path = d / "bare_spec.json"
     spec_path.write_text(json.dumps(spec, indent=2))

@@ -306,13 +306,15 @@ def _pairs(df: pd.DataFrame) -> set:
 
 def _demo_job(folder: Path, max_pairs_u: float) -> Path:
     """The demo job, with u estimated on fewer random pairs (Spark compares pairs some
-    ten times slower than DuckDB on two cores; this keeps the test to a few minutes)."""
+    ten times slower than DuckDB on two cores; this keeps the test to a few minutes) and
+    fixed thresholds: the engines sample different random pairs for u, and the test
+    compares the engines, not the threshold each one's model would choose."""
     job = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     for src in job["sources"].values():
         src["path"] = str((DEMO.parent / src["path"]).resolve())
     for link in job["links"].values():
         if link.get("probabilistic") is not None:
-            link["probabilistic"]["max_pairs_u"] = max_pairs_u
+            link["probabilistic"].update(max_pairs_u=max_pairs_u, accept=0.9, review=0.5)
     path = folder / "demo_job.yaml"
     path.write_text(yaml.safe_dump(job, sort_keys=False), encoding="utf-8")
     return path

@@ -320,7 +320,9 @@ def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_c
     links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
     for folder, frame in (("links", links), ("review", review)):
         engine.register("__sl_out", frame)
-        engine.write_parquet("SELECT * FROM __sl_out", out / folder / f"{name}.parquet")
+        # typed columns even when the frame is empty (an empty pandas column has no type)
+        engine.write_parquet(sql_file("finalise/link_columns.sql", table="__sl_out"),
+                             out / folder / f"{name}.parquet")
     if not pairs.empty:
         engine.register("__sl_out", pairs)
         engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
