@@ -23,10 +23,10 @@ from spinelink.probabilistic import (
     add_capped_keys,
     link_probabilistic,
     load_model,
-    train_model,
 )
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.standardise import standardise_source
+from spinelink.training import train_model
 
 log = logging.getLogger("spinelink")
 AUTO_SPEC = "person_auto.yaml"

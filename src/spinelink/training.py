@@ -1,0 +1,145 @@
+"""Model training for `model: auto`: u by random sampling over all records, m by EM
+sessions planned from the fields both sides populate (spinelink.model_fields), on the
+residual records when their sessions estimate at least what all records' would, otherwise
+on all records. Every session planned, skipped (and why), run or failed is reported."""
+from __future__ import annotations
+
+import logging
+
+from spinelink.backends import Engine
+from spinelink.config import Probabilistic
+from spinelink.model_fields import Fields, field_of
+from spinelink.model_spec import ModelSpec, chosen_comparisons, identifier_rules, settings_for
+from spinelink.probabilistic import REFIT_MIN_RECORDS, _clamp, _concat_key, _count, _register
+from spinelink.sqlfiles import sql_file
+
+log = logging.getLogger("spinelink.probabilistic")
+
+
+def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields: Fields,
+                cfg: Probabilistic, seed: int, tag: str) -> tuple[dict, dict]:
+    """u by random sampling over all records; m by EM over the residual records when there
+    are enough of them (deterministic linkage took the records that agree exactly, so the
+    matches left behind disagree more often than matches in the whole data), otherwise
+    over all records. Returns the model and a training report for the manifest."""
+    from splink import Linker
+
+    from spinelink import splink_compat
+
+    splink_compat.install()
+    db_api = engine.splink_db_api()
+    full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
+                   _register(db_api, tables["src_full"], f"{tag}_train_src")],
+                  settings_for(spec, fields), log_level=None)
+    full.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
+                                                   num_chunks=1)
+    with_u = _clamp(full.misc.save_model_to_json())
+    n_res = min(_count(engine, tables["ref"]), _count(engine, tables["src"]))
+    report: dict = {"fields": fields.summary()}
+    plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"], tables["src_full"])
+    use_residual = False
+    if n_res >= REFIT_MIN_RECORDS:
+        plan_res = _plan_sessions(engine, spec, fields, tables["ref"], tables["src"])
+        use_residual = _covers(plan_res) >= _covers(plan_all)
+        if not use_residual:
+            report["em_note"] = (
+                "the residual's EM sessions would not estimate every comparison all records' "
+                f"sessions do ({', '.join(sorted(_covers(plan_all) - _covers(plan_res)))})")
+    else:
+        report["em_note"] = f"residual of {n_res} records is below {REFIT_MIN_RECORDS}"
+    model = full
+    if use_residual:
+        em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
+                     _register(db_api, tables["src"], f"{tag}_em_src")],
+                    with_u, log_level=None)
+        report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
+        if any(s["status"] == "used" for s in report["sessions"]):
+            model = em
+        else:
+            log.warning("%s: no EM session converged on the %d residual records; m is "
+                        "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
+    if model is full:
+        report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
+    estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
+    report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
+                               if c not in estimated]
+    if report["not_estimated"]:
+        log.warning("%s: m of %s not estimated by EM (no usable session); Splink's default "
+                    "m values are used", tag.removeprefix("__sl_"),
+                    ", ".join(report["not_estimated"]))
+    out = _clamp(model.misc.save_model_to_json())
+    out["linker_uid"] = f"spinelink_{tag}"
+    log.info("trained %s: u by random sampling over all records, m by EM over %s records "
+             "(%d sessions)", tag, report["em_records"],
+             sum(s["status"] == "used" for s in report["sessions"]))
+    return out, report
+
+
+def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,
+                   src: str) -> list[dict]:
+    """The spec's EM sessions (then one per shared identifier), in order, each marked
+    `planned` when its fields are populated on both sides, it estimates a comparison no
+    earlier planned session does, and it has between `min_pairs_em` and
+    `max_session_pairs` pairs; otherwise `skipped` with the reason."""
+    comps = chosen_comparisons(spec, fields)
+    estimated: set[str] = set()
+    plan = []
+    for rule in [*spec.training.em_blocking, *identifier_rules(fields)]:
+        entry: dict = {"rule": " & ".join(rule), "columns": rule, "estimates": []}
+        plan.append(entry)
+        if not fields.blockable(rule):
+            entry["status"] = "skipped: a field is missing or mostly empty on one side"
+            continue
+        blocked = {field_of(c) for c in rule}
+        gains = [c for c, fs in comps if not set(fs) & blocked]
+        if not set(gains) - estimated:
+            entry["status"] = "skipped: every comparison it would estimate is estimated"
+            continue
+        n_pairs = pair_count(engine, ref, src, rule)
+        entry["pairs"] = n_pairs
+        t = spec.training
+        if not t.min_pairs_em <= n_pairs <= t.max_session_pairs:
+            entry["status"] = (f"skipped: {n_pairs} pairs (fewer than {t.min_pairs_em})"
+                               if n_pairs < t.min_pairs_em else
+                               f"skipped: {n_pairs} pairs (more than {t.max_session_pairs})")
+            continue
+        entry.update(status="planned", estimates=gains)
+        estimated |= set(gains)
+    return plan
+
+
+def _covers(plan: list[dict]) -> set[str]:
+    return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
+
+
+def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
+    """Run the planned sessions; one that does not converge is skipped, with a warning."""
+    from splink import block_on
+    from splink.internals.exceptions import SplinkException
+
+    out = []
+    for entry in plan:
+        entry = {k: v for k, v in entry.items() if k != "columns"} | {"columns": None}
+        cols = next(p["columns"] for p in plan if p["rule"] == entry["rule"])
+        del entry["columns"]
+        out.append(entry)
+        if entry["status"] != "planned":
+            log.info("EM session %s %s", entry["rule"], entry["status"])
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols), max_pairs=spec.training.max_pairs_em)
+        except SplinkException as e:
+            entry.update(status=f"failed: {type(e).__name__}", estimates=[])
+            log.warning("EM session %s did not converge (%s); skipped", entry["rule"],
+                        type(e).__name__)
+            continue
+        entry["status"] = "used"
+    return out
+
+
+def pair_count(engine: Engine, ref: str, src: str, columns: list[str]) -> int:
+    """Pairs an equality rule on `columns` makes between two tables."""
+    key, present = _concat_key(columns, "")
+    return int(engine.scalar(sql_file("probabilistic/pair_count.sql", ref=ref, src=src,
+                                      key=key, present=present)))
