@@ -511,3 +511,13 @@ def test_numeric_codes_in_yaml_are_read_as_text(tmp_path):
     res, a, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,7\n2,C,D,01/02/1980,8\n",
                         extra="codes: {sex: {7: M, 8: F}}")
     assert list(a["sex"]) == ["M", "F"] and res.codes_mapped == {"sex": 2}
+
+
+def test_no_value_markers_in_dates_are_missing_not_failures(tmp_path):
+    body = HEADER + ("1,A,B,1980-02-13,F\n2,A,B,nan,F\n3,A,B,NULL,F\n4,A,B,1980-31-31,F\n"
+                     "5,A,B,1975-12-01,F\n")
+    res, a, q = _intake(tmp_path, body)
+    assert res.date_format == "%Y-%m-%d"  # inferred from the values that are values
+    assert q.empty and a["_dob"].isna().tolist() == [False, True, True, True, False]
+    v = _values(tmp_path)
+    assert v["_row"].tolist() == [4]  # only the date that is not a date is flagged

@@ -1,7 +1,8 @@
 -- Dates of birth: parseable ({{ parsed }}: in the source's format, or a typed date column
 -- as it is), and, when $dated (a reference date is known), not after $latest (the
 -- reference date, or the latest date of birth a linked source may have) and not implying
--- an age over max_age at the reference date.
+-- an age over max_age at the reference date. Text that only says "no value" (nan, null,
+-- none, n/a, NaT, -) is missing, not a failed date.
 SELECT _row, trim({{ id }}) AS record_id, $field AS field,
        CASE
          WHEN d IS NULL AND regexp_full_match(trim({{ col }}), '[0-9]{5}(\.[0-9]+)?')
@@ -16,5 +17,6 @@ FROM (
     SELECT _row, {{ id }}, {{ col }}, {{ parsed|sql }} AS d
     FROM {{ raw }} r
     WHERE {{ col }} IS NOT NULL AND trim({{ col }}) <> ''
+      AND lower(trim({{ col }})) NOT IN ('nan', 'null', 'none', 'n/a', 'nat', '-')
 ) p
 WHERE d IS NULL OR ($dated AND (d > $latest OR d < $ref_date - to_years($max_age)))
