@@ -76,7 +76,7 @@ def test_local_only_and_token_required(server):
 def test_pair_detail_weights_add_up_and_decisions_are_stored(server, out):
     srv = server()
     q = json.loads(_call(srv, "/api/queue")[1])
-    assert q["total"] >= 20 and q["done"] == 0  # a band with work in it, as run with review 0.02
+    assert q["total"] >= 20 and q["done"] == 0  # a band with work in it
     p = json.loads(_call(srv, "/api/pair/0")[1])
     assert {f["field"] for f in p["fields"]} >= {"first name", "last name", "date of birth"}
     w = p["weight"]

@@ -73,7 +73,7 @@ def run_clerical_only(job: Path, output_dir: Path | None = None):
         pipeline.LATER_STAGES = saved
 
 
-def base_run(persons: int = 2000, accept: float = 0.99999, review: float = 0.02) -> Path:
+def base_run(persons: int = 2000, accept: float = 0.99999, review: float = 0.005) -> Path:
     """A project folder (data/, job.yaml, out/) built once per session."""
     key = f"{persons}-{accept}-{review}"
     if key not in _BASE:
