@@ -64,9 +64,8 @@ def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: fl
            target_precision: float, review_yield: float,
            review_capacity: int | None) -> Thresholds:
     """`linkable`: expected residual source records whose match is among their candidates."""
-    _, p = best_candidates(pairs)
-    post = p
-    cum_mean = np.cumsum(post) / np.arange(1, len(post) + 1) if len(post) else post
+    _, p = best_candidates(pairs)  # a best candidate's probability is its posterior
+    cum_mean = _running_mean(p)
     # a threshold keeps all records at its probability: only the last of a run of equal
     # probabilities is a possible cut
     cut = np.append(p[1:] != p[:-1], True) if len(p) else np.array([], dtype=bool)
@@ -82,20 +81,17 @@ def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: fl
     else:
         t_acc = float(accept)
     n_acc = int((p >= t_acc).sum())
-    band_post = post[n_acc:]
     band_p = p[n_acc:]
     if review == "auto":
-        mean = np.cumsum(band_post) / np.arange(1, len(band_post) + 1) if len(band_post) \
-            else band_post
-        ok = (mean >= review_yield) & (band_p >= REVIEW_FLOOR) & cut[n_acc:]
+        ok = (_running_mean(band_p) >= review_yield) & (band_p >= REVIEW_FLOOR) & cut[n_acc:]
         if review_capacity is not None:
-            ok &= np.arange(1, len(band_post) + 1) <= review_capacity
+            ok &= np.arange(1, len(band_p) + 1) <= review_capacity
         idx = np.flatnonzero(ok)
         t_rev = float(band_p[idx[-1]]) if len(idx) else t_acc
     else:
         t_rev = min(float(review), t_acc)
     in_band = (band_p >= t_rev)
-    accepted = post[:n_acc]
+    accepted = p[:n_acc]
     return Thresholds(
         accept=t_acc, review=t_rev,
         accept_mode="auto" if accept == "auto" else "fixed",
@@ -104,4 +100,9 @@ def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: fl
         est_recall=float(min(1.0, accepted.sum() / linkable)) if linkable > 0 else None,
         expected_false_links=float((1 - accepted).sum()),
         review_records=int(in_band.sum()),
-        review_expected_matches=float(band_post[in_band].sum()))
+        review_expected_matches=float(band_p[in_band].sum()))
+
+
+def _running_mean(x: np.ndarray) -> np.ndarray:
+    """Mean of the first k values, for every k."""
+    return np.cumsum(x) / np.arange(1, len(x) + 1) if len(x) else x

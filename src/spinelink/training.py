@@ -118,10 +118,9 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
     from splink.internals.exceptions import SplinkException
 
     out = []
-    for entry in plan:
-        entry = {k: v for k, v in entry.items() if k != "columns"} | {"columns": None}
-        cols = next(p["columns"] for p in plan if p["rule"] == entry["rule"])
-        del entry["columns"]
+    for planned in plan:
+        cols = planned["columns"]
+        entry = {k: v for k, v in planned.items() if k != "columns"}
         out.append(entry)
         if entry["status"] != "planned":
             log.info("EM session %s %s", entry["rule"], entry["status"])
