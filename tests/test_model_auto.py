@@ -162,3 +162,27 @@ def test_accept_auto_takes_the_lowest_threshold_meeting_the_target():
     assert (fixed.accept, fixed.review) == (0.95, 0.5)
     strict = choose(pairs, p.sum(), "auto", "auto", 0.9999, 0.2, None)
     assert strict.accept == 1.0 and strict.est_precision is None
+
+
+def test_record_model_weak_ties_are_different_people():
+    """Four relatives the fields cannot tell apart (first name missing, equal weak factors)
+    share the record's probability; they are not one person held four times."""
+    ids = pd.Series(["s1"] * 4 + ["s2"])
+    rm = record_model(np.array([14.0] * 4 + [30.0]), ids, 10_000, 2)
+    assert rm.posterior[:4] == pytest.approx(np.full(4, rm.posterior[:4].sum() / 4))
+    assert rm.posterior[:4].sum() <= 1.0 and rm.posterior[0] < 0.5
+
+
+def test_floor_disagreement_keeps_every_field_able_to_disagree():
+    from spinelink.training import floor_disagreement
+
+    model = {"comparisons": [{"output_column_name": "last_name", "comparison_levels": [
+        {"is_null_level": True}, {"m_probability": 0.9999}, {"m_probability": None},
+        {"m_probability": 1e-4}]}]}
+    levels = floor_disagreement(model, 0.01)["comparisons"][0]["comparison_levels"]
+    assert levels[3]["m_probability"] == 0.01
+    assert levels[1]["m_probability"] == pytest.approx(0.99, abs=1e-6)  # sum kept at 1
+    assert levels[2]["m_probability"] is None  # a level EM did not estimate stays so
+    # a level already above the floor is left alone
+    again = floor_disagreement(model, 0.005)["comparisons"][0]["comparison_levels"]
+    assert again[3]["m_probability"] == 0.01

@@ -83,11 +83,13 @@ CREATE OR REPLACE TEMP MACRO sl_clean_text(s) AS
 CREATE OR REPLACE TEMP MACRO sl_identifier(s) AS
     nullif(regexp_replace(upper(s), '[^\p{L}\p{N}]+', '', 'g'), '');
 
--- Sex: common codes to M / F; anything else (u, unknown, 9, x, 0, '') to NULL.
+-- Sex: the codes of linkage_models/code_lists/sex_input_codes.csv to M / F (English,
+-- numeric, Ukrainian and Russian words and letters); anything else (u, unknown, 9, x, 0,
+-- '') to NULL.
 CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
     CASE
-        WHEN lower(trim(s)) IN ('m', 'male', 'man', '1') THEN 'M'
-        WHEN lower(trim(s)) IN ('f', 'female', 'woman', '2') THEN 'F'
+        WHEN lower(trim(s)) IN ({{ male_codes|sql }}) THEN 'M'
+        WHEN lower(trim(s)) IN ({{ female_codes|sql }}) THEN 'F'
     END;
 
 -- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty (the form of every

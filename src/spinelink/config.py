@@ -182,6 +182,9 @@ class Probabilistic(_Strict):
     review_yield: float = Field(default=0.2, gt=0, le=1)
     review_capacity: int | None = Field(default=None, ge=0)
     max_pairs_u: float = Field(default=1e6, gt=0)
+    # weigh pairs at one address with co-resident u-probabilities (spinelink.household):
+    # fewer links to relatives on household-heavy sources, at some cost in recall
+    household: bool = False
 
     @field_validator("accept", "review", mode="before")
     @classmethod

@@ -36,6 +36,7 @@ from spinelink.intake_dates import (
     reference_date,
 )
 from spinelink.intake_report import failure_summary, reason_counts
+from spinelink.model_tables import read_table
 from spinelink.readers import ROW, ReadResult, read_source
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -81,9 +82,17 @@ class IntakeResult:
         return dict(self.__dict__)
 
 
+SEX_CODES = MODELS_DIR / "code_lists" / "sex_input_codes.csv"
+
+
+def sex_code_table() -> pd.DataFrame:
+    """The sex codes intake accepts (column `code`, lower case) and what each means (`sex`:
+    M, F, or empty for "not stated"); standardisation maps them with the same table."""
+    return read_table(SEX_CODES, "sex code list", {"code", "sex"})
+
+
 def sex_codes() -> list[str]:
-    return pd.read_csv(MODELS_DIR / "code_lists" / "sex_input_codes.csv", dtype=str,
-                       keep_default_na=False)["code"].tolist()
+    return sex_code_table()["code"].tolist()
 
 
 def code_list(name: str) -> list[str]:

@@ -94,6 +94,8 @@ class TrainingSpec(_M):
     max_pairs_em: float = 2e6
     min_pairs_em: int = Field(default=200, ge=1)  # a session seeing fewer pairs is skipped
     max_session_pairs: float = Field(default=5e7, gt=0)  # and one with more
+    # least share of true matches at a comparison's "else" level (see training.py)
+    min_m_disagree: float = Field(default=0.01, ge=0, lt=1)
     prior_rules: list[list[str]] = Field(default_factory=list)
     prior_recall: float = Field(default=0.7, gt=0, le=1)
 
@@ -137,7 +139,13 @@ def _level(spec: dict[str, Any]):
         return cll.AbsoluteDateDifferenceLevel(spec["date_within"], input_is_string=False,
                                                threshold=spec["days"], metric="day")
     if "custom" in spec:
-        return cll.CustomLevel(spec["custom"], spec.get("label"), base_dialect_str="duckdb")
+        level = cll.CustomLevel(spec["custom"], spec.get("label"), base_dialect_str="duckdb")
+        if not spec.get("tf"):
+            return level
+        # `tf: <column>`: adjust the level for how common that column's value is, from the
+        # level's own u (Splink otherwise looks for an exact level on that column)
+        return level.configure(tf_adjustment_column=spec["tf"],
+                               disable_tf_exact_match_detection=True)
     raise JobError(f"unknown comparison level kind in {sorted(spec)}")
 
 

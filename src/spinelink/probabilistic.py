@@ -2,7 +2,8 @@
 
 Training (`model: auto`) is in spinelink.training. Prediction scores only the residual
 records (those deterministic linkage left), over the model's blocking rules; pairs that
-agree on no personal field are dropped (`personal_evidence`). The record-level model
+agree on no personal field are dropped (`personal_evidence`), and pairs at one address
+are weighed with co-resident u-probabilities (spinelink.household). The record-level model
 (`record_model`) then fits, by EM with m and u held fixed, the share of residual source
 records that have their match among the reference records, and gives each pair the
 probability that it is its source record's match. Thresholds (spinelink.thresholds) and
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import thresholds
+from spinelink import household, thresholds
 from spinelink.backends import Engine
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
@@ -30,6 +31,8 @@ from spinelink.sqlfiles import quote_ident, sql_file
 log = logging.getLogger("spinelink.probabilistic")
 PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
+TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
+TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
 
 
 @dataclass
@@ -39,7 +42,7 @@ class ProbResult:
     review: pd.DataFrame  # clerical band for source records without a link
     prior: float
     model: dict
-    thresholds: dict  # {"thresholds": chosen accept/review and their estimates}
+    thresholds: dict  # {"thresholds": accept/review and their estimates, "household": ...}
 
 
 def _register(db_api, table: str, alias: str):
@@ -120,7 +123,7 @@ def tf_columns(model: dict) -> list[str]:
 
 
 def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, ref: str,
-                   src: str, tag: str) -> tuple[pd.DataFrame, float]:
+                   src: str, tag: str, household_u: bool = False) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used."""
     from splink import Linker
 
@@ -152,12 +155,16 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         df = df[personal_evidence(df, model)]
     if df.empty:
         return empty, lam0
+    hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
+        if household_u else None
     ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
     out = pd.DataFrame({
         "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
         "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
-        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0)),
+        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
+        + household.adjust(df, hh),
     })
+    out.attrs["household"] = hh.summary() if hh else None
     # the engine returns pairs in an order that depends on its threads: sorted, every sum
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
@@ -244,8 +251,11 @@ class RecordModel:
 def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
                  iterations: int = 200) -> RecordModel:
     """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records.
-    Candidates of one record with equal factors (the reference holds that person twice)
-    are one hypothesis and each carries the hypothesis's probability."""
+    Candidates of one record with equal, strong factors (match weight above `TIE_FROM` at
+    the fitted prior: the reference holds that person twice) are one hypothesis and each
+    carries the hypothesis's probability. Equal weak factors are different people the
+    fields cannot tell apart (relatives when the first name is missing): each keeps its
+    own share."""
     if len(bf) == 0 or n_ref == 0 or n_src == 0:
         return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0)
     codes, uniq = pd.factorize(source_ids)
@@ -266,9 +276,10 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
             break
     ln_a, ln_none = math.log(pi / n_ref), math.log1p(-pi)
     ln_den = np.logaddexp(ln_none, ln_a + ln_sum)
-    tie_key = pd.MultiIndex.from_arrays([codes, np.round(ln_bf, 9)])
+    weight = np.asarray(bf, float) + math.log2(pi / n_ref / (1 - pi / n_ref))
+    tie_key = pd.MultiIndex.from_arrays([codes, np.round(np.asarray(bf, float) / TIE)])
     tie_group, _ = pd.factorize(tie_key)
-    tie_n = np.bincount(tie_group)[tie_group]
+    tie_n = np.where(weight > TIE_FROM, np.bincount(tie_group)[tie_group], 1)
     post = np.exp(ln_a + ln_bf - ln_den[codes]) * tie_n
     linked = np.exp(ln_a + ln_sum - ln_den)
     return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()))
@@ -309,7 +320,7 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
 def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
                        one_to_one: bool, tag: str) -> ProbResult:
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
-                                  tables["ref"], tables["src"], tag)
+                                  tables["ref"], tables["src"], tag, cfg.household)
     n_ref, n_src = _count(engine, tables["ref"]), _count(engine, tables["src"])
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src)
     lam = rm.prior or lam0
@@ -328,4 +339,5 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
              th.accept, th.review_mode, th.review,
              "n/a" if th.est_precision is None else f"{th.est_precision:.4f}",
              th.expected_false_links)
-    return ProbResult(pairs, links, review, lam, model, {"thresholds": th.as_dict()})
+    return ProbResult(pairs, links, review, lam, model,
+                      {"thresholds": th.as_dict(), "household": scored.attrs.get("household")})

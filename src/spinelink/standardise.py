@@ -63,8 +63,9 @@ from spinelink import addresses, config, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
+from spinelink.intake import sex_code_table
 from spinelink.model_tables import read_table
-from spinelink.sqlfiles import load_sql, quote_ident, sql_file
+from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
 
@@ -136,7 +137,11 @@ def diminutives_file() -> Path:
 
 def install_macros(engine: Engine, romanisation_path: Path | None = None) -> None:
     """Define the cleaning macros and the romanisation-key macro (idempotent)."""
-    engine.execute(load_sql("standardise/macros.sql"))
+    codes = sex_code_table()
+    engine.execute(sql_file("standardise/macros.sql", **{
+        f"{name}_codes": ", ".join("'" + c.lower().replace("'", "''") + "'"
+                                   for c in codes.loc[codes["sex"] == v, "code"])
+        for name, v in (("male", "M"), ("female", "F"))}))
     romanisation.install(engine, romanisation_path)
 
 

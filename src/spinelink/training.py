@@ -67,12 +67,35 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         log.warning("%s: m of %s not estimated by EM (no usable session); Splink's default "
                     "m values are used", tag.removeprefix("__sl_"),
                     ", ".join(report["not_estimated"]))
-    out = _clamp(model.misc.save_model_to_json())
+    out = floor_disagreement(_clamp(model.misc.save_model_to_json()),
+                             spec.training.min_m_disagree)
     out["linker_uid"] = f"spinelink_{tag}"
     log.info("trained %s: u by random sampling over all records, m by EM over %s records "
              "(%d sessions)", tag, report["em_records"],
              sum(s["status"] == "used" for s in report["sessions"]))
     return out, report
+
+
+def floor_disagreement(model: dict, floor: float) -> dict:
+    """Raise the m of each comparison's last ("else") level to at least `floor`, scaling
+    its other levels' m down to keep their sum. In an EM session every pair agrees on
+    the fields it blocks on, so a match that disagrees on a field is only seen when that
+    field is estimated by another session, among few pairs; EM can then put almost no
+    matches at the else level (m 1e-4 for a surname), and one changed surname or one
+    made-up first name outweighs every other agreement. Real sources change names, make
+    up first names and mistype dates for more than one match in a hundred."""
+    for comp in model.get("comparisons", []):
+        levels = [lv for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")]
+        known = [lv for lv in levels[:-1] if isinstance(lv.get("m_probability"), float | int)]
+        last = levels[-1].get("m_probability") if len(levels) > 1 else None
+        if not isinstance(last, float | int) or last >= floor or not known:
+            continue
+        rest = sum(lv["m_probability"] for lv in known)
+        scale = (rest + last - floor) / rest
+        for lv in known:
+            lv["m_probability"] = float(f"{lv['m_probability'] * scale:.12g}")
+        levels[-1]["m_probability"] = floor
+    return model
 
 
 def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality.calibrate import Candidates, Fit, blocked_out, fit
-from spinelink.quality.nullcal import TIE, TIE_FROM, NullSample
+from spinelink.quality.nullcal import NullSample
 from spinelink.quality.stats import percentile_interval
 
 

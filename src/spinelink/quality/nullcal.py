@@ -20,13 +20,12 @@ import pandas as pd
 
 from spinelink.backends import Engine
 from spinelink.model_fields import is_linkage_column
+from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.quality.groups import table_columns
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.quality")
 NULL_SAMPLE_MAX = 20000
-TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
-TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
 
 
 @dataclass
@@ -145,7 +144,8 @@ def _floor(n_ref: int, n_src: int) -> float:
 
 def null_sample(engine: Engine, out, reference: str, source: str, model: dict, prior: float,
                 det: pd.DataFrame, one_to_one: bool, seed: int, n_residual: int,
-                limit: int = NULL_SAMPLE_MAX, extend=None) -> NullSample | None:
+                limit: int = NULL_SAMPLE_MAX, extend=None, household: bool = False
+                ) -> NullSample | None:
     """Score the leave-partner-out sample; None when there are no deterministic links.
     `extend(tables)` adds derived columns the model needs, as the probabilistic stage
     did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
@@ -163,7 +163,7 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
     if ids.empty:
         return None
     scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool, t.null_src,
-                               f"__sl_qn_{source}")
+                               f"__sl_qn_{source}", household)
     scored = scored[scored["bf"] >= _floor(n_pool, n_residual) - 1e-9]
     if one_to_one:  # drop pairs with other records' partners (not in the stage's pool)
         other = scored["reference_id"].astype(object).isin(

@@ -37,6 +37,7 @@ class Inputs:
     seed: int
     n_boot: int
     extend: object = None  # callable adding the model's derived blocking columns
+    household: bool = False  # the probabilistic stage weighed pairs at home (its manifest)
 
 
 @dataclass
@@ -58,8 +59,9 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     mp = out / "models" / f"{name}.json"
     model = json.loads(mp.read_text(encoding="utf-8")) if mp.exists() else None
     prior = (link_info.get("probabilistic") or {}).get("prior")
+    household = (link_info.get("probabilistic") or {}).get("household") is not None
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
-                  ref_groups, src_groups, seed, n_boot, extend)
+                  ref_groups, src_groups, seed, n_boot, extend, household)
 
 
 def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
@@ -130,7 +132,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     null, n_rules = None, None
     if inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
-                           inp.one_to_one, inp.seed, n_res, extend=inp.extend)
+                           inp.one_to_one, inp.seed, n_res, extend=inp.extend,
+                           household=inp.household)
         rules = rule_columns(inp.model)
         if null is not None and rules:
             n_rules = rule_captures(engine, inp.name, inp.pairs, rules)

@@ -1,0 +1,135 @@
+"""The quality evaluation harness's own scoring (benchmarks/quality_eval.py): true precision
+and recall per subgroup, the naive estimators, errors, coverage and the summary, on tiny
+hand-made tables with known answers (no spinelink run)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import quality_eval  # noqa: E402
+
+# p1 is twice in the reference (r1, r2); s4's person p9 has no reference record; r5 has
+# no sex (unknown); s5 has no candidate pair.
+TRUTH_REF = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5"],
+                          "person_uid": ["p1", "p1", "p2", "p3", "p4"]})
+TRUTH_SRC = pd.DataFrame({"record_id": ["s1", "s2", "s3", "s4", "s5"],
+                          "person_uid": ["p1", "p2", "p3", "p9", "p4"]})
+REF_GROUPS = pd.DataFrame({"sex": ["F", "M", "F", "M"]},
+                          index=pd.Index(["r1", "r2", "r3", "r4"], name="record_id"))
+SRC_GROUPS = pd.DataFrame({"kind": ["a", "a", "b", "b", "b"]},
+                          index=pd.Index(["s1", "s2", "s3", "s4", "s5"], name="record_id"))
+# s1 right (deterministic, to r2 of p1); s2 and s4 wrong (probabilistic)
+LINKS = pd.DataFrame({"reference_id": ["r2", "r4", "r3"], "source_id": ["s1", "s2", "s4"],
+                      "method": ["key:names_dob", "probabilistic", "probabilistic"],
+                      "match_probability": [np.nan, 0.8, 0.6]})
+PAIRS = pd.DataFrame({"reference_id": ["r4", "r3", "r3", "r4", "r1"],
+                      "source_id": ["s2", "s2", "s4", "s3", "s3"],
+                      "match_probability": [0.8, 0.3, 0.6, 0.4, 0.1]})
+
+
+def _by(df: pd.DataFrame) -> dict:
+    return {(r["variable"], r["value"]): r for r in df.to_dict("records")}
+
+
+def test_true_rates_by_reference_group():
+    t = _by(quality_eval.true_rates(LINKS, TRUTH_REF, TRUTH_SRC, REF_GROUPS))
+    a = t[("all", "all")]
+    assert (a["links"], a["true_pairs"], a["linkable"]) == (3, 5, 4)
+    assert a["true_precision"] == pytest.approx(1 / 3)
+    assert a["true_recall"] == pytest.approx(1 / 4)
+    # s1 is found through r2 (M), not its person's first reference record r1 (F)
+    m, f, u = t[("sex", "M")], t[("sex", "F")], t[("sex", "unknown")]
+    assert (m["true_pairs"], m["linkable"], m["links"]) == (2, 2, 2)
+    assert m["true_precision"] == 0.5 and m["true_recall"] == 0.5
+    assert (f["true_pairs"], f["linkable"], f["links"]) == (2, 1, 1)
+    assert f["true_precision"] == 0.0 and f["true_recall"] == 0.0
+    assert (u["true_pairs"], u["linkable"], u["links"]) == (1, 1, 0)
+    assert np.isnan(u["true_precision"]) and u["true_recall"] == 0.0
+
+
+def test_true_rates_by_source_only_variable():
+    t = _by(quality_eval.true_rates(LINKS, TRUTH_REF, TRUTH_SRC, REF_GROUPS, SRC_GROUPS))
+    assert t[("kind", "a")]["true_precision"] == 0.5 and t[("kind", "a")]["true_recall"] == 0.5
+    assert t[("kind", "b")]["true_precision"] == 0.0 and t[("kind", "b")]["true_recall"] == 0.0
+    assert t[("kind", "b")]["linkable"] == 2 and t[("kind", "b")]["true_pairs"] == 2
+
+
+def test_fastlink_style_sums():
+    n = _by(quality_eval.naive_rates(LINKS, PAIRS, REF_GROUPS, SRC_GROUPS))
+    # precision: mean p of links, the deterministic link at 1
+    assert n[("all", "all")]["fl_precision"] == pytest.approx((1 + 0.8 + 0.6) / 3)
+    assert n[("sex", "M")]["fl_precision"] == pytest.approx(0.9)
+    assert n[("sex", "F")]["fl_precision"] == pytest.approx(0.6)
+    # recall: found (best link p) over expected (max of it and the best candidate p);
+    # s3 is unlinked with best candidate r4 at 0.4, s5 has nothing and counts 0
+    assert n[("all", "all")]["fl_recall"] == pytest.approx(2.4 / 2.8)
+    assert n[("sex", "M")]["fl_recall"] == pytest.approx(1.8 / 2.2)
+    assert n[("sex", "F")]["fl_recall"] == pytest.approx(1.0)
+    assert n[("kind", "b")]["fl_recall"] == pytest.approx(0.6 / 1.0)
+
+
+def test_compare_rows_and_summary():
+    # `one`: a single value for every reference record, the same group as `all`
+    groups = REF_GROUPS.reindex(TRUTH_REF["record_id"]).assign(one="x")
+    truth = quality_eval.true_rates(LINKS, TRUTH_REF, TRUTH_SRC, groups)
+    naive = quality_eval.naive_rates(LINKS, PAIRS, groups)
+    est = pd.DataFrame({"variable": ["all", "sex", "sex"], "value": ["all", "M", "F"],
+                        "est_precision": [0.30, 0.5, 0.2], "est_precision_low": [0.25, 0.4, 0.1],
+                        "est_precision_high": [0.3333, 0.6, 0.3],
+                        "est_recall": [0.5, 0.45, 0.0], "est_recall_low": [0.4, 0.3, 0.0],
+                        "est_recall_high": [0.6, 0.55, 0.05]})
+    rows = quality_eval.compare_rows(est, truth, naive, min_true=2)
+    assert rows[["variable", "value"]].values.tolist() == [["all", "all"], ["sex", "F"],
+                                                           ["sex", "M"]]
+    r = _by(rows)
+    a, f, m = r[("all", "all")], r[("sex", "F")], r[("sex", "M")]
+    assert a["err_precision"] == pytest.approx(1 / 3 - 0.30)
+    assert a["covers_precision"]  # 0.3333 is 1/3 at subgroups.csv's 4 decimals
+    assert not a["covers_recall"]  # 0.25 outside [0.4, 0.6]
+    assert a["c1_err_recall"] == pytest.approx(0.75)
+    assert a["fl_err_precision"] == pytest.approx(0.8 - 1 / 3)
+    assert not f["covers_precision"] and f["covers_recall"]
+    assert m["err_recall"] == pytest.approx(0.05)
+    s = quality_eval.summarise(rows, tol=0.1)
+    assert (s["subgroups"], s["estimates"], s["intervals"]) == (3, 6, 6)
+    assert s["coverage"] == pytest.approx(4 / 6)
+    assert s["mae_spinelink"] == pytest.approx(
+        np.mean([1 / 3 - 0.3, 0.2, 0.0, 0.25, 0.0, 0.05]))
+    assert s["mae_c1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.5, 0.75, 1.0, 0.5]))
+    assert s["over_tol"] == 2  # all (recall 0.25 off) and F (precision 0.2 off)
+
+
+def test_missing_estimate_is_left_out_of_the_errors():
+    truth = quality_eval.true_rates(LINKS, TRUTH_REF, TRUTH_SRC, REF_GROUPS)
+    naive = quality_eval.naive_rates(LINKS, PAIRS, REF_GROUPS)
+    est = pd.DataFrame({"variable": ["all"], "value": ["all"], "est_precision": [0.3],
+                        "est_precision_low": [0.2], "est_precision_high": [0.4],
+                        "est_recall": [np.nan], "est_recall_low": [np.nan],
+                        "est_recall_high": [np.nan]})
+    rows = quality_eval.compare_rows(est, truth, naive, min_true=5)
+    assert len(rows) == 1 and pd.isna(rows.loc[0, "covers_recall"])
+    s = quality_eval.summarise(rows)
+    assert (s["estimates"], s["intervals"]) == (1, 1)
+
+
+def test_components_count_what_the_estimator_estimates():
+    # s5 quarantined; s3 unlinked with its true match r4 a candidate; s2 wrongly linked
+    c = quality_eval.components(LINKS, PAIRS, TRUTH_REF, TRUTH_SRC, {"s5"}, set())
+    assert c["false_links"] == {"deterministic": 0, "probabilistic": 2, "other": 0}
+    assert c["links"] == {"deterministic": 1, "probabilistic": 2}
+    # linkable s1..s3, s5; s1 linked deterministically, s5 quarantined: s2 and s3 remain;
+    # s2's true match r3 is a candidate (p 0.3), s3's is r4: both compared
+    assert c["linkable_residual"] == 2 and c["never_compared"] == 0
+    assert c["missed"] == {"quarantined": 1, "wrong_link": 1, "review": 0,
+                           "below_review": 1, "never_compared": 0}
+    pairs = PAIRS[PAIRS["source_id"] != "s3"]
+    c = quality_eval.components(LINKS, pairs, TRUTH_REF, TRUTH_SRC, set(), {"s3"})
+    assert c["linkable_residual"] == 3 and c["never_compared"] == 2  # s3 and s5
+    assert c["missed"]["review"] == 1 and c["missed"]["never_compared"] == 1
