@@ -2,6 +2,8 @@
 small generated job (deterministic linkage only, to keep it quick)."""
 from __future__ import annotations
 
+import inspect
+import json
 import re
 
 import pandas as pd
@@ -71,3 +73,30 @@ def test_open_run_reads_a_finished_run(result, tmp_path):
     assert again.integrated().equals(result.integrated())
     with pytest.raises(SpinelinkError, match="no run_manifest.json"):
         spinelink.open_run(tmp_path)
+
+
+def test_top_level_run_takes_every_api_argument():
+    from spinelink import api
+
+    assert (list(inspect.signature(spinelink.run).parameters)
+            == list(inspect.signature(api.run).parameters) == ["job", "output_dir", "resume"])
+
+
+def test_run_with_resume_continues_from_the_finished_stages(result):
+    """spinelink.run(job, resume=True), as the README documents: a run stopped before
+    integration reuses the stages it finished and gives the same outputs (last in this
+    module: it runs the fixture's job again in its output folder)."""
+    out = result.output_dir
+    path = out / "checkpoint.json"
+    ck = json.loads(path.read_text())
+    order = list(ck["done"])  # stage names (the file keeps them sorted)
+    del ck["done"]["integrate"]  # as if killed during integration
+    path.write_text(json.dumps(ck))
+    before = result.integrated()
+    again = spinelink.run(out.parent / "data" / "job.yaml", output_dir=out, resume=True)
+    first = {s for s in order if s.split(":")[0] in ("intake", "standardise", "link",
+                                                      "clerical")}
+    assert "intake:census" in first and "link:benefits" in first
+    assert set(again.manifest["resumed"]["reused_stages"]) == first
+    assert again.accounting == result.accounting
+    pd.testing.assert_frame_equal(again.integrated(), before)

@@ -63,7 +63,8 @@ def test_a_stage_whose_outputs_are_gone_runs_again_with_every_later_stage(base, 
     r = _run(folder, out, "--resume")
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"standardise:{first}: done in the earlier run; reused" in r.stderr
-    assert f"standardise:{second}: its outputs are gone; running it again" in r.stderr
+    assert (f"standardise:{second}: standardised/{second}.parquet is missing; rerunning from "
+            f"standardise:{second}") in r.stderr
     for stage in (f"standardise:{second} ...", "deterministic:admin ...", "integrate ...",
                   "privacy ..."):
         assert stage in r.stderr

@@ -2,6 +2,9 @@
 naming the file, row and field."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pandas as pd
 import pytest
 from conftest import run_cli
@@ -32,6 +35,27 @@ def test_export_has_every_band_pair_with_both_records(out, tmp_path):
     blind = _export(out, tmp_path, "--blind", "--ids-only", "--source", "survey")
     assert "match_weight" not in blind.columns and "ref_first_name" not in blind.columns
     assert set(blind["source"]) == {"survey"}
+
+
+def test_export_is_utf8_with_a_bom_for_excel_and_imports_back_as_written(out, tmp_path):
+    frame = _export(out, tmp_path)
+    raw = (tmp_path / "band.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")               # Excel reads it as UTF-8
+    assert raw[3:].decode("utf-8").splitlines()[0].startswith("source,reference_id,")
+    assert list(frame.columns)[0] == "source"                # pandas skips the mark
+    names = "".join(frame["ref_last_name"]) + "".join(frame["src_last_name"])
+    assert any(ord(c) > 127 for c in names)  # the band has non-ASCII names to keep
+    # the file as exported (mark and all) imports once a decision is typed into it
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    header = rows[0]
+    undecided = next(r for r in rows[1:] if r[header.index("decision")] == "")
+    undecided[header.index("decision")] = "match"
+    undecided[header.index("reviewer")] = "ann"
+    with open(tmp_path / "band.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    r = run_cli("review", "import", str(out), str(tmp_path / "band.csv"))
+    assert r.returncode == 0, r.stderr
+    assert "1 decisions imported" in r.stdout
 
 
 def test_import_round_trip_and_re_import_is_unchanged(out, tmp_path):

@@ -8,15 +8,23 @@ Imports are deferred so that `import spinelink.config` (and the CLI) stay light.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-def run(job, output_dir=None):
-    """Run a job file end to end; return a spinelink.api.Result."""
+if TYPE_CHECKING:
+    from spinelink.api import Result
+
+
+def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False
+        ) -> Result:
+    """Run a job file end to end (`resume=True`: as `spinelink run --resume`, continue an
+    interrupted run from the stages it finished); return a spinelink.api.Result."""
     from spinelink.api import run as _run
 
-    return _run(job, output_dir)
+    return _run(job, output_dir, resume=resume)
 
 
-def open_run(output_dir):
+def open_run(output_dir: str | Path) -> Result:
     """The spinelink.api.Result of a finished run, from its output folder."""
     from spinelink.api import open_run as _open_run
 

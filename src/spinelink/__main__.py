@@ -1,3 +1,3 @@
-from spinelink.cli import main
+from spinelink.cli import entry
 
-main()
+entry()

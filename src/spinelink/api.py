@@ -11,6 +11,9 @@
 `result.paths` names every output file; `result.accounting` is the record accounting of
 the run (read = accepted + quarantined; accepted = linked + review + unlinked);
 `result.summary` the summaries of the linkage and later stages from run_manifest.json.
+
+spinelink logs under the `spinelink` logger (Splink's messages as `spinelink.splink`, at
+DEBUG); a notebook shows its progress after `logging.basicConfig(level=logging.INFO)`.
 """
 from __future__ import annotations
 
@@ -112,10 +115,14 @@ class Result:
 def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False
         ) -> Result:
     """Run a job file end to end (as `spinelink run`; `resume=True` as `--resume`);
-    return its Result."""
+    return its Result. Splink's messages go through spinelink's logging, at DEBUG
+    (spinelink.splink_log), so a notebook shows only what spinelink reports."""
     from spinelink.pipeline import run_job
+    from spinelink.splink_log import splink_through_spinelink
 
-    res = run_job(job, str(output_dir) if output_dir is not None else None, resume=resume)
+    with splink_through_spinelink():
+        res = run_job(job, str(output_dir) if output_dir is not None else None,
+                      resume=resume)
     return Result.from_dir(res.output_dir)
 
 

@@ -1,12 +1,15 @@
 """Resuming an interrupted run: which stages are done, and may a run continue from them.
 
 After each stage the pipeline records in `OUT/checkpoint.json` what later stages need from
-it (intake counts, link summaries, stage results, timings), under the run's fingerprint:
-the job file's hash, the input files' hashes, the package versions, the backend and the
-command-line overrides. `spinelink run JOB --resume` reuses the recorded stages when the
-fingerprint is unchanged and their outputs are on disk, and runs the rest; once one stage
-runs again, every stage after it runs too. It refuses, naming what changed, when the
-fingerprint differs. A run without `--resume` starts afresh and removes the file.
+it (intake counts, link summaries, stage results, timings) and the size and SHA-256 of
+every file it wrote (`written`, spinelink.outputs), under the run's fingerprint: the job
+file's hash, the input files' hashes, the package versions, the backend and the
+command-line overrides. `spinelink run JOB --resume` reuses a recorded stage when the
+fingerprint is unchanged and each of its files is still as recorded (a file a later stage
+rewrote is expected as that stage left it); a file missing, changed or unreadable makes
+the stage run again, saying which file and why, and once one stage runs again, every
+stage after it runs too. It refuses, naming what changed, when the fingerprint differs.
+A run without `--resume` starts afresh and removes the file.
 
 Pseudonymisation rewrites outputs in place, so a run interrupted during it cannot be
 resumed (some files would be pseudonymised twice): that is refused too.
@@ -18,7 +21,8 @@ import logging
 from pathlib import Path
 
 from spinelink import manifest
-from spinelink.errors import JobError
+from spinelink.errors import JobError, OutputError
+from spinelink.outputs import Hasher, Record, Stat, changed, scan
 
 log = logging.getLogger("spinelink")
 FILE = "checkpoint.json"
@@ -40,18 +44,78 @@ class Checkpoint:
         self.done: dict[str, dict] = data.get("done", {})
         self.timings: dict[str, dict[str, float]] = data.get("timings", {})
         self.started: list[str] = data.get("started", [])
+        # per stage, the files it wrote: relative path -> {"bytes", "sha256"} as they are
+        # now expected (updated when a later stage rewrites one)
+        self.written: dict[str, dict[str, Record]] = data.get("written", {})
+        self.order: list[str] = data.get("order", [])  # stages in the order they finished
         self.reused: list[str] = []
+        self.out = path.parent if path is not None else None
+        self.hasher = Hasher(self.out) if self.out is not None else None
+        self._before: dict[str, Stat] = {}
+        self._plan: tuple[str, str] | None = None  # (stage to rerun from, the log line)
+        self._planned = False
         self._rerun = False  # a stage ran again: every later stage runs too
 
     def reusable(self, stage: str, outputs: list[Path] = ()) -> bool:
+        if not self._planned:
+            self._plan, self._planned = self._first_rerun(), True
         if self._rerun or stage not in self.done:
             self._rerun = True
             return False
-        if not all(Path(p).exists() for p in outputs):
-            log.info("%s: its outputs are gone; running it again", stage)
+        if self._plan is not None and self._plan[0] == stage:
+            log.warning("%s", self._plan[1])
+            self._rerun = True
+            return False
+        why = self._why_not(stage, outputs)
+        if why:
+            log.warning("%s: %s; rerunning from %s", stage, why, stage)
             self._rerun = True
             return False
         return True
+
+    def _first_rerun(self) -> tuple[str, str] | None:
+        """The first finished stage with a file not as recorded, or, when a stage that
+        rewrites outputs in place (privacy) ran after it, the earliest stage whose files
+        that stage rewrote: rerunning from there rebuilds them from scratch."""
+        order = [s for s in self.order if s in self.done]
+        failed = next(((i, w) for i, s in enumerate(order)
+                       if (w := self._why_not(s, [])) is not None), None)
+        if failed is None:
+            return None
+        first, why = failed
+        start, note = first, ""
+        for later in order[first:]:
+            if later not in IN_PLACE:
+                continue
+            rewritten = set(self.written.get(later, {}))
+            for i, s in enumerate(order[:start]):
+                if rewritten & set(self.written.get(s, {})):
+                    start = i
+                    note = f" (the {later} stage rewrote its outputs in place)"
+                    break
+        return order[start], (f"{order[first]}: {why}; rerunning from {order[start]}"
+                              f"{note}")
+
+    def _why_not(self, stage: str, outputs: list[Path]) -> str | None:
+        """Which file of `stage` is not as recorded, and why (None: all are)."""
+        for p in outputs:
+            if not Path(p).exists():
+                return f"{self._rel(Path(p))} is missing"
+        if self.hasher is None:
+            return None
+        if stage not in self.written:
+            return "the checkpoint records no file hashes for it"
+        for rel, rec in sorted(self.written[stage].items()):
+            problem = self.hasher.problem(rel, rec)
+            if problem is not None:
+                return f"{rel} {problem.phrase}"
+        return None
+
+    def _rel(self, p: Path) -> str:
+        try:
+            return p.relative_to(self.out).as_posix() if self.out else str(p)
+        except ValueError:
+            return str(p)
 
     def reuse(self, stage: str) -> tuple[dict, dict[str, float]]:
         log.info("%s: done in the earlier run; reused", stage)
@@ -64,19 +128,57 @@ class Checkpoint:
                 raise ResumeError(
                     f"{self.path}: the interrupted run stopped while the '{stage}' stage "
                     "was rewriting outputs in place; run again without --resume")
-            self.started.append(stage)
+            if stage not in self.started:
+                self.started.append(stage)
+        save = stage in IN_PLACE
+        if stage in self.done:  # running again: not done until it finishes again
+            for table in (self.done, self.timings, self.written):
+                table.pop(stage, None)
+            self.order = [s for s in self.order if s != stage]
+            save = True
+        if save:
             self._save()
+        if self.out is not None:
+            self._before = scan(self.out)
 
     def record(self, stage: str, payload: dict, timings: dict[str, float]) -> None:
         self.done[stage] = payload
         self.timings[stage] = timings
+        if self.hasher is not None:
+            written, removed = changed(self._before, scan(self.hasher.out))
+            records = self.hasher.records(written)
+            for files in self.written.values():  # a later stage rewrote or removed them
+                for rel in [r for r in files if r in records or r in removed]:
+                    if rel in records:
+                        files[rel] = records[rel]
+                    else:
+                        del files[rel]
+            self.written[stage] = records
+        self.order = [*(s for s in self.order if s != stage), stage]
         self._save()
+
+    def outputs(self, before_run: dict[str, Stat]) -> dict[str, Record]:
+        """Size and SHA-256 of every file the run wrote or reused, after checking that each
+        file a stage recorded is still as recorded (OutputError naming the first that is
+        not)."""
+        if self.hasher is None:
+            return {}
+        for stage, files in self.written.items():
+            for rel, rec in sorted(files.items()):
+                problem = self.hasher.problem(rel, rec)
+                if problem is not None:
+                    raise OutputError(f"{self.out / rel}: {problem.phrase} since the "
+                                      f"'{stage}' stage wrote it; run the job again")
+        rels = set(changed(before_run, scan(self.hasher.out))[0])
+        rels.update(r for files in self.written.values() for r in files)
+        return self.hasher.records(sorted(rels))
 
     def _save(self) -> None:
         if self.path is not None:
             manifest.write_json(self.path, {
-                "schema_version": 1, "fingerprint": self.fingerprint, "done": self.done,
-                "timings": self.timings, "started": self.started})
+                "schema_version": 2, "fingerprint": self.fingerprint, "done": self.done,
+                "timings": self.timings, "started": self.started,
+                "written": self.written, "order": self.order})
 
 
 def open_checkpoint(out: Path, fingerprint: dict, resume: bool,

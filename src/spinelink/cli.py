@@ -47,6 +47,22 @@ class _Command(click.Command):
             sys.exit(70)
 
 
+def entry() -> None:
+    """The `spinelink` program: `main`, then exit without the interpreter's teardown.
+    Native thread pools (DuckDB, Arrow) can abort the process while it tears down
+    ("terminate called without an active exception", exit -6) after a run has finished
+    and said so; every output is closed by then, so the exit code must be the run's."""
+    code = 0
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 verbose_opt = click.option("--verbose", "-v", is_flag=True, help="Show detail and traces.")
 
 
@@ -109,6 +125,28 @@ def sample(persons: int, seed: int, out_dir: Path, verbose: bool) -> None:
     summary = generate(persons, seed, out_dir)
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
+
+
+@main.command(cls=_Command, help="Check a finished run's outputs (and its inputs, where "
+              "they are reachable) against the sizes and SHA-256 hashes in its "
+              "run_manifest.json; one line per file that is missing, changed or "
+              "unreadable, and a non-zero exit on any.\n\nExample: spinelink verify out/demo")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@verbose_opt
+def verify(out: Path, verbose: bool) -> None:
+    from spinelink.errors import OutputError
+    from spinelink.verify import verify_run
+
+    result = verify_run(out)
+    for note in result.notes:
+        click.echo(note, err=True)
+    for line in result.differences:
+        click.echo(line)
+    if result.differences:
+        raise OutputError(f"{out}: {len(result.differences)} of the files recorded in "
+                          "run_manifest.json differ")
+    click.echo(f"OK: {result.outputs} outputs and {result.inputs} inputs match "
+               "run_manifest.json")
 
 
 # -- clerical review (spinelink.review) ---------------------------------------------------

@@ -24,6 +24,7 @@ from pydantic import (
 from spinelink.errors import JobError
 from spinelink.integrate.spec import IntegrateOptions, check_integrate, check_options
 from spinelink.integrate.spec import Variable as IntegrateVariable
+from spinelink.resources import data_dir
 
 CANONICAL_FIELDS = (
     "first_name",
@@ -35,7 +36,7 @@ CANONICAL_FIELDS = (
     "address",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "cp1250", "latin-1", "cp1252", "iso-8859-2")
-MODELS_DIR = Path(__file__).resolve().parents[2] / "linkage_models"
+MODELS_DIR = data_dir("linkage_models")  # the wheel's copy or the repository's
 
 
 class _Strict(BaseModel):
@@ -226,6 +227,10 @@ class Quality(_Strict):
     rounding: int | None = Field(default=None, ge=2)
     age_bands: list[int] = Field(default_factory=lambda: [0, 18, 30, 50, 65])
     bootstrap: int = Field(default=200, ge=20, le=5000)
+    # posteriors of the estimates: the probabilistic stage's record-level probabilities
+    # (model), or those calibrated on the leave-partner-out null sample (null; kept as a
+    # check either way)
+    calibration: Literal["model", "null"] = "model"
     enabled: bool = True  # false: skip error estimation (e.g. when timing linkage alone)
 
     @field_validator("age_bands")

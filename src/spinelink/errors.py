@@ -29,3 +29,9 @@ class AccountingError(SpinelinkError):
     """Record accounting does not add up: a record was lost or counted twice."""
 
     exit_code = 5
+
+
+class OutputError(SpinelinkError):
+    """An output file is missing, changed or unreadable against what its run recorded."""
+
+    exit_code = 7

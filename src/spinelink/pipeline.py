@@ -19,11 +19,13 @@ from spinelink.deterministic import link_deterministic, load_match_keys, steps_f
 from spinelink.intake import IntakeResult, intake_source, run_reference_date
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
+from spinelink.outputs import Stat, scan
 from spinelink.probabilistic import (
     add_capped_keys,
     link_probabilistic,
     load_model,
 )
+from spinelink.runlock import output_lock
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.standardise import standardise_source
 from spinelink.training import train_model
@@ -73,6 +75,12 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
 
         load_key(lj)
     ensure_dir(out)
+    with output_lock(out):  # one run per output folder
+        return _open_and_run(lj, out, validate_only, resume)
+
+
+def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -> RunResult:
+    before = scan(out)  # what the folder held: the run's outputs are what it writes or reuses
     res = lj.job.resources
     spark = lj.job.spark
     if spark.checkpoint_dir and "://" not in spark.checkpoint_dir:
@@ -83,7 +91,7 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
     try:
         inputs = _input_hashes(lj)
         ck = open_checkpoint(out, _fingerprint(lj, inputs), resume, record=not validate_only)
-        return _run(engine, lj, out, validate_only, ck, inputs)
+        return _run(engine, lj, out, validate_only, ck, inputs, before)
     finally:
         engine.close()
 
@@ -135,7 +143,7 @@ def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: boo
 
 
 def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
-         inputs: dict) -> RunResult:
+         inputs: dict, before: dict[str, Stat]) -> RunResult:
     job, timer = lj.job, Timer()
     intakes: dict[str, IntakeResult] = {}
     for name in job.sources:
@@ -177,6 +185,12 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     man["standardise"] = std_info
     if ck.reused:
         man["resumed"] = {"reused_stages": ck.reused}
+    # where each input was read, for `spinelink verify` (not in the resume fingerprint)
+    man["inputs"] = {n: {**v, "location": str(lj.source_path(n).absolute())}
+                     for n, v in inputs.items()}
+    # size and SHA-256 of every file the run wrote or reused (not this manifest), after
+    # checking each against what its stage recorded
+    man["outputs"] = ck.outputs(before)
     manifest.write_json(out / "run_manifest.json", man)
     return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
 

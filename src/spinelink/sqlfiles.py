@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+from spinelink.resources import data_dir
+
+SQL_DIR = data_dir("sql")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\|\s*sql\s*)?\}\}")
 
 

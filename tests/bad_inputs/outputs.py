@@ -14,6 +14,9 @@ import pyarrow.parquet as pq
 # JSON keys that differ between runs by nature (anywhere in the document)
 VOLATILE = {"timings_seconds", "timings", "started", "finished", "created", "duration_seconds",
             "elapsed_seconds", "written_at", "run_at"}
+# top-level keys of a run's own records that hold sizes and hashes of the other files (the
+# report's timings make its hash differ by nature; the files themselves are compared)
+RECORD_HASHES = {"run_manifest.json": {"outputs"}, "checkpoint.json": {"written"}}
 # parts of the HTML report that differ between runs by nature
 HTML_VOLATILE = re.compile(r"<h3>Stage timings</h3>.*?</table>", re.S)
 
@@ -40,7 +43,10 @@ def digest(path: Path, sort: bool = False, drop: set[str] = frozenset()) -> str:
     if path.suffix == ".csv":
         return _frame_digest(pd.read_csv(path, dtype=str, keep_default_na=False), sort)
     if path.suffix == ".json":
-        data = _strip(json.loads(path.read_text(encoding="utf-8")), VOLATILE | set(drop))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and path.name in RECORD_HASHES:
+            data = {k: v for k, v in data.items() if k not in RECORD_HASHES[path.name]}
+        data = _strip(data, VOLATILE | set(drop))
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     if path.suffix == ".html":
         text = HTML_VOLATILE.sub("", path.read_text(encoding="utf-8"))

@@ -49,6 +49,7 @@ class Candidates:
     n_residual: int       # residual source records, with or without candidates
     first: np.ndarray     # True for the first candidate of each tie group
     n_rules: np.ndarray | None = None  # blocking rules each candidate satisfies
+    prob: np.ndarray | None = None  # the stage's record-level match probability
 
     @cached_property
     def one_rule(self) -> np.ndarray:
@@ -212,8 +213,12 @@ def _never_compared_range(c: Candidates, post: np.ndarray, null: NullSample,
 
 
 def _model_fit(cands: Candidates, edges, observed) -> Fit:
-    odds = np.exp2(np.clip(cands.weight, -60, 60))
-    post = _posteriors(cands, odds, 1.0)
+    """The probabilistic stage's record-level probabilities (`cands.prob`), or, for pairs
+    without them, each record's candidates' weights as odds against "no match"."""
+    if cands.prob is not None:
+        post = np.asarray(cands.prob, float)
+    else:
+        post = _posteriors(cands, np.exp2(np.clip(cands.weight, -60, 60)), 1.0)
     blocked, _ = blocked_out(cands, post, share=False)
     nan = np.full(len(observed), np.nan)
     return Fit(post, _total(cands, post) + blocked, blocked, (blocked, blocked), float("nan"),
@@ -221,12 +226,15 @@ def _model_fit(cands: Candidates, edges, observed) -> Fit:
 
 
 def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | None = None,
-        edges: np.ndarray | None = None) -> Fit:
-    """Calibrated posteriors; with `rng`, one bootstrap replicate (residual and null
-    records reweighted by Poisson(1) draws) for the intervals."""
+        edges: np.ndarray | None = None, method: str = "null") -> Fit:
+    """Posteriors: `model`, the probabilistic stage's own (record-level) probabilities; or
+    `null`, calibrated on the leave-partner-out null sample (when it has enough records).
+    With `rng`, one bootstrap replicate (residual and null records reweighted by
+    Poisson(1) draws) for the intervals."""
     edges = weight_edges(cands.weight) if edges is None else edges
     observed = cands.binned(edges)
-    if null is None or null.n_records < MIN_NULL_RECORDS or not len(cands.weight):
+    if method == "model" or null is None or null.n_records < MIN_NULL_RECORDS or \
+            not len(cands.weight):
         return _model_fit(cands, edges, observed)
     rec_wt = null_wt = None
     n_none = float(cands.n_residual - cands.n_with)

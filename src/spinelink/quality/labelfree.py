@@ -73,13 +73,16 @@ def _rules(d: SourceData, p: pd.DataFrame) -> np.ndarray | None:
 
 
 def prepare(d: SourceData) -> Prepared:
-    p = d.pairs[["reference_id", "source_id", "match_weight"]].copy()
+    cols = ["reference_id", "source_id", "match_weight"]
+    has_prob = "match_probability" in d.pairs
+    p = d.pairs[cols + ["match_probability"] * has_prob].copy()
     p = p.astype({"reference_id": str, "source_id": str, "match_weight": float})
     p = p.sort_values(["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
     group = _ties(p)
     rec = pd.factorize(p["source_id"])[0].astype(int)
     cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
-                       group == np.arange(len(p)), _rules(d, p))
+                       group == np.arange(len(p)), _rules(d, p),
+                       p["match_probability"].to_numpy(float) if has_prob else None)
     pair_idx = pd.Series(np.arange(len(p)),
                          index=pd.MultiIndex.from_frame(p[["reference_id", "source_id"]]))
     lk = d.links.astype({"reference_id": str, "source_id": str})
@@ -183,17 +186,22 @@ class Estimate:
     fit: Fit
     blocked: float
     rows: pd.DataFrame
+    check: Fit | None = None  # the leave-partner-out calibration, when `fit` is the model's
 
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
-             n_boot: int, seed: int) -> Estimate:
-    point = fit(pr.cands, null)
+             n_boot: int, seed: int, method: str = "model") -> Estimate:
+    """`method`: `model` (the stage's record-level probabilities; the leave-partner-out
+    calibration is kept as a check) or `null` (that calibration is the estimate)."""
+    point = fit(pr.cands, null, method=method)
+    check = fit(pr.cands, null, method="null") if method == "model" else None
+    check = check if check is not None and check.method == "null" else None
     f0, share = point.blocked, blocked_out(pr.cands, point.posterior)[1]
     rng = np.random.default_rng(seed)
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
-        f = fit(pr.cands, null, rng, point.edges)
+        f = fit(pr.cands, null, rng, point.edges, method)
         f0b, shb = f.blocked, blocked_out(pr.cands, f.posterior)[1]
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
@@ -217,4 +225,4 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             "est_precision_high": np.maximum(phi, p), "est_recall": r,
             "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
             "expected_false_links": false, "expected_linkable": linkable}))
-    return Estimate(point, f0, pd.concat(rows, ignore_index=True))
+    return Estimate(point, f0, pd.concat(rows, ignore_index=True), check)

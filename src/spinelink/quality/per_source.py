@@ -38,6 +38,7 @@ class Inputs:
     n_boot: int
     extend: object = None  # callable adding the model's derived blocking columns
     household: bool = False  # the probabilistic stage weighed pairs at home (its manifest)
+    calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
 
 
 @dataclass
@@ -51,7 +52,8 @@ class Result:
 
 
 def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_one: bool,
-                ref_groups, src_groups, seed: int, n_boot: int, extend=None) -> Inputs:
+                ref_groups, src_groups, seed: int, n_boot: int, extend=None,
+                calibration: str = "model") -> Inputs:
     links = pd.read_parquet(out / "links" / f"{name}.parquet")
     pp = out / "pairs" / f"{name}.parquet"
     pairs = pd.read_parquet(pp) if pp.exists() else pd.DataFrame(
@@ -61,7 +63,7 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     prior = (link_info.get("probabilistic") or {}).get("prior")
     household = (link_info.get("probabilistic") or {}).get("household") is not None
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
-                  ref_groups, src_groups, seed, n_boot, extend, household)
+                  ref_groups, src_groups, seed, n_boot, extend, household, calibration)
 
 
 def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
@@ -140,7 +142,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules)
     prep = labelfree.prepare(data)
     bds, codes = _breakdowns(inp, prep)
-    est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed)
+    est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
     rows = est.rows
     if inp.model is None:  # no probabilistic stage: the unlinked cannot be judged
         rows[["est_recall", "est_recall_low", "est_recall_high"]] = np.nan

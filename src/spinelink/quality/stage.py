@@ -71,7 +71,8 @@ def run_stage(ctx) -> dict:
     for name, link in job.links.items():
         inp = per_source.read_inputs(out, name, ctx.accounting[name], ctx.links.get(name, {}),
                                      link.one_to_one, ref_groups, src_groups.get(name),
-                                     job.seed, q.bootstrap, _extender(ctx, link))
+                                     job.seed, q.bootstrap, _extender(ctx, link),
+                                     q.calibration)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     tables = publish(results, q.min_cell, q.rounding)
     folder = out / "quality"

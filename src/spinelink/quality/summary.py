@@ -22,12 +22,19 @@ def _f(x, nd: int = 4):
 
 
 def calibration(prep: labelfree.Prepared, est: labelfree.Estimate) -> dict:
-    fit = est.fit
+    """The model's expected false links beside the leave-partner-out calibration's (the
+    check when the estimates use the model's probabilities, the estimate itself when they
+    use the calibration), per weight bin, and a verdict."""
+    fit = est.check or est.fit
     lg = prep.link_group[prep.link_group >= 0]
-    model_p = _p(prep.cands.weight)
+    model_p = prep.cands.prob if prep.cands.prob is not None else _p(prep.cands.weight)
     out = {
-        "method": ("leave-partner-out null from deterministic links" if fit.method == "null"
+        "method": ("the probabilistic stage's record-level probabilities, checked against "
+                   "the leave-partner-out null from deterministic links"
+                   if est.check is not None else
+                   "leave-partner-out null from deterministic links" if fit.method == "null"
                    else "model probabilities (too few deterministic links to check)"),
+        "estimates_use": est.fit.method,
         "residual_records_linkable": _f(fit.linkable, 1),
         "residual_share_unlinkable": _f(fit.pi0),
         "model_expected_false_links": _f(float((1 - model_p[lg]).sum()), 2),
@@ -138,7 +145,13 @@ METHOD = {
               "such records in the leave-partner-out sample); missed = linkable - found, "
               "placed in subgroups by the posteriors of candidates not linked and, for "
               "matches blocking never compared, by the likely matches only one rule caught.",
-    "calibration": "The model's probabilities assume its comparisons are independent; "
+    "calibration": "By default (quality.calibration: model) the posteriors are the "
+                   "probabilistic stage's record-level match probabilities (each source "
+                   "record has at most one match; the share that has one fitted by EM), "
+                   "which held best against the truth on data spinelink did not generate "
+                   "(benchmarks/quality_eval.py). They are checked, and with "
+                   "quality.calibration: null replaced, as follows. "
+                   "The model's probabilities assume its comparisons are independent; "
                    "household members agree on surname, address and postcode together. A "
                    "sample of deterministically linked source records, given the missing-"
                    "field patterns of the residual records, is scored against the reference "

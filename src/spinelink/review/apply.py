@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import atomic
+from spinelink import atomic, outputs
 from spinelink import manifest as manifest_io
 from spinelink.backends import Engine, open_engine
 from spinelink.review import band, qc
@@ -140,6 +140,7 @@ def apply(out: Path, job: Path | None = None) -> dict:
                           "running the job again (`spinelink run`), whose clerical stage "
                           "applies them before pseudonymisation")
     one_to_one = _one_to_one(out, job)
+    before = outputs.scan(out)
     engine = open_engine(man.get("backend", "duckdb"))
     try:
         result = apply_decisions(engine, out, one_to_one, man["accounting"],
@@ -147,6 +148,8 @@ def apply(out: Path, job: Path | None = None) -> dict:
     finally:
         engine.close()
     man.setdefault("stages", {})["clerical"] = result
+    if "outputs" in man:  # the files changed here, for `spinelink verify`
+        man["outputs"] = outputs.refresh(out, man["outputs"], before)
     manifest_io.write_json(out / "run_manifest.json", man)
     # stages after this one read the links: their outputs predate these decisions
     later = [k for k in man["stages"] if k not in ("clerical", "privacy")]

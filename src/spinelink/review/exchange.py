@@ -2,9 +2,11 @@
 
 The export has one row per pair: ids, weights (not with blind), both records' original
 values (not with ids_only), and decision, note, reviewer (filled where a first-round
-decision exists). An import takes rows with a decision (blank rows are skipped), checks
-all of them, then stores all or none. Problems are one line naming the file, the row
-(data rows counted from 1 after the header) and the field; values are never echoed.
+decision exists). It is UTF-8 with a byte-order mark, so that Excel opens accented and
+Cyrillic names correctly (pandas and the import skip the mark; `bom=False` leaves it out).
+An import takes rows with a decision (blank rows are skipped), checks all of them, then
+stores all or none. Problems are one line naming the file, the row (data rows counted
+from 1 after the header) and the field; values are never echoed.
 """
 from __future__ import annotations
 
@@ -20,11 +22,12 @@ from spinelink.review.records import FIELDS, load_records
 from spinelink.review.store import DECISIONS, ROUNDS, Decision, DecisionStore, now
 
 REQUIRED = ("source", "reference_id", "source_id", "decision")
+ENCODING = {True: "utf-8-sig", False: "utf-8"}  # with / without the byte-order mark
 SPELLINGS = {"match": "match", "nonmatch": "non-match", "unsure": "unsure"}
 
 
 def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = False,
-               ids_only: bool = False) -> int:
+               ids_only: bool = False, bom: bool = True) -> int:
     out, to = Path(out), Path(to)
     names = band.check_source(out, source)
     pairs = band.all_pairs(out, names)
@@ -39,7 +42,7 @@ def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = Fal
         src = {s: load_records(out, s, set(pairs.loc[pairs["source"] == s, "source_id"]))
                for s in names}
     header += ["decision", "note", "reviewer"]
-    with atomic.atomic_path(to) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+    with atomic.atomic_path(to) as tmp, open(tmp, "w", newline="", encoding=ENCODING[bom]) as f:
         w = csv.writer(f)
         w.writerow(header)
         for r in pairs.to_dict("records"):

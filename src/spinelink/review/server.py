@@ -14,11 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from spinelink.resources import package_dir
 from spinelink.review.band import ReviewError
 from spinelink.review.session import Session
 
 log = logging.getLogger("spinelink.review")
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = package_dir("spinelink.review", "static").resolve()
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8"}
 MAX_BODY = 64 * 1024

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
-from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+from spinelink.resources import package_dir
+
+DATA = package_dir("spinelink.sample", "data")
 
 
 @lru_cache(maxsize=None)
