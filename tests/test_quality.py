@@ -177,3 +177,41 @@ def test_estimates_without_a_probabilistic_stage():
     est = labelfree.estimate(prep, None, [bd], n_boot=20, seed=1)
     row = est.rows.iloc[0]
     assert row["est_precision"] == 1.0 and row["expected_false_links"] == 0
+
+
+def test_a_subgroup_declared_on_a_linked_source_is_broken_down_by_default(tmp_path):
+    """A source-only variable (the reference does not carry it) declared in the source's
+    `subgroups` appears in subgroups.csv without listing it under `quality.subgroups`."""
+    import pandas as pd
+    from conftest import run_cli
+
+    ref = pd.DataFrame({"id": [f"R{i}" for i in range(300)],
+                        "fn": [f"name{i % 40}" for i in range(300)],
+                        "sn": [f"family{i}" for i in range(300)],
+                        "dob": [f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}" for i in range(300)]})
+    src = ref.sample(200, random_state=1).rename(columns={"id": "sid"})
+    src["sid"] = [f"S{i}" for i in range(200)]
+    src["office"] = ["north" if i % 2 else "south" for i in range(200)]
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    src.to_csv(tmp_path / "src.csv", index=False)
+    cols = "{first_name: fn, last_name: sn, date_of_birth: dob}"
+    (tmp_path / "job.yaml").write_text(f"""\
+schema_version: 1
+name: source_subgroup
+output_dir: out
+reference: ref
+sources:
+  ref: {{role: census, path: ref.csv, id: id, columns: {cols}}}
+  src: {{role: admin, path: src.csv, id: sid, columns: {cols}, subgroups: [office]}}
+quality: {{min_cell: 1}}
+links:
+  src: {{}}
+""", encoding="utf-8")
+    r = run_cli("run", str(tmp_path / "job.yaml"))
+    # every source record is an exact copy: all link deterministically, and the
+    # probabilistic stage, left with no pair to score, does not fail
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(pd.read_parquet(tmp_path / "out" / "links" / "src.parquet")) == 200
+    q = pd.read_csv(tmp_path / "out" / "quality" / "subgroups.csv")
+    office = q[(q["variable"] == "office") & (q["basis"] == "model")]
+    assert set(office["value"]) == {"north", "south"}

@@ -128,7 +128,10 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     from splink import Linker
 
     n_ref, n_src = _count(engine, ref), _count(engine, src)
-    empty = pd.DataFrame(columns=["reference_id", "source_id", "bf"])
+    # no pairs (every residual record without a candidate): typed, so the arithmetic and
+    # rounding downstream hold
+    empty = pd.DataFrame({"reference_id": pd.Series(dtype=str),
+                          "source_id": pd.Series(dtype=str), "bf": pd.Series(dtype=float)})
     if n_ref == 0 or n_src == 0:
         return empty, 0.0
     lam0 = min(0.5, 1.0 / max(n_ref, n_src))

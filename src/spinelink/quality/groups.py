@@ -85,8 +85,10 @@ def choose_variables(wanted: list[str], ref_cols: list[str],
     return v
 
 
-def default_subgroups(reference_subgroups: list[str]) -> list[str]:
-    return list(dict.fromkeys([*reference_subgroups, "sex", AGE_BAND]))
+def default_subgroups(declared: list[str]) -> list[str]:
+    """The job's declared subgroups (reference first, then the linked sources'), sex and
+    age band, each once."""
+    return list(dict.fromkeys([*declared, "sex", AGE_BAND]))
 
 
 def group_values(engine: Engine, table: str, variables: list[str], bands: list[int],

@@ -51,7 +51,9 @@ def _group_tables(ctx):
         views[name] = f"__sl_q_groups_{name}"
         eng.view_parquet(views[name], out / "standardised" / f"{name}.parquet")
     cols = {n: groups.table_columns(eng, v) for n, v in views.items()}
-    wanted = q.subgroups or groups.default_subgroups(job.sources[ref].subgroups)
+    # by default: every subgroup the job declares (on the reference or a linked source)
+    declared = [g for s in [ref, *job.links] for g in job.sources[s].subgroups]
+    wanted = q.subgroups or groups.default_subgroups(declared)
     chosen = groups.choose_variables(wanted, cols[ref], {s: cols[s] for s in job.links})
     ref_groups = groups.group_values(eng, views[ref], chosen.reference, q.age_bands, ref_date)
     src_groups = {s: groups.group_values(eng, views[s], v, q.age_bands, ref_date)
