@@ -45,6 +45,21 @@ def _cli(folder: Path, out: Path) -> list[str]:
             "--output-dir", str(out)]
 
 
+def run_job(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The small job run to completion in `out` (extra CLI arguments, e.g. --resume)."""
+    return subprocess.run([*_cli(folder, out), *extra], capture_output=True, text=True,
+                          env=_env(), cwd=folder, timeout=900)
+
+
+def clean_run(tmp_path_factory, name: str) -> tuple[Path, Path]:
+    """A job folder and the outputs of one uninterrupted run of it."""
+    d = tmp_path_factory.mktemp(name)
+    folder = _job_folder(d / "job")
+    r = run_job(folder, d / "clean")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return folder, d / "clean"
+
+
 def _run_and_kill(folder: Path, out: Path, stage: str, delay: float) -> bool:
     """Start a run; SIGKILL it `delay` s after it logs the start of `stage`. True if killed."""
     p = subprocess.Popen(_cli(folder, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -4,30 +4,23 @@ or the state of the outputs makes that unsafe. Real CLI runs, with a real SIGKIL
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 import yaml
 from bad_inputs.outputs import differences
-from test_crash_safety import _cli, _env, _job_folder, _run_and_kill
+from test_crash_safety import _run_and_kill, clean_run, run_job
 
 pytestmark = pytest.mark.slow
 FIRST_STAGES = ["intake:census", "intake:admin", "standardise:census", "standardise:admin",
                 "link:admin", "clerical", "integrate"]
 
 
-def _run(folder, out, *extra):
-    return subprocess.run([*_cli(folder, out), *extra], capture_output=True, text=True,
-                          env=_env(), cwd=folder, timeout=900)
+_run = run_job
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    d = tmp_path_factory.mktemp("resume")
-    folder = _job_folder(d / "job")
-    r = _run(folder, d / "clean")
-    assert r.returncode == 0, r.stderr[-2000:]
-    return folder, d / "clean"
+    return clean_run(tmp_path_factory, "resume")
 
 
 def _copy_job(folder, dest):

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from bad_inputs.outputs import differences
 from conftest import ROOT, run_cli
-from test_crash_safety import _cli, _env, _job_folder
+from test_crash_safety import _job_folder, clean_run, run_job
 
 from spinelink import runlock
 from spinelink.checkpoint import Checkpoint
@@ -29,9 +29,7 @@ slow = pytest.mark.slow
 KEEP_VOLATILE = {"report.html"}  # holds the stage timings: its bytes differ between runs
 
 
-def _run(folder, out, *extra):
-    return subprocess.run([*_cli(folder, out), *extra], capture_output=True, text=True,
-                          env=_env(), cwd=folder, timeout=900)
+_run = run_job
 
 
 def _verify(out):
@@ -46,11 +44,7 @@ def _hashes(out) -> dict:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    d = tmp_path_factory.mktemp("verify")
-    folder = _job_folder(d / "job")
-    r = _run(folder, d / "clean")
-    assert r.returncode == 0, r.stderr[-2000:]
-    return folder, d / "clean"
+    return clean_run(tmp_path_factory, "verify")
 
 
 # ---- item 1: resume verifies what it reuses ---------------------------------------------
