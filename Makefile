@@ -2,36 +2,47 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per set of packages: `make demo` installs only what the demo needs (no Spark,
+# no test tools); `make test` adds the test and spark extras to the same venv.
+VENV_STAMP := $(VENV)/.created
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test check bench clean venv
 
-$(STAMP): pyproject.toml
+$(VENV_STAMP):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $(VENV_STAMP)
+
+$(DEMO_STAMP): pyproject.toml setup.py | $(VENV_STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(DEMO_STAMP)
+
+$(TEST_STAMP): pyproject.toml setup.py | $(VENV_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
-	@touch $(STAMP)
+	@touch $(TEST_STAMP) $(DEMO_STAMP)
 
-venv: $(STAMP)
+venv: $(TEST_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/spinelink run sample_data/demo_job.yaml
 
 # headless Chromium for the report rendering tests (Debian's package; CI runs as root).
 # Without it those tests are skipped, with a warning here.
 CHROMIUM := $(VENV)/.chromium
-$(CHROMIUM): | $(STAMP)
+$(CHROMIUM): | $(TEST_STAMP)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; report rendering tests will be skipped"
 	@if command -v chromium >/dev/null 2>&1; then touch $(CHROMIUM); fi
 
-test: $(STAMP) $(CHROMIUM)
+test: $(TEST_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-check: $(STAMP)
+check: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: $(STAMP)
+bench: $(DEMO_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/compare.py --persons 100000
 

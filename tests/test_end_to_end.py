@@ -7,7 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import run_cli
 
 from spinelink.evaluate import score_links
 
@@ -20,10 +20,8 @@ def demo(tmp_path_factory):
     d = tmp_path_factory.mktemp("e2e")
     r = run_cli("sample", "--persons", "2500", "--seed", "7", "--out", str(d / "data"))
     assert r.returncode == 0, r.stderr
-    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
-    (d / "data" / "job.yaml").write_text(job.replace("output_dir: ../out/demo",
-                                                     "output_dir: ../run1"))
-    r = run_cli("run", str(d / "data" / "job.yaml"))
+    # the job file `spinelink sample` writes next to the data (the demo job, for them)
+    r = run_cli("run", str(d / "data" / "job.yaml"), "--output-dir", str(d / "run1"))
     assert r.returncode == 0, r.stderr
     return d
 

@@ -44,31 +44,32 @@ def _intake(tmp_path, body: bytes | str, *, path="c.csv", encoding="utf-8", deli
     return res, a, q
 
 
-# rows that cannot be used at all: quarantined whatever invalid_values says
+# rows that cannot be used at all: quarantined whatever invalid_values says. Rows are
+# named by their line in the file (the header is line 1), as errors name them
 ROW_CASES = [
-    ("ragged row", "1,Ann,Lee,01/02/1980,F\n2,Bob,Day\n", 2, "(row)", "has 3 fields"),
-    ("duplicate id", "1,Ann,Lee,01/02/1980,F\n1,Bob,Day,01/02/1970,M\n", 2, "person_id",
-     "duplicate identifier (first seen at row 1)"),
-    ("null id", "1,Ann,Lee,01/02/1980,F\n,Bob,Day,01/02/1970,M\n", 2, "person_id",
+    ("ragged row", "1,Ann,Lee,01/02/1980,F\n2,Bob,Day\n", 3, "(row)", "has 3 fields"),
+    ("duplicate id", "1,Ann,Lee,01/02/1980,F\n1,Bob,Day,01/02/1970,M\n", 3, "person_id",
+     "duplicate identifier (first seen at line 2)"),
+    ("null id", "1,Ann,Lee,01/02/1980,F\n,Bob,Day,01/02/1970,M\n", 3, "person_id",
      "missing identifier"),
-    ("control character in id", "1,Ann,Lee,01/02/1980,F\n2\x07,Bob,Day,01/02/1970,M\n", 2,
+    ("control character in id", "1,Ann,Lee,01/02/1980,F\n2\x07,Bob,Day,01/02/1970,M\n", 3,
      "person_id", "control character"),
 ]
 # one value that fails a check: by default set to missing and flagged, the row kept
 VALUE_CASES = [
-    ("impossible date", "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
+    ("impossible date", "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 2, "dob",
      "not a valid date"),
-    ("future date", "1,Ann,Lee,01/02/2030,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
+    ("future date", "1,Ann,Lee,01/02/2030,F\n2,Bob,Day,01/02/1970,M\n", 2, "dob",
      "after the reference date"),
-    ("age over 120", "1,Ann,Lee,01/02/1880,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
+    ("age over 120", "1,Ann,Lee,01/02/1880,F\n2,Bob,Day,01/02/1970,M\n", 2, "dob",
      "age over 120"),
-    ("excel serial date", "1,Ann,Lee,29252,F\n2,Bob,Day,01/02/1970,M\n", 1, "dob",
+    ("excel serial date", "1,Ann,Lee,29252,F\n2,Bob,Day,01/02/1970,M\n", 2, "dob",
      "spreadsheet serial number"),
-    ("not a known sex code", "1,Ann,Lee,01/02/1980,Q\n2,Bob,Day,01/02/1970,M\n", 1, "sex",
+    ("not a known sex code", "1,Ann,Lee,01/02/1980,Q\n2,Bob,Day,01/02/1970,M\n", 2, "sex",
      "not a known sex code"),
-    ("control character", "1,Ann\x07,Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1,
+    ("control character", "1,Ann\x07,Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 2,
      "forename", "control character"),
-    ("very long value", f"1,{'A' * 5000},Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 1,
+    ("very long value", f"1,{'A' * 5000},Lee,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n", 2,
      "forename", "longer than"),
 ]
 BOTH = ["", "invalid_values: set_missing", "invalid_values: quarantine"]
@@ -102,8 +103,8 @@ def test_bad_values_are_set_missing_and_flagged_by_default(tmp_path, label, rows
     assert list(v.columns) == ["_row", "record_id", "field", "reason", "value_kind", "action"]
     assert list(zip(v["_row"], v["field"], v["action"], strict=True)) == [
         (bad_row, field, "set to missing")]
-    assert reason in v["reason"].iat[0] and v["record_id"].iat[0] == str(bad_row)
-    bad_value = rows.splitlines()[bad_row - 1].split(",")[HEADER.strip().split(",").index(field)]
+    assert reason in v["reason"].iat[0] and v["record_id"].iat[0] == str(bad_row - 1)
+    bad_value = rows.splitlines()[bad_row - 2].split(",")[HEADER.strip().split(",").index(field)]
     assert not (v.astype(str) == bad_value).any().any()  # the value itself is never written
     row = accepted.set_index("_row").loc[bad_row]
     assert pd.isna(row[field]) and row["surname"] == "Lee"  # only that value is gone
@@ -130,11 +131,11 @@ def test_lost_leading_zeros_are_flagged_and_the_record_kept(tmp_path):
     assert q.empty and res.accepted == 31
     v = _values(tmp_path)
     assert list(zip(v["_row"], v["field"], v["action"], strict=True)) == [
-        (31, "person_id", "flagged, kept")]
+        (32, "person_id", "flagged, kept")]
     assert "leading zeros lost" in v["reason"].iat[0]
-    assert a.set_index("_row").loc[31, "person_id"] == "7"  # an id is never blanked
+    assert a.set_index("_row").loc[32, "person_id"] == "7"  # an id is never blanked
     _, _, q = _intake(tmp_path, HEADER + rows, extra="invalid_values: quarantine")
-    assert list(q["_row"]) == [31] and "leading zeros lost" in q["reason"].iat[0]
+    assert list(q["_row"]) == [32] and "leading zeros lost" in q["reason"].iat[0]
 
 
 def test_accepted_rows_keep_originals_and_parsed_dob(tmp_path):
@@ -155,12 +156,24 @@ def test_invalid_bytes_for_declared_encoding_blank_the_value(tmp_path):
     body = HEADER.encode() + b"1,Ann,Lee,01/02/1980,F\n2,B\xffob,Day,01/02/1970,M\n"
     _, a, q = _intake(tmp_path, body)
     v = _values(tmp_path)
-    assert q.empty and list(zip(v["_row"], v["field"], strict=True)) == [(2, "forename")]
+    assert q.empty and list(zip(v["_row"], v["field"], strict=True)) == [(3, "forename")]
     assert "not valid utf-8" in v["reason"].iat[0] and v["value_kind"].iat[0] == "a?aa"
-    assert pd.isna(a.set_index("_row").loc[2, "forename"])
+    assert pd.isna(a.set_index("_row").loc[3, "forename"])
     _, a, q = _intake(tmp_path, body, extra="invalid_values: quarantine")
-    assert list(q["_row"]) == [2] and "not valid utf-8" in q["reason"].iat[0]
+    assert list(q["_row"]) == [3] and "not valid utf-8" in q["reason"].iat[0]
     assert q["field"].iat[0] == "forename"
+
+
+def test_invalid_bytes_in_a_short_row_and_in_an_id_are_quarantined_not_a_crash(tmp_path,
+                                                                                capfd):
+    # a row of the wrong width whose id is not UTF-8 (Arrow's fast reader used to see it
+    # first, and the quarantine could not store the id)
+    body = HEADER.encode() + b"1,Ann,Lee,01/02/1980,F\n\xff\xfe,\xff\n3,Bo,Day,01/02/1970,M\n"
+    _, a, q = _intake(tmp_path, body)
+    assert list(a["person_id"]) == ["1", "3"]
+    assert list(q["_row"]) == [3] and "2 fields where the header has 5" in q["reason"].iat[0]
+    assert q["record_id"].isna().iat[0] or "\\xff" in q["record_id"].iat[0]
+    assert "Exception ignored" not in capfd.readouterr().err
 
 
 def test_undeclared_bom_is_removed_and_noted(tmp_path):
@@ -237,10 +250,10 @@ def test_set_missing_keeps_row_and_records_the_value(tmp_path):
     res, a, q = _intake(tmp_path, body, extra="invalid_values: set_missing")
     assert q.empty and res.accepted == 3 and res.values_set_missing == 2
     v = pd.read_parquet(tmp_path / "out" / "quarantine" / "census_values.parquet")
-    assert list(zip(v["_row"], v["field"], strict=True)) == [(1, "dob"), (2, "sex")]
-    a = a.set_index("_row")
-    assert pd.isna(a.loc[1, "dob"]) and pd.isna(a.loc[1, "_dob"]) and a.loc[1, "surname"] == "Lee"
-    assert pd.isna(a.loc[2, "sex"]) and str(a.loc[3, "_dob"])[:10] == "1970-02-01"
+    assert list(zip(v["_row"], v["field"], strict=True)) == [(2, "dob"), (3, "sex")]
+    a = a.set_index("_row")  # lines of the file: the header is line 1
+    assert pd.isna(a.loc[2, "dob"]) and pd.isna(a.loc[2, "_dob"]) and a.loc[2, "surname"] == "Lee"
+    assert pd.isna(a.loc[3, "sex"]) and str(a.loc[4, "_dob"])[:10] == "1970-02-01"
 
 
 # ---- dates stored as numbers or as date types; format inference -------------------------
@@ -413,7 +426,7 @@ def test_linked_source_uses_the_reference_sources_date_in_any_order(tmp_path):
     assert res.reference_date == "2019-06-02"
     v = pd.read_parquet(tmp_path / "out" / "quarantine" / "admin_values.parquet")
     assert list(zip(v["_row"], v["reason"], strict=True)) == [
-        (len(years), "date of birth after the reference date")]
+        (len(years) + 1, "date of birth after the reference date")]
     lj2 = load_job(tmp_path / "job.yaml")
     assert intake_source(open_engine(), lj2, "census", tmp_path / "o2").reference_date == \
         "2019-06-02"
@@ -480,7 +493,7 @@ def test_code_maps_with_cyrillic_codes(tmp_path):
     assert res.codes_mapped == {"sex": 3}
     v = _values(tmp_path)  # Х is in no map and no known code: blanked and flagged
     assert list(zip(v["_row"], v["field"], v["reason"], strict=True)) == [
-        (3, "sex", "not a known sex code")]
+        (4, "sex", "not a known sex code")]
     assert q.empty  # standardisation reads the mapped column: M and F it knows
 
 
@@ -492,7 +505,7 @@ def test_code_maps_for_a_declared_variable_with_a_code_list(tmp_path):
     res, a, q = _intake(tmp_path, body, extra=extra)
     assert list(a["reg"].fillna("-")) == ["E12000007", "E12000007", "-"]
     v = _values(tmp_path)
-    assert list(zip(v["_row"], v["reason"], strict=True)) == [(3, "not in code list region")]
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [(4, "not in code list region")]
 
 
 @pytest.mark.parametrize("extra,expected", [
@@ -520,4 +533,4 @@ def test_no_value_markers_in_dates_are_missing_not_failures(tmp_path):
     assert res.date_format == "%Y-%m-%d"  # inferred from the values that are values
     assert q.empty and a["_dob"].isna().tolist() == [False, True, True, True, False]
     v = _values(tmp_path)
-    assert v["_row"].tolist() == [4]  # only the date that is not a date is flagged
+    assert v["_row"].tolist() == [5]  # only the date that is not a date is flagged

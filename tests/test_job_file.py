@@ -31,7 +31,7 @@ links:
 
 CASES = [
     ("quality subgroup no source has", BASE + "quality: {subgroups: [sex, ethnicity]}\n",
-     "quality.subgroups: 'ethnicity' is not a column of any source"),
+     "key 'quality.subgroups': 'ethnicity' is not a column of any source"),
     ("unknown top-level key", BASE + "colour: blue\n", "key 'colour': unknown key"),
     ("wrong type", BASE.replace("schema_version: 1", "schema_version: one"),
      "key 'schema_version'"),
@@ -85,3 +85,18 @@ def test_missing_and_directory_job_files(tmp_path):
         load_job(tmp_path / "nope.yaml")
     with pytest.raises(JobError, match="is a directory"):
         load_job(tmp_path)
+
+
+def test_two_typos_are_both_reported_with_suggestions(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text(BASE.replace("name: t", "nmae: t").replace("role: admin", "rol: admin")
+                 + "sed: 3\n", encoding="utf-8")
+    with pytest.raises(JobError) as e:
+        load_job(p)
+    lines = str(e.value).splitlines()
+    assert lines[0] == f"{p}: 3 problems"  # a misspelt required key: one problem, not two
+    for expected in ("key 'nmae': unknown key; did you mean 'name'? (a required key, missing)",
+                     "key 'sources.admin.rol': unknown key; did you mean 'role'? (a required "
+                     "key, missing)",
+                     "key 'sed': unknown key; did you mean 'seed'?"):
+        assert any(ln == f"{p}: {expected}" for ln in lines), (expected, lines)

@@ -186,3 +186,17 @@ def test_floor_disagreement_keeps_every_field_able_to_disagree():
     # a level already above the floor is left alone
     again = floor_disagreement(model, 0.005)["comparisons"][0]["comparison_levels"]
     assert again[3]["m_probability"] == 0.01
+
+
+def test_record_model_ties_are_one_person_only_when_the_reference_records_agree():
+    """Two reference records tie for a source record without a first name or a date of
+    birth: a duplicate when they agree on those fields (one hypothesis, full probability),
+    relatives when they do not (each its share)."""
+    ids = pd.Series(["s1", "s1", "s2", "s2"])
+    person = pd.Series(["anna|1980-01-02", "anna|1980-01-02", "anna|1980-01-02",
+                        "ivan|2010-05-06"])
+    rm = record_model(np.array([30.0, 30.0, 30.0, 30.0]), ids, 100, 2, person=person)
+    assert rm.posterior[0] == rm.posterior[1] > 0.99
+    assert rm.tie_first.tolist()[:2] == [0, 0]
+    assert rm.posterior[2] == pytest.approx(rm.posterior[3]) and rm.posterior[2] < 0.51
+    assert rm.tie_first.tolist()[2:] == [2, 3]

@@ -68,3 +68,20 @@ def test_personal_evidence_drops_relatives_keeps_the_same_person():
     # a model without personal comparisons keeps everything
     assert personal_evidence(df, _model({"last_name": (0.1, 0.99)})).all()
     assert isinstance(kept, np.ndarray)
+
+
+def test_a_different_middle_initial_tells_relatives_apart_when_nothing_else_can():
+    model = _model({"first_name": (0.2, 0.9), "date_of_birth": (0.3, 0.95),
+                    "middle_name": (0.01, 0.9), "last_name": (0.1, 0.99)})
+    low_fn, low_mid = math.log2(0.2 / 0.9), math.log2(0.01 / 0.9)
+    df = pd.DataFrame({
+        # no first name and no date of birth to compare: the middle initial decides
+        "mw_first_name": [0.0, 0.0, 0.0, low_fn, 6.5],
+        "mw_date_of_birth": [0.0, 0.0, 0.0, 0.0, 0.0],
+        "mw_middle_name": [low_mid, 3.6, 0.0, 3.6, low_mid],
+        "mw_last_name": [9.0] * 5,
+    })
+    # middle initials differ: relatives; agree or missing: kept as before; a middle
+    # initial that agrees is not evidence enough against a first name that disagrees;
+    # a first name that agrees outweighs a middle initial that does not
+    assert personal_evidence(df, model).tolist() == [False, True, True, False, True]

@@ -131,11 +131,12 @@ def test_published_ids_are_keyed_pseudonyms(runs):
     key = KEY.encode()
     for folder, cols in (("links", ["reference_id", "source_id"]),
                          ("review", ["reference_id", "source_id"]),
-                         ("pairs", ["reference_id", "source_id"]), ("unlinked", ["record_id"])):
+                         ("pairs", ["reference_id", "source_id", "person_ref"]),
+                         ("unlinked", ["record_id"])):
         a = pd.read_parquet(plain / folder / "admin.parquet")
         b = pd.read_parquet(private / folder / "admin.parquet")
         for c in cols:
-            ns = "census" if c == "reference_id" else "admin"
+            ns = "census" if c in ("reference_id", "person_ref") else "admin"
             a[c] = pseudonyms(key, [ns] * len(a), a[c].tolist())
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert HEX.fullmatch(pd.read_parquet(private / "links" / "admin.parquet")["source_id"][0])

@@ -199,3 +199,90 @@ def test_report_with_rounding(run):
     numbers = [int(v.replace(",", "")) for k, v in cells if v.replace(",", "").isdigit()]
     assert numbers and all(n % 5 == 0 for n in numbers)
     assert all(n % 5 == 0 for n in chart_counts)
+
+
+# ---- readability: wide tables, suppressed values, calibration, clipped m/u scale ------
+
+@needs_chromium
+def test_page_fits_1400_px_and_wide_tables_scroll_in_their_wrapper(run, tmp_path):
+    page = tmp_path / "report.html"
+    probe = ("<script>(function(){ var d = document.documentElement, w = 0;"
+             "document.querySelectorAll('table').forEach(function(t){"
+             "  var box = t.closest('.scroll');"
+             "  if (!box || getComputedStyle(box).overflowX !== 'auto') w += 1; });"
+             "document.body.setAttribute('data-page-width', String(d.scrollWidth));"
+             "document.body.setAttribute('data-unwrapped', String(w)); })();</script>")
+    text = (run["out"] / "report.html").read_text()
+    end = text.rindex("</body>")
+    page.write_text(text[:end] + probe + text[end:])
+    dom = _chromium(tmp_path, "--window-size=1400,900", "--dump-dom", page.as_uri()).stdout
+    body = re.search(r"<body([^>]*data-page-width[^>]*)>", dom)
+    assert body, "the probe did not run"
+    attrs = dict(re.findall(r'(data-[\w-]+)="([^"]*)"', body.group(1)))
+    assert int(attrs["data-page-width"]) <= 1400, attrs
+    assert attrs["data-unwrapped"] == "0"
+
+
+def test_suppressed_values_are_one_line_per_variable_not_rows_of_blanks(run):
+    text = (run["out"] / "report.html").read_text()
+    parser = _Cells()
+    parser.feed(text)
+    sub = [r for r in parser.rows if "n_reference" in r and r.get("variable") != "variable"]
+    assert sub and all(r["n_reference"].strip() for r in sub), "a row of blanks is shown"
+    lines = re.findall(r"<tr class='collapsed'><td class='t'>([^<]*)</td><td class='t' "
+                       r"colspan='\d+'>(\d+ values?) suppressed", text)
+    assert lines  # the demo job's small ethnic groups
+    import pandas as pd
+
+    s = pd.read_csv(run["out"] / "quality" / "subgroups.csv", dtype=str)
+    hidden = s[(s["suppressed"] == "true") & (s["source"] == s["source"].iat[0])
+               & (s["basis"] == "model")]
+    first = next(v for k, v in lines if k == hidden["variable"].iat[0])
+    assert first.split()[0] == str((hidden["variable"] == hidden["variable"].iat[0]).sum())
+
+
+def test_calibration_is_tables_not_json(run):
+    text = re.sub(r"<script.*?</script>", "", (run["out"] / "report.html").read_text(),
+                  flags=re.S)
+    assert "<pre>{" not in text and '"bins"' not in text
+    assert "Reliability by match-weight bin" in text and "verdict: <b>" in text
+    assert "Check of the deterministic links" in text
+
+
+def test_model_weight_scale_is_clipped_so_one_level_does_not_squash_the_others():
+    import pandas as pd
+
+    from spinelink.report import charts
+
+    params = pd.DataFrame({"source": "s", "comparison": ["id"] * 3 + ["name"] * 3,
+                           "level": ["exact", "typo", "else", "exact", "close", "else"],
+                           "m": 0.5, "u": 0.1,
+                           "weight": [38.0, 9.0, -6.0, 8.5, 3.0, -5.5]})
+    spec = charts.model_weights(params)
+    lo, hi = spec["spec"]["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert lo == -6.0 and 10 <= hi < 38
+    rows = {r["label"]: r for r in spec["data"]["values"]}
+    assert rows["id: exact"]["clipped"] and rows["id: exact"]["shown"] == hi
+    assert rows["id: exact"]["weight"] == 38.0  # the label and tooltip show the real value
+    assert not any(r["clipped"] for k, r in rows.items() if k != "id: exact")
+    even = params.assign(weight=[9.0, 7.0, -6.0, 8.5, 3.0, -5.5])
+    lo, hi = charts.weight_domain(even["weight"])
+    assert (lo, hi) == (-6.0, 9.0)  # weights of one order: nothing clipped
+
+
+def test_quality_warnings_are_shown_beside_the_estimate():
+    from spinelink.report.build import quality_estimate
+
+    info = {"overall": {"est_precision": 0.99, "est_precision_low": 0.98,
+                        "est_precision_high": 1.0, "est_recall": 0.9,
+                        "warnings": ["few pairs <50: interval unreliable"]},
+            "warnings": [{"code": "em", "message": "EM did not converge"}],
+            "calibration": {"verdict": "ok", "warnings": ["few null records"]},
+            "diagnostics": {"em_iterations": 25}}
+    out = quality_estimate("benefits", info)
+    assert "estimated precision 0.9900 (0.9800-1.0000)" in out
+    assert "<p class='warning' role='note'>Warning: few pairs &lt;50: interval unreliable" in out
+    assert "code: em; message: EM did not converge" in out
+    assert "Warning: few null records" in out  # nested in the source's entry: found too
+    assert "em iterations" in out
+    assert "warning" not in quality_estimate("benefits", {"overall": {"est_recall": 0.9}})

@@ -28,9 +28,11 @@ BENEFITS_COLUMNS = ["claim_id", "nino", "first_name", "last_name", "birth_date",
                     "post_code", "address", "ethnicity", "employment_status", "updated_on"]
 SURVEY_COLUMNS = ["resp_id", "given_name", "family_name", "date_of_birth", "sex_code",
                   "pcode", "ni_number", "interview_date", "employment_status",
-                  "ethnic_group", "disability"]
+                  "ethnic_group", "disability", "place_of_birth", "citizenship",
+                  "mother_tongue", "job_title", "employer_activity"]
 FILES = ["census.csv", "benefits.parquet", "survey.csv", "truth/persons.csv",
-         "truth/census.csv", "truth/benefits.csv", "truth/survey.csv"]
+         "truth/census.csv", "truth/benefits.csv", "truth/survey.csv",
+         "truth/survey_coding.csv"]
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 NINO = re.compile(r"^[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]$")
 
@@ -223,6 +225,53 @@ def test_cli_module(tmp_path: Path) -> None:
     assert main(["--persons", "50", "--seed", "1", "--out", str(tmp_path)]) == 0
     with open(tmp_path / "census.csv", encoding="utf-8", newline="") as fh:
         assert next(csv.reader(fh)) == CENSUS_COLUMNS
+    assert (tmp_path / "job.yaml").is_file()
+    assert main(["--persons", "5", "--out", str(tmp_path)]) == 2  # a usage error, one line
+
+
+def test_one_sample_command_with_one_set_of_defaults(capsys) -> None:
+    """`python -m spinelink.sample` is `spinelink sample` under another name."""
+    from click.testing import CliRunner
+
+    from spinelink.cli import main as cli
+    from spinelink.sample.__main__ import main
+
+    assert main(["--help"]) == 0
+    module_help = capsys.readouterr().out
+    cli_help = CliRunner().invoke(cli, ["sample", "--help"], prog_name="spinelink").output
+    assert module_help.startswith("Usage: python -m spinelink.sample [OPTIONS]")
+    assert (module_help.split("Options:")[1].split()  # the same options and defaults
+            == cli_help.split("Options:")[1].split())
+    assert "[default: 3000" in cli_help and "[default: 42]" in cli_help
+
+
+def test_sample_writes_the_demo_job_for_its_data(tmp_path: Path) -> None:
+    """The job `spinelink sample` writes is sample_data/demo_job.yaml (the same data
+    layouts) but for its name, output folder, seed and expected row counts; it loads, and
+    its sources are the generated files. (A change to the demo job belongs in
+    spinelink/sample/job.py too.)"""
+    from click.testing import CliRunner
+
+    from spinelink.cli import main as cli
+    from spinelink.config import load_job
+
+    r = CliRunner().invoke(cli, ["sample", "--persons", "60", "--seed", "5",
+                                 "--out", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output
+    job_path = tmp_path / "d" / "job.yaml"
+    assert f"job: {job_path}" in r.output
+    lj = load_job(job_path)
+    assert lj.output_dir() == (tmp_path / "d" / "out").resolve()
+    for name in ("census", "benefits", "survey"):
+        assert lj.source_path(name).is_file()
+    got = lj.job.model_dump()
+    want = load_job(ROOT / "sample_data" / "demo_job.yaml").job.model_dump()
+    for k in ("name", "output_dir", "seed"):
+        got.pop(k), want.pop(k)
+    for src in (*got["sources"].values(), *want["sources"].values()):
+        src.pop("expect_rows")
+    assert got == want
+    assert lj.job.seed == 5
 
 
 # --- realism of names, households and identifiers (a 100,000-person population) -------

@@ -613,3 +613,39 @@ def test_romanisation_macro_matches_the_rule_table(engine, values):
         assert rom == romanisation.apply(rules, clean), clean
         if rom is not None:  # every rule acts within a word: a name's key is its words' keys
             assert rom.split(" ") == [romanisation.apply(rules, w) for w in clean.split(" ")]
+
+
+def test_address_key_folds_the_ukrainian_and_russian_forms_of_one_address(engine, tmp_path):
+    """address_rom: street, town and house words left out, romanisation folded; the
+    Ukrainian and Russian forms of one flat come out nearly alike, other flats do not."""
+    import jellyfish
+
+    rows = [{"id": "uk", "addr": "вул. Хмельницького, 23, кв. 111, м. Київ"},
+            {"id": "ru", "addr": "ул. Хмельницкого 23, кв. 111, г. Киев"},
+            {"id": "lat", "addr": "ul. Khmelnitskogo 23 kv 111 Kiev"},
+            {"id": "other", "addr": "вул. Шевченка, 5, м. Львів"},
+            {"id": "en", "addr": "12 High St, Leeds"}]
+    out = run(engine, tmp_path, rows)
+    keys = {k: v["address_rom"] for k, v in out.items()}
+    assert not {"vul", "m"} & set(keys["uk"].split()) and not {"ul", "g"} & set(
+        keys["ru"].split())
+    for a, b in (("uk", "ru"), ("uk", "lat"), ("ru", "lat")):
+        assert jellyfish.jaro_winkler_similarity(keys[a], keys[b]) >= 0.9, (keys[a], keys[b])
+        assert jellyfish.jaro_winkler_similarity(out[a]["address"], out[b]["address"]) < \
+            jellyfish.jaro_winkler_similarity(keys[a], keys[b])
+    assert jellyfish.jaro_winkler_similarity(keys["uk"], keys["other"]) < 0.8
+    assert keys["en"] and "12" in keys["en"].split()
+
+
+def test_address_key_words_table_is_checked(tmp_path):
+    from spinelink.addresses import key_table, read_key_words
+    from spinelink.errors import SpinelinkError
+
+    words = read_key_words()
+    assert {"vul", "ul", "m", "g"} <= words
+    bad = tmp_path / "words.csv"
+    bad.write_text("word,why\nvul,street\nul.,street\n", encoding="utf-8")
+    with pytest.raises(SpinelinkError, match="line 3, column word"):
+        read_key_words(bad)
+    t = key_table(["vul shevchenka 5 m lviv", "m"], {"vul", "m"}).to_pydict()
+    assert t == {"clean": ["vul shevchenka 5 m lviv", "m"], "keyed": ["shevchenka 5 lviv", "m"]}

@@ -322,7 +322,11 @@ def test_a_stale_lock_is_taken_over_with_a_warning(base, tmp_path):
 
 
 def test_a_failed_run_releases_its_lock(job, tmp_path):
-    (job / "admin.csv").unlink()  # intake stops the run, after the lock is taken
+    # a header the job load accepts, then a row that is not UTF-8: intake stops the run,
+    # after the lock is taken
+    src = job / "admin.csv"
+    header = src.read_bytes().split(b"\n", 1)[0]
+    src.write_bytes(header + b"\n\xff\xfe,\xff\n")
     out = tmp_path / "out"
     r = _run(job, out)
     assert r.returncode == 3, r.stderr[-2000:]

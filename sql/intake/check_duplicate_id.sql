@@ -1,6 +1,8 @@
--- Every occurrence of an identifier after its first row is a duplicate.
+-- Every occurrence of an identifier after its first row is a duplicate. $row_label: what
+-- _row counts, 'line' (CSV: the file's line, header = 1) or 'row' (Parquet).
 SELECT _row, rid AS record_id, $id_field AS field,
-       'duplicate identifier (first seen at row ' || CAST(first_row AS VARCHAR) || ')' AS reason,
+       'duplicate identifier (first seen at ' || $row_label || ' ' || CAST(first_row AS VARCHAR)
+       || ')' AS reason,
        CAST(NULL AS VARCHAR) AS value_kind, 2 AS priority
 FROM (
     SELECT _row, trim({{ id }}) AS rid,

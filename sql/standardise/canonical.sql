@@ -3,7 +3,8 @@
 -- $split_first_name is true when the source maps first_name but not middle_name: the
 -- first word of first_name is kept and the other words become middle_name. address_full
 -- is the address with street-type abbreviations written out (spinelink.addresses): the
--- form integration compares; linkage compares `address` (see ARCHITECTURE.md).
+-- form integration compares; linkage compares `address` (see ARCHITECTURE.md), and
+-- address_rom, its key across romanisations (spinelink.addresses).
 -- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon and its key
 -- come with the distinct names (names_canon.sql).
 -- $postcode_uk: the source's postcodes are UK postcodes (formatted with the inward code
@@ -74,9 +75,11 @@ SELECT
     CASE WHEN $postcode_uk THEN sl_postcode_area(n.postcode)
          ELSE sl_postcode_prefix(n.postcode, 2) END AS postcode_area,
     n.address_clean AS address,
-    coalesce(ad.expanded, n.address_clean) AS address_full{{ extras|sql }}
+    coalesce(ad.expanded, n.address_clean) AS address_full,
+    ar.rom AS address_rom{{ extras|sql }}
 FROM named AS n
 LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
+LEFT JOIN {{ address_rom }} AS ar ON ar.clean = n.address_clean
 LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
 LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name
 ORDER BY n.record_id, n._row

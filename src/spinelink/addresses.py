@@ -1,6 +1,12 @@
 """Street-type abbreviations in the comparison form of addresses (St -> street, Rd ->
 road, ...), from `linkage_models/street_types.csv`, so that "12 High St" and "12 High
-Street" agree in linkage and integration.
+Street" agree in linkage and integration; and the words an address key leaves out.
+
+The address key (`address_rom`) is the address without the words of
+`linkage_models/address_key_words.csv` (street, lane, town, house markers that Ukrainian
+and Russian forms of one address write differently: "vul" / "ul", "m" / "g"), folded by
+the name romanisation rules (spinelink.romanisation), so "vul. Khmelnytskoho 23, kv. 111,
+m. Kyiv" and "ul. Khmelnitskogo 23, kv. 111, Kiev" come out nearly alike.
 
 A word is expanded only where it names a street type: it follows a word of letters that
 is not itself a street type ("12 high st leeds" -> "12 high street leeds"), so a leading
@@ -56,6 +62,37 @@ def expand(address: str, types: dict[str, str], full: set[str] | None = None) ->
         else:
             out.append(w)
     return " ".join(out)
+
+
+def key_words_file() -> Path:
+    return config.MODELS_DIR / "address_key_words.csv"
+
+
+def read_key_words(path: Path | None = None) -> set[str]:
+    path = path or key_words_file()
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise SpinelinkError(f"{path}: address key word table is not a readable UTF-8 "
+                             "CSV") from None
+    if "word" not in df.columns:
+        raise SpinelinkError(f"{path}: address key word table needs the column word")
+    words = df["word"].str.strip().str.lower()
+    bad = words.index[~words.str.fullmatch(r"[a-z]+")]
+    if len(bad):  # line 1 is the header
+        raise SpinelinkError(f"{path}: line {bad[0] + 2}, column word: expected one word "
+                             "of letters")
+    return set(words)
+
+
+def key_table(addresses: Iterable[str], drop: set[str]) -> pa.Table:
+    """clean, keyed (without the words of `drop`) for each distinct cleaned address."""
+    clean, keyed = [], []
+    for a in addresses:
+        clean.append(a)
+        keyed.append(" ".join(w for w in a.split(" ") if w not in drop) or a)
+    return pa.table({"clean": pa.array(clean, pa.string()),
+                     "keyed": pa.array(keyed, pa.string())})
 
 
 def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table:

@@ -26,8 +26,10 @@ import pandas as pd
 from spinelink.errors import SpinelinkError
 
 TOP_TABLES = {"integrated": "integrated.parquet", "conflicts": "conflicts.parquet",
-              "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet"}
-PER_SOURCE = ("intake", "standardised", "quarantine", "links", "review", "unlinked", "pairs")
+              "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet",
+              "edits/integrated": "edits/integrated.parquet"}
+PER_SOURCE = ("intake", "standardised", "quarantine", "links", "review", "unlinked", "pairs",
+              "coding", "edits")
 
 
 @dataclass

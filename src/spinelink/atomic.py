@@ -21,9 +21,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from spinelink import faults
+from spinelink.errors import OutputError
+
 TMP_MARK = ".tmp-"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+
+class WriteError(OutputError):
+    """An output could not be written (full disk, file size limit, no permission): one
+    line naming the file and the reason (exit 8)."""
+
+    exit_code = 8
+
+
+# what an I/O error from the engine (DuckDB) says, as the user is told it
+_REASONS = ("No space left on device", "File too large", "Disk quota exceeded",
+            "Read-only file system", "Permission denied")
+
+
+def write_error(path: Path, e: BaseException, tmp: Path | None = None) -> WriteError | None:
+    """A one-line WriteError for an I/O failure writing `path` (through its temp file
+    `tmp`); None for any other error (reading an input, a query, ...)."""
+    mine = {str(path), str(path.parent)} | ({str(tmp)} if tmp is not None else set())
+    if isinstance(e, WriteError):
+        return None
+    if isinstance(e, OSError):
+        if e.filename is not None and str(e.filename) not in mine:
+            return None
+        reason = (os.strerror(e.errno) if e.errno else e.strerror) or type(e).__name__
+    elif type(e).__name__ == "IOException":  # duckdb.IOException
+        text = str(e)
+        if tmp is None or str(tmp) not in text:
+            return None
+        reason = next((r for r in _REASONS if r in text), "I/O error")
+    else:
+        return None
+    return WriteError(f"{path}: cannot write ({reason})")
 
 
 def temp_path(path: Path) -> Path:
@@ -93,16 +128,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     'x'
     """
     path = Path(path)
-    ensure_dir(path.parent)
-    clean_stale(path)
+    try:
+        ensure_dir(path.parent)
+        clean_stale(path)
+    except OSError as e:
+        raise WriteError(f"{path}: cannot write ({e.strerror or type(e).__name__})") from None
     tmp = temp_path(path)
     try:
         yield tmp
         os.chmod(tmp, FILE_MODE)
         _fsync(tmp)
+        faults.writing()  # test-only hook (spinelink.faults): no cost when unset
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        err = write_error(path, e, tmp)
+        if err is not None:
+            raise err from None
         raise
     try:  # make the rename itself durable
         _fsync(path.parent)

@@ -16,6 +16,7 @@ resumed (some files would be pseudonymised twice): that is refused too.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -30,6 +31,8 @@ FILE = "checkpoint.json"
 LABELS = {"job": "job file", "inputs": "input files", "linkage_models": "linkage_models/",
           "versions": "package versions"}
 IN_PLACE = {"privacy"}  # stages that rewrite earlier outputs
+KEYS = {"schema_version", "fingerprint", "done", "timings", "started", "written", "order",
+        "sha256"}
 
 
 class ResumeError(JobError):
@@ -175,10 +178,18 @@ class Checkpoint:
 
     def _save(self) -> None:
         if self.path is not None:
-            manifest.write_json(self.path, {
-                "schema_version": 2, "fingerprint": self.fingerprint, "done": self.done,
-                "timings": self.timings, "started": self.started,
-                "written": self.written, "order": self.order})
+            data = {"schema_version": 2, "fingerprint": self.fingerprint, "done": self.done,
+                    "timings": self.timings, "started": self.started,
+                    "written": self.written, "order": self.order}
+            manifest.write_json(self.path, {**data, "sha256": _content_hash(data)})
+
+
+def _content_hash(data: dict) -> str:
+    """SHA-256 of the checkpoint's content, stored in it: what a reused stage passes on
+    (counts, summaries) is used only as this run recorded it."""
+    text = json.dumps({k: v for k, v in data.items() if k != "sha256"}, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
@@ -197,9 +208,12 @@ def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         old = data["fingerprint"]
-    except (ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise ResumeError(f"{path}: unreadable checkpoint ({type(e).__name__}); "
                           "run again without --resume") from None
+    if (set(data) - KEYS) or ("sha256" in data and data["sha256"] != _content_hash(data)):
+        raise ResumeError(f"{path}: the checkpoint has changed since the run wrote it; "
+                          "run again without --resume")
     changed = [LABELS.get(k, k) for k in sorted(set(old) | set(fingerprint))
                if old.get(k) != fingerprint.get(k)]
     if changed:

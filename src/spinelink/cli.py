@@ -35,7 +35,8 @@ class _Command(click.Command):
         except SpinelinkError as e:
             if verbose:
                 raise
-            click.echo(f"error: {e}", err=True)
+            for line in str(e).splitlines():  # a job's problems: one line each
+                click.echo(f"error: {line}", err=True)
             sys.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -84,9 +85,11 @@ def main() -> None:
 @verbose_opt
 def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
         verbose: bool) -> None:
+    from spinelink.config import load_job
     from spinelink.privacy import preflight
 
-    preflight(job)  # the job file and (if asked) the pseudonymisation key, before any work
+    load_job(job, inputs=True)  # every problem in the job and its files, before any work
+    preflight(job)  # the pseudonymisation key (if asked), before any work
     from spinelink.pipeline import run_job
     from spinelink.summary import print_summary
 
@@ -94,7 +97,10 @@ def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
     print_summary(result)
 
 
-@main.command(cls=_Command, help="Intake checks only: write quarantine and report.\n\n"
+@main.command(cls=_Command, help="Check the job and every file it names (match keys, "
+              "models, code lists, each source's header and columns), reporting every "
+              "problem at once before any data is read; then run the intake checks: "
+              "write quarantine and report.\n\n"
               "Example: spinelink validate sample_data/demo_job.yaml")
 @click.argument("job", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--output-dir", default=None, help="Override the job's output_dir.")
@@ -102,7 +108,9 @@ def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
 def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
     from spinelink.config import load_job
 
-    load_job(job)  # job-file faults fail fast, before the engine and Splink load
+    # every problem in the job and the files it names, at once, before any data is read
+    # (only each source file's header), the engine or Splink load
+    load_job(job, inputs=True)
     from spinelink.pipeline import run_job
 
     result = run_job(job, output_dir, validate_only=True)
@@ -113,18 +121,26 @@ def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
 
 
 @main.command(cls=_Command, help="Generate synthetic census, admin and survey sources with "
-              "truth files.\n\nExample: "
-              "spinelink sample --persons 3000 --seed 42 --out sample_data")
-@click.option("--persons", type=click.IntRange(10, 100_000_000), default=3000, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+              "truth files, and a job file that links them (OUT/job.yaml, outputs to "
+              "OUT/out/). `python -m spinelink.sample` is the same command.\n\nExample: "
+              "spinelink sample --persons 3000 --seed 42 --out data && spinelink run "
+              "data/job.yaml")
+@click.option("--persons", type=click.IntRange(10, 100_000_000), default=3000, show_default=True,
+              help="Size of the population (the census has about 97% of them).")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Random seed: the same persons and seed give byte-identical files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the sources, truth/ and job.yaml (created if needed).")
 @verbose_opt
 def sample(persons: int, seed: int, out_dir: Path, verbose: bool) -> None:
     from spinelink.sample import generate
+    from spinelink.sample.job import write_job
 
     summary = generate(persons, seed, out_dir)
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
+    job = write_job(out_dir, seed)
+    click.echo(f"job: {job} (run it: spinelink run {job})")
 
 
 @main.command(cls=_Command, help="Check a finished run's outputs (and its inputs, where "

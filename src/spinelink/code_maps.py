@@ -15,10 +15,13 @@ sex_input_codes.csv: M, F, male, female, 1, 2, u, unknown, ...).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spinelink.config import Source
+if TYPE_CHECKING:  # checked while the job loads: no import of spinelink.config here
+    from spinelink.config import Source
 
 RAW_PREFIX = "_raw_"
 

@@ -10,20 +10,22 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from spinelink.errors import JobError
-from spinelink.integrate.spec import IntegrateOptions, check_integrate, check_options
+from spinelink.coding.spec import (
+    CodingOptions,
+    CodingVariable,
+    ControlTotals,
+    EditRule,
+    check_section,
+)
+from spinelink.coding.spec import input_problems as coding_input_problems
+from spinelink.integrate.spec import IntegrateOptions
 from spinelink.integrate.spec import Variable as IntegrateVariable
+from spinelink.jobspec import files as _files
+from spinelink.jobspec.checks import STANDARD_SUBGROUPS, cross_problems  # noqa: F401 - re-exported
+from spinelink.jobspec.load import partial, read_job_file, sections, validate
+from spinelink.jobspec.problems import did_you_mean, raise_problems
 from spinelink.resources import data_dir
 
 CANONICAL_FIELDS = (
@@ -36,6 +38,7 @@ CANONICAL_FIELDS = (
     "address",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "cp1250", "latin-1", "cp1252", "iso-8859-2")
+_DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
 MODELS_DIR = data_dir("linkage_models")  # the wheel's copy or the repository's
 
 
@@ -132,6 +135,13 @@ class Source(_Strict):
             raise ValueError(f"one of {', '.join(ENCODINGS)}")
         return v.lower()
 
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        if v is not None and (not _DIRECTIVE.search(v) or "%" in _DIRECTIVE.sub("", v)):
+            raise ValueError("not a date format (use strptime codes, e.g. %d/%m/%Y)")
+        return v
+
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, v: str) -> str:
@@ -144,10 +154,9 @@ class Source(_Strict):
     def _canonical_keys(cls, v: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(v) - set(CANONICAL_FIELDS))
         if unknown:
-            raise ValueError(
-                f"unknown canonical field(s) {unknown}; "
-                f"expected keys among {list(CANONICAL_FIELDS)}"
-            )
+            hints = "".join(did_you_mean(k, CANONICAL_FIELDS, f"; {k!r}: ") for k in unknown)
+            raise ValueError(f"unknown canonical field(s) {unknown}{hints}; "
+                             f"expected keys among {list(CANONICAL_FIELDS)}")
         return v
 
     @field_validator("identifiers", "variables")
@@ -209,12 +218,6 @@ class Link(_Strict):
     deterministic: Deterministic = Field(default_factory=Deterministic)
     probabilistic: Probabilistic | None = Field(default_factory=Probabilistic)
     one_to_one: bool = False
-
-
-# standardised columns every source has that make sense as subgroups (age_band is derived
-# from the date of birth at the job's reference date)
-STANDARD_SUBGROUPS = ("age_band", "sex", "dob_year", "postcode_area", "postcode_district",
-                      "postcode_sector")
 
 
 class Quality(_Strict):
@@ -324,6 +327,17 @@ class Job(_Strict):
     resources: Resources = Field(default_factory=Resources)
     spark: Spark = Field(default_factory=Spark)
     privacy: Privacy = Field(default_factory=Privacy)
+    # free-text coding, edit rules, control totals per source (spinelink.coding.spec)
+    coding: dict[str, dict[str, CodingVariable]] = Field(default_factory=dict)
+    coding_options: CodingOptions = Field(default_factory=CodingOptions)
+    edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
+    control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
+
+    @field_validator("coding", "edit_rules", "control_totals")
+    @classmethod
+    def _coding_sources(cls, v: dict, info):
+        check_section(info.field_name, v, info.data)
+        return v
 
     @field_validator("sources")
     @classmethod
@@ -335,51 +349,6 @@ class Job(_Strict):
                     "(and not 'left' or 'right')"
                 )
         return v
-
-    @field_validator("integrate")
-    @classmethod
-    def _integrate_refs(cls, v: dict, info: ValidationInfo) -> dict:
-        check_integrate(v, info.data)  # sources, reference and links are validated before
-        return v
-
-    @field_validator("integrate_options")
-    @classmethod
-    def _integrate_options_refs(cls, v: IntegrateOptions, info: ValidationInfo):
-        check_options(v, info.data)
-        return v
-
-    @model_validator(mode="after")
-    def _cross_refs(self) -> Job:
-        if self.reference not in self.sources:
-            raise ValueError(f"reference {self.reference!r} is not among the sources")
-        self._check_quality_subgroups()
-        for name, link in self.links.items():
-            if name not in self.sources:
-                raise ValueError(f"links.{name}: no source of that name")
-            if name == self.reference:
-                raise ValueError(f"links.{name}: the reference is not linked to itself")
-            src, ref = self.sources[name], self.sources[self.reference]
-            for ident in link.deterministic.direct:
-                for side, s in (("source", src), ("reference", ref)):
-                    if ident not in s.identifiers:
-                        raise ValueError(
-                            f"links.{name}.deterministic.direct: identifier {ident!r} "
-                            f"is not declared in the {side}'s identifiers"
-                        )
-        return self
-
-
-    def _check_quality_subgroups(self) -> None:
-        """Every quality subgroup must be a column some source's standardised table has."""
-        declared = [g for s in self.sources.values() for g in s.subgroups]
-        known = {*STANDARD_SUBGROUPS, *declared,
-                 *(f"var_{v}" for s in self.sources.values() for v in s.variables)}
-        for name in self.quality.subgroups:
-            if name not in known:
-                raise ValueError(
-                    f"quality.subgroups: {name!r} is not a column of any source; declare it "
-                    "in a source's subgroups, or use one of "
-                    f"{sorted(set(declared) | set(STANDARD_SUBGROUPS))}")
 
 
 class LoadedJob:
@@ -404,44 +373,31 @@ class LoadedJob:
 
     def model_path(self, p: str) -> Path:
         """A model or match-key path: absolute, relative to the job, or under linkage_models/."""
-        q = Path(p)
-        if q.is_absolute():
-            return q
-        near = self.resolve(p)
-        return near if near.exists() else MODELS_DIR / p
+        return _files.model_path(self.base_dir, p)
 
 
-def _loc(err: dict) -> str:
-    return ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-after"))
-
-
-def load_job(path: str | Path) -> LoadedJob:
+def load_job(path: str | Path, inputs: bool = False) -> LoadedJob:
+    """The validated job. Every problem in it and in the files it names (match keys, models,
+    code lists; with `inputs`, each source file's header and columns) is found first and
+    reported at once: one error, a line per problem (spinelink.jobspec)."""
     path = Path(path)
-    if not path.exists():
-        raise JobError(f"{path}: job file does not exist")
-    if path.is_dir():
-        raise JobError(f"{path}: is a directory, expected a YAML job file")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise JobError(f"{path}: job file is not valid UTF-8 (byte {e.start})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "unknown line"
-        raise JobError(f"{path}: not valid YAML at {where}") from None
-    if not isinstance(data, dict):
-        raise JobError(f"{path}: expected a mapping of keys at the top level")
-    try:
-        job = Job.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        key = _loc(first) or "(top level)"
-        msg = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif first["type"] == "missing":
-            msg = "required key is missing"
-        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
-        raise JobError(f"{path}: key '{key}': {msg}{more}") from None
+    raw, data = read_job_file(path)
+    job, work, problems = validate(data, Job, str(path))
+    checked = job or partial(work, Job)  # as much of the job as validates
+    if checked is not None:
+        problems += cross_problems(checked, str(path))
+    sources = checked.sources if checked else sections(work, Job, "sources")
+    links = checked.links if checked else sections(work, Job, "links")
+    base = path.resolve().parent
+    for name, src in sources.items():
+        problems += _files.source_problems(str(path), name, src)
+    problems += _files.link_problems(str(path), base, links)
+    if inputs:
+        for name, src in sources.items():
+            q = Path(src.path)
+            problems += _files.input_problems(name, src, q if q.is_absolute() else base / q)
+        if job is not None:  # columns named by coding, edit rules, control totals
+            problems += coding_input_problems(str(path), job, base)
+    raise_problems(problems)
+    assert job is not None
     return LoadedJob(job, path.resolve(), raw)

@@ -6,59 +6,16 @@ the pool; linked records leave the pool; each link records the step that made it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spinelink import progress
 from spinelink.backends import Engine
-from spinelink.errors import JobError
+from spinelink.jobspec.match_keys import (  # noqa: F401 - the schema, re-exported
+    KEY_FIELDS,
+    MatchKey,
+    MatchKeys,
+    load_match_keys,
+)
 from spinelink.sqlfiles import quote_ident, sql_file
-
-KEY_FIELDS = {
-    "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
-    "last_name_p3", "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
-    "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped", "sex", "postcode",
-    "postcode_sector", "postcode_district", "postcode_area", "address",
-    "first_name_rom", "last_name_rom", "first_name_canon_rom",
-}
-
-
-class MatchKey(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str
-    fields: list[str] = Field(min_length=1)
-    source_fields: list[str] | None = None
-
-    @model_validator(mode="after")
-    def _known(self) -> MatchKey:
-        for f in [*self.fields, *(self.source_fields or [])]:
-            if f not in KEY_FIELDS:
-                raise ValueError(f"unknown field {f!r}; expected one of {sorted(KEY_FIELDS)}")
-        if self.source_fields is not None and len(self.source_fields) != len(self.fields):
-            raise ValueError("source_fields must have as many fields as fields")
-        return self
-
-
-class MatchKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    schema_version: int = Field(ge=1, le=1)
-    name: str
-    keys: list[MatchKey]
-
-
-def load_match_keys(path: Path) -> MatchKeys:
-    if not path.exists():
-        raise JobError(f"{path}: match-key file does not exist")
-    try:
-        return MatchKeys.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as e:
-        err = e.errors()[0]
-        key = ".".join(str(x) for x in err["loc"])
-        raise JobError(f"{path}: key '{key}': {err['msg'].removeprefix('Value error, ')}") from None
-    except yaml.YAMLError:
-        raise JobError(f"{path}: not valid YAML") from None
 
 
 @dataclass

@@ -8,6 +8,10 @@ missing for linkage and flagged in `quarantine/<source>_values.parquet` (`_row`,
 `record_id`, `field`, `reason`, `value_kind`: the shape of the value, never the value,
 `action`); the record stays. `invalid_values: quarantine` quarantines such rows instead.
 
+`_row` everywhere (intake, quarantine, flagged values, unlinked) and every message that
+names a row use one numbering (`readers`): a CSV record's line in the file, the header
+being line 1; a Parquet file's 1-based row number.
+
 Rows read = rows accepted + rows quarantined, always. A source that is unusable as a
 whole (unreadable, required columns missing, row count outside `expect_rows`, no usable
 row) stops the run with one line naming the file and what is wrong.
@@ -25,8 +29,8 @@ import pyarrow as pa
 
 from spinelink import code_maps
 from spinelink.backends import Engine
-from spinelink.config import MODELS_DIR, LoadedJob, Source
-from spinelink.errors import AccountingError, IntakeError, JobError
+from spinelink.config import LoadedJob, Source
+from spinelink.errors import AccountingError, IntakeError
 from spinelink.intake_dates import (
     DATE_FORMATS,  # noqa: F401 - re-exported
     DateSpec,
@@ -36,14 +40,13 @@ from spinelink.intake_dates import (
     reference_date,
 )
 from spinelink.intake_report import failure_summary, reason_counts
-from spinelink.model_tables import read_table
+from spinelink.jobspec import code_lists
+from spinelink.jobspec.code_lists import sex_code_table, sex_codes  # noqa: F401 - re-exported
 from spinelink.readers import ROW, ReadResult, read_source
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
 MAX_LEN = 500
-_LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")
-_DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
 # quoted identifiers, string literals and comments: where a `$name` is not a parameter
 _QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|--[^\n]*|/\*.*?\*/', re.S)
 # finding priorities: below ROW_LEVEL a finding removes the row (missing, duplicate id);
@@ -77,31 +80,19 @@ class IntakeResult:
     codes_mapped: dict[str, int] = field(default_factory=dict)
     reference_date: str | None = None
     reference_date_basis: str | None = None
+    checks: dict = field(default_factory=dict)  # edit rules, control totals (spinelink.coding)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
-SEX_CODES = MODELS_DIR / "code_lists" / "sex_input_codes.csv"
-
-
-def sex_code_table() -> pd.DataFrame:
-    """The sex codes intake accepts (column `code`, lower case) and what each means (`sex`:
-    M, F, or empty for "not stated"); standardisation maps them with the same table."""
-    return read_table(SEX_CODES, "sex code list", {"code", "sex"})
-
-
-def sex_codes() -> list[str]:
-    return sex_code_table()["code"].tolist()
-
-
 def code_list(name: str) -> list[str]:
-    if not _LIST_NAME.fullmatch(name):
-        raise IntakeError(f"code list name '{name}' must be letters, digits, '_' or '-'")
-    path = MODELS_DIR / "code_lists" / f"{name}.csv"
-    if not path.exists():
-        raise IntakeError(f"code list '{name}' not found at linkage_models/code_lists/{name}.csv")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)["code"].tolist()
+    """The codes of a list a source names in `code_lists:` (spinelink.jobspec.code_lists,
+    the one loader; the job's names were checked when it loaded)."""
+    try:
+        return code_lists.codes(name)
+    except ValueError as e:
+        raise IntakeError(str(e)) from None
 
 
 def run_reference_date(lj: LoadedJob, out: Path) -> str | None:
@@ -134,11 +125,18 @@ def _read(engine: Engine, lj: LoadedJob, name: str,
     return read, typed, counts
 
 
+def _printable(text: str | None) -> str | None:
+    """Bytes the file's encoding could not decode (kept by the reader as surrogates) as
+    \\xNN escapes: Parquet holds only valid UTF-8."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> IntakeResult:
     src = lj.job.sources[name]
     path = lj.source_path(name)
-    _check_job_settings(lj, name)
-    install_macros(engine)
+    install_macros(engine)  # code lists, code maps and date format: checked by load_job
     raw = f"__sl_raw_{name}"
     read, typed, mapped = _read(engine, lj, name, raw)
     spec = date_spec(engine, raw, path, src, typed)
@@ -162,8 +160,8 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     first_sql = sql_file("intake/first_problem.sql", checks=cand, which=row_level)
     found = engine.arrow(first_sql, _used({"row_level": ROW_LEVEL}, first_sql))
     rejects = pa.Table.from_pylist(
-        [{"_row": r.row, "record_id": r.record_id, "field": r.field, "reason": r.reason}
-         for r in read.rejects], schema=QUARANTINE_SCHEMA)
+        [{"_row": r.row, "record_id": _printable(r.record_id), "field": r.field,
+          "reason": _printable(r.reason)} for r in read.rejects], schema=QUARANTINE_SCHEMA)
     engine.register(qname, pa.concat_tables([rejects, found.cast(QUARANTINE_SCHEMA)]))
     nq = engine.write_parquet(f"SELECT * FROM {quote_ident(qname)} ORDER BY _row",
                               out_dir / "quarantine" / f"{name}.parquet")
@@ -199,7 +197,8 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
 
 def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, raw: str,
                 cand: str, spec: DateSpec | None, ref: ReferenceDate) -> None:
-    base = {"id_field": src.id, "max_len": MAX_LEN, "max_age": lj.job.max_age,
+    base = {"id_field": src.id, "row_label": read.row_label, "max_len": MAX_LEN,
+            "max_age": lj.job.max_age,
             "dated": ref.date is not None, "ref_date": ref.date or pd.Timestamp(0).date(),
             "latest": ref.future_after or pd.Timestamp(0).date()}
     engine.execute(sql_file("intake/create_checks.sql", checks=cand))
@@ -239,25 +238,6 @@ def _used(params: dict, sql: str) -> dict:
     identifiers, literals and comments, so a column named `a $fmt` does not count)."""
     bare = _QUOTED.sub(" ", sql)
     return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", bare)}
-
-
-def _check_job_settings(lj: LoadedJob, name: str) -> None:
-    """Code lists, code maps and the date format: a job-file fault (exit 2) naming the key,
-    found before the source is read."""
-    src = lj.job.sources[name]
-    for col, lst in src.code_lists.items():
-        try:
-            code_list(lst)
-        except IntakeError as e:
-            raise JobError(f"{lj.path}: key 'sources.{name}.code_lists.{col}': {e}") from None
-    problem = code_maps.check_codes(src, sex_codes())
-    if problem:
-        raise JobError(f"{lj.path}: key 'sources.{name}.{problem.split(':')[0]}': "
-                       f"{problem.split(': ', 1)[1]}")
-    fmt = src.date_format
-    if fmt is not None and (not _DIRECTIVE.search(fmt) or "%" in _DIRECTIVE.sub("", fmt)):
-        raise JobError(f"{lj.path}: key 'sources.{name}.date_format': not a date format "
-                       "(use strptime codes, e.g. %d/%m/%Y)")
 
 
 def _check_columns(path: Path, src: Source, header: list[str]) -> None:

@@ -1,44 +1,29 @@
 """The dialect-free person model in linkage_models/*.yaml, turned into Splink 5 settings."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from splink import SettingsCreator
 
 from spinelink.errors import JobError
+from spinelink.jobspec.autospec import (  # noqa: F401 - the schema, re-exported
+    BlockingSQL,
+    CappedBlock,
+    ColumnsReversedLevel,
+    ComparisonSpec,
+    CustomLevel,
+    DamerauLevenshteinLevel,
+    DateWithinLevel,
+    ExactLevel,
+    IdentifierSpec,
+    JaroWinklerLevel,
+    Level,
+    ModelSpec,
+    Rule,
+    TrainingSpec,
+    load_model_spec,
+)
 from spinelink.model_fields import Fields, sql_columns
-
-
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ComparisonSpec(_M):
-    name: str
-    group: str | None = None  # of the comparisons in one group, the first available is used
-    # the column whose absence makes the null level (default: the first level's)
-    null_column: str | None = None
-    requires: list[str]
-    levels: list[dict[str, Any]] = Field(min_length=1)
-
-
-class BlockingSQL(_M):
-    sql: str
-
-
-class CappedBlock(_M):
-    """Equal on all `columns`, only where the combination occurs at most `max_block` times
-    on the reference side (see probabilistic.add_capped_keys)."""
-    columns: list[str] = Field(min_length=1)
-    max_block: int = Field(gt=0)
-
-
-Rule = list[str] | BlockingSQL | CappedBlock
 
 
 def rule_columns(rule: Rule) -> list[str]:
@@ -87,66 +72,34 @@ def blocking_rule(i: int, rule: Rule):
     return block_on(*rule)
 
 
-class TrainingSpec(_M):
-    # candidate EM sessions in order of preference; those on fields both sides populate
-    # are used until every comparison has been estimated by at least one of them
-    em_blocking: list[list[str]] = Field(min_length=1)
-    max_pairs_em: float = 2e6
-    min_pairs_em: int = Field(default=200, ge=1)  # a session seeing fewer pairs is skipped
-    max_session_pairs: float = Field(default=5e7, gt=0)  # and one with more
-    # least share of true matches at a comparison's "else" level (see training.py)
-    min_m_disagree: float = Field(default=0.01, ge=0, lt=1)
-    prior_rules: list[list[str]] = Field(default_factory=list)
-    prior_recall: float = Field(default=0.7, gt=0, le=1)
-
-
-class IdentifierSpec(_M):
-    """One comparison per identifier both sides carry (`id_<name>`); `{col}` in a level
-    stands for the identifier's column."""
-    levels: list[dict[str, Any]] = Field(min_length=1)
-
-
-class ModelSpec(_M):
-    schema_version: int = Field(ge=1, le=1)
-    name: str
-    comparisons: list[ComparisonSpec]
-    identifiers: IdentifierSpec | None = None
-    blocking: list[Rule] = Field(min_length=1)
-    training: TrainingSpec
-
-
-def load_model_spec(path: Path) -> ModelSpec:
-    try:
-        return ModelSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise JobError(f"{path}: model specification does not exist") from None
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise JobError(f"{path}: key '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
-
-
-def _level(spec: dict[str, Any]):
-    if "exact" in spec:
-        return cll.ExactMatchLevel(spec["exact"], term_frequency_adjustments=spec.get("tf", False))
-    if "jaro_winkler" in spec:
-        return cll.JaroWinklerLevel(spec["jaro_winkler"], spec["threshold"])
-    if "damerau_levenshtein" in spec:
-        return cll.DamerauLevenshteinLevel(spec["damerau_levenshtein"], spec["distance"])
-    if "columns_reversed" in spec:
-        return cll.ColumnsReversedLevel(spec["columns_reversed"], spec["other"],
-                                        symmetrical=True)
-    if "date_within" in spec:
-        return cll.AbsoluteDateDifferenceLevel(spec["date_within"], input_is_string=False,
-                                               threshold=spec["days"], metric="day")
-    if "custom" in spec:
-        level = cll.CustomLevel(spec["custom"], spec.get("label"), base_dialect_str="duckdb")
-        if not spec.get("tf"):
-            return level
+def _level(level: Level):
+    """The Splink comparison level of a typed model level."""
+    if isinstance(level, ExactLevel):
+        return cll.ExactMatchLevel(level.exact, term_frequency_adjustments=level.tf)
+    if isinstance(level, JaroWinklerLevel):
+        return cll.JaroWinklerLevel(level.jaro_winkler, level.threshold)
+    if isinstance(level, DamerauLevenshteinLevel):
+        return cll.DamerauLevenshteinLevel(level.damerau_levenshtein, level.distance)
+    if isinstance(level, ColumnsReversedLevel):
+        return cll.ColumnsReversedLevel(level.columns_reversed, level.other, symmetrical=True)
+    if isinstance(level, DateWithinLevel):
+        return cll.AbsoluteDateDifferenceLevel(level.date_within, input_is_string=False,
+                                               threshold=level.days, metric="day")
+    if isinstance(level, CustomLevel):
+        custom = cll.CustomLevel(level.custom, level.label, base_dialect_str="duckdb")
+        if not level.tf:
+            return custom
         # `tf: <column>`: adjust the level for how common that column's value is, from the
         # level's own u (Splink otherwise looks for an exact level on that column)
-        return level.configure(tf_adjustment_column=spec["tf"],
-                               disable_tf_exact_match_detection=True)
-    raise JobError(f"unknown comparison level kind in {sorted(spec)}")
+        return custom.configure(tf_adjustment_column=level.tf,
+                                disable_tf_exact_match_detection=True)
+    raise JobError(f"unknown comparison level kind {type(level).__name__}")
+
+
+def _for_column(level: Level, col: str) -> Level:
+    """An identifier level with `{col}` standing for the identifier's column."""
+    return level.model_copy(update={k: v.replace("{col}", col) for k, v in level
+                                    if isinstance(v, str)})
 
 
 def chosen_comparisons(spec: ModelSpec, fields: Fields) -> list[tuple[str, list[str]]]:
@@ -170,13 +123,11 @@ def comparisons_for(spec: ModelSpec, fields: Fields) -> list:
     for name, _ in chosen_comparisons(spec, fields):
         if name.startswith("id_") and name not in by_name:
             assert spec.identifiers is not None
-            lv = [{k: (v.replace("{col}", name) if isinstance(v, str) else v)
-                   for k, v in x.items()} for x in spec.identifiers.levels]
+            lv = [_for_column(x, name) for x in spec.identifiers.levels]
             levels = [cll.NullLevel(name), *(_level(x) for x in lv), cll.ElseLevel()]
         else:
             c = by_name[name]
-            first_col = c.null_column or next(v for k, v in c.levels[0].items()
-                                              if k not in ("tf", "label"))
+            first_col = c.null_column or c.levels[0].column
             levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels),
                       cll.ElseLevel()]
         out.append(cl.CustomComparison(levels, output_column_name=name))

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import manifest
+from spinelink import faults, manifest
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
+from spinelink.coding import intake_checked
+from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
-from spinelink.intake import IntakeResult, intake_source, run_reference_date
+from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
 from spinelink.outputs import Stat, scan
@@ -27,7 +29,6 @@ from spinelink.probabilistic import (
 )
 from spinelink.runlock import output_lock
 from spinelink.sqlfiles import quote_ident, sql_file
-from spinelink.standardise import standardise_source
 from spinelink.training import train_model
 
 log = logging.getLogger("spinelink")
@@ -63,7 +64,7 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
             resume: bool = False) -> RunResult:
     """Run a job. `resume`: reuse the stages an interrupted run of the same job, inputs
     and versions finished in the output folder (spinelink.checkpoint)."""
-    lj = load_job(job_path)
+    lj = load_job(job_path, inputs=True)  # every job problem, before any work
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
     if backend and backend != lj.job.backend:
@@ -132,12 +133,14 @@ def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: boo
         timer.timings.update(timings)
         return payload
     ck.start(stage)
+    faults.stage_start(stage)  # test-only hooks (spinelink.faults): no cost when unset
     before = dict(timer.timings)
     if timed:
         with timer.stage(stage):
             payload = fn()
     else:
         payload = fn()
+    faults.stage_end(stage)
     ck.record(stage, payload, {k: v for k, v in timer.timings.items() if before.get(k) != v})
     return payload
 
@@ -149,7 +152,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     for name in job.sources:
         intakes[name] = IntakeResult(**_staged(
             ck, timer, f"intake:{name}",
-            lambda name=name: intake_source(engine, lj, name, out).as_dict(),
+            lambda name=name: intake_checked(engine, lj, name, out).as_dict(),
             [out / "intake" / f"{name}.parquet"]))
     manifest.write_json(out / "intake" / "report.json",
                         {n: r.as_dict() for n, r in intakes.items()})
@@ -158,13 +161,15 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     if validate_only:
         manifest.check_accounting(acc)
         return RunResult(out, acc, timer.timings)
+    coding = {name: _staged(ck, timer, f"coding:{name}",  # free text to classifications
+                            lambda name=name: run_coding(engine, lj, name, out),
+                            [coding_path(out, name)]) for name in job.coding}
     std_info: dict[str, dict] = {}
-    for name, src in job.sources.items():
+    for name in job.sources:
         std_path = out / "standardised" / f"{name}.parquet"
-        std_info[name] = _staged(
-            ck, timer, f"standardise:{name}", lambda name=name, src=src, p=std_path:
-            standardise_source(engine, out / "intake" / f"{name}.parquet", src, p),
-            [std_path])
+        std_info[name] = _staged(  # plus a column per coded variable
+            ck, timer, f"standardise:{name}", lambda name=name, p=std_path:
+            standardise_with_codes(engine, lj, out, name, p), [std_path])
         engine.load_parquet(_std(name), std_path)
     summary = {}
     for name in job.links:
@@ -177,12 +182,19 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     manifest.check_accounting(acc)
     ctx = StageContext(engine, lj, out, acc, summary, timer.timings)
     for stage, target in LATER_STAGES:
+        if stage == "edits" and "integrated" not in job.edit_rules:
+            continue  # only a job with edit rules on the integrated output has the stage
         fn = _load_stage(target)
         if fn is not None:
             ctx.results[stage] = _staged(ck, timer, stage, lambda fn=fn: fn(ctx) or {})
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
     man["standardise"] = std_info
+    if coding:
+        man["coding"] = coding
+    checks = {n: r.checks for n, r in intakes.items() if r.checks}
+    if checks:  # edit rules and control totals
+        man["checks"] = checks
     if ck.reused:
         man["resumed"] = {"reused_stages": ck.reused}
     # where each input was read, for `spinelink verify` (not in the resume fingerprint)
@@ -215,6 +227,8 @@ LATER_STAGES = [
     # quality and the report see them
     ("clerical", "spinelink.review.apply:run_stage"),
     ("integrate", "spinelink.integrate:run_stage"),
+    # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
+    ("edits", "spinelink.coding.integrated_edits:run_stage"),
     ("quality", "spinelink.quality:run_stage"),
     ("report", "spinelink.report:run_stage"),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)

@@ -154,9 +154,16 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     df = _predict_in_chunks(linker, n_ref, n_src, tag)
+    without_evidence = 0
     if not df.empty:
-        df = df[personal_evidence(df, model)]
+        keep = personal_evidence(df, model)
+        src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
+                           df["record_id_l"])
+        kept = pd.unique(src_col[keep])
+        without_evidence = int(len(np.setdiff1d(pd.unique(src_col[~keep]), kept)))
+        df = df[keep]
     if df.empty:
+        empty.attrs["without_evidence"] = without_evidence
         return empty, lam0
     hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
         if household_u else None
@@ -168,6 +175,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         + household.adjust(df, hh),
     })
     out.attrs["household"] = hh.summary() if hh else None
+    # records whose every candidate shared only household fields (surname, address): not
+    # scored, and counted by quality as a bound on the matches the linkage cannot see
+    out.attrs["without_evidence"] = without_evidence
     # the engine returns pairs in an order that depends on its threads: sorted, every sum
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
@@ -175,30 +185,35 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
 
 
 PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
+VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
 
 
 def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
     """Pairs that may be the same person: some personal comparison (first name, date of
     birth, an identifier) is above its lowest level, or none of them can be compared
-    (missing on a side). Surname, address, postcode and sex are shared within households:
-    relatives agree on all of them, and the Fellegi-Sunter model, which takes comparisons
-    as independent given match status, adds their weights up and outweighs a first name
-    and a date of birth that both disagree. Such pairs are not candidates."""
-    lowest, cols = [], []
-    for comp in model["comparisons"]:
-        name = str(comp.get("output_column_name"))
-        if not (name in PERSONAL or name.startswith("id_")) or f"mw_{name}" not in df:
-            continue
-        lowest.append(_lowest_weight(comp))
-        cols.append(f"mw_{name}")
-    if not cols:
+    (missing on a side) and the middle names do not disagree. Surname, address, postcode
+    and sex are shared within households: relatives agree on all of them, and the
+    Fellegi-Sunter model, which takes comparisons as independent given match status, adds
+    their weights up and outweighs a first name and a date of birth that both disagree.
+    Such pairs are not candidates. A middle initial is too often shared by relatives to
+    count for a pair, but a different one tells relatives apart when nothing else can."""
+    def weights(names, ids: bool) -> tuple[np.ndarray, np.ndarray]:
+        lowest, cols = [], []
+        for comp in model["comparisons"]:
+            name = str(comp.get("output_column_name"))
+            if (name in names or (ids and name.startswith("id_"))) and f"mw_{name}" in df:
+                lowest.append(_lowest_weight(comp))
+                cols.append(f"mw_{name}")
+        # Splink reports each comparison's match weight (mw_): the null level weighs 0,
+        # the lowest level its own weight
+        w = df[cols].to_numpy(dtype=float)
+        return np.abs(w - np.array(lowest)) <= 1e-6, w == 0.0
+
+    at_lowest, missing = weights(PERSONAL, True)
+    if not at_lowest.shape[1]:
         return np.ones(len(df), dtype=bool)
-    # Splink reports each comparison's match weight (mw_): the null level weighs 0, the
-    # lowest level its own weight
-    w = df[cols].to_numpy(dtype=float)
-    at_lowest = np.abs(w - np.array(lowest)) <= 1e-6
-    missing = w == 0.0
-    return (~at_lowest & ~missing).any(axis=1) | missing.all(axis=1)
+    vetoed = weights(VETO, False)[0].any(axis=1)
+    return (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
 
 
 def _lowest_weight(comp: dict) -> float:
@@ -249,18 +264,22 @@ class RecordModel:
     prior: float               # pi / n_ref: the pairwise prior
     posterior: np.ndarray      # per pair, in the order of the pairs given
     linkable: float            # expected residual records whose match is among candidates
+    tie_first: np.ndarray      # per pair, the first pair of its tie group (itself if none)
 
 
 def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
-                 iterations: int = 200) -> RecordModel:
-    """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records.
+                 iterations: int = 200, person: pd.Series | None = None) -> RecordModel:
+    """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records;
+    `person`: per pair, the reference record's personal fields (first name, date of birth)
+    as one key, or None.
     Candidates of one record with equal, strong factors (match weight above `TIE_FROM` at
-    the fitted prior: the reference holds that person twice) are one hypothesis and each
-    carries the hypothesis's probability. Equal weak factors are different people the
-    fields cannot tell apart (relatives when the first name is missing): each keeps its
-    own share."""
+    the fitted prior) whose reference records agree on `person` are the reference holding
+    that person twice: one hypothesis, each carrying its probability. Equal factors are
+    otherwise different people the fields cannot tell apart (relatives when the source
+    record lacks a first name or a date of birth, or a father and son of one name): each
+    keeps its own share."""
     if len(bf) == 0 or n_ref == 0 or n_src == 0:
-        return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0)
+        return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0, np.arange(len(bf)))
     codes, uniq = pd.factorize(source_ids)
     ln_bf = np.asarray(bf, float) * math.log(2)
     top = np.full(len(uniq), -np.inf)
@@ -280,12 +299,45 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     ln_a, ln_none = math.log(pi / n_ref), math.log1p(-pi)
     ln_den = np.logaddexp(ln_none, ln_a + ln_sum)
     weight = np.asarray(bf, float) + math.log2(pi / n_ref / (1 - pi / n_ref))
-    tie_key = pd.MultiIndex.from_arrays([codes, np.round(np.asarray(bf, float) / TIE)])
-    tie_group, _ = pd.factorize(tie_key)
-    tie_n = np.where(weight > TIE_FROM, np.bincount(tie_group)[tie_group], 1)
+    keys = [codes, np.round(np.asarray(bf, float) / TIE)]
+    if person is not None:
+        keys.append(pd.factorize(pd.Series(person).fillna(""))[0])
+    tie_group, _ = pd.factorize(pd.MultiIndex.from_arrays(keys))
+    strong = weight > TIE_FROM
+    tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
+    tie_group, _ = pd.factorize(tie_group)
+    tie_n = np.bincount(tie_group)[tie_group]
     post = np.exp(ln_a + ln_bf - ln_den[codes]) * tie_n
     linked = np.exp(ln_a + ln_sum - ln_den)
-    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()))
+    first = np.full(tie_group.max() + 1, len(bf))
+    np.minimum.at(first, tie_group, np.arange(len(bf)))
+    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()),
+                       first[tie_group])
+
+
+PERSON_FIELDS = ("first_name", "dob_iso")  # two reference records of one person agree on
+
+
+def tied_persons(engine: Engine, ref: str, scored: pd.DataFrame) -> pd.Series | None:
+    """Per scored pair, its reference record's personal fields as one key (None when the
+    reference has none of them); looked up only for candidates that tie with another of
+    their source record (the rest never share a hypothesis)."""
+    cols = [c for c in PERSON_FIELDS if c in engine.columns(ref)]
+    if not cols or scored.empty:
+        return None
+    key = pd.concat([scored["source_id"], (scored["bf"] / TIE).round()], axis=1)
+    tied = key.duplicated(keep=False).to_numpy()
+    person = pd.Series("", index=scored.index, dtype=object)
+    if not tied.any():
+        return person
+    ids = pd.DataFrame({"record_id": scored.loc[tied, "reference_id"].unique()})
+    engine.register("__sl_tied_ids", ids)
+    found = engine.df(sql_file("probabilistic/tied_persons.sql", ref=ref,
+                               fields=", ".join(f"coalesce(CAST({quote_ident(c)} AS "
+                                                f"VARCHAR), '')" for c in cols)))
+    by_id = found.set_index("record_id")["person"]
+    person[tied] = scored.loc[tied, "reference_id"].map(by_id).fillna("").to_numpy()
+    return person
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -325,11 +377,15 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
                                   tables["ref"], tables["src"], tag, cfg.household)
     n_ref, n_src = _count(engine, tables["ref"]), _count(engine, tables["src"])
-    rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src)
+    rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
+                      person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0
     pairs = scored.assign(
         match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
-        match_probability=rm.posterior.round(12))
+        match_probability=rm.posterior.round(12),
+        # the candidate that stands for this one's person (itself unless the reference
+        # holds that person more than once): quality counts each person once
+        person_ref=scored["reference_id"].to_numpy()[rm.tie_first])
     pairs = pairs.drop(columns="bf").sort_values(["source_id", "reference_id"]).reset_index(
         drop=True)
     th = thresholds.choose(pairs, rm.linkable, cfg.accept, cfg.review, cfg.target_precision,
@@ -343,4 +399,6 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
              "n/a" if th.est_precision is None else f"{th.est_precision:.4f}",
              th.expected_false_links)
     return ProbResult(pairs, links, review, lam, model,
-                      {"thresholds": th.as_dict(), "household": scored.attrs.get("household")})
+                      {"thresholds": th.as_dict(), "household": scored.attrs.get("household"),
+                       "records_without_personal_evidence":
+                           scored.attrs.get("without_evidence", 0)})

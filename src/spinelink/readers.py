@@ -1,11 +1,14 @@
 """Read a source file (CSV or Parquet) into an Arrow table of strings, row by row.
 
-Every data row gets `_row` (1-based, header excluded). Rows that cannot be read as a
-record (wrong number of fields, an identifier with invalid bytes or control characters)
-are not dropped: they come back in `rejects` with a reason, so intake can quarantine them
-and the counts still add up. A value with bytes invalid for the declared encoding or
-control characters is read as missing and reported in `value_problems` (the row stays).
-Problems that make the whole file unusable raise IntakeError naming the file and the line.
+Every data row gets `_row`, where it is in the file, numbered as errors name it: for CSV
+the line the record starts on, counting the header as line 1 (what an editor shows; blank
+lines and line breaks inside quoted values count), for Parquet the 1-based row number
+(`row_label` says which: "line" or "row"). Rows that cannot be read as a record (wrong
+number of fields, an identifier with invalid bytes or control characters) are not
+dropped: they come back in `rejects` with a reason, so intake can quarantine them and
+the counts still add up. A value with bytes invalid for the declared encoding or control
+characters is read as missing and reported in `value_problems` (the row stays). Problems
+that make the whole file unusable raise IntakeError naming the file and the line.
 
 Parquet: DATE and TIMESTAMP columns are read as ISO text and also kept typed in `dates`
 (a timestamp with a time zone gives its local date); numbers become text, floats with
@@ -50,19 +53,25 @@ class ReadResult:
     dates: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # typed date columns
     value_problems: list[Reject] = field(default_factory=list)  # values read as missing
     value_kinds: list[str | None] = field(default_factory=list)  # their shapes, no values
+    row_label: str = "row"  # what `_row` counts: "line" (CSV) or "row" (Parquet)
 
     @property
     def typed_dates(self) -> set[str]:
         return set(self.dates)
 
 
-def read_source(path: Path, *, encoding: str = "utf-8", delimiter: str = ",",
-                id_column: str | None = None) -> ReadResult:
+def source_suffix(path: Path) -> str:
+    """The source file's suffix, lower-case, once it is known to be a readable file."""
     if not path.exists():
         raise IntakeError(f"{path}: file does not exist")
     if path.is_dir():
         raise IntakeError(f"{path}: is a directory, expected a CSV or Parquet file")
-    suffix = path.suffix.lower()
+    return path.suffix.lower()
+
+
+def read_source(path: Path, *, encoding: str = "utf-8", delimiter: str = ",",
+                id_column: str | None = None) -> ReadResult:
+    suffix = source_suffix(path)
     try:
         if suffix in (".parquet", ".pq"):
             return _read_parquet(path)
@@ -106,7 +115,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     _check_header(path, header, delimiter)
     fast = _fast_csv(raw, encoding, delimiter, header)
     if fast is not None:
-        return ReadResult(fast, fast.num_rows, [], notes)
+        return ReadResult(fast, fast.num_rows, [], notes, row_label="line")
     suspect = bool(_CONTROL.search(text) or _SURROGATE.search(text))
     width = len(header)
     id_pos = header.index(id_column) if id_column in header else None
@@ -133,38 +142,44 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
         if not rec or (len(rec) == 1 and rec[0].strip() == ""):
             continue  # blank line: not a record
         n += 1
+        line = line_before + 1  # the line the record starts on (the header is line 1)
         rid = rec[id_pos].strip() if id_pos is not None and id_pos < len(rec) else None
         if len(rec) != width:
-            rejects.append(Reject(n, "(row)", f"has {len(rec)} fields where the header has "
+            rejects.append(Reject(line, "(row)", f"has {len(rec)} fields where the header has "
                                               f"{width}", rid))
             continue
         problems = _value_problems(rec, header, encoding) if suspect else []
         if any(i == id_pos for i, _ in problems):  # no usable identifier: the row goes
             reason = next(r for i, r in problems if i == id_pos)
-            rejects.append(Reject(n, header[id_pos], reason, None))
+            rejects.append(Reject(line, header[id_pos], reason, None))
             continue
         for i, reason in problems:
-            bad_values.append(Reject(n, header[i], reason, rid))
+            bad_values.append(Reject(line, header[i], reason, rid))
             kinds.append(value_kind(rec[i]))
             rec[i] = ""
-        rows.append(n)
+        rows.append(line)
         for i, v in enumerate(rec):
             cols[i].append(v if v != "" else None)
     arrays = {h: pa.array(c, type=pa.string()) for h, c in zip(header, cols, strict=True)}
     arrays[ROW] = pa.array(rows, type=pa.int64())
     return ReadResult(pa.table(arrays), n, rejects, notes, value_problems=bad_values,
-                      value_kinds=kinds)
+                      value_kinds=kinds, row_label="line")
 
 
 def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> pa.Table | None:
     """Arrow's C++ reader for the common case: clean UTF-8, every row the header's width,
-    no control characters. Returns None at the first doubt, and the exact row-by-row
-    reader above takes over (it names every bad row)."""
+    no control characters, one line per record (no blank line, no line break in a value,
+    so record i is on line i + 1). Returns None at the first doubt, and the exact
+    row-by-row reader above takes over (it names every bad row by its line)."""
     if encoding not in ("utf-8", "utf-8-sig") or raw.translate(None, _NOT_CONTROL):
         return None
+    if not raw.isascii():
+        try:  # bytes that are not UTF-8: the exact reader quarantines their rows
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    if not body.endswith(b"\n"):
-        body += b"\n"
+    body = body.rstrip(b"\r\n") + b"\n"  # blank lines at the end are not records
 
     def refuse(_row) -> str:
         return "error"  # any malformed row: let the exact reader name it
@@ -184,9 +199,9 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
         )
     except pa.ArrowInvalid:
         return None
-    if tbl.num_rows == 0:
-        return None
-    return tbl.append_column(ROW, pa.array(range(1, tbl.num_rows + 1), type=pa.int64()))
+    if tbl.num_rows == 0 or body.count(b"\n") != tbl.num_rows + 1:
+        return None  # a blank line or a line break inside a value: lines != records
+    return tbl.append_column(ROW, pa.array(range(2, tbl.num_rows + 2), type=pa.int64()))
 
 
 def _check_header(path: Path, header: list[str], delimiter: str) -> None:

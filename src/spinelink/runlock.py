@@ -7,6 +7,11 @@ run that is gone (a kill, a lost machine) is stale and is taken over with a warn
 this host, when no process holds the flock and its pid is not running. A lock of another
 host is never taken over (its pid cannot be checked from here): remove the file by hand.
 The lock is removed when the run ends, also on an error.
+
+`spinelink review serve` holds the same lock shared (several review servers may work on
+one folder; their decisions log has its own lock, spinelink.review.store): a run refuses
+while a review server is open on its folder, and a review server refuses while a run
+writes it. `spinelink review apply` holds it exclusively, as a run does.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from spinelink.atomic import WriteError
 from spinelink.errors import JobError
 
 try:
@@ -60,20 +66,31 @@ def _read(fd: int) -> dict:
 
 
 def _busy(path: Path, info: dict) -> OutputFolderBusy:
+    pid = info.get("pid")
+    if pid is None or (info.get("host") == socket.gethostname()
+                       and not (isinstance(pid, int) and _alive(pid))):
+        # held by no run we can name: review servers (`spinelink review serve`) hold it
+        return OutputFolderBusy(
+            f"{path.parent}: another spinelink process (a review server or a run) is using "
+            "this output folder; wait for it to end")
     return OutputFolderBusy(
         f"{path.parent}: another spinelink run ({_holder(info)}) is using this output "
         f"folder; wait for it to end, or remove {path} if no run is using the folder")
 
 
-def _open_locked(path: Path) -> int:
-    """An fd of the lock file on which this process holds the flock (refuses if another
-    process holds it)."""
+def _open_locked(path: Path, shared: bool = False) -> int:
+    """An fd of the lock file on which this process holds the flock, exclusive or
+    `shared` (refuses if another process holds it in a conflicting way)."""
     for _ in range(20):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise WriteError(f"{path.parent}: cannot write in the output folder "
+                             f"({e.strerror or type(e).__name__})") from None
         if fcntl is None:
             return fd
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             info = _read(fd)
             os.close(fd)
@@ -125,9 +142,46 @@ def release(out: Path, fd: int) -> None:
         os.close(fd)
 
 
+def acquire_shared(out: Path) -> int:
+    """Take the lock of `out` shared (review servers): refuses while a run holds it, or
+    when it names a run that may still be running (another host, or a live pid)."""
+    path = Path(out) / LOCK_NAME
+    fd = _open_locked(path, shared=True)
+    info = _read(fd)
+    pid = info.get("pid")
+    if pid is not None and pid != os.getpid() and (
+            info.get("host") != socket.gethostname()
+            or (isinstance(pid, int) and _alive(pid))):
+        os.close(fd)
+        raise _busy(path, info)
+    return fd
+
+
+def release_shared(out: Path, fd: int) -> None:
+    """Drop a shared hold; the last holder removes the (empty) lock file."""
+    path = Path(out) / LOCK_NAME
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # no one else holds it
+        if os.fstat(fd).st_size == 0 and os.stat(path).st_ino == os.fstat(fd).st_ino:
+            path.unlink()
+    except OSError:  # others still hold it (BlockingIOError), or it is gone already
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Hold the lock of `out` while the block runs."""
+def output_lock(out: Path, shared: bool = False) -> Iterator[None]:
+    """Hold the lock of `out` while the block runs: exclusive (a run, `review apply`) or
+    `shared` (review servers)."""
+    if shared:
+        fd = acquire_shared(out)
+        try:
+            yield
+        finally:
+            release_shared(out, fd)
+        return
     fd = acquire(out)
     try:
         yield

@@ -77,6 +77,8 @@ _NAMES_CLEAN = "__sl_standardise_names_clean"
 _NAMES_ROM = "__sl_standardise_names_rom"
 _PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
+_ADDRESS_KEYS = "__sl_standardise_address_keys"
+_ADDRESS_ROM = "__sl_standardise_address_rom"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
 _NICK_PAIRS = "__sl_standardise_nickname_pairs"
 _NICKNAMES = "__sl_standardise_nicknames"
@@ -98,7 +100,7 @@ CONTRACT_COLUMNS = (
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",
     "postcode", "postcode_sector", "postcode_district", "postcode_area",
-    "address", "address_full",
+    "address", "address_full", "address_rom",
 )
 
 
@@ -195,16 +197,19 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_NAMES, names)
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
-    engine.register(_ADDRESSES, addresses.expansion_table(
-        (a for a in clean_addresses.column("clean").to_pylist() if a),
-        addresses.read_street_types()))
+    distinct = [a for a in clean_addresses.column("clean").to_pylist() if a]
+    engine.register(_ADDRESSES, addresses.expansion_table(distinct,
+                                                          addresses.read_street_types()))
+    engine.register(_ADDRESS_KEYS, addresses.key_table(distinct, addresses.read_key_words()))
+    engine.register(_ADDRESS_ROM, engine.arrow(sql_file("standardise/address_rom.sql",
+                                                        keys=_ADDRESS_KEYS)))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES, placeholders=_PLACEHOLDERS,
+        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )

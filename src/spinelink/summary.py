@@ -23,5 +23,34 @@ def print_summary(result) -> None:
                    f", {th['expected_false_links']:.1f} false links expected")
             click.echo(f"  {name} thresholds: accept {th['accept']:.4g} ({th['accept_mode']}), "
                        f"review {th['review']:.4g} ({th['review_mode']}){est}")
+    _coding_lines(result)
     total = sum(result.timings.values())
     click.echo(f"time: {total:.1f}s; manifest: {result.manifest_path}")
+
+
+def _coding_lines(result) -> None:
+    """Coding counts, failed edit rules and control-total discrepancies, when the job has
+    them (spinelink.coding)."""
+    import json
+
+    path = getattr(result, "manifest_path", None)
+    if path is None or not path.is_file():
+        return
+    man = json.loads(path.read_text(encoding="utf-8"))
+    for name, c in (man.get("coding") or {}).items():
+        parts = []
+        for var, by in c["variables"].items():
+            auto = sum(n for st, n in by.items() if st in ("exact", "alias", "fuzzy", "derived"))
+            parts.append(f"{var} {auto} auto, {by.get('clerical', 0)} clerical")
+        click.echo(f"  {name} coding: {'; '.join(parts)}")
+    for name, ch in (man.get("checks") or {}).items():
+        rules = ch.get("edit_rules") or {}
+        failed = {r: v["failed"] for r, v in rules.items() if v["failed"]}
+        if rules:
+            click.echo(f"  {name} edit rules: " + (", ".join(f"{r} {n} failed" for r, n in
+                                                           failed.items()) or "all passed"))
+        ct = ch.get("control_totals")
+        if ct:
+            click.echo(f"  {name} control totals: " + ("reconciled" if ct["reconciled"] else
+                       f"{len(ct['discrepancies'])} batch(es) differ, see "
+                       f"control_totals/{name}.csv"))

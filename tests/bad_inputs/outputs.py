@@ -16,7 +16,7 @@ VOLATILE = {"timings_seconds", "timings", "started", "finished", "created", "dur
             "elapsed_seconds", "written_at", "run_at"}
 # top-level keys of a run's own records that hold sizes and hashes of the other files (the
 # report's timings make its hash differ by nature; the files themselves are compared)
-RECORD_HASHES = {"run_manifest.json": {"outputs"}, "checkpoint.json": {"written"}}
+RECORD_HASHES = {"run_manifest.json": {"outputs"}, "checkpoint.json": {"written", "sha256"}}
 # parts of the HTML report that differ between runs by nature
 HTML_VOLATILE = re.compile(r"<h3>Stage timings</h3>.*?</table>", re.S)
 

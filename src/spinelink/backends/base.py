@@ -47,5 +47,11 @@ class Engine(ABC):
     def scalar(self, sql: str, params: dict[str, Any] | None = None):
         return self.df(sql, params).iat[0, 0]
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of a table or view, in order."""
+        from spinelink.sqlfiles import quote_ident
+
+        return list(self.df(f"SELECT * FROM {quote_ident(table)} LIMIT 0").columns)
+
     def close(self) -> None:  # noqa: B027  # pragma: no cover - nothing to release by default
         pass

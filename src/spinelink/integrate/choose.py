@@ -57,7 +57,8 @@ class Tables:
 def build_plan(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(plan, code table): one plan row per variable and participating source."""
     order = {s: i for i, s in enumerate(job.sources)}
-    data = {"sources": job.sources, "reference": job.reference, "links": job.links}
+    data = {"sources": job.sources, "reference": job.reference, "links": job.links,
+            "coding": job.coding}
     rows, tables = [], []
     for name, var in job.integrate.items():
         for prio, s in enumerate(participants(name, var, data)):
@@ -68,13 +69,16 @@ def build_plan(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
                 lists = ", ".join(names)
                 tables.append(table.assign(variable=name, source=s))
             canonical = name in CANONICAL_VARIABLES
+            # a variable the coding stage codes: its code column in the standardised table
+            coded = not canonical and name not in src.variables
             rows.append({
                 "variable": name, "source": s, "prio": prio, "source_order": order[s],
                 "rule": var.rule, "coded": bool(var.code_list), "target": var.code_list,
                 "lists": lists,
-                "column": src.columns[name] if canonical else src.variables[name],
-                "raw_col": f"raw_{name}" if canonical else f"var_{name}",
-                "std_col": STD_COLUMN[name] if canonical else f"var_{name}",
+                "column": (src.columns[name] if canonical else
+                           job.coding[s][name].text if coded else src.variables[name]),
+                "raw_col": f"raw_{name}" if canonical else name if coded else f"var_{name}",
+                "std_col": STD_COLUMN[name] if canonical else name if coded else f"var_{name}",
                 "trim": not canonical,
             })
     code_cols = ["variable", "source", "code", "code_list", "value"]

@@ -15,105 +15,29 @@ target needs a mapping to it (`mappings`), complete for its codes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from spinelink.errors import JobError
+from spinelink.integrate.spec import data_job, participants, period_of
+from spinelink.jobspec.code_lists import (  # the one code-list loader
+    CodeList,
+    code_lists_dir,
+    get_list,
+    read_csv,
+    versions,
+)
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ListEntry(_Strict):
-    family: str
-    file: str
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-    source_specific: bool = False
-
-
-class MappingEntry(_Strict):
-    from_: str = Field(alias="from")
-    to: str
-    file: str
-
-
-class VersionsFile(_Strict):
-    schema_version: int
-    lists: dict[str, ListEntry]
-    mappings: list[MappingEntry] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CodeList:
-    name: str
-    family: str
-    codes: tuple[str, ...]
-    valid_from: dt.date | None
-    valid_to: dt.date | None
-    source_specific: bool
-
-    def valid_during(self, start: dt.date, end: dt.date) -> bool:
-        return ((self.valid_from is None or self.valid_from <= end)
-                and (self.valid_to is None or self.valid_to >= start))
-
-
-def code_lists_dir() -> Path:
-    from spinelink.config import MODELS_DIR
-
-    return MODELS_DIR / "code_lists"
-
-
-@lru_cache(maxsize=8)
-def _versions(folder: Path) -> VersionsFile:
-    path = folder / "versions.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return VersionsFile.model_validate(data)
-    except FileNotFoundError:
-        raise JobError(f"{path}: code-list versions file does not exist") from None
-    except (yaml.YAMLError, ValidationError) as e:
-        where = ""
-        if isinstance(e, ValidationError):
-            where = " at key '" + ".".join(str(x) for x in e.errors()[0]["loc"]) + "'"
-        raise JobError(f"{path}: not a valid versions file{where}") from None
-
-
-@lru_cache(maxsize=64)
-def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise JobError(f"{path}: code list is not a readable UTF-8 CSV") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise JobError(f"{path}: expected column '{missing[0]}'")
-    return df
-
-
-def get_list(name: str, folder: Path | None = None) -> CodeList:
-    folder = folder or code_lists_dir()
-    entry = _versions(folder).lists.get(name)
-    if entry is None:
-        raise ValueError(f"unknown code list '{name}'; expected one of "
-                         f"{sorted(_versions(folder).lists)} (code_lists/versions.yaml)")
-    df = _read_csv(folder / entry.file, ("code",))
-    return CodeList(name, entry.family, tuple(c.strip() for c in df["code"]), entry.valid_from,
-                    entry.valid_to, entry.source_specific)
+__all__ = ["CodeList", "applicable", "check_variable", "code_lists_dir", "code_table",
+           "get_list", "mapping", "plan_for"]
 
 
 def mapping(from_list: str, to_list: str, folder: Path | None = None) -> dict[str, str]:
     """from code -> to code; raises ValueError when there is no (complete) mapping."""
     folder = folder or code_lists_dir()
-    for m in _versions(folder).mappings:
+    for m in versions(folder).mappings:
         if m.from_ == from_list and m.to == to_list:
-            df = _read_csv(folder / m.file, ("from_code", "to_code"))
+            df = read_csv(folder / m.file, ("from_code", "to_code"))
             out = dict(zip(df["from_code"].str.strip(), df["to_code"].str.strip(), strict=True))
             unmapped = [c for c in get_list(from_list, folder).codes if c not in out]
             bad = sorted(set(out.values()) - set(get_list(to_list, folder).codes))
@@ -138,8 +62,8 @@ def applicable(target: str, period: tuple[dt.date, dt.date] | None,
         raise ValueError("no reference_period (or reference_date) to choose the version of "
                          f"{tgt.family}")
     start, end = period
-    versions = _versions(folder or code_lists_dir())
-    out = [get_list(n, folder) for n, e in versions.lists.items()
+    listed = versions(folder or code_lists_dir()).lists
+    out = [get_list(n, folder) for n, e in listed.items()
            if e.family == tgt.family and not e.source_specific]
     out = [c for c in out if c.valid_during(start, end)]
     if not out:
@@ -174,8 +98,6 @@ def plan_for(target: str, period, explicit: str | None = None,
 
 def check_variable(name: str, var, data: dict) -> None:
     """Job-load check of a coded variable (raises ValueError naming the key)."""
-    from spinelink.integrate.spec import data_job, participants, period_of
-
     job = data_job(data)
     try:
         get_list(var.code_list)

@@ -17,7 +17,9 @@ linked sources supply values. `rule: priority` takes the first listed source wit
 the variable (`date_column` per source; a source without one is dated by its reference
 period's end), ties broken by `priority` if given, then by the order of the sources.
 
-This module imports nothing from spinelink (spinelink.config imports it).
+Imported by spinelink.config: imports nothing from spinelink but spinelink.jobspec.problems.
+The checks run when the job loads (spinelink.jobspec.checks); code lists through
+spinelink.integrate.codes.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spinelink.jobspec.problems import did_you_mean
 
 CANONICAL_VARIABLES = ("sex", "date_of_birth", "postcode", "address")
 NAME_FIELDS = ("first_name", "middle_name", "last_name")
@@ -123,21 +127,22 @@ def participants(name: str, var: Variable, data: dict) -> list[str]:
     """The sources whose values a variable's rule considers, in tie-break order."""
     if var.rule == "priority":
         return list(var.priority)
-    order = [s for s in suppliers(data) if carries(data["sources"][s], name)]
+    order = [s for s in suppliers(data) if carries(data["sources"][s], name)
+             or name in (data.get("coding") or {}).get(s, {})]  # or codes it (coding:)
     return [*[s for s in var.priority if s in order], *[s for s in order if s not in var.priority]]
 
 
-def check_integrate(integrate: dict[str, Variable], data: dict) -> None:
-    """Cross-checks against the sources (raises ValueError naming the key)."""
-    if "sources" not in data or "reference" not in data:
-        return  # an earlier key failed; that error is reported
+def check_integrate(integrate: dict[str, Variable], data: dict) -> dict[str, str]:
+    """Cross-checks against the sources: the first problem of each faulty variable
+    ("<variable>.<key>: what is wrong"). Code lists: spinelink.integrate.codes."""
+    problems = {}
     for name, var in integrate.items():
-        _check_name(name, data)
-        _check_sources(name, var, data)
-        if var.code_list:
-            from spinelink.integrate import codes
-
-            codes.check_variable(name, var, data)
+        try:
+            _check_name(name, data)
+            _check_sources(name, var, data)
+        except ValueError as e:
+            problems[name] = str(e)
+    return problems
 
 
 def _check_name(name: str, data: dict) -> None:
@@ -159,11 +164,13 @@ def _check_sources(name: str, var: Variable, data: dict) -> None:
     keys += [("source_code_lists", s) for s in var.source_code_lists]
     for key, s in keys:
         if s not in known:
-            raise ValueError(f"{name}.{key}: unknown source '{s}'; expected one of {known}")
+            raise ValueError(f"{name}.{key}: unknown source '{s}'; expected one of "
+                             f"{known}{did_you_mean(s, known)}")
         if s not in supply:
             raise ValueError(f"{name}.{key}: source '{s}' is neither the reference nor linked "
                              "to it (no links entry)")
-        if not carries(data["sources"][s], name):
+        if not carries(data["sources"][s], name) and \
+                name not in (data.get("coding") or {}).get(s, {}):  # a coded variable
             where = "columns" if name in CANONICAL_VARIABLES else "variables"
             raise ValueError(f"{name}.{key}: source '{s}' does not carry '{name}' "
                              f"(declare it in sources.{s}.{where})")
@@ -177,15 +184,17 @@ def _check_sources(name: str, var: Variable, data: dict) -> None:
                                  "no reference_period to date its records")
 
 
-def check_options(options: IntegrateOptions, data: dict) -> None:
-    if "sources" not in data or "reference" not in data:
-        return
+def check_options(options: IntegrateOptions, data: dict) -> list[str]:
+    """Cross-checks of `integrate_options` against the sources, one problem per fault."""
+    problems = []
     for s in options.select:
         if s not in data["sources"]:
-            raise ValueError(f"select.{s}: unknown source; expected one of {list(data['sources'])}")
-        if s not in data.get("links", {}):
-            raise ValueError(f"select.{s}: only a linked source can have several records "
-                             "per unit")
+            problems.append(f"select.{s}: unknown source; expected one of "
+                            f"{list(data['sources'])}{did_you_mean(s, data['sources'])}")
+        elif s not in data.get("links", {}):
+            problems.append(f"select.{s}: only a linked source can have several records "
+                            "per unit")
+    return problems
 
 
 def data_job(data: dict) -> SimpleNamespace:

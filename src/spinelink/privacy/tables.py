@@ -18,7 +18,7 @@ log = logging.getLogger("spinelink.privacy")
 MARK = b"spinelink.pseudonymised"
 PER_SOURCE = ("links", "review", "unlinked", "pairs")  # <folder>/<source>.parquet
 SHARED = ("integrated.parquet", "conflicts.parquet", "audit.parquet", "integrate", "quality",
-          "review/labels.csv")
+          "review/labels.csv", "edits/integrated.parquet")
 # canonical fields that identify a person: never in the content table
 IDENTIFYING = {"first_name", "middle_name", "last_name", "date_of_birth", "dob", "postcode",
                "address"}
@@ -32,7 +32,7 @@ def _namespaces(columns: list[str], file_source: str | None, reference: str,
     per_row = "source" in columns
     out: dict[str, tuple[str, str]] = {}
     for c in columns:
-        if c in ("reference_id", "duplicate_of"):
+        if c in ("reference_id", "duplicate_of", "person_ref"):
             out[c] = ("const", reference)
         elif c in ("source_id", "record_id"):
             if file_source:

@@ -50,13 +50,17 @@ class Prepared:
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
-    """Index of each pair's tie group (its first pair). Equal weights above TIE_FROM: the
-    reference holds the same person twice; below it, neighbours who differ on everything."""
+    """Index of each pair's tie group (its first pair): candidates standing for one person
+    (`person_ref`, from the probabilistic stage; for older pairs files, equal weights
+    above TIE_FROM)."""
     if p.empty:
         return np.zeros(0, int)
-    key = (p["match_weight"] / TIE).round().astype("int64")
-    key = key.where(p["match_weight"] > TIE_FROM, -np.arange(1, len(p) + 1))
-    k = pd.concat([p["source_id"], key], axis=1)
+    if "person_ref" in p:  # the probabilistic stage's own grouping (it saw the records)
+        k = p[["source_id", "person_ref"]].astype(str)
+    else:
+        key = (p["match_weight"] / TIE).round().astype("int64")
+        key = key.where(p["match_weight"] > TIE_FROM, -np.arange(1, len(p) + 1))
+        k = pd.concat([p["source_id"], key], axis=1)
     first = ~k.duplicated()
     idx = pd.Series(np.arange(len(p)))[first.to_numpy()]
     lookup = pd.Series(idx.to_numpy(), index=pd.MultiIndex.from_frame(k[first.to_numpy()]))
@@ -75,7 +79,8 @@ def _rules(d: SourceData, p: pd.DataFrame) -> np.ndarray | None:
 def prepare(d: SourceData) -> Prepared:
     cols = ["reference_id", "source_id", "match_weight"]
     has_prob = "match_probability" in d.pairs
-    p = d.pairs[cols + ["match_probability"] * has_prob].copy()
+    extra = [c for c in ("match_probability", "person_ref") if c in d.pairs]
+    p = d.pairs[cols + extra].copy()
     p = p.astype({"reference_id": str, "source_id": str, "match_weight": float})
     p = p.sort_values(["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
     group = _ties(p)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
-from spinelink.quality import coverage, labelfree
+from spinelink.quality import coverage, diagnostics, labelfree
 from spinelink.quality import labels as labelmod
 from spinelink.quality.groups import ordered_values
 from spinelink.quality.nullcal import null_sample
@@ -39,6 +39,7 @@ class Inputs:
     extend: object = None  # callable adding the model's derived blocking columns
     household: bool = False  # the probabilistic stage weighed pairs at home (its manifest)
     calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
+    without_evidence: int = 0  # residual records whose candidates all lacked personal fields
 
 
 @dataclass
@@ -61,9 +62,11 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     mp = out / "models" / f"{name}.json"
     model = json.loads(mp.read_text(encoding="utf-8")) if mp.exists() else None
     prior = (link_info.get("probabilistic") or {}).get("prior")
-    household = (link_info.get("probabilistic") or {}).get("household") is not None
+    prob = link_info.get("probabilistic") or {}
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
-                  ref_groups, src_groups, seed, n_boot, extend, household, calibration)
+                  ref_groups, src_groups, seed, n_boot, extend,
+                  prob.get("household") is not None, calibration,
+                  int(prob.get("records_without_personal_evidence") or 0))
 
 
 def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
@@ -153,6 +156,9 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
 
     curve = threshold_curve(prep, est, inp.links)
     summ = source_summary(inp, det, n_res, null, prep, est)
+    checks = diagnostics.source_checks(summ, inp.n_boot) + diagnostics.group_checks(
+        cov.merge(rows, on=["variable", "value"], how="left"))
+    summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
 
 

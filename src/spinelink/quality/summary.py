@@ -85,12 +85,15 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
              "clerical": int((methods == "clerical").sum())}
     return {
         "links": int(len(inp.links)), "links_by_kind": kinds, "residual_records": int(n_res),
+        "residual_with_candidates": int(prep.cands.n_with),
         "candidate_pairs": int(len(inp.pairs)),
         "overall": {k: _f(overall[k]) for k in (
             "est_precision", "est_precision_low", "est_precision_high", "est_recall",
             "est_recall_low", "est_recall_high")}
         | {"expected_false_links": _f(overall["expected_false_links"], 2),
-           "expected_linkable": _f(overall["expected_linkable"], 1)},
+           "expected_linkable": _f(overall["expected_linkable"], 1),
+           "est_recall_floor": _recall_floor(overall, inp.without_evidence)},
+        "records_without_personal_evidence": int(inp.without_evidence),
         "calibration": calibration(prep, est) if len(prep.cands.weight) else None,
         "deterministic": deterministic_check(null, det),
         "blocking": {
@@ -104,6 +107,16 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
                    "deterministic links' blocking recall only (the blocking rules are not "
                    "simple equalities)"},
     }
+
+
+def _recall_floor(overall, without_evidence: int):
+    """Recall if every record whose candidates shared only household fields (surname,
+    address, postcode, sex) with it were a match the linkage missed (a nickname or a typo
+    in the first name and no date of birth): the lower end the data cannot rule out."""
+    linkable, recall = overall["expected_linkable"], overall["est_recall"]
+    if not linkable or recall is None or (isinstance(recall, float) and math.isnan(recall)):
+        return None
+    return _f(recall * linkable / (linkable + without_evidence))
 
 
 def threshold_curve(prep: labelfree.Prepared, est: labelfree.Estimate,
@@ -172,6 +185,18 @@ METHOD = {
                  "links: the candidate thought to be the match). A variable only a source "
                  "carries is broken down by the source record's value; its n_reference and "
                  "n_linked then count source records. Age in whole years at reference_date.",
+    "diagnostics": "Each source's `diagnostics` list the checks of what the estimates "
+                   "assume (the model's calibration against the leave-partner-out check; "
+                   "deterministic links the model scores low; residual records without "
+                   "candidates; records whose candidates share only household fields, "
+                   "which give `est_recall_floor`, the recall if every one of them were a "
+                   "missed match; the spread of the never-compared matches; subgroups with "
+                   "many unknown values; wide intervals; bootstrap replicates); `warnings` "
+                   "says in words which failed and which way the estimate may be wrong. "
+                   "What the intervals leave out: the model's own uncertainty beyond the "
+                   "calibration redraw, errors among deterministic links (counted "
+                   "correct), and matches with no candidate beyond the never-compared "
+                   "estimate.",
     "flags": "A group is flagged when the upper end of its 95% interval for the link "
              "rate or the estimated recall is below the source's overall estimate.",
 }

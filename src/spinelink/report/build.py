@@ -1,22 +1,26 @@
-"""Assemble OUT/report.html from the run context and the tables under OUT."""
+"""Assemble OUT/report.html from the run context and the tables under OUT.
+
+One function per section. The quality stage's estimates are drawn by `quality_estimate`
+(one source's overall figures with their intervals, then every warning the quality
+summary holds for them, as visible plain text); the subgroup tables by `_subgroup_table`.
+"""
 from __future__ import annotations
 
 import html
-import json
 import logging
 
 import pandas as pd
 
 from spinelink import atomic
 from spinelink.report import charts, data
-from spinelink.report.html import chart_div, page, table
+from spinelink.report.html import chart_div, details, kv_table, page, table, warning
 
 log = logging.getLogger("spinelink.report")
-SUB_COLS = ["variable", "value", "n_reference", "n_linked", "link_rate", "link_rate_low",
-            "link_rate_high", "est_precision", "est_precision_low", "est_precision_high",
-            "est_recall", "est_recall_low", "est_recall_high", "suppressed"]
+MEASURES = {"link_rate": "link rate", "est_precision": "est. precision",
+            "est_recall": "est. recall"}
 TEXT = ("source", "variable", "value", "method", "stage", "role", "comparison", "level",
-        "measure", "basis", "kind", "status", "suppressed")
+        "measure", "basis", "kind", "status", "suppressed", *(f"{m} (95% CI)"
+                                                            for m in MEASURES.values()))
 
 
 def _p(text: str) -> str:
@@ -37,14 +41,94 @@ def _run_section(run: dict) -> str:
             + "<h3>Stage timings</h3>" + table(pd.DataFrame(run["timings"]), text_cols=TEXT))
 
 
-def _subgroup_section(q: dict, sources: list[str], specs: dict) -> str:
+def _interval(est, low, high) -> str:
+    if est is None or pd.isna(est):
+        return ""
+    if low is None or pd.isna(low) or high is None or pd.isna(high):
+        return f"{est:.4f}"
+    return f"{est:.4f} ({low:.4f}-{high:.4f})"
+
+
+def _subgroup_table(rows: pd.DataFrame, min_cell: int) -> str:
+    """One row per subgroup value: counts, then each measure with its 95% interval in one
+    cell (seven columns, readable at 1,400 px); suppressed values in one line per variable."""
+    shown, collapsed = data.collapse_suppressed(rows, min_cell)
+    out = shown[["variable", "value", "n_reference", "n_linked"]].copy()
+    for m, label in MEASURES.items():
+        out[f"{label} (95% CI)"] = [_interval(e, lo, hi) for e, lo, hi in zip(
+            shown[m], shown[f"{m}_low"], shown[f"{m}_high"], strict=True)]
+    if "warnings" in shown.columns:  # a subgroup's own warnings, when the stage gives them
+        out["warnings"] = shown["warnings"].fillna("").astype(str)
+    return table(out, text_cols=(*TEXT, "warnings"), collapsed=collapsed)
+
+
+def _warnings_in(*parts) -> list[str]:
+    """Every `warnings` entry in the given summary parts and anything nested in them
+    (strings, or dicts shown as `key: value; ...`), in order, without repeats."""
+    found: list[str] = []
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            items = node.get("warnings")
+            for w in [items] if isinstance(items, str | dict) else items or []:
+                text = w if isinstance(w, str) else "; ".join(
+                    f"{k}: {v}" for k, v in w.items()) if isinstance(w, dict) else str(w)
+                if text not in found:
+                    found.append(text)
+            for k, v in node.items():
+                if k != "warnings":
+                    visit(v)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v)
+
+    for part in parts:
+        visit(part)
+    return found
+
+
+def quality_estimate(source: str, info: dict | None) -> str:
+    """One source's overall quality estimates (precision, recall, expected false links,
+    with 95% intervals) and, beside them, every warning the quality summary gives for them
+    (a `warnings` list anywhere in the source's entry of summary.json: at its top, in
+    `overall`, `calibration`, ...; strings or dicts), as visible plain text; then its
+    `diagnostics`, if any, as a table."""
+    info = info or {}
+    ov = info.get("overall") or {}
+    parts = []
+    figures = []
+    for key, label in (("est_precision", "estimated precision"),
+                       ("est_recall", "estimated recall")):
+        if ov.get(key) is not None:
+            est = _interval(ov[key], ov.get(f"{key}_low"), ov.get(f"{key}_high"))
+            figures.append(f"{label} {est}")
+    if ov.get("expected_false_links") is not None:
+        figures.append(f"expected false links {ov['expected_false_links']}")
+    if figures:
+        parts.append(f"<p class='estimate'><b>{html.escape(source)}</b>: "
+                     f"{html.escape('; '.join(figures))}</p>")
+    for text in _warnings_in(info):
+        parts.append(warning(text))
+    diag = info.get("diagnostics") or ov.get("diagnostics")
+    if isinstance(diag, dict) and diag:
+        parts.append(details(f"{source}: diagnostics", kv_table(_flat(diag))))
+    return "\n".join(parts)
+
+
+def _subgroup_section(q: dict, sources: list[str], specs: dict, min_cell: int) -> str:
     sub = q["subgroups"]
     if sub is None:
         return _p("The quality stage did not run.")
-    method = (q["summary"] or {}).get("method", {})
-    parts = [_p(f"{k}: {v}") for k, v in method.items()]
+    summary = q["summary"] or {}
+    method = summary.get("method", {})
+    parts = [warning(t) for t in _warnings_in({"warnings": summary.get("warnings")})]
+    if method:
+        parts.append(details("How these figures are made",
+                             "".join(_p(f"{k}: {v}") for k, v in method.items())))
+    per_source = summary.get("sources") or {}
     for s in sources:
         parts.append(f"<h3>{html.escape(s)}</h3>")
+        parts.append(quality_estimate(s, per_source.get(s)))
         spec = charts.subgroup_intervals(sub, s)
         if spec:
             specs[f"chart-subgroups-{s}"] = spec
@@ -52,18 +136,81 @@ def _subgroup_section(q: dict, sources: list[str], specs: dict) -> str:
         for basis in ("model", "labels"):
             rows = sub[(sub["source"] == s) & (sub["basis"] == basis)]
             if len(rows):
-                parts.append(f"<h4>basis: {basis}</h4>" + table(rows, SUB_COLS, TEXT))
-    flags = (q["summary"] or {}).get("flags") or []
+                parts.append(f"<h4>basis: {basis}</h4>" + _subgroup_table(rows, min_cell))
+    flags = summary.get("flags") or []
     parts.append("<h3>Groups significantly below their source's overall figure</h3>"
                  + table(pd.DataFrame(flags), text_cols=TEXT))
     return "\n".join(parts)
 
 
-def _bias_section(q: dict) -> str:
+def _bias_section(q: dict, min_cell: int) -> str:
     b = q["bias"]
-    return (_p("Distribution of each variable among reference units linked and not linked "
-               "by the source; |std_diff| above 0.1 marks an imbalance.")
-            + table(b, text_cols=TEXT))
+    note = _p("Distribution of each variable among reference units linked and not linked "
+              "by the source; |std_diff| above 0.1 marks an imbalance.")
+    if b is None or b.empty:
+        return note + table(b)
+    parts = [note]
+    for s in dict.fromkeys(b["source"]):
+        shown, collapsed = data.collapse_suppressed(b[b["source"] == s], min_cell)
+        parts.append(f"<h3>{html.escape(str(s))}</h3>"
+                     + table(shown.drop(columns=["source"]), text_cols=TEXT,
+                             collapsed=collapsed))
+    return "\n".join(parts)
+
+
+def _flat(d: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """Scalar figures of a (nested) summary entry as (name, value); lists of numbers as
+    text; long explanations and lists of records are left to the caller."""
+    items = []
+    for k, v in d.items():
+        name = f"{prefix}{k}".replace("_", " ")
+        if isinstance(v, dict):
+            items += _flat(v, f"{prefix}{k}.")
+        elif isinstance(v, list):
+            if v and all(isinstance(x, int | float) or x is None for x in v):
+                items.append((name, " to ".join("" if x is None else f"{x:g}" for x in v)
+                              if len(v) == 2 else ", ".join(f"{x}" for x in v)))
+            elif v and all(isinstance(x, str) for x in v) and k != "warnings":
+                items.append((name, "; ".join(v)))
+        elif not (isinstance(v, str) and len(v) > 80):
+            items.append((name, v))
+    return items
+
+
+def _explanations(d: dict) -> str:
+    return "".join(_p(f"{k}: {v}") for k, v in d.items() if isinstance(v, str) and len(v) > 80)
+
+
+def _bins_table(bins: list[dict]) -> str:
+    rows = []
+    for b in bins:
+        lo, hi = b.get("weight_from"), b.get("weight_to")
+        rows.append({"match weight": f"{'-inf' if lo is None else f'{lo:g}'} to "
+                                     f"{'+inf' if hi is None else f'{hi:g}'}",
+                     **{k: v for k, v in b.items() if k not in ("weight_from", "weight_to")}})
+    return table(pd.DataFrame(rows), text_cols=("match weight",))
+
+
+def _checks(source: str, info: dict) -> str:
+    """The quality checks of one source as tables: calibration (figures, verdict, the
+    reliability bins), deterministic links, blocking."""
+    parts = [f"<h3>{html.escape(source)}</h3>"]
+    cal = info.get("calibration") or {}
+    if cal:
+        verdict = cal.get("verdict")
+        parts.append("<h4>Calibration check</h4>"
+                     + (f"<p class='estimate'>verdict: <b>{html.escape(str(verdict))}</b></p>"
+                        if verdict else "")
+                     + kv_table([(k, v) for k, v in _flat(cal) if k != "verdict"])
+                     + _explanations(cal))
+        if cal.get("bins"):
+            parts.append("<h4>Reliability by match-weight bin</h4>" + _bins_table(cal["bins"]))
+    for key, title in (("deterministic", "Check of the deterministic links"),
+                       ("blocking", "Matches blocking never compared")):
+        part = info.get(key)
+        if isinstance(part, dict) and part:
+            parts.append(f"<h4>{title}</h4>" + kv_table(_flat(part)) + _explanations(part))
+    return "\n".join(parts)
 
 
 def _calibration_section(q: dict, specs: dict) -> str:
@@ -79,11 +226,7 @@ def _calibration_section(q: dict, specs: dict) -> str:
         parts += ["<h3>Calibration: model probability against calibrated probability</h3>",
                   chart_div("chart-reliability")]
     for s, info in ((q["summary"] or {}).get("sources") or {}).items():
-        cal = {k: v for k, v in (info.get("calibration") or {}).items() if k != "bins"}
-        checks = {"calibration": cal, "deterministic links": info.get("deterministic"),
-                  "blocking": info.get("blocking"), "overall": info.get("overall")}
-        parts.append(f"<h3>{html.escape(s)}</h3><pre>"
-                     f"{html.escape(json.dumps(checks, indent=2, default=str))}</pre>")
+        parts.append(_checks(s, info or {}))
     return "\n".join(parts) or _p("The quality stage did not run.")
 
 
@@ -99,12 +242,25 @@ def _model_section(out, specs: dict, hist: pd.DataFrame) -> str:
     if spec:
         specs["chart-model"] = spec
         parts += ["<h3>Model parameters (Splink m and u per comparison level)</h3>",
+                  _p("Bars: the match weight log2(m/u) of each level. The scale is clipped "
+                     "so that one extreme level does not squash the others; a clipped bar "
+                     "is drawn lighter, with its value at its end."),
                   chart_div("chart-model")]
     parts.append(table(params, text_cols=TEXT))
     return "\n".join(parts)
 
 
-def _integration_section(integ: dict | None, specs: dict) -> str:
+def _collapsed_counts(df: pd.DataFrame, min_cell: int, label: str, *keys: str) -> str:
+    """A table of counts (`units`) whose suppressed cells are one line per group."""
+    if df is None or df.empty:
+        return table(df)
+    grouped = df.assign(suppressed=df["units"].astype(str).eq("suppressed"),
+                        _group=df[list(keys)].astype(str).agg(" / ".join, axis=1))
+    shown, collapsed = data.collapse_suppressed(grouped, min_cell, key="_group", label=label)
+    return table(shown.drop(columns=["_group"]), text_cols=TEXT, collapsed=collapsed)
+
+
+def _integration_section(integ: dict | None, specs: dict, min_cell: int) -> str:
     if integ is None:
         return _p("No integrated output in this run (integrated.parquet is absent).")
     parts = []
@@ -112,9 +268,9 @@ def _integration_section(integ: dict | None, specs: dict) -> str:
     if spec:
         specs["chart-integration"] = spec
         parts.append(chart_div("chart-integration"))
-    parts.append(table(integ["values"], text_cols=TEXT))
+    parts.append(_collapsed_counts(integ["values"], min_cell, "value", "variable", "kind"))
     parts.append("<h3>Conflicts between sources</h3>"
-                 + table(integ["conflicts"], text_cols=TEXT))
+                 + _collapsed_counts(integ["conflicts"], min_cell, "status", "variable"))
     return "\n".join(parts)
 
 
@@ -127,14 +283,16 @@ def build(ctx) -> dict:
     sections = [
         ("Run summary and record accounting",
          _run_section(data.run_summary(ctx, q_cfg.min_cell, q_cfg.rounding))),
-        ("Link rates and estimated errors by subgroup", _subgroup_section(q, sources, specs)),
-        ("Coverage: linked versus unlinked reference units", _bias_section(q)),
+        ("Link rates and estimated errors by subgroup",
+         _subgroup_section(q, sources, specs, q_cfg.min_cell)),
+        ("Coverage: linked versus unlinked reference units", _bias_section(q, q_cfg.min_cell)),
         ("Threshold, calibration and checks", _calibration_section(q, specs)),
         ("Match weights and model",
          _model_section(out, specs, data.weight_histogram(out, sources, q_cfg.min_cell,
                                                           q_cfg.rounding))),
         ("Integrated variables: sources and conflicts",
-         _integration_section(data.integration(out, q_cfg.min_cell, q_cfg.rounding), specs)),
+         _integration_section(data.integration(out, q_cfg.min_cell, q_cfg.rounding), specs,
+                              q_cfg.min_cell)),
     ]
     note = _p(f"Disclosure control: cells under {q_cfg.min_cell} units are suppressed "
               "(with secondary suppression)" + (f"; counts rounded to {q_cfg.rounding}"

@@ -127,21 +127,52 @@ def reliability(summary: dict | None) -> dict | None:
     }
 
 
+def weight_domain(weights: pd.Series) -> tuple[float, float]:
+    """The x range of the model-weights chart: every weight when they are of one order,
+    else clipped at three times the median |weight| (at least 10 bits), so one extreme
+    level (an identifier whose u is 1e-9, a level almost never seen) does not squash the
+    others."""
+    w = weights.dropna()
+    if w.empty:
+        return -1.0, 1.0
+    bound = max(10.0, 3.0 * float(w.abs().median()))
+    lo = max(float(w.min()), -bound) if w.min() < 0 else 0.0
+    hi = min(float(w.max()), bound) if w.max() > 0 else 0.0
+    return lo, hi
+
+
 def model_weights(params: pd.DataFrame) -> dict | None:
+    """Match weight log2(m/u) per comparison level, on a clipped scale (`weight_domain`):
+    a clipped bar is drawn lighter and labelled with its value."""
     if params is None or params.empty:
         return None
     data = params.dropna(subset=["weight"]).assign(
         label=lambda d: d["comparison"] + ": " + d["level"].astype(str))
+    if data.empty:
+        return None
+    lo, hi = weight_domain(data["weight"])
+    data = data.assign(shown=data["weight"].clip(lo, hi),
+                       clipped=(data["weight"] < lo) | (data["weight"] > hi))
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    x = {"field": "shown", "type": "quantitative", "title": "match weight log2(m/u)",
+         "scale": {"domain": [lo, hi], "nice": False}}
     return {
-        "$schema": SCHEMA, "data": {"values": _values(data[["source", "label", "weight"]])},
+        "$schema": SCHEMA,
+        "data": {"values": _values(data[["source", "label", "weight", "shown", "clipped"]])},
         "facet": {"column": {"field": "source", "type": "nominal"}},
-        "spec": {"width": 240, "mark": "bar", "encoding": {
-            "y": {"field": "label", "type": "nominal", "sort": None, "title": None},
-            "x": {"field": "weight", "type": "quantitative",
-                  "title": "match weight log2(m/u)"},
-            "color": {"condition": {"test": "datum.weight < 0", "value": "#c0392b"},
-                      "value": "#2e86c1"},
-            "tooltip": [{"field": "label"}, {"field": "weight"}]}},
+        "spec": {"width": 240, "layer": [
+            {"mark": "bar", "encoding": {
+                "y": y, "x": x,
+                "color": {"condition": {"test": "datum.weight < 0", "value": "#c0392b"},
+                          "value": "#2e86c1"},
+                "opacity": {"condition": {"test": "datum.clipped", "value": 0.45},
+                            "value": 1},
+                "tooltip": [{"field": "label"}, {"field": "weight"}]}},
+            {"transform": [{"filter": "datum.clipped"}],
+             "mark": {"type": "text", "fontSize": 10,
+                      "align": {"expr": "datum.weight < 0 ? 'left' : 'right'"},
+                      "dx": {"expr": "datum.weight < 0 ? 3 : -3"}},
+             "encoding": {"y": y, "x": x, "text": {"field": "weight", "format": ".1f"}}}]},
     }
 
 

@@ -146,3 +146,38 @@ def _safe_rows(counts: pd.Series, min_cell: int, rounding: int | None, **extra) 
         out.append({**extra, "value": str(k),
                     "units": "suppressed" if pd.isna(n) else safe(n, min_cell, rounding)})
     return out
+
+
+def is_suppressed(df: pd.DataFrame) -> pd.Series:
+    if "suppressed" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return df["suppressed"].astype(str).str.lower().isin(["true", "1"])
+
+
+def collapse_suppressed(df: pd.DataFrame, min_cell: int, key: str = "variable",
+                        label: str = "value") -> tuple[pd.DataFrame, dict[int, list]]:
+    """The published rows without the suppressed ones, and per `key` (variable) one line
+    naming its suppressed values, placed where the first of them was ({position among the
+    published rows: [(key, text), ...]}): a suppressed row keeps only its keys, so showing
+    it would be a row of blanks."""
+    if df is None or df.empty:
+        return df, {}
+    sup = is_suppressed(df).to_numpy()
+    kept: list[int] = []
+    pending: dict[str, tuple[int, list[str]]] = {}
+    for i, row in enumerate(df.to_dict(orient="records")):
+        if sup[i]:
+            k = str(row.get(key, ""))
+            v = row.get(label)
+            pending.setdefault(k, (len(kept), []))[1].append(
+                "(blank)" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+        else:
+            kept.append(i)
+    lines: dict[int, list] = {}
+    for k, (pos, values) in pending.items():
+        what = "1 value" if len(values) == 1 else f"{len(values)} values"
+        lines.setdefault(pos, []).append(
+            (k, f"{what} suppressed (under {min_cell} units, or suppressed with one that "
+                f"is): {', '.join(values)}"))
+    out = df.iloc[kept].drop(columns=["suppressed"], errors="ignore").reset_index(drop=True)
+    return out, lines

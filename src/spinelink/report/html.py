@@ -21,18 +21,22 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;col
 background:#fff}
 header{background:#1f3a5f;color:#fff;padding:16px 28px}
 header h1{margin:0;font-size:22px}
-main{padding:8px 28px 40px}
+main{padding:8px 28px 40px;max-width:1600px}
 h2{border-bottom:2px solid #1f3a5f;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
-th,td{border:1px solid #ccd;padding:3px 8px;text-align:right}
+th,td{border:1px solid #ccd;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#eef2f7}
-td.t,th.t{text-align:left}
+td.t,th.t{text-align:left;white-space:normal;max-width:32em;overflow-wrap:anywhere}
+tr.collapsed td{color:#555;font-style:italic;background:#fafafa}
 .note{color:#555;font-size:13px;max-width:980px}
-.chart{margin:12px 0 24px}
+.warning{color:#8a4b00;background:#fff4e0;border-left:4px solid #e08e00;padding:4px 10px;
+font-size:13px;max-width:980px}
+.estimate{font-size:14px;margin:6px 0}
+.chart{margin:12px 0 24px;max-width:100%;overflow-x:auto}
 details{margin:8px 0}
 pre{white-space:pre-wrap;font-size:11px;background:#f7f7f7;padding:8px}
 #errors{color:#b00}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto;max-width:100%}
 """
 
 BOOT = """
@@ -92,21 +96,54 @@ def licence_notices() -> str:
 
 
 def table(df: pd.DataFrame | None, columns: list[str] | None = None,
-          text_cols: tuple[str, ...] = ()) -> str:
-    if df is None or df.empty:
+          text_cols: tuple[str, ...] = (),
+          collapsed: dict[int, list[tuple[str, str]]] | None = None) -> str:
+    """A table in a horizontally scrolling wrapper (wide tables never push the page wider
+    than the window). `collapsed`: {row position: [(key, text), ...]}: lines drawn before
+    that row (at the end for a position past the last row), the key in the first column
+    and the text across the others, e.g. a variable's suppressed values in one line."""
+    collapsed = collapsed or {}
+    if df is None or (df.empty and not collapsed):
         return "<p class='note'>Nothing to show.</p>"
     cols = columns or list(df.columns)
     head = "".join(f"<th class='{'t' if c in text_cols else ''}'>{html.escape(c)}</th>"
                    for c in cols)
     body = []
-    for rec in df[cols].itertuples(index=False):
+
+    def note_row(pos: int) -> None:
+        for key, text in collapsed.get(pos, []):
+            body.append(f"<tr class='collapsed'><td class='t'>{html.escape(key)}</td>"
+                        f"<td class='t' colspan='{len(cols) - 1}'>{html.escape(text)}</td></tr>")
+
+    for pos, rec in enumerate(df[cols].itertuples(index=False)):
+        note_row(pos)
         cells = []
         for c, v in zip(cols, rec, strict=True):
             cls = "t" if c in text_cols else ""
             cells.append(f"<td class='{cls}'>{html.escape(_fmt(v, c))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    for pos in sorted(p for p in collapsed if p >= len(df)):
+        note_row(pos)
     return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def kv_table(items: list[tuple[str, object]]) -> str:
+    """Two columns, what and value: the scalar figures of a check."""
+    if not items:
+        return "<p class='note'>Nothing to show.</p>"
+    rows = "".join(f"<tr><td class='t'>{html.escape(k)}</td><td>{html.escape(_fmt(v))}</td>"
+                   "</tr>" for k, v in items)
+    return f"<div class='scroll'><table><tbody>{rows}</tbody></table></div>"
+
+
+def warning(text: str) -> str:
+    """A visible plain-text warning (no markup from the text)."""
+    return f"<p class='warning' role='note'>Warning: {html.escape(text)}</p>"
+
+
+def details(summary: str, content: str) -> str:
+    return f"<details><summary>{html.escape(summary)}</summary>{content}</details>"
 
 
 COUNT_COLUMNS = ("links", "units", "pairs", "read", "accepted", "quarantined", "linked",
@@ -119,6 +156,8 @@ def _fmt(v, column: str = "") -> str:
     if isinstance(v, float) and (column.startswith("n_") or column in COUNT_COLUMNS):
         return f"{v:,.0f}"
     if isinstance(v, float):
+        if v != 0 and abs(v) < 0.001:
+            return f"{v:.2e}"  # small m and u probabilities: not a column of 0.0000
         return f"{v:.4f}" if abs(v) < 10 else f"{v:,.1f}"
     return str(v)
 

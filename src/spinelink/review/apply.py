@@ -22,6 +22,7 @@ from spinelink.backends import Engine, open_engine
 from spinelink.review import band, qc
 from spinelink.review.band import LINK_COLUMNS, ReviewError
 from spinelink.review.store import DecisionStore
+from spinelink.runlock import output_lock
 from spinelink.sqlfiles import sql_file
 
 log = logging.getLogger("spinelink.review")
@@ -131,8 +132,16 @@ def _one_to_one(out: Path, job: Path | None) -> dict[str, bool]:
 
 
 def apply(out: Path, job: Path | None = None) -> dict:
-    """`spinelink review apply OUT`: apply decisions and update run_manifest.json."""
+    """`spinelink review apply OUT`: apply decisions and update run_manifest.json. Holds
+    the output folder's lock (spinelink.runlock), as a run does: it refuses while a run or
+    a review server uses the folder."""
     out = Path(out)
+    band.manifest(out)  # the folder of a finished run, before a lock file is made in it
+    with output_lock(out):
+        return _apply(out, job)
+
+
+def _apply(out: Path, job: Path | None) -> dict:
     man = band.manifest(out)
     band.check_source(out, None)
     if band.pseudonymised(out):

@@ -15,8 +15,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from spinelink.resources import package_dir
+from spinelink.review import band
 from spinelink.review.band import ReviewError
 from spinelink.review.session import Session
+from spinelink.runlock import output_lock
 
 log = logging.getLogger("spinelink.review")
 STATIC = package_dir("spinelink.review", "static").resolve()
@@ -144,7 +146,16 @@ class Handler(BaseHTTPRequestHandler):
 
 def serve(out: Path, reviewer: str, source: str | None = None, port: int = 0,
           blind: bool = False, mode: str = "first", announce=print) -> None:
-    """Prepare the session, start the server, announce the URL, serve until stopped."""
+    """Prepare the session, start the server, announce the URL, serve until stopped.
+    Holds the output folder's lock shared (spinelink.runlock): other review servers may
+    work on the folder, a run or `review apply` may not while it serves."""
+    band.manifest(Path(out))  # the folder of a finished run, before a lock file is made in it
+    with output_lock(Path(out), shared=True):
+        _serve(out, reviewer, source, port, blind, mode, announce)
+
+
+def _serve(out: Path, reviewer: str, source: str | None, port: int, blind: bool, mode: str,
+           announce) -> None:
     session = Session(out, reviewer, source, mode, blind)
     try:
         server = ReviewServer(session, port)

@@ -7,8 +7,10 @@
 - `benefits.parquet` — admin claims (all string columns, dates `%Y-%m-%d`, gender
   `male`/`female`/`unknown`, 2011 ethnic codes, some names in Cyrillic);
 - `survey.csv` — survey responses (UTF-8 with BOM, `;`, dates `%d.%m.%Y`, sex `1`/`2`/`9`,
-  disability `1` yes / `2` no);
-- `truth/persons.csv` and `truth/<source>.csv` (`record_id,person_uid`).
+  disability `1` yes / `2` no; free-text place of birth, citizenship, mother tongue, job
+  title and employer's activity in Ukrainian, Russian or English, `freetext`);
+- `truth/persons.csv` and `truth/<source>.csv` (`record_id,person_uid`);
+  `truth/survey_coding.csv` (`record_id,variable,code`: the free-text answers' true codes).
 
 Everything is synthetic. The same `persons` and `seed` give byte-identical files.
 """

@@ -1,31 +1,15 @@
-"""python -m spinelink.sample --persons N --seed S --out DIR"""
+"""python -m spinelink.sample --persons N --seed S --out DIR: the same command as
+`spinelink sample` (same options, defaults and output, including DIR/job.yaml)."""
 from __future__ import annotations
-
-import argparse
-import json
-import sys
-import time
-from pathlib import Path
-
-from . import generate
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m spinelink.sample",
-        description="Write synthetic census, benefits and survey sources with truth files.",
-    )
-    parser.add_argument("--persons", type=int, default=10_000, help="size of the population")
-    parser.add_argument("--seed", type=int, default=42, help="random seed")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    args = parser.parse_args(argv)
-    if args.persons < 1:
-        parser.error("--persons must be at least 1")
-    start = time.perf_counter()
-    summary = generate(args.persons, args.seed, args.out)
-    summary["seconds"] = round(time.perf_counter() - start, 2)
-    json.dump(summary, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    from spinelink.cli import sample
+
+    try:
+        sample.main(args=argv, prog_name="python -m spinelink.sample")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return 0
 
 

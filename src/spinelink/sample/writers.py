@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from . import codes
 from .cultures import CULTURES, LOCALES
+from .freetext import free_text
 from .noise import NoiseSpec, Records, render
 from .people import Population, ids, stream
 from .places import REGIONS
@@ -54,7 +55,8 @@ BENEFITS_COLUMNS = ["claim_id", "nino", "first_name", "last_name", "birth_date",
                     "post_code", "address", "ethnicity", "employment_status", "updated_on"]
 SURVEY_COLUMNS = ["resp_id", "given_name", "family_name", "date_of_birth", "sex_code",
                   "pcode", "ni_number", "interview_date", "employment_status",
-                  "ethnic_group", "disability"]
+                  "ethnic_group", "disability", "place_of_birth", "citizenship",
+                  "mother_tongue", "job_title", "employer_activity"]
 PERSONS_COLUMNS = ["person_uid", "locale", "sex", "dob", "region", "ethnic_group",
                    "disability", "employment_status", "first_name", "middle_name", "surname",
                    "address", "postcode", "nino"]
@@ -236,8 +238,15 @@ def write_survey(pop: Population, seed: int, out: Path) -> int:
         "ethnic_group": _lookup(rec.ethnic, codes.ETHNIC_2021_CODES),
         "disability": _lookup(rec.disabled, ["2", "1"]),
     }
+    # free-text answers (own random stream: the columns above are unchanged)
+    text, coded = free_text(pop, rec.person, seed)
+    columns.update(text)
     write_csv(out / "survey.csv", columns, sep=";", encoding="utf-8-sig")
     _truth(out / "truth" / "survey.csv", record_id, pop, rec)
+    write_csv(out / "truth" / "survey_coding.csv",
+              {"record_id": np.array([record_id[i] for i, _, _ in coded], dtype=object),
+               "variable": np.array([v for _, v, _ in coded], dtype=object),
+               "code": np.array([c for _, _, c in coded], dtype=object)})
     return n
 
 

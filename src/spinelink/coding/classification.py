@@ -1,0 +1,170 @@
+"""Classifications (`linkage_models/classifications/`): codes, an index of texts, and the
+normalisation answers and index texts share.
+
+Each classification is two CSV files: `<name>.csv` (code, level, parent, label_en,
+label_uk, label_ru, source) and `<name>_index.csv` (code, lang, kind, text; kind `label`,
+`alias`, `former`, `colloquial`, `title` or `vague`, the last coded `VG`). `not_stated.csv`
+lists answers that mean "not stated" (all classifications); `normalise.csv` lists
+abbreviations written out, and words dropped at the start or end of an answer per
+classification; `versions.yaml` gives each classification's version and source.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from spinelink.errors import JobError
+from spinelink.resources import data_dir
+
+DIR = data_dir("linkage_models") / "classifications"
+NOT_STATED, VAGUE = "NS", "VG"
+_APOSTROPHES = "'ʼ’‘`´ʹ′"
+_NON_WORD = re.compile(r"[^\w]+")
+_CYRILLIC = re.compile(r"[а-яіїєґ]")
+# Latin letters typed for their Cyrillic look-alikes in a Cyrillic word (Львiв, Iдиш)
+_HOMOGLYPHS = str.maketrans("aceiopxykmt", "асеіорхукмт")
+
+
+def base_normalise(text: str) -> str:
+    """Case, compatibility forms, apostrophes (dropped), ё, punctuation to spaces, Latin
+    look-alike letters in a Cyrillic word."""
+    s = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    for a in _APOSTROPHES:
+        s = s.replace(a, "")
+    words = _NON_WORD.sub(" ", s).replace("_", " ").split()
+    return " ".join(w.translate(_HOMOGLYPHS) if _CYRILLIC.search(w) else w for w in words)
+
+
+# Latin letters for answers typed without Cyrillic: Ukrainian by the national system
+# (KMU 2010; є ї й ю я as ye yi y yu ya at the start of a word), Russian by BGN/PCGN
+_UK = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie",
+       "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l",
+       "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+       "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "",
+       "ю": "iu", "я": "ia"}
+_UK_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+_RU = {**_UK, "г": "g", "е": "e", "и": "i", "й": "y", "х": "kh", "ы": "y", "э": "e",
+       "ъ": "", "ю": "yu", "я": "ya"}
+
+
+def latin(text: str, lang: str) -> str:
+    """A normalised Cyrillic text in Latin letters (Ukrainian or Russian system)."""
+    table = _UK if lang == "uk" else _RU
+    out = []
+    for word in text.split():
+        chars = [(_UK_START.get(ch) if lang == "uk" and i == 0 else None) or table.get(ch, ch)
+                 for i, ch in enumerate(word)]
+        out.append("".join(chars))
+    return " ".join(out)
+
+
+@dataclass
+class Normaliser:
+    abbreviations: list[tuple[str, str]]
+    prefixes: list[str]
+    suffixes: list[str]
+
+    def __call__(self, text: str) -> str:
+        s = f" {base_normalise(text)} "
+        for short, full in self.abbreviations:
+            s = s.replace(f" {short} ", f" {full} ")
+        s = s.strip()
+        changed = True
+        while changed:
+            changed = False
+            for p in self.prefixes:
+                if s.startswith(p + " ") and len(s) > len(p) + 1:
+                    s, changed = s[len(p) + 1:], True
+            for q in self.suffixes:
+                if s.endswith(" " + q) and len(s) > len(q) + 1:
+                    s, changed = s[:-len(q) - 1], True
+        return s
+
+
+@dataclass
+class Classification:
+    name: str
+    version: str
+    levels: dict[str, str]                      # code -> level
+    parents: dict[str, str]                     # code -> parent code
+    labels: dict[str, str]                      # code -> English label
+    normalise: Normaliser
+    index: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # text -> code -> kinds
+    not_stated: set[str] = field(default_factory=set)
+
+    def ancestors(self, code: str) -> list[str]:
+        out = []
+        while code in self.parents and self.parents[code]:
+            code = self.parents[code]
+            out.append(code)
+        return out
+
+    def level(self, code: str) -> str:
+        if code in (NOT_STATED, VAGUE):
+            return "special"
+        return self.levels.get(code, "")
+
+
+def _rows(path: Path) -> list[dict]:
+    if not path.exists():
+        raise JobError(f"{path}: classification file is missing")
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@lru_cache(maxsize=None)
+def versions(folder: str = str(DIR)) -> dict:
+    with open(Path(folder) / "versions.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+@lru_cache(maxsize=None)
+def load(name: str, folder: str = str(DIR)) -> Classification:
+    base = Path(folder)
+    codes = _rows(base / f"{name}.csv")
+    rules = [r for r in _rows(base / "normalise.csv") if r["classification"] in ("*", name)]
+    norm = Normaliser(
+        [(base_normalise(r["text"]), base_normalise(r["replacement"]))
+         for r in rules if r["kind"] == "abbreviation"],
+        [base_normalise(r["text"]) for r in rules if r["kind"] == "prefix"],
+        [base_normalise(r["text"]) for r in rules if r["kind"] == "suffix"])
+    meta = versions(folder).get(name, {})
+    c = Classification(name, str(meta.get("version", "")),
+                       {r["code"]: r["level"] for r in codes},
+                       {r["code"]: r["parent"] for r in codes if r["parent"]},
+                       {r["code"]: r["label_en"] for r in codes}, norm)
+    entries = [(r["code"], "label", r[f"label_{lang}"], lang) for r in codes
+               for lang in ("en", "uk", "ru") if r[f"label_{lang}"]]
+    entries += [(r["code"], r["kind"], r["text"], r["lang"])
+                for r in _rows(base / f"{name}_index.csv")]
+    for code, kind, text, _lang in entries:
+        if code not in c.levels and code != VAGUE:
+            raise JobError(f"{base / (name + '_index.csv')}: code '{code}' is not in "
+                           f"{name}.csv")
+        key = norm(text)
+        if key:
+            c.index.setdefault(key, {}).setdefault(code, set()).add(kind)
+    # the Ukrainian and Russian texts typed in Latin letters (where no other text has it)
+    latin_index: dict[str, dict[str, set[str]]] = {}
+    for code, _kind, text, lang in entries:
+        if lang in ("uk", "ru"):
+            key = norm(latin(base_normalise(text), lang))
+            if key and not _CYRILLIC.search(key):
+                latin_index.setdefault(key, {}).setdefault(code, set()).add("latin")
+    for key, by_code in latin_index.items():
+        c.index.setdefault(key, by_code)
+    c.not_stated = {base_normalise(r["text"]) for r in _rows(base / "not_stated.csv")}
+    return c
+
+
+@lru_cache(maxsize=None)
+def derivations(folder: str = str(DIR)) -> dict[str, str]:
+    """Occupation code -> activity code (occupation_to_activity.csv)."""
+    return {r["occupation"]: r["activity"]
+            for r in _rows(Path(folder) / "occupation_to_activity.csv")}

@@ -1,0 +1,183 @@
+"""The coding stage, per source after intake and before standardisation.
+
+Reads `intake/<source>.parquet`, codes each declared variable's text column
+(spinelink.coding.coder) and writes `coding/<source>.parquet` (record_id, variable, text,
+code, level, status, score; one row per record and variable) and the clerical coding
+queue `coding/<source>_clerical.parquet` (record_id, variable, classification, text,
+candidates). Standardisation then gets one column per coded variable, named like it,
+holding its code (NULL while in clerical coding). Logs carry counts only.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.coding import classification as cls
+from spinelink.coding.coder import Coded, Coder
+from spinelink.config import LoadedJob
+from spinelink.errors import JobError
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink")
+STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "not_stated", "uncodable")
+CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score"]
+
+
+def coding_path(out: Path, name: str) -> Path:
+    return out / "coding" / f"{name}.parquet"
+
+
+def _derive(coded: Coded, occupation: Coded | None, table: dict[str, str],
+            c: cls.Classification, occ: cls.Classification) -> Coded:
+    """A missing or not-stated activity from the occupation's code (or a coarser one)."""
+    if coded.status != "not_stated" or occupation is None or occupation.code is None:
+        return coded
+    for code in (occupation.code, *occ.ancestors(occupation.code)):
+        if code in table:
+            return Coded(table[code], c.level(table[code]), "derived", None)
+    return coded
+
+
+def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Code the text columns of `texts` (record_id + one column per variable's `text`).
+    Returns the coding table and the clerical queue."""
+    rows, queue = [], []
+    coded_by_var: dict[str, list[Coded]] = {}
+    derive = cls.derivations()
+    # variables derived from another are coded after it
+    order = sorted(variables, key=lambda v: variables[v].derive_from is not None)
+    for var in order:
+        spec = variables[var]
+        c = cls.load(spec.classification)
+        coder = Coder(c, spec.threshold, spec.margin)
+        values = texts[spec.text].tolist()
+        coded = [coder.code(t) for t in values]
+        if spec.derive_from is not None:
+            occ = cls.load(variables[spec.derive_from].classification)
+            coded = [_derive(x, o, derive, c, occ)
+                     for x, o in zip(coded, coded_by_var[spec.derive_from], strict=True)]
+        coded_by_var[var] = coded
+    ids = texts["record_id"].tolist()
+    rows_by_var = {}
+    for var in variables:  # output in the job's order of variables
+        spec = variables[var]
+        values = texts[spec.text].tolist()
+        part = []
+        for rid, text, x in zip(ids, values, coded_by_var[var], strict=True):
+            part.append((rid, var, text, x.code, x.level, x.status, x.score))
+            if x.status == "clerical":
+                cands = "; ".join(f"{k} {v:.3f}" for k, v in x.candidates)
+                queue.append((rid, var, spec.classification, text, cands))
+        rows_by_var[var] = part
+    for var in variables:
+        rows += rows_by_var[var]
+    table = pd.DataFrame(rows, columns=CODING_COLUMNS)
+    table["score"] = table["score"].astype(float)
+    q = pd.DataFrame(queue, columns=["record_id", "variable", "classification", "text",
+                                     "candidates"])
+    return table, q
+
+
+def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
+    """Code one source; the stage's summary (counts per variable and status)."""
+    variables = lj.job.coding[name]
+    intake = out / "intake" / f"{name}.parquet"
+    engine.view_parquet("__sl_coding_intake", intake)
+    present = set(engine.df("SELECT * FROM __sl_coding_intake LIMIT 0").columns)
+    for var, spec in variables.items():
+        if spec.text not in present:
+            raise JobError(f"{lj.path}: key 'coding.{name}.{var}.text': column '{spec.text}' "
+                           f"is not in source {name}")
+    cols = list(dict.fromkeys(spec.text for spec in variables.values()))
+    select = ", ".join(["record_id", *(f"CAST({quote_ident(c)} AS VARCHAR) AS "
+                                       f"{quote_ident(c)}" for c in cols)])
+    texts = engine.df(f"SELECT {select} FROM __sl_coding_intake ORDER BY _row")
+    texts = texts.astype(object).where(texts.notna(), None)
+    table, queue = code_frame(texts, variables)
+    clerical = {}
+    if lj.job.coding_options.clerical:  # codes given to queued answers
+        from spinelink.coding.clerical import apply
+
+        table, queue, clerical = apply(table, queue, lj.resolve(lj.job.coding_options.clerical),
+                                       name, variables)
+    engine.register("__sl_coding_out", table)
+    engine.write_parquet(sql_file("coding/coding_columns.sql", table="__sl_coding_out"),
+                         coding_path(out, name))
+    engine.register("__sl_coding_queue", queue)
+    engine.write_parquet(sql_file("coding/clerical_columns.sql", table="__sl_coding_queue"),
+                         out / "coding" / f"{name}_clerical.parquet")
+    verification = _verify(engine, lj, name, out, table)
+    counts = {var: {s: int(n) for s, n in
+                    table[table["variable"] == var]["status"].value_counts().sort_index().items()}
+              for var in variables}
+    for var, by in counts.items():
+        auto = sum(n for s, n in by.items() if s in ("exact", "alias", "fuzzy", "derived"))
+        log.info("coding %s.%s: %d coded automatically, %d to clerical coding, %d not "
+                 "stated, %d uncodable", name, var, auto, by.get("clerical", 0),
+                 by.get("not_stated", 0), by.get("uncodable", 0))
+    return {"variables": counts, "clerical_queue": int(len(queue)),
+            **({"clerical_decisions": clerical} if clerical else {}),
+            "verification": verification,
+            "classifications": {spec.classification: cls.load(spec.classification).version
+                                for spec in variables.values()}}
+
+
+def _verify(engine: Engine, lj: LoadedJob, name: str, out: Path,
+            table: pd.DataFrame) -> dict:
+    """Draw the verification sample; with decisions, error rates and batches to re-check."""
+    from spinelink.coding import verify
+
+    opts = lj.job.coding_options
+    coded, drawn = verify.sample(table, name, lj.job.seed, opts.verify_share, opts.batch_size)
+    engine.register("__sl_coding_sample", drawn)
+    engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_sample"),
+                         out / "coding" / f"{name}_verification.parquet")
+    decisions = (verify.read_decisions(lj.resolve(opts.decisions))
+                 if opts.decisions else None)
+    summary, recheck = verify.reconcile(coded, drawn, decisions, name, opts.error_threshold)
+    if decisions is not None:
+        engine.register("__sl_coding_recheck", recheck.reset_index(drop=True))
+        engine.write_parquet(sql_file("coding/sample_columns.sql",
+                                      table="__sl_coding_recheck"),
+                             out / "coding" / f"{name}_recheck.parquet")
+        if summary["batches_queued"]:
+            log.warning("coding verification %s: %d batch(es) at or above the error "
+                        "threshold, queued for full re-check", name,
+                        len(summary["batches_queued"]))
+    return summary
+
+
+def add_coded_columns(engine: Engine, lj: LoadedJob, out: Path, name: str,
+                      std_path: Path) -> None:
+    """Add one column per coded variable (its code) to the standardised table."""
+    variables = list(lj.job.coding.get(name, {}))
+    if not variables:
+        return
+    engine.load_parquet("__sl_coding_std", std_path)
+    taken = {c.lower() for c in engine.df("SELECT * FROM __sl_coding_std LIMIT 0").columns}
+    params, pivot = {}, []
+    for i, var in enumerate(variables):
+        if var.lower() in taken:
+            raise JobError(f"{lj.path}: key 'coding.{name}.{var}': the standardised table "
+                           f"already has a column '{var}'; rename the coded variable")
+        params[f"v{i}"] = var
+        pivot.append(f"max(CASE WHEN variable = $v{i} THEN code END) AS {quote_ident(var)}")
+    engine.load_parquet("__sl_coding_codes", coding_path(out, name))
+    columns = ", ".join(f"c.{quote_ident(v)}" for v in variables)
+    engine.write_parquet(sql_file("coding/add_codes.sql", std="__sl_coding_std",
+                                  codes="__sl_coding_codes", pivot=", ".join(pivot),
+                                  columns=columns),
+                         std_path, params)
+
+
+def standardise_with_codes(engine: Engine, lj: LoadedJob, out: Path, name: str,
+                           std_path: Path) -> dict:
+    from spinelink.standardise import standardise_source
+
+    info = standardise_source(engine, out / "intake" / f"{name}.parquet",
+                              lj.job.sources[name], std_path)
+    add_coded_columns(engine, lj, out, name, std_path)
+    return info

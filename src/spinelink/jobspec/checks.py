@@ -1,0 +1,84 @@
+"""Cross-references inside a job (its keys are individually valid): the reference and the
+links name sources, direct identifiers are declared on both sides, quality subgroups are
+columns some source has, the `integrate:` section's sources, variables and code lists.
+Every fault is collected; none stops the others being checked."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from spinelink.integrate.spec import check_integrate, check_options
+from spinelink.jobspec.problems import Problem, did_you_mean
+
+if TYPE_CHECKING:
+    from spinelink.config import Job
+
+# standardised columns every source has that make sense as subgroups (age_band is derived
+# from the date of birth at the job's reference date)
+STANDARD_SUBGROUPS = ("age_band", "sex", "dob_year", "postcode_area", "postcode_district",
+                      "postcode_sector")
+
+
+def cross_problems(job: Job, file: str) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(key: str, msg: str) -> None:
+        out.append(Problem(file, key, msg))
+
+    names = list(job.sources)
+    if job.reference not in job.sources:
+        add("reference", f"reference {job.reference!r} is not among the sources; expected one "
+            f"of {names}{did_you_mean(job.reference, names)}")
+    for msg in _quality_subgroups(job):
+        add("quality.subgroups", msg)
+    for name, link in job.links.items():
+        if name not in job.sources:
+            add("links", f"links.{name}: no source of that name; expected one of "
+                f"{names}{did_you_mean(name, names)}")
+            continue
+        if name == job.reference:
+            add("links", f"links.{name}: the reference is not linked to itself")
+            continue
+        if job.reference not in job.sources:
+            continue
+        src, ref = job.sources[name], job.sources[job.reference]
+        for ident in link.deterministic.direct:
+            for side, s in (("source", src), ("reference", ref)):
+                if ident not in s.identifiers:
+                    add("links", f"links.{name}.deterministic.direct: identifier {ident!r} "
+                        f"is not declared in the {side}'s identifiers "
+                        f"({sorted(s.identifiers)}){did_you_mean(ident, s.identifiers)}")
+    if job.reference in job.sources:
+        out += _integrate(job, file)
+    return out
+
+
+def _quality_subgroups(job: Job) -> list[str]:
+    """Every quality subgroup must be a column some source's standardised table has."""
+    declared = [g for s in job.sources.values() for g in s.subgroups]
+    known = {*STANDARD_SUBGROUPS, *declared,
+             *(f"var_{v}" for s in job.sources.values() for v in s.variables),
+             *(v for c in getattr(job, "coding", {}).values() for v in c)}  # coded variables
+    usable = sorted(set(declared) | set(STANDARD_SUBGROUPS))
+    return [f"{name!r} is not a column of any source; declare it in a source's subgroups, "
+            f"or use one of {usable}{did_you_mean(name, known)}"
+            for name in job.quality.subgroups if name not in known]
+
+
+def _integrate(job: Job, file: str) -> list[Problem]:
+    data = {"sources": job.sources, "reference": job.reference, "links": job.links,
+            "reference_date": job.reference_date, "coding": getattr(job, "coding", {})}
+    out = []
+    faults = check_integrate(job.integrate, data)
+    out += [Problem(file, "integrate", msg) for msg in faults.values()]
+    coded = {n: v for n, v in job.integrate.items() if v.code_list and n not in faults}
+    if coded:
+        from spinelink.integrate import codes  # pandas: only when a variable is coded
+
+        for name, var in coded.items():
+            try:
+                codes.check_variable(name, var, data)
+            except ValueError as e:
+                out.append(Problem(file, "integrate", str(e)))
+    out += [Problem(file, "integrate_options", msg)
+            for msg in check_options(job.integrate_options, data)]
+    return out

@@ -1,0 +1,164 @@
+"""The files a job names, checked when it loads: match-key cascades, model files, code
+lists and code maps; and, when asked, each source file's header (it exists, it can be
+read, it has every column the job maps). Only the header is read, never a data row; a
+missing column is reported with the columns the file has (and the closest of them).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spinelink.errors import IntakeError, SpinelinkError
+from spinelink.jobspec import code_lists
+from spinelink.jobspec.autospec import model_spec_problems
+from spinelink.jobspec.match_keys import match_key_problems
+from spinelink.jobspec.problems import INPUT, MODEL, Problem, did_you_mean, one_of
+from spinelink.jobspec.splink_model import splink_model_problems
+from spinelink.resources import data_dir
+
+if TYPE_CHECKING:
+    from spinelink.config import Link, Source
+
+AUTO_SPEC = "person_auto.yaml"
+HEADER_BYTES = 1 << 20  # a header longer than this is read by intake as usual
+
+
+def model_path(base_dir: Path, p: str) -> Path:
+    """A model or match-key path: absolute, relative to the job, or under linkage_models/."""
+    q = Path(p)
+    if q.is_absolute():
+        return q
+    near = (base_dir / q).resolve()
+    return near if near.exists() else data_dir("linkage_models") / p
+
+
+def link_problems(job_file: str, base_dir: Path, links: dict[str, Link]) -> list[Problem]:
+    """Match-key files and model files of every link (each file checked once)."""
+    out: list[Problem] = []
+    for name, link in links.items():
+        mk = link.deterministic.match_keys
+        if mk:
+            path = model_path(base_dir, f"match_keys/{mk}.yaml" if mk == "default" else mk)
+            _, found = match_key_problems(path)
+            if found and not path.is_file():
+                known = ["default", *(f.stem for f in
+                                      (data_dir("linkage_models") / "match_keys").glob("*.yaml"))]
+                found = [Problem(job_file, f"links.{name}.deterministic.match_keys",
+                                 f"match-key file '{mk}' does not exist (looked next to the job "
+                                 "file and in linkage_models/); expected 'default' or a YAML "
+                                 f"file{did_you_mean(Path(mk).stem, known)}")]
+            out += found
+        prob = link.probabilistic
+        if prob is None:
+            continue
+        if prob.model == "auto":
+            out += model_spec_problems(model_path(base_dir, AUTO_SPEC))[1]
+            continue
+        path = model_path(base_dir, prob.model)
+        if not path.is_file():
+            out.append(Problem(job_file, f"links.{name}.probabilistic.model",
+                               f"model file '{prob.model}' does not exist (looked next to the "
+                               "job file and in linkage_models/); 'auto' or a Splink model "
+                               "JSON file", MODEL))
+            continue
+        out += splink_model_problems(path)
+    return out
+
+
+def source_problems(job_file: str, name: str, src: Source) -> list[Problem]:
+    """Code lists and code maps of one source."""
+    from spinelink import code_maps  # imports pyarrow.compute: only when checking
+
+    out = []
+    for col, lst in src.code_lists.items():
+        try:
+            code_lists.codes(lst)
+        except (ValueError, SpinelinkError) as e:  # no such list; a list file unreadable
+            out.append(Problem(job_file, f"sources.{name}.code_lists.{col}", str(e)))
+    problem = code_maps.check_codes(src, code_lists.sex_codes())
+    if problem:
+        key, msg = problem.split(": ", 1)
+        out.append(Problem(job_file, f"sources.{name}.{key}", msg))
+    return out
+
+
+def read_header(path: Path, src: Source) -> list[str]:
+    """The column names of a source file, reading its header only (IntakeError, worded as
+    intake words it, when the file or its header cannot be used)."""
+    import pyarrow.parquet as pq
+
+    from spinelink import readers
+
+    suffix = readers.source_suffix(path)
+    try:
+        if suffix in (".parquet", ".pq"):
+            try:
+                return list(pq.read_schema(path).names)
+            except Exception as e:  # noqa: BLE001 - pyarrow raises several types
+                raise IntakeError(f"{path}: not a readable Parquet file "
+                                  f"({type(e).__name__})") from None
+        if suffix not in (".csv", ".txt", ".tsv", ".dat"):
+            raise IntakeError(f"{path}: unknown file type '{suffix}', expected .csv or "
+                              ".parquet")
+        with path.open("rb") as f:
+            raw = f.read(HEADER_BYTES)
+    except PermissionError:
+        raise IntakeError(f"{path}: cannot be read (permission denied)") from None
+    if not raw.strip():
+        raise IntakeError(f"{path}: file is empty (no header, no rows)")
+    text = readers._decode(path, raw, src.encoding, [])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter, strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as e:
+        if len(raw) == HEADER_BYTES:
+            return []  # cut short here: intake reads the whole file
+        raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
+    readers._check_header(path, header, src.delimiter)
+    return header
+
+
+def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
+    """The source file exists, its header can be read, and it has every column the job
+    maps for it (each missing column named with the job key that maps it)."""
+    try:
+        header = read_header(path, src)
+    except IntakeError as e:
+        msg = str(e).removeprefix(f"{path}: ")
+        return [Problem(str(path), None, msg, INPUT)]
+    if not header:
+        return []
+    keys = _column_keys(name, src)
+    missing = [c for c in keys if c not in header]
+    found = len(keys) - len(missing)
+    if missing and not found:  # not a header of this source: one problem, no names
+        more = f" (and {len(missing) - 1} more: {one_of(missing[1:])})" if missing[1:] else ""
+        hint = (f"the header has only {len(header)} column(s): is the delimiter right?"
+                if len(header) <= 1 else "the file has none of the columns the job maps for "
+                "this source: is this the right file, and does it start with a header row?")
+        return [Problem(str(path), None, f"required column '{missing[0]}' is missing{more} "
+                        f"({hint})", INPUT)]
+    return [Problem(str(path), None,
+                    f"required column '{col}' is missing (job key {', '.join(keys[col])})"
+                    f"{did_you_mean(col, header)}; the file's columns are: "
+                    f"{one_of(header, limit=40, keep_order=True)}", INPUT)
+            for col in missing]
+
+
+def _column_keys(name: str, src: Source) -> dict[str, list[str]]:
+    """Each column of the file the job relies on -> the job keys that name it."""
+    pre = f"sources.{name}"
+    pairs = [(src.id, f"{pre}.id")]
+    pairs += [(c, f"{pre}.columns.{k}") for k, c in src.columns.items()]
+    pairs += [(c, f"{pre}.identifiers.{k}") for k, c in src.identifiers.items()]
+    pairs += [(c, f"{pre}.subgroups") for c in src.subgroups]
+    pairs += [(c, f"{pre}.variables.{k}") for k, c in src.variables.items()]
+    pairs += [(c, f"{pre}.code_lists") for c in src.code_lists]
+    out: dict[str, list[str]] = {}
+    for col, key in pairs:
+        out.setdefault(col, [])
+        if key not in out[col]:
+            out[col].append(f"'{key}'")
+    return out

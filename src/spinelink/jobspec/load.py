@@ -1,0 +1,140 @@
+"""Reading a job file and validating it with every problem collected.
+
+Pydantic reports every field error of one pass. An unknown key, or a bad value of an
+optional scalar key, is then set aside and the job validated again, so that checks which
+need the whole job (cross-references, the files it names) still run and a job with five
+mistakes gets five problems, not one. What was set aside is reported, never used.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from spinelink.errors import JobError
+from spinelink.jobspec.problems import Problem, from_validation
+
+ROUNDS = 5  # each round sets aside what the last one found
+_MEANT = re.compile(r"did you mean '([^']+)'\? \(a required key, missing\)")
+
+
+def read_job_file(path: Path) -> tuple[bytes, dict]:
+    """The job file's bytes and its YAML mapping (JobError when it cannot be read)."""
+    if not path.exists():
+        raise JobError(f"{path}: job file does not exist")
+    if path.is_dir():
+        raise JobError(f"{path}: is a directory, expected a YAML job file")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise JobError(f"{path}: job file is not valid UTF-8 (byte {e.start})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "unknown line"
+        raise JobError(f"{path}: not valid YAML at {where}") from None
+    if not isinstance(data, dict):
+        raise JobError(f"{path}: expected a mapping of keys at the top level")
+    return raw, data
+
+
+def validate(data: dict, model: type[BaseModel], file: str
+             ) -> tuple[BaseModel | None, dict, list[Problem]]:
+    """(the model, if the data validates once faults are set aside; the data with them set
+    aside; every problem found)."""
+    work = copy.deepcopy(data)
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for _ in range(ROUNDS):
+        try:
+            return model.model_validate(work), work, problems
+        except ValidationError as e:
+            found = from_validation(e, file, model)
+        progress = False
+        earlier = set(seen)  # keys reported by an earlier round (and what is under them)
+        for loc, problem, removable in found:
+            key = problem.key or ""
+            if key not in seen and not any(key.startswith(k + ".") for k in earlier):
+                problems.append(problem)  # one per key: a union's members fail together
+            seen.add(key)
+            seen |= _meant(problem)  # a misspelt required key: not also reported missing
+            if removable and _remove(work, loc):
+                progress = True
+        if not progress:
+            break
+    return None, work, problems
+
+
+def _meant(problem: Problem) -> set[str]:
+    """The required key an unknown key was reported as a misspelling of."""
+    m = _MEANT.search(problem.message)
+    if not m or not problem.key:
+        return set()
+    parent = problem.key.rpartition(".")[0]
+    return {f"{parent}.{m.group(1)}" if parent else m.group(1)}
+
+
+def _remove(data: Any, loc: tuple) -> bool:
+    node = data
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
+
+
+def sections(work: dict, model: type[BaseModel], key: str) -> dict[str, Any]:
+    """Each entry of a `name -> model` section of the (set-aside) data that validates on
+    its own: what the file checks can use when the job as a whole does not validate."""
+    raw = work.get(key)
+    if not isinstance(raw, dict):
+        return {}
+    ann = model.model_fields[key].annotation
+    item = typing.get_args(ann)[-1]
+    out = {}
+    for name, value in raw.items():
+        try:
+            out[str(name)] = item.model_validate(value)
+        except (ValidationError, TypeError, AttributeError):
+            continue
+    return out
+
+
+def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
+            dated=("reference_date", "integrate")) -> BaseModel | None:
+    """The job as far as its keys validate one by one (a key that does not takes its
+    default; `integrate` is left out when `reference_date` is bad, as its checks date
+    records with it), for the cross-checks when the job as a whole does not validate.
+    None when a source or link entry is itself invalid: checking references to it would
+    report problems that are not there."""
+    values: dict[str, Any] = {}
+    bad: set[str] = set()
+    for key, field in model.model_fields.items():
+        if key not in work:
+            if field.is_required():
+                bad.add(key)
+            continue
+        if key in sectioned:
+            entries = sections(work, model, key)
+            if not isinstance(work[key], dict) or len(entries) != len(work[key]):
+                return None
+            values[key] = entries
+            continue
+        try:
+            values[key] = TypeAdapter(field.annotation).validate_python(work[key])
+        except ValidationError:
+            bad.add(key)
+    if bad & {"reference", *sectioned}:
+        return None
+    if dated[0] in bad:
+        values.pop(dated[1], None)
+    return model.model_construct(**values)

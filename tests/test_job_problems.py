@@ -1,0 +1,263 @@
+"""Every problem in a job and the files it names is found when the job loads, and
+`spinelink validate` reports them all in one run, before any data is read (issue 13)."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spinelink import readers
+from spinelink.cli import main
+from spinelink.config import load_job
+from spinelink.errors import IntakeError, JobError, LinkageError
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "spinelink"
+
+CENSUS = "person_id,forename,surname,birth_date,sex,region\nC1,Annabel,Leeming,01/02/1980,F,E1\n"
+ADMIN = "claim_id,first_name,last_name,dob\nA1,Annabel,Leeming,1980-02-01\n"
+KEYS = ("schema_version: 1\nname: mine\nkeys:\n"
+        "  - {name: names_dob, fields: [first_name, last_nme, dob_iso]}\n")
+MODEL = {"comparisons": [{"output_column_name": "first_name", "comparison_levels": [
+    {"sql_condition": "first_name_l IS NULL", "is_null_level": True},
+    {"sql_condition": "first_name_l = first_name_r", "m_probability": 1.5},
+    {"label_for_charts": "else", "m_probability": 0.1}]}]}
+GOOD_MODEL = {"comparisons": [{"output_column_name": "first_name", "comparison_levels": [
+    {"sql_condition": "first_name_l IS NULL", "is_null_level": True},
+    {"sql_condition": "first_name_l = first_name_r", "m_probability": 0.9},
+    {"sql_condition": "ELSE", "m_probability": 0.1}]}]}
+
+JOB = """\
+schema_version: 1
+name: five
+seeed: 7
+reference: census
+sources:
+  census:
+    role: census
+    path: census.csv
+    id: person_id
+    date_format: "%d/%m/%Y"
+    columns: {first_name: forename, last_name: surname, date_of_birth: dob, sex: sex}
+    code_lists: {region: regions}
+  admin:
+    role: admin
+    path: admin.csv
+    id: claim_id
+    date_format: "%Y-%Q-%d"
+    columns: {first_name: first_name, last_name: last_name, date_of_birth: dob}
+links:
+  admin:
+    deterministic: {match_keys: my_keys.yaml}
+    probabilistic: {model: model.json}
+"""
+
+# (what, the substrings of its one line)
+MISTAKES = [
+    ("misspelt top-level key", ["job.yaml: key 'seeed': unknown key; did you mean 'seed'?"]),
+    ("missing source column", ["census.csv: required column 'dob' is missing",
+                               "'sources.census.columns.date_of_birth'",
+                               "the file's columns are: person_id, forename, surname, "
+                               "birth_date, sex, region"]),
+    ("bad match-key file", ["my_keys.yaml: key 'keys.0': unknown field 'last_nme'; "
+                            "did you mean 'last_name'?"]),
+    ("invalid model level", ["model.json: key 'comparisons.0.comparison_levels.1."
+                             "m_probability'", "less than or equal to 1"]),
+    ("model level without SQL", ["model.json: key 'comparisons.0.comparison_levels.2."
+                                 "sql_condition': required key is missing"]),
+    ("bad date format", ["job.yaml: key 'sources.admin.date_format': not a date format"]),
+    ("unknown code list", ["job.yaml: key 'sources.census.code_lists.region': code list "
+                           "'regions' not found", "did you mean 'region'?"]),
+]
+
+
+def _write(folder: Path, job: str = JOB, model: dict = MODEL) -> Path:
+    (folder / "census.csv").write_text(CENSUS, encoding="utf-8")
+    (folder / "admin.csv").write_text(ADMIN, encoding="utf-8")
+    (folder / "my_keys.yaml").write_text(KEYS, encoding="utf-8")
+    (folder / "model.json").write_text(json.dumps(model), encoding="utf-8")
+    (folder / "job.yaml").write_text(job, encoding="utf-8")
+    return folder / "job.yaml"
+
+
+@pytest.fixture
+def no_data_read(monkeypatch):
+    """Reading a source's rows fails the test: validation reads headers only."""
+    def refuse(*_a, **_k):
+        raise AssertionError("a source file's data was read")
+
+    monkeypatch.setattr(readers, "read_source", refuse)
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_every_mistake_reported_in_one_run_before_data_is_read(tmp_path, no_data_read,
+                                                                command):
+    job = _write(tmp_path)
+    r = CliRunner().invoke(main, [command, str(job)])
+    assert r.exit_code == 2, r.output  # several kinds of file: the job file's exit code
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("error: ")]
+    assert lines[0] == f"error: {job}: {len(MISTAKES)} problems (in 4 files)"
+    assert len(lines) == len(MISTAKES) + 1, r.output
+    for what, parts in MISTAKES:
+        assert any(all(p in ln for p in parts) for ln in lines), (what, r.output)
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "out").exists()  # nothing written, no engine opened
+    assert "Annabel" not in r.output and "Leeming" not in r.output  # no data values
+
+
+def test_load_job_lists_the_problems(tmp_path):
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path), inputs=True)
+    assert len(e.value.problems) == len(MISTAKES)
+    assert len(str(e.value).splitlines()) == len(MISTAKES) + 1
+    # without inputs: the same, less the source file's header
+    with pytest.raises(JobError) as e:
+        load_job(tmp_path / "job.yaml")
+    assert len(e.value.problems) == len(MISTAKES) - 1
+
+
+def test_problems_are_found_when_the_job_as_a_whole_does_not_validate(tmp_path):
+    """A required key missing and a bad source role: the rest is still checked (the
+    reference, the files of the valid entries)."""
+    text = (JOB.replace("name: five\n", "").replace("reference: census", "reference: censsus")
+            .replace("seeed: 7\n", ""))
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text), inputs=True)
+    msg = str(e.value)
+    assert "key 'name': required key is missing" in msg
+    assert "reference 'censsus' is not among the sources" in msg and "did you mean 'census'" in msg
+    assert "my_keys.yaml" in msg and "model.json" in msg and "census.csv" in msg
+    text = text.replace("role: admin", "role: registry")
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text), inputs=True)
+    msg = str(e.value)
+    assert "key 'sources.admin.role'" in msg and "census.csv: required column 'dob'" in msg
+    assert "code list 'regions' not found" in msg
+
+
+def test_exit_codes_stay_those_of_the_file_at_fault(tmp_path):
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
+          .replace("%Y-%Q-%d", "%Y-%m-%d").replace("date_of_birth: dob, sex", "sex"))
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    job = _write(tmp_path, ok)
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    with pytest.raises(LinkageError) as e:  # only the model file: exit 4, as at run time
+        load_job(job)
+    assert e.value.exit_code == 4 and len(e.value.problems) == 2
+    (tmp_path / "model.json").write_text(json.dumps(GOOD_MODEL))
+    assert load_job(job).job.name == "five"
+    (tmp_path / "census.csv").write_text(CENSUS.replace("surname", "family_name"))
+    with pytest.raises(IntakeError) as e:  # only a source file: exit 3, as at intake
+        load_job(job, inputs=True)
+    assert e.value.exit_code == 3
+    assert "required column 'surname' is missing (job key 'sources.census.columns.last_name')"\
+        in str(e.value)
+    assert load_job(job).job.name == "five"  # headers are read only when asked
+
+
+def test_a_file_without_a_header_names_no_columns(tmp_path):
+    """When the header has none of the source's columns it may be a data row: its cells
+    are not printed."""
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
+          .replace("%Y-%Q-%d", "%Y-%m-%d"))
+    job = _write(tmp_path, ok, GOOD_MODEL)
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    (tmp_path / "census.csv").write_text("C1,Annabel,Leeming,01/02/1980,F,E1\n")
+    with pytest.raises(IntakeError) as e:
+        load_job(job, inputs=True)
+    msg = str(e.value)
+    assert "required column 'person_id' is missing (and 4 more" in msg
+    assert "does it start with a header row?" in msg and "Annabel" not in msg
+
+
+def test_misspelt_nested_keys_get_a_suggestion(tmp_path):
+    text = JOB.replace("    deterministic: {match_keys", "    determinstic: {match_keys")
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text))
+    assert ("key 'links.admin.determinstic': unknown key; did you mean 'deterministic'?"
+            in str(e.value))
+
+
+def test_model_spec_levels_are_typed(tmp_path):
+    """A level without its threshold names the file and key (it was a bare KeyError)."""
+    from spinelink.jobspec.autospec import JaroWinklerLevel, model_spec_problems
+
+    spec = (SRC.parents[1] / "linkage_models" / "person_auto.yaml").read_text(encoding="utf-8")
+    bad = spec.replace("{jaro_winkler: first_name, threshold: 0.92}",
+                       "{jaro_winkler: first_name}", 1)
+    bad = bad.replace("{exact: middle_name}", "{exact: middle_name, jaro: 1}", 1)
+    assert bad.count("jaro: 1") == 1
+    (tmp_path / "person_auto.yaml").write_text(bad, encoding="utf-8")
+    _, problems = model_spec_problems(tmp_path / "person_auto.yaml")
+    lines = [p.line() for p in problems]
+    assert any("levels.3.threshold': required key is missing" in ln for ln in lines), lines
+    assert any("unknown key" in ln and "jaro" in ln for ln in lines), lines
+    # a job next to it uses it for model: auto, and the job load reports it
+    job = JOB.replace("model: model.json", "model: auto")
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, job))
+    assert "person_auto.yaml: key 'comparisons.0.levels.3.threshold'" in str(e.value)
+    spec_ok, _ = model_spec_problems(SRC.parents[1] / "linkage_models" / "person_auto.yaml")
+    assert isinstance(spec_ok.comparisons[0].levels[3], JaroWinklerLevel)
+
+
+def test_one_code_list_loader():
+    from spinelink import intake
+    from spinelink.integrate import codes
+    from spinelink.jobspec import code_lists
+
+    assert intake.code_list("region") == list(codes.get_list("region").codes)
+    assert codes.get_list is code_lists.get_list and codes.code_lists_dir is \
+        code_lists.code_lists_dir
+    with pytest.raises(IntakeError, match="did you mean 'region'"):
+        intake.code_list("regoin")
+
+
+def _imports(path: Path, package: str, modules: dict) -> set[str]:
+    """spinelink modules a file imports anywhere (functions too), except under
+    TYPE_CHECKING (`from package import module` is an import of the module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+            and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("spinelink")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            if base.startswith("spinelink"):
+                out |= {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                        for a in node.names}
+    return out
+
+
+def test_no_import_circle_through_the_job_spec():
+    """config, the job-spec package and what they import never import back (not even
+    inside a function): config -> integrate.spec -> integrate.codes -> config was one."""
+    modules = {}
+    for f in SRC.rglob("*.py"):
+        parts = f.relative_to(SRC.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = f
+    graph = {m: {i for i in _imports(f, m if f.name == "__init__.py" else m.rsplit(".", 1)[0],
+                                     modules) if i in modules and i != m}
+             for m, f in modules.items()}
+    start = ["spinelink.config", *(m for m in modules if m.startswith("spinelink.jobspec")),
+             "spinelink.integrate.spec", "spinelink.integrate.codes"]
+    for root in start:
+        seen, todo = set(), [root]
+        while todo:
+            m = todo.pop()
+            for dep in graph.get(m, ()):
+                if dep == root:
+                    pytest.fail(f"{root} imports itself back through {m}")
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
