@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import faults, manifest
+from spinelink import faults, integrate, manifest, privacy, quality, report, review
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
-from spinelink.coding import intake_checked
+from spinelink.coding import intake_checked, integrated_edits
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
@@ -184,9 +184,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     for stage, target in LATER_STAGES:
         if stage == "edits" and "integrated" not in job.edit_rules:
             continue  # only a job with edit rules on the integrated output has the stage
-        fn = _load_stage(target)
-        if fn is not None:
-            ctx.results[stage] = _staged(ck, timer, stage, lambda fn=fn: fn(ctx) or {})
+        ctx.results[stage] = _staged(ck, timer, stage, lambda fn=target: fn(ctx) or {})
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
     man["standardise"] = std_info
@@ -225,28 +223,15 @@ class StageContext:
 LATER_STAGES = [
     # clerical decisions already made become `clerical` links first, so integration,
     # quality and the report see them
-    ("clerical", "spinelink.review.apply:run_stage"),
-    ("integrate", "spinelink.integrate:run_stage"),
+    ("clerical", review.run_stage),
+    ("integrate", integrate.run_stage),
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
-    ("edits", "spinelink.coding.integrated_edits:run_stage"),
-    ("quality", "spinelink.quality:run_stage"),
-    ("report", "spinelink.report:run_stage"),
+    ("edits", integrated_edits.run_stage),
+    ("quality", quality.run_stage),
+    ("report", report.run_stage),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
-    ("privacy", "spinelink.privacy:run_stage"),
+    ("privacy", privacy.run_stage),
 ]
-
-
-def _load_stage(target: str):
-    import importlib
-
-    module, fn = target.split(":")
-    try:
-        return getattr(importlib.import_module(module), fn)
-    except ModuleNotFoundError as e:  # a stage still being built: skip it, say so
-        if e.name != module:
-            raise
-        log.warning("stage %s is not available in this build; skipped", module)
-        return None
 
 
 def _std(name: str) -> str:
