@@ -50,7 +50,7 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
                      {"flag_priority": FLAG_PRIORITY})
     detail = engine.df(sql_file("intake/field_failures.sql", checks=checks),
                        {"flag_priority": FLAG_PRIORITY})
-    columns = set(engine.df(f"SELECT * FROM {quote_ident(raw)} LIMIT 0").columns)
+    columns = set(engine.columns(raw))
     for fld, failed in zip(rows["field"], rows["n"].astype(int), strict=True):
         if fld not in columns:
             continue

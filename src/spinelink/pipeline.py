@@ -314,7 +314,7 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
     """Columns Splink sees: the standardised identifying columns both sides share (not the
     raw originals, subgroups or carried variables)."""
     def cols(t):
-        return list(engine.df(f"SELECT * FROM {quote_ident(t)} LIMIT 0").columns)
+        return engine.columns(t)
 
     src_cols = set(cols(src_t))
     return [c for c in cols(ref_t)

@@ -168,7 +168,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     intake_path, out_path = Path(intake_path), Path(out_path)
     install_macros(engine, romanisation_path)
     engine.view_parquet(_INTAKE, intake_path)
-    present = set(engine.df(f"SELECT * FROM {quote_ident(_INTAKE)} LIMIT 0").columns)
+    present = set(engine.columns(_INTAKE))
     _require_columns(intake_path, source, present)
     extras = _extra_columns(source)
 

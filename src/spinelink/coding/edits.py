@@ -46,7 +46,7 @@ def apply_edit_rules(engine: Engine, lj: LoadedJob, name: str, out: Path, result
         return {}
     intake = out / "intake" / f"{name}.parquet"
     engine.load_parquet("__sl_edit_intake", intake)
-    present = set(engine.df("SELECT * FROM __sl_edit_intake LIMIT 0").columns)
+    present = set(engine.columns("__sl_edit_intake"))
     check_columns(lj.path, name, rules, present, f"a column of source {name}")
     frames = []
     for rule in rules:
@@ -105,7 +105,7 @@ def _rewrite(engine: Engine, lj: LoadedJob, name: str, out: Path,
         params[f"c{i}"] = col
         slot[col] = f"_b{i}"
         flags.append(f"max(CASE WHEN col = $c{i} THEN 1 ELSE 0 END) AS _b{i}")
-    for col in engine.df("SELECT * FROM __sl_edit_intake LIMIT 0").columns:
+    for col in engine.columns("__sl_edit_intake"):
         q = quote_ident(col)
         columns.append(f"CASE WHEN b.{slot[col]} = 1 THEN NULL ELSE i.{q} END AS {q}"
                        if col in slot else f"i.{q}")

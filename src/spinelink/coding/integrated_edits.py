@@ -34,7 +34,7 @@ def run_stage(ctx) -> dict:
     engine, out = ctx.engine, Path(ctx.out)
     path = out / "integrated.parquet"
     engine.load_parquet("__sl_int_edit", path)
-    present = set(engine.df("SELECT * FROM __sl_int_edit LIMIT 0").columns)
+    present = set(engine.columns("__sl_int_edit"))
     check_columns(ctx.lj.path, INTEGRATED, rules, present, "in integrated.parquet")
     frames = []
     for rule in rules:
@@ -68,7 +68,7 @@ def run_stage(ctx) -> dict:
             slot[f"{col}__status"] = f"_b{i}"
             flags.append(f"max(CASE WHEN col = $c{i} THEN 1 ELSE 0 END) AS _b{i}")
         columns = []
-        for col in engine.df("SELECT * FROM __sl_int_edit LIMIT 0").columns:
+        for col in engine.columns("__sl_int_edit"):
             q = quote_ident(col)
             if col in blank:
                 columns.append(f"CASE WHEN b.{slot[col]} = 1 THEN NULL ELSE i.{q} END AS {q}")

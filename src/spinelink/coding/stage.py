@@ -86,7 +86,7 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
     variables = lj.job.coding[name]
     intake = out / "intake" / f"{name}.parquet"
     engine.view_parquet("__sl_coding_intake", intake)
-    present = set(engine.df("SELECT * FROM __sl_coding_intake LIMIT 0").columns)
+    present = set(engine.columns("__sl_coding_intake"))
     for var, spec in variables.items():
         if spec.text not in present:
             raise JobError(f"{lj.path}: key 'coding.{name}.{var}.text': column '{spec.text}' "
@@ -157,7 +157,7 @@ def add_coded_columns(engine: Engine, lj: LoadedJob, out: Path, name: str,
     if not variables:
         return
     engine.load_parquet("__sl_coding_std", std_path)
-    taken = {c.lower() for c in engine.df("SELECT * FROM __sl_coding_std LIMIT 0").columns}
+    taken = {c.lower() for c in engine.columns("__sl_coding_std")}
     params, pivot = {}, []
     for i, var in enumerate(variables):
         if var.lower() in taken:

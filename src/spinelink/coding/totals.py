@@ -69,7 +69,7 @@ def reconcile(engine: Engine, lj: LoadedJob, name: str, out: Path, rows_read: in
     expected = _inventory(lj, name, spec.by)
     raw = f"__sl_raw_{name}"
     if spec.by:
-        cols = set(engine.df(f"SELECT * FROM {quote_ident(raw)} LIMIT 0").columns)
+        cols = set(engine.columns(raw))
         if spec.by not in cols:
             raise JobError(f"{lj.path}: key 'control_totals.{name}.by': column '{spec.by}' "
                            f"is not in source {name}")

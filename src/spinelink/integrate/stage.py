@@ -90,7 +90,7 @@ def _check_date_columns(engine: Engine, t: Tables, lj: LoadedJob) -> None:
     wanted += [(f"integrate_options.select.{s}", s, sel.date_column or sel.column)
                for s, sel in job.integrate_options.select.items()]
     for key, source, column in wanted:
-        cols = engine.df(f"SELECT * FROM {quote_ident(t.intake(source))} LIMIT 0").columns
+        cols = engine.columns(t.intake(source))
         if column not in cols:
             raise JobError(f"{lj.path}: key '{key}': column '{column}' is not in the file of "
                            f"source {source}")

@@ -61,7 +61,7 @@ class Variables:
 
 
 def table_columns(engine: Engine, table: str) -> list[str]:
-    return list(engine.df(f"SELECT * FROM {quote_ident(table)} LIMIT 0").columns)
+    return engine.columns(table)
 
 
 def choose_variables(wanted: list[str], ref_cols: list[str],

@@ -39,7 +39,7 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
 
 
 def _columns(engine: Engine, table: str) -> list[str]:
-    return list(engine.df(f"SELECT * FROM {quote_ident(table)} LIMIT 0").columns)
+    return engine.columns(table)
 
 
 def contributions(engine: Engine, out: Path, reference: str, source: str,
