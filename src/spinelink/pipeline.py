@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import faults, integrate, manifest, privacy, quality, report, review
+from spinelink import faults, integrate, manifest, privacy, quality, report, review, stages
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
@@ -29,6 +29,7 @@ from spinelink.probabilistic import (
 )
 from spinelink.runlock import output_lock
 from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.stages import StageContext
 from spinelink.training import train_model
 
 log = logging.getLogger("spinelink")
@@ -180,13 +181,16 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
                                 timed=False)
         acc[name].update(summary[name]["accounting"])
     manifest.check_accounting(acc)
-    ctx = StageContext(engine, lj, out, acc, summary, timer.timings)
+    results: dict[str, dict] = {}
     for stage, target in LATER_STAGES:
         if stage == "edits" and "integrated" not in job.edit_rules:
             continue  # only a job with edit rules on the integrated output has the stage
-        ctx.results[stage] = _staged(ck, timer, stage, lambda fn=target: fn(ctx) or {})
+        ctx = StageContext.of(engine, lj, out, acc, summary, timer.timings, results)
+        results[stage] = _staged(ck, timer, stage, lambda fn=target, c=ctx: fn(c) or {})
+        # a stage's accounting change is in its (recorded) result: replayed on --resume
+        acc, summary = stages.apply_changes(acc, summary, results[stage].get("changes"))
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
-    man["stages"] = {k: v for k, v in ctx.results.items() if v}
+    man["stages"] = {k: v for k, v in results.items() if v}
     man["standardise"] = std_info
     if coding:
         man["coding"] = coding
@@ -203,19 +207,6 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     man["outputs"] = ck.outputs(before)
     manifest.write_json(out / "run_manifest.json", man)
     return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
-
-
-@dataclass
-class StageContext:
-    """What a stage after linkage gets: the engine, the job, the output folder, and what
-    earlier stages produced. A stage function takes it and returns a dict for the manifest."""
-    engine: Engine
-    lj: LoadedJob
-    out: Path
-    accounting: dict
-    links: dict
-    timings: dict
-    results: dict = field(default_factory=dict)
 
 
 # Stages after linkage, in order: (name, "module:function"). Each reads the tables the

@@ -12,11 +12,12 @@ result: links start from the run's non-clerical links and the band from its snap
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from spinelink import atomic, outputs
+from spinelink import atomic, outputs, stages
 from spinelink import manifest as manifest_io
 from spinelink.backends import Engine, open_engine
 from spinelink.review import band, qc
@@ -86,8 +87,10 @@ def write_labels(out: Path, final: dict) -> int:
 
 
 def apply_decisions(engine: Engine, out: Path, one_to_one: dict[str, bool],
-                    accounting: dict, summary: dict) -> dict:
-    """Apply to every source with a band; updates `accounting` and `summary` in place."""
+                    accounting: Mapping) -> dict:
+    """Apply to every source with a band. The record accounting and link counts this
+    changes are returned under `changes` (spinelink.stages.apply_changes), not written
+    into `accounting`: a resumed run replays them from the recorded result."""
     store = DecisionStore(band.review_dir(out))
     st = qc.evaluate(store, qc.load_settings(out))
     qc_stats = qc.write(out, st)
@@ -95,21 +98,24 @@ def apply_decisions(engine: Engine, out: Path, one_to_one: dict[str, bool],
     names = band.sources(out)
     in_band = set()
     result = {"decisions": len(store), "sources": {}}
+    changes: dict = {"accounting": {}, "links": {}}
     for s in names:
         band.snapshot(out, s)
         in_band |= {(s, r, i) for r, i in band.candidates(out, s)[
             ["reference_id", "source_id"]].itertuples(index=False)}
         info = _apply_source(engine, out, s, final, one_to_one.get(s, False))
-        accounting.setdefault(s, {}).update(info["accounting"])
-        summary.setdefault(s, {}).update({"accounting": info["accounting"],
-                                          "links_by_method": info["links_by_method"]})
+        changes["accounting"][s] = info["accounting"]
+        changes["links"][s] = {"accounting": info["accounting"],
+                               "links_by_method": info["links_by_method"]}
         result["sources"][s] = {**info["clerical"], **info["accounting"]}
     result["decisions_not_in_band"] = sum(p not in in_band for p in final)
     result["labels"] = write_labels(out, final)
     result["qc"] = {k: qc_stats["overall"][k] for k in
                     ("compared", "agreement", "kappa", "batches", "batches_flagged",
                      "pairs_to_rereview")}
-    manifest_io.check_accounting({k: v for k, v in accounting.items() if "read" in v})
+    result["changes"] = changes
+    after = stages.apply_changes(accounting, {}, changes)[0]
+    manifest_io.check_accounting({k: v for k, v in after.items() if "read" in v})
     q = result["qc"]
     log.info("clerical: %d decisions, %s; qc: %d compared, kappa %s, %d of %d batches "
              "flagged", result["decisions"], ", ".join(
@@ -152,10 +158,11 @@ def _apply(out: Path, job: Path | None) -> dict:
     before = outputs.scan(out)
     engine = open_engine(man.get("backend", "duckdb"))
     try:
-        result = apply_decisions(engine, out, one_to_one, man["accounting"],
-                                 man.setdefault("links", {}))
+        result = apply_decisions(engine, out, one_to_one, man["accounting"])
     finally:
         engine.close()
+    man["accounting"], man["links"] = stages.apply_changes(
+        man["accounting"], man.get("links", {}), result["changes"])
     man.setdefault("stages", {})["clerical"] = result
     if "outputs" in man:  # the files changed here, for `spinelink verify`
         man["outputs"] = outputs.refresh(out, man["outputs"], before)
@@ -188,4 +195,4 @@ def run_stage(ctx) -> dict:
     if len(DecisionStore(band.review_dir(out))) == 0:
         return {"decisions": 0}
     return apply_decisions(ctx.engine, out, {s: lk.one_to_one for s, lk in job.links.items()},
-                           ctx.accounting, ctx.links)
+                           ctx.accounting)
