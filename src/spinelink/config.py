@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from spinelink.coding.spec import (
     CodingOptions,
@@ -26,6 +26,8 @@ from spinelink.jobspec import files as _files
 from spinelink.jobspec.checks import STANDARD_SUBGROUPS, cross_problems  # noqa: F401 - re-exported
 from spinelink.jobspec.load import partial, read_job_file, sections, validate
 from spinelink.jobspec.problems import did_you_mean, raise_problems
+from spinelink.jobspec.run_settings import Privacy, Resources, Spark  # noqa: F401 - re-exported
+from spinelink.jobspec.run_settings import Strict as _Strict
 from spinelink.resources import data_dir
 
 CANONICAL_FIELDS = (
@@ -40,10 +42,6 @@ CANONICAL_FIELDS = (
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "cp1250", "latin-1", "cp1252", "iso-8859-2")
 _DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
 MODELS_DIR = data_dir("linkage_models")  # the wheel's copy or the repository's
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RowRange(_Strict):
@@ -250,62 +248,6 @@ class Quality(_Strict):
             if not k.strip() or k == "all":
                 raise ValueError("a subgroup must be a non-empty column name other than 'all'")
         return v
-
-
-class Resources(_Strict):
-    memory_limit: str | None = None
-    threads: int | None = Field(default=None, ge=1)
-    temp_dir: str | None = None
-
-
-class Spark(_Strict):
-    """The `spark:` section, used when `backend: spark`: where Spark runs (`master`:
-    local[N] or a cluster URL), extra session settings (`config`), and the checkpoint
-    folder (default: a folder under the run's temp area; on a cluster, a path every node
-    sees)."""
-    master: str = "local[2]"
-    app_name: str = "spinelink"
-    config: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    checkpoint_dir: str | None = None
-
-    @field_validator("master")
-    @classmethod
-    def _master(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("a Spark master URL such as local[2] or spark://host:7077")
-        return v.strip()
-
-
-class Privacy(_Strict):
-    """The `privacy:` section. `pseudonymise`: ids in the published outputs become keyed
-    HMAC-SHA256 pseudonyms; the key comes from the environment variable named by `key_env`
-    or from the file at `key_file`, never from the job file. `separate`: the linkage table
-    and the content table go to separate folders (needs `pseudonymise`)."""
-    pseudonymise: bool = False
-    key_env: str | None = None
-    key_file: str | None = None
-    separate: bool = False
-    pseudonym_length: int = Field(default=32, ge=16, le=64)
-
-    @field_validator("key_env")
-    @classmethod
-    def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError("the name of an environment variable (letters, digits, '_'), "
-                             "not the key itself")
-        return v
-
-    @model_validator(mode="after")
-    def _key_source(self) -> Privacy:
-        if self.key_env and self.key_file:
-            raise ValueError("give key_env or key_file, not both")
-        if self.pseudonymise and not (self.key_env or self.key_file):
-            raise ValueError("pseudonymise needs key_env (an environment variable) or "
-                             "key_file (a file) holding the key")
-        if self.separate and not self.pseudonymise:
-            raise ValueError("separate needs pseudonymise: true (the linkage table holds "
-                             "pseudonymous ids only)")
-        return self
 
 
 class Job(_Strict):
