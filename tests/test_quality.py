@@ -149,7 +149,7 @@ def test_read_labels_checks_columns_and_values(tmp_path):
     got = labels.read_labels(p)
     assert got["is_match"].tolist() == [True, False]
     p.write_text("reference_id,source,source_id,is_match\nr1,s,a,maybe\n")
-    with pytest.raises(JobError, match="row 1, field 'is_match'"):
+    with pytest.raises(JobError, match="labels.csv: row 2, field 'is_match'"):
         labels.read_labels(p)
     p.write_text("reference_id,source_id\nr1,a\n")
     with pytest.raises(JobError, match="quality.labels"):

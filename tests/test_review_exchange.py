@@ -96,13 +96,13 @@ def _set(frame, row, **values):
 def test_unknown_pair(out, tmp_path):
     err = _bad(out, tmp_path, lambda f: _set(_set(f, 0, decision="match"), 3,
                                               decision="match", source_id="NOPE1"))
-    assert "bad.csv: row 4, fields 'reference_id', 'source_id'" in err
+    assert "bad.csv: row 5, fields 'reference_id', 'source_id'" in err
     assert "not in the review band" in err
 
 
 def test_bad_decision_value(out, tmp_path):
     err = _bad(out, tmp_path, lambda f: _set(f, 1, decision="yes please"))
-    assert "bad.csv: row 2, field 'decision': expected one of match, non-match, unsure" in err
+    assert "bad.csv: row 3, field 'decision': expected one of match, non-match, unsure" in err
     assert "yes please" not in err
 
 
@@ -113,12 +113,12 @@ def test_conflicting_decisions_for_one_pair(out, tmp_path):
         f.loc[len(f) - 1, "decision"] = "non-match"
         return f
     err = _bad(out, tmp_path, edit)
-    assert "rows 1 and" in err and "field 'decision': conflicting decisions" in err
+    assert "rows 2 and" in err and "field 'decision': conflicting decisions" in err
 
 
 def test_unknown_source_and_missing_column(out, tmp_path):
     err = _bad(out, tmp_path, lambda f: _set(f, 0, decision="match", source="payroll"))
-    assert "row 1, field 'source'" in err
+    assert "row 2, field 'source'" in err
     err = _bad(out, tmp_path, lambda f: f.drop(columns="decision"))
     assert "bad.csv: missing column 'decision'" in err
 
@@ -127,4 +127,4 @@ def test_missing_reviewer(out, tmp_path):
     frame = _set(_export(out, tmp_path, "--ids-only"), 0, decision="match")
     frame.to_csv(tmp_path / "nr.csv", index=False)
     r = run_cli("review", "import", str(out), str(tmp_path / "nr.csv"))
-    assert r.returncode == 6 and "row 1, field 'reviewer'" in r.stderr
+    assert r.returncode == 6 and "row 2, field 'reviewer'" in r.stderr

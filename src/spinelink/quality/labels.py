@@ -45,8 +45,10 @@ def read_labels(path: Path) -> pd.DataFrame:
     v = df["is_match"].astype(str).str.strip().str.lower()
     bad = ~v.isin(_TRUE | _FALSE)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise JobError(f"{path}: data row {row}, field 'is_match': expected 1/0, true/false")
+        # a CSV's row is its line (the header is line 1), a Parquet row counts from 1
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + (
+            1 if path.suffix.lower() == ".parquet" else 2)
+        raise JobError(f"{path}: row {row}, field 'is_match': expected 1/0, true/false")
     out = df[LABEL_COLUMNS[:3]].astype(str).apply(lambda s: s.str.strip())
     out["is_match"] = v.isin(_TRUE).to_numpy()
     return out.drop_duplicates(["reference_id", "source", "source_id"], keep="last")

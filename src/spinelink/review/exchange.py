@@ -70,11 +70,11 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     names = band.check_source(out, None)
     known = {(s, r, i) for s, r, i in band.all_pairs(out, names)[
         ["source", "reference_id", "source_id"]].itertuples(index=False)}
-    rows = _read(path)
+    rows, lines = _read(path)
     seen: dict[tuple, tuple[int, str]] = {}
     batch: list[Decision] = []
     skipped = 0
-    for n, row in enumerate(rows, start=1):
+    for n, row in zip(lines, rows, strict=True):  # n: the row's line, the header is line 1
         def bad(field: str, problem: str, n=n) -> ReviewError:
             return ReviewError(f"{path}: row {n}, field '{field}': {problem}")
 
@@ -126,7 +126,9 @@ def _same(old: Decision | None, new: Decision) -> bool:
         new.decision, new.note, new.reviewer)
 
 
-def _read(path: Path) -> list[dict]:
+def _read(path: Path) -> tuple[list[dict], list[int]]:
+    """The rows, and the line each starts on (the header is line 1), the numbering of
+    every message that names a row (spinelink.readers)."""
     if not path.is_file():
         raise ReviewError(f"{path}: does not exist")
     try:
@@ -141,10 +143,14 @@ def _read(path: Path) -> list[dict]:
             if col not in header:
                 raise ReviewError(f"{path}: missing column '{col}' (the header needs "
                                   f"{', '.join(REQUIRED)})")
-        rows = list(reader)
+        rows, lines, start = [], [], reader.line_num + 1
+        for row in reader:
+            rows.append(row)
+            lines.append(start)
+            start = reader.line_num + 1
     except csv.Error as e:
         raise ReviewError(f"{path}: not a readable CSV file ({type(e).__name__})") from None
-    for n, row in enumerate(rows, start=1):
+    for n, row in zip(lines, rows, strict=True):
         if None in row:
             raise ReviewError(f"{path}: row {n}: more cells than header columns")
-    return rows
+    return rows, lines
