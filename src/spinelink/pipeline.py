@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import faults, integrate, manifest, privacy, quality, report, review, stages
+from spinelink import faults, integrate, manifest, quality, report, review, stages
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
@@ -19,9 +19,11 @@ from spinelink.coding.stage import coding_path, run_coding, standardise_with_cod
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.intake import IntakeResult, run_reference_date
+from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
 from spinelink.outputs import Stat, scan
+from spinelink.privacy import tables as privacy_tables
 from spinelink.probabilistic import (
     add_capped_keys,
     link_probabilistic,
@@ -33,7 +35,6 @@ from spinelink.stages import StageContext
 from spinelink.training import train_model
 
 log = logging.getLogger("spinelink")
-AUTO_SPEC = "person_auto.yaml"
 LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
 
@@ -221,7 +222,7 @@ LATER_STAGES = [
     ("quality", quality.run_stage),
     ("report", report.run_stage),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
-    ("privacy", privacy.run_stage),
+    ("privacy", privacy_tables.run_stage),
 ]
 
 

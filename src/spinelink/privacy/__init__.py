@@ -92,15 +92,3 @@ def pseudonyms(key: bytes, sources: Iterable[str | None], ids: Iterable[str | No
     cache = {(s, i): pseudonym(key, s, str(i), length)
              for s, i in set(pairs) if s is not None and i is not None}
     return [cache.get(p) for p in pairs]
-
-
-# ---- the stage ------------------------------------------------------------------------
-
-def run_stage(ctx) -> dict:
-    """Last stage of a run: pseudonymise the published outputs; separate if asked
-    (spinelink.privacy.tables; imported here so that the key checks stay light)."""
-    if not ctx.lj.job.privacy.pseudonymise:
-        return {}
-    from spinelink.privacy.tables import run_stage as _run
-
-    return _run(ctx, load_key(ctx.lj))

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from spinelink import atomic
 from spinelink.config import LoadedJob
-from spinelink.privacy import key_check, pseudonyms
+from spinelink.privacy import key_check, load_key, pseudonyms
 
 log = logging.getLogger("spinelink.privacy")
 MARK = b"spinelink.pseudonymised"
@@ -168,10 +168,13 @@ def _write(table: pa.Table, path: Path) -> None:
 
 # ---- the stage ------------------------------------------------------------------------
 
-def run_stage(ctx, key: bytes) -> dict:
-    """Pseudonymise the published outputs; separate if asked."""
+def run_stage(ctx) -> dict:
+    """Last stage of a run: pseudonymise the published outputs; separate if asked."""
     lj, out = ctx.lj, Path(ctx.out)
     p = lj.job.privacy
+    if not p.pseudonymise:
+        return {}
+    key = load_key(lj)
     sources = set(lj.job.sources)
     done = [str(f.relative_to(out)) for f, s in published_files(out, lj.job.sources)
             if pseudonymise_file(f, s, lj.job.reference, sources, key, p.pseudonym_length)]

@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 
 from spinelink import atomic
+from spinelink.jobspec.files import AUTO_SPEC
+from spinelink.model_spec import load_model_spec
+from spinelink.probabilistic import add_capped_keys
 from spinelink.quality import coverage, disclosure, groups, per_source
 from spinelink.quality.labels import read_labels
 
@@ -95,15 +98,8 @@ def _extender(ctx, link):
     stage adds them), or None for a model given as a file."""
     if link.probabilistic is None or link.probabilistic.model != "auto":
         return None
-    from spinelink import probabilistic
-    from spinelink.model_spec import load_model_spec
-    from spinelink.pipeline import AUTO_SPEC
-
-    add = getattr(probabilistic, "add_capped_keys", None)
-    if add is None:
-        return None
     spec = load_model_spec(ctx.lj.model_path(AUTO_SPEC))
-    return lambda tables: add(ctx.engine, spec, tables)
+    return lambda tables: add_capped_keys(ctx.engine, spec, tables)
 
 
 def publish(results: dict, min_cell: int, rounding: int | None) -> dict[str, pd.DataFrame]:
