@@ -53,11 +53,10 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
         sql = sql_file("deterministic/unique_key_links.sql", ref_pool=names["ref_pool"],
                        src_pool=names["src_pool"], ref_key=ref_key, ref_present=ref_present,
                        src_key=src_key, src_present=src_present)
-        before = engine.scalar(f"SELECT count(*) FROM {quote_ident(links_table)}")
-        engine.execute(f"INSERT INTO {quote_ident(links_table)} "
-                       f"SELECT *, {i} AS step FROM ({sql}) s", {"method": step.method})
-        counts[step.method] = int(
-            engine.scalar(f"SELECT count(*) FROM {quote_ident(links_table)}") - before)
+        before = engine.count(links_table)
+        engine.insert(links_table, f"SELECT *, {i} AS step FROM ({sql}) s",
+                      {"method": step.method})
+        counts[step.method] = engine.count(links_table) - before
         for stmt in _statements(sql_file("deterministic/remove_linked.sql", **names)):
             engine.execute(stmt, {"one_to_one": one_to_one} if "$one_to_one" in stmt else None)
     return counts

@@ -117,10 +117,9 @@ def co_resident_u(engine: Engine, model: dict, ref_full: str, n_src_full: int, t
                           "WHERE address IS NOT NULL"))
     modulus = max(1, math.ceil(n / SAMPLE_RECORDS))
     sample = f"{tag}_hh_sample"
-    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(sample)} AS SELECT * FROM (" +
-                   sql_file("probabilistic/household_sizes.sql", ref=ref_full) +
-                   ") t WHERE __hh_bucket = 0",
-                   {"modulus": modulus, "max_residents": MAX_RESIDENTS})
+    engine.create_table(sample, "SELECT * FROM (" + sql_file(
+        "probabilistic/household_sizes.sql", ref=ref_full) + ") t WHERE __hh_bucket = 0",
+        {"modulus": modulus, "max_residents": MAX_RESIDENTS})
     counts: dict[str, pd.Series] = {}
     total = 0
     if int(engine.scalar(f"SELECT count(*) FROM {quote_ident(sample)}")) >= 2:

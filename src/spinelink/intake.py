@@ -167,9 +167,8 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
                               out_dir / "quarantine" / f"{name}.parquet")
     flags = {"flag_priority": FLAG_ONLY if set_missing else 10**9,
              "value_priority": VALUE_PRIORITY}
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(vname)} AS "
-                   + sql_file("intake/flagged_values.sql", checks=cand, quarantine=qname),
-                   flags)
+    engine.create_table(vname, sql_file("intake/flagged_values.sql", checks=cand,
+                                        quarantine=qname), flags, temp=True)
     engine.write_parquet(f"SELECT _row, record_id, field, reason, value_kind, action "
                          f"FROM {quote_ident(vname)} ORDER BY _row, field",
                          out_dir / "quarantine" / f"{name}_values.parquet")
@@ -203,7 +202,7 @@ def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, ra
             "latest": ref.future_after or pd.Timestamp(0).date()}
     engine.execute(sql_file("intake/create_checks.sql", checks=cand))
     for sql, params in _checks(raw, src, spec):
-        engine.execute(f"INSERT INTO {quote_ident(cand)} {sql}", _used({**base, **params}, sql))
+        engine.insert(cand, sql, _used({**base, **params}, sql))
     if read.value_problems:
         found = pa.Table.from_pylist(
             [{"_row": p.row, "record_id": p.record_id, "field": p.field, "reason": p.reason,
@@ -211,8 +210,7 @@ def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, ra
              for p, k in zip(read.value_problems, read.value_kinds, strict=True)],
             schema=CHECK_SCHEMA)
         engine.register(f"{cand}_reader", found)
-        engine.execute(f"INSERT INTO {quote_ident(cand)} SELECT * FROM "
-                       f"{quote_ident(cand + '_reader')}")
+        engine.insert(cand, f"SELECT * FROM {quote_ident(cand + '_reader')}")
 
 
 def _write_accepted(engine: Engine, read: ReadResult, src: Source, raw: str, qname: str,

@@ -16,7 +16,7 @@ import logging
 from spinelink.backends import Engine
 from spinelink.config import Source
 from spinelink.intake_dates import TYPED, DateSpec, ReferenceDate, suggest_format
-from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.sqlfiles import sql_file
 
 log = logging.getLogger("spinelink")
 FLAG_PRIORITY = 3  # findings counted in shares: every value-level and flag-only check
@@ -111,9 +111,9 @@ def _date_fix(engine: Engine, raw: str, checks: str, spec: DateSpec, ref: Refere
               max_age: int, failed: int, reason: str, kind: str | None) -> str:
     if spec.fmt != TYPED:
         table = f"{raw}__failed_dates"
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS "
-                       + sql_file("intake/failed_values.sql", raw=raw, col=spec.column,
-                                  checks=checks), {"field": spec.column})
+        engine.create_table(table, sql_file("intake/failed_values.sql", raw=raw,
+                                            col=spec.column, checks=checks),
+                            {"field": spec.column}, temp=True)
         window = None
         if ref.date is not None:
             window = (_years_before(ref.date, max_age), ref.date)

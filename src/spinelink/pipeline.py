@@ -297,8 +297,7 @@ def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bo
     cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
     sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
                    columns=cols)
-    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}",
-                   {"exclude": exclude})
+    engine.create_table(name, sql, {"exclude": exclude})
     return name
 
 

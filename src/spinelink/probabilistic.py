@@ -62,12 +62,12 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         counts = f"{tables['ref_full']}_blk{i}"
         key, present = _concat_key(rule.columns, "")
-        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(counts)} AS " + sql_file(
+        engine.create_table(counts, sql_file(
             "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
             present=present))
         key_t, _ = _concat_key(rule.columns, "t.")
         for t in tables.values():
-            engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t)} AS " + sql_file(
+            engine.create_table(t, sql_file(
                 "probabilistic/add_capped_key.sql", table=t, counts=counts, key_t=key_t,
                 column=capped_column(i)), {"cap": rule.max_block})
 
@@ -144,13 +144,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     linker = Linker([sref, ssrc], model, log_level=None)
     for col in tf_columns(model):
         tf_table = f"{tag}_tf_{col}"
-        q = quote_ident(col)
-        engine.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(tf_table)} AS "
-            f"SELECT {q}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () "
-            f"AS {quote_ident('tf_' + col)} "
-            f"FROM (SELECT {q} FROM {quote_ident(ref_full)} UNION ALL "
-            f"SELECT {q} FROM {quote_ident(src_full)}) t WHERE {q} IS NOT NULL GROUP BY {q}")
+        engine.create_table(tf_table, sql_file("probabilistic/tf_lookup.sql", col=col,
+                                               tf_col=f"tf_{col}", ref=ref_full,
+                                               src=src_full))
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     df = _predict_in_chunks(linker, n_ref, n_src, tag)

@@ -47,6 +47,26 @@ class Engine(ABC):
     def scalar(self, sql: str, params: dict[str, Any] | None = None):
         return self.df(sql, params).iat[0, 0]
 
+    def create_table(self, name: str, query: str, params: dict[str, Any] | None = None,
+                     temp: bool = False) -> None:
+        """Create or replace table `name` holding the rows of `query` (one SELECT)."""
+        from spinelink.sqlfiles import quote_ident
+
+        kind = "TEMP TABLE" if temp else "TABLE"
+        self.execute(f"CREATE OR REPLACE {kind} {quote_ident(name)} AS {query}", params)
+
+    def insert(self, name: str, query: str, params: dict[str, Any] | None = None) -> None:
+        """Append the rows of `query` (one SELECT, columns in the table's order)."""
+        from spinelink.sqlfiles import quote_ident
+
+        self.execute(f"INSERT INTO {quote_ident(name)} {query}", params)
+
+    def count(self, name: str) -> int:
+        """The number of rows of a table or view."""
+        from spinelink.sqlfiles import quote_ident
+
+        return int(self.scalar(f"SELECT count(*) FROM {quote_ident(name)}"))
+
     def columns(self, table: str) -> list[str]:
         """The column names of a table or view, in order."""
         from spinelink.sqlfiles import quote_ident

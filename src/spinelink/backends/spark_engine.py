@@ -185,12 +185,15 @@ class SparkEngine(Engine):
             msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
             raise TranslationError(f"Spark could not run translated SQL: {msg}") from e
 
-    def _query(self, sql: str, params: dict[str, Any] | None):
+    def _one_query(self, sql: str) -> exp.Query:
         stmts = self.translator.parse_script(sql)
         queries = [s for s in stmts if s.tree is not None]
         if len(queries) != 1 or not isinstance(queries[0].tree, exp.Query):
             raise TranslationError("expected one query (SELECT ...)")
-        return self._sql(queries[0].tree, params)
+        return queries[0].tree
+
+    def _query(self, sql: str, params: dict[str, Any] | None):
+        return self._sql(self._one_query(sql), params)
 
     def execute(self, sql, params=None):
         for st in self.translator.parse_script(sql):
@@ -286,20 +289,36 @@ class SparkEngine(Engine):
         self._counts[name] = 0
         self._frames[name].createOrReplaceTempView(name)
 
-    def _insert(self, tree: exp.Insert, params) -> None:
-        from pyspark.sql import functions as F
+    # -- the engine interface, without SQL text in between ----------------------------
+    def create_table(self, name, query, params=None, temp=False):
+        self._set_table(name, self._query(query, params))
 
+    def insert(self, name, query, params=None):
+        tree = self._one_query(query)
+        self._append(name, tree, params)
+
+    def count(self, name):
+        self._flush(name)
+        if name in self._counts:
+            return int(self._counts[name])
+        return super().count(name)
+
+    def _insert(self, tree: exp.Insert, params) -> None:
         target = tree.this
         if isinstance(target, exp.Schema):
             raise TranslationError("INSERT with a column list is not supported on Spark")
-        name = _table_name(target)
-        reads_itself = any(t.name == name for t in tree.expression.find_all(exp.Table))
+        self._append(_table_name(target), tree.expression, params)
+
+    def _append(self, name: str, query: exp.Expression, params) -> None:
+        from pyspark.sql import functions as F
+
+        reads_itself = any(t.name == name for t in query.find_all(exp.Table))
         old = self._pending.pop(name, None)
         if old is None:
             old = self._frames.get(name)
         if old is None:  # made outside this engine: a copy without the view's name in it
             old = self._materialise(self.spark.table(name))[0]
-        new = self._sql(tree.expression, params)
+        new = self._sql(query, params)
         if len(new.columns) != len(old.columns):
             raise TranslationError(f"INSERT INTO {name}: {len(new.columns)} columns for a "
                                    f"table of {len(old.columns)}")

@@ -112,8 +112,7 @@ def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame
     engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
     t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
     for name, side in ((t.ref_full, "ref"), (t.src_full, "src")):
-        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS "
-                       f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t")
+        engine.create_table(name, f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t")
     ids = engine.df(sql_file("quality/null_records.sql", table=t.src_full, links=f"{tag}_det"),
                     {"seed": int(seed), "limit": int(limit)})["record_id"]
     fields = [f for f, c in FIELD_COLUMNS.items() if c[0] in cols]
@@ -123,9 +122,9 @@ def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame
     blanked = ", ".join(
         f"CASE WHEN b.{quote_ident(of[c])} THEN NULL ELSE t.{quote_ident(c)} END "
         f"AS {quote_ident(c)}" if c in of else f"t.{quote_ident(c)}" for c in cols)
-    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t.null_src)} AS " + sql_file(
+    engine.create_table(t.null_src, sql_file(
         "quality/null_blanked.sql", columns=blanked, table=t.src_full, blanks=f"{tag}_blanks"))
-    engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(t.ref_pool)} AS " + sql_file(
+    engine.create_table(t.ref_pool, sql_file(
         "quality/reference_pool.sql", columns=sel, table=t.ref_full, links=f"{tag}_det",
         sample=t.null_src), {"exclude": bool(one_to_one)})
     if extend is not None:  # columns the model's blocking rules need (e.g. capped keys)

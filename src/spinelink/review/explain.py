@@ -59,7 +59,7 @@ def contributions(engine: Engine, out: Path, reference: str, source: str,
     cols = [c for c in _columns(engine, f"{tag}_refall") if c in shared and is_linkage_column(c)]
     select = ", ".join(f"t.{quote_ident(c)}" for c in cols)
     for side, id_col in (("ref", "reference_id"), ("src", "source_id")):
-        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(f'{tag}_{side}')} AS " + sql_file(
+        engine.create_table(f"{tag}_{side}", sql_file(
             "review/pair_side.sql", columns=select, band=f"{tag}_band",
             records=f"{tag}_{side}all", id_col=id_col))
     scored = _predict(engine, model, tag)
@@ -97,8 +97,8 @@ def _predict(engine: Engine, model: dict, tag: str) -> pd.DataFrame:
                     settings, log_level=None)
     for col in tf_columns(model):
         tf_table = f"{tag}_tf_{col}"
-        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(tf_table)} AS " + sql_file(
-            "review/tf_lookup.sql", col=col, tf_col=f"tf_{col}", ref=f"{tag}_refall",
+        engine.create_table(tf_table, sql_file(
+            "probabilistic/tf_lookup.sql", col=col, tf_col=f"tf_{col}", ref=f"{tag}_refall",
             src=f"{tag}_srcall"))
         linker.table_management.register_term_frequency_lookup(
             db_api.register(tf_table, table_name=f"{tf_table}_sdf"), col)
