@@ -42,9 +42,13 @@ from sqlglot import exp
 from spinelink.atomic import atomic_path
 from spinelink.backends.base import Engine
 from spinelink.backends.spark_support import (
+    DEFAULT_CONF,
+    REQUIRED_CONF,
     _conf_value,
+    _memory,
     _never,
     _register_similarity_aliases,
+    _strip_accents_udf,
     _table_name,
     _to_arrow,
 )
@@ -56,53 +60,6 @@ from spinelink.backends.sql_translate import (
 from spinelink.errors import SpinelinkError
 
 log = logging.getLogger("spinelink.spark")
-
-# Session settings spinelink relies on (a job's spark.config may add to them; those
-# marked REQUIRED below are kept whatever the job says, because results depend on them).
-DEFAULT_CONF = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.parquet.compression.codec": "zstd",
-}
-REQUIRED_CONF = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.ansi.enabled": "false",         # make_date / casts give NULL, as try_* do
-    "spark.sql.caseSensitive": "false",
-    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
-    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
-    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
-    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
-    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
-}
-
-
-def _strip_accents_udf():
-    """A UDF built in a closure, so it is pickled by value (executors need no spinelink)."""
-    import unicodedata
-
-    def strip_accents(s):
-        if s is None:
-            return None
-        d = unicodedata.normalize("NFD", s)
-        kept = "".join(c for c in d if unicodedata.category(c) not in ("Mn", "Mc", "Me"))
-        return unicodedata.normalize("NFC", kept)
-
-    return strip_accents
-
-
-def _memory(limit: str | None) -> str | None:
-    """DuckDB-style '4GB' / '512MB' as Spark's '4g' / '512m' (None if not recognised)."""
-    if not limit:
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT])i?B?\s*", str(limit), re.I)
-    if not m:
-        return None
-    n, unit = float(m.group(1)), m.group(2).lower()
-    if n != int(n):
-        n, unit = n * 1024, {"t": "g", "g": "m", "m": "k"}.get(unit, unit)
-    return f"{int(n)}{unit}"
-
 
 class SparkEngine(Engine):
     name = "spark"
