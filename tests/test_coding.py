@@ -76,7 +76,8 @@ def test_output_contract_one_row_per_record_and_variable(coded_run):
     out, _ = coded_run
     t = _coded(out)
     assert list(t.columns) == ["record_id", "variable", "text", "code", "level", "status",
-                               "score"]
+                               "score", "original_code", "original_status", "decided_by",
+                               "decided_at", "decided_via"]
     assert len(t) == 8 * 5  # nothing dropped
     assert set(t["status"]) <= {"exact", "alias", "fuzzy", "derived", "clerical",
                                 "not_stated", "uncodable"}
@@ -443,7 +444,7 @@ def test_verification_errors_queue_the_whole_batch(coded_run, tmp_path):
     sample = pd.read_parquet(out / "coding" / "census_verification.parquet")
     decisions = sample.assign(source="census")[["source", "record_id", "variable", "code"]]
     wrong = decisions.index[decisions["variable"] == "birthplace"][0]
-    decisions.loc[wrong, "code"] = "XXX"  # the verifier disagrees once
+    decisions.loc[wrong, "code"] = "POL"  # the verifier disagrees once
     decisions.to_csv(tmp_path / "decisions.csv", index=False)
     run_job(_job(tmp_path, CODING + "coding_options: {decisions: decisions.csv}\n"))
     again = pd.read_parquet(tmp_path / "out" / "coding" / "census_verification.parquet")
@@ -493,7 +494,9 @@ def test_clerical_codes_are_checked_applied_and_leave_the_queue(coded_run, tmp_p
     after = pd.read_parquet(tmp_path / "out" / "coding" / "census_clerical.parquet")
     assert len(after) == len(queue) - 1
     man = json.loads((tmp_path / "out" / "run_manifest.json").read_text())
-    assert man["coding"]["census"]["clerical_decisions"] == {"applied": 1, "ignored": 1}
+    assert man["coding"]["census"]["decisions"] == {"clerical": 1, "confirmed": 0,
+                                                     "corrected": 0, "rederived": 0,
+                                                     "ignored": 1}
 
 
 def test_a_clerical_code_outside_the_classification_is_refused(tmp_path):

@@ -22,7 +22,8 @@ from spinelink.errors import JobError
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
-STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "not_stated", "uncodable")
+STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "verified", "not_stated",
+            "uncodable")
 CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score"]
 
 
@@ -30,15 +31,25 @@ def coding_path(out: Path, name: str) -> Path:
     return out / "coding" / f"{name}.parquet"
 
 
-def _derive(coded: Coded, occupation: Coded | None, table: dict[str, str],
-            c: cls.Classification, occ: cls.Classification) -> Coded:
-    """A missing or not-stated activity from the occupation's code (or a coarser one)."""
-    if coded.status != "not_stated" or occupation is None or occupation.code is None:
-        return coded
-    for code in (occupation.code, *occ.ancestors(occupation.code)):
+def derived_code(occupation: str | None, activity_cls: str,
+                 occupation_cls: str) -> tuple[str, str] | None:
+    """(activity code, level) for an occupation code (or a coarser one), else None."""
+    if occupation is None:
+        return None
+    table, occ = cls.derivations(), cls.load(occupation_cls)
+    for code in (occupation, *occ.ancestors(occupation)):
         if code in table:
-            return Coded(table[code], c.level(table[code]), "derived", None)
-    return coded
+            return table[code], cls.load(activity_cls).level(table[code])
+    return None
+
+
+def _derive(coded: Coded, occupation: Coded | None, activity_cls: str,
+            occupation_cls: str) -> Coded:
+    """A missing or not-stated activity from the occupation's code (or a coarser one)."""
+    if coded.status != "not_stated" or occupation is None:
+        return coded
+    got = derived_code(occupation.code, activity_cls, occupation_cls)
+    return Coded(got[0], got[1], "derived", None) if got else coded
 
 
 def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -46,7 +57,6 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
     Returns the coding table and the clerical queue."""
     rows, queue = [], []
     coded_by_var: dict[str, list[Coded]] = {}
-    derive = cls.derivations()
     # variables derived from another are coded after it
     order = sorted(variables, key=lambda v: variables[v].derive_from is not None)
     for var in order:
@@ -56,8 +66,8 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
         values = texts[spec.text].tolist()
         coded = [coder.code(t) for t in values]
         if spec.derive_from is not None:
-            occ = cls.load(variables[spec.derive_from].classification)
-            coded = [_derive(x, o, derive, c, occ)
+            occ = variables[spec.derive_from].classification
+            coded = [_derive(x, o, spec.classification, occ)
                      for x, o in zip(coded, coded_by_var[spec.derive_from], strict=True)]
         coded_by_var[var] = coded
     ids = texts["record_id"].tolist()
@@ -97,19 +107,13 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
     texts = engine.df(f"SELECT {select} FROM __sl_coding_intake ORDER BY _row")
     texts = texts.astype(object).where(texts.notna(), None)
     table, queue = code_frame(texts, variables)
-    clerical = {}
-    if lj.job.coding_options.clerical:  # codes given to queued answers
-        from spinelink.coding.clerical import apply
-
-        table, queue, clerical = apply(table, queue, lj.resolve(lj.job.coding_options.clerical),
-                                       name, variables)
+    table, queue, decided, verification = _decide(engine, lj, name, out, table, queue)
     engine.register("__sl_coding_out", table)
     engine.write_parquet(sql_file("coding/coding_columns.sql", table="__sl_coding_out"),
                          coding_path(out, name))
     engine.register("__sl_coding_queue", queue)
     engine.write_parquet(sql_file("coding/clerical_columns.sql", table="__sl_coding_queue"),
                          out / "coding" / f"{name}_clerical.parquet")
-    verification = _verify(engine, lj, name, out, table)
     counts = {var: {s: int(n) for s, n in
                     table[table["variable"] == var]["status"].value_counts().sort_index().items()}
               for var in variables}
@@ -119,14 +123,62 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
                  "stated, %d uncodable", name, var, auto, by.get("clerical", 0),
                  by.get("not_stated", 0), by.get("uncodable", 0))
     return {"variables": counts, "clerical_queue": int(len(queue)),
-            **({"clerical_decisions": clerical} if clerical else {}),
-            "verification": verification,
+            "automatic": _automatic(table, variables), "decisions": decided,
+            "verification": verification, "specs": specs(variables),
             "classifications": {spec.classification: cls.load(spec.classification).version
                                 for spec in variables.values()}}
 
 
+def specs(variables: dict) -> dict:
+    return {v: {"classification": s.classification, "derive_from": s.derive_from}
+            for v, s in variables.items()}
+
+
+def _automatic(table: pd.DataFrame, variables: dict) -> dict:
+    """Per variable: answers, and the share the coder coded (exact, alias, fuzzy,
+    derived) before any person looked at them."""
+    out = {}
+    for var in variables:
+        st = table.loc[table["variable"] == var, "original_status"]
+        auto = int(st.isin(("exact", "alias", "fuzzy", "derived")).sum())
+        out[var] = {"answers": int(len(st)), "automatic": auto,
+                    "share": round(auto / len(st), 4) if len(st) else None}
+    return out
+
+
+def _decide(engine: Engine, lj: LoadedJob, name: str, out: Path, table: pd.DataFrame,
+            queue: pd.DataFrame):
+    """Apply the job file's and the store's decisions; draw the verification sample
+    (on the codes before verification) and reconcile it."""
+    from spinelink.coding import decisions as dec
+
+    opts, variables = lj.job.coding_options, lj.job.coding[name]
+    known = {s: {v: x.classification for v, x in vs.items()}
+             for s, vs in lj.job.coding.items()}
+    given = []
+    if opts.clerical:
+        given += dec.read_csv(lj.resolve(opts.clerical), "clerical", "job", known)
+    if opts.decisions:
+        given += dec.read_csv(lj.resolve(opts.decisions), "verify", "job", known)
+    given += dec.store_for(out).effective()
+    sp = specs(variables)
+    coded_cl, _ = dec.apply(table, [d for d in given if d.kind == "clerical"], name, sp)
+    final, counts = dec.apply(table, given, name, sp)
+    latest = {d.key: d for d in given if d.source == name}
+    verified = pd.DataFrame([(d.source, d.record_id, d.variable, d.code)
+                             for d in latest.values() if d.kind == "verify"],
+                            columns=["source", "record_id", "variable", "code"])
+    verification = _verify(engine, lj, name, out, coded_cl,
+                           verified if given else None)
+    done = set(zip(final.loc[final["decided_by"].notna(), "record_id"],
+                   final.loc[final["decided_by"].notna(), "variable"], strict=True))
+    queue = queue[[(r, v) not in done for r, v in
+                   zip(queue["record_id"], queue["variable"], strict=True)]]
+    return final, queue.reset_index(drop=True), counts, verification
+
+
 def _verify(engine: Engine, lj: LoadedJob, name: str, out: Path,
-            table: pd.DataFrame) -> dict:
+            table: pd.DataFrame, decisions: pd.DataFrame | None) -> dict:
     """Draw the verification sample; with decisions, error rates and batches to re-check."""
     from spinelink.coding import verify
 
@@ -135,18 +187,14 @@ def _verify(engine: Engine, lj: LoadedJob, name: str, out: Path,
     engine.register("__sl_coding_sample", drawn)
     engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_sample"),
                          out / "coding" / f"{name}_verification.parquet")
-    decisions = (verify.read_decisions(lj.resolve(opts.decisions))
-                 if opts.decisions else None)
     summary, recheck = verify.reconcile(coded, drawn, decisions, name, opts.error_threshold)
-    if decisions is not None:
-        engine.register("__sl_coding_recheck", recheck.reset_index(drop=True))
-        engine.write_parquet(sql_file("coding/sample_columns.sql",
-                                      table="__sl_coding_recheck"),
-                             out / "coding" / f"{name}_recheck.parquet")
-        if summary["batches_queued"]:
-            log.warning("coding verification %s: %d batch(es) at or above the error "
-                        "threshold, queued for full re-check", name,
-                        len(summary["batches_queued"]))
+    engine.register("__sl_coding_recheck", recheck.reset_index(drop=True))
+    engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_recheck"),
+                         out / "coding" / f"{name}_recheck.parquet")
+    if summary.get("batches_queued"):
+        log.warning("coding verification %s: %d batch(es) at or above the error "
+                    "threshold, queued for full re-check", name,
+                    len(summary["batches_queued"]))
     return summary
 
 

@@ -7,25 +7,21 @@ batch a share (`verify_share`, default 25%) is drawn for a second person: an ans
 drawn when its seeded hash falls below the share (deterministic), and at least one per
 batch. The sample is written to
 `coding/<source>_verification.parquet` (record_id, variable, batch, text, code, status).
-A verifier's decisions (`decisions:` CSV: source, record_id, variable, code, the code the
-verifier gives) are reconciled on the next run: per batch, the share of checked answers
-whose code differs; a batch at or above `error_threshold` (default 1%) goes whole to
-`coding/<source>_recheck.parquet`. Error rates per variable, method (status) and batch
-go to the manifest (`coding.<source>.verification`). Decisions are reported, not applied
-to the codes.
+A verifier's codes (the job's `decisions:` CSV, the review page's coding mode,
+`spinelink coding apply`; spinelink.coding.decisions) are reconciled: per batch, the
+share of checked answers whose code differs; a batch at or above `error_threshold`
+(default 1%) goes whole to `coding/<source>_recheck.parquet` (for `spinelink coding
+queue`). Error rates per variable, method (status) and batch go to the manifest
+(`coding.<source>.verification`) and the report; the codes themselves are applied by
+spinelink.coding.decisions.
 """
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pandas as pd
 
-from spinelink.coding.clerical import read_decision_csv
-from spinelink.errors import JobError
-
 AUTOMATIC = ("exact", "alias", "fuzzy", "derived")
-DECISION_COLUMNS = ("source", "record_id", "variable", "code")
 
 
 def _draw(seed: int, source: str, variable: str, record_id: str) -> float:
@@ -51,15 +47,6 @@ def sample(table: pd.DataFrame, source: str, seed: int, share: float,
         drawn.loc[first] = True
     cols = ["record_id", "variable", "batch", "text", "code", "status"]
     return auto[cols], auto.loc[drawn, cols].reset_index(drop=True)
-
-
-def read_decisions(path: Path) -> pd.DataFrame:
-    df = read_decision_csv(path, "coding verification decisions", DECISION_COLUMNS)
-    dup = df.duplicated(["source", "record_id", "variable"])
-    if dup.any():
-        raise JobError(f"{path}: row {int(dup.idxmax()) + 2}: a second decision for one "
-                       "answer")
-    return df
 
 
 def reconcile(coded: pd.DataFrame, drawn: pd.DataFrame, decisions: pd.DataFrame | None,
