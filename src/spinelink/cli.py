@@ -281,3 +281,9 @@ def review_qc(out: Path, share, threshold, batch_size, seed, verbose) -> None:
                f"agreement {o['agreement']}, kappa {o['kappa']}; batches {o['batches']}, "
                f"flagged {o['batches_flagged']}, pairs to re-review {o['pairs_to_rereview']}")
     click.echo(f"written: {out / 'review' / 'qc.json'}")
+
+
+# -- coding work (spinelink.coding.commands) ----------------------------------------------
+from spinelink.coding.commands import coding  # noqa: E402 - needs _Command, defined above
+
+main.add_command(coding)

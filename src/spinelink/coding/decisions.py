@@ -12,11 +12,12 @@ latest decision not undone counts.
 Applying never overwrites what the automatic coder said: `original_code` and
 `original_status` keep it, `decided_by`, `decided_at` and `decided_via` say who changed
 it, when and how. An answer that was in clerical coding becomes status `clerical` with
-the coder's code; any other answer becomes `verified` (its code the verifier's: the same
-code confirmed, or a correction). A derived activity whose occupation was corrected is
-derived again from the new occupation code (status `derived`, decided_by naming the
-occupation's decider). A decision for an answer the table does not have is counted as
-ignored; a clerical-kind decision for an answer that was never in clerical coding too.
+the coder's code; a verifier's code (for an automatic answer or a clerical code) makes
+it `verified` (the same code confirmed, or a correction). A derived activity whose
+occupation was corrected is derived again from the new occupation code (status
+`derived`, decided_by naming the occupation's decider). A decision for an answer the
+table does not have is counted as ignored; a clerical-kind decision for an answer that
+was never in clerical coding too.
 """
 from __future__ import annotations
 
@@ -156,8 +157,10 @@ def read_csv(path: Path, kind: str | None, origin: str, classifications: dict[st
         if not check_code(name, code):
             raise JobError(f"{path}: row {line}, field 'code': not a code of the {name} "
                            "classification")
-        k = kind or str(r.get("kind") or "verify").strip()
-        if k not in KINDS:
+        task = str(r.get("task") or "").strip()  # the column `spinelink coding` exports
+        k = kind or str(r.get("kind") or "").strip() or (
+            ("clerical" if task == "clerical" else "verify") if task else "")
+        if k and k not in KINDS:
             raise JobError(f"{path}: row {line}, field 'kind': clerical or verify")
         key = (source, str(r["record_id"]).strip(), var)
         if key in seen:
@@ -182,27 +185,29 @@ def apply(table: pd.DataFrame, decisions: list[CodingDecision], source: str,
         t[c] = None
     where = {(r, v): i for i, (r, v) in enumerate(zip(t["record_id"], t["variable"],
                                                       strict=True))}
-    final: dict[tuple[str, str], CodingDecision] = {}
+    final: dict[str, dict[tuple[str, str], CodingDecision]] = {"clerical": {}, "verify": {}}
     ignored = 0
     for d in decisions:
         i = where.get((d.record_id, d.variable)) if d.source == source else None
         if i is None or (d.kind == "clerical" and t.at[i, "original_status"] != "clerical"):
             ignored += d.source == source
             continue
-        final[(d.record_id, d.variable)] = d
+        final[d.kind][(d.record_id, d.variable)] = d
     counts = {"clerical": 0, "confirmed": 0, "corrected": 0, "rederived": 0,
               "ignored": int(ignored)}
-    for (rid, var), d in final.items():
-        i = where[(rid, var)]
-        c = cls.load(variables[var]["classification"])
-        in_queue = t.at[i, "original_status"] == "clerical"
-        if in_queue:
-            counts["clerical"] += 1
-        else:
-            counts["corrected" if d.code != t.at[i, "original_code"] else "confirmed"] += 1
-        t.loc[i, ["code", "level", "status", "decided_by", "decided_at", "decided_via"]] = [
-            d.code, c.level(d.code), "clerical" if in_queue else "verified", d.reviewer,
-            d.time or None, d.origin]
+    for kind in ("clerical", "verify"):  # a clerical code, then its verification
+        for (rid, var), d in final[kind].items():
+            i = where[(rid, var)]
+            if kind == "clerical":
+                counts["clerical"] += 1
+            else:
+                counts["corrected" if d.code != t.at[i, "code"] else "confirmed"] += 1
+            level = cls.load(variables[var]["classification"]).level(d.code)
+            t.loc[i, ["code", "level", "status", "decided_by", "decided_at",
+                      "decided_via"]] = [d.code, level,
+                                         "clerical" if kind == "clerical" else "verified",
+                                         d.reviewer, d.time or None, d.origin]
+    final = {**final["clerical"], **final["verify"]}
     counts["rederived"] = _rederive(t, final, variables, where)
     return t, counts
 

@@ -106,96 +106,44 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
                                        f"{quote_ident(c)}" for c in cols)])
     texts = engine.df(f"SELECT {select} FROM __sl_coding_intake ORDER BY _row")
     texts = texts.astype(object).where(texts.notna(), None)
-    table, queue = code_frame(texts, variables)
-    table, queue, decided, verification = _decide(engine, lj, name, out, table, queue)
-    engine.register("__sl_coding_out", table)
-    engine.write_parquet(sql_file("coding/coding_columns.sql", table="__sl_coding_out"),
-                         coding_path(out, name))
-    engine.register("__sl_coding_queue", queue)
-    engine.write_parquet(sql_file("coding/clerical_columns.sql", table="__sl_coding_queue"),
-                         out / "coding" / f"{name}_clerical.parquet")
-    counts = {var: {s: int(n) for s, n in
-                    table[table["variable"] == var]["status"].value_counts().sort_index().items()}
-              for var in variables}
-    for var, by in counts.items():
-        auto = sum(n for s, n in by.items() if s in ("exact", "alias", "fuzzy", "derived"))
-        log.info("coding %s.%s: %d coded automatically, %d to clerical coding, %d not "
-                 "stated, %d uncodable", name, var, auto, by.get("clerical", 0),
-                 by.get("not_stated", 0), by.get("uncodable", 0))
-    return {"variables": counts, "clerical_queue": int(len(queue)),
-            "automatic": _automatic(table, variables), "decisions": decided,
-            "verification": verification, "specs": specs(variables),
-            "classifications": {spec.classification: cls.load(spec.classification).version
-                                for spec in variables.values()}}
-
-
-def specs(variables: dict) -> dict:
-    return {v: {"classification": s.classification, "derive_from": s.derive_from}
-            for v, s in variables.items()}
-
-
-def _automatic(table: pd.DataFrame, variables: dict) -> dict:
-    """Per variable: answers, and the share the coder coded (exact, alias, fuzzy,
-    derived) before any person looked at them."""
-    out = {}
-    for var in variables:
-        st = table.loc[table["variable"] == var, "original_status"]
-        auto = int(st.isin(("exact", "alias", "fuzzy", "derived")).sum())
-        out[var] = {"answers": int(len(st)), "automatic": auto,
-                    "share": round(auto / len(st), 4) if len(st) else None}
-    return out
-
-
-def _decide(engine: Engine, lj: LoadedJob, name: str, out: Path, table: pd.DataFrame,
-            queue: pd.DataFrame):
-    """Apply the job file's and the store's decisions; draw the verification sample
-    (on the codes before verification) and reconcile it."""
+    table, _ = code_frame(texts, variables)
     from spinelink.coding import decisions as dec
+    from spinelink.coding import workflow
 
-    opts, variables = lj.job.coding_options, lj.job.coding[name]
+    opts, sp = lj.job.coding_options, specs(variables)
     known = {s: {v: x.classification for v, x in vs.items()}
              for s, vs in lj.job.coding.items()}
-    given = []
+    given = []  # the job file's decisions, then the store's (page, `coding apply`)
     if opts.clerical:
         given += dec.read_csv(lj.resolve(opts.clerical), "clerical", "job", known)
     if opts.decisions:
         given += dec.read_csv(lj.resolve(opts.decisions), "verify", "job", known)
     given += dec.store_for(out).effective()
-    sp = specs(variables)
-    coded_cl, _ = dec.apply(table, [d for d in given if d.kind == "clerical"], name, sp)
-    final, counts = dec.apply(table, given, name, sp)
-    latest = {d.key: d for d in given if d.source == name}
-    verified = pd.DataFrame([(d.source, d.record_id, d.variable, d.code)
-                             for d in latest.values() if d.kind == "verify"],
-                            columns=["source", "record_id", "variable", "code"])
-    verification = _verify(engine, lj, name, out, coded_cl,
-                           verified if given else None)
-    done = set(zip(final.loc[final["decided_by"].notna(), "record_id"],
-                   final.loc[final["decided_by"].notna(), "variable"], strict=True))
-    queue = queue[[(r, v) not in done for r, v in
-                   zip(queue["record_id"], queue["variable"], strict=True)]]
-    return final, queue.reset_index(drop=True), counts, verification
-
-
-def _verify(engine: Engine, lj: LoadedJob, name: str, out: Path,
-            table: pd.DataFrame, decisions: pd.DataFrame | None) -> dict:
-    """Draw the verification sample; with decisions, error rates and batches to re-check."""
-    from spinelink.coding import verify
-
-    opts = lj.job.coding_options
-    coded, drawn = verify.sample(table, name, lj.job.seed, opts.verify_share, opts.batch_size)
-    engine.register("__sl_coding_sample", drawn)
-    engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_sample"),
-                         out / "coding" / f"{name}_verification.parquet")
-    summary, recheck = verify.reconcile(coded, drawn, decisions, name, opts.error_threshold)
-    engine.register("__sl_coding_recheck", recheck.reset_index(drop=True))
-    engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_recheck"),
-                         out / "coding" / f"{name}_recheck.parquet")
-    if summary.get("batches_queued"):
+    options = workflow.Options(lj.job.seed, opts.verify_share, opts.batch_size,
+                               opts.error_threshold)
+    o = workflow.decide(table, given, name, sp, options)
+    workflow.write(engine, out, name, o)
+    summary = workflow.summary_counts(o.table, sp)
+    for var, by in summary["variables"].items():
+        log.info("coding %s.%s: %d coded automatically, %d to clerical coding, %d not "
+                 "stated, %d uncodable", name, var, summary["automatic"][var]["automatic"],
+                 by.get("clerical", 0), by.get("not_stated", 0), by.get("uncodable", 0))
+    if o.verification.get("batches_queued"):
         log.warning("coding verification %s: %d batch(es) at or above the error "
                     "threshold, queued for full re-check", name,
-                    len(summary["batches_queued"]))
-    return summary
+                    len(o.verification["batches_queued"]))
+    result = {**summary, "clerical_queue": int(len(o.queue)), "decisions": o.counts,
+              "verification": o.verification, "specs": sp, "options": vars(options),
+              "classifications": {spec.classification: cls.load(spec.classification).version
+                                  for spec in variables.values()}}
+    workflow.write_summary(out, name, result)  # for the report (built before the manifest)
+    return result
+
+
+def specs(variables: dict) -> dict:
+    return {v: {"classification": s.classification, "derive_from": s.derive_from,
+                "threshold": s.threshold, "margin": s.margin}
+            for v, s in variables.items()}
 
 
 def add_coded_columns(engine: Engine, lj: LoadedJob, out: Path, name: str,
