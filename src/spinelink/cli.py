@@ -191,15 +191,19 @@ def review() -> None:
 @click.option("--second", is_flag=True, help="Second-review (QC) queue: a share of other "
               "reviewers' decisions.")
 @click.option("--rereview", is_flag=True, help="Re-review queue: batches QC flagged.")
+@click.option("--coding", is_flag=True, help="Coding mode: coded free-text answers (clerical "
+              "queue, verification sample, re-check batches) instead of pairs.")
 @verbose_opt
-def review_serve(out: Path, source, reviewer, port, blind, second, rereview, verbose) -> None:
+def review_serve(out: Path, source, reviewer, port, blind, second, rereview, coding,
+                 verbose) -> None:
     import getpass
 
     from spinelink.review import serve
 
-    if second and rereview:
-        raise click.UsageError("choose one of --second and --rereview")
-    mode = "second" if second else "rereview" if rereview else "first"
+    if second + rereview + coding > 1:
+        raise click.UsageError("choose one of --second, --rereview and --coding")
+    mode = ("second" if second else "rereview" if rereview else "coding" if coding
+            else "first")
     serve(out, reviewer or getpass.getuser(), source, port, blind, mode, announce=click.echo)
 
 

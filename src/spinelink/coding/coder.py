@@ -144,3 +144,19 @@ class Coder:
 
     def _related(self, a: str, b: str) -> bool:
         return a in self.c.ancestors(b) or b in self.c.ancestors(a)
+
+    def rank(self, text: str | None, n: int = 9) -> list[tuple[str, float]]:
+        """The `n` codes whose index texts are most like the answer (Jaro-Winkler, texts
+        found inside the answer first): the neighbours a person picks from."""
+        key = self.c.normalise(str(text or ""))
+        if not key:
+            return []
+        best: dict[str, float] = {}
+        padded = f" {key} "
+        for k, codes in self.c.index.items():
+            s = 1.0 if f" {k} " in padded else jellyfish.jaro_winkler_similarity(key, k)
+            for code in codes:
+                if code != VAGUE and s > best.get(code, 0.0):
+                    best[code] = s
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        return [(k, round(v, 4)) for k, v in ranked]

@@ -62,22 +62,27 @@ def verify_sample(out: Path, source, to, verbose) -> None:
 
 
 @coding.command("apply", cls=_Command, help="Add a filled-in CSV (columns source, record_id, "
-                "variable, code; optionally reviewer) to OUT/coding/decisions.jsonl and apply "
-                "every decision to OUT/coding/ and run_manifest.json: clerical codes, "
-                "verified and corrected codes (the coder's kept as original_code), error "
+                "variable, code; optionally reviewer), if given, to OUT/coding/decisions.jsonl "
+                "and apply every decision there (the review page's coding mode's too) to "
+                "OUT/coding/ and run_manifest.json: clerical codes, verified and corrected "
+                "codes (the coder's kept as original_code), error "
                 "rates and batches to re-check. Rows with an empty code are skipped. Run "
                 "the job again with --resume to carry the codes into integration and the "
                 "report.\n\nExample: spinelink coding apply out/demo verify.csv --reviewer bob")
 @out_arg
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                required=False)
 @click.option("--reviewer", default=None, help="For rows without a reviewer (default: your "
               "login name).")
 @verbose_opt
 def apply(out: Path, file: Path, reviewer, verbose) -> None:
     from spinelink.coding import workflow
 
-    r = workflow.apply_file(out, file, reviewer or getpass.getuser())
-    click.echo(f"{file}: {r.pop('added')} decisions added")
+    if file is None:
+        r = workflow.reapply_locked(out)
+    else:
+        r = workflow.apply_file(out, file, reviewer or getpass.getuser())
+        click.echo(f"{file}: {r.pop('added')} decisions added")
     for s, c in r.items():
         click.echo(f"{s}: {c['clerical']} clerical codes, {c['confirmed']} confirmed, "
                    f"{c['corrected']} corrected, {c['rederived']} activities derived again, "

@@ -208,6 +208,16 @@ def apply_file(out: Path, path: Path, reviewer: str) -> dict:
         return {"added": len(rows), **reapply(out)}
 
 
+def reapply_locked(out: Path) -> dict:
+    """`reapply` holding the output folder's lock (no run or review server at the same
+    time)."""
+    from spinelink.runlock import output_lock
+
+    coding_manifest(out)
+    with output_lock(Path(out)):
+        return reapply(out)
+
+
 def reapply(out: Path) -> dict:
     """Rewrite the coding outputs and the manifest's coding section from the store."""
     from spinelink.backends import open_engine
