@@ -5,9 +5,10 @@
    colloquial name, or an indexed title -> `alias`; an index entry marked vague ->
    `uncodable` (code VG). Texts of several codes resolve to the finest when the codes lie
    on one branch of the hierarchy (D and 35 -> 35), else go to clerical coding;
-3. the most similar index text by Jaro-Winkler at or above the threshold, and ahead of the
-   best text of any other code by the margin, or the only code with a text one typo
-   (Damerau-Levenshtein; two from 9 characters) away -> `fuzzy`, score = the similarity;
+3. the most similar index text (other than a town's name) by Jaro-Winkler at or above
+   the threshold, and ahead of the best text of any other code by the margin, or the
+   only code with a text one typo (Damerau-Levenshtein; two from 9 characters) away
+   -> `fuzzy`, score = the similarity;
 4. index texts found inside a longer answer ("Україна, Львівська обл., м. Броди"), the
    longest ones, all on one branch of the hierarchy -> `fuzzy`, the finest code, score =
    share of the answer the texts cover;
@@ -61,6 +62,10 @@ class Coder:
         self.threshold = threshold
         self.margin = margin
         self._keys = sorted(self.c.index)
+        # town names (thousands) are matched exactly or inside an answer, not fuzzily:
+        # a mistyped town goes to clerical coding rather than to a town that looks alike
+        self._fuzzy_keys = [k for k in self._keys
+                            if any(kinds - {"city"} for kinds in self.c.index[k].values())]
         self._cache: dict[str, Coded] = {}
 
     def code(self, text: str | None) -> Coded:
@@ -118,7 +123,7 @@ class Coder:
         if len(key) >= MIN_FUZZY_LENGTH:
             slack = max(2, len(key) // 4)
             typos = 1 if len(key) < LONG_ANSWER else 2
-            for k in self._keys:
+            for k in self._fuzzy_keys:
                 if abs(len(k) - len(key)) > slack:
                     continue
                 s = jellyfish.jaro_winkler_similarity(key, k)
