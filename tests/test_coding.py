@@ -76,7 +76,8 @@ def test_output_contract_one_row_per_record_and_variable(coded_run):
     out, _ = coded_run
     t = _coded(out)
     assert list(t.columns) == ["record_id", "variable", "text", "code", "level", "status",
-                               "score", "original_code", "original_status", "decided_by",
+                               "score", "method", "original_code", "original_status",
+                               "decided_by",
                                "decided_at", "decided_via"]
     assert len(t) == 8 * 5  # nothing dropped
     assert set(t["status"]) <= {"exact", "alias", "fuzzy", "derived", "clerical",
@@ -392,6 +393,15 @@ def test_answers_outside_the_generator(classification, text, code, status):
     assert (got.code, got.status) == (code, status)
 
 
+def test_the_method_tells_a_typo_from_a_name_inside_a_longer_answer():
+    coder = Coder(load("territory"))
+    inside = coder.code("Україна, Львівська обл., м. Броди")
+    typo = coder.code("Ukriane")
+    assert (inside.code, inside.status, inside.method) == ("UA-46", "fuzzy", "contained")
+    assert (typo.code, typo.status, typo.method) == ("UKR", "fuzzy", "fuzzy")
+    assert coder.code("Україна").method == "exact"
+
+
 def test_edit_rules_on_the_integrated_output(tmp_path):
     rules = """\
 integrate:
@@ -432,7 +442,8 @@ def test_verification_sample_covers_every_batch(coded_run):
     sample = pd.read_parquet(out / "coding" / "census_verification.parquet")
     coded = _coded(out)
     auto = coded[coded["status"].isin(["exact", "alias", "fuzzy", "derived"])]
-    assert list(sample.columns) == ["record_id", "variable", "batch", "text", "code", "status"]
+    assert list(sample.columns) == ["record_id", "variable", "batch", "text", "code", "status",
+                                    "method"]
     assert 0 < len(sample) < len(auto)
     assert set(sample["variable"]) == set(auto["variable"])  # one batch per variable here
     man = json.loads((out / "run_manifest.json").read_text())

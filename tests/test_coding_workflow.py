@@ -110,7 +110,9 @@ def test_error_rates_and_open_answers_after_apply(worked):
     assert v["errors"] == 1
     assert v["by_variable"]["occupation"] == {"checked": 5, "errors": 1,
                                               "error_rate": 0.2}
-    assert v["by_method"]["alias"]["errors"] == 1
+    assert v["by_method"]["alias"]["errors"] == 1  # 83 for водій came from the index
+    assert set(v["by_method"]) <= {"exact", "alias", "fuzzy", "contained", "derived",
+                                   "clerical"}
     assert v["batches_queued"] == ["occupation#1"]  # 1 of 5: over 1%
     assert man["decisions"]["corrected"] == 1 and man["decisions"]["rederived"] == 1
     left = _cli("coding", "queue", out)

@@ -36,6 +36,12 @@ class Coded:
     status: str
     score: float | None
     candidates: tuple[tuple[str, float], ...] = ()
+    contained: bool = False     # fuzzy by texts found inside a longer answer
+
+    @property
+    def method(self) -> str:
+        """How the code was found: the status, or `contained` for step 4."""
+        return "contained" if self.contained else self.status
 
 
 def _finest(c: Classification, codes: set[str]) -> str | None:
@@ -115,7 +121,8 @@ class Coder:
         score = round(min(1.0, covered / len(key)), 4)
         if code == VAGUE:  # only vague words found: a human decides
             return Coded(None, None, "clerical", score, ((VAGUE, score),))
-        return _result(self.c, code, "fuzzy", score)
+        got = _result(self.c, code, "fuzzy", score)
+        return Coded(got.code, got.level, got.status, got.score, contained=True)
 
     def _fuzzy(self, key: str) -> Coded:
         best: dict[str, float] = {}

@@ -24,7 +24,8 @@ from spinelink.sqlfiles import quote_ident, sql_file
 log = logging.getLogger("spinelink")
 STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "verified", "not_stated",
             "uncodable")
-CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score"]
+CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score",
+                  "method"]
 
 
 def coding_path(out: Path, name: str) -> Path:
@@ -77,7 +78,7 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
         values = texts[spec.text].tolist()
         part = []
         for rid, text, x in zip(ids, values, coded_by_var[var], strict=True):
-            part.append((rid, var, text, x.code, x.level, x.status, x.score))
+            part.append((rid, var, text, x.code, x.level, x.status, x.score, x.method))
             if x.status == "clerical":
                 cands = "; ".join(f"{k} {v:.3f}" for k, v in x.candidates)
                 queue.append((rid, var, spec.classification, text, cands))

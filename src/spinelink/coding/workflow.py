@@ -159,10 +159,11 @@ def open_items(out: Path, source: str | None = None,
                                  "record_id": r["record_id"], "variable": r["variable"],
                                  "classification": r["classification"], "text": r["text"],
                                  "proposed": r["code"] or "", "status": r["status"],
+                                 "method": r.get("method") or r["status"],
                                  "candidates": r["candidates"] or ""})
     return pd.DataFrame(rows, columns=["source", "task", "batch", "record_id", "variable",
                                        "classification", "text", "proposed", "status",
-                                       "candidates"])
+                                       "method", "candidates"])
 
 
 def export(out: Path, to: Path, source: str | None, tasks: tuple[str, ...]) -> int:

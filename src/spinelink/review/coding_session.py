@@ -94,7 +94,8 @@ class CodingSession:
         return {"pair": i, "source": it["source"], "record_id": it["record_id"],
                 "variable": it["variable"], "classification": it["classification"],
                 "task": it["task"], "batch": it["batch"], "text": it["text"],
-                "status": it["status"], "proposed": it["proposed"] or None,
+                "status": it["status"], "method": it["method"],
+                "proposed": it["proposed"] or None,
                 "proposed_label": self._label(c, it["proposed"]),
                 "neighbours": self.neighbours(it),
                 "decision": None if d is None else {

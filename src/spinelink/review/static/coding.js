@@ -81,7 +81,7 @@ function render(it) {
   $("classification").textContent = it.classification;
   $("proposed").textContent = it.proposed || "—";
   $("proposed-label").textContent = it.proposed_label || (it.proposed ? "" : "nothing proposed");
-  $("method").textContent = it.status;
+  $("method").textContent = it.method || it.status;
   const d = it.decision;
   $("status").dataset.decision = d ? d.code : "";
   $("status").textContent = d ? `${d.code} ${d.label} — ${d.reviewer}, ${d.time.slice(0, 16).replace("T", " ")}`
