@@ -115,6 +115,9 @@ def test_error_rates_and_open_answers_after_apply(worked):
                                    "clerical"}
     assert v["batches_queued"] == ["occupation#1"]  # 1 of 5: over 1%
     assert man["decisions"]["corrected"] == 1 and man["decisions"]["rederived"] == 1
+    # coded without a person: all but P08's gibberish (its later clerical code does not count)
+    assert man["automatic"]["birthplace"] == {"answers": 8, "automatic": 7, "share": 0.875}
+    assert man["variables"]["birthplace"]["clerical"] == 1  # P08, now coded NS by carol
     left = _cli("coding", "queue", out)
     assert "census birthplace" not in left.stdout and "census language: 1 open" in left.stdout
     # the re-check batch: the occupation answers, all decided already, so nothing open

@@ -126,9 +126,10 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
     workflow.write(engine, out, name, o)
     summary = workflow.summary_counts(o.table, sp)
     for var, by in summary["variables"].items():
-        log.info("coding %s.%s: %d coded automatically, %d to clerical coding, %d not "
-                 "stated, %d uncodable", name, var, summary["automatic"][var]["automatic"],
-                 by.get("clerical", 0), by.get("not_stated", 0), by.get("uncodable", 0))
+        log.info("coding %s.%s: %d coded automatically (%d not stated, %d uncodable), %d "
+                 "to clerical coding", name, var, summary["automatic"][var]["automatic"],
+                 by.get("not_stated", 0), by.get("uncodable", 0),
+                 summary["automatic"][var]["answers"] - summary["automatic"][var]["automatic"])
     if o.verification.get("batches_queued"):
         log.warning("coding verification %s: %d batch(es) at or above the error "
                     "threshold, queued for full re-check", name,

@@ -247,14 +247,16 @@ def reapply(out: Path) -> dict:
 
 
 def summary_counts(table: pd.DataFrame, specs: dict) -> dict:
-    """Counts per variable and status, and the automatic share, for the manifest."""
+    """Counts per variable and status, and the automatic share (answers the coder gave a
+    code or an NS / VG without a person: any status but clerical, as benchmarks/
+    coding_eval.py counts), for the manifest."""
     counts = {var: {s: int(n) for s, n in
                     table[table["variable"] == var]["status"].value_counts().sort_index().items()}
               for var in specs}
     auto = {}
     for var in specs:
         st = table.loc[table["variable"] == var, "original_status"]
-        n = int(st.isin(("exact", "alias", "fuzzy", "derived")).sum())
+        n = int((st != "clerical").sum())
         auto[var] = {"answers": int(len(st)), "automatic": n,
                      "share": round(n / len(st), 4) if len(st) else None}
     return {"variables": counts, "automatic": auto}
