@@ -126,6 +126,14 @@ def test_error_rates_and_open_answers_after_apply(worked):
                                         "census birthplace: 1 open (verify)"]  # P08's NS
 
 
+def test_spinelink_verify_accepts_the_applied_outputs(worked):
+    from spinelink.verify import verify_run
+
+    _, _, out, *_ = worked
+    check = verify_run(out)  # coding apply recorded the files it rewrote
+    assert check.differences == [] and check.outputs > 0
+
+
 def test_the_next_run_and_integration_see_the_corrected_codes(worked):
     _, job, out, *_ = worked
     run_job(job, resume=True)
@@ -187,3 +195,12 @@ def test_a_batch_reaching_one_percent_is_queued_whole_one_below_is_not(
         assert v["by_batch"]["birthplace#2"]["error_rate"] == 0.0
     else:
         assert v["by_batch"]["birthplace#1"]["error_rate"] == round(1 / 150, 4)
+
+
+def test_coding_commands_on_a_run_without_coding_say_so_in_one_line(tmp_path):
+    run_job(_job(tmp_path))
+    for args in (("coding", "queue", tmp_path / "out"),
+                 ("review", "serve", tmp_path / "out", "--coding")):
+        r = _cli(*args)
+        assert r.returncode != 0 and "Traceback" not in r.stderr
+        assert r.stderr.strip().endswith("the run coded nothing (no `coding:` in its job)")
