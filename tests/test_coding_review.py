@@ -116,3 +116,24 @@ def test_decisions_undo_and_apply(server, out):
     p3 = t.loc[("P03", "birthplace")]
     assert (p3["code"], p3["status"], p3["original_code"], p3["decided_via"]) == (
         pick, "verified", "MDA", "page")
+
+
+def test_the_coding_store_survives_a_torn_line_and_undoes(tmp_path):
+    """The coding store is the pair review's crash-safe log: a last line a killed writer
+    left half-written is ignored by readers and cut off by the next append."""
+    from spinelink.coding.decisions import CodingStore
+
+    store = CodingStore(tmp_path / "coding")
+    store.add("ann", "census", "P01", "birthplace", "UKR", "verify", "UKR")
+    store.add("ann", "census", "P02", "birthplace", "POL", "verify", "UKR")
+    log = tmp_path / "coding" / "decisions.jsonl"
+    with open(log, "ab") as f:
+        f.write(b'{"event": "decision", "code": "RU')            # killed mid-write
+    again = CodingStore(tmp_path / "coding")
+    assert {k[1]: d.code for k, d in again.current().items()} == {"P01": "UKR", "P02": "POL"}
+    again.add("bob", "census", "P03", "language", "ukr", "clerical")
+    assert len(log.read_bytes().splitlines()) == 3                # the torn line is gone
+    assert again.undo_last("bob", "coding").record_id == "P03"
+    assert set(k[1] for k in CodingStore(tmp_path / "coding").current()) == {"P01", "P02"}
+    with pytest.raises(ValueError):
+        again.add("bob", "census", "P04", "language", "ukr", "guess")   # not a kind
