@@ -76,7 +76,9 @@ def test_output_contract_one_row_per_record_and_variable(coded_run):
     out, _ = coded_run
     t = _coded(out)
     assert list(t.columns) == ["record_id", "variable", "text", "code", "level", "status",
-                               "score"]
+                               "score", "method", "original_code", "original_status",
+                               "decided_by",
+                               "decided_at", "decided_via"]
     assert len(t) == 8 * 5  # nothing dropped
     assert set(t["status"]) <= {"exact", "alias", "fuzzy", "derived", "clerical",
                                 "not_stated", "uncodable"}
@@ -372,7 +374,7 @@ def test_resume_reuses_the_coding_stage_and_verify_passes(tmp_path):
     ("language", "сербохорватська", "hbs", "fuzzy"),
     ("language", "рідна мова - українська", "ukr", "fuzzy"),
     ("language", "українська та російська", None, "clerical"),
-    ("language", "Cantonese", None, "clerical"),
+    ("language", "Cantonese", "zho", "alias"),  # the macrolanguage (yue is not coded)
     ("occupation", "вчитель англійської мови", "23", "fuzzy"),
     ("occupation", "лікар-стоматолог", "22", "fuzzy"),
     ("occupation", "менеджер з продажу", "33", "alias"),
@@ -389,6 +391,15 @@ def test_resume_reuses_the_coding_stage_and_verify_passes(tmp_path):
 def test_answers_outside_the_generator(classification, text, code, status):
     got = Coder(load(classification)).code(text)
     assert (got.code, got.status) == (code, status)
+
+
+def test_the_method_tells_a_typo_from_a_name_inside_a_longer_answer():
+    coder = Coder(load("territory"))
+    inside = coder.code("Україна, Львівська обл., м. Броди")
+    typo = coder.code("Ukriane")
+    assert (inside.code, inside.status, inside.method) == ("UA-46", "fuzzy", "contained")
+    assert (typo.code, typo.status, typo.method) == ("UKR", "fuzzy", "fuzzy")
+    assert coder.code("Україна").method == "exact"
 
 
 def test_edit_rules_on_the_integrated_output(tmp_path):
@@ -431,7 +442,8 @@ def test_verification_sample_covers_every_batch(coded_run):
     sample = pd.read_parquet(out / "coding" / "census_verification.parquet")
     coded = _coded(out)
     auto = coded[coded["status"].isin(["exact", "alias", "fuzzy", "derived"])]
-    assert list(sample.columns) == ["record_id", "variable", "batch", "text", "code", "status"]
+    assert list(sample.columns) == ["record_id", "variable", "batch", "text", "code", "status",
+                                    "method"]
     assert 0 < len(sample) < len(auto)
     assert set(sample["variable"]) == set(auto["variable"])  # one batch per variable here
     man = json.loads((out / "run_manifest.json").read_text())
@@ -443,7 +455,7 @@ def test_verification_errors_queue_the_whole_batch(coded_run, tmp_path):
     sample = pd.read_parquet(out / "coding" / "census_verification.parquet")
     decisions = sample.assign(source="census")[["source", "record_id", "variable", "code"]]
     wrong = decisions.index[decisions["variable"] == "birthplace"][0]
-    decisions.loc[wrong, "code"] = "XXX"  # the verifier disagrees once
+    decisions.loc[wrong, "code"] = "POL"  # the verifier disagrees once
     decisions.to_csv(tmp_path / "decisions.csv", index=False)
     run_job(_job(tmp_path, CODING + "coding_options: {decisions: decisions.csv}\n"))
     again = pd.read_parquet(tmp_path / "out" / "coding" / "census_verification.parquet")
@@ -493,7 +505,9 @@ def test_clerical_codes_are_checked_applied_and_leave_the_queue(coded_run, tmp_p
     after = pd.read_parquet(tmp_path / "out" / "coding" / "census_clerical.parquet")
     assert len(after) == len(queue) - 1
     man = json.loads((tmp_path / "out" / "run_manifest.json").read_text())
-    assert man["coding"]["census"]["clerical_decisions"] == {"applied": 1, "ignored": 1}
+    assert man["coding"]["census"]["decisions"] == {"clerical": 1, "confirmed": 0,
+                                                     "corrected": 0, "rederived": 0,
+                                                     "ignored": 1}
 
 
 def test_a_clerical_code_outside_the_classification_is_refused(tmp_path):

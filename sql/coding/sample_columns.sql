@@ -5,5 +5,6 @@ SELECT CAST(record_id AS VARCHAR) AS record_id,
        CAST(batch AS VARCHAR) AS batch,
        CAST(text AS VARCHAR) AS text,
        CAST(code AS VARCHAR) AS code,
-       CAST(status AS VARCHAR) AS status
+       CAST(status AS VARCHAR) AS status,
+       CAST(method AS VARCHAR) AS method
 FROM {{ table }}

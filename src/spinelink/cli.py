@@ -191,15 +191,19 @@ def review() -> None:
 @click.option("--second", is_flag=True, help="Second-review (QC) queue: a share of other "
               "reviewers' decisions.")
 @click.option("--rereview", is_flag=True, help="Re-review queue: batches QC flagged.")
+@click.option("--coding", is_flag=True, help="Coding mode: coded free-text answers (clerical "
+              "queue, verification sample, re-check batches) instead of pairs.")
 @verbose_opt
-def review_serve(out: Path, source, reviewer, port, blind, second, rereview, verbose) -> None:
+def review_serve(out: Path, source, reviewer, port, blind, second, rereview, coding,
+                 verbose) -> None:
     import getpass
 
     from spinelink.review import serve
 
-    if second and rereview:
-        raise click.UsageError("choose one of --second and --rereview")
-    mode = "second" if second else "rereview" if rereview else "first"
+    if second + rereview + coding > 1:
+        raise click.UsageError("choose one of --second, --rereview and --coding")
+    mode = ("second" if second else "rereview" if rereview else "coding" if coding
+            else "first")
     serve(out, reviewer or getpass.getuser(), source, port, blind, mode, announce=click.echo)
 
 
@@ -281,3 +285,9 @@ def review_qc(out: Path, share, threshold, batch_size, seed, verbose) -> None:
                f"agreement {o['agreement']}, kappa {o['kappa']}; batches {o['batches']}, "
                f"flagged {o['batches_flagged']}, pairs to re-review {o['pairs_to_rereview']}")
     click.echo(f"written: {out / 'review' / 'qc.json'}")
+
+
+# -- coding work (spinelink.coding.commands) ----------------------------------------------
+from spinelink.coding.commands import coding  # noqa: E402 - needs _Command, defined above
+
+main.add_command(coding)

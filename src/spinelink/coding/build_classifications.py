@@ -23,7 +23,8 @@ INDEX_COLUMNS = ["code", "lang", "kind", "text"]
 SUBDIVISION_COUNTRIES = ("UA",)
 GB_NATIONS = ("GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR")
 FORMER = ("SUN", "CSK", "YUG", "DDR")  # ISO 3166-3 alpha-3 of countries people were born in
-EXTRA_LANGUAGES = ("crh", "rue", "rom", "sgn")
+PARENTHESIS = re.compile(r"\s*\([^)]*\)")  # "Swahili (macrolanguage)"
+EXTRA_LANGUAGES = ("crh", "rue", "rom", "bfi", "ukl")  # sign languages: ISO 639-3 has no sgn
 
 
 def _translators(domain: str):
@@ -103,6 +104,12 @@ def build_territory(hand: Path, version: str) -> tuple[list[list], list[list]]:
                 if r[f"centre_{lang}"]:
                     index.append([r["code"], lang, "alias", r[f"centre_{lang}"]])
     index += _read_index(hand / "territory_aliases.csv")
+    if (hand / "cities.csv").exists():  # towns (spinelink.coding.build_cities), where no
+        taken: dict[str, set[str]] = {}  # name above already means another code
+        for row in index:
+            taken.setdefault(row[3].strip().lower(), set()).add(row[0])
+        index += [r for r in _read_index(hand / "cities.csv")
+                  if taken.get(r[3].strip().lower(), {r[0]}) == {r[0]}]
     return codes, _dedupe(index)
 
 
@@ -122,6 +129,9 @@ def build_language(hand: Path, version: str) -> tuple[list[list], list[list]]:
         for code_lang, t in (("uk", uk), ("ru", ru)):
             if t:
                 index.append([lang.alpha_3, code_lang, "label", t])
+        for code_lang, t in (("en", en), ("uk", uk), ("ru", ru)):  # "Swahili" too
+            if t and PARENTHESIS.search(t):
+                index.append([lang.alpha_3, code_lang, "label", PARENTHESIS.sub("", t).strip()])
     index += _read_index(hand / "language_aliases.csv")
     return codes, _dedupe(index)
 

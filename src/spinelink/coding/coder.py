@@ -5,9 +5,10 @@
    colloquial name, or an indexed title -> `alias`; an index entry marked vague ->
    `uncodable` (code VG). Texts of several codes resolve to the finest when the codes lie
    on one branch of the hierarchy (D and 35 -> 35), else go to clerical coding;
-3. the most similar index text by Jaro-Winkler at or above the threshold, and ahead of the
-   best text of any other code by the margin, or the only code with a text one typo
-   (Damerau-Levenshtein; two from 9 characters) away -> `fuzzy`, score = the similarity;
+3. the most similar index text (other than a town's name) by Jaro-Winkler at or above
+   the threshold, and ahead of the best text of any other code by the margin, or the
+   only code with a text one typo (Damerau-Levenshtein; two from 9 characters) away
+   -> `fuzzy`, score = the similarity;
 4. index texts found inside a longer answer ("Україна, Львівська обл., м. Броди"), the
    longest ones, all on one branch of the hierarchy -> `fuzzy`, the finest code, score =
    share of the answer the texts cover;
@@ -35,6 +36,12 @@ class Coded:
     status: str
     score: float | None
     candidates: tuple[tuple[str, float], ...] = ()
+    contained: bool = False     # fuzzy by texts found inside a longer answer
+
+    @property
+    def method(self) -> str:
+        """How the code was found: the status, or `contained` for step 4."""
+        return "contained" if self.contained else self.status
 
 
 def _finest(c: Classification, codes: set[str]) -> str | None:
@@ -61,6 +68,10 @@ class Coder:
         self.threshold = threshold
         self.margin = margin
         self._keys = sorted(self.c.index)
+        # town names (thousands) are matched exactly or inside an answer, not fuzzily:
+        # a mistyped town goes to clerical coding rather than to a town that looks alike
+        self._fuzzy_keys = [k for k in self._keys
+                            if any(kinds - {"city"} for kinds in self.c.index[k].values())]
         self._cache: dict[str, Coded] = {}
 
     def code(self, text: str | None) -> Coded:
@@ -110,7 +121,8 @@ class Coder:
         score = round(min(1.0, covered / len(key)), 4)
         if code == VAGUE:  # only vague words found: a human decides
             return Coded(None, None, "clerical", score, ((VAGUE, score),))
-        return _result(self.c, code, "fuzzy", score)
+        got = _result(self.c, code, "fuzzy", score)
+        return Coded(got.code, got.level, got.status, got.score, contained=True)
 
     def _fuzzy(self, key: str) -> Coded:
         best: dict[str, float] = {}
@@ -118,7 +130,7 @@ class Coder:
         if len(key) >= MIN_FUZZY_LENGTH:
             slack = max(2, len(key) // 4)
             typos = 1 if len(key) < LONG_ANSWER else 2
-            for k in self._keys:
+            for k in self._fuzzy_keys:
                 if abs(len(k) - len(key)) > slack:
                     continue
                 s = jellyfish.jaro_winkler_similarity(key, k)
@@ -144,3 +156,19 @@ class Coder:
 
     def _related(self, a: str, b: str) -> bool:
         return a in self.c.ancestors(b) or b in self.c.ancestors(a)
+
+    def rank(self, text: str | None, n: int = 9) -> list[tuple[str, float]]:
+        """The `n` codes whose index texts are most like the answer (Jaro-Winkler, texts
+        found inside the answer first): the neighbours a person picks from."""
+        key = self.c.normalise(str(text or ""))
+        if not key:
+            return []
+        best: dict[str, float] = {}
+        padded = f" {key} "
+        for k, codes in self.c.index.items():
+            s = 1.0 if f" {k} " in padded else jellyfish.jaro_winkler_similarity(key, k)
+            for code in codes:
+                if code != VAGUE and s > best.get(code, 0.0):
+                    best[code] = s
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        return [(k, round(v, 4)) for k, v in ranked]

@@ -22,23 +22,35 @@ from spinelink.errors import JobError
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
-STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "not_stated", "uncodable")
-CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score"]
+STATUSES = ("exact", "alias", "fuzzy", "derived", "clerical", "verified", "not_stated",
+            "uncodable")
+CODING_COLUMNS = ["record_id", "variable", "text", "code", "level", "status", "score",
+                  "method"]
 
 
 def coding_path(out: Path, name: str) -> Path:
     return out / "coding" / f"{name}.parquet"
 
 
-def _derive(coded: Coded, occupation: Coded | None, table: dict[str, str],
-            c: cls.Classification, occ: cls.Classification) -> Coded:
-    """A missing or not-stated activity from the occupation's code (or a coarser one)."""
-    if coded.status != "not_stated" or occupation is None or occupation.code is None:
-        return coded
-    for code in (occupation.code, *occ.ancestors(occupation.code)):
+def derived_code(occupation: str | None, activity_cls: str,
+                 occupation_cls: str) -> tuple[str, str] | None:
+    """(activity code, level) for an occupation code (or a coarser one), else None."""
+    if occupation is None:
+        return None
+    table, occ = cls.derivations(), cls.load(occupation_cls)
+    for code in (occupation, *occ.ancestors(occupation)):
         if code in table:
-            return Coded(table[code], c.level(table[code]), "derived", None)
-    return coded
+            return table[code], cls.load(activity_cls).level(table[code])
+    return None
+
+
+def _derive(coded: Coded, occupation: Coded | None, activity_cls: str,
+            occupation_cls: str) -> Coded:
+    """A missing or not-stated activity from the occupation's code (or a coarser one)."""
+    if coded.status != "not_stated" or occupation is None:
+        return coded
+    got = derived_code(occupation.code, activity_cls, occupation_cls)
+    return Coded(got[0], got[1], "derived", None) if got else coded
 
 
 def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -46,7 +58,6 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
     Returns the coding table and the clerical queue."""
     rows, queue = [], []
     coded_by_var: dict[str, list[Coded]] = {}
-    derive = cls.derivations()
     # variables derived from another are coded after it
     order = sorted(variables, key=lambda v: variables[v].derive_from is not None)
     for var in order:
@@ -56,8 +67,8 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
         values = texts[spec.text].tolist()
         coded = [coder.code(t) for t in values]
         if spec.derive_from is not None:
-            occ = cls.load(variables[spec.derive_from].classification)
-            coded = [_derive(x, o, derive, c, occ)
+            occ = variables[spec.derive_from].classification
+            coded = [_derive(x, o, spec.classification, occ)
                      for x, o in zip(coded, coded_by_var[spec.derive_from], strict=True)]
         coded_by_var[var] = coded
     ids = texts["record_id"].tolist()
@@ -67,7 +78,7 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
         values = texts[spec.text].tolist()
         part = []
         for rid, text, x in zip(ids, values, coded_by_var[var], strict=True):
-            part.append((rid, var, text, x.code, x.level, x.status, x.score))
+            part.append((rid, var, text, x.code, x.level, x.status, x.score, x.method))
             if x.status == "clerical":
                 cands = "; ".join(f"{k} {v:.3f}" for k, v in x.candidates)
                 queue.append((rid, var, spec.classification, text, cands))
@@ -96,58 +107,45 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
                                        f"{quote_ident(c)}" for c in cols)])
     texts = engine.df(f"SELECT {select} FROM __sl_coding_intake ORDER BY _row")
     texts = texts.astype(object).where(texts.notna(), None)
-    table, queue = code_frame(texts, variables)
-    clerical = {}
-    if lj.job.coding_options.clerical:  # codes given to queued answers
-        from spinelink.coding.clerical import apply
+    table, _ = code_frame(texts, variables)
+    from spinelink.coding import decisions as dec
+    from spinelink.coding import workflow
 
-        table, queue, clerical = apply(table, queue, lj.resolve(lj.job.coding_options.clerical),
-                                       name, variables)
-    engine.register("__sl_coding_out", table)
-    engine.write_parquet(sql_file("coding/coding_columns.sql", table="__sl_coding_out"),
-                         coding_path(out, name))
-    engine.register("__sl_coding_queue", queue)
-    engine.write_parquet(sql_file("coding/clerical_columns.sql", table="__sl_coding_queue"),
-                         out / "coding" / f"{name}_clerical.parquet")
-    verification = _verify(engine, lj, name, out, table)
-    counts = {var: {s: int(n) for s, n in
-                    table[table["variable"] == var]["status"].value_counts().sort_index().items()}
-              for var in variables}
-    for var, by in counts.items():
-        auto = sum(n for s, n in by.items() if s in ("exact", "alias", "fuzzy", "derived"))
-        log.info("coding %s.%s: %d coded automatically, %d to clerical coding, %d not "
-                 "stated, %d uncodable", name, var, auto, by.get("clerical", 0),
-                 by.get("not_stated", 0), by.get("uncodable", 0))
-    return {"variables": counts, "clerical_queue": int(len(queue)),
-            **({"clerical_decisions": clerical} if clerical else {}),
-            "verification": verification,
-            "classifications": {spec.classification: cls.load(spec.classification).version
-                                for spec in variables.values()}}
+    opts, sp = lj.job.coding_options, specs(variables)
+    known = {s: {v: x.classification for v, x in vs.items()}
+             for s, vs in lj.job.coding.items()}
+    given = []  # the job file's decisions, then the store's (page, `coding apply`)
+    if opts.clerical:
+        given += dec.read_csv(lj.resolve(opts.clerical), "clerical", "job", known)
+    if opts.decisions:
+        given += dec.read_csv(lj.resolve(opts.decisions), "verify", "job", known)
+    given += dec.store_for(out).effective()
+    options = workflow.Options(lj.job.seed, opts.verify_share, opts.batch_size,
+                               opts.error_threshold)
+    o = workflow.decide(table, given, name, sp, options)
+    workflow.write(engine, out, name, o)
+    summary = workflow.summary_counts(o.table, sp)
+    for var, by in summary["variables"].items():
+        log.info("coding %s.%s: %d coded automatically (%d not stated, %d uncodable), %d "
+                 "to clerical coding", name, var, summary["automatic"][var]["automatic"],
+                 by.get("not_stated", 0), by.get("uncodable", 0),
+                 summary["automatic"][var]["answers"] - summary["automatic"][var]["automatic"])
+    if o.verification.get("batches_queued"):
+        log.warning("coding verification %s: %d batch(es) at or above the error "
+                    "threshold, queued for full re-check", name,
+                    len(o.verification["batches_queued"]))
+    result = {**summary, "clerical_queue": int(len(o.queue)), "decisions": o.counts,
+              "verification": o.verification, "specs": sp, "options": vars(options),
+              "classifications": {spec.classification: cls.load(spec.classification).version
+                                  for spec in variables.values()}}
+    workflow.write_summary(out, name, result)  # for the report (built before the manifest)
+    return result
 
 
-def _verify(engine: Engine, lj: LoadedJob, name: str, out: Path,
-            table: pd.DataFrame) -> dict:
-    """Draw the verification sample; with decisions, error rates and batches to re-check."""
-    from spinelink.coding import verify
-
-    opts = lj.job.coding_options
-    coded, drawn = verify.sample(table, name, lj.job.seed, opts.verify_share, opts.batch_size)
-    engine.register("__sl_coding_sample", drawn)
-    engine.write_parquet(sql_file("coding/sample_columns.sql", table="__sl_coding_sample"),
-                         out / "coding" / f"{name}_verification.parquet")
-    decisions = (verify.read_decisions(lj.resolve(opts.decisions))
-                 if opts.decisions else None)
-    summary, recheck = verify.reconcile(coded, drawn, decisions, name, opts.error_threshold)
-    if decisions is not None:
-        engine.register("__sl_coding_recheck", recheck.reset_index(drop=True))
-        engine.write_parquet(sql_file("coding/sample_columns.sql",
-                                      table="__sl_coding_recheck"),
-                             out / "coding" / f"{name}_recheck.parquet")
-        if summary["batches_queued"]:
-            log.warning("coding verification %s: %d batch(es) at or above the error "
-                        "threshold, queued for full re-check", name,
-                        len(summary["batches_queued"]))
-    return summary
+def specs(variables: dict) -> dict:
+    return {v: {"classification": s.classification, "derive_from": s.derive_from,
+                "threshold": s.threshold, "margin": s.margin}
+            for v, s in variables.items()}
 
 
 def add_coded_columns(engine: Engine, lj: LoadedJob, out: Path, name: str,

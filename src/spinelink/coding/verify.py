@@ -6,26 +6,24 @@ clerical ones with a code), in record order, form batches of `batch_size`. From 
 batch a share (`verify_share`, default 25%) is drawn for a second person: an answer is
 drawn when its seeded hash falls below the share (deterministic), and at least one per
 batch. The sample is written to
-`coding/<source>_verification.parquet` (record_id, variable, batch, text, code, status).
-A verifier's decisions (`decisions:` CSV: source, record_id, variable, code, the code the
-verifier gives) are reconciled on the next run: per batch, the share of checked answers
-whose code differs; a batch at or above `error_threshold` (default 1%) goes whole to
-`coding/<source>_recheck.parquet`. Error rates per variable, method (status) and batch
-go to the manifest (`coding.<source>.verification`). Decisions are reported, not applied
-to the codes.
+`coding/<source>_verification.parquet` (record_id, variable, batch, text, code, status,
+method).
+A verifier's codes (the job's `decisions:` CSV, the review page's coding mode,
+`spinelink coding apply`; spinelink.coding.decisions) are reconciled: per batch, the
+share of checked answers whose code differs; a batch at or above `error_threshold`
+(default 1%) goes whole to `coding/<source>_recheck.parquet` (for `spinelink coding
+queue`). Error rates per variable, method (exact, alias, fuzzy, contained, derived,
+clerical) and batch go to the manifest
+(`coding.<source>.verification`) and the report; the codes themselves are applied by
+spinelink.coding.decisions.
 """
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pandas as pd
 
-from spinelink.coding.clerical import read_decision_csv
-from spinelink.errors import JobError
-
 AUTOMATIC = ("exact", "alias", "fuzzy", "derived")
-DECISION_COLUMNS = ("source", "record_id", "variable", "code")
 
 
 def _draw(seed: int, source: str, variable: str, record_id: str) -> float:
@@ -49,17 +47,8 @@ def sample(table: pd.DataFrame, source: str, seed: int, share: float,
     if share > 0:  # at least one answer per batch
         first = auto.sort_values(["u", "record_id"]).groupby("batch").head(1).index
         drawn.loc[first] = True
-    cols = ["record_id", "variable", "batch", "text", "code", "status"]
+    cols = ["record_id", "variable", "batch", "text", "code", "status", "method"]
     return auto[cols], auto.loc[drawn, cols].reset_index(drop=True)
-
-
-def read_decisions(path: Path) -> pd.DataFrame:
-    df = read_decision_csv(path, "coding verification decisions", DECISION_COLUMNS)
-    dup = df.duplicated(["source", "record_id", "variable"])
-    if dup.any():
-        raise JobError(f"{path}: row {int(dup.idxmax()) + 2}: a second decision for one "
-                       "answer")
-    return df
 
 
 def reconcile(coded: pd.DataFrame, drawn: pd.DataFrame, decisions: pd.DataFrame | None,
@@ -83,6 +72,6 @@ def reconcile(coded: pd.DataFrame, drawn: pd.DataFrame, decisions: pd.DataFrame 
     queued = sorted(b for b, r in by_batch.items()
                     if r["errors"] and r["error_rate"] >= threshold)
     summary.update({"checked": int(len(checked)), "errors": int(checked["error"].sum()),
-                    "by_variable": rates("variable"), "by_method": rates("status"),
+                    "by_variable": rates("variable"), "by_method": rates("method"),
                     "by_batch": by_batch, "batches_queued": queued})
     return summary, coded[coded["batch"].isin(queued)]

@@ -294,6 +294,11 @@ def build(ctx) -> dict:
          _integration_section(data.integration(out, q_cfg.min_cell, q_cfg.rounding), specs,
                               q_cfg.min_cell)),
     ]
+    from spinelink.report import coding
+
+    coded = coding.section(out, list(job.coding))
+    if coded is not None:
+        sections.insert(1, ("Free-text coding", coded))
     note = _p(f"Disclosure control: cells under {q_cfg.min_cell} units are suppressed "
               "(with secondary suppression)" + (f"; counts rounded to {q_cfg.rounding}"
                                                 if q_cfg.rounding else "") + ".")

@@ -102,7 +102,8 @@ class Handler(BaseHTTPRequestHandler):
         s = self.server.session
         try:
             if path in ("/", "/index.html"):
-                html = (STATIC / "index.html").read_text(encoding="utf-8")
+                page = getattr(s, "page", "index.html")  # coding mode: coding.html
+                html = (STATIC / page).read_text(encoding="utf-8")
                 return self._send(200, html.replace("{{TOKEN}}", self.server.token).encode(),
                                   TYPES[".html"])
             if path.startswith("/static/"):
@@ -156,7 +157,12 @@ def serve(out: Path, reviewer: str, source: str | None = None, port: int = 0,
 
 def _serve(out: Path, reviewer: str, source: str | None, port: int, blind: bool, mode: str,
            announce) -> None:
-    session = Session(out, reviewer, source, mode, blind)
+    if mode == "coding":  # coded answers (spinelink.review.coding_session)
+        from spinelink.review.coding_session import CodingSession
+
+        session = CodingSession(out, reviewer, source)
+    else:
+        session = Session(out, reviewer, source, mode, blind)
     try:
         server = ReviewServer(session, port)
     except OSError as e:

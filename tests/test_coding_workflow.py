@@ -1,0 +1,206 @@
+"""Coding work after a run (issue 14 item 1-2): clerical codes and a verifier's
+corrections read back through `spinelink coding ...`, applied with the coder's original
+kept, a corrected occupation deriving its activity again, the next run and integration
+seeing the corrected codes; the batch re-check rule end to end at the default 1%."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import write_files
+from test_coding import CODING, _job
+
+from spinelink.pipeline import run_job
+
+INTEGRATE = ("integrate:\n  occupation: {priority: [census]}\n"
+             "  activity: {priority: [census]}\n")
+
+
+def _cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "spinelink", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+
+
+@pytest.fixture(scope="module")
+def worked(tmp_path_factory):
+    """A run, its queue and verification sample exported, filled in and applied by CLI."""
+    folder = tmp_path_factory.mktemp("coding_work")
+    job = _job(folder, CODING + INTEGRATE + "coding_options: {verify_share: 1.0}\n")
+    run_job(job)
+    out = folder / "out"
+    q = _cli("coding", "queue", out, "--to", folder / "queue.csv")
+    assert q.returncode == 0, q.stderr
+    v = _cli("coding", "verify-sample", out, "--to", folder / "verify.csv")
+    assert v.returncode == 0, v.stderr
+    queue = pd.read_csv(folder / "queue.csv", dtype=str, keep_default_na=False)
+    verify = pd.read_csv(folder / "verify.csv", dtype=str, keep_default_na=False)
+    # the clerical coder: P08's gibberish birthplace is not stated, the rest left open
+    queue.loc[(queue["record_id"] == "P08") & (queue["variable"] == "birthplace"), "code"] = "NS"
+    # the verifier confirms every proposed code but corrects P02's occupation (83 -> 22)
+    verify["code"] = verify["proposed"]
+    verify.loc[(verify["record_id"] == "P02") & (verify["variable"] == "occupation"),
+               "code"] = "22"
+    # ... and leaves P02's derived activity to follow the occupation (an explicit code
+    # for it would win over the derivation)
+    verify.loc[(verify["record_id"] == "P02") & (verify["variable"] == "activity"),
+               "code"] = ""
+    queue.to_csv(folder / "queue.csv", index=False)
+    verify.to_csv(folder / "verify.csv", index=False)
+    applied = [_cli("coding", "apply", out, folder / name, "--reviewer", who)
+               for name, who in (("queue.csv", "carol"), ("verify.csv", "victor"))]
+    for a in applied:
+        assert a.returncode == 0, a.stderr
+    return folder, job, out, queue, verify, applied
+
+
+def _coded(out) -> pd.DataFrame:
+    return pd.read_parquet(out / "coding" / "census.parquet").set_index(
+        ["record_id", "variable"])
+
+
+def test_exported_lists_hold_the_open_answers(worked):
+    folder, _, out, queue, verify, _ = worked
+    assert set(zip(queue["record_id"], queue["variable"], strict=True)) == {
+        ("P08", "birthplace"), ("P08", "language"), ("P08", "occupation"),
+        ("P08", "activity")}
+    assert (queue["task"] == "clerical").all()
+    t = _coded(out)  # share 1.0: every automatic coding is drawn
+    auto = t["original_status"].isin(["exact", "alias", "fuzzy", "derived"])
+    assert len(verify) == auto.sum() and (verify["task"] == "verify").all()
+    # once coded, the clerical answer joins the sample for verification
+    sample = pd.read_parquet(out / "coding" / "census_verification.parquet")
+    assert len(sample) == auto.sum() + 1 and "P08" in set(sample["record_id"])
+    assert set(verify["proposed"]) >= {"UKR", "83", "H"}
+
+
+def test_decisions_are_applied_with_the_original_kept(worked):
+    _, _, out, _, verify, applied = worked
+    t = _coded(out)
+    ns = t.loc[("P08", "birthplace")]
+    assert (ns["code"], ns["status"], ns["original_status"], ns["decided_by"],
+            ns["decided_via"]) == ("NS", "clerical", "clerical", "carol", "csv")
+    assert pd.isna(ns["original_code"]) and ns["decided_at"].startswith("20")
+    occ = t.loc[("P02", "occupation")]
+    assert (occ["code"], occ["status"], occ["original_code"], occ["original_status"],
+            occ["decided_by"]) == ("22", "verified", "83", "alias", "victor")
+    ok = t.loc[("P01", "birthplace")]
+    assert (ok["code"], ok["status"], ok["original_code"]) == ("BLR", "verified", "BLR")
+    assert t.loc[("P08", "language"), "status"] == "clerical"  # left open
+    assert pd.isna(t.loc[("P08", "language"), "code"])
+    assert "1 corrected" in applied[1].stdout
+
+
+def test_a_corrected_occupation_derives_the_activity_again(worked):
+    _, _, out, *_ = worked
+    act = _coded(out).loc[("P02", "activity")]
+    # drivers (83) -> transport (H); health professionals (22) -> health (Q)
+    assert (act["code"], act["status"], act["original_code"]) == ("Q", "derived", "H")
+    assert act["decided_by"] == "derived from occupation (victor)"
+
+
+def test_error_rates_and_open_answers_after_apply(worked):
+    _, _, out, _, verify, _ = worked
+    man = json.loads((out / "run_manifest.json").read_text())["coding"]["census"]
+    v = man["verification"]
+    assert v["checked"] == (verify["code"] != "").sum() == len(verify) - 1
+    assert v["errors"] == 1
+    assert v["by_variable"]["occupation"] == {"checked": 5, "errors": 1,
+                                              "error_rate": 0.2}
+    assert v["by_method"]["alias"]["errors"] == 1  # 83 for водій came from the index
+    assert set(v["by_method"]) <= {"exact", "alias", "fuzzy", "contained", "derived",
+                                   "clerical"}
+    assert v["batches_queued"] == ["occupation#1"]  # 1 of 5: over 1%
+    assert man["decisions"]["corrected"] == 1 and man["decisions"]["rederived"] == 1
+    # coded without a person: all but P08's gibberish (its later clerical code does not count)
+    assert man["automatic"]["birthplace"] == {"answers": 8, "automatic": 7, "share": 0.875}
+    assert man["variables"]["birthplace"]["clerical"] == 1  # P08, now coded NS by carol
+    left = _cli("coding", "queue", out)
+    assert "census birthplace" not in left.stdout and "census language: 1 open" in left.stdout
+    # the re-check batch: the occupation answers, all decided already, so nothing open
+    rest = _cli("coding", "verify-sample", out)
+    assert rest.stdout.splitlines() == ["census activity: 1 open (verify)",  # P02's
+                                        "census birthplace: 1 open (verify)"]  # P08's NS
+
+
+def test_spinelink_verify_accepts_the_applied_outputs(worked):
+    from spinelink.verify import verify_run
+
+    _, _, out, *_ = worked
+    check = verify_run(out)  # coding apply recorded the files it rewrote
+    assert check.differences == [] and check.outputs > 0
+
+
+def test_the_next_run_and_integration_see_the_corrected_codes(worked):
+    _, job, out, *_ = worked
+    run_job(job, resume=True)
+    t = _coded(out)
+    assert t.loc[("P02", "occupation"), "code"] == "22"
+    std = pd.read_parquet(out / "standardised" / "census.parquet").set_index("record_id")
+    assert std.loc["P02", "occupation"] == "22" and std.loc["P02", "activity"] == "Q"
+    integ = pd.read_parquet(out / "integrated.parquet").set_index("reference_id")
+    assert integ.loc["P02", "occupation"] == "22" and integ.loc["P02", "activity"] == "Q"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Free-text coding" in html and "occupation#1" in html
+
+
+def test_a_decision_outside_the_classification_names_file_row_and_field(worked, tmp_path):
+    _, _, out, *_ = worked
+    write_files(tmp_path, {"bad.csv": "source,record_id,variable,code\n"
+                           "census,P08,language,xx-klingon\n"})
+    r = _cli("coding", "apply", out, tmp_path / "bad.csv")
+    assert r.returncode != 0
+    assert "bad.csv: row 2, field 'code': not a code of the language" in r.stderr
+    assert "klingon" not in r.stderr
+    write_files(tmp_path, {"gone.csv": "source,record_id,variable,code\n"
+                           "census,P99,language,ukr\n"})
+    r = _cli("coding", "apply", out, tmp_path / "gone.csv")
+    assert r.returncode != 0 and "1 row(s) name an answer this run does not have" in r.stderr
+
+
+# --- the batch re-check rule at the default threshold (1%) -----------------------------
+
+def _many(n: int) -> str:
+    head = "person_id,forename,surname,dob,sex,postcode,ni_number,birth_place\n"
+    return head + "".join(f"Q{i:03d},Ann,Lee{i},01/01/1980,F,01001,AB{i:06d}A,Україна\n"
+                          for i in range(n))
+
+
+@pytest.mark.parametrize("batch_size, queued", [(100, ["birthplace#1"]), (150, [])])
+def test_a_batch_reaching_one_percent_is_queued_whole_one_below_is_not(
+        tmp_path, batch_size, queued):
+    """150 answers, every one verified, one corrected: in batches of 100 the first batch's
+    error rate is 1/100 = 1% (reaches the threshold: all 100 answers queued, the second
+    batch of 50 not); as one batch of 150 it is 0.67% (nothing queued)."""
+    job = _job(tmp_path, "coding:\n  census:\n    birthplace: {text: birth_place, "
+               "classification: territory}\n"
+               f"coding_options: {{verify_share: 1.0, batch_size: {batch_size}, "
+               "decisions: decisions.csv}\n", census=_many(150))
+    rows = [f"census,Q{i:03d},birthplace,{'POL' if i == 7 else 'UKR'}" for i in range(150)]
+    write_files(tmp_path, {"decisions.csv": "source,record_id,variable,code\n"
+                           + "\n".join(rows) + "\n"})
+    run_job(job)
+    v = json.loads((tmp_path / "out" / "run_manifest.json").read_text())[
+        "coding"]["census"]["verification"]
+    assert v["checked"] == 150 and v["errors"] == 1
+    assert v["batches_queued"] == queued
+    recheck = pd.read_parquet(tmp_path / "out" / "coding" / "census_recheck.parquet")
+    assert len(recheck) == (100 if queued else 0)
+    if queued:
+        assert set(recheck["batch"]) == {"birthplace#1"}
+        assert v["by_batch"]["birthplace#1"]["error_rate"] == 0.01
+        assert v["by_batch"]["birthplace#2"]["error_rate"] == 0.0
+    else:
+        assert v["by_batch"]["birthplace#1"]["error_rate"] == round(1 / 150, 4)
+
+
+def test_coding_commands_on_a_run_without_coding_say_so_in_one_line(tmp_path):
+    run_job(_job(tmp_path))
+    for args in (("coding", "queue", tmp_path / "out"),
+                 ("review", "serve", tmp_path / "out", "--coding")):
+        r = _cli(*args)
+        assert r.returncode != 0 and "Traceback" not in r.stderr
+        assert r.stderr.strip().endswith("the run coded nothing (no `coding:` in its job)")
