@@ -23,13 +23,22 @@ class Step:
     method: str
     ref_fields: list[str]
     src_fields: list[str]
+    not_disagree: tuple[str, ...] = ()
 
 
 def steps_for(direct: list[str], keys: MatchKeys | None) -> list[Step]:
     steps = [Step(f"direct:{ident}", [f"id_{ident}"], [f"id_{ident}"]) for ident in direct]
     for k in keys.keys if keys else []:
-        steps.append(Step(f"key:{k.name}", list(k.fields), list(k.source_fields or k.fields)))
+        steps.append(Step(f"key:{k.name}", list(k.fields), list(k.source_fields or k.fields),
+                          tuple(k.not_disagree)))
     return steps
+
+
+def _guard(fields: tuple[str, ...]) -> str:
+    """Both records agree on each field, or one of them lacks it."""
+    parts = [f"(rp.{q} IS NULL OR sp.{q} IS NULL OR rp.{q} = sp.{q})"
+             for q in map(quote_ident, fields)]
+    return " AND ".join(parts)
 
 
 def _key_expr(fields: list[str]) -> tuple[str, str]:
@@ -53,6 +62,10 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
         sql = sql_file("deterministic/unique_key_links.sql", ref_pool=names["ref_pool"],
                        src_pool=names["src_pool"], ref_key=ref_key, ref_present=ref_present,
                        src_key=src_key, src_present=src_present)
+        if step.not_disagree:
+            sql = sql_file("deterministic/guarded_links.sql", links=sql,
+                           ref_pool=names["ref_pool"], src_pool=names["src_pool"],
+                           guard=_guard(step.not_disagree))
         before = engine.count(links_table)
         engine.insert(links_table, f"SELECT *, {i} AS step FROM ({sql}) s",
                       {"method": step.method})

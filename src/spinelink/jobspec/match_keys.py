@@ -23,10 +23,14 @@ class MatchKey(BaseModel):
     name: str
     fields: list[str] = Field(min_length=1)
     source_fields: list[str] | None = None
+    # fields that must not disagree when both records have them (e.g. sex, for a key that
+    # opposite-sex twins share: first initial, surname, date of birth)
+    not_disagree: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known(self) -> MatchKey:
-        bad = [f for f in [*self.fields, *(self.source_fields or [])] if f not in KEY_FIELDS]
+        bad = [f for f in [*self.fields, *(self.source_fields or []), *self.not_disagree]
+               if f not in KEY_FIELDS]
         if bad:
             hints = [did_you_mean(f, KEY_FIELDS) for f in bad]
             raise ValueError("; ".join(f"unknown field {f!r}{h}" for f, h in zip(bad, hints,
