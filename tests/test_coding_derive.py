@@ -162,3 +162,23 @@ def test_build_script_regenerates_the_committed_titles(tmp_path):
     build_activity.main(["--out", str(tmp_path)])
     assert (tmp_path / "activity_titles.csv").read_bytes() == (
         cls.DIR / "activity_titles.csv").read_bytes()
+
+
+def test_the_summary_counts_derivations_from_a_stated_answer(tmp_path):
+    from spinelink.coding import workflow
+    from spinelink.report.coding import section
+
+    table, _ = code_frame(_frame(), VARS)
+    table["original_status"] = table["status"]
+    spec = {v: {"classification": s.classification, "derive_from": s.derive_from}
+            for v, s in VARS.items()}
+    summary = workflow.summary_counts(table, spec)
+    assert summary["derived_from_stated"] == {"activity": 3}   # R1, R2, R8; not R5
+    assert summary["variables"]["activity"]["derived"] == 4
+    (tmp_path / "coding").mkdir()
+    info = {**summary, "specs": spec, "clerical_queue": 2, "decisions": {},
+            "verification": {"sampled": 0, "batches": 0},
+            "options": {"share": 0.25, "threshold": 0.01}}
+    (tmp_path / "coding" / "s_summary.json").write_text(__import__("json").dumps(info))
+    assert "given (too vague, not codable, or naming several activities" in section(
+        tmp_path, ["s"]) and "activity 3." in section(tmp_path, ["s"])
