@@ -7,9 +7,11 @@ the demo job declares them (spinelink.coding.stage.code_frame) and compares each
 code with its true code (`truth/survey_coding.csv`). Per variable: the share coded
 automatically (any status but `clerical`) and the precision of those codes. A code counts
 as correct when it is the true code or a coarser code above it in the classification
-(e.g. section P for division 85, a derived activity; Ukraine's oblast codes are finer than
-UKR, so UKR for an oblast is correct at country level, not the reverse); `not_stated` for a
-blank answer counts as correct. `--data DIR` evaluates an existing sample folder instead.
+(e.g. section P for division 85; Ukraine's oblast codes are finer than UKR, so UKR for an
+oblast is correct at country level, not the reverse); `not_stated` for a blank answer
+counts as correct; a derived activity is scored against what the person does (the truth's
+`person_code`), as the answer it replaced may be vague or unreadable. `--data DIR`
+evaluates an existing sample folder instead.
 
 Beside it, the same figures on a held-out set the generator does not produce
 (`benchmarks/heldout/coding_heldout.csv`: classification, text, true code, written and coded
@@ -64,7 +66,9 @@ def evaluate(data: Path) -> dict:
         def ok(r, c=c) -> bool:
             if r["status"] == "not_stated" and r["text"] is None:
                 return True
-            return r["code"] == r["code_true"] or r["code"] in c.ancestors(r["code_true"])
+            # a derived code is what the person does, whatever the answer said
+            true = r["person_code"] if r["status"] == "derived" else r["code_true"]
+            return r["code"] == true or r["code"] in c.ancestors(true)
 
         correct = auto.apply(ok, axis=1) if len(auto) else pd.Series(dtype=bool)
         exact = (auto["code"] == auto["code_true"]) if len(auto) else pd.Series(dtype=bool)

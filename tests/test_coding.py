@@ -76,7 +76,7 @@ def test_output_contract_one_row_per_record_and_variable(coded_run):
     out, _ = coded_run
     t = _coded(out)
     assert list(t.columns) == ["record_id", "variable", "text", "code", "level", "status",
-                               "score", "method", "original_code", "original_status",
+                               "score", "method", "note", "original_code", "original_status",
                                "decided_by",
                                "decided_at", "decided_via"]
     assert len(t) == 8 * 5  # nothing dropped

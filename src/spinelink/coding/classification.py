@@ -3,7 +3,9 @@ normalisation answers and index texts share.
 
 Each classification is two CSV files: `<name>.csv` (code, level, parent, label_en,
 label_uk, label_ru, source) and `<name>_index.csv` (code, lang, kind, text; kind `label`,
-`alias`, `former`, `colloquial`, `title` or `vague`, the last coded `VG`). `not_stated.csv`
+`alias`, `former`, `colloquial`, `title` or `vague`, the last coded `VG`), and where a
+build script made one from a maintained source, `<name>_titles.csv` (same columns: the
+activity's ISIC Rev. 4 titles, `build_activity`). `not_stated.csv`
 lists answers that mean "not stated" (all classifications); `normalise.csv` lists
 abbreviations written out, and words dropped at the start or end of an answer per
 classification; `versions.yaml` gives each classification's version and source.
@@ -141,8 +143,9 @@ def load(name: str, folder: str = str(DIR)) -> Classification:
                        {r["code"]: r["label_en"] for r in codes}, norm)
     entries = [(r["code"], "label", r[f"label_{lang}"], lang) for r in codes
                for lang in ("en", "uk", "ru") if r[f"label_{lang}"]]
-    entries += [(r["code"], r["kind"], r["text"], r["lang"])
-                for r in _rows(base / f"{name}_index.csv")]
+    built = base / f"{name}_titles.csv"  # titles from a maintained source, where built
+    for path in (base / f"{name}_index.csv", *([built] if built.exists() else [])):
+        entries += [(r["code"], r["kind"], r["text"], r["lang"]) for r in _rows(path)]
     for code, kind, text, _lang in entries:
         if code not in c.levels and code != VAGUE:
             raise JobError(f"{base / (name + '_index.csv')}: code '{code}' is not in "
@@ -164,7 +167,15 @@ def load(name: str, folder: str = str(DIR)) -> Classification:
 
 
 @lru_cache(maxsize=None)
-def derivations(folder: str = str(DIR)) -> dict[str, str]:
-    """Occupation code -> activity code (occupation_to_activity.csv)."""
-    return {r["occupation"]: r["activity"]
-            for r in _rows(Path(folder) / "occupation_to_activity.csv")}
+def derivations(folder: str = str(DIR)) -> dict[str, tuple[str, bool]]:
+    """Occupation code -> (activity code, dominant) (occupation_to_activity.csv).
+    `dominant`: one activity employs most people of the occupation, so the lookup may
+    replace a stated answer that could not be coded, not only a missing one."""
+    path = Path(folder) / "occupation_to_activity.csv"
+    out = {}
+    for i, r in enumerate(_rows(path), start=2):
+        if r.get("dominant") not in ("yes", "no"):
+            raise JobError(f"{path}: row {i}, field 'dominant': expected yes or no, got "
+                           f"{r.get('dominant')!r}")
+        out[r["occupation"]] = (r["activity"], r["dominant"] == "yes")
+    return out

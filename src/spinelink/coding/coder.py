@@ -37,6 +37,7 @@ class Coded:
     score: float | None
     candidates: tuple[tuple[str, float], ...] = ()
     contained: bool = False     # fuzzy by texts found inside a longer answer
+    note: str | None = None     # why a code was derived rather than coded from the text
 
     @property
     def method(self) -> str:

@@ -214,7 +214,8 @@ def apply(table: pd.DataFrame, decisions: list[CodingDecision], source: str,
 
 def _rederive(t: pd.DataFrame, final: dict, variables: dict, where: dict) -> int:
     """A derived activity follows its occupation's corrected code."""
-    from spinelink.coding.stage import derived_code
+    from spinelink.coding.coder import Coded, Coder
+    from spinelink.coding.stage import derive
 
     n = 0
     for var, spec in variables.items():
@@ -228,11 +229,14 @@ def _rederive(t: pd.DataFrame, final: dict, variables: dict, where: dict) -> int
             if t.at[i, "original_status"] != "derived" or t.at[j, "code"] == t.at[
                     j, "original_code"]:
                 continue
-            got = derived_code(t.at[j, "code"], spec["classification"],
-                               variables[occ]["classification"])
-            code, level = got if got else (cls.NOT_STATED, "special")
-            t.loc[i, ["code", "level", "status", "decided_by", "decided_at",
-                      "decided_via"]] = [code, level, "derived" if got else "not_stated",
+            text, occ_code = t.at[i, "text"], t.at[j, "code"]
+            tuning = {k: spec[k] for k in ("threshold", "margin") if spec.get(k)}
+            coder_said = Coder(cls.load(spec["classification"]), **tuning).code(
+                None if pd.isna(text) else text)
+            got = derive(coder_said, Coded(occ_code, None, "verified", None),
+                         spec["classification"], variables[occ]["classification"], occ)
+            t.loc[i, ["code", "level", "status", "note", "decided_by", "decided_at",
+                      "decided_via"]] = [got.code, got.level, got.status, got.note,
                                          f"derived from {occ} ({d.reviewer})",
                                          d.time or None, d.origin]
             n += 1
@@ -244,6 +248,8 @@ def restore(table: pd.DataFrame, source: str,
     """A coding table as the coder wrote it, and the job-file decisions applied to it
     (so `spinelink coding apply` can apply the store's decisions again from scratch)."""
     t = table.copy()
+    if "note" not in t.columns:  # a run coded before derivation notes were written
+        t["note"] = None
     job = t[(t["decided_via"] == "job") & (t["status"] != "derived")]
     kept = [CodingDecision(f"job-{i}", r.decided_by, r.decided_at or "", source,
                            r.record_id, r.variable, r.code,

@@ -263,4 +263,10 @@ def summary_counts(table: pd.DataFrame, specs: dict) -> dict:
         n = int((st != "clerical").sum())
         auto[var] = {"answers": int(len(st)), "automatic": n,
                      "share": round(n / len(st), 4) if len(st) else None}
-    return {"variables": counts, "automatic": auto}
+    # activities derived although an answer was stated (too vague, not codable, or naming
+    # several activities): the census-practice fallback, counted apart from missing ones
+    notes = table["note"] if "note" in table.columns else pd.Series(None, index=table.index)
+    stated = (table["status"] == "derived") & ~notes.fillna("").str.startswith(
+        "answer not stated") & notes.notna()
+    fallback = {var: int(n) for var, n in table[stated]["variable"].value_counts().items()}
+    return {"variables": counts, "automatic": auto, "derived_from_stated": fallback}

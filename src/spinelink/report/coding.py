@@ -6,6 +6,7 @@ the manifest). Counts of answers, not of persons' values: nothing to suppress.""
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,14 @@ def section(out: Path, sources: list[str]) -> str | None:
                          **{st: by.get(st, 0) for st in STATUSES}})
         parts.append(f"<h3>{s}</h3>" + table(pd.DataFrame(rows),
                                                text_cols=("variable", "classification")))
+        fallback = info.get("derived_from_stated") or {}
+        if fallback:
+            parts.append("<p>Activities derived from the occupation although an answer was "
+                         "given (too vague, not codable, or naming several activities; "
+                         "the answer and the reason are in coding/" + escape(s)
+                         + ".parquet): " + ", ".join(f"{escape(v)} {n}" for v, n
+                                                    in sorted(fallback.items()))
+                         + ".</p>")
         d = info.get("decisions") or {}
         parts.append(f"<p>Clerical queue: {info['clerical_queue']} answers open; decisions "
                      f"applied: {d.get('clerical', 0)} clerical codes, "

@@ -10,7 +10,9 @@
   disability `1` yes / `2` no; free-text place of birth, citizenship, mother tongue, job
   title and employer's activity in Ukrainian, Russian or English, `freetext`);
 - `truth/persons.csv` and `truth/<source>.csv` (`record_id,person_uid`);
-  `truth/survey_coding.csv` (`record_id,variable,code`: the free-text answers' true codes).
+  `truth/survey_coding.csv` (`record_id,variable,code,person_code`: the free-text
+  answers' true codes, and the code of what the person does, which differs where the
+  job title or employer answer is vague, not stated or blank).
 
 Everything is synthetic. The same `persons` and `seed` give byte-identical files.
 """

@@ -240,7 +240,9 @@ def _lang_of(rng, culture: str) -> int:
 
 def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, list[tuple]]:
     """Columns (COLUMNS) for the records of `persons`, and truth rows
-    (record index, variable, true code)."""
+    (record index, variable, true code of the answer, code of what the person does: the
+    job's occupation or activity where the answer is vague, not stated or blank, else the
+    answer's code)."""
     rng = stream(seed, "survey_free_text")
     cols = {c: np.full(len(persons), None, dtype=object) for c in COLUMNS}
     truth: list[tuple] = []
@@ -257,7 +259,7 @@ def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, li
             text, code = _place(rng, _pick(rng, BIRTH[culture]), lang, True)
             text = _noisy(rng, text)
         cols["place_of_birth"][i] = text
-        truth.append((i, "birthplace", code))
+        truth.append((i, "birthplace", code, code))
         # citizenship: the country of birth or British
         born = code if code not in ("NS", "VG") else "GBR"
         country = "UKR" if born.startswith("UA-") else ("GBR" if born.startswith("GB") else born)
@@ -268,7 +270,7 @@ def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, li
             text, ccode = _place(rng, ccode, lang, False)
             text = _noisy(rng, text)
         cols["citizenship"][i] = text
-        truth.append((i, "citizenship", ccode))
+        truth.append((i, "citizenship", ccode, ccode))
         # mother tongue
         lcode = _pick(rng, LANGUAGE[culture])
         if r[3] < 0.02:
@@ -276,7 +278,7 @@ def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, li
         else:
             text = _noisy(rng, _one(rng, LANGUAGES[lcode][lang]))
         cols["mother_tongue"][i] = text
-        truth.append((i, "language", lcode))
+        truth.append((i, "language", lcode, lcode))
         # job and employer, for the employed
         if int(pop.employment[p]) != codes.EMPLOYED:
             continue
@@ -288,7 +290,7 @@ def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, li
         else:
             title, ocode = _noisy(rng, _one(rng, job[2 + lang])), job[0]
         cols["job_title"][i] = title
-        truth.append((i, "occupation", ocode))
+        truth.append((i, "occupation", ocode, job[0]))
         if r[5] < 0.12:  # left blank: derived from the occupation where it can be
             employer, acode = None, job[1]
         elif r[5] < 0.17:
@@ -296,5 +298,5 @@ def free_text(pop: Population, persons: np.ndarray, seed: int) -> tuple[dict, li
         else:
             employer, acode = _noisy(rng, _one(rng, job[5][lang])), job[1]
         cols["employer_activity"][i] = employer
-        truth.append((i, "activity", acode))
+        truth.append((i, "activity", acode, job[1]))
     return cols, truth

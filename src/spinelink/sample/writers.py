@@ -244,9 +244,10 @@ def write_survey(pop: Population, seed: int, out: Path) -> int:
     write_csv(out / "survey.csv", columns, sep=";", encoding="utf-8-sig")
     _truth(out / "truth" / "survey.csv", record_id, pop, rec)
     write_csv(out / "truth" / "survey_coding.csv",
-              {"record_id": np.array([record_id[i] for i, _, _ in coded], dtype=object),
-               "variable": np.array([v for _, v, _ in coded], dtype=object),
-               "code": np.array([c for _, _, c in coded], dtype=object)})
+              {"record_id": np.array([record_id[i] for i, *_ in coded], dtype=object),
+               "variable": np.array([r[1] for r in coded], dtype=object),
+               "code": np.array([r[2] for r in coded], dtype=object),
+               "person_code": np.array([r[3] for r in coded], dtype=object)})
     return n
 
 
