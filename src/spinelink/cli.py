@@ -281,3 +281,52 @@ def review_qc(out: Path, share, threshold, batch_size, seed, verbose) -> None:
                f"agreement {o['agreement']}, kappa {o['kappa']}; batches {o['batches']}, "
                f"flagged {o['batches_flagged']}, pairs to re-review {o['pairs_to_rereview']}")
     click.echo(f"written: {out / 'review' / 'qc.json'}")
+
+
+# -- the catalogue of sources and deliveries (spinelink.catalogue) -------------------------
+cat_arg = click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
+
+
+@main.group(help="The catalogue of sources and deliveries a job's `catalogue: {path: ...}` "
+            "names: each run records its deliveries, their indicators and the flags "
+            "against the previous delivery of the source.\n\n"
+            "Example: spinelink catalogue list catalogue/")
+def catalogue() -> None:
+    pass
+
+
+@catalogue.command("list", cls=_Command, help="Sources, then every delivery with its "
+                   "counts, link rate, estimated precision and recall and flags.\n\n"
+                   "Example: spinelink catalogue list catalogue/ --source benefits")
+@cat_arg
+@click.option("--source", default=None, help="Only this source's deliveries.")
+@verbose_opt
+def catalogue_list(catalogue: Path, source: str | None, verbose: bool) -> None:
+    from spinelink.catalogue.show import list_lines
+
+    click.echo("\n".join(list_lines(catalogue, source)))
+
+
+@catalogue.command("show", cls=_Command, help="One delivery: its row, its source, its "
+                   "indicators by subgroup and its flags.\n\n"
+                   "Example: spinelink catalogue show catalogue/ 'benefits#3'")
+@cat_arg
+@click.argument("delivery")
+@verbose_opt
+def catalogue_show(catalogue: Path, delivery: str, verbose: bool) -> None:
+    from spinelink.catalogue.show import show_lines
+
+    click.echo("\n".join(show_lines(catalogue, delivery)))
+
+
+@catalogue.command("compare", cls=_Command, help="Two deliveries' indicators side by side, "
+                   "with the change.\n\n"
+                   "Example: spinelink catalogue compare catalogue/ 'benefits#1' 'benefits#3'")
+@cat_arg
+@click.argument("first")
+@click.argument("second")
+@verbose_opt
+def catalogue_compare(catalogue: Path, first: str, second: str, verbose: bool) -> None:
+    from spinelink.catalogue.show import compare_lines
+
+    click.echo("\n".join(compare_lines(catalogue, first, second)))

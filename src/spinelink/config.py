@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from spinelink.catalogue.spec import Catalogue
 from spinelink.coding.spec import (
     CodingOptions,
     CodingVariable,
@@ -332,6 +333,7 @@ class Job(_Strict):
     coding_options: CodingOptions = Field(default_factory=CodingOptions)
     edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
+    catalogue: Catalogue | None = None  # sources and deliveries (spinelink.catalogue)
 
     @field_validator("coding", "edit_rules", "control_totals")
     @classmethod

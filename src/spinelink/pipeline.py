@@ -13,6 +13,7 @@ import pandas as pd
 from spinelink import faults, integrate, manifest, privacy, quality, report, review
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
+from spinelink.catalogue import stage as catalogue
 from spinelink.checkpoint import Checkpoint, open_checkpoint
 from spinelink.coding import intake_checked, integrated_edits
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
@@ -202,6 +203,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     # checking each against what its stage recorded
     man["outputs"] = ck.outputs(before)
     manifest.write_json(out / "run_manifest.json", man)
+    catalogue.record_run(lj, out, man)  # the run in the job's catalogue, if it has one
     return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
 
 
@@ -228,6 +230,8 @@ LATER_STAGES = [
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
     ("edits", integrated_edits.run_stage),
     ("quality", quality.run_stage),
+    # quality indicators against the previous delivery of each source (job's catalogue:)
+    ("catalogue", catalogue.run_stage),
     ("report", report.run_stage),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
     ("privacy", privacy.run_stage),

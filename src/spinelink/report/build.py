@@ -294,6 +294,8 @@ def build(ctx) -> dict:
          _integration_section(data.integration(out, q_cfg.min_cell, q_cfg.rounding), specs,
                               q_cfg.min_cell)),
     ]
+    from spinelink.catalogue.report import section  # the previous delivery (issue 17)
+    sections += section(ctx.results.get("catalogue"))
     note = _p(f"Disclosure control: cells under {q_cfg.min_cell} units are suppressed "
               "(with secondary suppression)" + (f"; counts rounded to {q_cfg.rounding}"
                                                 if q_cfg.rounding else "") + ".")
