@@ -82,9 +82,15 @@ def main() -> None:
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in the same output folder: stages it "
                    "finished are reused when the job, inputs and versions are unchanged.")
+@click.option("--since", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder of an earlier run: link only the new and changed "
+                   "records of this delivery, with that run's model (see README, "
+                   "Monthly deliveries).")
+@click.option("--retrain", is_flag=True,
+              help="With --since: train the model again instead of reusing the earlier one.")
 @verbose_opt
 def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
-        verbose: bool) -> None:
+        since: Path | None, retrain: bool, verbose: bool) -> None:
     from spinelink.config import load_job
     from spinelink.privacy import preflight
 
@@ -93,7 +99,10 @@ def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
     from spinelink.pipeline import run_job
     from spinelink.summary import print_summary
 
-    result = run_job(job, output_dir, backend=backend, resume=resume)
+    if retrain and not since:
+        raise click.UsageError("--retrain goes with --since")
+    result = run_job(job, output_dir, backend=backend, resume=resume, since=since,
+                     retrain=retrain)
     print_summary(result)
 
 

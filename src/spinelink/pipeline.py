@@ -19,6 +19,8 @@ from spinelink.coding import intake_checked, integrated_edits
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.incremental import link as incremental_link
+from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
@@ -62,9 +64,12 @@ class Timer:
 
 def run_job(job_path: str | Path, output_dir: str | None = None,
             validate_only: bool = False, backend: str | None = None,
-            resume: bool = False) -> RunResult:
+            resume: bool = False, since: str | Path | None = None,
+            retrain: bool = False) -> RunResult:
     """Run a job. `resume`: reuse the stages an interrupted run of the same job, inputs
-    and versions finished in the output folder (spinelink.checkpoint)."""
+    and versions finished in the output folder (spinelink.checkpoint). `since`: the
+    output folder of an earlier run to link incrementally against (spinelink.incremental;
+    `retrain`: train the models again)."""
     lj = load_job(job_path, inputs=True)  # every job problem, before any work
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
@@ -78,6 +83,8 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
         load_key(lj)
     ensure_dir(out)
     with output_lock(out):  # one run per output folder
+        if since:  # an added delivery is read with the previous state (its state file)
+            incremental.prepare(lj, out, Path(since), retrain)
         return _open_and_run(lj, out, validate_only, resume)
 
 
@@ -175,7 +182,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     summary = {}
     for name in job.links:
         summary[name] = _staged(ck, timer, f"link:{name}",
-                                lambda name=name: _link_source(engine, lj, out, name, timer),
+                                lambda name=name: _link(engine, lj, out, name, timer),
                                 [out / d / f"{name}.parquet" for d in ("links", "review",
                                                                        "unlinked")],
                                 timed=False)
@@ -185,6 +192,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     for stage, target in LATER_STAGES:
         if stage == "edits" and "integrated" not in job.edit_rules:
             continue  # only a job with edit rules on the integrated output has the stage
+        if stage == "catalogue" and job.catalogue is None:
+            continue  # only a job with a catalogue compares with earlier deliveries
         ctx.results[stage] = _staged(ck, timer, stage, lambda fn=target: fn(ctx) or {})
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
@@ -253,7 +262,16 @@ def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
     return set(ref) & set(lj.job.sources[name].identifiers)
 
 
-def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
+def _link(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
+    if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
+        return incremental_link.run(engine, lj, out, name, timer, _link_source)
+    return _link_source(engine, lj, out, name, timer)
+
+
+def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer,
+                 inc=None) -> dict:
+    """Link one source. `inc` (spinelink.incremental.link.Plan): link only the records it
+    chooses, with the earlier run's model and thresholds, keeping the others' links."""
     job, link = lj.job, lj.job.links[name]
     ref_t, src_t, links_t = _std(job.reference), _std(name), f"__sl_det_{name}"
     keys = None
@@ -264,6 +282,8 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
         det_counts = link_deterministic(engine, ref_t, src_t,
                                         steps_for(link.deterministic.direct, keys), links_t,
                                         link.one_to_one)
+    if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
+        src_t = inc.after_deterministic(engine, links_t, src_t)
     det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
                     "ORDER BY source_id")
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
@@ -284,9 +304,12 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
             training: dict = {}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                fields = usable_fields(engine, ref_t, src_t, _available(lj, name),
+                fields = usable_fields(engine, ref_t, _std(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
                 add_capped_keys(engine, spec, tables, fields)
+            if inc is not None:
+                model, cfg = inc.model, inc.cfg
+            elif cfg.model == "auto":
                 model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
                                               f"__sl_{name}")
             else:
@@ -301,7 +324,7 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
             if training:
                 prob_info["training"] = training
     return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                               det_counts, prob_info)
+                               det_counts, prob_info, inc.carried if inc else None)
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
@@ -326,9 +349,16 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
 
 
 def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
-                        prob_info) -> dict:
+                        prob_info, carried: dict | None = None) -> dict:
     det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
-    frames = [f for f in (det, prob_links) if not f.empty]
+    if carried:  # an incremental run: the earlier links of the records not linked anew
+        review = pd.concat([f for f in (review, carried["review"][LINK_COLUMNS])
+                            if not f.empty] or [review], ignore_index=True)
+        pairs = pd.concat([f for f in (pairs, carried["pairs"]) if not f.empty] or [pairs],
+                          ignore_index=True)
+        review = review.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
+    frames = [f for f in (det, prob_links, carried and carried["links"][LINK_COLUMNS])
+              if f is not None and not f.empty]
     links = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=LINK_COLUMNS))
     links = links.astype({"reference_id": str, "source_id": str, "method": str,

@@ -30,12 +30,13 @@ def _delivery(lj, name: str) -> dict:
     added delivery alone."""
     cat = lj.job.catalogue
     d = cat.delivery if cat.delivery and cat.delivery.source == name else None
-    sha = manifest.file_hash(lj.source_path(name))
+    path = getattr(lj, "delivered", {}).get(name) or lj.source_path(name)
+    sha = manifest.file_hash(path)
     received = (d.received if d and d.received else None) or dt.date.today()
     return {"delivery_id": f"{name}#{d.number}" if d else f"{name}@{sha[:12]}",
             "number": d.number if d else None, "mode": d.mode if d else "replaces",
             "scope": "increment" if d and d.mode == "adds" and not incremental(lj) else "full",
-            "received": received, "file_name": lj.source_path(name).name,
+            "received": received, "file_name": path.name,
             "file_sha256": sha}
 
 
