@@ -139,3 +139,39 @@ def test_interrupted_incremental_run_resumes_to_the_same_outputs(runs, tmp_path)
         pd.testing.assert_frame_equal(pd.read_parquet(out / f),
                                       pd.read_parquet(runs / "inc/2" / f), check_like=False)
     shutil.rmtree(out)
+
+
+def test_extended_spine_keeps_its_ids_across_runs(runs, tmp_path):
+    """extend_spine: the records of delivery 1 that link to no census unit become units
+    `benefits:<id>`; the incremental run on delivery 2 keeps every unit and id of the
+    first (those whose record now links say so) and adds the new unlinked records."""
+    jobs = {}
+    for k in (1, 2):
+        text = (runs / f"deliveries/{k}/job.yaml").read_text()
+        text = text.replace("../../", f"{runs}/").replace("path: benefits.parquet",
+                                                         f"path: {runs}/deliveries/{k}/"
+                                                         "benefits.parquet")
+        jobs[k] = tmp_path / f"job{k}.yaml"
+        jobs[k].write_text(text + "extend_spine: true\n")
+    run_job(jobs[1], output_dir=str(tmp_path / "e1"))
+    run_job(jobs[2], output_dir=str(tmp_path / "e2"), since=tmp_path / "e1")
+    s1 = pd.read_parquet(tmp_path / "e1/spine.parquet").set_index("unit_id")
+    s2 = pd.read_parquet(tmp_path / "e2/spine.parquet").set_index("unit_id")
+    census = set(pd.read_csv(runs / "census.csv", dtype=str)["person_id"])
+    unlinked1 = set(pd.read_parquet(tmp_path / "e1/unlinked/benefits.parquet")["record_id"])
+    assert set(s1.index[s1["origin"] == "census"]) == census
+    assert set(s1.index[s1["origin"] == "benefits"]) == {f"benefits:{r}" for r in unlinked1}
+    assert unlinked1 and (s1["status"] == "active").all()
+    assert set(s1.index) <= set(s2.index)  # no unit lost or renamed
+    assert (s2.loc[s1.index, "first_run"] == "benefits_delivery_1#1").all()
+    unlinked2 = set(pd.read_parquet(tmp_path / "e2/unlinked/benefits.parquet")["record_id"])
+    added = set(s2.index) - set(s1.index)
+    assert added == {f"benefits:{r}" for r in unlinked2 - unlinked1}
+    assert (s2.loc[sorted(added), "first_run"] == "benefits_delivery_2#2").all()
+    links2 = pd.read_parquet(tmp_path / "e2/links/benefits.parquet")
+    now_linked = s2[s2["status"] == "linked"]
+    for _unit, row in now_linked.iterrows():
+        assert row["linked_to"] in set(links2.loc[links2["source_id"] == row["source_id"],
+                                                  "reference_id"])
+    still = s2[(s2["origin"] == "benefits") & (s2["status"] == "active")]
+    assert set(still["source_id"]) == unlinked2 | (unlinked1 & set(still["source_id"]))

@@ -334,6 +334,7 @@ class Job(_Strict):
     edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
     catalogue: Catalogue | None = None  # sources and deliveries (spinelink.catalogue)
+    extend_spine: bool = False  # unlinked records become spine units (incremental.spine)
 
     @field_validator("coding", "edit_rules", "control_totals")
     @classmethod

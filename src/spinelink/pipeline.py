@@ -20,6 +20,7 @@ from spinelink.coding.stage import coding_path, run_coding, standardise_with_cod
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.incremental import link as incremental_link
+from spinelink.incremental import spine
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.model_fields import is_linkage_column, usable_fields
@@ -194,6 +195,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
             continue  # only a job with edit rules on the integrated output has the stage
         if stage == "catalogue" and job.catalogue is None:
             continue  # only a job with a catalogue compares with earlier deliveries
+        if stage == "spine" and not (job.extend_spine or lj.overrides.get("since")):
+            continue  # spine.parquet: with extend_spine or an incremental run
         ctx.results[stage] = _staged(ck, timer, stage, lambda fn=target: fn(ctx) or {})
     man = _manifest(lj, out, acc, timer.timings, summary, inputs)
     man["stages"] = {k: v for k, v in ctx.results.items() if v}
@@ -235,6 +238,8 @@ LATER_STAGES = [
     # clerical decisions already made become `clerical` links first, so integration,
     # quality and the report see them
     ("clerical", review.run_stage),
+    # the spine's units and their stable ids (spine.parquet; extend_spine, --since)
+    ("spine", spine.run_stage),
     ("integrate", integrate.run_stage),
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
     ("edits", integrated_edits.run_stage),
