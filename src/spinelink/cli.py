@@ -140,11 +140,24 @@ def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
               help="Random seed: the same persons and seed give byte-identical files.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the sources, truth/ and job.yaml (created if needed).")
+@click.option("--deliveries", type=click.IntRange(0, 6), default=0, show_default=True,
+              help="Also cut benefits into this many monthly deliveries, each with its job "
+                   "(OUT/deliveries/<k>/job.yaml; see README, Monthly deliveries).")
+@click.option("--degraded", type=int, default=None,
+              help="With --deliveries: the delivery whose claims in one region lose date "
+                   "of birth, NINo, postcode and address.")
 @verbose_opt
-def sample(persons: int, seed: int, out_dir: Path, verbose: bool) -> None:
+def sample(persons: int, seed: int, out_dir: Path, deliveries: int, degraded: int | None,
+           verbose: bool) -> None:
     from spinelink.sample import generate
     from spinelink.sample.job import write_job
 
+    if deliveries:
+        from spinelink.sample.deliveries import generate_deliveries
+
+        for d in generate_deliveries(persons, seed, out_dir, deliveries, degraded):
+            click.echo(f"delivery {d['delivery']} ({d['mode']}, {d['rows']} rows): "
+                       f"{d['job']}")
     summary = generate(persons, seed, out_dir)
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
