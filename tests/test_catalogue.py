@@ -108,3 +108,20 @@ def test_catalogue_key_typos_reported_at_load(tmp_path):
     msg = str(e.value)
     assert "catalogue.pth" in msg and "path" in msg  # the unknown key and the right one
     assert "'replaces', 'adds'" in msg or "replaces" in msg
+
+
+@pytest.mark.slow
+def test_degraded_delivery_is_drift_and_relinked_in_full(runs, tmp_path):
+    """Linked incrementally against delivery 1, the degraded delivery is drift (a field's
+    populated share moves by more than 5 points): the source is linked in full, with the
+    same links as the plain run of it, and the changes are still listed."""
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(tmp_path / "inc3"),
+            since=runs / "out/1")
+    man = json.loads((tmp_path / "inc3/run_manifest.json").read_text())
+    info = man["links"]["benefits"]["incremental"]
+    assert info["mode"] == "full" and info["full_reason"].startswith("drift: ")
+    full = pd.read_parquet(runs / "out/3/links/benefits.parquet")
+    inc = pd.read_parquet(tmp_path / "inc3/links/benefits.parquet")
+    pd.testing.assert_frame_equal(full, inc)
+    ch = pd.read_parquet(tmp_path / "inc3/changes/benefits.parquet")
+    assert {"new", "changed record"} <= set(ch["reason"])

@@ -141,9 +141,10 @@ def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the sources, truth/ and job.yaml (created if needed).")
 @click.option("--deliveries", type=click.IntRange(0, 6), default=0, show_default=True,
+              metavar="N",
               help="Also cut benefits into this many monthly deliveries, each with its job "
                    "(OUT/deliveries/<k>/job.yaml; see README, Monthly deliveries).")
-@click.option("--degraded", type=int, default=None,
+@click.option("--degraded", type=int, default=None, metavar="K",
               help="With --deliveries: the delivery whose claims in one region lose date "
                    "of birth, NINo, postcode and address.")
 @verbose_opt

@@ -28,6 +28,8 @@ def _open(folder: Path):
 def _text(df: pd.DataFrame) -> str:
     if df.empty:
         return "(none)"
+    if "received" in df:
+        df = df.assign(received=pd.to_datetime(df["received"]).dt.strftime("%Y-%m-%d"))
     return df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4f}")
 
 
@@ -57,7 +59,8 @@ def _delivery(con, delivery_id: str) -> pd.DataFrame:
 
 def show_lines(folder: Path, delivery_id: str) -> list[str]:
     with _open(folder) as con:
-        d = _delivery(con, delivery_id).iloc[0]
+        d = _delivery(con, delivery_id).iloc[0].copy()
+        d["received"] = pd.Timestamp(d["received"]).strftime("%Y-%m-%d")
         src = con.execute("SELECT * FROM sources WHERE source = $s", {"s": d["source"]}).df()
         ind = con.execute("SELECT * FROM indicators WHERE delivery_id = $d "
                           "ORDER BY variable = 'all' DESC, variable, value",
@@ -87,7 +90,8 @@ def compare_lines(folder: Path, first: str, second: str) -> list[str]:
         suffixes=("_1", "_2")).sort_values(keys)
     for c in ("link_rate", "est_precision", "est_recall"):
         both[f"{c}_change"] = both[f"{c}_2"] - both[f"{c}_1"]
-    lines = [f"1: {first} ({a.iloc[0]['received']}), 2: {second} ({b.iloc[0]['received']})"]
+    day = [pd.Timestamp(x.iloc[0]["received"]).strftime("%Y-%m-%d") for x in (a, b)]
+    lines = [f"1: {first} ({day[0]}), 2: {second} ({day[1]})"]
     for c in ("rows_read", "linked", "link_rate", "est_precision", "est_recall"):
         lines.append(f"  {c}: {a.iloc[0][c]} -> {b.iloc[0][c]}")
     return lines + [_text(both)]

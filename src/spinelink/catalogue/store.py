@@ -7,6 +7,7 @@ delivery, so a run killed part-way leaves no half row and a rerun of a delivery 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,13 +32,26 @@ def connect(folder: Path, read_only: bool = False):
         return
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _connect(path, read_only)
     try:
         if not read_only:
             con.execute(load_sql("catalogue/schema.sql"))
         yield con
     finally:
         con.close()
+
+
+def _connect(path: Path, read_only: bool, wait: float = 60.0):
+    """DuckDB lets one process at a time open the file: another run recording itself
+    holds it for a moment, so wait for it (up to `wait` seconds)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def previous(con, source: str, delivery_id: str, received: dt.date, number: int | None):
