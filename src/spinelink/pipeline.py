@@ -68,9 +68,8 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
             resume: bool = False, since: str | Path | None = None,
             retrain: bool = False) -> RunResult:
     """Run a job. `resume`: reuse the stages an interrupted run of the same job, inputs
-    and versions finished in the output folder (spinelink.checkpoint). `since`: the
-    output folder of an earlier run to link incrementally against (spinelink.incremental;
-    `retrain`: train the models again)."""
+    and versions finished in the output folder (spinelink.checkpoint). `since`, `retrain`:
+    spinelink.incremental."""
     lj = load_job(job_path, inputs=True)  # every job problem, before any work
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
@@ -328,8 +327,10 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
                          "links": len(pr.links), **pr.thresholds}
             if training:
                 prob_info["training"] = training
+    if inc is not None:  # the earlier links, review and pairs of the records kept
+        prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
     return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                               det_counts, prob_info, inc.carried if inc else None)
+                               det_counts, prob_info)
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
@@ -354,16 +355,9 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
 
 
 def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
-                        prob_info, carried: dict | None = None) -> dict:
+                        prob_info) -> dict:
     det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
-    if carried:  # an incremental run: the earlier links of the records not linked anew
-        review = pd.concat([f for f in (review, carried["review"][LINK_COLUMNS])
-                            if not f.empty] or [review], ignore_index=True)
-        pairs = pd.concat([f for f in (pairs, carried["pairs"]) if not f.empty] or [pairs],
-                          ignore_index=True)
-        review = review.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
-    frames = [f for f in (det, prob_links, carried and carried["links"][LINK_COLUMNS])
-              if f is not None and not f.empty]
+    frames = [f for f in (det, prob_links) if not f.empty]
     links = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=LINK_COLUMNS))
     links = links.astype({"reference_id": str, "source_id": str, "method": str,

@@ -89,6 +89,17 @@ class Plan:
                      f"{k} {v}" for k, v in self._counts(moved | gone).items()))
         return table
 
+    def with_carried(self, links: pd.DataFrame, review: pd.DataFrame, pairs: pd.DataFrame):
+        """The new links, review pairs and scored pairs with those kept from before."""
+        def both(new, old):
+            parts = [f for f in (new, old) if not f.empty]
+            return pd.concat(parts, ignore_index=True) if parts else new
+
+        c = self.carried
+        review = both(review, c["review"][LINK_COLUMNS]).sort_values(
+            ["source_id", "reference_id"]).reset_index(drop=True)
+        return (both(links, c["links"][LINK_COLUMNS]), review, both(pairs, c["pairs"]))
+
     def _counts(self, relinked: set) -> dict:
         st = self.status.set_index("record_id")["status"]
         c = st.value_counts().to_dict()
@@ -153,7 +164,7 @@ def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str 
     if lj.overrides.get("retrain"):
         return "--retrain"
     if link.probabilistic is None:
-        return None if name in prev.get("links", {}) else "not in the previous run"
+        return "deterministic linkage only"
     if link.one_to_one:
         return "linked one-to-one"
     th = prev.get("links", {}).get(name, {}).get("probabilistic", {}).get("thresholds")
