@@ -7,10 +7,12 @@ records are listed as removed, a record changed to another person's details reli
 its reason, and an incremental run killed part-way that resumes to the same outputs."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,6 +68,15 @@ def test_incremental_runs_agree_with_a_full_run(runs):
         assert info["mode"] == "incremental" and info["full_reason"] is None
         n = pq.read_metadata(runs / o / "intake" / "benefits.parquet").num_rows
         assert 0 < info["linked_anew"] < 0.3 * n
+    # the catalogue holds the last run of each delivery, with its changes
+    con = duckdb.connect(str(runs / "catalogue" / "catalogue.duckdb"), read_only=True)
+    rows = con.execute("SELECT delivery_id, output_dir, changes FROM deliveries "
+                       "WHERE source = 'benefits' ORDER BY number").fetchall()
+    con.close()
+    assert [(d, Path(o).name) for d, o, _ in rows] == [
+        ("benefits#1", "1"), ("benefits#2", "2"), ("benefits#3", "3")]
+    assert json.loads(rows[2][2])["removed in a replacing delivery"] > 0
+    assert rows[0][2] is None  # a plain run has no changes
 
 
 def test_added_delivery_is_read_with_the_previous_state(runs):

@@ -92,6 +92,7 @@ def record_run(lj, out: Path, man: dict) -> None:
         d = _delivery(lj, name)
         acc = man["accounting"].get(name, {})
         comp = comparison.get(name, {})
+        inc = man["links"].get(name, {}).get("incremental")  # an incremental run's changes
         ind = indicators(out, name)
         overall = ind[ind["variable"] == "all"]
         first = overall.iloc[0] if len(overall) else None
@@ -104,8 +105,7 @@ def record_run(lj, out: Path, man: dict) -> None:
             "est_precision": _num(first, "est_precision"),
             "est_recall": _num(first, "est_recall"),
             "previous_id": comp.get("previous_id"), "flags": len(comp.get("flags", [])),
-            "changes": json.dumps(man.get("incremental", {}).get(name, {}).get("changes"))
-            if man.get("incremental", {}).get(name) else None,
+            "changes": json.dumps(inc["changes"], sort_keys=True) if inc else None,
             "manifest_sha256": manifest.file_hash(out / "run_manifest.json")})
         inds.append(ind.assign(delivery_id=d["delivery_id"], source=name))
         flags += [{**f, "delivery_id": d["delivery_id"], "source": name,
