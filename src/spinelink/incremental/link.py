@@ -107,10 +107,13 @@ class Plan:
         return {k: int(c.get(k, 0)) for k in ("new", "changed", "removed", "relinked")}
 
 
-def _link_sets(links: pd.DataFrame) -> pd.Series:
-    """source_id -> its reference ids, sorted and joined ('' when none)."""
-    return links.groupby("source_id")["reference_id"].agg(
-        lambda s: ";".join(sorted(map(str, s))))
+def _link_sets(links: pd.DataFrame, col: str = "reference_id") -> pd.Series:
+    """source_id -> its values of `col`, sorted and `;`-joined (most records have one:
+    only the others are grouped)."""
+    d = links[["source_id", col]].astype(str).sort_values(["source_id", col])
+    many = d["source_id"].duplicated(keep=False).to_numpy()
+    one = d[~many].set_index("source_id")[col]
+    return pd.concat([one, d[many].groupby("source_id")[col].agg(";".join)]).sort_index()
 
 
 def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
@@ -196,14 +199,11 @@ def _populated(engine, table_sql: str) -> dict[str, float]:
 
 def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: pd.DataFrame,
                   new: pd.DataFrame) -> pd.DataFrame:
-    def sets(df, col):
-        return df.groupby("source_id")[col].agg(lambda s: ";".join(sorted(map(str, s))))
-
     frame = status.set_index("record_id")
-    frame["old_links"] = sets(old, "reference_id")
-    frame["new_links"] = sets(new, "reference_id")
-    frame["old_method"] = sets(old, "method")
-    frame["new_method"] = sets(new, "method")
+    frame["old_links"] = _link_sets(old)
+    frame["new_links"] = _link_sets(new)
+    frame["old_method"] = _link_sets(old, "method")
+    frame["new_method"] = _link_sets(new, "method")
     frame = frame.fillna({"old_links": "", "new_links": "", "old_method": "",
                           "new_method": ""})
     moved = frame["old_links"] != frame["new_links"]
