@@ -186,3 +186,15 @@ def test_extended_spine_keeps_its_ids_across_runs(runs, tmp_path):
                                                   "reference_id"])
     still = s2[(s2["origin"] == "benefits") & (s2["status"] == "active")]
     assert set(still["source_id"]) == unlinked2 | (unlinked1 & set(still["source_id"]))
+
+
+def test_since_refuses_what_it_cannot_use(runs, tmp_path):
+    job = str(runs / "deliveries/2/job.yaml")
+    r = run_cli("run", job, "--output-dir", str(tmp_path / "o"), "--since",
+                str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "no run_manifest.json" in r.stderr
+    r = run_cli("run", job, "--retrain")
+    assert r.returncode == 2 and "--retrain goes with --since" in r.stderr
+    r = run_cli("run", job, "--output-dir", str(runs / "inc/2"), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 2 and "own output folder" in r.stderr

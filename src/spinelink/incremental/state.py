@@ -47,6 +47,9 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     if Path(since).resolve() == out.resolve():
         raise JobError(f"--since {since}: is this run's own output folder; give the "
                        "previous run's")
+    if prev.get("stages", {}).get("privacy") or lj.job.privacy.pseudonymise:
+        raise JobError(f"--since {since}: incremental linkage needs the record ids in "
+                       "clear; it does not work on pseudonymised outputs (privacy)")
     lj.overrides["since"] = str(Path(since).resolve())
     if retrain:
         lj.overrides["retrain"] = "true"
