@@ -82,9 +82,15 @@ def main() -> None:
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in the same output folder: stages it "
                    "finished are reused when the job, inputs and versions are unchanged.")
+@click.option("--since", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder of an earlier run: link only the new and changed "
+                   "records of this delivery, with that run's model (see README, "
+                   "Monthly deliveries).")
+@click.option("--retrain", is_flag=True,
+              help="With --since: train the model again instead of reusing the earlier one.")
 @verbose_opt
 def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
-        verbose: bool) -> None:
+        since: Path | None, retrain: bool, verbose: bool) -> None:
     from spinelink.config import load_job
     from spinelink.privacy import preflight
 
@@ -93,7 +99,10 @@ def run(job: Path, output_dir: str | None, backend: str | None, resume: bool,
     from spinelink.pipeline import run_job
     from spinelink.summary import print_summary
 
-    result = run_job(job, output_dir, backend=backend, resume=resume)
+    if retrain and not since:
+        raise click.UsageError("--retrain goes with --since")
+    result = run_job(job, output_dir, backend=backend, resume=resume, since=since,
+                     retrain=retrain)
     print_summary(result)
 
 
@@ -131,11 +140,25 @@ def validate(job: Path, output_dir: str | None, verbose: bool) -> None:
               help="Random seed: the same persons and seed give byte-identical files.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the sources, truth/ and job.yaml (created if needed).")
+@click.option("--deliveries", type=click.IntRange(0, 6), default=0, show_default=True,
+              metavar="N",
+              help="Also cut benefits into this many monthly deliveries, each with its job "
+                   "(OUT/deliveries/<k>/job.yaml; see README, Monthly deliveries).")
+@click.option("--degraded", type=int, default=None, metavar="K",
+              help="With --deliveries: the delivery whose claims in one region lose date "
+                   "of birth, NINo, postcode and address.")
 @verbose_opt
-def sample(persons: int, seed: int, out_dir: Path, verbose: bool) -> None:
+def sample(persons: int, seed: int, out_dir: Path, deliveries: int, degraded: int | None,
+           verbose: bool) -> None:
     from spinelink.sample import generate
     from spinelink.sample.job import write_job
 
+    if deliveries:
+        from spinelink.sample.deliveries import generate_deliveries
+
+        for d in generate_deliveries(persons, seed, out_dir, deliveries, degraded):
+            click.echo(f"delivery {d['delivery']} ({d['mode']}, {d['rows']} rows): "
+                       f"{d['job']}")
     summary = generate(persons, seed, out_dir)
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
@@ -291,3 +314,52 @@ def review_qc(out: Path, share, threshold, batch_size, seed, verbose) -> None:
 from spinelink.coding.commands import coding  # noqa: E402 - needs _Command, defined above
 
 main.add_command(coding)
+
+
+# -- the catalogue of sources and deliveries (spinelink.catalogue) -------------------------
+cat_arg = click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
+
+
+@main.group(help="The catalogue of sources and deliveries a job's `catalogue: {path: ...}` "
+            "names: each run records its deliveries, their indicators and the flags "
+            "against the previous delivery of the source.\n\n"
+            "Example: spinelink catalogue list catalogue/")
+def catalogue() -> None:
+    pass
+
+
+@catalogue.command("list", cls=_Command, help="Sources, then every delivery with its "
+                   "counts, link rate, estimated precision and recall and flags.\n\n"
+                   "Example: spinelink catalogue list catalogue/ --source benefits")
+@cat_arg
+@click.option("--source", default=None, help="Only this source's deliveries.")
+@verbose_opt
+def catalogue_list(catalogue: Path, source: str | None, verbose: bool) -> None:
+    from spinelink.catalogue.show import list_lines
+
+    click.echo("\n".join(list_lines(catalogue, source)))
+
+
+@catalogue.command("show", cls=_Command, help="One delivery: its row, its source, its "
+                   "indicators by subgroup and its flags.\n\n"
+                   "Example: spinelink catalogue show catalogue/ 'benefits#3'")
+@cat_arg
+@click.argument("delivery")
+@verbose_opt
+def catalogue_show(catalogue: Path, delivery: str, verbose: bool) -> None:
+    from spinelink.catalogue.show import show_lines
+
+    click.echo("\n".join(show_lines(catalogue, delivery)))
+
+
+@catalogue.command("compare", cls=_Command, help="Two deliveries' indicators side by side, "
+                   "with the change.\n\n"
+                   "Example: spinelink catalogue compare catalogue/ 'benefits#1' 'benefits#3'")
+@cat_arg
+@click.argument("first")
+@click.argument("second")
+@verbose_opt
+def catalogue_compare(catalogue: Path, first: str, second: str, verbose: bool) -> None:
+    from spinelink.catalogue.show import compare_lines
+
+    click.echo("\n".join(compare_lines(catalogue, first, second)))

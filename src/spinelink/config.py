@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from spinelink.catalogue.spec import Catalogue
 from spinelink.coding.spec import (
     CodingOptions,
     CodingVariable,
@@ -274,6 +275,8 @@ class Job(_Strict):
     coding_options: CodingOptions = Field(default_factory=CodingOptions)
     edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
+    catalogue: Catalogue | None = None  # sources and deliveries (spinelink.catalogue)
+    extend_spine: bool = False  # unlinked records become spine units (incremental.spine)
 
     @field_validator("coding", "edit_rules", "control_totals")
     @classmethod

@@ -13,11 +13,15 @@ import pandas as pd
 from spinelink import faults, integrate, manifest, quality, report, review, stages
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
+from spinelink.catalogue import stage as catalogue
 from spinelink.checkpoint import Checkpoint, open_checkpoint
 from spinelink.coding import intake_checked, integrated_edits
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.incremental import link as incremental_link
+from spinelink.incremental import spine
+from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
@@ -63,9 +67,11 @@ class Timer:
 
 def run_job(job_path: str | Path, output_dir: str | None = None,
             validate_only: bool = False, backend: str | None = None,
-            resume: bool = False) -> RunResult:
+            resume: bool = False, since: str | Path | None = None,
+            retrain: bool = False) -> RunResult:
     """Run a job. `resume`: reuse the stages an interrupted run of the same job, inputs
-    and versions finished in the output folder (spinelink.checkpoint)."""
+    and versions finished in the output folder (spinelink.checkpoint). `since`, `retrain`:
+    spinelink.incremental."""
     lj = load_job(job_path, inputs=True)  # every job problem, before any work
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
@@ -79,6 +85,8 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
         load_key(lj)
     ensure_dir(out)
     with output_lock(out):  # one run per output folder
+        if since:  # an added delivery is read with the previous state (its state file)
+            incremental.prepare(lj, out, Path(since), retrain)
         return _open_and_run(lj, out, validate_only, resume)
 
 
@@ -176,7 +184,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     summary = {}
     for name in job.links:
         summary[name] = _staged(ck, timer, f"link:{name}",
-                                lambda name=name: _link_source(engine, lj, out, name, timer),
+                                lambda name=name: _link(engine, lj, out, name, timer),
                                 [out / d / f"{name}.parquet" for d in ("links", "review",
                                                                        "unlinked")],
                                 timed=False)
@@ -186,6 +194,10 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     for stage, target in LATER_STAGES:
         if stage == "edits" and "integrated" not in job.edit_rules:
             continue  # only a job with edit rules on the integrated output has the stage
+        if stage == "catalogue" and job.catalogue is None:
+            continue  # only a job with a catalogue compares with earlier deliveries
+        if stage == "spine" and not (job.extend_spine or lj.overrides.get("since")):
+            continue  # spine.parquet: with extend_spine or an incremental run
         ctx = StageContext.of(engine, lj, out, acc, summary, timer.timings, results)
         results[stage] = _staged(ck, timer, stage, lambda fn=target, c=ctx: fn(c) or {})
         # a stage's accounting change is in its (recorded) result: replayed on --resume
@@ -207,6 +219,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     # checking each against what its stage recorded
     man["outputs"] = ck.outputs(before)
     manifest.write_json(out / "run_manifest.json", man)
+    catalogue.record_run(lj, out, man)  # the run in the job's catalogue, if it has one
     return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
 
 
@@ -216,10 +229,14 @@ LATER_STAGES = [
     # clerical decisions already made become `clerical` links first, so integration,
     # quality and the report see them
     ("clerical", review.run_stage),
+    # the spine's units and their stable ids (spine.parquet; extend_spine, --since)
+    ("spine", spine.run_stage),
     ("integrate", integrate.run_stage),
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
     ("edits", integrated_edits.run_stage),
     ("quality", quality.run_stage),
+    # quality indicators against the previous delivery of each source (job's catalogue:)
+    ("catalogue", catalogue.run_stage),
     ("report", report.run_stage),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
     ("privacy", privacy_tables.run_stage),
@@ -241,7 +258,16 @@ def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
     return set(ref) & set(lj.job.sources[name].identifiers)
 
 
-def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
+def _link(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
+    if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
+        return incremental_link.run(engine, lj, out, name, timer, _link_source)
+    return _link_source(engine, lj, out, name, timer)
+
+
+def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer,
+                 inc=None) -> dict:
+    """Link one source. `inc` (spinelink.incremental.link.Plan): link only the records it
+    chooses, with the earlier run's model and thresholds, keeping the others' links."""
     job, link = lj.job, lj.job.links[name]
     ref_t, src_t, links_t = _std(job.reference), _std(name), f"__sl_det_{name}"
     keys = None
@@ -252,6 +278,8 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
         det_counts = link_deterministic(engine, ref_t, src_t,
                                         steps_for(link.deterministic.direct, keys), links_t,
                                         link.one_to_one)
+    if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
+        src_t = inc.after_deterministic(engine, links_t, src_t)
     det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
                     "ORDER BY source_id")
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
@@ -272,9 +300,12 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
             training: dict = {}
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                fields = usable_fields(engine, ref_t, src_t, _available(lj, name),
+                fields = usable_fields(engine, ref_t, _std(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
                 add_capped_keys(engine, spec, tables, fields)
+            if inc is not None:
+                model, cfg = inc.model, inc.cfg
+            elif cfg.model == "auto":
                 model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
                                               f"__sl_{name}")
             else:
@@ -288,6 +319,8 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
                          "links": len(pr.links), **pr.thresholds}
             if training:
                 prob_info["training"] = training
+    if inc is not None:  # the earlier links, review and pairs of the records kept
+        prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
     return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
                                det_counts, prob_info)
 

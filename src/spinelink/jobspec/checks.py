@@ -49,6 +49,9 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
                         f"({sorted(s.identifiers)}){did_you_mean(ident, s.identifiers)}")
     if job.reference in job.sources:
         out += _integrate(job, file)
+    from spinelink.catalogue.spec import catalogue_problems
+
+    out += [Problem(file, k, m) for k, m in catalogue_problems(job)]
     return out
 
 

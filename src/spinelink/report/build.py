@@ -299,6 +299,8 @@ def build(ctx) -> dict:
     coded = coding.section(out, list(job.coding))
     if coded is not None:
         sections.insert(1, ("Free-text coding", coded))
+    from spinelink.catalogue.report import section  # the previous delivery (issue 17)
+    sections += section(ctx.results.get("catalogue"))
     note = _p(f"Disclosure control: cells under {q_cfg.min_cell} units are suppressed "
               "(with secondary suppression)" + (f"; counts rounded to {q_cfg.rounding}"
                                                 if q_cfg.rounding else "") + ".")

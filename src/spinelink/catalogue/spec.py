@@ -1,0 +1,59 @@
+"""The job file's `catalogue:` section (issue 17), validated on load with the rest of the job.
+
+```yaml
+catalogue:
+  path: ../catalogue            # folder of catalogue.duckdb (relative to the job file)
+  sources:                      # declared once per source, updated by each run
+    benefits: {steward: DWP, agreement: DSA-2021-017, legal_basis: ..., description: ...}
+  delivery: {source: benefits, number: 3, mode: replaces, received: 2021-06-01}
+```
+
+Imported by spinelink.config: imports nothing from spinelink.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceInfo(_Strict):
+    """Who supplies a source and under which terms (the catalogue's source row)."""
+    steward: str | None = None
+    legal_basis: str | None = None
+    agreement: str | None = None
+    description: str | None = None
+
+
+class Delivery(_Strict):
+    """The delivery this run links: its source, number, whether it replaces the previous
+    delivery of the source (a full refresh) or adds to it, and when it was received."""
+    source: str
+    number: int = Field(ge=1)
+    mode: Literal["replaces", "adds"] = "replaces"
+    received: dt.date | None = None
+
+
+class Catalogue(_Strict):
+    path: str
+    sources: dict[str, SourceInfo] = Field(default_factory=dict)
+    delivery: Delivery | None = None
+
+
+def catalogue_problems(job) -> list[tuple[str, str]]:
+    """(key, message) for sources the section names that the job does not have."""
+    from spinelink.jobspec.problems import did_you_mean
+
+    cat, names = job.catalogue, list(job.sources)
+    if cat is None:
+        return []
+    named = [("catalogue.sources", s) for s in cat.sources]
+    if cat.delivery is not None:
+        named.append(("catalogue.delivery.source", cat.delivery.source))
+    return [(key, f"{key}: no source {s!r}; expected one of {names}{did_you_mean(s, names)}")
+            for key, s in named if s not in job.sources]

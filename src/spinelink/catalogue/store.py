@@ -1,0 +1,104 @@
+"""The catalogue file `<path>/catalogue.duckdb` (schema in sql/catalogue/schema.sql).
+
+Each run records itself in one transaction (`record`): its sources' rows are upserted and
+its deliveries' rows, indicators and flags replace any earlier recording of the same
+delivery, so a run killed part-way leaves no half row and a rerun of a delivery leaves one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from spinelink.sqlfiles import load_sql, sql_file
+
+FILE = "catalogue.duckdb"
+INDICATORS = ["variable", "value", "n_reference", "n_linked", "link_rate", "link_rate_low",
+              "link_rate_high", "est_precision", "est_precision_low", "est_precision_high",
+              "est_recall", "est_recall_low", "est_recall_high"]
+
+
+@contextmanager
+def connect(folder: Path, read_only: bool = False):
+    """The catalogue, created with its tables unless `read_only` (then None when there is
+    no catalogue yet)."""
+    path = Path(folder) / FILE
+    if read_only and not path.exists():
+        yield None
+        return
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path, read_only)
+    try:
+        if not read_only:
+            con.execute(load_sql("catalogue/schema.sql"))
+        yield con
+    finally:
+        con.close()
+
+
+def _connect(path: Path, read_only: bool, wait: float = 60.0):
+    """DuckDB lets one process at a time open the file: another run recording itself
+    holds it for a moment, so wait for it (up to `wait` seconds)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def previous(con, source: str, delivery_id: str, received: dt.date, number: int | None):
+    row = con.execute(load_sql("catalogue/previous.sql"),
+                      {"source": source, "delivery_id": delivery_id, "received": received,
+                       "number": number or 0}).fetchall()
+    return row[0][0] if row else None
+
+
+def compare(con, previous_id: str, current: pd.DataFrame, rates: bool) -> pd.DataFrame:
+    """The indicators of `current` (subgroup rows) that fell by more than their interval
+    since the delivery `previous_id` (sql/catalogue/compare.sql); link rates only when
+    `rates`."""
+    con.register("__cat_current", current[INDICATORS])
+    try:
+        return con.execute(sql_file("catalogue/compare.sql", current="__cat_current"),
+                           {"previous_id": previous_id, "rates": rates}).df()
+    finally:
+        con.unregister("__cat_current")
+
+
+def record(con, sources: list[dict], deliveries: list[dict], indicators: pd.DataFrame,
+           flags: pd.DataFrame) -> None:
+    """Write one run's rows in a single transaction."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for s in sources:
+            con.execute("INSERT INTO sources VALUES ($source, $steward, $legal_basis, "
+                        "$agreement, $description, $now, $now) ON CONFLICT (source) DO UPDATE "
+                        "SET steward = excluded.steward, legal_basis = excluded.legal_basis, "
+                        "agreement = excluded.agreement, description = excluded.description, "
+                        "last_recorded = excluded.last_recorded", {**s, "now": now})
+        ids = [d["delivery_id"] for d in deliveries]
+        for table in ("deliveries", "indicators", "flags"):
+            con.execute(f"DELETE FROM {table} WHERE list_contains($ids, delivery_id)",
+                        {"ids": ids})
+        for d in deliveries:
+            cols = list(d) + ["recorded_at"]
+            con.execute(f"INSERT INTO deliveries ({', '.join(cols)}) VALUES "
+                        f"({', '.join('$' + c for c in cols)})", {**d, "recorded_at": now})
+        for table, frame in (("indicators", indicators), ("flags", flags)):
+            if len(frame):
+                con.register("__cat_rows", frame)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __cat_rows")
+                con.unregister("__cat_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,5 @@
+"""Incremental linkage of a delivery against an earlier run (issue 17, `run --since`):
+`state` (the source file an added delivery makes: the previous state with the delivery's
+records added or replaced; which records are new, changed, unchanged or removed, by record
+hash against the previous run's intake), `link` (only new and changed records linked, with
+the earlier run's model and thresholds; drift; `changes/<source>.parquet`)."""

@@ -1,0 +1,220 @@
+"""Linking one source incrementally (`run --since PREVIOUS_OUT`).
+
+The deterministic cascade runs on every record (it is SQL and fast, and a key's uniqueness
+is a property of the whole file). The records to link anew are then the `new` and
+`changed` ones (spinelink.incremental.state), plus the `unchanged` ones whose links new
+evidence changes: a deterministic link that differs from the previous run's (another
+record now shares its key), or a reference record that is gone. Only those go through the
+probabilistic stage, with the model and thresholds the previous run saved
+(`models/<source>.json`, the `accept` / `review` thresholds in its manifest); every other
+record keeps its links, review pairs and scored pairs. The source is linked in full
+(model trained again) on request (`--retrain`), when the source is linked one-to-one, when
+the previous run has no model, or on drift: the share of records populating a field the
+model compares moves by more than `DRIFT` (absolute) from the previous run's, or more than
+`MAX_DELTA` of the records are new or changed.
+
+`changes/<source>.parquet` lists every record whose status or links changed: `record_id`,
+`status` (new, changed, unchanged, removed), `old_links` / `new_links` (its reference ids,
+`;`-joined), `old_method` / `new_method`, `reason` (`new`, `changed record`, `removed in a
+replacing delivery`, `relinked`).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink.incremental.state import classify, previous_manifest
+from spinelink.model_fields import is_linkage_column
+from spinelink.sqlfiles import quote_ident
+
+log = logging.getLogger("spinelink")
+DRIFT = 0.05
+MAX_DELTA = 0.5
+REASONS = {"new": "new", "changed": "changed record", "removed": "removed in a replacing "
+           "delivery", "unchanged": "relinked"}
+LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
+
+
+@dataclass
+class Plan:
+    """What `_link_source` needs to link one source incrementally."""
+    name: str
+    status: pd.DataFrame                  # record_id, status
+    model: dict
+    cfg: object                           # the job's Probabilistic with fixed thresholds
+    prev_links: pd.DataFrame
+    prev_review: pd.DataFrame
+    prev_pairs: pd.DataFrame
+    carried: dict = field(default_factory=dict)  # links, review, pairs kept
+    delta: list = field(default_factory=list)    # record ids linked anew
+
+    def after_deterministic(self, engine, links_t: str, src_t: str) -> str:
+        """Given the cascade's links on every record: choose the records to link anew, drop
+        the others' links (they keep their earlier ones) and return the table of the
+        records to link anew."""
+        det = engine.df(f"SELECT source_id, reference_id FROM {quote_ident(links_t)}")
+        st = self.status.set_index("record_id")["status"]
+        ref_ids = set(engine.df("SELECT record_id FROM __sl_std_ref_ids")["record_id"])
+        old_det = self.prev_links[self.prev_links["method"] != "probabilistic"]
+        new_sets, old_sets = _link_sets(det), _link_sets(old_det)
+        ids = new_sets.index.union(old_sets.index)
+        moved = new_sets.reindex(ids, fill_value="") != old_sets.reindex(ids, fill_value="")
+        moved = set(ids[moved.to_numpy()])
+        gone = set(self.prev_links.loc[~self.prev_links["reference_id"].isin(ref_ids),
+                                       "source_id"])
+        current = st[st != "removed"]
+        delta = set(current[current != "unchanged"].index) | ((moved | gone)
+                                                               & set(current.index))
+        self.delta = sorted(delta)
+        keep = ~self.prev_links["source_id"].isin(delta) & self.prev_links["source_id"].isin(
+            set(current.index))
+        self.carried = {
+            "links": self.prev_links[keep],
+            "review": self.prev_review[self.prev_review["source_id"].isin(
+                set(current.index) - delta)],
+            "pairs": self.prev_pairs[self.prev_pairs["source_id"].isin(
+                set(current.index) - delta)]}
+        engine.register("__sl_delta_ids", pd.DataFrame({"record_id": self.delta}, dtype=str))
+        engine.execute(f"DELETE FROM {quote_ident(links_t)} WHERE source_id NOT IN "
+                       "(SELECT record_id FROM __sl_delta_ids)")
+        table = f"{src_t}_delta"
+        engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS SELECT * FROM "
+                       f"{quote_ident(src_t)} WHERE record_id IN "
+                       "(SELECT record_id FROM __sl_delta_ids)")
+        log.info("incremental %s: %d of %d records linked anew (%s)", self.name,
+                 len(self.delta), len(current), ", ".join(
+                     f"{k} {v}" for k, v in self._counts(moved | gone).items()))
+        return table
+
+    def with_carried(self, links: pd.DataFrame, review: pd.DataFrame, pairs: pd.DataFrame):
+        """The new links, review pairs and scored pairs with those kept from before."""
+        def both(new, old):
+            parts = [f for f in (new, old) if not f.empty]
+            return pd.concat(parts, ignore_index=True) if parts else new
+
+        c = self.carried
+        review = both(review, c["review"][LINK_COLUMNS]).sort_values(
+            ["source_id", "reference_id"]).reset_index(drop=True)
+        return (both(links, c["links"][LINK_COLUMNS]), review, both(pairs, c["pairs"]))
+
+    def _counts(self, relinked: set) -> dict:
+        st = self.status.set_index("record_id")["status"]
+        c = st.value_counts().to_dict()
+        c["relinked"] = len(relinked & set(st[st == "unchanged"].index))
+        return {k: int(c.get(k, 0)) for k in ("new", "changed", "removed", "relinked")}
+
+
+def _link_sets(links: pd.DataFrame, col: str = "reference_id") -> pd.Series:
+    """source_id -> its values of `col`, sorted and `;`-joined (most records have one:
+    only the others are grouped)."""
+    d = links[["source_id", col]].astype(str).sort_values(["source_id", col])
+    many = d["source_id"].duplicated(keep=False).to_numpy()
+    one = d[~many].set_index("source_id")[col]
+    return pd.concat([one, d[many].groupby("source_id")[col].agg(";".join)]).sort_index()
+
+
+def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
+    """Link source `name` against the previous run (lj.overrides['since']): incrementally
+    when possible, else in full; then write changes/<name>.parquet."""
+    since = Path(lj.overrides["since"])
+    prev = previous_manifest(since)
+    status = classify(since / "intake" / f"{name}.parquet", out / "intake" / f"{name}.parquet")
+    reason = _full_reason(engine, lj, since, prev, name, status)
+    prev_links = _read(since / "links" / f"{name}.parquet", LINK_COLUMNS)
+    plan = None
+    if reason is None:
+        cfg = lj.job.links[name].probabilistic
+        th = prev["links"][name]["probabilistic"]["thresholds"]
+        plan = Plan(name, status, manifest_model(since, name),
+                    cfg.model_copy(update={"accept": float(th["accept"]),
+                                           "review": float(th["review"])}),
+                    prev_links, _read(since / "review" / f"{name}.parquet", LINK_COLUMNS),
+                    _read(since / "pairs" / f"{name}.parquet", None))
+        ref = f"__sl_std_{lj.job.reference}"
+        engine.execute("CREATE OR REPLACE TABLE __sl_std_ref_ids AS SELECT record_id FROM "
+                       f"{quote_ident(ref)}")
+    else:
+        log.info("incremental %s: linked in full (%s)", name, reason)
+    summary = link_fn(engine, lj, out, name, timer, inc=plan)
+    new_links = _read(out / "links" / f"{name}.parquet", LINK_COLUMNS)
+    changes = write_changes(engine, out, name, status, prev_links, new_links)
+    summary["incremental"] = {
+        "since": str(since), "mode": "full" if plan is None else "incremental",
+        "full_reason": reason, "linked_anew": len(plan.delta) if plan else None,
+        "changes": {k: int(v) for k, v in changes["reason"].value_counts().sort_index()
+                    .items()}}
+    return summary
+
+
+def manifest_model(since: Path, name: str) -> dict:
+    import json
+
+    return json.loads((since / "models" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _read(path: Path, columns) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame(columns=columns or ["reference_id", "source_id"])
+    df = pd.read_parquet(path)
+    return df.astype({"reference_id": str, "source_id": str})
+
+
+def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str | None:
+    link = lj.job.links[name]
+    if lj.overrides.get("retrain"):
+        return "--retrain"
+    if link.probabilistic is None:
+        return "deterministic linkage only"
+    if link.one_to_one:
+        return "linked one-to-one"
+    th = prev.get("links", {}).get(name, {}).get("probabilistic", {}).get("thresholds")
+    if not th or not (since / "models" / f"{name}.json").exists():
+        return "the previous run has no model for it"
+    current = status[status["status"] != "removed"]
+    moved = (current["status"] != "unchanged").mean() if len(current) else 0.0
+    if moved > MAX_DELTA:
+        return f"drift: {moved:.0%} of the records are new or changed"
+    old = _populated(engine, f"read_parquet('{since / 'standardised' / f'{name}.parquet'}')")
+    new = _populated(engine, quote_ident(f"__sl_std_{name}"))
+    for col in sorted(set(old) & set(new)):
+        if abs(old[col] - new[col]) > DRIFT:
+            return (f"drift: {col} populated in {new[col]:.0%} of the records, "
+                    f"{old[col]:.0%} before")
+    return None
+
+
+def _populated(engine, table_sql: str) -> dict[str, float]:
+    cols = [c for c in engine.df(f"SELECT * FROM {table_sql} LIMIT 0").columns
+            if is_linkage_column(c)]
+    if not cols:
+        return {}
+    row = engine.df("SELECT " + ", ".join(f"avg(CASE WHEN {quote_ident(c)} IS NULL THEN 0 "
+                                          f"ELSE 1 END) AS {quote_ident(c)}" for c in cols)
+                    + f" FROM {table_sql}").iloc[0]
+    return {c: float(row[c]) for c in cols if pd.notna(row[c])}
+
+
+def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: pd.DataFrame,
+                  new: pd.DataFrame) -> pd.DataFrame:
+    frame = status.set_index("record_id")
+    frame["old_links"] = _link_sets(old)
+    frame["new_links"] = _link_sets(new)
+    frame["old_method"] = _link_sets(old, "method")
+    frame["new_method"] = _link_sets(new, "method")
+    frame = frame.fillna({"old_links": "", "new_links": "", "old_method": "",
+                          "new_method": ""})
+    moved = frame["old_links"] != frame["new_links"]
+    frame = frame[(frame["status"] != "unchanged") | moved].copy()
+    frame["reason"] = frame["status"].map(REASONS)
+    frame = frame.reset_index(names="record_id")[
+        ["record_id", "status", "old_links", "new_links", "old_method", "new_method",
+         "reason"]].sort_values("record_id")
+    engine.register("__sl_changes", frame.astype(str))
+    engine.write_parquet("SELECT * FROM __sl_changes ORDER BY record_id",
+                         out / "changes" / f"{name}.parquet")
+    log.info("incremental %s: %s", name, ", ".join(
+        f"{k} {v}" for k, v in frame["reason"].value_counts().sort_index().items()))
+    return frame

@@ -1,0 +1,113 @@
+"""What a delivery changes, against the run it follows (`--since PREVIOUS_OUT`).
+
+A delivery that `replaces` the previous one is the source's whole current state: the run
+reads it as it is. One that `adds` holds only new records and new versions of earlier ones
+(the same id): the run reads the state file `OUT/incremental/<source>_state.parquet`, the
+file the previous run read with the delivery's records added or replacing theirs (ids
+sorted), so every output still covers every record. Records are then told apart by a hash
+of their intake row (every column but the row number) against the previous run's intake:
+`new`, `changed`, `unchanged`; `removed` are the previous run's records the state no
+longer has (a replacing delivery's deaths and withdrawals).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spinelink import atomic
+from spinelink.errors import JobError
+from spinelink.readers import read_source
+
+STATE_DIR = "incremental"
+
+
+def previous_manifest(since: Path) -> dict:
+    path = Path(since) / "run_manifest.json"
+    if not path.is_file():
+        raise JobError(f"--since {since}: no run_manifest.json there (the output folder of "
+                       "a finished run is expected)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def delivery_mode(lj, name: str) -> str:
+    cat = lj.job.catalogue
+    d = cat.delivery if cat is not None else None
+    return d.mode if d is not None and d.source == name else "replaces"
+
+
+def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
+    """Check the previous run and point each added delivery's source at its state file
+    (the job is updated in place; `lj.overrides` records `since` and `retrain`, and
+    `lj.delivered` each source's delivered file)."""
+    prev = previous_manifest(since)
+    if Path(since).resolve() == out.resolve():
+        raise JobError(f"--since {since}: is this run's own output folder; give the "
+                       "previous run's")
+    if prev.get("stages", {}).get("privacy") or lj.job.privacy.pseudonymise:
+        raise JobError(f"--since {since}: incremental linkage needs the record ids in "
+                       "clear; it does not work on pseudonymised outputs (privacy)")
+    lj.overrides["since"] = str(Path(since).resolve())
+    if retrain:
+        lj.overrides["retrain"] = "true"
+    lj.delivered = {n: lj.source_path(n) for n in lj.job.sources}
+    sources = dict(lj.job.sources)
+    for name, src in lj.job.sources.items():
+        if delivery_mode(lj, name) != "adds":
+            continue
+        before = prev.get("inputs", {}).get(name, {}).get("location")
+        if not before or not Path(before).is_file():
+            raise JobError(f"--since {since}: the previous run's input for {name!r} "
+                           f"({before}) is not there; an added delivery needs it")
+        state = out / STATE_DIR / f"{name}_state.parquet"
+        write_state(Path(before), lj.source_path(name), src, state)
+        sources[name] = src.model_copy(update={"path": str(state)})
+    lj.job = lj.job.model_copy(update={"sources": sources})
+
+
+def _read(path: Path, src) -> pd.DataFrame:
+    t = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
+                    id_column=src.id).table
+    return t.drop_columns(["_row"]).to_pandas()
+
+
+def write_state(before: Path, delivery: Path, src, state: Path) -> int:
+    """The previous state with the delivery's records added (or replacing those of the
+    same id), ordered by id, as a Parquet file of strings."""
+    old, new = _read(before, src), _read(delivery, src)
+    missing = [c for c in old.columns if c not in new.columns]
+    if missing:
+        raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
+                       f"has: {missing}")
+    merged = pd.concat([old[~old[src.id].isin(set(new[src.id]))], new[list(old.columns)]],
+                       ignore_index=True).sort_values(src.id, kind="stable")
+    table = pa.table({c: pa.array(merged[c].tolist(), type=pa.string()) for c in merged})
+    atomic.ensure_dir(state.parent)
+    with atomic.atomic_path(state) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return len(merged)
+
+
+def record_hashes(intake: Path) -> pd.Series:
+    """record_id -> hash of its intake row (every column but `_row`)."""
+    df = pd.read_parquet(intake)
+    ids = df["record_id"].astype(str)
+    h = pd.util.hash_pandas_object(df.drop(columns=["_row"]).astype("string"), index=False)
+    return pd.Series(h.to_numpy(), index=ids.to_numpy())
+
+
+def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
+    """One row per record of either run: `record_id`, `status` (new, changed, unchanged,
+    removed), ordered by id."""
+    old, new = record_hashes(prev_intake), record_hashes(cur_intake)
+    both = pd.DataFrame({"old": old}).join(pd.DataFrame({"new": new}), how="outer")
+    status = pd.Series("unchanged", index=both.index)
+    status[both["old"].isna()] = "new"
+    status[both["new"].isna()] = "removed"
+    status[both["old"].notna() & both["new"].notna() & (both["old"] != both["new"])] = \
+        "changed"
+    return (pd.DataFrame({"record_id": both.index.astype(str), "status": status.to_numpy()})
+            .sort_values("record_id").reset_index(drop=True))

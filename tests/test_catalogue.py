@@ -1,0 +1,127 @@
+"""The catalogue of sources and deliveries (issue 17): three generated benefits deliveries
+linked one after another; the catalogue lists them with their indicators, and the one with
+a deliberately degraded region is flagged against the previous full delivery (and nothing
+else is flagged in the deliveries that were not degraded)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import run_cli
+
+from spinelink.catalogue import store
+from spinelink.config import load_job
+from spinelink.errors import JobError
+from spinelink.pipeline import run_job
+from spinelink.sample.deliveries import DEGRADED_REGION, generate_deliveries
+
+PERSONS, SEED = 1500, 5
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("deliveries")
+    listing = generate_deliveries(PERSONS, SEED, root)
+    assert [d["mode"] for d in listing] == ["replaces", "adds", "replaces"]
+    for d in listing:
+        run_job(root / d["job"])
+    return root
+
+
+def _rows(root: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(root / "catalogue" / store.FILE), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_three_deliveries_listed_with_indicators(runs):
+    d = _rows(runs, "SELECT * FROM deliveries WHERE source = 'benefits' ORDER BY number")
+    assert list(d["delivery_id"]) == ["benefits#1", "benefits#2", "benefits#3"]
+    assert list(d["mode"]) == ["replaces", "adds", "replaces"]
+    assert list(d["scope"]) == ["full", "increment", "full"]
+    for k, row in enumerate(d.itertuples(), start=1):
+        n = pq.read_metadata(runs / "deliveries" / str(k) / "benefits.parquet").num_rows
+        assert row.rows_read == n == row.linked + row.review + row.unlinked
+        assert 0 < row.link_rate < 1 and 0.9 < row.est_precision <= 1
+    src = _rows(runs, "SELECT * FROM sources WHERE source = 'benefits'").iloc[0]
+    assert src["agreement"] == "DSA-2021-017"
+    ind = _rows(runs, "SELECT * FROM indicators WHERE delivery_id = 'benefits#3' "
+                "AND variable = 'region'")
+    assert DEGRADED_REGION in set(ind["value"]) and ind["est_recall"].notna().all()
+    out = run_cli("catalogue", "list", str(runs / "catalogue"))
+    assert out.returncode == 0, out.stderr
+    assert all(f"benefits#{k}" in out.stdout for k in (1, 2, 3))
+    assert "DSA-2021-017" in out.stdout
+
+
+@pytest.mark.slow
+def test_degraded_delivery_flagged_and_only_it(runs):
+    flags = _rows(runs, "SELECT * FROM flags ORDER BY delivery_id")
+    assert set(flags["delivery_id"]) == {"benefits#3"}  # 1: nothing before; 2: clean
+    assert set(flags["previous_id"]) == {"benefits#1"}  # the previous full delivery
+    region = flags[flags["variable"] == "region"]
+    assert set(region["value"]) == {DEGRADED_REGION}  # no other region falls
+    # the flag is a fall by more than the interval: the whole interval below the last one
+    assert (flags["current_high"] < flags["previous_low"]).all()
+    man = json.loads((runs / "out" / "3" / "run_manifest.json").read_text())
+    assert man["stages"]["catalogue"]["flags"] == len(flags)
+    assert "Compared with the previous delivery" in (runs / "out" / "3" / "report.html"
+                                                     ).read_text()
+    assert DEGRADED_REGION in (runs / "out" / "3" / "report.html").read_text()
+    show = run_cli("catalogue", "show", str(runs / "catalogue"), "benefits#3")
+    assert show.returncode == 0 and DEGRADED_REGION in show.stdout
+    cmp_ = run_cli("catalogue", "compare", str(runs / "catalogue"), "benefits#1",
+                   "benefits#3")
+    assert cmp_.returncode == 0 and "est_recall_change" in cmp_.stdout
+    bad = run_cli("catalogue", "show", str(runs / "catalogue"), "benefits#9")
+    assert bad.returncode == 2 and "benefits#3" in bad.stderr
+
+
+def test_a_failed_recording_leaves_no_row(tmp_path):
+    """record() writes in one transaction: a failure part-way (here a flags frame with an
+    unknown column, written last) leaves neither the source nor the delivery row."""
+    with store.connect(tmp_path) as con:
+        with pytest.raises(duckdb.Error):
+            store.record(con, [{"source": "s", "steward": None, "legal_basis": None,
+                                "agreement": None, "description": None}],
+                         [{"delivery_id": "s#1", "source": "s", "number": 1}],
+                         pd.DataFrame(), pd.DataFrame({"no_such_column": [1]}))
+        assert con.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
+
+
+def test_catalogue_key_typos_reported_at_load(tmp_path):
+    job = Path(__file__).resolve().parents[1] / "sample_data" / "demo_job.yaml"
+    text = job.read_text() + ("catalogue:\n  pth: cat\n  delivery: {source: benefit, "
+                              "number: 1, mode: added}\n")
+    bad = tmp_path / "job.yaml"
+    bad.write_text(text.replace("path: ", f"path: {job.parent}/", 3))
+    with pytest.raises(JobError) as e:
+        load_job(bad)
+    msg = str(e.value)
+    assert "catalogue.pth" in msg and "path" in msg  # the unknown key and the right one
+    assert "'replaces', 'adds'" in msg or "replaces" in msg
+
+
+@pytest.mark.slow
+def test_degraded_delivery_is_drift_and_relinked_in_full(runs, tmp_path):
+    """Linked incrementally against delivery 1, the degraded delivery is drift (a field's
+    populated share moves by more than 5 points): the source is linked in full, with the
+    same links as the plain run of it, and the changes are still listed."""
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(tmp_path / "inc3"),
+            since=runs / "out/1")
+    man = json.loads((tmp_path / "inc3/run_manifest.json").read_text())
+    info = man["links"]["benefits"]["incremental"]
+    assert info["mode"] == "full" and info["full_reason"].startswith("drift: ")
+    full = pd.read_parquet(runs / "out/3/links/benefits.parquet")
+    inc = pd.read_parquet(tmp_path / "inc3/links/benefits.parquet")
+    pd.testing.assert_frame_equal(full, inc)
+    ch = pd.read_parquet(tmp_path / "inc3/changes/benefits.parquet")
+    assert {"new", "changed record"} <= set(ch["reason"])

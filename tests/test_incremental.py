@@ -1,0 +1,200 @@
+"""Incremental linkage of monthly deliveries (issue 17): `run --since PREVIOUS_OUT`.
+
+Three generated benefits deliveries (1 replaces, 2 adds, 3 replaces; no degraded region,
+so nothing forces a full relink): the incremental runs against a full run on the same
+state, an added delivery read with the previous state, a replacing one whose missing
+records are listed as removed, a record changed to another person's details relinked with
+its reason, and an incremental run killed part-way that resumes to the same outputs."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import run_cli
+
+from spinelink.pipeline import run_job
+from spinelink.sample.deliveries import generate_deliveries
+
+PERSONS, SEED = 1500, 9
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("incremental")
+    generate_deliveries(PERSONS, SEED, root, degraded=None)
+    run_job(root / "deliveries/1/job.yaml")  # out/1: the first, full run
+    run_job(root / "deliveries/3/job.yaml")  # out/3: a full run on the last state
+    run_job(root / "deliveries/2/job.yaml", output_dir=str(root / "inc/2"),
+            since=root / "out/1")
+    run_job(root / "deliveries/3/job.yaml", output_dir=str(root / "inc/3"),
+            since=root / "inc/2")
+    return root
+
+
+def _links(out: Path) -> pd.Series:
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    ids = pd.read_parquet(out / "intake" / "benefits.parquet")["record_id"]
+    sets = links.groupby("source_id")["reference_id"].agg(lambda s: ";".join(sorted(s)))
+    return sets.reindex(ids, fill_value="")
+
+
+def _changes(out: Path) -> pd.DataFrame:
+    return pd.read_parquet(out / "changes" / "benefits.parquet").set_index("record_id")
+
+
+def _delivery_changes(root: Path, k: int) -> pd.DataFrame:
+    return pd.read_csv(root / "deliveries" / str(k) / "changes.csv", dtype=str)
+
+
+def test_incremental_runs_agree_with_a_full_run(runs):
+    full, inc = _links(runs / "out/3"), _links(runs / "inc/3")
+    assert list(full.index) == list(inc.index)  # the same records: the last state
+    assert (full == inc).mean() >= 0.999
+    # the spine: the same reference units, with the same ids
+    ids = [set(pd.read_parquet(runs / o / "integrated.parquet")["reference_id"])
+           for o in ("out/1", "out/3", "inc/2", "inc/3")]
+    assert all(i == ids[0] for i in ids)
+    for o in ("inc/2", "inc/3"):  # linked incrementally, not in full
+        man = pd.read_json(runs / o / "run_manifest.json", typ="series")
+        info = man["links"]["benefits"]["incremental"]
+        assert info["mode"] == "incremental" and info["full_reason"] is None
+        n = pq.read_metadata(runs / o / "intake" / "benefits.parquet").num_rows
+        assert 0 < info["linked_anew"] < 0.3 * n
+    # the catalogue holds the last run of each delivery, with its changes
+    con = duckdb.connect(str(runs / "catalogue" / "catalogue.duckdb"), read_only=True)
+    rows = con.execute("SELECT delivery_id, output_dir, changes FROM deliveries "
+                       "WHERE source = 'benefits' ORDER BY number").fetchall()
+    con.close()
+    assert [(d, Path(o).name) for d, o, _ in rows] == [
+        ("benefits#1", "1"), ("benefits#2", "2"), ("benefits#3", "3")]
+    assert json.loads(rows[2][2])["removed in a replacing delivery"] > 0
+    assert rows[0][2] is None  # a plain run has no changes
+
+
+def test_added_delivery_is_read_with_the_previous_state(runs):
+    d2 = pq.read_table(runs / "deliveries/2/benefits.parquet").to_pandas()
+    d1 = pq.read_table(runs / "deliveries/1/benefits.parquet").to_pandas()
+    state = pd.read_parquet(runs / "inc/2/intake/benefits.parquet")
+    assert set(state["record_id"]) == set(d1["claim_id"]) | set(d2["claim_id"])
+    ch = _changes(runs / "inc/2")
+    truth = _delivery_changes(runs, 2)
+    new = set(truth.loc[truth["change"] == "new", "record_id"])
+    assert set(ch.index[ch["reason"] == "new"]) == new
+    changed = set(truth.loc[truth["change"] != "new", "record_id"])
+    assert set(ch.index[ch["reason"] == "changed record"]) == changed
+    assert "removed in a replacing delivery" not in set(ch["reason"])  # adds removes none
+    assert (ch.loc[list(new), "old_links"] == "").all()
+
+
+def test_replacing_delivery_lists_removed_records(runs):
+    ch = _changes(runs / "inc/3")
+    truth = _delivery_changes(runs, 3)
+    died = set(truth.loc[truth["change"] == "died", "record_id"])
+    assert died and set(ch.index[ch["reason"] == "removed in a replacing delivery"]) == died
+    assert (ch.loc[list(died), "new_links"] == "").all()
+    linked_before = set(_links(runs / "inc/2").loc[lambda s: s != ""].index)
+    assert died & linked_before  # removed records lose the links they had
+    assert not died & set(pd.read_parquet(runs / "inc/3/links/benefits.parquet")["source_id"])
+
+
+def test_a_changed_record_is_relinked_with_its_reason(runs, tmp_path):
+    """Claim A (linked to census X in the previous run) comes back in an added delivery
+    with the identifying details of the person of another census record Y: it moves
+    from X to Y, listed as a changed record; its neighbours keep their links."""
+    prev = _links(runs / "inc/2")
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    claims = pd.read_parquet(runs / "inc/2/intake/benefits.parquet")
+    linked = prev[prev.str.count(";") == 0].loc[lambda s: s != ""]
+    a, x = linked.index[0], linked.iloc[0]
+    y = census[(census["person_id"] != x) & (census["ni_number"] != "")
+               & (census["dob"] != "")].iloc[0]
+    row = claims[claims["record_id"] == a].iloc[0]
+    d, m, yy = y["dob"].split("/")
+    new = {c: row[c] for c in pq.read_schema(runs / "deliveries/2/benefits.parquet").names}
+    new.update(nino=y["ni_number"], first_name=y["forename"], last_name=y["surname"],
+               birth_date=f"{yy}-{m}-{d}", post_code=y["postcode"], address=y["address_line"])
+    folder = tmp_path / "deliveries" / "4"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pandas(pd.DataFrame([new]), preserve_index=False),
+                   folder / "benefits.parquet")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4"))
+    run_job(folder / "job.yaml", output_dir=str(tmp_path / "out"), since=runs / "inc/2")
+    ch = _changes(tmp_path / "out")
+    assert ch.loc[a, "old_links"] == x and ch.loc[a, "new_links"] == y["person_id"]
+    assert ch.loc[a, "reason"] == "changed record"
+    after = _links(tmp_path / "out")
+    same = after.drop(a) == prev.drop(a)
+    assert same.mean() > 0.998  # the others keep their links
+
+
+def test_interrupted_incremental_run_resumes_to_the_same_outputs(runs, tmp_path):
+    out = tmp_path / "inc2"
+    args = ["run", str(runs / "deliveries/2/job.yaml"), "--output-dir", str(out),
+            "--since", str(runs / "out/1")]
+    env = {**os.environ, "SPINELINK_FAULT": "kill link:benefits middle"}
+    killed = run_cli(*args, env=env)
+    assert killed.returncode != 0 and not (out / "run_manifest.json").exists()
+    resumed = run_cli(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    for f in ("links/benefits.parquet", "changes/benefits.parquet", "review/benefits.parquet",
+              "unlinked/benefits.parquet", "integrated.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / f),
+                                      pd.read_parquet(runs / "inc/2" / f), check_like=False)
+    shutil.rmtree(out)
+
+
+def test_extended_spine_keeps_its_ids_across_runs(runs, tmp_path):
+    """extend_spine: the records of delivery 1 that link to no census unit become units
+    `benefits:<id>`; the incremental run on delivery 2 keeps every unit and id of the
+    first (those whose record now links say so) and adds the new unlinked records."""
+    jobs = {}
+    for k in (1, 2):
+        text = (runs / f"deliveries/{k}/job.yaml").read_text()
+        text = text.replace("../../", f"{runs}/").replace("path: benefits.parquet",
+                                                         f"path: {runs}/deliveries/{k}/"
+                                                         "benefits.parquet")
+        jobs[k] = tmp_path / f"job{k}.yaml"
+        jobs[k].write_text(text + "extend_spine: true\n")
+    run_job(jobs[1], output_dir=str(tmp_path / "e1"))
+    run_job(jobs[2], output_dir=str(tmp_path / "e2"), since=tmp_path / "e1")
+    s1 = pd.read_parquet(tmp_path / "e1/spine.parquet").set_index("unit_id")
+    s2 = pd.read_parquet(tmp_path / "e2/spine.parquet").set_index("unit_id")
+    census = set(pd.read_csv(runs / "census.csv", dtype=str)["person_id"])
+    unlinked1 = set(pd.read_parquet(tmp_path / "e1/unlinked/benefits.parquet")["record_id"])
+    assert set(s1.index[s1["origin"] == "census"]) == census
+    assert set(s1.index[s1["origin"] == "benefits"]) == {f"benefits:{r}" for r in unlinked1}
+    assert unlinked1 and (s1["status"] == "active").all()
+    assert set(s1.index) <= set(s2.index)  # no unit lost or renamed
+    assert (s2.loc[s1.index, "first_run"] == "benefits_delivery_1#1").all()
+    unlinked2 = set(pd.read_parquet(tmp_path / "e2/unlinked/benefits.parquet")["record_id"])
+    added = set(s2.index) - set(s1.index)
+    assert added == {f"benefits:{r}" for r in unlinked2 - unlinked1}
+    assert (s2.loc[sorted(added), "first_run"] == "benefits_delivery_2#2").all()
+    links2 = pd.read_parquet(tmp_path / "e2/links/benefits.parquet")
+    now_linked = s2[s2["status"] == "linked"]
+    for _unit, row in now_linked.iterrows():
+        assert row["linked_to"] in set(links2.loc[links2["source_id"] == row["source_id"],
+                                                  "reference_id"])
+    still = s2[(s2["origin"] == "benefits") & (s2["status"] == "active")]
+    assert set(still["source_id"]) == unlinked2 | (unlinked1 & set(still["source_id"]))
+
+
+def test_since_refuses_what_it_cannot_use(runs, tmp_path):
+    job = str(runs / "deliveries/2/job.yaml")
+    r = run_cli("run", job, "--output-dir", str(tmp_path / "o"), "--since",
+                str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "no run_manifest.json" in r.stderr
+    r = run_cli("run", job, "--retrain")
+    assert r.returncode == 2 and "--retrain goes with --since" in r.stderr
+    r = run_cli("run", job, "--output-dir", str(runs / "inc/2"), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 2 and "own output folder" in r.stderr
