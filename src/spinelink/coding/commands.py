@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from spinelink.cli import _Command, out_arg, verbose_opt
+from spinelink.cli_support import _Command, out_arg, verbose_opt
 
 source_opt = click.option("--source", default=None, help="Only this source (default: all "
                           "coded sources).")

@@ -215,7 +215,7 @@ def apply(table: pd.DataFrame, decisions: list[CodingDecision], source: str,
 def _rederive(t: pd.DataFrame, final: dict, variables: dict, where: dict) -> int:
     """A derived activity follows its occupation's corrected code."""
     from spinelink.coding.coder import Coded, Coder
-    from spinelink.coding.stage import derive
+    from spinelink.coding.derive import derive
 
     n = 0
     for var, spec in variables.items():
