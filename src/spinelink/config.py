@@ -225,6 +225,8 @@ class Quality(_Strict):
     disclosure control (`min_cell`, `rounding`) and age bands (lower bounds, in years,
     at the job's reference_date)."""
     subgroups: list[str] = Field(default_factory=list)  # empty: reference's + sex, age_band
+    # intersectional tables: each a list of reference-side subgroups, crossed
+    crosses: list[list[str]] = Field(default_factory=list)
     labels: str | None = None  # CSV/Parquet: reference_id, source, source_id, is_match
     min_cell: int = Field(default=10, ge=1)
     rounding: int | None = Field(default=None, ge=2)
@@ -249,6 +251,15 @@ class Quality(_Strict):
         for k in v:
             if not k.strip() or k == "all":
                 raise ValueError("a subgroup must be a non-empty column name other than 'all'")
+        return v
+
+    @field_validator("crosses")
+    @classmethod
+    def _crosses(cls, v: list[list[str]]) -> list[list[str]]:
+        for cross in v:
+            if len(cross) < 2 or len(set(cross)) != len(cross):
+                raise ValueError(f"{cross}: a cross is two or more different subgroups")
+            cls._names(cross)
         return v
 
 

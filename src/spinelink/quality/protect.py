@@ -140,6 +140,8 @@ def _collect(tables: dict[str, PublishedTable]):
             for col, template in columns.items():
                 c = cellmod.cell(template.format(**rec), cond)
                 v = pd.to_numeric(rec[col], errors="coerce")
+                if pd.isna(v) and t.exact:
+                    continue  # an operational figure that does not apply to the row
                 if pd.isna(v):
                     raise ValueError(f"disclosure: table {name}, row {pos + 1}, column "
                                      f"{col}: not a number")
@@ -267,18 +269,21 @@ def suppression(tables: dict[str, PublishedTable], rules: Rules,
         candidates = published & ~mask
         for c in exact:
             candidates[system.index[c]] = False
-        added = False
+        added: set = set()
         for i in hit:
+            if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
+                continue  # a cell suppressed for another in this round shares a sum with it
             j = _choose(system, int(i), candidates, by_cell)
             if j is None:
                 continue
-            sup.add(system.cells[j])
-            candidates[j] = False
-            added = True
+            new = _row_closure(every, where, sup | {system.cells[j]}, exact) - sup
+            sup |= new
+            for c in new:
+                added.add(system.index[c])
+                candidates[system.index[c]] = False
         if not added:
             raise RuntimeError("disclosure: a suppressed cell is exposed and no cell that "
                                "may still be suppressed shares a sum with it")
-        sup = _row_closure(every, where, sup, exact)
     log.info("disclosure: %d cells suppressed (%d by the rules, %d to protect them)",
              len(sup - fixed_sup), n_primary, len(sup - fixed_sup) - n_primary)
     rows = {name: np.zeros(len(t.data), bool) for name, t in tables.items()}

@@ -60,6 +60,34 @@ def _interval_cell(variable: str, measure: str) -> dict:
                             {"field": "high", "format": ".4f"}]}}]}
 
 
+def cross_rates(df: pd.DataFrame, dims: tuple[str, ...], basis: str = "model"
+                ) -> dict | None:
+    """An intersectional table's link rates with 95% intervals: one panel per source,
+    a row per combination (suppressed combinations left out)."""
+    rows = df[(df["basis"] == basis) & ~df["suppressed"].astype(str).str.lower().eq("true")]
+    rows = rows.dropna(subset=["link_rate"])
+    if rows.empty:
+        return None
+    label = rows[list(dims)].astype(str).agg(" / ".join, axis=1)
+    long = pd.DataFrame({"source": rows["source"], "group": label, "est": rows["link_rate"],
+                         "low": rows["link_rate_low"], "high": rows["link_rate_high"]})
+    y = {"field": "group", "type": "nominal", "title": " / ".join(dims), "sort": None}
+    return {"$schema": SCHEMA, "data": {"values": _values(long)},
+            "facet": {"column": {"field": "source", "type": "nominal"}},
+            "spec": {"width": 220, "height": {"step": 14}, "layer": [
+                {"mark": "rule", "encoding": {
+                    "y": y, "x": {"field": "low", "type": "quantitative",
+                                  "title": "link rate (95% interval)",
+                                  "scale": {"zero": False}},
+                    "x2": {"field": "high"}}},
+                {"mark": {"type": "point", "filled": True}, "encoding": {
+                    "y": y, "x": {"field": "est", "type": "quantitative"},
+                    "tooltip": [{"field": "group"}, {"field": "est", "format": ".4f"},
+                                {"field": "low", "format": ".4f"},
+                                {"field": "high", "format": ".4f"}]}}]},
+            "resolve": {"scale": {"y": "independent"}}}
+
+
 def threshold_tradeoff(curve: pd.DataFrame) -> dict | None:
     if curve is None or curve.empty:
         return None
@@ -179,8 +207,8 @@ def model_weights(params: pd.DataFrame) -> dict | None:
 def integration_sources(values: pd.DataFrame | None) -> dict | None:
     if values is None or values.empty:
         return None
-    data = values[(values["kind"] == "source") & values["units"].map(
-        lambda u: isinstance(u, int | float))]
+    data = values[(values["kind"] == "source") & values["units"].notna()]
+    data = data.drop(columns=["suppressed"], errors="ignore").astype({"units": float})
     if data.empty:
         return None
     return {
