@@ -7,9 +7,9 @@ variable is suppressed, the row with the next-smallest count is suppressed too.
 Rounding (optional): counts to the nearest multiple of `rounding`; rates are then worked
 out from the rounded counts. Dominance (magnitude tables): the p% rule (the cell's total
 less its two largest contributions is under p% of the largest: the second could estimate
-the first within p%) and the (n, k) rule (the n largest contributions are over k% of the
-total). These are the rules of a single table; `protect` coordinates them over every table
-a run publishes.
+the first within p%) and the (n, k) rule (the n largest contributions are k% of the
+total or more), as acro's p-ratio and NK checks. These are the rules of a single table;
+`protect` coordinates them over every table a run publishes.
 
 >>> df = pd.DataFrame({"variable": ["sex"] * 3, "value": ["F", "M", "unknown"],
 ...                    "n": [50, 40, 3]})
@@ -93,6 +93,6 @@ def dominated(total, top, p_percent: float | None, nk: tuple[int, float] | None)
             return True
     if nk is not None and total > 0:
         n, k = nk
-        if sum(top[:n]) > k / 100 * total:
+        if sum(top[:n]) >= k / 100 * total:
             return True
     return False
