@@ -23,6 +23,7 @@ from spinelink.coding.spec import input_problems as coding_input_problems
 from spinelink.integrate.spec import IntegrateOptions
 from spinelink.integrate.spec import Variable as IntegrateVariable
 from spinelink.jobspec import files as _files
+from spinelink.jobspec.analysis import Analysis
 from spinelink.jobspec.checks import STANDARD_SUBGROUPS, cross_problems  # noqa: F401 - re-exported
 from spinelink.jobspec.load import partial, read_job_file, sections, validate
 from spinelink.jobspec.problems import did_you_mean, raise_problems
@@ -343,6 +344,7 @@ class Job(_Strict):
     coding_options: CodingOptions = Field(default_factory=CodingOptions)
     edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
+    analysis: Analysis | None = None  # weights, coverage, imputation (spinelink.analysis)
 
     @field_validator("coding", "edit_rules", "control_totals")
     @classmethod

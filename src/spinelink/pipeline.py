@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import faults, integrate, manifest, privacy, quality, report, review
+from spinelink import analysis, faults, integrate, manifest, privacy, quality, report, review
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.checkpoint import Checkpoint, open_checkpoint
@@ -228,6 +228,7 @@ LATER_STAGES = [
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
     ("edits", integrated_edits.run_stage),
     ("quality", quality.run_stage),
+    ("analysis", analysis.run_stage),  # weights, coverage, imputation (job: analysis:)
     ("report", report.run_stage),
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
     ("privacy", privacy.run_stage),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spinelink.integrate.spec import check_integrate, check_options
+from spinelink.jobspec.analysis import analysis_problems
 from spinelink.jobspec.problems import Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
                         f"({sorted(s.identifiers)}){did_you_mean(ident, s.identifiers)}")
     if job.reference in job.sources:
         out += _integrate(job, file)
-    return out
+    return out + analysis_problems(job, file)
 
 
 def _quality_subgroups(job: Job) -> list[tuple[str, str]]:
