@@ -8,10 +8,10 @@ control.
   subgroups and variables), the source's records, how many link to a reference unit and
   how many link to none (the people the reference may have missed);
 - dual-system counts: per subgroup of a variable both sides carry, n_reference
-  (reference units), n_linked (reference units the source links to) and n_source
-  (persons in the source: the linked units plus the source records linked to none),
-  a linked person counted in the reference unit's subgroup, an unlinked record in its
-  own;
+  (reference units, by their values), n_source (the source's records, by their own
+  values) and n_linked (reference units the source links to, by the reference's values);
+  a false link then changes only n_linked, which the estimate corrects by the estimated
+  precision;
 - concordance: per shared variable, reference value by source value over the linked
   units (the source record that supplies the unit's values).
 
@@ -20,6 +20,9 @@ control.
 >>> links = pd.DataFrame({"reference_id": ["r1"], "source_id": ["s1"]})
 >>> dual_counts(ref, src, links, ["sex"]).to_dict("records")[1]
 {'variable': 'sex', 'value': 'M', 'n_reference': 1, 'n_source': 2, 'n_linked': 0}
+>>> links = pd.DataFrame({"reference_id": ["r1", "r3"], "source_id": ["s1", "s3"]})
+>>> dual_counts(ref, src, links, ["sex"]).to_dict("records")[1]
+{'variable': 'sex', 'value': 'M', 'n_reference': 1, 'n_source': 2, 'n_linked': 1}
 """
 from __future__ import annotations
 
@@ -47,22 +50,19 @@ def profile(src: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
 def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
                 variables: list[str]) -> pd.DataFrame:
     """n_reference, n_source, n_linked per value of each variable both tables have."""
-    lk = links.astype({"reference_id": str, "source_id": str})
-    linked_units = pd.Index(lk["reference_id"].unique())
-    unlinked_src = src[~src.index.isin(pd.Index(lk["source_id"].unique()))]
+    linked_units = pd.Index(links["reference_id"].astype(str).unique())
     rows = []
     for var in variables:
         if var not in ref.columns or var not in src.columns:
             continue
         n_ref = ref[var].value_counts()
         n_lnk = ref.loc[ref.index.isin(linked_units), var].value_counts()
-        n_un = unlinked_src[var].value_counts()
-        for v in ordered_values(set(n_ref.index) | set(n_un.index)):
+        n_src = src[var].value_counts()
+        for v in ordered_values(set(n_ref.index) | set(n_src.index)):
             if v == UNKNOWN:
                 continue  # not a subgroup: a person of any group
-            k = int(n_lnk.get(v, 0))
             rows.append({"variable": var, "value": v, "n_reference": int(n_ref.get(v, 0)),
-                         "n_source": k + int(n_un.get(v, 0)), "n_linked": k})
+                         "n_source": int(n_src.get(v, 0)), "n_linked": int(n_lnk.get(v, 0))})
     return pd.DataFrame(rows, columns=["variable", "value", "n_reference", "n_source",
                                        "n_linked"])
 
@@ -70,9 +70,14 @@ def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
 def concordance(ref_values: pd.Series, src_values: pd.Series, pairs: pd.DataFrame,
                 variable: str) -> pd.DataFrame:
     """variable, reference_value, source_value, n over the linked pairs (reference_id,
-    source_id); missing values as `unknown`."""
+    source_id); missing values as `unknown`. Every combination of a value the reference
+    holds and a value the source holds has a row, zeros included (a zero left out would
+    be a known zero that disclosure control could not suppress)."""
     a = ref_values.reindex(pairs["reference_id"].astype(str)).fillna(UNKNOWN).to_numpy()
     b = src_values.reindex(pairs["source_id"].astype(str)).fillna(UNKNOWN).to_numpy()
-    t = pd.DataFrame({"reference_value": a, "source_value": b}).value_counts().rename("n")
-    t = t.reset_index().sort_values(["reference_value", "source_value"], ignore_index=True)
+    t = pd.DataFrame({"reference_value": a, "source_value": b}).value_counts()
+    full = pd.MultiIndex.from_product(
+        [ordered_values(set(ref_values) | set(a)), ordered_values(set(src_values) | set(b))],
+        names=["reference_value", "source_value"])
+    t = t.reindex(full, fill_value=0).rename("n").reset_index()
     return t.assign(variable=variable)[["variable", "reference_value", "source_value", "n"]]

@@ -8,8 +8,11 @@ quality stage's estimated precision and recall of the source's links (the subgro
 else the source's overall). The 95% interval is Chao's log-normal interval around the
 persons seen (n1 + n2 - m*), its variance Chapman's plus the part from the uncertainty of
 precision and recall (delta method on the log scale, their standard errors from the
-quality stage's 95% intervals). Assumes the two captures are independent within the
-subgroup and that a person is in the same subgroup in both.
+quality stage's 95% intervals, which carry the randomness of the link errors too).
+Assumes the two captures are independent
+within the subgroup and that a person is in the same subgroup in both. A false link does
+not move a source record's person out of its subgroup: the reference is classified by the
+reference's values, the source by the source's own, the linked pairs by the reference's.
 
 >>> n, lo, hi = estimate(900, 600, 540, 1.0, 1.0)
 >>> round(n), round(lo), round(hi)
@@ -43,6 +46,8 @@ def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
     ms = min(m * p / r, min(n1, n2))  # true matches cannot exceed either capture
     n = (n1 + 1) * (n2 + 1) / (ms + 1) - 1
     var = (n1 + 1) * (n2 + 1) * (n1 - ms) * (n2 - ms) / ((ms + 1) ** 2 * (ms + 2))
+    # the uncertainty of the estimated precision and recall (the quality stage's intervals
+    # carry the randomness of the link errors themselves as well)
     var += n * n * (_log_sd(*precision_ci) ** 2 + _log_sd(*recall_ci) ** 2)
     seen = n1 + n2 - ms
     f0 = max(n - seen, 0.0)

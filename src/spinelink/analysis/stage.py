@@ -89,7 +89,8 @@ def run_stage(ctx) -> dict:
     names = [*(a.weights.characteristics if a.weights else []),
              *(a.coverage.variables if a.coverage else []),
              *(a.coverage.concordance if a.coverage else []),
-             *(n for imp in a.imputation.values() for n in [*imp.classes, *imp.predictors])]
+             *(n for imp in a.imputation.values() for n in [*imp.classes, *imp.predictors]),
+             *(["sex", groups.AGE_BAND] if a.imputation else [])]
     ref = g.table(job.reference, names)
     links = {s: pd.read_parquet(out / "links" / f"{s}.parquet").astype(
         {"reference_id": str, "source_id": str}) for s in job.links}
@@ -105,7 +106,8 @@ def run_stage(ctx) -> dict:
     if a.imputation:
         from spinelink.analysis import imputation
 
-        summary["imputation"] = imputation.run(ctx, a, ref, extra)
+        summary["imputation"] = imputation.run(ctx, a, ref, extra,
+                                               lambda s, var: _source_values(out, g, s, var))
     _rewrite_integrated(ctx, extra)
     pub = publish(out, job, raw)
     summary["tables"] = {k: {"rows": int(len(v)), "suppressed": int(v["suppressed"].sum())}
@@ -187,6 +189,18 @@ def _chosen_pairs(out: Path, source: str) -> pd.DataFrame:
                          "source_id": df[col].astype(str)})
 
 
+def _source_values(out: Path, g: Groups, source: str, var: str) -> pd.Series:
+    """The source's value of a variable for each unit it links (the record that supplies
+    the unit's values), in the variable's code list; by reference_id."""
+    src = g.table(source, [var])
+    if var not in src.columns:
+        return pd.Series(dtype=object)
+    pairs = _chosen_pairs(out, source)
+    v = src[var].reindex(pairs["source_id"]).to_numpy()
+    s = pd.Series(v, index=pairs["reference_id"].to_numpy(), dtype=object)
+    return s[s.notna() & (s != groups.UNKNOWN)]
+
+
 def _quality_rows(out: Path) -> pd.DataFrame | None:
     """The quality stage's label-free precision and recall by subgroup (model basis):
     its exact internal copy, else the published CSV."""
@@ -214,8 +228,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
         return {}
     q = job.quality
     rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
-                          identities=protect.identities(job.links)
-                          + tables.identities(job.links))
+                          identities=protect.identities(job.links))
     shown = protect.protect(mine, rules, before=published.load(out))
     published.save(out, mine, shown)
     return shown

@@ -54,13 +54,15 @@ def fit_logistic(X: pd.DataFrame, linked: np.ndarray) -> tuple[np.ndarray | None
         return None, "statsmodels is not installed"
     d = design(X).to_numpy()
     how = "logistic regression"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        warnings.filterwarnings("error", message=".*[Pp]erfect separation.*")
-        try:
-            p = np.asarray(sm.Logit(y, d).fit(disp=0, maxiter=100).predict(d), float)
-        except Exception:  # separation, no convergence, singular design
-            p = None
+    p = None
+    if not separated(X, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            warnings.filterwarnings("error", message=".*[Pp]erfect separation.*")
+            try:
+                p = np.asarray(sm.Logit(y, d).fit(disp=0, maxiter=35).predict(d), float)
+            except Exception:  # separation, no convergence, singular design
+                p = None
     if p is None:
         alpha = np.full(d.shape[1], RIDGE)
         alpha[0] = 0.0
@@ -74,6 +76,16 @@ def fit_logistic(X: pd.DataFrame, linked: np.ndarray) -> tuple[np.ndarray | None
     if not np.all(np.isfinite(p)) or p.min() < P_FLOOR or p.max() > 1 - P_FLOOR:
         return None, "logistic regression fitted probabilities of 0 or 1"
     return p, how
+
+
+def separated(X: pd.DataFrame, y: np.ndarray) -> bool:
+    """A category whose units are all linked or none: its coefficient has no finite
+    maximum-likelihood value."""
+    for c in X.columns:
+        rate = pd.Series(y).groupby(X[c].astype(str).to_numpy()).mean()
+        if ((rate == 0) | (rate == 1)).any():
+            return True
+    return False
 
 
 def cell_rates(X: pd.DataFrame, linked: np.ndarray) -> np.ndarray:

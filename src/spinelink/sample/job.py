@@ -105,6 +105,20 @@ quality:
   min_cell: 10
   age_bands: [0, 18, 30, 50, 65]
   rounding: null
+# Analysis: linkage weights (out/weights/<source>.parquet; `<source>__weight` in
+# integrated.parquet), coverage from both sides, dual-system estimates and concordance
+# (out/tables/analysis_*.csv, disclosure-controlled together with the quality
+# tables), gaps imputed (status imputed:<method>; rates in the manifest).
+analysis:
+  weights:
+    characteristics: [sex, age_band, region, ethnic_group]
+  coverage:
+    variables: [sex, age_band, ethnic_group]
+    concordance: [disability]
+  imputation:
+    employment_status: {{method: hot_deck, classes: [age_band, sex]}}
+    disability: {{method: model, predictors: [sex, age_band]}}
+  multiple: 1
 """
 
 
