@@ -229,7 +229,19 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
     q = job.quality
     rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
                           identities=protect.identities(job.links))
-    shown = protect.protect(mine, rules, before=published.load(out))
+    before = published.load(out)
+    try:
+        shown = protect.protect(mine, rules, before=before)
+    except RuntimeError as e:  # a cell the earlier tables expose: withhold that table
+        withheld = []
+        for name in list(mine):
+            try:
+                protect.protect({name: mine[name]}, rules, before=before)
+            except RuntimeError:
+                withheld.append(name)
+                del mine[name]
+        log.warning("analysis: %s; not published: %s", e, ", ".join(withheld))
+        shown = protect.protect(mine, rules, before=before) if mine else {}
     published.save(out, mine, shown)
     return shown
 
