@@ -8,10 +8,11 @@ control.
   subgroups and variables), the source's records, how many link to a reference unit and
   how many link to none (the people the reference may have missed);
 - dual-system counts: per subgroup of a variable both sides carry, n_reference
-  (reference units, by their values), n_source (the source's records, by their own
-  values) and n_linked (reference units the source links to, by the reference's values);
-  a false link then changes only n_linked, which the estimate corrects by the estimated
-  precision;
+  (reference units), n_linked (reference units the source links to) and n_source
+  (persons in the source: the linked units, each once however many records link to it,
+  plus the source records linked to none); a linked person is counted in the reference
+  unit's subgroup (the two sources may record a variable differently), a record linked
+  to none in its own;
 - concordance: per shared variable, reference value by source value over the linked
   units (the source record that supplies the unit's values).
 
@@ -20,9 +21,9 @@ control.
 >>> links = pd.DataFrame({"reference_id": ["r1"], "source_id": ["s1"]})
 >>> dual_counts(ref, src, links, ["sex"]).to_dict("records")[1]
 {'variable': 'sex', 'value': 'M', 'n_reference': 1, 'n_source': 2, 'n_linked': 0}
->>> links = pd.DataFrame({"reference_id": ["r1", "r3"], "source_id": ["s1", "s3"]})
+>>> links = pd.DataFrame({"reference_id": ["r3", "r3"], "source_id": ["s2", "s3"]})
 >>> dual_counts(ref, src, links, ["sex"]).to_dict("records")[1]
-{'variable': 'sex', 'value': 'M', 'n_reference': 1, 'n_source': 2, 'n_linked': 1}
+{'variable': 'sex', 'value': 'M', 'n_reference': 1, 'n_source': 1, 'n_linked': 1}
 """
 from __future__ import annotations
 
@@ -50,19 +51,22 @@ def profile(src: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
 def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
                 variables: list[str]) -> pd.DataFrame:
     """n_reference, n_source, n_linked per value of each variable both tables have."""
-    linked_units = pd.Index(links["reference_id"].astype(str).unique())
+    lk = links.astype({"reference_id": str, "source_id": str})
+    linked_units = pd.Index(lk["reference_id"].unique())
+    unlinked_src = src[~src.index.isin(pd.Index(lk["source_id"].unique()))]
     rows = []
     for var in variables:
         if var not in ref.columns or var not in src.columns:
             continue
         n_ref = ref[var].value_counts()
         n_lnk = ref.loc[ref.index.isin(linked_units), var].value_counts()
-        n_src = src[var].value_counts()
-        for v in ordered_values(set(n_ref.index) | set(n_src.index)):
+        n_un = unlinked_src[var].value_counts()
+        for v in ordered_values(set(n_ref.index) | set(n_un.index)):
             if v == UNKNOWN:
                 continue  # not a subgroup: a person of any group
+            k = int(n_lnk.get(v, 0))
             rows.append({"variable": var, "value": v, "n_reference": int(n_ref.get(v, 0)),
-                         "n_source": int(n_src.get(v, 0)), "n_linked": int(n_lnk.get(v, 0))})
+                         "n_source": k + int(n_un.get(v, 0)), "n_linked": k})
     return pd.DataFrame(rows, columns=["variable", "value", "n_reference", "n_source",
                                        "n_linked"])
 

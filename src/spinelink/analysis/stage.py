@@ -23,6 +23,7 @@ from spinelink.quality import groups
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.analysis")
+PREFIX = "analysis_"  # the names of this stage's published tables
 
 
 class Groups:
@@ -154,12 +155,14 @@ def _weighted_margins(out: Path, ref: pd.DataFrame, spec, links: dict,
 def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -> dict:
     job, out = ctx.lj.job, Path(ctx.out)
     quality = _quality_rows(out)
+    ref_one, one = _one_unit_per_person(out, ref)
     prof, dual, conc = [], [], []
     for s in job.links:
         carried = [*spec.variables, *job.sources[s].subgroups, *job.sources[s].variables]
         src = g.table(s, carried)
         prof.append(both_sides.profile(src, links[s]).assign(source=s))
-        dual.append(both_sides.dual_counts(ref, src, links[s], spec.variables).assign(
+        lk = links[s].assign(reference_id=links[s]["reference_id"].map(one))
+        dual.append(both_sides.dual_counts(ref_one, src, lk, spec.variables).assign(
             source=s))
         pairs = _chosen_pairs(out, s)
         for var in spec.concordance:
@@ -174,6 +177,17 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
     return {"variables": list(spec.variables), "concordance": list(spec.concordance),
             "quality_used": quality is not None,
             "how": dual_system.__doc__.split("\n\n")[0].replace("\n", " ")}
+
+
+def _one_unit_per_person(out: Path, ref: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The reference without its probable duplicates (integration's `duplicate_of`), and
+    each unit's id -> the id of the unit that stands for its person: a person the
+    reference holds twice is counted once by the dual-system estimates."""
+    it = pd.read_parquet(out / "integrated.parquet", columns=["reference_id", "duplicate_of"])
+    ids = it["reference_id"].astype(str)
+    keep = it["duplicate_of"].isna() | (it["duplicate_of"].astype(str) == ids)
+    one = dict(zip(ids, it["duplicate_of"].where(~keep, ids).astype(str), strict=True))
+    return ref[ref.index.isin(pd.Index(ids[keep]))], one
 
 
 def _front(df: pd.DataFrame) -> pd.DataFrame:
@@ -228,7 +242,11 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
         return {}
     q = job.quality
     rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
-                          identities=protect.identities(job.links))
+                          identities=protect.identities(job.links)
+                          + tables.identities(job.links))
+    for folder in (published.INTERNAL, published.TABLES):  # this stage's, from a rerun
+        for old in (out / folder).glob(f"{PREFIX}*"):
+            old.unlink()
     before = published.load(out)
     try:
         shown = protect.protect(mine, rules, before=before)

@@ -5,9 +5,9 @@ suppressed in both or neither).
 
 - `analysis_coverage_profile`: per source, the source's records by their own values
   (sex, age band, the source's subgroups and variables): records, linked, linked to none;
-- `analysis_dual_system`: per source and subgroup, reference units, the source's records
-  (by their own values), linked units, and the dual-system estimate of the population
-  with its 95% interval;
+- `analysis_dual_system`: per source and subgroup, reference units, persons in the source
+  (linked units plus records linked to none), linked units, and the dual-system estimate
+  of the population with its 95% interval;
 - `analysis_concordance_<source>_<variable>`: reference value by source value over the
   linked units;
 - `analysis_weighted_margins`: per weighted source and characteristic, reference units,
@@ -28,6 +28,21 @@ from spinelink.quality.protect import (
 SRC = "{source}"
 
 
+def persons(source: str) -> str:
+    return f"persons in {source} (linked units and records linked to none)"
+
+
+# the reference's persons: its units, a probable duplicate counted once with its original
+REFERENCE_PERSONS = "reference units (probable duplicates once)"
+
+
+def identities(sources) -> tuple:
+    """Persons in a source = the reference persons it links + its records linked to none
+    (the dual-system table's n_source)."""
+    return tuple((persons(s), (linked(REFERENCE_PERSONS, s), unlinked(records(s), s)))
+                 for s in sources)
+
+
 def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
     out: dict[str, PublishedTable] = {}
     if "coverage_profile" in raw:
@@ -44,8 +59,8 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
     if "dual_system" in raw:
         out["analysis_dual_system"] = PublishedTable(
             raw["dual_system"],
-            {"n_reference": REFERENCE, "n_linked": linked(REFERENCE, SRC),
-             "n_source": records(SRC)},
+            {"n_reference": REFERENCE_PERSONS, "n_linked": linked(REFERENCE_PERSONS, SRC),
+             "n_source": persons(SRC)},
             stacked=("variable", "value"), keep=["source"],
             description="dual-system (capture-recapture, Chapman) estimates of the "
                         "population by subgroup, adjusted for estimated false and missed "

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from spinelink.jobspec.problems import Problem, did_you_mean
 
@@ -52,15 +52,16 @@ class Impute(_Strict):
     from_variable: str | None = None   # logical: derived from another integrated variable
     map: dict[str, str] = Field(default_factory=dict)    # ... through this mapping
 
-    @model_validator(mode="after")
-    def _shape(self) -> Impute:
+    def problems(self) -> list[str]:
+        """What the method lacks (checked with the rest of the job, all at once)."""
+        out = []
         if self.method == "logical" and not (self.from_source or self.from_variable):
-            raise ValueError("method logical needs from_source or from_variable")
+            out.append("method logical needs from_source or from_variable")
         if self.from_variable and not self.map:
-            raise ValueError("from_variable needs map: {value of that variable: value}")
+            out.append("from_variable needs map: {value of that variable: value}")
         if self.method == "model" and not self.predictors:
-            raise ValueError("method model needs predictors")
-        return self
+            out.append("method model needs predictors")
+        return out
 
 
 class Analysis(_Strict):
@@ -71,22 +72,21 @@ class Analysis(_Strict):
     multiple: int = Field(default=1, ge=1, le=100)
 
 
-def known_variables(job) -> set[str]:
-    """Subgroup variables any source can supply (as quality.subgroups)."""
-    from spinelink.jobspec.checks import STANDARD_SUBGROUPS
-
-    return {*STANDARD_SUBGROUPS, *(g for s in job.sources.values() for g in s.subgroups),
+def known_variables(job, standard) -> set[str]:
+    """Subgroup variables any source can supply (as quality.subgroups; `standard`: the
+    standardised columns every source has, jobspec.checks.STANDARD_SUBGROUPS)."""
+    return {*standard, *(g for s in job.sources.values() for g in s.subgroups),
             *(v for s in job.sources.values() for v in s.variables),
             *(v for c in getattr(job, "coding", {}).values() for v in c)}
 
 
-def analysis_problems(job, file: str) -> list[Problem]:
+def analysis_problems(job, file: str, standard=()) -> list[Problem]:
     """Names in `analysis:` that no source, link or integrated variable has."""
     a = getattr(job, "analysis", None)
     if a is None:
         return []
     out: list[Problem] = []
-    known = known_variables(job)
+    known = known_variables(job, standard)
 
     def check(key: str, names, pool, what: str) -> None:
         for n in names:
@@ -108,6 +108,7 @@ def analysis_problems(job, file: str) -> list[Problem]:
           "an integrated variable (integrate:)")
     for v, imp in a.imputation.items():
         key = f"analysis.imputation.{v}"
+        out += [Problem(file, key, msg) for msg in imp.problems()]
         check(key, [*imp.classes, *imp.predictors], known, "a subgroup variable")
         if imp.from_source:
             check(key, [imp.from_source], set(job.links), "a linked source")

@@ -50,7 +50,7 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
                         f"({sorted(s.identifiers)}){did_you_mean(ident, s.identifiers)}")
     if job.reference in job.sources:
         out += _integrate(job, file)
-    return out + analysis_problems(job, file)
+    return out + analysis_problems(job, file, STANDARD_SUBGROUPS)
 
 
 def _quality_subgroups(job: Job) -> list[tuple[str, str]]:
