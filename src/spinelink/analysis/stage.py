@@ -216,7 +216,8 @@ def _source_values(out: Path, g: Groups, source: str, var: str) -> pd.Series:
 
 
 def _quality_rows(out: Path) -> pd.DataFrame | None:
-    """The quality stage's label-free precision and recall by subgroup (model basis):
+    """The quality stage's label-free precision and recall by subgroup (model basis), of
+    the rows it published (a withheld row's subgroup takes the source's overall figures):
     its exact internal copy, else the published CSV."""
     exact = out / "disclosure" / "quality_subgroups.parquet"
     p = out / "quality" / "subgroups.csv"
@@ -228,6 +229,8 @@ def _quality_rows(out: Path) -> pd.DataFrame | None:
         return None
     if not {"est_precision", "est_recall", "variable", "value", "source"} <= set(q.columns):
         return None
+    if "suppressed" in q.columns:  # a row disclosure control withheld is not used (nor shown)
+        q = q[~q["suppressed"].astype(str).str.lower().isin(["true", "1"])]
     return q[q["basis"] == "model"] if "basis" in q.columns else q
 
 
@@ -242,8 +245,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
         return {}
     q = job.quality
     rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
-                          identities=protect.identities(job.links)
-                          + tables.identities(job.links))
+                          identities=protect.identities(job.links))
     for folder in (published.INTERNAL, published.TABLES):  # this stage's, from a rerun
         for old in (out / folder).glob(f"{PREFIX}*"):
             old.unlink()

@@ -5,9 +5,10 @@ suppressed in both or neither).
 
 - `analysis_coverage_profile`: per source, the source's records by their own values
   (sex, age band, the source's subgroups and variables): records, linked, linked to none;
-- `analysis_dual_system`: per source and subgroup, reference units, persons in the source
-  (linked units plus records linked to none), linked units, and the dual-system estimate
-  of the population with its 95% interval;
+- `analysis_dual_system`: per source and subgroup, reference persons and the dual-system
+  estimate of the population with its 95% interval (the counts of the source's persons
+  and of the linked ones are internal, `_n_source`, `_n_linked`: with the reference's
+  they would give away the records linked to none, mostly small counts);
 - `analysis_concordance_<source>_<variable>`: reference value by source value over the
   linked units;
 - `analysis_weighted_margins`: per weighted source and characteristic, reference units,
@@ -28,19 +29,8 @@ from spinelink.quality.protect import (
 SRC = "{source}"
 
 
-def persons(source: str) -> str:
-    return f"persons in {source} (linked units and records linked to none)"
-
-
 # the reference's persons: its units, a probable duplicate counted once with its original
 REFERENCE_PERSONS = "reference units (probable duplicates once)"
-
-
-def identities(sources) -> tuple:
-    """Persons in a source = the reference persons it links + its records linked to none
-    (the dual-system table's n_source)."""
-    return tuple((persons(s), (linked(REFERENCE_PERSONS, s), unlinked(records(s), s)))
-                 for s in sources)
 
 
 def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
@@ -57,14 +47,18 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
             columns={"n_unlinked": ("source records linked to no reference unit",
                                     "records")})
     if "dual_system" in raw:
+        # the captures' counts stay internal: with the reference count they would give
+        # away the records linked to none, mostly small; the estimate is published whole
+        d = raw["dual_system"].rename(columns={"n_source": "_n_source",
+                                               "n_linked": "_n_linked"})
+        for c in ("est_population", "est_population_low", "est_population_high"):
+            d[c] = d[c].round()
         out["analysis_dual_system"] = PublishedTable(
-            raw["dual_system"],
-            {"n_reference": REFERENCE_PERSONS, "n_linked": linked(REFERENCE_PERSONS, SRC),
-             "n_source": persons(SRC)},
+            d, {"n_reference": REFERENCE_PERSONS},
             stacked=("variable", "value"), keep=["source"],
             description="dual-system (capture-recapture, Chapman) estimates of the "
                         "population by subgroup, adjusted for estimated false and missed "
-                        "links, with 95% intervals",
+                        "links, with 95% intervals (the captures' counts are internal)",
             columns={"est_population": ("estimated population of the subgroup", "persons"),
                      "est_population_low": ("lower end of its 95% interval", "persons"),
                      "est_population_high": ("upper end of its 95% interval", "persons")})
