@@ -113,9 +113,16 @@ def impute_one(var: str, spec, integrated: pd.DataFrame, chars: pd.DataFrame,
         got = model_draws(values, gaps, chars[spec.predictors], rng)
         if got is not None:
             return got.dropna(), "model", None
-        return (hot_deck(values, gaps, chars, spec.predictors, rng).dropna(), "hot_deck",
-                "the model could not be fitted")
+        why = ("statsmodels is not installed" if _no_statsmodels()
+               else "the model could not be fitted")
+        return hot_deck(values, gaps, chars, spec.predictors, rng).dropna(), "hot_deck", why
     return hot_deck(values, gaps, chars, spec.classes, rng).dropna(), "hot_deck", None
+
+
+def _no_statsmodels() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("statsmodels") is None
 
 
 def _was_imputed(integrated: pd.DataFrame, var: str) -> pd.Series:
