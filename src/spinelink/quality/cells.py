@@ -77,10 +77,20 @@ def build(published: dict[Cell, float], categories: dict[str, list[str]],
         union = set().union(*(crossings.get(p, set()) for p in group))
         for p in group:
             crossings[p] = set(union)
+    # a population in one identity only: its margin sums are those of the identity's
+    # others less the identities' own (same crossings), so they are left out: the same
+    # row space in fewer rows, ten times faster with a three-way cross
+    seen = [p for total, parts in identities for p in (total, *parts)]
+    implied = set()
+    for total, parts in identities:
+        if parts and seen.count(parts[-1]) == 1 and not {total, *parts} & implied:
+            implied.add(parts[-1])
     for pop, crs in crossings.items():
         closed = {frozenset(sub) for cr in crs for n in range(len(cr) + 1)
                   for sub in itertools.combinations(sorted(cr), n)}
         crossings[pop] = closed
+        if pop in implied:
+            continue
         for cr in closed:
             for v in sorted(cr):
                 _margins(s, pop, sorted(cr), v, categories)
@@ -106,48 +116,52 @@ def _margins(s: System, pop: str, names: list[str], v: str,
         s.rows.append(row)
 
 
-def exposed(s: System, unknown: np.ndarray) -> np.ndarray:
-    """Unknown cells whose value the known cells and the sums determine exactly."""
-    a = s.matrix().tocsc()[:, np.flatnonzero(unknown)].tocsr()
+def exposed(s: System, unknown: np.ndarray, interest: np.ndarray | None = None,
+            changed: np.ndarray | None = None) -> np.ndarray:
+    """Unknown cells whose value the known cells and the sums determine exactly.
+    `interest`: the unknown cells asked about (default all; the others, margins no table
+    shows, may be eliminated first). `changed`: the sums that changed since a check that
+    found nothing (default all): parts of the system none of them touches are skipped."""
     cols = np.flatnonzero(unknown)
+    a = s.matrix().tocsc()[:, cols].tocsr()
     out = np.zeros(len(s.cells), bool)
     if not len(cols) or not a.shape[0]:
         return out
-    a = a[np.diff(a.indptr) > 0]
-    a, keep = _peel(a)
+    ask = np.ones(len(cols), bool) if interest is None else interest[cols]
+    rows = np.diff(a.indptr) > 0
+    fresh = rows if changed is None else (rows & changed)
+    a, fresh = a[rows], fresh[rows]
+    a, keep, fresh = _peel(a, ask, fresh)
     for part in _components(a):
         sub = a[:, part]
-        sub = sub[np.diff(sub.indptr) > 0]
-        if not sub.shape[0]:
+        live = np.diff(sub.indptr) > 0
+        if not live.any() or not fresh[live].any() or not ask[keep[part]].any():
             continue
-        determined = _determined(sub.toarray())
+        determined = _determined(sub[live].toarray())
         out[cols[keep[part[determined]]]] = True
     return out
 
 
-def _peel(a: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Drop, repeatedly, an unknown in a single equation together with that equation
-    (the unknown soaks up whatever the others are: the equation says nothing about them),
-    unless the equation has no other unknown (then it is determined and stays)."""
+def _peel(a: sp.csr_matrix, ask: np.ndarray, fresh: np.ndarray):
+    """Drop, repeatedly, an unknown not asked about that is in a single equation,
+    together with that equation (it soaks up whatever the others are: the equation says
+    nothing about them), unless the equation has no other unknown."""
     keep_cols = np.arange(a.shape[1])
     while True:
         csc = a.tocsc()
         per_col = np.diff(csc.indptr)
         per_row = np.diff(a.indptr)
-        lone = np.flatnonzero(per_col == 1)
-        drop_rows = set()
-        for c in lone:
-            r = csc.indices[csc.indptr[c]]
-            if per_row[r] > 1:
-                drop_rows.add(int(r))
+        lone = np.flatnonzero((per_col == 1) & ~ask[keep_cols])
+        drop_rows = {int(csc.indices[csc.indptr[c]]) for c in lone
+                     if per_row[csc.indices[csc.indptr[c]]] > 1}
         if not drop_rows:
             break
         rows = np.setdiff1d(np.arange(a.shape[0]), np.fromiter(drop_rows, int))
-        a = a[rows]
+        a, fresh = a[rows], fresh[rows]
         live = np.flatnonzero(np.diff(a.tocsc().indptr) > 0)
         a = a[:, live]
         keep_cols = keep_cols[live]
-    return a, keep_cols
+    return a, keep_cols, fresh
 
 
 def _components(a: sp.csr_matrix) -> list[np.ndarray]:
@@ -177,12 +191,10 @@ def _determined(m: np.ndarray) -> np.ndarray:
     if m.shape[1] > DENSE_LIMIT:
         raise ValueError(f"disclosure check: {m.shape[1]} linked unknown cells exceed "
                          f"{DENSE_LIMIT}; publish fewer or coarser crossings")
-    # the null space from a pivoted QR of m's transpose (a few times faster than the SVD)
+    # e_j is in the row space when its projection on an orthonormal basis of the row
+    # space (pivoted QR of the transpose, economic) has length one
     with _one_blas_thread():
-        q, r, _ = scipy.linalg.qr(m.T, mode="full", pivoting=True)
+        q, r, _ = scipy.linalg.qr(m.T, mode="economic", pivoting=True)
     d = np.abs(np.diag(r))
     rank = int((d > 1e-9 * max(d.max(initial=0.0), 1.0)).sum())
-    null = q[:, rank:]
-    if null.shape[1] == 0:
-        return np.ones(m.shape[1], bool)
-    return np.abs(null).max(axis=1) < 1e-8
+    return (q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-8

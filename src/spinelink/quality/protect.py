@@ -37,7 +37,10 @@ cells and the sums between cells (`cells`: margins of every breakdown, the ident
 determine it exactly. For each exposed cell the smallest published cell sharing one of
 its sums is suppressed too, everywhere it appears, with the rest of its row (a row's
 rates are worked out from its counts). A published row is blanked when any of its cells
-is suppressed. The threshold itself is not written anywhere.
+is suppressed, but for the counts published anyway (in an exact table or one published
+before): a cell is shown everywhere or nowhere. With `before`, only the parts of the
+system that this call's cells touch are checked again (the rest was checked when it was
+published). The threshold itself is not written anywhere.
 
 >>> import pandas as pd
 >>> t = PublishedTable(pd.DataFrame({"variable": ["all", "sex", "sex", "sex"],
@@ -228,6 +231,13 @@ def suppression(tables: dict[str, PublishedTable], rules: Rules,
     """Per table, which rows are suppressed (see the module docstring). `before`: tables
     published already ({name: (table, suppressed rows)}, `published.load`): their shown
     cells are known, their suppressed cells stay suppressed, and nothing in them changes."""
+    return _suppress(tables, rules, before)[0]
+
+
+def _suppress(tables, rules, before):
+    """Suppressed rows per table, and per table and count column the rows whose cell is
+    published anyway (in an exact table or one published before): a suppressed row
+    still shows those, so that a cell is shown everywhere or nowhere."""
     before = before or {}
     every = {**{f"before:{n}": t for n, (t, _) in before.items()}, **tables}
     values, where, exact, cats = _collect(every)
@@ -255,6 +265,15 @@ def suppression(tables: dict[str, PublishedTable], rules: Rules,
         for c, _ in terms:
             by_cell[c].append(r)
     own = {n: t for n, t in every.items() if not n.startswith("before:")}
+    # with tables published before (and checked then), only the sums that touch this
+    # call's cells can have changed
+    changed = None
+    if before:
+        mine = np.zeros(len(system.cells), bool)
+        for c, occ in where.items():
+            if any(o.table in own for o in occ):
+                mine[system.index[c]] = True
+        changed = np.array([any(mine[c] for c, _ in terms) for terms in system.rows], bool)
     sup = _primary(own, values, where, exact, rules) | fixed_sup
     sup = _row_closure(every, where, sup, exact)
     n_primary = len(sup - fixed_sup)
@@ -263,7 +282,7 @@ def suppression(tables: dict[str, PublishedTable], rules: Rules,
         for c in sup:
             mask[system.index[c]] = True
         unknown = mask | ~(published | known_zero)
-        hit = np.flatnonzero(cellmod.exposed(system, unknown) & mask)
+        hit = np.flatnonzero(cellmod.exposed(system, unknown, mask, changed) & mask)
         if not len(hit):
             break
         candidates = published & ~mask
@@ -287,11 +306,17 @@ def suppression(tables: dict[str, PublishedTable], rules: Rules,
     log.info("disclosure: %d cells suppressed (%d by the rules, %d to protect them)",
              len(sup - fixed_sup), n_primary, len(sup - fixed_sup) - n_primary)
     rows = {name: np.zeros(len(t.data), bool) for name, t in tables.items()}
+    public = {name: {col: np.zeros(len(t.data), bool) for col in t.counts}
+              for name, t in tables.items()}
     for c in sup:
         for o in where.get(c, []):
             if o.table in rows:
                 rows[o.table][o.row] = True
-    return rows
+    for c in exact:
+        for o in where.get(c, []):
+            if o.table in public and o.column in public[o.table]:
+                public[o.table][o.column][o.row] = True
+    return rows, public
 
 
 def protect(tables: dict[str, PublishedTable], rules: Rules,
@@ -299,7 +324,7 @@ def protect(tables: dict[str, PublishedTable], rules: Rules,
     """Every table as published: suppressed rows blanked (all but the dims, the stacked
     variable and value, and `keep`), counts rounded (not in exact tables), `suppressed`.
     `before`: the tables earlier stages published (`published.load(out)`)."""
-    rows = suppression(tables, rules, before)
+    rows, public = _suppress(tables, rules, before)
     out = {}
     for name, t in tables.items():
         df = t.data.reset_index(drop=True).copy()
@@ -308,7 +333,10 @@ def protect(tables: dict[str, PublishedTable], rules: Rules,
             for col in t.counts:
                 df[col] = disclosure.round_counts(df[col], rules.rounding)
         keep = [*t.dims, *(t.stacked or ()), *t.keep]
+        shown = df.copy()
         df = disclosure.blank(df, sup, keep)
+        for col, pub in public[name].items():  # published elsewhere: shown here too
+            df.loc[pub & sup.to_numpy(), col] = shown.loc[pub & sup.to_numpy(), col]
         df["suppressed"] = sup.to_numpy()
         out[name] = df
     return out

@@ -299,6 +299,37 @@ def _cross_section(crosses: dict[str, pd.DataFrame], sources: list[str], specs: 
     return "\n".join(parts)
 
 
+def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
+    """The analysis stage's tables (weights, coverage from both sides, dual-system
+    estimates, concordance), with charts where a picture reads faster."""
+    if not tables:
+        return _p("No analysis tables in this run (the job's analysis section).")
+    parts = []
+    spec = charts.population_estimates(tables.get("analysis_dual_system"))
+    if spec:
+        specs["chart-dual-system"] = spec
+        parts += ["<h3>Dual-system estimates of the population by subgroup</h3>",
+                  _p("Point: the estimate, bar: its 95% interval, red tick: the "
+                     "reference's own count (log scale)."), chart_div("chart-dual-system")]
+    spec = charts.weighted_shares(tables.get("analysis_weighted_margins"))
+    if spec:
+        specs["chart-weighted"] = spec
+        parts += ["<h3>Linkage weights: weighted versus unweighted</h3>",
+                  _p("Each value's share of the reference units, of the linked units as "
+                     "they are, and of the linked units weighted: the weights bring the "
+                     "linked units back to the reference's make-up."),
+                  chart_div("chart-weighted")]
+    for name, df in tables.items():
+        key = "variable" if "variable" in df.columns else df.columns[1]
+        label = "value" if "value" in df.columns else df.columns[1]
+        shown, collapsed = data.collapse_suppressed(df, key=key, label=label)
+        parts.append(f"<h3>{html.escape(name)}</h3>"
+                     + table(shown, text_cols=(*TEXT, *(c for c in df.columns
+                                                        if df[c].dtype == object)),
+                             collapsed=collapsed))
+    return "\n".join(parts)
+
+
 def build(ctx) -> dict:
     job, out = ctx.lj.job, ctx.out
     q_cfg = job.quality
@@ -319,6 +350,8 @@ def build(ctx) -> dict:
          _model_section(out, specs, data.weight_histogram(out, sources, q_cfg.min_cell,
                                                           q_cfg.rounding))),
         ("Integrated variables: sources and conflicts", _integration_section(integ, specs)),
+        ("Analysis: weights, coverage from both sides, population estimates",
+         _analysis_section(data.analysis_tables(out), specs)),
     ]
     note = _p("Disclosure control: small cells are suppressed, and further cells with them "
               "wherever one could be worked out from the published tables (coordinated "

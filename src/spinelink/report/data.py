@@ -134,12 +134,20 @@ def integration(out: Path, rules: protect.Rules) -> dict | None:
             {"units": protect.REFERENCE}, stacked=("_column", "value"),
             keep=["variable", "kind"],
             description="integrated reference units by where each variable's value came "
-                        "from (kind source) and its status (kind status)"),
+                        "from (kind source) and its status (kind status)",
+            columns={"variable": ("the integrated variable", "name"),
+                     "kind": ("source: where the value came from; status: the value's "
+                              "status", "name"),
+                     "value": ("the source, or the status", "name"),
+                     "units": ("integrated reference units", "units")}),
         "integration_conflicts": protect.PublishedTable(
             pd.DataFrame(conflicts, columns=["variable", "_column", "status", "units"]),
             {"units": "conflicts in {variable}"}, stacked=("_column", "status"),
             keep=["variable"],
-            description="conflicts between sources by variable and status")}
+            description="conflicts between sources by variable and status",
+            columns={"variable": ("the integrated variable", "name"),
+                     "status": ("how the sources' different values were settled", "name"),
+                     "units": ("conflicts", "conflicts")})}
     before = {k: v for k, v in published.load(out).items() if k not in tables}
     shown = protect.protect(tables, rules, before=before)
     published.save(out, tables, shown)
@@ -160,6 +168,20 @@ def crosses(out: Path) -> dict[str, pd.DataFrame]:
                                     if c in CROSS_COLUMNS and c not in (
                                         "source", "basis", "suppressed")}))
             for p in sorted((out / "tables").glob("quality_cross_*.csv"))}
+
+
+def analysis_tables(out: Path) -> dict[str, pd.DataFrame]:
+    """The analysis stage's tables as published (OUT/tables/analysis_*.csv)."""
+    found = {}
+    for p in sorted((out / "tables").glob("analysis_*.csv")):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        for c in df.columns:
+            if c not in ("source", "variable", "value", "suppressed"):
+                num = pd.to_numeric(df[c], errors="coerce")
+                if num.notna().sum() == df[c].notna().sum():
+                    df[c] = num
+        found[p.stem] = df
+    return found
 
 
 def is_suppressed(df: pd.DataFrame) -> pd.Series:
