@@ -113,7 +113,8 @@ def _default(col: str, t: PublishedTable) -> tuple[str, str]:
         return ("true: the row is withheld by disclosure control (its figures are blank)",
                 "true/false")
     if col in t.counts:
-        return (f"count of {t.counts[col]}", "units")
+        units = t.counts[col].replace("{source}", "the source").replace("{_pop}", "units")
+        return (f"count of {units}", "units")
     if col in t.dims:
         return (f"category of {col} (all: every category)", "category")
     if t.stacked and col == t.stacked[0]:
