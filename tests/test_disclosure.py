@@ -280,3 +280,13 @@ def test_exposed_finds_a_bridge_that_counting_misses():
         s.rows.append([(ids[i], 1.0) for i in terms])
     got = cellmod.exposed(s, np.ones(9, bool))
     assert got[8] and not got[:8].any()
+
+
+def test_suppressed_cells_of_one_sum_do_not_add_up_to_a_small_count():
+    """3 and 2 hidden together: the total less the others says they are 5 between them;
+    a third cell goes with them."""
+    one = _one_way("s1", [("all", "all", 395, 300), ("eg", "A", 200, 150),
+                          ("eg", "B", 190, 148), ("eg", "C", 3, 1), ("eg", "D", 2, 1)])
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    assert shown.loc[["C", "D"], "suppressed"].all()
+    assert shown.loc["B", "suppressed"] and not shown.loc["A", "suppressed"]

@@ -34,9 +34,11 @@ between them for `Rules.identities`. A stage publishing after the quality stage 
 
 Secondary suppression, until nothing is exposed: a cell is exposed when the published
 cells and the sums between cells (`cells`: margins of every breakdown, the identities)
-determine it exactly. For each exposed cell the smallest published cell sharing one of
-its sums is suppressed too, everywhere it appears, with the rest of its row (a row's
-rates are worked out from its counts). A published row is blanked when any of its cells
+determine it exactly; the suppressed cells of one sum, all else in it shown, must not
+add up to 1..min_cell-1 either (they would be known to be small together). For each
+exposed cell the smallest published cell sharing one of its sums is suppressed too,
+everywhere it appears, with the rest of its row (a row's rates are worked out from its
+counts). A published row is blanked when any of its cells
 is suppressed, but for the counts published anyway (in an exact table or one published
 before): a cell is shown everywhere or nowhere. With `before`, only the parts of the
 system that this call's cells touch are checked again (the rest was checked when it was
@@ -226,6 +228,33 @@ def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
     return best
 
 
+def _small_sums(system, unknown, mask, candidates, changed, min_cell: int) -> list[int]:
+    """Cells to suppress where the suppressed cells of one sum, all else in it shown, add
+    up to 1..min_cell-1 (they would be known to be small together: the threshold rule on
+    their sum); one per such sum."""
+    unknown, mask, candidates = unknown.copy(), mask.copy(), candidates.copy()
+    out = []
+    for r, terms in enumerate(system.rows):
+        if changed is not None and not changed[r]:
+            continue
+        hidden = [(c, coef) for c, coef in terms if unknown[c]]
+        if len(hidden) < 2 or not all(mask[c] for c, _ in hidden):
+            continue
+        if len({np.sign(coef) for _, coef in hidden}) != 1:
+            continue  # a difference of hidden cells, not a group of them
+        if not 0 < sum(system.value[c] for c, _ in hidden) < min_cell:
+            continue
+        parts = [c for c, _ in terms if candidates[c]]
+        if parts:
+            total_cell = terms[0][0]
+            pick = min(parts, key=lambda c: (c == total_cell, system.value[c] == 0,
+                                             system.value[c], system.cells[c]))
+            out.append(pick)
+            unknown[pick] = mask[pick] = True
+            candidates[pick] = False
+    return out
+
+
 def suppression(tables: dict[str, PublishedTable], rules: Rules,
                 before: dict | None = None) -> dict[str, np.ndarray]:
     """Per table, which rows are suppressed (see the module docstring). `before`: tables
@@ -283,11 +312,15 @@ def _suppress(tables, rules, before):
             mask[system.index[c]] = True
         unknown = mask | ~(published | known_zero)
         hit = np.flatnonzero(cellmod.exposed(system, unknown, mask, changed) & mask)
-        if not len(hit):
-            break
         candidates = published & ~mask
         for c in exact:
             candidates[system.index[c]] = False
+        if not len(hit):
+            extra = _small_sums(system, unknown, mask, candidates, changed, rules.min_cell)
+            if not extra:
+                break
+            sup = _row_closure(every, where, sup | {system.cells[j] for j in extra}, exact)
+            continue
         added: set = set()
         for i in hit:
             if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
