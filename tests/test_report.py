@@ -320,3 +320,19 @@ def test_quality_warnings_are_shown_beside_the_estimate():
     assert "Warning: few null records" in out  # nested in the source's entry: found too
     assert "em iterations" in out
     assert "warning" not in quality_estimate("benefits", {"overall": {"est_recall": 0.9}})
+
+
+def test_every_published_table_is_a_file_with_a_dictionary_and_analysis_has_charts(run):
+    out = run["out"]
+    dictionary = __import__("pandas").read_csv(out / "tables" / "dictionary.csv")
+    files = {p.stem for p in (out / "tables").glob("*.csv")} - {"dictionary"}
+    assert {"quality_subgroups", "record_accounting", "integration_sources"} <= files
+    assert set(dictionary["table"]) == files
+    assert dictionary["meaning"].notna().all()
+    for name in files:  # CSV and Parquet hold the same rows
+        assert (out / "tables" / f"{name}.parquet").exists()
+    text = (out / "report.html").read_text()
+    if any(f.startswith("analysis_") for f in files):  # the demo job's analysis section
+        assert "<h2>Analysis: weights, coverage from both sides, population estimates</h2>" \
+            in text
+        assert '"chart-dual-system"' in text and '"chart-weighted"' in text
