@@ -1,6 +1,7 @@
 """Disclosure control: primary and secondary suppression, rounding, published tables."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -93,3 +94,199 @@ def test_rounding_applies_before_rates():
     sub = publish({"s": _result(cov)}, 10, 5)["subgroups"].set_index("value")
     assert sub.loc["F", "n_reference"] == 165 and sub.loc["F", "n_linked"] == 120
     assert sub.loc["F", "link_rate"] == pytest.approx(120 / 165)
+
+
+# ---- coordinated protection (protect): cells shared across tables ----------------------
+
+from spinelink.quality import cells as cellmod  # noqa: E402
+from spinelink.quality import published  # noqa: E402
+from spinelink.quality.protect import PublishedTable, Rules, protect  # noqa: E402
+
+ROW = {"n_reference": "people", "n_linked": "people linked by {source}",
+       "n_unlinked": "people not linked by {source}"}
+IDS = (("people", ("people linked by s1", "people not linked by s1")),
+       ("people", ("people linked by s2", "people not linked by s2")))
+
+
+def _one_way(source, rows):
+    df = pd.DataFrame(rows, columns=["variable", "value", "n_reference", "n_linked"])
+    df["n_unlinked"] = df["n_reference"] - df["n_linked"]
+    return PublishedTable(df.assign(source=source), ROW, stacked=("variable", "value"),
+                          keep=["source"])
+
+
+def test_a_cell_suppressed_in_one_table_is_suppressed_in_every_table():
+    """The demo's leak: a group's reference count shown in the survey rows (nothing small
+    there) and hidden in the benefits rows (3 unlinked)."""
+    s1 = _one_way("s1", [("all", "all", 200, 150), ("eg", "C4", 37, 34),
+                         ("eg", "D1", 80, 60), ("eg", "D2", 83, 56)])
+    s2 = _one_way("s2", [("all", "all", 200, 60), ("eg", "C4", 37, 12),
+                         ("eg", "D1", 80, 20), ("eg", "D2", 83, 28)])
+    alone = protect({"s2": s2}, Rules(10, identities=IDS))["s2"]
+    assert not alone["suppressed"].any()  # on its own the survey table is safe
+    both = protect({"s1": s1, "s2": s2}, Rules(10, identities=IDS))
+    for name in ("s1", "s2"):
+        by = both[name].set_index("value")
+        assert by.loc["C4", "suppressed"] and pd.isna(by.loc["C4", "n_reference"])
+        assert by.loc[["D1", "D2"], "suppressed"].sum() >= 1  # C4 = all - D1 - D2 otherwise
+        assert not by.loc["all", "suppressed"]
+
+
+def _cross(rng, cats_a, cats_b, source="s1"):
+    rows = []
+    for a in cats_a:
+        for b in cats_b:
+            n = int(rng.integers(0, 80))
+            rows.append({"a": a, "b": b, "n_reference": n,
+                         "n_linked": int(rng.integers(0, n + 1)) if n else 0})
+    df = pd.DataFrame(rows).assign(source=source)
+    df["n_unlinked"] = df["n_reference"] - df["n_linked"]
+    return df
+
+
+def _margins(cross):
+    parts = [cross[["n_reference", "n_linked"]].sum().to_frame().T.assign(
+        variable="all", value="all")]
+    for v in ("a", "b"):
+        g = cross.groupby(v)[["n_reference", "n_linked"]].sum().reset_index()
+        parts.append(g.rename(columns={v: "value"}).assign(variable=v))
+    return pd.concat(parts, ignore_index=True)[["variable", "value", "n_reference",
+                                                "n_linked"]]
+
+
+def _independently_exposed(shown: dict, exact: dict) -> list:
+    """An independent check of what the published tables determine: unknowns are the
+    suppressed cells of the cross and the one-way table (reference, linked); equations
+    are the cross's row and column sums against the one-way margins, and the grand total,
+    written out by hand; a cell is determined when adding its unit row does not raise the
+    rank (numpy.linalg.matrix_rank)."""
+    cross, one = exact["cross"], exact["one"]
+    hid_c, hid_o = shown["cross"]["suppressed"].to_numpy(), shown["one"]["suppressed"].to_numpy()
+    found = []
+    for col in ("n_reference", "n_linked"):
+        unknown = [("c", i) for i in np.flatnonzero(hid_c)] + \
+                  [("o", i) for i in np.flatnonzero(hid_o)]
+        pos = {u: j for j, u in enumerate(unknown)}
+        rows = []
+        for var in ("a", "b"):
+            for value in one.loc[one["variable"] == var, "value"]:
+                r = np.zeros(len(unknown))
+                o = one.index[(one["variable"] == var) & (one["value"] == value)][0]
+                if ("o", o) in pos:
+                    r[pos[("o", o)]] = -1
+                for i in cross.index[cross[var] == value]:
+                    if ("c", i) in pos:
+                        r[pos[("c", i)]] = 1
+                rows.append(r)
+            r = np.zeros(len(unknown))  # the variable's values add up to the total
+            for o in one.index[one["variable"] == var]:
+                if ("o", o) in pos:
+                    r[pos[("o", o)]] = 1
+            rows.append(r)
+        if not unknown:
+            continue
+        m = np.array(rows)
+        base = np.linalg.matrix_rank(m)
+        for u, j in pos.items():
+            e = np.zeros(len(unknown))
+            e[j] = 1
+            if np.linalg.matrix_rank(np.vstack([m, e])) == base:
+                found.append((col, u))
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_no_cell_of_a_cross_and_its_margins_is_determined(seed):
+    rng = np.random.default_rng(seed)
+    cross = _cross(rng, ["x", "y", "z", "w"], ["p", "q", "r"])
+    one = _margins(cross).assign(source="s1")
+    one["n_unlinked"] = one["n_reference"] - one["n_linked"]
+    tables = {"cross": PublishedTable(cross, ROW, dims=["a", "b"], keep=["source"]),
+              "one": PublishedTable(one, ROW, stacked=("variable", "value"),
+                                    keep=["source"])}
+    shown = protect(tables, Rules(10, identities=IDS[:1]))
+    hidden = shown["cross"]["suppressed"]
+    assert hidden.any() and not hidden.all()
+    assert not _independently_exposed(shown, {"cross": cross, "one": one})
+
+
+def test_the_independent_check_finds_a_lone_small_cell():
+    """The check has teeth: a cross with one small cell, suppressed alone, is determined
+    by its row and column margins; protect adds enough for it not to be."""
+    rng = np.random.default_rng(5)
+    cross = _cross(rng, ["x", "y", "z"], ["p", "q"])
+    cross["n_reference"] = [40, 50, 60, 45, 55, 6]
+    cross["n_linked"] = [20, 25, 30, 22, 27, 3]
+    cross["n_unlinked"] = cross["n_reference"] - cross["n_linked"]
+    one = _margins(cross).assign(source="s1")
+    one["n_unlinked"] = one["n_reference"] - one["n_linked"]
+    exact = {"cross": cross, "one": one}
+    lone = {"cross": pd.DataFrame({"suppressed": [False] * 5 + [True]}),
+            "one": pd.DataFrame({"suppressed": np.zeros(len(one), bool)})}
+    assert _independently_exposed(lone, exact)
+    tables = {"cross": PublishedTable(cross, ROW, dims=["a", "b"], keep=["source"]),
+              "one": PublishedTable(one, ROW, stacked=("variable", "value"),
+                                    keep=["source"])}
+    shown = protect(tables, Rules(10, identities=IDS[:1]))
+    assert shown["cross"]["suppressed"].sum() >= 4  # a rectangle of four at least
+    assert not _independently_exposed(shown, exact)
+
+
+def test_exact_tables_are_never_suppressed_and_count_as_known():
+    """No `all` row in the one-way table, but the accounting publishes the total: one
+    small group alone would be the total minus the others."""
+    one = _one_way("s1", [("eg", "A", 120, 100), ("eg", "B", 90, 80), ("eg", "C", 5, 4)])
+    acc = PublishedTable(pd.DataFrame({"source": ["census"], "accepted": [215]}),
+                         {"accepted": "people"}, exact=True, keep=["source"])
+    alone = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"]
+    assert alone["suppressed"].tolist() == [False, False, True]  # no total published
+    shown = protect({"one": one, "acc": acc}, Rules(10, identities=IDS[:1]))
+    assert shown["one"]["suppressed"].tolist() == [False, True, True]
+    assert not shown["acc"]["suppressed"].any() and shown["acc"]["accepted"].iat[0] == 215
+
+
+def test_later_tables_are_protected_against_earlier_ones(tmp_path):
+    first = _one_way("s1", [("all", "all", 200, 150), ("eg", "C4", 7, 5),
+                            ("eg", "D1", 80, 60), ("eg", "D2", 113, 85)])
+    rules = Rules(10, identities=IDS[:1])
+    shown = protect({"first": first}, rules)
+    published.save(tmp_path, {"first": first}, shown)
+    before = published.load(tmp_path)
+    # a later table shows the reference units by eg again, with nothing small of its own
+    later = PublishedTable(pd.DataFrame({"eg": ["C4", "D1", "D2"], "units": [7, 80, 113]}),
+                           {"units": "people"}, dims=["eg"])
+    out = protect({"later": later}, rules, before=before)["later"].set_index("eg")
+    assert out.loc["C4", "suppressed"] and out["suppressed"].sum() == 2
+    assert (tmp_path / "tables" / "first.csv").exists()
+    assert "7" not in (tmp_path / "tables" / "first.csv").read_text().split("C4")[1][:8]
+
+
+def test_dominance_marks_a_magnitude_cell():
+    df = pd.DataFrame({"region": ["N", "S"], "n": [40, 50], "income": [1000.0, 900.0],
+                       "top": [[950.0, 20.0], [100.0, 90.0]]})
+    t = PublishedTable(df, {"n": "firms"}, dims=["region"],
+                       magnitudes={"income": ("income of firms", "top")})
+    sup = protect({"t": t}, Rules(10, p_percent=10))["t"]["suppressed"].tolist()
+    assert sup == [True, False]  # N: the largest firm is 95% of it
+
+
+def test_exposed_finds_a_bridge_that_counting_misses():
+    """Two 2x2 blocks of suppressed cells joined by one suppressed cell: every sum has two
+    unknowns, yet the joining cell is determined."""
+    s = cellmod.System()
+    ids = [s.add(cellmod.cell("p", {"k": str(i)}), 0.0) for i in range(9)]
+    eq = [(0, 1), (2, 3), (0, 2), (1, 3, 8), (4, 5), (6, 7), (4, 6), (5, 7, 8)]
+    for terms in eq:
+        s.rows.append([(ids[i], 1.0) for i in terms])
+    got = cellmod.exposed(s, np.ones(9, bool))
+    assert got[8] and not got[:8].any()
+
+
+def test_suppressed_cells_of_one_sum_do_not_add_up_to_a_small_count():
+    """3 and 2 hidden together: the total less the others says they are 5 between them;
+    a third cell goes with them."""
+    one = _one_way("s1", [("all", "all", 395, 300), ("eg", "A", 200, 150),
+                          ("eg", "B", 190, 148), ("eg", "C", 3, 1), ("eg", "D", 2, 1)])
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    assert shown.loc[["C", "D"], "suppressed"].all()
+    assert shown.loc["B", "suppressed"] and not shown.loc["A", "suppressed"]

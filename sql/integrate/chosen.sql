@@ -17,10 +17,14 @@ WITH ranked AS (
     LEFT JOIN {{ keys }} AS k ON k.source = l.source AND k.record_id = l.record_id
 )
 SELECT r.source, r.reference_id, r.record_id, r.method, r.n_records,
-       CASE WHEN r.n_records = 1 THEN 'single' ELSE coalesce(s.rule, 'default') END AS selected_by
+       CASE WHEN r.n_records = 1 THEN 'single' ELSE coalesce(s.rule, 'default') END AS selected_by,
+       -- the chosen link's match probability: Splink's for a probabilistic link, 1 for a
+       -- deterministic or clerical one (the method column says which)
+       CASE WHEN r.method = 'probabilistic' THEN r.match_probability ELSE 1.0 END
+           AS match_probability
 FROM ranked AS r
 LEFT JOIN {{ select_rules }} AS s ON s.source = r.source
 WHERE r.rn = 1
 UNION ALL
-SELECT $reference, i.record_id, i.record_id, 'reference', 1, 'single'
+SELECT $reference, i.record_id, i.record_id, 'reference', 1, 'single', 1.0
 FROM {{ spine }} AS i

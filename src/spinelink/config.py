@@ -24,6 +24,7 @@ from spinelink.coding.spec import input_problems as coding_input_problems
 from spinelink.integrate.spec import IntegrateOptions
 from spinelink.integrate.spec import Variable as IntegrateVariable
 from spinelink.jobspec import files as _files
+from spinelink.jobspec.analysis import Analysis
 from spinelink.jobspec.checks import STANDARD_SUBGROUPS, cross_problems  # noqa: F401 - re-exported
 from spinelink.jobspec.load import partial, read_job_file, sections, validate
 from spinelink.jobspec.problems import did_you_mean, raise_problems
@@ -224,6 +225,8 @@ class Quality(_Strict):
     disclosure control (`min_cell`, `rounding`) and age bands (lower bounds, in years,
     at the job's reference_date)."""
     subgroups: list[str] = Field(default_factory=list)  # empty: reference's + sex, age_band
+    # intersectional tables: each a list of reference-side subgroups, crossed
+    crosses: list[list[str]] = Field(default_factory=list)
     labels: str | None = None  # CSV/Parquet: reference_id, source, source_id, is_match
     min_cell: int = Field(default=10, ge=1)
     rounding: int | None = Field(default=None, ge=2)
@@ -248,6 +251,15 @@ class Quality(_Strict):
         for k in v:
             if not k.strip() or k == "all":
                 raise ValueError("a subgroup must be a non-empty column name other than 'all'")
+        return v
+
+    @field_validator("crosses")
+    @classmethod
+    def _crosses(cls, v: list[list[str]]) -> list[list[str]]:
+        for cross in v:
+            if len(cross) < 2 or len(set(cross)) != len(cross):
+                raise ValueError(f"{cross}: a cross is two or more different subgroups")
+            cls._names(cross)
         return v
 
 
@@ -277,6 +289,7 @@ class Job(_Strict):
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
     catalogue: Catalogue | None = None  # sources and deliveries (spinelink.catalogue)
     extend_spine: bool = False  # unlinked records become spine units (incremental.spine)
+    analysis: Analysis | None = None  # weights, coverage, imputation (spinelink.analysis)
 
     @field_validator("coding", "edit_rules", "control_totals")
     @classmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import faults, integrate, manifest, quality, report, review, stages
+from spinelink import analysis, faults, integrate, manifest, quality, report, review, stages
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.catalogue import stage as catalogue
@@ -235,6 +235,7 @@ LATER_STAGES = [
     # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
     ("edits", integrated_edits.run_stage),
     ("quality", quality.run_stage),
+    ("analysis", analysis.run_stage),  # weights, coverage, imputation (job: analysis:)
     # quality indicators against the previous delivery of each source (job's catalogue:)
     ("catalogue", catalogue.run_stage),
     ("report", report.run_stage),

@@ -147,7 +147,8 @@ def source_fragments(sources: list[str]) -> tuple[dict[str, str], dict[str, str]
     for i, s in enumerate(sources):
         params[f"src_{i}"] = s
         for col, suffix in (("record_id", "id"), ("method", "method"),
-                            ("n_records", "n_records"), ("selected_by", "selected_by")):
+                            ("n_records", "n_records"), ("selected_by", "selected_by"),
+                            ("match_probability", "match_probability")):
             alias = f"{s}__{suffix}"
             pivot.append(_filter(col, "source", f"src_{i}", alias))
             q = quote_ident(alias)

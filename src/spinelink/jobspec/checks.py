@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spinelink.integrate.spec import check_integrate, check_options
+from spinelink.jobspec.analysis import analysis_problems
 from spinelink.jobspec.problems import Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
     if job.reference not in job.sources:
         add("reference", f"reference {job.reference!r} is not among the sources; expected one "
             f"of {names}{did_you_mean(job.reference, names)}")
-    for msg in _quality_subgroups(job):
-        add("quality.subgroups", msg)
+    for key, msg in _quality_subgroups(job):
+        add(key, msg)
     for name, link in job.links.items():
         if name not in job.sources:
             add("links", f"links.{name}: no source of that name; expected one of "
@@ -52,19 +53,23 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
     from spinelink.catalogue.spec import catalogue_problems
 
     out += [Problem(file, k, m) for k, m in catalogue_problems(job)]
-    return out
+    return out + analysis_problems(job, file, STANDARD_SUBGROUPS)
 
 
-def _quality_subgroups(job: Job) -> list[str]:
-    """Every quality subgroup must be a column some source's standardised table has."""
+def _quality_subgroups(job: Job) -> list[tuple[str, str]]:
+    """Every quality subgroup, and every variable of a cross, must be a column some
+    source's standardised table has."""
     declared = [g for s in job.sources.values() for g in s.subgroups]
     known = {*STANDARD_SUBGROUPS, *declared,
              *(f"var_{v}" for s in job.sources.values() for v in s.variables),
              *(v for c in getattr(job, "coding", {}).values() for v in c)}  # coded variables
     usable = sorted(set(declared) | set(STANDARD_SUBGROUPS))
-    return [f"{name!r} is not a column of any source; declare it in a source's subgroups, "
-            f"or use one of {usable}{did_you_mean(name, known)}"
-            for name in job.quality.subgroups if name not in known]
+    named = [("quality.subgroups", n) for n in job.quality.subgroups]
+    named += [(f"quality.crosses[{i}]", n) for i, c in enumerate(job.quality.crosses)
+              for n in c]
+    return [(key, f"{name!r} is not a column of any source; declare it in a source's "
+             f"subgroups, or use one of {usable}{did_you_mean(name, known)}")
+            for key, name in named if name not in known]
 
 
 def _integrate(job: Job, file: str) -> list[Problem]:

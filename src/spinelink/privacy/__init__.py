@@ -3,12 +3,12 @@ the linkage table from the content table.
 
 `privacy: {pseudonymise: true, key_env: SPINELINK_KEY}` (or `key_file: path`): the last
 stage of a run replaces every record id in the published outputs (links, review,
-unlinked, pairs, integrated, conflicts, audit, integrate/, quality/, review/labels.csv)
-by a pseudonym: HMAC-SHA256 over `<source>` + 0x1F + `<id>` with the key, hex, truncated
-to `pseudonym_length` (32) characters. The same id of the same source always gets the
-same pseudonym under the same key, so tables still join; ids of different sources never
-collide. The key is read from the environment or a file, is checked before any work
-(`preflight`), and is never written or logged (the manifest records a short key check
+unlinked, pairs, integrated, conflicts, audit, integrate/, quality/, review/labels.csv,
+weights/, imputed/) by a pseudonym: HMAC-SHA256 over `<source>` + 0x1F + `<id>` with the
+key, hex, truncated to `pseudonym_length` (32) characters. The same id of the same source
+always gets the same pseudonym under the same key, so tables still join; ids of different
+sources never collide. The key is read from the environment or a file, is checked before
+any work (`preflight`), and is never written or logged (the manifest records a short key check
 value, an HMAC of a fixed text, to tell whether two runs used the same key).
 
 Working tables (intake/, standardised/, quarantine/, and clerical review's

@@ -18,7 +18,7 @@ log = logging.getLogger("spinelink.privacy")
 MARK = b"spinelink.pseudonymised"
 PER_SOURCE = ("links", "review", "unlinked", "pairs")  # <folder>/<source>.parquet
 SHARED = ("integrated.parquet", "conflicts.parquet", "audit.parquet", "integrate", "quality",
-          "review/labels.csv", "edits/integrated.parquet")
+          "review/labels.csv", "edits/integrated.parquet", "weights", "imputed")
 # canonical fields that identify a person: never in the content table
 IDENTIFYING = {"first_name", "middle_name", "last_name", "date_of_birth", "dob", "postcode",
                "address"}

@@ -5,7 +5,11 @@ Primary suppression: a row is suppressed when any of its count cells is between 
 variable add up to a published total (the `all` row), so when exactly one row of a
 variable is suppressed, the row with the next-smallest count is suppressed too.
 Rounding (optional): counts to the nearest multiple of `rounding`; rates are then worked
-out from the rounded counts.
+out from the rounded counts. Dominance (magnitude tables): the p% rule (the cell's total
+less its two largest contributions is under p% of the largest: the second could estimate
+the first within p%) and the (n, k) rule (the n largest contributions are k% of the
+total or more), as acro's p-ratio and NK checks. These are the rules of a single table;
+`protect` coordinates them over every table a run publishes.
 
 >>> df = pd.DataFrame({"variable": ["sex"] * 3, "value": ["F", "M", "unknown"],
 ...                    "n": [50, 40, 3]})
@@ -13,6 +17,10 @@ out from the rounded counts.
 [False, True, True]
 >>> round_counts(pd.Series([0, 2, 3, 12, 13]), 5).tolist()
 [0, 0, 5, 10, 15]
+>>> dominated(100.0, [80.0, 15.0, 5.0], p_percent=10, nk=None)
+True
+>>> dominated(100.0, [40.0, 30.0, 30.0], p_percent=10, nk=(2, 80))
+False
 """
 from __future__ import annotations
 
@@ -69,3 +77,22 @@ def blank(df: pd.DataFrame, suppressed: pd.Series, keep: list[str]) -> pd.DataFr
     out[cols] = out[cols].astype(object)
     out.loc[suppressed.to_numpy(), cols] = None
     return out
+
+
+def dominated(total, top, p_percent: float | None, nk: tuple[int, float] | None) -> bool:
+    """A magnitude cell a dominance rule makes sensitive. `top`: its largest contributions,
+    in descending order (at least two for the p% rule, n for the (n, k) rule)."""
+    if total is None or pd.isna(total) or top is None:
+        return False
+    top = [float(x) for x in top]
+    total = float(total)
+    if p_percent is not None and top:
+        x1 = top[0]
+        x2 = top[1] if len(top) > 1 else 0.0
+        if x1 > 0 and total - x1 - x2 < p_percent / 100 * x1:
+            return True
+    if nk is not None and total > 0:
+        n, k = nk
+        if sum(top[:n]) >= k / 100 * total:
+            return True
+    return False

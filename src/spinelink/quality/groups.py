@@ -60,6 +60,40 @@ class Variables:
     skipped: list[str] = field(default_factory=list)
 
 
+CROSS_SEP = "\x1f"  # joins a cross's values inside the quality stage; never written
+
+
+def cross_name(variables: list[str]) -> str:
+    """The composite variable of an intersectional table.
+
+    >>> cross_name(["ethnic_group", "age_band"])
+    'ethnic_group x age_band'
+    """
+    return " x ".join(variables)
+
+
+def cross_values(values: pd.DataFrame, variables: list[str]) -> pd.Series:
+    """Each record's combination of the variables' values (by record id)."""
+    return values[variables].astype(str).agg(CROSS_SEP.join, axis=1)
+
+
+def cross_sorted(combos, variables: list[str], values: pd.DataFrame) -> list[str]:
+    """Combinations in order: each part in its variable's natural order."""
+    rank = {v: {x: i for i, x in enumerate(ordered_values(values[v].unique()))}
+            for v in variables}
+    return sorted(combos, key=lambda c: tuple(
+        rank[v].get(p, -1) for v, p in zip(variables, c.split(CROSS_SEP), strict=True)))
+
+
+def split_cross(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Rows of a cross's composite variable as one column per variable (wide)."""
+    parts = df["value"].astype(str).str.split(CROSS_SEP, expand=True)
+    out = df.drop(columns=["variable", "value"]).copy()
+    for i, v in enumerate(variables):
+        out.insert(i, v, parts[i].to_numpy())
+    return out
+
+
 def table_columns(engine: Engine, table: str) -> list[str]:
     return engine.columns(table)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
-from spinelink.quality import coverage, diagnostics, labelfree
+from spinelink.quality import coverage, diagnostics, groups, labelfree
 from spinelink.quality import labels as labelmod
 from spinelink.quality.groups import ordered_values
 from spinelink.quality.nullcal import null_sample
@@ -40,6 +40,7 @@ class Inputs:
     household: bool = False  # the probabilistic stage weighed pairs at home (its manifest)
     calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
+    crosses: list = field(default_factory=list)  # lists of reference variables, crossed
 
 
 @dataclass
@@ -113,9 +114,9 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
     sides = [("reference", inp.ref_groups, lk["reference_id"], prep.cand_ref)]
     if inp.src_groups is not None:
         sides.append(("source", inp.src_groups, lk["source_id"], prep.cand_src))
-    for side, groups, link_ids, cand_ids in sides:
-        for var in groups.columns:
-            by_id = groups[var]
+    for side, table, link_ids, cand_ids in sides:
+        for var in table.columns:
+            by_id = table[var]
             values = ordered_values(by_id.unique())
             pos = {v: i for i, v in enumerate(values)}
             lc = by_id.reindex(link_ids).fillna("unknown")
@@ -127,6 +128,18 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
             bds.append(labelfree.Breakdown(var, values, lc.map(pos).to_numpy(int),
                                            cc.map(pos).to_numpy(int)))
             codes[var] = (values, by_id, side)
+    for cross in inp.crosses:  # intersectional: one composite variable per cross
+        name = groups.cross_name(cross)
+        by_id = groups.cross_values(inp.ref_groups, cross)
+        values = groups.cross_sorted(by_id.unique(), cross, inp.ref_groups)
+        pos = {v: i for i, v in enumerate(values)}
+        lc = by_id.reindex(lk["reference_id"]).map(pos)
+        cc = by_id.reindex(pd.Index(prep.cand_ref)).map(pos)
+        if lc.isna().any() or cc.isna().any():
+            log.warning("quality: cross %s: records without group values; skipped", name)
+            continue
+        bds.append(labelfree.Breakdown(name, values, lc.to_numpy(int), cc.to_numpy(int)))
+        codes[name] = (values, by_id, "reference")
     return bds, codes
 
 
@@ -156,8 +169,9 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
 
     curve = threshold_curve(prep, est, inp.links)
     summ = source_summary(inp, det, n_res, null, prep, est)
+    one_way = cov[~cov["variable"].isin([groups.cross_name(c) for c in inp.crosses])]
     checks = diagnostics.source_checks(summ, inp.n_boot) + diagnostics.group_checks(
-        cov.merge(rows, on=["variable", "value"], how="left"))
+        one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
 

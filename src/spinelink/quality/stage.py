@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from spinelink import atomic
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_spec import load_model_spec
 from spinelink.probabilistic import add_capped_keys
-from spinelink.quality import coverage, disclosure, groups, per_source
+from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.labels import read_labels
 
 log = logging.getLogger("spinelink.quality")
@@ -33,6 +34,19 @@ BIAS_COLUMNS = ["source", "variable", "value", "n_linked", "n_unlinked", "share_
 CURVE_COLUMNS = ["source", "threshold", "links", "est_precision", "est_recall",
                  "model_precision", "suppressed"]
 KEYS = ["source", "variable", "value"]
+DISCLOSURE_RULE = (
+    "Threshold rule: a count of 1 up to the confidential threshold is suppressed (zeros "
+    "are published). Secondary suppression coordinated over every table the run "
+    "publishes (quality, intersectional, report and analysis tables): a cell is the same "
+    "cell wherever it appears, and further cells are suppressed until no suppressed cell "
+    "can be worked out from the published ones by any sums (margins, linked + unlinked = "
+    "all, one table against another). A suppressed row is blank. Record accounting is "
+    "operational and exact. Rounding (optional): counts to the nearest multiple of "
+    "`rounding`, rates from the rounded counts.")
+
+
+def crosses_of(job, chosen) -> list[list[str]]:
+    return [c for c in job.quality.crosses if set(c) <= set(chosen.reference)]
 
 
 def _reference_date(ctx) -> dt.date:
@@ -57,6 +71,7 @@ def _group_tables(ctx):
     # by default: every subgroup the job declares (on the reference or a linked source)
     declared = [g for s in [ref, *job.links] for g in job.sources[s].subgroups]
     wanted = q.subgroups or groups.default_subgroups(declared)
+    wanted = list(dict.fromkeys([*wanted, *(v for c in q.crosses for v in c)]))
     chosen = groups.choose_variables(wanted, cols[ref], {s: cols[s] for s in job.links})
     ref_groups = groups.group_values(eng, views[ref], chosen.reference, q.age_bands, ref_date)
     src_groups = {s: groups.group_values(eng, views[s], v, q.age_bands, ref_date)
@@ -71,6 +86,11 @@ def run_stage(ctx) -> dict:
         log.info("quality: no linked sources; nothing to estimate")
         return {}
     chosen, ref_groups, src_groups = _group_tables(ctx)
+    crosses = crosses_of(job, chosen)
+    for c in q.crosses:
+        if c not in crosses:
+            log.warning("quality: cross %s has a variable the reference does not carry; "
+                        "skipped", groups.cross_name(c))
     labels = read_labels(ctx.lj.resolve(q.labels)) if q.labels else None
     results = {}
     for name, link in job.links.items():
@@ -78,19 +98,26 @@ def run_stage(ctx) -> dict:
                                      link.one_to_one, ref_groups, src_groups.get(name),
                                      job.seed, q.bootstrap, _extender(ctx, link),
                                      q.calibration)
+        inp.crosses = crosses
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
-    tables = publish(results, q.min_cell, q.rounding)
+    shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
+    shutil.rmtree(out / published.TABLES, ignore_errors=True)
+    roles = {s: src.role for s, src in job.sources.items()}
+    tabs = publish(results, q.min_cell, q.rounding, chosen.source, crosses, ctx.accounting,
+                   roles)
+    published.save(out, tabs["tables"], tabs["shown"])
     folder = out / "quality"
-    _write_csv(folder / "subgroups.csv", tables["subgroups"], SUBGROUP_COLUMNS)
-    _write_csv(folder / "bias.csv", tables["bias"], BIAS_COLUMNS)
-    _write_csv(folder / "threshold.csv", tables["curve"], CURVE_COLUMNS)
-    summary = _summary(job, chosen, results, tables, labels is not None,
+    _write_csv(folder / "subgroups.csv", tabs["subgroups"], SUBGROUP_COLUMNS)
+    _write_csv(folder / "bias.csv", tabs["bias"], BIAS_COLUMNS)
+    _write_csv(folder / "threshold.csv", tabs["curve"], CURVE_COLUMNS)
+    summary = _summary(job, chosen, results, tabs, labels is not None,
                        _reference_date(ctx))
     atomic.write_text(folder / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     log.info("quality: %d subgroup rows (%d suppressed), %d flags",
-             len(tables["subgroups"]), int(tables["subgroups"]["suppressed"].sum()),
+             len(tabs["subgroups"]), int(tabs["subgroups"]["suppressed"].sum()),
              len(summary["flags"]))
-    return {"subgroup_rows": len(tables["subgroups"]), "flags": len(summary["flags"])}
+    return {"subgroup_rows": len(tabs["subgroups"]), "flags": len(summary["flags"]),
+            "crosses": len(crosses)}
 
 
 def _extender(ctx, link):
@@ -102,54 +129,23 @@ def _extender(ctx, link):
     return lambda tables: add_capped_keys(ctx.engine, spec, tables)
 
 
-def publish(results: dict, min_cell: int, rounding: int | None) -> dict[str, pd.DataFrame]:
-    """Disclosure-controlled tables from the per-source results."""
-    cov = pd.concat([r.coverage.assign(source=s) for s, r in results.items()],
-                    ignore_index=True)
-    cov["n_unlinked"] = cov["n_reference"] - cov["n_linked"]
-    sup = disclosure.suppress(cov, ["n_reference", "n_linked", "n_unlinked"],
-                              ["source", "variable"], min_cell, "n_reference")
-    cov = cov.assign(suppressed=sup.to_numpy())
-    for c in ("n_reference", "n_linked"):
-        cov[c] = disclosure.round_counts(cov[c], rounding)
-    cov = coverage.add_link_rates(cov)
-    parts = []
-    for s, r in results.items():
-        for basis, est in (("model", r.estimates), ("labels", r.label_rows)):
-            if est is not None:
-                parts.append(cov[cov["source"] == s].merge(
-                    est.assign(source=s), on=KEYS, how="left").assign(basis=basis))
-    sub = pd.concat(parts, ignore_index=True)
-    sub = disclosure.blank(sub, sub["suppressed"], [*KEYS, "basis", "suppressed"])
-    bias = _publish_bias(results, min_cell, rounding)
-    curve = _publish_curve(results, min_cell, rounding)
-    return {"subgroups": sub[SUBGROUP_COLUMNS], "bias": bias, "curve": curve}
-
-
-def _publish_bias(results, min_cell, rounding) -> pd.DataFrame:
-    frames = [r.bias.assign(source=s) for s, r in results.items() if len(r.bias)]
-    if not frames:
-        return pd.DataFrame(columns=BIAS_COLUMNS)
-    b = pd.concat(frames, ignore_index=True)
-    b["_size"] = b[["n_linked", "n_unlinked"]].min(axis=1)
-    sup = disclosure.suppress(b, ["n_linked", "n_unlinked"], ["source", "variable"],
-                              min_cell, "_size")
-    for c in ("n_linked", "n_unlinked"):
-        b[c] = disclosure.round_counts(b[c], rounding)
-    b = coverage.add_shares(b.drop(columns="_size")).assign(suppressed=sup.to_numpy())
-    return disclosure.blank(b, b["suppressed"], [*KEYS, "suppressed"])[BIAS_COLUMNS]
-
-
-def _publish_curve(results, min_cell, rounding) -> pd.DataFrame:
-    frames = []
-    for s, r in results.items():
-        c = r.curve.assign(source=s)
-        c["suppressed"] = disclosure.primary(c, ["links"], min_cell).to_numpy()
-        c["links"] = disclosure.round_counts(c["links"], rounding)
-        frames.append(disclosure.blank(c, c["suppressed"], ["source", "threshold",
-                                                            "suppressed"]))
-    return pd.concat(frames, ignore_index=True)[CURVE_COLUMNS] if frames else \
-        pd.DataFrame(columns=CURVE_COLUMNS)
+def publish(results: dict, min_cell: int, rounding: int | None,
+            source_vars: dict[str, list[str]] | None = None,
+            crosses: list[list[str]] | None = None, accounting: dict | None = None,
+            roles: dict | None = None) -> dict:
+    """Disclosure-controlled tables from the per-source results, protected together
+    (`protect`): `subgroups`, `bias`, `curve` (the quality CSVs), `tables` (their
+    descriptions, exact) and `shown` (every table as published, by name)."""
+    described = tables.build(results, source_vars or {}, crosses or [], accounting, roles)
+    shown = tables.finish(protect.protect(described, protect.Rules(
+        min_cell=min_cell, rounding=rounding, identities=protect.identities(results))),
+        rounding)
+    bias = shown.get("quality_bias")
+    return {"subgroups": shown["quality_subgroups"][SUBGROUP_COLUMNS],
+            "bias": bias[BIAS_COLUMNS] if bias is not None else pd.DataFrame(
+                columns=BIAS_COLUMNS),
+            "curve": shown["quality_threshold"].reindex(columns=CURVE_COLUMNS),
+            "tables": described, "shown": shown}
 
 
 def _write_csv(path, df: pd.DataFrame, columns: list[str]) -> None:
@@ -173,8 +169,9 @@ def _summary(job, chosen, results, tables, has_labels: bool, ref_date: dt.date) 
         "reference_date": str(ref_date),
         "variables": {"reference": chosen.reference, "source": chosen.source,
                       "skipped": chosen.skipped},
-        "disclosure": {"min_cell": q.min_cell, "rounding": q.rounding,
-                       "rule": disclosure.__doc__.split("\n\n")[1].replace("\n", " ")},
+        # the rules, not the threshold: guidance keeps it confidential
+        "disclosure": {"rounding": q.rounding, "rule": DISCLOSURE_RULE},
+        "crosses": [groups.cross_name(c) for c in crosses_of(job, chosen)],
         "labels": q.labels if has_labels else None,
         "method": METHOD,
         "sources": {s: safe_counts(r.summary, q.min_cell, q.rounding)

@@ -203,7 +203,8 @@ METHOD = {
 
 
 def safe_counts(d, min_cell: int, rounding: int | None):
-    """Counts in a summary: 1..min_cell-1 as '<min_cell', others rounded if asked."""
+    """Counts in a summary: 1..min_cell-1 as 'suppressed' (the threshold is not
+    published), others rounded if asked."""
     if isinstance(d, dict):
         return {k: safe_counts(v, min_cell, rounding) for k, v in d.items()}
     if isinstance(d, list):
@@ -211,5 +212,5 @@ def safe_counts(d, min_cell: int, rounding: int | None):
     if isinstance(d, bool) or not isinstance(d, int | np.integer):
         return d
     if 0 < d < min_cell:
-        return f"<{min_cell}"
+        return "suppressed"
     return int(round(d / rounding) * rounding) if rounding else int(d)

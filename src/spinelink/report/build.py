@@ -12,6 +12,7 @@ import logging
 import pandas as pd
 
 from spinelink import atomic
+from spinelink.quality import protect, published
 from spinelink.report import charts, data
 from spinelink.report.html import chart_div, details, kv_table, page, table, warning
 
@@ -49,17 +50,19 @@ def _interval(est, low, high) -> str:
     return f"{est:.4f} ({low:.4f}-{high:.4f})"
 
 
-def _subgroup_table(rows: pd.DataFrame, min_cell: int) -> str:
+def _subgroup_table(rows: pd.DataFrame, dims: tuple[str, ...] = ("variable", "value")
+                    ) -> str:
     """One row per subgroup value: counts, then each measure with its 95% interval in one
     cell (seven columns, readable at 1,400 px); suppressed values in one line per variable."""
-    shown, collapsed = data.collapse_suppressed(rows, min_cell)
-    out = shown[["variable", "value", "n_reference", "n_linked"]].copy()
+    key = "variable" if "variable" in rows.columns else dims[0]
+    shown, collapsed = data.collapse_suppressed(rows, key=key, label=dims[-1])
+    out = shown[[*dims, "n_reference", "n_linked"]].copy()
     for m, label in MEASURES.items():
         out[f"{label} (95% CI)"] = [_interval(e, lo, hi) for e, lo, hi in zip(
             shown[m], shown[f"{m}_low"], shown[f"{m}_high"], strict=True)]
     if "warnings" in shown.columns:  # a subgroup's own warnings, when the stage gives them
         out["warnings"] = shown["warnings"].fillna("").astype(str)
-    return table(out, text_cols=(*TEXT, "warnings"), collapsed=collapsed)
+    return table(out, text_cols=(*TEXT, *dims, "warnings"), collapsed=collapsed)
 
 
 def _warnings_in(*parts) -> list[str]:
@@ -115,7 +118,7 @@ def quality_estimate(source: str, info: dict | None) -> str:
     return "\n".join(parts)
 
 
-def _subgroup_section(q: dict, sources: list[str], specs: dict, min_cell: int) -> str:
+def _subgroup_section(q: dict, sources: list[str], specs: dict) -> str:
     sub = q["subgroups"]
     if sub is None:
         return _p("The quality stage did not run.")
@@ -136,14 +139,14 @@ def _subgroup_section(q: dict, sources: list[str], specs: dict, min_cell: int) -
         for basis in ("model", "labels"):
             rows = sub[(sub["source"] == s) & (sub["basis"] == basis)]
             if len(rows):
-                parts.append(f"<h4>basis: {basis}</h4>" + _subgroup_table(rows, min_cell))
+                parts.append(f"<h4>basis: {basis}</h4>" + _subgroup_table(rows))
     flags = summary.get("flags") or []
     parts.append("<h3>Groups significantly below their source's overall figure</h3>"
                  + table(pd.DataFrame(flags), text_cols=TEXT))
     return "\n".join(parts)
 
 
-def _bias_section(q: dict, min_cell: int) -> str:
+def _bias_section(q: dict) -> str:
     b = q["bias"]
     note = _p("Distribution of each variable among reference units linked and not linked "
               "by the source; |std_diff| above 0.1 marks an imbalance.")
@@ -151,7 +154,7 @@ def _bias_section(q: dict, min_cell: int) -> str:
         return note + table(b)
     parts = [note]
     for s in dict.fromkeys(b["source"]):
-        shown, collapsed = data.collapse_suppressed(b[b["source"] == s], min_cell)
+        shown, collapsed = data.collapse_suppressed(b[b["source"] == s])
         parts.append(f"<h3>{html.escape(str(s))}</h3>"
                      + table(shown.drop(columns=["source"]), text_cols=TEXT,
                              collapsed=collapsed))
@@ -250,17 +253,16 @@ def _model_section(out, specs: dict, hist: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
-def _collapsed_counts(df: pd.DataFrame, min_cell: int, label: str, *keys: str) -> str:
+def _collapsed_counts(df: pd.DataFrame, label: str, *keys: str) -> str:
     """A table of counts (`units`) whose suppressed cells are one line per group."""
     if df is None or df.empty:
         return table(df)
-    grouped = df.assign(suppressed=df["units"].astype(str).eq("suppressed"),
-                        _group=df[list(keys)].astype(str).agg(" / ".join, axis=1))
-    shown, collapsed = data.collapse_suppressed(grouped, min_cell, key="_group", label=label)
+    grouped = df.assign(_group=df[list(keys)].astype(str).agg(" / ".join, axis=1))
+    shown, collapsed = data.collapse_suppressed(grouped, key="_group", label=label)
     return table(shown.drop(columns=["_group"]), text_cols=TEXT, collapsed=collapsed)
 
 
-def _integration_section(integ: dict | None, specs: dict, min_cell: int) -> str:
+def _integration_section(integ: dict | None, specs: dict) -> str:
     if integ is None:
         return _p("No integrated output in this run (integrated.parquet is absent).")
     parts = []
@@ -268,9 +270,63 @@ def _integration_section(integ: dict | None, specs: dict, min_cell: int) -> str:
     if spec:
         specs["chart-integration"] = spec
         parts.append(chart_div("chart-integration"))
-    parts.append(_collapsed_counts(integ["values"], min_cell, "value", "variable", "kind"))
+    parts.append(_collapsed_counts(integ["values"], "value", "variable", "kind"))
     parts.append("<h3>Conflicts between sources</h3>"
-                 + _collapsed_counts(integ["conflicts"], min_cell, "status", "variable"))
+                 + _collapsed_counts(integ["conflicts"], "status", "variable"))
+    return "\n".join(parts)
+
+
+def _cross_section(crosses: dict[str, pd.DataFrame], sources: list[str], specs: dict) -> str:
+    """Each intersectional table: per source, the cells with their link rate and
+    estimates (95% intervals), the suppressed ones in a line per first variable."""
+    if not crosses:
+        return _p("No intersectional tables in this job (quality.crosses).")
+    parts = [_p("Link rates and estimated precision and recall for every combination of "
+                "the variables the job crosses (quality.crosses), with the same intervals "
+                "as the one-way tables; protected together with every other table.")]
+    for name, df in crosses.items():
+        dims = tuple(c for c in df.columns if c not in data.CROSS_COLUMNS)
+        parts.append(f"<h3>{html.escape(' x '.join(dims))}</h3>")
+        spec = charts.cross_rates(df, dims)
+        if spec:
+            specs[f"chart-{name}"] = spec
+            parts.append(chart_div(f"chart-{name}"))
+        for s in sources:
+            rows = df[(df["source"] == s) & (df["basis"] == "model")]
+            if len(rows):
+                parts.append(f"<h4>{html.escape(s)}</h4>"
+                             + _subgroup_table(rows.drop(columns=["source", "basis"]), dims))
+    return "\n".join(parts)
+
+
+def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
+    """The analysis stage's tables (weights, coverage from both sides, dual-system
+    estimates, concordance), with charts where a picture reads faster."""
+    if not tables:
+        return _p("No analysis tables in this run (the job's analysis section).")
+    parts = []
+    spec = charts.population_estimates(tables.get("analysis_dual_system"))
+    if spec:
+        specs["chart-dual-system"] = spec
+        parts += ["<h3>Dual-system estimates of the population by subgroup</h3>",
+                  _p("Point: the estimate, bar: its 95% interval, red tick: the "
+                     "reference's own count (log scale)."), chart_div("chart-dual-system")]
+    spec = charts.weighted_shares(tables.get("analysis_weighted_margins"))
+    if spec:
+        specs["chart-weighted"] = spec
+        parts += ["<h3>Linkage weights: weighted versus unweighted</h3>",
+                  _p("Each value's share of the reference units, of the linked units as "
+                     "they are, and of the linked units weighted: the weights bring the "
+                     "linked units back to the reference's make-up."),
+                  chart_div("chart-weighted")]
+    for name, df in tables.items():
+        key = "variable" if "variable" in df.columns else df.columns[1]
+        label = "value" if "value" in df.columns else df.columns[1]
+        shown, collapsed = data.collapse_suppressed(df, key=key, label=label)
+        parts.append(f"<h3>{html.escape(name)}</h3>"
+                     + table(shown, text_cols=(*TEXT, *(c for c in df.columns
+                                                        if df[c].dtype == object)),
+                             collapsed=collapsed))
     return "\n".join(parts)
 
 
@@ -280,19 +336,22 @@ def build(ctx) -> dict:
     sources = list(job.links)
     q = data.quality(out)
     specs: dict[str, dict] = {}
+    rules = protect.Rules(min_cell=q_cfg.min_cell, rounding=q_cfg.rounding,
+                          identities=protect.identities(sources))
+    integ = data.integration(out, rules)
     sections = [
-        ("Run summary and record accounting",
-         _run_section(data.run_summary(ctx, q_cfg.min_cell, q_cfg.rounding))),
+        ("Run summary and record accounting", _run_section(data.run_summary(ctx))),
         ("Link rates and estimated errors by subgroup",
-         _subgroup_section(q, sources, specs, q_cfg.min_cell)),
-        ("Coverage: linked versus unlinked reference units", _bias_section(q, q_cfg.min_cell)),
+         _subgroup_section(q, sources, specs)),
+        ("Intersectional tables", _cross_section(data.crosses(out), sources, specs)),
+        ("Coverage: linked versus unlinked reference units", _bias_section(q)),
         ("Threshold, calibration and checks", _calibration_section(q, specs)),
         ("Match weights and model",
          _model_section(out, specs, data.weight_histogram(out, sources, q_cfg.min_cell,
                                                           q_cfg.rounding))),
-        ("Integrated variables: sources and conflicts",
-         _integration_section(data.integration(out, q_cfg.min_cell, q_cfg.rounding), specs,
-                              q_cfg.min_cell)),
+        ("Integrated variables: sources and conflicts", _integration_section(integ, specs)),
+        ("Analysis: weights, coverage from both sides, population estimates",
+         _analysis_section(data.analysis_tables(out), specs)),
     ]
     from spinelink.report import coding
 
@@ -301,11 +360,16 @@ def build(ctx) -> dict:
         sections.insert(1, ("Free-text coding", coded))
     from spinelink.catalogue.report import section  # the previous delivery (issue 17)
     sections += section(ctx.results.get("catalogue"))
-    note = _p(f"Disclosure control: cells under {q_cfg.min_cell} units are suppressed "
-              "(with secondary suppression)" + (f"; counts rounded to {q_cfg.rounding}"
-                                                if q_cfg.rounding else "") + ".")
+    note = _p("Disclosure control: small cells are suppressed, and further cells with them "
+              "wherever one could be worked out from the published tables (coordinated "
+              "over every table of the run)" + (f"; counts rounded to {q_cfg.rounding}"
+                                                 if q_cfg.rounding else "")
+              + ". Record accounting and links by method are operational and exact. "
+              "Every table is also a file under tables/ (CSV and Parquet), described in "
+              "tables/dictionary.csv.")
     sections[0] = (sections[0][0], note + sections[0][1])
     text = page(f"spinelink report: {job.name}", sections, specs)
     atomic.write_text(out / "report.html", text)
+    published.write_dictionary(out)
     log.info("report: %d charts, %d KB", len(specs), len(text) // 1024)
     return {"path": "report.html", "charts": len(specs)}

@@ -60,6 +60,104 @@ def _interval_cell(variable: str, measure: str) -> dict:
                             {"field": "high", "format": ".4f"}]}}]}
 
 
+def cross_rates(df: pd.DataFrame, dims: tuple[str, ...], basis: str = "model"
+                ) -> dict | None:
+    """An intersectional table's link rates with 95% intervals: one panel per source,
+    a row per combination (suppressed combinations left out)."""
+    rows = df[(df["basis"] == basis) & ~df["suppressed"].astype(str).str.lower().eq("true")]
+    rows = rows.dropna(subset=["link_rate"])
+    if rows.empty:
+        return None
+    label = rows[list(dims)].astype(str).agg(" / ".join, axis=1)
+    long = pd.DataFrame({"source": rows["source"], "group": label, "est": rows["link_rate"],
+                         "low": rows["link_rate_low"], "high": rows["link_rate_high"]})
+    y = {"field": "group", "type": "nominal", "title": " / ".join(dims), "sort": None}
+    return {"$schema": SCHEMA, "data": {"values": _values(long)},
+            "facet": {"column": {"field": "source", "type": "nominal"}},
+            "spec": {"width": 220, "height": {"step": 14}, "layer": [
+                {"mark": "rule", "encoding": {
+                    "y": y, "x": {"field": "low", "type": "quantitative",
+                                  "title": "link rate (95% interval)",
+                                  "scale": {"zero": False}},
+                    "x2": {"field": "high"}}},
+                {"mark": {"type": "point", "filled": True}, "encoding": {
+                    "y": y, "x": {"field": "est", "type": "quantitative"},
+                    "tooltip": [{"field": "group"}, {"field": "est", "format": ".4f"},
+                                {"field": "low", "format": ".4f"},
+                                {"field": "high", "format": ".4f"}]}}]},
+            "resolve": {"scale": {"y": "independent"}}}
+
+
+def weighted_shares(margins: pd.DataFrame) -> dict | None:
+    """Linkage weights at work: each value's share of the reference units, of the linked
+    units (unweighted) and of the linked units weighted, per source and variable."""
+    if margins is None or margins.empty:
+        return None
+    rows = margins[~margins["suppressed"].astype(str).str.lower().eq("true")]
+    rows = rows[rows["variable"] != "all"].dropna(subset=["n_reference", "n_linked",
+                                                          "weighted_linked"])
+    long = []
+    for (src, var), g in rows.groupby(["source", "variable"], sort=False):
+        for col, label in (("n_reference", "reference"), ("n_linked", "linked, unweighted"),
+                           ("weighted_linked", "linked, weighted")):
+            v = g[col].astype(float)
+            if v.sum() > 0:
+                long.append(pd.DataFrame({"source": src, "variable": var,
+                                          "value": g["value"].astype(str),
+                                          "share": v / v.sum(), "measure": label}))
+    if not long:
+        return None
+    data = pd.concat(long, ignore_index=True)
+    return {"$schema": SCHEMA, "data": {"values": _values(data)},
+            "facet": {"row": {"field": "variable", "type": "nominal"},
+                      "column": {"field": "source", "type": "nominal"}},
+            "spec": {"width": 260, "height": {"step": 9}, "mark": "bar",
+                     "encoding": {
+                         "y": {"field": "value", "type": "nominal", "sort": None},
+                         "yOffset": {"field": "measure", "sort": None},
+                         "x": {"field": "share", "type": "quantitative",
+                               "title": "share of units"},
+                         "color": {"field": "measure", "type": "nominal", "sort": None},
+                         "tooltip": [{"field": "value"}, {"field": "measure"},
+                                     {"field": "share", "format": ".4f"}]}},
+            "resolve": {"scale": {"y": "independent"}}}
+
+
+def population_estimates(ds: pd.DataFrame) -> dict | None:
+    """Dual-system estimates of each subgroup's population with 95% intervals, beside
+    the reference's count."""
+    if ds is None or ds.empty or "est_population" not in ds.columns:
+        return None
+    rows = ds[~ds["suppressed"].astype(str).str.lower().eq("true")]
+    rows = rows[rows["variable"] != "all"].dropna(subset=["est_population"])
+    if rows.empty:
+        return None
+    data = pd.DataFrame({"source": rows["source"], "group": rows["variable"].astype(str)
+                         + " = " + rows["value"].astype(str),
+                         "est": rows["est_population"].astype(float),
+                         "low": rows["est_population_low"].astype(float),
+                         "high": rows["est_population_high"].astype(float),
+                         "reference": rows["n_reference"].astype(float)})
+    y = {"field": "group", "type": "nominal", "sort": None, "title": None}
+    return {"$schema": SCHEMA, "data": {"values": _values(data)},
+            "facet": {"column": {"field": "source", "type": "nominal"}},
+            "spec": {"width": 260, "height": {"step": 14}, "layer": [
+                {"mark": "rule", "encoding": {
+                    "y": y, "x": {"field": "low", "type": "quantitative",
+                                  "title": "estimated population (95% interval)",
+                                  "scale": {"type": "log"}},
+                    "x2": {"field": "high"}}},
+                {"mark": {"type": "point", "filled": True}, "encoding": {
+                    "y": y, "x": {"field": "est", "type": "quantitative"}}},
+                {"mark": {"type": "tick", "color": "#b00"}, "encoding": {
+                    "y": y, "x": {"field": "reference", "type": "quantitative"},
+                    "tooltip": [{"field": "group"}, {"field": "est", "format": ",.0f"},
+                                {"field": "low", "format": ",.0f"},
+                                {"field": "high", "format": ",.0f"},
+                                {"field": "reference", "format": ",.0f"}]}}]},
+            "resolve": {"scale": {"y": "independent"}}}
+
+
 def threshold_tradeoff(curve: pd.DataFrame) -> dict | None:
     if curve is None or curve.empty:
         return None
@@ -179,8 +277,8 @@ def model_weights(params: pd.DataFrame) -> dict | None:
 def integration_sources(values: pd.DataFrame | None) -> dict | None:
     if values is None or values.empty:
         return None
-    data = values[(values["kind"] == "source") & values["units"].map(
-        lambda u: isinstance(u, int | float))]
+    data = values[(values["kind"] == "source") & values["units"].notna()]
+    data = data.drop(columns=["suppressed"], errors="ignore").astype({"units": float})
     if data.empty:
         return None
     return {

@@ -1,9 +1,12 @@
 """What the report shows, read from OUT and the run context, disclosure-controlled.
 
-Tables from the quality stage are already controlled (read from its CSVs as published);
-anything counted here (record accounting, match-weight histograms, integration sources
-and conflicts) goes through the same rule: counts 1..min_cell-1 are shown as
-`<min_cell` (or left out of charts), with secondary suppression within a table.
+Tables from the quality stage are already controlled (read as published); the
+integration sources and conflicts counted here are protected against every table
+published before them (`protect.protect(..., before=published.load(out))`) and
+published under OUT/tables like them; the match-weight histogram (candidate pairs, no
+person's characteristics) has its small bins suppressed with a second one. Operational
+figures (record accounting, links by method) are exact: they must add up. No table
+shows the threshold.
 """
 from __future__ import annotations
 
@@ -14,33 +17,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink.quality import disclosure
+from spinelink.quality import disclosure, protect, published
 
 ACCOUNTING = ["read", "accepted", "quarantined", "linked", "review", "unlinked"]
 WEIGHT_BIN = 2.0  # bits
 
 
-def safe(n, min_cell: int, rounding: int | None):
-    """A count for display: '<min_cell' when small, rounded when asked."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return ""
-    n = int(n)
-    if 0 < n < min_cell:
-        return f"<{min_cell}"
-    return int(disclosure.round_counts(pd.Series([n]), rounding).iloc[0]) if rounding else n
-
-
-def run_summary(ctx, min_cell: int, rounding: int | None) -> dict:
+def run_summary(ctx) -> dict:
+    """Record accounting and links by method: operational, exact."""
     from spinelink.intake import run_reference_date
 
     job = ctx.lj.job
     acc = [{"source": s, "role": job.sources[s].role,
-            **{k: safe(a.get(k), min_cell, rounding) if k in a else "" for k in ACCOUNTING}}
+            **{k: int(a[k]) if a.get(k) is not None else "" for k in ACCOUNTING}}
            for s, a in ctx.accounting.items()]
     methods = []
     for s, info in (ctx.links or {}).items():
         for m, n in sorted((info.get("links_by_method") or {}).items()):
-            methods.append({"source": s, "method": m, "links": safe(n, min_cell, rounding)})
+            methods.append({"source": s, "method": m, "links": int(n)})
     timings = [{"stage": k, "seconds": f"{float(v):.1f}"} for k, v in ctx.timings.items()]
     return {"name": job.name, "reference": job.reference,
             "reference_date": run_reference_date(ctx.lj, ctx.out) or "", "seed": job.seed,
@@ -112,8 +106,9 @@ def model_parameters(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "comparison", "level", "m", "u", "weight"])
 
 
-def integration(out: Path, min_cell: int, rounding: int | None) -> dict | None:
-    """Where each integrated variable's value came from, its status, and conflicts."""
+def integration(out: Path, rules: protect.Rules) -> dict | None:
+    """Where each integrated variable's value came from, its status, and conflicts:
+    protected against the tables published before, and published with them."""
     ip = out / "integrated.parquet"
     if not ip.exists():
         return None
@@ -122,30 +117,71 @@ def integration(out: Path, min_cell: int, rounding: int | None) -> dict | None:
     for col in df.columns:
         for suffix, kind in (("__source", "source"), ("__status", "status")):
             if col.endswith(suffix):
-                var = col[: -len(suffix)]
                 counts = df[col].fillna("(none)").astype(str).value_counts().sort_index()
-                rows += _safe_rows(counts, min_cell, rounding, variable=var, kind=kind)
+                rows += [{"variable": col[: -len(suffix)], "kind": kind, "_column": col,
+                          "value": str(k), "units": int(n)} for k, n in counts.items()]
     conflicts = []
     cp = out / "conflicts.parquet"
     if cp.exists():
         c = pd.read_parquet(cp)
         if {"variable", "status"} <= set(c.columns) and len(c):
-            counts = c.groupby(["variable", "status"]).size()
-            counts.index = [f"{v}|{s}" for v, s in counts.index]
-            for r in _safe_rows(counts, min_cell, rounding, kind="conflict"):
-                v, s = r.pop("value").split("|", 1)
-                conflicts.append({"variable": v, "status": s, "units": r["units"]})
-    return {"values": pd.DataFrame(rows, columns=["variable", "kind", "value", "units"]),
-            "conflicts": pd.DataFrame(conflicts, columns=["variable", "status", "units"])}
+            for (v, st), n in c.groupby(["variable", "status"]).size().items():
+                conflicts.append({"variable": str(v), "_column": "status", "status": str(st),
+                                  "units": int(n)})
+    tables = {
+        "integration_sources": protect.PublishedTable(
+            pd.DataFrame(rows, columns=["variable", "kind", "_column", "value", "units"]),
+            {"units": protect.REFERENCE}, stacked=("_column", "value"),
+            keep=["variable", "kind"],
+            description="integrated reference units by where each variable's value came "
+                        "from (kind source) and its status (kind status)",
+            columns={"variable": ("the integrated variable", "name"),
+                     "kind": ("source: where the value came from; status: the value's "
+                              "status", "name"),
+                     "value": ("the source, or the status", "name"),
+                     "units": ("integrated reference units", "units")}),
+        "integration_conflicts": protect.PublishedTable(
+            pd.DataFrame(conflicts, columns=["variable", "_column", "status", "units"]),
+            {"units": "conflicts in {variable}"}, stacked=("_column", "status"),
+            keep=["variable"],
+            description="conflicts between sources by variable and status",
+            columns={"variable": ("the integrated variable", "name"),
+                     "status": ("how the sources' different values were settled", "name"),
+                     "units": ("conflicts", "conflicts")})}
+    before = {k: v for k, v in published.load(out).items() if k not in tables}
+    shown = protect.protect(tables, rules, before=before)
+    published.save(out, tables, shown)
+    view = {k: shown[k].drop(columns=["_column"]) for k in tables}
+    return {"values": view["integration_sources"], "conflicts": view["integration_conflicts"]}
 
 
-def _safe_rows(counts: pd.Series, min_cell: int, rounding: int | None, **extra) -> list:
-    shown = disclosure.suppress_counts(counts, min_cell)
-    out = []
-    for k, n in shown.items():
-        out.append({**extra, "value": str(k),
-                    "units": "suppressed" if pd.isna(n) else safe(n, min_cell, rounding)})
-    return out
+CROSS_COLUMNS = ("source", "n_reference", "n_linked", "link_rate", "link_rate_low",
+                 "link_rate_high", "est_precision", "est_precision_low",
+                 "est_precision_high", "est_recall", "est_recall_low", "est_recall_high",
+                 "basis", "suppressed")
+
+
+def crosses(out: Path) -> dict[str, pd.DataFrame]:
+    """The intersectional tables as published (OUT/tables/quality_cross_*.csv)."""
+    return {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""]).pipe(
+                lambda d: d.astype({c: float for c in d.columns
+                                    if c in CROSS_COLUMNS and c not in (
+                                        "source", "basis", "suppressed")}))
+            for p in sorted((out / "tables").glob("quality_cross_*.csv"))}
+
+
+def analysis_tables(out: Path) -> dict[str, pd.DataFrame]:
+    """The analysis stage's tables as published (OUT/tables/analysis_*.csv)."""
+    found = {}
+    for p in sorted((out / "tables").glob("analysis_*.csv")):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        for c in df.columns:
+            if c not in ("source", "variable", "value", "suppressed"):
+                num = pd.to_numeric(df[c], errors="coerce")
+                if num.notna().sum() == df[c].notna().sum():
+                    df[c] = num
+        found[p.stem] = df
+    return found
 
 
 def is_suppressed(df: pd.DataFrame) -> pd.Series:
@@ -154,7 +190,7 @@ def is_suppressed(df: pd.DataFrame) -> pd.Series:
     return df["suppressed"].astype(str).str.lower().isin(["true", "1"])
 
 
-def collapse_suppressed(df: pd.DataFrame, min_cell: int, key: str = "variable",
+def collapse_suppressed(df: pd.DataFrame, key: str = "variable",
                         label: str = "value") -> tuple[pd.DataFrame, dict[int, list]]:
     """The published rows without the suppressed ones, and per `key` (variable) one line
     naming its suppressed values, placed where the first of them was ({position among the
@@ -177,7 +213,7 @@ def collapse_suppressed(df: pd.DataFrame, min_cell: int, key: str = "variable",
     for k, (pos, values) in pending.items():
         what = "1 value" if len(values) == 1 else f"{len(values)} values"
         lines.setdefault(pos, []).append(
-            (k, f"{what} suppressed (under {min_cell} units, or suppressed with one that "
-                f"is): {', '.join(values)}"))
+            (k, f"{what} suppressed (too few units, or withheld so that another cannot be "
+                f"worked out): {', '.join(values)}"))
     out = df.iloc[kept].drop(columns=["suppressed"], errors="ignore").reset_index(drop=True)
     return out, lines

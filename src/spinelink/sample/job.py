@@ -99,6 +99,20 @@ coding:
 integrate_options:
   flag_reference_duplicates: true
   select: {{benefits: {{rule: most_recent, date_column: updated_on}}}}
+# Analysis: linkage weights (out/weights/<source>.parquet; `<source>__weight` in
+# integrated.parquet), coverage from both sides, dual-system estimates and concordance
+# (out/tables/analysis_*.csv, disclosure-controlled together with the quality
+# tables), gaps imputed (status imputed:<method>; rates in the manifest).
+analysis:
+  weights:
+    characteristics: [sex, age_band, region, ethnic_group]
+  coverage:
+    variables: [sex, age_band, ethnic_group]
+    concordance: [disability]
+  imputation:
+    employment_status: {{method: hot_deck, classes: [age_band, sex]}}
+    disability: {{method: model, predictors: [sex, age_band]}}
+  multiple: 1
 quality:
   subgroups: [ethnic_group, sex, age_band, region, disability]
   labels: null            # or truth labels: spinelink.quality.labels.truth_labels(truth/)

@@ -1,0 +1,103 @@
+"""Dual-system (capture-recapture) estimates of the population by subgroup.
+
+The reference (census) and a source are two captures of one population. In a subgroup
+with n1 reference units, n2 source persons and m of them linked, Chapman's estimator is
+N = (n1 + 1)(n2 + 1) / (m + 1) - 1. Linkage errors bias m: false links add to it, missed
+links take from it, so the true number in both is m* = m x precision / recall, with the
+quality stage's estimated precision and recall of the source's links (the subgroup's,
+else the source's overall); the false links' source persons, counted in the reference
+unit's subgroup, are taken out of n2 (n2 - m x (1 - precision)) and put back spread
+like the source's records linked to none (like those, they are mostly people the
+reference lacks). The 95% interval is Chao's log-normal interval around the
+persons seen (n1 + n2 - m*), its variance Chapman's plus the part from the uncertainty of
+precision and recall (delta method on the log scale, their standard errors from the
+quality stage's 95% intervals, which carry the randomness of the link errors too).
+Assumes the two captures are independent
+within the subgroup and that a person is in the same subgroup in both.
+
+>>> n, lo, hi = estimate(900, 600, 540, 1.0, 1.0)
+>>> round(n), round(lo), round(hi)
+(1000, 986, 1021)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+
+
+def _log_sd(low, high) -> float:
+    """Standard error of log(x) from a 95% interval of x (0 when not known)."""
+    if low is None or high is None or not (low > 0 and high > 0):
+        return 0.0
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return 0.0
+    return (math.log(high) - math.log(low)) / (2 * Z95)
+
+
+def _ok(x) -> float:
+    return x if x and math.isfinite(x) and x > 0 else 1.0
+
+
+def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
+             precision_ci=(None, None), recall_ci=(None, None), moved_in: float = 0.0
+             ) -> tuple[float, float, float]:
+    """(estimate, low, high) of a subgroup's population. `moved_in`: the source persons
+    of false links elsewhere that belong here (see `estimates`)."""
+    p, r = _ok(precision), _ok(recall)
+    n2 = n2 - m * (1 - p) + moved_in  # false links counted persons in the wrong subgroup
+    ms = min(m * p / r, min(n1, n2))  # true matches cannot exceed either capture
+    n = (n1 + 1) * (n2 + 1) / (ms + 1) - 1
+    var = (n1 + 1) * (n2 + 1) * (n1 - ms) * (n2 - ms) / ((ms + 1) ** 2 * (ms + 2))
+    # the uncertainty of the estimated precision and recall (the quality stage's intervals
+    # carry the randomness of the link errors themselves as well)
+    var += n * n * (_log_sd(*precision_ci) ** 2 + _log_sd(*recall_ci) ** 2)
+    seen = n1 + n2 - ms
+    f0 = max(n - seen, 0.0)
+    if f0 <= 0 or var <= 0:
+        half = Z95 * math.sqrt(max(var, 0.0))
+        return n, max(seen, n - half), n + half
+    c = math.exp(Z95 * math.sqrt(math.log(1 + var / (f0 * f0))))
+    return n, seen + f0 / c, seen + f0 * c
+
+
+def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFrame:
+    """Per row of counts (source, variable, value, n_reference, n_source, n_linked) the
+    estimate with its interval; quality: est_precision(_low/_high), est_recall(...) by
+    source, variable, value (rows `variable = all` are the fall-back)."""
+    cols = ["est_precision", "est_precision_low", "est_precision_high", "est_recall",
+            "est_recall_low", "est_recall_high"]
+    rows = []
+    qs = [_quality_for(quality, r.source, r.variable, r.value, cols)
+          for r in counts.itertuples(index=False)]
+    # the false links' source persons, spread like the source's records linked to none
+    # (like them, they are mostly people the reference lacks)
+    false = counts["n_linked"] * (1 - np.array([_ok(q[0]) for q in qs]))
+    unl = (counts["n_source"] - counts["n_linked"]).clip(lower=0)
+    keys = [counts["source"], counts["variable"]]
+    share = (unl / unl.groupby(keys).transform("sum").replace(0, np.nan)).fillna(0)
+    moved = (false.groupby(keys).transform("sum") * share).to_numpy()
+    for r, q, mv in zip(counts.itertuples(index=False), qs, moved, strict=True):
+        n, lo, hi = estimate(r.n_reference, r.n_source, r.n_linked, q[0], q[3],
+                             (q[1], q[2]), (q[4], q[5]), mv)
+        rows.append({**r._asdict(), **dict(zip(cols, q, strict=True)),
+                     "est_population": n, "est_population_low": lo,
+                     "est_population_high": hi})
+    return pd.DataFrame(rows, columns=[*counts.columns, *cols, "est_population",
+                                       "est_population_low", "est_population_high"])
+
+
+def _quality_for(quality, source, variable, value, cols) -> list:
+    if quality is None or quality.empty:
+        return [np.nan] * len(cols)
+    q = quality[quality["source"] == source]
+    for var, val in ((variable, value), ("all", "all")):
+        hit = q[(q["variable"] == var) & (q["value"].astype(str) == str(val))]
+        if len(hit) and pd.notna(hit.iloc[0]["est_precision"]) and \
+                pd.notna(hit.iloc[0]["est_recall"]):
+            return [float(hit.iloc[0][c]) if pd.notna(hit.iloc[0][c]) else np.nan
+                    for c in cols]
+    return [np.nan] * len(cols)

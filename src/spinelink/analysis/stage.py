@@ -1,0 +1,295 @@
+"""The analysis stage (after quality, before the report): linkage weights, coverage from
+both sides, dual-system estimates, imputation (job section `analysis:`).
+
+Writes (atomically):
+- `weights/<source>.parquet`: reference_id, linked, p_link, weight (NaN when not linked);
+- `integrated.parquet` again, with `<source>__weight` per weighted source and the imputed
+  values (status `imputed:<method>`); `imputed/<m>.parquet` for `multiple: M > 1`;
+- `tables/analysis_*.csv` / `.parquet`: the published tables (spinelink.analysis.tables),
+  protected together with the quality stage's (spinelink.quality.protect); their exact
+  copies under `disclosure/` are internal, for operators only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink import atomic
+from spinelink.analysis import both_sides, dual_system, tables, weights
+from spinelink.quality import groups
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink.analysis")
+PREFIX = "analysis_"  # the names of this stage's published tables
+
+
+class Groups:
+    """Subgroup values (`unknown` where missing) of the records of the standardised tables,
+    by the job's names: `sex`, `age_band`, a column, or a source variable (`var_<name>`)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.ref_date = _reference_date(ctx)
+        self.cache: dict[tuple[str, str], pd.Series] = {}
+
+    def table(self, source: str, names: list[str]) -> pd.DataFrame:
+        eng, out = self.ctx.engine, self.ctx.out
+        view = f"__sl_an_std_{source}"
+        eng.view_parquet(view, out / "standardised" / f"{source}.parquet")
+        cols = eng.columns(view)
+        wanted = {}
+        for n in dict.fromkeys(names):
+            if n == groups.AGE_BAND:
+                if "dob" in cols:
+                    wanted[n] = n
+            elif n in cols:
+                wanted[n] = n
+            elif f"var_{n}" in cols:
+                wanted[f"var_{n}"] = n
+        bands = self.ctx.lj.job.quality.age_bands
+        df = groups.group_values(eng, view, list(wanted), bands, self.ref_date)
+        df = df.rename(columns=wanted)
+        for name in df.columns:
+            df[name] = self._to_target(source, name, df[name])
+        return df
+
+    def _to_target(self, source: str, name: str, values: pd.Series) -> pd.Series:
+        """A coded integrated variable's values in its target code list, as integration
+        maps them (so that the sides compare); other values as they are."""
+        job = self.ctx.lj.job
+        var = job.integrate.get(name)
+        if var is None or not var.code_list:
+            return values
+        from spinelink.integrate.codes import plan_for
+        from spinelink.integrate.spec import period_of
+
+        try:
+            _, table = plan_for(var.code_list, period_of(job, source),
+                                var.source_code_lists.get(source))
+        except ValueError:
+            return values
+        codes = dict(zip(table["code"], table["value"], strict=True))
+        return values.map(lambda v: codes.get(v, v))
+
+
+def _reference_date(ctx) -> dt.date:
+    from spinelink.quality.stage import _reference_date as ref_date
+
+    return ref_date(ctx)
+
+
+def run_stage(ctx) -> dict:
+    job, out = ctx.lj.job, Path(ctx.out)
+    a = job.analysis
+    if a is None or not a.enabled or not job.links:
+        return {}
+    g = Groups(ctx)
+    names = [*(a.weights.characteristics if a.weights else []),
+             *(a.coverage.variables if a.coverage else []),
+             *(a.coverage.concordance if a.coverage else []),
+             *(n for imp in a.imputation.values() for n in [*imp.classes, *imp.predictors]),
+             *(["sex", groups.AGE_BAND] if a.imputation else [])]
+    ref = g.table(job.reference, names)
+    links = {s: pd.read_parquet(out / "links" / f"{s}.parquet").astype(
+        {"reference_id": str, "source_id": str}) for s in job.links}
+    summary: dict = {}
+    extra = pd.DataFrame(index=pd.Index(ref.index, name="reference_id"))
+    if a.weights is not None:
+        summary["weights"] = _weights(out, a.weights, ref, links, job.links, extra)
+    raw: dict[str, pd.DataFrame] = {}
+    if a.coverage is not None:
+        summary["coverage"] = _coverage(ctx, g, a.coverage, ref, links, raw)
+    if a.weights is not None:
+        raw["weighted_margins"] = _weighted_margins(out, ref, a.weights, links, extra)
+    if a.imputation:
+        from spinelink.analysis import imputation
+
+        summary["imputation"] = imputation.run(ctx, a, ref, extra,
+                                               lambda s, var: _source_values(out, g, s, var))
+    _rewrite_integrated(ctx, extra)
+    pub = publish(out, job, raw)
+    summary["tables"] = {k: {"rows": int(len(v)), "suppressed": int(v["suppressed"].sum())}
+                         for k, v in pub.items()}
+    log.info("analysis: %s", ", ".join(f"{k} {v['rows']} rows ({v['suppressed']} suppressed)"
+                                       for k, v in summary["tables"].items()))
+    return summary
+
+
+def _weights(out: Path, spec, ref: pd.DataFrame, links: dict, link_specs: dict,
+             extra: pd.DataFrame) -> dict:
+    chars = [c for c in spec.characteristics if c in ref.columns]
+    missing = [c for c in spec.characteristics if c not in ref.columns]
+    if missing:
+        log.warning("analysis: weights: %s not on the reference; left out", missing)
+    res = {}
+    for s in spec.sources or list(link_specs):
+        linked = ref.index.isin(pd.Index(links[s]["reference_id"].unique()))
+        table, info = weights.linkage_weights(ref[chars], linked, spec.max_raking_iterations)
+        _write_parquet(out / "weights" / f"{s}.parquet", table)
+        extra[f"{s}__weight"] = table["weight"].to_numpy()
+        res[s] = {**info, "left_out": missing, "file": f"weights/{s}.parquet"}
+    return res
+
+
+def _weighted_margins(out: Path, ref: pd.DataFrame, spec, links: dict,
+                      extra: pd.DataFrame) -> pd.DataFrame:
+    """Per weighted source and characteristic: reference units, linked units and the
+    linked units' weights summed (equal to the reference count once raked)."""
+    rows = []
+    for s in spec.sources or list(links):
+        w = extra[f"{s}__weight"]
+        for var in [c for c in spec.characteristics if c in ref.columns]:
+            df = pd.DataFrame({"value": ref[var].to_numpy(), "w": w.to_numpy()})
+            for v, part in df.groupby("value", sort=False):
+                rows.append({"source": s, "variable": var, "value": v,
+                             "n_reference": int(len(part)),
+                             "n_linked": int(part["w"].notna().sum()),
+                             "weighted_linked": round(float(part["w"].sum()), 2)})
+    return pd.DataFrame(rows, columns=["source", "variable", "value", "n_reference",
+                                       "n_linked", "weighted_linked"])
+
+
+def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -> dict:
+    job, out = ctx.lj.job, Path(ctx.out)
+    quality = _quality_rows(out)
+    ref_one, one = _one_unit_per_person(out, ref)
+    prof, dual, conc = [], [], []
+    for s in job.links:
+        carried = [*spec.variables, *job.sources[s].subgroups, *job.sources[s].variables]
+        src = g.table(s, carried)
+        prof.append(both_sides.profile(src, links[s]).assign(source=s))
+        lk = links[s].assign(reference_id=links[s]["reference_id"].map(one))
+        dual.append(both_sides.dual_counts(ref_one, src, lk, spec.variables).assign(
+            source=s))
+        pairs = _chosen_pairs(out, s)
+        for var in spec.concordance:
+            if var in ref.columns and var in src.columns:
+                conc.append(both_sides.concordance(ref[var], src[var], pairs, var).assign(
+                    source=s))
+    raw["coverage_profile"] = _front(pd.concat(prof, ignore_index=True))
+    counts = _front(pd.concat(dual, ignore_index=True))
+    raw["dual_system"] = dual_system.estimates(counts, quality)
+    if conc:
+        raw["concordance"] = _front(pd.concat(conc, ignore_index=True))
+    return {"variables": list(spec.variables), "concordance": list(spec.concordance),
+            "quality_used": quality is not None,
+            "how": dual_system.__doc__.split("\n\n")[0].replace("\n", " ")}
+
+
+def _one_unit_per_person(out: Path, ref: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The reference without its probable duplicates (integration's `duplicate_of`), and
+    each unit's id -> the id of the unit that stands for its person: a person the
+    reference holds twice is counted once by the dual-system estimates."""
+    it = pd.read_parquet(out / "integrated.parquet", columns=["reference_id", "duplicate_of"])
+    ids = it["reference_id"].astype(str)
+    keep = it["duplicate_of"].isna() | (it["duplicate_of"].astype(str) == ids)
+    one = dict(zip(ids, it["duplicate_of"].where(~keep, ids).astype(str), strict=True))
+    return ref[ref.index.isin(pd.Index(ids[keep]))], one
+
+
+def _front(df: pd.DataFrame) -> pd.DataFrame:
+    return df[["source", *[c for c in df.columns if c != "source"]]]
+
+
+def _chosen_pairs(out: Path, source: str) -> pd.DataFrame:
+    """(reference_id, source_id) of the record that supplies each linked unit's values."""
+    col = f"{source}__id"
+    df = pd.read_parquet(out / "integrated.parquet", columns=["reference_id", col])
+    df = df[df[col].notna()]
+    return pd.DataFrame({"reference_id": df["reference_id"].astype(str),
+                         "source_id": df[col].astype(str)})
+
+
+def _source_values(out: Path, g: Groups, source: str, var: str) -> pd.Series:
+    """The source's value of a variable for each unit it links (the record that supplies
+    the unit's values), in the variable's code list; by reference_id."""
+    src = g.table(source, [var])
+    if var not in src.columns:
+        return pd.Series(dtype=object)
+    pairs = _chosen_pairs(out, source)
+    v = src[var].reindex(pairs["source_id"]).to_numpy()
+    s = pd.Series(v, index=pairs["reference_id"].to_numpy(), dtype=object)
+    return s[s.notna() & (s != groups.UNKNOWN)]
+
+
+def _quality_rows(out: Path) -> pd.DataFrame | None:
+    """The quality stage's label-free precision and recall by subgroup (model basis), of
+    the rows it published (a withheld row's subgroup takes the source's overall figures):
+    its exact internal copy, else the published CSV."""
+    exact = out / "disclosure" / "quality_subgroups.parquet"
+    p = out / "quality" / "subgroups.csv"
+    if exact.exists():
+        q = pd.read_parquet(exact)
+    elif p.exists():
+        q = pd.read_csv(p, dtype={"value": str})
+    else:
+        return None
+    if not {"est_precision", "est_recall", "variable", "value", "source"} <= set(q.columns):
+        return None
+    if "suppressed" in q.columns:  # a row disclosure control withheld is not used (nor shown)
+        q = q[~q["suppressed"].astype(str).str.lower().isin(["true", "1"])]
+    return q[q["basis"] == "model"] if "basis" in q.columns else q
+
+
+def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The stage's tables through the run's coordinated disclosure control, protected
+    together with everything published before (the quality stage's tables), written
+    under OUT/tables/ (exact copies under OUT/disclosure/, internal)."""
+    from spinelink.quality import protect, published
+
+    mine = tables.describe(raw)
+    if not mine:
+        return {}
+    q = job.quality
+    rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
+                          identities=protect.identities(job.links))
+    for folder in (published.INTERNAL, published.TABLES):  # this stage's, from a rerun
+        for old in (out / folder).glob(f"{PREFIX}*"):
+            old.unlink()
+    before = published.load(out)
+    try:
+        shown = protect.protect(mine, rules, before=before)
+    except RuntimeError as e:  # a cell the earlier tables expose: withhold that table
+        withheld = []
+        for name in list(mine):
+            try:
+                protect.protect({name: mine[name]}, rules, before=before)
+            except RuntimeError:
+                withheld.append(name)
+                del mine[name]
+        log.warning("analysis: %s; not published: %s", e, ", ".join(withheld))
+        shown = protect.protect(mine, rules, before=before) if mine else {}
+    published.save(out, mine, shown)
+    return shown
+
+
+def _rewrite_integrated(ctx, extra: pd.DataFrame) -> None:
+    if extra.shape[1] == 0:
+        return
+    eng, out = ctx.engine, Path(ctx.out)
+    path = out / "integrated.parquet"
+    eng.load_parquet("__sl_an_int", path)
+    have = eng.columns("__sl_an_int")
+    x = extra.reset_index()
+    eng.register("__sl_an_extra", x)
+    cols = []
+    for c in have:
+        q = quote_ident(c)
+        if c in x.columns and c.endswith("__weight"):
+            continue  # an earlier run of this stage: replaced below
+        if c in x.columns:  # an imputed variable or its status
+            cols.append(f"coalesce(x.{q}, i.{q}) AS {q}")
+        else:
+            cols.append(f"i.{q}")
+    cols += [f"x.{quote_ident(c)}" for c in x.columns if c.endswith("__weight")]
+    eng.write_parquet(sql_file("analysis/integrated_extra.sql", integrated="__sl_an_int",
+                               extra="__sl_an_extra", columns=",\n    ".join(cols)), path)
+
+
+def _write_parquet(path: Path, df: pd.DataFrame) -> None:
+    atomic.ensure_dir(path.parent)
+    with atomic.atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)

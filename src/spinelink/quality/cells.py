@@ -1,0 +1,200 @@
+"""The cells of a run's published tables and the sums that tie them together.
+
+A cell is (population, conditions): the units counted (`census`, `census linked by
+benefits`, ...) and the categories they are restricted to ({ethnic_group: C4, sex: F}; no
+conditions: the population's total). The same cell in two tables is one cell, whatever
+the table. Two kinds of sum hold between cells, and an attacker can use both:
+
+- margins: a cell is the sum of its breakdown by any further variable (C4 = C4 & 0-17 +
+  C4 & 18-29 + ...), whether or not the table holding the margin publishes the breakdown;
+  the margins no table publishes (e.g. ethnic group by age when only ethnic group by age
+  by region is published) are cells too, unknown to everyone;
+- identities between populations, declared by the caller (census = census linked by
+  benefits + census unlinked by benefits), for every set of conditions.
+
+`System` holds the cells with their true values, whether each is published, suppressed
+or nowhere, and the sums as a sparse matrix; `exposed` says which unknown cells the
+published ones determine exactly (by any linear combination of the sums: differencing
+margins, one table against another, one-way against intersectional sums).
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+Cell = tuple[str, tuple[tuple[str, str], ...]]  # population, sorted (variable, value)
+DENSE_LIMIT = 6000  # unknowns in one connected part solved densely; larger: split first
+
+
+def cell(population: str, conditions: dict[str, str]) -> Cell:
+    return population, tuple(sorted((str(k), str(v)) for k, v in conditions.items()))
+
+
+@dataclass
+class System:
+    cells: list[Cell] = field(default_factory=list)
+    index: dict[Cell, int] = field(default_factory=dict)
+    value: list[float] = field(default_factory=list)
+    rows: list[list[tuple[int, float]]] = field(default_factory=list)  # sum = 0 equations
+
+    def add(self, c: Cell, v: float = np.nan) -> int:
+        i = self.index.get(c)
+        if i is None:
+            i = self.index[c] = len(self.cells)
+            self.cells.append(c)
+            self.value.append(v)
+        elif not np.isnan(v) and np.isnan(self.value[i]):
+            self.value[i] = v
+        return i
+
+    def matrix(self) -> sp.csr_matrix:
+        data, ri, ci = [], [], []
+        for r, terms in enumerate(self.rows):
+            for c, coef in terms:
+                ri.append(r)
+                ci.append(c)
+                data.append(coef)
+        return sp.csr_matrix((data, (ri, ci)), shape=(len(self.rows), len(self.cells)))
+
+
+def build(published: dict[Cell, float], categories: dict[str, list[str]],
+          identities: list[tuple[str, list[str]]]) -> System:
+    """Every published cell, every margin between them and the populations' totals, and
+    the sums. `categories`: every value of each variable (a breakdown's parts)."""
+    s = System()
+    for c, v in published.items():
+        s.add(c, v)
+    crossings: dict[str, set[frozenset]] = {}
+    for pop, cond in list(s.cells):
+        crossings.setdefault(pop, set()).add(frozenset(k for k, _ in cond))
+    for total, parts in identities:  # a population and its parts break down alike
+        group = [total, *parts]
+        union = set().union(*(crossings.get(p, set()) for p in group))
+        for p in group:
+            crossings[p] = set(union)
+    # a population in one identity only: its margin sums are those of the identity's
+    # others less the identities' own (same crossings), so they are left out: the same
+    # row space in fewer rows, ten times faster with a three-way cross
+    seen = [p for total, parts in identities for p in (total, *parts)]
+    implied = set()
+    for total, parts in identities:
+        if parts and seen.count(parts[-1]) == 1 and not {total, *parts} & implied:
+            implied.add(parts[-1])
+    for pop, crs in crossings.items():
+        closed = {frozenset(sub) for cr in crs for n in range(len(cr) + 1)
+                  for sub in itertools.combinations(sorted(cr), n)}
+        crossings[pop] = closed
+        if pop in implied:
+            continue
+        for cr in closed:
+            for v in sorted(cr):
+                _margins(s, pop, sorted(cr), v, categories)
+    for total, parts in identities:
+        for cr in crossings.get(total, ()):
+            names = sorted(cr)
+            for combo in itertools.product(*(categories[n] for n in names)):
+                cond = dict(zip(names, combo, strict=True))
+                row = [(s.add(cell(total, cond)), 1.0)]
+                row += [(s.add(cell(p, cond)), -1.0) for p in parts]
+                s.rows.append(row)
+    return s
+
+
+def _margins(s: System, pop: str, names: list[str], v: str,
+             categories: dict[str, list[str]]) -> None:
+    """cell(rest) = sum over v's values of cell(rest, v=x), for every assignment of rest."""
+    rest = [n for n in names if n != v]
+    for combo in itertools.product(*(categories[n] for n in rest)):
+        cond = dict(zip(rest, combo, strict=True))
+        row = [(s.add(cell(pop, cond)), 1.0)]
+        row += [(s.add(cell(pop, {**cond, v: x})), -1.0) for x in categories[v]]
+        s.rows.append(row)
+
+
+def exposed(s: System, unknown: np.ndarray, interest: np.ndarray | None = None,
+            changed: np.ndarray | None = None) -> np.ndarray:
+    """Unknown cells whose value the known cells and the sums determine exactly.
+    `interest`: the unknown cells asked about (default all; the others, margins no table
+    shows, may be eliminated first). `changed`: the sums that changed since a check that
+    found nothing (default all): parts of the system none of them touches are skipped."""
+    cols = np.flatnonzero(unknown)
+    a = s.matrix().tocsc()[:, cols].tocsr()
+    out = np.zeros(len(s.cells), bool)
+    if not len(cols) or not a.shape[0]:
+        return out
+    ask = np.ones(len(cols), bool) if interest is None else interest[cols]
+    rows = np.diff(a.indptr) > 0
+    fresh = rows if changed is None else (rows & changed)
+    a, fresh = a[rows], fresh[rows]
+    a, keep, fresh = _peel(a, ask, fresh)
+    for part in _components(a):
+        sub = a[:, part]
+        live = np.diff(sub.indptr) > 0
+        if not live.any() or not fresh[live].any() or not ask[keep[part]].any():
+            continue
+        determined = _determined(sub[live].toarray())
+        out[cols[keep[part[determined]]]] = True
+    return out
+
+
+def _peel(a: sp.csr_matrix, ask: np.ndarray, fresh: np.ndarray):
+    """Drop, repeatedly, an unknown not asked about that is in a single equation,
+    together with that equation (it soaks up whatever the others are: the equation says
+    nothing about them), unless the equation has no other unknown."""
+    keep_cols = np.arange(a.shape[1])
+    while True:
+        csc = a.tocsc()
+        per_col = np.diff(csc.indptr)
+        per_row = np.diff(a.indptr)
+        lone = np.flatnonzero((per_col == 1) & ~ask[keep_cols])
+        drop_rows = {int(csc.indices[csc.indptr[c]]) for c in lone
+                     if per_row[csc.indices[csc.indptr[c]]] > 1}
+        if not drop_rows:
+            break
+        rows = np.setdiff1d(np.arange(a.shape[0]), np.fromiter(drop_rows, int))
+        a, fresh = a[rows], fresh[rows]
+        live = np.flatnonzero(np.diff(a.tocsc().indptr) > 0)
+        a = a[:, live]
+        keep_cols = keep_cols[live]
+    return a, keep_cols, fresh
+
+
+def _components(a: sp.csr_matrix) -> list[np.ndarray]:
+    """Column sets connected through shared equations."""
+    n = a.shape[1]
+    if not a.shape[0]:
+        return [np.array([c]) for c in range(n)]
+    b = (a != 0).astype(np.int8)
+    adj = (b.T @ b).tocsr()
+    k, labels = sp.csgraph.connected_components(adj, directed=False)
+    return [np.flatnonzero(labels == i) for i in range(k)]
+
+
+def _one_blas_thread():
+    """One BLAS thread for the decomposition: these matrices are small, and a pool of
+    threads beside DuckDB's (or other processes) made it ten times slower in a busy run."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it, BLAS decides
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _determined(m: np.ndarray) -> np.ndarray:
+    """Columns j with the unit vector e_j in the row space of m: every solution of the
+    homogeneous system has x_j = 0."""
+    if m.shape[1] > DENSE_LIMIT:
+        raise ValueError(f"disclosure check: {m.shape[1]} linked unknown cells exceed "
+                         f"{DENSE_LIMIT}; publish fewer or coarser crossings")
+    # e_j is in the row space when its projection on an orthonormal basis of the row
+    # space (pivoted QR of the transpose, economic) has length one
+    with _one_blas_thread():
+        q, r, _ = scipy.linalg.qr(m.T, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    rank = int((d > 1e-9 * max(d.max(initial=0.0), 1.0)).sum())
+    return (q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-8

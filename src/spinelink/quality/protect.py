@@ -1,0 +1,375 @@
+"""Coordinated disclosure control over every table a run publishes.
+
+Call `protect(tables, rules)` once with all the tables of a run (quality, intersectional,
+report, analysis): it returns each table as published, suppressed rows blanked, counts
+rounded when asked, and a boolean `suppressed` column.
+
+A `PublishedTable` says what its cells are:
+- `data`: one row per published row;
+- `counts`: {count column: population}: the units the column counts, as a template
+  filled from the row (`"census linked by {source}"`). Two columns, in any tables, with
+  the same population and the same conditions are the same cell: suppressed in one, it is
+  suppressed in all;
+- the conditions of a row: `dims` (wide: one column per variable, the value `all` for a
+  margin) or `stacked=(variable column, value column)` (long one-way tables, variable
+  `all` for the total), or both (a one-way table inside each value of some dims);
+- `magnitudes`: {magnitude column: (population template, column of its largest
+  contributions, a list in descending order)} for tables of sums (dominance rules);
+- `exact=True`: operational tables (record accounting) are published exact, never
+  suppressed; their cells still count as known to an attacker;
+- `keep`: columns never blanked (identifiers of the row besides the dims).
+
+`Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed; zeros are
+published), `p_percent` / `nk` (dominance on magnitude cells), `rounding` (counts to a
+base after suppression), `identities` (population = sum of populations, e.g. census =
+census linked by s + census unlinked by s).
+
+Population names shared by every stage (so that the same units are the same cells):
+`REFERENCE` ("reference units"), `records(s)` ("<s> records": a source's accepted
+records), `linked(pop, s)` / `unlinked(pop, s)` ("<pop> linked by <s>", "<pop> not
+linked by <s>"): e.g. the reference units benefits links to, or, for a variable only the
+source carries, the source records that link; `identities(sources)` gives the sums
+between them for `Rules.identities`. A stage publishing after the quality stage passes
+`before=published.load(out)` and saves with `published.save` (see `published`).
+
+Secondary suppression, until nothing is exposed: a cell is exposed when the published
+cells and the sums between cells (`cells`: margins of every breakdown, the identities)
+determine it exactly; the suppressed cells of one sum, all else in it shown, must not
+add up to 1..min_cell-1 either (they would be known to be small together). For each
+exposed cell the smallest published cell sharing one of its sums is suppressed too,
+everywhere it appears, with the rest of its row (a row's rates are worked out from its
+counts). A published row is blanked when any of its cells
+is suppressed, but for the counts published anyway (in an exact table or one published
+before): a cell is shown everywhere or nowhere. With `before`, only the parts of the
+system that this call's cells touch are checked again (the rest was checked when it was
+published). The threshold itself is not written anywhere.
+
+>>> import pandas as pd
+>>> t = PublishedTable(pd.DataFrame({"variable": ["all", "sex", "sex", "sex"],
+...     "value": ["all", "F", "M", "X"], "n": [93, 50, 40, 3]}), {"n": "people"},
+...     stacked=("variable", "value"))
+>>> protect({"t": t}, Rules(min_cell=10))["t"]["suppressed"].tolist()
+[False, False, True, True]
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spinelink.quality import cells as cellmod
+from spinelink.quality import disclosure
+
+log = logging.getLogger("spinelink.quality")
+TOTAL = "all"
+
+
+REFERENCE = "reference units"
+
+
+def records(source: str) -> str:
+    return f"{source} records"
+
+
+def linked(population: str, source: str) -> str:
+    return f"{population} linked by {source}"
+
+
+def unlinked(population: str, source: str) -> str:
+    return f"{population} not linked by {source}"
+
+
+def identities(sources) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Reference units and each source's records, split into linked and not linked."""
+    out = []
+    for s in sources:
+        for pop in (REFERENCE, records(s)):
+            out.append((pop, (linked(pop, s), unlinked(pop, s))))
+    return tuple(out)
+
+
+@dataclass
+class PublishedTable:
+    data: pd.DataFrame
+    counts: dict[str, str]
+    dims: list[str] = field(default_factory=list)
+    stacked: tuple[str, str] | None = None
+    magnitudes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    exact: bool = False
+    keep: list[str] = field(default_factory=list)
+    description: str = ""  # one line for the data dictionary
+    columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: meaning, unit
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_cell: int = 10
+    rounding: int | None = None
+    p_percent: float | None = None
+    nk: tuple[int, float] | None = None
+    identities: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass
+class _Occurrence:
+    table: str
+    row: int      # position in the table
+    column: str
+
+
+def conditions(t: PublishedTable, rec: dict) -> dict[str, str]:
+    cond = {d: str(rec[d]) for d in t.dims if str(rec[d]) != TOTAL}
+    if t.stacked:
+        var, val = t.stacked
+        if str(rec[var]) != TOTAL:
+            cond[str(rec[var])] = str(rec[val])
+    return cond
+
+
+def _collect(tables: dict[str, PublishedTable]):
+    """Published cells with their values, where each appears, and the categories of each
+    variable (a breakdown's parts: every value any table shows)."""
+    values: dict[cellmod.Cell, float] = {}
+    where: dict[cellmod.Cell, list[_Occurrence]] = {}
+    exact: set[cellmod.Cell] = set()
+    categories: dict[str, set[str]] = {}
+    full: list[tuple[str, list[str]]] = []  # populations x dims of wide tables: zeros implied
+    for name, t in tables.items():
+        columns = {**t.counts, **{c: pop for c, (pop, _) in t.magnitudes.items()}}
+        for pos, rec in enumerate(t.data.to_dict(orient="records")):
+            cond = conditions(t, rec)
+            for k, v in cond.items():
+                categories.setdefault(k, set()).add(v)
+            for col, template in columns.items():
+                c = cellmod.cell(template.format(**rec), cond)
+                v = pd.to_numeric(rec[col], errors="coerce")
+                if pd.isna(v) and t.exact:
+                    continue  # an operational figure that does not apply to the row
+                if pd.isna(v):
+                    raise ValueError(f"disclosure: table {name}, row {pos + 1}, column "
+                                     f"{col}: not a number")
+                if c in values and not np.isclose(values[c], v):
+                    raise ValueError(f"disclosure: table {name}, row {pos + 1}, column {col}: "
+                                     f"cell {c} is {v} here and {values[c]} in another table")
+                values[c] = float(v)
+                where.setdefault(c, []).append(_Occurrence(name, pos, col))
+                if t.exact:
+                    exact.add(c)
+            if t.dims and all(str(rec[d]) != TOTAL for d in t.dims):
+                for template in columns.values():
+                    full.append((template.format(**rec), list(t.dims)))
+    cats = {k: sorted(v) for k, v in categories.items()}
+    for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full):
+        for combo in _product([cats[d] for d in dims]):
+            c = cellmod.cell(pop, dict(zip(dims, combo, strict=True)))
+            values.setdefault(c, 0.0)  # a wide table leaves out empty cells: known zeros
+    return values, where, exact, cats
+
+
+def _product(lists):
+    import itertools
+
+    return itertools.product(*lists)
+
+
+def _primary(tables, values, where, exact, rules: Rules) -> set[cellmod.Cell]:
+    out = set()
+    for c, v in values.items():
+        if c in exact or c not in where:
+            continue
+        if 0 < v < rules.min_cell and any(o.table in tables and o.column in
+                                          tables[o.table].counts for o in where[c]):
+            out.add(c)
+    for t in tables.values():
+        for col, (template, top_col) in t.magnitudes.items():
+            for rec in t.data.to_dict(orient="records"):
+                if disclosure.dominated(rec[col], rec[top_col], rules.p_percent, rules.nk):
+                    c = cellmod.cell(template.format(**rec), conditions(t, rec))
+                    if c not in exact:
+                        out.add(c)
+    return out
+
+
+def _row_closure(tables, where, suppressed: set, exact: set) -> set:
+    """A suppressed cell takes its rows with it, and every cell in those rows."""
+    row_cells: dict[tuple[str, int], list] = {}
+    for c, occ in where.items():
+        for o in occ:
+            row_cells.setdefault((o.table, o.row), []).append(c)
+    changed = True
+    while changed:
+        changed = False
+        for c in list(suppressed):
+            for o in where.get(c, []):
+                for other in row_cells[(o.table, o.row)]:
+                    if other not in suppressed and other not in exact:
+                        suppressed.add(other)
+                        changed = True
+    return suppressed
+
+
+def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
+            by_cell: list[list[int]]) -> int | None:
+    """The smallest suppressible cell sharing a sum with `target` (a part before a total;
+    a non-zero count before a zero, whose suppression hides little)."""
+    best, best_key = None, None
+    for r in by_cell[target]:
+        terms = system.rows[r]
+        total = terms[0][0]
+        for c, _ in terms:
+            if c == target or not candidates[c]:
+                continue
+            v = system.value[c]
+            key = (c == total, v == 0, v, system.cells[c])
+            if best_key is None or key < best_key:
+                best, best_key = c, key
+    return best
+
+
+def _small_sums(system, unknown, mask, candidates, changed, min_cell: int) -> list[int]:
+    """Cells to suppress where the suppressed cells of one sum, all else in it shown, add
+    up to 1..min_cell-1 (they would be known to be small together: the threshold rule on
+    their sum); one per such sum."""
+    unknown, mask, candidates = unknown.copy(), mask.copy(), candidates.copy()
+    out = []
+    for r, terms in enumerate(system.rows):
+        if changed is not None and not changed[r]:
+            continue
+        hidden = [(c, coef) for c, coef in terms if unknown[c]]
+        if len(hidden) < 2 or not all(mask[c] for c, _ in hidden):
+            continue
+        if len({np.sign(coef) for _, coef in hidden}) != 1:
+            continue  # a difference of hidden cells, not a group of them
+        if not 0 < sum(system.value[c] for c, _ in hidden) < min_cell:
+            continue
+        parts = [c for c, _ in terms if candidates[c]]
+        if parts:
+            total_cell = terms[0][0]
+            pick = min(parts, key=lambda c: (c == total_cell, system.value[c] == 0,
+                                             system.value[c], system.cells[c]))
+            out.append(pick)
+            unknown[pick] = mask[pick] = True
+            candidates[pick] = False
+    return out
+
+
+def suppression(tables: dict[str, PublishedTable], rules: Rules,
+                before: dict | None = None) -> dict[str, np.ndarray]:
+    """Per table, which rows are suppressed (see the module docstring). `before`: tables
+    published already ({name: (table, suppressed rows)}, `published.load`): their shown
+    cells are known, their suppressed cells stay suppressed, and nothing in them changes."""
+    return _suppress(tables, rules, before)[0]
+
+
+def _suppress(tables, rules, before):
+    """Suppressed rows per table, and per table and count column the rows whose cell is
+    published anyway (in an exact table or one published before): a suppressed row
+    still shows those, so that a cell is shown everywhere or nowhere."""
+    before = before or {}
+    every = {**{f"before:{n}": t for n, (t, _) in before.items()}, **tables}
+    values, where, exact, cats = _collect(every)
+    fixed_sup = set()
+    for n, (_, sup_rows) in before.items():
+        name = f"before:{n}"
+        hidden = np.asarray(sup_rows, bool)
+        for c, occ in where.items():
+            for o in occ:
+                if o.table == name:
+                    (fixed_sup if hidden[o.row] else exact).add(c)
+    fixed_sup -= exact
+    system = cellmod.build(values, cats, [(t, list(p)) for t, p in rules.identities])
+    for c, v in values.items():
+        system.value[system.index[c]] = v
+    published = np.zeros(len(system.cells), bool)
+    for c in where:
+        published[system.index[c]] = True
+    known_zero = np.zeros(len(system.cells), bool)
+    for c in values:
+        if c not in where:
+            known_zero[system.index[c]] = True
+    by_cell: list[list[int]] = [[] for _ in system.cells]
+    for r, terms in enumerate(system.rows):
+        for c, _ in terms:
+            by_cell[c].append(r)
+    own = {n: t for n, t in every.items() if not n.startswith("before:")}
+    # with tables published before (and checked then), only the sums that touch this
+    # call's cells can have changed
+    changed = None
+    if before:
+        mine = np.zeros(len(system.cells), bool)
+        for c, occ in where.items():
+            if any(o.table in own for o in occ):
+                mine[system.index[c]] = True
+        changed = np.array([any(mine[c] for c, _ in terms) for terms in system.rows], bool)
+    sup = _primary(own, values, where, exact, rules) | fixed_sup
+    sup = _row_closure(every, where, sup, exact)
+    n_primary = len(sup - fixed_sup)
+    for _ in range(len(system.cells) + 1):
+        mask = np.zeros(len(system.cells), bool)
+        for c in sup:
+            mask[system.index[c]] = True
+        unknown = mask | ~(published | known_zero)
+        hit = np.flatnonzero(cellmod.exposed(system, unknown, mask, changed) & mask)
+        candidates = published & ~mask
+        for c in exact:
+            candidates[system.index[c]] = False
+        if not len(hit):
+            extra = _small_sums(system, unknown, mask, candidates, changed, rules.min_cell)
+            if not extra:
+                break
+            sup = _row_closure(every, where, sup | {system.cells[j] for j in extra}, exact)
+            continue
+        added: set = set()
+        for i in hit:
+            if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
+                continue  # a cell suppressed for another in this round shares a sum with it
+            j = _choose(system, int(i), candidates, by_cell)
+            if j is None:
+                continue
+            new = _row_closure(every, where, sup | {system.cells[j]}, exact) - sup
+            sup |= new
+            for c in new:
+                added.add(system.index[c])
+                candidates[system.index[c]] = False
+        if not added:
+            raise RuntimeError("disclosure: a suppressed cell is exposed and no cell that "
+                               "may still be suppressed shares a sum with it")
+    log.info("disclosure: %d cells suppressed (%d by the rules, %d to protect them)",
+             len(sup - fixed_sup), n_primary, len(sup - fixed_sup) - n_primary)
+    rows = {name: np.zeros(len(t.data), bool) for name, t in tables.items()}
+    public = {name: {col: np.zeros(len(t.data), bool) for col in t.counts}
+              for name, t in tables.items()}
+    for c in sup:
+        for o in where.get(c, []):
+            if o.table in rows:
+                rows[o.table][o.row] = True
+    for c in exact:
+        for o in where.get(c, []):
+            if o.table in public and o.column in public[o.table]:
+                public[o.table][o.column][o.row] = True
+    return rows, public
+
+
+def protect(tables: dict[str, PublishedTable], rules: Rules,
+            before: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every table as published: suppressed rows blanked (all but the dims, the stacked
+    variable and value, and `keep`), counts rounded (not in exact tables), `suppressed`.
+    `before`: the tables earlier stages published (`published.load(out)`)."""
+    rows, public = _suppress(tables, rules, before)
+    out = {}
+    for name, t in tables.items():
+        df = t.data.reset_index(drop=True).copy()
+        sup = pd.Series(rows[name], index=df.index)
+        if not t.exact:
+            for col in t.counts:
+                df[col] = disclosure.round_counts(df[col], rules.rounding)
+        keep = [*t.dims, *(t.stacked or ()), *t.keep]
+        shown = df.copy()
+        df = disclosure.blank(df, sup, keep)
+        for col, pub in public[name].items():  # published elsewhere: shown here too
+            df.loc[pub & sup.to_numpy(), col] = shown.loc[pub & sup.to_numpy(), col]
+        df["suppressed"] = sup.to_numpy()
+        out[name] = df
+    return out

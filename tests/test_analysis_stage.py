@@ -1,0 +1,137 @@
+"""The analysis stage end to end on generated data with its truth files (issue 15 part A):
+match probabilities and weights in integrated.parquet, raked weights, imputed values
+flagged and checked against the truth, published tables protected, rates in the manifest.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("statsmodels")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("analysis")
+    r = run_cli("sample", "--persons", "1500", "--seed", "8", "--out", str(d / "data"))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "job.yaml", "--output-dir", str(d / "out"), cwd=d / "data")
+    assert r.returncode == 0, r.stderr
+    out = d / "out"
+    return {"out": out, "data": d / "data",
+            "integrated": pd.read_parquet(out / "integrated.parquet"),
+            "manifest": json.loads((out / "run_manifest.json").read_text())}
+
+
+def test_match_probability_per_source(run):
+    it = run["integrated"]
+    for s in ("benefits", "survey"):
+        links = pd.read_parquet(run["out"] / "links" / f"{s}.parquet")
+        got = it[[f"{s}__id", f"{s}__method", f"{s}__match_probability"]].dropna(
+            subset=[f"{s}__id"])
+        det = got[f"{s}__method"].str.startswith(("direct:", "key:"))
+        assert det.any() and (got.loc[det, f"{s}__match_probability"] == 1.0).all()
+        prob = got[got[f"{s}__method"] == "probabilistic"].merge(
+            links, left_on=f"{s}__id", right_on="source_id")
+        assert len(prob) and np.allclose(prob[f"{s}__match_probability"],
+                                         prob["match_probability"])
+        assert it.loc[it[f"{s}__id"].isna(), f"{s}__match_probability"].isna().all()
+
+
+def test_weights_joined_and_raked_to_the_reference_margins(run):
+    it = run["integrated"].set_index("reference_id")
+    census = pd.read_csv(run["data"] / "census.csv", dtype=str).set_index("person_id")
+    for s in ("benefits", "survey"):
+        w = pd.read_parquet(run["out"] / "weights" / f"{s}.parquet").set_index("reference_id")
+        assert list(w.columns) == ["linked", "p_link", "weight"]
+        assert np.allclose(it[f"{s}__weight"].fillna(-1), w["weight"].reindex(it.index)
+                           .fillna(-1))
+        assert (w["weight"].notna() == (it[f"{s}__n_records"] > 0)).all()
+        assert w["p_link"].between(0, 1).all()
+        info = run["manifest"]["stages"]["analysis"]["weights"][s]
+        assert info["raking"]["converged"] and info["model"].startswith("logistic")
+        # units in a category nobody links (named) are left out of every margin
+        outside = info["raking"]["units_outside_margins"]
+        assert (outside > 0) == bool(info["raking"]["unreachable_categories"])
+        for var in ("sex", "region"):
+            by = w["weight"].groupby(census[var].reindex(w.index).fillna("unknown")).sum()
+            want = census[var].fillna("unknown").value_counts().reindex(by.index)
+            assert (want - by > -1e-6).all(), (s, var)
+            assert float((want - by).sum()) == pytest.approx(outside, abs=1e-3), (s, var)
+
+
+def test_imputed_values_are_flagged_and_beat_a_constant_against_the_truth(run):
+    it = run["integrated"]
+    st = it["employment_status__status"]
+    imp = st == "imputed:hot_deck"
+    assert imp.sum() > 50
+    assert it.loc[imp, "employment_status__source"].isna().all()  # no source had one
+    assert it.loc[~imp, "employment_status__status"].ne("missing").all()
+    rates = run["manifest"]["stages"]["analysis"]["imputation"]["variables"]
+    assert rates["employment_status"]["imputed"] == int(imp.sum())
+    by_age = rates["employment_status"]["by_subgroup"]["age_band"]
+    assert sum(v["imputed"] for v in by_age.values()) == int(imp.sum())
+    # against the truth: the generator knows everyone's employment status
+    persons = pd.read_csv(run["data"] / "truth" / "persons.csv", dtype=str)
+    who = pd.read_csv(run["data"] / "truth" / "census.csv", dtype=str)
+    truth = who.merge(persons, on="person_uid").set_index("record_id")["employment_status"]
+    t = truth.reindex(it.loc[imp, "reference_id"]).to_numpy()
+    hot = float(np.mean(it.loc[imp, "employment_status"].to_numpy() == t))
+    mode = it.loc[~imp, "employment_status"].mode().iloc[0]
+    constant = float(np.mean(t == mode))
+    assert hot > constant + 0.05, (hot, constant)
+    assert (it["disability__status"] == "imputed:model").sum() == \
+        rates["disability"]["imputed"]
+
+
+def test_published_tables_are_protected_and_the_exact_ones_internal(run):
+    out = run["out"]
+    names = {p.stem for p in (out / "tables").glob("analysis_*.csv")}
+    assert {"analysis_coverage_profile", "analysis_dual_system",
+            "analysis_weighted_margins"} <= names
+    for n in names:
+        df = pd.read_csv(out / "tables" / f"{n}.csv")
+        assert "suppressed" in df.columns
+        shown = df[~df["suppressed"]]
+        for c in [c for c in df.columns if c.startswith("n_") or c == "n"]:
+            v = pd.to_numeric(shown[c])
+            assert not ((v > 0) & (v < 10)).any(), (n, c)
+        assert (out / "disclosure" / f"{n}.parquet").exists()
+    prof = pd.read_parquet(out / "disclosure" / "analysis_coverage_profile.parquet")
+    total = prof[prof["variable"] == "sex"].groupby("source")[["n_source", "n_unlinked"]].sum()
+    acc = run["manifest"]["accounting"]
+    for s in ("benefits", "survey"):
+        assert total.loc[s, "n_source"] == acc[s]["accepted"]
+        assert total.loc[s, "n_unlinked"] == acc[s]["review"] + acc[s]["unlinked"]
+
+
+def test_running_the_stage_again_changes_nothing(run, tmp_path):
+    """A resumed run may start the stage again over its own outputs (integrated.parquet
+    with weights and imputed values, its published tables): the result is the same."""
+    import hashlib
+    import shutil
+
+    from spinelink.analysis import run_stage
+    from spinelink.backends import open_engine
+    from spinelink.config import load_job
+    from spinelink.pipeline import StageContext
+
+    out = tmp_path / "out"
+    shutil.copytree(run["out"], out)
+    files = ["integrated.parquet", "weights/benefits.parquet", "weights/survey.parquet",
+             *(f"tables/{p.name}" for p in (out / "tables").glob("analysis_*.csv"))]
+
+    def digest():
+        return {f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in files}
+
+    before = digest()
+    ctx = StageContext(open_engine("duckdb"), load_job(run["data"] / "job.yaml"), out,
+                       run["manifest"]["accounting"], {}, {})
+    again = run_stage(ctx)
+    assert digest() == before
+    assert again["tables"] == run["manifest"]["stages"]["analysis"]["tables"]
