@@ -8,24 +8,23 @@ Skipped only when chromium is not installed and CI is not set; in CI it must run
 """
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
+from browser_support import (
+    browser_page,
+    open_page,
+    press_and_wait_saved,
+    skip_without_chromium,
+    start_server,
+    stop,
+)
+from conftest import run_cli
 from test_coding import CODING, _job
 
 from spinelink.pipeline import run_job
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+skip_without_chromium()
 
 
 @pytest.fixture
@@ -36,41 +35,18 @@ def out(tmp_path):
 
 @pytest.fixture
 def serve(out):
-    proc = subprocess.Popen([sys.executable, "-m", "spinelink", "review", "serve", str(out),
-                             "--coding", "--reviewer", "kbd"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()                      # printed once the page is ready
-    m = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
-    assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
-    yield m.group(0), proc
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(timeout=20)
+    url, proc = start_server(out, "--coding", "--reviewer", "kbd")
+    yield url, proc
+    stop(proc)
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM or "/usr/bin/chromium",
-                                    args=ARGS)
-        pg = browser.new_page()
-        errors = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.errors = errors
+    with browser_page() as pg:
         yield pg
-        browser.close()
 
 
-def _open(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-
-
-def _press(page, key, done):
-    page.keyboard.press(key)
-    page.wait_for_selector(f"body[data-done='{done}'][data-busy='0']", timeout=15_000)
+_open, _press = open_page, press_and_wait_saved
 
 
 def _ids(page) -> tuple[str, str]:
@@ -130,13 +106,11 @@ def test_answers_decided_by_keyboard_are_stored_and_applied(out, serve, page):
     assert page.inner_text("#status").startswith("BLR Belarus — kbd")
     assert page.errors == []
 
-    busy = subprocess.run([sys.executable, "-m", "spinelink", "coding", "apply", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    busy = run_cli("coding", "apply", str(out))
     assert busy.returncode == 2 and "review server" in busy.stderr  # not while it serves
     server.terminate()
     server.wait(timeout=20)
-    applied = subprocess.run([sys.executable, "-m", "spinelink", "coding", "apply", str(out)],
-                             capture_output=True, text=True, timeout=120)
+    applied = run_cli("coding", "apply", str(out))
     assert applied.returncode == 0, applied.stderr
     t = pd.read_parquet(out / "coding" / "census.parquet").set_index(["record_id", "variable"])
     for key, code in expected.items():

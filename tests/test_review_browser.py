@@ -6,22 +6,20 @@ Skipped only when chromium is not installed and CI is not set; in CI it must run
 """
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
+from browser_support import (
+    browser_page,
+    open_page,
+    press_and_wait_saved,
+    skip_without_chromium,
+    start_server,
+    stop,
+)
 from test_review_support import fresh_copy, truth_decisions
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+skip_without_chromium()
 
 
 @pytest.fixture
@@ -35,44 +33,22 @@ def serve(project):
     procs = []
 
     def start(*extra):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "spinelink", "review", "serve", str(project / "out"),
-             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        url, proc = start_server(project / "out", *extra)
         procs.append(proc)
-        line = proc.stdout.readline()                  # printed once the page is ready
-        m = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
-        assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
-        return m.group(0)
+        return url
 
     yield start
     for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM or "/usr/bin/chromium",
-                                    args=ARGS)
-        pg = browser.new_page()
-        errors = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.errors = errors
+    with browser_page() as pg:
         yield pg
-        browser.close()
 
 
-def _open(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-
-
-def _press_and_wait_saved(page, key, done):
-    page.keyboard.press(key)
-    page.wait_for_selector(f"body[data-done='{done}'][data-busy='0']", timeout=15_000)
+_open, _press_and_wait_saved = open_page, press_and_wait_saved
 
 
 def _status(page):
