@@ -69,7 +69,7 @@ def test_wheel_carries_sql_models_and_review_page(installed):
               "nicknames.csv"):
         assert (pkg / "_data" / "linkage_models" / f).is_file(), f
     assert not (pkg / "_data" / "linkage_models" / "build_nicknames.py").exists()
-    for f in ("index.html", "app.js", "app.css"):
+    for f in ("index.html", "common.js", "app.js", "app.css", "coding.html", "coding.js"):
         assert (pkg / "review" / "static" / f).is_file(), f
     assert list((pkg / "sample" / "data").glob("*.forenames.csv"))
     assert (pkg / "py.typed").is_file()

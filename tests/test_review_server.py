@@ -64,7 +64,7 @@ def test_local_only_and_token_required(server):
     assert _call(srv, "/api/queue", host="evil.example:80")[0] == 403  # DNS rebinding
     status, body = _call(srv, "/")
     assert status == 200 and b"Clerical review" in body
-    for name in ("index.html", "app.js", "app.css"):        # works offline: nothing external
+    for name in ("index.html", "common.js", "app.js", "app.css"):  # offline: nothing external
         text = (STATIC / name).read_text()
         assert "http:" not in text and "https:" not in text and "//cdn" not in text
     assert _call(srv, "/static/app.js")[0] == 200

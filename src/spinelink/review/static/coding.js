@@ -2,43 +2,7 @@
 // the classification's neighbours; decisions by keyboard (or buttons), saved at once.
 "use strict";
 
-const TOKEN = document.querySelector('meta[name="review-token"]').content;
-const $ = (id) => document.getElementById(id);
 const state = { queue: null, pos: -1, item: null, busy: false };
-
-function setBusy(on) { state.busy = on; document.body.dataset.busy = on ? "1" : "0"; }
-
-async function api(path, body) {
-  const opt = { headers: { "X-Review-Token": TOKEN } };
-  if (body !== undefined) {
-    opt.method = "POST";
-    opt.headers["Content-Type"] = "application/json";
-    opt.body = JSON.stringify(body);
-  }
-  const r = await fetch(path, opt);
-  if (!r.ok) throw new Error(`server answered ${r.status}`);
-  return r.json();
-}
-
-function el(tag, attrs, ...children) {  // text only: answers are never parsed as HTML
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, v);
-  for (const c of children) if (c !== null && c !== undefined)
-    n.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return n;
-}
-
-function say(text, error) { $("message").textContent = text || ""; $("message").className = error ? "error" : ""; }
-function items() { return state.queue ? state.queue.items : []; }
-
-function nextOpen(from) {
-  const its = items();
-  for (let k = 1; k <= its.length; k++) {
-    const j = (from + k) % its.length;
-    if (its[j].decision === null) return j;
-  }
-  return -1;
-}
 
 function setQueue(q) {
   state.queue = q;
