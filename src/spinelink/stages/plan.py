@@ -20,6 +20,17 @@ from spinelink.incremental import spine
 from spinelink.privacy import tables as privacy_tables
 from spinelink.stages import StageContext, link, sources
 
+# Stages run for each source (in the job's order, all of a kind before the next kind):
+# (kind, function, the files it writes under OUT that a reused run of it needs).
+SOURCE_STAGES: list[tuple[str, Callable[[StageContext], dict | None],
+                          Callable[[Path, str], list[Path]]]] = [
+    ("intake", sources.intake, lambda out, n: [sources.intake_path(out, n)]),
+    # free text to classifications (sources with `coding:`)
+    ("coding", sources.coding, lambda out, n: [sources.coding_path(out, n)]),
+    # plus a column per coded variable
+    ("standardise", sources.standardise, lambda out, n: [sources.standardised_path(out, n)]),
+    ("link", link.run, link.outputs),  # sources in `links:`
+]
 # Stages after linkage, in order. Each reads the tables the earlier stages wrote under OUT
 # and writes its own.
 LATER_STAGES: list[tuple[str, Callable[[StageContext], dict | None]]] = [
@@ -39,7 +50,6 @@ LATER_STAGES: list[tuple[str, Callable[[StageContext], dict | None]]] = [
     # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
     ("privacy", privacy_tables.run_stage),
 ]
-KINDS = ("intake", "coding", "standardise", "link", "later")
 
 
 @dataclass(frozen=True)
@@ -58,15 +68,12 @@ class Stage:
 
 def plan(lj: LoadedJob, out: Path) -> list[Stage]:
     job = lj.job
-    steps = [Stage(f"intake:{n}", "intake", sources.intake,
-                   (sources.intake_path(out, n),), n) for n in job.sources]
-    steps += [Stage(f"coding:{n}", "coding", sources.coding,
-                    (sources.coding_path(out, n),), n) for n in job.coding]
-    steps += [Stage(f"standardise:{n}", "standardise", sources.standardise,
-                    (sources.standardised_path(out, n),), n,
-                    load=sources.load_standardised) for n in job.sources]
-    steps += [Stage(f"link:{n}", "link", link.run, tuple(link.outputs(out, n)), n,
-                    timed=False) for n in job.links]
+    names = {"intake": job.sources, "coding": job.coding, "standardise": job.sources,
+             "link": job.links}
+    steps = [Stage(f"{kind}:{n}", kind, fn, tuple(outputs(out, n)), n,
+                   timed=kind != "link",  # linkage times its parts
+                   load=sources.load_standardised if kind == "standardise" else None)
+             for kind, fn, outputs in SOURCE_STAGES for n in names[kind]]
     wanted = {  # stages only some jobs have
         # edit rules on the integrated output
         "edits": "integrated" in job.edit_rules,
