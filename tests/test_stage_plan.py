@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_crash_safety import clean_run  # noqa: E402
+from test_crash_safety import clean_run, run_job  # noqa: E402
 
+from spinelink.checkpoint import _content_hash  # noqa: E402
 from spinelink.config import load_job  # noqa: E402
 from spinelink.stages import apply_changes  # noqa: E402
 from spinelink.stages.plan import plan  # noqa: E402
@@ -75,3 +77,22 @@ def test_accounting_and_links_are_the_replayed_stage_results(run):
     report = json.loads((out / "intake" / "report.json").read_text())
     assert "changes" not in report["admin"] and "changes" not in man["links"]["admin"]
     assert report["admin"]["rows_read"] == man["accounting"]["admin"]["read"]
+
+
+def test_a_checkpoint_without_the_counts_of_intake_is_not_resumed(run, tmp_path):
+    """A checkpoint an earlier version wrote (intake results without `changes`, same
+    package version) would give a manifest without counts: --resume refuses it."""
+    folder, clean = run
+    out = tmp_path / "out"
+    shutil.copytree(clean, out)
+    path = out / "checkpoint.json"
+    ck = json.loads(path.read_text())
+    first = ck["order"][0]
+    assert first.startswith("intake:")
+    del ck["done"][first]["changes"]
+    ck["sha256"] = _content_hash(ck)
+    path.write_text(json.dumps(ck))
+    r = run_job(folder, out, "--resume")
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert f"'{first}' stage was recorded by an earlier version" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -13,7 +13,7 @@ from spinelink import faults, manifest
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.catalogue import stage as catalogue
-from spinelink.checkpoint import Checkpoint, open_checkpoint
+from spinelink.checkpoint import Checkpoint, ResumeError, open_checkpoint
 from spinelink.config import LoadedJob, load_job
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
@@ -144,6 +144,10 @@ class _Run:
         ck, timer = self.ck, self.timer
         if ck.reusable(st.name, list(st.outputs)):
             payload, timings = ck.reuse(st.name)
+            if st.kind in ("intake", "link") and "changes" not in payload:
+                raise ResumeError(f"{ck.path}: the '{st.name}' stage was recorded by an "
+                                  "earlier version of spinelink (no counts under 'changes'); "
+                                  "run again without --resume")
             timer.timings.update(timings)
             return payload
         ck.start(st.name)
