@@ -1,6 +1,7 @@
 """The package's import structure (issue 13): no import circle anywhere (imports inside
 functions count), and only the entry points (cli, api) import the pipeline that runs the
-stages, so no stage reaches back to the orchestrator above it."""
+stages, so no stage reaches back to the orchestrator above it; no stage's module imports,
+even through other modules, the pipeline, the stage list or another stage's module."""
 from __future__ import annotations
 
 from test_job_problems import SRC, _imports
@@ -70,3 +71,28 @@ def test_no_import_circle_in_the_package():
 def test_only_the_entry_points_import_the_pipeline():
     users = {m for m, deps in _graph().items() if "spinelink.pipeline" in deps}
     assert users <= ENTRY_POINTS, sorted(users - ENTRY_POINTS)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for m in graph.get(todo.pop(), ()):
+            if m not in seen:
+                seen.add(m)
+                todo.append(m)
+    return seen
+
+
+def test_no_stage_imports_the_orchestrator_or_another_stage():
+    from spinelink.stages import plan
+
+    fns = [fn for _, fn, _ in plan.SOURCE_STAGES] + [fn for _, fn in plan.LATER_STAGES]
+    stage_modules = {fn.__module__ for fn in fns}
+    assert len(fns) >= 13 and "spinelink.stages.link" in stage_modules
+    graph = _graph()
+    above = {"spinelink.pipeline", "spinelink.stages.plan"}
+    bad = {m: sorted(_reachable(graph, m) & (above | stage_modules - {m}))
+           for m in sorted(stage_modules)}
+    assert {m: v for m, v in bad.items() if v} == {}
+    # the finder sees such an import: the plan module reaches every stage
+    assert stage_modules <= _reachable(graph, "spinelink.stages.plan")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from spinelink import pipeline
 from spinelink.sample import generate
+from spinelink.stages import plan as stage_plan
 
 JOB = """\
 schema_version: 1
@@ -65,12 +66,12 @@ _BASE: dict[str, Path] = {}
 
 def run_clerical_only(job: Path, output_dir: Path | None = None):
     """run_job with the clerical stage as the only stage after linkage."""
-    saved = pipeline.LATER_STAGES
-    pipeline.LATER_STAGES = [s for s in saved if s[0] == "clerical"]
+    saved = stage_plan.LATER_STAGES
+    stage_plan.LATER_STAGES = [s for s in saved if s[0] == "clerical"]
     try:
         return pipeline.run_job(job, str(output_dir) if output_dir else None)
     finally:
-        pipeline.LATER_STAGES = saved
+        stage_plan.LATER_STAGES = saved
 
 
 def base_run(persons: int = 2000, accept: float = 0.99999, review: float = 0.005) -> Path:

@@ -1,4 +1,5 @@
-"""Runs a job: intake, standardise, deterministic and probabilistic linkage, outputs."""
+"""Runs a job: opens the engine and the checkpoint, runs the stages of
+spinelink.stages.plan in a loop, writes the manifest."""
 from __future__ import annotations
 
 import hashlib
@@ -8,38 +9,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from spinelink import analysis, faults, integrate, manifest, quality, report, review, stages
+from spinelink import faults, manifest
 from spinelink.atomic import ensure_dir
 from spinelink.backends import Engine, open_engine
 from spinelink.catalogue import stage as catalogue
-from spinelink.checkpoint import Checkpoint, open_checkpoint
-from spinelink.coding import intake_checked, integrated_edits
-from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
-from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
-from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
-from spinelink.incremental import link as incremental_link
-from spinelink.incremental import spine
+from spinelink.checkpoint import Checkpoint, ResumeError, open_checkpoint
+from spinelink.config import LoadedJob, load_job
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
-from spinelink.jobspec.files import AUTO_SPEC
-from spinelink.model_fields import is_linkage_column, usable_fields
-from spinelink.model_spec import load_model_spec
 from spinelink.outputs import Stat, scan
-from spinelink.privacy import tables as privacy_tables
-from spinelink.probabilistic import (
-    add_capped_keys,
-    link_probabilistic,
-    load_model,
-)
 from spinelink.runlock import output_lock
-from spinelink.sqlfiles import quote_ident, sql_file
-from spinelink.stages import StageContext
-from spinelink.training import train_model
+from spinelink.stages import StageContext, apply_changes, published
+from spinelink.stages.plan import Stage, plan
 
 log = logging.getLogger("spinelink")
-LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
+__all__ = ["RunResult", "StageContext", "run_job"]
 
 
 @dataclass
@@ -134,77 +118,80 @@ def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
             "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"}}
 
 
-def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: bool = True):
-    """Run one stage (timed as `stage` unless it times its own parts) and record it in the
-    checkpoint, or reuse what the interrupted run recorded. `fn` returns a JSON-able
-    dict."""
-    if ck.reusable(stage, list(outputs)):
-        payload, timings = ck.reuse(stage)
-        timer.timings.update(timings)
+class _Run:
+    """One run's loop over its stages: reuse from the checkpoint or run, timing, fault
+    hooks, and the accounting and link summary built by applying each result's changes."""
+
+    def __init__(self, engine: Engine, lj: LoadedJob, out: Path, ck: Checkpoint):
+        self.engine, self.lj, self.out, self.ck = engine, lj, out, ck
+        self.timer = Timer()
+        self.acc: dict[str, dict] = {}
+        self.links: dict[str, dict] = {}
+        self.results: dict[str, dict] = {}
+
+    def run(self, steps: list[Stage]) -> None:
+        for st in steps:
+            ctx = StageContext.of(self.engine, self.lj, self.out, self.acc, self.links,
+                                  self.timer.timings, self.results, st.source, self.timer)
+            result = self.results[st.name] = self._result(st, ctx)
+            # a stage's accounting change is in its (recorded) result: replayed on --resume
+            self.acc, self.links = apply_changes(self.acc, self.links, result.get("changes"))
+            if st.load is not None:
+                st.load(ctx)
+
+    def _result(self, st: Stage, ctx: StageContext) -> dict:
+        """The stage's result: recorded now, or reused from the interrupted run."""
+        ck, timer = self.ck, self.timer
+        if ck.reusable(st.name, list(st.outputs)):
+            payload, timings = ck.reuse(st.name)
+            if st.kind in ("intake", "link") and "changes" not in payload:
+                raise ResumeError(f"{ck.path}: the '{st.name}' stage was recorded by an "
+                                  "earlier version of spinelink (no counts under 'changes'); "
+                                  "run again without --resume")
+            timer.timings.update(timings)
+            return payload
+        ck.start(st.name)
+        faults.stage_start(st.name)  # test-only hooks (spinelink.faults): no cost when unset
+        before = dict(timer.timings)
+        if st.timed:
+            with timer.stage(st.name):
+                payload = st.run(ctx) or {}
+        else:
+            payload = st.run(ctx) or {}
+        faults.stage_end(st.name)
+        ck.record(st.name, payload,
+                  {k: v for k, v in timer.timings.items() if before.get(k) != v})
         return payload
-    ck.start(stage)
-    faults.stage_start(stage)  # test-only hooks (spinelink.faults): no cost when unset
-    before = dict(timer.timings)
-    if timed:
-        with timer.stage(stage):
-            payload = fn()
-    else:
-        payload = fn()
-    faults.stage_end(stage)
-    ck.record(stage, payload, {k: v for k, v in timer.timings.items() if before.get(k) != v})
-    return payload
+
+    def of_kind(self, steps: list[Stage], kind: str, drop_empty: bool = False) -> dict:
+        """The results of one kind of stage: by source (per-source stages) or by name."""
+        return {st.source or st.name: self.results[st.name]
+                for st in steps if st.kind == kind and st.name in self.results
+                and (self.results[st.name] or not drop_empty)}
 
 
 def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
          inputs: dict, before: dict[str, Stat]) -> RunResult:
-    job, timer = lj.job, Timer()
-    intakes: dict[str, IntakeResult] = {}
-    for name in job.sources:
-        intakes[name] = IntakeResult(**_staged(
-            ck, timer, f"intake:{name}",
-            lambda name=name: intake_checked(engine, lj, name, out).as_dict(),
-            [out / "intake" / f"{name}.parquet"]))
+    steps = plan(lj, out)  # every stage, in order (spinelink.stages.plan)
+    run = _Run(engine, lj, out, ck)
+    n_intake = sum(st.kind == "intake" for st in steps)
+    run.run(steps[:n_intake])
+    intakes = {n: IntakeResult(**published(r))  # its counts are in the accounting
+               for n, r in run.of_kind(steps, "intake").items()}
     manifest.write_json(out / "intake" / "report.json",
                         {n: r.as_dict() for n, r in intakes.items()})
-    acc = {n: {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
-           for n, r in intakes.items()}
     if validate_only:
-        manifest.check_accounting(acc)
-        return RunResult(out, acc, timer.timings)
-    coding = {name: _staged(ck, timer, f"coding:{name}",  # free text to classifications
-                            lambda name=name: run_coding(engine, lj, name, out),
-                            [coding_path(out, name)]) for name in job.coding}
-    std_info: dict[str, dict] = {}
-    for name in job.sources:
-        std_path = out / "standardised" / f"{name}.parquet"
-        std_info[name] = _staged(  # plus a column per coded variable
-            ck, timer, f"standardise:{name}", lambda name=name, p=std_path:
-            standardise_with_codes(engine, lj, out, name, p), [std_path])
-        engine.load_parquet(_std(name), std_path)
-    summary = {}
-    for name in job.links:
-        summary[name] = _staged(ck, timer, f"link:{name}",
-                                lambda name=name: _link(engine, lj, out, name, timer),
-                                [out / d / f"{name}.parquet" for d in ("links", "review",
-                                                                       "unlinked")],
-                                timed=False)
-        acc[name].update(summary[name]["accounting"])
-    manifest.check_accounting(acc)
-    results: dict[str, dict] = {}
-    for stage, target in LATER_STAGES:
-        if stage == "edits" and "integrated" not in job.edit_rules:
-            continue  # only a job with edit rules on the integrated output has the stage
-        if stage == "catalogue" and job.catalogue is None:
-            continue  # only a job with a catalogue compares with earlier deliveries
-        if stage == "spine" and not (job.extend_spine or lj.overrides.get("since")):
-            continue  # spine.parquet: with extend_spine or an incremental run
-        ctx = StageContext.of(engine, lj, out, acc, summary, timer.timings, results)
-        results[stage] = _staged(ck, timer, stage, lambda fn=target, c=ctx: fn(c) or {})
-        # a stage's accounting change is in its (recorded) result: replayed on --resume
-        acc, summary = stages.apply_changes(acc, summary, results[stage].get("changes"))
-    man = _manifest(lj, out, acc, timer.timings, summary, inputs)
-    man["stages"] = {k: v for k, v in results.items() if v}
-    man["standardise"] = std_info
+        manifest.check_accounting(run.acc)
+        return RunResult(out, run.acc, run.timer.timings)
+    n_linked = n_intake + sum(st.kind in ("coding", "standardise", "link") for st in steps)
+    run.run(steps[n_intake:n_linked])
+    manifest.check_accounting(run.acc)
+    run.run(steps[n_linked:])
+    acc, summary, timings = run.acc, run.links, run.timer.timings
+    man = _manifest(lj, out, acc, timings, summary, inputs)
+    man["stages"] = run.of_kind(steps, "later", drop_empty=True)
+    man["standardise"] = run.of_kind(steps, "standardise")
+    coding = run.of_kind(steps, "coding")
     if coding:
         man["coding"] = coding
     checks = {n: r.checks for n, r in intakes.items() if r.checks}
@@ -220,163 +207,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     man["outputs"] = ck.outputs(before)
     manifest.write_json(out / "run_manifest.json", man)
     catalogue.record_run(lj, out, man)  # the run in the job's catalogue, if it has one
-    return RunResult(out, acc, timer.timings, out / "run_manifest.json", summary)
-
-
-# Stages after linkage, in order: (name, "module:function"). Each reads the tables the
-# earlier stages wrote under OUT and writes its own.
-LATER_STAGES = [
-    # clerical decisions already made become `clerical` links first, so integration,
-    # quality and the report see them
-    ("clerical", review.run_stage),
-    # the spine's units and their stable ids (spine.parquet; extend_spine, --since)
-    ("spine", spine.run_stage),
-    ("integrate", integrate.run_stage),
-    # edit rules on the integrated output (edit_rules: {integrated: [...]}), when declared
-    ("edits", integrated_edits.run_stage),
-    ("quality", quality.run_stage),
-    ("analysis", analysis.run_stage),  # weights, coverage, imputation (job: analysis:)
-    # quality indicators against the previous delivery of each source (job's catalogue:)
-    ("catalogue", catalogue.run_stage),
-    ("report", report.run_stage),
-    # last: ids in the published outputs become keyed pseudonyms (privacy.pseudonymise)
-    ("privacy", privacy_tables.run_stage),
-]
-
-
-def _std(name: str) -> str:
-    return f"__sl_std_{name}"
-
-
-def _available(lj: LoadedJob, name: str) -> set[str]:
-    ref = lj.job.sources[lj.job.reference].columns
-    src = lj.job.sources[name].columns
-    return {f for f in CANONICAL_FIELDS if f in ref and f in src}
-
-
-def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
-    ref = lj.job.sources[lj.job.reference].identifiers
-    return set(ref) & set(lj.job.sources[name].identifiers)
-
-
-def _link(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer) -> dict:
-    if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
-        return incremental_link.run(engine, lj, out, name, timer, _link_source)
-    return _link_source(engine, lj, out, name, timer)
-
-
-def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Timer,
-                 inc=None) -> dict:
-    """Link one source. `inc` (spinelink.incremental.link.Plan): link only the records it
-    chooses, with the earlier run's model and thresholds, keeping the others' links."""
-    job, link = lj.job, lj.job.links[name]
-    ref_t, src_t, links_t = _std(job.reference), _std(name), f"__sl_det_{name}"
-    keys = None
-    if link.deterministic.match_keys:
-        mk = link.deterministic.match_keys
-        keys = load_match_keys(lj.model_path(f"match_keys/{mk}.yaml" if mk == "default" else mk))
-    with timer.stage(f"deterministic:{name}"):
-        det_counts = link_deterministic(engine, ref_t, src_t,
-                                        steps_for(link.deterministic.direct, keys), links_t,
-                                        link.one_to_one)
-    if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
-        src_t = inc.after_deterministic(engine, links_t, src_t)
-    det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
-                    "ORDER BY source_id")
-    prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
-    prob_info: dict = {}
-    if link.probabilistic is not None:
-        cfg = link.probabilistic
-        with timer.stage(f"probabilistic:{name}"):
-            cols = _linkage_columns(engine, ref_t, src_t)
-            tables = {
-                "ref_full": _residual(engine, ref_t, links_t, "reference_id", False,
-                                      f"__sl_lk_ref_{name}", cols),
-                "src_full": _residual(engine, src_t, links_t, "source_id", False,
-                                      f"__sl_lk_src_{name}", cols),
-                "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
-                                 f"__sl_res_ref_{name}", cols),
-                "src": _residual(engine, src_t, links_t, "source_id", True,
-                                 f"__sl_res_src_{name}", cols)}
-            training: dict = {}
-            if cfg.model == "auto":
-                spec = load_model_spec(lj.model_path(AUTO_SPEC))
-                fields = usable_fields(engine, ref_t, _std(name), _available(lj, name),
-                                       _shared_identifiers(lj, name))
-                add_capped_keys(engine, spec, tables, fields)
-            if inc is not None:
-                model, cfg = inc.model, inc.cfg
-            elif cfg.model == "auto":
-                model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
-                                              f"__sl_{name}")
-            else:
-                model = load_model(lj.model_path(cfg.model))
-            manifest.write_json(out / "models" / f"{name}.json", model)
-            pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}")
-            prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
-            review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
-            pairs = pr.pairs
-            prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
-                         "links": len(pr.links), **pr.thresholds}
-            if training:
-                prob_info["training"] = training
-    if inc is not None:  # the earlier links, review and pairs of the records kept
-        prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
-    return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                               det_counts, prob_info)
-
-
-def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
-              name: str, columns: list[str]) -> str:
-    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
-    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
-                   columns=cols)
-    engine.create_table(name, sql, {"exclude": exclude})
-    return name
-
-
-def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
-    """Columns Splink sees: the standardised identifying columns both sides share (not the
-    raw originals, subgroups or carried variables)."""
-    def cols(t):
-        return engine.columns(t)
-
-    src_cols = set(cols(src_t))
-    return [c for c in cols(ref_t)
-            if c in src_cols and is_linkage_column(c)]
-
-
-def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
-                        prob_info) -> dict:
-    det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
-    frames = [f for f in (det, prob_links) if not f.empty]
-    links = (pd.concat(frames, ignore_index=True) if frames
-             else pd.DataFrame(columns=LINK_COLUMNS))
-    links = links.astype({"reference_id": str, "source_id": str, "method": str,
-                          "match_probability": float, "match_weight": float})
-    review = review.astype(links.dtypes.to_dict())
-    links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
-    for folder, frame in (("links", links), ("review", review)):
-        engine.register("__sl_out", frame)
-        # typed columns even when the frame is empty (an empty pandas column has no type)
-        engine.write_parquet(sql_file("finalise/link_columns.sql", table="__sl_out"),
-                             out / folder / f"{name}.parquet")
-    if not pairs.empty:
-        engine.register("__sl_out", pairs)
-        engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
-                             out / "pairs" / f"{name}.parquet")
-    engine.register("__sl_linked", links[["source_id"]])
-    engine.register("__sl_review", review[["source_id"]])
-    n_unlinked = engine.write_parquet(
-        sql_file("finalise/unlinked.sql"), out / "unlinked" / f"{name}.parquet",
-        {"intake": str(out / "intake" / f"{name}.parquet")})
-    n_linked = links["source_id"].nunique()
-    n_review = review["source_id"].nunique()
-    by_method = links["method"].value_counts().sort_index().to_dict()
-    return {"accounting": {"linked": int(n_linked), "review": int(n_review),
-                           "unlinked": int(n_unlinked)},
-            "links_by_method": {k: int(v) for k, v in by_method.items()},
-            "deterministic_steps": det_counts, "probabilistic": prob_info}
+    return RunResult(out, acc, timings, out / "run_manifest.json", summary)
 
 
 def _manifest(lj: LoadedJob, out: Path, acc: dict, timings: dict, summary: dict,

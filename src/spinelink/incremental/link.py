@@ -40,7 +40,7 @@ LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "mat
 
 @dataclass
 class Plan:
-    """What `_link_source` needs to link one source incrementally."""
+    """What `spinelink.stages.link.link_source` needs to link one source incrementally."""
     name: str
     status: pd.DataFrame                  # record_id, status
     model: dict

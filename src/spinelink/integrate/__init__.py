@@ -1,6 +1,6 @@
 """Integration: one row per reference unit, each variable from the best available source.
 
-The stage entry point is `run_stage(ctx)` (see `spinelink.pipeline.LATER_STAGES`).
+The stage entry point is `run_stage(ctx)` (see `spinelink.stages.plan.LATER_STAGES`).
 This package's `spec` module holds the job-file models of the `integrate:` and
 `integrate_options:` sections and is imported by `spinelink.config`, so this file imports
 nothing at load time (importing the stage here would import `config` in a cycle).

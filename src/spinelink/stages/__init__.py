@@ -1,18 +1,22 @@
-"""The contract every stage after linkage keeps (the list of stages is in
-spinelink.pipeline, LATER_STAGES).
+"""The contract every stage keeps (the stages, in order, are listed in one place:
+spinelink.stages.plan).
 
-A stage is a function `run_stage(ctx: StageContext) -> dict | None`. The context is
-read-only: the record accounting and the link summary come as read-only views, so a
-stage cannot change what the run has counted behind its back. A stage that changes the
-accounting (the clerical stage turns reviewed pairs into links) says so in its result,
-under `changes`:
+A stage is a function `run(ctx: StageContext) -> dict | None`, per source (intake,
+coding, standardise and link of one source: `ctx.source`) or for the whole run (clerical,
+integrate, quality, report, privacy, ...). The context is read-only: the record
+accounting and the link summary come as read-only views, so a stage cannot change what
+the run has counted behind its back. A stage that changes them says so in its result,
+under `changes` (intake counts what it read, accepted and quarantined; linkage what it
+linked, sent to review and left unlinked, with its link summary; the clerical stage turns
+reviewed pairs into links):
 
     {"changes": {"accounting": {source: {"linked": .., "review": .., "unlinked": ..}},
                  "links": {source: {"accounting": {..}, "links_by_method": {..}}}}}
 
 and the pipeline applies it with `apply_changes`, whether the stage ran now or its
-result was recorded by an interrupted run and reused by `--resume`: the two give the
-same manifest by construction.
+result was recorded by an interrupted run and reused by `--resume`: the accounting and
+the link summary are built only by applying stage results, so the two give the same
+manifest by construction.
 
 >>> acc, links = apply_changes({"a": {"read": 3, "linked": 1}}, {},
 ...                            {"accounting": {"a": {"linked": 2}}})
@@ -37,6 +41,17 @@ from spinelink.backends import Engine
 from spinelink.config import LoadedJob
 
 CHANGE_KINDS = ("accounting", "links")
+
+
+def std_table(source: str) -> str:
+    """The engine table holding a source's standardised records (the standardise stage
+    loads it; linkage reads it)."""
+    return f"__sl_std_{source}"
+
+
+def published(result: Mapping) -> dict:
+    """A stage's result without its `changes` (what the manifest and reports show)."""
+    return {k: v for k, v in result.items() if k != "changes"}
 
 
 def read_only(value: Any) -> Any:
@@ -74,9 +89,11 @@ def apply_changes(accounting: Mapping, links: Mapping,
 
 @dataclass(frozen=True)
 class StageContext:
-    """What a stage after linkage gets: the engine, the job, the output folder, and
-    (read-only) what earlier stages produced: the record accounting, the link summary per
-    source, the stage timings so far and the results of the stages before it."""
+    """What a stage gets: the engine, the job, the output folder, and (read-only) what
+    earlier stages produced: the record accounting, the link summary per source, the stage
+    timings so far and the results of the stages before it (by stage name). A per-source
+    stage gets its `source`; `clock` (the run's timer, `with ctx.clock.stage(name):`) is
+    for a stage that times its own parts (linkage: deterministic, probabilistic)."""
     engine: Engine
     lj: LoadedJob
     out: Path
@@ -84,9 +101,12 @@ class StageContext:
     links: Mapping
     timings: Mapping
     results: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    source: str | None = None
+    clock: Any = None
 
     @classmethod
     def of(cls, engine: Engine, lj: LoadedJob, out: Path, accounting: dict, links: dict,
-           timings: dict, results: dict) -> StageContext:
+           timings: dict, results: dict, source: str | None = None,
+           clock: Any = None) -> StageContext:
         return cls(engine, lj, out, read_only(accounting), read_only(links),
-                   read_only(timings), read_only(results))
+                   read_only(timings), read_only(results), source, clock)

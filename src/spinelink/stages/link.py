@@ -1,0 +1,165 @@
+"""The link stage of one source (`link:<source>`): the deterministic cascade, then
+Splink's probabilistic linkage of the records it left (model trained or loaded), then the
+links, review pairs, scored pairs and unlinked records written under OUT. With
+`run --since` only new and changed records are linked anew (spinelink.incremental.link,
+which calls `link_source` back)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from spinelink import manifest
+from spinelink.backends import Engine
+from spinelink.config import CANONICAL_FIELDS, LoadedJob
+from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.incremental import link as incremental_link
+from spinelink.jobspec.files import AUTO_SPEC
+from spinelink.model_fields import is_linkage_column, usable_fields
+from spinelink.model_spec import load_model_spec
+from spinelink.probabilistic import add_capped_keys, link_probabilistic, load_model
+from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.stages import StageContext, std_table
+from spinelink.training import train_model
+
+LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
+
+
+def _available(lj: LoadedJob, name: str) -> set[str]:
+    ref = lj.job.sources[lj.job.reference].columns
+    src = lj.job.sources[name].columns
+    return {f for f in CANONICAL_FIELDS if f in ref and f in src}
+
+
+def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
+    ref = lj.job.sources[lj.job.reference].identifiers
+    return set(ref) & set(lj.job.sources[name].identifiers)
+
+
+def run(ctx: StageContext) -> dict:
+    """Link `ctx.source` to the reference; its counts and link summary under `changes`."""
+    engine, lj, out, name = ctx.engine, ctx.lj, ctx.out, ctx.source
+    if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
+        summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source)
+    else:
+        summary = link_source(engine, lj, out, name, ctx.clock)
+    return {"changes": {"accounting": {name: summary["accounting"]},
+                        "links": {name: summary}}}
+
+
+def outputs(out: Path, source: str) -> list[Path]:
+    return [out / d / f"{source}.parquet" for d in ("links", "review", "unlinked")]
+
+
+def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
+                inc=None) -> dict:
+    """Link one source. `inc` (spinelink.incremental.link.Plan): link only the records it
+    chooses, with the earlier run's model and thresholds, keeping the others' links."""
+    job, link = lj.job, lj.job.links[name]
+    ref_t, src_t, links_t = std_table(job.reference), std_table(name), f"__sl_det_{name}"
+    keys = None
+    if link.deterministic.match_keys:
+        mk = link.deterministic.match_keys
+        keys = load_match_keys(lj.model_path(f"match_keys/{mk}.yaml" if mk == "default" else mk))
+    with timer.stage(f"deterministic:{name}"):
+        det_counts = link_deterministic(engine, ref_t, src_t,
+                                        steps_for(link.deterministic.direct, keys), links_t,
+                                        link.one_to_one)
+    if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
+        src_t = inc.after_deterministic(engine, links_t, src_t)
+    det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
+                    "ORDER BY source_id")
+    prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
+    prob_info: dict = {}
+    if link.probabilistic is not None:
+        cfg = link.probabilistic
+        with timer.stage(f"probabilistic:{name}"):
+            cols = _linkage_columns(engine, ref_t, src_t)
+            tables = {
+                "ref_full": _residual(engine, ref_t, links_t, "reference_id", False,
+                                      f"__sl_lk_ref_{name}", cols),
+                "src_full": _residual(engine, src_t, links_t, "source_id", False,
+                                      f"__sl_lk_src_{name}", cols),
+                "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
+                                 f"__sl_res_ref_{name}", cols),
+                "src": _residual(engine, src_t, links_t, "source_id", True,
+                                 f"__sl_res_src_{name}", cols)}
+            training: dict = {}
+            if cfg.model == "auto":
+                spec = load_model_spec(lj.model_path(AUTO_SPEC))
+                fields = usable_fields(engine, ref_t, std_table(name), _available(lj, name),
+                                       _shared_identifiers(lj, name))
+                add_capped_keys(engine, spec, tables, fields)
+            if inc is not None:
+                model, cfg = inc.model, inc.cfg
+            elif cfg.model == "auto":
+                model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
+                                              f"__sl_{name}")
+            else:
+                model = load_model(lj.model_path(cfg.model))
+            manifest.write_json(out / "models" / f"{name}.json", model)
+            pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}")
+            prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
+            review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
+            pairs = pr.pairs
+            prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
+                         "links": len(pr.links), **pr.thresholds}
+            if training:
+                prob_info["training"] = training
+    if inc is not None:  # the earlier links, review and pairs of the records kept
+        prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
+    return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
+                               det_counts, prob_info)
+
+
+def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
+              name: str, columns: list[str]) -> str:
+    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
+                   columns=cols)
+    engine.create_table(name, sql, {"exclude": exclude})
+    return name
+
+
+def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
+    """Columns Splink sees: the standardised identifying columns both sides share (not the
+    raw originals, subgroups or carried variables)."""
+    def cols(t):
+        return engine.columns(t)
+
+    src_cols = set(cols(src_t))
+    return [c for c in cols(ref_t)
+            if c in src_cols and is_linkage_column(c)]
+
+
+def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
+                        prob_info) -> dict:
+    det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
+    frames = [f for f in (det, prob_links) if not f.empty]
+    links = (pd.concat(frames, ignore_index=True) if frames
+             else pd.DataFrame(columns=LINK_COLUMNS))
+    links = links.astype({"reference_id": str, "source_id": str, "method": str,
+                          "match_probability": float, "match_weight": float})
+    review = review.astype(links.dtypes.to_dict())
+    links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
+    for folder, frame in (("links", links), ("review", review)):
+        engine.register("__sl_out", frame)
+        # typed columns even when the frame is empty (an empty pandas column has no type)
+        engine.write_parquet(sql_file("finalise/link_columns.sql", table="__sl_out"),
+                             out / folder / f"{name}.parquet")
+    if not pairs.empty:
+        engine.register("__sl_out", pairs)
+        engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
+                             out / "pairs" / f"{name}.parquet")
+    engine.register("__sl_linked", links[["source_id"]])
+    engine.register("__sl_review", review[["source_id"]])
+    n_unlinked = engine.write_parquet(
+        sql_file("finalise/unlinked.sql"), out / "unlinked" / f"{name}.parquet",
+        {"intake": str(out / "intake" / f"{name}.parquet")})
+    n_linked = links["source_id"].nunique()
+    n_review = review["source_id"].nunique()
+    by_method = links["method"].value_counts().sort_index().to_dict()
+    return {"accounting": {"linked": int(n_linked), "review": int(n_review),
+                           "unlinked": int(n_unlinked)},
+            "links_by_method": {k: int(v) for k, v in by_method.items()},
+            "deterministic_steps": det_counts, "probabilistic": prob_info}
