@@ -19,6 +19,7 @@ from spinelink.coding import intake_checked, integrated_edits
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.errors import JobError
 from spinelink.incremental import link as incremental_link
 from spinelink.incremental import spine
 from spinelink.incremental import state as incremental
@@ -307,8 +308,12 @@ def _link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer: Tim
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
-                model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
-                                              f"__sl_{name}")
+                try:
+                    model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
+                                                  f"__sl_{name}")
+                except JobError as e:  # name the source and the way out
+                    raise JobError(f"links.{name}: {e}; or set links.{name}.probabilistic: "
+                                   "null to link it deterministically only") from None
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)
