@@ -2,6 +2,10 @@
 lesson): each run works or stops with one `error:` line naming what to change."""
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+import yaml
 from conftest import run_cli
 
 FIRST = ["Anna", "Olga", "Ivan", "Petro", "Maria", "Taras", "Iryna", "Oleh", "Nina", "Yurii",
@@ -51,3 +55,37 @@ def test_a_source_with_a_single_name_column_stops_naming_the_link_and_the_way_ou
     assert r.returncode == 0, r.stderr
     assert "register: read 20, quarantined 0, accepted 20, linked 0, review 0, unlinked 20" \
         in r.stdout
+
+
+def test_since_a_run_without_the_source_links_it_in_full(files):
+    """A source added to the job since the previous run (or `--since` given another job's
+    output): its records are all new and it is linked in full, with the reason in the
+    manifest (it was an internal FileNotFoundError on the previous run's intake)."""
+    register = "rid,first,last,dob\n" + "".join(
+        f"R{i},{n},Surname{i},0{1 + i % 9}/0{1 + i % 9}/19{50 + i}\n"
+        for i, n in enumerate(FIRST[:12]))
+    folder = files({"census.csv": _census(), "old.csv": register, "added.csv": register})
+    names = {"first_name": "first", "last_name": "last", "date_of_birth": "dob"}
+
+    def job(sources: list[str]) -> dict:
+        return {"schema_version": 1, "name": "deliveries", "output_dir": "out",
+                "reference": "census", "quality": {"enabled": False},
+                "sources": {"census": {"role": "census", "path": "census.csv", "id": "id",
+                                       "columns": names},
+                            **{s: {"role": "admin", "path": f"{s}.csv", "id": "rid",
+                                   "columns": names} for s in sources}},
+                "links": {s: {"probabilistic": None} for s in sources}}
+
+    (folder / "one.yaml").write_text(yaml.safe_dump(job(["old"])))
+    (folder / "two.yaml").write_text(yaml.safe_dump(job(["old", "added"])))
+    r = run_cli("run", "one.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "two.yaml", "--since", "out", "--output-dir", "out2", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    inc = json.loads((folder / "out2" / "run_manifest.json").read_text())["links"]
+    assert inc["added"]["incremental"]["full_reason"] == \
+        "the previous run did not read this source"
+    assert inc["added"]["incremental"]["changes"] == {"new": 12}
+    changes = pd.read_parquet(folder / "out2" / "changes" / "added.parquet")
+    assert (changes["status"] == "new").all() and len(changes) == 12
+    assert inc["old"]["incremental"]["changes"] == {}  # nothing changed in the old one
