@@ -4,6 +4,7 @@ columns some source has, the `integrate:` section's sources, variables and code 
 Every fault is collected; none stops the others being checked."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinelink.integrate.spec import check_integrate, check_options
@@ -52,7 +53,7 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
         out += _integrate(job, file)
     from spinelink.catalogue.spec import catalogue_problems
 
-    out += [Problem(file, k, m) for k, m in catalogue_problems(job)]
+    out += [Problem(file, k, m) for k, m in catalogue_problems(job, Path(file).parent)]
     return out + analysis_problems(job, file, STANDARD_SUBGROUPS)
 
 
