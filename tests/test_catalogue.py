@@ -125,3 +125,24 @@ def test_degraded_delivery_is_drift_and_relinked_in_full(runs, tmp_path):
     pd.testing.assert_frame_equal(full, inc)
     ch = pd.read_parquet(tmp_path / "inc3/changes/benefits.parquet")
     assert {"new", "changed record"} <= set(ch["reason"])
+
+
+def test_a_catalogue_path_that_is_a_file_is_reported_at_load(tmp_path):
+    """`catalogue.path` naming a file (not a folder) let the whole run go through, then
+    ended in an internal FileExistsError when the run recorded itself: it is a job
+    problem at load, with the sources it misspells."""
+    job = Path(__file__).resolve().parents[1] / "sample_data" / "demo_job.yaml"
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    text = job.read_text() + ("catalogue:\n  path: notes.txt\n"
+                              "  delivery: {source: benefit, number: 1}\n")
+    bad = tmp_path / "job.yaml"
+    bad.write_text(text.replace("path: ", f"path: {job.parent}/", 3))
+    with pytest.raises(JobError) as e:
+        load_job(bad)
+    msg = str(e.value)
+    assert "key 'catalogue.path': 'notes.txt' is a file" in msg
+    assert "key 'catalogue.delivery.source': no source 'benefit'" in msg
+    assert "did you mean 'benefits'" in msg
+    (tmp_path / "notes.txt").unlink()
+    bad.write_text(bad.read_text().replace("source: benefit,", "source: benefits,"))
+    load_job(bad)  # a folder that does not exist yet is created by the run

@@ -277,6 +277,20 @@ def test_control_totals_file_problems_name_the_file(tmp_path):
         run_job(_job(tmp_path, "control_totals:\n  census: {path: inventory.csv, by: batch}\n"))
 
 
+def test_a_control_totals_file_with_a_header_and_no_row(tmp_path):
+    """A header-only inventory was reported as having no column 'expected'; without `by`
+    it needs its one row, and with `by` every batch the data has is a discrepancy."""
+    write_files(tmp_path, {"inventory.csv": "expected\n"})
+    with pytest.raises(JobError, match=r"inventory.csv: control totals file has no row"):
+        run_job(_job(tmp_path, "control_totals:\n  census: {path: inventory.csv}\n"))
+    write_files(tmp_path, {"inventory.csv": "batch,expected\n"})
+    res = run_job(_job(tmp_path, "control_totals:\n  census: {path: inventory.csv, by: batch}\n"))
+    ct = json.loads((tmp_path / "out" / "run_manifest.json").read_text())["checks"][
+        "census"]["control_totals"]
+    assert ct["reconciled"] is False and ct["counted"] == res.accounting["census"]["read"]
+    assert {d["expected"] for d in ct["discrepancies"]} == {None}
+
+
 # --- generated free text and the demo job --------------------------------------------
 
 @pytest.fixture(scope="module")

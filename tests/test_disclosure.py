@@ -290,3 +290,44 @@ def test_suppressed_cells_of_one_sum_do_not_add_up_to_a_small_count():
     shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
     assert shown.loc[["C", "D"], "suppressed"].all()
     assert shown.loc["B", "suppressed"] and not shown.loc["A", "suppressed"]
+
+
+def test_a_variable_with_one_value_and_a_small_unlinked_count(tmp_path):
+    """FEBRL4 has no sex: every reference unit is `sex = unknown`, so that row is the `all`
+    row and its reference count is the accounting's exact total. 3 unlinked units hide
+    both rows; the hidden reference count of `unknown` (the total itself) is shown, as
+    published elsewhere, instead of stopping the run with an internal error."""
+    one = _one_way("s1", [("all", "all", 5000, 4997), ("sex", "unknown", 5000, 4997)])
+    acc = PublishedTable(pd.DataFrame({"source": ["census"], "accepted": [5000]}),
+                         {"accepted": "people"}, exact=True, keep=["source"])
+    shown = protect({"one": one, "acc": acc}, Rules(10, identities=IDS[:1]))["one"]
+    assert shown["suppressed"].all()
+    assert shown["n_linked"].isna().all() and shown["n_unlinked"].isna().all()
+    assert (shown["n_reference"] == 5000).all()  # the total, published by the accounting
+    # a later stage (the analysis) shows the units by sex again, against what is out
+    tables = {"one": one, "acc": acc}
+    published.save(tmp_path, tables, protect(tables, Rules(10, identities=IDS[:1])))
+    later = PublishedTable(pd.DataFrame({"sex": ["unknown"], "units": [5000]}),
+                           {"units": "people"}, dims=["sex"])
+    out = protect({"later": later}, Rules(10, identities=IDS[:1]),
+                  before=published.load(tmp_path))["later"]
+    assert not out["suppressed"].any() and out["units"].iat[0] == 5000
+
+
+def test_a_small_count_the_exact_accounting_determines_is_shown_as_it():
+    """FEBRL4's coverage profile: 3 reference units not linked, a small count, but the
+    exact accounting publishes the total and the linked count, so it is their difference
+    for anyone: no suppression can hide it. It is shown (it was an internal error), and a
+    small count the exact figures do not determine is still suppressed."""
+    one = _one_way("s1", [("all", "all", 5000, 4997), ("sex", "unknown", 5000, 4997)])
+    acc = PublishedTable(pd.DataFrame({"source": ["census"], "accepted": [5000],
+                                       "linked": [4997]}),
+                         {"accepted": "people", "linked": "people linked by s1"},
+                         exact=True, keep=["source"])
+    shown = protect({"one": one, "acc": acc}, Rules(10, identities=IDS[:1]))["one"]
+    assert not shown["suppressed"].any() and (shown["n_unlinked"] == 3).all()
+    two = _one_way("s1", [("all", "all", 5000, 4997), ("eg", "A", 4000, 3999),
+                          ("eg", "B", 1000, 998)])
+    shown = protect({"one": two, "acc": acc}, Rules(10, identities=IDS[:1]))["one"]
+    assert shown["suppressed"].tolist() == [False, True, True]
+    assert shown["n_unlinked"].iat[0] == 3

@@ -132,3 +132,30 @@ def test_crosses_are_checked_at_load(tmp_path):
     with pytest.raises(JobError) as e:
         load_job(job)
     assert "two or more different subgroups" in str(e.value)
+
+
+def test_a_cross_by_a_variable_the_reference_lacks_is_refused_at_load(tmp_path):
+    """A source-only variable (`var_employment_status`, which `quality.subgroups`
+    accepts) passed `validate` in a cross, then the quality stage skipped the cross with
+    a warning: it is refused at load, naming the reference's subgroups."""
+    job = (tmp_path / "job.yaml")
+    _write(tmp_path)
+    text = job.read_text().replace("seeed: 7", "seed: 7").replace(
+        "regions", "region")
+    text = text.replace("    date_format: \"%Y-%Q-%d\"", "    date_format: \"%Y-%m-%d\"")
+    text = text.replace("    code_lists: {region: region}\n",
+                        "    code_lists: {region: region}\n    subgroups: [region]\n")
+    text = text.replace("date_of_birth: dob}\nlinks", "date_of_birth: dob}\n"
+                        "    variables: {employment_status: employment_status}\nlinks")
+    job.write_text(text + "quality:\n  subgroups: [sex, var_employment_status]\n"
+                   "  crosses: [[sex, var_employment_status]]\n")
+    with pytest.raises(JobError) as e:
+        load_job(job)
+    msg = str(e.value)
+    assert "quality.crosses[0]" in msg and "'var_employment_status' is not a subgroup of " \
+        "the reference 'census'" in msg
+    assert "quality.subgroups" not in msg  # a source's variable is a valid subgroup
+    job.write_text(text + "quality:\n  crosses: [[sex, region]]\n")
+    with pytest.raises(JobError) as e:  # the fixture's other files are bad on purpose
+        load_job(job)
+    assert "quality" not in str(e.value)  # the reference's own subgroup: a valid cross

@@ -13,6 +13,7 @@ Imported by spinelink.config: imports nothing from spinelink.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,8 +46,9 @@ class Catalogue(_Strict):
     delivery: Delivery | None = None
 
 
-def catalogue_problems(job) -> list[tuple[str, str]]:
-    """(key, message) for sources the section names that the job does not have."""
+def catalogue_problems(job, job_dir: Path | None = None) -> list[tuple[str, str]]:
+    """(key, message) for sources the section names that the job does not have, and a
+    `path` (relative to `job_dir`, the job file's folder) that is a file, not a folder."""
     from spinelink.jobspec.problems import did_you_mean
 
     cat, names = job.catalogue, list(job.sources)
@@ -55,5 +57,10 @@ def catalogue_problems(job) -> list[tuple[str, str]]:
     named = [("catalogue.sources", s) for s in cat.sources]
     if cat.delivery is not None:
         named.append(("catalogue.delivery.source", cat.delivery.source))
-    return [(key, f"{key}: no source {s!r}; expected one of {names}{did_you_mean(s, names)}")
-            for key, s in named if s not in job.sources]
+    out = [(key, f"no source {s!r}; expected one of {names}{did_you_mean(s, names)}")
+           for key, s in named if s not in job.sources]
+    folder = Path(cat.path) if job_dir is None else Path(job_dir) / cat.path
+    if folder.exists() and not folder.is_dir():
+        out.append(("catalogue.path", f"{cat.path!r} is a file; give the folder that holds "
+                    "(or will hold) catalogue.duckdb"))
+    return out

@@ -41,12 +41,16 @@ def _inventory(lj: LoadedJob, name: str, by: str | None) -> dict[str, int]:
     except (OSError, UnicodeDecodeError):
         raise JobError(f"{path}: control totals file for source {name} cannot be read "
                        "(UTF-8 CSV expected)") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    header = rows[0].keys() if rows else []
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    header = reader.fieldnames or []  # a file with a header and no row has columns too
     for col in ([by] if by else []) + ["expected"]:
         if col not in header:
             raise JobError(f"{path}: control totals file has no column '{col}' "
                            f"(expected columns: {key if by else ''}{', ' if by else ''}expected)")
+    if not rows and not by:
+        raise JobError(f"{path}: control totals file has no row: give the source's expected "
+                       "record count under 'expected'")
     out: dict[str, int] = {}
     for i, r in enumerate(rows, start=2):
         group = (r[by] or "").strip() if by else ALL
@@ -81,7 +85,8 @@ def reconcile(engine: Engine, lj: LoadedJob, name: str, out: Path, rows_read: in
     unattributed = rows_read - sum(counted.values())
     groups = sorted(set(expected) | set(counted))
     table = pd.DataFrame({"by": groups,
-                          "expected": [expected.get(g) for g in groups],
+                          "expected": pd.array([expected.get(g) for g in groups],
+                                               dtype="Int64"),
                           "counted": [counted.get(g, 0) for g in groups]})
     table["difference"] = table["counted"] - table["expected"].fillna(0).astype(int)
     buf = io.StringIO()

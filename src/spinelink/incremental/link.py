@@ -166,6 +166,8 @@ def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str 
     link = lj.job.links[name]
     if lj.overrides.get("retrain"):
         return "--retrain"
+    if not (since / "intake" / f"{name}.parquet").exists():
+        return "the previous run did not read this source"
     if link.probabilistic is None:
         return "deterministic linkage only"
     if link.one_to_one:

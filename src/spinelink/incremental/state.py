@@ -92,7 +92,10 @@ def write_state(before: Path, delivery: Path, src, state: Path) -> int:
 
 
 def record_hashes(intake: Path) -> pd.Series:
-    """record_id -> hash of its intake row (every column but `_row`)."""
+    """record_id -> hash of its intake row (every column but `_row`); none when the run
+    did not read the source (a source new to the job since the previous run)."""
+    if not intake.exists():
+        return pd.Series([], index=pd.Index([], dtype=object), dtype="uint64")
     df = pd.read_parquet(intake)
     ids = df["record_id"].astype(str)
     h = pd.util.hash_pandas_object(df.drop(columns=["_row"]).astype("string"), index=False)

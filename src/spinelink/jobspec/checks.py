@@ -4,6 +4,7 @@ columns some source has, the `integrate:` section's sources, variables and code 
 Every fault is collected; none stops the others being checked."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinelink.integrate.spec import check_integrate, check_options
@@ -52,7 +53,7 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
         out += _integrate(job, file)
     from spinelink.catalogue.spec import catalogue_problems
 
-    out += [Problem(file, k, m) for k, m in catalogue_problems(job)]
+    out += [Problem(file, k, m) for k, m in catalogue_problems(job, Path(file).parent)]
     return out + analysis_problems(job, file, STANDARD_SUBGROUPS)
 
 
@@ -65,11 +66,22 @@ def _quality_subgroups(job: Job) -> list[tuple[str, str]]:
              *(v for c in getattr(job, "coding", {}).values() for v in c)}  # coded variables
     usable = sorted(set(declared) | set(STANDARD_SUBGROUPS))
     named = [("quality.subgroups", n) for n in job.quality.subgroups]
-    named += [(f"quality.crosses[{i}]", n) for i, c in enumerate(job.quality.crosses)
-              for n in c]
-    return [(key, f"{name!r} is not a column of any source; declare it in a source's "
-             f"subgroups, or use one of {usable}{did_you_mean(name, known)}")
-            for key, name in named if name not in known]
+    out = [(key, f"{name!r} is not a column of any source; declare it in a source's "
+            f"subgroups, or use one of {usable}{did_you_mean(name, known)}")
+           for key, name in named if name not in known]
+    # a cross breaks the reference down (the quality stage skips any other): only its
+    # subgroups, variables and coded variables
+    ref = job.sources.get(job.reference)
+    if ref is None:
+        return out
+    on_ref = {*STANDARD_SUBGROUPS, *ref.subgroups, *(f"var_{v}" for v in ref.variables),
+              *getattr(job, "coding", {}).get(job.reference, {})}
+    crossed = [(f"quality.crosses[{i}]", n) for i, c in enumerate(job.quality.crosses)
+               for n in c]
+    return out + [(key, f"{name!r} is not a subgroup of the reference {job.reference!r} "
+                   "(a cross breaks the reference down); declare it in its subgroups, or use "
+                   f"one of {sorted(on_ref)}{did_you_mean(name, on_ref)}")
+                  for key, name in crossed if name not in on_ref]
 
 
 def _integrate(job: Job, file: str) -> list[Problem]:

@@ -119,13 +119,28 @@ class _Occurrence:
     column: str
 
 
-def conditions(t: PublishedTable, rec: dict) -> dict[str, str]:
+def conditions(t: PublishedTable, rec: dict, single: frozenset = frozenset()) -> dict[str, str]:
+    """The row's categories; a variable in `single` (one value in every table) is left
+    out: its one category is everyone, so its cells are the totals' cells."""
     cond = {d: str(rec[d]) for d in t.dims if str(rec[d]) != TOTAL}
     if t.stacked:
         var, val = t.stacked
         if str(rec[var]) != TOTAL:
             cond[str(rec[var])] = str(rec[val])
-    return cond
+    return {k: v for k, v in cond.items() if k not in single}
+
+
+def _single_valued(tables: dict[str, PublishedTable]) -> frozenset:
+    """Variables with one value in all the tables (e.g. sex `unknown` for a reference
+    without sex): a breakdown by them is the total, so that a count hidden there and
+    published as the total (or in the exact accounting) is one cell, not a cell the
+    protection cannot hide."""
+    seen: dict[str, set[str]] = {}
+    for t in tables.values():
+        for rec in t.data.to_dict(orient="records"):
+            for k, v in conditions(t, rec).items():
+                seen.setdefault(k, set()).add(v)
+    return frozenset(k for k, v in seen.items() if len(v) == 1)
 
 
 def _collect(tables: dict[str, PublishedTable]):
@@ -136,10 +151,11 @@ def _collect(tables: dict[str, PublishedTable]):
     exact: set[cellmod.Cell] = set()
     categories: dict[str, set[str]] = {}
     full: list[tuple[str, list[str]]] = []  # populations x dims of wide tables: zeros implied
+    single = _single_valued(tables)
     for name, t in tables.items():
         columns = {**t.counts, **{c: pop for c, (pop, _) in t.magnitudes.items()}}
         for pos, rec in enumerate(t.data.to_dict(orient="records")):
-            cond = conditions(t, rec)
+            cond = conditions(t, rec, single)
             for k, v in cond.items():
                 categories.setdefault(k, set()).add(v)
             for col, template in columns.items():
@@ -159,13 +175,14 @@ def _collect(tables: dict[str, PublishedTable]):
                     exact.add(c)
             if t.dims and all(str(rec[d]) != TOTAL for d in t.dims):
                 for template in columns.values():
-                    full.append((template.format(**rec), list(t.dims)))
+                    full.append((template.format(**rec),
+                                 [d for d in t.dims if d not in single]))
     cats = {k: sorted(v) for k, v in categories.items()}
-    for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full):
+    for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full if d):
         for combo in _product([cats[d] for d in dims]):
             c = cellmod.cell(pop, dict(zip(dims, combo, strict=True)))
             values.setdefault(c, 0.0)  # a wide table leaves out empty cells: known zeros
-    return values, where, exact, cats
+    return values, where, exact, cats, single
 
 
 def _product(lists):
@@ -174,7 +191,8 @@ def _product(lists):
     return itertools.product(*lists)
 
 
-def _primary(tables, values, where, exact, rules: Rules) -> set[cellmod.Cell]:
+def _primary(tables, values, where, exact, rules: Rules,
+             single: frozenset = frozenset()) -> set[cellmod.Cell]:
     out = set()
     for c, v in values.items():
         if c in exact or c not in where:
@@ -186,7 +204,7 @@ def _primary(tables, values, where, exact, rules: Rules) -> set[cellmod.Cell]:
         for col, (template, top_col) in t.magnitudes.items():
             for rec in t.data.to_dict(orient="records"):
                 if disclosure.dominated(rec[col], rec[top_col], rules.p_percent, rules.nk):
-                    c = cellmod.cell(template.format(**rec), conditions(t, rec))
+                    c = cellmod.cell(template.format(**rec), conditions(t, rec, single))
                     if c not in exact:
                         out.add(c)
     return out
@@ -269,7 +287,7 @@ def _suppress(tables, rules, before):
     still shows those, so that a cell is shown everywhere or nowhere."""
     before = before or {}
     every = {**{f"before:{n}": t for n, (t, _) in before.items()}, **tables}
-    values, where, exact, cats = _collect(every)
+    values, where, exact, cats, single = _collect(every)
     fixed_sup = set()
     for n, (_, sup_rows) in before.items():
         name = f"before:{n}"
@@ -303,7 +321,20 @@ def _suppress(tables, rules, before):
             if any(o.table in own for o in occ):
                 mine[system.index[c]] = True
         changed = np.array([any(mine[c] for c, _ in terms) for terms in system.rows], bool)
-    sup = _primary(own, values, where, exact, rules) | fixed_sup
+    primary = _primary(own, values, where, exact, rules, single)
+    if primary:  # a small count the exact figures alone determine is published by them
+        ask = np.zeros(len(system.cells), bool)
+        for c in primary:
+            ask[system.index[c]] = True
+        known = known_zero.copy()
+        for c in exact:
+            known[system.index[c]] = True
+        hit = cellmod.exposed(system, ~known, ask) & ask
+        if hit.any():
+            fixed = {system.cells[i] for i in np.flatnonzero(hit)}
+            primary -= fixed
+            exact |= fixed
+    sup = primary | fixed_sup
     sup = _row_closure(every, where, sup, exact)
     n_primary = len(sup - fixed_sup)
     for _ in range(len(system.cells) + 1):

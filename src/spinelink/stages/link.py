@@ -13,6 +13,7 @@ from spinelink import manifest
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.errors import JobError
 from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
@@ -93,8 +94,12 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
-                model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
-                                              f"__sl_{name}")
+                try:
+                    model, training = train_model(engine, spec, tables, fields, cfg, job.seed,
+                                                  f"__sl_{name}")
+                except JobError as e:  # name the source and the way out
+                    raise JobError(f"links.{name}: {e}; or set links.{name}.probabilistic: "
+                                   "null to link it deterministically only") from None
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)
