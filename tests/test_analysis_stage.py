@@ -93,7 +93,7 @@ def test_published_tables_are_protected_and_the_exact_ones_internal(run):
     out = run["out"]
     names = {p.stem for p in (out / "tables").glob("analysis_*.csv")}
     assert {"analysis_coverage_profile", "analysis_dual_system",
-            "analysis_weighted_margins"} <= names
+            "analysis_weighted_margins", "analysis_imputation"} <= names
     for n in names:
         df = pd.read_csv(out / "tables" / f"{n}.csv")
         assert "suppressed" in df.columns
@@ -108,6 +108,55 @@ def test_published_tables_are_protected_and_the_exact_ones_internal(run):
     for s in ("benefits", "survey"):
         assert total.loc[s, "n_source"] == acc[s]["accepted"]
         assert total.loc[s, "n_unlinked"] == acc[s]["review"] + acc[s]["unlinked"]
+
+
+def test_imputation_rates_published_protected_in_the_dictionary_and_the_report(run):
+    """The manifest's imputation rates as a published table (through the coordinated
+    protection: small counts withheld, the same reference cells as the quality tables),
+    described in the dictionary, and in the report's analysis section."""
+    out, it = run["out"], run["integrated"]
+    rates = run["manifest"]["stages"]["analysis"]["imputation"]["variables"]
+    exact = pd.read_parquet(out / "disclosure" / "analysis_imputation.parquet")
+    shown = pd.read_csv(out / "tables" / "analysis_imputation.csv", dtype={"value": str})
+    assert len(shown) == len(exact)
+    for var in ("employment_status", "disability"):
+        status = it[f"{var}__status"].astype(str)
+        e = exact[exact["imputed_variable"] == var]
+        tot = e[e["variable"] == "all"].iloc[0]
+        assert tot["n_units"] == len(it)
+        assert tot["n_imputed"] == status.str.startswith("imputed:").sum() == \
+            rates[var]["imputed"]
+        assert tot["n_missing"] == rates[var]["missing"]
+        # each subgroup variable's rows add up to the total, against the integrated output
+        for by in ("sex", "age_band"):
+            part = e[e["variable"] == by]
+            assert part["n_imputed"].sum() == tot["n_imputed"], (var, by)
+            assert part["n_units"].sum() == len(it), (var, by)
+        assert set(e["variable"]) >= {"all", "sex", "age_band"}
+    s = shown[~shown["suppressed"]]
+    assert (s["imputed_variable"] == "employment_status").sum() >= 3  # hundreds imputed
+    assert (s["imputation_rate"] - s["n_imputed"] / s["n_units"]).abs().max() < 1e-4
+    vals = shown.loc[~shown["suppressed"], ["n_units", "n_missing", "n_imputed"]]
+    assert not ((vals > 0) & (vals < 10)).any().any()
+    small = (exact[["n_missing", "n_imputed"]].gt(0) & exact[["n_missing", "n_imputed"]]
+             .lt(10)).any(axis=1)
+    assert small.any() and shown.loc[small.to_numpy(), "suppressed"].all()
+    assert shown.loc[shown["suppressed"], "n_imputed"].isna().all()
+    # a reference count is the same cell as in the quality tables: shown in both or neither
+    q = pd.read_csv(out / "tables" / "quality_subgroups.csv", dtype={"value": str})
+    q = q[(q["variable"] == "sex") & (q["basis"] == "model")]
+    for _, r in shown[shown["variable"] == "sex"].iterrows():
+        other = q[q["value"] == r["value"]]
+        if len(other) and not r["suppressed"]:
+            assert (other["n_reference"].dropna() == r["n_units"]).all()
+    d = pd.read_csv(out / "tables" / "dictionary.csv")
+    d = d[d["table"] == "analysis_imputation"]
+    assert set(shown.columns) <= set(d["column"].dropna())
+    assert d["meaning"].notna().all()
+    text = (out / "report.html").read_text()
+    assert "<h3>Imputation rates by variable and subgroup</h3>" in text
+    assert "<h4>employment_status (imputed: hot_deck)</h4>" in text
+    assert "<h4>disability (imputed: model)</h4>" in text
 
 
 def test_running_the_stage_again_changes_nothing(run, tmp_path):
