@@ -78,7 +78,11 @@ def _spread_unknown(unlinked: pd.Series, every: pd.Series) -> pd.Series:
     of some group too: spread over the values like the unlinked records with one (else
     like all the source's records). Left out, they would be missing from every
     subgroup's source count and bias each estimate down (benefits leaves 9% of ethnic
-    groups blank)."""
+    groups blank).
+
+    >>> _spread_unknown(pd.Series({"A": 3, "B": 1, UNKNOWN: 2}), None).to_dict()
+    {'A': 4.5, 'B': 1.5}
+    """
     k = float(unlinked.get(UNKNOWN, 0))
     if not k:
         return unlinked
