@@ -74,6 +74,7 @@ class Attacker:
         self.shown: set = set()    # published in some table: not a secret
         self.ref_vars = reference_vars
         self.sources: set[str] = set()
+        self.unit_kinds: set[str] = set()  # other counts of reference units (imputation)
         for name, df in tables.items():
             if name.startswith(("quality_subgroups", "quality_cross",
                                 "analysis_weighted_margins")):
@@ -88,6 +89,14 @@ class Attacker:
                                 "n_unlinked": "recunlinked"})
             elif name.startswith("analysis_concordance_"):
                 self._rows(df, {"n": "linked"})
+            elif name == "analysis_imputation":  # per imputed variable, of reference units
+                for r in df.to_dict(orient="records"):
+                    cond = {} if r["variable"] == "all" else {r["variable"]: r["value"]}
+                    self._see(_key("ref", None, cond), r["n_units"])
+                    for col in ("n_missing", "n_imputed"):
+                        kind = f"{col[2:]} {r['imputed_variable']}"
+                        self.unit_kinds.add(kind)
+                        self._see(_key(kind, None, cond), r[col])
             elif name == "record_accounting":
                 for r in df.to_dict(orient="records"):
                     if pd.isna(r["linked"]):  # the reference
@@ -144,6 +153,7 @@ class Attacker:
                                                    for k in ("linked", "unlinked", "rec",
                                                              "reclinked", "recunlinked",
                                                              "plinked", "persons")]
+        kinds += [(k, None) for k in sorted(self.unit_kinds)]
         for c in lattice:
             for s in self.sources:  # all = linked + not linked
                 yield (("ref", None, c), [("linked", s, c), ("unlinked", s, c)])

@@ -12,7 +12,8 @@ control.
   (persons in the source: the linked units, each once however many records link to it,
   plus the source records linked to none); a linked person is counted in the reference
   unit's subgroup (the two sources may record a variable differently), a record linked
-  to none in its own;
+  to none in its own; records linked to none whose value the source leaves blank are
+  spread over the subgroups like the others linked to none (a fraction each);
 - concordance: per shared variable, reference value by source value over the linked
   units (the source record that supplies the unit's values).
 
@@ -61,14 +62,41 @@ def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
         n_ref = ref[var].value_counts()
         n_lnk = ref.loc[ref.index.isin(linked_units), var].value_counts()
         n_un = unlinked_src[var].value_counts()
+        n_un = _spread_unknown(n_un, src[var].value_counts())
         for v in ordered_values(set(n_ref.index) | set(n_un.index)):
             if v == UNKNOWN:
                 continue  # not a subgroup: a person of any group
             k = int(n_lnk.get(v, 0))
             rows.append({"variable": var, "value": v, "n_reference": int(n_ref.get(v, 0)),
-                         "n_source": k + int(n_un.get(v, 0)), "n_linked": k})
+                         "n_source": k + _num(n_un.get(v, 0)), "n_linked": k})
     return pd.DataFrame(rows, columns=["variable", "value", "n_reference", "n_source",
                                        "n_linked"])
+
+
+def _spread_unknown(unlinked: pd.Series, every: pd.Series) -> pd.Series:
+    """The unlinked records whose value the source does not record (`unknown`) are people
+    of some group too: spread over the values like the unlinked records with one (else
+    like all the source's records). Left out, they would be missing from every
+    subgroup's source count and bias each estimate down (benefits leaves 9% of ethnic
+    groups blank).
+
+    >>> _spread_unknown(pd.Series({"A": 3, "B": 1, UNKNOWN: 2}), None).to_dict()
+    {'A': 4.5, 'B': 1.5}
+    """
+    k = float(unlinked.get(UNKNOWN, 0))
+    if not k:
+        return unlinked
+    known = unlinked.drop(UNKNOWN)
+    base = known if known.sum() > 0 else every.drop(UNKNOWN, errors="ignore")
+    if base.sum() <= 0:
+        return unlinked
+    share = (base / base.sum()).reindex(known.index.union(base.index), fill_value=0)
+    return known.reindex(share.index, fill_value=0).astype(float) + k * share
+
+
+def _num(x) -> int | float:
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 4)
 
 
 def concordance(ref_values: pd.Series, src_values: pd.Series, pairs: pd.DataFrame,

@@ -11,13 +11,16 @@ like the source's records linked to none (like those, they are mostly people the
 reference lacks). The 95% interval is Chao's log-normal interval around the
 persons seen (n1 + n2 - m*), its variance Chapman's plus the part from the uncertainty of
 precision and recall (delta method on the log scale, their standard errors from the
-quality stage's 95% intervals, which carry the randomness of the link errors too).
+quality stage's 95% intervals, which carry the randomness of the link errors too),
+joined with the interval that inverts the Wilson interval of the reference's coverage
+among the source's persons (m* of n2): with few source persons in a subgroup, Chapman's
+variance says nothing is missed when all of them are in the reference.
 Assumes the two captures are independent
 within the subgroup and that a person is in the same subgroup in both.
 
 >>> n, lo, hi = estimate(900, 600, 540, 1.0, 1.0)
 >>> round(n), round(lo), round(hi)
-(1000, 986, 1021)
+(1000, 984, 1021)
 """
 from __future__ import annotations
 
@@ -59,9 +62,43 @@ def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
     f0 = max(n - seen, 0.0)
     if f0 <= 0 or var <= 0:
         half = Z95 * math.sqrt(max(var, 0.0))
-        return n, max(seen, n - half), n + half
-    c = math.exp(Z95 * math.sqrt(math.log(1 + var / (f0 * f0))))
-    return n, seen + f0 / c, seen + f0 * c
+        lo, hi = max(seen, n - half), n + half
+    else:
+        c = math.exp(Z95 * math.sqrt(math.log(1 + var / (f0 * f0))))
+        lo, hi = seen + f0 / c, seen + f0 * c
+    # small captures: Chapman's variance is 0 when every source person is also in the
+    # reference (6 of 6) although the reference's coverage is then only known to be
+    # above 61%; the binomial interval of that coverage, inverted, keeps the interval
+    # honest (the two intervals joined)
+    s_pr = math.hypot(_log_sd(*precision_ci), _log_sd(*recall_ci))
+    b_lo, b_hi = coverage_bounds(n1, n2, ms, s_pr, n2 / n if n > 0 else 1.0)
+    # (not below the reference's own count; the persons seen, n1 + n2 - m*, are an
+    # estimate themselves: m* from estimated precision and recall)
+    return n, max(n1, min(lo, b_lo)), max(hi, b_hi)
+
+
+def coverage_bounds(n1: float, n2: float, ms: float, log_sd: float = 0.0,
+                    fraction: float = 0.0) -> tuple[float, float]:
+    """The population n1 / p for the ends of the Wilson interval of the reference's
+    coverage p among the source's persons (ms of n2 in the reference), widened by the
+    uncertainty of the match count (log scale, `log_sd`); (inf, -inf) when unknown.
+    `fraction`: the share of the population the source holds (n2 / N): the source's
+    persons are drawn without replacement, so the binomial variance shrinks by 1 -
+    fraction (the hypergeometric's; nothing is left to estimate when it is 1).
+
+    >>> [round(x) for x in coverage_bounds(43, 6, 6)]
+    [43, 71]
+    """
+    if n2 <= 0 or n1 <= 0 or fraction >= 1:
+        return math.inf, -math.inf
+    from statsmodels.stats.proportion import proportion_confint
+
+    k = 1 / (1 - max(fraction, 0.0))  # the effective number of trials, n2 / (1 - f)
+    p_lo, p_hi = proportion_confint(min(ms, n2) * k, n2 * k, alpha=0.05, method="wilson")
+    widen = math.exp(Z95 * log_sd)
+    lo = n1 / p_hi / widen if p_hi > 0 else math.inf
+    hi = n1 / p_lo * widen if p_lo > 0 else -math.inf
+    return lo, hi
 
 
 def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFrame:

@@ -109,6 +109,7 @@ def run_stage(ctx) -> dict:
 
         summary["imputation"] = imputation.run(ctx, a, ref, extra,
                                                lambda s, var: _source_values(out, g, s, var))
+        raw["imputation"] = tables.imputation_table(summary["imputation"]["variables"])
     _rewrite_integrated(ctx, extra)
     pub = publish(out, job, raw)
     summary["tables"] = {k: {"rows": int(len(v)), "suppressed": int(v["suppressed"].sum())}

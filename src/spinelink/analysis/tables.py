@@ -12,7 +12,10 @@ suppressed in both or neither).
 - `analysis_concordance_<source>_<variable>`: reference value by source value over the
   linked units;
 - `analysis_weighted_margins`: per weighted source and characteristic, reference units,
-  linked units and the linked units' summed weights.
+  linked units and the linked units' summed weights;
+- `analysis_imputation`: per imputed variable and subgroup of the reference units
+  (`variable = all`: every unit), units, units whose value was missing and units whose
+  value was imputed, and the imputation rate (imputed / units).
 """
 from __future__ import annotations
 
@@ -31,6 +34,9 @@ SRC = "{source}"
 
 # the reference's persons: its units, a probable duplicate counted once with its original
 REFERENCE_PERSONS = "reference units (probable duplicates once)"
+# the reference units a variable's imputation concerns (the variable from the row)
+MISSING = "reference units missing {imputed_variable}"
+IMPUTED = "reference units with {imputed_variable} imputed"
 
 
 def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
@@ -80,4 +86,36 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
                         "and the linked units' weights summed (equal to the reference "
                         "units once raked)",
             columns={"weighted_linked": ("sum of the linked units' weights", "units")})
+    if "imputation" in raw:
+        out["analysis_imputation"] = PublishedTable(
+            raw["imputation"],
+            {"n_units": REFERENCE, "n_missing": MISSING, "n_imputed": IMPUTED},
+            stacked=("variable", "value"), keep=["imputed_variable", "method"],
+            description="imputation by variable and subgroup of the reference units: "
+                        "units, units no source supplied a value for, units given an "
+                        "imputed value (integrated status imputed:<method>)",
+            columns={"imputed_variable": ("the integrated variable imputed", "name"),
+                     "method": ("the imputation method used (imputed:<method>)", "name"),
+                     "n_missing": ("reference units whose value no source supplied",
+                                   "units"),
+                     "n_imputed": ("reference units given an imputed value", "units"),
+                     "imputation_rate": ("n_imputed / n_units", "share")})
     return out
+
+
+def imputation_table(summary: dict) -> pd.DataFrame:
+    """The manifest's imputation rates (`imputation.run`'s variables) as one long table:
+    per imputed variable, the total row (`variable = all`) then each subgroup."""
+    rows = []
+    for var, r in summary.items():
+        base = {"imputed_variable": var, "method": r["method"]}
+        rows.append({**base, "variable": "all", "value": "all", "n_units": r["units"],
+                     "n_missing": r["missing"], "n_imputed": r["imputed"]})
+        for by, vals in r["by_subgroup"].items():
+            for v, c in vals.items():
+                rows.append({**base, "variable": by, "value": v, "n_units": c["units"],
+                             "n_missing": c["missing"], "n_imputed": c["imputed"]})
+    df = pd.DataFrame(rows, columns=["imputed_variable", "method", "variable", "value",
+                                     "n_units", "n_missing", "n_imputed"])
+    rate = df["n_imputed"] / df["n_units"].where(df["n_units"] > 0)
+    return df.assign(imputation_rate=rate.round(4))

@@ -320,6 +320,9 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
                      "linked units back to the reference's make-up."),
                   chart_div("chart-weighted")]
     for name, df in tables.items():
+        if name == "analysis_imputation":
+            parts.append(_imputation_tables(df))
+            continue
         key = "variable" if "variable" in df.columns else df.columns[1]
         label = "value" if "value" in df.columns else df.columns[1]
         shown, collapsed = data.collapse_suppressed(df, key=key, label=label)
@@ -327,6 +330,24 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
                      + table(shown, text_cols=(*TEXT, *(c for c in df.columns
                                                         if df[c].dtype == object)),
                              collapsed=collapsed))
+    return "\n".join(parts)
+
+
+def _imputation_tables(df: pd.DataFrame) -> str:
+    """Imputation rates, one table per imputed variable (its subgroups' suppressed values
+    in one line each)."""
+    parts = ["<h3>Imputation rates by variable and subgroup</h3>",
+             _p("Per imputed variable: reference units, units no source supplied a value "
+                "for, units given an imputed value (status imputed:<method> in "
+                "integrated.parquet) and the imputation rate, overall and by subgroup "
+                "(table analysis_imputation).")]
+    for var, g in df.groupby("imputed_variable", sort=False):
+        method = g["method"].dropna().iloc[0] if g["method"].notna().any() else ""
+        shown, collapsed = data.collapse_suppressed(
+            g.drop(columns=["imputed_variable", "method"]).reset_index(drop=True))
+        parts.append(f"<h4>{html.escape(str(var))} (imputed: {html.escape(str(method))})"
+                     "</h4>" + table(shown, text_cols=(*TEXT, "variable", "value"),
+                                     collapsed=collapsed))
     return "\n".join(parts)
 
 

@@ -102,7 +102,8 @@ integrate_options:
 # Analysis: linkage weights (out/weights/<source>.parquet; `<source>__weight` in
 # integrated.parquet), coverage from both sides, dual-system estimates and concordance
 # (out/tables/analysis_*.csv, disclosure-controlled together with the quality
-# tables), gaps imputed (status imputed:<method>; rates in the manifest).
+# tables), gaps imputed (status imputed:<method>; rates in the manifest, the report
+# and out/tables/analysis_imputation.csv).
 analysis:
   weights:
     characteristics: [sex, age_band, region, ethnic_group]
