@@ -20,7 +20,7 @@ from spinelink.coding.stage import coding_path, run_coding, standardise_with_cod
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.incremental import link as incremental_link
-from spinelink.incremental import spine
+from spinelink.incremental import reuse, spine
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.jobspec.files import AUTO_SPEC
@@ -101,8 +101,11 @@ def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -
                          work_dir=lj.resolve(res.temp_dir) if res.temp_dir else out / ".spark")
     try:
         inputs = _input_hashes(lj)
-        ck = open_checkpoint(out, _fingerprint(lj, inputs), resume, record=not validate_only)
-        return _run(engine, lj, out, validate_only, ck, inputs, before)
+        fingerprint = _fingerprint(lj, inputs)
+        ck = open_checkpoint(out, fingerprint, resume, record=not validate_only)
+        since = lj.overrides.get("since")
+        prev = reuse.Previous(Path(since), fingerprint, out) if since else None
+        return _run(engine, lj, out, validate_only, ck, inputs, before, prev)
     finally:
         engine.close()
 
@@ -131,13 +134,18 @@ def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
     return {"job": {"sha256": hashlib.sha256(lj.raw_text).hexdigest()}, "inputs": inputs,
             "linkage_models": {"sha256": models.hexdigest()}, "versions": manifest.versions(),
             "backend": lj.job.backend,  # the output folder is where the checkpoint is
-            "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"}}
+            "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"},
+            # per source, what its intake and standardisation depend on: a later run
+            # --since this one takes those stages over when they agree (incremental.reuse)
+            "sources": reuse.source_keys(lj, inputs)}
 
 
-def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: bool = True):
+def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: bool = True,
+            prev: reuse.Previous | None = None):
     """Run one stage (timed as `stage` unless it times its own parts) and record it in the
     checkpoint, or reuse what the interrupted run recorded. `fn` returns a JSON-able
-    dict."""
+    dict. `prev` (run --since): the stage's files and result are taken over from the
+    previous run when its input and settings are the same (spinelink.incremental.reuse)."""
     if ck.reusable(stage, list(outputs)):
         payload, timings = ck.reuse(stage)
         timer.timings.update(timings)
@@ -145,6 +153,8 @@ def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: boo
     ck.start(stage)
     faults.stage_start(stage)  # test-only hooks (spinelink.faults): no cost when unset
     before = dict(timer.timings)
+    if prev is not None and prev.covers(stage):
+        fn = prev.or_run(stage, fn)
     if timed:
         with timer.stage(stage):
             payload = fn()
@@ -156,14 +166,15 @@ def _staged(ck: Checkpoint, timer: Timer, stage: str, fn, outputs=(), timed: boo
 
 
 def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
-         inputs: dict, before: dict[str, Stat]) -> RunResult:
+         inputs: dict, before: dict[str, Stat], prev: reuse.Previous | None = None
+         ) -> RunResult:
     job, timer = lj.job, Timer()
     intakes: dict[str, IntakeResult] = {}
     for name in job.sources:
         intakes[name] = IntakeResult(**_staged(
             ck, timer, f"intake:{name}",
             lambda name=name: intake_checked(engine, lj, name, out).as_dict(),
-            [out / "intake" / f"{name}.parquet"]))
+            [out / "intake" / f"{name}.parquet"], prev=prev))
     manifest.write_json(out / "intake" / "report.json",
                         {n: r.as_dict() for n, r in intakes.items()})
     acc = {n: {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
@@ -179,7 +190,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
         std_path = out / "standardised" / f"{name}.parquet"
         std_info[name] = _staged(  # plus a column per coded variable
             ck, timer, f"standardise:{name}", lambda name=name, p=std_path:
-            standardise_with_codes(engine, lj, out, name, p), [std_path])
+            standardise_with_codes(engine, lj, out, name, p), [std_path], prev=prev)
         engine.load_parquet(_std(name), std_path)
     summary = {}
     for name in job.links:
@@ -212,6 +223,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
         man["checks"] = checks
     if ck.reused:
         man["resumed"] = {"reused_stages": ck.reused}
+    if prev is not None:  # stages taken over from the run --since names
+        man["incremental"] = prev.summary()
     # where each input was read, for `spinelink verify` (not in the resume fingerprint)
     man["inputs"] = {n: {**v, "location": str(lj.source_path(n).absolute())}
                      for n, v in inputs.items()}
