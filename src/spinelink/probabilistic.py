@@ -131,8 +131,11 @@ def tf_columns(model: dict) -> list[str]:
 
 
 def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, ref: str,
-                   src: str, tag: str, household_u: bool = False) -> tuple[pd.DataFrame, float]:
-    """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used."""
+                   src: str, tag: str, household_u: bool = False,
+                   lam0: float | None = None) -> tuple[pd.DataFrame, float]:
+    """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
+    (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
+    at the whole sample's prior)."""
     from splink import Linker
 
     n_ref, n_src = _count(engine, ref), _count(engine, src)
@@ -142,7 +145,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                           "source_id": pd.Series(dtype=str), "bf": pd.Series(dtype=float)})
     if n_ref == 0 or n_src == 0:
         return empty, 0.0
-    lam0 = min(0.5, 1.0 / max(n_ref, n_src))
+    lam0 = lam0 or min(0.5, 1.0 / max(n_ref, n_src))
     model = {**model, "probability_two_random_records_match": lam0,
              "linker_uid": f"{model.get('linker_uid', 'm')}_p",
              "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
