@@ -193,7 +193,7 @@ def _scores(engine: Engine, model: dict, t: Tables, source: str, det: pd.DataFra
         scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool,
                                    t.null_src, tag, household)
         return scored, {"records": n_sample, "scored_now": n_sample, "carried": 0}
-    cond = carry.conditions(model, seed, n_sample, n_pool, lam0, one_to_one)
+    cond = carry.conditions(model, seed, n_pool, lam0, one_to_one)
     keys = record_keys(engine, t.null_src, det)
     old, kept, why = carry.carried(cond, keys)
     todo = t.null_src

@@ -6,14 +6,15 @@ prediction returned for a sampled record, partner pairs included, before the pai
 `<source>_records.parquet` (`record_id`, `key`: a hash of the record's blanked row as
 scored, its capped blocking keys included, and of its deterministic partners) and
 `<source>.json` (what the scores depend on: the model, the standardised reference file,
-the sample's size, the pool's size and the prior used to cut pairs, seed, one-to-one).
+the pool's size and the prior that cut pairs (1 / the larger of sample and pool), seed,
+one-to-one, package versions).
 
 A run `--since` that linked the source incrementally (the previous run's model) draws its
 sample as any run does (the same seeded hash of the record id, so the sample is mostly the
 previous one's), and scores anew only the sampled records whose key is not among the
 previous run's: new records, changed ones, those with another partner or another blanking
 draw. The others keep their previous scores. When the conditions differ (another model or
-reference, another sample or pool size), nothing is carried. The scores a record keeps are
+reference, another pool or prior), nothing is carried. The scores a record keeps are
 what a fresh scoring gives but for term frequencies, which count both sides' records and
 so move with the delivery (the same approximation as the links an incremental run keeps).
 The quality summary says for each source how its null sample was made (`basis`).
@@ -45,12 +46,12 @@ class Carry:
     reference: str
     previous: Path | None = None  # run --since with the source linked incrementally
 
-    def conditions(self, model: dict, seed: int, n_sample: int, n_pool: int, lam0: float,
+    def conditions(self, model: dict, seed: int, n_pool: int, lam0: float,
                    one_to_one: bool) -> dict:
         ref = self.out / "standardised" / f"{self.reference}.parquet"
         return {"model_sha256": hashlib.sha256(json.dumps(model, sort_keys=True).encode())
                 .hexdigest(), "reference_sha256": manifest.file_hash(ref), "seed": int(seed),
-                "sample": int(n_sample), "pool": int(n_pool), "prior": float(lam0),
+                "pool": int(n_pool), "prior": float(lam0),  # (the sample's size: in lam0)
                 "one_to_one": bool(one_to_one), "versions": manifest.versions()}
 
     def carried(self, cond: dict, keys: pd.Series) -> tuple[pd.DataFrame, set, str]:
