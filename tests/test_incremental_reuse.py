@@ -33,6 +33,8 @@ def runs(tmp_path_factory) -> Path:
     run_job(root / "deliveries/3/job.yaml")  # out/3: the census recomputed from its file
     run_job(root / "deliveries/2/job.yaml", output_dir=str(root / "inc/2"),
             since=root / "out/1")
+    run_job(root / "deliveries/3/job.yaml", output_dir=str(root / "inc/3"),
+            since=root / "inc/2")
     return root
 
 
@@ -43,9 +45,8 @@ def _manifest(out: Path) -> dict:
 def test_unchanged_reference_is_taken_over_and_equals_a_recomputed_one(runs):
     info = _manifest(runs / "inc/2")["incremental"]
     assert info["reused_stages"] == ["intake:census", "standardise:census"]
-    assert info["not_reused"] == {"intake:benefits": "its input file or settings changed",
-                                  "standardise:benefits": "its input file or settings "
-                                                          "changed"}
+    assert info["not_reused"] == {"intake:benefits": "its input file changed",
+                                  "standardise:benefits": "its input file changed"}
     for f in REF_FILES:  # taken over from out/1 = computed afresh by the full run out/3
         pd.testing.assert_frame_equal(pd.read_parquet(runs / "inc/2" / f),
                                       pd.read_parquet(runs / "out/3" / f))
@@ -57,6 +58,20 @@ def test_unchanged_reference_is_taken_over_and_equals_a_recomputed_one(runs):
     # and the files are the run's own outputs (verify: hashes recorded in the manifest)
     outputs = _manifest(runs / "inc/2")["outputs"]
     assert all(f in outputs for f in REF_FILES)
+
+
+def test_changed_records_alone_are_standardised_and_equal_a_full_standardisation(runs):
+    """inc/3 (delivery 3 after inc/2) standardises only the new and changed benefit
+    records and keeps the others' rows: the table equals the full run's on delivery 3."""
+    info = _manifest(runs / "inc/3")["incremental"]
+    part = info["partly_reused"]["standardise:benefits"]
+    changes = pd.read_parquet(runs / "inc/3/changes/benefits.parquet")
+    anew = changes["status"].isin(["new", "changed"]).sum()
+    assert part["standardised"] == anew and 0 < anew < part["taken_over"]
+    pd.testing.assert_frame_equal(pd.read_parquet(runs / "inc/3/standardised/benefits.parquet"),
+                                  pd.read_parquet(runs / "out/3/standardised/benefits.parquet"))
+    assert (_manifest(runs / "inc/3")["standardise"]["benefits"]
+            == _manifest(runs / "out/3")["standardise"]["benefits"])
 
 
 def test_a_changed_reference_file_disables_reuse(runs, tmp_path):
@@ -71,7 +86,7 @@ def test_a_changed_reference_file_disables_reuse(runs, tmp_path):
     run_job(root / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
     info = _manifest(out)["incremental"]
     assert info["reused_stages"] == []
-    assert info["not_reused"]["intake:census"] == "its input file or settings changed"
+    assert info["not_reused"]["intake:census"] == "its input file changed"
     std = pd.read_parquet(out / "standardised/census.parquet").set_index("record_id")
     assert std.loc[census.loc[0, "person_id"], "last_name"] == "zzyzx"
 

@@ -20,7 +20,7 @@ from spinelink.coding.stage import coding_path, run_coding, standardise_with_cod
 from spinelink.config import CANONICAL_FIELDS, LoadedJob, load_job
 from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
 from spinelink.incremental import link as incremental_link
-from spinelink.incremental import reuse, spine
+from spinelink.incremental import restandardise, reuse, spine
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.jobspec.files import AUTO_SPEC
@@ -188,9 +188,12 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     std_info: dict[str, dict] = {}
     for name in job.sources:
         std_path = out / "standardised" / f"{name}.parquet"
-        std_info[name] = _staged(  # plus a column per coded variable
-            ck, timer, f"standardise:{name}", lambda name=name, p=std_path:
-            standardise_with_codes(engine, lj, out, name, p), [std_path], prev=prev)
+        def std_fn(name=name, p=std_path):  # plus a column per coded variable
+            return standardise_with_codes(engine, lj, out, name, p)
+        if prev is not None:  # run --since: only the new and changed records, if it can
+            std_fn = restandardise.or_full(engine, lj, out, name, prev, std_path, std_fn)
+        std_info[name] = _staged(ck, timer, f"standardise:{name}", std_fn, [std_path],
+                                 prev=prev)
         engine.load_parquet(_std(name), std_path)
     summary = {}
     for name in job.links:

@@ -35,9 +35,10 @@ STAGES = ("intake", "standardise")
 SAME = ("linkage_models", "versions", "backend")  # fingerprint keys that must agree
 
 
-def source_keys(lj, inputs: dict) -> dict[str, str | None]:
-    """Per source, the hash of what its intake and standardisation depend on (None: never
-    taken over: coding or control totals declared, or the input is not a readable file)."""
+def source_keys(lj, inputs: dict) -> dict[str, dict | None]:
+    """Per source, what its intake and standardisation depend on: `input` (the file's
+    SHA-256) and `settings` (a hash of the rest); None: never taken over (coding or
+    control totals declared, or the input is not a readable file)."""
     job = lj.job
     keys: dict[str, str | None] = {}
     for name, src in job.sources.items():
@@ -45,13 +46,13 @@ def source_keys(lj, inputs: dict) -> dict[str, str | None]:
         if sha is None or name in job.coding or name in job.control_totals:
             keys[name] = None
             continue
-        what = {"input": sha, "source": src.model_dump(mode="json", exclude={"path"}),
+        what = {"source": src.model_dump(mode="json", exclude={"path"}),
                 "reference": name == job.reference,
                 "reference_date": str(job.reference_date), "max_age": job.max_age,
                 "edit_rules": [r.model_dump(mode="json")
                                for r in job.edit_rules.get(name, [])]}
-        keys[name] = hashlib.sha256(json.dumps(what, sort_keys=True, default=str)
-                                    .encode()).hexdigest()
+        keys[name] = {"input": sha, "settings": hashlib.sha256(json.dumps(
+            what, sort_keys=True, default=str).encode()).hexdigest()}
     return keys
 
 
@@ -65,6 +66,7 @@ class Previous:
         self.why: str | None = None  # why nothing can be taken over
         self.reused: list[str] = []
         self.not_reused: dict[str, str] = {}
+        self.partly: dict[str, dict] = {}  # stage -> records redone / taken over
         path = self.since / FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -97,17 +99,39 @@ class Previous:
     def _why_not(self, stage: str, name: str) -> str | None:
         if self.data is None:
             return self.why
-        key = self.fingerprint.get("sources", {}).get(name)
-        if key is None:
-            return "coding or control totals declared, or no readable input"
-        if (self.data["fingerprint"].get("sources") or {}).get(name) != key:
-            return "its input file or settings changed"
+        why = self.why_not_settings(name)
+        if why is not None:
+            return why
+        if self.previous_key(name)["input"] != self.fingerprint["sources"][name]["input"]:
+            return "its input file changed"
         if stage not in self.data.get("done", {}) or stage not in self.data.get("written", {}):
             return "the previous run did not record it"
         for rel in self.data["written"][stage]:
             if not (self.since / rel).is_file():
                 return f"{rel} is missing in the previous folder"
         return None
+
+    def previous_key(self, name: str) -> dict | None:
+        return ((self.data or {}).get("fingerprint", {}).get("sources") or {}).get(name)
+
+    def why_not_settings(self, name: str) -> str | None:
+        """Why the previous run's tables of `name` cannot stand for this run's records
+        with the same values (None: they can)."""
+        if self.data is None:
+            return self.why
+        key = self.fingerprint.get("sources", {}).get(name)
+        if key is None:
+            return "coding or control totals declared, or no readable input"
+        old = self.previous_key(name)
+        if not isinstance(old, dict) or old.get("settings") != key["settings"]:
+            return "its settings changed"
+        return None
+
+    def intact(self, stage: str, rel: str) -> bool:
+        """Is the previous run's file `rel` (written by `stage`) as it recorded it?"""
+        rec = ((self.data or {}).get("written", {}).get(stage) or {}).get(rel)
+        path = self.since / rel
+        return rec is not None and path.is_file() and manifest.file_hash(path) == rec["sha256"]
 
     def or_run(self, stage: str, run):
         """A stage function: take `stage` over, or (a file differs) `run()` it."""
@@ -132,7 +156,7 @@ class Previous:
 
     def summary(self) -> dict:
         return {"since": str(self.since), "reused_stages": list(self.reused),
-                "not_reused": dict(self.not_reused)}
+                "not_reused": dict(self.not_reused), "partly_reused": dict(self.partly)}
 
 
 def _copy_checked(src: Path, dst: Path, sha256: str) -> bool:
