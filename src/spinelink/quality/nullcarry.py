@@ -77,12 +77,13 @@ class Carry:
 
     def save(self, engine: Engine, cond: dict, keys: pd.Series, pairs: pd.DataFrame) -> None:
         base = self.out / DIR
-        for suffix, frame in (
+        for suffix, frame, order in (
                 ("_records", pd.DataFrame({"record_id": keys.index.astype(str),
-                                           "key": keys.to_numpy().astype(str)})),
-                ("_pairs", pairs[PAIR_COLUMNS])):
+                                           "key": keys.to_numpy().astype(str)}),
+                 "record_id"),
+                ("_pairs", pairs[PAIR_COLUMNS], "source_id, reference_id")):
             engine.register("__sl_q_null_keep", frame)
-            engine.write_parquet("SELECT * FROM __sl_q_null_keep ORDER BY ALL",
+            engine.write_parquet(f"SELECT * FROM __sl_q_null_keep ORDER BY {order}",
                                  base / f"{self.source}{suffix}.parquet")
         atomic.write_text(base / f"{self.source}.json",
                           json.dumps(cond, indent=1, sort_keys=True) + "\n")
