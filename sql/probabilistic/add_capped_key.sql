@@ -1,5 +1,8 @@
--- Add a blocking key column that is NULL where the key is too common on the reference
--- side (more than $cap records), so one frequent name cannot flood prediction with pairs.
-SELECT t.*, CASE WHEN c.n <= $cap THEN c.k END AS {{ column }}
+-- Add the blocking key columns of every capped rule at once (one pass over the table):
+-- each is NULL where its key is too common on the reference side (more than its rule's
+-- cap, bound as $cap_<i>), so one frequent name cannot flood prediction with pairs.
+-- columns: per rule i, the CASE on its counts' n giving blk_capped_<i>;
+-- joins: per rule i, a LEFT JOIN of its counts (alias c<i>) on the key over t.
+SELECT t.*, {{ columns|sql }}
 FROM {{ table }} t
-LEFT JOIN {{ counts }} c ON c.k = {{ key_t|sql }}
+{{ joins|sql }}

@@ -15,12 +15,14 @@ from spinelink.backends import Engine, open_engine
 from spinelink.catalogue import stage as catalogue
 from spinelink.checkpoint import Checkpoint, ResumeError, open_checkpoint
 from spinelink.config import LoadedJob, load_job
+from spinelink.incremental import restandardise, reuse
 from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.outputs import Stat, scan
 from spinelink.runlock import output_lock
 from spinelink.stages import StageContext, apply_changes, published
 from spinelink.stages.plan import Stage, plan
+from spinelink.stages.sources import standardised_path
 
 log = logging.getLogger("spinelink")
 __all__ = ["RunResult", "StageContext", "run_job"]
@@ -85,8 +87,11 @@ def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -
                          work_dir=lj.resolve(res.temp_dir) if res.temp_dir else out / ".spark")
     try:
         inputs = _input_hashes(lj)
-        ck = open_checkpoint(out, _fingerprint(lj, inputs), resume, record=not validate_only)
-        return _run(engine, lj, out, validate_only, ck, inputs, before)
+        fingerprint = _fingerprint(lj, inputs)
+        ck = open_checkpoint(out, fingerprint, resume, record=not validate_only)
+        since = lj.overrides.get("since")
+        prev = reuse.Previous(Path(since), fingerprint, out) if since else None
+        return _run(engine, lj, out, validate_only, ck, inputs, before, prev)
     finally:
         engine.close()
 
@@ -115,15 +120,20 @@ def _fingerprint(lj: LoadedJob, inputs: dict) -> dict:
     return {"job": {"sha256": hashlib.sha256(lj.raw_text).hexdigest()}, "inputs": inputs,
             "linkage_models": {"sha256": models.hexdigest()}, "versions": manifest.versions(),
             "backend": lj.job.backend,  # the output folder is where the checkpoint is
-            "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"}}
+            "overrides": {k: v for k, v in lj.overrides.items() if k != "output_dir"},
+            # per source, what its intake and standardisation depend on: a later run
+            # --since this one takes those stages over when they agree (incremental.reuse)
+            "sources": reuse.source_keys(lj, inputs)}
 
 
 class _Run:
     """One run's loop over its stages: reuse from the checkpoint or run, timing, fault
     hooks, and the accounting and link summary built by applying each result's changes."""
 
-    def __init__(self, engine: Engine, lj: LoadedJob, out: Path, ck: Checkpoint):
+    def __init__(self, engine: Engine, lj: LoadedJob, out: Path, ck: Checkpoint,
+                 prev: reuse.Previous | None = None):
         self.engine, self.lj, self.out, self.ck = engine, lj, out, ck
+        self.prev = prev  # run --since: stages taken over from the previous run
         self.timer = Timer()
         self.acc: dict[str, dict] = {}
         self.links: dict[str, dict] = {}
@@ -153,15 +163,39 @@ class _Run:
         ck.start(st.name)
         faults.stage_start(st.name)  # test-only hooks (spinelink.faults): no cost when unset
         before = dict(timer.timings)
+        fn = self._function(st, ctx)
         if st.timed:
             with timer.stage(st.name):
-                payload = st.run(ctx) or {}
+                payload = fn() or {}
         else:
-            payload = st.run(ctx) or {}
+            payload = fn() or {}
         faults.stage_end(st.name)
         ck.record(st.name, payload,
                   {k: v for k, v in timer.timings.items() if before.get(k) != v})
         return payload
+
+    def _function(self, st: Stage, ctx: StageContext):
+        """The stage's function; on a run --since, one that takes the stage over from the
+        previous run (same input and settings) or standardises only the new and changed
+        records, when it can (spinelink.incremental.reuse, .restandardise)."""
+        def fn():
+            return st.run(ctx)
+        prev = self.prev
+        if prev is None:
+            return fn
+        if st.kind == "standardise":
+            fn = restandardise.or_full(ctx.engine, ctx.lj, ctx.out, st.source, prev,
+                                       standardised_path(ctx.out, st.source), fn)
+        if not prev.covers(st.name):
+            return fn
+        taken = prev.or_run(st.name, fn)
+
+        def counted():  # a result recorded before stages returned their counts: run it
+            payload = taken()
+            if st.kind == "intake" and "changes" not in payload:
+                return st.run(ctx)
+            return payload
+        return counted
 
     def of_kind(self, steps: list[Stage], kind: str, drop_empty: bool = False) -> dict:
         """The results of one kind of stage: by source (per-source stages) or by name."""
@@ -171,9 +205,10 @@ class _Run:
 
 
 def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
-         inputs: dict, before: dict[str, Stat]) -> RunResult:
+         inputs: dict, before: dict[str, Stat], prev: reuse.Previous | None = None
+         ) -> RunResult:
     steps = plan(lj, out)  # every stage, in order (spinelink.stages.plan)
-    run = _Run(engine, lj, out, ck)
+    run = _Run(engine, lj, out, ck, prev)
     n_intake = sum(st.kind == "intake" for st in steps)
     run.run(steps[:n_intake])
     intakes = {n: IntakeResult(**published(r))  # its counts are in the accounting
@@ -199,6 +234,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
         man["checks"] = checks
     if ck.reused:
         man["resumed"] = {"reused_stages": ck.reused}
+    if prev is not None:  # stages taken over from the run --since names
+        man["incremental"] = prev.summary()
     # where each input was read, for `spinelink verify` (not in the resume fingerprint)
     man["inputs"] = {n: {**v, "location": str(lj.source_path(n).absolute())}
                      for n, v in inputs.items()}

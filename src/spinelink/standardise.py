@@ -166,19 +166,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     did not set it) and `postcode_uk_share` (share of non-empty postcodes with a UK shape;
     None without postcodes). Counts only: no record values."""
     intake_path, out_path = Path(intake_path), Path(out_path)
-    install_macros(engine, romanisation_path)
-    engine.view_parquet(_INTAKE, intake_path)
-    present = set(engine.columns(_INTAKE))
-    _require_columns(intake_path, source, present)
-    extras = _extra_columns(source)
-
-    fields = {f"raw_{f}": _raw_field(source, f) for f in CANONICAL_FIELDS}
-    dob = "CAST(i._dob AS DATE)" if "date_of_birth" in source.columns else "CAST(NULL AS DATE)"
-    engine.execute(sql_file(
-        "standardise/source.sql", view=_SOURCE, intake=_INTAKE, dob=dob,
-        extras="".join(f",\n    {expr} AS _x{k}" for k, (_, expr) in enumerate(extras)),
-        **fields,
-    ))
+    extras = source_view(engine, intake_path, source, romanisation_path)
 
     engine.register(_NICK_RAW, pa.concat_tables([
         _read_nicknames(nicknames_path or nicknames_file(), by_rom=False),
@@ -218,6 +206,25 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
              "inferred" if postcode["postcode_format_inferred"] else "set in the job")
     return {"rows": rows, **postcode}
+
+
+def source_view(engine: Engine, intake_path: Path, source: Source,
+                romanisation_path: Path | None = None) -> list[tuple[str, str]]:
+    """The intake columns under fixed names (view `_SOURCE`); returns the extra columns
+    carried (output name, expression)."""
+    install_macros(engine, romanisation_path)
+    engine.view_parquet(_INTAKE, Path(intake_path))
+    present = set(engine.columns(_INTAKE))
+    _require_columns(Path(intake_path), source, present)
+    extras = _extra_columns(source)
+    fields = {f"raw_{f}": _raw_field(source, f) for f in CANONICAL_FIELDS}
+    dob = "CAST(i._dob AS DATE)" if "date_of_birth" in source.columns else "CAST(NULL AS DATE)"
+    engine.execute(sql_file(
+        "standardise/source.sql", view=_SOURCE, intake=_INTAKE, dob=dob,
+        extras="".join(f",\n    {expr} AS _x{k}" for k, (_, expr) in enumerate(extras)),
+        **fields,
+    ))
+    return extras
 
 
 def postcode_format(engine: Engine, source: Source) -> dict:

@@ -12,6 +12,7 @@ longer has (a replacing delivery's deaths and withdrawals).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -104,8 +105,18 @@ def record_hashes(intake: Path) -> pd.Series:
 
 def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
     """One row per record of either run: `record_id`, `status` (new, changed, unchanged,
-    removed), ordered by id."""
-    old, new = record_hashes(prev_intake), record_hashes(cur_intake)
+    removed), ordered by id. (Standardisation and linkage both ask: worked out once per
+    pair of files as they are.)"""
+    def stamp(p: Path) -> tuple:
+        st = Path(p).stat()
+        return str(Path(p).resolve()), st.st_size, st.st_mtime_ns
+
+    return _classify(stamp(prev_intake), stamp(cur_intake)).copy()
+
+
+@lru_cache(maxsize=4)
+def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
+    old, new = record_hashes(Path(prev[0])), record_hashes(Path(cur[0]))
     both = pd.DataFrame({"old": old}).join(pd.DataFrame({"new": new}), how="outer")
     status = pd.Series("unchanged", index=both.index)
     status[both["old"].isna()] = "new"

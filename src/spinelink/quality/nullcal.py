@@ -22,6 +22,7 @@ from spinelink.backends import Engine
 from spinelink.model_fields import is_linkage_column
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.quality.groups import table_columns
+from spinelink.quality.nullcarry import Carry, record_keys
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.quality")
@@ -36,6 +37,7 @@ class NullSample:
     partner_weight: np.ndarray  # per sampled record with its partner scored: that weight
     partner_scored: float     # share of sampled partners the blocking rules generated
     rival_above: int          # sampled records with a non-partner scored above the partner
+    basis: dict | None = None  # how many records were scored now, how many carried
 
     def counts(self, edges: np.ndarray) -> np.ndarray:
         """Null pairs per record and weight bin: an (n_records, n_bins) array."""
@@ -75,13 +77,18 @@ def _blanks(engine: Engine, t: Tables, links: str, ids: pd.Series, fields: list[
     flags = ", ".join(f"(t.{quote_ident(f)} IS NULL) AS {quote_ident(f)}" for f in fields)
     pat = engine.df(sql_file("quality/missing_patterns.sql", flags=flags, table=t.src_full,
                              links=links))
-    rng = np.random.default_rng(seed)
     out = pd.DataFrame({"record_id": ids.to_numpy()})
     if pat.empty:
         for f in fields:
             out[f] = False
         return out
-    pick = rng.choice(len(pat), size=len(ids), p=pat["n"] / pat["n"].sum())
+    # each record's draw from a seeded hash of its id, not from its place in the sample:
+    # a record keeps its pattern when others join the sample (an incremental run then
+    # carries its scores, spinelink.quality.nullcarry)
+    u = pd.util.hash_array(ids.astype(str).to_numpy(dtype=object),
+                           hash_key=f"{seed % 10**16:016d}") / 2.0**64
+    cum = np.cumsum(pat["n"].to_numpy(float))
+    pick = np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(pat) - 1)
     for f in fields:
         out[f] = pat[f].to_numpy(bool)[pick]
     return out
@@ -143,13 +150,11 @@ def _floor(n_ref: int, n_src: int) -> float:
 
 def null_sample(engine: Engine, out, reference: str, source: str, model: dict, prior: float,
                 det: pd.DataFrame, one_to_one: bool, seed: int, n_residual: int,
-                limit: int = NULL_SAMPLE_MAX, extend=None, household: bool = False
-                ) -> NullSample | None:
+                limit: int = NULL_SAMPLE_MAX, extend=None, household: bool = False,
+                carry: Carry | None = None) -> NullSample | None:
     """Score the leave-partner-out sample; None when there are no deterministic links.
     `extend(tables)` adds derived columns the model needs, as the probabilistic stage
     did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
-    from spinelink.probabilistic import score_residual
-
     if det.empty or not prior or prior <= 0 or prior >= 1:
         return None
     ref_view = f"__sl_q_{source}_ref_std"
@@ -161,14 +166,60 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
     ids = pd.Series(clean.index)
     if ids.empty:
         return None
-    scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool, t.null_src,
-                               f"__sl_qn_{source}", household)
+    scored, basis = _scores(engine, model, t, source, det, household, carry, seed,
+                            one_to_one)
     scored = scored[scored["bf"] >= _floor(n_pool, n_residual) - 1e-9]
     if one_to_one:  # drop pairs with other records' partners (not in the stage's pool)
         other = scored["reference_id"].astype(object).isin(
             det["reference_id"].astype(str).astype(object))
         scored = scored[~other.to_numpy() | _is_pair_of(scored, det)]
-    return _split(scored, ids, det, prior, clean.to_numpy(bool))
+    null = _split(scored, ids, det, prior, clean.to_numpy(bool))
+    null.basis = basis
+    return null
+
+
+def _scores(engine: Engine, model: dict, t: Tables, source: str, det: pd.DataFrame,
+            household: bool, carry: Carry | None, seed: int, one_to_one: bool
+            ) -> tuple[pd.DataFrame, dict]:
+    """The sample's scored pairs (Bayes factors, before the pair floor) and how they were
+    made: all scored now, or (spinelink.quality.nullcarry) those of records the previous
+    run scored as they are now carried and only the others scored."""
+    from spinelink.probabilistic import score_residual
+
+    n_sample, n_pool = engine.count(t.null_src), engine.count(t.ref_pool)
+    lam0 = min(0.5, 1.0 / max(n_sample, n_pool, 1))  # as score_residual sets it
+    tag = f"__sl_qn_{source}"
+    if carry is None or household:  # co-resident u-probabilities are not kept
+        scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool,
+                                   t.null_src, tag, household)
+        return scored, {"records": n_sample, "scored_now": n_sample, "carried": 0}
+    cond = carry.conditions(model, seed, n_pool, lam0, one_to_one)
+    keys = record_keys(engine, t.null_src, det)
+    old, kept, why = carry.carried(cond, keys)
+    todo = t.null_src
+    if kept:
+        todo = f"{t.null_src}_anew"
+        engine.register(f"{tag}_kept", pd.DataFrame({"record_id": sorted(kept)}, dtype=str))
+        engine.create_table(todo, f"SELECT * FROM {quote_ident(t.null_src)} WHERE "
+                            f"CAST(record_id AS VARCHAR) NOT IN (SELECT record_id FROM "
+                            f"{quote_ident(tag + '_kept')})")
+    scored = pd.DataFrame(columns=["reference_id", "source_id", "bf"])
+    if engine.count(todo):
+        scored, _ = score_residual(engine, model, t.ref_full, t.src_full, t.ref_pool, todo,
+                                   tag, household, lam0=lam0)
+    if kept:
+        scored = pd.concat([f for f in (scored, old) if len(f)] or [scored],
+                           ignore_index=True).astype({"reference_id": str, "source_id": str,
+                                                      "bf": float})
+        scored = scored.sort_values(["source_id", "reference_id"], kind="mergesort",
+                                    ignore_index=True)
+    carry.save(engine, cond, keys, scored)
+    basis = {"records": n_sample, "scored_now": n_sample - len(kept), "carried": len(kept)}
+    if carry.previous is not None:
+        basis["carried_from"] = str(carry.previous)
+        if why:
+            basis["not_carried"] = why
+    return scored, basis
 
 
 def _is_pair_of(pairs: pd.DataFrame, det: pd.DataFrame) -> np.ndarray:

@@ -41,6 +41,7 @@ class Inputs:
     calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
+    carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
 
 
 @dataclass
@@ -151,7 +152,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     if inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
-                           household=inp.household)
+                           household=inp.household, carry=inp.carry)
         rules = rule_columns(inp.model)
         if null is not None and rules:
             n_rules = rule_captures(engine, inp.name, inp.pairs, rules)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from spinelink.model_spec import load_model_spec
 from spinelink.probabilistic import add_capped_keys
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.labels import read_labels
+from spinelink.quality.nullcarry import Carry
 
 log = logging.getLogger("spinelink.quality")
 SUBGROUP_COLUMNS = [
@@ -99,6 +101,7 @@ def run_stage(ctx) -> dict:
                                      job.seed, q.bootstrap, _extender(ctx, link),
                                      q.calibration)
         inp.crosses = crosses
+        inp.carry = _carry(ctx, name)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
@@ -118,6 +121,16 @@ def run_stage(ctx) -> dict:
              len(summary["flags"]))
     return {"subgroup_rows": len(tabs["subgroups"]), "flags": len(summary["flags"]),
             "crosses": len(crosses)}
+
+
+def _carry(ctx, name: str) -> Carry:
+    """Where the source's null scores are kept; on a run --since that linked the source
+    incrementally (the previous run's model), the previous run's to carry
+    (spinelink.quality.nullcarry)."""
+    inc = (ctx.links.get(name) or {}).get("incremental") or {}
+    since = ctx.lj.overrides.get("since")
+    previous = Path(since) if since and inc.get("mode") == "incremental" else None
+    return Carry(ctx.out, name, ctx.lj.job.reference, previous)
 
 
 def _extender(ctx, link):

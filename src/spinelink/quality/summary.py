@@ -96,6 +96,7 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
         "records_without_personal_evidence": int(inp.without_evidence),
         "calibration": calibration(prep, est) if len(prep.cands.weight) else None,
         "deterministic": deterministic_check(null, det),
+        "null_sample": null_basis(null),
         "blocking": {
             "expected_matches_never_compared": _f(est.blocked, 2),
             "between": [_f(x, 2) for x in est.fit.blocked_range],
@@ -107,6 +108,24 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
                    "deterministic links' blocking recall only (the blocking rules are not "
                    "simple equalities)"},
     }
+
+
+def null_basis(null) -> dict | None:
+    """How the leave-partner-out sample was scored, in numbers and words (an incremental
+    run carries the scores of records the previous run scored as they are now)."""
+    b = dict(null.basis or {}) if null is not None else None
+    if not b:
+        return None
+    if b.get("carried"):  # words only: the counts beside them are disclosure-controlled
+        b["basis"] = ("part of the sampled records keep the scores the previous run gave "
+                      "them (same model, reference and record; term frequencies as then), "
+                      "the others (new or changed records) were scored now; every other "
+                      "figure is computed from this run's links and candidate pairs")
+    else:
+        b["basis"] = "every sampled record scored in this run" + (
+            f" (nothing carried from the previous run: {b['not_carried']})"
+            if b.get("not_carried") else "")
+    return b
 
 
 def _recall_floor(overall, without_evidence: int):

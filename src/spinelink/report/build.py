@@ -110,6 +110,9 @@ def quality_estimate(source: str, info: dict | None) -> str:
     if figures:
         parts.append(f"<p class='estimate'><b>{html.escape(source)}</b>: "
                      f"{html.escape('; '.join(figures))}</p>")
+    ns = info.get("null_sample") or {}
+    if ns.get("carried_from"):  # an incremental run: which scores it carried over
+        parts.append(_p(f"{source}: leave-partner-out sample: {ns['basis']}."))
     for text in _warnings_in(info):
         parts.append(warning(text))
     diag = info.get("diagnostics") or ov.get("diagnostics")

@@ -1,0 +1,166 @@
+"""What an incremental run takes over from the run it follows (issue 17 follow-up).
+
+`run --since`: the reference's intake and standardised tables when its file and settings
+are unchanged (spinelink.incremental.reuse), and the leave-partner-out scores of sampled
+records that are unchanged (spinelink.quality.nullcarry). Each is checked against a
+recomputation on the same data, and against the cases that must disable it."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spinelink.config import load_job
+from spinelink.incremental.reuse import source_keys
+from spinelink.pipeline import _input_hashes, run_job
+from spinelink.quality import nullcarry
+from spinelink.sample.deliveries import generate_deliveries
+
+PERSONS, SEED = 1500, 9
+pytestmark = pytest.mark.slow
+REF_FILES = ("intake/census.parquet", "quarantine/census.parquet",
+             "quarantine/census_values.parquet", "standardised/census.parquet")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("reuse")
+    generate_deliveries(PERSONS, SEED, root, degraded=None)
+    run_job(root / "deliveries/1/job.yaml")  # out/1
+    run_job(root / "deliveries/3/job.yaml")  # out/3: the census recomputed from its file
+    run_job(root / "deliveries/2/job.yaml", output_dir=str(root / "inc/2"),
+            since=root / "out/1")
+    run_job(root / "deliveries/3/job.yaml", output_dir=str(root / "inc/3"),
+            since=root / "inc/2")
+    return root
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "run_manifest.json").read_text())
+
+
+def test_unchanged_reference_is_taken_over_and_equals_a_recomputed_one(runs):
+    info = _manifest(runs / "inc/2")["incremental"]
+    assert info["reused_stages"] == ["intake:census", "standardise:census"]
+    assert info["not_reused"] == {"intake:benefits": "its input file changed",
+                                  "standardise:benefits": "its input file changed"}
+    for f in REF_FILES:  # taken over from out/1 = computed afresh by the full run out/3
+        pd.testing.assert_frame_equal(pd.read_parquet(runs / "inc/2" / f),
+                                      pd.read_parquet(runs / "out/3" / f))
+    # the recorded results go on: the manifest's counts are the recomputed run's
+    assert (_manifest(runs / "inc/2")["standardise"]["census"]
+            == _manifest(runs / "out/3")["standardise"]["census"])
+    assert (_manifest(runs / "inc/2")["accounting"]["census"]
+            == _manifest(runs / "out/3")["accounting"]["census"])
+    # and the files are the run's own outputs (verify: hashes recorded in the manifest)
+    outputs = _manifest(runs / "inc/2")["outputs"]
+    assert all(f in outputs for f in REF_FILES)
+
+
+def test_changed_records_alone_are_standardised_and_equal_a_full_standardisation(runs):
+    """inc/3 (delivery 3 after inc/2) standardises only the new and changed benefit
+    records and keeps the others' rows: the table equals the full run's on delivery 3."""
+    info = _manifest(runs / "inc/3")["incremental"]
+    part = info["partly_reused"]["standardise:benefits"]
+    changes = pd.read_parquet(runs / "inc/3/changes/benefits.parquet")
+    anew = changes["status"].isin(["new", "changed"]).sum()
+    assert part["standardised"] == anew and 0 < anew < part["taken_over"]
+    pd.testing.assert_frame_equal(pd.read_parquet(runs / "inc/3/standardised/benefits.parquet"),
+                                  pd.read_parquet(runs / "out/3/standardised/benefits.parquet"))
+    assert (_manifest(runs / "inc/3")["standardise"]["benefits"]
+            == _manifest(runs / "out/3")["standardise"]["benefits"])
+
+
+def test_a_changed_reference_file_disables_reuse(runs, tmp_path):
+    """One census record changed: the census is read and standardised afresh, and its
+    tables hold the change."""
+    root = tmp_path / "data"
+    shutil.copytree(runs / "deliveries", root / "deliveries")
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    census.loc[0, "surname"] = "Zzyzx"
+    census.to_csv(root / "census.csv", index=False)
+    out = tmp_path / "inc2"
+    run_job(root / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
+    info = _manifest(out)["incremental"]
+    assert info["reused_stages"] == []
+    assert info["not_reused"]["intake:census"] == "its input file changed"
+    std = pd.read_parquet(out / "standardised/census.parquet").set_index("record_id")
+    assert std.loc[census.loc[0, "person_id"], "last_name"] == "zzyzx"
+
+
+def test_a_previous_file_changed_since_written_is_not_taken_over(runs, tmp_path):
+    prev = tmp_path / "out1"
+    shutil.copytree(runs / "out/1", prev)
+    std = prev / "standardised/census.parquet"
+    frame = pd.read_parquet(std)
+    frame.loc[0, "last_name"] = "tampered"
+    frame.to_parquet(std)
+    out = tmp_path / "inc2"
+    run_job(runs / "deliveries/2/job.yaml", output_dir=str(out), since=prev)
+    info = _manifest(out)["incremental"]
+    assert info["reused_stages"] == ["intake:census"]
+    assert "changed since the previous run wrote it" in info["not_reused"][
+        "standardise:census"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "standardised/census.parquet"),
+                                  pd.read_parquet(runs / "out/3/standardised/census.parquet"))
+
+
+def test_source_key_follows_the_settings_not_the_path(runs):
+    job = runs / "deliveries/2/job.yaml"
+    lj = load_job(job, inputs=True)
+    keys = source_keys(lj, _input_hashes(lj))
+    assert keys["census"] == source_keys(lj, _input_hashes(lj))["census"]
+    src = lj.job.sources["census"]
+    lj.job = lj.job.model_copy(update={"sources": {
+        **lj.job.sources, "census": src.model_copy(update={"path": "elsewhere.csv"})}})
+    assert source_keys(lj, _input_hashes(load_job(job, inputs=True)))["census"] == \
+        keys["census"]
+    for change in ({"max_age": 100}, {"reference_date": None}):
+        other = load_job(job, inputs=True)
+        other.job = other.job.model_copy(update=change)
+        assert source_keys(other, _input_hashes(other))["census"] != keys["census"]
+    other = load_job(job, inputs=True)
+    other.job = other.job.model_copy(update={"sources": {
+        **other.job.sources, "census": src.model_copy(update={"date_format": "%Y-%m-%d"})}})
+    assert source_keys(other, _input_hashes(other))["census"] != keys["census"]
+
+
+def test_null_sample_carried_scores_agree_with_scoring_all(runs, tmp_path, monkeypatch):
+    """The incremental run scores anew only the sampled records that changed; scoring
+    every sampled record (nothing carried) gives the same pairs and nearly the same
+    scores (term frequencies count this delivery's records), and the same estimates."""
+    summary = json.loads((runs / "inc/2/quality/summary.json").read_text())
+    basis = summary["sources"]["benefits"]["null_sample"]
+    assert basis["carried_from"] == str((runs / "out/1").resolve())
+    assert 0 < basis["scored_now"] < 0.3 * basis["records"]
+    assert basis["carried"] + basis["scored_now"] == basis["records"]
+    assert "previous run" in basis["basis"]
+    monkeypatch.setattr(nullcarry.Carry, "carried",
+                        lambda self, cond, keys: (pd.DataFrame(columns=nullcarry.PAIR_COLUMNS),
+                                                  set(), "switched off by the test"))
+    out = tmp_path / "inc2_all"
+    run_job(runs / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
+    fresh = json.loads((out / "quality/summary.json").read_text())["sources"]["benefits"]
+    assert fresh["null_sample"]["scored_now"] == basis["records"]
+    key = ["source_id", "reference_id"]
+    a = pd.read_parquet(runs / "inc/2/quality/null/benefits_pairs.parquet").set_index(key)
+    b = pd.read_parquet(out / "quality/null/benefits_pairs.parquet").set_index(key)
+    both = a.index.intersection(b.index)
+    assert len(both) >= 0.99 * max(len(a), len(b))
+    diff = (a.loc[both, "bf"] - b.loc[both, "bf"]).abs()
+    assert diff.quantile(0.99) < 0.5
+    old, new = summary["sources"]["benefits"]["overall"], fresh["overall"]
+    for k in ("est_precision", "est_recall"):
+        assert abs(old[k] - new[k]) <= 0.002, (k, old[k], new[k])
+    # the records whose scores were carried: their pairs are the previous run's
+    prev = pd.read_parquet(runs / "out/1/quality/null/benefits_pairs.parquet").set_index(key)
+    kept = pd.read_parquet(runs / "inc/2/quality/null/benefits_records.parquet").merge(
+        pd.read_parquet(runs / "out/1/quality/null/benefits_records.parquet"),
+        on=["record_id", "key"])["record_id"]
+    assert len(kept) == basis["carried"]
+    mine = a[a.index.get_level_values("source_id").isin(set(kept))]
+    pd.testing.assert_series_equal(mine["bf"].sort_index(),
+                                   prev.loc[mine.index, "bf"].sort_index())
