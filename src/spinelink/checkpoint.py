@@ -29,7 +29,10 @@ log = logging.getLogger("spinelink")
 FILE = "checkpoint.json"
 # fingerprint keys (the layout of run_manifest.json) as a user names them
 LABELS = {"job": "job file", "inputs": "input files", "linkage_models": "linkage_models/",
-          "versions": "package versions"}
+          "versions": "package versions", "sources": "source settings"}
+# fingerprint keys that follow from others (per source, the hash of its input and settings,
+# for run --since): named only when nothing they follow from changed
+DERIVED = {"sources"}
 IN_PLACE = {"privacy"}  # stages that rewrite earlier outputs
 KEYS = {"schema_version", "fingerprint", "done", "timings", "started", "written", "order",
         "sha256"}
@@ -214,8 +217,10 @@ def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
     if (set(data) - KEYS) or ("sha256" in data and data["sha256"] != _content_hash(data)):
         raise ResumeError(f"{path}: the checkpoint has changed since the run wrote it; "
                           "run again without --resume")
-    changed = [LABELS.get(k, k) for k in sorted(set(old) | set(fingerprint))
-               if old.get(k) != fingerprint.get(k)]
+    changed = [k for k in sorted(set(old) | set(fingerprint)) if old.get(k) != fingerprint.get(k)]
+    if set(changed) - DERIVED:  # named by what the user changed, not what follows from it
+        changed = [k for k in changed if k not in DERIVED]
+    changed = [LABELS.get(k, k) for k in changed]
     if changed:
         raise ResumeError(f"{path}: cannot resume: {', '.join(changed)} changed since the "
                           "interrupted run; run again without --resume")
