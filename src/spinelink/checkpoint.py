@@ -31,6 +31,9 @@ FILE = "checkpoint.json"
 LABELS = {"job": "job file", "inputs": "input files", "linkage_models": "linkage_models/",
           "versions": "package versions"}
 IN_PLACE = {"privacy"}  # stages that rewrite earlier outputs
+# fingerprint keys worked out from the others (per source, job settings and input hash:
+# for `run --since`, spinelink.incremental.reuse): a change shows in those it comes from
+DERIVED = {"sources"}
 KEYS = {"schema_version", "fingerprint", "done", "timings", "started", "written", "order",
         "sha256"}
 
@@ -215,7 +218,7 @@ def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
         raise ResumeError(f"{path}: the checkpoint has changed since the run wrote it; "
                           "run again without --resume")
     changed = [LABELS.get(k, k) for k in sorted(set(old) | set(fingerprint))
-               if old.get(k) != fingerprint.get(k)]
+               if old.get(k) != fingerprint.get(k) and k not in DERIVED]
     if changed:
         raise ResumeError(f"{path}: cannot resume: {', '.join(changed)} changed since the "
                           "interrupted run; run again without --resume")
