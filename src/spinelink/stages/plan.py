@@ -81,6 +81,8 @@ def plan(lj: LoadedJob, out: Path) -> list[Stage]:
         "catalogue": job.catalogue is not None,
         # spine.parquet: with extend_spine or an incremental run
         "spine": bool(job.extend_spine or lj.overrides.get("since")),
+        # weights, coverage, imputation (the job's analysis:)
+        "analysis": bool(job.analysis is not None and job.analysis.enabled and job.links),
     }
     steps += [Stage(name, "later", fn) for name, fn in LATER_STAGES if wanted.get(name, True)]
     return steps
