@@ -108,6 +108,8 @@ def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
     removed), ordered by id. (Standardisation and linkage both ask: worked out once per
     pair of files as they are.)"""
     def stamp(p: Path) -> tuple:
+        if not Path(p).exists():  # a source the previous run did not read: every record new
+            return str(Path(p).resolve()), -1, -1
         st = Path(p).stat()
         return str(Path(p).resolve()), st.st_size, st.st_mtime_ns
 

@@ -17,6 +17,9 @@ from spinelink.privacy import key_check, load_key, pseudonyms
 log = logging.getLogger("spinelink.privacy")
 MARK = b"spinelink.pseudonymised"
 PER_SOURCE = ("links", "review", "unlinked", "pairs")  # <folder>/<source>.parquet
+# the quality stage's leave-partner-out sample, kept for a later run --since (which refuses
+# pseudonymised outputs): <source>_records / <source>_pairs
+NULL_SAMPLE = ("quality/null/{s}_records.parquet", "quality/null/{s}_pairs.parquet")
 SHARED = ("integrated.parquet", "conflicts.parquet", "audit.parquet", "integrate", "quality",
           "review/labels.csv", "edits/integrated.parquet", "weights", "imputed")
 # canonical fields that identify a person: never in the content table
@@ -97,6 +100,9 @@ def published_files(out: Path, sources: Iterable[str]) -> list[tuple[Path, str |
     for folder in PER_SOURCE:
         found += [(out / folder / f"{s}.parquet", s) for s in sources
                   if (out / folder / f"{s}.parquet").is_file()]
+    for pattern in NULL_SAMPLE:
+        found += [(out / pattern.format(s=s), s) for s in sources
+                  if (out / pattern.format(s=s)).is_file()]
     for rel in SHARED:
         p = out / rel
         if p.is_file():
