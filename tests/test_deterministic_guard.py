@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from spinelink.backends import open_engine
-from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.deterministic import (
+    drop_placeholder_keys,
+    link_deterministic,
+    load_match_keys,
+    steps_for,
+)
 from spinelink.jobspec.match_keys import MatchKey, MatchKeys
 from spinelink.resources import data_dir
 
@@ -55,3 +60,45 @@ def test_the_default_cascade_guards_every_loose_first_name_key():
 def test_an_unknown_guard_field_is_reported_with_a_suggestion():
     with pytest.raises(ValueError, match="did you mean 'sex'"):
         MatchKey(name="k", fields=["last_name"], not_disagree=["sexx"])
+
+
+def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
+    """pseudopeople's sample data give every record the ZIP code 00000, so the key
+    `first_name_dob_sex_postcode` (made for a surname changed at the same postcode) is
+    first name, birthday and sex alone: it linked Michael Minjates to a Michael Hitchcock
+    born the same day, a different person. A key field with one value on most records is
+    a placeholder; the key is skipped, saying why. With real postcodes it runs."""
+    cols = ["record_id", "first_name_canon", "dob_iso", "sex", "postcode"]
+    ref = [("R1", "MICHAEL", "1987-05-07", "M", "00000"), ("R2", "ANNA", "1990-01-02", "F",
+                                                          "00000"),
+           ("R3", "JON", "1975-05-06", "M", "00000"), ("R4", "EVA", "1960-03-04", "F", None)]
+    src = [("S1", "MICHAEL", "1987-05-07", "M", "00000"),   # Hitchcock, not in REF
+           ("S2", "EVA", "1960-03-04", "F", "00000")]
+    keys = MatchKeys(schema_version=1, name="t", keys=[MatchKey(
+        name="first_name_dob_sex_postcode",
+        fields=["first_name_canon", "dob_iso", "sex", "postcode"])])
+
+    def run(postcodes: dict[str, str]) -> tuple[set, dict]:
+        engine = open_engine("duckdb")
+        try:
+            for name, rows in (("ref_std", ref), ("src_std", src)):
+                frame = pd.DataFrame(rows, columns=cols)
+                frame["postcode"] = frame["record_id"].map(postcodes).fillna(frame["postcode"])
+                engine.register(name, frame)
+            steps, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
+                                                   steps_for([], keys))
+            link_deterministic(engine, "ref_std", "src_std", steps, "det_links", True)
+            got = engine.df("SELECT reference_id, source_id FROM det_links")
+        finally:
+            engine.close()
+        return set(got.itertuples(index=False, name=None)), skipped
+
+    links, skipped = run({})
+    assert links == set()
+    assert skipped == {"key:first_name_dob_sex_postcode": (
+        "placeholder values: postcode (100% one value on the reference side), "
+        "postcode (100% one value on the source side)")}
+    # distinct postcodes: the key runs (and links the two records that share one)
+    links, skipped = run({"R1": "46201", "R2": "46202", "R3": "46203", "S1": "46201",
+                          "S2": "46209"})
+    assert skipped == {} and links == {("R1", "S1")}

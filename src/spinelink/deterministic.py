@@ -15,6 +15,7 @@ from spinelink.jobspec.match_keys import (  # noqa: F401 - the schema, re-export
     MatchKeys,
     load_match_keys,
 )
+from spinelink.model_fields import field_of
 from spinelink.sqlfiles import quote_ident, sql_file
 
 
@@ -32,6 +33,39 @@ def steps_for(direct: list[str], keys: MatchKeys | None) -> list[Step]:
         steps.append(Step(f"key:{k.name}", list(k.fields), list(k.source_fields or k.fields),
                           tuple(k.not_disagree)))
     return steps
+
+
+# A key field whose commonest value covers more than this share of its populated records
+# on either side is a placeholder (every ZIP code 00000, one region for all): a key on it
+# is skipped. Sex is exempt: it has two common values by nature and keys only use it to
+# keep apart records that disagree.
+MAX_TOP_SHARE = 0.5
+
+
+def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
+                          steps: list[Step]) -> tuple[list[Step], dict[str, str]]:
+    """The steps whose fields all tell records apart, and for each skipped step why."""
+    shares: dict[tuple[str, str], float] = {}
+
+    def share(table: str, column: str) -> float:
+        if (table, column) not in shares:
+            row = engine.df(sql_file("deterministic/top_value_share.sql", table=table,
+                                     column=column))
+            shares[table, column] = float(row["top_share"].iloc[0] or 0.0)
+        return shares[table, column]
+
+    kept, skipped = [], {}
+    for step in steps:
+        bad = [f"{c} ({share(t, c):.0%} one value on the {side} side)"
+               for t, side, cols in ((ref_table, "reference", step.ref_fields),
+                                     (src_table, "source", step.src_fields))
+               for c in cols if not c.startswith("id_") and field_of(c) != "sex"
+               and share(t, c) > MAX_TOP_SHARE]
+        if bad:
+            skipped[step.method] = "placeholder values: " + ", ".join(dict.fromkeys(bad))
+        else:
+            kept.append(step)
+    return kept, skipped
 
 
 def _guard(fields: tuple[str, ...]) -> str:

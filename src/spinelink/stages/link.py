@@ -5,6 +5,7 @@ links, review pairs, scored pairs and unlinked records written under OUT. With
 which calls `link_source` back)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,12 @@ import pandas as pd
 from spinelink import manifest
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
-from spinelink.deterministic import link_deterministic, load_match_keys, steps_for
+from spinelink.deterministic import (
+    drop_placeholder_keys,
+    link_deterministic,
+    load_match_keys,
+    steps_for,
+)
 from spinelink.errors import JobError
 from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
@@ -22,6 +28,8 @@ from spinelink.probabilistic import add_capped_keys, link_probabilistic, load_mo
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
 from spinelink.training import train_model
+
+log = logging.getLogger("spinelink.deterministic")
 
 LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
@@ -63,9 +71,11 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         mk = link.deterministic.match_keys
         keys = load_match_keys(lj.model_path(f"match_keys/{mk}.yaml" if mk == "default" else mk))
     with timer.stage(f"deterministic:{name}"):
-        det_counts = link_deterministic(engine, ref_t, src_t,
-                                        steps_for(link.deterministic.direct, keys), links_t,
-                                        link.one_to_one)
+        steps, skipped = drop_placeholder_keys(
+            engine, ref_t, src_t, steps_for(link.deterministic.direct, keys))
+        for method, why in skipped.items():
+            log.warning("%s: match key %s skipped: %s", name, method.removeprefix("key:"), why)
+        det_counts = link_deterministic(engine, ref_t, src_t, steps, links_t, link.one_to_one)
     if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
         src_t = inc.after_deterministic(engine, links_t, src_t)
     det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
@@ -113,8 +123,11 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 prob_info["training"] = training
     if inc is not None:  # the earlier links, review and pairs of the records kept
         prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
-    return _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                               det_counts, prob_info)
+    summary = _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
+                                  det_counts, prob_info)
+    if skipped:
+        summary["deterministic_skipped"] = skipped
+    return summary
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
