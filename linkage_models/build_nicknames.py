@@ -1,4 +1,5 @@
-"""Build `nicknames.csv` (nickname -> one canonical first name) from maintained lists.
+"""Build `nicknames.csv` (nickname -> one canonical first name) and `nickname_roots.csv`
+(nickname -> the names it is a nickname of) from maintained lists.
 
 Source of the relations: the `nicknames` package (version 1.0.1, Apache-2.0; hand-curated
 English given names and nicknames, https://github.com/carltonnorthern/nicknames). Its
@@ -34,6 +35,8 @@ from collections import defaultdict
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "nicknames.csv"
+ROOTS_OUT = Path(__file__).resolve().parent / "nickname_roots.csv"
+MAX_ROOTS = 3
 COUNTRIES = ("GB", "US", "IE", "CA", "AU")
 DOMINANT_SEX = 0.6
 OWN_NAME_RATIO = 10
@@ -99,6 +102,22 @@ def canonical_names(rel: list[tuple[str, str]], pop: dict[str, float],
     return out
 
 
+def nickname_roots(rel: list[tuple[str, str]], pop: dict[str, float],
+                   sex: dict[str, str]) -> dict[str, list[str]]:
+    """nickname -> up to MAX_ROOTS names it is a nickname of (longer than it, of the same
+    dominant sex when both have one), most popular first. The one canonical name above
+    has to pick, and often picks another name than the one a record was given (billy:
+    robert, not william; ronny: cameron, not ronald); the comparison level "nickname of
+    one name" asks only whether two first names share a root, so it needs all of them."""
+    roots: dict[str, set[str]] = defaultdict(set)
+    for name, nick in rel:
+        if len(name) > len(nick) and not (nick in sex and name in sex
+                                          and sex[nick] != sex[name]):
+            roots[nick].add(name)
+    return {n: sorted(r, key=lambda x: (-pop.get(x, 0.0), x))[:MAX_ROOTS]
+            for n, r in sorted(roots.items())}
+
+
 def main() -> int:
     rel = relations()
     names = {n for pair in rel for n in pair}
@@ -110,6 +129,13 @@ def main() -> int:
         for nick in sorted(canon):
             w.writerow([nick, canon[nick]])
     print(f"{OUT}: {len(canon)} nicknames")
+    roots = nickname_roots(rel, pop, sex)
+    with ROOTS_OUT.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["nickname", *(f"root{i + 1}" for i in range(MAX_ROOTS))])
+        for nick, r in roots.items():
+            w.writerow([nick, *r, *[""] * (MAX_ROOTS - len(r))])
+    print(f"{ROOTS_OUT}: {len(roots)} nicknames")
     return 0
 
 

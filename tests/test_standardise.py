@@ -79,7 +79,8 @@ def run(engine, tmp_path: Path, rows: list[dict], columns: dict[str, str] | None
     out = tmp_path / "standardised" / "s.parquet"
     absent = tmp_path / "no_nicknames.csv"
     tables = {} if project_nicknames else {"nicknames_path": nicknames_path or absent,
-                                           "diminutives_path": absent}
+                                           "diminutives_path": absent,
+                                           "nickname_roots_path": absent}
     n = standardise(engine, intake, source, out, **tables)
     table = pq.read_table(out)
     assert n == table.num_rows == len(rows)
@@ -649,3 +650,36 @@ def test_address_key_words_table_is_checked(tmp_path):
         read_key_words(bad)
     t = key_table(["vul shevchenka 5 m lviv", "m"], {"vul", "m"}).to_pydict()
     assert t == {"clean": ["vul shevchenka 5 m lviv", "m"], "keyed": ["shevchenka 5 lviv", "m"]}
+
+
+# --- nicknames of one name (nickname_roots.csv) -----------------------------------------
+
+def _nickname_level_sql() -> str:
+    import yaml
+
+    from spinelink.resources import data_dir
+
+    spec = yaml.safe_load((data_dir("linkage_models") / "person_auto.yaml").read_text())
+    first = next(c for c in spec["comparisons"] if c["name"] == "first_name")
+    return next(lv["custom"] for lv in first["levels"]
+                if lv.get("label") == "nicknames of one name")
+
+
+@pytest.mark.parametrize("a,b,agree", [
+    # one canonical name per nickname cannot hold these: billy -> robert, ronny -> cameron
+    ("Billy", "William", True), ("Bill", "Billy", True), ("Ronny", "Ronald", True),
+    ("Debbie", "Deborah", True), ("Chris", "Christopher", True), ("Teddy", "Theodore", True),
+    ("Paul", "Polly", False), ("William", "Robert", False), ("Mary", "Maria", False),
+])
+def test_nicknames_of_one_name_agree_at_their_level(engine, tmp_path, a, b, agree):
+    """The model's level "nicknames of one name" (person_auto.yaml) on standardised
+    records: either first name is a root of the other, or they share a root."""
+    out = run(engine, tmp_path, [{"id": "a", "fn": a, "sn": "x"}, {"id": "b", "fn": b,
+                                                                  "sn": "x"}],
+              columns=NO_MIDDLE, project_nicknames=True)
+    cols = ["first_name", "first_name_root1", "first_name_root2", "first_name_root3"]
+    row = {f"{c}_{side}": out[r][c] for side, r in (("l", "a"), ("r", "b")) for c in cols}
+    con = __import__("duckdb").connect()
+    con.register("p", pa.Table.from_pylist([row]))
+    got = con.execute(f"SELECT coalesce(({_nickname_level_sql()}), false) FROM p").fetchone()[0]
+    assert got is agree

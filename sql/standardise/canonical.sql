@@ -23,6 +23,9 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.canon_head ELSE fn.canon END AS first_name_canon,
         CASE WHEN $split_first_name THEN fn.canon_rom_head ELSE fn.canon_rom END
             AS first_name_canon_rom,
+        CASE WHEN $split_first_name THEN fn.root1_head ELSE fn.root1 END AS first_name_root1,
+        CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
+        CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
         ln.rom AS last_name_rom,
         CASE WHEN $postcode_uk THEN sl_postcode(s.raw_postcode)
              ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
@@ -51,6 +54,9 @@ SELECT
     n.first_name_rom,
     n.last_name_rom,
     n.first_name_canon_rom,
+    n.first_name_root1,
+    n.first_name_root2,
+    n.first_name_root3,
     substr(n.first_name, 1, 1) AS first_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
     pf.mp AS first_name_mp,

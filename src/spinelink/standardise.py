@@ -82,6 +82,8 @@ _ADDRESS_ROM = "__sl_standardise_address_rom"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
 _NICK_PAIRS = "__sl_standardise_nickname_pairs"
 _NICKNAMES = "__sl_standardise_nicknames"
+_NICK_ROOTS_RAW = "__sl_standardise_nickname_roots_raw"
+_NICK_ROOTS = "__sl_standardise_nickname_roots"
 _VALUES = "__sl_standardise_values"
 _VALUES_CLEAN = "__sl_standardise_values_clean"
 
@@ -95,6 +97,7 @@ CONTRACT_COLUMNS = (
     "raw_first_name", "raw_middle_name", "raw_last_name", "raw_date_of_birth",
     "raw_sex", "raw_postcode", "raw_address",
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
+    "first_name_root1", "first_name_root2", "first_name_root3",
     "first_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
@@ -149,18 +152,21 @@ def install_macros(engine: Engine, romanisation_path: Path | None = None) -> Non
 
 def standardise(engine: Engine, intake_path: Path, source: Source, out_path: Path, *,
                 nicknames_path: Path | None = None, diminutives_path: Path | None = None,
-                romanisation_path: Path | None = None) -> int:
+                romanisation_path: Path | None = None,
+                nickname_roots_path: Path | None = None) -> int:
     """Write the standardised table of one source; return the number of rows written."""
     return standardise_source(engine, intake_path, source, out_path,
                               nicknames_path=nicknames_path,
                               diminutives_path=diminutives_path,
-                              romanisation_path=romanisation_path)["rows"]
+                              romanisation_path=romanisation_path,
+                              nickname_roots_path=nickname_roots_path)["rows"]
 
 
 def standardise_source(engine: Engine, intake_path: Path, source: Source, out_path: Path, *,
                        nicknames_path: Path | None = None,
                        diminutives_path: Path | None = None,
-                       romanisation_path: Path | None = None) -> dict:
+                       romanisation_path: Path | None = None,
+                       nickname_roots_path: Path | None = None) -> dict:
     """Write the standardised table of one source; return the stage summary: `rows`,
     `postcode_format` (`uk` / `other`), `postcode_format_inferred` (true when the job
     did not set it) and `postcode_uk_share` (share of non-empty postcodes with a UK shape;
@@ -180,8 +186,11 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                                         source=_SOURCE)))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
                                                       names=_NAMES_CLEAN)))
+    engine.register(_NICK_ROOTS_RAW, _read_roots(nickname_roots_path or nickname_roots_file()))
+    engine.register(_NICK_ROOTS, engine.arrow(sql_file("standardise/nickname_roots.sql",
+                                                       raw=_NICK_ROOTS_RAW)))
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
-                                  nicknames=_NICKNAMES))
+                                  nicknames=_NICKNAMES, roots=_NICK_ROOTS))
     engine.register(_NAMES, names)
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
@@ -327,6 +336,20 @@ def _extra_columns(source: Source) -> list[tuple[str, str]]:
     for name, col in source.variables.items():
         add(f"var_{name}", f"i.{quote_ident(col)}", "variable")
     return out
+
+
+def nickname_roots_file() -> Path:
+    return config.MODELS_DIR / "nickname_roots.csv"
+
+
+def _read_roots(path: Path) -> pa.Table:
+    """nickname, root1..root3 (`linkage_models/nickname_roots.csv`; empty when absent)."""
+    cols = ["nickname", "root1", "root2", "root3"]
+    if not path.exists():
+        return pa.table({c: pa.array([], pa.string()) for c in cols})
+    df = read_table(path, "nickname roots table", set(cols))
+    return pa.table({c: pa.array(df[c].fillna("").astype(str).tolist(), pa.string())
+                     for c in cols})
 
 
 def _read_nicknames(path: Path, by_rom: bool) -> pa.Table:
