@@ -85,3 +85,17 @@ def test_a_different_middle_initial_tells_relatives_apart_when_nothing_else_can(
     # initial that agrees is not evidence enough against a first name that disagrees;
     # a first name that agrees outweighs a middle initial that does not
     assert personal_evidence(df, model).tolist() == [False, True, True, False, True]
+
+
+def test_role_words_and_truncated_roles_are_missing_real_names_stay(engine, tmp_path):
+    """Household roles cut by a field's width ("Lady Of The", "Man In The") and role words
+    ("Respondent", "Hijo") are no names; names that are also such words stay (Nina,
+    Parent)."""
+    rows = [{"fn": "Lady Of The", "sn": "Respondent"}, {"fn": "Hijo", "sn": "De La Casa"},
+            {"fn": "Nina", "sn": "Parent"}, {"fn": "Man In The", "sn": "Owner"}]
+    out = run(engine, tmp_path, rows, {"first_name": "fn", "last_name": "sn"})
+    r = [out[f"r{i:03d}"] for i in range(4)]
+    assert r[0]["first_name"] is None and r[0]["last_name"] is None
+    assert r[1]["first_name"] is None and r[1]["last_name"] is None
+    assert r[2]["first_name"] == "nina" and r[2]["last_name"] == "parent"
+    assert r[3]["first_name"] is None and r[3]["last_name"] is None
