@@ -77,10 +77,11 @@ def _score(links: pd.DataFrame, bench: Bench) -> dict:
     return score_links(links, truth_ref, truth_src).as_dict()
 
 
-def run_spinelink(bench: Bench, backend: str | None = None) -> dict:
-    """`spinelink run` in a subprocess; `backend` overrides the job's (e.g. spark)."""
-    out = bench.dir / ("spinelink_out" if backend in (None, "duckdb") else
-                       f"spinelink_out_{backend}")
+def run_spinelink(bench: Bench, backend: str | None = None, tag: str = "") -> dict:
+    """`spinelink run` in a subprocess; `backend` overrides the job's (e.g. spark); `tag`
+    names the output folder (`spinelink_out<tag>`) so that two runs can be kept."""
+    out = bench.dir / (f"spinelink_out{tag}" if backend in (None, "duckdb") else
+                       f"spinelink_out{tag}_{backend}")
     shutil.rmtree(out, ignore_errors=True)
     log = bench.dir / f"{out.name.replace('_out', '')}.log"
     cmd = [*_spinelink_cmd(), "run", str(bench.job), "--output-dir", str(out)]
