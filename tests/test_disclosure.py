@@ -333,6 +333,42 @@ def test_a_small_count_the_exact_accounting_determines_is_shown_as_it():
     assert shown["n_unlinked"].iat[0] == 3
 
 
+# ---- zeros: a whole group linked, or none of it ---------------------------------------
+
+def test_a_zero_that_tells_about_a_whole_group_is_suppressed():
+    """Group C: all 40 linked (0 not linked: every member is in the source); group D:
+    none of 30 linked; group E: empty (nothing to tell). With `zeros: group` C and D are
+    withheld and cannot be worked out (their unlinked / linked count is not the total
+    less what is shown); with `zeros: publish` they are shown."""
+    rows = [("all", "all", 470, 340), ("eg", "A", 200, 150), ("eg", "B", 200, 150),
+            ("eg", "C", 40, 40), ("eg", "D", 30, 0), ("eg", "E", 0, 0)]
+    one = _one_way("s1", rows)
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    assert shown.loc[["C", "D"], "suppressed"].all()
+    assert not shown.loc[["all", "E"], "suppressed"].any()
+    hidden = shown[shown["suppressed"]].index
+    exact = one.data.set_index("value")
+    for col in ("n_linked", "n_unlinked"):
+        # what a reader can work out: the hidden rows together, from the total
+        together = exact.loc["all", col] - shown.loc[~shown.index.isin(hidden)
+                                                     & (shown.index != "all"), col].sum()
+        assert together == exact.loc[hidden, col].sum()
+        assert together > 0  # not known to be zero
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1], zeros="publish"))["one"]
+    assert not shown["suppressed"].any()
+
+
+def test_zeros_hidden_together_are_not_known_to_be_zeros():
+    """C and D both fully linked: hidden alone, their unlinked counts add up to the
+    total's less the others', 0, so each would be known to be 0; a third row goes."""
+    one = _one_way("s1", [("all", "all", 470, 370), ("eg", "A", 200, 150),
+                          ("eg", "B", 200, 150), ("eg", "C", 40, 40), ("eg", "D", 30, 30)])
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    hidden = shown.index[shown["suppressed"]]
+    assert {"C", "D"} <= set(hidden) and len(hidden) == 3
+    assert one.data.set_index("value").loc[hidden, "n_unlinked"].sum() > 0
+
+
 # ---- the exposure check at scale: sparse null-space certificates -----------------------
 
 def _margin_system(rng, shape, hidden_share):

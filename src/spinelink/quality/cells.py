@@ -44,6 +44,10 @@ class System:
     index: dict[Cell, int] = field(default_factory=dict)
     value: list[float] = field(default_factory=list)
     rows: list[list[tuple[int, float]]] = field(default_factory=list)  # sum = 0 equations
+    # sums the rows imply, left out of them (margins of a population in one identity
+    # only): no help to the linear check, but the parts a sum hides together are read
+    # from each sum written out (`protect._small_sums`)
+    implied: list[list[tuple[int, float]]] = field(default_factory=list)
 
     def add(self, c: Cell, v: float = np.nan) -> int:
         i = self.index.get(c)
@@ -92,11 +96,10 @@ def build(published: dict[Cell, float], categories: dict[str, list[str]],
         closed = {frozenset(sub) for cr in crs for n in range(len(cr) + 1)
                   for sub in itertools.combinations(sorted(cr), n)}
         crossings[pop] = closed
-        if pop in implied:
-            continue
         for cr in closed:
             for v in sorted(cr):
-                _margins(s, pop, sorted(cr), v, categories)
+                _margins(s, pop, sorted(cr), v, categories,
+                         s.implied if pop in implied else s.rows)
     for total, parts in identities:
         for cr in crossings.get(total, ()):
             names = sorted(cr)
@@ -109,14 +112,14 @@ def build(published: dict[Cell, float], categories: dict[str, list[str]],
 
 
 def _margins(s: System, pop: str, names: list[str], v: str,
-             categories: dict[str, list[str]]) -> None:
+             categories: dict[str, list[str]], into: list | None = None) -> None:
     """cell(rest) = sum over v's values of cell(rest, v=x), for every assignment of rest."""
     rest = [n for n in names if n != v]
     for combo in itertools.product(*(categories[n] for n in rest)):
         cond = dict(zip(rest, combo, strict=True))
         row = [(s.add(cell(pop, cond)), 1.0)]
         row += [(s.add(cell(pop, {**cond, v: x})), -1.0) for x in categories[v]]
-        s.rows.append(row)
+        (s.rows if into is None else into).append(row)
 
 
 def exposed(s: System, unknown: np.ndarray, interest: np.ndarray | None = None,

@@ -360,8 +360,7 @@ def build(ctx) -> dict:
     sources = list(job.links)
     q = data.quality(out)
     specs: dict[str, dict] = {}
-    rules = protect.Rules(min_cell=q_cfg.min_cell, rounding=q_cfg.rounding,
-                          identities=protect.identities(sources))
+    rules = protect.job_rules(q_cfg, sources)
     integ = data.integration(out, rules)
     sections = [
         ("Run summary and record accounting", _run_section(data.run_summary(ctx))),
