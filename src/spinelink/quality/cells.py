@@ -210,15 +210,16 @@ def _determined(m) -> np.ndarray:
     rng = np.random.default_rng(NULL_SEED)
     mt = m.T.tocsr()
     seen = np.zeros(n)
-    for _ in range(NULL_VECTORS):
-        v = rng.standard_normal(n)
-        y = scipy.sparse.linalg.lsqr(mt, v, atol=1e-14, btol=1e-14,
-                                     iter_lim=max(1000, 20 * n))[0]
-        z = v - mt @ y
-        size = np.abs(z).max()
-        if not size or np.linalg.norm(m @ z) > 1e-9 * np.linalg.norm(z):
-            return _determined_dense(m.toarray())
-        seen = np.maximum(seen, np.abs(z) / size)
+    with _one_blas_thread():  # LSQR's vector norms: threads cost more than they save
+        for _ in range(NULL_VECTORS):
+            v = rng.standard_normal(n)
+            y = scipy.sparse.linalg.lsqr(mt, v, atol=1e-14, btol=1e-14,
+                                         iter_lim=max(1000, 20 * n))[0]
+            z = v - mt @ y
+            size = np.abs(z).max()
+            if not size or np.linalg.norm(m @ z) > 1e-9 * np.linalg.norm(z):
+                return _determined_dense(m.toarray())
+            seen = np.maximum(seen, np.abs(z) / size)
     return seen < 1e-7
 
 

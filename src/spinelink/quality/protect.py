@@ -240,22 +240,27 @@ def _primary(tables, values, where, exact, rules: Rules,
     return out
 
 
-def _row_closure(tables, where, suppressed: set, exact: set) -> set:
-    """A suppressed cell takes its rows with it, and every cell in those rows."""
-    row_cells: dict[tuple[str, int], list] = {}
+def _row_cells(where) -> dict[tuple[str, int], list]:
+    """The cells of each published row."""
+    out: dict[tuple[str, int], list] = {}
     for c, occ in where.items():
         for o in occ:
-            row_cells.setdefault((o.table, o.row), []).append(c)
-    changed = True
-    while changed:
-        changed = False
-        for c in list(suppressed):
-            for o in where.get(c, []):
-                for other in row_cells[(o.table, o.row)]:
-                    if other not in suppressed and other not in exact:
-                        suppressed.add(other)
-                        changed = True
-    return suppressed
+            out.setdefault((o.table, o.row), []).append(c)
+    return out
+
+
+def _row_closure(where, row_cells, suppressed: set, exact: set, start) -> set:
+    """The cells suppressing `start` adds to `suppressed`: a suppressed cell takes its
+    rows with it, and every cell in those rows (but exact ones), and so on."""
+    new = {c for c in start if c not in suppressed}
+    todo = list(new)
+    while todo:
+        for o in where.get(todo.pop(), ()):
+            for other in row_cells[(o.table, o.row)]:
+                if other not in suppressed and other not in new and other not in exact:
+                    new.add(other)
+                    todo.append(other)
+    return new
 
 
 def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
@@ -372,7 +377,8 @@ def _suppress(tables, rules, before):
             primary -= fixed
             exact |= fixed
     sup = primary | fixed_sup
-    sup = _row_closure(every, where, sup, exact)
+    row_cells = _row_cells(where)
+    sup = _row_closure(where, row_cells, set(), exact, sup)
     n_primary = len(sup - fixed_sup)
     for _ in range(len(system.cells) + 1):
         mask = np.zeros(len(system.cells), bool)
@@ -388,7 +394,8 @@ def _suppress(tables, rules, before):
                                 group_zeros)
             if not extra:
                 break
-            sup = _row_closure(every, where, sup | {system.cells[j] for j in extra}, exact)
+            sup |= _row_closure(where, row_cells, sup, exact,
+                                [system.cells[j] for j in extra])
             continue
         added: set = set()
         for i in hit:
@@ -397,7 +404,7 @@ def _suppress(tables, rules, before):
             j = _choose(system, int(i), candidates, by_cell)
             if j is None:
                 continue
-            new = _row_closure(every, where, sup | {system.cells[j]}, exact) - sup
+            new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])
             sup |= new
             for c in new:
                 added.add(system.index[c])
