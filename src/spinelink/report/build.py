@@ -385,8 +385,10 @@ def build(ctx) -> dict:
     sections += section(ctx.results.get("catalogue"))
     note = _p("Disclosure control: small cells are suppressed, and further cells with them "
               "wherever one could be worked out from the published tables (coordinated "
-              "over every table of the run)" + (f"; counts rounded to {q_cfg.rounding}"
-                                                 if q_cfg.rounding else "")
+              "over every table of the run)"
+              + ("; so are groups with nobody, or everybody, linked by a source"
+                 if q_cfg.zeros == "group" else "")
+              + (f"; counts rounded to {q_cfg.rounding}" if q_cfg.rounding else "")
               + ". Record accounting and links by method are operational and exact. "
               "Every table is also a file under tables/ (CSV and Parquet), described in "
               "tables/dictionary.csv.")
