@@ -294,8 +294,8 @@ def test_the_old_suppression_hides_cells_it_shows_elsewhere(out):
 def _whole_group_rows(out, name):
     """Rows of a table whose group has people, all or none of them linked (exact)."""
     e = pd.read_parquet(out / "disclosure" / f"{name}.parquet")
-    return e, (e["n_reference"] > 0) & e["n_linked"].isin([0]) | (
-        (e["n_reference"] > 0) & (e["n_linked"] == e["n_reference"]))
+    people = e["n_reference"] > 0
+    return e, people & ((e["n_linked"] == 0) | (e["n_linked"] == e["n_reference"]))
 
 
 def test_zeros_that_tell_about_a_whole_group_are_withheld_by_default(out, out_default):
