@@ -331,3 +331,95 @@ def test_a_small_count_the_exact_accounting_determines_is_shown_as_it():
     shown = protect({"one": two, "acc": acc}, Rules(10, identities=IDS[:1]))["one"]
     assert shown["suppressed"].tolist() == [False, True, True]
     assert shown["n_unlinked"].iat[0] == 3
+
+
+# ---- zeros: a whole group linked, or none of it ---------------------------------------
+
+def test_a_zero_that_tells_about_a_whole_group_is_suppressed():
+    """Group C: all 40 linked (0 not linked: every member is in the source); group D:
+    none of 30 linked; group E: empty (nothing to tell). With `zeros: group` C and D are
+    withheld and cannot be worked out (their unlinked / linked count is not the total
+    less what is shown); with `zeros: publish` they are shown."""
+    rows = [("all", "all", 470, 340), ("eg", "A", 200, 150), ("eg", "B", 200, 150),
+            ("eg", "C", 40, 40), ("eg", "D", 30, 0), ("eg", "E", 0, 0)]
+    one = _one_way("s1", rows)
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    assert shown.loc[["C", "D"], "suppressed"].all()
+    assert not shown.loc[["all", "E"], "suppressed"].any()
+    hidden = shown[shown["suppressed"]].index
+    exact = one.data.set_index("value")
+    for col in ("n_linked", "n_unlinked"):
+        # what a reader can work out: the hidden rows together, from the total
+        together = exact.loc["all", col] - shown.loc[~shown.index.isin(hidden)
+                                                     & (shown.index != "all"), col].sum()
+        assert together == exact.loc[hidden, col].sum()
+        assert together > 0  # not known to be zero
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1], zeros="publish"))["one"]
+    assert not shown["suppressed"].any()
+
+
+def test_zeros_hidden_together_are_not_known_to_be_zeros():
+    """C and D both fully linked: hidden alone, their unlinked counts add up to the
+    total's less the others', 0, so each would be known to be 0; a third row goes."""
+    one = _one_way("s1", [("all", "all", 470, 370), ("eg", "A", 200, 150),
+                          ("eg", "B", 200, 150), ("eg", "C", 40, 40), ("eg", "D", 30, 30)])
+    shown = protect({"one": one}, Rules(10, identities=IDS[:1]))["one"].set_index("value")
+    hidden = shown.index[shown["suppressed"]]
+    assert {"C", "D"} <= set(hidden) and len(hidden) == 3
+    assert one.data.set_index("value").loc[hidden, "n_unlinked"].sum() > 0
+
+
+# ---- the exposure check at scale: sparse null-space certificates -----------------------
+
+def _margin_system(rng, shape, hidden_share):
+    """The sums of a len(shape)-way table of counts and its margins (every sub-crossing),
+    with a random share of its cells unknown."""
+    import itertools
+
+    s = cellmod.System()
+    names = [f"v{i}" for i in range(len(shape))]
+    cats = {n: [str(x) for x in range(k)] for n, k in zip(names, shape, strict=True)}
+    for r in range(len(names) + 1):
+        for cr in itertools.combinations(names, r):
+            for v in cr:
+                cellmod._margins(s, "p", list(cr), v, cats)
+    unknown = rng.random(len(s.cells)) < hidden_share
+    return s, unknown
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_sparse_check_agrees_with_the_exact_dense_one(seed):
+    """The certificates (random null-space vectors by LSQR) and the exact pivoted QR
+    give the same determined cells, on tables where some cells are determined and some
+    are not (so that always or never 'determined' would fail)."""
+    rng = np.random.default_rng(seed)
+    s, unknown = _margin_system(rng, (5, 4, 3), 0.5)
+    m = s.matrix().tocsc()[:, np.flatnonzero(unknown)].tocsr()
+    m = m[np.diff(m.indptr) > 0]
+    sparse, dense = cellmod._determined(m), cellmod._determined_dense(m.toarray())
+    assert 0 < dense.sum() < len(dense)
+    assert (sparse == dense).all()
+
+
+def test_a_part_larger_than_the_dense_limit_is_checked(monkeypatch):
+    """More linked unknowns than the dense check takes: the sparse check decides alone
+    (the dense one is not called)."""
+    def refuse(m):
+        raise AssertionError("dense check called")
+
+    sizes = []
+    sparse = cellmod._determined
+
+    def measured(m):
+        sizes.append(m.shape[1])
+        return sparse(m)
+
+    monkeypatch.setattr(cellmod, "_determined_dense", refuse)
+    monkeypatch.setattr(cellmod, "_determined", measured)
+    s, unknown = _margin_system(np.random.default_rng(7), (30, 12, 30), 0.5)
+    hit = cellmod.exposed(s, unknown)
+    assert max(sizes) > cellmod.DENSE_LIMIT  # one connected part
+    lone = {c for terms in s.rows if sum(unknown[c] for c, _ in terms) == 1
+            for c, _ in terms if unknown[c]}  # the one unknown of a sum: determined
+    assert lone and all(hit[c] for c in lone)
+    assert not hit[unknown].all()

@@ -35,23 +35,42 @@ MIN_CELL = 10
 CROSSES = [["ethnic_group", "age_band"], ["sex", "age_band", "region"]]
 
 
-def _job() -> str:
+def _job(zeros: str | None) -> str:
     job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
     job = job.replace("output_dir: ../out/demo", "output_dir: ../out")
     return job + ("quality:\n  subgroups: [ethnic_group, sex, age_band, region, disability]\n"
                   f"  crosses: {json.dumps(CROSSES)}\n"
-                  f"  min_cell: {MIN_CELL}\n  bootstrap: 20\n")
+                  f"  min_cell: {MIN_CELL}\n  bootstrap: 20\n"
+                  + (f"  zeros: {zeros}\n" if zeros else ""))
+
+
+def _run(factory, name: str, zeros: str | None = None):
+    d = factory.mktemp(name)
+    generate(1500, 3, d / "data")
+    (d / "data" / "job.yaml").write_text(_job(zeros))
+    run_job(d / "data" / "job.yaml")
+    return d / "out"
 
 
 @pytest.fixture(scope="session")
 def out(tmp_path_factory):
-    """A run of the demo job with intersectional tables (shared with
-    test_intersectional)."""
-    d = tmp_path_factory.mktemp("recovery")
-    generate(1500, 3, d / "data")
-    (d / "data" / "job.yaml").write_text(_job())
-    run_job(d / "data" / "job.yaml")
-    return d / "out"
+    """A run of the demo job with intersectional tables, zeros published (shared with
+    test_intersectional): at 1,500 persons the default zeros rule withholds the whole
+    three-way cross (every group with no survey link goes, and the small cells around
+    it), leaving no published cell of it to check or attack."""
+    return _run(tmp_path_factory, "recovery", "publish")
+
+
+@pytest.fixture(scope="session")
+def out_default(tmp_path_factory):
+    """The same run with the default zeros rule (`group`)."""
+    return _run(tmp_path_factory, "recovery_group")
+
+
+@pytest.fixture(params=["zeros_publish", "zeros_group"])
+def either(request):
+    return request.getfixturevalue("out" if request.param == "zeros_publish" else
+                                   "out_default")
 
 
 def _published(out) -> dict[str, pd.DataFrame]:
@@ -225,14 +244,14 @@ def test_run_publishes_every_table_with_suppressions(out):
     assert (cross["suppressed"] == "true").any() and (cross["suppressed"] == "false").any()
 
 
-def test_a_cell_is_shown_everywhere_or_nowhere(out):
-    attacker = Attacker(_published(out), _reference_vars(out))
+def test_a_cell_is_shown_everywhere_or_nowhere(either):
+    attacker = Attacker(_published(either), _reference_vars(either))
     both = attacker.hidden & attacker.shown
     assert not both, sorted(both, key=str)[:10]
 
 
-def test_no_suppressed_cell_can_be_recovered(out):
-    attacker = Attacker(_published(out), _reference_vars(out))
+def test_no_suppressed_cell_can_be_recovered(either):
+    attacker = Attacker(_published(either), _reference_vars(either))
     assert len(attacker.secrets()) > 50
     recovered = attacker.solve()
     assert not recovered, sorted(recovered.items(), key=str)[:10]
@@ -270,3 +289,25 @@ def test_the_old_suppression_hides_cells_it_shows_elsewhere(out):
     attacker = Attacker(_old_way(out), _reference_vars(out))
     both = attacker.hidden & attacker.shown
     assert any(k[0] == "ref" and k[2] for k in both)
+
+
+def _whole_group_rows(out, name):
+    """Rows of a table whose group has people, all or none of them linked (exact)."""
+    e = pd.read_parquet(out / "disclosure" / f"{name}.parquet")
+    people = e["n_reference"] > 0
+    return e, people & ((e["n_linked"] == 0) | (e["n_linked"] == e["n_reference"]))
+
+
+def test_zeros_that_tell_about_a_whole_group_are_withheld_by_default(out, out_default):
+    """With the default rule every group with nobody, or everybody, linked by a source
+    is withheld in every table; with `zeros: publish` some are shown (the rule is what
+    withholds them)."""
+    names = ["quality_subgroups", *(f"quality_cross_{'_'.join(c)}" for c in CROSSES)]
+    shown_before = 0
+    for name in names:
+        e, whole = _whole_group_rows(out_default, name)
+        assert whole.any()
+        assert e.loc[whole, "suppressed"].all(), name
+        e, whole = _whole_group_rows(out, name)
+        shown_before += int((whole & ~e["suppressed"]).sum())
+    assert shown_before > 0

@@ -261,3 +261,23 @@ def test_no_import_circle_through_the_job_spec():
                 if dep not in seen:
                     seen.add(dep)
                     todo.append(dep)
+
+
+@pytest.mark.parametrize("quality, expected", [
+    ("quality: {zeroes: publish}\n",
+     "key 'quality.zeroes': unknown key; did you mean 'zeros'?"),
+    ("quality: {zeros: hide}\n", "key 'quality.zeros'"),
+    ("quality: {p_percent: 10}\n",
+     "key 'quality.p_percent': a dominance rule applies to magnitude tables"),
+    ("quality: {nk: [2, 90]}\n", "this run publishes counts of units only"),
+])
+def test_disclosure_keys_are_checked_at_load(tmp_path, quality, expected):
+    """`zeros` is one of its values, a typo gets a suggestion, and the dominance rules
+    (which would apply to no table: the run publishes counts only) are refused, not
+    ignored."""
+    text = JOB.replace("seeed: 7\n", "") + quality
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text))
+    assert expected in str(e.value)
+    # one line among the job's other mistakes (less the misspelt seed and the header)
+    assert len(e.value.problems) == len(MISTAKES) - 1

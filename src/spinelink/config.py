@@ -222,7 +222,7 @@ class Link(_Strict):
 
 class Quality(_Strict):
     """The `quality:` section: subgroups to break estimates down by, optional labels,
-    disclosure control (`min_cell`, `rounding`) and age bands (lower bounds, in years,
+    disclosure control (`min_cell`, `rounding`, `zeros`) and age bands (lower bounds, in years,
     at the job's reference_date)."""
     subgroups: list[str] = Field(default_factory=list)  # empty: reference's + sex, age_band
     # intersectional tables: each a list of reference-side subgroups, crossed
@@ -230,6 +230,13 @@ class Quality(_Strict):
     labels: str | None = None  # CSV/Parquet: reference_id, source, source_id, is_match
     min_cell: int = Field(default=10, ge=1)
     rounding: int | None = Field(default=None, ge=2)
+    # zeros: group (a zero linked or not-linked count of a non-empty group is suppressed:
+    # it tells that everybody, or nobody, in the group is in the source) or publish
+    zeros: Literal["group", "publish"] = "group"
+    # dominance rules (p% and (n, k)) apply to magnitude tables; the run publishes counts
+    # of units only, so these keys are refused rather than ignored
+    p_percent: float | None = None
+    nk: list[float] | None = None
     age_bands: list[int] = Field(default_factory=lambda: [0, 18, 30, 50, 65])
     bootstrap: int = Field(default=200, ge=20, le=5000)
     # posteriors of the estimates: the probabilistic stage's record-level probabilities
@@ -243,6 +250,15 @@ class Quality(_Strict):
     def _increasing(cls, v: list[int]) -> list[int]:
         if not v or v[0] < 0 or any(b <= a for a, b in zip(v, v[1:], strict=False)):
             raise ValueError("a non-empty list of increasing ages, the first at least 0")
+        return v
+
+    @field_validator("p_percent", "nk")
+    @classmethod
+    def _no_magnitudes(cls, v):
+        if v is not None:
+            raise ValueError("a dominance rule applies to magnitude tables (sums of a "
+                             "quantity over units); this run publishes counts of units "
+                             "only, so it would change nothing: remove the key")
         return v
 
     @field_validator("subgroups")

@@ -245,8 +245,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
     if not mine:
         return {}
     q = job.quality
-    rules = protect.Rules(min_cell=q.min_cell, rounding=q.rounding,
-                          identities=protect.identities(job.links))
+    rules = protect.job_rules(q, job.links)
     for folder in (published.INTERNAL, published.TABLES):  # this stage's, from a rerun
         for old in (out / folder).glob(f"{PREFIX}*"):
             old.unlink()

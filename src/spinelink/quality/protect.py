@@ -19,10 +19,13 @@ A `PublishedTable` says what its cells are:
   suppressed; their cells still count as known to an attacker;
 - `keep`: columns never blanked (identifiers of the row besides the dims).
 
-`Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed; zeros are
-published), `p_percent` / `nk` (dominance on magnitude cells), `rounding` (counts to a
-base after suppression), `identities` (population = sum of populations, e.g. census =
-census linked by s + census unlinked by s).
+`Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed), `zeros`
+(`group`: a zero part of a non-empty group in one of the `identities`, e.g. nobody, or
+everybody, in a group linked by a source, is suppressed like a small count: it tells an
+attribute of every member of the group; `publish`: zeros are shown), `p_percent` / `nk`
+(dominance on magnitude cells), `rounding` (counts to a base after suppression),
+`identities` (population = sum of populations, e.g. census = census linked by s +
+census unlinked by s).
 
 Population names shared by every stage (so that the same units are the same cells):
 `REFERENCE` ("reference units"), `records(s)` ("<s> records": a source's accepted
@@ -110,6 +113,13 @@ class Rules:
     p_percent: float | None = None
     nk: tuple[int, float] | None = None
     identities: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    zeros: str = "group"  # or "publish"
+
+
+def job_rules(quality, sources) -> Rules:
+    """The rules of a job's `quality:` section, for the tables of `sources`."""
+    return Rules(min_cell=quality.min_cell, rounding=quality.rounding, zeros=quality.zeros,
+                 identities=identities(sources))
 
 
 @dataclass
@@ -191,14 +201,34 @@ def _product(lists):
     return itertools.product(*lists)
 
 
+def _group_zeros(values, rules: Rules) -> set[cellmod.Cell]:
+    """Zero parts of non-empty groups (`Rules.zeros == "group"`): in total = sum of
+    parts, a part that is zero while the total is not (known, or the sum of the parts)."""
+    if rules.zeros != "group":
+        return set()
+    out = set()
+    for total, parts in rules.identities:
+        for c, v in values.items():
+            if v != 0 or c[0] not in parts:
+                continue
+            whole = values.get((total, c[1]))
+            if whole is None:
+                each = [values.get((p, c[1])) for p in parts]
+                whole = None if None in each else sum(each)
+            if whole:
+                out.add(c)
+    return out
+
+
 def _primary(tables, values, where, exact, rules: Rules,
              single: frozenset = frozenset()) -> set[cellmod.Cell]:
     out = set()
+    zeros = _group_zeros(values, rules)
     for c, v in values.items():
         if c in exact or c not in where:
             continue
-        if 0 < v < rules.min_cell and any(o.table in tables and o.column in
-                                          tables[o.table].counts for o in where[c]):
+        if (0 < v < rules.min_cell or c in zeros) and any(
+                o.table in tables and o.column in tables[o.table].counts for o in where[c]):
             out.add(c)
     for t in tables.values():
         for col, (template, top_col) in t.magnitudes.items():
@@ -210,22 +240,27 @@ def _primary(tables, values, where, exact, rules: Rules,
     return out
 
 
-def _row_closure(tables, where, suppressed: set, exact: set) -> set:
-    """A suppressed cell takes its rows with it, and every cell in those rows."""
-    row_cells: dict[tuple[str, int], list] = {}
+def _row_cells(where) -> dict[tuple[str, int], list]:
+    """The cells of each published row."""
+    out: dict[tuple[str, int], list] = {}
     for c, occ in where.items():
         for o in occ:
-            row_cells.setdefault((o.table, o.row), []).append(c)
-    changed = True
-    while changed:
-        changed = False
-        for c in list(suppressed):
-            for o in where.get(c, []):
-                for other in row_cells[(o.table, o.row)]:
-                    if other not in suppressed and other not in exact:
-                        suppressed.add(other)
-                        changed = True
-    return suppressed
+            out.setdefault((o.table, o.row), []).append(c)
+    return out
+
+
+def _row_closure(where, row_cells, suppressed: set, exact: set, start) -> set:
+    """The cells suppressing `start` adds to `suppressed`: a suppressed cell takes its
+    rows with it, and every cell in those rows (but exact ones), and so on."""
+    new = {c for c in start if c not in suppressed}
+    todo = list(new)
+    while todo:
+        for o in where.get(todo.pop(), ()):
+            for other in row_cells[(o.table, o.row)]:
+                if other not in suppressed and other not in new and other not in exact:
+                    new.add(other)
+                    todo.append(other)
+    return new
 
 
 def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
@@ -246,21 +281,25 @@ def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
     return best
 
 
-def _small_sums(system, unknown, mask, candidates, changed, min_cell: int) -> list[int]:
+def _small_sums(system, unknown, mask, candidates, changed, min_cell: int,
+                zeros: np.ndarray) -> list[int]:
     """Cells to suppress where the suppressed cells of one sum, all else in it shown, add
     up to 1..min_cell-1 (they would be known to be small together: the threshold rule on
-    their sum); one per such sum."""
+    their sum), or to 0 with a zero suppressed by the `group` rule among them (counts
+    are not negative: each would be known to be 0); one per such sum."""
     unknown, mask, candidates = unknown.copy(), mask.copy(), candidates.copy()
     out = []
-    for r, terms in enumerate(system.rows):
-        if changed is not None and not changed[r]:
+    n_rows = len(system.rows)
+    for r, terms in enumerate(system.rows + system.implied):
+        if changed is not None and r < n_rows and not changed[r]:
             continue
         hidden = [(c, coef) for c, coef in terms if unknown[c]]
         if len(hidden) < 2 or not all(mask[c] for c, _ in hidden):
             continue
         if len({np.sign(coef) for _, coef in hidden}) != 1:
             continue  # a difference of hidden cells, not a group of them
-        if not 0 < sum(system.value[c] for c, _ in hidden) < min_cell:
+        total = sum(system.value[c] for c, _ in hidden)
+        if not (0 < total < min_cell or (total == 0 and any(zeros[c] for c, _ in hidden))):
             continue
         parts = [c for c, _ in terms if candidates[c]]
         if parts:
@@ -322,6 +361,9 @@ def _suppress(tables, rules, before):
                 mine[system.index[c]] = True
         changed = np.array([any(mine[c] for c, _ in terms) for terms in system.rows], bool)
     primary = _primary(own, values, where, exact, rules, single)
+    group_zeros = np.zeros(len(system.cells), bool)
+    for c in _group_zeros(values, rules):
+        group_zeros[system.index[c]] = True
     if primary:  # a small count the exact figures alone determine is published by them
         ask = np.zeros(len(system.cells), bool)
         for c in primary:
@@ -335,7 +377,8 @@ def _suppress(tables, rules, before):
             primary -= fixed
             exact |= fixed
     sup = primary | fixed_sup
-    sup = _row_closure(every, where, sup, exact)
+    row_cells = _row_cells(where)
+    sup = _row_closure(where, row_cells, set(), exact, sup)
     n_primary = len(sup - fixed_sup)
     for _ in range(len(system.cells) + 1):
         mask = np.zeros(len(system.cells), bool)
@@ -347,10 +390,12 @@ def _suppress(tables, rules, before):
         for c in exact:
             candidates[system.index[c]] = False
         if not len(hit):
-            extra = _small_sums(system, unknown, mask, candidates, changed, rules.min_cell)
+            extra = _small_sums(system, unknown, mask, candidates, changed, rules.min_cell,
+                                group_zeros)
             if not extra:
                 break
-            sup = _row_closure(every, where, sup | {system.cells[j] for j in extra}, exact)
+            sup |= _row_closure(where, row_cells, sup, exact,
+                                [system.cells[j] for j in extra])
             continue
         added: set = set()
         for i in hit:
@@ -359,7 +404,7 @@ def _suppress(tables, rules, before):
             j = _choose(system, int(i), candidates, by_cell)
             if j is None:
                 continue
-            new = _row_closure(every, where, sup | {system.cells[j]}, exact) - sup
+            new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])
             sup |= new
             for c in new:
                 added.add(system.index[c])

@@ -37,14 +37,15 @@ CURVE_COLUMNS = ["source", "threshold", "links", "est_precision", "est_recall",
                  "model_precision", "suppressed"]
 KEYS = ["source", "variable", "value"]
 DISCLOSURE_RULE = (
-    "Threshold rule: a count of 1 up to the confidential threshold is suppressed (zeros "
-    "are published). Secondary suppression coordinated over every table the run "
-    "publishes (quality, intersectional, report and analysis tables): a cell is the same "
-    "cell wherever it appears, and further cells are suppressed until no suppressed cell "
-    "can be worked out from the published ones by any sums (margins, linked + unlinked = "
-    "all, one table against another). A suppressed row is blank. Record accounting is "
-    "operational and exact. Rounding (optional): counts to the nearest multiple of "
-    "`rounding`, rates from the rounded counts.")
+    "Threshold rule: a count of 1 up to the confidential threshold is suppressed; with "
+    "`zeros: group` (the default) so is a zero linked or not-linked count of a non-empty "
+    "group (everybody, or nobody, in the group is in the source). Secondary suppression "
+    "coordinated over every table the run publishes (quality, intersectional, report and "
+    "analysis tables): a cell is the same cell wherever it appears, and further cells are"
+    " suppressed until no suppressed cell can be worked out from the published ones by "
+    "any sums (margins, linked + unlinked = all, one table against another). A suppressed"
+    " row is blank. Record accounting is operational and exact. Rounding (optional): "
+    "counts to the nearest multiple of `rounding`, rates from the rounded counts.")
 
 
 def crosses_of(job, chosen) -> list[list[str]]:
@@ -107,7 +108,7 @@ def run_stage(ctx) -> dict:
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
     roles = {s: src.role for s, src in job.sources.items()}
     tabs = publish(results, q.min_cell, q.rounding, chosen.source, crosses, ctx.accounting,
-                   roles)
+                   roles, q.zeros)
     published.save(out, tabs["tables"], tabs["shown"])
     folder = out / "quality"
     _write_csv(folder / "subgroups.csv", tabs["subgroups"], SUBGROUP_COLUMNS)
@@ -145,13 +146,14 @@ def _extender(ctx, link):
 def publish(results: dict, min_cell: int, rounding: int | None,
             source_vars: dict[str, list[str]] | None = None,
             crosses: list[list[str]] | None = None, accounting: dict | None = None,
-            roles: dict | None = None) -> dict:
+            roles: dict | None = None, zeros: str = "group") -> dict:
     """Disclosure-controlled tables from the per-source results, protected together
     (`protect`): `subgroups`, `bias`, `curve` (the quality CSVs), `tables` (their
     descriptions, exact) and `shown` (every table as published, by name)."""
     described = tables.build(results, source_vars or {}, crosses or [], accounting, roles)
     shown = tables.finish(protect.protect(described, protect.Rules(
-        min_cell=min_cell, rounding=rounding, identities=protect.identities(results))),
+        min_cell=min_cell, rounding=rounding, zeros=zeros,
+        identities=protect.identities(results))),
         rounding)
     bias = shown.get("quality_bias")
     return {"subgroups": shown["quality_subgroups"][SUBGROUP_COLUMNS],
@@ -183,7 +185,7 @@ def _summary(job, chosen, results, tables, has_labels: bool, ref_date: dt.date) 
         "variables": {"reference": chosen.reference, "source": chosen.source,
                       "skipped": chosen.skipped},
         # the rules, not the threshold: guidance keeps it confidential
-        "disclosure": {"rounding": q.rounding, "rule": DISCLOSURE_RULE},
+        "disclosure": {"rounding": q.rounding, "zeros": q.zeros, "rule": DISCLOSURE_RULE},
         "crosses": [groups.cross_name(c) for c in crosses_of(job, chosen)],
         "labels": q.labels if has_labels else None,
         "method": METHOD,

@@ -360,8 +360,7 @@ def build(ctx) -> dict:
     sources = list(job.links)
     q = data.quality(out)
     specs: dict[str, dict] = {}
-    rules = protect.Rules(min_cell=q_cfg.min_cell, rounding=q_cfg.rounding,
-                          identities=protect.identities(sources))
+    rules = protect.job_rules(q_cfg, sources)
     integ = data.integration(out, rules)
     sections = [
         ("Run summary and record accounting", _run_section(data.run_summary(ctx))),
@@ -386,8 +385,10 @@ def build(ctx) -> dict:
     sections += section(ctx.results.get("catalogue"))
     note = _p("Disclosure control: small cells are suppressed, and further cells with them "
               "wherever one could be worked out from the published tables (coordinated "
-              "over every table of the run)" + (f"; counts rounded to {q_cfg.rounding}"
-                                                 if q_cfg.rounding else "")
+              "over every table of the run)"
+              + ("; so are groups with nobody, or everybody, linked by a source"
+                 if q_cfg.zeros == "group" else "")
+              + (f"; counts rounded to {q_cfg.rounding}" if q_cfg.rounding else "")
               + ". Record accounting and links by method are operational and exact. "
               "Every table is also a file under tables/ (CSV and Parquet), described in "
               "tables/dictionary.csv.")

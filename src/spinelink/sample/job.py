@@ -120,6 +120,7 @@ quality:
   min_cell: 10
   age_bands: [0, 18, 30, 50, 65]
   rounding: null
+  zeros: group
 """
 
 
