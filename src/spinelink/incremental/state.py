@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from spinelink import atomic
 from spinelink.errors import JobError
 from spinelink.readers import read_source
+from spinelink.sqlfiles import quote_ident
 
 STATE_DIR = "incremental"
 
@@ -92,15 +93,19 @@ def write_state(before: Path, delivery: Path, src, state: Path) -> int:
     return len(merged)
 
 
-def record_hashes(intake: Path) -> pd.Series:
-    """record_id -> hash of its intake row (every column but `_row`); none when the run
-    did not read the source (a source new to the job since the previous run)."""
+def _row_hashes(con, name: str, intake: Path) -> None:
+    """Table `name` of `con`: record_id, h (a hash of the record's intake row: every column
+    but `_row`, as text); empty when the run did not read the source (a source new to the
+    job since the previous run)."""
     if not intake.exists():
-        return pd.Series([], index=pd.Index([], dtype=object), dtype="uint64")
-    df = pd.read_parquet(intake)
-    ids = df["record_id"].astype(str)
-    h = pd.util.hash_pandas_object(df.drop(columns=["_row"]).astype("string"), index=False)
-    return pd.Series(h.to_numpy(), index=ids.to_numpy())
+        con.execute(f"CREATE TABLE {name} (record_id VARCHAR, h UBIGINT)")
+        return
+    src = "read_parquet(" + "'" + str(intake).replace("'", "''") + "')"
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+            if r[0] != "_row"]
+    row = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
+    con.execute(f"CREATE TABLE {name} AS SELECT CAST(record_id AS VARCHAR) AS record_id, "
+                f"hash({row}) AS h FROM {src}")
 
 
 def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
@@ -118,12 +123,16 @@ def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
-    old, new = record_hashes(Path(prev[0])), record_hashes(Path(cur[0]))
-    both = pd.DataFrame({"old": old}).join(pd.DataFrame({"new": new}), how="outer")
-    status = pd.Series("unchanged", index=both.index)
-    status[both["old"].isna()] = "new"
-    status[both["new"].isna()] = "removed"
-    status[both["old"].notna() & both["new"].notna() & (both["old"] != both["new"])] = \
-        "changed"
-    return (pd.DataFrame({"record_id": both.index.astype(str), "status": status.to_numpy()})
+    # in DuckDB: hashing rows in pandas took 2.5 s at 200,000 records
+    import duckdb
+
+    with duckdb.connect() as con:
+        _row_hashes(con, "old", Path(prev[0]))
+        _row_hashes(con, "new", Path(cur[0]))
+        status = con.execute(
+            "SELECT coalesce(o.record_id, n.record_id) AS record_id, CASE "
+            "WHEN o.record_id IS NULL THEN 'new' WHEN n.record_id IS NULL THEN 'removed' "
+            "WHEN o.h <> n.h THEN 'changed' ELSE 'unchanged' END AS status "
+            "FROM old o FULL OUTER JOIN new n ON o.record_id = n.record_id").df()
+    return (status.astype({"record_id": object, "status": object})
             .sort_values("record_id").reset_index(drop=True))
