@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spinelink import atomic
@@ -70,27 +71,33 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     lj.job = lj.job.model_copy(update={"sources": sources})
 
 
-def _read(path: Path, src) -> pd.DataFrame:
+def _read(path: Path, src) -> pa.Table:
     t = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
                     id_column=src.id).table
-    return t.drop_columns(["_row"]).to_pandas()
+    return t.drop_columns(["_row"])
 
 
 def write_state(before: Path, delivery: Path, src, state: Path) -> int:
     """The previous state with the delivery's records added (or replacing those of the
-    same id), ordered by id, as a Parquet file of strings."""
+    same id), ordered by id (a stable sort), as a Parquet file of strings. (In Arrow:
+    through pandas it took 1 s at 200,000 records.)"""
     old, new = _read(before, src), _read(delivery, src)
-    missing = [c for c in old.columns if c not in new.columns]
+    missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
         raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
                        f"has: {missing}")
-    merged = pd.concat([old[~old[src.id].isin(set(new[src.id]))], new[list(old.columns)]],
-                       ignore_index=True).sort_values(src.id, kind="stable")
-    table = pa.table({c: pa.array(merged[c].tolist(), type=pa.string()) for c in merged})
+
+    def text(t: pa.Table) -> pa.Table:
+        return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
+
+    old, new = text(old), text(new)
+    gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
+    merged = pa.concat_tables([old.filter(pc.invert(gone)), new])
+    merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id, "ascending")]))
     atomic.ensure_dir(state.parent)
     with atomic.atomic_path(state) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-    return len(merged)
+        pq.write_table(merged.combine_chunks(), tmp, compression="zstd")
+    return merged.num_rows
 
 
 def _row_hashes(con, name: str, intake: Path) -> None:
