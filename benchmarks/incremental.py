@@ -9,14 +9,16 @@ process (`spinelink run`): delivery 1 in full (`out/1`), delivery 2 and 3 increm
 the full run on everything). Prints, as JSON: the share of delivery 3's records whose links
 (their set of reference ids) are the same in `inc/3` and `out/3` (target >= 0.999); each
 incremental run's wall time and linkage time (deterministic + probabilistic) as a share of
-the full run's (target <= 0.2); whether the spine (the reference ids of
-`integrated.parquet`) is identical in all four runs; and the accuracy of `inc/3` and
-`out/3` against the generator's truth.
+the full run's (target <= 0.2), and its CPU time (user + system) as a share of the
+full run's (other work on a shared machine moves it less than wall time); whether the
+spine (the reference ids of `integrated.parquet`) is identical in all four runs; and the
+accuracy of `inc/3` and `out/3` against the generator's truth.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,13 +37,16 @@ def _run(job: Path, out: Path, since: Path | None = None) -> dict:
     args = [sys.executable, "-m", "spinelink", "run", str(job), "--output-dir", str(out)]
     if since:
         args += ["--since", str(since)]
-    t0 = time.perf_counter()
+    t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(args, check=True, capture_output=True)
-    wall = time.perf_counter() - t0
+    wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds (user + system, all threads): less moved than wall time by other work
+    # on a shared machine
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
     man = json.loads((out / "run_manifest.json").read_text())
     t = man["timings_seconds"]
     link = sum(v for k, v in t.items() if k.startswith(("deterministic:", "probabilistic:")))
-    return {"wall_s": round(wall, 2), "link_s": round(link, 2),
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "link_s": round(link, 2),
             "incremental": man["links"]["benefits"].get("incremental")}
 
 
@@ -89,6 +94,8 @@ def main() -> None:
         "records": len(full), "records_with_other_links": int((full != inc).sum()),
         "time_share_wall": {o: round(runs[o]["wall_s"] / ref["wall_s"], 3)
                             for o in ("inc/2", "inc/3")},
+        "time_share_cpu": {o: round(runs[o]["cpu_s"] / ref["cpu_s"], 3)
+                           for o in ("inc/2", "inc/3")},
         "time_share_link": {o: round(runs[o]["link_s"] / ref["link_s"], 3)
                             for o in ("inc/2", "inc/3")},
         "spine_identical": len(set(spines)) == 1,

@@ -50,9 +50,11 @@ def _register(db_api, table: str, alias: str):
 
 
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
-                    fields: Fields | None = None) -> None:
+                    fields: Fields | None = None, blocked_only: bool = False) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
-    are counted on the whole reference (`ref_full`)."""
+    are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
+    prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
+    frequencies (score_residual), and training, which blocks them too, does not run."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -74,7 +76,8 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     if not columns:
         return
     # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
-    for t in dict.fromkeys(tables.values()):
+    targets = [tables["ref"], tables["src"]] if blocked_only else tables.values()
+    for t in dict.fromkeys(targets):
         engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", table=t,
                                         columns=", ".join(columns), joins="\n".join(joins)),
                             caps)
@@ -152,7 +155,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     db_api = engine.splink_db_api()
     sref = _register(db_api, ref, f"{tag}_pred_ref")
     ssrc = _register(db_api, src, f"{tag}_pred_src")
-    linker = Linker([sref, ssrc], model, log_level=None)
+    # validate_settings only builds log lines about missing columns (log_level None: never
+    # shown); 0.3 s a call
+    linker = Linker([sref, ssrc], model, log_level=None, validate_settings=False)
     for col in tf_columns(model):
         tf_table = f"{tag}_tf_{col}"
         engine.create_table(tf_table, sql_file("probabilistic/tf_lookup.sql", col=col,

@@ -57,26 +57,21 @@ class Plan:
         records to link anew."""
         det = engine.df(f"SELECT source_id, reference_id FROM {quote_ident(links_t)}")
         st = self.status.set_index("record_id")["status"]
-        ref_ids = set(engine.df("SELECT record_id FROM __sl_std_ref_ids")["record_id"])
+        ref_ids = engine.df("SELECT record_id FROM __sl_std_ref_ids")["record_id"]
         old_det = self.prev_links[self.prev_links["method"] != "probabilistic"]
-        new_sets, old_sets = _link_sets(det), _link_sets(old_det)
-        ids = new_sets.index.union(old_sets.index)
-        moved = new_sets.reindex(ids, fill_value="") != old_sets.reindex(ids, fill_value="")
-        moved = set(ids[moved.to_numpy()])
+        moved = _differ(det, old_det)
         gone = set(self.prev_links.loc[~self.prev_links["reference_id"].isin(ref_ids),
                                        "source_id"])
+        # indexes, not Python sets of every id: isin hashes them once (0.8 s at 200k)
         current = st[st != "removed"]
-        delta = set(current[current != "unchanged"].index) | ((moved | gone)
-                                                               & set(current.index))
+        relinked = current.index[current.index.isin(list(moved | gone))]
+        delta = set(current.index[(current != "unchanged").to_numpy()]) | set(relinked)
         self.delta = sorted(delta)
-        keep = ~self.prev_links["source_id"].isin(delta) & self.prev_links["source_id"].isin(
-            set(current.index))
+        kept = current.index.difference(pd.Index(self.delta))  # current, not linked anew
         self.carried = {
-            "links": self.prev_links[keep],
-            "review": self.prev_review[self.prev_review["source_id"].isin(
-                set(current.index) - delta)],
-            "pairs": self.prev_pairs[self.prev_pairs["source_id"].isin(
-                set(current.index) - delta)]}
+            "links": self.prev_links[self.prev_links["source_id"].isin(kept)],
+            "review": self.prev_review[self.prev_review["source_id"].isin(kept)],
+            "pairs": self.prev_pairs[self.prev_pairs["source_id"].isin(kept)]}
         engine.register("__sl_delta_ids", pd.DataFrame({"record_id": self.delta}, dtype=str))
         engine.execute(f"DELETE FROM {quote_ident(links_t)} WHERE source_id NOT IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
@@ -105,6 +100,18 @@ class Plan:
         c = st.value_counts().to_dict()
         c["relinked"] = len(relinked & set(st[st == "unchanged"].index))
         return {k: int(c.get(k, 0)) for k in ("new", "changed", "removed", "relinked")}
+
+
+def _differ(a: pd.DataFrame, b: pd.DataFrame) -> set:
+    """The source ids whose set of reference ids is not the same in `a` and `b` (a pair in
+    one and not the other; hashing pairs, not joining each record's ids into a string:
+    0.8 s at 200,000 links)."""
+    def pairs(df):
+        return df["source_id"].astype(str) + "\x1f" + df["reference_id"].astype(str)
+
+    pa_, pb = pairs(a), pairs(b)
+    return (set(a["source_id"].astype(str)[~pa_.isin(pb).to_numpy()])
+            | set(b["source_id"].astype(str)[~pb.isin(pa_).to_numpy()]))
 
 
 def _link_sets(links: pd.DataFrame, col: str = "reference_id") -> pd.Series:
@@ -140,6 +147,11 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
         log.info("incremental %s: linked in full (%s)", name, reason)
     summary = link_fn(engine, lj, out, name, timer, inc=plan)
     new_links = _read(out / "links" / f"{name}.parquet", LINK_COLUMNS)
+    if plan is not None:  # the others kept their links as they were: none can differ
+        maybe = set(plan.delta) | set(status.loc[status["status"] != "unchanged",
+                                                 "record_id"])
+        prev_links = prev_links[prev_links["source_id"].isin(maybe)]
+        new_links = new_links[new_links["source_id"].isin(maybe)]
     changes = write_changes(engine, out, name, status, prev_links, new_links)
     summary["incremental"] = {
         "since": str(since), "mode": "full" if plan is None else "incremental",

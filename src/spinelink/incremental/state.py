@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spinelink import atomic
 from spinelink.errors import JobError
 from spinelink.readers import read_source
+from spinelink.sqlfiles import quote_ident
 
 STATE_DIR = "incremental"
 
@@ -69,38 +71,48 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     lj.job = lj.job.model_copy(update={"sources": sources})
 
 
-def _read(path: Path, src) -> pd.DataFrame:
+def _read(path: Path, src) -> pa.Table:
     t = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
                     id_column=src.id).table
-    return t.drop_columns(["_row"]).to_pandas()
+    return t.drop_columns(["_row"])
 
 
 def write_state(before: Path, delivery: Path, src, state: Path) -> int:
     """The previous state with the delivery's records added (or replacing those of the
-    same id), ordered by id, as a Parquet file of strings."""
+    same id), ordered by id (a stable sort), as a Parquet file of strings. (In Arrow:
+    through pandas it took 1 s at 200,000 records.)"""
     old, new = _read(before, src), _read(delivery, src)
-    missing = [c for c in old.columns if c not in new.columns]
+    missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
         raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
                        f"has: {missing}")
-    merged = pd.concat([old[~old[src.id].isin(set(new[src.id]))], new[list(old.columns)]],
-                       ignore_index=True).sort_values(src.id, kind="stable")
-    table = pa.table({c: pa.array(merged[c].tolist(), type=pa.string()) for c in merged})
+
+    def text(t: pa.Table) -> pa.Table:
+        return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
+
+    old, new = text(old), text(new)
+    gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
+    merged = pa.concat_tables([old.filter(pc.invert(gone)), new])
+    merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id, "ascending")]))
     atomic.ensure_dir(state.parent)
     with atomic.atomic_path(state) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-    return len(merged)
+        pq.write_table(merged.combine_chunks(), tmp, compression="zstd")
+    return merged.num_rows
 
 
-def record_hashes(intake: Path) -> pd.Series:
-    """record_id -> hash of its intake row (every column but `_row`); none when the run
-    did not read the source (a source new to the job since the previous run)."""
+def _row_hashes(con, name: str, intake: Path) -> None:
+    """Table `name` of `con`: record_id, h (a hash of the record's intake row: every column
+    but `_row`, as text); empty when the run did not read the source (a source new to the
+    job since the previous run)."""
     if not intake.exists():
-        return pd.Series([], index=pd.Index([], dtype=object), dtype="uint64")
-    df = pd.read_parquet(intake)
-    ids = df["record_id"].astype(str)
-    h = pd.util.hash_pandas_object(df.drop(columns=["_row"]).astype("string"), index=False)
-    return pd.Series(h.to_numpy(), index=ids.to_numpy())
+        con.execute(f"CREATE TABLE {name} (record_id VARCHAR, h UBIGINT)")
+        return
+    src = "read_parquet(" + "'" + str(intake).replace("'", "''") + "')"
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+            if r[0] != "_row"]
+    row = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
+    con.execute(f"CREATE TABLE {name} AS SELECT CAST(record_id AS VARCHAR) AS record_id, "
+                f"hash({row}) AS h FROM {src}")
 
 
 def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
@@ -118,12 +130,16 @@ def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
-    old, new = record_hashes(Path(prev[0])), record_hashes(Path(cur[0]))
-    both = pd.DataFrame({"old": old}).join(pd.DataFrame({"new": new}), how="outer")
-    status = pd.Series("unchanged", index=both.index)
-    status[both["old"].isna()] = "new"
-    status[both["new"].isna()] = "removed"
-    status[both["old"].notna() & both["new"].notna() & (both["old"] != both["new"])] = \
-        "changed"
-    return (pd.DataFrame({"record_id": both.index.astype(str), "status": status.to_numpy()})
+    # in DuckDB: hashing rows in pandas took 2.5 s at 200,000 records
+    import duckdb
+
+    with duckdb.connect() as con:
+        _row_hashes(con, "old", Path(prev[0]))
+        _row_hashes(con, "new", Path(cur[0]))
+        status = con.execute(
+            "SELECT coalesce(o.record_id, n.record_id) AS record_id, CASE "
+            "WHEN o.record_id IS NULL THEN 'new' WHEN n.record_id IS NULL THEN 'removed' "
+            "WHEN o.h <> n.h THEN 'changed' ELSE 'unchanged' END AS status "
+            "FROM old o FULL OUTER JOIN new n ON o.record_id = n.record_id").df()
+    return (status.astype({"record_id": object, "status": object})
             .sort_values("record_id").reset_index(drop=True))

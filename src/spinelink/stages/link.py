@@ -100,7 +100,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
                 fields = usable_fields(engine, ref_t, std_table(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
-                add_capped_keys(engine, spec, tables, fields)
+                # no training on an incremental run: only the blocked tables need them
+                add_capped_keys(engine, spec, tables, fields, blocked_only=inc is not None)
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
