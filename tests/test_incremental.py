@@ -57,7 +57,17 @@ def _delivery_changes(root: Path, k: int) -> pd.DataFrame:
 def test_incremental_runs_agree_with_a_full_run(runs):
     full, inc = _links(runs / "out/3"), _links(runs / "inc/3")
     assert list(full.index) == list(inc.index)  # the same records: the last state
-    assert (full == inc).mean() >= 0.999
+    # issue 17's 99.9% is measured at 50,000 and 200,000 persons (benchmarks/incremental.py:
+    # 99.97%); at 1,500 persons one record is 0.08%, so here: at most 0.2% differ, and only
+    # where a run made a borderline probabilistic link the other (with the earlier run's
+    # model and thresholds) did not
+    differ = full.index[full != inc]
+    assert len(differ) / len(full) <= 0.002, list(differ)
+    for out in ("out/3", "inc/3"):
+        links = pd.read_parquet(runs / out / "links" / "benefits.parquet")
+        moved = links[links["source_id"].isin(differ)]
+        assert (moved["method"] == "probabilistic").all(), moved
+        assert (moved["match_probability"] < 0.95).all(), moved
     # the spine: the same reference units, with the same ids
     ids = [set(pd.read_parquet(runs / o / "integrated.parquet")["reference_id"])
            for o in ("out/1", "out/3", "inc/2", "inc/3")]
