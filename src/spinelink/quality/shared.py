@@ -84,8 +84,8 @@ def weaker_link_evidence(src_pairs: pd.DataFrame, ref_w: pd.Series, match_bf: np
 def survival(links: pd.DataFrame, src_pairs: pd.DataFrame, ref_w: pd.Series,
              prior: float) -> np.ndarray:
     """c_i per link. `src_pairs`: unit, a, b, w (log2 Bayes factor of a and b being one
-    person, the weaker link's evidence included); `ref_w`: log2 Bayes factor of each (unit, source id) link; `prior`: log2
-    prior odds of one person (`same_prior`).
+    person, the weaker link's evidence included); `ref_w`: log2 Bayes factor of each
+    (unit, source id) link; `prior`: log2 prior odds of one person (`same_prior`).
 
     >>> lk = pd.DataFrame({"reference_id": ["u", "u", "v"], "source_id": ["a", "b", "c"]})
     >>> sp = pd.DataFrame({"unit": ["u"], "a": ["a"], "b": ["b"], "w": [-40.0]})
