@@ -4,6 +4,9 @@ For one linked source:
 - deterministic and clerical links are counted correct (checked in `summary`: the model's
   probability of the partner pairs, and how often a non-partner scores above the partner);
 - a probabilistic link is correct with its calibrated posterior (`calibrate`);
+- either kind, on a reference unit other source records also link to, is further right
+  only with the chance c_i that none of them is a different person taking the unit
+  (`shared`; each bootstrap replicate draws it);
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
   is a candidate the stage did not link), or missed by blocking (no rule generated the
