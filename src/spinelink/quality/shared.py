@@ -147,12 +147,17 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
     unit = df["__uid_l"].str.split(":", n=2).str[1]
     rid = {s: df[f"__uid_{s}"].str.split(":", n=2).str[-1] for s in ("l", "r")}
     ss = side_l & side_r
-    src_pairs = pd.DataFrame({"unit": unit[ss], "a": rid["l"][ss], "b": rid["r"][ss],
-                              "w": df["match_weight"][ss].astype(float)})
+    a, b = rid["l"][ss].to_numpy(), rid["r"][ss].to_numpy()
+    src_pairs = pd.DataFrame({"unit": unit[ss].to_numpy(), "a": np.minimum(a, b),
+                              "b": np.maximum(a, b),
+                              "w": df["match_weight"][ss].astype(float).to_numpy()})
+    # Splink's row order is not fixed: sorted, the sums and products below are
+    src_pairs = src_pairs.sort_values(["unit", "a", "b"], ignore_index=True)
     rs = side_l ^ side_r
     src_id = np.where(side_l[rs], rid["l"][rs], rid["r"][rs])
     ref_w = pd.Series(df["match_weight"][rs].astype(float).to_numpy(),
                       index=pd.MultiIndex.from_arrays([unit[rs].to_numpy(), src_id]))
+    ref_w = ref_w.sort_index()
     src_pairs["w"] = src_pairs["w"] + weaker_link_evidence(
         src_pairs, ref_w, np.asarray(match_bf, float), np.asarray(non_bf, float))
     prior = same_prior(src_pairs["w"].to_numpy(float), engine.count(src_full))
