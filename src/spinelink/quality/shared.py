@@ -5,7 +5,9 @@ records on the same reference unit are the same person. If two of them are not, 
 one link is right (Blakely and Salmond's duplicate reasoning). For every unit with more
 than one link, the trained model scores the unit's source records against each other
 (same person?) and each against the unit's reference record (how strong is each link,
-deterministic ones included: their fields outside the key count). With q_ij the
+deterministic ones included). Whether two source records are one person is judged on the
+personal fields only: identifiers (`id_*`) are left out of that score, a reused or
+mistyped one being how two persons reach one unit. With q_ij the
 probability that source records i and j are one person and B_i the Bayes factor of link
 i, link i survives the others with probability
 
@@ -128,6 +130,7 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
     engine.create_table(f"{tag}_units", sql_file(
         "quality/shared_units.sql", src=src_full, ref=ref_full, links=f"{tag}_multi"))
     m = {**model, "link_type": "dedupe_only", "unique_id_column_name": "__uid",
+         "retain_intermediate_calculation_columns": True,
          "probability_two_random_records_match": 0.5, "linker_uid": f"{tag}_shared",
          "blocking_rules_to_generate_predictions": [
              {"blocking_rule": "l.__unit = r.__unit", "sql_dialect": "duckdb"}]}
@@ -147,10 +150,15 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
     unit = df["__uid_l"].str.split(":", n=2).str[1]
     rid = {s: df[f"__uid_{s}"].str.split(":", n=2).str[-1] for s in ("l", "r")}
     ss = side_l & side_r
+    # same person? on the personal fields only: a shared or mistyped identifier is how two
+    # persons reach one unit (deterministic links by it included)
+    ids = [c for c in df.columns if c.startswith(("mw_id_", "mw_tf_adj_id_"))]
+    personal = df["match_weight"].astype(float) - sum(
+        (df[c].astype(float).fillna(0.0) for c in ids), 0.0)
     a, b = rid["l"][ss].to_numpy(), rid["r"][ss].to_numpy()
     src_pairs = pd.DataFrame({"unit": unit[ss].to_numpy(), "a": np.minimum(a, b),
                               "b": np.maximum(a, b),
-                              "w": df["match_weight"][ss].astype(float).to_numpy()})
+                              "w": personal[ss].to_numpy()})
     # Splink's row order is not fixed: sorted, the sums and products below are
     src_pairs = src_pairs.sort_values(["unit", "a", "b"], ignore_index=True)
     rs = side_l ^ side_r
