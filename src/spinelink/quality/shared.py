@@ -19,7 +19,7 @@ times the likelihood ratio of the weaker link's Bayes factor under 'both links r
 'the weaker link is false' (`weaker_link_evidence`). The
 model's u-probabilities are those of random pairs; two records that both resemble one
 reference record agree more often than that by chance, so q_ij is too high for different
-persons and the false links are under-counted (at 20,000 generated persons: 36 of 50).
+persons and the false links are under-counted (at 20,000 generated persons: 30 of 50).
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from spinelink.backends import Engine
 from spinelink.sqlfiles import sql_file
 
 log = logging.getLogger("spinelink.quality")
+SEP = "\x1f"  # between side, unit and record id in `__uid` (sql/quality/shared_units.sql)
 
 
 @dataclass
@@ -145,10 +146,10 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
         linker.table_management.register_term_frequency_lookup(
             db_api.register(tf, table_name=f"{tf}_sdf"), col)
     df = linker.inference.predict().as_pandas_dataframe()
-    side_l = df["__uid_l"].str.startswith("src:")
-    side_r = df["__uid_r"].str.startswith("src:")
-    unit = df["__uid_l"].str.split(":", n=2).str[1]
-    rid = {s: df[f"__uid_{s}"].str.split(":", n=2).str[-1] for s in ("l", "r")}
+    side_l = df["__uid_l"].str.startswith("src" + SEP)
+    side_r = df["__uid_r"].str.startswith("src" + SEP)
+    unit = df["__uid_l"].str.split(SEP, n=2).str[1]
+    rid = {s: df[f"__uid_{s}"].str.split(SEP, n=2).str[-1] for s in ("l", "r")}
     ss = side_l & side_r
     # same person? on the personal fields only: a shared or mistyped identifier is how two
     # persons reach one unit (deterministic links by it included)
