@@ -161,10 +161,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     sh = None
     if null is not None:  # the model and the full tables are there (nullcal._prepare)
         tag = f"__sl_q_{inp.name}"
-        logit = float(np.log2(inp.prior / (1 - inp.prior)))  # null weights -> Bayes factors
         sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
-                                 f"{tag}_src_full", f"{tag}_sh", null.partner_weight - logit,
-                                 null.weight - logit)
+                                 f"{tag}_src_full", f"{tag}_sh")
         prep.survive = sh.survive if sh.units else None
     bds, codes = _breakdowns(inp, prep)
     est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
