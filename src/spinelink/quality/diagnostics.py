@@ -46,7 +46,8 @@ def source_checks(summary: dict, n_boot: int) -> list[dict]:
         out.append(_check(
             "deterministic_partners_scored_low", low, PARTNER_LOW, low <= PARTNER_LOW,
             f"{low:.1%} of deterministic links score below 0.5 with the model; they are "
-            "counted correct, so precision may be overstated"))
+            "counted correct unless another source record shares their unit, so "
+            "precision may be overstated"))
     rival, sample = det.get("rival_scored_above_partner"), det.get("sample")
     if isinstance(rival, int) and isinstance(sample, int) and sample > 0:
         share = rival / sample

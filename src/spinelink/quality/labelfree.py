@@ -4,6 +4,9 @@ For one linked source:
 - deterministic and clerical links are counted correct (checked in `summary`: the model's
   probability of the partner pairs, and how often a non-partner scores above the partner);
 - a probabilistic link is correct with its calibrated posterior (`calibrate`);
+- either kind, on a reference unit other source records also link to, is further right
+  only with the chance c_i that none of them is a different person taking the unit
+  (`shared`; each bootstrap replicate draws it);
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
   is a candidate the stage did not link), or missed by blocking (no rule generated the
@@ -47,6 +50,7 @@ class Prepared:
     group: np.ndarray       # per candidate: index of its tie group's first candidate
     link_group: np.ndarray  # per link: its candidate's tie group, -1 if not probabilistic
     rec_link: np.ndarray    # per residual record with candidates: linked tie group or -1
+    survive: np.ndarray | None = None  # per link: c_i of `shared` (None: every link 1)
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -115,29 +119,35 @@ class Breakdown:
 
 @dataclass
 class _Split:
-    """A breakdown's links split once: deterministic and clerical links count as found in
-    every draw, so only the probabilistic ones are looked at again."""
+    """A breakdown's links split once: deterministic and clerical links are right unless
+    another source record on their unit is a different person (`shared`); probabilistic
+    ones are right with their posterior as well."""
     k: int
-    fixed_found: np.ndarray  # per value: links that are not probabilistic
+    fixed_code: np.ndarray   # value code of each link that is not probabilistic
     code: np.ndarray         # value code of each probabilistic link
     group: np.ndarray        # its candidate tie group
     n_links: np.ndarray      # per value: all links
+    prob: np.ndarray         # per link: is it probabilistic
 
 
 def _split(pr: Prepared, bd: Breakdown, cache: dict) -> _Split:
     if bd.variable not in cache:
         k, prob = len(bd.values), pr.link_group >= 0
-        cache[bd.variable] = _Split(
-            k, np.bincount(bd.link_code[~prob], minlength=k).astype(float),
-            bd.link_code[prob], pr.link_group[prob], np.bincount(bd.link_code, minlength=k))
+        cache[bd.variable] = _Split(k, bd.link_code[~prob], bd.link_code[prob],
+                                    pr.link_group[prob],
+                                    np.bincount(bd.link_code, minlength=k), prob)
     return cache[bd.variable]
 
 
 def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=None,
-            cache: dict | None = None):
-    """false links, found, missed per value: expected (chosen None) or one draw."""
+            cache: dict | None = None, survive=None):
+    """false links, found, missed per value: expected (chosen None) or one draw.
+    `survive`: per link, 1 if no other source record on its unit takes it (a draw), else
+    the expected c_i (`pr.survive`)."""
     sp = _split(pr, bd, {} if cache is None else cache)
     k = sp.k
+    sv = survive if survive is not None else pr.survive
+    sv = np.ones(len(sp.prob)) if sv is None else np.asarray(sv, float)
     if not len(post):
         ok_link, missed = np.ones(len(sp.code)), np.zeros(k)
     elif chosen is None:
@@ -151,15 +161,19 @@ def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=
         rec_of = np.flatnonzero(chosen >= 0)
         c = chosen[rec_of]
         missed = np.bincount(bd.cand_code[c[c != pr.rec_link[rec_of]]], minlength=k) * 1.0
-    false = np.bincount(sp.code, weights=1 - ok_link, minlength=k)
-    found = sp.fixed_found + np.bincount(sp.code, weights=ok_link, minlength=k)
+    ok_link = ok_link * sv[sp.prob]
+    ok_fixed = sv[~sp.prob]
+    false = np.bincount(sp.code, weights=1 - ok_link, minlength=k) + np.bincount(
+        sp.fixed_code, weights=1 - ok_fixed, minlength=k)
+    found = np.bincount(sp.fixed_code, weights=ok_fixed, minlength=k) + np.bincount(
+        sp.code, weights=ok_link, minlength=k)
     if blocked is not None:
         missed = missed + blocked
     return false, found, missed
 
 
-def _rates(pr, bd, post, chosen=None, blocked=None, cache=None):
-    false, found, missed = _counts(pr, bd, post, chosen, blocked, cache)
+def _rates(pr, bd, post, chosen=None, blocked=None, cache=None, survive=None):
+    false, found, missed = _counts(pr, bd, post, chosen, blocked, cache, survive)
     n_links = _split(pr, bd, {} if cache is None else cache).n_links
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(n_links > 0, 1 - false / np.maximum(n_links, 1), np.nan)
@@ -210,11 +224,12 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         f0b, shb = f.blocked, blocked_out(pr.cands, f.posterior)[1]
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
+        surv = None if pr.survive is None else (rng.random(len(pr.survive)) < pr.survive)
         for bd in breakdowns:
             w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                 if len(shb) else np.zeros(len(bd.values))
             blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else np.zeros(len(w))
-            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk, cache)
+            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk, cache, surv)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows = []

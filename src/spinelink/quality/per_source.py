@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
-from spinelink.quality import coverage, diagnostics, groups, labelfree
+from spinelink.quality import coverage, diagnostics, groups, labelfree, shared
 from spinelink.quality import labels as labelmod
 from spinelink.quality.groups import ordered_values
 from spinelink.quality.nullcal import null_sample
@@ -158,6 +158,12 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             n_rules = rule_captures(engine, inp.name, inp.pairs, rules)
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules)
     prep = labelfree.prepare(data)
+    sh = None
+    if null is not None:  # the model and the full tables are there (nullcal._prepare)
+        tag = f"__sl_q_{inp.name}"
+        sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
+                                 f"{tag}_src_full", f"{tag}_sh")
+        prep.survive = sh.survive if sh.units else None
     bds, codes = _breakdowns(inp, prep)
     est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
     rows = est.rows
@@ -170,11 +176,26 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
 
     curve = threshold_curve(prep, est, inp.links)
     summ = source_summary(inp, det, n_res, null, prep, est)
+    summ["shared_units"] = _shared_summary(sh, inp.links)
     one_way = cov[~cov["variable"].isin([groups.cross_name(c) for c in inp.crosses])]
     checks = diagnostics.source_checks(summ, inp.n_boot) + diagnostics.group_checks(
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
+    """What summary.json says about units more than one source record links to."""
+    if sh is None:
+        return None
+    det = links["method"].astype(str).str.startswith(DETERMINISTIC).to_numpy()
+    return {"units": sh.units, "links": sh.links,
+            "log2_prior_same_person": None if not sh.units else round(sh.prior, 2),
+            "expected_false_links": round(sh.expected_false, 2),
+            "expected_false_deterministic": round(float((1 - sh.survive[det]).sum()), 2),
+            "how": "source records on one reference unit scored against each other with "
+                   "the trained model: if two are different persons at most one link is "
+                   "right, the one whose fields agree better with the reference record"}
 
 
 def _coverage(inp: Inputs, codes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:

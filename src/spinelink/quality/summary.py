@@ -166,9 +166,17 @@ def threshold_curve(prep: labelfree.Prepared, est: labelfree.Estimate,
 
 
 METHOD = {
-    "precision": "1 - expected false links / links. Deterministic and clerical links count "
-                 "as correct (see each source's `deterministic` check); a probabilistic link "
-                 "is correct with its calibrated posterior probability.",
+    "precision": "1 - expected false links / links. A probabilistic link is correct with "
+                 "its calibrated posterior probability; deterministic and clerical links "
+                 "count as correct (see each source's `deterministic` check) unless another "
+                 "source record links to the same reference unit: the source records on "
+                 "such a unit are scored against each other with the trained model on "
+                 "the personal fields (the Bayes factor of one person, identifiers left "
+                 "out, at the source's prior odds of a same-person pair); if two are "
+                 "different persons at most one link is "
+                 "right, the one the reference record's fields favour (each source's "
+                 "`shared_units`). Every link's probability of being right is multiplied "
+                 "by the chance that no other record on its unit takes the unit.",
     "recall": "expected found / expected linkable source records (a source record is "
               "linkable when its person has a reference record): found = deterministic and "
               "clerical links plus the posteriors of probabilistic links; linkable among "
@@ -213,9 +221,10 @@ METHOD = {
                    "many unknown values; wide intervals; bootstrap replicates); `warnings` "
                    "says in words which failed and which way the estimate may be wrong. "
                    "What the intervals leave out: the model's own uncertainty beyond the "
-                   "calibration redraw, errors among deterministic links (counted "
-                   "correct), and matches with no candidate beyond the never-compared "
-                   "estimate.",
+                   "calibration redraw and the same-person scores of shared units (only "
+                   "their outcomes are drawn), errors among deterministic links alone on "
+                   "their unit (counted correct), and matches with no candidate beyond "
+                   "the never-compared estimate.",
     "flags": "A group is flagged when the upper end of its 95% interval for the link "
              "rate or the estimated recall is below the source's overall estimate.",
 }
