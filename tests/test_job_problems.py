@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from spinelink import readers
@@ -185,6 +186,9 @@ def test_model_spec_levels_are_typed(tmp_path):
     from spinelink.jobspec.autospec import JaroWinklerLevel, model_spec_problems
 
     spec = (SRC.parents[1] / "linkage_models" / "person_auto.yaml").read_text(encoding="utf-8")
+    # the first name's Jaro-Winkler 0.92 level, counted in the file (levels are added above it)
+    first = yaml.safe_load(spec)["comparisons"][0]["levels"]
+    jw = next(i for i, lv in enumerate(first) if lv.get("jaro_winkler") == "first_name")
     bad = spec.replace("{jaro_winkler: first_name, threshold: 0.92}",
                        "{jaro_winkler: first_name}", 1)
     bad = bad.replace("{exact: middle_name}", "{exact: middle_name, jaro: 1}", 1)
@@ -192,15 +196,15 @@ def test_model_spec_levels_are_typed(tmp_path):
     (tmp_path / "person_auto.yaml").write_text(bad, encoding="utf-8")
     _, problems = model_spec_problems(tmp_path / "person_auto.yaml")
     lines = [p.line() for p in problems]
-    assert any("levels.3.threshold': required key is missing" in ln for ln in lines), lines
+    assert any(f"levels.{jw}.threshold': required key is missing" in ln for ln in lines), lines
     assert any("unknown key" in ln and "jaro" in ln for ln in lines), lines
     # a job next to it uses it for model: auto, and the job load reports it
     job = JOB.replace("model: model.json", "model: auto")
     with pytest.raises(JobError) as e:
         load_job(_write(tmp_path, job))
-    assert "person_auto.yaml: key 'comparisons.0.levels.3.threshold'" in str(e.value)
+    assert f"person_auto.yaml: key 'comparisons.0.levels.{jw}.threshold'" in str(e.value)
     spec_ok, _ = model_spec_problems(SRC.parents[1] / "linkage_models" / "person_auto.yaml")
-    assert isinstance(spec_ok.comparisons[0].levels[3], JaroWinklerLevel)
+    assert isinstance(spec_ok.comparisons[0].levels[jw], JaroWinklerLevel)
 
 
 def test_one_code_list_loader():
