@@ -4,36 +4,8 @@ Call `protect(tables, rules)` once with all the tables of a run (quality, inters
 report, analysis): it returns each table as published, suppressed rows blanked, counts
 rounded when asked, and a boolean `suppressed` column.
 
-A `PublishedTable` says what its cells are:
-- `data`: one row per published row;
-- `counts`: {count column: population}: the units the column counts, as a template
-  filled from the row (`"census linked by {source}"`). Two columns, in any tables, with
-  the same population and the same conditions are the same cell: suppressed in one, it is
-  suppressed in all;
-- the conditions of a row: `dims` (wide: one column per variable, the value `all` for a
-  margin) or `stacked=(variable column, value column)` (long one-way tables, variable
-  `all` for the total), or both (a one-way table inside each value of some dims);
-- `magnitudes`: {magnitude column: (population template, column of its largest
-  contributions, a list in descending order)} for tables of sums (dominance rules);
-- `exact=True`: operational tables (record accounting) are published exact, never
-  suppressed; their cells still count as known to an attacker;
-- `keep`: columns never blanked (identifiers of the row besides the dims).
-
-`Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed), `zeros`
-(`group`: a zero part of a non-empty group in one of the `identities`, e.g. nobody, or
-everybody, in a group linked by a source, is suppressed like a small count: it tells an
-attribute of every member of the group; `publish`: zeros are shown), `p_percent` / `nk`
-(dominance on magnitude cells), `rounding` (counts to a base after suppression),
-`identities` (population = sum of populations, e.g. census = census linked by s +
-census unlinked by s).
-
-Population names shared by every stage (so that the same units are the same cells):
-`REFERENCE` ("reference units"), `records(s)` ("<s> records": a source's accepted
-records), `linked(pop, s)` / `unlinked(pop, s)` ("<pop> linked by <s>", "<pop> not
-linked by <s>"): e.g. the reference units benefits links to, or, for a variable only the
-source carries, the source records that link; `identities(sources)` gives the sums
-between them for `Rules.identities`. A stage publishing after the quality stage passes
-`before=published.load(out)` and saves with `published.save` (see `published`).
+The tables' description (`PublishedTable`), the `Rules` and the shared population names
+are in `protect_spec` (re-exported here).
 
 Secondary suppression, until nothing is exposed: a cell is exposed when the published
 cells and the sums between cells (`cells`: margins of every breakdown, the identities)
@@ -57,69 +29,26 @@ published). The threshold itself is not written anywhere.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from spinelink.quality import cells as cellmod
 from spinelink.quality import disclosure
+from spinelink.quality.protect_spec import (  # noqa: F401 - re-exported
+    REFERENCE,
+    TOTAL,
+    PublishedTable,
+    Rules,
+    identities,
+    job_rules,
+    linked,
+    records,
+    unlinked,
+)
 
 log = logging.getLogger("spinelink.quality")
-TOTAL = "all"
-
-
-REFERENCE = "reference units"
-
-
-def records(source: str) -> str:
-    return f"{source} records"
-
-
-def linked(population: str, source: str) -> str:
-    return f"{population} linked by {source}"
-
-
-def unlinked(population: str, source: str) -> str:
-    return f"{population} not linked by {source}"
-
-
-def identities(sources) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Reference units and each source's records, split into linked and not linked."""
-    out = []
-    for s in sources:
-        for pop in (REFERENCE, records(s)):
-            out.append((pop, (linked(pop, s), unlinked(pop, s))))
-    return tuple(out)
-
-
-@dataclass
-class PublishedTable:
-    data: pd.DataFrame
-    counts: dict[str, str]
-    dims: list[str] = field(default_factory=list)
-    stacked: tuple[str, str] | None = None
-    magnitudes: dict[str, tuple[str, str]] = field(default_factory=dict)
-    exact: bool = False
-    keep: list[str] = field(default_factory=list)
-    description: str = ""  # one line for the data dictionary
-    columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: meaning, unit
-
-
-@dataclass(frozen=True)
-class Rules:
-    min_cell: int = 10
-    rounding: int | None = None
-    p_percent: float | None = None
-    nk: tuple[int, float] | None = None
-    identities: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    zeros: str = "group"  # or "publish"
-
-
-def job_rules(quality, sources) -> Rules:
-    """The rules of a job's `quality:` section, for the tables of `sources`."""
-    return Rules(min_cell=quality.min_cell, rounding=quality.rounding, zeros=quality.zeros,
-                 identities=identities(sources))
 
 
 @dataclass
