@@ -28,6 +28,7 @@ control.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from spinelink.quality.groups import UNKNOWN, ordered_values
@@ -61,7 +62,8 @@ def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
             continue
         n_ref = ref[var].value_counts()
         n_lnk = ref.loc[ref.index.isin(linked_units), var].value_counts()
-        n_un = unlinked_src[var].value_counts()
+        n_un = _reclassify(unlinked_src[var].value_counts(), var,
+                           concordance_shares(ref[var], src[var], lk))
         n_un = _spread_unknown(n_un, src[var].value_counts())
         for v in ordered_values(set(n_ref.index) | set(n_un.index)):
             if v == UNKNOWN:
@@ -71,6 +73,138 @@ def dual_counts(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
                          "n_source": k + _num(n_un.get(v, 0)), "n_linked": k})
     return pd.DataFrame(rows, columns=["variable", "value", "n_reference", "n_source",
                                        "n_linked"])
+
+
+def concordance_shares(ref_values: pd.Series, src_values: pd.Series, links: pd.DataFrame
+                       ) -> pd.DataFrame:
+    """P(reference value | source value) over the linked pairs (rows: source values,
+    columns: reference values; unknowns left out), each row shrunk towards its own value
+    by one pair. A source record linked to none is a person the reference would record
+    by this table: a source that codes a group differently (benefits' 2011 ethnic
+    groups have no Roma: they are `other White` there) would otherwise count its
+    unlinked persons in another subgroup than the reference's.
+
+    >>> r = pd.Series(["A", "A", "B"], index=["r1", "r2", "r3"])
+    >>> s = pd.Series(["A", "B", "B"], index=["s1", "s2", "s3"])
+    >>> lk = pd.DataFrame({"reference_id": ["r1", "r2", "r3"], "source_id": s.index})
+    >>> concordance_shares(r, s, lk).round(2).to_dict("index")
+    {'A': {'A': 1.0, 'B': 0.0}, 'B': {'A': 0.33, 'B': 0.67}}
+    """
+    a = src_values.reindex(links["source_id"].astype(str)).to_numpy()
+    b = ref_values.reindex(links["reference_id"].astype(str)).to_numpy()
+    ok = pd.notna(a) & pd.notna(b) & (a != UNKNOWN) & (b != UNKNOWN)
+    t = pd.crosstab(pd.Series(a[ok], name="source"), pd.Series(b[ok], name="reference"))
+    t = t.astype(float)
+    for v in t.index.intersection(t.columns):
+        t.loc[v, v] += 1.0
+    return t.div(t.sum(axis=1), axis=0)
+
+
+def _reclassify(counts: pd.Series, var: str, shares: pd.DataFrame) -> pd.Series:
+    """Counts indexed by `var` (among others) moved onto the reference's values of var by
+    `concordance_shares`; a value the linked pairs never show stays as it is."""
+    if counts.empty or shares.empty:
+        return counts
+    names = list(counts.index.names)
+    df = counts.rename("n").reset_index()
+    m = shares.stack().rename("p").reset_index()
+    m.columns = [var, "to", "p"]
+    m = m[m["p"] > 0]
+    x = df.merge(m, on=var, how="left")
+    x[var] = x["to"].where(x["to"].notna(), x[var])
+    x["n"] = x["n"] * x["p"].fillna(1.0)
+    return x.groupby(names, sort=False)["n"].sum()
+
+
+def dual_cells(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
+               variables: list[str]) -> pd.DataFrame:
+    """The same counts by post-stratum: every combination of the variables' values (the
+    cross-classification both tables carry), counted as `dual_counts` counts. A margin's
+    estimate is the sum of its cells' (`dual_system.estimates`): the two captures need to
+    be independent only within a cell, not within a whole margin (within `sex = F` the
+    people both the census and a register miss more often, for example young migrants,
+    make the one-way estimate fall short).
+
+    An unlinked source record whose value of some variable is unknown is spread over the
+    cells that agree with it on the others, like the unlinked records with every value
+    (else like all of them); a reference unit keeps its own `unknown` cell.
+
+    >>> ref = pd.DataFrame({"sex": ["F", "M"], "age": ["a", "a"]}, index=["r1", "r2"])
+    >>> src = pd.DataFrame({"sex": ["F", "M", UNKNOWN], "age": ["a", "a", "a"]},
+    ...                    index=["s1", "s2", "s3"])
+    >>> links = pd.DataFrame({"reference_id": ["r1"], "source_id": ["s1"]})
+    >>> dual_cells(ref, src, links, ["sex", "age"])["n_source"].tolist()
+    [1.0, 2.0]
+    """
+    vs = [v for v in variables if v in ref.columns and v in src.columns]
+    cols = [*vs, "n_reference", "n_source", "n_linked"]
+    if not vs:
+        return pd.DataFrame(columns=cols)
+    lk = links.astype({"reference_id": str, "source_id": str})
+    r = ref[vs].astype(str)
+    linked = r.index.isin(pd.Index(lk["reference_id"].unique()))
+    n_ref = r.value_counts().rename("n_reference")
+    n_lnk = r[linked].value_counts().rename("n_linked")
+    un = src.loc[~src.index.isin(pd.Index(lk["source_id"].unique())), vs].astype(str)
+    n_un = un.value_counts()
+    for v in vs:
+        n_un = _reclassify(n_un, v, concordance_shares(r[v], src[v].astype(str), lk))
+    n_un = _spread_unknown_cells(n_un, src[vs].astype(str).value_counts(), vs)
+    t = pd.concat([n_ref, n_lnk, n_un.rename("n_unlinked")], axis=1).fillna(0)
+    t["n_source"] = t["n_linked"] + t["n_unlinked"]
+    return _spread_unknown_units(t.reset_index()[cols], vs)
+
+
+def _spread_unknown_units(t: pd.DataFrame, vs: list[str]) -> pd.DataFrame:
+    """Reference units whose value of some variable is unknown are people of some group
+    too (left out, every subgroup of that variable falls short by the reference's
+    non-response): each such cell's counts are spread over the known cells agreeing on
+    its known values, in proportion to their reference units (else dropped)."""
+    f = t[vs]
+    unknown = (f == UNKNOWN).any(axis=1).to_numpy()
+    if not unknown.any():
+        return t
+    known = t[~unknown].reset_index(drop=True)
+    num = ["n_reference", "n_source", "n_linked"]
+    add = np.zeros((len(known), 3))
+    for key, counts in zip(f[unknown].to_numpy(), t.loc[unknown, num].to_numpy(float),
+                           strict=True):
+        ok = np.ones(len(known), dtype=bool)
+        for v, x in zip(vs, key, strict=True):
+            if x != UNKNOWN:
+                ok &= (known[v] == x).to_numpy()
+        w = known["n_reference"].to_numpy(float) * ok
+        if w.sum() > 0:
+            add += np.outer(w / w.sum(), counts)
+    known[num] = known[num].to_numpy(float) + add
+    return known
+
+
+def _spread_unknown_cells(unlinked: pd.Series, every: pd.Series, vs: list[str]
+                          ) -> pd.Series:
+    """Counts by cell with the cells holding an `unknown` moved onto the known cells
+    agreeing on the known values, in proportion to the unlinked (else all) records."""
+    if unlinked.empty:
+        return unlinked.astype(float)
+    idx = unlinked.index.to_frame(index=False)
+    unknown = (idx == UNKNOWN).any(axis=1).to_numpy()
+    known = unlinked[~unknown].astype(float)
+    pools = [known, every[~(every.index.to_frame(index=False) == UNKNOWN).any(axis=1)
+                          .to_numpy()].astype(float)]
+    frames = [pool.index.to_frame(index=False) for pool in pools]
+    out = known.copy()
+    for key, k in unlinked[unknown].items():
+        key = key if isinstance(key, tuple) else (key,)
+        for pool, f in zip(pools, frames, strict=True):
+            ok = np.ones(len(f), dtype=bool)
+            for v, x in zip(vs, key, strict=True):
+                if x != UNKNOWN:
+                    ok &= (f[v] == x).to_numpy()
+            part = pool[ok]
+            if part.sum() > 0:
+                out = out.add(k * part / part.sum(), fill_value=0)
+                break
+    return out
 
 
 def _spread_unknown(unlinked: pd.Series, every: pd.Series) -> pd.Series:

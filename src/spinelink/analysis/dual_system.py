@@ -15,8 +15,17 @@ quality stage's 95% intervals, which carry the randomness of the link errors too
 joined with the interval that inverts the Wilson interval of the reference's coverage
 among the source's persons (m* of n2): with few source persons in a subgroup, Chapman's
 variance says nothing is missed when all of them are in the reference.
-Assumes the two captures are independent
-within the subgroup and that a person is in the same subgroup in both.
+
+Post-strata: a subgroup's estimate is the sum of Chapman's estimates in the cells of the
+cross-classification of every variable estimated (`both_sides.dual_cells`; cells with
+fewer than MIN_CELL_MATCHES matches pooled), its variance the sum of theirs. The two
+captures then need to be independent only within a cell: people both sources miss more
+often (a group of migrants, young men) make a one-way estimate fall short. Reference
+units whose value is blank are spread over the cells that agree with their other values,
+and source records linked to none are counted under the reference's coding (the linked
+pairs' concordance). Assumes independence within the cells and that the reference
+records each person's subgroup as it is (the estimate is of the population as the
+reference would classify it).
 
 >>> n, lo, hi = estimate(900, 600, 540, 1.0, 1.0)
 >>> round(n), round(lo), round(hi)
@@ -45,16 +54,31 @@ def _ok(x) -> float:
     return x if x and math.isfinite(x) and x > 0 else 1.0
 
 
+MIN_CELL_MATCHES = 10  # smaller post-strata are pooled into one (Chapman's bias)
+
+
 def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
-             precision_ci=(None, None), recall_ci=(None, None), moved_in: float = 0.0
-             ) -> tuple[float, float, float]:
+             precision_ci=(None, None), recall_ci=(None, None), moved_in: float = 0.0,
+             cells: np.ndarray | None = None) -> tuple[float, float, float]:
     """(estimate, low, high) of a subgroup's population. `moved_in`: the source persons
-    of false links elsewhere that belong here (see `estimates`)."""
+    of false links elsewhere that belong here (see `estimates`). `cells`: the subgroup's
+    post-strata, rows (n1, n2, m) summing to the subgroup's; the estimate is the sum of
+    theirs (strata with fewer than MIN_CELL_MATCHES matches pooled), the variance the
+    sum of theirs."""
     p, r = _ok(precision), _ok(recall)
-    n2 = n2 - m * (1 - p) + moved_in  # false links counted persons in the wrong subgroup
-    ms = min(m * p / r, min(n1, n2))  # true matches cannot exceed either capture
-    n = (n1 + 1) * (n2 + 1) / (ms + 1) - 1
-    var = (n1 + 1) * (n2 + 1) * (n1 - ms) * (n2 - ms) / ((ms + 1) ** 2 * (ms + 2))
+    c = np.asarray(cells if cells is not None and len(cells) else [[n1, n2, m]], float)
+    n1c, n2c, mc = c[:, 0], c[:, 1], c[:, 2]
+    unl = np.clip(n2c - mc, 0, None)
+    share = unl / unl.sum() if unl.sum() > 0 else np.full(len(c), 1 / len(c))
+    n2c = n2c - mc * (1 - p) + moved_in * share  # false links' persons moved
+    msc = np.minimum(mc * p / r, np.minimum(n1c, n2c))  # true matches
+    small = msc < MIN_CELL_MATCHES
+    if small.any():  # pooled: Chapman's small-sample bias adds up over many cells
+        n1c, n2c, msc = (np.append(x[~small], x[small].sum()) for x in (n1c, n2c, msc))
+    n = float(((n1c + 1) * (n2c + 1) / (msc + 1) - 1).sum())
+    var = float(((n1c + 1) * (n2c + 1) * (n1c - msc) * (n2c - msc)
+                 / ((msc + 1) ** 2 * (msc + 2))).sum())
+    n1, n2, ms = float(n1c.sum()), float(n2c.sum()), float(msc.sum())
     # the uncertainty of the estimated precision and recall (the quality stage's intervals
     # carry the randomness of the link errors themselves as well)
     var += n * n * (_log_sd(*precision_ci) ** 2 + _log_sd(*recall_ci) ** 2)
@@ -64,47 +88,56 @@ def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
         half = Z95 * math.sqrt(max(var, 0.0))
         lo, hi = max(seen, n - half), n + half
     else:
-        c = math.exp(Z95 * math.sqrt(math.log(1 + var / (f0 * f0))))
-        lo, hi = seen + f0 / c, seen + f0 * c
+        k = math.exp(Z95 * math.sqrt(math.log(1 + var / (f0 * f0))))
+        lo, hi = seen + f0 / k, seen + f0 * k
     # small captures: Chapman's variance is 0 when every source person is also in the
     # reference (6 of 6) although the reference's coverage is then only known to be
     # above 61%; the binomial interval of that coverage, inverted, keeps the interval
     # honest (the two intervals joined)
     s_pr = math.hypot(_log_sd(*precision_ci), _log_sd(*recall_ci))
-    b_lo, b_hi = coverage_bounds(n1, n2, ms, s_pr, n2 / n if n > 0 else 1.0)
+    b_lo, b_hi = coverage_bounds(n1, n2, ms, s_pr)
     # (not below the reference's own count; the persons seen, n1 + n2 - m*, are an
     # estimate themselves: m* from estimated precision and recall)
     return n, max(n1, min(lo, b_lo)), max(hi, b_hi)
 
 
-def coverage_bounds(n1: float, n2: float, ms: float, log_sd: float = 0.0,
-                    fraction: float = 0.0) -> tuple[float, float]:
+def coverage_bounds(n1: float, n2: float, ms: float, log_sd: float = 0.0
+                    ) -> tuple[float, float]:
     """The population n1 / p for the ends of the Wilson interval of the reference's
     coverage p among the source's persons (ms of n2 in the reference), widened by the
     uncertainty of the match count (log scale, `log_sd`); (inf, -inf) when unknown.
-    `fraction`: the share of the population the source holds (n2 / N): the source's
-    persons are drawn without replacement, so the binomial variance shrinks by 1 -
-    fraction (the hypergeometric's; nothing is left to estimate when it is 1).
+    The source's persons are drawn without replacement from the population, so the
+    binomial variance shrinks by 1 - n2 / N (the hypergeometric's); N is what is being
+    estimated, so the correction takes the smallest share the data allow: N at the upper
+    end of the uncorrected interval (with N estimated, 6 of 6 linked would say the source
+    holds everyone and nothing is left to estimate).
 
     >>> [round(x) for x in coverage_bounds(43, 6, 6)]
-    [43, 71]
+    [43, 68]
     """
-    if n2 <= 0 or n1 <= 0 or fraction >= 1:
+    if n2 <= 0 or n1 <= 0:
         return math.inf, -math.inf
     from statsmodels.stats.proportion import proportion_confint
 
-    k = 1 / (1 - max(fraction, 0.0))  # the effective number of trials, n2 / (1 - f)
-    p_lo, p_hi = proportion_confint(min(ms, n2) * k, n2 * k, alpha=0.05, method="wilson")
+    ms = min(ms, n2)
     widen = math.exp(Z95 * log_sd)
-    lo = n1 / p_hi / widen if p_hi > 0 else math.inf
-    hi = n1 / p_lo * widen if p_lo > 0 else -math.inf
+    k = 1.0  # the effective number of trials, n2 / (1 - f)
+    for _ in range(2):
+        p_lo, p_hi = proportion_confint(ms * k, n2 * k, alpha=0.05, method="wilson")
+        lo = n1 / p_hi / widen if p_hi > 0 else math.inf
+        hi = n1 / p_lo * widen if p_lo > 0 else -math.inf
+        if not (math.isfinite(hi) and hi > n2):
+            break
+        k = 1 / (1 - n2 / hi)
     return lo, hi
 
 
-def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFrame:
+def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None,
+              cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per row of counts (source, variable, value, n_reference, n_source, n_linked) the
     estimate with its interval; quality: est_precision(_low/_high), est_recall(...) by
-    source, variable, value (rows `variable = all` are the fall-back)."""
+    source, variable, value (rows `variable = all` are the fall-back); cells: the same
+    counts by post-stratum (`both_sides.dual_cells`, with `source`), else none."""
     cols = ["est_precision", "est_precision_low", "est_precision_high", "est_recall",
             "est_recall_low", "est_recall_high"]
     rows = []
@@ -119,7 +152,7 @@ def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFram
     moved = (false.groupby(keys).transform("sum") * share).to_numpy()
     for r, q, mv in zip(counts.itertuples(index=False), qs, moved, strict=True):
         n, lo, hi = estimate(r.n_reference, r.n_source, r.n_linked, q[0], q[3],
-                             (q[1], q[2]), (q[4], q[5]), mv)
+                             (q[1], q[2]), (q[4], q[5]), mv, _cells_of(cells, r))
         rows.append({**r._asdict(), **dict(zip(cols, q, strict=True)),
                      "est_population": n, "est_population_low": lo,
                      "est_population_high": hi})
@@ -138,3 +171,11 @@ def _quality_for(quality, source, variable, value, cols) -> list:
             return [float(hit.iloc[0][c]) if pd.notna(hit.iloc[0][c]) else np.nan
                     for c in cols]
     return [np.nan] * len(cols)
+
+
+def _cells_of(cells: pd.DataFrame | None, r) -> np.ndarray | None:
+    """(n1, n2, m) of the post-strata inside the subgroup of row r."""
+    if cells is None or cells.empty or r.variable not in cells.columns:
+        return None
+    c = cells[(cells["source"] == r.source) & (cells[r.variable].astype(str) == str(r.value))]
+    return c[["n_reference", "n_source", "n_linked"]].to_numpy(float) if len(c) else None

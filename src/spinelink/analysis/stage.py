@@ -157,13 +157,15 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
     job, out = ctx.lj.job, Path(ctx.out)
     quality = _quality_rows(out)
     ref_one, one = _one_unit_per_person(out, ref)
-    prof, dual, conc = [], [], []
+    prof, dual, cells, conc = [], [], [], []
     for s in job.links:
         carried = [*spec.variables, *job.sources[s].subgroups, *job.sources[s].variables]
         src = g.table(s, carried)
         prof.append(both_sides.profile(src, links[s]).assign(source=s))
         lk = links[s].assign(reference_id=links[s]["reference_id"].map(one))
         dual.append(both_sides.dual_counts(ref_one, src, lk, spec.variables).assign(
+            source=s))
+        cells.append(both_sides.dual_cells(ref_one, src, lk, spec.variables).assign(
             source=s))
         pairs = _chosen_pairs(out, s)
         for var in spec.concordance:
@@ -172,7 +174,8 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
                     source=s))
     raw["coverage_profile"] = _front(pd.concat(prof, ignore_index=True))
     counts = _front(pd.concat(dual, ignore_index=True))
-    raw["dual_system"] = dual_system.estimates(counts, quality)
+    raw["dual_system"] = dual_system.estimates(counts, quality,
+                                               pd.concat(cells, ignore_index=True))
     if conc:
         raw["concordance"] = _front(pd.concat(conc, ignore_index=True))
     return {"variables": list(spec.variables), "concordance": list(spec.concordance),
