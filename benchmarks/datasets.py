@@ -38,9 +38,11 @@ def _done(folder: Path, params: dict) -> bool:
 
 # --------------------------------------------------------------------------- generated
 
-def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False) -> Bench:
+def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False,
+                      memory_limit: str | None = None) -> Bench:
     """Census (reference) and benefits (admin) from spinelink's own generator. `quality`
-    turns the job's error-estimation stage on (off by default: bare Splink has none)."""
+    turns the job's error-estimation stage on (off by default: bare Splink has none);
+    `memory_limit` (e.g. 2GB) writes a job with that DuckDB memory limit instead."""
     d = (work / f"generated_{persons}_{seed}").resolve()
     params = {"persons": persons, "seed": seed}
     if not _done(d, params):
@@ -83,6 +85,9 @@ def prepare_generated(work: Path, persons: int, seed: int, quality: bool = False
         }},
     }
     job_path = d / ("job_quality.yaml" if quality else "job.yaml")
+    if memory_limit:
+        job["resources"] = {"memory_limit": memory_limit}
+        job_path = job_path.with_name(f"{job_path.stem}_memory_{memory_limit}.yaml")
     _write_job(job_path, job)
 
     spec = {

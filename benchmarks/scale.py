@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -71,6 +73,18 @@ def _verdicts(s: dict, b: dict, quality: str) -> tuple[dict, list[str]]:
     ]
 
 
+def _same_links(a: dict, b: dict, limit: str) -> str:
+    """Whether the memory-limited run made the same links as the unlimited one."""
+    def pairs(r):
+        f = Path(r["output_dir"]) / "links" / "benefits.parquet"
+        lk = pd.read_parquet(f, columns=["reference_id", "source_id"])
+        return set(zip(lk["reference_id"], lk["source_id"], strict=True))
+    x, y = pairs(a), pairs(b)
+    return (f"memory limit {limit}: {len(y):,} links, {len(x ^ y)} differing from the "
+            f"unlimited run's {len(x):,} (target: none: "
+            f"{'met' if x == y else 'NOT met'})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
@@ -83,6 +97,9 @@ def main(argv=None) -> int:
                     choices=("off", "on", "both"),
                     help="spinelink's quality stage (error estimation): off, on, or both "
                          "runs one after the other (default; `--quality` alone: on)")
+    ap.add_argument("--memory-limit", default=None, metavar="SIZE",
+                    help="also run spinelink (quality off) under this DuckDB memory limit "
+                         "(e.g. 2GB) and check its links are the unlimited run's")
     args = ap.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -94,6 +111,11 @@ def main(argv=None) -> int:
     print(f"data: {benches[modes[0]].dir} (generated in {gen_s:.0f}s)", flush=True)
     runs = {m: run_spinelink(b, args.backend, tag="_quality" if m == "on" else "")
             for m, b in benches.items()}
+    if args.memory_limit:
+        limited = run_spinelink(prepare_generated(work, args.persons, args.seed,
+                                                  memory_limit=args.memory_limit),
+                                args.backend, tag=f"_memory_{args.memory_limit}")
+        runs[f"off, memory {args.memory_limit}"] = limited
     kinds = [] if args.bare == "none" else args.bare.split(",")
     bares = {b["system"]: b for b in (run_bare(benches[modes[0]], k) for k in kinds)}
     if any("f1" not in r for r in (*runs.values(), *bares.values())):
@@ -110,6 +132,9 @@ def main(argv=None) -> int:
                  *bares.items()):
         lines.append(f"{n:<26}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>10.4f}"
                      f"{r['wall_s']:>10.1f}{r['link_s']:>10.1f}{r['peak_mb']:>10.0f}")
+    if args.memory_limit and "off" in runs:
+        lines.append(_same_links(runs["off"], runs[f"off, memory {args.memory_limit}"],
+                                 args.memory_limit))
     ratios: dict = {}
     for n, b in bares.items():
         for m, s in runs.items():

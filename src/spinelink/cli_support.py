@@ -48,6 +48,13 @@ class _Command(click.Command):
         except Exception as e:  # noqa: BLE001 - last resort: no traceback, no data
             if verbose:
                 raise
+            if type(e).__name__ in ("OutOfMemoryException", "MemoryError"):
+                click.echo("error: out of memory (the job's resources.memory_limit, or "
+                           "the machine's): raise resources.memory_limit, or lower "
+                           "resources.threads, or give resources.temp_dir a disk with room "
+                           "to spill; then `spinelink run --resume` continues from the "
+                           "last finished stage", err=True)
+                sys.exit(70)
             click.echo(f"error: internal error ({type(e).__name__}); rerun with --verbose "
                        "for the trace", err=True)
             sys.exit(70)
