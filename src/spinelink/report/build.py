@@ -313,7 +313,13 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
         specs["chart-dual-system"] = spec
         parts += ["<h3>Dual-system estimates of the population by subgroup</h3>",
                   _p("Point: the estimate, bar: its 95% interval, red tick: the "
-                     "reference's own count (log scale)."), chart_div("chart-dual-system")]
+                     "reference's own count (log scale). Each estimate is summed over the "
+                     "cells of the cross-classification of the coverage variables and "
+                     "assumes that, within a cell, the reference and the source miss "
+                     "people independently, and that the reference records each "
+                     "person's group as it is; its interval includes the uncertainty of "
+                     "the estimated precision and recall, and is only as good as they "
+                     "are (see Linkage quality)."), chart_div("chart-dual-system")]
     spec = charts.weighted_shares(tables.get("analysis_weighted_margins"))
     if spec:
         specs["chart-weighted"] = spec
