@@ -439,6 +439,33 @@ def test_linked_source_uses_the_reference_sources_date_in_any_order(tmp_path):
     assert run_reference_date(lj2, tmp_path / "o2") == "2019-06-02"
 
 
+def test_a_given_reference_date_also_allows_a_linked_sources_own_later_births(tmp_path):
+    """With the job's reference_date (census day) a linked source taken later keeps its
+    births after that day (its own main block of years reaches them); a lone mistyped 2091
+    is still in the future, and so is the reference's own birth after census day."""
+    cen = HEADER + "1,A,B,2019-06-01,F\n2,C,D,1950-01-01,M\n3,E,F,2019-08-01,M\n"
+    years = [*range(1950, 2017, 3), 2019, 2091]
+    adm = HEADER + "".join(f"{i},A,B,{y}-07-01,F\n" for i, y in enumerate(years, 1))
+    (tmp_path / "c.csv").write_text(cen)
+    (tmp_path / "a.csv").write_text(adm)
+    job = JOB.replace("2021-03-21", "2019-06-02").format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra="")
+    admin = ("\n  admin:\n    role: admin\n    path: a.csv\n    id: person_id\n"
+             "    columns: {first_name: forename, last_name: surname, date_of_birth: dob}\n")
+    (tmp_path / "job.yaml").write_text(job.rstrip() + admin)
+    lj = load_job(tmp_path / "job.yaml")
+    res = intake_source(open_engine(), lj, "admin", tmp_path / "out")
+    assert res.reference_date == "2019-06-02"  # ages are measured at the job's date
+    v = pd.read_parquet(tmp_path / "out" / "quarantine" / "admin_values.parquet")
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [
+        (len(years) + 1, "date of birth after the reference date")]
+    a = pd.read_parquet(tmp_path / "out" / "intake" / "admin.parquet")
+    assert a["dob"].astype(str).str.startswith("2019-07-01").sum() == 1  # kept
+    intake_source(open_engine(), lj, "census", tmp_path / "out")
+    c = pd.read_parquet(tmp_path / "out" / "quarantine" / "census_values.parquet")
+    assert list(c["reason"]) == ["date of birth after the reference date"]
+
+
 # ---- loud failure shares -------------------------------------------------------------
 
 def test_numbers_with_the_wrong_declared_format_warn_loudly(tmp_path, caplog):

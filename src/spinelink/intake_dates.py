@@ -179,13 +179,20 @@ def reference_date(engine: Engine, lj: LoadedJob, name: str, raw: str,
     the reference source's raw table and returns (table name, DateSpec | None); it is only
     called when the reference is not the source being read and the date is not cached.
 
-    With a derived date, a linked source's date of birth counts as in the future only
-    after the later of that date and the one derived from its own dates (a source taken
-    after the reference has later births: they are not errors)."""
-    if lj.job.reference_date:
-        return ReferenceDate(lj.job.reference_date, "job")
+    A linked source's date of birth counts as in the future only after the later of the
+    reference date (the job's or derived) and the one derived from its own dates (a source
+    taken after the reference has later births: they are not errors, and blanked they
+    would let an infant link to a namesake relative with nothing to tell them apart)."""
     cache = lj.__dict__.setdefault("_intake_reference_dates", {})
     ref = lj.job.reference
+    if lj.job.reference_date:
+        given = ReferenceDate(lj.job.reference_date, "job")
+        if name == ref or spec is None:
+            return given
+        if name not in cache:
+            cache[name] = _derived(engine, raw, spec, name)
+        own = cache[name].date
+        return ReferenceDate(given.date, "job", max(given.date, own) if own else None)
     if ref not in cache:
         if name == ref:
             cache[ref] = _derived(engine, raw, spec, ref)
