@@ -49,6 +49,22 @@ def _register(db_api, table: str, alias: str):
     return db_api.register(table, table_name=alias)
 
 
+def keyed_reference(source: str) -> str:
+    """The engine table of the reference records the probabilistic stage blocked `source`
+    against, with its capped keys (the quality stage reuses it when it holds every
+    reference record: links not one-to-one)."""
+    return f"__sl_res_ref_{source}"
+
+
+def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
+    """The capped blocking-key columns `add_capped_keys` adds, in its order."""
+    from spinelink.model_spec import CappedBlock, capped_column
+
+    return [capped_column(i) for i, rule in enumerate(spec.blocking)
+            if isinstance(rule, CappedBlock)
+            and (fields is None or fields.blockable(rule.columns))]
+
+
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
@@ -76,7 +92,8 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     if not columns:
         return
     # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
-    targets = [tables["ref"], tables["src"]] if blocked_only else tables.values()
+    targets = ([tables[k] for k in ("ref", "src") if k in tables] if blocked_only
+               else tables.values())
     for t in dict.fromkeys(targets):
         engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", table=t,
                                         columns=", ".join(columns), joins="\n".join(joins)),

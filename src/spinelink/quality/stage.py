@@ -21,7 +21,7 @@ import pandas as pd
 from spinelink import atomic
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_spec import load_model_spec
-from spinelink.probabilistic import add_capped_keys
+from spinelink.probabilistic import add_capped_keys, capped_columns, keyed_reference
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
@@ -103,6 +103,8 @@ def run_stage(ctx) -> dict:
                                      q.calibration)
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
+        if not link.one_to_one:  # the linkage's keyed reference holds every record
+            inp.keyed_ref = keyed_reference(name)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
@@ -139,8 +141,21 @@ def _extender(ctx, link):
     stage adds them), or None for a model given as a file."""
     if link.probabilistic is None or link.probabilistic.model != "auto":
         return None
-    spec = load_model_spec(ctx.lj.model_path(AUTO_SPEC))
-    return lambda tables: add_capped_keys(ctx.engine, spec, tables)
+    return _Keys(ctx.engine, load_model_spec(ctx.lj.model_path(AUTO_SPEC)))
+
+
+class _Keys:
+    """Adds the capped blocking keys to the tables scored or joined on them (`ref`,
+    `src`); `ref_full` and `src_full` serve key counts and term frequencies only (rule
+    captures key their pairs' records on their own: per_source.rule_captures).
+    `columns`: the keys it adds."""
+
+    def __init__(self, engine, spec):
+        self.engine, self.spec = engine, spec
+        self.columns = capped_columns(spec)
+
+    def __call__(self, tables: dict[str, str]) -> None:
+        add_capped_keys(self.engine, self.spec, tables, blocked_only=True)
 
 
 def publish(results: dict, min_cell: int, rounding: int | None,

@@ -24,7 +24,12 @@ from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
-from spinelink.probabilistic import add_capped_keys, link_probabilistic, load_model
+from spinelink.probabilistic import (
+    add_capped_keys,
+    keyed_reference,
+    link_probabilistic,
+    load_model,
+)
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
 from spinelink.training import train_model
@@ -92,7 +97,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 "src_full": _residual(engine, src_t, links_t, "source_id", False,
                                       f"__sl_lk_src_{name}", cols),
                 "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
-                                 f"__sl_res_ref_{name}", cols),
+                                 keyed_reference(name), cols),
                 "src": _residual(engine, src_t, links_t, "source_id", True,
                                  f"__sl_res_src_{name}", cols)}
             training: dict = {}
