@@ -45,6 +45,7 @@ class Inputs:
     # the probabilistic stage's reference table with its capped keys, if still in the
     # engine (nullcal._prepare checks it has the pool's columns)
     keyed_ref: str | None = None
+    std: dict | None = None  # engine tables of the standardised records (ref, src)
 
 
 @dataclass
@@ -166,7 +167,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
-                           keyed_ref=inp.keyed_ref)
+                           keyed_ref=inp.keyed_ref, std=inp.std)
         rules = rule_columns(inp.model)
         if null is not None and rules:
             n_rules = rule_captures(engine, inp.name, inp.pairs, rules, inp.extend)

@@ -25,6 +25,7 @@ from spinelink.probabilistic import add_capped_keys, capped_columns, keyed_refer
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
+from spinelink.stages import std_table
 
 log = logging.getLogger("spinelink.quality")
 SUBGROUP_COLUMNS = [
@@ -103,6 +104,7 @@ def run_stage(ctx) -> dict:
                                      q.calibration)
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
+        inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
