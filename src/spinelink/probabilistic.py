@@ -66,11 +66,13 @@ def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
 
 
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
-                    fields: Fields | None = None, blocked_only: bool = False) -> None:
+                    fields: Fields | None = None, blocked_only: bool = False,
+                    counted: bool = False) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
-    frequencies (score_residual), and training, which blocks them too, does not run."""
+    frequencies (score_residual), and training, which blocks them too, does not run.
+    `counted`: an earlier call counted the keys of this `ref_full` (unchanged since)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -81,9 +83,10 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         counts = f"{tables['ref_full']}_blk{i}"
         key, present = _concat_key(rule.columns, "")
-        engine.create_table(counts, sql_file(
-            "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
-            present=present))
+        if not counted:
+            engine.create_table(counts, sql_file(
+                "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
+                present=present))
         key_t, _ = _concat_key(rule.columns, "t.")
         columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN c{i}.k END AS "
                        f"{quote_ident(capped_column(i))}")

@@ -155,9 +155,12 @@ class _Keys:
     def __init__(self, engine, spec):
         self.engine, self.spec = engine, spec
         self.columns = capped_columns(spec)
+        self.counted: set[str] = set()  # the reference tables whose keys it counted
 
     def __call__(self, tables: dict[str, str]) -> None:
-        add_capped_keys(self.engine, self.spec, tables, blocked_only=True)
+        add_capped_keys(self.engine, self.spec, tables, blocked_only=True,
+                        counted=tables["ref_full"] in self.counted)
+        self.counted.add(tables["ref_full"])
 
 
 def publish(results: dict, min_cell: int, rounding: int | None,
