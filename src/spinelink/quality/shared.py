@@ -126,8 +126,9 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
              {"blocking_rule": "l.__unit = r.__unit", "sql_dialect": "duckdb"}]}
     m.pop("source_dataset_column_name", None)
     db_api = engine.splink_db_api()
+    # validate_settings only builds log lines (log_level None: never shown); 0.3 s
     linker = Linker(db_api.register(f"{tag}_units", table_name=f"{tag}_units_sdf"), m,
-                    log_level=None)
+                    log_level=None, validate_settings=False)
     for col in tf_columns(model):
         tf = f"{tag}_tf_{col}"
         engine.create_table(tf, sql_file("probabilistic/tf_lookup.sql", col=col,
