@@ -3,9 +3,10 @@
 The null sample's reference pool is the probabilistic stage's keyed reference table when it
 holds every reference record (links not one-to-one), the whole-source and whole-reference
 tables are views of the standardised tables the run loaded, the capped keys' reference
-counts are made once per source, and each bootstrap draw works out its wrong links once for
-every breakdown. Each is checked against the way it was built before, on a full and an
-incremental run of generated deliveries: the quality outputs are byte-identical."""
+counts are the probabilistic stage's (or made once per source), and each bootstrap draw
+works out its wrong links once for every breakdown. Each is checked against the way it was
+built before, on a full and an incremental run of generated deliveries: the quality
+outputs are byte-identical."""
 from __future__ import annotations
 
 import filecmp
@@ -17,6 +18,7 @@ import pytest
 
 from spinelink.pipeline import run_job
 from spinelink.quality import labelfree, nullcal
+from spinelink.quality import stage as quality_stage
 from spinelink.quality.calibrate import Candidates
 from spinelink.sample.deliveries import generate_deliveries
 
@@ -46,16 +48,27 @@ def runs(tmp_path_factory) -> Path:
         seen.append(keyed(*a, **k))
         return seen[-1]
 
+    counts = []
+    keys = quality_stage._Keys.__call__
+
+    def spy_keys(self, tables):
+        counts.append(self.linked)
+        return keys(self, tables)
+
     nullcal._keyed_pool = spy
-    try:  # once more, with the pool seen taken over
+    quality_stage._Keys.__call__ = spy_keys
+    try:  # once more, with the pool and key counts seen taken over
         _runs(root, "seen")
     finally:
         nullcal._keyed_pool = keyed
+        quality_stage._Keys.__call__ = keys
     assert seen == ["__sl_res_ref_benefits"] * 2  # both runs took the linkage's table
+    assert counts and set(counts) == {"__sl_lk_ref_benefits"}  # and its key counts
     # built as before: the pool from the standardised files, no tables taken over
     mp = pytest.MonkeyPatch()
     mp.setattr(nullcal, "_keyed_pool", lambda *a, **k: None)
     mp.setattr(nullcal, "_has_table", lambda *a, **k: False)
+    mp.setattr(quality_stage, "_has_table", lambda *a, **k: False)
     try:
         _runs(root, "built")
     finally:

@@ -56,6 +56,17 @@ def keyed_reference(source: str) -> str:
     return f"__sl_res_ref_{source}"
 
 
+def whole_reference(source: str) -> str:
+    """The engine table (or view) of every reference record the probabilistic stage
+    counted `source`'s capped keys on (`key_counts(whole_reference(source), i)`)."""
+    return f"__sl_lk_ref_{source}"
+
+
+def key_counts(ref_full: str, i: int) -> str:
+    """The engine table of capped rule i's key counts on `ref_full`."""
+    return f"{ref_full}_blk{i}"
+
+
 def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
     """The capped blocking-key columns `add_capped_keys` adds, in its order."""
     from spinelink.model_spec import CappedBlock, capped_column
@@ -81,7 +92,7 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         if fields is not None and not fields.blockable(rule.columns):
             continue
-        counts = f"{tables['ref_full']}_blk{i}"
+        counts = key_counts(tables["ref_full"], i)
         key, present = _concat_key(rule.columns, "")
         if not counted:
             engine.create_table(counts, sql_file(

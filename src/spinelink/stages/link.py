@@ -29,6 +29,7 @@ from spinelink.probabilistic import (
     keyed_reference,
     link_probabilistic,
     load_model,
+    whole_reference,
 )
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
@@ -96,7 +97,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             whole = _whole_view if inc is not None else _residual
             tables = {
                 "ref_full": whole(engine, ref_t, links_t, "reference_id", False,
-                                  f"__sl_lk_ref_{name}", cols),
+                                  whole_reference(name), cols),
                 "src_full": whole(engine, src_t, links_t, "source_id", False,
                                   f"__sl_lk_src_{name}", cols),
                 "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
