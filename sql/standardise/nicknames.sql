@@ -8,7 +8,7 @@
 -- Rows that map a name to itself (same form, or same key for by_rom) are dropped.
 -- canonical_rom is the key of the canonical name (first_name_canon_rom).
 -- {{ pairs }} is nickname_pairs.sql's result.
-CREATE OR REPLACE TEMP VIEW {{ view }} AS
+CREATE OR REPLACE TEMP TABLE {{ view }} AS
 WITH keyed AS (
     SELECT
         by_rom,

@@ -132,7 +132,7 @@ def co_resident_u(engine: Engine, model: dict, ref_full: str, n_src_full: int, t
                     "linker_uid": f"{model.get('linker_uid', 'm')}_hh"}
         db_api = engine.splink_db_api()
         linker = Linker(db_api.register(sample, table_name=f"{sample}_sdf"), settings,
-                        log_level=None)
+                        log_level=None, validate_settings=False)  # logs never shown
         df = linker.inference.predict().as_pandas_dataframe()
         df = df[~_same_person(df, model)]
         total = len(df)

@@ -49,12 +49,41 @@ def _register(db_api, table: str, alias: str):
     return db_api.register(table, table_name=alias)
 
 
+def keyed_reference(source: str) -> str:
+    """The engine table of the reference records the probabilistic stage blocked `source`
+    against, with its capped keys (the quality stage reuses it when it holds every
+    reference record: links not one-to-one)."""
+    return f"__sl_res_ref_{source}"
+
+
+def whole_reference(source: str) -> str:
+    """The engine table (or view) of every reference record the probabilistic stage
+    counted `source`'s capped keys on (`key_counts(whole_reference(source), i)`)."""
+    return f"__sl_lk_ref_{source}"
+
+
+def key_counts(ref_full: str, i: int) -> str:
+    """The engine table of capped rule i's key counts on `ref_full`."""
+    return f"{ref_full}_blk{i}"
+
+
+def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
+    """The capped blocking-key columns `add_capped_keys` adds, in its order."""
+    from spinelink.model_spec import CappedBlock, capped_column
+
+    return [capped_column(i) for i, rule in enumerate(spec.blocking)
+            if isinstance(rule, CappedBlock)
+            and (fields is None or fields.blockable(rule.columns))]
+
+
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
-                    fields: Fields | None = None, blocked_only: bool = False) -> None:
+                    fields: Fields | None = None, blocked_only: bool = False,
+                    counted: bool = False) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
-    frequencies (score_residual), and training, which blocks them too, does not run."""
+    frequencies (score_residual), and training, which blocks them too, does not run.
+    `counted`: an earlier call counted the keys of this `ref_full` (unchanged since)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -63,11 +92,12 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         if fields is not None and not fields.blockable(rule.columns):
             continue
-        counts = f"{tables['ref_full']}_blk{i}"
+        counts = key_counts(tables["ref_full"], i)
         key, present = _concat_key(rule.columns, "")
-        engine.create_table(counts, sql_file(
-            "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
-            present=present))
+        if not counted:
+            engine.create_table(counts, sql_file(
+                "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
+                present=present))
         key_t, _ = _concat_key(rule.columns, "t.")
         columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN c{i}.k END AS "
                        f"{quote_ident(capped_column(i))}")
@@ -76,7 +106,8 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     if not columns:
         return
     # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
-    targets = [tables["ref"], tables["src"]] if blocked_only else tables.values()
+    targets = ([tables[k] for k in ("ref", "src") if k in tables] if blocked_only
+               else tables.values())
     for t in dict.fromkeys(targets):
         engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", table=t,
                                         columns=", ".join(columns), joins="\n".join(joins)),

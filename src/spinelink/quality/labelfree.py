@@ -181,6 +181,38 @@ def _rates(pr, bd, post, chosen=None, blocked=None, cache=None, survive=None):
     return precision, recall, false, found + missed
 
 
+def _wrong(pr: Prepared, post: np.ndarray, chosen: np.ndarray, survive) -> tuple:
+    """One bootstrap draw, once for every breakdown: the links that are wrong in it (a
+    probabilistic link whose record's drawn match is another candidate, or a link another
+    source record on its unit takes: `survive` False) and the candidates that are a
+    drawn match the stage did not link (missed)."""
+    prob = pr.link_group >= 0
+    ok = np.ones(len(prob), bool) if survive is None else np.asarray(survive, bool).copy()
+    miss = np.zeros(0, int)
+    if len(post):
+        ok[prob] &= chosen[pr.cands.rec[pr.link_group[prob]]] == pr.link_group[prob]
+        rec_of = np.flatnonzero(chosen >= 0)
+        c = chosen[rec_of]
+        miss = c[c != pr.rec_link[rec_of]]
+    return np.flatnonzero(~ok), miss
+
+
+def _draw_rates(pr: Prepared, bd: Breakdown, wrong: tuple, blocked, cache: dict):
+    """`_rates` of one draw from `_wrong`: every weight is 0 or 1 there, so counting the
+    wrong links gives the same (whole) numbers as summing weights, and found links are
+    the links less the wrong ones."""
+    bad, miss = wrong
+    k = len(bd.values)
+    n_links = _split(pr, bd, cache).n_links
+    false = np.bincount(bd.link_code[bad], minlength=k) * 1.0
+    found = n_links - false
+    missed = np.bincount(bd.cand_code[miss], minlength=k) * 1.0 + blocked
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(n_links > 0, 1 - false / np.maximum(n_links, 1), np.nan)
+        recall = np.where(found + missed > 0, found / (found + missed), np.nan)
+    return precision, recall
+
+
 def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
     """Each record's true match (its tie group's first candidate) or -1, drawn from the
     posteriors."""
@@ -225,11 +257,12 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
         surv = None if pr.survive is None else (rng.random(len(pr.survive)) < pr.survive)
+        wrong = _wrong(pr, f.posterior, chosen, surv)
         for bd in breakdowns:
             w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                 if len(shb) else np.zeros(len(bd.values))
             blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else np.zeros(len(w))
-            p, r, _, _ = _rates(pr, bd, f.posterior, chosen, blk, cache, surv)
+            p, r = _draw_rates(pr, bd, wrong, blk, cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows = []

@@ -109,10 +109,18 @@ def _clean(engine: Engine, t: Tables, tag: str, blanks: pd.DataFrame,
 
 
 def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
-             one_to_one: bool, seed: int, limit: int, extend=None) -> tuple[Tables, pd.Series]:
+             one_to_one: bool, seed: int, limit: int, extend=None,
+             keyed_ref: str | None = None, std: dict[str, str] | None = None
+             ) -> tuple[Tables, pd.Series]:
     tag = f"__sl_q_{source}"
+    std = std if std and all(_has_table(engine, v) for v in std.values()) else None
     for side, name in (("ref", reference), ("src", source)):
-        engine.view_parquet(f"{tag}_{side}_std", out / "standardised" / f"{name}.parquet")
+        if std:  # the standardised tables the run loaded (as the files hold them)
+            engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(f'{tag}_{side}_std')} AS "
+                           f"SELECT * FROM {quote_ident(std[side])}")
+        else:
+            engine.view_parquet(f"{tag}_{side}_std",
+                                out / "standardised" / f"{name}.parquet")
     src_cols = set(table_columns(engine, f"{tag}_src_std"))
     cols = [c for c in table_columns(engine, f"{tag}_ref_std")
             if c in src_cols and is_linkage_column(c)]
@@ -120,7 +128,11 @@ def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame
     engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
     t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
     for name, side in ((t.ref_full, "ref"), (t.src_full, "src")):
-        engine.create_table(name, f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t")
+        query = f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t"
+        if std:  # in memory already: a view, not another copy (0.5 s at 200,000)
+            engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {query}")
+        else:
+            engine.create_table(name, query)
     ids = engine.df(sql_file("quality/null_records.sql", table=t.src_full, links=f"{tag}_det"),
                     {"seed": int(seed), "limit": int(limit)})["record_id"]
     fields = [f for f, c in FIELD_COLUMNS.items() if c[0] in cols]
@@ -132,13 +144,40 @@ def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame
         f"AS {quote_ident(c)}" if c in of else f"t.{quote_ident(c)}" for c in cols)
     engine.create_table(t.null_src, sql_file(
         "quality/null_blanked.sql", columns=blanked, table=t.src_full, blanks=f"{tag}_blanks"))
-    engine.create_table(t.ref_pool, sql_file(
-        "quality/reference_pool.sql", columns=sel, table=t.ref_full, links=f"{tag}_det",
-        sample=t.null_src), {"exclude": bool(one_to_one)})
+    pool = _keyed_pool(engine, keyed_ref, cols, extend) if not one_to_one else None
+    if pool is None:
+        engine.create_table(t.ref_pool, sql_file(
+            "quality/reference_pool.sql", columns=sel, table=t.ref_full,
+            links=f"{tag}_det", sample=t.null_src), {"exclude": bool(one_to_one)})
+    else:  # every reference record, as the probabilistic stage keyed them: not again
+        t.ref_pool = pool
     if extend is not None:  # columns the model's blocking rules need (e.g. capped keys)
-        extend({"ref_full": t.ref_full, "src_full": t.src_full, "ref": t.ref_pool,
-                "src": t.null_src})
+        extend({"ref_full": t.ref_full, "src_full": t.src_full,
+                **({"ref": t.ref_pool} if pool is None else {}), "src": t.null_src})
     return t, _clean(engine, t, tag, blanks, fields)
+
+
+def _has_table(engine: Engine, name: str) -> bool:
+    try:
+        engine.columns(name)
+    except Exception:  # noqa: BLE001 - any backend's "no such table"
+        return False
+    return True
+
+
+def _keyed_pool(engine: Engine, keyed_ref: str | None, cols: list[str],
+                extend) -> str | None:
+    """The probabilistic stage's table of every reference record with its capped keys,
+    when it is still in the engine with exactly the pool's columns and the keys `extend`
+    adds (then it is the pool the quality stage would build: the same standardised rows,
+    keys counted on the same reference); else None."""
+    if keyed_ref is None:
+        return None
+    if not _has_table(engine, keyed_ref):  # a resumed run: build the pool
+        return None
+    have = engine.columns(keyed_ref)
+    keys = list(getattr(extend, "columns", [])) if extend is not None else []
+    return keyed_ref if have == [*cols, *keys] else None
 
 
 def _floor(n_ref: int, n_src: int) -> float:
@@ -152,7 +191,8 @@ def _floor(n_ref: int, n_src: int) -> float:
 def null_sample(engine: Engine, out, reference: str, source: str, model: dict, prior: float,
                 det: pd.DataFrame, one_to_one: bool, seed: int, n_residual: int,
                 limit: int = NULL_SAMPLE_MAX, extend=None, household: bool = False,
-                carry: Carry | None = None) -> NullSample | None:
+                carry: Carry | None = None, keyed_ref: str | None = None,
+                std: dict[str, str] | None = None) -> NullSample | None:
     """Score the leave-partner-out sample; None when there are no deterministic links.
     `extend(tables)` adds derived columns the model needs, as the probabilistic stage
     did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
@@ -163,7 +203,8 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
     n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref_view)}"))
     n_pool = n_ref - (det["reference_id"].nunique() if one_to_one else 0)
     limit = min(limit, max(n_pool, n_residual))  # the stage's pair floor then binds here too
-    t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit, extend)
+    t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit, extend,
+                        keyed_ref, std)
     ids = pd.Series(clean.index)
     if ids.empty:
         return None

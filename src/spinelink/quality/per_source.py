@@ -42,6 +42,10 @@ class Inputs:
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
+    # the probabilistic stage's reference table with its capped keys, if still in the
+    # engine (nullcal._prepare checks it has the pool's columns)
+    keyed_ref: str | None = None
+    std: dict | None = None  # engine tables of the standardised records (ref, src)
 
 
 @dataclass
@@ -94,16 +98,26 @@ def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
 
 
 def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame,
-                  rules: list[list[tuple[str, str]]]) -> pd.DataFrame:
-    """How many rules each pair satisfies (l: the reference side, as in prediction)."""
+                  rules: list[list[tuple[str, str]]], extend=None) -> pd.DataFrame:
+    """How many rules each pair satisfies (l: the reference side, as in prediction).
+    Only the pairs' records are given the model's derived blocking columns (`extend`): a
+    record's capped key depends on its own values and the reference's key counts only."""
     def cond(cols):
         return " AND ".join(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in cols)
 
     captures = " + ".join(f"(CASE WHEN {cond(r)} THEN 1 ELSE 0 END)" for r in rules)
-    engine.register(f"__sl_q_{name}_pairs", pairs[["reference_id", "source_id"]].astype(str))
+    tag = f"__sl_q_{name}"
+    engine.register(f"{tag}_pairs", pairs[["reference_id", "source_id"]].astype(str))
+    sides = {}
+    for side, col in (("ref", "reference_id"), ("src", "source_id")):
+        sides[side] = f"{tag}_rc_{side}"
+        engine.create_table(sides[side], sql_file(
+            "quality/pair_records.sql", table=f"{tag}_{side}_full", pairs=f"{tag}_pairs",
+            id_col=col))
+    if extend is not None:
+        extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", **sides})
     return engine.df(sql_file("quality/rule_captures.sql", captures=captures,
-                              pairs=f"__sl_q_{name}_pairs", ref=f"__sl_q_{name}_ref_full",
-                              src=f"__sl_q_{name}_src_full"))
+                              pairs=f"{tag}_pairs", ref=sides["ref"], src=sides["src"]))
 
 
 def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
@@ -152,10 +166,11 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     if inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
-                           household=inp.household, carry=inp.carry)
+                           household=inp.household, carry=inp.carry,
+                           keyed_ref=inp.keyed_ref, std=inp.std)
         rules = rule_columns(inp.model)
         if null is not None and rules:
-            n_rules = rule_captures(engine, inp.name, inp.pairs, rules)
+            n_rules = rule_captures(engine, inp.name, inp.pairs, rules, inp.extend)
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules)
     prep = labelfree.prepare(data)
     sh = None

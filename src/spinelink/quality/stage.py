@@ -20,11 +20,18 @@ import pandas as pd
 
 from spinelink import atomic
 from spinelink.jobspec.files import AUTO_SPEC
-from spinelink.model_spec import load_model_spec
-from spinelink.probabilistic import add_capped_keys
+from spinelink.model_spec import capped_column, load_model_spec
+from spinelink.probabilistic import (
+    add_capped_keys,
+    capped_columns,
+    key_counts,
+    keyed_reference,
+    whole_reference,
+)
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
+from spinelink.stages import std_table
 
 log = logging.getLogger("spinelink.quality")
 SUBGROUP_COLUMNS = [
@@ -99,10 +106,13 @@ def run_stage(ctx) -> dict:
     for name, link in job.links.items():
         inp = per_source.read_inputs(out, name, ctx.accounting[name], ctx.links.get(name, {}),
                                      link.one_to_one, ref_groups, src_groups.get(name),
-                                     job.seed, q.bootstrap, _extender(ctx, link),
+                                     job.seed, q.bootstrap, _extender(ctx, name, link),
                                      q.calibration)
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
+        inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
+        if not link.one_to_one:  # the linkage's keyed reference holds every record
+            inp.keyed_ref = keyed_reference(name)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
@@ -134,13 +144,46 @@ def _carry(ctx, name: str) -> Carry:
     return Carry(ctx.out, name, ctx.lj.job.reference, previous)
 
 
-def _extender(ctx, link):
+def _extender(ctx, name: str, link):
     """The derived blocking columns the `auto` model's rules use (as the probabilistic
     stage adds them), or None for a model given as a file."""
     if link.probabilistic is None or link.probabilistic.model != "auto":
         return None
-    spec = load_model_spec(ctx.lj.model_path(AUTO_SPEC))
-    return lambda tables: add_capped_keys(ctx.engine, spec, tables)
+    return _Keys(ctx.engine, load_model_spec(ctx.lj.model_path(AUTO_SPEC)),
+                 whole_reference(name))
+
+
+class _Keys:
+    """Adds the capped blocking keys to the tables scored or joined on them (`ref`,
+    `src`); `ref_full` and `src_full` serve key counts and term frequencies only (rule
+    captures key their pairs' records on their own: per_source.rule_captures).
+    `columns`: the keys it adds."""
+
+    def __init__(self, engine, spec, linked: str | None = None):
+        self.engine, self.spec = engine, spec
+        self.columns = capped_columns(spec)
+        self.counted: set[str] = set()  # the reference tables whose keys are counted
+        # the probabilistic stage's whole reference, when it counted every capped rule's
+        # keys on it (the same reference records: the same counts)
+        self.linked = linked if linked and all(
+            _has_table(engine, key_counts(linked, i)) for i in range(len(spec.blocking))
+            if capped_column(i) in self.columns) else None
+        if self.linked:
+            self.counted.add(self.linked)
+
+    def __call__(self, tables: dict[str, str]) -> None:
+        ref = self.linked or tables["ref_full"]
+        add_capped_keys(self.engine, self.spec, {**tables, "ref_full": ref},
+                        blocked_only=True, counted=ref in self.counted)
+        self.counted.add(ref)
+
+
+def _has_table(engine, name: str) -> bool:
+    try:
+        engine.columns(name)
+    except Exception:  # noqa: BLE001 - any backend's "no such table"
+        return False
+    return True
 
 
 def publish(results: dict, min_cell: int, rounding: int | None,

@@ -24,7 +24,13 @@ from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import load_model_spec
-from spinelink.probabilistic import add_capped_keys, link_probabilistic, load_model
+from spinelink.probabilistic import (
+    add_capped_keys,
+    keyed_reference,
+    link_probabilistic,
+    load_model,
+    whole_reference,
+)
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
 from spinelink.training import train_model
@@ -86,13 +92,16 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         cfg = link.probabilistic
         with timer.stage(f"probabilistic:{name}"):
             cols = _linkage_columns(engine, ref_t, src_t)
+            # incremental: no training, so the whole tables serve key counts and term
+            # frequencies only: views, not copies
+            whole = _whole_view if inc is not None else _residual
             tables = {
-                "ref_full": _residual(engine, ref_t, links_t, "reference_id", False,
-                                      f"__sl_lk_ref_{name}", cols),
-                "src_full": _residual(engine, src_t, links_t, "source_id", False,
-                                      f"__sl_lk_src_{name}", cols),
+                "ref_full": whole(engine, ref_t, links_t, "reference_id", False,
+                                  whole_reference(name), cols),
+                "src_full": whole(engine, src_t, links_t, "source_id", False,
+                                  f"__sl_lk_src_{name}", cols),
                 "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
-                                 f"__sl_res_ref_{name}", cols),
+                                 keyed_reference(name), cols),
                 "src": _residual(engine, src_t, links_t, "source_id", True,
                                  f"__sl_res_src_{name}", cols)}
             training: dict = {}
@@ -137,6 +146,16 @@ def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bo
     sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
                    columns=cols)
     engine.create_table(name, sql, {"exclude": exclude})
+    return name
+
+
+def _whole_view(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
+                name: str, columns: list[str]) -> str:
+    """`_residual` without the exclusion (every record), as a view."""
+    assert not exclude
+    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT {cols} "
+                   f"FROM {quote_ident(table)} t")
     return name
 
 
