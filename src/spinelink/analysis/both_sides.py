@@ -169,11 +169,7 @@ def _spread_unknown_units(t: pd.DataFrame, vs: list[str]) -> pd.DataFrame:
     add = np.zeros((len(known), 3))
     for key, counts in zip(f[unknown].to_numpy(), t.loc[unknown, num].to_numpy(float),
                            strict=True):
-        ok = np.ones(len(known), dtype=bool)
-        for v, x in zip(vs, key, strict=True):
-            if x != UNKNOWN:
-                ok &= (known[v] == x).to_numpy()
-        w = known["n_reference"].to_numpy(float) * ok
+        w = known["n_reference"].to_numpy(float) * _agreeing(known, vs, key)
         if w.sum() > 0:
             add += np.outer(w / w.sum(), counts)
     known[num] = known[num].to_numpy(float) + add
@@ -196,15 +192,20 @@ def _spread_unknown_cells(unlinked: pd.Series, every: pd.Series, vs: list[str]
     for key, k in unlinked[unknown].items():
         key = key if isinstance(key, tuple) else (key,)
         for pool, f in zip(pools, frames, strict=True):
-            ok = np.ones(len(f), dtype=bool)
-            for v, x in zip(vs, key, strict=True):
-                if x != UNKNOWN:
-                    ok &= (f[v] == x).to_numpy()
-            part = pool[ok]
+            part = pool[_agreeing(f, vs, key)]
             if part.sum() > 0:
                 out = out.add(k * part / part.sum(), fill_value=0)
                 break
     return out
+
+
+def _agreeing(frame: pd.DataFrame, vs: list[str], key) -> np.ndarray:
+    """Rows of frame (columns vs) that agree with key on every value key knows."""
+    ok = np.ones(len(frame), dtype=bool)
+    for v, x in zip(vs, key, strict=True):
+        if x != UNKNOWN:
+            ok &= (frame[v] == x).to_numpy()
+    return ok
 
 
 def _spread_unknown(unlinked: pd.Series, every: pd.Series) -> pd.Series:
