@@ -56,8 +56,14 @@ def test_links_contract_columns_and_methods(demo):
     assert th["accept_mode"] == "auto" and 0.5 <= th["accept"] < 1
     assert (prob["match_probability"] >= th["accept"]).all()
     review = pd.read_parquet(demo / "run1" / "review" / "benefits.parquet")
-    assert ((review["match_probability"] >= th["review"])
-            & (review["match_probability"] < th["accept"])).all()
+    # the band, and links held as probable relatives (spinelink.relatives), counted as such
+    held = review["method"].str.startswith("relative:")
+    band = review[~held]
+    assert (band["method"] == "probabilistic").all()
+    assert ((band["match_probability"] >= th["review"])
+            & (band["match_probability"] < th["accept"])).all()
+    by_method = review.loc[held, "method"].str.removeprefix("relative:").value_counts()
+    assert by_method.to_dict() == man["links"]["benefits"].get("held_as_relatives", {})
     assert (demo / "run1" / "models" / "benefits.json").exists()
 
 

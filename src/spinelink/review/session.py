@@ -106,8 +106,8 @@ class Session:
                "linked_ref": self.links[(self.links["reference_id"] == ref_id)
                                         & (self.links["source"] == s)][
                    ["source_id", "method"]].to_dict("records")}
-        if not self.blind:
-            parts = self.parts.get(self.keys[i], [])
+        if not self.blind and pd.notna(row["match_weight"]):  # (none: a deterministic
+            parts = self.parts.get(self.keys[i], [])          # link held for review)
             mw = float(row["match_weight"])
             out["weight"] = {"match_weight": mw,
                              "match_probability": float(row["match_probability"]),
@@ -130,7 +130,7 @@ class Session:
                    else self.ref_records).get(r[other_col]) or {}
             item = {"pair": int(j), "id": r[other_col], "summary": _summary(rec),
                     "decision": getattr(decided.get(self.keys[j]), "decision", None)}
-            if not self.blind:
+            if not self.blind and pd.notna(r["match_weight"]):
                 item["match_weight"] = float(r["match_weight"])
             out.append(item)
         return out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import manifest
+from spinelink import manifest, relatives
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import (
@@ -133,8 +133,9 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 prob_info["training"] = training
     if inc is not None:  # the earlier links, review and pairs of the records kept
         prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
+    held_from = None if link.one_to_one else (ref_t, std_table(name))
     summary = _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                                  det_counts, prob_info)
+                                  det_counts, prob_info, held_from)
     if skipped:
         summary["deterministic_skipped"] = skipped
     return summary
@@ -171,7 +172,9 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
 
 
 def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
-                        prob_info) -> dict:
+                        prob_info, held_from=None) -> dict:
+    """`held_from` (reference, source standardised tables): hold probable relatives for
+    review (spinelink.relatives); None with one_to_one, where a unit has one link."""
     det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
     frames = [f for f in (det, prob_links) if not f.empty]
     links = (pd.concat(frames, ignore_index=True) if frames
@@ -179,6 +182,10 @@ def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_c
     links = links.astype({"reference_id": str, "source_id": str, "method": str,
                           "match_probability": float, "match_weight": float})
     review = review.astype(links.dtypes.to_dict())
+    held: dict[str, int] = {}
+    if held_from is not None:
+        links, review, held = relatives.hold(engine, *held_from, links, review)
+        review = review.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
     links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
     for folder, frame in (("links", links), ("review", review)):
         engine.register("__sl_out", frame)
@@ -197,7 +204,10 @@ def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_c
     n_linked = links["source_id"].nunique()
     n_review = review["source_id"].nunique()
     by_method = links["method"].value_counts().sort_index().to_dict()
-    return {"accounting": {"linked": int(n_linked), "review": int(n_review),
-                           "unlinked": int(n_unlinked)},
-            "links_by_method": {k: int(v) for k, v in by_method.items()},
-            "deterministic_steps": det_counts, "probabilistic": prob_info}
+    summary = {"accounting": {"linked": int(n_linked), "review": int(n_review),
+                              "unlinked": int(n_unlinked)},
+               "links_by_method": {k: int(v) for k, v in by_method.items()},
+               "deterministic_steps": det_counts, "probabilistic": prob_info}
+    if held:  # links held for review as probable relatives, by their method
+        summary["held_as_relatives"] = held
+    return summary

@@ -1,0 +1,118 @@
+"""A source that may hold several records of one person (`one_to_one: false`) links each
+record to its best reference unit, so a relative whom the reference lacks takes the unit
+of the person: a son given his father's identifier, a twin with the same birthday and
+address. Such a link is held for clerical review when its first name is no form of the
+unit's while another record linked to the unit carries one; nicknames, romanisation
+variants, a middle name used as the first and names the other way round are forms of it.
+The households are made by hand, as offices receive them."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from conftest import run_cli
+
+CENSUS = """\
+id,first,middle,last,dob,nino
+C1,Ivan,,Kovalenko,1961-04-02,AB123456C
+C2,Olena,,Kovalenko,1963-09-30,AB223456C
+C3,Robert,,Smith,1970-01-15,CE123456A
+C4,Halyna,,Shevchenko,1955-07-07,EH123456B
+C5,William,Lee,Owens,1998-12-03,GH123456D
+C6,Mykola,,Bondar,1949-03-03,JK123456A
+C7,Wei,,Chen,1990-06-06,LM123456B
+C8,Anna,,Nowak,1985-02-02,NP123456C
+"""
+# Records without an identifier link by a match key of names and date of birth, those
+# with one by the identifier (unique in each file).
+BENEFITS = """\
+claim,first,last,dob,nino
+B1,Ivan,Kovalenko,1961-04-02,
+B2,Petro,Kovalenko,1990-11-12,AB123456C
+B3,Bob,Smith,1970-01-15,CE123456A
+B4,Robert,Smith,1970-01-15,
+B5,Galina,Shevchenko,1955-07-07,EH123456B
+B6,Галина,Шевченко,1955-07-07,
+B7,Lee,Owens,1998-12-03,GH123456D
+B8,William,Owens,1998-12-03,
+B9,Taras,Bondar,1980-05-05,JK123456A
+B10,Chen,Wei,1990-06-06,LM123456B
+B11,Wei,Chen,1990-06-06,
+B12,Anna,Nowak,1985-02-02,
+B13,,Kovalenko,1963-09-30,AB223456C
+B14,Zofia,Nowak,2015-08-08,NP123456C
+B15,Olena,Kovalenko,1963-09-30,
+"""
+JOB = """\
+schema_version: 1
+name: households
+output_dir: out
+reference: census
+reference_date: 2021-03-21
+sources:
+  census: {role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
+           columns: {first_name: first, middle_name: middle, last_name: last,
+                     date_of_birth: dob}, identifiers: {nino: nino}}
+  benefits: {role: admin, path: benefits.csv, id: claim, date_format: "%Y-%m-%d",
+             columns: {first_name: first, last_name: last, date_of_birth: dob},
+             identifiers: {nino: nino}}
+quality: {enabled: false}
+links:
+  benefits:
+    deterministic: {direct: [nino], match_keys: default}
+    probabilistic: null
+    one_to_one: ONE_TO_ONE
+"""
+
+
+def _run(files, one_to_one: bool):
+    folder = files({"census.csv": CENSUS, "benefits.csv": BENEFITS,
+                    "job.yaml": JOB.replace("ONE_TO_ONE", str(one_to_one).lower())})
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    out = folder / "out"
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    review = pd.read_parquet(out / "review" / "benefits.parquet")
+    manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
+    return links, review, manifest, r, out
+
+
+def test_relatives_linked_to_a_unit_that_another_record_names_are_held(files):
+    links, review, manifest, r, _ = _run(files, one_to_one=False)
+    # the son given his father's identifier and the daughter given her mother's are held,
+    # with the method that linked them; everyone else keeps the unit
+    assert set(review["source_id"]) == {"B2", "B14"}
+    assert set(review["method"]) == {"relative:direct:nino"}
+    held = dict(zip(review["source_id"], review["reference_id"], strict=True))
+    assert held == {"B2": "C1", "B14": "C8"}
+    expected = {f"B{i}" for i in range(1, 16)} - {"B2", "B14"}
+    assert set(links["source_id"]) == expected
+    # a lone link is not held (nothing on the unit names the person otherwise), nor a
+    # record without a first name
+    assert {"B9", "B13"} <= set(links["source_id"])
+    summary = manifest["links"]["benefits"]
+    assert summary["held_as_relatives"] == {"direct:nino": 2}
+    # every record accounted for: held records wait in review
+    assert "benefits: read 15, quarantined 0, accepted 15, linked 13, review 2, " \
+           "unlinked 0" in r.stdout
+
+
+def test_one_link_per_unit_holds_nothing(files):
+    """With one_to_one each unit takes one record: there is nothing to compare with."""
+    links, review, manifest, _, _ = _run(files, one_to_one=True)
+    assert review.empty
+    assert "held_as_relatives" not in manifest["links"]["benefits"]
+    assert links["reference_id"].is_unique
+
+
+def test_a_held_deterministic_link_can_be_reviewed(files):
+    """A held link from the identifier has no match weight: the review screen's pair is
+    still valid JSON (no NaN), without a weight panel, and says how it was linked."""
+    from spinelink.review.session import Session
+
+    out = _run(files, one_to_one=False)[-1]
+    session = Session(out, "alice")
+    i = next(k for k, key in enumerate(session.keys) if key[2] == "B2")
+    pair = session.pair(i)
+    json.dumps(pair, allow_nan=False)
+    assert "weight" not in pair and pair["reference_id"] == "C1"
