@@ -4,6 +4,7 @@ those estimates hold against the truth the data carries."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -186,6 +187,36 @@ def test_floor_disagreement_keeps_every_field_able_to_disagree():
     # a level already above the floor is left alone
     again = floor_disagreement(model, 0.005)["comparisons"][0]["comparison_levels"]
     assert again[3]["m_probability"] == 0.01
+
+
+def test_no_level_weighs_less_than_total_disagreement():
+    """EM left a surname typo (Jaro-Winkler 0.8) at -24 bits, far below a different
+    surname (-6.6), in the model trained on the hand-made Ukrainian register with names and
+    address only: a record whose surname has one typo (Biniy / Bilyi) was never a
+    candidate of its own person at the same address. Raised to the else level's weight;
+    the closer levels keep their order and the m still add up; the else level is kept."""
+    from spinelink.training import monotone_levels
+
+    def lv(m, u):
+        return {"m_probability": m, "u_probability": u}
+
+    model = {"comparisons": [{"output_column_name": "last_name", "comparison_levels": [
+        {"is_null_level": True}, lv(0.90, 0.001), lv(0.08, 0.002), lv(1e-9, 0.015),
+        lv(None, 0.01), lv(0.02, 0.98)]}]}
+    before = [dict(x) for x in model["comparisons"][0]["comparison_levels"]]
+    levels = monotone_levels(model)["comparisons"][0]["comparison_levels"]
+
+    def w(x):
+        return math.log2(x["m_probability"] / x["u_probability"])
+
+    assert w(levels[3]) == pytest.approx(w(levels[5]))  # typo no worse than a new surname
+    assert levels[5] == before[5] and levels[4] == before[4]  # else and unknown kept
+    assert w(levels[1]) > w(levels[2]) > w(levels[3])
+    assert sum(x["m_probability"] for x in levels[1:] if x["m_probability"]) == \
+        pytest.approx(sum(x["m_probability"] for x in before[1:] if x["m_probability"]))
+    # a monotone comparison is left as it was
+    assert monotone_levels({"comparisons": [{"comparison_levels": before[:3] + before[5:]}]}) \
+        == {"comparisons": [{"comparison_levels": before[:3] + before[5:]}]}
 
 
 def test_record_model_ties_are_one_person_only_when_the_reference_records_agree():

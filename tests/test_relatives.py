@@ -62,12 +62,14 @@ links:
     deterministic: {direct: [nino], match_keys: default}
     probabilistic: null
     one_to_one: ONE_TO_ONE
+    hold_relatives: HOLD
 """
 
 
-def _run(files, one_to_one: bool):
+def _run(files, one_to_one: bool, hold: bool = True):
     folder = files({"census.csv": CENSUS, "benefits.csv": BENEFITS,
-                    "job.yaml": JOB.replace("ONE_TO_ONE", str(one_to_one).lower())})
+                    "job.yaml": JOB.replace("ONE_TO_ONE", str(one_to_one).lower()).replace(
+                        "HOLD", str(hold).lower())})
     r = run_cli("run", "job.yaml", cwd=folder)
     assert r.returncode == 0, r.stderr
     out = folder / "out"
@@ -95,6 +97,13 @@ def test_relatives_linked_to_a_unit_that_another_record_names_are_held(files):
     # every record accounted for: held records wait in review
     assert "benefits: read 15, quarantined 0, accepted 15, linked 13, review 2, " \
            "unlinked 0" in r.stdout
+    assert "benefits held for review as probable relatives: direct:nino 2" in r.stdout
+
+
+def test_the_hold_can_be_turned_off(files):
+    links, review, manifest, _, _ = _run(files, one_to_one=False, hold=False)
+    assert review.empty and {"B2", "B14"} <= set(links["source_id"])
+    assert "held_as_relatives" not in manifest["links"]["benefits"]
 
 
 def test_one_link_per_unit_holds_nothing(files):

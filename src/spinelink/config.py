@@ -218,6 +218,9 @@ class Link(_Strict):
     deterministic: Deterministic = Field(default_factory=Deterministic)
     probabilistic: Probabilistic | None = Field(default_factory=Probabilistic)
     one_to_one: bool = False
+    # without one_to_one: hold for review a link whose first name is no form of its unit's
+    # while another record on the unit carries one (spinelink.relatives)
+    hold_relatives: bool = True
 
 
 class Quality(_Strict):

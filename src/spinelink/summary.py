@@ -15,6 +15,9 @@ def print_summary(result) -> None:
     for name, s in result.summary.items():
         methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items())
         click.echo(f"  {name} links by method: {methods}")
+        if s.get("held_as_relatives"):  # spinelink.relatives
+            held = ", ".join(f"{m} {n}" for m, n in s["held_as_relatives"].items())
+            click.echo(f"  {name} held for review as probable relatives: {held}")
         th = (s.get("probabilistic") or {}).get("thresholds")
         if th:
             est = ("" if th["est_precision"] is None else

@@ -67,8 +67,8 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         log.warning("%s: m of %s not estimated by EM (no usable session); Splink's default "
                     "m values are used", tag.removeprefix("__sl_"),
                     ", ".join(report["not_estimated"]))
-    out = floor_disagreement(_clamp(model.misc.save_model_to_json()),
-                             spec.training.min_m_disagree)
+    out = monotone_levels(floor_disagreement(_clamp(model.misc.save_model_to_json()),
+                                             spec.training.min_m_disagree))
     out["linker_uid"] = f"spinelink_{tag}"
     log.info("trained %s: u by random sampling over all records, m by EM over %s records "
              "(%d sessions)", tag, report["em_records"],
@@ -96,6 +96,48 @@ def floor_disagreement(model: dict, floor: float) -> dict:
             lv["m_probability"] = float(f"{lv['m_probability'] * scale:.12g}")
         levels[-1]["m_probability"] = floor
     return model
+
+
+COLLAPSED_M = 1e-6  # an m below this is EM's collapse, not a measurement (monotone_levels)
+
+
+def monotone_levels(model: dict) -> dict:
+    """No level that EM drove to nothing weighs less than its comparison's "else" level:
+    a level whose m is below COLLAPSED_M and whose weight is below the else level's gets
+    m = `u x m_else / u_else`, the other agreeing levels' m scaled down to keep the sum
+    (the else level keeps its floor). Levels run from the closest agreement to none, so a
+    closer one is never more evidence against a match than total disagreement; but a
+    level EM rarely sees among matches in its sessions can get an m near zero (seen: a
+    surname at Jaro-Winkler 0.8, one typo, at -24 bits against -6.6 for a different
+    surname; the same postcode with another address at -31), and a typo then rules out a
+    match that a changed name would not. A level with a real estimate below the else
+    level (a placeholder postcode that every pair shares, at -2.7 against 0) is EM's
+    finding and is kept: raising it would move most of the m to it."""
+    for comp in model.get("comparisons", []):
+        levels = [lv for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")]
+        if len(levels) < 2 or not all(_known(lv) for lv in levels[-1:]):
+            continue
+        ratio = levels[-1]["m_probability"] / levels[-1]["u_probability"]
+        raised = {i: lv["u_probability"] * ratio for i, lv in enumerate(levels[:-1])
+                  if _known(lv) and lv["m_probability"] < COLLAPSED_M
+                  and lv["m_probability"] < lv["u_probability"] * ratio}
+        if not raised:
+            continue
+        added = sum(m - levels[i]["m_probability"] for i, m in raised.items())
+        others = [lv for i, lv in enumerate(levels[:-1]) if i not in raised and _known(lv)]
+        rest = sum(lv["m_probability"] for lv in others)
+        if rest <= added:
+            continue
+        for lv in others:
+            lv["m_probability"] = float(f"{lv['m_probability'] * (rest - added) / rest:.12g}")
+        for i, m in raised.items():
+            levels[i]["m_probability"] = float(f"{m:.12g}")
+    return model
+
+
+def _known(level: dict) -> bool:
+    return all(isinstance(level.get(k), float | int) and not isinstance(level.get(k), bool)
+               for k in ("m_probability", "u_probability"))
 
 
 def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,

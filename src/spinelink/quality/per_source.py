@@ -65,6 +65,7 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     pp = out / "pairs" / f"{name}.parquet"
     pairs = pd.read_parquet(pp) if pp.exists() else pd.DataFrame(
         columns=["reference_id", "source_id", "match_weight", "match_probability"])
+    pairs = _without_held(pairs, out / "review" / f"{name}.parquet")
     mp = out / "models" / f"{name}.json"
     model = json.loads(mp.read_text(encoding="utf-8")) if mp.exists() else None
     prior = (link_info.get("probabilistic") or {}).get("prior")
@@ -73,6 +74,22 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
                   ref_groups, src_groups, seed, n_boot, extend,
                   prob.get("household") is not None, calibration,
                   int(prob.get("records_without_personal_evidence") or 0))
+
+
+def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:
+    """The scored pairs without those held for review as probable relatives
+    (spinelink.relatives): the model is sure of them, the first names say another person
+    is linked to the unit, so they are neither found matches nor missed ones; their source
+    records count as the reference may lack them."""
+    if pairs.empty or not review_path.exists():
+        return pairs
+    rv = pd.read_parquet(review_path, columns=["reference_id", "source_id", "method"])
+    held = rv[rv["method"].str.startswith("relative:")]
+    if held.empty:
+        return pairs
+    key = pd.MultiIndex.from_frame(pairs[["reference_id", "source_id"]].astype(str))
+    out = key.isin(pd.MultiIndex.from_frame(held[["reference_id", "source_id"]].astype(str)))
+    return pairs[~out].reset_index(drop=True)
 
 
 def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:

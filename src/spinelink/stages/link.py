@@ -133,7 +133,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 prob_info["training"] = training
     if inc is not None:  # the earlier links, review and pairs of the records kept
         prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
-    held_from = None if link.one_to_one else (ref_t, std_table(name))
+    held_from = (ref_t, std_table(name)) if link.hold_relatives and not link.one_to_one \
+        else None
     summary = _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
                                   det_counts, prob_info, held_from)
     if skipped:
