@@ -22,26 +22,30 @@ C5,William,Lee,Owens,1998-12-03,GH123456D
 C6,Mykola,,Bondar,1949-03-03,JK123456A
 C7,Wei,,Chen,1990-06-06,LM123456B
 C8,Anna,,Nowak,1985-02-02,NP123456C
+C9,Stepan,,Melnyk,1950-01-01,PR123456A
 """
 # Records without an identifier link by a match key of names and date of birth, those
-# with one by the identifier (unique in each file).
+# with one by the identifier (unique in each file) where their first names or dates of
+# birth agree: Petro and Zofia are twins of Ivan and Anna given their numbers; Daria has
+# her father Stepan's number and agrees with him on neither, so it does not link her.
 BENEFITS = """\
 claim,first,last,dob,nino
 B1,Ivan,Kovalenko,1961-04-02,
-B2,Petro,Kovalenko,1990-11-12,AB123456C
+B2,Petro,Kovalenko,1961-04-02,AB123456C
 B3,Bob,Smith,1970-01-15,CE123456A
 B4,Robert,Smith,1970-01-15,
 B5,Galina,Shevchenko,1955-07-07,EH123456B
 B6,Галина,Шевченко,1955-07-07,
 B7,Lee,Owens,1998-12-03,GH123456D
 B8,William,Owens,1998-12-03,
-B9,Taras,Bondar,1980-05-05,JK123456A
+B9,Taras,Bondar,1949-03-03,JK123456A
 B10,Chen,Wei,1990-06-06,LM123456B
 B11,Wei,Chen,1990-06-06,
 B12,Anna,Nowak,1985-02-02,
 B13,,Kovalenko,1963-09-30,AB223456C
-B14,Zofia,Nowak,2015-08-08,NP123456C
+B14,Zofia,Nowak,1985-02-02,NP123456C
 B15,Olena,Kovalenko,1963-09-30,
+B16,Daria,Melnyk,1985-10-10,PR123456A
 """
 JOB = """\
 schema_version: 1
@@ -87,7 +91,7 @@ def test_relatives_linked_to_a_unit_that_another_record_names_are_held(files):
     assert set(review["method"]) == {"relative:direct:nino"}
     held = dict(zip(review["source_id"], review["reference_id"], strict=True))
     assert held == {"B2": "C1", "B14": "C8"}
-    expected = {f"B{i}" for i in range(1, 16)} - {"B2", "B14"}
+    expected = {f"B{i}" for i in range(1, 16)} - {"B2", "B14"}  # B16: not linked
     assert set(links["source_id"]) == expected
     # a lone link is not held (nothing on the unit names the person otherwise), nor a
     # record without a first name
@@ -95,9 +99,21 @@ def test_relatives_linked_to_a_unit_that_another_record_names_are_held(files):
     summary = manifest["links"]["benefits"]
     assert summary["held_as_relatives"] == {"direct:nino": 2}
     # every record accounted for: held records wait in review
-    assert "benefits: read 15, quarantined 0, accepted 15, linked 13, review 2, " \
-           "unlinked 0" in r.stdout
+    assert "benefits: read 16, quarantined 0, accepted 16, linked 13, review 2, " \
+           "unlinked 1" in r.stdout
     assert "benefits held for review as probable relatives: direct:nino 2" in r.stdout
+
+
+def test_an_identifier_does_not_link_records_that_agree_on_neither_name_nor_birth(files):
+    """Daria carries her father's number: first names and dates of birth both differ, so
+    the identifier does not link her (she stays unlinked here, where the job has no
+    probabilistic stage); the twins given their sibling's number agree on the date of
+    birth, so the identifier links them and the hold catches them."""
+    links, review, manifest, _, out = _run(files, one_to_one=False)
+    assert "B16" not in set(links["source_id"]) | set(review["source_id"])
+    unlinked = pd.read_parquet(out / "unlinked" / "benefits.parquet")
+    assert "B16" in set(unlinked["record_id"])
+    assert manifest["links"]["benefits"]["deterministic_steps"]["direct:nino"] == 8
 
 
 def test_the_hold_can_be_turned_off(files):

@@ -8,23 +8,7 @@
 WITH linked AS (
     SELECT k.reference_id, k.source_id,
            CASE WHEN s.first_name IS NULL OR r.first_name IS NULL THEN NULL
-                WHEN s.first_name = r.first_name
-                  OR s.first_name_canon = r.first_name_canon
-                  OR s.first_name_canon_rom = r.first_name_canon_rom
-                  OR s.first_name_mp = r.first_name_mp
-                  OR s.first_name IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
-                  OR r.first_name IN (s.first_name_root1, s.first_name_root2, s.first_name_root3)
-                  OR s.first_name_root1 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
-                  OR s.first_name_root2 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
-                  OR s.first_name_root3 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
-                  OR jaro_winkler_similarity(s.first_name, r.first_name) >= 0.8
-                  OR (s.first_initial = r.first_initial
-                      AND (length(s.first_name) = 1 OR length(r.first_name) = 1))
-                  -- a middle name used as the first, or the names the other way round
-                  OR s.first_name = r.middle_name OR r.first_name = s.middle_name
-                  OR s.first_name = r.last_name OR r.first_name = s.last_name
-                  OR s.first_name_canon_rom = r.last_name_rom
-                  OR r.first_name_canon_rom = s.last_name_rom
+                WHEN {{ forms|sql }}
                 THEN TRUE ELSE FALSE END AS agrees
     FROM {{ links }} k
     JOIN {{ ref }} r ON CAST(r.record_id AS VARCHAR) = k.reference_id

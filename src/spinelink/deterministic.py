@@ -16,7 +16,7 @@ from spinelink.jobspec.match_keys import (  # noqa: F401 - the schema, re-export
     load_match_keys,
 )
 from spinelink.model_fields import field_of
-from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
 
 @dataclass
@@ -100,6 +100,10 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
             sql = sql_file("deterministic/guarded_links.sql", links=sql,
                            ref_pool=names["ref_pool"], src_pool=names["src_pool"],
                            guard=_guard(step.not_disagree))
+        if step.method.startswith("direct:"):  # no link between two different people
+            sql = sql_file("deterministic/identifier_guard.sql", links=sql,
+                           ref_pool=names["ref_pool"], src_pool=names["src_pool"],
+                           forms=sql_fragment("finalise/first_name_forms.sql"))
         before = engine.count(links_table)
         engine.insert(links_table, f"SELECT *, {i} AS step FROM ({sql}) s",
                       {"method": step.method})

@@ -20,7 +20,7 @@ import logging
 import pandas as pd
 
 from spinelink.backends import Engine
-from spinelink.sqlfiles import sql_file
+from spinelink.sqlfiles import sql_file, sql_fragment
 
 log = logging.getLogger("spinelink.link")
 
@@ -35,7 +35,8 @@ def hold(engine: Engine, ref_t: str, src_t: str, links: pd.DataFrame,
         return links, review, {}
     engine.register("__sl_rel_links", links.loc[shared, ["reference_id", "source_id"]])
     held = engine.df(sql_file("finalise/relatives.sql", links="__sl_rel_links",
-                              ref=ref_t, src=src_t))
+                              ref=ref_t, src=src_t,
+                              forms=sql_fragment("finalise/first_name_forms.sql")))
     if held.empty:
         return links, review, {}
     key = pd.MultiIndex.from_frame(links[["reference_id", "source_id"]])

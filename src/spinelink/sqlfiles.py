@@ -47,3 +47,10 @@ def render(sql: str, **names: str) -> str:
 
 def sql_file(relpath: str, **names: str) -> str:
     return render(load_sql(relpath), **names)
+
+
+def sql_fragment(relpath: str) -> str:
+    """A file holding one expression (e.g. 'finalise/first_name_forms.sql'), without its
+    comment lines, for a `{{ name|sql }}` placeholder of another file."""
+    return "\n".join(line for line in load_sql(relpath).splitlines()
+                     if not line.strip().startswith("--"))
