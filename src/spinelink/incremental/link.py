@@ -50,6 +50,8 @@ class Plan:
     prev_pairs: pd.DataFrame
     carried: dict = field(default_factory=dict)  # links, review, pairs kept
     delta: list = field(default_factory=list)    # record ids linked anew
+    since: Path | None = None                    # the previous run's output folder
+    cascade_on: int | None = None  # records the cascade ran on (None: every record)
 
     def after_deterministic(self, engine, links_t: str, src_t: str) -> str:
         """Given the cascade's links on every record: choose the records to link anew, drop
@@ -139,7 +141,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
                     cfg.model_copy(update={"accept": float(th["accept"]),
                                            "review": float(th["review"])}),
                     prev_links, _read(since / "review" / f"{name}.parquet", LINK_COLUMNS),
-                    _read(since / "pairs" / f"{name}.parquet", None))
+                    _read(since / "pairs" / f"{name}.parquet", None), since=since)
         ref = f"__sl_std_{lj.job.reference}"
         engine.execute("CREATE OR REPLACE TABLE __sl_std_ref_ids AS SELECT record_id FROM "
                        f"{quote_ident(ref)}")
@@ -156,6 +158,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
     summary["incremental"] = {
         "since": str(since), "mode": "full" if plan is None else "incremental",
         "full_reason": reason, "linked_anew": len(plan.delta) if plan else None,
+        "cascade_on": plan.cascade_on if plan else None,
         "changes": {k: int(v) for k, v in changes["reason"].value_counts().sort_index()
                     .items()}}
     return summary
