@@ -123,8 +123,10 @@ def _closure_tables(engine, lj, out: Path, name: str, ref_t: str, src_t: str, st
     engine.register("__sl_cas_refids", _ids(ref_ids[wanted]))
     ref_sub, src_sub = f"__sl_cas_refpart_{name}", f"__sl_cas_srcpart_{name}"
     for sub, table, ids in ((ref_sub, ref_t, "__sl_cas_refids"), (src_sub, src_t, closure)):
-        engine.create_table(sub, f"SELECT * FROM {quote_ident(table)} WHERE CAST(record_id "
-                            f"AS VARCHAR) IN (SELECT record_id FROM {quote_ident(ids)})")
+        # views: the cascade copies them into its pools once
+        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(sub)} AS SELECT * FROM "
+                       f"{quote_ident(table)} WHERE CAST(record_id AS VARCHAR) IN "
+                       f"(SELECT record_id FROM {quote_ident(ids)})")
     inc.cascade_on = int(inside.sum())
     log.info("deterministic:%s: cascade on %d records (%d new, changed or removed, and "
              "those sharing a key value with them), the others' links taken over from %s",
