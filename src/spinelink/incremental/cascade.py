@@ -80,7 +80,9 @@ def run(engine, lj, out: Path, name: str, ref_t: str, src_t: str, steps, links_t
 
 def _save(engine, out: Path, name: str, steps, links_t: str) -> None:
     path = saved_path(out, name)
-    engine.write_parquet(f"SELECT reference_id, source_id, method, step FROM "
+    engine.write_parquet(f"SELECT CAST(reference_id AS VARCHAR) AS reference_id, "
+                         "CAST(source_id AS VARCHAR) AS source_id, CAST(method AS VARCHAR) "
+                         "AS method, CAST(step AS INTEGER) AS step FROM "
                          f"{quote_ident(links_t)} ORDER BY source_id, reference_id", path)
     manifest.write_json(path.with_suffix(".json"), {"steps": _steps_json(steps)})
 
