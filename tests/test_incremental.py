@@ -89,6 +89,32 @@ def test_incremental_runs_agree_with_a_full_run(runs):
     assert rows[0][2] is None  # a plain run has no changes
 
 
+def test_the_cascade_on_the_changed_records_gives_a_full_runs_links(runs):
+    """inc/2 and inc/3 ran the deterministic cascade only on the records their delivery
+    added, changed or removed and those sharing a key value with them; the cascade's
+    links of every record (saved for the next run) are a full run's on the same state."""
+    inc = pd.read_parquet(runs / "inc/3/incremental/benefits_cascade.parquet")
+    full = pd.read_parquet(runs / "out/3/incremental/benefits_cascade.parquet")
+    assert len(full) > 0.5 * pq.read_metadata(runs / "out/3/intake/benefits.parquet").num_rows
+    pd.testing.assert_frame_equal(inc, full)
+    for o in ("inc/2", "inc/3"):
+        man = json.loads((runs / o / "run_manifest.json").read_text())
+        info = man["links"]["benefits"]
+        status = _changes(runs / o)["status"]
+        seeds = int((status != "unchanged").sum())  # new, changed, removed
+        # the closure: at least those, and far from every record
+        assert seeds <= info["incremental"]["cascade_on"] + (status == "removed").sum()
+        assert info["incremental"]["cascade_on"] < 0.3 * len(inc)
+        # the step counts are the whole cascade's, as a full run counts them
+        steps = info["deterministic_steps"]
+        saved = pd.read_parquet(runs / o / "incremental/benefits_cascade.parquet")
+        assert steps == {m: int((saved["method"] == m).sum()) for m in steps}
+    assert (json.loads((runs / "inc/3/run_manifest.json").read_text())["links"]["benefits"]
+            ["deterministic_steps"]) == (json.loads((runs / "out/3/run_manifest.json")
+                                                    .read_text())["links"]["benefits"]
+                                         ["deterministic_steps"])
+
+
 def test_added_delivery_is_read_with_the_previous_state(runs):
     d2 = pq.read_table(runs / "deliveries/2/benefits.parquet").to_pandas()
     d1 = pq.read_table(runs / "deliveries/1/benefits.parquet").to_pandas()

@@ -1,16 +1,17 @@
 """Linking one source incrementally (`run --since PREVIOUS_OUT`).
 
-The deterministic cascade runs on every record (it is SQL and fast, and a key's uniqueness
-is a property of the whole file). The records to link anew are then the `new` and
-`changed` ones (spinelink.incremental.state), plus the `unchanged` ones whose links new
-evidence changes: a deterministic link that differs from the previous run's (another
-record now shares its key), or a reference record that is gone. Only those go through the
-probabilistic stage, with the model and thresholds the previous run saved
+The deterministic cascade gives every record's links as a cascade on the whole file would
+(a key's uniqueness is a property of the whole file), running only on the records whose
+outcome can change when it can (spinelink.incremental.cascade). The records to link anew
+are then the `new` and `changed` ones (spinelink.incremental.state), plus the `unchanged`
+ones whose links new evidence changes: a deterministic link that differs from the previous
+run's (another record now shares its key), or a reference record that is gone. Only those
+go through the probabilistic stage, with the model and thresholds the previous run saved
 (`models/<source>.json`, the `accept` / `review` thresholds in its manifest); every other
-record keeps its links, review pairs and scored pairs. The source is linked in full
-(model trained again) on request (`--retrain`), when the source is linked one-to-one, when
-the previous run has no model, or on drift: the share of records populating a field the
-model compares moves by more than `DRIFT` (absolute) from the previous run's, or more than
+record keeps its links, review pairs and scored pairs. The source is linked in full (model
+trained again) on request (`--retrain`), when the source is linked one-to-one, when the
+previous run has no model, or on drift: the share of records populating a field the model
+compares moves by more than `DRIFT` (absolute) from the previous run's, or more than
 `MAX_DELTA` of the records are new or changed.
 
 `changes/<source>.parquet` lists every record whose status or links changed: `record_id`,
@@ -28,7 +29,7 @@ import pandas as pd
 
 from spinelink.incremental.state import classify, previous_manifest
 from spinelink.model_fields import is_linkage_column
-from spinelink.sqlfiles import quote_ident
+from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
 DRIFT = 0.05
@@ -50,28 +51,34 @@ class Plan:
     prev_pairs: pd.DataFrame
     carried: dict = field(default_factory=dict)  # links, review, pairs kept
     delta: list = field(default_factory=list)    # record ids linked anew
+    since: Path | None = None                    # the previous run's output folder
+    cascade_on: int | None = None  # records the cascade ran on (None: every record)
 
     def after_deterministic(self, engine, links_t: str, src_t: str) -> str:
         """Given the cascade's links on every record: choose the records to link anew, drop
         the others' links (they keep their earlier ones) and return the table of the
         records to link anew."""
-        det = engine.df(f"SELECT source_id, reference_id FROM {quote_ident(links_t)}")
         st = self.status.set_index("record_id")["status"]
-        ref_ids = engine.df("SELECT record_id FROM __sl_std_ref_ids")["record_id"]
-        old_det = self.prev_links[self.prev_links["method"] != "probabilistic"]
-        moved = _differ(det, old_det)
-        gone = set(self.prev_links.loc[~self.prev_links["reference_id"].isin(ref_ids),
-                                       "source_id"])
-        # indexes, not Python sets of every id: isin hashes them once (0.8 s at 200k)
-        current = st[st != "removed"]
-        relinked = current.index[current.index.isin(list(moved | gone))]
-        delta = set(current.index[(current != "unchanged").to_numpy()]) | set(relinked)
+        # in SQL: in pandas, comparing every record's links took 1 s at 200,000 records
+        prev = self.since / "links" / f"{self.name}.parquet"
+        if prev.exists():
+            moved = set(engine.df(sql_file("incremental/relinked.sql", links=links_t,
+                                           ref_ids="__sl_std_ref_ids"),
+                                  {"previous": str(prev)})["source_id"])
+        else:  # no links before: every record the cascade links now
+            moved = set(engine.df(f"SELECT DISTINCT CAST(source_id AS VARCHAR) AS s FROM "
+                                  f"{quote_ident(links_t)}")["s"])
+        # linked anew: new and changed records, and the unchanged ones relinked
+        relinked = st.reindex(list(moved)).dropna()
+        relinked = set(relinked.index[(relinked != "removed").to_numpy()])
+        delta = set(st.index[((st != "unchanged") & (st != "removed")).to_numpy()]) | relinked
         self.delta = sorted(delta)
-        kept = current.index.difference(pd.Index(self.delta))  # current, not linked anew
+        # the others keep their links: every record but those and the removed
+        drop = pd.Index(self.delta).append(st.index[(st == "removed").to_numpy()])
         self.carried = {
-            "links": self.prev_links[self.prev_links["source_id"].isin(kept)],
-            "review": self.prev_review[self.prev_review["source_id"].isin(kept)],
-            "pairs": self.prev_pairs[self.prev_pairs["source_id"].isin(kept)]}
+            "links": self.prev_links[~self.prev_links["source_id"].isin(drop)],
+            "review": self.prev_review[~self.prev_review["source_id"].isin(drop)],
+            "pairs": self.prev_pairs[~self.prev_pairs["source_id"].isin(drop)]}
         engine.register("__sl_delta_ids", pd.DataFrame({"record_id": self.delta}, dtype=str))
         engine.execute(f"DELETE FROM {quote_ident(links_t)} WHERE source_id NOT IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
@@ -80,8 +87,8 @@ class Plan:
                        f"{quote_ident(src_t)} WHERE record_id IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
         log.info("incremental %s: %d of %d records linked anew (%s)", self.name,
-                 len(self.delta), len(current), ", ".join(
-                     f"{k} {v}" for k, v in self._counts(moved | gone).items()))
+                 len(self.delta), int((st != "removed").sum()), ", ".join(
+                     f"{k} {v}" for k, v in self._counts(relinked).items()))
         return table
 
     def with_carried(self, links: pd.DataFrame, review: pd.DataFrame, pairs: pd.DataFrame):
@@ -98,20 +105,8 @@ class Plan:
     def _counts(self, relinked: set) -> dict:
         st = self.status.set_index("record_id")["status"]
         c = st.value_counts().to_dict()
-        c["relinked"] = len(relinked & set(st[st == "unchanged"].index))
+        c["relinked"] = int((st.reindex(list(relinked)) == "unchanged").sum())
         return {k: int(c.get(k, 0)) for k in ("new", "changed", "removed", "relinked")}
-
-
-def _differ(a: pd.DataFrame, b: pd.DataFrame) -> set:
-    """The source ids whose set of reference ids is not the same in `a` and `b` (a pair in
-    one and not the other; hashing pairs, not joining each record's ids into a string:
-    0.8 s at 200,000 links)."""
-    def pairs(df):
-        return df["source_id"].astype(str) + "\x1f" + df["reference_id"].astype(str)
-
-    pa_, pb = pairs(a), pairs(b)
-    return (set(a["source_id"].astype(str)[~pa_.isin(pb).to_numpy()])
-            | set(b["source_id"].astype(str)[~pb.isin(pa_).to_numpy()]))
 
 
 def _link_sets(links: pd.DataFrame, col: str = "reference_id") -> pd.Series:
@@ -139,7 +134,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
                     cfg.model_copy(update={"accept": float(th["accept"]),
                                            "review": float(th["review"])}),
                     prev_links, _read(since / "review" / f"{name}.parquet", LINK_COLUMNS),
-                    _read(since / "pairs" / f"{name}.parquet", None))
+                    _read(since / "pairs" / f"{name}.parquet", None), since=since)
         ref = f"__sl_std_{lj.job.reference}"
         engine.execute("CREATE OR REPLACE TABLE __sl_std_ref_ids AS SELECT record_id FROM "
                        f"{quote_ident(ref)}")
@@ -156,6 +151,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
     summary["incremental"] = {
         "since": str(since), "mode": "full" if plan is None else "incremental",
         "full_reason": reason, "linked_anew": len(plan.delta) if plan else None,
+        "cascade_on": plan.cascade_on if plan else None,
         "changes": {k: int(v) for k, v in changes["reason"].value_counts().sort_index()
                     .items()}}
     return summary

@@ -18,7 +18,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
 
 from spinelink.incremental.state import classify
 
@@ -65,15 +65,18 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
         return None
     fixed = src.model_copy(update={"postcode_format": fmt["postcode_format"]})
     with tempfile.TemporaryDirectory(dir=out, prefix=".sl_restandardise_") as tmp:
-        engine.register("__sl_restd_ids", pd.DataFrame({"record_id": anew.astype(str)}))
+        # Arrow, not pandas: the engine scans an Arrow column of ids faster
+        engine.register("__sl_restd_ids", _ids(anew))
         part_intake, part_std = Path(tmp) / "intake.parquet", Path(tmp) / "std.parquet"
         engine.write_parquet("SELECT * FROM read_parquet($p) WHERE CAST(record_id AS VARCHAR) "
                              "IN (SELECT record_id FROM __sl_restd_ids)", part_intake,
                              {"p": str(intake)})
-        kept = current.loc[current["status"] == "unchanged", "record_id"].astype(str)
-        engine.register("__sl_restd_kept", pd.DataFrame({"record_id": kept}))
-        sql = ("SELECT * FROM read_parquet($old) WHERE CAST(record_id AS VARCHAR) IN "
-               "(SELECT record_id FROM __sl_restd_kept)")
+        kept = current.loc[current["status"] == "unchanged", "record_id"]
+        # the previous rows but those changed or removed (fewer ids to match than kept)
+        engine.register("__sl_restd_drop", _ids(status.loc[status["status"].isin(
+            ["changed", "removed"]), "record_id"]))
+        sql = ("SELECT * FROM read_parquet($old) WHERE CAST(record_id AS VARCHAR) NOT IN "
+               "(SELECT record_id FROM __sl_restd_drop)")
         params = {"old": str(old_std)}
         if len(anew):
             standardise_source(engine, part_intake, fixed, part_std)
@@ -85,3 +88,7 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
     log.info("%s: %d new or changed records standardised, %d taken over from %s", stage,
              len(anew), len(kept), prev.since)
     return {"rows": int(rows), **fmt}
+
+
+def _ids(ids) -> pa.Table:
+    return pa.table({"record_id": pa.array([str(i) for i in ids], pa.string())})

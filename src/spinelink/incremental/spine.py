@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+from spinelink.sqlfiles import quote_ident, sql_file
 
 COLUMNS = ["unit_id", "origin", "source_id", "status", "linked_to", "first_run"]
+V = "CAST(NULL AS VARCHAR)"
+NO_RECORDS = f"SELECT {V} AS origin, {V} AS record_id WHERE FALSE"  # a job linking nothing
+NO_LINKS = f"SELECT {V} AS origin, {V} AS source_id, {V} AS reference_id WHERE FALSE"
 
 
 def _run_name(lj) -> str:
@@ -28,53 +31,52 @@ def _run_name(lj) -> str:
 
 
 def run_stage(ctx) -> dict:
-    lj, out = ctx.lj, ctx.out
+    lj, out, engine = ctx.lj, ctx.out, ctx.engine
     job = lj.job
-    here = _run_name(lj)
-    ref = pd.read_parquet(out / "intake" / f"{job.reference}.parquet", columns=["record_id"])
-    units = [pd.DataFrame({"unit_id": ref["record_id"].astype(str), "origin": job.reference,
-                           "source_id": ref["record_id"].astype(str), "status": "active",
-                           "linked_to": None, "first_run": here})]
+    params = {"reference": job.reference, "here": _run_name(lj)}
+    engine.view_parquet("__sl_spine_ref", out / "intake" / f"{job.reference}.parquet")
+    extension = []
     if job.extend_spine:
-        for name in job.links:
-            un = pd.read_parquet(out / "unlinked" / f"{name}.parquet", columns=["record_id"])
-            ids = un["record_id"].astype(str)
-            units.append(pd.DataFrame({"unit_id": name + ":" + ids, "origin": name,
-                                       "source_id": ids, "status": "active",
-                                       "linked_to": None, "first_run": here}))
-    spine = pd.concat(units, ignore_index=True)
+        for i, name in enumerate(job.links):
+            engine.view_parquet(f"__sl_spine_un{i}", out / "unlinked" / f"{name}.parquet")
+            extension.append("UNION ALL " + sql_file("spine/extension_units.sql", i=str(i),
+                                                     unlinked=f"__sl_spine_un{i}"))
+            params[f"source_{i}"] = name
+    engine.create_table("__sl_spine_now", sql_file(
+        "spine/units.sql", reference="__sl_spine_ref", extension="\n".join(extension)),
+        params)
+    table = "__sl_spine_now"
     since = lj.overrides.get("since")
     prev_path = Path(since) / "spine.parquet" if since else None
     if prev_path is not None and prev_path.exists():
-        spine = _carry(pd.read_parquet(prev_path), spine, out, job)
-    spine = spine[COLUMNS].sort_values("unit_id").reset_index(drop=True)
-    ctx.engine.register("__sl_spine", spine.astype(object))
-    ctx.engine.write_parquet("SELECT * FROM __sl_spine ORDER BY unit_id",
-                             out / "spine.parquet")
-    by = spine.groupby(["origin", "status"]).size()
-    return {"units": len(spine),
-            "by_origin_status": {f"{o}/{s}": int(n) for (o, s), n in by.items()}}
+        table = _carry(engine, prev_path, out, job)
+    engine.write_parquet(f"SELECT {', '.join(COLUMNS)} FROM {quote_ident(table)} "
+                         "ORDER BY unit_id", out / "spine.parquet")
+    by = engine.df(f"SELECT origin, status, count(*) AS n FROM {quote_ident(table)} "
+                   "GROUP BY origin, status ORDER BY origin, status")
+    return {"units": int(by["n"].sum()),
+            "by_origin_status": {f"{o}/{s}": int(n) for o, s, n in
+                                 zip(by["origin"], by["status"], by["n"], strict=True)}}
 
 
-def _carry(prev: pd.DataFrame, spine: pd.DataFrame, out: Path, job) -> pd.DataFrame:
+def _carry(engine, prev_path: Path, out: Path, job) -> str:
     """Units of the previous run: kept with their ids and first run; those no longer in
-    this run's units say why (their record now links to a reference unit, or is gone)."""
-    first = prev.set_index("unit_id")["first_run"]
-    spine = spine.assign(first_run=spine["unit_id"].map(first).fillna(spine["first_run"]))
-    old = prev[~prev["unit_id"].isin(set(spine["unit_id"]))].copy()
-    old["status"] = "record_removed"
-    for name in job.links:
-        mine = old["origin"] == name
-        if not mine.any():
-            continue
-        links = pd.read_parquet(out / "links" / f"{name}.parquet",
-                                columns=["source_id", "reference_id"])
-        to = links.groupby("source_id")["reference_id"].min()
-        intake = set(pd.read_parquet(out / "intake" / f"{name}.parquet",
-                                     columns=["record_id"])["record_id"].astype(str))
-        present = mine & old["source_id"].isin(intake)
-        old.loc[present, "status"] = "active"  # still unlinked (e.g. in review)
-        linked = mine & old["source_id"].isin(to.index)
-        old.loc[linked, "status"] = "linked"
-        old.loc[linked, "linked_to"] = old.loc[linked, "source_id"].map(to)
-    return pd.concat([spine, old], ignore_index=True)
+    this run's units say why (their record now links to a reference unit, is still there
+    unlinked, or is gone). In SQL: pandas took 0.6-2 s at 200,000 units."""
+    engine.view_parquet("__sl_spine_prev", prev_path)
+    records, links = [], []
+    params = {}
+    for i, name in enumerate(job.links):
+        engine.view_parquet(f"__sl_spine_in{i}", out / "intake" / f"{name}.parquet")
+        engine.view_parquet(f"__sl_spine_ln{i}", out / "links" / f"{name}.parquet")
+        params[f"source_{i}"] = name
+        records.append(f"SELECT CAST($source_{i} AS VARCHAR) AS origin, CAST(record_id AS "
+                       f"VARCHAR) AS record_id FROM {quote_ident(f'__sl_spine_in{i}')}")
+        links.append(f"SELECT CAST($source_{i} AS VARCHAR) AS origin, CAST(source_id AS "
+                     "VARCHAR) AS source_id, CAST(reference_id AS VARCHAR) AS reference_id "
+                     f"FROM {quote_ident(f'__sl_spine_ln{i}')}")
+    engine.create_table("__sl_spine", sql_file(
+        "spine/carried.sql", previous="__sl_spine_prev", units="__sl_spine_now",
+        records=" UNION ALL ".join(records) or NO_RECORDS,
+        links=" UNION ALL ".join(links) or NO_LINKS), params)
+    return "__sl_spine"

@@ -13,13 +13,9 @@ import pandas as pd
 from spinelink import manifest, relatives
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
-from spinelink.deterministic import (
-    drop_placeholder_keys,
-    link_deterministic,
-    load_match_keys,
-    steps_for,
-)
+from spinelink.deterministic import drop_placeholder_keys, load_match_keys, steps_for
 from spinelink.errors import JobError
+from spinelink.incremental import cascade
 from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
@@ -81,7 +77,9 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             engine, ref_t, src_t, steps_for(link.deterministic.direct, keys))
         for method, why in skipped.items():
             log.warning("%s: match key %s skipped: %s", name, method.removeprefix("key:"), why)
-        det_counts = link_deterministic(engine, ref_t, src_t, steps, links_t, link.one_to_one)
+        # incremental: on the records whose outcome can change (spinelink.incremental)
+        det_counts = cascade.run(engine, lj, out, name, ref_t, src_t, steps, links_t,
+                                 link.one_to_one, inc)
     if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
         src_t = inc.after_deterministic(engine, links_t, src_t)
     det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "

@@ -1,0 +1,187 @@
+"""The deterministic cascade of an incremental run on the records whose outcome can change
+(`run --since`), and every run's cascade links saved for the next one.
+
+A cascade step links a source record when its key occurs once among the reference records
+and once among the source records still unlinked (spinelink.deterministic). An incremental
+run links no source one-to-one (such a source is linked in full), so the reference pool is
+every reference record at every step, and whether a source record links at a step, and to
+whom, depends only on the records that share its key value at that step and are still in
+the pool. The run starts from the records the delivery adds, changes or removes, with the
+key values they have and had, and takes in every record sharing a key value with one of
+them, again until none is added: the closure, which holds every holder of each of its key
+values. The cascade runs on the closure against the reference records holding one of its
+key values (every holder of each, so uniqueness is counted as over the whole reference).
+Every other record keeps the links the previous run's cascade gave it, which a cascade on
+every record gives again: at each step the records sharing its key value are the same, in
+the pool or not as before (by induction on the steps).
+
+The closure is used only when the previous run saved its cascade
+(`incremental/<source>_cascade.parquet`, with `_cascade.json`: the steps it ran) with the
+same steps, the standardised reference is the previous run's (same SHA-256) and the
+previous standardised table of the source and the saved cascade are as that run's manifest
+records them; otherwise the cascade runs on every record. Every run saves its cascade
+(before links are held as relatives or reviewed), except with pseudonymised outputs, which
+an incremental run does not follow.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from spinelink import manifest
+from spinelink.deterministic import _key_expr, link_deterministic
+from spinelink.incremental.state import STATE_DIR
+from spinelink.sqlfiles import quote_ident, sql_file
+
+log = logging.getLogger("spinelink")
+MAX_ROUNDS = 50  # the closure grows by a round of shared keys; it settles in a few
+
+
+def saved_path(out: Path, name: str) -> Path:
+    return Path(out) / STATE_DIR / f"{name}_cascade.parquet"
+
+
+def _steps_json(steps) -> list[dict]:
+    return [{"method": s.method, "ref_fields": list(s.ref_fields),
+             "src_fields": list(s.src_fields), "not_disagree": list(s.not_disagree)}
+            for s in steps]
+
+
+def run(engine, lj, out: Path, name: str, ref_t: str, src_t: str, steps, links_t: str,
+        one_to_one: bool, inc=None) -> dict[str, int]:
+    """The cascade's links of every current source record in `links_t` (on the closure
+    when it can, see above); saved for the next run. Returns links per step's method."""
+    tables = None
+    if inc is not None and not one_to_one:
+        tables = _closure_tables(engine, lj, out, name, ref_t, src_t, steps, inc)
+    if tables is None:
+        counts = link_deterministic(engine, ref_t, src_t, steps, links_t, one_to_one)
+    else:
+        ref_sub, src_sub, closure, previous = tables
+        link_deterministic(engine, ref_sub, src_sub, steps, links_t, False)
+        # every other current record: its links from the previous run's cascade
+        engine.insert(links_t, "SELECT reference_id, source_id, method, step FROM "
+                      "read_parquet($p) WHERE source_id NOT IN (SELECT record_id FROM "
+                      f"{quote_ident(closure)}) AND source_id IN (SELECT CAST(record_id AS "
+                      f"VARCHAR) FROM {quote_ident(src_t)})", {"p": str(previous)})
+        n = engine.df(f"SELECT method, count(*) AS n FROM {quote_ident(links_t)} "
+                      "GROUP BY method")
+        got = dict(zip(n["method"], n["n"], strict=True))
+        counts = {s.method: int(got.get(s.method, 0)) for s in steps}
+    if not lj.job.privacy.pseudonymise:
+        _save(engine, out, name, steps, links_t)
+    return counts
+
+
+def _save(engine, out: Path, name: str, steps, links_t: str) -> None:
+    path = saved_path(out, name)
+    engine.write_parquet(f"SELECT CAST(reference_id AS VARCHAR) AS reference_id, "
+                         "CAST(source_id AS VARCHAR) AS source_id, CAST(method AS VARCHAR) "
+                         "AS method, CAST(step AS INTEGER) AS step FROM "
+                         f"{quote_ident(links_t)} ORDER BY source_id, reference_id", path)
+    manifest.write_json(path.with_suffix(".json"), {"steps": _steps_json(steps)})
+
+
+def _closure_tables(engine, lj, out: Path, name: str, ref_t: str, src_t: str, steps, inc):
+    """(reference records, source records, closure ids, previous cascade file) for the
+    cascade on the closure; None (with the reason logged) when it cannot be used."""
+    since = Path(inc.since)
+    why = _why_not(lj, since, out, name, steps)
+    if why is not None:
+        log.info("deterministic:%s: cascade on every record (%s)", name, why)
+        return None
+    st = inc.status
+    seeds = st.loc[st["status"] != "unchanged", "record_id"].astype(str).to_numpy()
+    old = f"__sl_cas_old_{name}"  # the previous run's records, for the key values of those
+    engine.register("__sl_cas_seed", pd.DataFrame({"record_id": seeds}))  # changed or gone
+    engine.view_parquet(old, since / "standardised" / f"{name}.parquet")
+    src_ids, src_h = _hashes(engine, src_t, steps, "src_fields")
+    _, old_h = _hashes(engine, old, steps, "src_fields", "CAST(record_id AS VARCHAR) IN "
+                       "(SELECT record_id FROM __sl_cas_seed)")
+    inside = pd.Index(src_ids).isin(seeds)  # (np.isin on strings compares pairwise)
+    for _ in range(MAX_ROUNDS):  # the key values the closure holds or held; their holders
+        held = [_values(src_h[i][inside], old_h[i]) for i in range(len(steps))]
+        grown = inside.copy()
+        for i, values in enumerate(held):  # (hashing, not np.isin's sorting)
+            grown |= pd.Series(src_h[i]).isin(values).to_numpy()
+        if (grown == inside).all():
+            break
+        inside = grown
+    else:
+        log.info("deterministic:%s: cascade on every record (the closure still grew after "
+                 "%d rounds)", name, MAX_ROUNDS)
+        return None
+    ref_ids, ref_h = _hashes(engine, ref_t, steps, "ref_fields")
+    wanted = np.zeros(len(ref_ids), dtype=bool)
+    for i in range(len(steps)):
+        wanted |= pd.Series(ref_h[i]).isin(_values(src_h[i][inside])).to_numpy()
+    closure = f"__sl_cas_closure_{name}"
+    engine.register(closure, _ids(pd.Index(src_ids[inside]).union(seeds)))
+    engine.register("__sl_cas_refids", _ids(ref_ids[wanted]))
+    ref_sub, src_sub = f"__sl_cas_refpart_{name}", f"__sl_cas_srcpart_{name}"
+    for sub, table, ids in ((ref_sub, ref_t, "__sl_cas_refids"), (src_sub, src_t, closure)):
+        # views: the cascade copies them into its pools once
+        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(sub)} AS SELECT * FROM "
+                       f"{quote_ident(table)} WHERE CAST(record_id AS VARCHAR) IN "
+                       f"(SELECT record_id FROM {quote_ident(ids)})")
+    inc.cascade_on = int(inside.sum())
+    log.info("deterministic:%s: cascade on %d records (%d new, changed or removed, and "
+             "those sharing a key value with them), the others' links taken over from %s",
+             name, inc.cascade_on, len(seeds), since)
+    return ref_sub, src_sub, closure, saved_path(since, name)
+
+
+def _values(*arrays) -> np.ndarray:
+    """The distinct key hashes of `arrays`, without 0 (no key)."""
+    v = pd.unique(np.concatenate(arrays))
+    return v[v != 0]
+
+
+def _ids(ids) -> pa.Table:
+    """Record ids as an Arrow table for the engine (scanned faster than a pandas column)."""
+    return pa.table({"record_id": pa.array(list(ids), pa.string())})
+
+
+def _hashes(engine, table: str, steps, side: str, where: str = "TRUE"
+            ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The record ids of `table` and, per step, each record's hashed key (0 where it lacks
+    one of the key's fields; no key hashes to 0 but by a 1 in 2**64 chance, which takes a
+    record into the closure only)."""
+    hashes = []
+    for i, step in enumerate(steps):
+        key, present = _key_expr(getattr(step, side))
+        hashes.append(f"CASE WHEN {present} THEN hash({key}) ELSE 0 END AS h{i}")
+    t = engine.arrow(sql_file("incremental/cascade_keys.sql", table=table,
+                              hashes=", ".join(hashes), where=where))
+    ids = t.column("record_id").to_numpy(zero_copy_only=False).astype(object)
+    return ids, [t.column(f"h{i}").to_numpy() for i in range(len(steps))]
+
+
+def _why_not(lj, since: Path, out: Path, name: str, steps) -> str | None:
+    """Why the closure cannot stand for the previous run's cascade (None: it can)."""
+    saved = saved_path(since, name)
+    try:
+        info = json.loads(saved.with_suffix(".json").read_text(encoding="utf-8"))
+        outputs = json.loads((since / "run_manifest.json").read_text(
+            encoding="utf-8")).get("outputs") or {}
+    except (OSError, ValueError):
+        return "the previous run saved no cascade"
+    if info.get("steps") != _steps_json(steps):
+        return "its steps differ from the previous run's"
+    ref = f"standardised/{lj.job.reference}.parquet"
+    for rel, base in ((saved.relative_to(since).as_posix(), since),
+                      (f"standardised/{name}.parquet", since), (ref, out)):
+        rec = outputs.get(rel)
+        if rec is None or not (base / rel).is_file() or manifest.file_hash(
+                base / rel) != rec.get("sha256"):
+            return (f"{rel} differs from the previous run's" if base == out
+                    else f"the previous run's {rel} is not as its manifest records")
+    return None
+
+
+__all__ = ["run", "saved_path"]
