@@ -39,8 +39,7 @@ def hold(engine: Engine, ref_t: str, src_t: str, links: pd.DataFrame,
                               forms=sql_fragment("finalise/first_name_forms.sql")))
     if held.empty:
         return links, review, {}
-    key = pd.MultiIndex.from_frame(links[["reference_id", "source_id"]])
-    out = key.isin(pd.MultiIndex.from_frame(held[["reference_id", "source_id"]]))
+    out = _in(links, held)
     moved = links[out].assign(method=PREFIX + links.loc[out, "method"])
     counts = links.loc[out, "method"].value_counts().sort_index()
     log.info("%d links held for review as probably a relative of the person linked to "
@@ -48,3 +47,22 @@ def hold(engine: Engine, ref_t: str, src_t: str, links: pd.DataFrame,
     review = pd.concat([review, moved], ignore_index=True) if not review.empty else moved
     return (links[~out].reset_index(drop=True), review.reset_index(drop=True),
             {k: int(v) for k, v in counts.items()})
+
+
+def held_pairs(review: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a review band that are links held as probable relatives."""
+    return review[review["method"].astype(str).str.startswith(PREFIX)]
+
+
+def without(pairs: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """`pairs` without the (reference_id, source_id) pairs of `held`."""
+    if pairs.empty or held.empty:
+        return pairs
+    return pairs[~_in(pairs, held)].reset_index(drop=True)
+
+
+def _in(frame: pd.DataFrame, pairs: pd.DataFrame):
+    """Per row of frame: is its (reference_id, source_id) among pairs'."""
+    def key(df):
+        return pd.MultiIndex.from_frame(df[["reference_id", "source_id"]].astype(str))
+    return key(frame).isin(key(pairs))

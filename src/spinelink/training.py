@@ -115,7 +115,7 @@ def monotone_levels(model: dict) -> dict:
     finding and is kept: raising it would move most of the m to it."""
     for comp in model.get("comparisons", []):
         levels = [lv for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")]
-        if len(levels) < 2 or not all(_known(lv) for lv in levels[-1:]):
+        if len(levels) < 2 or not _known(levels[-1]):
             continue
         ratio = levels[-1]["m_probability"] / levels[-1]["u_probability"]
         raised = {i: lv["u_probability"] * ratio for i, lv in enumerate(levels[:-1])

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spinelink import relatives
 from spinelink.backends import Engine
 from spinelink.quality import coverage, diagnostics, groups, labelfree, shared
 from spinelink.quality import labels as labelmod
@@ -83,13 +84,8 @@ def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:
     records count as the reference may lack them."""
     if pairs.empty or not review_path.exists():
         return pairs
-    rv = pd.read_parquet(review_path, columns=["reference_id", "source_id", "method"])
-    held = rv[rv["method"].str.startswith("relative:")]
-    if held.empty:
-        return pairs
-    key = pd.MultiIndex.from_frame(pairs[["reference_id", "source_id"]].astype(str))
-    out = key.isin(pd.MultiIndex.from_frame(held[["reference_id", "source_id"]].astype(str)))
-    return pairs[~out].reset_index(drop=True)
+    review = pd.read_parquet(review_path, columns=["reference_id", "source_id", "method"])
+    return relatives.without(pairs, relatives.held_pairs(review))
 
 
 def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
