@@ -136,10 +136,35 @@ def dual_cells(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
     >>> dual_cells(ref, src, links, ["sex", "age"])["n_source"].tolist()
     [1.0, 2.0]
     """
+    return post_strata(ref, src, links, variables)[0]
+
+
+def post_strata(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
+                variables: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`dual_cells`' table, and per margin (variable, value) the variance of the counts
+    that were allocated to it rather than observed in it: a record whose value is
+    unknown, spread over the cells agreeing with its known values, and a source record
+    linked to none read through the linked pairs' concordance, each belong to one
+    margin value, not to a fraction of each. Drawn as the spread assumes (each record on
+    its own, with the spread's shares), a margin's allocated count has the binomial
+    variance sum(k p (1 - p)) over the allocated records (k of them with share p), times
+    1 + k / K where the share was estimated from K known records (the spread's). Kept
+    apart by the kind of record, which moves the estimate differently: `var_reference`
+    (reference units the source does not link to), `var_linked` (linked units),
+    `var_source` (source records linked to none). The estimate's interval adds them
+    (`dual_system.estimate`); left out, a subgroup with many blank values has an
+    interval as narrow as one whose members are all known.
+
+    >>> ref = pd.DataFrame({"sex": ["F", "M", UNKNOWN]}, index=["r1", "r2", "r3"])
+    >>> src = pd.DataFrame({"sex": ["F"]}, index=["s1"])
+    >>> links = pd.DataFrame({"reference_id": ["r1"], "source_id": ["s1"]})
+    >>> post_strata(ref, src, links, ["sex"])[1].to_dict("records")[0]
+    {'variable': 'sex', 'value': 'F', 'var_reference': 0.375, 'var_linked': 0.0, 'var_source': 0.0}
+    """
     vs = [v for v in variables if v in ref.columns and v in src.columns]
     cols = [*vs, "n_reference", "n_source", "n_linked"]
     if not vs:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=cols), _allocation([], {}, vs)
     lk = links.astype({"reference_id": str, "source_id": str})
     r = ref[vs].astype(str)
     linked = r.index.isin(pd.Index(lk["reference_id"].unique()))
@@ -147,15 +172,20 @@ def dual_cells(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,
     n_lnk = r[linked].value_counts().rename("n_linked")
     un = src.loc[~src.index.isin(pd.Index(lk["source_id"].unique())), vs].astype(str)
     n_un = un.value_counts()
+    spreads: list = []  # (cell keys with their shares, (reference, linked, source) counts)
+    recoded: dict = {}  # (variable, value) -> variance of the recoded source records
     for v in vs:
-        n_un = _reclassify(n_un, v, concordance_shares(r[v], src[v].astype(str), lk))
-    n_un = _spread_unknown_cells(n_un, src[vs].astype(str).value_counts(), vs)
+        shares = concordance_shares(r[v], src[v].astype(str), lk)
+        _recoding_variance(un[v].value_counts(), v, shares, recoded)
+        n_un = _reclassify(n_un, v, shares)
+    n_un = _spread_unknown_cells(n_un, src[vs].astype(str).value_counts(), vs, spreads)
     t = pd.concat([n_ref, n_lnk, n_un.rename("n_unlinked")], axis=1).fillna(0)
     t["n_source"] = t["n_linked"] + t["n_unlinked"]
-    return _spread_unknown_units(t.reset_index()[cols], vs)
+    cells = _spread_unknown_units(t.reset_index()[cols], vs, spreads)
+    return cells, _allocation(spreads, recoded, vs)
 
 
-def _spread_unknown_units(t: pd.DataFrame, vs: list[str]) -> pd.DataFrame:
+def _spread_unknown_units(t: pd.DataFrame, vs: list[str], spreads: list) -> pd.DataFrame:
     """Reference units whose value of some variable is unknown are people of some group
     too (left out, every subgroup of that variable falls short by the reference's
     non-response): each such cell's counts are spread over the known cells agreeing on
@@ -172,12 +202,16 @@ def _spread_unknown_units(t: pd.DataFrame, vs: list[str]) -> pd.DataFrame:
         w = known["n_reference"].to_numpy(float) * _agreeing(known, vs, key)
         if w.sum() > 0:
             add += np.outer(w / w.sum(), counts)
+            n_ref, n_src, n_lnk = counts
+            grow = 1 + n_ref / w.sum()  # the shares are estimated from w.sum() units
+            spreads.append((known[vs].assign(share=w / w.sum()),
+                            (grow * (n_ref - n_lnk), grow * n_lnk, grow * (n_src - n_lnk))))
     known[num] = known[num].to_numpy(float) + add
     return known
 
 
-def _spread_unknown_cells(unlinked: pd.Series, every: pd.Series, vs: list[str]
-                          ) -> pd.Series:
+def _spread_unknown_cells(unlinked: pd.Series, every: pd.Series, vs: list[str],
+                          spreads: list) -> pd.Series:
     """Counts by cell with the cells holding an `unknown` moved onto the known cells
     agreeing on the known values, in proportion to the unlinked (else all) records."""
     if unlinked.empty:
@@ -192,11 +226,42 @@ def _spread_unknown_cells(unlinked: pd.Series, every: pd.Series, vs: list[str]
     for key, k in unlinked[unknown].items():
         key = key if isinstance(key, tuple) else (key,)
         for pool, f in zip(pools, frames, strict=True):
-            part = pool[_agreeing(f, vs, key)]
+            ok = _agreeing(f, vs, key)
+            part = pool[ok]
             if part.sum() > 0:
                 out = out.add(k * part / part.sum(), fill_value=0)
+                grow = 1 + k / part.sum()  # shares estimated from part.sum() records
+                spreads.append((f[ok].assign(share=(part / part.sum()).to_numpy()),
+                                (0.0, 0.0, grow * float(k))))
                 break
     return out
+
+
+def _recoding_variance(counts: pd.Series, var: str, shares: pd.DataFrame,
+                       into: dict) -> None:
+    """Adds to `into` the variance of the source records (counts by the source's value of
+    var) moved onto the reference's values by `concordance_shares`."""
+    if counts.empty or shares.empty:
+        return
+    n = counts.reindex(shares.index).fillna(0).to_numpy(float)
+    p = shares.to_numpy(float)
+    for value, x in zip(shares.columns, (n[:, None] * p * (1 - p)).sum(axis=0),
+                        strict=True):
+        into[(var, value)] = into.get((var, value), 0.0) + float(x)
+
+
+def _allocation(spreads: list, recoded: dict, vs: list[str]) -> pd.DataFrame:
+    """variable, value, var_reference, var_linked, var_source (see `post_strata`)."""
+    acc: dict = {key: np.array([0.0, 0.0, x]) for key, x in recoded.items()}
+    for keys, counts in spreads:
+        for v in vs:
+            p = keys.groupby(v)["share"].sum()
+            for value, x in (p * (1 - p)).items():
+                acc[(v, value)] = acc.get((v, value), np.zeros(3)) + x * np.array(counts)
+    rows = [{"variable": v, "value": value, "var_reference": a[0], "var_linked": a[1],
+             "var_source": a[2]} for (v, value), a in sorted(acc.items())]
+    return pd.DataFrame(rows, columns=["variable", "value", "var_reference", "var_linked",
+                                       "var_source"])
 
 
 def _agreeing(frame: pd.DataFrame, vs: list[str], key) -> np.ndarray:

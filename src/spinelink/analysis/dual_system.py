@@ -25,7 +25,17 @@ units whose value is blank are spread over the cells that agree with their other
 and source records linked to none are counted under the reference's coding (the linked
 pairs' concordance). Assumes independence within the cells and that the reference
 records each person's subgroup as it is (the estimate is of the population as the
-reference would classify it).
+reference would classify it). Counts allocated rather than observed (blank values
+spread, source codes recoded) add their binomial variance (`both_sides.post_strata`).
+
+Several sources: each source's estimate is of the same population, so where two
+sources' estimates of a subgroup disagree by more than their intervals allow, at least
+one of them is biased: its capture is not independent of the reference's within the
+cells (people the census misses who also avoid a survey). Two captures alone cannot
+see that bias; the disagreement between sources measures it: the between-source
+variance of a random-effects meta-analysis (DerSimonian and Laird's moment estimate,
+each source weighted by its interval) is added to every source's interval for that
+subgroup. It cannot see a bias all sources share, and with one source it is 0.
 
 >>> n, lo, hi = estimate(900, 600, 540, 1.0, 1.0)
 >>> round(n), round(lo), round(hi)
@@ -59,12 +69,16 @@ MIN_CELL_MATCHES = 10  # smaller post-strata are pooled into one (Chapman's bias
 
 def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
              precision_ci=(None, None), recall_ci=(None, None), moved_in: float = 0.0,
-             cells: np.ndarray | None = None) -> tuple[float, float, float]:
+             cells: np.ndarray | None = None, allocated=(0.0, 0.0, 0.0)
+             ) -> tuple[float, float, float]:
     """(estimate, low, high) of a subgroup's population. `moved_in`: the source persons
     of false links elsewhere that belong here (see `estimates`). `cells`: the subgroup's
     post-strata, rows (n1, n2, m) summing to the subgroup's; the estimate is the sum of
     theirs (strata with fewer than MIN_CELL_MATCHES matches pooled), the variance the
-    sum of theirs."""
+    sum of theirs. `allocated`: the variances of the subgroup's counts that were
+    allocated to it, not observed (`both_sides.post_strata`: reference units the
+    source does not link to, linked units, source records linked to none), added to the
+    variance through the estimator's derivatives."""
     p, r = _ok(precision), _ok(recall)
     c = np.asarray(cells if cells is not None and len(cells) else [[n1, n2, m]], float)
     n1c, n2c, mc = c[:, 0], c[:, 1], c[:, 2]
@@ -94,11 +108,26 @@ def estimate(n1: float, n2: float, m: float, precision: float, recall: float,
     # reference (6 of 6) although the reference's coverage is then only known to be
     # above 61%; the binomial interval of that coverage, inverted, keeps the interval
     # honest (the two intervals joined)
+    # counts allocated to the subgroup (blank values spread, source codes recoded) make
+    # the persons seen uncertain too, which Chao's interval takes as known: each end
+    # moved out by that part, in quadrature
+    half = Z95 * math.sqrt(_allocated_variance(n1, n2, ms, allocated))
+    lo, hi = n - math.hypot(n - lo, half), n + math.hypot(hi - n, half)
     s_pr = math.hypot(_log_sd(*precision_ci), _log_sd(*recall_ci))
     b_lo, b_hi = coverage_bounds(n1, n2, ms, s_pr)
     # (not below the reference's own count; the persons seen, n1 + n2 - m*, are an
     # estimate themselves: m* from estimated precision and recall)
     return n, max(n1, min(lo, b_lo)), max(hi, b_hi)
+
+
+def _allocated_variance(n1: float, n2: float, ms: float, allocated) -> float:
+    """Delta method: a reference unit the source lacks moves N by dN/dn1, a source
+    record linked to none by dN/dn2, a linked unit by the three derivatives together
+    (it is in n1, n2 and m)."""
+    g1, g2 = (n2 + 1) / (ms + 1), (n1 + 1) / (ms + 1)
+    gm = -(n1 + 1) * (n2 + 1) / (ms + 1) ** 2
+    a_ref, a_linked, a_src = allocated
+    return g1 * g1 * a_ref + (g1 + g2 + gm) ** 2 * a_linked + g2 * g2 * a_src
 
 
 def coverage_bounds(n1: float, n2: float, ms: float, log_sd: float = 0.0
@@ -133,11 +162,14 @@ def coverage_bounds(n1: float, n2: float, ms: float, log_sd: float = 0.0
 
 
 def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None,
-              cells: pd.DataFrame | None = None) -> pd.DataFrame:
+              cells: pd.DataFrame | None = None,
+              allocated: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per row of counts (source, variable, value, n_reference, n_source, n_linked) the
     estimate with its interval; quality: est_precision(_low/_high), est_recall(...) by
     source, variable, value (rows `variable = all` are the fall-back); cells: the same
-    counts by post-stratum (`both_sides.dual_cells`, with `source`), else none."""
+    counts by post-stratum (`both_sides.dual_cells`, with `source`), else none;
+    allocated: the variances of allocated counts by source, variable and value
+    (`both_sides.post_strata`), else none."""
     cols = ["est_precision", "est_precision_low", "est_precision_high", "est_recall",
             "est_recall_low", "est_recall_high"]
     rows = []
@@ -152,12 +184,48 @@ def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None,
     moved = (false.groupby(keys).transform("sum") * share).to_numpy()
     for r, q, mv in zip(counts.itertuples(index=False), qs, moved, strict=True):
         n, lo, hi = estimate(r.n_reference, r.n_source, r.n_linked, q[0], q[3],
-                             (q[1], q[2]), (q[4], q[5]), mv, _cells_of(cells, r))
+                             (q[1], q[2]), (q[4], q[5]), mv, _cells_of(cells, r),
+                             _allocated_of(allocated, r))
         rows.append({**r._asdict(), **dict(zip(cols, q, strict=True)),
                      "est_population": n, "est_population_low": lo,
                      "est_population_high": hi})
-    return pd.DataFrame(rows, columns=[*counts.columns, *cols, "est_population",
-                                       "est_population_low", "est_population_high"])
+    out = pd.DataFrame(rows, columns=[*counts.columns, *cols, "est_population",
+                                      "est_population_low", "est_population_high"])
+    return _between_sources(out)
+
+
+def _between_sources(est: pd.DataFrame) -> pd.DataFrame:
+    """Each row's interval widened (in quadrature, each end) by 1.96 x the between-source
+    standard deviation of its subgroup's estimates (see the module's text).
+
+    >>> e = pd.DataFrame({"variable": ["sex"] * 2, "value": ["F"] * 2,
+    ...                   "n_reference": [900, 900], "est_population": [1000.0, 1100.0],
+    ...                   "est_population_low": [990.0, 1090.0],
+    ...                   "est_population_high": [1010.0, 1110.0]})
+    >>> _between_sources(e)[["est_population_low", "est_population_high"]].round().values.tolist()
+    [[900.0, 1139.0], [961.0, 1239.0]]
+    """
+    if est.empty:
+        return est
+    est = est.copy()
+    n = est["est_population"].to_numpy(float)
+    lo, hi = est["est_population_low"].to_numpy(float), est["est_population_high"].to_numpy(float)
+    se = (hi - lo) / (2 * Z95)
+    tau2 = np.zeros(len(est))
+    for _, idx in est.groupby(["variable", "value"], sort=False).indices.items():
+        ok = idx[np.isfinite(n[idx]) & (se[idx] > 0)]
+        if len(ok) < 2:
+            continue
+        w = 1 / se[ok] ** 2
+        mean = (w * n[ok]).sum() / w.sum()
+        q = (w * (n[ok] - mean) ** 2).sum()
+        tau2[idx] = max(0.0, (q - (len(ok) - 1)) / (w.sum() - (w * w).sum() / w.sum()))
+    half = Z95 * np.sqrt(tau2)
+    wide = half > 0
+    est.loc[wide, "est_population_low"] = np.maximum(
+        est["n_reference"].to_numpy(float), n - np.hypot(n - lo, half))[wide]
+    est.loc[wide, "est_population_high"] = (n + np.hypot(hi - n, half))[wide]
+    return est
 
 
 def _quality_for(quality, source, variable, value, cols) -> list:
@@ -179,3 +247,12 @@ def _cells_of(cells: pd.DataFrame | None, r) -> np.ndarray | None:
         return None
     c = cells[(cells["source"] == r.source) & (cells[r.variable].astype(str) == str(r.value))]
     return c[["n_reference", "n_source", "n_linked"]].to_numpy(float) if len(c) else None
+
+
+def _allocated_of(allocated: pd.DataFrame | None, r) -> tuple[float, float, float]:
+    cols = ["var_reference", "var_linked", "var_source"]
+    if allocated is None or allocated.empty:
+        return 0.0, 0.0, 0.0
+    a = allocated[(allocated["source"] == r.source) & (allocated["variable"] == r.variable)
+                  & (allocated["value"].astype(str) == str(r.value))]
+    return tuple(float(x) for x in a[cols].sum()) if len(a) else (0.0, 0.0, 0.0)

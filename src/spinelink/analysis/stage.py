@@ -157,16 +157,18 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
     job, out = ctx.lj.job, Path(ctx.out)
     quality = _quality_rows(out)
     ref_one, one = _one_unit_per_person(out, ref)
-    prof, dual, cells, conc = [], [], [], []
+    prof, dual, cells, allocated, conc = [], [], [], [], []
     for s in job.links:
         carried = [*spec.variables, *job.sources[s].subgroups, *job.sources[s].variables]
         src = g.table(s, carried)
         prof.append(both_sides.profile(src, links[s]).assign(source=s))
         lk = links[s].assign(reference_id=links[s]["reference_id"].map(one))
-        dual.append(both_sides.dual_counts(ref_one, src, lk, spec.variables).assign(
+        persons = src[~src.index.isin(_source_repeats(ctx, s, links[s]))]
+        dual.append(both_sides.dual_counts(ref_one, persons, lk, spec.variables).assign(
             source=s))
-        cells.append(both_sides.dual_cells(ref_one, src, lk, spec.variables).assign(
-            source=s))
+        strata, alloc = both_sides.post_strata(ref_one, persons, lk, spec.variables)
+        cells.append(strata.assign(source=s))
+        allocated.append(alloc.assign(source=s))
         pairs = _chosen_pairs(out, s)
         for var in spec.concordance:
             if var in ref.columns and var in src.columns:
@@ -175,12 +177,38 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
     raw["coverage_profile"] = _front(pd.concat(prof, ignore_index=True))
     counts = _front(pd.concat(dual, ignore_index=True))
     raw["dual_system"] = dual_system.estimates(counts, quality,
-                                               pd.concat(cells, ignore_index=True))
+                                               pd.concat(cells, ignore_index=True),
+                                               pd.concat(allocated, ignore_index=True))
     if conc:
         raw["concordance"] = _front(pd.concat(conc, ignore_index=True))
     return {"variables": list(spec.variables), "concordance": list(spec.concordance),
             "quality_used": quality is not None,
             "how": dual_system.__doc__.split("\n\n")[0].replace("\n", " ")}
+
+
+def _source_repeats(ctx, source: str, links: pd.DataFrame) -> pd.Index:
+    """Ids of the source's records linked to none that repeat an earlier such record of
+    the same person (sql/analysis/source_repeats.sql): a person the source holds twice
+    and the reference lacks is counted once by the dual-system estimates, as a linked
+    person is (once per unit)."""
+    eng = ctx.engine
+    view = f"__sl_an_std_{source}"
+    eng.view_parquet(view, Path(ctx.out) / "standardised" / f"{source}.parquet")
+    cols = eng.columns(view)
+    keys = [f"'id:{c}:' || CAST(s.{quote_ident(c)} AS VARCHAR)" for c in sorted(cols)
+            if c.startswith("id_")]
+    names = ["first_name", "last_name", "dob_iso"]
+    if all(c in cols for c in names):
+        parts = [f"CAST(s.{quote_ident(c)} AS VARCHAR)" for c in names]
+        known = " AND ".join(f"{x} IS NOT NULL" for x in parts)
+        joined = " || '|' || ".join(parts)
+        keys.append(f"CASE WHEN {known} THEN 'names:' || {joined} END")
+    if not keys:
+        return pd.Index([])
+    eng.register("__sl_an_links", links[["source_id"]].astype(str))
+    got = eng.df(sql_file("analysis/source_repeats.sql", standardised=view,
+                          links="__sl_an_links", person=f"coalesce({', '.join(keys)})"))
+    return pd.Index(got["record_id"].astype(str))
 
 
 def _one_unit_per_person(out: Path, ref: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
