@@ -141,3 +141,59 @@ def test_a_held_deterministic_link_can_be_reviewed(files):
     pair = session.pair(i)
     json.dumps(pair, allow_nan=False)
     assert "weight" not in pair and pair["reference_id"] == "C1"
+
+
+UNNAMED_CENSUS = """\
+id,first,last,dob,nino,passport
+C1,,Lopez,1980-05-05,AB123456C,P100
+C2,,Moreno,1975-07-07,CE123456A,P200
+C3,Rosa,Diaz,1990-01-01,EH123456B,P300
+"""
+# Karter and Maria Lopez each carry one of the unit's identifiers (a child given a
+# parent's passport number): the census gives no first name to tell which is its person.
+# Sofia and Sophia Moreno are one person's two records; Rosa's two records name her.
+UNNAMED_BENEFITS = """\
+claim,first,last,dob,nino,passport
+B1,Karter,Lopez,1980-05-05,AB123456C,
+B2,Maria,Lopez,1980-05-05,,P100
+B3,Sofia,Moreno,1975-07-07,CE123456A,
+B4,Sophia,Moreno,1975-07-07,,P200
+B5,Rosa,Diaz,1990-01-01,EH123456B,
+B6,Rosa,Diaz,1990-01-01,,P300
+"""
+UNNAMED_JOB = """\
+schema_version: 1
+name: unnamed_units
+output_dir: out
+reference: census
+reference_date: 2021-03-21
+sources:
+  census: {role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
+           columns: {first_name: first, last_name: last, date_of_birth: dob},
+           identifiers: {nino: nino, passport: passport}}
+  benefits: {role: admin, path: benefits.csv, id: claim, date_format: "%Y-%m-%d",
+             columns: {first_name: first, last_name: last, date_of_birth: dob},
+             identifiers: {nino: nino, passport: passport}}
+quality: {enabled: false}
+links:
+  benefits:
+    deterministic: {direct: [nino, passport], match_keys: null}
+    probabilistic: null
+    one_to_one: false
+"""
+
+
+def test_on_a_unit_without_a_first_name_its_strongest_link_names_it(files):
+    """Two records of one unit whose first names are no form of each other are two persons:
+    with no first name on the unit, the strongest link (deterministic links equal, then the
+    lowest id) stands in for it and the other is held; forms of one name are not."""
+    folder = files({"census.csv": UNNAMED_CENSUS, "benefits.csv": UNNAMED_BENEFITS,
+                    "job.yaml": UNNAMED_JOB})
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    links = pd.read_parquet(folder / "out" / "links" / "benefits.parquet")
+    review = pd.read_parquet(folder / "out" / "review" / "benefits.parquet")
+    assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
+        "B1": "C1", "B3": "C2", "B4": "C2", "B5": "C3", "B6": "C3"}
+    assert review[["reference_id", "source_id", "method"]].values.tolist() == [
+        ["C1", "B2", "relative:direct:passport"]]

@@ -5,19 +5,47 @@
 -- to the unit carries a form of it. Twins share surname, address and date of birth, a
 -- sibling or parent surname and address, a mistyped or shared identifier anything; the
 -- first name is what tells them apart. Records without a first name are never held.
+-- A unit without a first name cannot say which of its records names its person: its
+-- strongest link with a first name stands in for it (highest match probability,
+-- deterministic links counting as 1, then the lowest source id), and a record whose first
+-- name is no form of that one's is another person: held.
 WITH linked AS (
-    SELECT k.reference_id, k.source_id,
+    SELECT k.reference_id, k.source_id, k.match_probability AS p,
+           r.first_name IS NULL AS unnamed,
            CASE WHEN s.first_name IS NULL OR r.first_name IS NULL THEN NULL
                 WHEN {{ forms|sql }}
                 THEN TRUE ELSE FALSE END AS agrees
     FROM {{ links }} k
     JOIN {{ ref }} r ON CAST(r.record_id AS VARCHAR) = k.reference_id
     JOIN {{ src }} s ON CAST(s.record_id AS VARCHAR) = k.source_id
+),
+named_apart AS (
+    SELECT h.reference_id, h.source_id
+    FROM linked h
+    WHERE h.agrees = FALSE
+      AND EXISTS (SELECT 1 FROM linked o
+                  WHERE o.reference_id = h.reference_id AND o.source_id <> h.source_id
+                    AND o.agrees)
+),
+strongest AS (  -- per unit without a first name, its strongest link with one
+    SELECT reference_id, source_id
+    FROM (SELECT l.reference_id, l.source_id,
+                 row_number() OVER (PARTITION BY l.reference_id
+                                    ORDER BY l.p DESC, l.source_id) AS rk
+          FROM linked l
+          JOIN {{ src }} s ON CAST(s.record_id AS VARCHAR) = l.source_id
+          WHERE l.unnamed AND s.first_name IS NOT NULL) x
+    WHERE rk = 1
+),
+rivals AS (
+    SELECT h.reference_id, h.source_id
+    FROM linked h
+    JOIN strongest t ON t.reference_id = h.reference_id AND t.source_id <> h.source_id
+    JOIN {{ src }} s ON CAST(s.record_id AS VARCHAR) = h.source_id
+    JOIN {{ src }} r ON CAST(r.record_id AS VARCHAR) = t.source_id
+    WHERE s.first_name IS NOT NULL AND NOT coalesce({{ forms|sql }}, FALSE)
 )
-SELECT h.reference_id, h.source_id
-FROM linked h
-WHERE h.agrees = FALSE
-  AND EXISTS (SELECT 1 FROM linked o
-              WHERE o.reference_id = h.reference_id AND o.source_id <> h.source_id
-                AND o.agrees)
-ORDER BY h.source_id, h.reference_id
+SELECT reference_id, source_id FROM named_apart
+UNION
+SELECT reference_id, source_id FROM rivals
+ORDER BY source_id, reference_id

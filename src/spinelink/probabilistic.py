@@ -2,7 +2,8 @@
 
 Training (`model: auto`) is in spinelink.training. Prediction scores only the residual
 records (those deterministic linkage left), over the model's blocking rules; pairs that
-agree on no personal field are dropped (`personal_evidence`), and pairs at one address
+agree on no personal field, and pairs that two of first name, middle name and date of birth
+tell apart, are dropped (spinelink.evidence), and pairs at one address
 are weighed with co-resident u-probabilities (spinelink.household). The record-level model
 (`record_model`) then fits, by EM with m and u held fixed, the share of residual source
 records that have their match among the reference records, and gives each pair the
@@ -24,6 +25,7 @@ from spinelink import household, thresholds
 from spinelink.backends import Engine
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
+from spinelink.evidence import names_apart, names_forms, personal_evidence
 from spinelink.model_fields import Fields
 from spinelink.model_spec import ModelSpec
 from spinelink.sqlfiles import quote_ident, sql_file
@@ -199,9 +201,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     df = _predict_in_chunks(linker, n_ref, n_src, tag)
     without_evidence = 0
     if not df.empty:
-        keep = personal_evidence(df, model)
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
                            df["record_id_l"])
+        keep = personal_evidence(df, model) & ~_named_apart(engine, ref, src, df, model, tag)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
         # (quadratic: 4 s per call at 50k records)
         kept = set(pd.unique(src_col[keep]))
@@ -229,48 +231,21 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     return out, lam0
 
 
-PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
-VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
-
-
-def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
-    """Pairs that may be the same person: some personal comparison (first name, date of
-    birth, an identifier) is above its lowest level, or none of them can be compared
-    (missing on a side) and the middle names do not disagree. Surname, address, postcode
-    and sex are shared within households: relatives agree on all of them, and the
-    Fellegi-Sunter model, which takes comparisons as independent given match status, adds
-    their weights up and outweighs a first name and a date of birth that both disagree.
-    Such pairs are not candidates. A middle initial is too often shared by relatives to
-    count for a pair, but a different one tells relatives apart when nothing else can."""
-    def weights(names, ids: bool) -> tuple[np.ndarray, np.ndarray]:
-        lowest, cols = [], []
-        for comp in model["comparisons"]:
-            name = str(comp.get("output_column_name"))
-            if (name in names or (ids and name.startswith("id_"))) and f"mw_{name}" in df:
-                lowest.append(_lowest_weight(comp))
-                cols.append(f"mw_{name}")
-        # Splink reports each comparison's match weight (mw_): the null level weighs 0,
-        # the lowest level its own weight
-        w = df[cols].to_numpy(dtype=float)
-        return np.abs(w - np.array(lowest)) <= 1e-6, w == 0.0
-
-    at_lowest, missing = weights(PERSONAL, True)
-    if not at_lowest.shape[1]:
-        return np.ones(len(df), dtype=bool)
-    vetoed = weights(VETO, False)[0].any(axis=1)
-    return (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
-
-
-def _lowest_weight(comp: dict) -> float:
-    """The match weight of a comparison's last ("else") level: its m and u, or Splink's
-    defaults for a level EM did not estimate."""
-    from splink.internals.comparison_level import _default_m_values, _default_u_values
-
-    n = sum(not lv.get("is_null_level") for lv in comp["comparison_levels"])
-    last = comp["comparison_levels"][-1]
-    m = last.get("m_probability", _default_m_values(n)[0])
-    u = last.get("u_probability", _default_u_values(n)[0])
-    return math.log2(m / u)
+def _named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dict,
+                 tag: str) -> np.ndarray:
+    """Per predicted pair: two persons by their names and date of birth
+    (`evidence.names_apart`), the names not forms of one person's (`evidence.names_forms`)."""
+    apart, by_first = names_apart(df, model)
+    if by_first.any():
+        ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+        left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
+        ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
+                            "source_id": np.where(ref_is_left, right, left)})
+        forms = names_forms(engine, ref, src, ids[by_first])
+        if not forms.empty:
+            key = pd.MultiIndex.from_frame(ids)
+            apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
+    return apart
 
 
 PAIRS_PER_CHUNK = 2e10  # product of the two sides' sizes handled in one prediction chunk

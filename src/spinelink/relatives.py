@@ -9,6 +9,9 @@ method prefixed `relative:`) when its source record's first name is no form of t
 unit's while another record linked to the same unit carries one (`sql/finalise/
 relatives.sql` says which forms count: the agreeing levels of the model's first-name
 comparison). A record alone on its unit is never held, nor one without a first name.
+On a unit without a first name its strongest link with one stands in for the unit's
+(highest match probability, deterministic links counting as 1): a record whose first
+name is no form of that one's is held (two persons, at most one of them the unit's).
 
 Measured on the generator at 100,000 persons (benefits, where 199 of 252 false links
 were relatives of a person the census lacks): see benchmarks/RESULTS.md.
@@ -33,7 +36,9 @@ def hold(engine: Engine, ref_t: str, src_t: str, links: pd.DataFrame,
     shared = links["reference_id"].duplicated(keep=False)
     if not shared.any():
         return links, review, {}
-    engine.register("__sl_rel_links", links.loc[shared, ["reference_id", "source_id"]])
+    # deterministic links (no probability) are the strongest of a unit's links
+    engine.register("__sl_rel_links", links.loc[shared, ["reference_id", "source_id"]].assign(
+        match_probability=links.loc[shared, "match_probability"].astype(float).fillna(1.0)))
     held = engine.df(sql_file("finalise/relatives.sql", links="__sl_rel_links",
                               ref=ref_t, src=src_t,
                               forms=sql_fragment("finalise/first_name_forms.sql")))

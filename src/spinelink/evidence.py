@@ -1,0 +1,102 @@
+"""Which scored pairs may be one person at all, before the record-level model weighs them.
+
+Relatives share what a household shares (surname, address, postcode) and often more:
+twins a date of birth, a child named after a parent or sibling the first name. The
+Fellegi-Sunter model takes comparisons as independent given match status and adds those
+agreements up, so a relative can outweigh the fields that tell the two apart. Two rules:
+
+* `personal_evidence`: some personal comparison (first name, date of birth, an identifier)
+  must be above its lowest level, or none of them can be compared and the middle names do
+  not disagree.
+* `names_apart`: of the three fields that tell relatives apart (first name, middle name,
+  date of birth), two compared at their lowest level mean two persons, unless an
+  identifier agrees: a twin (first name and middle initial differ, date of birth the
+  same), a namesake relative (middle initial differs, dates of birth years apart). One
+  person's records disagree on two of them only when two independent errors meet; a first
+  name given in the middle name's place is not a disagreement
+  (`sql/probabilistic/names_forms.sql`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from spinelink.backends import Engine
+from spinelink.sqlfiles import sql_file, sql_fragment
+
+PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
+VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
+NAMES = ("first_name", "middle_name", "date_of_birth")  # what tells relatives apart
+
+
+def _levels(df: pd.DataFrame, model: dict, names, ids: bool
+            ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per pair and comparison among `names` (and id_* when `ids`): at its lowest level,
+    missing (null level); and the comparisons' names, in model order."""
+    lowest, cols, found = [], [], []
+    for comp in model["comparisons"]:
+        name = str(comp.get("output_column_name"))
+        if (name in names or (ids and name.startswith("id_"))) and f"mw_{name}" in df:
+            lowest.append(_lowest_weight(comp))
+            cols.append(f"mw_{name}")
+            found.append(name)
+    # Splink reports each comparison's match weight (mw_): the null level weighs 0,
+    # the lowest level its own weight
+    w = df[cols].to_numpy(dtype=float).reshape(len(df), len(cols))
+    return np.abs(w - np.array(lowest)) <= 1e-6, w == 0.0, found
+
+
+def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Pairs that may be the same person: some personal comparison (first name, date of
+    birth, an identifier) is above its lowest level, or none of them can be compared
+    (missing on a side) and the middle names do not disagree. Surname, address, postcode
+    and sex are shared within households: relatives agree on all of them, and the
+    Fellegi-Sunter model, which takes comparisons as independent given match status, adds
+    their weights up and outweighs a first name and a date of birth that both disagree.
+    Such pairs are not candidates. A middle initial is too often shared by relatives to
+    count for a pair, but a different one tells relatives apart when nothing else can."""
+    at_lowest, missing, _ = _levels(df, model, PERSONAL, True)
+    if not at_lowest.shape[1]:
+        return np.ones(len(df), dtype=bool)
+    vetoed = _levels(df, model, VETO, False)[0].any(axis=1)
+    return (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
+
+
+def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(apart, by_first_name): per pair, two of first name, middle name and date of birth
+    compared at their lowest level and no identifier above its lowest; and whether the
+    first name is one of the two (`names_forms` may still find the names one person's)."""
+    at_lowest, _, found = _levels(df, model, NAMES, False)
+    if at_lowest.shape[1] < 2:
+        no = np.zeros(len(df), dtype=bool)
+        return no, no
+    id_low, id_missing, _ = _levels(df, model, (), True)
+    id_agrees = (~id_low & ~id_missing).any(axis=1)
+    apart = (at_lowest.sum(axis=1) >= 2) & ~id_agrees
+    by_first = at_lowest[:, found.index("first_name")] if "first_name" in found \
+        else np.zeros(len(df), dtype=bool)
+    return apart, apart & by_first
+
+
+def names_forms(engine: Engine, ref: str, src: str, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Of `pairs` (reference_id, source_id) whose first names disagree by the model's
+    levels, those whose names are forms of one person's all the same: a first name in the
+    middle or last name's place, first and middle initials crossed."""
+    engine.register("__sl_names_apart", pairs[["reference_id", "source_id"]])
+    return engine.df(sql_file("probabilistic/names_forms.sql", pairs="__sl_names_apart",
+                              ref=ref, src=src,
+                              forms=sql_fragment("finalise/first_name_forms.sql")))
+
+
+def _lowest_weight(comp: dict) -> float:
+    """The match weight of a comparison's last ("else") level: its m and u, or Splink's
+    defaults for a level EM did not estimate."""
+    from splink.internals.comparison_level import _default_m_values, _default_u_values
+
+    n = sum(not lv.get("is_null_level") for lv in comp["comparison_levels"])
+    last = comp["comparison_levels"][-1]
+    m = last.get("m_probability", _default_m_values(n)[0])
+    u = last.get("u_probability", _default_u_values(n)[0])
+    return math.log2(m / u)
