@@ -89,6 +89,43 @@ def test_resume_refuses_when_the_job_or_an_input_changed(base, tmp_path, change)
     assert r.returncode == 0 and "reused" not in r.stderr
 
 
+def test_resume_refuses_after_the_engine_code_changed(base, tmp_path):
+    """The same package version with other code (a SQL file or a module edited) is another
+    engine: its fingerprint in the checkpoint differs, and stages it ran are not reused."""
+    folder, _ = base
+    out = tmp_path / "out"
+    assert _run(folder, out).returncode == 0
+    ck = json.loads((out / "checkpoint.json").read_text())
+    versions = ck["fingerprint"]["versions"]
+    assert len(versions["spinelink_code"]) == 16
+    versions["spinelink_code"] = "0" * 16  # as written by an earlier build of the code
+    ck["sha256"] = _content_hash(ck)
+    (out / "checkpoint.json").write_text(json.dumps(ck))
+    r = _run(folder, out, "--resume")
+    assert r.returncode == 2
+    assert "cannot resume: package versions changed" in r.stderr.strip().splitlines()[-1]
+
+
+def test_code_fingerprint_follows_the_sql_and_the_modules(tmp_path, monkeypatch):
+    import shutil
+
+    from spinelink import manifest, resources
+
+    fingerprint = manifest.code_fingerprint.__wrapped__
+    sql = tmp_path / "sql"
+    shutil.copytree(resources.data_dir("sql"), sql)
+    monkeypatch.setattr(resources, "data_dir", lambda name: sql)
+    before = fingerprint()
+    assert before == fingerprint() == manifest.code_fingerprint()  # the installed SQL
+    first = sorted(sql.rglob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    edited = fingerprint()
+    assert edited != before
+    (sql / "extra").mkdir()
+    first.rename(sql / "extra" / first.name)  # the same content in another place
+    assert fingerprint() not in (before, edited)
+
+
 def test_run_interrupted_while_pseudonymising_is_not_resumed(base, tmp_path):
     folder, _ = base
     out = tmp_path / "out"

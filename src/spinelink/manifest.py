@@ -1,6 +1,7 @@
 """Run manifest: what ran, on what, with which versions, and where every record went."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -22,13 +23,33 @@ def file_hash(path: Path) -> str:
 
 
 def versions() -> dict[str, str]:
+    """Python's and the packages' versions, and `spinelink_code`: a fingerprint of the
+    engine's own code (`code_fingerprint`), which a version number does not pin while it
+    is developed. What compares versions (resume, an incremental run's carried results)
+    then never mixes results of two versions of the code."""
     out = {"python": platform.python_version()}
     for p in PACKAGES:
         try:
             out[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             out[p] = "not installed"
+    out["spinelink_code"] = code_fingerprint()
     return out
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the package's Python files and the SQL it runs,
+    by relative path and content (about 200 small files, read once per process)."""
+    from spinelink.resources import data_dir
+
+    h = hashlib.sha256()
+    for root, pattern in ((Path(__file__).resolve().parent, "*.py"),
+                          (data_dir("sql"), "*.sql")):
+        for f in sorted(root.rglob(pattern)):
+            h.update(f"{root.name}/{f.relative_to(root).as_posix()}\0".encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def check_accounting(acc: dict[str, dict]) -> None:
