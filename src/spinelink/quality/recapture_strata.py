@@ -1,0 +1,83 @@
+"""The never-compared estimate fitted again within subgroup values (`recapture.Estimator`
+on each value's own caught matches): a value's matches may fail blocking for reasons of
+their own (a region's poor delivery)."""
+from __future__ import annotations
+
+import numpy as np
+
+from spinelink.quality.recapture import Captures, Estimator
+
+MIN_STRATUM = 100.0  # caught matches (expected) from which a subgroup gets its own fit
+
+
+def subset(cap: Captures, cand: np.ndarray, det: np.ndarray, share: float) -> Captures:
+    """The captures of some candidates and match-key links (boolean masks); the residual
+    records' profile counts scaled by `share`."""
+    rows = np.r_[np.asarray(cand, bool), np.asarray(det, bool)]
+    return Captures(cap.design, cap.agree[rows], cap.avail[rows], cap.caps[rows],
+                    int(round(cap.n_none * share)), int(round(cap.n_some * share)),
+                    int(det.sum()))
+
+
+class Strata:
+    """The never-compared estimate fitted within each value of one subgroup variable (its
+    matches may fail blocking for reasons of their own: a region's poor delivery), for the
+    values with at least MIN_STRATUM caught matches; the others keep their share of the
+    overall estimate."""
+
+    def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
+                 cand_code: np.ndarray, det_code: np.ndarray, k: int):
+        self.k, self.n = k, len(post)
+        self.cand_code, self.det_code = cand_code, det_code
+        w = np.where(first, np.asarray(post, float), 0.0)
+        found = np.bincount(cand_code, weights=w, minlength=k)
+        caught = found + np.bincount(det_code, minlength=k)
+        total = max(float(w.sum()), 1e-9)
+        self.fits: dict[int, tuple[Estimator, np.ndarray, np.ndarray]] = {}
+        for v in np.flatnonzero(caught >= MIN_STRATUM):
+            cm, dm = cand_code == v, det_code == v
+            if not cm.any() or found[v] <= 0:
+                continue
+            sub = subset(cap, cm, dm, found[v] / total)
+            self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm]), cm, dm)
+
+    def unseen(self, overall: float, share: np.ndarray, rec_wt=None, rec=None,
+               det_wt=None) -> np.ndarray:
+        """Per candidate: expected never-compared matches placed on it; fitted values from
+        their own fit, the others from the overall estimate (`overall` x `share`)."""
+        out = overall * np.asarray(share, float)
+        for cm, placed in self._fitted(rec_wt, rec, det_wt):
+            out[cm] = placed
+        return out
+
+    def by_value(self, n_values: int, overall: float, share: np.ndarray, rec_wt=None,
+                 rec=None, det_wt=None) -> np.ndarray:
+        """`unseen` summed by value (the first `n_values`): a fitted value's own total,
+        without placing it on its candidates."""
+        out = np.bincount(self.cand_code, weights=overall * np.asarray(share, float),
+                          minlength=n_values)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and all(a is b for a, b in zip(memo[0], (rec_wt, rec, det_wt),
+                                                            strict=True)):
+            for v, (_, placed) in zip(self.fits, memo[1], strict=True):
+                out[v] = placed.sum()
+            return out
+        for v, (est, cm, dm) in self.fits.items():
+            out[v] = est.total(rec_wt, None if rec is None else rec[cm],
+                               None if det_wt is None else det_wt[dm])
+        return out
+
+    def _fitted(self, rec_wt, rec, det_wt) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The fitted values' placed matches for these weights (the last ones asked for
+        are kept: a bootstrap replicate asks twice for the overall variable's)."""
+        key = (rec_wt, rec, det_wt)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
+            return memo[1]
+        got = []
+        for est, cm, dm in self.fits.values():
+            t, sh = est.unseen(rec_wt, None if rec is None else rec[cm],
+                               None if det_wt is None else det_wt[dm])
+            got.append((cm, t * sh))
+        self._memo = (key, got)
+        return got
