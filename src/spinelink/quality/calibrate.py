@@ -251,24 +251,31 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
                 break
             blocked = new
     e0 = null.counts(edges).sum(axis=0) * cands.n_residual / null.n_records
-    share = blocked_out(cands, post, rec_wt)[1]
+    share = blocked_out(cands, post, rec_wt)[1] if rec_wt is None else None
     return Fit(post, linkable, blocked, pi0, edges, observed, e0, "null", share, rec_wt)
 
 
 def _never_compared(c: Candidates, post: np.ndarray, linkable: float, rec_wt) -> float:
     """Linkable residual records whose match no blocking rule compared (`blocked_out`),
     at most half the linkable."""
-    return min(blocked_out(c, post, rec_wt)[0], 0.5 * linkable)
+    if c.capture is None or len(post) == 0:
+        return 0.0
+    total = c.estimator(post).total(rec_wt, c.rec, key_weights(c, rec_wt))
+    return min(total, 0.5 * linkable)
 
 
 def blocked_out(c: Candidates, post: np.ndarray, rec_wt: np.ndarray | None = None
-                ) -> tuple[float, np.ndarray]:
+                ) -> tuple[float, np.ndarray | None]:
     """Expected true matches no blocking rule generated (`quality.recapture`), and each
     candidate's share of where they are thought to be. `rec_wt`: a bootstrap replicate's
-    source-record weights (the match-key links get theirs from the same stream)."""
+    source-record weights (the match-key links get theirs from the same stream); a
+    replicate gets the total alone (share None: it keeps the point estimate's)."""
     if c.capture is None or len(post) == 0:
         return 0.0, np.zeros(len(post))
-    return c.estimator(post).unseen(rec_wt, c.rec, key_weights(c, rec_wt))
+    est = c.estimator(post)
+    if rec_wt is not None:
+        return est.total(rec_wt, c.rec, key_weights(c, rec_wt)), None
+    return est.unseen(rec_wt, c.rec, key_weights(c, rec_wt))
 
 
 def key_weights(c: Candidates, rec_wt: np.ndarray | None) -> np.ndarray | None:

@@ -267,13 +267,6 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray) -> dict
     return out
 
 
-def _det_wt(pr: Prepared, rec_wt):
-    """The match-key links' bootstrap weights that go with `rec_wt` (`blocked_out`)."""
-    from spinelink.quality.calibrate import key_weights
-
-    return key_weights(pr.cands, rec_wt)
-
-
 @dataclass
 class Estimate:
     fit: Fit
@@ -307,10 +300,14 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     draws = {bd.variable: ([], []) for bd in breakdowns}
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
-        f0b, shb = f.blocked, f.blocked_share
-        det_wt = _det_wt(pr, f.rec_wt)
+        # the replicate's overall figure, placed as the point estimate's
+        sh0 = point.blocked_share if f.blocked_share is None else f.blocked_share
+        f0b, shb = f.blocked, sh0
+        # the values fitted on their own are not refitted: their point figures move with
+        # the replicate's overall figure (README, "what the intervals leave out")
+        ratio = f.blocked / point.blocked if point.blocked > 0 else 1.0
         if lead is not None:
-            mass = strata[lead].unseen(f0b, shb, f.rec_wt, pr.cands.rec, det_wt)
+            mass = strata[lead].scaled(f0b, shb, ratio)
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
@@ -319,9 +316,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         wrong = _wrong(pr, f.posterior, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
-                blk = rng.poisson(strata[bd.variable].by_value(
-                    len(bd.values), f.blocked, f.blocked_share, f.rec_wt, pr.cands.rec,
-                    det_wt)).astype(float)
+                blk = rng.poisson(strata[bd.variable].scaled_by_value(
+                    len(bd.values), f.blocked, sh0, ratio)).astype(float)
             else:
                 w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                     if len(shb) else np.zeros(len(bd.values))

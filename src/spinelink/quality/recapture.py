@@ -213,12 +213,29 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
     sizes = [len(p) for p in patterns]
     if int(np.prod(sizes, dtype=float)) > MAX_COMBOS:
         return _Profile(donors, index, None)
-    grids = np.meshgrid(*patterns, indexing="ij")
-    combo = np.zeros(grids[0].shape, np.int64)
-    for gr in grids:
-        combo |= gr
-    caught = fires(d, combo.reshape(-1), np.full(combo.size, caps)).any(axis=1)
-    return _Profile(donors, index, (~caught).reshape(combo.shape).astype(float))
+    return _Profile(donors, index, _no_fire(d, patterns, caps))
+
+
+def _no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
+    """The tensor over the groups' patterns, 1 where no rule catches the match (the rules
+    whose capped key is small enough): per group and pattern the bits of the rules whose
+    atoms of the group it holds, ANDed across the groups (a rule fires where its bit is
+    left)."""
+    masks = d.__dict__.setdefault("_masks", {})
+    if caps not in masks:
+        masks[caps] = np.array([m for m, c in zip(d.rule_atoms, d.rule_cap, strict=True)
+                                if c < 0 or (caps >> c) & 1], np.int64)
+    caught = np.zeros([len(p) for p in patterns], bool)
+    for at in range(0, len(masks[caps]), 62):  # 62 rules to an integer
+        m = masks[caps][at:at + 62]
+        bit = np.left_shift(np.int64(1), np.arange(len(m), dtype=np.int64))
+        combo = None
+        for p, g in zip(patterns, d.groups, strict=True):
+            mg = m & g
+            rules = np.where((p[:, None] & mg) == mg, bit, 0).sum(axis=1)
+            combo = rules if combo is None else np.bitwise_and.outer(combo, rules)
+        caught |= combo.reshape(caught.shape) != 0
+    return (~caught).astype(float)
 
 
 def _margins(t: np.ndarray) -> list[np.ndarray]:
@@ -272,6 +289,12 @@ class Estimator:
         self.flat_don = np.concatenate(dons) if dons else np.zeros(0, int)
         self.flat_slot = np.concatenate(slots) if slots else np.zeros(0, int)
         self.n_slots = n
+        # each slot's run (one group's patterns for one donor set; the last slot alone)
+        # and the run's length: the patterns' probabilities normalised in one pass
+        bounds = sorted({r for r, _ in seen.values()}) + [(n, n + 1)]
+        sizes = np.array([b - a for a, b in bounds], int)
+        self.run_id = np.repeat(np.arange(len(bounds)), sizes)
+        self.run_len = sizes[self.run_id].astype(float)
         self.batches = self._batches()
 
     def _batches(self) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
@@ -306,19 +329,20 @@ class Estimator:
         out, how = np.ones(len(self.tables)), []
         weighed = np.r_[np.bincount(self.flat_slot, weights=w[self.flat_don],
                                     minlength=self.n_slots), 1.0]
+        tot = np.bincount(self.run_id, weights=weighed)[self.run_id]
+        weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / self.run_len)
         for idx, no_fire, slots in self.batches:
-            probs, joint = [], None  # the combinations' probabilities among matches
-            for g, sl in enumerate(slots):
-                p = weighed[sl]
-                tot = p.sum(axis=1, keepdims=True)
-                p = np.where(tot > 0, p / np.where(tot > 0, tot, 1.0), 1.0 / p.shape[1])
-                probs.append(p)
+            probs, joint = [weighed[sl] for sl in slots], None  # among matches
+            if not margins:  # the groups summed away one at a time, the first first
+                t = no_fire
+                for p in probs:
+                    t = np.matmul(p[:, None, :], t.reshape(len(idx), p.shape[1], -1))
+                out[idx] = 1.0 - t.reshape(len(idx))
+                continue
+            for g, p in enumerate(probs):
                 p = p.reshape([len(idx)] + [1] * g + [-1])
                 joint = p if joint is None else joint[..., None] * p
             missed = no_fire * joint  # the missed matches' share in each combination
-            if not margins:
-                out[idx] = 1.0 - missed.reshape(len(idx), -1).sum(axis=1)
-                continue
             marg = _margins(missed)
             miss = marg[0].sum(axis=1)
             out[idx] = 1.0 - miss

@@ -50,6 +50,28 @@ class Strata:
             out[cm] = placed
         return out
 
+    def scaled(self, overall: float, share: np.ndarray, ratio: float) -> np.ndarray:
+        """`unseen` for a bootstrap replicate without refitting the values: a fitted
+        value's point-estimate matches times `ratio` (the replicate's overall estimate
+        over the point's), the others from the replicate's overall estimate."""
+        out = overall * np.asarray(share, float)
+        for cm, placed in self._point():
+            out[cm] = placed * ratio
+        return out
+
+    def scaled_by_value(self, n_values: int, overall: float, share: np.ndarray,
+                        ratio: float) -> np.ndarray:
+        """`scaled` summed by value (the first `n_values`)."""
+        return np.bincount(self.cand_code, weights=self.scaled(overall, share, ratio),
+                           minlength=n_values)[:n_values]
+
+    def _point(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The fitted values' placed matches at the point estimate (kept)."""
+        got = getattr(self, "_at_point", None)
+        if got is None:
+            got = self._at_point = [(cm, p.copy()) for cm, p in self._fitted(None, None, None)]
+        return got
+
     def by_value(self, n_values: int, overall: float, share: np.ndarray, rec_wt=None,
                  rec=None, det_wt=None) -> np.ndarray:
         """`unseen` summed by value (the first `n_values`): a fitted value's own total,
