@@ -192,12 +192,15 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
         # donors carrying the same columns and with the same capped keys small enough
         # (a source key absent from the reference is not small: it tells of a typo), else
         # the same columns, else all
-        if ("cols", gi, sig) not in memo:
-            memo["cols", gi, sig] = pool[(cap.avail[pool] & sig) == sig]
-        cols = memo["cols", gi, sig]
-        same = cols[cap.caps[cols] == caps]
-        kind, use = next(((k, u) for k, u in ((caps, same), ("cols", cols))
-                          if w[u].sum() >= MIN_DONORS), ("pool", pool))
+        if ("pick", gi, sig, caps) not in memo:
+            if ("cols", gi, sig) not in memo:
+                memo["cols", gi, sig] = pool[(cap.avail[pool] & sig) == sig]
+            cols = memo["cols", gi, sig]
+            same = cols[cap.caps[cols] == caps]
+            memo["pick", gi, sig, caps] = next(
+                ((k, u) for k, u in ((caps, same), ("cols", cols))
+                 if w[u].sum() >= MIN_DONORS), ("pool", pool))
+        kind, use = memo["pick", gi, sig, caps]
         if not len(use):  # nobody to learn the group from: taken to agree where present
             donors.append(np.zeros(0, int))
             index.append(np.zeros(0, int))
@@ -356,7 +359,6 @@ class Estimator:
         matches on the candidates that taught it those patterns, in proportion to how
         much likelier their pattern is among the missed. None: no group tells."""
         n = self.n_cand
-        out = np.zeros(n)
         live = []  # (table, probs, missed, lam) of the profiles whose patterns tell
         for idx, miss, probs, missed in how:
             lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
@@ -365,21 +367,23 @@ class Estimator:
             ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
             live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
                      for r in np.flatnonzero(ok)]
-        for i, probs, missed, lam in sorted(live, key=lambda x: x[0]):
-            m = mass[i]
-            for g, (span, run) in enumerate(zip(self.spans[i], self.slots[i], strict=True)):
-                if span is None:  # nobody taught the group
-                    continue
-                don = self.flat_don[span[0]:span[1]]
-                idx = self.flat_slot[span[0]:span[1]] - run[0]
-                cand = don < n
-                if lam[g] <= 0 or not cand.any():
+        # per pattern slot: the weight of the candidates that taught it, then what each
+        # profile and group puts on one unit of such weight; one pass over the donors
+        flat_c = self.flat_don < n
+        taught = np.bincount(self.flat_slot[flat_c], weights=w[self.flat_don[flat_c]],
+                             minlength=self.n_slots)
+        coef = np.zeros(self.n_slots)
+        for i, probs, missed, lam in live:
+            for g, run in enumerate(self.slots[i]):
+                if run is None or lam[g] <= 0:  # nobody taught the group
                     continue
                 q = missed[g] / max(missed[g].sum(), 1e-12)
                 ratio = q / np.maximum(probs[g], 1e-12)
-                v = w[don[cand]] * ratio[idx[cand]]
-                if v.sum() > 0:
-                    np.add.at(out, don[cand], m * lam[g] / lam.sum() * v / v.sum())
+                z = float(ratio @ taught[run[0]:run[1]])
+                if z > 0:
+                    coef[run[0]:run[1]] += mass[i] * lam[g] / lam.sum() * ratio / z
+        don = self.flat_don[flat_c]
+        out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
         return out if out.sum() > 0 else None
 
     def _weights(self, rec_wt, rec, det_wt) -> np.ndarray:
