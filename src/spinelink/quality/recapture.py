@@ -46,6 +46,8 @@ from functools import cached_property
 
 import numpy as np
 
+from spinelink.quality.recapture_compact import missed_only
+
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
 P_FLOOR = 0.05     # catch-chance floor (a caught match stands for at most 19 missed)
 MAX_COMBOS = 200_000  # group-pattern combinations evaluated per profile
@@ -299,6 +301,7 @@ class Estimator:
         self.run_id = np.repeat(np.arange(len(bounds)), sizes)
         self.run_len = sizes[self.run_id].astype(float)
         self.batches = self._batches()
+        self.shared: dict = {}  # what the copies `with_post` makes share (recapture_compact)
 
     def _batches(self) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
         """The tables by the shape of their tensor (one product and one sum per shape):
@@ -334,6 +337,11 @@ class Estimator:
                                     minlength=self.n_slots), 1.0]
         tot = np.bincount(self.run_id, weights=weighed)[self.run_id]
         weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / self.run_len)
+        if not margins:
+            got = missed_only(self, weighed)
+            if got is not None:
+                out[got[0]] = 1.0 - got[1]
+                return np.clip(out, P_FLOOR, 1.0), how
         for idx, no_fire, slots in self.batches:
             probs, joint = [weighed[sl] for sl in slots], None  # among matches
             if not margins:  # the groups summed away one at a time, the first first
