@@ -205,8 +205,11 @@ METHOD = {
                    "equal high weights count once (duplicate reference records).",
     "intervals": "95% percentile bootstrap (quality.bootstrap replicates): residual and "
                  "null records reweighted (Poisson), which refits the calibration and "
-                 "the never-compared estimate (calibration uncertainty; the model itself "
-                 "is not retrained), then each record's true match drawn from its posteriors and "
+                 "the overall never-compared total (calibration uncertainty; the model "
+                 "itself is not retrained; the subgroup values fitted on their own keep "
+                 "their point figures times the replicate's overall total over the "
+                 "point's, and the never-compared matches keep the point estimate's "
+                 "placement), then each record's true match drawn from its posteriors and "
                  "the never-compared matches from Poisson (outcome uncertainty: the "
                  "Poisson-binomial variance). Link rates and label-based rates: Wilson.",
     "subgroups": "By the reference record's value (links: the linked record; missed "
@@ -225,9 +228,12 @@ METHOD = {
                    "calibration redraw and the same-person scores of shared units (only "
                    "their outcomes are drawn), errors among deterministic links alone on "
                    "their unit (counted correct), matches a blocking rule caught but the "
-                   "model scored below the pair floor (not in the pairs file), and the "
+                   "model scored below the pair floor (not in the pairs file), the "
                    "never-compared estimate's assumption that field groups (names, date "
-                   "of birth, postcode, address) are wrong independently of each other.",
+                   "of birth, postcode, address) are wrong independently of each other, "
+                   "and how much a subgroup value's own never-compared fit and where the "
+                   "never-compared matches are placed would move in a resample beyond "
+                   "what the overall total moves (not refitted per replicate).",
     "flags": "A group is flagged when the upper end of its 95% interval for the link "
              "rate or the estimated recall is below the source's overall estimate.",
 }
