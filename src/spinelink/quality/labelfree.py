@@ -29,7 +29,7 @@ import pandas as pd
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality import recapture
-from spinelink.quality.calibrate import Candidates, Fit, fit
+from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata
 from spinelink.quality.stats import percentile_interval
@@ -267,6 +267,19 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray) -> dict
     return out
 
 
+def _pattern_ratio(pr: Prepared, point: Fit, u: np.ndarray | None, f: Fit,
+                   det_wt) -> float:
+    """The replicate's overall never-compared figure over the point's, over what the
+    caught matches' reweighting alone moves it by (`u`: their Horvitz-Thompson terms with
+    the point's catch chances): how much refitting the patterns moves it."""
+    if point.blocked <= 0 or u is None or f.rec_wt is None:
+        return 1.0
+    n = pr.cands.capture.n_det
+    wt = np.r_[f.rec_wt[pr.cands.rec], np.ones(n) if det_wt is None else det_wt]
+    lin = float(u @ wt) / float(u.sum()) if u.sum() > 0 else 1.0
+    return f.blocked / point.blocked / lin if lin > 0 else 1.0
+
+
 @dataclass
 class Estimate:
     fit: Fit
@@ -295,6 +308,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     else:
         lead = None
     totals = []
+    u_all = None if pr.cands.capture is None or not len(point.posterior) else \
+        pr.cands.estimator(point.posterior).stands_for()
     rng = np.random.default_rng(seed)
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
@@ -304,10 +319,13 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         sh0 = point.blocked_share if f.blocked_share is None else f.blocked_share
         f0b, shb = f.blocked, sh0
         # the values fitted on their own are not refitted: their point figures move with
-        # the replicate's overall figure (README, "what the intervals leave out")
-        ratio = f.blocked / point.blocked if point.blocked > 0 else 1.0
+        # their caught matches' reweighted sum and with what refitting the pooled patterns
+        # moves the overall figure by (README, "what the intervals leave out")
+        det_wt = key_weights(pr.cands, f.rec_wt)
+        ratio = _pattern_ratio(pr, point, u_all, f, det_wt)
         if lead is not None:
-            mass = strata[lead].scaled(f0b, shb, ratio)
+            mass = strata[lead].scaled(f0b, shb, ratio, f.rec_wt, pr.cands.rec, det_wt,
+                                       refit=True)
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
@@ -317,7 +335,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
                 blk = rng.poisson(strata[bd.variable].scaled_by_value(
-                    len(bd.values), f.blocked, sh0, ratio)).astype(float)
+                    len(bd.values), f.blocked, sh0, ratio, f.rec_wt, pr.cands.rec,
+                    det_wt, refit=bd.variable == lead)).astype(float)
             else:
                 w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                     if len(shb) else np.zeros(len(bd.values))

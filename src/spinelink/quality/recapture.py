@@ -412,6 +412,14 @@ class Estimator:
         extra = self.cap.n_none * min(1.0, (found + u.sum()) / max(self.cap.n_some, 1))
         return u, found, extra, float(u.sum()) + extra
 
+    def stands_for(self) -> np.ndarray:
+        """Per caught match (candidates, then match-key links): the never-compared
+        matches it stands for at the point estimate's weights (Horvitz-Thompson)."""
+        if "stands_for" not in self.shared or self.shared["stands_for"][0] is not self.w:
+            u = self._mass(self.w, self.catch_chance(self.w)[0])[0]
+            self.shared["stands_for"] = (self.w, u)
+        return self.shared["stands_for"][1]
+
     def unseen(self, rec_wt: np.ndarray | None = None, rec: np.ndarray | None = None,
                det_wt: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Expected matches never compared, and each candidate's share of them (where they
@@ -421,6 +429,8 @@ class Estimator:
         w = self._weights(rec_wt, rec, det_wt)
         chance, how = self.catch_chance(w)
         u, found, extra, total = self._mass(w, chance)
+        if rec_wt is None and det_wt is None:  # the point estimate's (`stands_for`)
+            self.shared["stands_for"] = (self.w, u)
         if total <= 0 or n == 0:
             return 0.0, np.zeros(n)
         placed = self._placed(w, how, np.bincount(self.inv, weights=u,

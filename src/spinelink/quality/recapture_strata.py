@@ -50,20 +50,60 @@ class Strata:
             out[cm] = placed
         return out
 
-    def scaled(self, overall: float, share: np.ndarray, ratio: float) -> np.ndarray:
-        """`unseen` for a bootstrap replicate without refitting the values: a fitted
-        value's point-estimate matches times `ratio` (the replicate's overall estimate
-        over the point's), the others from the replicate's overall estimate."""
+    def scaled(self, overall: float, share: np.ndarray, ratio: float, rec_wt=None,
+               rec=None, det_wt=None, refit: bool = False) -> np.ndarray:
+        """`unseen` for a bootstrap replicate, the missed matches placed as at the point
+        estimate: a fitted value's point-estimate matches times its total refitted with
+        the replicate's weights over the point's (`refit`: the variable that gives the
+        overall figure), or else, without refitting its patterns, times its own caught
+        matches' reweighted Horvitz-Thompson sum over the point's (the point's catch
+        chances) times `ratio` (what refitting the pooled patterns moves the overall
+        figure by); the other values from the replicate's overall estimate."""
         out = overall * np.asarray(share, float)
-        for cm, placed in self._point():
-            out[cm] = placed * ratio
+        own = self._refit(rec_wt, rec, det_wt) if refit else \
+            [r * ratio for r in self._own(rec_wt, rec, det_wt)]
+        for (cm, placed), r in zip(self._point(), own, strict=True):
+            out[cm] = placed * r
         return out
 
     def scaled_by_value(self, n_values: int, overall: float, share: np.ndarray,
-                        ratio: float) -> np.ndarray:
+                        ratio: float, rec_wt=None, rec=None, det_wt=None,
+                        refit: bool = False) -> np.ndarray:
         """`scaled` summed by value (the first `n_values`)."""
-        return np.bincount(self.cand_code, weights=self.scaled(overall, share, ratio),
-                           minlength=n_values)[:n_values]
+        return np.bincount(self.cand_code, minlength=n_values, weights=self.scaled(
+            overall, share, ratio, rec_wt, rec, det_wt, refit))[:n_values]
+
+    def _own(self, rec_wt, rec, det_wt) -> list[float]:
+        """Per fitted value: its caught matches' Horvitz-Thompson sum with the replicate's
+        weights over the point's (1 at the point estimate)."""
+        out = []
+        for est, cm, dm in self.fits.values():
+            u = est.stands_for()
+            if rec_wt is None or u.sum() <= 0:
+                out.append(1.0)
+                continue
+            wt = np.r_[rec_wt[rec[cm]], np.ones(int(dm.sum())) if det_wt is None
+                       else det_wt[dm]]
+            out.append(float(u @ wt) / float(u.sum()))
+        return out
+
+    def _refit(self, rec_wt, rec, det_wt) -> list[float]:
+        """Per fitted value: its total refitted with the replicate's weights (the catch
+        chances alone, `Estimator.total`) over the point's; the last asked for kept."""
+        memo = getattr(self, "_refit_memo", None)
+        if memo is not None and memo[0] is rec_wt:
+            return memo[1]
+        out = []
+        for (est, cm, dm), (_, placed) in zip(self.fits.values(), self._point(),
+                                              strict=True):
+            t0 = float(placed.sum())
+            if rec_wt is None or t0 <= 0:
+                out.append(1.0)
+                continue
+            out.append(est.total(rec_wt, rec[cm], None if det_wt is None else det_wt[dm])
+                       / t0)
+        self._refit_memo = (rec_wt, out)
+        return out
 
     def _point(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The fitted values' placed matches at the point estimate (kept)."""
