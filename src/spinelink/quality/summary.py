@@ -206,10 +206,12 @@ METHOD = {
     "intervals": "95% percentile bootstrap (quality.bootstrap replicates): residual and "
                  "null records reweighted (Poisson), which refits the calibration and "
                  "the overall never-compared total (calibration uncertainty; the model "
-                 "itself is not retrained; the subgroup values fitted on their own keep "
-                 "their point figures times the replicate's overall total over the "
-                 "point's, and the never-compared matches keep the point estimate's "
-                 "placement), then each record's true match drawn from its posteriors and "
+                 "itself is not retrained). Subgroup values fitted on their own: those of "
+                 "the variable that gives the overall figure have their totals refitted; "
+                 "the others keep their point figure times their caught matches' "
+                 "reweighted Horvitz-Thompson sum and the pooled patterns' refit ratio; "
+                 "the never-compared matches keep the point estimate's placement. Then "
+                 "each record's true match drawn from its posteriors and "
                  "the never-compared matches from Poisson (outcome uncertainty: the "
                  "Poisson-binomial variance). Link rates and label-based rates: Wilson.",
     "subgroups": "By the reference record's value (links: the linked record; missed "
@@ -231,9 +233,10 @@ METHOD = {
                    "model scored below the pair floor (not in the pairs file), the "
                    "never-compared estimate's assumption that field groups (names, date "
                    "of birth, postcode, address) are wrong independently of each other, "
-                   "and how much a subgroup value's own never-compared fit and where the "
-                   "never-compared matches are placed would move in a resample beyond "
-                   "what the overall total moves (not refitted per replicate).",
+                   "how much the never-compared matches' placement moves in a resample, "
+                   "and, for subgroup variables other than the one that gives the overall "
+                   "figure, how much a value's own pattern fit moves beyond the pooled "
+                   "one (not refitted per replicate).",
     "flags": "A group is flagged when the upper end of its 95% interval for the link "
              "rate or the estimated recall is below the source's overall estimate.",
 }
