@@ -46,6 +46,7 @@ from functools import cached_property
 
 import numpy as np
 
+from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality.recapture_compact import missed_only
 
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
@@ -265,6 +266,10 @@ class Estimator:
         self.post = np.array(post, float)
         self.w = np.r_[np.where(first, self.post, 0.0), np.ones(cap.n_det)]
         uniq, self.inv = cap.profiles
+        # profiles whose captures say nothing of their own misses (`recapture_fallback`)
+        self.unc_prof = fallback.uncovered(cap.design, uniq[:, 0], uniq[:, 1])
+        self.unc = self.unc_prof[self.inv[:self.n_cand]]
+        self.n_fire = cap.fires[:self.n_cand].sum(axis=1)
         memo: dict = {}
         self.tables = [_profile(cap, int(a), int(c), self.w, memo) for a, c in uniq]
         # every distinct donor set once in one array, each a run of pattern slots: one
@@ -403,11 +408,12 @@ class Estimator:
             w[n:] *= det_wt
         return w
 
-    def _mass(self, w: np.ndarray, chance: np.ndarray) -> tuple:
-        """Per caught match the never-compared it stands for (u), the caught candidates,
-        the residual records no rule can catch (extra), and the total."""
+    def _mass(self, w: np.ndarray, chance: np.ndarray, at: float = 0.5) -> tuple:
+        """Per caught match the never-compared it stands for (u; between Horvitz-Thompson
+        and Chao1 where the captures say nothing, `at`: `recapture_fallback`), the caught
+        candidates, the residual records no rule can catch (extra), and the total."""
         p = chance[self.inv]
-        u = w * (1 - p) / p
+        u = fallback.apply(w * (1 - p) / p, w, self.post, self.unc, self.n_fire, at)
         found = float(w[:self.n_cand].sum())
         extra = self.cap.n_none * min(1.0, (found + u.sum()) / max(self.cap.n_some, 1))
         return u, found, extra, float(u.sum()) + extra
@@ -428,16 +434,18 @@ class Estimator:
         n = self.n_cand
         w = self._weights(rec_wt, rec, det_wt)
         chance, how = self.catch_chance(w)
-        u, found, extra, total = self._mass(w, chance)
+        u, found, extra, total = self._mass(w, chance, fallback.between(rec_wt))
         if rec_wt is None and det_wt is None:  # the point estimate's (`stands_for`)
             self.shared["stands_for"] = (self.w, u)
         if total <= 0 or n == 0:
             return 0.0, np.zeros(n)
-        placed = self._placed(w, how, np.bincount(self.inv, weights=u,
+        own = np.where(self.unc, u[:n], 0.0)  # stays on the uncovered records' own
+        placed = self._placed(w, how, np.bincount(self.inv, weights=np.r_[u[:n] - own, u[n:]],
                                                   minlength=len(self.tables)))
         if placed is None:  # like the caught matches of their profile
-            uc = u[:n]
+            uc = u[:n] - own
             placed = uc + (u[n:].sum() * uc / uc.sum() if uc.sum() > 0 else 0.0)
+        placed = placed + own
         share = placed + (extra * w[:n] / found if found > 0 else 0.0)
         return total, share / max(share.sum(), 1e-12)
 
@@ -447,7 +455,8 @@ class Estimator:
         on its own needs its total alone)."""
         n = self.n_cand
         w = self._weights(rec_wt, rec, det_wt)
-        u, found, extra, total = self._mass(w, self.catch_chance(w, margins=False)[0])
+        u, found, extra, total = self._mass(w, self.catch_chance(w, margins=False)[0],
+                                            fallback.between(rec_wt))
         if total <= 0 or n == 0:
             return 0.0
         if total >= 1e-6 and (u[:n].sum() > 0 or (found > 0 and extra > 0)):
