@@ -13,11 +13,16 @@ enough) from the rules alone, not from any data set's figures.
 
 There the never-compared matches are taken as the earlier estimator took every record's:
 somewhere between a low and a high figure, the middle for the point estimate and uniform in
-the bootstrap. The two figures are the Horvitz-Thompson one and Chao1 on those records'
-likely matches (posterior at least LIKELY) caught by exactly one (f1) and exactly two (f2)
-rules, f1^2 / (2 f2); the missed matches beyond the Horvitz-Thompson figure are placed on
-the likely matches one rule caught (those nearest to being missed), and they stay on these
-records' own candidates (not on the matches elsewhere that taught the patterns)."""
+the bootstrap. The low figure is the Horvitz-Thompson one; the high one is Chao1 on those
+records' likely matches (posterior at least LIKELY) caught by exactly one (f1) and exactly
+two (f2) rules, f1^2 / (2 f2), where it is higher. Chao1 is a lower bound of the missed
+count when catch chances vary between matches, and rules that all read one field group
+catch the same matches (positively dependent lists), which lowers it further: a Chao1
+above the Horvitz-Thompson figure says that figure is too low; one below it says nothing
+against it (the figure is kept). The missed matches beyond the Horvitz-Thompson figure are
+placed on the likely matches one rule caught (those nearest to being missed), and all of
+these records' missed matches stay on their own candidates (not on the matches elsewhere
+that taught the patterns)."""
 from __future__ import annotations
 
 import zlib
@@ -65,19 +70,16 @@ def apply(u: np.ndarray, w: np.ndarray, post: np.ndarray, unc: np.ndarray,
           n_fire: np.ndarray, at: float) -> np.ndarray:
     """The never-compared each caught candidate stands for (`u`, Horvitz-Thompson; the
     first len(unc) rows are the candidates) with the uncovered candidates' (`unc`) set
-    between their Horvitz-Thompson total and Chao1 (`at`: 0 the lower, 1 the higher)."""
+    between their Horvitz-Thompson total and Chao1 where that is higher (`at`: 0 the
+    former, 1 the latter)."""
     if not unc.any():
         return u
     n = len(unc)
     uc = np.where(unc, u[:n], 0.0)
     ht = float(uc.sum())
     f0, one = chao1(np.where(unc & (post >= LIKELY), w[:n], 0.0), n_fire)
-    lo, hi = min(ht, f0), max(ht, f0)
-    total = lo + at * (hi - lo)
-    out = u.copy()
-    if total >= ht:  # the matches beyond the Horvitz-Thompson figure: near-missed ones
-        add = one if one.sum() > 0 else (uc / ht if ht > 0 else np.zeros(n))
-        out[:n] = np.where(unc, uc + (total - ht) * add, u[:n])
-    else:
-        out[:n] = np.where(unc, uc * (total / ht), u[:n])
+    if f0 <= ht:
+        return u
+    out = u.copy()  # the matches beyond the Horvitz-Thompson figure: near-missed ones
+    out[:n] = np.where(unc, uc + at * (f0 - ht) * one, u[:n])
     return out

@@ -106,7 +106,7 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
                    "Fellegi-Sunter); a caught match of catch-chance P stands for (1 - P) / P "
                    "never compared (quality.recapture); where every rule that can catch a "
                    "record reads one field group, between that and Chao1 on its profile's "
-                   "likely matches (quality.recapture_fallback); `between`: the 95% "
+                   "likely matches where higher (quality.recapture_fallback); `between`: the 95% "
                    "bootstrap range"
                    if prep.cands.capture is not None else
                    "not estimated (taken as 0): the prediction rules are not all "
