@@ -11,7 +11,7 @@ rate is `lfdr(w) = E0(w) / O(w)`, fitted non-increasing in the weight.
 How many residual records are linkable at all comes from records, not pairs: the share of
 residual records without a single candidate over the null sample's share of such records is
 the unlinkable share `pi0` (corrected for linkable records whose match no blocking rule
-compared, see `_never_compared`). Per source record (at most one true match, or none),
+compared, see `blocked_out`). Per source record (at most one true match, or none),
 candidate `c` is the match with odds `F * (1 - lfdr) / lfdr` against "no match", and its
 posterior is its odds over one plus the sum of its record's odds; `F` is set so that the
 posteriors add up to the linkable records that have their match among their candidates.
@@ -21,11 +21,13 @@ twice). When too few records lack candidates to say (`MIN_EXPECTED_NONE`), `F` i
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from spinelink.quality import recapture
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.stats import pav_decreasing
 
@@ -35,7 +37,6 @@ GRID_STEP = 0.25
 MAX_BINS = 20
 MIN_NULL_RECORDS = 30
 LFDR_FLOOR = 1e-4
-LIKELY = 0.5  # posterior from which a candidate counts in the blocking estimate
 MIN_EXPECTED_NONE = 20  # records without candidates expected if none were linkable
 
 
@@ -48,17 +49,17 @@ class Candidates:
     weight: np.ndarray    # model match weight at the residual's prior
     n_residual: int       # residual source records, with or without candidates
     first: np.ndarray     # True for the first candidate of each tie group
-    n_rules: np.ndarray | None = None  # blocking rules each candidate satisfies
+    capture: recapture.Captures | None = None  # the blocking rules' atoms per candidate
     prob: np.ndarray | None = None  # the stage's record-level match probability
 
-    @cached_property
-    def one_rule(self) -> np.ndarray:
-        """Positions of the tie groups' first candidates caught by exactly one rule."""
-        return np.flatnonzero(self.first & (self.n_rules == 1))
-
-    @cached_property
-    def two_rules(self) -> np.ndarray:
-        return np.flatnonzero(self.first & (self.n_rules == 2))
+    def estimator(self, post: np.ndarray) -> recapture.Estimator:
+        """The never-compared estimator for these posteriors (its pattern tables are
+        built for the first posteriors asked for and kept)."""
+        held = getattr(self, "_estimator", None)
+        if held is None:
+            held = recapture.Estimator(self.capture, post, self.first)
+            self._estimator = held
+        return held if np.array_equal(held.post, post) else held.with_post(post, self.first)
 
     def binned(self, edges: np.ndarray) -> np.ndarray:
         """Candidates per weight bin (the bootstrap asks again with the same edges)."""
@@ -78,12 +79,13 @@ class Fit:
     posterior: np.ndarray  # per candidate: probability it is its record's true match
     linkable: float        # residual records whose person has a reference record
     blocked: float         # ... of which no blocking rule compared with their match
-    blocked_range: tuple[float, float]  # the low and high figures it lies between
     pi0: float             # share of residual records with no reference record
     edges: np.ndarray      # summary bins of the weight
     observed: np.ndarray   # candidates per bin
     expected_null: np.ndarray  # expected non-matches per bin
     method: str            # "null" (leave-partner-out) or "model"
+    blocked_share: np.ndarray | None = None  # per candidate: share of the never-compared
+    rec_wt: np.ndarray | None = None  # the bootstrap replicate's source-record weights
 
 
 def weight_edges(weight: np.ndarray) -> np.ndarray:
@@ -195,34 +197,17 @@ def _none_ratio(cands: Candidates, null: NullSample, rec_wt, null_wt,
     return float(np.clip(n_none / max(n_res, 1e-9) / g0, 0.0, 1.0))
 
 
-def _never_compared(c: Candidates, post: np.ndarray, null: NullSample, linkable: float,
-                    between: float) -> float:
-    """Linkable residual records whose match no blocking rule compared: somewhere between
-    what the deterministic links' blocking recall implies (easy matches: a low figure)
-    and Chao1 on the likely matches' rule captures (rules sharing fields make it high);
-    `between` (0..1) picks the point: the middle for the estimate, uniform in the
-    bootstrap."""
-    low, high = _never_compared_range(c, post, null, linkable)
-    return min(low + between * (high - low), 0.5 * linkable)
-
-
-def _never_compared_range(c: Candidates, post: np.ndarray, null: NullSample,
-                          linkable: float) -> tuple[float, float]:
-    low = (1 - (null.partner_scored if np.isfinite(null.partner_scored) else 1.0)) * linkable
-    return low, max(blocked_out(c, post, share=False)[0], low)
-
-
-def _model_fit(cands: Candidates, edges, observed) -> Fit:
+def _model_fit(cands: Candidates, edges, observed, rec_wt=None) -> Fit:
     """The probabilistic stage's record-level probabilities (`cands.prob`), or, for pairs
     without them, each record's candidates' weights as odds against "no match"."""
     if cands.prob is not None:
         post = np.asarray(cands.prob, float)
     else:
         post = _posteriors(cands, np.exp2(np.clip(cands.weight, -60, 60)), 1.0)
-    blocked, _ = blocked_out(cands, post, share=False)
+    blocked, share = blocked_out(cands, post, rec_wt)
     nan = np.full(len(observed), np.nan)
-    return Fit(post, _total(cands, post) + blocked, blocked, (blocked, blocked), float("nan"),
-               edges, observed, nan, "model")
+    return Fit(post, _total(cands, post) + blocked, blocked, float("nan"), edges, observed,
+               nan, "model", share, rec_wt)
 
 
 def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | None = None,
@@ -233,13 +218,14 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
     Poisson(1) draws) for the intervals."""
     edges = weight_edges(cands.weight) if edges is None else edges
     observed = cands.binned(edges)
-    if method == "model" or null is None or null.n_records < MIN_NULL_RECORDS or \
-            not len(cands.weight):
-        return _model_fit(cands, edges, observed)
     rec_wt = null_wt = None
-    n_none = float(cands.n_residual - cands.n_with)
     if rng is not None:
         rec_wt = rng.poisson(1.0, cands.n_with).astype(float)
+    if method == "model" or null is None or null.n_records < MIN_NULL_RECORDS or \
+            not len(cands.weight):
+        return _model_fit(cands, edges, observed, rec_wt)
+    n_none = float(cands.n_residual - cands.n_with)
+    if rng is not None:
         null_wt = rng.poisson(1.0, null.n_records).astype(float)
         n_none = float(rng.poisson(n_none))
     lfdr = lfdr_at(cands, null, rec_wt, null_wt)
@@ -248,18 +234,16 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
     blocked = 0.0
     if ratio is None:  # EM for the share of records with their match among candidates
         post = _posteriors(cands, odds, _em_factor(cands, odds))
-        blocked = _never_compared(cands, post, null, _total(cands, post),
-                                  0.5 if rng is None else float(rng.random()))
+        blocked = _never_compared(cands, post, _total(cands, post), rec_wt)
         linkable = _total(cands, post) + blocked
         pi0 = 1 - linkable / max(cands.n_residual, 1)
     else:
         pi0, linkable, factor = ratio, cands.n_residual * (1 - ratio), 0.0
-        between = 0.5 if rng is None else float(rng.random())
         rec_odds = _record_odds(cands, odds)
         for _ in range(6):  # matches among candidates: the linkable not blocked out
             factor = _solve_factor(rec_odds, linkable - blocked, factor)
             post = _posteriors(cands, odds, factor, rec_odds)
-            new = _never_compared(cands, post, null, linkable, between)
+            new = _never_compared(cands, post, linkable, rec_wt)
             share = new / max(linkable, 1e-9)
             pi0 = float(np.clip((ratio - share) / (1 - share), 0.0, 1.0))
             linkable = cands.n_residual * (1 - pi0)
@@ -267,30 +251,37 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
                 break
             blocked = new
     e0 = null.counts(edges).sum(axis=0) * cands.n_residual / null.n_records
-    rng_ = _never_compared_range(cands, post, null, linkable) if ratio is not None else \
-        (blocked, blocked)
-    return Fit(post, linkable, blocked, rng_, pi0, edges, observed, e0, "null")
+    share = blocked_out(cands, post, rec_wt)[1] if rec_wt is None else None
+    return Fit(post, linkable, blocked, pi0, edges, observed, e0, "null", share, rec_wt)
 
 
-def blocked_out(c: Candidates, post: np.ndarray, share: bool = True
+def _never_compared(c: Candidates, post: np.ndarray, linkable: float, rec_wt) -> float:
+    """Linkable residual records whose match no blocking rule compared (`blocked_out`),
+    at most half the linkable."""
+    if c.capture is None or len(post) == 0:
+        return 0.0
+    total = c.estimator(post).total(rec_wt, c.rec, key_weights(c, rec_wt))
+    return min(total, 0.5 * linkable)
+
+
+def blocked_out(c: Candidates, post: np.ndarray, rec_wt: np.ndarray | None = None
                 ) -> tuple[float, np.ndarray | None]:
-    """Chao1 estimate of true matches no blocking rule generated, from the likely matches
-    (posterior at least LIKELY) caught by exactly one (f1) and exactly two (f2) rules:
-    f1^2 / (2 f2). With `share`, also each candidate's share of where those matches are
-    thought to be (the likely matches caught by one rule)."""
-    if c.n_rules is None or len(post) == 0:
+    """Expected true matches no blocking rule generated (`quality.recapture`), and each
+    candidate's share of where they are thought to be. `rec_wt`: a bootstrap replicate's
+    source-record weights (the match-key links get theirs from the same stream); a
+    replicate gets the total alone (share None: it keeps the point estimate's)."""
+    if c.capture is None or len(post) == 0:
         return 0.0, np.zeros(len(post))
-    p1 = post[c.one_rule]
-    p1 = np.where(p1 >= LIKELY, p1, 0.0)
-    p2 = post[c.two_rules]
-    f1, f2 = float(p1.sum()), float(p2[p2 >= LIKELY].sum())
-    f0 = f1 * f1 / (2 * f2) if f2 > 0 else f1 * max(f1 - 1, 0) / 2
-    if not share:
-        return f0, None
-    if f1 > 0:
-        out = np.zeros(len(post))
-        out[c.one_rule] = p1 / f1
-        return f0, out
-    likely = np.where(c.first & (post >= LIKELY), post, 0.0)
-    total = likely.sum()
-    return f0, (likely / total if total > 0 else likely)
+    est = c.estimator(post)
+    if rec_wt is not None:
+        return est.total(rec_wt, c.rec, key_weights(c, rec_wt)), None
+    return est.unseen(rec_wt, c.rec, key_weights(c, rec_wt))
+
+
+def key_weights(c: Candidates, rec_wt: np.ndarray | None) -> np.ndarray | None:
+    """The match-key links' Poisson(1) weights of the bootstrap replicate whose source
+    records got `rec_wt` (drawn from a seed of those weights: the same every time asked)."""
+    if rec_wt is None or c.capture is None:
+        return None
+    seed = zlib.crc32(np.asarray(rec_wt, float).tobytes())
+    return np.random.default_rng(seed).poisson(1.0, c.capture.n_det).astype(float)

@@ -82,8 +82,8 @@ def source_checks(summary: dict, n_boot: int) -> list[dict]:
         spread = (hi - lo) / linkable
         out.append(_check(
             "never_compared_spread", round(spread, 4), 0.01, spread <= 0.01,
-            f"matches no blocking rule compared lie between {lo:.0f} and {hi:.0f}: "
-            "recall is uncertain by that much beyond its interval's outcome part"))
+            f"matches no blocking rule compared lie between {lo:.0f} and {hi:.0f} (95%): "
+            "recall is uncertain by that much"))
     out.append(_check("bootstrap_replicates", n_boot, MIN_BOOT, n_boot >= MIN_BOOT,
                       f"intervals rest on {n_boot} bootstrap replicates; use at least "
                       f"{MIN_BOOT} (quality.bootstrap)"))

@@ -10,7 +10,7 @@ For one linked source:
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
   is a candidate the stage did not link), or missed by blocking (no rule generated the
-  pair: a Chao1 estimate from how many rules caught each likely match, `calibrate`).
+  pair: capture-recapture over the rules' column equalities, `recapture`).
 
 Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed]); per
 subgroup by the reference record's value (links: the linked record; missed: the candidate
@@ -28,8 +28,10 @@ import pandas as pd
 
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality.calibrate import Candidates, Fit, blocked_out, fit
+from spinelink.quality import recapture
+from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.nullcal import NullSample
+from spinelink.quality.recapture_strata import Strata
 from spinelink.quality.stats import percentile_interval
 
 
@@ -39,7 +41,10 @@ class SourceData:
     pairs: pd.DataFrame     # residual pairs: reference_id, source_id, match_weight
     n_residual: int         # source records the probabilistic stage scored
     null: NullSample | None
-    n_rules: pd.DataFrame | None = None  # reference_id, source_id, n_rules
+    # rule_captures: (reference_id, source_id, agree, avail, caps; residual records no
+    # rule can catch; residual records one can) and the rules' design (quality.recapture)
+    captures: tuple | None = None
+    design: recapture.Design | None = None
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Prepared:
     link_group: np.ndarray  # per link: its candidate's tie group, -1 if not probabilistic
     rec_link: np.ndarray    # per residual record with candidates: linked tie group or -1
     survive: np.ndarray | None = None  # per link: c_i of `shared` (None: every link 1)
+    det_link: np.ndarray | None = None  # per match-key link in the captures: its link
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -71,13 +77,17 @@ def _ties(p: pd.DataFrame) -> np.ndarray:
     return lookup.reindex(pd.MultiIndex.from_frame(k)).to_numpy(int)
 
 
-def _rules(d: SourceData, p: pd.DataFrame) -> np.ndarray | None:
-    if d.n_rules is None or not len(p):
+def _captures(d: SourceData, p: pd.DataFrame) -> recapture.Captures | None:
+    if d.captures is None or d.design is None or not len(p):
         return None
-    nr = d.n_rules.astype({"reference_id": str, "source_id": str}).set_index(
-        ["reference_id", "source_id"])["n_rules"]
-    return nr.reindex(pd.MultiIndex.from_frame(p[["reference_id", "source_id"]])
-                      ).fillna(0).to_numpy(int)
+    df, det, n_none, n_some = d.captures
+    cols = ["agree", "avail", "caps"]
+    got = df.astype({"reference_id": str, "source_id": str}).set_index(
+        ["reference_id", "source_id"])[cols]
+    got = got[~got.index.duplicated()].reindex(
+        pd.MultiIndex.from_frame(p[["reference_id", "source_id"]])).fillna(0)
+    a = np.vstack([got.to_numpy(np.int64), det[cols].to_numpy(np.int64)])
+    return recapture.Captures(d.design, a[:, 0], a[:, 1], a[:, 2], n_none, n_some, len(det))
 
 
 def prepare(d: SourceData) -> Prepared:
@@ -90,7 +100,7 @@ def prepare(d: SourceData) -> Prepared:
     group = _ties(p)
     rec = pd.factorize(p["source_id"])[0].astype(int)
     cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
-                       group == np.arange(len(p)), _rules(d, p),
+                       group == np.arange(len(p)), _captures(d, p),
                        p["match_probability"].to_numpy(float) if has_prob else None)
     pair_idx = pd.Series(np.arange(len(p)),
                          index=pd.MultiIndex.from_frame(p[["reference_id", "source_id"]]))
@@ -104,8 +114,15 @@ def prepare(d: SourceData) -> Prepared:
     rec_link = np.full(cands.n_with, -1)
     ok = link_group >= 0
     rec_link[rec[link_group[ok]]] = link_group[ok]
+    det_link = None
+    if cands.capture is not None:
+        key = pd.MultiIndex.from_frame(lk[["reference_id", "source_id"]])
+        det = d.captures[1].astype({"reference_id": str, "source_id": str})
+        det_link = pd.Series(np.arange(len(lk)), index=key).groupby(level=[0, 1]).first() \
+            .reindex(pd.MultiIndex.from_frame(det[["reference_id", "source_id"]])) \
+            .to_numpy()
     return Prepared(cands, p["reference_id"].to_numpy(), p["source_id"].to_numpy(), group,
-                    link_group, rec_link)
+                    link_group, rec_link, None, det_link)
 
 
 @dataclass
@@ -232,12 +249,44 @@ def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
     return chosen
 
 
+def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray) -> dict:
+    """Per breakdown variable (not `all`): the never-compared estimate fitted within each
+    of its values that has enough caught matches (`recapture_strata.Strata`)."""
+    cap = pr.cands.capture
+    if cap is None or pr.det_link is None or not len(post):
+        return {}
+    out = {}
+    for bd in breakdowns:
+        if bd.variable == "all" or len(bd.values) < 2:
+            continue
+        ok = pr.det_link >= 0
+        det_code = np.full(len(pr.det_link), len(bd.values))  # not a value: in no stratum
+        det_code[ok] = bd.link_code[pr.det_link[ok].astype(int)]
+        out[bd.variable] = Strata(cap, post, pr.cands.first, bd.cand_code,
+                                            det_code, len(bd.values) + 1)
+    return out
+
+
+def _pattern_ratio(pr: Prepared, point: Fit, u: np.ndarray | None, f: Fit,
+                   det_wt) -> float:
+    """The replicate's overall never-compared figure over the point's, over what the
+    caught matches' reweighting alone moves it by (`u`: their Horvitz-Thompson terms with
+    the point's catch chances): how much refitting the patterns moves it."""
+    if point.blocked <= 0 or u is None or f.rec_wt is None:
+        return 1.0
+    n = pr.cands.capture.n_det
+    wt = np.r_[f.rec_wt[pr.cands.rec], np.ones(n) if det_wt is None else det_wt]
+    lin = float(u @ wt) / float(u.sum()) if u.sum() > 0 else 1.0
+    return f.blocked / point.blocked / lin if lin > 0 else 1.0
+
+
 @dataclass
 class Estimate:
     fit: Fit
     blocked: float
     rows: pd.DataFrame
     check: Fit | None = None  # the leave-partner-out calibration, when `fit` is the model's
+    blocked_interval: tuple[float, float] = (0.0, 0.0)  # 95% of the never-compared draws
 
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
@@ -247,28 +296,63 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
     check = check if check is not None and check.method == "null" else None
-    f0, share = point.blocked, blocked_out(pr.cands, point.posterior)[1]
+    f0, share = point.blocked, point.blocked_share
+    strata = _strata(pr, breakdowns, point.posterior)
+    # the least pooled: the variable whose own fits find the most never-compared matches
+    # (pooling records that blocking misses for different reasons finds fewer) also gives
+    # the overall figure and the unstratified breakdowns' placement
+    lead = max(strata, key=lambda v: strata[v].unseen(f0, share).sum(), default=None)
+    if lead is not None and strata[lead].unseen(f0, share).sum() > f0:
+        mass = strata[lead].unseen(f0, share)
+        f0, share = float(mass.sum()), mass / mass.sum()
+    else:
+        lead = None
+    totals = []
+    u_all = None if pr.cands.capture is None or not len(point.posterior) else \
+        pr.cands.estimator(point.posterior).stands_for()
     rng = np.random.default_rng(seed)
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
-        f0b, shb = f.blocked, blocked_out(pr.cands, f.posterior)[1]
+        # the replicate's overall figure, placed as the point estimate's
+        sh0 = point.blocked_share if f.blocked_share is None else f.blocked_share
+        f0b, shb = f.blocked, sh0
+        # the values fitted on their own are not refitted: their point figures move with
+        # their caught matches' reweighted sum and with what refitting the pooled patterns
+        # moves the overall figure by (README, "what the intervals leave out")
+        det_wt = key_weights(pr.cands, f.rec_wt)
+        ratio = _pattern_ratio(pr, point, u_all, f, det_wt)
+        if lead is not None:
+            mass = strata[lead].scaled(f0b, shb, ratio, f.rec_wt, pr.cands.rec, det_wt,
+                                       refit=True)
+            f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
         chosen = _choose(rng, pr.cands, f.posterior)
         k = rng.poisson(f0b)
+        totals.append(k)
         surv = None if pr.survive is None else (rng.random(len(pr.survive)) < pr.survive)
         wrong = _wrong(pr, f.posterior, chosen, surv)
         for bd in breakdowns:
-            w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
-                if len(shb) else np.zeros(len(bd.values))
-            blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else np.zeros(len(w))
+            if bd.variable in strata:  # drawn per value from its own fit
+                blk = rng.poisson(strata[bd.variable].scaled_by_value(
+                    len(bd.values), f.blocked, sh0, ratio, f.rec_wt, pr.cands.rec,
+                    det_wt, refit=bd.variable == lead)).astype(float)
+            else:
+                w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
+                    if len(shb) else np.zeros(len(bd.values))
+                blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
+                    np.zeros(len(w))
             p, r = _draw_rates(pr, bd, wrong, blk, cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows = []
     for bd in breakdowns:
-        blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
-            if len(share) else np.zeros(len(bd.values))
+        if bd.variable in strata:
+            blk = strata[bd.variable].by_value(len(bd.values), point.blocked,
+                                               point.blocked_share)
+        else:
+            blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
+                if len(share) else np.zeros(len(bd.values))
         p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk, cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
@@ -278,4 +362,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             "est_precision_high": np.maximum(phi, p), "est_recall": r,
             "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
             "expected_false_links": false, "expected_linkable": linkable}))
-    return Estimate(point, f0, pd.concat(rows, ignore_index=True), check)
+    lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
+    return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
+                    (float(min(lo, f0)), float(max(hi, f0))))

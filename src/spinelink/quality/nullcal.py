@@ -108,10 +108,11 @@ def _clean(engine: Engine, t: Tables, tag: str, blanks: pd.DataFrame,
     return pd.Series(~removed.any(axis=1), index=ids.to_numpy())
 
 
-def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
-             one_to_one: bool, seed: int, limit: int, extend=None,
-             keyed_ref: str | None = None, std: dict[str, str] | None = None
-             ) -> tuple[Tables, pd.Series]:
+def _full(engine: Engine, out, reference: str, source: str,
+          std: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """`__sl_q_<source>_ref_full` and `_src_full`: the standardised linkage columns both
+    sides have (views of the standardised tables the run loaded, `std`, when it has them;
+    else tables read from the files). Returns the tag and those columns."""
     tag = f"__sl_q_{source}"
     std = std if std and all(_has_table(engine, v) for v in std.values()) else None
     for side, name in (("ref", reference), ("src", source)):
@@ -125,14 +126,31 @@ def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame
     cols = [c for c in table_columns(engine, f"{tag}_ref_std")
             if c in src_cols and is_linkage_column(c)]
     sel = ", ".join(f"t.{quote_ident(c)}" for c in cols)
-    engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
-    t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
-    for name, side in ((t.ref_full, "ref"), (t.src_full, "src")):
+    for side in ("ref", "src"):
+        name = f"{tag}_{side}_full"
         query = f"SELECT {sel} FROM {quote_ident(f'{tag}_{side}_std')} t"
         if std:  # in memory already: a view, not another copy (0.5 s at 200,000)
             engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {query}")
         else:
             engine.create_table(name, query)
+    return tag, cols
+
+
+def full_tables(engine: Engine, out, reference: str, source: str,
+                std: dict[str, str] | None = None) -> None:
+    """The full tables alone, for a source without a leave-partner-out sample: the blocking
+    rules' captures are counted on them (per_source.rule_captures keys what it reads)."""
+    _full(engine, out, reference, source, std)
+
+
+def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
+             one_to_one: bool, seed: int, limit: int, extend=None,
+             keyed_ref: str | None = None, std: dict[str, str] | None = None
+             ) -> tuple[Tables, pd.Series]:
+    tag, cols = _full(engine, out, reference, source, std)
+    sel = ", ".join(f"t.{quote_ident(c)}" for c in cols)
+    engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
+    t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
     ids = engine.df(sql_file("quality/null_records.sql", table=t.src_full, links=f"{tag}_det"),
                     {"seed": int(seed), "limit": int(limit)})["record_id"]
     fields = [f for f, c in FIELD_COLUMNS.items() if c[0] in cols]

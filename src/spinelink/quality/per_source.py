@@ -12,15 +12,16 @@ import pandas as pd
 
 from spinelink import relatives
 from spinelink.backends import Engine
-from spinelink.quality import coverage, diagnostics, groups, labelfree, shared
+from spinelink.quality import coverage, diagnostics, groups, labelfree, recapture, shared
 from spinelink.quality import labels as labelmod
-from spinelink.quality.groups import ordered_values
-from spinelink.quality.nullcal import null_sample
+from spinelink.quality.groups import ordered_values, table_columns
+from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.quality")
 _EQ = re.compile(r'^l\.("?)([A-Za-z_]\w*)\1\s*=\s*r\.("?)([A-Za-z_]\w*)\3$')
 DETERMINISTIC = ("direct:", "key:")
+MAX_ATOMS = 62  # capture patterns are bits of one 64-bit integer
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Inputs:
     calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
+    capped: dict = field(default_factory=dict)  # capped key column -> its columns
+    keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
     # the probabilistic stage's reference table with its capped keys, if still in the
     # engine (nullcal._prepare checks it has the pool's columns)
@@ -110,27 +113,67 @@ def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
     return rules or None
 
 
-def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame,
-                  rules: list[list[tuple[str, str]]], extend=None) -> pd.DataFrame:
-    """How many rules each pair satisfies (l: the reference side, as in prediction).
-    Only the pairs' records are given the model's derived blocking columns (`extend`): a
-    record's capped key depends on its own values and the reference's key counts only."""
-    def cond(cols):
-        return " AND ".join(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in cols)
+def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFrame,
+                  d: recapture.Design, extend=None) -> tuple:
+    """Which atoms of the rules hold for each candidate pair and each link a match key made
+    (its `method` one of `d.keys`), which its source record could agree on, and the
+    residual records' profiles (l: the reference side, as in prediction;
+    `quality.recapture`): (candidates, key links, residual records no rule can catch,
+    residual records one can)."""
+    def bits(terms):
+        return " + ".join(f"(CASE WHEN {t} THEN {1 << j} ELSE 0 END)"
+                          for j, t in enumerate(terms)) or "0"
 
-    captures = " + ".join(f"(CASE WHEN {cond(r)} THEN 1 ELSE 0 END)" for r in rules)
+    agree = bits(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in d.atoms)
+    avail = bits(f"r.{quote_ident(b)} IS NOT NULL" for _, b in d.atoms)
+    caps = bits(f"r.{quote_ident(c)} IS NOT NULL" for c in d.caps)
     tag = f"__sl_q_{name}"
-    engine.register(f"{tag}_pairs", pairs[["reference_id", "source_id"]].astype(str))
-    sides = {}
-    for side, col in (("ref", "reference_id"), ("src", "source_id")):
-        sides[side] = f"{tag}_rc_{side}"
-        engine.create_table(sides[side], sql_file(
-            "quality/pair_records.sql", table=f"{tag}_{side}_full", pairs=f"{tag}_pairs",
-            id_col=col))
-    if extend is not None:
-        extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", **sides})
-    return engine.df(sql_file("quality/rule_captures.sql", captures=captures,
-                              pairs=f"{tag}_pairs", ref=sides["ref"], src=sides["src"]))
+    keyed = det[det["method"].astype(str).isin(d.keys)][["reference_id", "source_id"]]
+    engine.register(f"{tag}_pairs", pd.concat(
+        [pairs[["reference_id", "source_id"]], keyed], ignore_index=True).astype(str))
+    engine.register(f"{tag}_rdet", det[["source_id"]].astype(str))
+    ref, src = _keyed_sides(engine, tag, extend)
+    got = engine.df(sql_file("quality/rule_captures.sql", agree=agree, avail=avail, caps=caps,
+                             pairs=f"{tag}_pairs", ref=ref, src=src))
+    prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
+                              src=src, det=f"{tag}_rdet"))
+    can = recapture.possible(d, prof["avail"].to_numpy(np.int64),
+                             prof["caps"].to_numpy(np.int64))
+    n = prof["n"].to_numpy(int)
+    key = ["reference_id", "source_id"]
+    got = got.astype({"reference_id": str, "source_id": str}).drop_duplicates(key)
+    det_rows = keyed.astype(str).merge(got, on=key, how="left").fillna(0)
+    return got, det_rows, int(n[~can].sum()), int(n[can].sum())
+
+
+def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
+    """The tables the captures are read from, with the model's derived blocking columns
+    (`extend`; a record's capped key depends on its own values and the reference's key
+    counts only): the reference records of the pairs and key links alone, and every
+    source record (`record_profiles.sql` reads each residual record's capped keys)."""
+    ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
+    engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
+                                      pairs=f"{tag}_pairs", id_col="reference_id"))
+    if extend is None:
+        return ref, f"{tag}_src_full"
+    engine.create_table(src, f"SELECT * FROM {quote_ident(f'{tag}_src_full')}")
+    extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
+            "src": src})
+    return ref, src
+
+
+def capture_design(model: dict, capped: dict[str, list[str]],
+                   keys: dict[str, list[tuple[str, str]]] | None = None
+                   ) -> recapture.Design | None:
+    """The prediction rules and match keys (link method -> column pairs) as atoms and
+    field groups, or None when the rules are not all conjunctions of column equalities
+    (or too many to count)."""
+    rules = rule_columns(model)
+    if not rules:
+        return None
+    field_of = {c: f for f, cs in FIELD_COLUMNS.items() for c in cs}
+    d = recapture.design(rules, capped, field_of, keys)
+    return d if len(d.atoms) <= MAX_ATOMS and len(d.caps) <= MAX_ATOMS else None
 
 
 def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
@@ -175,16 +218,25 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             labels: pd.DataFrame | None) -> Result:
     det = inp.links[inp.links["method"].astype(str).str.startswith(DETERMINISTIC)]
     n_res = inp.n_accepted - det["source_id"].nunique()
-    null, n_rules = None, None
+    null, n_rules, d = None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
-        rules = rule_columns(inp.model)
-        if null is not None and rules:
-            n_rules = rule_captures(engine, inp.name, inp.pairs, rules, inp.extend)
-    data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules)
+        if rule_columns(inp.model):
+            if null is None:  # no leave-partner-out sample: the full tables it would make
+                full_tables(engine, out, reference, inp.name, inp.std)
+            tag = f"__sl_q_{inp.name}"
+            have = set(table_columns(engine, f"{tag}_ref_full")) & set(
+                table_columns(engine, f"{tag}_src_full"))
+            used = set(det["method"].astype(str))  # match keys that linked, on columns here
+            keys = {m: k for m, k in inp.keys.items()
+                    if m in used and all(a in have and b in have for a, b in k)}
+            d = capture_design(inp.model, inp.capped, keys)
+        if d is not None:
+            n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
+    data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules, d)
     prep = labelfree.prepare(data)
     sh = None
     if null is not None:  # the model and the full tables are there (nullcal._prepare)

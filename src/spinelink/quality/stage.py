@@ -113,6 +113,7 @@ def run_stage(ctx) -> dict:
         inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
+        inp.capped, inp.keys = _capped(inp.extend), _keys(ctx, link)
         results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
@@ -142,6 +143,30 @@ def _carry(ctx, name: str) -> Carry:
     since = ctx.lj.overrides.get("since")
     previous = Path(since) if since and inc.get("mode") == "incremental" else None
     return Carry(ctx.out, name, ctx.lj.job.reference, previous)
+
+
+def _capped(extend) -> dict[str, list[str]]:
+    """The `auto` model's capped key columns and the columns each joins (none for a model
+    given as a file: `_extender` None)."""
+    from spinelink.model_spec import CappedBlock
+
+    if extend is None:
+        return {}
+    return {capped_column(i): list(r.columns) for i, r in enumerate(extend.spec.blocking)
+            if isinstance(r, CappedBlock)}
+
+
+def _keys(ctx, link) -> dict[str, list[tuple[str, str]]]:
+    """The match keys' link methods and (reference, source) column pairs."""
+    from spinelink.deterministic import load_match_keys, steps_for
+
+    mk = link.deterministic.match_keys
+    if not mk:
+        return {}
+    keys = load_match_keys(ctx.lj.model_path(f"match_keys/{mk}.yaml" if mk == "default"
+                                             else mk))
+    return {st.method: list(zip(st.ref_fields, st.src_fields, strict=True))
+            for st in steps_for([], keys)}
 
 
 def _extender(ctx, name: str, link):

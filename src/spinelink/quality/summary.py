@@ -99,14 +99,18 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
         "null_sample": null_basis(null),
         "blocking": {
             "expected_matches_never_compared": _f(est.blocked, 2),
-            "between": [_f(x, 2) for x in est.fit.blocked_range],
-            "how": "matches no prediction blocking rule compared lie between what the "
-                   "deterministic links' blocking recall implies (easy matches: low) and "
-                   "Chao1 on the rule captures of likely matches (f1^2 / 2 f2; rules "
-                   "sharing fields make it high); the estimate is the middle, the intervals "
-                   "draw uniformly between them" if prep.cands.n_rules is not None else
-                   "deterministic links' blocking recall only (the blocking rules are not "
-                   "simple equalities)"},
+            "between": [_f(x, 2) for x in est.blocked_interval],
+            "how": "capture-recapture over the fields the prediction rules read: each field "
+                   "group's agreement pattern among matches learnt from the likely matches "
+                   "a rule not reading it caught (field groups independent, as in "
+                   "Fellegi-Sunter); a caught match of catch-chance P stands for (1 - P) / P "
+                   "never compared (quality.recapture); where every rule that can catch a "
+                   "record reads one field group, between that and Chao1 on its profile's "
+                   "likely matches where higher (quality.recapture_fallback); `between`: the 95% "
+                   "bootstrap range"
+                   if prep.cands.capture is not None else
+                   "not estimated (taken as 0): the prediction rules are not all "
+                   "conjunctions of column equalities"},
     }
 
 
@@ -203,9 +207,14 @@ METHOD = {
                    "linkable records whose match is among their candidates. Candidates with "
                    "equal high weights count once (duplicate reference records).",
     "intervals": "95% percentile bootstrap (quality.bootstrap replicates): residual and "
-                 "null records reweighted (Poisson), the matches never compared drawn "
-                 "uniformly between their low and high figures (calibration and model "
-                 "uncertainty), then each record's true match drawn from its posteriors and "
+                 "null records reweighted (Poisson), which refits the calibration and "
+                 "the overall never-compared total (calibration uncertainty; the model "
+                 "itself is not retrained). Subgroup values fitted on their own: those of "
+                 "the variable that gives the overall figure have their totals refitted; "
+                 "the others keep their point figure times their caught matches' "
+                 "reweighted Horvitz-Thompson sum and the pooled patterns' refit ratio; "
+                 "the never-compared matches keep the point estimate's placement. Then "
+                 "each record's true match drawn from its posteriors and "
                  "the never-compared matches from Poisson (outcome uncertainty: the "
                  "Poisson-binomial variance). Link rates and label-based rates: Wilson.",
     "subgroups": "By the reference record's value (links: the linked record; missed "
@@ -217,14 +226,20 @@ METHOD = {
                    "deterministic links the model scores low; residual records without "
                    "candidates; records whose candidates share only household fields, "
                    "which give `est_recall_floor`, the recall if every one of them were a "
-                   "missed match; the spread of the never-compared matches; subgroups with "
+                   "missed match; the 95% range of the never-compared matches; subgroups with "
                    "many unknown values; wide intervals; bootstrap replicates); `warnings` "
                    "says in words which failed and which way the estimate may be wrong. "
                    "What the intervals leave out: the model's own uncertainty beyond the "
                    "calibration redraw and the same-person scores of shared units (only "
                    "their outcomes are drawn), errors among deterministic links alone on "
-                   "their unit (counted correct), and matches with no candidate beyond "
-                   "the never-compared estimate.",
+                   "their unit (counted correct), matches a blocking rule caught but the "
+                   "model scored below the pair floor (not in the pairs file), the "
+                   "never-compared estimate's assumption that field groups (names, date "
+                   "of birth, postcode, address) are wrong independently of each other, "
+                   "how much the never-compared matches' placement moves in a resample, "
+                   "and, for subgroup variables other than the one that gives the overall "
+                   "figure, how much a value's own pattern fit moves beyond the pooled "
+                   "one (not refitted per replicate).",
     "flags": "A group is flagged when the upper end of its 95% interval for the link "
              "rate or the estimated recall is below the source's overall estimate.",
 }

@@ -1,0 +1,465 @@
+"""Matches no blocking rule compared, estimated from the data (capture-recapture over the
+fields the prediction blocking rules read).
+
+A residual source record's true match is compared only when some prediction rule catches
+the pair: every column equality of the rule holds (both sides present and equal) and, for
+a capped rule, the key's block is small enough (known from the source record alone: the
+match has the same key). Each rule is split into *atoms* (column equalities; a capped key
+into its columns) and the atoms into *field groups* (first and last name, with the rule
+that swaps them; date of birth; postcode; address...; `nullcal.FIELD_COLUMNS`). As in
+Fellegi-Sunter (and the log-linear capture-recapture of Dasylva and Goussanou on blocking
+rules), field groups are taken to agree or not independently among matches; the atoms of
+one group keep their joint pattern (a first name that agrees phonetically mostly agrees on
+its initial too).
+
+A group's pattern among matches is seen without the blocking's selection on those matches
+that a rule *not reading that group* caught: the likely matches (weighted by their
+posterior) are its donors, restricted to source records that carry the same columns of the
+group. For each source-record profile (which atoms it can agree on, which capped keys are
+small enough) the chance that a match is caught is then the sum, over the groups' patterns,
+of their probabilities where some rule fires. A caught match of catch-chance `P` stands for
+`(1 - P) / P` matches of its profile nobody compared (Horvitz-Thompson), placed in the
+subgroups of the caught matches. Residual records for which no rule can fire (the columns
+every rule needs are missing) add the residual's estimated share of linkable records.
+The deterministic match keys that linked count as rules too: the residual is what they
+left, so a name that agrees there tells of a date of birth that does not; over all matches
+(the key links with weight 1) the groups can be independent. A source record's profile
+includes whether its capped keys are small enough, which also says whether its key occurs
+in the reference at all (a typo), so donors are taken from the same profile when there
+are enough (MIN_DONORS). Subgroups (`recapture_strata.Strata`): within each value of a
+subgroup variable with at least MIN_STRATUM caught matches the patterns are learnt again
+(a region's poor delivery fails blocking for reasons of its own); the other values keep
+their share of the overall estimate, and the overall figure is that of the least pooled
+variable when it finds more. Bootstrap replicates reweight the source records
+(Poisson(1)), which refits the donor patterns; the outcome is then drawn from Poisson
+(`labelfree`). The
+independence of field groups is an assumption: where records wrong in one field are wrong
+in others too (noise that clusters in some records), the estimate is low. Matches a rule
+caught but the model scored below the pair floor are not in the pairs file and not in
+this estimate.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from spinelink.quality import recapture_fallback as fallback
+from spinelink.quality.recapture_compact import missed_only
+
+MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
+P_FLOOR = 0.05     # catch-chance floor (a caught match stands for at most 19 missed)
+MAX_COMBOS = 200_000  # group-pattern combinations evaluated per profile
+
+
+@dataclass
+class Design:
+    """The rules as atoms: `atoms[j] = (left column, right column)`; per rule the mask of
+    its atoms and the bit of its capped key (-1: not capped); `groups`: one atom mask per
+    field group; `caps`: the capped key columns (bit order). The rules are the prediction
+    blocking rules and then the deterministic match keys (`keys`: their link methods)."""
+    atoms: list[tuple[str, str]]
+    rule_atoms: list[int]
+    rule_cap: list[int]
+    groups: list[int]
+    caps: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+def design(rules: list[list[tuple[str, str]]], capped: dict[str, list[str]],
+           field_of: dict[str, str], keys: dict[str, list[tuple[str, str]]] | None = None
+           ) -> Design:
+    """Atoms, rules and field groups of the prediction rules (`per_source.rule_columns`)
+    and the deterministic match keys (`keys`: link method -> (reference column, source
+    column) pairs). `capped`: capped key column -> the columns it joins; `field_of`:
+    column -> field.
+
+    >>> d = design([[("k0", "k0")], [("dob", "dob")], [("fn", "ln"), ("ln", "fn")]],
+    ...            {"k0": ["fn", "pc"]}, {"fn": "name", "ln": "name", "pc": "pc"})
+    >>> d.atoms
+    [('fn', 'fn'), ('pc', 'pc'), ('dob', 'dob'), ('fn', 'ln'), ('ln', 'fn')]
+    >>> d.rule_atoms, d.rule_cap, sorted(d.groups)
+    ([3, 4, 24], [0, -1, -1], [2, 4, 25])
+    """
+    atoms: list[tuple[str, str]] = []
+    caps: list[str] = []
+    rule_atoms, rule_cap = [], []
+    keys = keys or {}
+    for rule in [*rules, *keys.values()]:
+        mask, cap = 0, -1
+        for a, b in rule:
+            if a == b and a in capped:
+                cap = caps.index(a) if a in caps else len(caps)
+                if a not in caps:
+                    caps.append(a)
+                parts = [(c, c) for c in capped[a]]
+            else:
+                parts = [(a, b)]
+            for at in parts:
+                if at not in atoms:
+                    atoms.append(at)
+                mask |= 1 << atoms.index(at)
+        rule_atoms.append(mask)
+        rule_cap.append(cap)
+    parent = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in atoms:  # an atom reading two fields (a swap) joins them
+        parent[root(field_of.get(b, b))] = root(field_of.get(a, a))
+    groups: dict[str, int] = {}
+    for j, (a, _) in enumerate(atoms):
+        g = root(field_of.get(a, a))
+        groups[g] = groups.get(g, 0) | (1 << j)
+    return Design(atoms, rule_atoms, rule_cap, list(groups.values()), caps, list(keys))
+
+
+@dataclass
+class Captures:
+    """Per candidate pair, then per deterministic link made by a match key (`n_det` last
+    rows): the atoms that hold (`agree`), the atoms whose source column is present
+    (`avail`), the capped keys small enough on the source side (`caps`); residual records
+    for which no rule can fire (`n_none`) and for which one can (`n_some`)."""
+    design: Design
+    agree: np.ndarray
+    avail: np.ndarray
+    caps: np.ndarray
+    n_none: int = 0
+    n_some: int = 0
+    n_det: int = 0
+
+    @cached_property
+    def fires(self) -> np.ndarray:
+        """(candidates, rules): the rule caught the pair."""
+        return fires(self.design, self.agree, self.caps)
+
+    @cached_property
+    def profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct (avail, caps) source profiles and each candidate's profile index."""
+        key = np.stack([self.avail, self.caps], axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        return uniq, inv.reshape(-1)
+
+    @cached_property
+    def donors(self) -> list[np.ndarray]:
+        """Per field group: candidates some rule not reading the group caught."""
+        d = self.design
+        out = []
+        for g in d.groups:
+            other = np.array([(m & g) == 0 for m in d.rule_atoms], bool)
+            out.append(self.fires[:, other].any(axis=1) if other.any()
+                       else np.zeros(len(self.agree), bool))
+        return out
+
+
+def fires(d: Design, agree: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    agree, caps = np.asarray(agree, np.int64), np.asarray(caps, np.int64)
+    out = np.zeros((len(agree), len(d.rule_atoms)), bool)
+    for k, (m, c) in enumerate(zip(d.rule_atoms, d.rule_cap, strict=True)):
+        ok = (agree & m) == m
+        out[:, k] = ok & (((caps >> c) & 1) == 1) if c >= 0 else ok
+    return out
+
+
+def possible(d: Design, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Per source profile: some rule could catch its match (its columns are there)."""
+    return fires(d, avail, caps).any(axis=1)
+
+
+@dataclass
+class _Profile:
+    """One source profile's pattern tables: per group the donor candidates, each donor's
+    pattern index and the patterns; `no_fire`: the tensor over the groups' patterns, 1
+    where no rule catches the match."""
+    donors: list[np.ndarray]
+    index: list[np.ndarray]
+    no_fire: np.ndarray | None
+
+
+def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
+             memo: dict | None = None) -> _Profile:
+    """`memo`: the donor sets already made for other profiles (one array each, shared)."""
+    d = cap.design
+    memo = {} if memo is None else memo
+    donors, index, patterns = [], [], []
+    for gi, g in enumerate(d.groups):
+        sig = avail & g
+        if ("pool", gi) not in memo:
+            memo["pool", gi] = np.flatnonzero(cap.donors[gi] & (w > 0))
+        pool = memo["pool", gi]
+        # donors carrying the same columns and with the same capped keys small enough
+        # (a source key absent from the reference is not small: it tells of a typo), else
+        # the same columns, else all
+        if ("pick", gi, sig, caps) not in memo:
+            if ("cols", gi, sig) not in memo:
+                memo["cols", gi, sig] = pool[(cap.avail[pool] & sig) == sig]
+            cols = memo["cols", gi, sig]
+            same = cols[cap.caps[cols] == caps]
+            memo["pick", gi, sig, caps] = next(
+                ((k, u) for k, u in ((caps, same), ("cols", cols))
+                 if w[u].sum() >= MIN_DONORS), ("pool", pool))
+        kind, use = memo["pick", gi, sig, caps]
+        if not len(use):  # nobody to learn the group from: taken to agree where present
+            donors.append(np.zeros(0, int))
+            index.append(np.zeros(0, int))
+            patterns.append(np.array([sig], np.int64))
+            continue
+        if ("use", gi, sig, kind) not in memo:
+            pat, idx = np.unique(cap.agree[use] & sig, return_inverse=True)
+            memo["use", gi, sig, kind] = (use, idx.reshape(-1), pat.astype(np.int64))
+        use, idx, pat = memo["use", gi, sig, kind]
+        donors.append(use)
+        index.append(idx)
+        patterns.append(pat)
+    sizes = [len(p) for p in patterns]
+    if int(np.prod(sizes, dtype=float)) > MAX_COMBOS:
+        return _Profile(donors, index, None)
+    return _Profile(donors, index, _no_fire(d, patterns, caps))
+
+
+def _no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
+    """The tensor over the groups' patterns, 1 where no rule catches the match (the rules
+    whose capped key is small enough): per group and pattern the bits of the rules whose
+    atoms of the group it holds, ANDed across the groups (a rule fires where its bit is
+    left)."""
+    masks = d.__dict__.setdefault("_masks", {})
+    if caps not in masks:
+        masks[caps] = np.array([m for m, c in zip(d.rule_atoms, d.rule_cap, strict=True)
+                                if c < 0 or (caps >> c) & 1], np.int64)
+    caught = np.zeros([len(p) for p in patterns], bool)
+    for at in range(0, len(masks[caps]), 62):  # 62 rules to an integer
+        m = masks[caps][at:at + 62]
+        bit = np.left_shift(np.int64(1), np.arange(len(m), dtype=np.int64))
+        combo = None
+        for p, g in zip(patterns, d.groups, strict=True):
+            mg = m & g
+            rules = np.where((p[:, None] & mg) == mg, bit, 0).sum(axis=1)
+            combo = rules if combo is None else np.bitwise_and.outer(combo, rules)
+        caught |= combo.reshape(caught.shape) != 0
+    return (~caught).astype(float)
+
+
+def _margins(t: np.ndarray) -> list[np.ndarray]:
+    """Per group axis (after the tables' axis 0): `t` summed over the other group axes (half
+    the axes summed away at a time: about twice the tensor's size, not once per group)."""
+    k = t.ndim - 1
+    if k <= 1:
+        return [t]
+    h = k // 2
+    return (_margins(t.sum(axis=tuple(range(1 + h, 1 + k))))
+            + _margins(t.sum(axis=tuple(range(1, 1 + h)))))
+
+
+class Estimator:
+    """The never-compared matches per caught candidate, for the point estimate and for
+    bootstrap replicates (the pattern tables are built once). Matches caught: the
+    candidates (weighted by their posteriors) and the match-key links (weight 1)."""
+
+    def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray):
+        self.cap = cap
+        self.n_cand = len(post)
+        self.post = np.array(post, float)
+        self.w = np.r_[np.where(first, self.post, 0.0), np.ones(cap.n_det)]
+        uniq, self.inv = cap.profiles
+        # profiles whose captures say nothing of their own misses (`recapture_fallback`)
+        self.unc_prof = fallback.uncovered(cap.design, uniq[:, 0], uniq[:, 1])
+        self.unc = self.unc_prof[self.inv[:self.n_cand]]
+        self.n_fire = cap.fires[:self.n_cand].sum(axis=1)
+        memo: dict = {}
+        self.tables = [_profile(cap, int(a), int(c), self.w, memo) for a, c in uniq]
+        # every distinct donor set once in one array, each a run of pattern slots: one
+        # bincount per replicate weighs every group's patterns (`slots`: each table's runs,
+        # `spans`: where its donors are)
+        dons, slots, self.slots, self.spans = [], [], [], []
+        seen: dict[int, tuple] = {}  # id of a pattern index (memo holds them all) -> runs
+        n = at = 0
+        for t in self.tables:
+            runs, spans = [], []
+            for don, idx in zip(t.donors, t.index, strict=True):
+                if t.no_fire is None or not len(don):
+                    runs.append(None)
+                    spans.append(None)
+                    continue
+                if id(idx) not in seen:  # a donor set with the patterns of one signature
+                    k = int(idx.max()) + 1
+                    dons.append(don)
+                    slots.append(idx + n)
+                    seen[id(idx)] = ((n, n + k), (at, at + len(don)))
+                    n, at = n + k, at + len(don)
+                runs.append(seen[id(idx)][0])
+                spans.append(seen[id(idx)][1])
+            self.slots.append(runs)
+            self.spans.append(spans)
+            t.donors, t.index = [], []  # held once, in the flat arrays
+        self.flat_don = np.concatenate(dons) if dons else np.zeros(0, int)
+        self.flat_slot = np.concatenate(slots) if slots else np.zeros(0, int)
+        self.n_slots = n
+        # each slot's run (one group's patterns for one donor set; the last slot alone)
+        # and the run's length: the patterns' probabilities normalised in one pass
+        bounds = sorted({r for r, _ in seen.values()}) + [(n, n + 1)]
+        sizes = np.array([b - a for a, b in bounds], int)
+        self.run_id = np.repeat(np.arange(len(bounds)), sizes)
+        self.run_len = sizes[self.run_id].astype(float)
+        self.batches = self._batches()
+        self.shared: dict = {}  # what the copies `with_post` makes share (recapture_compact)
+
+    def _batches(self) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+        """The tables by the shape of their tensor (one product and one sum per shape):
+        their positions, their tensors stacked and per group each table's pattern slots
+        (slot `n_slots` holds 1: a group nobody teaches has one pattern, certain)."""
+        by: dict[tuple, list[int]] = {}
+        for i, t in enumerate(self.tables):
+            if t.no_fire is not None:
+                by.setdefault(t.no_fire.shape, []).append(i)
+        out = []
+        for shape, idx in by.items():
+            slots = [np.stack([np.arange(*self.slots[i][g]) if self.slots[i][g] is not None
+                               else np.array([self.n_slots]) for i in idx])
+                     for g in range(len(shape))]
+            out.append((np.array(idx), np.stack([self.tables[i].no_fire for i in idx]),
+                        slots))
+        return out
+
+    def with_post(self, post: np.ndarray, first: np.ndarray) -> Estimator:
+        """The same pattern tables with other posteriors (a calibration replicate)."""
+        other = copy.copy(self)
+        other.post = np.array(post, float)
+        other.w = np.r_[np.where(first, other.post, 0.0), np.ones(self.cap.n_det)]
+        return other
+
+    def catch_chance(self, w: np.ndarray, margins: bool = True) -> tuple[np.ndarray, list]:
+        """Per source profile: the chance a match is caught, with candidate weights w, and
+        (`margins`) per batch of tables (`batches`) their positions, the chance a match is
+        missed, and per group the patterns' probabilities among all matches and their
+        shares among the missed."""
+        out, how = np.ones(len(self.tables)), []
+        weighed = np.r_[np.bincount(self.flat_slot, weights=w[self.flat_don],
+                                    minlength=self.n_slots), 1.0]
+        tot = np.bincount(self.run_id, weights=weighed)[self.run_id]
+        weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / self.run_len)
+        if not margins:
+            got = missed_only(self, weighed)
+            if got is not None:
+                out[got[0]] = 1.0 - got[1]
+                return np.clip(out, P_FLOOR, 1.0), how
+        for idx, no_fire, slots in self.batches:
+            probs, joint = [weighed[sl] for sl in slots], None  # among matches
+            if not margins:  # the groups summed away one at a time, the first first
+                t = no_fire
+                for p in probs:
+                    t = np.matmul(p[:, None, :], t.reshape(len(idx), p.shape[1], -1))
+                out[idx] = 1.0 - t.reshape(len(idx))
+                continue
+            for g, p in enumerate(probs):
+                p = p.reshape([len(idx)] + [1] * g + [-1])
+                joint = p if joint is None else joint[..., None] * p
+            missed = no_fire * joint  # the missed matches' share in each combination
+            marg = _margins(missed)
+            miss = marg[0].sum(axis=1)
+            out[idx] = 1.0 - miss
+            how.append((idx, miss, probs, marg))
+        return np.clip(out, P_FLOOR, 1.0), how
+
+    def _placed(self, w: np.ndarray, how: list, mass: np.ndarray) -> np.ndarray | None:
+        """Where each profile's missed matches are (per candidate), from the patterns that
+        make a match missed: a group whose patterns among the missed differ from those
+        among all matches (total variation) places its share of the profile's missed
+        matches on the candidates that taught it those patterns, in proportion to how
+        much likelier their pattern is among the missed. None: no group tells."""
+        n = self.n_cand
+        live = []  # (table, probs, missed, lam) of the profiles whose patterns tell
+        for idx, miss, probs, missed in how:
+            lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+                                         - p).sum(axis=1)
+                            for p, q in zip(probs, missed, strict=True)], axis=1)
+            ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
+            live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
+                     for r in np.flatnonzero(ok)]
+        # per pattern slot: the weight of the candidates that taught it, then what each
+        # profile and group puts on one unit of such weight; one pass over the donors
+        flat_c = self.flat_don < n
+        taught = np.bincount(self.flat_slot[flat_c], weights=w[self.flat_don[flat_c]],
+                             minlength=self.n_slots)
+        coef = np.zeros(self.n_slots)
+        for i, probs, missed, lam in live:
+            for g, run in enumerate(self.slots[i]):
+                if run is None or lam[g] <= 0:  # nobody taught the group
+                    continue
+                q = missed[g] / max(missed[g].sum(), 1e-12)
+                ratio = q / np.maximum(probs[g], 1e-12)
+                z = float(ratio @ taught[run[0]:run[1]])
+                if z > 0:
+                    coef[run[0]:run[1]] += mass[i] * lam[g] / lam.sum() * ratio / z
+        don = self.flat_don[flat_c]
+        out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
+        return out if out.sum() > 0 else None
+
+    def _weights(self, rec_wt, rec, det_wt) -> np.ndarray:
+        n = self.n_cand
+        w = self.w.copy()
+        if rec_wt is not None:
+            w[:n] *= rec_wt[rec]
+        if det_wt is not None:
+            w[n:] *= det_wt
+        return w
+
+    def _mass(self, w: np.ndarray, chance: np.ndarray, at: float = 0.5) -> tuple:
+        """Per caught match the never-compared it stands for (u; between Horvitz-Thompson
+        and Chao1 where the captures say nothing, `at`: `recapture_fallback`), the caught
+        candidates, the residual records no rule can catch (extra), and the total."""
+        p = chance[self.inv]
+        u = fallback.apply(w * (1 - p) / p, w, self.post, self.unc, self.n_fire, at)
+        found = float(w[:self.n_cand].sum())
+        extra = self.cap.n_none * min(1.0, (found + u.sum()) / max(self.cap.n_some, 1))
+        return u, found, extra, float(u.sum()) + extra
+
+    def stands_for(self) -> np.ndarray:
+        """Per caught match (candidates, then match-key links): the never-compared
+        matches it stands for at the point estimate's weights (Horvitz-Thompson)."""
+        if "stands_for" not in self.shared or self.shared["stands_for"][0] is not self.w:
+            u = self._mass(self.w, self.catch_chance(self.w)[0])[0]
+            self.shared["stands_for"] = (self.w, u)
+        return self.shared["stands_for"][1]
+
+    def unseen(self, rec_wt: np.ndarray | None = None, rec: np.ndarray | None = None,
+               det_wt: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """Expected matches never compared, and each candidate's share of them (where they
+        are thought to be). `rec_wt` (per source record, `rec` per candidate), `det_wt`
+        (per match-key link): a bootstrap replicate's weights."""
+        n = self.n_cand
+        w = self._weights(rec_wt, rec, det_wt)
+        chance, how = self.catch_chance(w)
+        u, found, extra, total = self._mass(w, chance, fallback.between(rec_wt))
+        if rec_wt is None and det_wt is None:  # the point estimate's (`stands_for`)
+            self.shared["stands_for"] = (self.w, u)
+        if total <= 0 or n == 0:
+            return 0.0, np.zeros(n)
+        own = np.where(self.unc, u[:n], 0.0)  # stays on the uncovered records' own
+        placed = self._placed(w, how, np.bincount(self.inv, weights=np.r_[u[:n] - own, u[n:]],
+                                                  minlength=len(self.tables)))
+        if placed is None:  # like the caught matches of their profile
+            uc = u[:n] - own
+            placed = uc + (u[n:].sum() * uc / uc.sum() if uc.sum() > 0 else 0.0)
+        placed = placed + own
+        share = placed + (extra * w[:n] / found if found > 0 else 0.0)
+        return total, share / max(share.sum(), 1e-12)
+
+    def total(self, rec_wt: np.ndarray | None = None, rec: np.ndarray | None = None,
+              det_wt: np.ndarray | None = None) -> float:
+        """The matches `unseen` places, without working out where (a subgroup value fitted
+        on its own needs its total alone)."""
+        n = self.n_cand
+        w = self._weights(rec_wt, rec, det_wt)
+        u, found, extra, total = self._mass(w, self.catch_chance(w, margins=False)[0],
+                                            fallback.between(rec_wt))
+        if total <= 0 or n == 0:
+            return 0.0
+        if total >= 1e-6 and (u[:n].sum() > 0 or (found > 0 and extra > 0)):
+            return total  # some share to place it on: all of it is placed
+        t, sh = self.unseen(rec_wt, rec, det_wt)
+        return t * float(sh.sum())

@@ -1,0 +1,145 @@
+"""The never-compared estimate fitted again within subgroup values (`recapture.Estimator`
+on each value's own caught matches): a value's matches may fail blocking for reasons of
+their own (a region's poor delivery)."""
+from __future__ import annotations
+
+import numpy as np
+
+from spinelink.quality.recapture import Captures, Estimator
+
+MIN_STRATUM = 100.0  # caught matches (expected) from which a subgroup gets its own fit
+
+
+def subset(cap: Captures, cand: np.ndarray, det: np.ndarray, share: float) -> Captures:
+    """The captures of some candidates and match-key links (boolean masks); the residual
+    records' profile counts scaled by `share`."""
+    rows = np.r_[np.asarray(cand, bool), np.asarray(det, bool)]
+    return Captures(cap.design, cap.agree[rows], cap.avail[rows], cap.caps[rows],
+                    int(round(cap.n_none * share)), int(round(cap.n_some * share)),
+                    int(det.sum()))
+
+
+class Strata:
+    """The never-compared estimate fitted within each value of one subgroup variable (its
+    matches may fail blocking for reasons of their own: a region's poor delivery), for the
+    values with at least MIN_STRATUM caught matches; the others keep their share of the
+    overall estimate."""
+
+    def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
+                 cand_code: np.ndarray, det_code: np.ndarray, k: int):
+        self.k, self.n = k, len(post)
+        self.cand_code, self.det_code = cand_code, det_code
+        w = np.where(first, np.asarray(post, float), 0.0)
+        found = np.bincount(cand_code, weights=w, minlength=k)
+        caught = found + np.bincount(det_code, minlength=k)
+        total = max(float(w.sum()), 1e-9)
+        self.fits: dict[int, tuple[Estimator, np.ndarray, np.ndarray]] = {}
+        for v in np.flatnonzero(caught >= MIN_STRATUM):
+            cm, dm = cand_code == v, det_code == v
+            if not cm.any() or found[v] <= 0:
+                continue
+            sub = subset(cap, cm, dm, found[v] / total)
+            self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm]), cm, dm)
+
+    def unseen(self, overall: float, share: np.ndarray, rec_wt=None, rec=None,
+               det_wt=None) -> np.ndarray:
+        """Per candidate: expected never-compared matches placed on it; fitted values from
+        their own fit, the others from the overall estimate (`overall` x `share`)."""
+        out = overall * np.asarray(share, float)
+        for cm, placed in self._fitted(rec_wt, rec, det_wt):
+            out[cm] = placed
+        return out
+
+    def scaled(self, overall: float, share: np.ndarray, ratio: float, rec_wt=None,
+               rec=None, det_wt=None, refit: bool = False) -> np.ndarray:
+        """`unseen` for a bootstrap replicate, the missed matches placed as at the point
+        estimate: a fitted value's point-estimate matches times its total refitted with
+        the replicate's weights over the point's (`refit`: the variable that gives the
+        overall figure), or else, without refitting its patterns, times its own caught
+        matches' reweighted Horvitz-Thompson sum over the point's (the point's catch
+        chances) times `ratio` (what refitting the pooled patterns moves the overall
+        figure by); the other values from the replicate's overall estimate."""
+        out = overall * np.asarray(share, float)
+        own = self._refit(rec_wt, rec, det_wt) if refit else \
+            [r * ratio for r in self._own(rec_wt, rec, det_wt)]
+        for (cm, placed), r in zip(self._point(), own, strict=True):
+            out[cm] = placed * r
+        return out
+
+    def scaled_by_value(self, n_values: int, overall: float, share: np.ndarray,
+                        ratio: float, rec_wt=None, rec=None, det_wt=None,
+                        refit: bool = False) -> np.ndarray:
+        """`scaled` summed by value (the first `n_values`)."""
+        return np.bincount(self.cand_code, minlength=n_values, weights=self.scaled(
+            overall, share, ratio, rec_wt, rec, det_wt, refit))[:n_values]
+
+    def _own(self, rec_wt, rec, det_wt) -> list[float]:
+        """Per fitted value: its caught matches' Horvitz-Thompson sum with the replicate's
+        weights over the point's (1 at the point estimate)."""
+        out = []
+        for est, cm, dm in self.fits.values():
+            u = est.stands_for()
+            if rec_wt is None or u.sum() <= 0:
+                out.append(1.0)
+                continue
+            wt = np.r_[rec_wt[rec[cm]], np.ones(int(dm.sum())) if det_wt is None
+                       else det_wt[dm]]
+            out.append(float(u @ wt) / float(u.sum()))
+        return out
+
+    def _refit(self, rec_wt, rec, det_wt) -> list[float]:
+        """Per fitted value: its total refitted with the replicate's weights (the catch
+        chances alone, `Estimator.total`) over the point's; the last asked for kept."""
+        memo = getattr(self, "_refit_memo", None)
+        if memo is not None and memo[0] is rec_wt:
+            return memo[1]
+        out = []
+        for (est, cm, dm), (_, placed) in zip(self.fits.values(), self._point(),
+                                              strict=True):
+            t0 = float(placed.sum())
+            if rec_wt is None or t0 <= 0:
+                out.append(1.0)
+                continue
+            out.append(est.total(rec_wt, rec[cm], None if det_wt is None else det_wt[dm])
+                       / t0)
+        self._refit_memo = (rec_wt, out)
+        return out
+
+    def _point(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The fitted values' placed matches at the point estimate (kept)."""
+        got = getattr(self, "_at_point", None)
+        if got is None:
+            got = self._at_point = [(cm, p.copy()) for cm, p in self._fitted(None, None, None)]
+        return got
+
+    def by_value(self, n_values: int, overall: float, share: np.ndarray, rec_wt=None,
+                 rec=None, det_wt=None) -> np.ndarray:
+        """`unseen` summed by value (the first `n_values`): a fitted value's own total,
+        without placing it on its candidates."""
+        out = np.bincount(self.cand_code, weights=overall * np.asarray(share, float),
+                          minlength=n_values)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and all(a is b for a, b in zip(memo[0], (rec_wt, rec, det_wt),
+                                                            strict=True)):
+            for v, (_, placed) in zip(self.fits, memo[1], strict=True):
+                out[v] = placed.sum()
+            return out
+        for v, (est, cm, dm) in self.fits.items():
+            out[v] = est.total(rec_wt, None if rec is None else rec[cm],
+                               None if det_wt is None else det_wt[dm])
+        return out
+
+    def _fitted(self, rec_wt, rec, det_wt) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The fitted values' placed matches for these weights (the last ones asked for
+        are kept: a bootstrap replicate asks twice for the overall variable's)."""
+        key = (rec_wt, rec, det_wt)
+        memo = getattr(self, "_memo", None)
+        if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
+            return memo[1]
+        got = []
+        for est, cm, dm in self.fits.values():
+            t, sh = est.unseen(rec_wt, None if rec is None else rec[cm],
+                               None if det_wt is None else det_wt[dm])
+            got.append((cm, t * sh))
+        self._memo = (key, got)
+        return got
