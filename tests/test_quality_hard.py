@@ -23,6 +23,7 @@ from spinelink.sample import generate
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from quality_eval import naive_rates, true_rates  # noqa: E402
+from regions import benefits_in_region  # noqa: E402
 
 pytestmark = pytest.mark.slow
 PERSONS, SEED, REGION = 8000, 11, "London"
@@ -30,13 +31,7 @@ RECALL_TOL, PRECISION_TOL, OTHERS_PRECISION_TOL = 0.05, 0.005, 0.015
 
 
 def _degrade(data) -> None:
-    b = pd.read_parquet(data / "benefits.parquet")
-    tb = pd.read_csv(data / "truth" / "benefits.csv", dtype=str)
-    tc = pd.read_csv(data / "truth" / "census.csv", dtype=str)
-    census = pd.read_csv(data / "census.csv", dtype=str).set_index("person_id")
-    region_of = dict(zip(tc["person_uid"], census.loc[tc["record_id"], "region"], strict=True))
-    uid = dict(zip(tb["record_id"], tb["person_uid"], strict=True))
-    hit = b["claim_id"].map(uid).map(region_of).eq(REGION).to_numpy()
+    b, hit = benefits_in_region(data, REGION)
     rng = np.random.default_rng(5)
     b.loc[hit, "nino"] = None
     b.loc[hit & (rng.random(len(b)) < 0.7), "birth_date"] = None
