@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinelink.quality import recapture, recapture_fallback
+from spinelink.quality import recapture, recapture_design, recapture_fallback
 
 RULES = [[("fn", "fn"), ("ln", "ln")], [("fi", "fi"), ("ln", "ln")], [("dob", "dob")],
          [("pc", "pc")]]
@@ -21,7 +21,7 @@ FIELD_OF = {"fn": "first_name", "fi": "first_name", "ln": "last_name", "dob": "d
 
 def _matches(rng, n, p_ln, p_fn, p_fi, p_dob, p_pc, full):
     """Agreement bits per true match (atoms fn, ln, fi, dob, pc of `RULES`' design)."""
-    d = recapture.design(RULES, {}, FIELD_OF)
+    d = recapture_design.design(RULES, {}, FIELD_OF)
     bit = {a: 1 << j for j, (a, _) in enumerate(d.atoms)}
     fn = rng.random(n) < p_fn
     fi = fn | (rng.random(n) < p_fi)  # a first name that agrees agrees on its initial

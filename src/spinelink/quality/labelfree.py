@@ -28,7 +28,7 @@ import pandas as pd
 
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality import recapture
+from spinelink.quality import recapture, recapture_design
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata
@@ -44,7 +44,7 @@ class SourceData:
     # rule_captures: (reference_id, source_id, agree, avail, caps; residual records no
     # rule can catch; residual records one can) and the rules' design (quality.recapture)
     captures: tuple | None = None
-    design: recapture.Design | None = None
+    design: recapture_design.Design | None = None
 
 
 @dataclass

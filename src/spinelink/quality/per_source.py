@@ -12,7 +12,14 @@ import pandas as pd
 
 from spinelink import relatives
 from spinelink.backends import Engine
-from spinelink.quality import coverage, diagnostics, groups, labelfree, recapture, shared
+from spinelink.quality import (
+    coverage,
+    diagnostics,
+    groups,
+    labelfree,
+    recapture_design,
+    shared,
+)
 from spinelink.quality import labels as labelmod
 from spinelink.quality.groups import ordered_values, table_columns
 from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
@@ -114,7 +121,7 @@ def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
 
 
 def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFrame,
-                  d: recapture.Design, extend=None) -> tuple:
+                  d: recapture_design.Design, extend=None) -> tuple:
     """Which atoms of the rules hold for each candidate pair and each link a match key made
     (its `method` one of `d.keys`), which its source record could agree on, and the
     residual records' profiles (l: the reference side, as in prediction;
@@ -137,8 +144,8 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
                               src=src, det=f"{tag}_rdet"))
-    can = recapture.possible(d, prof["avail"].to_numpy(np.int64),
-                             prof["caps"].to_numpy(np.int64))
+    can = recapture_design.possible(d, prof["avail"].to_numpy(np.int64),
+                                    prof["caps"].to_numpy(np.int64))
     n = prof["n"].to_numpy(int)
     key = ["reference_id", "source_id"]
     got = got.astype({"reference_id": str, "source_id": str}).drop_duplicates(key)
@@ -164,7 +171,7 @@ def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
 
 def capture_design(model: dict, capped: dict[str, list[str]],
                    keys: dict[str, list[tuple[str, str]]] | None = None
-                   ) -> recapture.Design | None:
+                   ) -> recapture_design.Design | None:
     """The prediction rules and match keys (link method -> column pairs) as atoms and
     field groups, or None when the rules are not all conjunctions of column equalities
     (or too many to count)."""
@@ -172,7 +179,7 @@ def capture_design(model: dict, capped: dict[str, list[str]],
     if not rules:
         return None
     field_of = {c: f for f, cs in FIELD_COLUMNS.items() for c in cs}
-    d = recapture.design(rules, capped, field_of, keys)
+    d = recapture_design.design(rules, capped, field_of, keys)
     return d if len(d.atoms) <= MAX_ATOMS and len(d.caps) <= MAX_ATOMS else None
 
 

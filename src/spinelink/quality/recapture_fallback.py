@@ -35,7 +35,7 @@ LIKELY = 0.5  # posterior from which a candidate counts in Chao1
 def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """Per source profile (`avail`: the atoms whose source column is present, `caps`: the
     capped keys small enough): some rule can catch its match and every rule that can reads
-    one same field group (`d`: `recapture.Design`)."""
+    one same field group (`d`: `recapture_design.Design`)."""
     from spinelink.quality.recapture import fires
 
     can = fires(d, avail, caps)  # the rules whose columns the record carries
