@@ -73,7 +73,11 @@ def test_cross_counts_are_the_data_s(out, cross):  # noqa: F811
 def test_cross_estimates_add_up_to_the_one_way_estimates(out):  # noqa: F811
     """The survey links one to one, so a cell's links are its linked units: precision x
     links is the cell's expected correct links, and over a variable's cells they add up
-    to the one-way figure of that value (recall: correct links / recall, the linkable)."""
+    to the one-way figure of that value exactly. Recall (correct links / recall, the
+    linkable) adds up to within the never-compared matches' fits: a variable's values and
+    a cross's cells with enough caught matches each get their own fit
+    (`quality.recapture_strata`), so they agree as far as those fits do (3e-5 on the demo's
+    survey), not to rounding."""
     one = _exact(out, "quality_subgroups")
     one = one[(one["source"] == "survey") & (one["basis"] == "model")]
     for cross in CROSSES:
@@ -85,7 +89,7 @@ def test_cross_estimates_add_up_to_the_one_way_estimates(out):  # noqa: F811
             agg = c.groupby(var)[["found", "linkable", "n_linked"]].sum()
             o = one[one["variable"] == var].set_index("value").loc[agg.index]
             assert np.allclose(agg["found"] / agg["n_linked"], o["est_precision"], atol=1e-9)
-            assert np.allclose(agg["found"] / agg["linkable"], o["est_recall"], atol=1e-9)
+            assert np.allclose(agg["found"] / agg["linkable"], o["est_recall"], atol=1e-3)
 
 
 @pytest.mark.slow

@@ -29,6 +29,8 @@ import zlib
 
 import numpy as np
 
+from spinelink.quality.recapture_design import fires
+
 LIKELY = 0.5  # posterior from which a candidate counts in Chao1
 
 
@@ -36,8 +38,6 @@ def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """Per source profile (`avail`: the atoms whose source column is present, `caps`: the
     capped keys small enough): some rule can catch its match and every rule that can reads
     one same field group (`d`: `recapture_design.Design`)."""
-    from spinelink.quality.recapture import fires
-
     can = fires(d, avail, caps)  # the rules whose columns the record carries
     atoms = np.array(d.rule_atoms, np.int64)
     out = np.zeros(len(can), bool)
