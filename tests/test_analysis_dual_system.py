@@ -246,7 +246,7 @@ def test_a_person_the_source_holds_twice_is_counted_once(tmp_path):
     to tell, and a linked person's records are not repeats."""
     from types import SimpleNamespace
 
-    from spinelink.analysis.stage import _source_repeats
+    from spinelink.analysis.residues import source_repeats
     from spinelink.backends import open_engine
 
     std = pd.DataFrame([
@@ -264,7 +264,7 @@ def test_a_person_the_source_holds_twice_is_counted_once(tmp_path):
     std.to_parquet(tmp_path / "standardised" / "benefits.parquet", index=False)
     links = pd.DataFrame({"reference_id": ["c1"], "source_id": ["s1"]})
     ctx = SimpleNamespace(engine=open_engine("duckdb"), out=tmp_path)
-    assert list(_source_repeats(ctx, "benefits", links)) == ["s4", "s6"]
+    assert list(source_repeats(ctx, "benefits", links)) == ["s4", "s6"]
 
 
 def two_source_population(seed: int, n: int = 20000):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink import atomic
-from spinelink.analysis import both_sides, dual_system, tables, weights
+from spinelink.analysis import both_sides, dual_system, residues, tables, three_lists, weights
 from spinelink.quality import groups
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -158,12 +158,14 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
     quality = _quality_rows(out)
     ref_one, one = _one_unit_per_person(out, ref)
     prof, dual, cells, allocated, conc = [], [], [], [], []
+    persons_of, mapped = {}, {}
     for s in job.links:
         carried = [*spec.variables, *job.sources[s].subgroups, *job.sources[s].variables]
         src = g.table(s, carried)
         prof.append(both_sides.profile(src, links[s]).assign(source=s))
         lk = links[s].assign(reference_id=links[s]["reference_id"].map(one))
-        persons = src[~src.index.isin(_source_repeats(ctx, s, links[s]))]
+        persons = src[~src.index.isin(residues.source_repeats(ctx, s, links[s]))]
+        persons_of[s], mapped[s] = persons, lk
         dual.append(both_sides.dual_counts(ref_one, persons, lk, spec.variables).assign(
             source=s))
         strata, alloc = both_sides.post_strata(ref_one, persons, lk, spec.variables)
@@ -176,9 +178,10 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
                     source=s))
     raw["coverage_profile"] = _front(pd.concat(prof, ignore_index=True))
     counts = _front(pd.concat(dual, ignore_index=True))
-    raw["dual_system"] = dual_system.estimates(counts, quality,
-                                               pd.concat(cells, ignore_index=True),
-                                               pd.concat(allocated, ignore_index=True))
+    est = dual_system.estimates(counts, quality, pd.concat(cells, ignore_index=True),
+                                pd.concat(allocated, ignore_index=True))
+    raw["dual_system"] = three_lists.widen(
+        est, _three_lists(ctx, ref_one, links, mapped, persons_of, spec.variables, quality))
     if conc:
         raw["concordance"] = _front(pd.concat(conc, ignore_index=True))
     return {"variables": list(spec.variables), "concordance": list(spec.concordance),
@@ -186,29 +189,37 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
             "how": dual_system.__doc__.split("\n\n")[0].replace("\n", " ")}
 
 
-def _source_repeats(ctx, source: str, links: pd.DataFrame) -> pd.Index:
-    """Ids of the source's records linked to none that repeat an earlier such record of
-    the same person (sql/analysis/source_repeats.sql): a person the source holds twice
-    and the reference lacks is counted once by the dual-system estimates, as a linked
-    person is (once per unit)."""
-    eng = ctx.engine
-    view = f"__sl_an_std_{source}"
-    eng.view_parquet(view, Path(ctx.out) / "standardised" / f"{source}.parquet")
-    cols = eng.columns(view)
-    keys = [f"'id:{c}:' || CAST(s.{quote_ident(c)} AS VARCHAR)" for c in sorted(cols)
-            if c.startswith("id_")]
-    names = ["first_name", "last_name", "dob_iso"]
-    if all(c in cols for c in names):
-        parts = [f"CAST(s.{quote_ident(c)} AS VARCHAR)" for c in names]
-        known = " AND ".join(f"{x} IS NOT NULL" for x in parts)
-        joined = " || '|' || ".join(parts)
-        keys.append(f"CASE WHEN {known} THEN 'names:' || {joined} END")
-    if not keys:
-        return pd.Index([])
-    eng.register("__sl_an_links", links[["source_id"]].astype(str))
-    got = eng.df(sql_file("analysis/source_repeats.sql", standardised=view,
-                          links="__sl_an_links", person=f"coalesce({', '.join(keys)})"))
-    return pd.Index(got["record_id"].astype(str))
+def _three_lists(ctx, ref: pd.DataFrame, links: dict, mapped: dict, persons: dict,
+                 variables: list[str], quality: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per source A and subgroup, the three-list estimate with the reference and the
+    other source B that gives the narrowest interval (`three_lists`), its counts
+    adjusted for both sources' estimated link errors; None with one source."""
+    cols = ["est_precision", "est_recall"]
+
+    def errors(s: str, var: str, value) -> tuple[float, float]:
+        got = dual_system._quality_for(quality, s, var, value, cols)
+        return float(got[0]), float(got[1])
+
+    rows = []
+    for a in mapped:
+        un_a = persons[a].index[~persons[a].index.isin(pd.Index(links[a]["source_id"]))]
+        for b in mapped:
+            if b == a:
+                continue
+            un_b = persons[b].index[~persons[b].index.isin(pd.Index(links[b]["source_id"]))]
+            pairs = residues.residue_matches(ctx, a, links[a], b, links[b])
+            matched = un_a[un_a.isin(pd.Index(pairs["a_id"].astype(str)))]
+            c = three_lists.counts(ref, mapped[a], mapped[b], persons[a], un_a, matched,
+                                   persons[b], un_b, variables)
+            rows.append(three_lists.estimates(
+                c, lambda var, v, a=a, b=b: (errors(a, var, v), errors(b, var, v))
+            ).assign(source=a))
+    if not rows:
+        return None
+    t = pd.concat(rows, ignore_index=True)
+    t["_w"] = t["est_population_three_lists_high"] - t["est_population_three_lists_low"]
+    t = t.sort_values("_w", kind="stable").drop_duplicates(["source", "variable", "value"])
+    return t.drop(columns="_w")
 
 
 def _one_unit_per_person(out: Path, ref: pd.DataFrame) -> tuple[pd.DataFrame, dict]:

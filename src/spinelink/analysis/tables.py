@@ -57,17 +57,27 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
         # away the records linked to none, mostly small; the estimate is published whole
         d = raw["dual_system"].rename(columns={"n_source": "_n_source",
                                                "n_linked": "_n_linked"})
-        for c in ("est_population", "est_population_low", "est_population_high"):
+        for c in [c for c in d.columns if c.startswith("est_population")]:
             d[c] = d[c].round()
         out["analysis_dual_system"] = PublishedTable(
             d, {"n_reference": REFERENCE_PERSONS},
             stacked=("variable", "value"), keep=["source"],
             description="dual-system (capture-recapture, Chapman) estimates of the "
                         "population by subgroup, adjusted for estimated false and missed "
-                        "links, with 95% intervals (the captures' counts are internal)",
+                        "links, with 95% intervals that take in the three-list estimate's "
+                        "(with a second source: the dependence two captures cannot see); "
+                        "the captures' counts are internal",
             columns={"est_population": ("estimated population of the subgroup", "persons"),
                      "est_population_low": ("lower end of its 95% interval", "persons"),
-                     "est_population_high": ("upper end of its 95% interval", "persons")})
+                     "est_population_high": ("upper end of its 95% interval", "persons"),
+                     "est_population_three_lists": (
+                         "three-list (log-linear, no three-way interaction) estimate with "
+                         "the reference and another source; blank where too few persons",
+                         "persons"),
+                     "est_population_three_lists_low": ("lower end of its 95% interval",
+                                                        "persons"),
+                     "est_population_three_lists_high": ("upper end of its 95% interval",
+                                                         "persons")})
     for (s, var), g in raw.get("concordance", pd.DataFrame(
             columns=["source", "variable"])).groupby(["source", "variable"], sort=False):
         col = f"{var} ({s})"
