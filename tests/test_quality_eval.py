@@ -104,6 +104,14 @@ def test_compare_rows_and_summary():
         np.mean([1 / 3 - 0.3, 0.2, 0.0, 0.25, 0.0, 0.05]))
     assert s["mae_c1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.5, 0.75, 1.0, 0.5]))
     assert s["over_tol"] == 2  # all (recall 0.25 off) and F (precision 0.2 off)
+    # widths over the six intervals; the two that miss, by side and in half-widths
+    assert s["width_precision"] == pytest.approx(np.mean([0.3333 - 0.25, 0.2, 0.2]))
+    assert s["width_recall"] == pytest.approx(np.mean([0.2, 0.25, 0.05]))
+    miss = {(x["subgroup"], x["measure"]): x for x in s["misses"]}
+    assert set(miss) == {("all", "recall"), ("sex=F", "precision")}
+    assert miss["all", "recall"]["side"] == "below"  # truth 0.25 under [0.4, 0.6]
+    assert miss["all", "recall"]["by"] == pytest.approx(0.15)
+    assert miss["all", "recall"]["half_widths"] == pytest.approx(1.5)
 
 
 def test_missing_estimate_is_left_out_of_the_errors():
