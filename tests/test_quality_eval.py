@@ -141,3 +141,27 @@ def test_components_count_what_the_estimator_estimates():
     c = quality_eval.components(LINKS, pairs, TRUTH_REF, TRUTH_SRC, set(), {"s3"})
     assert c["linkable_residual"] == 3 and c["never_compared"] == 2  # s3 and s5
     assert c["missed"]["review"] == 1 and c["missed"]["never_compared"] == 1
+
+
+def test_misses_attributed_to_the_part_that_moves_them():
+    """quality_misses.attribute: a missed recall interval covers once the part that is off
+    is at its true count, not once the part that is right is; a missed precision interval
+    once the false links are."""
+    import quality_misses
+
+    parts = pd.DataFrame({"variable": ["all"], "value": ["all"], "est_found": [980.0],
+                          "est_false": [2.0], "true_false": [12],
+                          "est_missed_candidates": [10.0], "true_missed_candidates": [30],
+                          "est_never_compared": [10.0], "true_never_compared": [10]})
+    # estimated recall 980/1000 = 0.98; true 980/1020 = 0.9608; precision 0.998 vs 0.988
+    row = {"variable": "all", "value": "all", "links": 1000,
+           "est_recall": 0.98, "est_recall_low": 0.975, "est_recall_high": 0.985,
+           "true_recall": 980 / 1020, "covers_recall": False,
+           "est_precision": 0.998, "est_precision_low": 0.996,
+           "est_precision_high": 1.0, "true_precision": 0.988, "covers_precision": False}
+    got = {(x["subgroup"], x["measure"]): x["covers_with_true"]
+           for x in quality_misses.attribute([row], parts)}
+    assert got["all=all", "recall"] == {"missed_candidates": True, "never_compared": False}
+    assert got["all=all", "precision"] == {"false_links": True}
+    assert quality_misses.attribute([{**row, "covers_recall": True,
+                                      "covers_precision": None}], parts) == []
