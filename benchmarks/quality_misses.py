@@ -9,7 +9,9 @@ Runs `spinelink run` once more in this process on WORK/<name>/job_quality.yaml (
 WORK/<name>/misses_out, the harness's own folder untouched), with the quality stage's
 `labelfree.estimate` wrapped to keep its inputs, then works out at the point estimate, per
 value of each reference-side subgroup variable:
-- false links: expected (`labelfree._counts`; posteriors and shared units) and true;
+- links; false links: expected (`labelfree._counts`; posteriors and shared units) and
+  true; found (expected: the links less the expected false; true: linkable records with a
+  right link);
 - missed among candidates: the posteriors of candidates the stage did not link, and the
   true linkable records not found whose match was a candidate (wrong link, review, below
   review, as `quality_eval.components`);
@@ -107,9 +109,11 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
                                                       minlength=len(bd.values))
         false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
         lg, mg = val(links["reference_id"]), val(miss_ref)
+        fg = val(links.loc[ok].drop_duplicates("source_id")["reference_id"])
         for i, v in enumerate(bd.values):
             rows.append({"variable": bd.variable, "value": str(v),
-                         "est_found": float(fnd[i]), "est_false": float(false[i]),
+                         "links": int((lg == v).sum()), "est_found": float(fnd[i]),
+                         "true_found": int((fg == v).sum()), "est_false": float(false[i]),
                          "true_false": int(((lg == v) & ~ok).sum()),
                          "est_missed_candidates": float(missed[i]),
                          "true_missed_candidates": int(((mg == v) & in_cands).sum()),

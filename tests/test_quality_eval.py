@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
@@ -165,3 +166,45 @@ def test_misses_attributed_to_the_part_that_moves_them():
     assert got["all=all", "precision"] == {"false_links": True}
     assert quality_misses.attribute([{**row, "covers_recall": True,
                                       "covers_precision": None}], parts) == []
+
+
+@pytest.mark.slow
+def test_misses_parts_add_up_to_the_estimates_and_the_truth(tmp_path):
+    """quality_misses.parts on a generated run (spinelink sample's generator, the harness's
+    job): the estimated parts give back the published estimates of every subgroup, and
+    the true parts the harness's true precision and recall."""
+    import quality_misses
+    from datasets import prepare_generated
+
+    bench = quality_eval.quality_job(prepare_generated(tmp_path, 3000, 7, quality=True),
+                                     quality_eval.EXTRA_SUBGROUPS["generated"])
+    out = bench.dir / "misses_out"
+    p = quality_misses.parts(bench, out, quality_misses._capture(bench.job, out))
+    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
+    est = sub[(sub["source"] == "benefits") & (sub["basis"] == "model")].set_index(
+        ["variable", "value"])
+    job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
+    ref_groups, src_groups = quality_eval.group_tables(out, job, "benefits")
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    t_ref, t_src = (pd.read_csv(f, dtype=str) for f in (bench.truth_ref, bench.truth_src))
+    truth = quality_eval.true_rates(links, t_ref, t_src, ref_groups, src_groups).set_index(
+        ["variable", "value"])
+    assert {"all", "sex", "age_band", "region", "ethnic_group"} <= set(p["variable"])
+    compared = 0
+    for r in p.to_dict("records"):
+        key = (r["variable"], r["value"])
+        if r["links"] == 0 or key not in est.index or key not in truth.index:
+            continue
+        e, t = est.loc[key], truth.loc[key]
+        if e[["est_precision", "est_recall"]].isna().any():  # not published (small cell)
+            continue
+        assert r["est_found"] + r["est_false"] == pytest.approx(r["links"])
+        assert 1 - r["est_false"] / r["links"] == pytest.approx(e["est_precision"], abs=1e-4)
+        miss = r["est_missed_candidates"] + r["est_never_compared"]
+        assert r["est_found"] / (r["est_found"] + miss) == pytest.approx(
+            e["est_recall"], abs=1e-4)
+        assert 1 - r["true_false"] / r["links"] == pytest.approx(t["true_precision"])
+        n = r["true_found"] + r["true_missed_candidates"] + r["true_never_compared"]
+        assert n == t["linkable"] and r["true_found"] / n == pytest.approx(t["true_recall"])
+        compared += 1
+    assert compared >= 15
