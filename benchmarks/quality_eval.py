@@ -63,6 +63,7 @@ from compare import run_spinelink  # noqa: E402
 from datasets import Bench, prepare_generated  # noqa: E402
 from external import _git_rev, select  # noqa: E402
 from external_data import catalogue  # noqa: E402
+from quality_eval_table import format_case, legend  # noqa: E402
 
 MIN_TRUE = 300   # subgroups with fewer true pairs are not compared
 TOL = 0.015      # issue 12's bound on |estimate - truth|
@@ -198,10 +199,32 @@ def summarise(rows: pd.DataFrame, tol: float = TOL) -> dict:
         errs["fl"] += rows.loc[sel, f"fl_err_{m}"].tolist()
         cov += rows[f"covers_{m}"].dropna().astype(bool).tolist()
     worst = rows[[f"err_{m}" for m in MEASURES]].max(axis=1)
+    widths, misses = _widths_and_misses(rows)
     return {"subgroups": len(rows), "estimates": len(errs["spinelink"]),
             **{f"mae_{k}": float(np.mean(v)) if v else None for k, v in errs.items()},
             "coverage": float(np.mean(cov)) if cov else None, "intervals": len(cov),
-            "over_tol": int((worst > tol).sum()), "tol": tol}
+            "over_tol": int((worst > tol).sum()), "tol": tol, **widths, "misses": misses}
+
+
+def _widths_and_misses(rows: pd.DataFrame) -> tuple[dict, list[dict]]:
+    """Mean 95% interval width per measure over the intervals compared, and each interval
+    that misses: on which side the truth lies and how far out, also in half-widths (an
+    interval missed by a fraction of its half-width differs from one missed by several)."""
+    widths, misses = {}, []
+    for m in MEASURES:
+        ok = rows[f"covers_{m}"].notna()
+        lo, hi = rows.loc[ok, f"est_{m}_low"], rows.loc[ok, f"est_{m}_high"]
+        widths[f"width_{m}"] = float((hi - lo).mean()) if ok.any() else None
+        for _, r in rows[ok & (rows[f"covers_{m}"] == False)].iterrows():  # noqa: E712
+            t = round(r[f"true_{m}"], 4)
+            side, by = ("above", t - r[f"est_{m}_high"]) if t > r[f"est_{m}_high"] else \
+                ("below", r[f"est_{m}_low"] - t)
+            half = (r[f"est_{m}_high"] - r[f"est_{m}_low"]) / 2
+            misses.append({"subgroup": "all" if r["variable"] == "all" else
+                           f"{r['variable']}={r['value']}", "measure": m, "side": side,
+                           "by": float(by), "half_widths": float(by / half) if half > 0
+                           else float("inf")})
+    return widths, misses
 
 
 def components(links: pd.DataFrame, pairs: pd.DataFrame, truth_ref: pd.DataFrame,
@@ -358,68 +381,6 @@ def run_case(case: Case, rescore: bool) -> dict:
     return {**head, "run": res, **evaluate(b)}
 
 
-# ------------------------------------------------------------------------------ table
-
-def _n(v, spec: str = ".3f") -> str:
-    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
-
-
-def _block(r: dict, m: str) -> str:
-    cov = r.get(f"covers_{m}")
-    return (f"{_n(r.get(f'est_{m}')):>6} [{_n(r.get(f'est_{m}_low'))},"
-            f"{_n(r.get(f'est_{m}_high'))}]{_n(r.get(f'true_{m}')):>7}"
-            f"{_n(r.get(f'err_{m}')):>7}{'-' if cov is None else 'y' if cov else 'NO':>4}"
-            f"{_n(r.get(f'c1_err_{m}')):>7}{_n(r.get(f'fl_err_{m}')):>7}")
-
-
-HEAD = (f"{'subgroup':<26}{'pairs':>7} | {'est P':>6} {'[95% int]':<13}{'true':>7}{'err':>7}"
-        f"{'cov':>4}{'c1':>7}{'fl':>7} | {'est R':>6} {'[95% int]':<13}{'true':>7}{'err':>7}"
-        f"{'cov':>4}{'c1':>7}{'fl':>7}")
-
-
-def format_case(name: str, r: dict) -> str:
-    lines = [f"== {name} ({r['family']}, noise {r['noise']})"]
-    run = r["run"]
-    if "rows" not in r:
-        return "\n".join([*lines, f"   FAILED: {run.get('error')}"])
-    lines += [HEAD, "-" * len(HEAD)]
-    for row in r["rows"]:
-        g = "all" if row["variable"] == "all" else f"{row['variable']}={row['value']}"
-        lines.append(f"{g[:26]:<26}{row['true_pairs']:>7} | {_block(row, 'precision')} | "
-                     f"{_block(row, 'recall')}")
-    lines.append(_components_line(name, r))
-    s = r["summary"]
-    lines.append(
-        f"summary {name}: MAE spinelink {_n(s['mae_spinelink'], '.4f')}, constant 1.0 "
-        f"{_n(s['mae_c1'], '.4f')}, fastLink-style {_n(s['mae_fl'], '.4f')} "
-        f"({s['estimates']} estimates); intervals cover {_n(s['coverage'], '.0%')} of "
-        f"{s['intervals']}; subgroups with an error > {s['tol']}: {s['over_tol']} of "
-        f"{s['subgroups']}")
-    return "\n".join(lines)
-
-
-def _components_line(name: str, r: dict) -> str:
-    """The estimator's parts (summary.json) beside their true counts."""
-    c, d = r["components"], r["diagnostics"]
-    cal, blk = d.get("calibration") or {}, d.get("blocking") or {}
-    fl, m = c["false_links"], c["missed"]
-    return (f"parts {name}: false links est {_n(cal.get('calibrated_expected_false_links'), '.1f')}"
-            f" (model {_n(cal.get('model_expected_false_links'), '.1f')}) true "
-            f"{sum(fl.values())} (deterministic {fl['deterministic']}, probabilistic "
-            f"{fl['probabilistic']} of {c['links']['probabilistic']}); linkable residual est "
-            f"{_n(cal.get('residual_records_linkable'), '.0f')} true {c['linkable_residual']}; "
-            f"never compared est {_n(blk.get('expected_matches_never_compared'), '.0f')} "
-            f"{blk.get('between')} true {c['never_compared']}; missed: review {m['review']}, "
-            f"below review {m['below_review']}, never compared {m['never_compared']}, "
-            f"wrong link {m['wrong_link']}, quarantined {m['quarantined']}")
-
-
-LEGEND = (f"pairs = true (reference, source) pairs in the subgroup (>= {MIN_TRUE} shown); "
-          "est = spinelink's label-free estimate [95% interval]; err = |est - true|; cov = "
-          "interval covers the truth;\nc1, fl = |error| of the constant 1.0 and of the "
-          "fastLink-style probability sums. Subgroups by the reference record's value.")
-
-
 # ------------------------------------------------------------------------------- main
 
 def _code_state() -> str:
@@ -472,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_case(name, results["datasets"][name]) + "\n", flush=True)
     results["total_s"] = time.perf_counter() - t0
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    print(LEGEND + "\n")
+    print(legend(MIN_TRUE) + "\n")
     for name, r in results["datasets"].items():
         if "summary" in r:
             print(format_case(name, r).splitlines()[-1])

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
@@ -104,6 +105,14 @@ def test_compare_rows_and_summary():
         np.mean([1 / 3 - 0.3, 0.2, 0.0, 0.25, 0.0, 0.05]))
     assert s["mae_c1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.5, 0.75, 1.0, 0.5]))
     assert s["over_tol"] == 2  # all (recall 0.25 off) and F (precision 0.2 off)
+    # widths over the six intervals; the two that miss, by side and in half-widths
+    assert s["width_precision"] == pytest.approx(np.mean([0.3333 - 0.25, 0.2, 0.2]))
+    assert s["width_recall"] == pytest.approx(np.mean([0.2, 0.25, 0.05]))
+    miss = {(x["subgroup"], x["measure"]): x for x in s["misses"]}
+    assert set(miss) == {("all", "recall"), ("sex=F", "precision")}
+    assert miss["all", "recall"]["side"] == "below"  # truth 0.25 under [0.4, 0.6]
+    assert miss["all", "recall"]["by"] == pytest.approx(0.15)
+    assert miss["all", "recall"]["half_widths"] == pytest.approx(1.5)
 
 
 def test_missing_estimate_is_left_out_of_the_errors():
@@ -133,3 +142,69 @@ def test_components_count_what_the_estimator_estimates():
     c = quality_eval.components(LINKS, pairs, TRUTH_REF, TRUTH_SRC, set(), {"s3"})
     assert c["linkable_residual"] == 3 and c["never_compared"] == 2  # s3 and s5
     assert c["missed"]["review"] == 1 and c["missed"]["never_compared"] == 1
+
+
+def test_misses_attributed_to_the_part_that_moves_them():
+    """quality_misses.attribute: a missed recall interval covers once the part that is off
+    is at its true count, not once the part that is right is; a missed precision interval
+    once the false links are."""
+    import quality_misses
+
+    parts = pd.DataFrame({"variable": ["all"], "value": ["all"], "est_found": [980.0],
+                          "est_false": [2.0], "true_false": [12],
+                          "est_missed_candidates": [10.0], "true_missed_candidates": [30],
+                          "est_never_compared": [10.0], "true_never_compared": [10]})
+    # estimated recall 980/1000 = 0.98; true 980/1020 = 0.9608; precision 0.998 vs 0.988
+    row = {"variable": "all", "value": "all", "links": 1000,
+           "est_recall": 0.98, "est_recall_low": 0.975, "est_recall_high": 0.985,
+           "true_recall": 980 / 1020, "covers_recall": False,
+           "est_precision": 0.998, "est_precision_low": 0.996,
+           "est_precision_high": 1.0, "true_precision": 0.988, "covers_precision": False}
+    got = {(x["subgroup"], x["measure"]): x["covers_with_true"]
+           for x in quality_misses.attribute([row], parts)}
+    assert got["all=all", "recall"] == {"missed_candidates": True, "never_compared": False}
+    assert got["all=all", "precision"] == {"false_links": True}
+    assert quality_misses.attribute([{**row, "covers_recall": True,
+                                      "covers_precision": None}], parts) == []
+
+
+@pytest.mark.slow
+def test_misses_parts_add_up_to_the_estimates_and_the_truth(tmp_path):
+    """quality_misses.parts on a generated run (spinelink sample's generator, the harness's
+    job): the estimated parts give back the published estimates of every subgroup, and
+    the true parts the harness's true precision and recall."""
+    import quality_misses
+    from datasets import prepare_generated
+
+    bench = quality_eval.quality_job(prepare_generated(tmp_path, 3000, 7, quality=True),
+                                     quality_eval.EXTRA_SUBGROUPS["generated"])
+    out = bench.dir / "misses_out"
+    p = quality_misses.parts(bench, out, quality_misses._capture(bench.job, out))
+    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
+    est = sub[(sub["source"] == "benefits") & (sub["basis"] == "model")].set_index(
+        ["variable", "value"])
+    job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
+    ref_groups, src_groups = quality_eval.group_tables(out, job, "benefits")
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    t_ref, t_src = (pd.read_csv(f, dtype=str) for f in (bench.truth_ref, bench.truth_src))
+    truth = quality_eval.true_rates(links, t_ref, t_src, ref_groups, src_groups).set_index(
+        ["variable", "value"])
+    assert {"all", "sex", "age_band", "region", "ethnic_group"} <= set(p["variable"])
+    compared = 0
+    for r in p.to_dict("records"):
+        key = (r["variable"], r["value"])
+        if r["links"] == 0 or key not in est.index or key not in truth.index:
+            continue
+        e, t = est.loc[key], truth.loc[key]
+        if e[["est_precision", "est_recall"]].isna().any():  # not published (small cell)
+            continue
+        assert r["est_found"] + r["est_false"] == pytest.approx(r["links"])
+        assert 1 - r["est_false"] / r["links"] == pytest.approx(e["est_precision"], abs=1e-4)
+        miss = r["est_missed_candidates"] + r["est_never_compared"]
+        assert r["est_found"] / (r["est_found"] + miss) == pytest.approx(
+            e["est_recall"], abs=1e-4)
+        assert 1 - r["true_false"] / r["links"] == pytest.approx(t["true_precision"])
+        n = r["true_found"] + r["true_missed_candidates"] + r["true_never_compared"]
+        assert n == t["linkable"] and r["true_found"] / n == pytest.approx(t["true_recall"])
+        compared += 1
+    assert compared >= 15

@@ -1,0 +1,178 @@
+"""Where the label-free estimates' intervals miss the truth, by part (issue 12): for data
+sets `quality_eval.py` has run, each subgroup's estimated parts beside the true ones, and
+for each interval that misses whether it would cover with one part at its true count.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/quality_misses.py --work DIR --only NAME[,..]
+        [--noise default|raised|both] [--persons 20000] [--seed 42]
+
+Runs `spinelink run` once more in this process on WORK/<name>/job_quality.yaml (output in
+WORK/<name>/misses_out, the harness's own folder untouched), with the quality stage's
+`labelfree.estimate` wrapped to keep its inputs, then works out at the point estimate, per
+value of each reference-side subgroup variable:
+- links; false links: expected (`labelfree._counts`; posteriors and shared units) and
+  true; found (expected: the links less the expected false; true: linkable records with a
+  right link);
+- missed among candidates: the posteriors of candidates the stage did not link, and the
+  true linkable records not found whose match was a candidate (wrong link, review, below
+  review, as `quality_eval.components`);
+- never compared: the blocked-out estimate placed on the value, and the true count.
+True parts are grouped as `quality_eval.true_rates` groups them (a missed record by its
+person's first reference record). WORK/misses.json holds the rows; aggregates only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from external import select  # noqa: E402
+from quality_eval import _cases, evaluate, group_tables  # noqa: E402
+
+
+def _capture(job: Path, out: Path) -> tuple:
+    """`spinelink run` in this process; the inputs of the last `labelfree.estimate`."""
+    from click.testing import CliRunner
+
+    from spinelink.cli import main
+    from spinelink.quality import labelfree, per_source
+
+    got, orig = [], labelfree.estimate
+
+    def keep(*a, **k):
+        got.append((a, k))
+        return orig(*a, **k)
+
+    per_source.labelfree.estimate = keep
+    try:
+        res = CliRunner().invoke(main, ["run", str(job), "--output-dir", str(out)])
+    finally:
+        per_source.labelfree.estimate = orig
+    if res.exit_code != 0 or not got:
+        raise RuntimeError(f"spinelink run failed: {res.output[-2000:]}")
+    return got[-1]
+
+
+def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
+    """Per subgroup value: estimated and true parts (`out`: the run `args` came from)."""
+    from spinelink.quality import labelfree as lf
+    from spinelink.quality.calibrate import fit
+
+    pr, null, bds, _, _, method = (list(args[0]) + [args[1].get("method", "model")])[:6]
+    point = fit(pr.cands, null, method=method)
+    strata = lf._strata(pr, bds, point.posterior)
+    f0, share = point.blocked, point.blocked_share
+    lead = max(strata, key=lambda v: strata[v].unseen(f0, share).sum(), default=None)
+    if lead is not None and strata[lead].unseen(f0, share).sum() > f0:
+        mass = strata[lead].unseen(f0, share)
+        f0, share = float(mass.sum()), mass / mass.sum()
+    job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
+    ref_groups, _ = group_tables(out, job, bench.source)
+    t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
+                    for p in (bench.truth_ref, bench.truth_src))
+    uid_ref = t_ref.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    uid_src = t_src.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    first_ref = t_ref.drop_duplicates("person_uid").set_index("person_uid")["record_id"]
+    src = bench.source
+    links = pd.read_parquet(out / "links" / f"{src}.parquet").astype(
+        {"reference_id": str, "source_id": str})
+    pairs = pd.read_parquet(out / "pairs" / f"{src}.parquet").astype(
+        {"reference_id": str, "source_id": str})
+    rp = out / "review" / f"{src}.parquet"
+    review = set(pd.read_parquet(rp)["source_id"].astype(str)) if rp.exists() else set()
+    u = links["reference_id"].map(uid_ref)
+    ok = (u.notna() & u.eq(links["source_id"].map(uid_src))).to_numpy()
+    found, linked = set(links.loc[ok, "source_id"]), set(links["source_id"])
+    cand_true = set(pairs.loc[pairs["reference_id"].map(uid_ref).eq(
+        pairs["source_id"].map(uid_src)), "source_id"])
+    linkable = t_src.loc[t_src["person_uid"].isin(set(uid_ref)), "record_id"]
+    miss = [s for s in linkable if s not in found]
+    miss_ref = pd.Index([first_ref[uid_src[s]] for s in miss])
+    in_cands = np.array([s in linked or s in review or s in cand_true for s in miss], bool)
+    rows = []
+    for bd in bds:
+        if bd.variable != "all" and bd.variable not in ref_groups.columns:
+            continue  # a variable only the source carries
+        def val(ids, v=bd.variable):
+            return np.full(len(ids), "all", object) if v == "all" else \
+                ref_groups[v].reindex(ids).fillna("unknown").to_numpy()
+        blk = strata[bd.variable].by_value(len(bd.values), point.blocked,
+                                           point.blocked_share) \
+            if bd.variable in strata else np.bincount(bd.cand_code, weights=share * f0,
+                                                      minlength=len(bd.values))
+        false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
+        lg, mg = val(links["reference_id"]), val(miss_ref)
+        fg = val(links.loc[ok].drop_duplicates("source_id")["reference_id"])
+        for i, v in enumerate(bd.values):
+            rows.append({"variable": bd.variable, "value": str(v),
+                         "links": int((lg == v).sum()), "est_found": float(fnd[i]),
+                         "true_found": int((fg == v).sum()), "est_false": float(false[i]),
+                         "true_false": int(((lg == v) & ~ok).sum()),
+                         "est_missed_candidates": float(missed[i]),
+                         "true_missed_candidates": int(((mg == v) & in_cands).sum()),
+                         "est_never_compared": float(blk[i]),
+                         "true_never_compared": int(((mg == v) & ~in_cands).sum())})
+    return pd.DataFrame(rows)
+
+
+def attribute(rows: list[dict], p: pd.DataFrame) -> list[dict]:
+    """Each missed interval, moved by what one part at its true count moves the estimate:
+    does it cover then?"""
+    by = p.set_index(["variable", "value"])
+    out = []
+    for r in rows:
+        x = by.loc[(r["variable"], str(r["value"]))]
+        f, c, n = x["est_found"], x["est_missed_candidates"], x["est_never_compared"]
+        for m in ("precision", "recall"):
+            if r[f"covers_{m}"] is not False:
+                continue
+            if m == "recall":
+                alt = {"missed_candidates": f / (f + x["true_missed_candidates"] + n),
+                       "never_compared": f / (f + c + x["true_never_compared"])}
+            else:
+                alt = {"false_links": 1 - x["true_false"] / r["links"]}
+            t, e = r[f"true_{m}"], r[f"est_{m}"]
+            out.append({"subgroup": f"{r['variable']}={r['value']}", "measure": m,
+                        "covers_with_true": {k: bool(r[f"est_{m}_low"] <= t - (v - e)
+                                                     <= r[f"est_{m}_high"])
+                                             for k, v in alt.items()}})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--only", required=True)
+    ap.add_argument("--noise", choices=("default", "raised", "both"), default="both")
+    ap.add_argument("--persons", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args(argv)
+    work = args.work.resolve()
+    cases = _cases(work, args.noise, args.seed, args.persons)
+    result = {}
+    pd.set_option("display.width", 200)
+    for name in select(list(cases), args.only):
+        bench = cases[name]().bench
+        out = bench.dir / "misses_out"
+        p = parts(bench, out, _capture(bench.job, out))
+        rows = evaluate(bench)["rows"]
+        result[name] = {"parts": p.round(2).to_dict("records"),
+                        "misses": attribute(rows, p)}
+        print(f"== {name}\n{p.round(1).to_string(index=False)}")
+        for x in result[name]["misses"]:
+            print(f"  miss {x['subgroup']} {x['measure']}: covers with the true "
+                  + ", ".join(f"{k} {'yes' if v else 'no'}"
+                              for k, v in x["covers_with_true"].items()))
+    (work / "misses.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
