@@ -200,17 +200,22 @@ def _three_lists(ctx, ref: pd.DataFrame, links: dict, mapped: dict, persons: dic
         got = dual_system._quality_for(quality, s, var, value, cols)
         return float(got[0]), float(got[1])
 
+    unlinked = {s: p.index[~p.index.isin(pd.Index(links[s]["source_id"]))]
+                for s, p in persons.items()}
+    pairs: dict = {}  # one match of the residues per pair of sources, read both ways
     rows = []
     for a in mapped:
-        un_a = persons[a].index[~persons[a].index.isin(pd.Index(links[a]["source_id"]))]
         for b in mapped:
             if b == a:
                 continue
-            un_b = persons[b].index[~persons[b].index.isin(pd.Index(links[b]["source_id"]))]
-            pairs = residues.residue_matches(ctx, a, links[a], b, links[b])
-            matched = un_a[un_a.isin(pd.Index(pairs["a_id"].astype(str)))]
+            if (b, a) in pairs:
+                pairs[(a, b)] = pairs[(b, a)].rename(columns={"a_id": "b_id", "b_id": "a_id"})
+            else:
+                pairs[(a, b)] = residues.residue_matches(ctx, a, links[a], b, links[b])
+            un_a = unlinked[a]
+            matched = un_a[un_a.isin(pd.Index(pairs[(a, b)]["a_id"].astype(str)))]
             c = three_lists.counts(ref, mapped[a], mapped[b], persons[a], un_a, matched,
-                                   persons[b], un_b, variables)
+                                   persons[b], unlinked[b], variables)
             rows.append(three_lists.estimates(
                 c, lambda var, v, a=a, b=b: (errors(a, var, v), errors(b, var, v))
             ).assign(source=a))

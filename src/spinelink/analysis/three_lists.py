@@ -87,7 +87,8 @@ def counts(ref: pd.DataFrame, links_a: pd.DataFrame, links_b: pd.DataFrame,
         by = {}
         for key, mask in (("111", in_a & in_b), ("110", in_a & ~in_b),
                           ("101", ~in_a & in_b), ("100", ~in_a & ~in_b)):
-            by[key] = _spread(ref.loc[mask, var].value_counts())
+            c = ref.loc[mask, var].value_counts()
+            by[key] = _spread_unknown(c, c)  # unknown values spread like the known
         ua = _residue(ref[var], src_a[var], links_a, unlinked_a)
         ma = _residue(ref[var], src_a[var], links_a, matched_a)
         ub = _residue(ref[var], src_b[var], links_b, unlinked_b)
@@ -101,13 +102,6 @@ def counts(ref: pd.DataFrame, links_a: pd.DataFrame, links_b: pd.DataFrame,
             n["001"] = max(float(ub.get(v, 0.0)) - n["011"], 0.0)
             rows.append({"variable": var, "value": v, **{f"n{k}": n[k] for k in PATTERNS}})
     return pd.DataFrame(rows, columns=["variable", "value", *(f"n{k}" for k in PATTERNS)])
-
-
-def _spread(c: pd.Series) -> pd.Series:
-    """Counts by value with the unknown ones spread like the known."""
-    k = float(c.get(UNKNOWN, 0))
-    known = c.drop(UNKNOWN, errors="ignore").astype(float)
-    return known * (1 + k / known.sum()) if k and known.sum() > 0 else known
 
 
 def _residue(ref_values: pd.Series, src_values: pd.Series, links: pd.DataFrame,
