@@ -283,5 +283,10 @@ def key_weights(c: Candidates, rec_wt: np.ndarray | None) -> np.ndarray | None:
     records got `rec_wt` (drawn from a seed of those weights: the same every time asked)."""
     if rec_wt is None or c.capture is None:
         return None
+    held = getattr(c, "_key_wt", None)  # asked several times per replicate: the last kept
+    if held is not None and held[0] is rec_wt:
+        return held[1]
     seed = zlib.crc32(np.asarray(rec_wt, float).tobytes())
-    return np.random.default_rng(seed).poisson(1.0, c.capture.n_det).astype(float)
+    out = np.random.default_rng(seed).poisson(1.0, c.capture.n_det).astype(float)
+    c._key_wt = (rec_wt, out)
+    return out

@@ -77,15 +77,30 @@ class Strata:
         """Per fitted value: its caught matches' Horvitz-Thompson sum with the replicate's
         weights over the point's (1 at the point estimate)."""
         out = []
-        for est, cm, dm in self.fits.values():
+        for (est, _, _), (rec_of, det_at) in zip(self.fits.values(), self._where(rec),
+                                                  strict=True):
             u = est.stands_for()
-            if rec_wt is None or u.sum() <= 0:
+            held = est.shared.get("own")  # u's parts and sum, kept with u
+            if held is None or held[0] is not u:
+                n = len(rec_of)
+                held = est.shared["own"] = (u, u[:n], u[n:], float(u.sum()))
+            _, uc, ud, total = held
+            if rec_wt is None or total <= 0:
                 out.append(1.0)
                 continue
-            wt = np.r_[rec_wt[rec[cm]], np.ones(int(dm.sum())) if det_wt is None
-                       else det_wt[dm]]
-            out.append(float(u @ wt) / float(u.sum()))
+            det = float(ud.sum()) if det_wt is None else float(ud @ det_wt[det_at])
+            out.append((float(uc @ rec_wt[rec_of]) + det) / total)
         return out
+
+    def _where(self, rec) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per fitted value: its candidates' source records and its match-key links'
+        positions (index arrays, kept: a boolean mask over every candidate and link for
+        each value in each replicate was most of the bootstrap's time at 1M records)."""
+        got = getattr(self, "_at", None)
+        if got is None or got[0] is not rec:
+            got = self._at = (rec, [(np.asarray(rec)[cm] if rec is not None else None,
+                                     np.flatnonzero(dm)) for _, cm, dm in self.fits.values()])
+        return got[1]
 
     def _refit(self, rec_wt, rec, det_wt) -> list[float]:
         """Per fitted value: its total refitted with the replicate's weights (the catch
