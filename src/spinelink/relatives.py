@@ -23,6 +23,7 @@ import logging
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.pair_keys import contains
 from spinelink.sqlfiles import sql_file, sql_fragment
 
 log = logging.getLogger("spinelink.link")
@@ -68,6 +69,4 @@ def without(pairs: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
 
 def _in(frame: pd.DataFrame, pairs: pd.DataFrame):
     """Per row of frame: is its (reference_id, source_id) among pairs'."""
-    def key(df):
-        return pd.MultiIndex.from_frame(df[["reference_id", "source_id"]].astype(str))
-    return key(frame).isin(key(pairs))
+    return contains(pairs, frame)

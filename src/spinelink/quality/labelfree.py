@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spinelink.pair_keys import first_positions
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality import recapture, recapture_design
@@ -102,12 +103,9 @@ def prepare(d: SourceData) -> Prepared:
     cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
                        group == np.arange(len(p)), _captures(d, p),
                        p["match_probability"].to_numpy(float) if has_prob else None)
-    pair_idx = pd.Series(np.arange(len(p)),
-                         index=pd.MultiIndex.from_frame(p[["reference_id", "source_id"]]))
     lk = d.links.astype({"reference_id": str, "source_id": str})
     is_prob = (lk["method"] == "probabilistic").to_numpy()
-    at = pair_idx.reindex(pd.MultiIndex.from_frame(lk[["reference_id", "source_id"]]))
-    at = at.fillna(-1).to_numpy(int)
+    at = first_positions(p, lk)
     link_group = np.full(len(lk), -1)
     hit = is_prob & (at >= 0)
     link_group[hit] = group[at[hit]]
@@ -116,11 +114,8 @@ def prepare(d: SourceData) -> Prepared:
     rec_link[rec[link_group[ok]]] = link_group[ok]
     det_link = None
     if cands.capture is not None:
-        key = pd.MultiIndex.from_frame(lk[["reference_id", "source_id"]])
-        det = d.captures[1].astype({"reference_id": str, "source_id": str})
-        det_link = pd.Series(np.arange(len(lk)), index=key).groupby(level=[0, 1]).first() \
-            .reindex(pd.MultiIndex.from_frame(det[["reference_id", "source_id"]])) \
-            .to_numpy()
+        det_link = first_positions(lk, d.captures[1].astype({"reference_id": str,
+                                                             "source_id": str}))
     return Prepared(cands, p["reference_id"].to_numpy(), p["source_id"].to_numpy(), group,
                     link_group, rec_link, None, det_link)
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from spinelink.backends import Engine
 from spinelink.model_fields import is_linkage_column
+from spinelink.pair_keys import contains
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.quality.groups import table_columns
 from spinelink.quality.nullcarry import Carry, record_keys
@@ -284,10 +285,7 @@ def _scores(engine: Engine, model: dict, t: Tables, source: str, det: pd.DataFra
 
 def _is_pair_of(pairs: pd.DataFrame, det: pd.DataFrame) -> np.ndarray:
     """Per row of `pairs`: is (reference_id, source_id) one of `det`'s links."""
-    def key(df):
-        return pd.MultiIndex.from_arrays([df[c].astype(str).astype(object)
-                                          for c in ("reference_id", "source_id")])
-    return key(pairs).isin(key(det))
+    return contains(det, pairs)
 
 
 def _split(scored: pd.DataFrame, ids: pd.Series, det: pd.DataFrame, prior: float,
