@@ -199,7 +199,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                                                src=src_full))
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
-    pairs = blocked_pairs(engine, model, ref, src)
+    # every pair of the two sides fits one chunk: no count needed
+    pairs = (float(n_ref * n_src) if n_ref * n_src <= PAIRS_PER_CHUNK
+             else blocked_pairs(engine, model, ref, src))
     n_chunks = prediction_chunks(pairs, n_ref, n_src)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
