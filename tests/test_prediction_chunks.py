@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-import spinelink.probabilistic as prob
+import spinelink.chunks as prob
 from spinelink.backends import open_engine
 from spinelink.pipeline import run_job
 from spinelink.sample import generate
@@ -57,13 +57,13 @@ def test_pairs_scored_do_not_depend_on_the_chunks(tmp_path, monkeypatch):
     job["sources"]["census"]["expect_rows"] = {"min": 1}
     (tmp_path / "data" / "job.yaml").write_text(yaml.safe_dump(job))
     chunks = []
-    real = prob._predict_in_chunks
+    real = prob.predict_in_chunks
 
     def counted(linker, n, tag):
         chunks.append(n)
         return real(linker, n, tag)
 
-    monkeypatch.setattr(prob, "_predict_in_chunks", counted)
+    monkeypatch.setattr(prob, "predict_in_chunks", counted)
     outs = {}
     for n in (1, 3):
         monkeypatch.setattr(prob, "prediction_chunks", lambda pairs, a, b, n=n: n)

@@ -15,15 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from spinelink import household, thresholds
+from spinelink import chunks, household, thresholds
 from spinelink.backends import Engine
+from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null model)
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import names_apart, names_forms, personal_evidence
@@ -32,7 +32,6 @@ from spinelink.model_spec import ModelSpec
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
-PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
 TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
 TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
@@ -200,12 +199,12 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     # every pair of the two sides fits one chunk: no count needed
-    pairs = (float(n_ref * n_src) if n_ref * n_src <= PAIRS_PER_CHUNK
-             else blocked_pairs(engine, model, ref, src))
-    n_chunks = prediction_chunks(pairs, n_ref, n_src)
+    pairs = (float(n_ref * n_src) if n_ref * n_src <= chunks.PAIRS_PER_CHUNK
+             else chunks.blocked_pairs(engine, model, ref, src))
+    n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
-    df = _predict_in_chunks(linker, n_chunks, tag)
+    df = chunks.predict_in_chunks(linker, n_chunks, tag)
     without_evidence = 0
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
@@ -253,56 +252,6 @@ def _named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: di
             key = pd.MultiIndex.from_frame(ids)
             apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
     return apart
-
-
-PAIRS_PER_CHUNK = 2e7  # blocked pairs (before the floor) one prediction chunk holds
-PRODUCT_PER_CHUNK = 2e10  # without a count: product of the two sides' sizes per chunk
-_EQUALITY = re.compile(r'^\(?\s*l\.("?)(\w+)\1\s*=\s*r\.("?)(\w+)\3\s*\)?$')
-
-
-def blocked_pairs(engine: Engine, model: dict, ref: str, src: str) -> float | None:
-    """An upper bound on the pairs the model's blocking rules make between `ref` and
-    `src`: each rule's pairs, summed (a pair two rules make counts twice). None when a
-    rule is not a conjunction of column equalities (no count without running it)."""
-    total = 0.0
-    for rule in model.get("blocking_rules_to_generate_predictions", []):
-        sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
-        parts = [_EQUALITY.match(p.strip()) for p in re.split(r"\s+AND\s+", sql.strip(),
-                                                               flags=re.IGNORECASE)]
-        if not parts or not all(parts):
-            return None
-        ref_cols = [quote_ident(m.group(2)) for m in parts]
-        src_cols = [quote_ident(m.group(4)) for m in parts]
-        total += float(engine.scalar(sql_file(
-            "probabilistic/blocked_pairs.sql", ref=ref, src=src,
-            ref_keys=", ".join(f"{c} AS k{i}" for i, c in enumerate(ref_cols)),
-            src_keys=", ".join(f"{c} AS k{i}" for i, c in enumerate(src_cols)),
-            ref_present=" AND ".join(f"{c} IS NOT NULL" for c in ref_cols),
-            src_present=" AND ".join(f"{c} IS NOT NULL" for c in src_cols),
-            on=" AND ".join(f"r.k{i} = s.k{i}" for i in range(len(parts))))))
-    return total
-
-
-def prediction_chunks(pairs: float | None, n_ref: int, n_src: int) -> int:
-    """Chunks for prediction: by the blocked pairs when counted (each chunk holds at most
-    PAIRS_PER_CHUNK of them), else by the product of the two sides' sizes."""
-    if pairs is None:
-        return max(1, math.ceil(n_ref * n_src / PRODUCT_PER_CHUNK))
-    return max(1, math.ceil(pairs / PAIRS_PER_CHUNK))
-
-
-def _predict_in_chunks(linker, n: int, tag: str) -> pd.DataFrame:
-    """Score the blocked pairs in `n` chunks (bounded memory, visible progress)."""
-    from spinelink.progress import steps
-
-    frames = []
-    for i in steps(range(1, n + 1), f"scoring pairs ({tag.removeprefix('__sl_')})", n):
-        chunk = linker.inference.predict_chunk(left_chunk=(i, n), right_chunk=(1, 1),
-                                               threshold_match_probability=PAIR_FLOOR,
-                                               warning_mode="never")
-        frames.append(chunk.as_pandas_dataframe())
-        chunk.drop_table_from_database_and_remove_from_cache()
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 @dataclass(frozen=True)
