@@ -32,11 +32,11 @@ def _rules(spec: dict) -> list[dict]:
             out.append({"name": "+".join(r["columns"]) + f" (max_block {r['max_block']})",
                         "ref": r["columns"], "src": r["columns"], "cap": r["max_block"]})
         else:
-            m = SWAP.match(r["sql"])
-            if not m:
+            ms = [SWAP.match(part) for part in r["sql"].split(" AND ")]
+            if not all(ms):
                 raise SystemExit(f"pair_counts: cannot count rule {r['sql']!r}")
-            out.append({"name": r["sql"], "ref": [m.group(1)], "src": [m.group(2)],
-                        "cap": None})
+            out.append({"name": r["sql"], "ref": [m.group(1) for m in ms],
+                        "src": [m.group(2) for m in ms], "cap": None})
     return out
 
 

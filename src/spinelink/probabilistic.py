@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import household, thresholds
+from spinelink import chunks, household, thresholds
 from spinelink.backends import Engine
+from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null model)
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import names_apart, names_forms, personal_evidence
@@ -31,7 +32,6 @@ from spinelink.model_spec import ModelSpec
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
-PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
 TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
 TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
@@ -198,7 +198,13 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                                                src=src_full))
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
-    df = _predict_in_chunks(linker, n_ref, n_src, tag)
+    # every pair of the two sides fits one chunk: no count needed
+    pairs = (float(n_ref * n_src) if n_ref * n_src <= chunks.PAIRS_PER_CHUNK
+             else chunks.blocked_pairs(engine, model, ref, src))
+    n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
+    log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
+             "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
+    df = chunks.predict_in_chunks(linker, n_chunks, tag)
     without_evidence = 0
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
@@ -246,24 +252,6 @@ def _named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: di
             key = pd.MultiIndex.from_frame(ids)
             apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
     return apart
-
-
-PAIRS_PER_CHUNK = 2e10  # product of the two sides' sizes handled in one prediction chunk
-
-
-def _predict_in_chunks(linker, n_ref: int, n_src: int, tag: str) -> pd.DataFrame:
-    """Score the blocked pairs chunk by chunk (bounded memory, visible progress)."""
-    from spinelink.progress import steps
-
-    n = max(1, math.ceil(n_ref * n_src / PAIRS_PER_CHUNK))
-    frames = []
-    for i in steps(range(1, n + 1), f"scoring pairs ({tag.removeprefix('__sl_')})", n):
-        chunk = linker.inference.predict_chunk(left_chunk=(i, n), right_chunk=(1, 1),
-                                               threshold_match_probability=PAIR_FLOOR,
-                                               warning_mode="never")
-        frames.append(chunk.as_pandas_dataframe())
-        chunk.drop_table_from_database_and_remove_from_cache()
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 @dataclass(frozen=True)

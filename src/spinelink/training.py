@@ -30,7 +30,10 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     db_api = engine.splink_db_api()
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
-                  settings_for(spec, fields), log_level=None)
+                  settings_for(spec, fields), log_level=None,
+                  # the whole tables do not carry the capped keys prediction's rules read
+                  # (training blocks on its own rules): no log about them
+                  validate_settings=False)
     full.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
                                                    num_chunks=1)
     with_u = _clamp(full.misc.save_model_to_json())

@@ -90,14 +90,11 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         cfg = link.probabilistic
         with timer.stage(f"probabilistic:{name}"):
             cols = _linkage_columns(engine, ref_t, src_t)
-            # incremental: no training, so the whole tables serve key counts and term
-            # frequencies only: views, not copies
-            whole = _whole_view if inc is not None else _residual
+            # the whole tables serve key counts, term frequencies and training (which
+            # blocks them on its own rules, never on the capped keys): views, not copies
             tables = {
-                "ref_full": whole(engine, ref_t, links_t, "reference_id", False,
-                                  whole_reference(name), cols),
-                "src_full": whole(engine, src_t, links_t, "source_id", False,
-                                  f"__sl_lk_src_{name}", cols),
+                "ref_full": _whole_view(engine, ref_t, whole_reference(name), cols),
+                "src_full": _whole_view(engine, src_t, f"__sl_lk_src_{name}", cols),
                 "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
                                  keyed_reference(name), cols),
                 "src": _residual(engine, src_t, links_t, "source_id", True,
@@ -107,8 +104,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
                 fields = usable_fields(engine, ref_t, std_table(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
-                # no training on an incremental run: only the blocked tables need them
-                add_capped_keys(engine, spec, tables, fields, blocked_only=inc is not None)
+                # only the blocked tables: prediction is the one blocking on them
+                add_capped_keys(engine, spec, tables, fields, blocked_only=True)
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
@@ -149,10 +146,8 @@ def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bo
     return name
 
 
-def _whole_view(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
-                name: str, columns: list[str]) -> str:
+def _whole_view(engine: Engine, table: str, name: str, columns: list[str]) -> str:
     """`_residual` without the exclusion (every record), as a view."""
-    assert not exclude
     cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
     engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT {cols} "
                    f"FROM {quote_ident(table)} t")
