@@ -85,3 +85,22 @@ def test_names_only_never_compared_near_truth_and_kept_on_their_records():
     lo, hi = np.percentile(draws, [2.5, 97.5])
     assert lo <= missed_names + missed_full <= hi
     assert hi - lo > 0.5 * (f0 - ht)  # widened by the unknown, not by sampling alone
+
+
+def test_slot_weights_are_the_donors_sums_whichever_copy_asks_first():
+    """The bootstrap's copies (`with_post`) share their donor classes: the classes must
+    follow the donors chosen at construction (records weighted 0 then are no donors),
+    not the weights of whichever copy asks first."""
+    cap, names, _, _ = _case()
+    n = len(names)
+    rng = np.random.default_rng(5)
+    post = rng.uniform(0.5, 1.0, n)
+    post[rng.random(n) < 0.3] = 0.0  # candidates no donor at construction
+    first = np.ones(n, bool)
+    est = recapture.Estimator(cap, post, first)
+    copy = est.with_post(rng.uniform(0.5, 1.0, n), first)  # every candidate weighted
+    for asks in (copy, est):
+        w = asks.w
+        direct = np.bincount(asks.flat_slot, weights=w[asks.flat_don],
+                             minlength=asks.n_slots)
+        assert np.allclose(asks._slot_weights(w), direct)

@@ -224,7 +224,9 @@ class Estimator:
         self.run_id = np.repeat(np.arange(len(bounds)), sizes)
         self.run_len = sizes[self.run_id].astype(float)
         self.batches = self._batches()
-        self.shared: dict = {}  # what the copies `with_post` makes share (recapture_compact)
+        # what the copies `with_post` makes share (recapture_compact); the donors weighed
+        # at construction (`_slot_weights`' classes, whichever copy asks first)
+        self.shared: dict = {"built_on": self.w > 0}
 
     def _batches(self) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
         """The tables by the shape of their tensor (one product and one sum per shape):
@@ -262,7 +264,7 @@ class Estimator:
             bits = np.zeros(len(self.w), np.int64)
             for gi, don in enumerate(cap.donors):
                 bits |= don.astype(np.int64) << gi
-            bits |= (self.w > 0).astype(np.int64) << len(cap.donors)
+            bits |= self.shared["built_on"].astype(np.int64) << len(cap.donors)
             key = np.stack([cap.agree, cap.avail, cap.caps, bits], axis=1).astype(np.int64)
             _, first, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
             cls = cls.reshape(-1)
