@@ -29,8 +29,9 @@ WITH named AS (
         ln.rom AS last_name_rom,
         CASE WHEN $postcode_uk THEN sl_postcode(s.raw_postcode)
              ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
-        sl_clean_text(s.raw_address) AS address_clean
+        ac.clean AS address_clean
     FROM {{ source }} AS s
+    LEFT JOIN {{ address_clean }} AS ac ON ac.raw = s.raw_address
     LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name AND fn.clean NOT IN (
         SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'first'))
     LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name AND mn.clean NOT IN (

@@ -77,6 +77,7 @@ _NAMES_CLEAN = "__sl_standardise_names_clean"
 _NAMES_ROM = "__sl_standardise_names_rom"
 _PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
+_ADDRESS_CLEAN = "__sl_standardise_address_clean"
 _ADDRESS_KEYS = "__sl_standardise_address_keys"
 _ADDRESS_ROM = "__sl_standardise_address_rom"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
@@ -194,7 +195,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_NAMES, names)
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
-    distinct = [a for a in clean_addresses.column("clean").to_pylist() if a]
+    engine.register(_ADDRESS_CLEAN, clean_addresses)
+    distinct = sorted({a for a in clean_addresses.column("clean").to_pylist() if a})
     engine.register(_ADDRESSES, addresses.expansion_table(distinct,
                                                           addresses.read_street_types()))
     engine.register(_ADDRESS_KEYS, addresses.key_table(distinct, addresses.read_key_words()))
@@ -206,7 +208,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, placeholders=_PLACEHOLDERS,
+        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )

@@ -179,13 +179,16 @@ def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_c
     held: dict[str, int] = {}
     if held_from is not None:
         links, review, held = relatives.hold(engine, *held_from, links, review)
-        review = review.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
-    links = links.sort_values(["source_id", "reference_id"]).reset_index(drop=True)
-    for folder, frame in (("links", links), ("review", review)):
+    # links are one per (source, reference) pair: sorted by the engine as they are
+    # written (a pandas sort of a million string pairs costs seconds); review as it came
+    # unless the hold added to it
+    for folder, frame, ordered in (("links", links, True),
+                                   ("review", review, held_from is not None)):
         engine.register("__sl_out", frame)
         # typed columns even when the frame is empty (an empty pandas column has no type)
-        engine.write_parquet(sql_file("finalise/link_columns.sql", table="__sl_out"),
-                             out / folder / f"{name}.parquet")
+        sql = sql_file("finalise/link_columns.sql", table="__sl_out")
+        engine.write_parquet(f"SELECT * FROM ({sql}) ORDER BY source_id, reference_id"
+                             if ordered else sql, out / folder / f"{name}.parquet")
     if not pairs.empty:
         engine.register("__sl_out", pairs)
         engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
