@@ -12,6 +12,8 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
                   that no expression nests cleaning and keying: Spark's analyser gives up
                   on expressions that deep),
   `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
+* `addresses.sql` distinct raw addresses with their comparison form (cleaned once each),
+  the input of the street-type expansion and address keys (`spinelink.addresses`),
 * `postcode_format.sql` counts for inferring a source's postcode format,
 * `canonical.sql` the output table.
 
@@ -208,7 +210,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN, placeholders=_PLACEHOLDERS,
+        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN,
+        placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )

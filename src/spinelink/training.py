@@ -55,14 +55,16 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
-        report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
+        with engine.ordered_sums():
+            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
         else:
             log.warning("%s: no EM session converged on the %d residual records; m is "
                         "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
     if model is full:
-        report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
+        with engine.ordered_sums():
+            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
                                if c not in estimated]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,13 @@ class Engine(ABC):
     @abstractmethod
     def splink_db_api(self):
         """The Splink db_api object for this engine."""
+
+    @contextmanager
+    def ordered_sums(self) -> Iterator[None]:
+        """Within: sums of floating-point values add up in the same order run after run
+        (EM's m-probabilities; spinelink.training). Engines whose sums already do, or
+        cannot, leave this as it is."""
+        yield
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None):
         return self.df(sql, params).iat[0, 0]

@@ -1,0 +1,58 @@
+"""The never-compared estimator's no-fire tensors: sliced from the whole tensor, or made
+for the profile alone, both equal to the rules applied pattern combination by pattern
+combination (`recapture_design.fires`)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from spinelink.quality import recapture_tensor
+from spinelink.quality.recapture_design import design, fires
+
+RULES = [[("fn", "fn"), ("ln", "ln")], [("k0", "k0")], [("dob", "dob")],
+         [("ln", "ln"), ("dob_y", "dob_y"), ("dob_m", "dob_m")], [("fn", "ln"), ("ln", "fn")],
+         [("pc", "pc"), ("ln", "ln")], [("k1", "k1"), ("dob_y", "dob_y")]]
+CAPPED = {"k0": ["fn_i", "ln"], "k1": ["fn_mp", "pc_d"]}
+FIELD = {"fn": "name", "ln": "name", "fn_i": "name", "fn_mp": "name", "dob": "dob",
+         "dob_y": "dob", "dob_m": "dob", "pc": "pc", "pc_d": "pc"}
+
+
+def _brute(d, patterns, caps):
+    """1 where no rule fires, combination by combination."""
+    out = np.zeros([len(p) for p in patterns])
+    for idx in itertools.product(*(range(len(p)) for p in patterns)):
+        agree = np.bitwise_or.reduce([int(p[i]) for p, i in zip(patterns, idx, strict=True)])
+        out[idx] = 0.0 if fires(d, [agree], [caps]).any() else 1.0
+    return out
+
+
+def _patterns(d, rng):
+    """Per group: some distinct subsets of its atoms (a profile's observed patterns)."""
+    out = []
+    for g in d.groups:
+        bits = [b for b in range(63) if (g >> b) & 1]
+        subsets = {sum(1 << b for b in bits if rng.random() < 0.5) for _ in range(6)}
+        out.append(np.array(sorted(subsets), np.int64))
+    return out
+
+
+@pytest.mark.parametrize("whole_max", [1 << 23, 0])
+def test_no_fire_is_the_rules_applied_to_each_pattern(monkeypatch, whole_max):
+    """With the whole tensor and without it (each profile's own): the same 0/1 tensor as
+    applying each rule to each combination of the groups' patterns."""
+    monkeypatch.setattr(recapture_tensor, "WHOLE_MAX", whole_max)
+    d = design(RULES, CAPPED, FIELD)
+    assert len(d.groups) == 3 and d.caps == ["k0", "k1"]
+    rng = np.random.default_rng(7)
+    for caps in (0, 1, 2, 3):  # which capped keys are small enough to fire
+        for _ in range(3):
+            patterns = _patterns(d, rng)
+            got = recapture_tensor.no_fire(d, patterns, caps)
+            want = _brute(d, patterns, caps)
+            assert got.dtype == float and got.shape == want.shape
+            assert np.array_equal(got, want)
+            assert 0 < want.sum() < want.size  # some combinations caught, some not
+    kept = d.__dict__["_whole"]
+    assert all(t is None for t in kept.values()) == (whole_max == 0)
