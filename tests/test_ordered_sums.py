@@ -1,9 +1,14 @@
-"""EM's sums in one order run after run: the DuckDB engine runs them on one thread (a
-parallel sum adds its threads' partial sums in the order they finish: at a million
-records EM's m-probabilities differed in their 12th digit between two runs of one job)."""
+"""EM's sums in one order run after run (`Engine.ordered_sums`): the DuckDB engine runs
+Splink's EM iterations on one thread over comparison vectors sorted by pair (a parallel
+sum adds its threads' partial sums in the order they finish, and a parallel join writes
+rows in the order the threads do: at a million records EM's m-probabilities differed in
+their 12th digit between two runs of one job)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from splink.internals import em_training_session as session
 
 from spinelink.backends.duckdb_engine import DuckDBEngine
 
@@ -13,13 +18,27 @@ def _threads(engine: DuckDBEngine) -> int:
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_one_thread_within_and_the_job_setting_after(threads):
+def test_em_iterations_see_sorted_pairs_on_one_thread(monkeypatch, threads):
     engine = DuckDBEngine(threads=threads)
-    assert _threads(engine) == threads
-    with engine.ordered_sums():
-        assert _threads(engine) == 1
-    assert _threads(engine) == threads
-    with pytest.raises(RuntimeError), engine.ordered_sums():  # restored on the way out
-        raise RuntimeError("EM failed")
-    assert _threads(engine) == threads
+    engine.execute("CREATE TABLE cv AS SELECT * FROM (VALUES (3, 1, 0.5), (1, 2, 0.25), "
+                   "(1, 1, 0.125), (2, 9, 1.0)) t(unique_id_l, unique_id_r, gamma)")
+    seen = []
 
+    def em(*, df_comparison_vector_values, db_api=None):
+        seen.append((_threads(engine), engine.df(
+            f"SELECT unique_id_l, unique_id_r FROM {df_comparison_vector_values.physical_name}"
+        ).values.tolist()))
+        if db_api == "fail":
+            raise RuntimeError("EM did not converge")
+        return ["trained"]
+
+    monkeypatch.setattr(session, "expectation_maximisation", em)
+    cv = SimpleNamespace(physical_name="cv")
+    with engine.ordered_sums():
+        assert _threads(engine) == threads  # the vectors are made on every thread
+        assert session.expectation_maximisation(df_comparison_vector_values=cv) == ["trained"]
+        with pytest.raises(RuntimeError):
+            session.expectation_maximisation(df_comparison_vector_values=cv, db_api="fail")
+    assert seen == [(1, [[1, 1], [1, 2], [2, 9], [3, 1]])] * 2
+    assert _threads(engine) == threads  # restored, also after a failure
+    assert session.expectation_maximisation is em  # Splink's own function back

@@ -48,8 +48,9 @@ class Engine(ABC):
 
     @contextmanager
     def ordered_sums(self) -> Iterator[None]:
-        """Within: sums of floating-point values add up in the same order run after run
-        (EM's m-probabilities; spinelink.training). Engines whose sums already do, or
+        """Within: Splink's EM sums add up in the same order run after run, so that its
+        m-probabilities, and every probability scored with them, repeat to the last digit
+        (spinelink.training runs its EM sessions here). Engines whose sums already do, or
         cannot, leave this as it is."""
         yield
 

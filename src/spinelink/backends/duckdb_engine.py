@@ -78,15 +78,34 @@ class DuckDBEngine(Engine):
 
     @contextmanager
     def ordered_sums(self) -> Iterator[None]:
-        """One thread: a parallel sum adds the threads' partial sums in the order they
-        finish, so EM's m-probabilities differed in their 12th digit from run to run at a
-        million records (and with them every match probability)."""
-        threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
-        self.con.execute("SET threads = 1")
+        """Splink's EM iterations over its comparison vectors in pair order, on one thread: a
+        parallel sum adds the threads' partial sums in the order they finish, and the
+        vectors' join writes its rows in the order the threads do, so EM's m-probabilities
+        (and every match probability with them) differed in their 12th digit between two
+        runs at a million records. The vectors themselves are made on every thread."""
+        from splink.internals import em_training_session as session
+
+        original = session.expectation_maximisation
+
+        def in_order(*args, df_comparison_vector_values, **kwargs):
+            table = quote_ident(df_comparison_vector_values.physical_name)
+            ids = [c for c in self.columns(df_comparison_vector_values.physical_name)
+                   if c.startswith(("source_dataset_", "unique_id_"))]
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} "
+                             f"ORDER BY {', '.join(quote_ident(c) for c in ids)}")
+            threads = int(self.scalar("SELECT current_setting('threads')"))
+            self.con.execute("SET threads = 1")
+            try:
+                return original(*args, df_comparison_vector_values=df_comparison_vector_values,
+                                **kwargs)
+            finally:
+                self.con.execute(f"SET threads = {threads}")
+
+        session.expectation_maximisation = in_order
         try:
             yield
         finally:
-            self.con.execute(f"SET threads = {threads}")
+            session.expectation_maximisation = original
 
     def splink_db_api(self):
         if self._db_api is None:
