@@ -97,8 +97,9 @@ class Captures:
 @dataclass
 class _Profile:
     """One source profile's pattern tables: per group the donor candidates, each donor's
-    pattern index and the patterns; `no_fire`: the tensor over the groups' patterns, 1
-    where no rule catches the match."""
+    pattern index and the patterns; `no_fire`: the tensor over the groups' patterns, True
+    where no rule catches the match (None when too large, and once `Estimator` has
+    stacked it into its batches)."""
     donors: list[np.ndarray]
     index: list[np.ndarray]
     no_fire: np.ndarray | None
@@ -224,6 +225,8 @@ class Estimator:
         self.run_id = np.repeat(np.arange(len(bounds)), sizes)
         self.run_len = sizes[self.run_id].astype(float)
         self.batches = self._batches()
+        for t in self.tables:  # held once, stacked in the batches
+            t.no_fire = None
         # what the copies `with_post` makes share (recapture_compact); the donors weighed
         # at construction (`_slot_weights`' classes, whichever copy asks first)
         self.shared: dict = {"built_on": self.w > 0}

@@ -1,5 +1,7 @@
 """The never-compared estimator's no-fire tensors (`recapture`): for one source profile,
-over the field groups' agreement patterns, 1 where no prediction rule catches a match."""
+over the field groups' agreement patterns, True where no prediction rule catches a match
+(booleans: a float tensor per profile held eight times the memory, 6 GB of the quality
+stage's peak at a million records; products with the patterns' probabilities are floats)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +10,7 @@ from spinelink.quality.recapture_design import Design
 
 
 def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
-    """The tensor over the groups' patterns, 1 where no rule catches the match (the rules
+    """The tensor over the groups' patterns, True where no rule catches the match (the rules
     whose capped key is small enough): per group and pattern the bits of the rules whose
     atoms of the group it holds, ANDed across the groups (a rule fires where its bit is
     left)."""
@@ -33,7 +35,7 @@ def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
     return whole[caps][np.ix_(*at)]
 
 
-WHOLE_MAX = 1 << 23  # entries of the tensors over every pattern, per design (64 MB)
+WHOLE_MAX = 1 << 23  # entries of the tensors over every pattern, per design (8 MB)
 
 
 def _whole_tensor(d: Design, rules_on: np.ndarray, room: int) -> np.ndarray | None:
@@ -62,4 +64,4 @@ def _tensor(d: Design, patterns: list[np.ndarray], rules_on: np.ndarray) -> np.n
             rules = np.where((p[:, None] & mg) == mg, bit, 0).sum(axis=1)
             combo = rules if combo is None else np.bitwise_and.outer(combo, rules)
         caught |= combo.reshape(caught.shape) != 0
-    return (~caught).astype(float)
+    return ~caught
