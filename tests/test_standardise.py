@@ -638,6 +638,24 @@ def test_address_key_folds_the_ukrainian_and_russian_forms_of_one_address(engine
     assert keys["en"] and "12" in keys["en"].split()
 
 
+def test_address_keys_by_word_equal_the_macro_over_each_whole_address(engine):
+    """rom_by_word keys each distinct word once and puts the addresses together: the
+    result is the macro's over the whole text, also for repeated words, word-edge rules
+    (^ie, skaia$) at every position, doubled spaces and text that folds to nothing."""
+    from spinelink.standardise import install_macros
+
+    install_macros(engine)
+    texts = ["khmelnytskoho 23 111 kyiv", "ievhena 5 ievhena 5", "kovalskaia skaia 7",
+             "yulii  shevchenka", "12 high leeds", "x", "  tsch  ", "a b c d e f g", ""]
+    got = romanisation.rom_by_word(engine, pa.array(texts, pa.string()),
+                                   "__test_words").to_pylist()
+    engine.register("__test_texts", pa.table({"i": range(len(texts)), "t": texts}))
+    want = [r[0] for r in engine.con.execute(
+        "SELECT sl_name_rom(t) FROM __test_texts ORDER BY i").fetchall()]
+    assert got == want
+    assert got[1].split(" ")[0] == got[1].split(" ")[2] != "ievhena"  # ^ie at each word
+
+
 def test_address_key_words_table_is_checked(tmp_path):
     from spinelink.addresses import key_table, read_key_words
     from spinelink.errors import SpinelinkError

@@ -7,9 +7,8 @@
 -- address_rom, its key across romanisations (spinelink.addresses).
 -- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon and its key
 -- come with the distinct names (names_canon.sql).
--- $postcode_uk: the source's postcodes are UK postcodes (formatted with the inward code
--- and split into sector, district, area); otherwise they are kept as letters and digits
--- and their leading 4 / 3 / 2 characters stand for sector / district / area.
+-- {{ postcodes }}: each distinct raw postcode's output columns (postcode_parts.sql: UK
+-- postcodes formatted and split into sector, district and area, others by prefix).
 -- A name listed in {{ placeholders }} for its field (linkage_models/placeholder_names.csv:
 -- "baby", "unknown", "resident", ...) stands for no name: it is missing here (its raw_
 -- value stays), so it neither agrees nor disagrees with anything.
@@ -27,11 +26,14 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
         CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
         ln.rom AS last_name_rom,
-        CASE WHEN $postcode_uk THEN sl_postcode(s.raw_postcode)
-             ELSE sl_postcode_compact(s.raw_postcode) END AS postcode,
+        pc.postcode,
+        pc.postcode_sector,
+        pc.postcode_district,
+        pc.postcode_area,
         ac.clean AS address_clean
     FROM {{ source }} AS s
     LEFT JOIN {{ address_clean }} AS ac ON ac.raw = s.raw_address
+    LEFT JOIN {{ postcodes }} AS pc ON pc.raw = s.raw_postcode
     LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name AND fn.clean NOT IN (
         SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'first'))
     LEFT JOIN {{ names }} AS mn ON mn.raw = s.raw_middle_name AND mn.clean NOT IN (
@@ -75,12 +77,9 @@ SELECT
     END AS dob_swapped,
     sl_sex(n.raw_sex) AS sex,
     n.postcode,
-    CASE WHEN $postcode_uk THEN sl_postcode_sector(n.postcode)
-         ELSE sl_postcode_prefix(n.postcode, 4) END AS postcode_sector,
-    CASE WHEN $postcode_uk THEN sl_postcode_outward(n.postcode)
-         ELSE sl_postcode_prefix(n.postcode, 3) END AS postcode_district,
-    CASE WHEN $postcode_uk THEN sl_postcode_area(n.postcode)
-         ELSE sl_postcode_prefix(n.postcode, 2) END AS postcode_area,
+    n.postcode_sector,
+    n.postcode_district,
+    n.postcode_area,
     n.address_clean AS address,
     coalesce(ad.expanded, n.address_clean) AS address_full,
     ar.rom AS address_rom{{ extras|sql }}

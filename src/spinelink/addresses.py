@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from spinelink import config
 from spinelink.errors import SpinelinkError
@@ -86,13 +88,19 @@ def read_key_words(path: Path | None = None) -> set[str]:
 
 
 def key_table(addresses: Iterable[str], drop: set[str]) -> pa.Table:
-    """clean, keyed (without the words of `drop`) for each distinct cleaned address."""
-    clean, keyed = [], []
-    for a in addresses:
-        clean.append(a)
-        keyed.append(" ".join(w for w in a.split(" ") if w not in drop) or a)
-    return pa.table({"clean": pa.array(clean, pa.string()),
-                     "keyed": pa.array(keyed, pa.string())})
+    """clean, keyed (without the words of `drop`; the address itself when that leaves
+    nothing) for each distinct cleaned address. Arrow over all words at once."""
+    clean = pa.array(list(addresses), pa.string())
+    lists = pc.split_pattern(clean, " ")
+    words = pc.list_flatten(lists)
+    rows = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.invert(pc.is_in(words, value_set=pa.array(sorted(drop), pa.string())))
+    kept = keep.to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows[kept], minlength=len(clean)))])
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                                     words.filter(keep)), " ")
+    return pa.table({"clean": clean,
+                     "keyed": pc.if_else(pc.equal(joined, ""), clean, joined)})
 
 
 def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table:

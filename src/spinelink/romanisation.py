@@ -27,6 +27,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from spinelink import config
 from spinelink.backends import Engine
 from spinelink.errors import SpinelinkError
@@ -123,3 +126,19 @@ def apply(rules: list[Rule], name: str | None) -> str | None:
     for r in rules:
         s = s.replace(r.old, r.new)
     return s.strip() or None
+
+
+def rom_by_word(engine: Engine, texts: pa.Array, table: str) -> pa.Array:
+    """`sl_name_rom` of each of `texts` (no NULLs), worked out once per distinct word and
+    registered as `table` on the way: every rule acts within one word (read_rules), so a
+    text's key is its words' keys joined by the spaces between them, trimmed, NULL when
+    empty, as the macro gives over the whole text. Many addresses share few words."""
+    lists = pc.split_pattern(texts, " ")
+    words = pc.list_flatten(lists)
+    engine.register(table, pa.table({"w": pc.unique(words)}))
+    keys = engine.arrow(sql_file("standardise/word_rom.sql", words=table))
+    at = pc.index_in(words, value_set=keys.column("w").combine_chunks())
+    rom = pc.fill_null(pc.take(keys.column("rom").combine_chunks(), at), "")
+    joined = pc.utf8_trim(pc.binary_join(pa.ListArray.from_arrays(lists.offsets, rom), " "),
+                          " ")
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)

@@ -13,8 +13,11 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
                   on expressions that deep),
   `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
 * `addresses.sql` distinct raw addresses with their comparison form (cleaned once each),
-  the input of the street-type expansion and address keys (`spinelink.addresses`),
-* `postcode_format.sql` counts for inferring a source's postcode format,
+  the input of the street-type expansion and address keys (`spinelink.addresses`;
+  `word_rom.sql` keys their distinct words, `romanisation.rom_by_word`),
+* `postcodes.sql` distinct raw postcodes with their record counts and compact form,
+  `postcode_format.sql` counts from them for inferring a source's postcode format,
+  `postcode_parts.sql` each one's output columns once the format is known,
 * `canonical.sql` the output table.
 
 Romanisation keys (`first_name_rom`, `last_name_rom`, `first_name_canon_rom`): the
@@ -80,8 +83,10 @@ _NAMES_ROM = "__sl_standardise_names_rom"
 _PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
 _ADDRESS_CLEAN = "__sl_standardise_address_clean"
-_ADDRESS_KEYS = "__sl_standardise_address_keys"
+_ADDRESS_WORDS = "__sl_standardise_address_words"
 _ADDRESS_ROM = "__sl_standardise_address_rom"
+_POSTCODES_RAW = "__sl_standardise_postcodes_raw"
+_POSTCODES = "__sl_standardise_postcodes"
 _NICK_RAW = "__sl_standardise_nicknames_raw"
 _NICK_PAIRS = "__sl_standardise_nickname_pairs"
 _NICKNAMES = "__sl_standardise_nicknames"
@@ -201,22 +206,27 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     distinct = sorted({a for a in clean_addresses.column("clean").to_pylist() if a})
     engine.register(_ADDRESSES, addresses.expansion_table(distinct,
                                                           addresses.read_street_types()))
-    engine.register(_ADDRESS_KEYS, addresses.key_table(distinct, addresses.read_key_words()))
-    engine.register(_ADDRESS_ROM, engine.arrow(sql_file("standardise/address_rom.sql",
-                                                        keys=_ADDRESS_KEYS)))
+    keys = addresses.key_table(distinct, addresses.read_key_words())
+    engine.register(_ADDRESS_ROM, pa.table({
+        "clean": keys.column("clean"),
+        "rom": romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
+                                        _ADDRESS_WORDS)}))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
+    uk = postcode["postcode_format"] == "uk"
+    engine.register(_POSTCODES, engine.arrow(sql_file("standardise/postcode_parts.sql",
+                                                      postcodes=_POSTCODES_RAW),
+                                             {"postcode_uk": uk}))
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
         addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN,
-        placeholders=_PLACEHOLDERS,
+        postcodes=_POSTCODES, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
-    uk = postcode["postcode_format"] == "uk"
-    rows = engine.write_parquet(sql, out_path, {"split_first_name": split, "postcode_uk": uk})
+    rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
     log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
              "inferred" if postcode["postcode_format_inferred"] else "set in the job")
     return {"rows": rows, **postcode}
@@ -242,8 +252,11 @@ def source_view(engine: Engine, intake_path: Path, source: Source,
 
 
 def postcode_format(engine: Engine, source: Source) -> dict:
-    """The source's postcode format (from the job, else inferred over the source view)."""
-    counts = engine.df(sql_file("standardise/postcode_format.sql", source=_SOURCE))
+    """The source's postcode format (from the job, else inferred from the distinct
+    postcodes of the source view, registered as `_POSTCODES_RAW` for the stage)."""
+    engine.register(_POSTCODES_RAW, engine.arrow(sql_file("standardise/postcodes.sql",
+                                                          source=_SOURCE)))
+    counts = engine.df(sql_file("standardise/postcode_format.sql", postcodes=_POSTCODES_RAW))
     non_empty, uk_like = int(counts["non_empty"].iloc[0]), int(counts["uk_like"].iloc[0])
     share = round(uk_like / non_empty, 4) if non_empty else None
     fmt = source.postcode_format
