@@ -6,7 +6,9 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
 
 * `source.sql`    the intake columns under fixed names (typed NULL where not mapped),
 * `nickname_pairs.sql`, `nicknames.sql` the nickname tables in comparison form, keyed
-                  (ambiguous nicknames dropped),
+                  (ambiguous nicknames dropped), `nickname_roots_clean.sql`,
+                  `nickname_roots.sql` the roots table in comparison form (built once per
+                  engine for the same files: `nickname_tables`),
 * `names.sql`     distinct raw names with their comparison form (cleaned once each),
   `names_rom.sql` their romanisation keys (a second query over the registered table, so
                   that no expression nests cleaning and keying: Spark's analyser gives up
@@ -88,6 +90,7 @@ _NICK_PAIRS = "__sl_standardise_nickname_pairs"
 _NICKNAMES = "__sl_standardise_nicknames"
 _NICK_ROOTS_RAW = "__sl_standardise_nickname_roots_raw"
 _NICK_ROOTS = "__sl_standardise_nickname_roots"
+_NICK_ROOTS_CLEAN = "__sl_standardise_nickname_roots_clean"
 _VALUES = "__sl_standardise_values"
 _VALUES_CLEAN = "__sl_standardise_values_clean"
 
@@ -244,8 +247,11 @@ def nickname_tables(engine: Engine, nicknames_path: Path, diminutives_path: Path
                                                        raw=_NICK_RAW)))
     engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, pairs=_NICK_PAIRS))
     engine.register(_NICK_ROOTS_RAW, _read_roots(roots_path))
+    engine.register(_NICK_ROOTS_CLEAN, engine.arrow(sql_file(
+        "standardise/nickname_roots_clean.sql", raw=_NICK_ROOTS_RAW)))
     engine.register(_NICK_ROOTS, engine.arrow(sql_file("standardise/nickname_roots.sql",
-                                                       raw=_NICK_ROOTS_RAW)))
+                                                       raw=_NICK_ROOTS_RAW,
+                                                       clean=_NICK_ROOTS_CLEAN)))
     _NICKNAME_KEY[engine] = key
 
 
