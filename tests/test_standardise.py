@@ -183,6 +183,24 @@ def test_without_nickname_table_canon_is_first_name(engine, tmp_path):
     assert out["first_name_canon"] == "bob"
 
 
+def test_nickname_table_edited_between_sources_is_read_again(engine, tmp_path):
+    """The nickname tables are built once per engine for the same files: a file whose
+    content changes under the same path is read again (the key is the content)."""
+    table = tmp_path / "nicknames.csv"
+    table.write_text("nickname,canonical\nbob,robert\n", encoding="utf-8")
+    rows = [{"id": "a", "fn": "Bob", "sn": "x"}, {"id": "b", "fn": "Wes", "sn": "x"}]
+    first = run(engine, tmp_path, [dict(r) for r in rows], columns=NO_MIDDLE,
+                nicknames_path=table)
+    again = run(engine, tmp_path, [dict(r) for r in rows], columns=NO_MIDDLE,
+                nicknames_path=table)
+    table.write_text("nickname,canonical\nwes,wesley\n", encoding="utf-8")
+    edited = run(engine, tmp_path, [dict(r) for r in rows], columns=NO_MIDDLE,
+                 nicknames_path=table)
+    canon = [{k: v["first_name_canon"] for k, v in t.items()} for t in (first, again, edited)]
+    assert canon == [{"a": "robert", "b": "wes"}, {"a": "robert", "b": "wes"},
+                     {"a": "bob", "b": "wesley"}]
+
+
 # The project's tables: the general one built from the nicknames package (names the old
 # generator-derived list did not have: trudy, vince, wes, hattie, sid) and the Ukrainian /
 # Russian one, looked up by romanisation key.

@@ -24,6 +24,9 @@ from spinelink.jobspec.autospec import (  # noqa: F401 - the schema, re-exported
     load_model_spec,
 )
 from spinelink.model_fields import Fields, sql_columns
+from spinelink.splink_compat import install_caches
+
+install_caches()  # Splink parses each column name and condition once per process
 
 
 def rule_columns(rule: Rule) -> list[str]:

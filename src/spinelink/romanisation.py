@@ -115,7 +115,12 @@ def rom_macros(rules: list[Rule]) -> str:
 
 def install(engine: Engine, path: Path | None = None) -> None:
     """Define the macro sl_name_rom(s) from the table (replaced on each call)."""
-    engine.execute(sql_file("standardise/romanisation.sql", macros=rom_macros(read_rules(path))))
+    engine.execute(install_sql(path))
+
+
+def install_sql(path: Path | None = None) -> str:
+    """The statements `install` runs."""
+    return sql_file("standardise/romanisation.sql", macros=rom_macros(read_rules(path)))
 
 
 def apply(rules: list[Rule], name: str | None) -> str | None:

@@ -4,10 +4,17 @@ EM's maximisation step can produce an m or u probability around 1e-313 for a lev
 true matches (or non-matches) never reach; Splink 5.0.0 then raises ValueError from its
 own setter and training stops. Such a value means "practically never": we let it through
 here, and `probabilistic._clamp` floors saved values at 1e-12 so the model reloads.
+
+Parsing caches (`install_caches`): Splink parses the same few column names and level
+conditions with sqlglot again for every comparison, linker and settings object (2,247
+parses, ~0.7 s of a small run). The results depend on the text and the dialect only, so
+they are kept: a column name's builder (a frozen dataclass, never changed in place) and
+the conditions that parsed. Same results, parsed once.
 """
 from __future__ import annotations
 
 from splink.internals import comparison_level as _cl
+from splink.internals import input_column as _ic
 
 _original = _cl._validate_m_u_probability
 
@@ -20,3 +27,32 @@ def _tolerant(value, param_name, level_not_observed_text):
 
 def install() -> None:
     _cl._validate_m_u_probability = _tolerant
+
+
+_builder = _ic.SqlglotColumnTreeBuilder.from_raw_column_name_or_column_reference.__func__
+_builders: dict = {}
+_validate = _cl.ComparisonLevel._validate_sql
+_valid: set = set()
+
+
+def _cached_builder(cls, input_str, sqlglot_dialect):
+    key = (cls, input_str, sqlglot_dialect)
+    if key not in _builders:
+        _builders[key] = _builder(cls, input_str, sqlglot_dialect)  # raises: not kept
+    return _builders[key]
+
+
+def _cached_validate(self):
+    if self._is_else_level:
+        return True
+    key = (self.sql_condition, self.sqlglot_dialect)
+    if key not in _valid:
+        _validate(self)  # raises ValueError on a condition that does not parse: not kept
+        _valid.add(key)
+    return True
+
+
+def install_caches() -> None:
+    _ic.SqlglotColumnTreeBuilder.from_raw_column_name_or_column_reference = classmethod(
+        _cached_builder)
+    _cl.ComparisonLevel._validate_sql = _cached_validate

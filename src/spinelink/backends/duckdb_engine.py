@@ -49,12 +49,10 @@ class DuckDBEngine(Engine):
         return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name, data):
-        self.con.unregister(name) if name in self._registered() else None
+        # unregister touches registered objects only (a no-op for any other name), so it
+        # needs no look-up of the registered names first (a query per call)
+        self.con.unregister(name)
         self.con.register(name, data)
-
-    def _registered(self) -> set[str]:
-        rows = self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
-        return {r[0] for r in rows}
 
     def view_parquet(self, name, path):
         self.con.execute(

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from spinelink.jobspec.problems import Problem, from_validation, raise_problems
+from spinelink.jobspec.yamltext import parse_yaml
 
 
 class _M(BaseModel):
@@ -139,7 +140,7 @@ def model_spec_problems(path: Path) -> tuple[ModelSpec | None, list[Problem]]:
     if not path.is_file():
         return None, [Problem(str(path), None, "model specification does not exist")]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
         return None, [Problem(str(path), None, "not valid YAML")]
     try:

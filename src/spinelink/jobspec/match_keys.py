@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spinelink.jobspec.problems import Problem, did_you_mean, from_validation, raise_problems
+from spinelink.jobspec.yamltext import parse_yaml
 
 KEY_FIELDS = {
     "first_name", "middle_name", "last_name", "first_name_canon", "first_initial",
@@ -53,7 +54,7 @@ def match_key_problems(path: Path) -> tuple[MatchKeys | None, list[Problem]]:
     if not path.is_file():
         return None, [Problem(str(path), None, "match-key file does not exist")]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
         return None, [Problem(str(path), None, "not valid YAML")]
     try:

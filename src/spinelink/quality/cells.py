@@ -22,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse as sp
-import scipy.sparse.linalg
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+# scipy is imported where a matrix is built (~0.25 s of start-up a run without
+# published-table checks does not pay)
 
 Cell = tuple[str, tuple[tuple[str, str], ...]]  # population, sorted (variable, value)
 DENSE_LIMIT = 6000  # unknowns in one connected part the exact dense check takes (fallback)
@@ -60,6 +63,8 @@ class System:
         return i
 
     def matrix(self) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         data, ri, ci = [], [], []
         for r, terms in enumerate(self.rows):
             for c, coef in terms:
@@ -175,9 +180,11 @@ def _components(a: sp.csr_matrix) -> list[np.ndarray]:
     n = a.shape[1]
     if not a.shape[0]:
         return [np.array([c]) for c in range(n)]
+    import scipy.sparse.csgraph
+
     b = (a != 0).astype(np.int8)
     adj = (b.T @ b).tocsr()
-    k, labels = sp.csgraph.connected_components(adj, directed=False)
+    k, labels = scipy.sparse.csgraph.connected_components(adj, directed=False)
     return [np.flatnonzero(labels == i) for i in range(k)]
 
 
@@ -203,6 +210,8 @@ def _determined(m) -> np.ndarray:
     converge), the exact dense check decides. On the 100,000-person sample job with
     three crosses (5,596 unknowns, 3,532 sums) this takes 0.1 s against 30 s dense,
     with the same answer."""
+    import scipy.sparse as sp
+
     m = sp.csr_matrix(m, dtype=float)
     n = m.shape[1]
     if not m.nnz:
@@ -210,6 +219,8 @@ def _determined(m) -> np.ndarray:
     rng = np.random.default_rng(NULL_SEED)
     mt = m.T.tocsr()
     seen = np.zeros(n)
+    import scipy.sparse.linalg
+
     with _one_blas_thread():  # LSQR's vector norms: threads cost more than they save
         for _ in range(NULL_VECTORS):
             v = rng.standard_normal(n)
@@ -231,6 +242,8 @@ def _determined_dense(m: np.ndarray) -> np.ndarray:
                          "fewer or coarser crossings")
     # e_j is in the row space when its projection on an orthonormal basis of the row
     # space (pivoted QR of the transpose, economic) has length one
+    import scipy.linalg
+
     with _one_blas_thread():
         q, r, _ = scipy.linalg.qr(m.T, mode="economic", pivoting=True)
     d = np.abs(np.diag(r))
