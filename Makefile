@@ -37,7 +37,7 @@ $(CHROMIUM): | $(TEST_STAMP)
 	@if command -v chromium >/dev/null 2>&1; then touch $(CHROMIUM); fi
 
 # Byte-compile src/ first: the tests start hundreds of `python -m spinelink` processes, and
-# where PYTHONDONTWRITEBYTECODE is set (as in CI containers) each would compile every
+# where PYTHONDONTWRITEBYTECODE is set (as in the development containers) each would compile every
 # module again (~0.25 s a process); the .pyc files are read whatever that variable says.
 test: $(TEST_STAMP) $(CHROMIUM)
 	$(BIN)/python -m compileall -q src
