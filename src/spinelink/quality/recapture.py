@@ -50,6 +50,7 @@ from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality import recapture_tensor
 from spinelink.quality.recapture_compact import missed_only
 from spinelink.quality.recapture_design import Design, fires
+from spinelink.quality.stats import unique_rows
 
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
 P_FLOOR = 0.05     # catch-chance floor (a caught match stands for at most 19 missed)
@@ -79,8 +80,8 @@ class Captures:
     def profiles(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct (avail, caps) source profiles and each candidate's profile index."""
         key = np.stack([self.avail, self.caps], axis=1)
-        uniq, inv = np.unique(key, axis=0, return_inverse=True)
-        return uniq, inv.reshape(-1)
+        uniq, _, inv = unique_rows(key)
+        return uniq, inv
 
     @cached_property
     def donors(self) -> list[np.ndarray]:
@@ -269,8 +270,7 @@ class Estimator:
                 bits |= don.astype(np.int64) << gi
             bits |= self.shared["built_on"].astype(np.int64) << len(cap.donors)
             key = np.stack([cap.agree, cap.avail, cap.caps, bits], axis=1).astype(np.int64)
-            _, first, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
-            cls = cls.reshape(-1)
+            _, first, cls = unique_rows(key)
             rep = np.zeros(len(self.w), bool)
             rep[first] = True
             at = rep[self.flat_don]
@@ -305,7 +305,10 @@ class Estimator:
             for g, p in enumerate(probs):
                 p = p.reshape([len(idx)] + [1] * g + [-1])
                 joint = p if joint is None else joint[..., None] * p
-            missed = no_fire * joint  # the missed matches' share in each combination
+            # the missed matches' share in each combination (in place when the products
+            # made a fresh array: one group's is a view of its probabilities)
+            missed = np.multiply(joint, no_fire, out=joint) if len(probs) > 1 else \
+                no_fire * joint
             marg = _margins(missed)
             miss = marg[0].sum(axis=1)
             out[idx] = 1.0 - miss
@@ -368,10 +371,17 @@ class Estimator:
     def stands_for(self) -> np.ndarray:
         """Per caught match (candidates, then match-key links): the never-compared
         matches it stands for at the point estimate's weights (Horvitz-Thompson)."""
-        if "stands_for" not in self.shared or self.shared["stands_for"][0] is not self.w:
-            u = self._mass(self.w, self.catch_chance(self.w)[0])[0]
-            self.shared["stands_for"] = (self.w, u)
-        return self.shared["stands_for"][1]
+        got = self.shared.setdefault("stands_for", {}).get(id(self.w))
+        if got is None or got[0] is not self.w:
+            got = self._stood(self._mass(self.w, self.catch_chance(self.w)[0])[0])
+        return got[1]
+
+    def _stood(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keeps `stands_for` for this copy's weights, each copy its own (one slot for all
+        let the null check's copy evict the point estimate's, which then took 3 s again
+        at a million records)."""
+        got = self.shared.setdefault("stands_for", {})[id(self.w)] = (self.w, u)
+        return got
 
     def unseen(self, rec_wt: np.ndarray | None = None, rec: np.ndarray | None = None,
                det_wt: np.ndarray | None = None) -> tuple[float, np.ndarray]:
@@ -383,7 +393,7 @@ class Estimator:
         chance, how = self.catch_chance(w)
         u, found, extra, total = self._mass(w, chance, fallback.between(rec_wt))
         if rec_wt is None and det_wt is None:  # the point estimate's (`stands_for`)
-            self.shared["stands_for"] = (self.w, u)
+            self._stood(u)
         if total <= 0 or n == 0:
             return 0.0, np.zeros(n)
         own = np.where(self.unc, u[:n], 0.0)  # stays on the uncovered records' own

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 Z95 = 1.959963984540054
 
@@ -61,3 +62,28 @@ def percentile_interval(draws: np.ndarray, axis: int = 0) -> tuple[np.ndarray, n
             warnings.simplefilter("ignore", RuntimeWarning)
             return (np.nanpercentile(draws, 2.5, axis=axis),
                     np.nanpercentile(draws, 97.5, axis=axis))
+
+
+def unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(key, axis=0, return_index=True, return_inverse=True)` for a 2-D integer
+    array: the distinct rows in lexicographic order, each one's first occurrence and every
+    row's position among them. Column by column, hashed (np.unique sorts the rows as
+    structured scalars: several seconds of the quality stage at a million records).
+
+    >>> u, first, inv = unique_rows(np.array([[2, 1], [1, 5], [2, 1], [1, 0]]))
+    >>> u.tolist(), first.tolist(), inv.tolist()
+    ([[1, 0], [1, 5], [2, 1]], [3, 1, 0], [2, 1, 2, 0])
+    """
+    key = np.asarray(key)
+    code = np.zeros(len(key), np.int64)
+    for col in key.T:  # codes in the order of the rows so far, then of this column
+        c, u = pd.factorize(col, sort=True)
+        code, _ = pd.factorize(code * len(u) + c, sort=True)
+    # first occurrences: where a code is seen first (codes numbered by first appearance
+    # rise by one at each)
+    seen, _ = pd.factorize(code)
+    top = np.maximum.accumulate(seen) if len(seen) else seen
+    pos = np.flatnonzero(np.r_[True, top[1:] > top[:-1]]) if len(seen) else seen
+    first = np.empty(len(pos), np.intp)
+    first[code[pos]] = pos
+    return key[first], first, code.astype(np.intp)
