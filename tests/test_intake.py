@@ -292,6 +292,20 @@ def test_parquet_dates_stored_as_numbers_are_read_as_yyyymmdd(tmp_path, numbers)
         (4, "dob", "99999999")]
 
 
+@pytest.mark.parametrize("extra", ["", "date_format: '%m%d%Y'"],
+                         ids=["inferred", "declared"])
+def test_month_first_dates_stored_as_numbers_get_their_leading_zero_back(tmp_path, extra):
+    # MMDDYYYY written as numbers (a spreadsheet, a data frame): 02172018 became 2172018
+    # and 01212015 became 1212015, which %m%d%Y would read as 12/12/0015
+    dob = pd.Series([12042018, 2172018, 1212015, 10311999, 3162015], dtype="int64")
+    res, a = _intake_parquet(tmp_path, _people(dob), extra=extra)
+    assert res.date_format == "%m%d%Y" and res.date_format_inferred == (extra == "")
+    assert list(a["_dob"].astype(str).str[:10]) == [
+        "2018-12-04", "2018-02-17", "2015-01-21", "1999-10-31", "2015-03-16"]
+    assert a.set_index("_row").loc[2, "dob"] == "2172018"  # the value as read is kept
+    assert _values(tmp_path).empty
+
+
 def test_csv_dates_written_as_floats_are_read(tmp_path):
     body = HEADER + "1,Ann,Lee,19800131.0,F\n2,Bob,Day,19751201.0,M\n3,Cy,Ray,,M\n"
     res, a, q = _intake(tmp_path, body)
