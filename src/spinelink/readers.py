@@ -112,7 +112,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     except csv.Error as e:
         raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
     header = [h.strip() for h in header]
-    _check_header(path, header, delimiter)
+    _check_header(path, header, encoding)
     fast = _fast_csv(raw, encoding, delimiter, header)
     if fast is not None:
         return ReadResult(fast, fast.num_rows, [], notes, row_label="line")
@@ -204,7 +204,7 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
     return tbl.append_column(ROW, pa.array(range(2, tbl.num_rows + 2), type=pa.int64()))
 
 
-def _check_header(path: Path, header: list[str], delimiter: str) -> None:
+def _check_header(path: Path, header: list[str], encoding: str) -> None:
     if any(h == "" for h in header):
         pos = header.index("") + 1
         raise IntakeError(f"{path}: line 1: column {pos} of the header has no name")
@@ -216,9 +216,12 @@ def _check_header(path: Path, header: list[str], delimiter: str) -> None:
     if ROW in seen:
         raise IntakeError(f"{path}: line 1: column name '{ROW}' is reserved")
     for h in header:
-        if _CONTROL.search(h) or _SURROGATE.search(h):
+        if _SURROGATE.search(h):
+            raise IntakeError(f"{path}: line 1: the header has bytes that are not valid "
+                              f"{encoding}: is the encoding right? (e.g. encoding: cp1251 "
+                              "or cp1252)")
+        if _CONTROL.search(h):
             raise IntakeError(f"{path}: line 1: the header has invalid characters")
-    del delimiter
 
 
 def _value_problems(rec: list[str], header: list[str], encoding: str) -> list[tuple[int, str]]:
