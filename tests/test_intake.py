@@ -362,6 +362,26 @@ def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
     assert any(f"date format {fmt} inferred for column 'dob'" in n for n in res.notes)
 
 
+def test_two_digit_years_take_the_century_before_the_reference_date(tmp_path):
+    # DuckDB's strptime reads %y 00-68 as 20xx: 03.01.67 was 2067, and a derived reference
+    # date moved past it, so a third of a census was silently a century late
+    body = HEADER + "1,A,B,03.01.67,F\n2,A,B,15.06.20,F\n3,A,B,01.05.21,F\n4,A,B,29.02.00,M\n"
+    res, a, q = _intake(tmp_path, body, extra="date_format: '%d.%m.%y'")
+    assert q.empty and _values(tmp_path).empty
+    assert list(a["_dob"].astype(str).str[:10]) == [  # reference date 2021-03-21
+        "1967-01-03", "2020-06-15", "1921-05-01", "2000-02-29"]
+    (tmp_path / "job.yaml").write_text(JOB.replace("reference_date: 2021-03-21\n", "").format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra=""))
+    with pytest.raises(IntakeError) as e:  # inferred %d/%m/%y: the century cannot be told
+        (tmp_path / "c.csv").write_text(HEADER + "1,A,B,13/02/81,F\n2,A,B,01/12/75,F\n")
+        intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                      tmp_path / "out2")
+    assert str(e.value) == (
+        f"{tmp_path / 'c.csv'}: dates in column 'dob' have two-digit years (format "
+        "%d/%m/%y): declare reference_date in the job file, so that the century can be told "
+        "(a date after it is taken 100 years earlier)")
+
+
 def test_ambiguous_day_month_order_is_reported(tmp_path):
     res, _, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n2,C,D,03/04/1975,M\n")
     assert res.date_format == "%d/%m/%Y"
