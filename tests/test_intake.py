@@ -313,6 +313,33 @@ def test_csv_dates_written_as_floats_are_read(tmp_path):
     assert list(a["_dob"].astype(str).str[:10])[:2] == ["1980-01-31", "1975-12-01"]
 
 
+def test_parquet_nested_and_binary_columns_are_read_or_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {"person_id": pa.array(["P1", "P2"]), "forename": pa.array([b"Ann", b"Bob"]),
+            "surname": pa.array(["Lee", "Day"]), "dob": pa.array(["01/02/1980", None]),
+            "sex": pa.array(["F", "M"]),
+            "phones": pa.array([["0123", "0456"], None]),  # not mapped: no reason to stop
+            "extra": pa.array([{"k": 1}, {"k": 2}])}
+    pq.write_table(pa.table(cols), tmp_path / "c.parquet")
+    (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
+                                                  delimiter=",", extra=""))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
+    assert res.accepted == 2 and list(a["forename"]) == ["Ann", "Bob"]
+    assert a["phones"].iloc[0] == '["0123", "0456"]' and pd.isna(a["phones"].iloc[1])
+    cols["forename"] = pa.array([b"Ann", b"B\xf6b"])  # latin-1 bytes in a binary column
+    pq.write_table(pa.table(cols), tmp_path / "c.parquet")
+    with pytest.raises(IntakeError) as e:
+        intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                      tmp_path / "out2")
+    assert str(e.value) == (f"{tmp_path / 'c.parquet'}: row 2: column 'forename' holds bytes "
+                            "that are not valid UTF-8 (a binary column); write it as a text "
+                            "column")
+
+
 def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
     import datetime as dt
 
