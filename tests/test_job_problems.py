@@ -331,3 +331,21 @@ def test_a_cp1251_header_declared_utf8_names_the_encoding(tmp_path):
                                        encoding="utf-8")
     r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
     assert r.exit_code == 0, r.output
+
+
+def test_a_source_without_a_links_entry_is_warned_about(tmp_path):
+    """A source the job reads but never links (a forgotten `links:` entry) ends in none of
+    linked, review or unlinked: the run says so instead of passing over it silently."""
+    (tmp_path / "c.csv").write_text("pid,fn,ln\nP1,Ann,Lee\n", encoding="utf-8")
+    (tmp_path / "a.csv").write_text("aid,fn,ln\nA1,Ann,Lee\n", encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nsources:\n"
+        "  census: {role: census, path: c.csv, id: pid, columns: {first_name: fn, "
+        "last_name: ln}}\n"
+        "  admin: {role: admin, path: a.csv, id: aid, columns: {first_name: fn, "
+        "last_name: ln}}\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 0, r.output
+    assert ("WARNING admin: no entry under links: its records are read and checked but not "
+            "linked to census (add links.admin to link it)") in r.output
+    assert "census: no entry" not in r.output
