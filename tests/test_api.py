@@ -102,3 +102,19 @@ def test_run_with_resume_continues_from_the_finished_stages(result):
     assert set(again.manifest["resumed"]["reused_stages"]) == first
     assert again.accounting == result.accounting
     pd.testing.assert_frame_equal(again.integrated(), before)
+
+
+def test_flagged_values_are_an_output_table(tmp_path):
+    """quarantine/<source>_values.parquet (values set to missing or flagged in kept rows)
+    is reachable as the other outputs are: a table and a DuckDB view."""
+    (tmp_path / "c.csv").write_text("pid,fn,ln,dob\nP1,Ann,Lee,31/02/1980\nP2,Bob,Day,"
+                                    "01/02/1970\nP3,Cy,Ray,03/04/1975\n", encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nreference_date: 2021-03-21\n"
+        "sources:\n  census: {role: census, path: c.csv, id: pid, date_format: '%d/%m/%Y', "
+        "columns: {first_name: fn, last_name: ln, date_of_birth: dob}}\n", encoding="utf-8")
+    r = spinelink.run(tmp_path / "job.yaml", output_dir=tmp_path / "out")
+    v = r.table("quarantine/census_values")
+    assert list(zip(v["_row"], v["record_id"], v["field"], strict=True)) == [(2, "P1", "dob")]
+    con = r.duckdb()
+    assert con.execute("SELECT count(*) FROM quarantine_census_values").fetchall() == [(1,)]

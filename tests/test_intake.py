@@ -292,11 +292,52 @@ def test_parquet_dates_stored_as_numbers_are_read_as_yyyymmdd(tmp_path, numbers)
         (4, "dob", "99999999")]
 
 
+@pytest.mark.parametrize("extra", ["", "date_format: '%m%d%Y'"],
+                         ids=["inferred", "declared"])
+def test_month_first_dates_stored_as_numbers_get_their_leading_zero_back(tmp_path, extra):
+    # MMDDYYYY written as numbers (a spreadsheet, a data frame): 02172018 became 2172018
+    # and 01212015 became 1212015, which %m%d%Y would read as 12/12/0015
+    dob = pd.Series([12042018, 2172018, 1212015, 10311999, 3162015], dtype="int64")
+    res, a = _intake_parquet(tmp_path, _people(dob), extra=extra)
+    assert res.date_format == "%m%d%Y" and res.date_format_inferred == (extra == "")
+    assert list(a["_dob"].astype(str).str[:10]) == [
+        "2018-12-04", "2018-02-17", "2015-01-21", "1999-10-31", "2015-03-16"]
+    assert a.set_index("_row").loc[2, "dob"] == "2172018"  # the value as read is kept
+    assert _values(tmp_path).empty
+
+
 def test_csv_dates_written_as_floats_are_read(tmp_path):
     body = HEADER + "1,Ann,Lee,19800131.0,F\n2,Bob,Day,19751201.0,M\n3,Cy,Ray,,M\n"
     res, a, q = _intake(tmp_path, body)
     assert res.date_format == "%Y%m%d" and q.empty
     assert list(a["_dob"].astype(str).str[:10])[:2] == ["1980-01-31", "1975-12-01"]
+
+
+def test_parquet_nested_and_binary_columns_are_read_or_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {"person_id": pa.array(["P1", "P2"]), "forename": pa.array([b"Ann", b"Bob"]),
+            "surname": pa.array(["Lee", "Day"]), "dob": pa.array(["01/02/1980", None]),
+            "sex": pa.array(["F", "M"]),
+            "phones": pa.array([["0123", "0456"], None]),  # not mapped: no reason to stop
+            "extra": pa.array([{"k": 1}, {"k": 2}])}
+    pq.write_table(pa.table(cols), tmp_path / "c.parquet")
+    (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
+                                                  delimiter=",", extra=""))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
+    assert res.accepted == 2 and list(a["forename"]) == ["Ann", "Bob"]
+    assert a["phones"].iloc[0] == '["0123", "0456"]' and pd.isna(a["phones"].iloc[1])
+    cols["forename"] = pa.array([b"Ann", b"B\xf6b"])  # latin-1 bytes in a binary column
+    pq.write_table(pa.table(cols), tmp_path / "c.parquet")
+    with pytest.raises(IntakeError) as e:
+        intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                      tmp_path / "out2")
+    assert str(e.value) == (f"{tmp_path / 'c.parquet'}: row 2: column 'forename' holds bytes "
+                            "that are not valid UTF-8 (a binary column); write it as a text "
+                            "column")
 
 
 def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
@@ -346,6 +387,26 @@ def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
     assert (res.date_format, res.date_format_inferred) == (fmt, True)
     assert q.empty and a["_dob"].notna().all() and _values(tmp_path).empty
     assert any(f"date format {fmt} inferred for column 'dob'" in n for n in res.notes)
+
+
+def test_two_digit_years_take_the_century_before_the_reference_date(tmp_path):
+    # DuckDB's strptime reads %y 00-68 as 20xx: 03.01.67 was 2067, and a derived reference
+    # date moved past it, so a third of a census was silently a century late
+    body = HEADER + "1,A,B,03.01.67,F\n2,A,B,15.06.20,F\n3,A,B,01.05.21,F\n4,A,B,29.02.00,M\n"
+    res, a, q = _intake(tmp_path, body, extra="date_format: '%d.%m.%y'")
+    assert q.empty and _values(tmp_path).empty
+    assert list(a["_dob"].astype(str).str[:10]) == [  # reference date 2021-03-21
+        "1967-01-03", "2020-06-15", "1921-05-01", "2000-02-29"]
+    (tmp_path / "job.yaml").write_text(JOB.replace("reference_date: 2021-03-21\n", "").format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra=""))
+    with pytest.raises(IntakeError) as e:  # inferred %d/%m/%y: the century cannot be told
+        (tmp_path / "c.csv").write_text(HEADER + "1,A,B,13/02/81,F\n2,A,B,01/12/75,F\n")
+        intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                      tmp_path / "out2")
+    assert str(e.value) == (
+        f"{tmp_path / 'c.csv'}: dates in column 'dob' have two-digit years (format "
+        "%d/%m/%y): declare reference_date in the job file, so that the century can be told "
+        "(a date after it is taken 100 years earlier)")
 
 
 def test_ambiguous_day_month_order_is_reported(tmp_path):

@@ -285,3 +285,67 @@ def test_disclosure_keys_are_checked_at_load(tmp_path, quality, expected):
     assert expected in str(e.value)
     # one line among the job's other mistakes (less the misspelt seed and the header)
     assert len(e.value.problems) == len(MISTAKES) - 1
+
+
+UA_JOB = """\
+schema_version: 1
+name: ua
+reference: register
+sources:
+  register:
+    role: census
+    path: register.csv
+    encoding: {encoding}
+    id: {id}
+    columns: {{first_name: імя, last_name: прізвище, date_of_birth: дата}}
+"""
+UA_ROWS = "UA1,Галина,Шевченко,03.01.1967\n"
+
+
+@pytest.mark.parametrize("id_column", ["id", "ід"], ids=["some found", "none found"])
+def test_a_utf8_header_declared_cp1251_suggests_utf8(tmp_path, id_column):
+    (tmp_path / "register.csv").write_text(f"{id_column},імя,прізвище,дата\n" + UA_ROWS,
+                                           encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(UA_JOB.format(encoding="cp1251", id=id_column),
+                                       encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 3, r.output
+    lines = [ln for ln in r.output.splitlines() if "required column" in ln]
+    assert lines and all(ln.endswith("the header read as UTF-8 has the column(s): declare "
+                                     "encoding: utf-8)" if id_column == "ід" else
+                                     "declare encoding: utf-8") for ln in lines), r.output
+    assert "Галина" not in r.output and "Шевченко" not in r.output
+
+
+def test_a_cp1251_header_declared_utf8_names_the_encoding(tmp_path):
+    (tmp_path / "register.csv").write_bytes(("id,імя,прізвище,дата\n" + UA_ROWS)
+                                            .encode("cp1251"))
+    (tmp_path / "job.yaml").write_text(UA_JOB.format(encoding="utf-8", id="id"),
+                                       encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 3, r.output
+    assert (f"error: {tmp_path / 'register.csv'}: line 1: the header has bytes that are not "
+            "valid utf-8: is the encoding right? (e.g. encoding: cp1251 or cp1252)"
+            in r.output)
+    (tmp_path / "job.yaml").write_text(UA_JOB.format(encoding="cp1251", id="id"),
+                                       encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_source_without_a_links_entry_is_warned_about(tmp_path):
+    """A source the job reads but never links (a forgotten `links:` entry) ends in none of
+    linked, review or unlinked: the run says so instead of passing over it silently."""
+    (tmp_path / "c.csv").write_text("pid,fn,ln\nP1,Ann,Lee\n", encoding="utf-8")
+    (tmp_path / "a.csv").write_text("aid,fn,ln\nA1,Ann,Lee\n", encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nsources:\n"
+        "  census: {role: census, path: c.csv, id: pid, columns: {first_name: fn, "
+        "last_name: ln}}\n"
+        "  admin: {role: admin, path: a.csv, id: aid, columns: {first_name: fn, "
+        "last_name: ln}}\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 0, r.output
+    assert ("WARNING admin: no entry under links: its records are read and checked but not "
+            "linked to census (add links.admin to link it)") in r.output
+    assert "census: no entry" not in r.output

@@ -103,7 +103,13 @@ def test_resume_refuses_after_the_engine_code_changed(base, tmp_path):
     (out / "checkpoint.json").write_text(json.dumps(ck))
     r = _run(folder, out, "--resume")
     assert r.returncode == 2
-    assert "cannot resume: package versions changed" in r.stderr.strip().splitlines()[-1]
+    assert ("cannot resume: spinelink's code (its Python or SQL files) changed"
+            in r.stderr.strip().splitlines()[-1])
+    versions["duckdb"] = "0.0.1"  # a package upgraded too: named
+    ck["sha256"] = _content_hash(ck)
+    (out / "checkpoint.json").write_text(json.dumps(ck))
+    r = _run(folder, out, "--resume")
+    assert "cannot resume: package versions (duckdb) changed" in r.stderr.strip().splitlines()[-1]
 
 
 def test_code_fingerprint_follows_the_sql_and_the_modules(tmp_path, monkeypatch):

@@ -76,6 +76,20 @@ def test_import_round_trip_and_re_import_is_unchanged(out, tmp_path):
     assert r.returncode == 0 and "0 decisions imported, 3 unchanged" in r.stdout
 
 
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_import_reads_excel_csv_with_a_semicolon_or_tab(out, tmp_path, sep):
+    """Excel's "CSV UTF-8" uses the locale's list separator: a semicolon in Ukrainian,
+    German or French settings. Such a file imports as the comma-separated one does."""
+    frame = _export(out, tmp_path)  # full export: names hold commas inside quotes
+    frame.loc[:1, "decision"] = ["match", "non-match"]
+    frame.to_csv(tmp_path / "excel.csv", index=False, sep=sep, encoding="utf-8-sig")
+    r = run_cli("review", "import", str(out), str(tmp_path / "excel.csv"), "--reviewer", "ann")
+    assert r.returncode == 0, r.stderr
+    assert "2 decisions imported" in r.stdout
+    dec = pd.read_parquet(out / "review" / "decisions.parquet")
+    assert sorted(dec["decision"]) == ["match", "non-match"]
+
+
 def _bad(out, tmp_path, edit) -> str:
     frame = _export(out, tmp_path, "--ids-only")
     frame = edit(frame)

@@ -243,6 +243,30 @@ def test_messy_intake_matches_duckdb(spark, tmp_path):
         assert x.to_pylist() == y.to_pylist(), rel
 
 
+def test_two_digit_years_and_lost_zeros_read_as_on_duckdb(spark, tmp_path):
+    from spinelink.pipeline import run_job
+
+    rows = {"yy": ("%d.%m.%y", ["03.01.67", "15.06.20", "01.05.21", "29.02.00"]),
+            "mdy": ("%m%d%Y", ["12042018", "2172018", "1212015", "10311999"])}
+    for name, (fmt, dob) in rows.items():
+        pd.DataFrame({"pid": list("abcd"), "fn": ["A"] * 4, "ln": ["B"] * 4,
+                      "dob": dob}).to_parquet(tmp_path / f"{name}.parquet")
+        (tmp_path / f"{name}.yaml").write_text(
+            "schema_version: 1\nname: t\nreference: census\nreference_date: 2021-03-21\n"
+            f"sources:\n  census: {{role: census, path: {name}.parquet, id: pid, "
+            f"date_format: '{fmt}', columns: {{first_name: fn, last_name: ln, "
+            "date_of_birth: dob}}\n")
+        got = []
+        for backend in ("duckdb", "spark"):
+            run_job(tmp_path / f"{name}.yaml", str(tmp_path / f"{name}_{backend}"),
+                    validate_only=True, backend=backend)
+            a = pd.read_parquet(tmp_path / f"{name}_{backend}" / "intake" / "census.parquet")
+            got.append(list(a["_dob"].astype(str).str[:10]))
+        assert got[0] == got[1] == {
+            "yy": ["1967-01-03", "2020-06-15", "1921-05-01", "2000-02-29"],
+            "mdy": ["2018-12-04", "2018-02-17", "2015-01-21", "1999-10-31"]}[name]
+
+
 def test_integration_plan_of_a_job_without_integrate_section(spark, duck, tmp_path):
     """A job with no `integrate:` section has an empty plan; its columns keep their types
     on both engines (an untyped empty boolean once broke Spark's integration SQL)."""

@@ -10,9 +10,26 @@ CREATE OR REPLACE TEMP MACRO sl_intake_date_text(s) AS
              ELSE trim(s) END,
         '[ T]00:00(:00(\.0+)?)?(Z|[+-]00:?00)?$', '', 'g');
 
+-- A date text in a format of eight digits with the day or month first (%m%d%Y, %d%m%Y)
+-- that has seven digits lost its leading zero (a number column: 02172018 -> 2172018):
+-- the zero is put back, else the format reads 1212015 as 12/12/0015.
+CREATE OR REPLACE TEMP MACRO sl_intake_date_padded(t, fmt) AS
+    CASE WHEN fmt IN ('%m%d%Y', '%d%m%Y') AND regexp_full_match(t, '[0-9]{7}')
+         THEN '0' || t ELSE t END;
+
 -- A date in the given strptime format; NULL when it does not parse.
 CREATE OR REPLACE TEMP MACRO sl_intake_parse_date(s, fmt) AS
-    CAST(try_strptime(sl_intake_date_text(s), fmt) AS DATE);
+    CAST(try_strptime(sl_intake_date_padded(sl_intake_date_text(s), fmt), fmt) AS DATE);
+
+-- A date, or the same date 100 years earlier when it is after `latest` (the date is
+-- named twice, not three times: Spark compiles each copy of the parse).
+CREATE OR REPLACE TEMP MACRO sl_intake_century_back(d, latest) AS
+    CAST(d - to_years(100 * CAST(d > latest AS INTEGER)) AS DATE);
+
+-- A date of birth in a format with a two-digit year (%y): the century is the one that
+-- puts it on or before `latest` (the job's reference_date), so 03.01.67 is 1967, not 2067.
+CREATE OR REPLACE TEMP MACRO sl_intake_parse_date_pivot(s, fmt, latest) AS
+    sl_intake_century_back(sl_intake_parse_date(s, fmt), latest);
 
 -- The shape of a value without the value: digits as 9, letters as a, blanks as one space,
 -- other characters kept (99/99/9999); a value longer than 12 characters by its length.

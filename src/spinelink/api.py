@@ -61,11 +61,14 @@ class Result:
     @property
     def paths(self) -> dict[str, Path]:
         """Every output table that exists: `integrated`, `conflicts`, `audit`,
-        `invalid_codes`, and `<folder>/<source>` (e.g. `links/benefits`), plus `manifest`."""
+        `invalid_codes`, and `<folder>/<source>` (e.g. `links/benefits`), the values intake
+        set to missing or flagged (`quarantine/<source>_values`), plus `manifest`."""
         found = {k: self.output_dir / p for k, p in TOP_TABLES.items()}
         for folder in PER_SOURCE:
             for s in self.sources:
                 found[f"{folder}/{s}"] = self.output_dir / folder / f"{s}.parquet"
+        for s in self.sources:
+            found[f"quarantine/{s}_values"] = self.output_dir / "quarantine" / f"{s}_values.parquet"
         found = {k: p for k, p in found.items() if p.exists()}
         found["manifest"] = self.output_dir / "run_manifest.json"
         return found
@@ -90,7 +93,7 @@ class Result:
     def duckdb(self):
         """An in-memory DuckDB connection with one view per output table: `integrated`,
         `conflicts`, `audit`, `invalid_codes`, and `<folder>_<source>` (e.g.
-        `links_benefits`, `unlinked_survey`)."""
+        `links_benefits`, `unlinked_survey`, `quarantine_survey_values`)."""
         import duckdb
 
         con = duckdb.connect(":memory:")

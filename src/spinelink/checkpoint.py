@@ -187,6 +187,17 @@ class Checkpoint:
             manifest.write_json(self.path, {**data, "sha256": _content_hash(data)})
 
 
+def _versions_label(old, new) -> str:
+    """Which versions changed: the packages by name, or spinelink's own code alone (an
+    editable install after `git pull`: no version number moves)."""
+    old, new = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+    diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    packages = [k for k in diff if k != "spinelink_code"]
+    if not packages:
+        return "spinelink's code (its Python or SQL files)"
+    return f"package versions ({', '.join(packages)})"
+
+
 def _content_hash(data: dict) -> str:
     """SHA-256 of the checkpoint's content, stored in it: what a reused stage passes on
     (counts, summaries) is used only as this run recorded it."""
@@ -220,7 +231,8 @@ def open_checkpoint(out: Path, fingerprint: dict, resume: bool,
     changed = [k for k in sorted(set(old) | set(fingerprint)) if old.get(k) != fingerprint.get(k)]
     if set(changed) - DERIVED:  # named by what the user changed, not what follows from it
         changed = [k for k in changed if k not in DERIVED]
-    changed = [LABELS.get(k, k) for k in changed]
+    changed = [_versions_label(old.get(k), fingerprint.get(k)) if k == "versions"
+               else LABELS.get(k, k) for k in changed]
     if changed:
         raise ResumeError(f"{path}: cannot resume: {', '.join(changed)} changed since the "
                           "interrupted run; run again without --resume")

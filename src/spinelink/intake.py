@@ -139,7 +139,7 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     install_macros(engine)  # code lists, code maps and date format: checked by load_job
     raw = f"__sl_raw_{name}"
     read, typed, mapped = _read(engine, lj, name, raw)
-    spec = date_spec(engine, raw, path, src, typed)
+    spec = date_spec(engine, raw, path, src, typed, lj.job.reference_date)
     if spec and spec.note:
         read.notes.append(spec.note)
         log.info("%s: %s", name, spec.note)
@@ -149,7 +149,7 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
         ref_raw = f"__sl_raw_refdates_{ref}"
         _, ref_typed, _ = _read(engine, lj, ref, ref_raw)
         return ref_raw, date_spec(engine, ref_raw, lj.source_path(ref), lj.job.sources[ref],
-                                  ref_typed)
+                                  ref_typed, lj.job.reference_date)
 
     ref = reference_date(engine, lj, name, raw, spec, read_reference)
     cand = f"__sl_checks_{name}"
@@ -268,7 +268,7 @@ def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dic
     if spec:
         out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=spec.column,
                              parsed=spec.parsed("r")),
-                    {"field": spec.column, "fmt": spec.fmt}))
+                    {**spec.params, "field": spec.column, "fmt": spec.fmt}))
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -55,17 +55,22 @@ class DateSpec:
     inferred: bool = False
     typed_column: str | None = None  # the hidden DATE column of a typed source column
     note: str | None = None
+    pivot: dt.date | None = None  # two-digit years: the century that puts a date on or before it
 
     def parsed(self, alias: str = "r") -> str:
         """SQL: the parsed date of a row of the raw table (aliased `alias`); the format is
-        the bound parameter $fmt."""
+        the bound parameter $fmt (and the pivot of two-digit years $pivot)."""
         if self.typed_column:
             return f"{alias}.{quote_ident(self.typed_column)}"
+        if self.pivot:
+            return f"sl_intake_parse_date_pivot({alias}.{quote_ident(self.column)}, $fmt, $pivot)"
         return f"sl_intake_parse_date({alias}.{quote_ident(self.column)}, $fmt)"
 
     @property
     def params(self) -> dict:
-        return {} if self.typed_column else {"fmt": self.fmt}
+        if self.typed_column:
+            return {}
+        return {"fmt": self.fmt, **({"pivot": self.pivot} if self.pivot else {})}
 
 
 def install_macros(engine: Engine) -> None:
@@ -81,10 +86,24 @@ def format_counts(engine: Engine, raw: str, col: str, fmt: str, *, sample: int =
     return int(row["n"]), int(row["parsed"]), int(row["plausible"])
 
 
-def date_spec(engine: Engine, raw: str, path: Path, src: Source,
-              typed: dict[str, str]) -> DateSpec | None:
+def date_spec(engine: Engine, raw: str, path: Path, src: Source, typed: dict[str, str],
+              reference: dt.date | None = None) -> DateSpec | None:
     """The DateSpec of the source's date_of_birth column (None when it maps none).
-    `typed`: source column -> hidden DATE column, for typed date columns."""
+    `typed`: source column -> hidden DATE column, for typed date columns. A format with a
+    two-digit year needs `reference` (the job's reference_date) to tell the century."""
+    spec = _date_spec(engine, raw, path, src, typed)
+    if spec is None or "%y" not in spec.fmt:
+        return spec
+    if reference is None:
+        raise IntakeError(f"{path}: dates in column '{spec.column}' have two-digit years "
+                          f"(format {spec.fmt}): declare reference_date in the job file, so "
+                          "that the century can be told (a date after it is taken 100 years "
+                          "earlier)")
+    return replace(spec, pivot=reference)
+
+
+def _date_spec(engine: Engine, raw: str, path: Path, src: Source,
+               typed: dict[str, str]) -> DateSpec | None:
     col = src.columns.get("date_of_birth")
     if not col:
         return None

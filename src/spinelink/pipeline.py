@@ -59,6 +59,10 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
     and versions finished in the output folder (spinelink.checkpoint). `since`, `retrain`:
     spinelink.incremental."""
     lj = load_job(job_path, inputs=True)  # every job problem, before any work
+    for name in lj.job.sources:
+        if name != lj.job.reference and name not in lj.job.links:
+            log.warning("%s: no entry under links: its records are read and checked but not "
+                        "linked to %s (add links.%s to link it)", name, lj.job.reference, name)
     if output_dir:
         lj.overrides["output_dir"] = str(output_dir)
     if backend and backend != lj.job.backend:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +113,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     except csv.Error as e:
         raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
     header = [h.strip() for h in header]
-    _check_header(path, header, delimiter)
+    _check_header(path, header, encoding)
     fast = _fast_csv(raw, encoding, delimiter, header)
     if fast is not None:
         return ReadResult(fast, fast.num_rows, [], notes, row_label="line")
@@ -204,7 +205,7 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
     return tbl.append_column(ROW, pa.array(range(2, tbl.num_rows + 2), type=pa.int64()))
 
 
-def _check_header(path: Path, header: list[str], delimiter: str) -> None:
+def _check_header(path: Path, header: list[str], encoding: str) -> None:
     if any(h == "" for h in header):
         pos = header.index("") + 1
         raise IntakeError(f"{path}: line 1: column {pos} of the header has no name")
@@ -216,9 +217,12 @@ def _check_header(path: Path, header: list[str], delimiter: str) -> None:
     if ROW in seen:
         raise IntakeError(f"{path}: line 1: column name '{ROW}' is reserved")
     for h in header:
-        if _CONTROL.search(h) or _SURROGATE.search(h):
+        if _SURROGATE.search(h):
+            raise IntakeError(f"{path}: line 1: the header has bytes that are not valid "
+                              f"{encoding}: is the encoding right? (e.g. encoding: cp1251 "
+                              "or cp1252)")
+        if _CONTROL.search(h):
             raise IntakeError(f"{path}: line 1: the header has invalid characters")
-    del delimiter
 
 
 def _value_problems(rec: list[str], header: list[str], encoding: str) -> list[tuple[int, str]]:
@@ -267,11 +271,39 @@ def _read_parquet(path: Path) -> ReadResult:
             col = pc.cast(dates[name], pa.string())
         elif pa.types.is_floating(col.type):
             col = _float_text(col)
+        elif pa.types.is_nested(col.type):
+            col = _nested_text(col)
         elif not pa.types.is_string(col.type):
-            col = pc.cast(col, pa.string())
+            col = _cast_text(path, name, col)
         arrays[name] = col
     arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
     return ReadResult(pa.table(arrays), tbl.num_rows, [], [], dates)
+
+
+def _nested_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A list, struct or map column as JSON text (Arrow cannot cast it to text, and a
+    column the job does not map must not stop the read)."""
+    return pa.chunked_array([pa.array(
+        [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+         for v in col.to_pylist()], type=pa.string())], type=pa.string())
+
+
+def _cast_text(path: Path, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Any other column as text; a binary column with bytes that are not UTF-8 stops the
+    read naming its first such row (never the bytes)."""
+    try:
+        return pc.cast(col, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for i, v in enumerate(col.to_pylist(), 1):
+            if isinstance(v, bytes):
+                try:
+                    v.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise IntakeError(f"{path}: row {i}: column '{name}' holds bytes that "
+                                      "are not valid UTF-8 (a binary column); write it as "
+                                      "a text column") from None
+        raise IntakeError(f"{path}: column '{name}' of type {col.type} cannot be read as "
+                          "text") from None
 
 
 def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:

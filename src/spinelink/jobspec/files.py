@@ -116,7 +116,7 @@ def read_header(path: Path, src: Source) -> list[str]:
         if len(raw) == HEADER_BYTES:
             return []  # cut short here: intake reads the whole file
         raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
-    readers._check_header(path, header, src.delimiter)
+    readers._check_header(path, header, src.encoding)
     return header
 
 
@@ -133,18 +133,36 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
     keys = _column_keys(name, src)
     missing = [c for c in keys if c not in header]
     found = len(keys) - len(missing)
+    as_utf8 = _header_as_utf8(header, src.encoding)
+    utf8 = ("the header read as UTF-8 has the column(s): declare encoding: utf-8"
+            if as_utf8 and any(c in as_utf8 for c in missing) else "")
     if missing and not found:  # not a header of this source: one problem, no names
         more = f" (and {len(missing) - 1} more: {one_of(missing[1:])})" if missing[1:] else ""
-        hint = (f"the header has only {len(header)} column(s): is the delimiter right?"
-                if len(header) <= 1 else "the file has none of the columns the job maps for "
-                "this source: is this the right file, and does it start with a header row?")
+        hint = utf8 or (
+            f"the header has only {len(header)} column(s): is the delimiter right?"
+            if len(header) <= 1 else "the file has none of the columns the job maps for "
+            "this source: is this the right file, and does it start with a header row?")
         return [Problem(str(path), None, f"required column '{missing[0]}' is missing{more} "
                         f"({hint})", INPUT)]
     return [Problem(str(path), None,
                     f"required column '{col}' is missing (job key {', '.join(keys[col])})"
                     f"{did_you_mean(col, header)}; the file's columns are: "
-                    f"{one_of(header, limit=40, keep_order=True)}", INPUT)
+                    f"{one_of(header, limit=40, keep_order=True)}"
+                    f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}", INPUT)
             for col in missing]
+
+
+def _header_as_utf8(header: list[str], encoding: str) -> list[str] | None:
+    """The header's names as they read in UTF-8, for a header of non-ASCII names declared
+    in another encoding (a UTF-8 file declared cp1251 reads 'імя' as 'С–РјСЏ'); None
+    when the file is declared UTF-8 or its header bytes are not UTF-8."""
+    if encoding.startswith("utf-8"):
+        return None
+    try:
+        names = [h.encode(encoding).decode("utf-8") for h in header]
+    except (UnicodeError, LookupError):
+        return None
+    return names if names != header else None
 
 
 def _column_keys(name: str, src: Source) -> dict[str, list[str]]:
