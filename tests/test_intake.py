@@ -199,12 +199,17 @@ def test_parquet_source(tmp_path):
                        "dob": pd.to_datetime(["1980-02-01", "1970-01-01"]).date,
                        "sex": ["F", "M"]})
     df.to_parquet(tmp_path / "c.parquet")
+    res, a = _parquet_intake(tmp_path)
+    assert res.accepted == 2 and list(a["record_id"]) == ["1", "2"]
+
+
+def _parquet_intake(tmp_path, extra: str = ""):
+    """Intake of the census written to tmp_path/c.parquet: its result and accepted table."""
     (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
-                                                  delimiter=",", extra=""))
+                                                  delimiter=",", extra=extra))
     res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
                         tmp_path / "out")
-    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
-    assert res.accepted == 2 and list(a["record_id"]) == ["1", "2"]
+    return res, pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
 
 
 FILE_CASES = [
@@ -323,11 +328,7 @@ def test_parquet_nested_and_binary_columns_are_read_or_named(tmp_path):
             "phones": pa.array([["0123", "0456"], None]),  # not mapped: no reason to stop
             "extra": pa.array([{"k": 1}, {"k": 2}])}
     pq.write_table(pa.table(cols), tmp_path / "c.parquet")
-    (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
-                                                  delimiter=",", extra=""))
-    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
-                        tmp_path / "out")
-    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
+    res, a = _parquet_intake(tmp_path)
     assert res.accepted == 2 and list(a["forename"]) == ["Ann", "Bob"]
     assert a["phones"].iloc[0] == '["0123", "0456"]' and pd.isna(a["phones"].iloc[1])
     cols["forename"] = pa.array([b"Ann", b"B\xf6b"])  # latin-1 bytes in a binary column
@@ -356,11 +357,8 @@ def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
                             pa.timestamp("us", tz="UTC")).cast(
                                 pa.timestamp("us", tz="Europe/Berlin"))})
     pq.write_table(tbl, tmp_path / "c.parquet")
-    (tmp_path / "job.yaml").write_text(JOB.format(path="c.parquet", encoding="utf-8",
-                                                  delimiter=",", extra="date_format: '%d/%m/%Y'"))
-    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
-                        tmp_path / "out")
-    a = pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet").set_index("_row")
+    res, a = _parquet_intake(tmp_path, "date_format: '%d/%m/%Y'")
+    a = a.set_index("_row")
     assert res.date_format == "date type" and not res.date_format_inferred
     assert any("date type" in n and "not used" in n for n in res.notes)
     assert str(a.loc[1, "_dob"])[:10] == "1980-01-31" and a.loc[1, "dob"] == "1980-01-31"
