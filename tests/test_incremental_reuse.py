@@ -2,7 +2,8 @@
 
 `run --since`: the reference's intake and standardised tables when its file and settings
 are unchanged (spinelink.incremental.reuse), and the leave-partner-out scores of sampled
-records that are unchanged (spinelink.quality.nullcarry). Each is checked against a
+records that are unchanged (spinelink.quality.nullcarry), and the quality stage's fit of
+the never-compared matches and intervals (spinelink.quality.fitcarry). Each is checked against a
 recomputation on the same data, and against the cases that must disable it."""
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from spinelink.config import load_job
 from spinelink.incremental.reuse import source_keys
 from spinelink.pipeline import _input_hashes, run_job
-from spinelink.quality import nullcarry
+from spinelink.quality import fitcarry, nullcarry
 from spinelink.sample.deliveries import generate_deliveries
 
 PERSONS, SEED = 1500, 9
@@ -164,3 +166,94 @@ def test_null_sample_carried_scores_agree_with_scoring_all(runs, tmp_path, monke
     mine = a[a.index.get_level_values("source_id").isin(set(kept))]
     pd.testing.assert_series_equal(mine["bf"].sort_index(),
                                    prev.loc[mine.index, "bf"].sort_index())
+
+
+def _subgroups(out: Path) -> pd.DataFrame:
+    s = pd.read_csv(out / "quality/subgroups.csv", keep_default_na=False, na_values=[""])
+    return s[s["basis"] == "model"].set_index(["source", "variable", "value"])
+
+
+def test_quality_fit_carried_from_one_fit_agrees_with_refitting(runs, tmp_path, monkeypatch):
+    """inc/2 and inc/3 carry the never-compared matches and the intervals' reach from
+    out/1's fit (one fit, not a chain) and recompute the rest; refitting in full on the
+    same links gives nearly the same estimates and intervals; the full run of delivery
+    3 too."""
+    fitted_in = str((runs / "out/1").resolve())
+    for run in ("inc/2", "inc/3"):
+        est = json.loads((runs / run / "quality/summary.json").read_text())[
+            "sources"]["benefits"]["estimate"]
+        assert est["basis"].startswith("carried") and est["fitted_in"] == fitted_in, est
+        meta = json.loads((runs / run / "quality/fit/benefits.json").read_text())
+        assert meta["fitted_in"] == fitted_in
+    own = json.loads((runs / "out/3/quality/summary.json").read_text())["sources"][
+        "benefits"]["estimate"]
+    assert own == {"basis": "fitted in this run", "not_carried": "not an incremental run"}
+    monkeypatch.setattr(fitcarry.FitCarry, "carried",
+                        lambda self, cond, residual, links: (None, "switched off"))
+    out = tmp_path / "inc2_refit"
+    run_job(runs / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
+    assert json.loads((out / "quality/summary.json").read_text())["sources"]["benefits"][
+        "estimate"] == {"basis": "fitted in this run", "not_carried": "switched off"}
+    # the refit keeps its own fit for the next run
+    assert json.loads((out / "quality/fit/benefits.json").read_text())["fitted_in"] == \
+        str(out.resolve())
+    # out/3: a full run, its own model and links (a few links differ from inc/3's)
+    for carried, refit, point in ((runs / "inc/2", out, 0.003),
+                                  (runs / "inc/3", runs / "out/3", 0.006)):
+        a, b = _subgroups(carried), _subgroups(refit)
+        both = a.index.intersection(b.index)
+        assert len(both) == len(a) == len(b) > 5
+        # the point estimates: recomputed sums but for the scaled never-compared matches;
+        # the bounds: another bootstrap's (at 1,500 persons a subgroup's bound moves by a
+        # false link or two)
+        for c, tol in (("est_precision", point), ("est_recall", point),
+                       ("est_precision_low", 0.02), ("est_recall_low", 0.02),
+                       ("est_precision_high", 0.02), ("est_recall_high", 0.02)):
+            d = (a.loc[both, c] - b.loc[both, c]).abs().dropna()
+            assert len(d) and d.max() <= tol, (carried.name, c, d.max())
+        for m in ("precision", "recall"):
+            wa, wb = (float((x[f"est_{m}_high"] - x[f"est_{m}_low"]).mean()) for x in (a, b))
+            assert 0.5 * wb <= wa <= 2 * wb, (carried.name, m, wa, wb)
+    # the never-compared matches moved with the caught ones, not held at the fit's
+    fit1 = pd.read_parquet(runs / "out/1/quality/fit/benefits.parquet")
+    fit1 = fit1[fit1["variable"] == "all"].iloc[0]
+    s3 = json.loads((runs / "inc/3/quality/summary.json").read_text())["sources"][
+        "benefits"]
+    n3 = s3["blocking"]["expected_matches_never_compared"]
+    caught3 = s3["overall"]["expected_linkable"] - n3
+    assert fit1["never_compared"] > 0 and caught3 != pytest.approx(fit1["caught"], rel=0.02)
+    assert n3 == pytest.approx(fit1["never_compared"] * caught3 / fit1["caught"],
+                               abs=0.006)  # summary.json rounds to 2 decimals
+
+
+def test_quality_fit_not_carried_when_its_conditions_or_the_records_moved(runs, tmp_path):
+    previous = runs / "out/1"
+    meta = json.loads((previous / "quality/fit/benefits.json").read_text())
+    cond, res, links = meta["conditions"], meta["residual_records"], meta["links"]
+    carry = fitcarry.FitCarry(tmp_path, "benefits", "census", previous)
+    fitted, why = carry.carried(cond, res, links)
+    assert why == "" and fitted.meta["fitted_in"] == str(previous.resolve())
+    assert carry.carried({**cond, "model_sha256": "other"}, res, links)[1] == \
+        "model_sha256 changed"
+    assert carry.carried({**cond, "calibration": "null"}, res, links)[0] is None
+    assert "residual records moved" in carry.carried(cond, int(res * 1.3), links)[1]
+    assert "links moved" in carry.carried(cond, res, int(links * 0.7))[1]
+    assert carry.carried(cond, int(res * 1.2), int(links * 1.2))[1] == ""
+    none = fitcarry.FitCarry(tmp_path, "benefits", "census", None)
+    assert none.carried(cond, res, links) == (None, "not an incremental run")
+    assert fitcarry.FitCarry(tmp_path, "benefits", "census", tmp_path).carried(
+        cond, res, links) == (None, "the previous run kept no fit")
+
+
+def test_a_value_the_fit_lacks_gets_its_variables_ratio_and_widest_reach():
+    table = pd.DataFrame({
+        "variable": ["sex", "sex"], "value": ["F", "M"], "never_compared": [2.0, 6.0],
+        "caught": [100.0, 100.0], "precision_below": [0.01, 0.03],
+        "precision_above": [0.0, 0.01], "recall_below": [0.02, 0.05],
+        "recall_above": [0.01, 0.02]})
+    f = fitcarry.Fitted(table, {})
+    got = f.never_compared("sex", ["F", "M", "U"], np.array([50.0, 200.0, 10.0]))
+    np.testing.assert_allclose(got, [1.0, 12.0, 0.4])  # U: (2 + 6) / 200 of its 10
+    reach = f.reach("sex", ["M", "U"])
+    assert reach.loc["U"].tolist() == [0.03, 0.01, 0.05, 0.02]
+    assert reach.loc["M"].tolist() == [0.03, 0.01, 0.05, 0.02]

@@ -51,6 +51,7 @@ class Candidates:
     first: np.ndarray     # True for the first candidate of each tie group
     capture: recapture.Captures | None = None  # the blocking rules' atoms per candidate
     prob: np.ndarray | None = None  # the stage's record-level match probability
+    carried: float | None = None  # never-compared matches carried from a fit (fitcarry)
 
     def estimator(self, post: np.ndarray) -> recapture.Estimator:
         """The never-compared estimator for these posteriors (its pattern tables are
@@ -259,7 +260,7 @@ def _never_compared(c: Candidates, post: np.ndarray, linkable: float, rec_wt) ->
     """Linkable residual records whose match no blocking rule compared (`blocked_out`),
     at most half the linkable."""
     if c.capture is None or len(post) == 0:
-        return 0.0
+        return 0.0 if c.carried is None else min(c.carried, 0.5 * linkable)
     total = c.estimator(post).total(rec_wt, c.rec, key_weights(c, rec_wt))
     return min(total, 0.5 * linkable)
 

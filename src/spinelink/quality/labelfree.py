@@ -31,6 +31,7 @@ from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality import recapture, recapture_design
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
+from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata
 from spinelink.quality.stats import percentile_interval
@@ -282,6 +283,7 @@ class Estimate:
     rows: pd.DataFrame
     check: Fit | None = None  # the leave-partner-out calibration, when `fit` is the model's
     blocked_interval: tuple[float, float] = (0.0, 0.0)  # 95% of the never-compared draws
+    blocked_by: dict | None = None  # per breakdown variable: never-compared per value
 
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
@@ -340,7 +342,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             p, r = _draw_rates(pr, bd, wrong, blk, cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
-    rows = []
+    rows, blocked_by = [], {}
     for bd in breakdowns:
         if bd.variable in strata:
             blk = strata[bd.variable].by_value(len(bd.values), point.blocked,
@@ -348,15 +350,54 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         else:
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))
+        blocked_by[bd.variable] = blk
         p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk, cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
-        rows.append(pd.DataFrame({
-            "variable": bd.variable, "value": bd.values,
-            "est_precision": p, "est_precision_low": np.minimum(plo, p),
-            "est_precision_high": np.maximum(phi, p), "est_recall": r,
-            "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
-            "expected_false_links": false, "expected_linkable": linkable}))
+        rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
-                    (float(min(lo, f0)), float(max(hi, f0))))
+                    (float(min(lo, f0)), float(max(hi, f0))), blocked_by)
+
+
+def _row(bd: Breakdown, p, r, false, linkable, plo, phi, rlo, rhi) -> pd.DataFrame:
+    return pd.DataFrame({
+        "variable": bd.variable, "value": bd.values,
+        "est_precision": p, "est_precision_low": np.minimum(plo, p),
+        "est_precision_high": np.maximum(phi, p), "est_recall": r,
+        "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
+        "expected_false_links": false, "expected_linkable": linkable})
+
+
+def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
+                     fitted: Fitted) -> Estimate:
+    """`estimate` of an incremental run with the whole-state fits carried
+    (`quality.fitcarry`): the stage's probabilities and every sum over records as now, the
+    never-compared matches per value scaled from the fit by its caught matches, the
+    intervals' reach from the fit (clipped to [0, 1]); the leave-partner-out check run
+    with the carried never-compared total."""
+    point = fit(pr.cands, null, method="model")
+    cache: dict = {}
+    blocked_by, rows = {}, []
+    for bd in breakdowns:
+        _, found, missed = _counts(pr, bd, point.posterior, cache=cache)
+        blocked_by[bd.variable] = fitted.never_compared(bd.variable, bd.values,
+                                                        found + missed)
+    f0 = float(blocked_by["all"].sum())
+    point.blocked, point.linkable = f0, point.linkable + f0
+    pr.cands.carried = f0
+    check = fit(pr.cands, null, method="null")
+    check = check if check.method == "null" else None
+    for bd in breakdowns:
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None,
+                                       blocked_by[bd.variable], cache)
+        reach = fitted.reach(bd.variable, bd.values)
+        rows.append(_row(bd, p, r, false, linkable,
+                         np.clip(p - reach["precision_below"].to_numpy(), 0, 1),
+                         np.clip(p + reach["precision_above"].to_numpy(), 0, 1),
+                         np.clip(r - reach["recall_below"].to_numpy(), 0, 1),
+                         np.clip(r + reach["recall_above"].to_numpy(), 0, 1)))
+    scale = f0 / fitted.meta["never_compared"] if fitted.meta.get("never_compared") else 1.0
+    lo, hi = (float(x) * scale for x in fitted.meta.get("never_compared_between", (f0, f0)))
+    return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
+                    (min(lo, f0), max(hi, f0)), blocked_by)

@@ -15,6 +15,7 @@ from spinelink.backends import Engine
 from spinelink.quality import (
     coverage,
     diagnostics,
+    fitcarry,
     groups,
     labelfree,
     recapture_design,
@@ -53,6 +54,7 @@ class Inputs:
     capped: dict = field(default_factory=dict)  # capped key column -> its columns
     keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
+    fitcarry: object = None  # fitcarry.FitCarry: where the fit is kept (and carried from)
     # the probabilistic stage's reference table with its capped keys, if still in the
     # engine (nullcal._prepare checks it has the pool's columns)
     keyed_ref: str | None = None
@@ -225,13 +227,14 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             labels: pd.DataFrame | None) -> Result:
     det = inp.links[inp.links["method"].astype(str).str.startswith(DETERMINISTIC)]
     n_res = inp.n_accepted - det["source_id"].nunique()
+    carried, cond, why = _carried_fit(inp, n_res)
     null, n_rules, d = None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
-        if rule_columns(inp.model):
+        if carried is None and rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
             tag = f"__sl_q_{inp.name}"
@@ -252,7 +255,13 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                                  f"{tag}_src_full", f"{tag}_sh")
         prep.survive = sh.survive if sh.units else None
     bds, codes = _breakdowns(inp, prep)
-    est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
+    if carried is not None:
+        est = labelfree.estimate_carried(prep, null, bds, carried)
+        inp.fitcarry.keep(carried)
+    else:
+        est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
+        if cond is not None:
+            inp.fitcarry.save(cond, est, n_res, len(inp.links))
     rows = est.rows
     if inp.model is None:  # no probabilistic stage: the unlinked cannot be judged
         rows[["est_recall", "est_recall_low", "est_recall_high"]] = np.nan
@@ -264,11 +273,43 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     curve = threshold_curve(prep, est, inp.links)
     summ = source_summary(inp, det, n_res, null, prep, est)
     summ["shared_units"] = _shared_summary(sh, inp.links)
+    summ["estimate"] = _estimate_basis(carried, why)
+    if carried is not None:
+        summ["blocking"]["how"] = ("carried: the fit's never-compared matches per subgroup "
+                                   "value times their caught matches now over then; "
+                                   "`between`: the fit's 95% range, scaled the same way")
     one_way = cov[~cov["variable"].isin([groups.cross_name(c) for c in inp.crosses])]
     checks = diagnostics.source_checks(summ, inp.n_boot) + diagnostics.group_checks(
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _carried_fit(inp: Inputs, n_res: int):
+    """The previous run's fit to carry (`fitcarry`), the conditions this run's fit depends
+    on, and why nothing is carried (None, None, why: nothing to fit or keep)."""
+    if inp.fitcarry is None or inp.model is None:
+        if inp.fitcarry is not None:
+            fitcarry.clear(inp.fitcarry.out, inp.name)
+        return None, None, "no probabilistic model"
+    variables = ["all", *inp.ref_groups.columns,
+                 *([] if inp.src_groups is None else inp.src_groups.columns),
+                 *(groups.cross_name(c) for c in inp.crosses)]
+    cond = inp.fitcarry.conditions(inp.model, inp.calibration, inp.n_boot, inp.seed,
+                                   [str(v) for v in variables], inp.one_to_one,
+                                   inp.household)
+    fitted, why = inp.fitcarry.carried(cond, n_res, len(inp.links))
+    return fitted, cond, why
+
+
+def _estimate_basis(carried, why: str) -> dict:
+    """What summary.json says of how the never-compared matches and intervals were made."""
+    if carried is None:
+        return {"basis": "fitted in this run", "not_carried": why}
+    return {"basis": "carried: the never-compared matches per subgroup value scaled from "
+                     "the fit by their caught matches, the intervals' reach from the fit; "
+                     "every other figure recomputed (quality.fitcarry)",
+            "fitted_in": carried.meta.get("fitted_in")}
 
 
 def _shared_summary(sh, links: pd.DataFrame) -> dict | None:

@@ -29,6 +29,7 @@ from spinelink.probabilistic import (
     whole_reference,
 )
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
+from spinelink.quality.fitcarry import FitCarry
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
 from spinelink.stages import std_table
@@ -110,6 +111,7 @@ def run_stage(ctx) -> dict:
                                      q.calibration)
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
+        inp.fitcarry = FitCarry(ctx.out, name, job.reference, inp.carry.previous)
         inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.quality import labelfree
+from spinelink.quality.fitcarry import REFIT_SHARE
 
 THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
               0.995, 0.999]
@@ -217,6 +218,16 @@ METHOD = {
                  "each record's true match drawn from its posteriors and "
                  "the never-compared matches from Poisson (outcome uncertainty: the "
                  "Poisson-binomial variance). Link rates and label-based rates: Wilson.",
+    "incremental": "A run --since that linked a source with the previous run's model "
+                   "(same reference, settings and code) and whose residual records and "
+                   f"links are within {REFIT_SHARE:.0%} of those of the run that last "
+                   "fitted it "
+                   "carries that fit (each source's `estimate`; quality.fitcarry): the "
+                   "never-compared matches of each subgroup value are the fit's times its "
+                   "caught matches now over then, and each interval reaches as far below "
+                   "and above the point estimate as the fit's; every other figure (links, "
+                   "posteriors, expected false links, missed matches among candidates, "
+                   "coverage) is recomputed. Otherwise the stage refits and says why.",
     "subgroups": "By the reference record's value (links: the linked record; missed "
                  "links: the candidate thought to be the match). A variable only a source "
                  "carries is broken down by the source record's value; its n_reference and "

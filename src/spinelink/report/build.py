@@ -113,6 +113,11 @@ def quality_estimate(source: str, info: dict | None) -> str:
     ns = info.get("null_sample") or {}
     if ns.get("carried_from"):  # an incremental run: which scores it carried over
         parts.append(_p(f"{source}: leave-partner-out sample: {ns['basis']}."))
+    est = info.get("estimate") or {}
+    if est.get("fitted_in"):  # an incremental run that carried the quality fit
+        parts.append(_p(f"{source}: never-compared matches and interval widths carried "
+                        f"from the fit of {est['fitted_in']}, scaled to this run "
+                        "(summary.json, method.incremental)."))
     for text in _warnings_in(info):
         parts.append(warning(text))
     diag = info.get("diagnostics") or ov.get("diagnostics")

@@ -1,0 +1,155 @@
+"""The label-free estimate of an incremental run: what is fitted over the whole state,
+carried from the run that fitted it.
+
+A full estimate (`labelfree.estimate`) fits the matches no blocking rule compared
+(capture-recapture over the rules, refitted within subgroup values) and bootstraps the
+intervals: work over every pair and record, most of an incremental run's time. Every run
+keeps, under `quality/fit/`, per source `<source>.parquet` (`variable`, `value`,
+`never_compared`, `caught`: the expected matches blocking caught, the links found and the
+matches missed among candidates; `precision_below`, `precision_above`, `recall_below`,
+`recall_above`: how far the 95% interval reaches from each point estimate) and
+`<source>.json` (the conditions the fit depends on, the run that made it, its residual
+records and links).
+
+A run `--since` that linked the source incrementally (the previous run's model), under the
+same conditions, with the residual records and the links each within REFIT_SHARE of the
+fit's, does not refit: it recomputes every sum over records (links, posteriors, expected
+false links, matches missed among candidates, link rates, coverage) and takes from the fit
+- each subgroup value's never-compared matches, scaled by its caught matches now over
+  then (a caught match stands for as many never-compared ones as in the fit:
+  Horvitz-Thompson with the fit's catch chances);
+- the intervals' reach below and above the point estimate.
+A value the fit lacks gets its variable's never-compared ratio and widest reach. The
+carried files name the run that fitted them, so a chain of incremental runs scales from
+one fit, and the summary says for each source which it was (`estimate`). Anything else
+refits in full and says why.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spinelink import atomic, manifest
+
+log = logging.getLogger("spinelink.quality")
+DIR = Path("quality") / "fit"
+REFIT_SHARE = 0.25  # residual records or links moved by more than this: refit
+REACH = ["precision_below", "precision_above", "recall_below", "recall_above"]
+COLUMNS = ["variable", "value", "never_compared", "caught", *REACH]
+
+
+@dataclass
+class Fitted:
+    """A fit to carry: its table (indexed by variable, value) and what it says of itself."""
+    table: pd.DataFrame
+    meta: dict
+
+    def never_compared(self, variable: str, values: list, caught: np.ndarray) -> np.ndarray:
+        """Per value: the fit's never-compared matches times caught now over then."""
+        t = self._of(variable)
+        ratio = float(t["never_compared"].sum() / t["caught"].sum()) \
+            if len(t) and t["caught"].sum() > 0 else 0.0
+        per = t["never_compared"] / t["caught"].where(t["caught"] > 0)
+        r = per.reindex(pd.Index(values, dtype=object)).fillna(ratio).to_numpy(float)
+        return np.asarray(caught, float) * r
+
+    def reach(self, variable: str, values: list) -> pd.DataFrame:
+        """Per value: the interval's reach below and above (the variable's widest for a
+        value the fit lacks)."""
+        t = self._of(variable)
+        widest = t[REACH].max() if len(t) else pd.Series(0.0, index=REACH)
+        return t[REACH].reindex(pd.Index(values, dtype=object)).fillna(widest).fillna(0.0)
+
+    def _of(self, variable: str) -> pd.DataFrame:
+        t = self.table[self.table["variable"] == variable]
+        return t.set_index(t["value"].astype(str).astype(object))
+
+
+@dataclass
+class FitCarry:
+    """Where a run keeps its fit and, for an incremental run, the previous run's."""
+    out: Path
+    source: str
+    reference: str
+    previous: Path | None = None  # run --since with the source linked incrementally
+
+    def conditions(self, model: dict, calibration: str, n_boot: int, seed: int,
+                   variables: list[str], one_to_one: bool, household: bool) -> dict:
+        ref = self.out / "standardised" / f"{self.reference}.parquet"
+        return {"model_sha256": hashlib.sha256(json.dumps(model, sort_keys=True).encode())
+                .hexdigest(), "reference_sha256": manifest.file_hash(ref),
+                "calibration": calibration, "bootstrap": int(n_boot), "seed": int(seed),
+                "variables": sorted(variables), "one_to_one": bool(one_to_one),
+                "household": bool(household), "versions": manifest.versions()}
+
+    def carried(self, cond: dict, residual: int, links: int) -> tuple[Fitted | None, str]:
+        """The previous run's fit when it can be carried, else None and why not."""
+        if self.previous is None:
+            return None, "not an incremental run"
+        if cond["calibration"] != "model":
+            return None, "quality.calibration null refits its calibration every run"
+        base = self.previous / DIR
+        try:
+            meta = json.loads((base / f"{self.source}.json").read_text(encoding="utf-8"))
+            table = pd.read_parquet(base / f"{self.source}.parquet")
+        except (OSError, ValueError):
+            return None, "the previous run kept no fit"
+        differ = sorted(k for k in cond if meta.get("conditions", {}).get(k) != cond[k])
+        if differ:
+            return None, f"{', '.join(differ)} changed"
+        for what, now in (("residual_records", residual), ("links", links)):
+            then = int(meta.get(what) or 0)
+            if then <= 0 or abs(now / then - 1) > REFIT_SHARE:
+                return None, (f"{what.replace('_', ' ')} moved by more than "
+                              f"{REFIT_SHARE:.0%} since the fit")
+        return Fitted(table, meta), ""
+
+    def save(self, cond: dict, est, residual: int, links: int) -> None:
+        """Keeps this run's own fit (`est`: a full `labelfree.Estimate`)."""
+        meta = {"conditions": cond, "fitted_in": str(self.out.resolve()),
+                "residual_records": int(residual), "links": int(links),
+                "never_compared": float(est.blocked),
+                "never_compared_between": [float(x) for x in est.blocked_interval]}
+        self._write(fit_table(est.rows, est.blocked_by)[COLUMNS], meta)
+
+    def keep(self, fitted: Fitted) -> None:
+        """Keeps the carried fit as it was (the next run scales from the same fit)."""
+        self._write(fitted.table[COLUMNS], fitted.meta)
+
+    def _write(self, table: pd.DataFrame, meta: dict) -> None:
+        base = self.out / DIR
+        atomic.ensure_dir(base)
+        with atomic.atomic_path(base / f"{self.source}.parquet") as tmp:
+            table.to_parquet(tmp, index=False)
+        atomic.write_text(base / f"{self.source}.json",
+                          json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+
+def fit_table(rows: pd.DataFrame, blocked_by: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The carry table of a full estimate: its rows (variable, value, point estimates,
+    intervals, expected linkable) and the never-compared matches per breakdown."""
+    out = rows[["variable", "value"]].astype({"value": str}).copy()
+    blk = np.concatenate([np.asarray(blocked_by[v], float)
+                          for v in pd.unique(rows["variable"])])
+    out["never_compared"] = blk
+    out["caught"] = rows["expected_linkable"].to_numpy(float) - blk
+    for m in ("precision", "recall"):
+        p = rows[f"est_{m}"].to_numpy(float)
+        out[f"{m}_below"] = p - rows[f"est_{m}_low"].to_numpy(float)
+        out[f"{m}_above"] = rows[f"est_{m}_high"].to_numpy(float) - p
+    return out.reset_index(drop=True)
+
+
+def clear(out: Path, source: str) -> None:
+    """Drops a source's kept fit (a run that estimated nothing for it)."""
+    for suffix in (".parquet", ".json"):
+        (out / DIR / f"{source}{suffix}").unlink(missing_ok=True)
+    if (out / DIR).exists() and not any((out / DIR).iterdir()):
+        shutil.rmtree(out / DIR, ignore_errors=True)
