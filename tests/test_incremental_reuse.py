@@ -189,7 +189,7 @@ def test_quality_fit_carried_from_one_fit_agrees_with_refitting(runs, tmp_path, 
         "benefits"]["estimate"]
     assert own == {"basis": "fitted in this run", "not_carried": "not an incremental run"}
     monkeypatch.setattr(fitcarry.FitCarry, "carried",
-                        lambda self, cond, residual, links: (None, "switched off"))
+                        lambda self, cond, residual, links, within: (None, "switched off"))
     out = tmp_path / "inc2_refit"
     run_job(runs / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
     assert json.loads((out / "quality/summary.json").read_text())["sources"]["benefits"][
@@ -239,6 +239,8 @@ def test_quality_fit_not_carried_when_its_conditions_or_the_records_moved(runs, 
     assert "residual records moved" in carry.carried(cond, int(res * 1.3), links)[1]
     assert "links moved" in carry.carried(cond, res, int(links * 0.7))[1]
     assert carry.carried(cond, int(res * 1.2), int(links * 1.2))[1] == ""
+    assert carry.carried(cond, int(res * 1.2), links, within=0.1)[0] is None
+    assert carry.carried(cond, res, links, within=0.0) == (None, "quality.carry_within is 0")
     none = fitcarry.FitCarry(tmp_path, "benefits", "census", None)
     assert none.carried(cond, res, links) == (None, "not an incremental run")
     assert fitcarry.FitCarry(tmp_path, "benefits", "census", tmp_path).carried(

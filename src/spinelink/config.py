@@ -246,6 +246,10 @@ class Quality(_Strict):
     # (model), or those calibrated on the leave-partner-out null sample (null; kept as a
     # check either way)
     calibration: Literal["model", "null"] = "model"
+    # an incremental run carries the label-free estimate's whole-state fits from the run
+    # that made them while its residual records and links are within this share of that
+    # run's (quality.fitcarry); 0: refit every run
+    carry_within: float = Field(default=0.25, ge=0.0, le=1.0)
     enabled: bool = True  # false: skip error estimation (e.g. when timing linkage alone)
 
     @field_validator("age_bands")

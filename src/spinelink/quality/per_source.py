@@ -22,6 +22,7 @@ from spinelink.quality import (
     shared,
 )
 from spinelink.quality import labels as labelmod
+from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
 from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
 from spinelink.sqlfiles import quote_ident, sql_file
@@ -55,6 +56,7 @@ class Inputs:
     keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
     fitcarry: object = None  # fitcarry.FitCarry: where the fit is kept (and carried from)
+    carry_within: float = CARRY_WITHIN  # quality.carry_within
     # the probabilistic stage's reference table with its capped keys, if still in the
     # engine (nullcal._prepare checks it has the pool's columns)
     keyed_ref: str | None = None
@@ -298,7 +300,7 @@ def _carried_fit(inp: Inputs, n_res: int):
     cond = inp.fitcarry.conditions(inp.model, inp.calibration, inp.n_boot, inp.seed,
                                    [str(v) for v in variables], inp.one_to_one,
                                    inp.household)
-    fitted, why = inp.fitcarry.carried(cond, n_res, len(inp.links))
+    fitted, why = inp.fitcarry.carried(cond, n_res, len(inp.links), inp.carry_within)
     return fitted, cond, why
 
 

@@ -112,6 +112,7 @@ def run_stage(ctx) -> dict:
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
         inp.fitcarry = FitCarry(ctx.out, name, job.reference, inp.carry.previous)
+        inp.carry_within = q.carry_within
         inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from spinelink.quality import labelfree
-from spinelink.quality.fitcarry import REFIT_SHARE
 
 THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
               0.995, 0.999]
@@ -220,8 +219,8 @@ METHOD = {
                  "Poisson-binomial variance). Link rates and label-based rates: Wilson.",
     "incremental": "A run --since that linked a source with the previous run's model "
                    "(same reference, settings and code) and whose residual records and "
-                   f"links are within {REFIT_SHARE:.0%} of those of the run that last "
-                   "fitted it "
+                   "links are within quality.carry_within (default 25%) of those of the "
+                   "run that last fitted it "
                    "carries that fit (each source's `estimate`; quality.fitcarry): the "
                    "never-compared matches of each subgroup value are the fit's times its "
                    "caught matches now over then, and each interval reaches as far below "
