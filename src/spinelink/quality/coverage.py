@@ -21,16 +21,23 @@ STD_DIFF_MARK = 0.1
 
 
 def coverage_counts(values: pd.Series, linked_ids, variable: str,
-                    order: list[str]) -> pd.DataFrame:
+                    order: list[str], is_linked: np.ndarray | None = None) -> pd.DataFrame:
     """n_reference and n_linked per value (values: group value by record id; linked_ids:
-    the linked record ids, any list-like)."""
-    # object dtype: pandas' hash-table isin (Arrow-backed strings fall back to Python)
-    is_linked = pd.Index(values.index, dtype=object).isin(pd.Index(linked_ids, dtype=object))
+    the linked record ids, any list-like; `is_linked`: `linked_mask` of the values' ids,
+    when the caller has it)."""
+    if is_linked is None:
+        is_linked = linked_mask(values.index, linked_ids)
     df = pd.DataFrame({"value": values.to_numpy(), "linked": is_linked})
     g = df.groupby("value")["linked"].agg(["size", "sum"]).reindex(order, fill_value=0)
     return pd.DataFrame({"variable": variable, "value": order,
                          "n_reference": g["size"].to_numpy(int),
                          "n_linked": g["sum"].to_numpy(int)})
+
+
+def linked_mask(ids, linked_ids) -> np.ndarray:
+    """Per id: is it among the linked ids."""
+    # object dtype: pandas' hash-table isin (Arrow-backed strings fall back to Python)
+    return pd.Index(ids, dtype=object).isin(pd.Index(linked_ids, dtype=object))
 
 
 def add_link_rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -46,8 +53,10 @@ def add_link_rates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def bias_counts(values: pd.Series, linked_ids, variable: str,
-                order: list[str]) -> pd.DataFrame:
-    c = coverage_counts(values, linked_ids, variable, order)
+                order: list[str], counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """n_linked and n_unlinked per value (`counts`: the values' `coverage_counts`, when
+    the caller has them)."""
+    c = coverage_counts(values, linked_ids, variable, order) if counts is None else counts
     return pd.DataFrame({"variable": variable, "value": c["value"],
                          "n_linked": c["n_linked"],
                          "n_unlinked": c["n_reference"] - c["n_linked"]})

@@ -331,16 +331,20 @@ def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
 def _coverage(inp: Inputs, codes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     linked_by = {side: pd.Index(inp.links[f"{side}_id"].astype(str).astype(object).unique())
                  for side in ("reference", "source")}
-    cov, bias = [], []
+    cov, bias, masks = [], [], {}
     for var, (values, by_id, side) in codes.items():
         if var == "all":
             ids = inp.ref_groups.index
             by_id = pd.Series("all", index=ids)
             side = "reference"
         linked = linked_by[side]
-        cov.append(coverage.coverage_counts(by_id, linked, var, values))
+        key = (side, id(by_id.index))  # a side's variables share one index: one mask
+        if key not in masks:
+            masks[key] = (by_id.index, coverage.linked_mask(by_id.index, linked))
+        counts = coverage.coverage_counts(by_id, linked, var, values, masks[key][1])
+        cov.append(counts)
         if var != "all" and side == "reference":
-            bias.append(coverage.bias_counts(by_id, linked, var, values))
+            bias.append(coverage.bias_counts(by_id, linked, var, values, counts))
     empty = pd.DataFrame(columns=["variable", "value", "n_linked", "n_unlinked"])
     return (pd.concat(cov, ignore_index=True),
             pd.concat(bias, ignore_index=True) if bias else empty)
