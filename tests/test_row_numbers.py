@@ -80,3 +80,30 @@ def test_parquet_rows_are_numbered_from_one(tmp_path):
     assert list(zip(q["_row"], q["reason"], strict=True)) == [
         (3, "duplicate identifier (first seen at row 1)")]
     assert v["_row"].tolist() == [2]
+
+
+@pytest.mark.parametrize("body", [
+    "1,a,\n2,b,\n",                  # the fast reader
+    '1,a,\n2,"b\nc",\n',             # a line break in a value: the exact reader
+    "1,a\x01,\n2,b,\n",              # a control character: the exact reader
+])
+def test_an_empty_unnamed_column_is_dropped_with_a_note(tmp_path, body):
+    f = tmp_path / "t.csv"
+    f.write_text("id,name,\n" + body, encoding="utf-8", newline="")
+    got = read_source(f)
+    assert got.table.column_names == ["id", "name", "_row"]
+    assert got.table.num_rows == 2
+    assert any("column 3 of the header has no name and no values" in n for n in got.notes)
+
+
+@pytest.mark.parametrize("body, line", [
+    ("1,a,\n2,b,x\n", 3),
+    ('1,a,\n2,"b\nc",x\n', 3),
+    ("1,a,\x01\n2,b,\n", 2),  # a value the exact reader blanks still counts
+])
+def test_an_unnamed_column_with_a_value_stops_intake_naming_its_line(tmp_path, body, line):
+    f = tmp_path / "t.csv"
+    f.write_text("id,name,\n" + body, encoding="utf-8", newline="")
+    with pytest.raises(IntakeError, match=rf"line 1: column 3 of the header has no name, "
+                                          rf"and line {line} has a value in it"):
+        read_source(f)

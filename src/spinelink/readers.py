@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from spinelink.errors import IntakeError
 
 ROW = "_row"
+UNNAMED = "__sl_unnamed_"  # a header column without a name, until intake drops it
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_CONTROL = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13) or b == 127))
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
@@ -113,10 +114,38 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     except csv.Error as e:
         raise IntakeError(f"{path}: line 1: header cannot be parsed ({e})") from None
     header = [h.strip() for h in header]
+    unnamed = {f"{UNNAMED}{i + 1}": i + 1 for i, h in enumerate(header) if h == ""}
+    header = [h or f"{UNNAMED}{i + 1}" for i, h in enumerate(header)]
     _check_header(path, header, encoding)
     fast = _fast_csv(raw, encoding, delimiter, header)
     if fast is not None:
-        return ReadResult(fast, fast.num_rows, [], notes, row_label="line")
+        return _without_unnamed(path, ReadResult(fast, fast.num_rows, [], notes,
+                                                 row_label="line"), unnamed)
+    return _without_unnamed(path, _read_rows(path, reader, text, header, encoding,
+                                             id_column, notes), unnamed)
+
+
+def _without_unnamed(path: Path, res: ReadResult, unnamed: dict[str, int]) -> ReadResult:
+    """Drops the header's unnamed columns when they hold no value (the trailing delimiter
+    Excel writes), with a note; one that holds a value stops intake, naming its line."""
+    for name, pos in unnamed.items():
+        col = res.table[name]
+        flagged = [r.row for r in res.value_problems if r.field == name]
+        if col.null_count < len(col) or flagged:
+            row = res.table[ROW][pc.index(pc.is_valid(col), True).as_py()].as_py() \
+                if col.null_count < len(col) else flagged[0]
+            raise IntakeError(f"{path}: line 1: column {pos} of the header has no name, "
+                              f"and line {row} has a value in it: name the column")
+        res.table = res.table.drop_columns([name])
+        res.notes.append(f"column {pos} of the header has no name and no values: ignored "
+                         "(a spreadsheet writes one for a delimiter after the last column)")
+    return res
+
+
+def _read_rows(path: Path, reader, text: str, header: list[str], encoding: str,
+               id_column: str | None, notes: list[str]) -> ReadResult:
+    """The exact reader, record by record (the fast one declined): malformed rows and
+    unusable values are named by line."""
     suspect = bool(_CONTROL.search(text) or _SURROGATE.search(text))
     width = len(header)
     id_pos = header.index(id_column) if id_column in header else None
@@ -206,9 +235,6 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
 
 
 def _check_header(path: Path, header: list[str], encoding: str) -> None:
-    if any(h == "" for h in header):
-        pos = header.index("") + 1
-        raise IntakeError(f"{path}: line 1: column {pos} of the header has no name")
     seen: set[str] = set()
     for h in header:
         if h in seen:

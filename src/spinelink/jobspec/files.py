@@ -144,11 +144,13 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
             "this source: is this the right file, and does it start with a header row?")
         return [Problem(str(path), None, f"required column '{missing[0]}' is missing{more} "
                         f"({hint})", INPUT)]
+    unnamed = (f"; column {header.index('') + 1} of the header has no name: is it this one?"
+               if "" in header else "")
     return [Problem(str(path), None,
                     f"required column '{col}' is missing (job key {', '.join(keys[col])})"
                     f"{did_you_mean(col, header)}; the file's columns are: "
                     f"{one_of(header, limit=40, keep_order=True)}"
-                    f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}", INPUT)
+                    f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}{unnamed}", INPUT)
             for col in missing]
 
 
