@@ -568,3 +568,18 @@ def test_cli_run_summary_shows_coding_rules_and_totals(tmp_path):
     assert "census coding: activity" in r.stdout and "birthplace 5 auto, 1 clerical" in r.stdout
     assert "census edit rules: E1 1 failed, E2 1 failed, E3 1 failed" in r.stdout
     assert "census control totals: 1 batch(es) differ" in r.stdout  # B2: 4 expected, 3 read
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_decision_csvs_are_read_as_a_spreadsheet_saves_them(tmp_path, sep):
+    """Excel's "CSV UTF-8" (a byte-order mark; the locale's list separator, a semicolon
+    in Ukrainian, German or French) gives the same decisions as a comma-separated file."""
+    from spinelink.coding.clerical import COLUMNS, read_decision_csv
+
+    rows = [list(COLUMNS), ["census", "P08", "language", "ukr"],
+            ["census", "P09", "birth_place", "Київ, Україна"]]
+    f = tmp_path / "decisions.csv"
+    f.write_text("\ufeff" + "".join(sep.join(f'"{v}"' if sep in v else v for v in r)
+                                    + "\r\n" for r in rows), encoding="utf-8")
+    got = read_decision_csv(f, "coding decisions", COLUMNS)
+    assert got[list(COLUMNS)].values.tolist() == rows[1:]

@@ -175,6 +175,19 @@ def test_read_labels_checks_columns_and_values(tmp_path):
         labels.read_labels(p)
 
 
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_read_labels_reads_a_spreadsheets_csv(tmp_path, sep):
+    """Excel's "CSV UTF-8" in a locale whose list separator is a semicolon (or a tab
+    export), with its byte-order mark."""
+    p = tmp_path / "labels.csv"
+    rows = [["reference_id", "source", "source_id", "is_match"], ["r1", "s", "a,1", "yes"],
+            ["r2", "s", "b", "0"]]
+    p.write_text("\ufeff" + "".join(sep.join(r) + "\r\n" for r in rows), encoding="utf-8")
+    got = labels.read_labels(p)
+    assert got["source_id"].tolist() == ["a,1", "b"]
+    assert got["is_match"].tolist() == [True, False]
+
+
 def test_quality_section_is_validated():
     q = Quality.model_validate({"subgroups": ["sex"], "min_cell": 5, "rounding": 5})
     assert q.age_bands == [0, 18, 30, 50, 65] and q.labels is None

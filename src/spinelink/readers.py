@@ -234,6 +234,16 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
     return tbl.append_column(ROW, pa.array(range(2, tbl.num_rows + 2), type=pa.int64()))
 
 
+def spreadsheet_delimiter(text: str, required) -> str:
+    """The delimiter of a CSV a person saved from a spreadsheet (review decisions, coding
+    decisions, labels): a comma, or the semicolon or tab Excel writes where the locale's
+    list separator is one ("CSV UTF-8" saved in a Ukrainian, German or French locale); the
+    one whose header cells hold the most of the `required` columns, ties to the comma."""
+    first = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=lambda d: sum(
+        c in {h.strip().strip('"') for h in first.split(d)} for c in required))
+
+
 def _check_header(path: Path, header: list[str], encoding: str) -> None:
     seen: set[str] = set()
     for h in header:

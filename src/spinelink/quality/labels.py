@@ -20,6 +20,7 @@ is not true (`is_match` 0).
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ import pandas as pd
 
 from spinelink.errors import JobError
 from spinelink.quality.stats import wilson
+from spinelink.readers import spreadsheet_delimiter
 
 LABEL_COLUMNS = ["reference_id", "source", "source_id", "is_match"]
 _TRUE = {"1", "true", "t", "yes", "y", "match"}
@@ -36,8 +38,12 @@ _FALSE = {"0", "false", "f", "no", "n", "non-match", "non_match", "nonmatch"}
 def read_labels(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise JobError(f"{path}: key 'quality.labels': labels file does not exist")
-    df = (pd.read_parquet(path) if path.suffix.lower() == ".parquet"
-          else pd.read_csv(path, dtype=str, keep_default_na=False))
+    if path.suffix.lower() == ".parquet":
+        df = pd.read_parquet(path)
+    else:  # comma-, semicolon- or tab-separated, as a spreadsheet saves it
+        text = path.read_text(encoding="utf-8-sig")
+        df = pd.read_csv(io.StringIO(text), sep=spreadsheet_delimiter(text, LABEL_COLUMNS),
+                         dtype=str, keep_default_na=False)
     missing = [c for c in LABEL_COLUMNS if c not in df.columns]
     if missing:
         raise JobError(f"{path}: key 'quality.labels': expected columns {LABEL_COLUMNS}, "

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from spinelink import atomic
+from spinelink.readers import spreadsheet_delimiter
 from spinelink.review import band
 from spinelink.review.band import ReviewError
 from spinelink.review.records import FIELDS, load_records
@@ -136,7 +137,8 @@ def _read(path: Path) -> tuple[list[dict], list[int]]:
     except UnicodeDecodeError as e:
         raise ReviewError(f"{path}: not valid UTF-8 (byte {e.start})") from None
     try:
-        reader = csv.DictReader(text.splitlines(keepends=True), delimiter=_delimiter(text))
+        reader = csv.DictReader(text.splitlines(keepends=True),
+                                delimiter=spreadsheet_delimiter(text, REQUIRED))
         header = [h.strip() for h in (reader.fieldnames or [])]
         reader.fieldnames = header
         for col in REQUIRED:
@@ -154,12 +156,3 @@ def _read(path: Path) -> tuple[list[dict], list[int]]:
         if None in row:
             raise ReviewError(f"{path}: row {n}: more cells than header columns")
     return rows, lines
-
-
-def _delimiter(text: str) -> str:
-    """The file's delimiter: a comma, or the semicolon or tab that Excel writes where the
-    list separator is one ("CSV UTF-8" saved in a Ukrainian, German or French locale);
-    the one whose header cells hold the most required columns, ties to the comma."""
-    first = text.split("\n", 1)[0]
-    return max((",", ";", "\t"), key=lambda d: sum(
-        c in {h.strip().strip('"') for h in first.split(d)} for c in REQUIRED))
