@@ -378,9 +378,12 @@ def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
     (["13/02/81", "01/12/75"], "%d/%m/%y"),  # two-digit years are not the year 81
     (["12042018", "02132016"], "%m%d%Y"),  # digits only, month first (13 is a day)
     (["13022016", "04122018"], "%d%m%Y"),  # digits only, day first
+    (["Feb 13, 1980", "Dec 01, 1975"], "%b %d, %Y"),  # as US spreadsheets write them
+    (["February 13, 1980", "December 1, 1975"], "%B %d, %Y"),
+    (["13.02.81", "01.12.75"], "%d.%m.%y"),  # two-digit years with dots (de, uk, ru)
 ])
 def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
-    body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(dates, 1))
+    body = HEADER + "".join(f'{i},A,B,"{d}",F\n' for i, d in enumerate(dates, 1))
     res, a, q = _intake(tmp_path, body)
     assert (res.date_format, res.date_format_inferred) == (fmt, True)
     assert q.empty and a["_dob"].notna().all() and _values(tmp_path).empty

@@ -37,7 +37,8 @@ from spinelink.sqlfiles import quote_ident, sql_file
 log = logging.getLogger("spinelink")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
                 "%Y%m%d", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y", "%d %b %Y", "%d-%b-%Y",
-                "%d %B %Y", "%b %d %Y", "%Y.%m.%d", "%m%d%Y", "%d%m%Y")
+                "%d %B %Y", "%b %d %Y", "%Y.%m.%d", "%m%d%Y", "%d%m%Y", "%b %d, %Y",
+                "%B %d, %Y", "%d.%m.%y")
 SAMPLE = 20000
 DENSE_SHARE = 0.01  # a year is in the main block with >= 1% of the busiest year's births
 MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from the next
