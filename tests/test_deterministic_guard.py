@@ -102,3 +102,7 @@ def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
     links, skipped = run({"R1": "46201", "R2": "46202", "R3": "46203", "S1": "46201",
                           "S2": "46209"})
     assert skipped == {} and links == {("R1", "S1")}
+    # a source of one record (a value held once is no placeholder, though it is all of them)
+    src[:] = src[:1]
+    links, skipped = run({"R1": "46201", "R2": "46202", "R3": "46203", "S1": "46201"})
+    assert skipped == {} and links == {("R1", "S1")}
