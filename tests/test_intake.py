@@ -553,6 +553,22 @@ def test_month_first_dates_under_a_day_first_format_suggest_the_fix(tmp_path, ca
     assert "80% of 5 non-empty values failed" in res.warnings[0]
 
 
+def test_a_column_of_two_formats_is_named_as_mixed_not_told_to_switch(tmp_path):
+    """Seven dates day first, three ISO: declaring the ISO format would blank the seven,
+    so the advice says the column mixes formats instead of suggesting the switch."""
+    dates = [f"{d:02d}/0{m}/1980" for d, m in [(13, 1), (14, 2), (25, 3), (1, 4), (30, 5),
+                                              (2, 6), (3, 7)]] + [
+        "1975-12-01", "1981-04-03", "1990-07-09"]
+    rows = "".join(f"{i},A,B,{v},F\n" for i, v in enumerate(dates, 1))
+    res, a, _ = _intake(tmp_path, HEADER + rows, extra="date_format: '%d/%m/%Y'")
+    assert a["_dob"].notna().sum() == 7
+    assert len(res.warnings) == 1 and "30% of 10 non-empty values failed" in res.warnings[0]
+    assert res.warnings[0].endswith(
+        "3 of them read as %Y-%m-%d, the other 7 values as %d/%m/%Y: the column mixes "
+        "formats, and date_format takes one; convert one group to the other's format before "
+        "intake (setting date_format: '%Y-%m-%d' would blank the rest)")
+
+
 def test_shares_under_the_limit_do_not_warn(tmp_path):
     body = HEADER + "1,Ann,Lee,31/02/1980,F\n2,Bob,Day,01/02/1970,M\n"
     res, _, _ = _intake(tmp_path, body, extra="max_invalid_share: 0.6")

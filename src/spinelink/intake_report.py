@@ -68,7 +68,7 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
                                       "most_common_shape": kind}
         if share > src.max_invalid_share:
             fix = likely_fix(engine, src, fld, top, kind, raw, checks, spec, ref, max_age,
-                             failed)
+                             failed, non_empty)
             msg = (f"source {name}, field {fld}: {share:.0%} of {non_empty} non-empty values "
                    f"failed (most common: {top}); {fix}")
             result.warnings.append(msg)
@@ -83,11 +83,12 @@ def _top(counts: dict[str, int], k: int = 5) -> str:
 
 def likely_fix(engine: Engine, src: Source, fld: str, reason: str, kind: str | None,
                raw: str, checks: str, spec: DateSpec | None, ref: ReferenceDate,
-               max_age: int, failed: int) -> str:
+               max_age: int, failed: int, non_empty: int | None = None) -> str:
     """One sentence: what probably went wrong and what to set in the job file."""
     if spec is not None and fld == spec.column and reason.startswith(
             ("not a valid date", "looks like a spreadsheet", "date of birth")):
-        return _date_fix(engine, raw, checks, spec, ref, max_age, failed, reason, kind)
+        return _date_fix(engine, raw, checks, spec, ref, max_age, failed, reason, kind,
+                         non_empty)
     if reason == "not a known sex code":
         return ("map the source's sex codes in the job file, e.g. codes: {sex: {<code>: M, "
                 "<code>: F}} (README, 'Codes')")
@@ -108,7 +109,8 @@ def likely_fix(engine: Engine, src: Source, fld: str, reason: str, kind: str | N
 
 
 def _date_fix(engine: Engine, raw: str, checks: str, spec: DateSpec, ref: ReferenceDate,
-              max_age: int, failed: int, reason: str, kind: str | None) -> str:
+              max_age: int, failed: int, reason: str, kind: str | None,
+              non_empty: int | None = None) -> str:
     if spec.fmt != TYPED:
         table = f"{raw}__failed_dates"
         engine.create_table(table, sql_file("intake/failed_values.sql", raw=raw,
@@ -118,6 +120,12 @@ def _date_fix(engine: Engine, raw: str, checks: str, spec: DateSpec, ref: Refere
         if ref.date is not None:
             window = (_years_before(ref.date, max_age), ref.date)
         best = suggest_format(engine, table, spec, failed, window)
+        if best and non_empty and failed < 0.5 * non_empty:  # most values read as spec.fmt
+            fmt, n = best
+            return (f"{n} of them read as {fmt}, the other {non_empty - failed} values as "
+                    f"{spec.fmt}: the column mixes formats, and date_format takes one; "
+                    "convert one group to the other's format before intake (setting "
+                    f"date_format: '{fmt}' would blank the rest)")
         if best:
             fmt, n = best
             shape = ("the values look like numbers YYYYMMDD; " if fmt == "%Y%m%d"
