@@ -65,7 +65,7 @@ class Fitted:
         ratio = float(t["never_compared"].sum() / t["caught"].sum()) \
             if len(t) and t["caught"].sum() > 0 else 0.0
         per = t["never_compared"] / t["caught"].where(t["caught"] > 0)
-        r = per.reindex(pd.Index(values, dtype=object)).fillna(ratio).to_numpy(float)
+        r = per.reindex(_index(values)).fillna(ratio).to_numpy(float)
         return np.asarray(caught, float) * r
 
     def reach(self, variable: str, values: list) -> pd.DataFrame:
@@ -73,11 +73,16 @@ class Fitted:
         value the fit lacks)."""
         t = self._of(variable)
         widest = t[REACH].max() if len(t) else pd.Series(0.0, index=REACH)
-        return t[REACH].reindex(pd.Index(values, dtype=object)).fillna(widest).fillna(0.0)
+        return t[REACH].reindex(_index(values)).fillna(widest).fillna(0.0)
 
     def _of(self, variable: str) -> pd.DataFrame:
         t = self.table[self.table["variable"] == variable]
         return t.set_index(t["value"].astype(str).astype(object))
+
+
+def _index(values) -> pd.Index:
+    """Subgroup values as the carry table keeps them (text)."""
+    return pd.Index([str(v) for v in values], dtype=object)
 
 
 @dataclass
