@@ -9,7 +9,8 @@ keeps, under `quality/fit/`, per source `<source>.parquet` (`variable`, `value`,
 matches missed among candidates; `precision_below`, `precision_above`, `recall_below`,
 `recall_above`: how far the 95% interval reaches from each point estimate) and
 `<source>.json` (the conditions the fit depends on, the run that made it, its residual
-records and links).
+records and links; `fitted_in` null for the run's own fit, else the folder of the run
+that made it).
 
 A run `--since` that linked the source incrementally (the previous run's model), under the
 same conditions, with the residual records and the links each within
@@ -125,11 +126,13 @@ class FitCarry:
             if then <= 0 or abs(now / then - 1) > within:
                 return None, (f"{what.replace('_', ' ')} moved by more than "
                               f"{within:.0%} since the fit")
+        # a run's own fit names no folder (outputs do not depend on where they are written)
+        meta["fitted_in"] = meta.get("fitted_in") or str(self.previous.resolve())
         return Fitted(table, meta), ""
 
     def save(self, cond: dict, est, residual: int, links: int) -> None:
         """Keeps this run's own fit (`est`: a full `labelfree.Estimate`)."""
-        meta = {"conditions": cond, "fitted_in": str(self.out.resolve()),
+        meta = {"conditions": cond, "fitted_in": None,  # this run: see `carried`
                 "residual_records": int(residual), "links": int(links),
                 "never_compared": float(est.blocked),
                 "never_compared_between": [float(x) for x in est.blocked_interval]}
