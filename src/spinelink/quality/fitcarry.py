@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,6 @@ import pandas as pd
 
 from spinelink import atomic, manifest
 
-log = logging.getLogger("spinelink.quality")
 DIR = Path("quality") / "fit"
 CARRY_WITHIN = 0.25  # default of quality.carry_within: moved by more than this, refit
 REACH = ["precision_below", "precision_above", "recall_below", "recall_above"]
