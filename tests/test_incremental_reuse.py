@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from spinelink.config import load_job
+from spinelink.incremental import pool
 from spinelink.incremental.reuse import source_keys
 from spinelink.pipeline import _input_hashes, run_job
 from spinelink.quality import fitcarry, nullcarry
@@ -130,11 +131,46 @@ def test_source_key_follows_the_settings_not_the_path(runs):
     assert source_keys(other, _input_hashes(other))["census"] != keys["census"]
 
 
+def test_prediction_on_the_reference_part_scores_the_pairs_of_the_whole(runs, tmp_path,
+                                                                      monkeypatch):
+    """An incremental run predicts on the reference records a rule can pair with its
+    residual (spinelink.incremental.pool), at the whole residual reference's prior: the
+    same pairs, scores, links and review as on every reference record."""
+    seen = []
+    part_of = pool.reference_part
+
+    def spy(engine, *a, **k):
+        got = part_of(engine, *a, **k)
+        seen.append((engine.count(got[0]), got[1]))
+        return got
+
+    monkeypatch.setattr(pool, "reference_part", spy)
+    part = tmp_path / "part"
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(part), since=runs / "inc/2")
+    assert len(seen) == 1 and 0 < seen[0][0] < 0.8 * seen[0][1], seen
+    monkeypatch.setattr(pool, "reference_part", lambda *a, **k: None)
+    whole = tmp_path / "whole"
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(whole), since=runs / "inc/2")
+    for f in ("pairs/benefits.parquet", "links/benefits.parquet", "review/benefits.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(part / f), pd.read_parquet(whole / f))
+    a, b = (_manifest(x)["links"]["benefits"]["probabilistic"] for x in (part, whole))
+    assert a["prior"] == b["prior"] and a["pairs_scored"] == b["pairs_scored"] > 0
+
+
+def _fit_off(monkeypatch, why: str = "switched off by the test") -> None:
+    monkeypatch.setattr(fitcarry.FitCarry, "carried",
+                        lambda self, cond, residual, links, within: (None, why))
+
+
 def test_null_sample_carried_scores_agree_with_scoring_all(runs, tmp_path, monkeypatch):
-    """The incremental run scores anew only the sampled records that changed; scoring
-    every sampled record (nothing carried) gives the same pairs and nearly the same
-    scores (term frequencies count this delivery's records), and the same estimates."""
-    summary = json.loads((runs / "inc/2/quality/summary.json").read_text())
+    """With the fit refitted, the incremental run scores anew only the sampled records
+    that changed; scoring every sampled record (nothing carried) gives the same pairs and
+    nearly the same scores (term frequencies count this delivery's records), and the same
+    estimates."""
+    _fit_off(monkeypatch)
+    part = tmp_path / "inc2_part"
+    run_job(runs / "deliveries/2/job.yaml", output_dir=str(part), since=runs / "out/1")
+    summary = json.loads((part / "quality/summary.json").read_text())
     basis = summary["sources"]["benefits"]["null_sample"]
     assert basis["carried_from"] == str((runs / "out/1").resolve())
     assert 0 < basis["scored_now"] < 0.3 * basis["records"]
@@ -148,7 +184,7 @@ def test_null_sample_carried_scores_agree_with_scoring_all(runs, tmp_path, monke
     fresh = json.loads((out / "quality/summary.json").read_text())["sources"]["benefits"]
     assert fresh["null_sample"]["scored_now"] == basis["records"]
     key = ["source_id", "reference_id"]
-    a = pd.read_parquet(runs / "inc/2/quality/null/benefits_pairs.parquet").set_index(key)
+    a = pd.read_parquet(part / "quality/null/benefits_pairs.parquet").set_index(key)
     b = pd.read_parquet(out / "quality/null/benefits_pairs.parquet").set_index(key)
     both = a.index.intersection(b.index)
     assert len(both) >= 0.99 * max(len(a), len(b))
@@ -159,13 +195,52 @@ def test_null_sample_carried_scores_agree_with_scoring_all(runs, tmp_path, monke
         assert abs(old[k] - new[k]) <= 0.002, (k, old[k], new[k])
     # the records whose scores were carried: their pairs are the previous run's
     prev = pd.read_parquet(runs / "out/1/quality/null/benefits_pairs.parquet").set_index(key)
-    kept = pd.read_parquet(runs / "inc/2/quality/null/benefits_records.parquet").merge(
+    kept = pd.read_parquet(part / "quality/null/benefits_records.parquet").merge(
         pd.read_parquet(runs / "out/1/quality/null/benefits_records.parquet"),
         on=["record_id", "key"])["record_id"]
     assert len(kept) == basis["carried"]
     mine = a[a.index.get_level_values("source_id").isin(set(kept))]
     pd.testing.assert_series_equal(mine["bf"].sort_index(),
                                    prev.loc[mine.index, "bf"].sort_index())
+
+
+def test_a_carried_fit_carries_its_null_sample_and_scores_nothing(runs):
+    """inc/2 and inc/3 carry out/1's fit: their leave-partner-out sample is out/1's (the
+    same records and Bayes factors; nothing scored), and the per-record scores are copied
+    unchanged for a later run that refits."""
+    own = json.loads((runs / "out/1/quality/summary.json").read_text())["sources"][
+        "benefits"]
+    fit_null = pd.read_parquet(runs / "out/1/quality/fit/benefits_null.parquet")
+    assert set(fit_null["kind"]) == {"null", "partner"}
+    assert (fit_null.loc[fit_null["kind"] == "null", "record"]
+            .between(0, own["null_sample"]["records"] - 1).all())
+    for run in ("inc/2", "inc/3"):
+        s = json.loads((runs / run / "quality/summary.json").read_text())["sources"][
+            "benefits"]
+        ns = s["null_sample"]
+        assert ns["with_fit"] and ns["scored_now"] == 0
+        assert ns["records"] == ns["carried"] == own["null_sample"]["records"]
+        assert ns["carried_from"] == str((runs / "out/1").resolve())
+        assert "nothing scored in this run" in ns["basis"]
+        # the partner checks are the fit's sample's (the same weights at another prior:
+        # the share below 0.5 moves little)
+        for k in ("sample", "rival_scored_above_partner", "partner_scored_by_blocking"):
+            assert s["deterministic"][k] == own["deterministic"][k], k
+        for f in ("quality/fit/benefits_null.parquet", "quality/null/benefits_pairs.parquet",
+                  "quality/null/benefits_records.parquet", "quality/null/benefits.json"):
+            assert (runs / run / f).read_bytes() == (runs / "out/1" / f).read_bytes(), f
+        assert s["calibration"] is not None
+    # the weights are kept as Bayes factors: at the fit's own prior they are its sample's
+    fitted, why = fitcarry.FitCarry(runs / "x", "benefits", "census", runs / "inc/2").carried(
+        json.loads((runs / "inc/2/quality/fit/benefits.json").read_text())["conditions"],
+        *(json.loads((runs / "inc/2/quality/fit/benefits.json").read_text())[k]
+          for k in ("residual_records", "links")))
+    assert why == ""
+    prior = 0.2
+    a = fitted.null_sample(prior)
+    b = fitted.null_sample(0.5)
+    np.testing.assert_allclose(a.weight - b.weight, np.log2(prior / (1 - prior)))
+    assert a.n_records == own["null_sample"]["records"] and a.basis["with_fit"]
 
 
 def _subgroups(out: Path) -> pd.DataFrame:
@@ -188,8 +263,7 @@ def test_quality_fit_carried_from_one_fit_agrees_with_refitting(runs, tmp_path, 
     own = json.loads((runs / "out/3/quality/summary.json").read_text())["sources"][
         "benefits"]["estimate"]
     assert own == {"basis": "fitted in this run", "not_carried": "not an incremental run"}
-    monkeypatch.setattr(fitcarry.FitCarry, "carried",
-                        lambda self, cond, residual, links, within: (None, "switched off"))
+    _fit_off(monkeypatch, "switched off")
     out = tmp_path / "inc2_refit"
     run_job(runs / "deliveries/2/job.yaml", output_dir=str(out), since=runs / "out/1")
     assert json.loads((out / "quality/summary.json").read_text())["sources"]["benefits"][

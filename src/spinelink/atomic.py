@@ -159,6 +159,14 @@ def write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
 
 
+def copy_file(src: str | Path, dst: str | Path) -> None:
+    """Copy `src` to `dst` atomically."""
+    import shutil
+
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
 def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 

@@ -24,20 +24,27 @@ def blocked_pairs(engine: Engine, model: dict, ref: str, src: str) -> float | No
     total = 0.0
     for rule in model.get("blocking_rules_to_generate_predictions", []):
         sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
-        parts = [_EQUALITY.match(p.strip()) for p in re.split(r"\s+AND\s+", sql.strip(),
-                                                               flags=re.IGNORECASE)]
-        if not parts or not all(parts):
+        parts = equality_columns(sql)
+        if not parts:
             return None
-        ref_cols = [quote_ident(m.group(2)) for m in parts]
-        src_cols = [quote_ident(m.group(4)) for m in parts]
+        ref_cols = [quote_ident(a) for a, _ in parts]
+        src_cols = [quote_ident(b) for _, b in parts]
         total += float(engine.scalar(sql_file(
             "probabilistic/blocked_pairs.sql", ref=ref, src=src,
-            ref_keys=", ".join(f"{c} AS k{i}" for i, c in enumerate(ref_cols)),
             src_keys=", ".join(f"{c} AS k{i}" for i, c in enumerate(src_cols)),
-            ref_present=" AND ".join(f"{c} IS NOT NULL" for c in ref_cols),
             src_present=" AND ".join(f"{c} IS NOT NULL" for c in src_cols),
-            on=" AND ".join(f"r.k{i} = s.k{i}" for i in range(len(parts))))))
+            on=" AND ".join(f"r.{c} = s.k{i}" for i, c in enumerate(ref_cols)))))
     return total
+
+
+def equality_columns(rule: str) -> list[tuple[str, str]] | None:
+    """A blocking rule's (l column, r column) pairs when it is a conjunction of column
+    equalities (`l.a = r.b AND ...`), else None."""
+    parts = [_EQUALITY.match(p.strip()) for p in re.split(r"\s+AND\s+", rule.strip(),
+                                                           flags=re.IGNORECASE)]
+    if not parts or not all(parts):
+        return None
+    return [(m.group(2), m.group(4)) for m in parts]
 
 
 def prediction_chunks(pairs: float | None, n_ref: int, n_src: int) -> int:

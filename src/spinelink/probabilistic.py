@@ -179,8 +179,11 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # rounding downstream hold
     empty = pd.DataFrame({"reference_id": pd.Series(dtype=str),
                           "source_id": pd.Series(dtype=str), "bf": pd.Series(dtype=float)})
-    if n_ref == 0 or n_src == 0:
+    if n_src == 0 or (n_ref == 0 and not lam0):
         return empty, 0.0
+    if n_ref == 0:  # a part of the reference no rule pairs with (incremental.pool)
+        empty.attrs["without_evidence"] = 0
+        return empty, lam0
     lam0 = lam0 or min(0.5, 1.0 / max(n_ref, n_src))
     model = {**model, "probability_two_random_records_match": lam0,
              "linker_uid": f"{model.get('linker_uid', 'm')}_p",
@@ -381,10 +384,15 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
 
 
 def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
-                       one_to_one: bool, tag: str) -> ProbResult:
+                       one_to_one: bool, tag: str, n_ref: int | None = None) -> ProbResult:
+    """`n_ref`: the residual reference records when `tables["ref"]` holds only those its
+    rules can pair (spinelink.incremental.pool): the prior is the whole residual's."""
+    n_src = _count(engine, tables["src"])
+    part = n_ref is not None
+    n_ref = _count(engine, tables["ref"]) if n_ref is None else n_ref
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
-                                  tables["ref"], tables["src"], tag, cfg.household)
-    n_ref, n_src = _count(engine, tables["ref"]), _count(engine, tables["src"])
+                                  tables["ref"], tables["src"], tag, cfg.household,
+                                  lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 from spinelink import atomic, manifest
@@ -163,6 +162,5 @@ def _copy_checked(src: Path, dst: Path, sha256: str) -> bool:
     """Copy `src` to `dst` atomically if its SHA-256 is `sha256` (else nothing, False)."""
     if manifest.file_hash(src) != sha256:
         return False
-    with atomic.atomic_path(dst) as tmp:
-        shutil.copyfile(src, tmp)
+    atomic.copy_file(src, dst)
     return True

@@ -10,7 +10,9 @@ matches missed among candidates; `precision_below`, `precision_above`, `recall_b
 `recall_above`: how far the 95% interval reaches from each point estimate) and
 `<source>.json` (the conditions the fit depends on, the run that made it, its residual
 records and links; `fitted_in` null for the run's own fit, else the folder of the run
-that made it).
+that made it) and `<source>_null.parquet` (the fit's leave-partner-out sample,
+spinelink.quality.nullcal: `kind` null or partner, `record`, `bf`: each null pair's Bayes
+factor by sampled record, and each scored partner's).
 
 A run `--since` that linked the source incrementally (the previous run's model), under the
 same conditions, with the residual records and the links each within
@@ -20,7 +22,11 @@ candidates, link rates, coverage) and takes from the fit
 - each subgroup value's never-compared matches, scaled by its caught matches now over
   then (a caught match stands for as many never-compared ones as in the fit:
   Horvitz-Thompson with the fit's catch chances);
-- the intervals' reach below and above the point estimate.
+- the intervals' reach below and above the point estimate;
+- the leave-partner-out sample, re-weighted at this run's prior: its null check and its
+  partner checks are the fit run's sample's (same model, same reference; under the
+  default calibration `model` the sample is a check, not the estimate), and nothing is
+  scored (the sample's per-record scores, `quality/null/`, are copied for the next run).
 A value the fit lacks gets its variable's never-compared ratio and widest reach. The
 carried files name the run that fitted them, so a chain of incremental runs scales from
 one fit, and the summary says for each source which it was (`estimate`). Anything else
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +57,34 @@ DIR = Path("quality") / "fit"
 CARRY_WITHIN = 0.25  # default of quality.carry_within: moved by more than this, refit
 REACH = ["precision_below", "precision_above", "recall_below", "recall_above"]
 COLUMNS = ["variable", "value", "never_compared", "caught", *REACH]
+NULL_COLUMNS = ["kind", "record", "bf"]
 
 
 @dataclass
 class Fitted:
-    """A fit to carry: its table (indexed by variable, value) and what it says of itself."""
+    """A fit to carry: its table (indexed by variable, value), what it says of itself and
+    its leave-partner-out sample (NULL_COLUMNS; None when it had none)."""
     table: pd.DataFrame
     meta: dict
+    null: pd.DataFrame | None = None
+
+    def null_sample(self, prior: float):
+        """The fit's leave-partner-out sample, its weights at `prior` (this run's)."""
+        from spinelink.quality.nullcal import NullSample
+
+        m = self.meta.get("null")
+        if not m or self.null is None:
+            return None
+        shift = math.log2(prior / (1 - prior))
+        kind = self.null["kind"].astype(str).to_numpy()
+        bf = self.null["bf"].to_numpy(float)
+        n = int(m["records"])
+        return NullSample(n, self.null["record"].to_numpy(np.int64)[kind == "null"],
+                          bf[kind == "null"] + shift, bf[kind == "partner"] + shift,
+                          float("nan") if m["partner_scored"] is None
+                          else float(m["partner_scored"]), int(m["rival_above"]),
+                          {"records": n, "scored_now": 0, "carried": n, "with_fit": True,
+                           "carried_from": self.meta.get("fitted_in")})
 
     def never_compared(self, variable: str, values: list, caught: np.ndarray) -> np.ndarray:
         """Per value: the fit's never-compared matches times caught now over then."""
@@ -114,6 +142,8 @@ class FitCarry:
         try:
             meta = json.loads((base / f"{self.source}.json").read_text(encoding="utf-8"))
             table = pd.read_parquet(base / f"{self.source}.parquet")
+            null = pd.read_parquet(base / f"{self.source}_null.parquet") \
+                if meta.get("null") else None
         except (OSError, ValueError):
             return None, "the previous run kept no fit"
         differ = sorted(k for k in cond if meta.get("conditions", {}).get(k) != cond[k])
@@ -126,25 +156,45 @@ class FitCarry:
                               f"{within:.0%} since the fit")
         # a run's own fit names no folder (outputs do not depend on where they are written)
         meta["fitted_in"] = meta.get("fitted_in") or str(self.previous.resolve())
-        return Fitted(table, meta), ""
+        return Fitted(table, meta, null), ""
 
-    def save(self, cond: dict, est, residual: int, links: int) -> None:
-        """Keeps this run's own fit (`est`: a full `labelfree.Estimate`)."""
+    def save(self, cond: dict, est, residual: int, links: int, null=None,
+             prior: float | None = None) -> None:
+        """Keeps this run's own fit (`est`: a full `labelfree.Estimate`) and its
+        leave-partner-out sample (`null`, weights at `prior`)."""
         meta = {"conditions": cond, "fitted_in": None,  # this run: see `carried`
                 "residual_records": int(residual), "links": int(links),
                 "never_compared": float(est.blocked),
-                "never_compared_between": [float(x) for x in est.blocked_interval]}
-        self._write(fit_table(est.rows, est.blocked_by)[COLUMNS], meta)
+                "never_compared_between": [float(x) for x in est.blocked_interval],
+                "null": None}
+        frame = None
+        if null is not None and prior:
+            ps = float(null.partner_scored)
+            meta["null"] = {"records": int(null.n_records), "rival_above": int(null.rival_above),
+                            "partner_scored": None if math.isnan(ps) else ps}
+            shift = math.log2(prior / (1 - prior))  # kept as Bayes factors: any prior
+            frame = pd.DataFrame({
+                "kind": ["null"] * len(null.weight) + ["partner"] * len(null.partner_weight),
+                "record": np.r_[np.asarray(null.record, np.int64),
+                                np.full(len(null.partner_weight), -1, np.int64)],
+                "bf": np.r_[np.asarray(null.weight, float),
+                            np.asarray(null.partner_weight, float)] - shift})
+        self._write(fit_table(est.rows, est.blocked_by)[COLUMNS], meta, frame)
 
     def keep(self, fitted: Fitted) -> None:
         """Keeps the carried fit as it was (the next run scales from the same fit)."""
-        self._write(fitted.table[COLUMNS], fitted.meta)
+        self._write(fitted.table[COLUMNS], fitted.meta, fitted.null)
 
-    def _write(self, table: pd.DataFrame, meta: dict) -> None:
+    def _write(self, table: pd.DataFrame, meta: dict, null: pd.DataFrame | None) -> None:
         base = self.out / DIR
         atomic.ensure_dir(base)
         with atomic.atomic_path(base / f"{self.source}.parquet") as tmp:
             table.to_parquet(tmp, index=False)
+        if null is None:
+            (base / f"{self.source}_null.parquet").unlink(missing_ok=True)
+        else:
+            with atomic.atomic_path(base / f"{self.source}_null.parquet") as tmp:
+                null[NULL_COLUMNS].to_parquet(tmp, index=False)
         atomic.write_text(base / f"{self.source}.json",
                           json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
@@ -166,7 +216,7 @@ def fit_table(rows: pd.DataFrame, blocked_by: dict[str, np.ndarray]) -> pd.DataF
 
 def clear(out: Path, source: str) -> None:
     """Drops a source's kept fit (a run that estimated nothing for it)."""
-    for suffix in (".parquet", ".json"):
+    for suffix in (".parquet", ".json", "_null.parquet"):
         (out / DIR / f"{source}{suffix}").unlink(missing_ok=True)
     if (out / DIR).exists() and not any((out / DIR).iterdir()):
         shutil.rmtree(out / DIR, ignore_errors=True)

@@ -75,6 +75,21 @@ class Carry:
         ids = set(common[keys.reindex(common).to_numpy() == old.reindex(common).to_numpy()])
         return pairs[pairs["source_id"].isin(ids)], ids, ""
 
+    def keep_previous(self) -> None:
+        """This run scored no sample (its fit and sample carried, quality.fitcarry): the
+        previous run's scores, as they are, for the next run to carry (none if it had
+        none)."""
+        names = [f"{self.source}{s}" for s in ("_records.parquet", "_pairs.parquet", ".json")]
+        base = self.out / DIR
+        have = self.previous is not None and all(
+            (self.previous / DIR / n).is_file() for n in names)
+        for n in names:
+            (base / n).unlink(missing_ok=True)
+        if have:
+            atomic.ensure_dir(base)
+            for n in names:  # the json last: it is what says the others are there
+                atomic.copy_file(self.previous / DIR / n, base / n)
+
     def save(self, engine: Engine, cond: dict, keys: pd.Series, pairs: pd.DataFrame) -> None:
         base = self.out / DIR
         for suffix, frame, order in (

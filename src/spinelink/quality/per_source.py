@@ -231,12 +231,18 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     n_res = inp.n_accepted - det["source_id"].nunique()
     carried, cond, why = _carried_fit(inp, n_res)
     null, n_rules, d = None, None, None
-    if inp.model is not None and inp.prior and len(inp.pairs):
+    if inp.model is not None and inp.prior and len(inp.pairs) and carried is not None:
+        # the fit's sample, carried with it: the full tables for the shared units alone
+        null = carried.null_sample(inp.prior)
+        full_tables(engine, out, reference, inp.name, inp.std)
+        if inp.carry is not None:
+            inp.carry.keep_previous()
+    elif inp.model is not None and inp.prior and len(inp.pairs):
         null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
-        if carried is None and rule_columns(inp.model):
+        if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
             tag = f"__sl_q_{inp.name}"
@@ -263,7 +269,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     else:
         est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
         if cond is not None:
-            inp.fitcarry.save(cond, est, n_res, len(inp.links))
+            inp.fitcarry.save(cond, est, n_res, len(inp.links), null, inp.prior)
     rows = est.rows
     if inp.model is None:  # no probabilistic stage: the unlinked cannot be judged
         rows[["est_recall", "est_recall_low", "est_recall_high"]] = np.nan

@@ -120,7 +120,12 @@ def null_basis(null) -> dict | None:
     b = dict(null.basis or {}) if null is not None else None
     if not b:
         return None
-    if b.get("carried"):  # words only: the counts beside them are disclosure-controlled
+    if b.get("with_fit"):
+        b["basis"] = ("the sample of the run that made the carried fit (same model and "
+                      "reference), nothing scored in this run: the null check and the "
+                      "partner checks are that run's sample's, at this run's prior; every "
+                      "other figure is computed from this run's links and candidate pairs")
+    elif b.get("carried"):  # words only: the counts beside them are disclosure-controlled
         b["basis"] = ("part of the sampled records keep the scores the previous run gave "
                       "them (same model, reference and record; term frequencies as then), "
                       "the others (new or changed records) were scored now; every other "
@@ -224,9 +229,11 @@ METHOD = {
                    "carries that fit (each source's `estimate`; quality.fitcarry): the "
                    "never-compared matches of each subgroup value are the fit's times its "
                    "caught matches now over then, and each interval reaches as far below "
-                   "and above the point estimate as the fit's; every other figure (links, "
-                   "posteriors, expected false links, missed matches among candidates, "
-                   "coverage) is recomputed. Otherwise the stage refits and says why.",
+                   "and above the point estimate as the fit's, and the leave-partner-out "
+                   "sample (null and partner checks) is the fit's, at this run's prior; "
+                   "every other figure (links, posteriors, expected false links, missed "
+                   "matches among candidates, coverage) is recomputed. Otherwise the stage "
+                   "refits and says why.",
     "subgroups": "By the reference record's value (links: the linked record; missed "
                  "links: the candidate thought to be the match). A variable only a source "
                  "carries is broken down by the source record's value; its n_reference and "

@@ -7,7 +7,6 @@ The band of a source is the snapshot `review/candidates/<source>.parquet`, taken
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -83,8 +82,7 @@ def snapshot(out: Path, source: str, force: bool = False) -> Path:
     rd = review_dir(out)
     snap = rd / "candidates" / f"{source}.parquet"
     if force or not snap.exists():
-        with atomic.atomic_path(snap) as tmp:
-            shutil.copyfile(rd / f"{source}.parquet", tmp)
+        atomic.copy_file(rd / f"{source}.parquet", snap)
     return snap
 
 

@@ -15,7 +15,7 @@ from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import drop_placeholder_keys, load_match_keys, steps_for
 from spinelink.errors import JobError
-from spinelink.incremental import cascade
+from spinelink.incremental import cascade, pool
 from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
@@ -95,17 +95,17 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             tables = {
                 "ref_full": _whole_view(engine, ref_t, whole_reference(name), cols),
                 "src_full": _whole_view(engine, src_t, f"__sl_lk_src_{name}", cols),
-                "ref": _residual(engine, ref_t, links_t, "reference_id", link.one_to_one,
-                                 keyed_reference(name), cols),
                 "src": _residual(engine, src_t, links_t, "source_id", True,
                                  f"__sl_res_src_{name}", cols)}
             training: dict = {}
+            spec = fields = None
             if cfg.model == "auto":
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
                 fields = usable_fields(engine, ref_t, std_table(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
-                # only the blocked tables: prediction is the one blocking on them
-                add_capped_keys(engine, spec, tables, fields, blocked_only=True)
+            # an incremental run: the reference records its residual can pair with
+            n_ref = _reference(engine, tables, ref_t, links_t, link.one_to_one, name, cols,
+                               spec, fields, inc)
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
@@ -118,7 +118,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             else:
                 model = load_model(lj.model_path(cfg.model))
             manifest.write_json(out / "models" / f"{name}.json", model)
-            pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}")
+            pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
+                                    n_ref)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs = pr.pairs
@@ -135,6 +136,32 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     if skipped:
         summary["deterministic_skipped"] = skipped
     return summary
+
+
+def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_one: bool,
+               name: str, cols: list[str], spec, fields, inc) -> int | None:
+    """Add the reference table prediction blocks on (`ref`) and give both blocked tables
+    their capped keys. An incremental run's is the part of the residual reference some
+    rule pairs with its residual (spinelink.incremental.pool): returns the whole residual
+    reference's count (the prior's), else None (the table's own)."""
+    if inc is not None and spec is not None:  # the residual's keys first: the part by them
+        add_capped_keys(engine, spec, tables, fields, blocked_only=True)
+    part = pool.reference_part(engine, inc.model, spec, ref_t, links_t, one_to_one,
+                               tables["src"], cols, name) if inc is not None else None
+    if part is not None:
+        tables["ref"] = part[0]
+        if spec is not None:
+            add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": part[0]},
+                            fields, blocked_only=True, counted=True)
+        return part[1]
+    tables["ref"] = _residual(engine, ref_t, links_t, "reference_id", one_to_one,
+                              keyed_reference(name), cols)
+    if spec is not None and inc is None:  # only the blocked tables: prediction blocks them
+        add_capped_keys(engine, spec, tables, fields, blocked_only=True)
+    elif spec is not None:  # the residual has its keys already
+        add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": tables["ref"]},
+                        fields, blocked_only=True, counted=True)
+    return None
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
