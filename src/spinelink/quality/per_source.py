@@ -197,18 +197,20 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
     if inp.src_groups is not None:
         sides.append(("source", inp.src_groups, lk["source_id"], prep.cand_src))
     for side, table, link_ids, cand_ids in sides:
+        # the ids' rows looked up once per side, not once per variable
+        rows = [table.index.get_indexer(pd.Index(ids)) for ids in (link_ids, cand_ids)]
         for var in table.columns:
             by_id = table[var]
             values = ordered_values(by_id.unique())
-            pos = {v: i for i, v in enumerate(values)}
-            lc = by_id.reindex(link_ids).fillna("unknown")
-            cc = by_id.reindex(pd.Index(cand_ids)).fillna("unknown")
-            for v in sorted(set(pd.unique(lc)) | set(pd.unique(cc)), key=str):
-                if v not in pos:
-                    pos[v] = len(values)
-                    values.append(v)
-            bds.append(labelfree.Breakdown(var, values, lc.map(pos).to_numpy(int),
-                                           cc.map(pos).to_numpy(int)))
+            at = np.where(by_id.isna().to_numpy(), -1,
+                          pd.Index(values).get_indexer(by_id))  # -1: "unknown"
+            lc, cc = (np.where(r >= 0, at[r] if len(at) else -1, -1) for r in rows)
+            if (lc < 0).any() or (cc < 0).any():
+                if "unknown" not in values:
+                    values.append("unknown")
+                unknown = values.index("unknown")
+                lc[lc < 0], cc[cc < 0] = unknown, unknown
+            bds.append(labelfree.Breakdown(var, values, lc.astype(int), cc.astype(int)))
             codes[var] = (values, by_id, side)
     for cross in inp.crosses:  # intersectional: one composite variable per cross
         name = groups.cross_name(cross)
