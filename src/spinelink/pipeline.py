@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,11 +168,12 @@ class _Run:
         faults.stage_start(st.name)  # test-only hooks (spinelink.faults): no cost when unset
         before = dict(timer.timings)
         fn = self._function(st, ctx)
-        if st.timed:
-            with timer.stage(st.name):
+        with (ctx.engine.keeping(*st.keeps(ctx)) if st.keeps else nullcontext()):
+            if st.timed:
+                with timer.stage(st.name):
+                    payload = fn() or {}
+            else:
                 payload = fn() or {}
-        else:
-            payload = fn() or {}
         faults.stage_end(st.name)
         ck.record(st.name, payload,
                   {k: v for k, v in timer.timings.items() if before.get(k) != v})

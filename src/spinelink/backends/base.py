@@ -42,6 +42,13 @@ class Engine(ABC):
     def write_parquet(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> int:
         """Write the result of `sql` to `path` atomically (temp file, then rename); return rows."""
 
+    @contextmanager
+    def keeping(self, path: Path, name: str) -> Iterator[None]:
+        """While open, what `write_parquet` writes to `path` may also be kept as table
+        `name`, so that `load_parquet(name, path)` of the unchanged file reads nothing (the
+        standardised tables: written by one stage, loaded for linkage). No-op by default."""
+        yield
+
     @abstractmethod
     def splink_db_api(self):
         """The Splink db_api object for this engine."""

@@ -38,6 +38,8 @@ class DuckDBEngine(Engine):
         # over two seconds: the single-statement stages (intake, standardise, keys)
         self.con.execute(f"SET enable_progress_bar = {str(_terminal()).lower()}")
         self._db_api = None
+        self._keep: dict[str, str] = {}  # path -> table its writes are kept as (keeping)
+        self._kept: dict[str, tuple] = {}  # table -> (path, the file's signature)
 
     def execute(self, sql, params=None):
         self.con.execute(sql, params or {})
@@ -51,8 +53,13 @@ class DuckDBEngine(Engine):
     def register(self, name, data):
         # unregister touches registered objects only (a no-op for any other name), so it
         # needs no look-up of the registered names first (a query per call)
+        self._kept.pop(name, None)
         self.con.unregister(name)
         self.con.register(name, data)
+
+    def create_table(self, name, query, params=None, temp=False):
+        self._kept.pop(name, None)
+        super().create_table(name, query, params, temp)
 
     def view_parquet(self, name, path):
         self.con.execute(
@@ -61,18 +68,37 @@ class DuckDBEngine(Engine):
         )
 
     def load_parquet(self, name, path):
+        if self._kept.get(name) == (str(path), _signature(path)):
+            return  # the table is what this engine wrote to the file, which is unchanged
+        self._kept.pop(name, None)
         self.con.execute(
             f"CREATE OR REPLACE TABLE {quote_ident(name)} AS "
             f"SELECT * FROM read_parquet({_sql_string(str(path))})"
         )
 
     def write_parquet(self, sql, path, params=None) -> int:
+        name = self._keep.get(str(path))
+        if name is not None:  # the rows as the table first, then the table to the file
+            self._kept.pop(name, None)
+            self.con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}",
+                             params or {})
+            sql, params = f"SELECT * FROM {quote_ident(name)}", None
         with atomic_path(Path(path)) as tmp:
             n = self.con.execute(
                 f"COPY ({sql}) TO {_sql_string(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)",
                 params or {},
             ).fetchone()[0]
+        if name is not None:
+            self._kept[name] = (str(path), _signature(path))
         return int(n)
+
+    @contextmanager
+    def keeping(self, path, name):
+        self._keep[str(path)] = name
+        try:
+            yield
+        finally:
+            self._keep.pop(str(path), None)
 
     @contextmanager
     def ordered_sums(self) -> Iterator[None]:
@@ -114,6 +140,12 @@ class DuckDBEngine(Engine):
 
     def close(self):
         self.con.close()
+
+
+def _signature(path) -> tuple:
+    """What tells a rewritten file from the one written (inode, size, modification time)."""
+    st = Path(path).stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _sql_string(s: str) -> str:

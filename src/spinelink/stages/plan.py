@@ -64,6 +64,7 @@ class Stage:
     source: str | None = None
     timed: bool = True
     load: Callable[[StageContext], None] | None = None
+    keeps: Callable[[StageContext], tuple[Path, str]] | None = None
 
 
 def plan(lj: LoadedJob, out: Path) -> list[Stage]:
@@ -72,7 +73,8 @@ def plan(lj: LoadedJob, out: Path) -> list[Stage]:
              "link": job.links}
     steps = [Stage(f"{kind}:{n}", kind, fn, tuple(outputs(out, n)), n,
                    timed=kind != "link",  # linkage times its parts
-                   load=sources.load_standardised if kind == "standardise" else None)
+                   load=sources.load_standardised if kind == "standardise" else None,
+                   keeps=sources.standardised_table if kind == "standardise" else None)
              for kind, fn, outputs in SOURCE_STAGES for n in names[kind]]
     wanted = {  # stages only some jobs have
         # edit rules on the integrated output

@@ -37,9 +37,16 @@ def standardise(ctx: StageContext) -> dict:
 
 def load_standardised(ctx: StageContext) -> None:
     """The standardised records as an engine table, for linkage: also when the stage's
-    result is reused by --resume."""
+    result is reused by --resume (read from the file unless the stage kept what it wrote,
+    `standardised_table`)."""
     ctx.engine.load_parquet(std_table(ctx.source), standardised_path(ctx.out, ctx.source))
 
 
+def standardised_table(ctx: StageContext) -> tuple[Path, str]:
+    """The standardise stage writes its table through the engine's `keeping`: the rows it
+    writes stay in the engine as the table `load_standardised` would read."""
+    return standardised_path(ctx.out, ctx.source), std_table(ctx.source)
+
+
 __all__ = ["coding", "coding_path", "intake", "intake_path", "load_standardised",
-           "standardise", "standardised_path"]
+           "standardise", "standardised_path", "standardised_table"]

@@ -1,0 +1,101 @@
+"""Kept tables (`Engine.keeping`): the standardise stage writes its records to a Parquet
+file and linkage loads that file back as an engine table; while the stage keeps the table,
+the load reads nothing, so the kept table must be exactly what a read of the file gives
+(types too: a resumed run reads the file), and a file rewritten since must be read again."""
+from __future__ import annotations
+
+import os
+
+from test_standardise import FULL, write_intake
+
+from spinelink.backends import open_engine
+from spinelink.config import Source
+from spinelink.standardise import standardise_source
+
+TYPED = ("SELECT i::BIGINT AS i, 'r' || i AS s, DATE '2000-01-01' + i::INT AS d, "
+         "i / 3 AS x, [i, i + 1] AS l, CASE WHEN i % 2 = 0 THEN NULL ELSE i END AS n "
+         "FROM range(5) t(i)")
+
+
+def _describe(engine, rel: str) -> list:
+    return engine.df(f"DESCRIBE {rel}")[["column_name", "column_type"]].values.tolist()
+
+
+def _rows(engine, rel: str) -> list:
+    return engine.df(f"SELECT * FROM {rel}").astype(str).values.tolist()
+
+
+def _same_as_file(engine, table: str, path) -> None:
+    file = f"(SELECT * FROM read_parquet('{path}'))"
+    assert _describe(engine, table) == _describe(engine, file)
+    assert _rows(engine, table) == _rows(engine, file)  # the same rows in the same order
+
+
+def test_kept_table_is_the_file_and_its_load_reads_nothing(tmp_path):
+    engine = open_engine()
+    path = tmp_path / "t.parquet"
+    with engine.keeping(path, "t"):
+        assert engine.write_parquet(TYPED, path) == 5
+    _same_as_file(engine, "t", path)
+    engine.execute("INSERT INTO t (i) VALUES (99)")  # a mark the file does not have
+    engine.load_parquet("t", path)
+    assert engine.scalar("SELECT count(*) FROM t WHERE i = 99") == 1  # not read again
+
+    engine.write_parquet("SELECT 7::BIGINT AS i", path)  # rewritten, not kept
+    engine.load_parquet("t", path)
+    assert engine.df("SELECT i FROM t")["i"].tolist() == [7]
+    engine.close()
+
+
+def test_a_file_changed_behind_the_engine_is_read_again(tmp_path):
+    engine = open_engine()
+    path = tmp_path / "t.parquet"
+    with engine.keeping(path, "t"):
+        engine.write_parquet(TYPED, path)
+    other = open_engine()
+    other.write_parquet("SELECT 1::BIGINT AS i", path)  # another process rewrites it
+    other.close()
+    engine.load_parquet("t", path)
+    assert engine.df("SELECT i FROM t")["i"].tolist() == [1]
+
+    with engine.keeping(path, "t"):
+        engine.write_parquet(TYPED, path)
+    engine.create_table("t", "SELECT 2 AS i")  # the table replaced: no longer kept
+    engine.load_parquet("t", path)
+    _same_as_file(engine, "t", path)
+    engine.close()
+
+
+def test_outside_keeping_nothing_is_kept(tmp_path):
+    engine = open_engine()
+    path = tmp_path / "t.parquet"
+    with engine.keeping(path, "t"):
+        pass
+    engine.write_parquet(TYPED, path)
+    assert engine.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'") == 0
+    engine.load_parquet("t", path)
+    _same_as_file(engine, "t", path)
+    engine.close()
+
+
+def test_standardised_records_kept_as_the_file_reads_back(tmp_path):
+    """Every column type the standardise SQL makes survives the Parquet round trip
+    unchanged, so a run that keeps the table and a run resumed from the file link the
+    same table."""
+    rows = [{"id": "a", "fn": "Ольга", "mn": "Ivanivna", "sn": "Kovalenko",
+             "dob": "1984-02-29", "sx": "Ж", "pc": "SW1A 1AA", "addr": "12 High St"},
+            {"id": "b", "fn": "Bob", "sn": "O'Neil", "dob": "2001-13-01", "sx": "m"},
+            {"id": "c"}]
+    intake = write_intake(tmp_path / "intake.parquet", rows, list(FULL.values()),
+                          "dob")
+    source = Source(role="census", path="in.csv", id="id", columns=FULL)
+    out = tmp_path / "std.parquet"
+    engine = open_engine()
+    with engine.keeping(out, "std_census"):
+        assert standardise_source(engine, intake, source, out)["rows"] == 3
+    before = os.stat(out).st_mtime_ns
+    _same_as_file(engine, "std_census", out)
+    engine.load_parquet("std_census", out)
+    assert os.stat(out).st_mtime_ns == before
+    _same_as_file(engine, "std_census", out)
+    engine.close()
