@@ -21,6 +21,7 @@ from spinelink.incremental.reuse import source_keys
 from spinelink.pipeline import _input_hashes, run_job
 from spinelink.quality import fitcarry, nullcarry
 from spinelink.sample.deliveries import generate_deliveries
+from spinelink.stages import link as link_stage
 
 PERSONS, SEED = 1500, 9
 pytestmark = pytest.mark.slow
@@ -144,17 +145,35 @@ def test_prediction_on_the_reference_part_scores_the_pairs_of_the_whole(runs, tm
         seen.append((engine.count(got[0]), got[1]))
         return got
 
+    # the capped keys counted only for the residual's key values (add_capped_keys `among`)
+    keyed, among = link_stage.add_capped_keys, []
+
+    def spy_keys(*a, **k):
+        among.append(k.get("among"))
+        return keyed(*a, **k)
+
     monkeypatch.setattr(pool, "reference_part", spy)
+    monkeypatch.setattr(link_stage, "add_capped_keys", spy_keys)
     part = tmp_path / "part"
     run_job(runs / "deliveries/3/job.yaml", output_dir=str(part), since=runs / "inc/2")
     assert len(seen) == 1 and 0 < seen[0][0] < 0.8 * seen[0][1], seen
+    assert among == ["__sl_res_src_benefits"] * 2
     monkeypatch.setattr(pool, "reference_part", lambda *a, **k: None)
     whole = tmp_path / "whole"
     run_job(runs / "deliveries/3/job.yaml", output_dir=str(whole), since=runs / "inc/2")
+    # and every key counted on the whole reference, as a full run counts them
+    monkeypatch.setattr(link_stage, "add_capped_keys",
+                        lambda *a, among=None, **k: keyed(*a, **k))
+    every = tmp_path / "every"
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(every), since=runs / "inc/2")
     for f in ("pairs/benefits.parquet", "links/benefits.parquet", "review/benefits.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(part / f), pd.read_parquet(whole / f))
-    a, b = (_manifest(x)["links"]["benefits"]["probabilistic"] for x in (part, whole))
-    assert a["prior"] == b["prior"] and a["pairs_scored"] == b["pairs_scored"] > 0
+        for other in (whole, every):
+            pd.testing.assert_frame_equal(pd.read_parquet(part / f),
+                                          pd.read_parquet(other / f))
+    a, b, c = (_manifest(x)["links"]["benefits"]["probabilistic"]
+               for x in (part, whole, every))
+    assert a["prior"] == b["prior"] == c["prior"]
+    assert a["pairs_scored"] == b["pairs_scored"] == c["pairs_scored"] > 0
 
 
 def _fit_off(monkeypatch, why: str = "switched off by the test") -> None:

@@ -80,12 +80,17 @@ def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
 
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False,
-                    counted: bool = False) -> None:
+                    counted: bool = False, among: str | None = None) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
     frequencies (score_residual), and training, which blocks them too, does not run.
-    `counted`: an earlier call counted the keys of this `ref_full` (unchanged since)."""
+    `counted`: an earlier call counted the keys of this `ref_full` (unchanged since).
+    `among`: count only the keys the table `among` holds (an incremental run's residual,
+    the only source records prediction pairs: a pair needs its key on both sides, so the
+    pairs are the same, and the whole reference's keys are not all counted for a few);
+    other keys get no key column. Such counts have their own tables (`key_counts` holds
+    every key's, which the quality stage takes)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -94,8 +99,10 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         if fields is not None and not fields.blockable(rule.columns):
             continue
-        counts = key_counts(tables["ref_full"], i)
+        counts = key_counts(tables["ref_full"], i) + ("_among" if among else "")
         key, present = _concat_key(rule.columns, "")
+        if among is not None:  # (unqualified columns: the subquery's are its own table's)
+            present += f" AND {key} IN (SELECT {key} FROM {quote_ident(among)} WHERE {present})"
         if not counted:
             engine.create_table(counts, sql_file(
                 "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,

@@ -116,19 +116,19 @@ def _closure_tables(engine, lj, out: Path, name: str, ref_t: str, src_t: str, st
         log.info("deterministic:%s: cascade on every record (the closure still grew after "
                  "%d rounds)", name, MAX_ROUNDS)
         return None
-    ref_ids, ref_h = _hashes(engine, ref_t, steps, "ref_fields")
-    wanted = np.zeros(len(ref_ids), dtype=bool)
-    for i in range(len(steps)):
-        wanted |= pd.Series(ref_h[i]).isin(_values(src_h[i][inside])).to_numpy()
     closure = f"__sl_cas_closure_{name}"
     engine.register(closure, _ids(pd.Index(src_ids[inside]).union(seeds)))
-    engine.register("__sl_cas_refids", _ids(ref_ids[wanted]))
     ref_sub, src_sub = f"__sl_cas_refpart_{name}", f"__sl_cas_srcpart_{name}"
-    for sub, table, ids in ((ref_sub, ref_t, "__sl_cas_refids"), (src_sub, src_t, closure)):
-        # views: the cascade copies them into its pools once
-        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(sub)} AS SELECT * FROM "
-                       f"{quote_ident(table)} WHERE CAST(record_id AS VARCHAR) IN "
-                       f"(SELECT record_id FROM {quote_ident(ids)})")
+    # the reference records holding one of the closure's key values, chosen in the engine
+    # (hashing a million reference records' keys out to Python took 1.5 s)
+    vals = f"__sl_cas_vals_{name}"
+    engine.register(vals, _step_values([h[inside] for h in src_h]))
+    engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(ref_sub)} AS " + sql_file(
+        "incremental/cascade_reference.sql", table=ref_t, holds=_holds(steps, vals)))
+    # views: the cascade copies them into its pools once
+    engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(src_sub)} AS SELECT * FROM "
+                   f"{quote_ident(src_t)} WHERE CAST(record_id AS VARCHAR) IN "
+                   f"(SELECT record_id FROM {quote_ident(closure)})")
     inc.cascade_on = int(inside.sum())
     log.info("deterministic:%s: cascade on %d records (%d new, changed or removed, and "
              "those sharing a key value with them), the others' links taken over from %s",
@@ -140,6 +140,26 @@ def _values(*arrays) -> np.ndarray:
     """The distinct key hashes of `arrays`, without 0 (no key)."""
     v = pd.unique(np.concatenate(arrays))
     return v[v != 0]
+
+
+def _step_values(per_step: list[np.ndarray]) -> pa.Table:
+    """(step, h): each step's distinct key hashes, for cascade_reference.sql."""
+    values = [_values(h) for h in per_step]
+    return pa.table({"step": pa.array(np.repeat(np.arange(len(values), dtype=np.int32),
+                                                [len(v) for v in values])),
+                     "h": pa.array(np.concatenate(values).astype(np.uint64)
+                                   if values else np.zeros(0, np.uint64))})
+
+
+def _holds(steps, vals: str) -> str:
+    """A reference record holds a value of `vals` (_step_values) at some step, by the
+    step's ref_fields."""
+    holds = []
+    for i, step in enumerate(steps):
+        key, present = _key_expr(step.ref_fields)
+        holds.append(f"({present} AND hash({key}) IN "
+                     f"(SELECT h FROM {quote_ident(vals)} WHERE step = {i}))")
+    return " OR ".join(holds) or "FALSE"
 
 
 def _ids(ids) -> pa.Table:

@@ -144,23 +144,26 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
     their capped keys. An incremental run's is the part of the residual reference some
     rule pairs with its residual (spinelink.incremental.pool): returns the whole residual
     reference's count (the prior's), else None (the table's own)."""
+    # an incremental run counts only the keys its residual holds (add_capped_keys `among`)
+    among = tables["src"] if inc is not None else None
     if inc is not None and spec is not None:  # the residual's keys first: the part by them
-        add_capped_keys(engine, spec, tables, fields, blocked_only=True)
+        add_capped_keys(engine, spec, tables, fields, blocked_only=True, among=among)
     part = pool.reference_part(engine, inc.model, spec, ref_t, links_t, one_to_one,
                                tables["src"], cols, name) if inc is not None else None
     if part is not None:
         tables["ref"] = part[0]
         if spec is not None:
             add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": part[0]},
-                            fields, blocked_only=True, counted=True)
+                            fields, blocked_only=True, counted=True, among=among)
         return part[1]
     tables["ref"] = _residual(engine, ref_t, links_t, "reference_id", one_to_one,
                               keyed_reference(name), cols)
     if spec is not None and inc is None:  # only the blocked tables: prediction blocks them
         add_capped_keys(engine, spec, tables, fields, blocked_only=True)
-    elif spec is not None:  # the residual has its keys already
+    elif spec is not None:  # the residual has its keys already; the keyed reference's
+        # are every key's (the quality stage may take it as its pool)
         add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": tables["ref"]},
-                        fields, blocked_only=True, counted=True)
+                        fields, blocked_only=True)
     return None
 
 
