@@ -36,13 +36,16 @@ def reference_part(engine: Engine, model: dict, spec: ModelSpec | None, ref_t: s
     raw = _capped_keys(spec)
     src_cols = set(engine.columns(src))
     ref_cols = set(engine.columns(ref_t))
-    parts = []
+    parts, seen = [], []
     for rule in model.get("blocking_rules_to_generate_predictions", []):
         sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
         pairs = equality_columns(sql)
         if not pairs:
             return None
         for side in (pairs, [(b, a) for a, b in pairs]):  # either side may be the reference
+            if sorted(side) in seen:  # (a rule on the same columns both sides: one part)
+                continue
+            seen.append(sorted(side))
             ref_keys = [_ref_key(c, raw, ref_cols) for c, _ in side]
             if None in ref_keys or any(s not in src_cols for _, s in side):
                 return None
