@@ -3,29 +3,23 @@
 -- (reference_id, source_id, method) of the records listed (`only`: a condition on
 -- source_id). A record's links and methods are its values sorted and `;`-joined ('' for
 -- none); an unchanged record is listed only when its links moved.
-WITH old_sets AS (
-    SELECT CAST(source_id AS VARCHAR) AS record_id,
+WITH sets AS (
+    SELECT side, CAST(source_id AS VARCHAR) AS record_id,
            string_agg(CAST(reference_id AS VARCHAR), ';'
                       ORDER BY CAST(reference_id AS VARCHAR)) AS links,
            string_agg(CAST(method AS VARCHAR), ';' ORDER BY CAST(method AS VARCHAR)) AS methods
-    FROM {{ old|sql }}
+    FROM (SELECT 'old' AS side, reference_id, source_id, method FROM {{ old|sql }}
+          UNION ALL
+          SELECT 'new' AS side, reference_id, source_id, method FROM {{ new|sql }})
     WHERE {{ only|sql }}
-    GROUP BY 1
-), new_sets AS (
-    SELECT CAST(source_id AS VARCHAR) AS record_id,
-           string_agg(CAST(reference_id AS VARCHAR), ';'
-                      ORDER BY CAST(reference_id AS VARCHAR)) AS links,
-           string_agg(CAST(method AS VARCHAR), ';' ORDER BY CAST(method AS VARCHAR)) AS methods
-    FROM {{ new|sql }}
-    WHERE {{ only|sql }}
-    GROUP BY 1
+    GROUP BY 1, 2
 ), listed AS (
     SELECT s.record_id, s.status,
            coalesce(o.links, '') AS old_links, coalesce(n.links, '') AS new_links,
            coalesce(o.methods, '') AS old_method, coalesce(n.methods, '') AS new_method
     FROM {{ status }} s
-    LEFT JOIN old_sets o ON o.record_id = s.record_id
-    LEFT JOIN new_sets n ON n.record_id = s.record_id
+    LEFT JOIN sets o ON o.side = 'old' AND o.record_id = s.record_id
+    LEFT JOIN sets n ON n.side = 'new' AND n.record_id = s.record_id
 )
 SELECT record_id, status, old_links, new_links, old_method, new_method,
        CASE status WHEN 'new' THEN 'new' WHEN 'changed' THEN 'changed record'
