@@ -187,6 +187,31 @@ def test_write_parquet_is_one_file_with_duckdb_types(spark, duck, tmp_path):
                                tmp_path / "s" / "empty.parquet") == 0
 
 
+def test_incremental_changes_file_matches_duckdb(spark, duck, tmp_path):
+    """changes/<source>.parquet (sql/incremental/changes.sql): sorted link sets, the
+    listed records and their reasons as on DuckDB."""
+    from spinelink.incremental.link import write_changes
+
+    status = pd.DataFrame({"record_id": list("abcde"),
+                           "status": ["new", "unchanged", "removed", "changed", "unchanged"]})
+    for name, rows in (("old", [("r9", "b", "k"), ("r0", "c", "z"), ("r5", "e", "p")]),
+                       ("new", [("r2", "a", "y"), ("r1", "a", "x"), ("r0", "b", "z"),
+                                ("r5", "e", "p")])):
+        pd.DataFrame(rows, columns=["reference_id", "source_id", "method"]).assign(
+            match_probability=1.0, match_weight=1.0).to_parquet(tmp_path / f"{name}.parquet")
+    got = {}
+    for tag, engine in (("spark", spark), ("duck", duck)):
+        counts = write_changes(engine, tmp_path / tag, "s", status, tmp_path / "old.parquet",
+                               tmp_path / "new.parquet", pd.Index(list("abcd")))
+        got[tag] = (counts, pd.read_parquet(tmp_path / tag / "changes" / "s.parquet"))
+    assert got["spark"][0] == got["duck"][0] == {
+        "changed record": 1, "new": 1, "relinked": 1, "removed in a replacing delivery": 1}
+    pd.testing.assert_frame_equal(got["spark"][1], got["duck"][1])
+    assert got["duck"][1][["record_id", "old_links", "new_links", "new_method"]].values.tolist(
+    ) == [["a", "", "r1;r2", "x;y"], ["b", "r9", "r0", "z"], ["c", "r0", "", ""],
+          ["d", "", "", ""]]
+
+
 MESSY_JOB = """\
 schema_version: 1
 name: messy

@@ -5,9 +5,9 @@
 -- none); an unchanged record is listed only when its links moved.
 WITH sets AS (
     SELECT side, CAST(source_id AS VARCHAR) AS record_id,
-           string_agg(CAST(reference_id AS VARCHAR), ';'
-                      ORDER BY CAST(reference_id AS VARCHAR)) AS links,
-           string_agg(CAST(method AS VARCHAR), ';' ORDER BY CAST(method AS VARCHAR)) AS methods
+           -- (sorted lists joined, not string_agg's ORDER BY: Spark 3.5 has no LISTAGG)
+           array_to_string(list_sort(list(CAST(reference_id AS VARCHAR))), ';') AS links,
+           array_to_string(list_sort(list(CAST(method AS VARCHAR))), ';') AS methods
     FROM (SELECT 'old' AS side, reference_id, source_id, method FROM {{ old|sql }}
           UNION ALL
           SELECT 'new' AS side, reference_id, source_id, method FROM {{ new|sql }})
