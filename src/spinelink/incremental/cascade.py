@@ -143,12 +143,13 @@ def _values(*arrays) -> np.ndarray:
 
 
 def _step_values(per_step: list[np.ndarray]) -> pa.Table:
-    """(step, h): each step's distinct key hashes, for cascade_reference.sql."""
+    """(step, h): each step's distinct key hashes, for cascade_reference.sql, in the type
+    the engine's hash gave them (DuckDB: unsigned 64 bits; Spark: signed 32)."""
     values = [_values(h) for h in per_step]
     return pa.table({"step": pa.array(np.repeat(np.arange(len(values), dtype=np.int32),
                                                 [len(v) for v in values])),
-                     "h": pa.array(np.concatenate(values).astype(np.uint64)
-                                   if values else np.zeros(0, np.uint64))})
+                     "h": pa.array(np.concatenate(values) if values
+                                   else np.zeros(0, np.uint64))})
 
 
 def _holds(steps, vals: str) -> str:
