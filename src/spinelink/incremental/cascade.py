@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from spinelink import manifest
 from spinelink.deterministic import _key_expr, link_deterministic
-from spinelink.incremental.state import STATE_DIR
+from spinelink.incremental.state import STATE_DIR, id_table
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -117,7 +117,7 @@ def _closure_tables(engine, lj, out: Path, name: str, ref_t: str, src_t: str, st
                  "%d rounds)", name, MAX_ROUNDS)
         return None
     closure = f"__sl_cas_closure_{name}"
-    engine.register(closure, _ids(pd.Index(src_ids[inside]).union(seeds)))
+    engine.register(closure, id_table(pd.Index(src_ids[inside]).union(seeds)))
     ref_sub, src_sub = f"__sl_cas_refpart_{name}", f"__sl_cas_srcpart_{name}"
     # the reference records holding one of the closure's key values, chosen in the engine
     # (hashing a million reference records' keys out to Python took 1.5 s)
@@ -161,11 +161,6 @@ def _holds(steps, vals: str) -> str:
         holds.append(f"({present} AND hash({key}) IN "
                      f"(SELECT h FROM {quote_ident(vals)} WHERE step = {i}))")
     return " OR ".join(holds) or "FALSE"
-
-
-def _ids(ids) -> pa.Table:
-    """Record ids as an Arrow table for the engine (scanned faster than a pandas column)."""
-    return pa.table({"record_id": pa.array(list(ids), pa.string())})
 
 
 def _hashes(engine, table: str, steps, side: str, where: str = "TRUE"

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from spinelink.incremental.state import classify, previous_manifest
+from spinelink.incremental.state import classify, id_table, previous_manifest
 from spinelink.model_fields import is_linkage_column
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -78,7 +78,7 @@ class Plan:
             "links": self.prev_links[~self.prev_links["source_id"].isin(drop)],
             "review": self.prev_review[~self.prev_review["source_id"].isin(drop)],
             "pairs": self.prev_pairs[~self.prev_pairs["source_id"].isin(drop)]}
-        engine.register("__sl_delta_ids", pd.DataFrame({"record_id": self.delta}, dtype=str))
+        engine.register("__sl_delta_ids", id_table(self.delta))
         engine.execute(f"DELETE FROM {quote_ident(links_t)} WHERE source_id NOT IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
         table = f"{src_t}_delta"
@@ -203,8 +203,7 @@ def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: Path,
         status[["record_id", "status"]].astype(str), preserve_index=False))
     cond = "TRUE"
     if only is not None:
-        engine.register("__sl_chg_only", pa.table({"record_id": pa.array(
-            [str(i) for i in only], pa.string())}))
+        engine.register("__sl_chg_only", id_table(only))
         cond = "CAST(source_id AS VARCHAR) IN (SELECT record_id FROM __sl_chg_only)"
     links, params = {}, {}
     for side, path in (("old", old), ("new", new)):

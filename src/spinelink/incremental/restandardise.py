@@ -18,9 +18,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-import pyarrow as pa
-
-from spinelink.incremental.state import classify
+from spinelink.incremental.state import classify, id_table
 
 log = logging.getLogger("spinelink")
 MAX_SHARE = 0.5  # above this share of new or changed records, standardise everything
@@ -66,14 +64,14 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
     fixed = src.model_copy(update={"postcode_format": fmt["postcode_format"]})
     with tempfile.TemporaryDirectory(dir=out, prefix=".sl_restandardise_") as tmp:
         # Arrow, not pandas: the engine scans an Arrow column of ids faster
-        engine.register("__sl_restd_ids", _ids(anew))
+        engine.register("__sl_restd_ids", id_table(anew))
         part_intake, part_std = Path(tmp) / "intake.parquet", Path(tmp) / "std.parquet"
         engine.write_parquet("SELECT * FROM read_parquet($p) WHERE CAST(record_id AS VARCHAR) "
                              "IN (SELECT record_id FROM __sl_restd_ids)", part_intake,
                              {"p": str(intake)})
         kept = current.loc[current["status"] == "unchanged", "record_id"]
         # the previous rows but those changed or removed (fewer ids to match than kept)
-        engine.register("__sl_restd_drop", _ids(status.loc[status["status"].isin(
+        engine.register("__sl_restd_drop", id_table(status.loc[status["status"].isin(
             ["changed", "removed"]), "record_id"]))
         sql = ("SELECT * FROM read_parquet($old) WHERE CAST(record_id AS VARCHAR) NOT IN "
                "(SELECT record_id FROM __sl_restd_drop)")
@@ -89,6 +87,3 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
              len(anew), len(kept), prev.since)
     return {"rows": int(rows), **fmt}
 
-
-def _ids(ids) -> pa.Table:
-    return pa.table({"record_id": pa.array([str(i) for i in ids], pa.string())})
