@@ -24,35 +24,37 @@ import pandas as pd
 
 from spinelink.backends import Engine
 from spinelink.pair_keys import contains
-from spinelink.sqlfiles import sql_file, sql_fragment
+from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
 log = logging.getLogger("spinelink.link")
 
 PREFIX = "relative:"
 
 
-def hold(engine: Engine, ref_t: str, src_t: str, links: pd.DataFrame,
-         review: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """(links, review, held per method): the links to hold moved into the review band."""
-    shared = links["reference_id"].duplicated(keep=False)
-    if not shared.any():
-        return links, review, {}
-    # deterministic links (no probability) are the strongest of a unit's links
-    engine.register("__sl_rel_links", links.loc[shared, ["reference_id", "source_id"]].assign(
-        match_probability=links.loc[shared, "match_probability"].astype(float).fillna(1.0)))
-    held = engine.df(sql_file("finalise/relatives.sql", links="__sl_rel_links",
-                              ref=ref_t, src=src_t,
+def hold(engine: Engine, ref_t: str, src_t: str, links_t: str,
+         review_t: str) -> tuple[str, str, dict[str, int]]:
+    """(links table, review table, links held per method): the links to hold of table
+    `links_t` moved into the review band of table `review_t` (both in the links
+    contract), as new tables when any is held."""
+    shared = f"{links_t}_shared"
+    engine.create_table(shared, sql_file("finalise/relatives_shared.sql", links=links_t))
+    if engine.count(shared) == 0:
+        return links_t, review_t, {}
+    held = engine.df(sql_file("finalise/relatives.sql", links=shared, ref=ref_t, src=src_t,
                               forms=sql_fragment("finalise/first_name_forms.sql")))
     if held.empty:
-        return links, review, {}
-    out = _in(links, held)
-    moved = links[out].assign(method=PREFIX + links.loc[out, "method"])
-    counts = links.loc[out, "method"].value_counts().sort_index()
+        return links_t, review_t, {}
+    engine.register("__sl_rel_held", held)
+    counts = engine.df(f"SELECT l.method, count(*) AS n FROM {quote_ident(links_t)} l JOIN "
+                       "__sl_rel_held h ON h.reference_id = l.reference_id AND "
+                       "h.source_id = l.source_id GROUP BY l.method ORDER BY l.method")
+    names = {"links": links_t, "review": review_t, "held": "__sl_rel_held"}
+    engine.create_table(f"{review_t}_held", sql_file("finalise/relatives_moved.sql", **names))
+    engine.create_table(f"{links_t}_held", sql_file("finalise/relatives_kept.sql", **names))
     log.info("%d links held for review as probably a relative of the person linked to "
-             "the same unit", int(out.sum()))
-    review = pd.concat([review, moved], ignore_index=True) if not review.empty else moved
-    return (links[~out].reset_index(drop=True), review.reset_index(drop=True),
-            {k: int(v) for k, v in counts.items()})
+             "the same unit", int(counts["n"].sum()))
+    return f"{links_t}_held", f"{review_t}_held", {
+        str(m): int(n) for m, n in counts.itertuples(index=False)}
 
 
 def held_pairs(review: pd.DataFrame) -> pd.DataFrame:

@@ -35,7 +35,6 @@ from spinelink.sqlfiles import quote_ident, sql_file
 log = logging.getLogger("spinelink")
 DRIFT = 0.05
 MAX_DELTA = 0.5
-LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
 
 @dataclass
@@ -45,10 +44,7 @@ class Plan:
     status: pd.DataFrame                  # record_id, status
     model: dict
     cfg: object                           # the job's Probabilistic with fixed thresholds
-    prev_links: pd.DataFrame
-    prev_review: pd.DataFrame
-    prev_pairs: pd.DataFrame
-    carried: dict = field(default_factory=dict)  # links, review, pairs kept
+    kept: dict = field(default_factory=dict)  # tables of the links, review, pairs kept
     delta: list = field(default_factory=list)    # record ids linked anew
     since: Path | None = None                    # the previous run's output folder
     cascade_on: int | None = None  # records the cascade ran on (None: every record)
@@ -57,27 +53,33 @@ class Plan:
         """Given the cascade's links on every record: choose the records to link anew, drop
         the others' links (they keep their earlier ones) and return the table of the
         records to link anew."""
-        st = self.status.set_index("record_id")["status"]
         # in SQL: in pandas, comparing every record's links took 1 s at 200,000 records
         prev = self.since / "links" / f"{self.name}.parquet"
         if prev.exists():
-            moved = set(engine.df(sql_file("incremental/relinked.sql", links=links_t,
-                                           ref_ids="__sl_std_ref_ids"),
-                                  {"previous": str(prev)})["source_id"])
+            moved = engine.df(sql_file("incremental/relinked.sql", links=links_t,
+                                       ref_ids="__sl_std_ref_ids"),
+                              {"previous": str(prev)})["source_id"]
         else:  # no links before: every record the cascade links now
-            moved = set(engine.df(f"SELECT DISTINCT CAST(source_id AS VARCHAR) AS s FROM "
-                                  f"{quote_ident(links_t)}")["s"])
+            moved = engine.df(f"SELECT DISTINCT CAST(source_id AS VARCHAR) AS s FROM "
+                              f"{quote_ident(links_t)}")["s"]
+        # per record (the status table is ordered by id): masks, not sets or reindexing
+        # (those took 2 s at a million records)
+        ids = self.status["record_id"].to_numpy(object)
+        st = self.status["status"].to_numpy(object)
+        removed, unchanged = st == "removed", st == "unchanged"
+        relinked = self.status["record_id"].isin(pd.unique(moved)).to_numpy() & ~removed
         # linked anew: new and changed records, and the unchanged ones relinked
-        relinked = st.reindex(list(moved)).dropna()
-        relinked = set(relinked.index[(relinked != "removed").to_numpy()])
-        delta = set(st.index[((st != "unchanged") & (st != "removed")).to_numpy()]) | relinked
-        self.delta = sorted(delta)
+        anew = (~unchanged & ~removed) | relinked
+        self.delta = ids[anew].tolist()  # in id order
         # the others keep their links: every record but those and the removed
-        drop = pd.Index(self.delta).append(st.index[(st == "removed").to_numpy()])
-        self.carried = {
-            "links": self.prev_links[~self.prev_links["source_id"].isin(drop)],
-            "review": self.prev_review[~self.prev_review["source_id"].isin(drop)],
-            "pairs": self.prev_pairs[~self.prev_pairs["source_id"].isin(drop)]}
+        engine.register("__sl_drop_ids", id_table(ids[anew | removed]))
+        for kind in ("links", "review", "pairs"):
+            path = self.since / kind / f"{self.name}.parquet"
+            self.kept[kind] = None if not path.exists() else f"__sl_kept_{kind}_{self.name}"
+            if path.exists():
+                engine.create_table(self.kept[kind], sql_file("incremental/kept.sql",
+                                                              drop="__sl_drop_ids"),
+                                    {"previous": str(path)})
         engine.register("__sl_delta_ids", id_table(self.delta))
         engine.execute(f"DELETE FROM {quote_ident(links_t)} WHERE source_id NOT IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
@@ -85,27 +87,12 @@ class Plan:
         engine.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS SELECT * FROM "
                        f"{quote_ident(src_t)} WHERE record_id IN "
                        "(SELECT record_id FROM __sl_delta_ids)")
+        counts = {k: int((st == k).sum()) for k in ("new", "changed", "removed")}
+        counts["relinked"] = int((relinked & unchanged).sum())
         log.info("incremental %s: %d of %d records linked anew (%s)", self.name,
-                 len(self.delta), int((st != "removed").sum()), ", ".join(
-                     f"{k} {v}" for k, v in self._counts(relinked).items()))
+                 len(self.delta), int((~removed).sum()), ", ".join(
+                     f"{k} {v}" for k, v in counts.items()))
         return table
-
-    def with_carried(self, links: pd.DataFrame, review: pd.DataFrame, pairs: pd.DataFrame):
-        """The new links, review pairs and scored pairs with those kept from before."""
-        def both(new, old):
-            parts = [f for f in (new, old) if not f.empty]
-            return pd.concat(parts, ignore_index=True) if parts else new
-
-        c = self.carried
-        review = both(review, c["review"][LINK_COLUMNS]).sort_values(
-            ["source_id", "reference_id"]).reset_index(drop=True)
-        return (both(links, c["links"][LINK_COLUMNS]), review, both(pairs, c["pairs"]))
-
-    def _counts(self, relinked: set) -> dict:
-        st = self.status.set_index("record_id")["status"]
-        c = st.value_counts().to_dict()
-        c["relinked"] = int((st.reindex(list(relinked)) == "unchanged").sum())
-        return {k: int(c.get(k, 0)) for k in ("new", "changed", "removed", "relinked")}
 
 
 def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
@@ -122,9 +109,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
         plan = Plan(name, status, manifest_model(since, name),
                     cfg.model_copy(update={"accept": float(th["accept"]),
                                            "review": float(th["review"])}),
-                    _read(since / "links" / f"{name}.parquet", LINK_COLUMNS),
-                    _read(since / "review" / f"{name}.parquet", LINK_COLUMNS),
-                    _read(since / "pairs" / f"{name}.parquet", None), since=since)
+                    since=since)
         ref = f"__sl_std_{lj.job.reference}"
         engine.execute("CREATE OR REPLACE TABLE __sl_std_ref_ids AS SELECT record_id FROM "
                        f"{quote_ident(ref)}")
@@ -147,13 +132,6 @@ def manifest_model(since: Path, name: str) -> dict:
     import json
 
     return json.loads((since / "models" / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def _read(path: Path, columns) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(columns=columns or ["reference_id", "source_id"])
-    df = pd.read_parquet(path)
-    return df.astype({"reference_id": str, "source_id": str})
 
 
 def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str | None:

@@ -82,8 +82,6 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                  link.one_to_one, inc)
     if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
         src_t = inc.after_deterministic(engine, links_t, src_t)
-    det = engine.df(f"SELECT reference_id, source_id, method FROM {quote_ident(links_t)} "
-                    "ORDER BY source_id")
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
     prob_info: dict = {}
     if link.probabilistic is not None:
@@ -127,12 +125,12 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                          "links": len(pr.links), **pr.thresholds}
             if training:
                 prob_info["training"] = training
-    if inc is not None:  # the earlier links, review and pairs of the records kept
-        prob_links, review, pairs = inc.with_carried(prob_links, review, pairs)
     held_from = (ref_t, std_table(name)) if link.hold_relatives and not link.one_to_one \
         else None
-    summary = _write_link_outputs(engine, out, name, det, prob_links, review, pairs,
-                                  det_counts, prob_info, held_from)
+    # an incremental run: the earlier links, review and pairs of the records kept
+    summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
+                                  det_counts, prob_info, held_from,
+                                  None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
     return summary
@@ -195,46 +193,72 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
             if c in src_cols and is_linkage_column(c)]
 
 
-def _write_link_outputs(engine, out, name, det, prob_links, review, pairs, det_counts,
-                        prob_info, held_from=None) -> dict:
-    """`held_from` (reference, source standardised tables): hold probable relatives for
-    review (spinelink.relatives); None with one_to_one, where a unit has one link."""
-    det = det.assign(match_probability=float("nan"), match_weight=float("nan"))[LINK_COLUMNS]
-    frames = [f for f in (det, prob_links) if not f.empty]
-    links = (pd.concat(frames, ignore_index=True) if frames
-             else pd.DataFrame(columns=LINK_COLUMNS))
-    links = links.astype({"reference_id": str, "source_id": str, "method": str,
-                          "match_probability": float, "match_weight": float})
-    review = review.astype(links.dtypes.to_dict())
+def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det_counts,
+                        prob_info, held_from=None, kept=None) -> dict:
+    """Write links (the deterministic links of table `det_t` and the probabilistic ones),
+    review, scored pairs and unlinked records of source `name`. `held_from` (reference,
+    source standardised tables): hold probable relatives for review (spinelink.relatives);
+    None with one_to_one, where a unit has one link. `kept` (an incremental run): the
+    tables of the earlier links, review and pairs of the records not linked anew (None:
+    no such file), added to the new ones. The tables stay in the engine: a million links
+    through pandas cost seconds."""
+    links_t, review_t = f"__sl_out_links_{name}", f"__sl_out_review_{name}"
+    kept = kept or {}
+
+    def contract(frame: pd.DataFrame, table: str, *more: str) -> list[str]:
+        engine.register(table, frame)
+        # typed columns even when the frame is empty (an empty pandas column has no type)
+        return [sql_file("finalise/link_columns.sql", table=t)
+                for t in (table, *more) if t is not None]
+
+    engine.create_table(links_t, " UNION ALL ".join([
+        sql_file("finalise/det_links.sql", table=det_t),
+        *contract(prob_links, "__sl_prob_links", kept.get("links"))]))
+    engine.create_table(review_t, " UNION ALL ".join(
+        contract(review, "__sl_prob_review", kept.get("review"))))
     held: dict[str, int] = {}
     if held_from is not None:
-        links, review, held = relatives.hold(engine, *held_from, links, review)
-    # links are one per (source, reference) pair: sorted by the engine as they are
-    # written (a pandas sort of a million string pairs costs seconds); review as it came
-    # unless the hold added to it
-    for folder, frame, ordered in (("links", links, True),
-                                   ("review", review, held_from is not None)):
-        engine.register("__sl_out", frame)
-        # typed columns even when the frame is empty (an empty pandas column has no type)
-        sql = sql_file("finalise/link_columns.sql", table="__sl_out")
-        engine.write_parquet(f"SELECT * FROM ({sql}) ORDER BY source_id, reference_id"
-                             if ordered else sql, out / folder / f"{name}.parquet")
+        links_t, review_t, held = relatives.hold(engine, *held_from, links_t, review_t)
+    # links are one per (source, reference) pair, sorted as they are written; review as it
+    # came unless the hold or the earlier review added to it
+    ordered = " ORDER BY source_id, reference_id"
+    engine.write_parquet(f"SELECT * FROM {quote_ident(links_t)}{ordered}",
+                         out / "links" / f"{name}.parquet")
+    engine.write_parquet(f"SELECT * FROM {quote_ident(review_t)}"
+                         + (ordered if held_from is not None or kept else ""),
+                         out / "review" / f"{name}.parquet")
+    parts = []
     if not pairs.empty:
-        engine.register("__sl_out", pairs)
-        engine.write_parquet("SELECT * FROM __sl_out ORDER BY source_id, reference_id",
+        engine.register("__sl_out_pairs", pairs)
+        parts.append("__sl_out_pairs")
+    if kept.get("pairs") is not None and engine.count(kept["pairs"]):
+        parts.append(kept["pairs"])
+    if parts:
+        engine.write_parquet(f"SELECT * FROM ({_by_name(engine, parts)}){ordered}",
                              out / "pairs" / f"{name}.parquet")
-    engine.register("__sl_linked", links[["source_id"]])
-    engine.register("__sl_review", review[["source_id"]])
+    for view, table in (("__sl_linked", links_t), ("__sl_review", review_t)):
+        engine.create_table(view, f"SELECT DISTINCT source_id FROM {quote_ident(table)}")
     n_unlinked = engine.write_parquet(
         sql_file("finalise/unlinked.sql"), out / "unlinked" / f"{name}.parquet",
         {"intake": str(out / "intake" / f"{name}.parquet")})
-    n_linked = links["source_id"].nunique()
-    n_review = review["source_id"].nunique()
-    by_method = links["method"].value_counts().sort_index().to_dict()
-    summary = {"accounting": {"linked": int(n_linked), "review": int(n_review),
+    by_method = engine.df(f"SELECT method, count(*) AS n FROM {quote_ident(links_t)} "
+                          "GROUP BY method ORDER BY method")
+    summary = {"accounting": {"linked": engine.count("__sl_linked"),
+                              "review": engine.count("__sl_review"),
                               "unlinked": int(n_unlinked)},
-               "links_by_method": {k: int(v) for k, v in by_method.items()},
+               "links_by_method": {str(m): int(n) for m, n in
+                                   by_method.itertuples(index=False)},
                "deterministic_steps": det_counts, "probabilistic": prob_info}
     if held:  # links held for review as probable relatives, by their method
         summary["held_as_relatives"] = held
     return summary
+
+
+def _by_name(engine, tables: list[str]) -> str:
+    """The rows of `tables` one after the other, their columns matched by name (the first
+    table's, then any others'; NULL where a table lacks one)."""
+    have = {t: engine.columns(t) for t in tables}
+    cols = list(dict.fromkeys(c for t in tables for c in have[t]))
+    return " UNION ALL ".join(
+        "SELECT " + ", ".join(quote_ident(c) if c in have[t] else f"NULL AS {quote_ident(c)}"
+                              for c in cols) + f" FROM {quote_ident(t)}" for t in tables)
