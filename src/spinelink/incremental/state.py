@@ -146,6 +146,8 @@ def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
             "SELECT coalesce(o.record_id, n.record_id) AS record_id, CASE "
             "WHEN o.record_id IS NULL THEN 'new' WHEN n.record_id IS NULL THEN 'removed' "
             "WHEN o.h <> n.h THEN 'changed' ELSE 'unchanged' END AS status "
-            "FROM old o FULL OUTER JOIN new n ON o.record_id = n.record_id").df()
-    return (status.astype({"record_id": object, "status": object})
-            .sort_values("record_id").reset_index(drop=True))
+            "FROM old o FULL OUTER JOIN new n ON o.record_id = n.record_id "
+            # the engine's order of text is Python's (UTF-8 bytes sort as code points); a
+            # pandas sort of a million ids took 0.5 s
+            "ORDER BY 1").df()
+    return status.astype({"record_id": object, "status": object})

@@ -229,7 +229,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
 
 def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             labels: pd.DataFrame | None) -> Result:
-    det = inp.links[inp.links["method"].astype(str).str.startswith(DETERMINISTIC)]
+    det = inp.links[deterministic(inp.links["method"])]
     n_res = inp.n_accepted - det["source_id"].nunique()
     carried, cond, why = _carried_fit(inp, n_res)
     null, n_rules, d = None, None, None
@@ -322,11 +322,18 @@ def _estimate_basis(carried, why: str) -> dict:
             "fitted_in": carried.meta.get("fitted_in")}
 
 
+def deterministic(methods: pd.Series) -> np.ndarray:
+    """Per link: made by the deterministic cascade (its method `direct:` or `key:`). By
+    the few distinct methods (a million links' startswith took 0.35 s)."""
+    m = methods.astype(str)
+    return m.isin([x for x in pd.unique(m) if x.startswith(DETERMINISTIC)]).to_numpy()
+
+
 def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
     """What summary.json says about units more than one source record links to."""
     if sh is None:
         return None
-    det = links["method"].astype(str).str.startswith(DETERMINISTIC).to_numpy()
+    det = deterministic(links["method"])
     return {"units": sh.units, "links": sh.links,
             "log2_prior_same_person": None if not sh.units else round(sh.prior, 2),
             "expected_false_links": round(sh.expected_false, 2),

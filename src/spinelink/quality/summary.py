@@ -77,10 +77,12 @@ def deterministic_check(null, det: pd.DataFrame) -> dict:
 
 
 def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) -> dict:
+    from spinelink.quality.per_source import deterministic
+
     rows = est.rows
     overall = rows[rows["variable"] == "all"].iloc[0]
     methods = inp.links["method"].astype(str)
-    kinds = {"deterministic": int(methods.str.startswith(("direct:", "key:")).sum()),
+    kinds = {"deterministic": int(deterministic(methods).sum()),
              "probabilistic": int((methods == "probabilistic").sum()),
              "clerical": int((methods == "clerical").sum())}
     return {
