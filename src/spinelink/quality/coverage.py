@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spinelink.pair_keys import id_member
 from spinelink.quality.stats import std_diff, wilson
 
 STD_DIFF_MARK = 0.1
@@ -35,9 +36,8 @@ def coverage_counts(values: pd.Series, linked_ids, variable: str,
 
 
 def linked_mask(ids, linked_ids) -> np.ndarray:
-    """Per id: is it among the linked ids."""
-    # object dtype: pandas' hash-table isin (Arrow-backed strings fall back to Python)
-    return pd.Index(ids, dtype=object).isin(pd.Index(linked_ids, dtype=object))
+    """Per id: is it among the linked ids (compared as text)."""
+    return id_member(ids, linked_ids)
 
 
 def add_link_rates(df: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from spinelink import relatives
 from spinelink.backends import Engine
+from spinelink.pair_keys import id_positions
 from spinelink.quality import (
     coverage,
     diagnostics,
@@ -198,7 +199,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
         sides.append(("source", inp.src_groups, lk["source_id"], prep.cand_src))
     for side, table, link_ids, cand_ids in sides:
         # the ids' rows looked up once per side, not once per variable
-        rows = [table.index.get_indexer(pd.Index(ids)) for ids in (link_ids, cand_ids)]
+        rows = [id_positions(ids, table.index) for ids in (link_ids, cand_ids)]
         for var in table.columns:
             by_id = table[var]
             values = ordered_values(by_id.unique())

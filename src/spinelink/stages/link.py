@@ -54,6 +54,9 @@ def run(ctx: StageContext) -> dict:
         summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source)
     else:
         summary = link_source(engine, lj, out, name, ctx.clock)
+    # for the next incremental run's drift check (spinelink.incremental.link)
+    summary["fields_populated"] = incremental_link.populated(engine,
+                                                             quote_ident(std_table(name)))
     return {"changes": {"accounting": {name: summary["accounting"]},
                         "links": {name: summary}}}
 
