@@ -214,9 +214,13 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
         return [sql_file("finalise/link_columns.sql", table=t)
                 for t in (table, *more) if t is not None]
 
-    engine.create_table(links_t, " UNION ALL ".join([
-        sql_file("finalise/det_links.sql", table=det_t),
-        *contract(prob_links, "__sl_prob_links", kept.get("links"))]))
+    # the cascade's links have no match probability or weight
+    engine.execute(f"CREATE OR REPLACE VIEW __sl_det_links AS SELECT reference_id, source_id, "
+                   "method, NULL AS match_probability, NULL AS match_weight FROM "
+                   f"{quote_ident(det_t)}")
+    engine.create_table(links_t, " UNION ALL ".join(
+        [sql_file("finalise/link_columns.sql", table="__sl_det_links"),
+         *contract(prob_links, "__sl_prob_links", kept.get("links"))]))
     engine.create_table(review_t, " UNION ALL ".join(
         contract(review, "__sl_prob_review", kept.get("review"))))
     held: dict[str, int] = {}
