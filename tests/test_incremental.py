@@ -234,3 +234,28 @@ def test_since_refuses_what_it_cannot_use(runs, tmp_path):
     r = run_cli("run", job, "--output-dir", str(runs / "inc/2"), "--since",
                 str(runs / "inc/2"))
     assert r.returncode == 2 and "own output folder" in r.stderr
+
+
+def test_a_previous_run_on_another_backend_is_relinked_in_full(runs):
+    """The saved model is in the SQL of the backend that trained it (a DuckDB model on
+    Spark fails in Splink): a previous run on another backend means a full relink, with
+    the reason; on the same backend the run stays incremental."""
+    from spinelink.backends import open_engine
+    from spinelink.config import load_job
+    from spinelink.incremental.link import _full_reason
+    from spinelink.incremental.state import classify
+
+    since = runs / "inc/2"
+    lj = load_job(runs / "deliveries/3/job.yaml")
+    prev = json.loads((since / "run_manifest.json").read_text())
+    status = classify(since / "intake/benefits.parquet",
+                      runs / "inc/3" / "intake/benefits.parquet")
+    engine = open_engine("duckdb")
+    try:
+        engine.load_parquet("__sl_std_benefits", runs / "inc/3/standardised/benefits.parquet")
+        assert prev["backend"] == "duckdb"
+        assert _full_reason(engine, lj, since, prev, "benefits", status) is None
+        assert _full_reason(engine, lj, since, {**prev, "backend": "spark"}, "benefits",
+                            status) == "the previous run used the spark backend"
+    finally:
+        engine.close()

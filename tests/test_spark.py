@@ -423,3 +423,42 @@ def test_demo_job_on_spark_matches_duckdb(spark, tmp_path):
     assert prob_d, "the demo should make probabilistic links"
     jaccard = len(prob_d & prob_s) / len(prob_d | prob_s)
     assert jaccard >= 0.99, f"probabilistic links agree on {jaccard:.3f} of pairs"
+
+
+def test_incremental_tables_match_duckdb(spark, duck, tmp_path):
+    """What an incremental run builds on the engine, as on DuckDB: the previous run's links
+    of the records kept (sql/incremental/kept.sql), the restandardised table's union of
+    kept and new rows by column name (Spark has no UNION ALL BY NAME), and the closure's
+    seeds (sql/incremental/cascade_keys_seeded.sql)."""
+    from spinelink.incremental.state import id_table
+    from spinelink.sqlfiles import sql_file
+
+    pd.DataFrame({"reference_id": ["r1", "r2", "r3"], "source_id": ["a", "b", "c"],
+                  "method": "key:x"}).to_parquet(tmp_path / "links.parquet")
+    pd.DataFrame({"record_id": ["a", "c"], "x": ["1", None], "y": [1.0, 3.0]}).to_parquet(
+        tmp_path / "old.parquet")
+    pd.DataFrame({"y": [4.0], "record_id": ["d"], "z": ["n"]}).to_parquet(
+        tmp_path / "new.parquet")
+    got = {}
+    for tag, engine in (("spark", spark), ("duck", duck)):
+        engine.register("t_drop", id_table(["b", "zz"]))
+        engine.create_table("t_kept", sql_file("incremental/kept.sql", drop="t_drop"),
+                            {"previous": str(tmp_path / "links.parquet")})
+        kept = _frame(engine, "SELECT * FROM t_kept ORDER BY source_id")
+        engine.view_parquet("t_old", tmp_path / "old.parquet")
+        engine.view_parquet("t_new", tmp_path / "new.parquet")
+        union = _frame(engine, f"SELECT * FROM ({engine.union_by_name(['t_old', 't_new'])}) "
+                       "ORDER BY record_id")
+        engine.register("t_seed", id_table(["c"]))
+        seeds = _frame(engine, sql_file("incremental/cascade_keys_seeded.sql", table="t_old",
+                                        seeds="t_seed", hashes="1 AS h0")
+                       + " ORDER BY record_id")
+        got[tag] = (kept, union, seeds)
+    for a, b in zip(got["spark"], got["duck"], strict=True):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    kept, union, seeds = got["duck"]
+    assert kept["source_id"].tolist() == ["a", "c"]
+    assert list(union.columns) == ["record_id", "x", "y", "z"]
+    assert union.values.tolist() == [["a", "1", 1.0, None], ["c", None, 3.0, None],
+                                     ["d", None, 4.0, "n"]]
+    assert seeds[["record_id", "seed"]].values.tolist() == [["a", False], ["c", True]]

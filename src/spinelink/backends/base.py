@@ -84,6 +84,18 @@ class Engine(ABC):
 
         return int(self.scalar(f"SELECT count(*) FROM {quote_ident(name)}"))
 
+    def union_by_name(self, tables: list[str]) -> str:
+        """One SELECT of the rows of `tables` one after the other, their columns matched by
+        name (the first table's, then any others'; NULL where a table lacks one): DuckDB's
+        `UNION ALL BY NAME`, which Spark's SQL lacks."""
+        from spinelink.sqlfiles import quote_ident
+
+        have = {t: self.columns(t) for t in tables}
+        cols = list(dict.fromkeys(c for t in tables for c in have[t]))
+        return " UNION ALL ".join(
+            "SELECT " + ", ".join(quote_ident(c) if c in have[t] else f"NULL AS {quote_ident(c)}"
+                                  for c in cols) + f" FROM {quote_ident(t)}" for t in tables)
+
     def columns(self, table: str) -> list[str]:
         """The column names of a table or view, in order."""
         from spinelink.sqlfiles import quote_ident

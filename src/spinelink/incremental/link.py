@@ -144,6 +144,8 @@ def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str 
         return "deterministic linkage only"
     if link.one_to_one:
         return "linked one-to-one"
+    if prev.get("backend", engine.name) != engine.name:  # its model is in that one's SQL
+        return f"the previous run used the {prev['backend']} backend"
     th = prev.get("links", {}).get(name, {}).get("probabilistic", {}).get("thresholds")
     if not th or not (since / "models" / f"{name}.json").exists():
         return "the previous run has no model for it"

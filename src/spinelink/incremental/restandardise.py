@@ -73,15 +73,17 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
         # the previous rows but those changed or removed (fewer ids to match than kept)
         engine.register("__sl_restd_drop", id_table(status.loc[status["status"].isin(
             ["changed", "removed"]), "record_id"]))
-        sql = ("SELECT * FROM read_parquet($old) WHERE CAST(record_id AS VARCHAR) NOT IN "
-               "(SELECT record_id FROM __sl_restd_drop)")
-        params = {"old": str(old_std)}
+        engine.view_parquet("__sl_restd_old", old_std)
+        engine.execute("CREATE OR REPLACE VIEW __sl_restd_kept AS SELECT * FROM __sl_restd_old "
+                       "WHERE CAST(record_id AS VARCHAR) NOT IN "
+                       "(SELECT record_id FROM __sl_restd_drop)")
+        parts = ["__sl_restd_kept"]
         if len(anew):
             standardise_source(engine, part_intake, fixed, part_std)
-            sql += " UNION ALL BY NAME SELECT * FROM read_parquet($new)"
-            params["new"] = str(part_std)
-        rows = engine.write_parquet(f"SELECT * FROM ({sql}) ORDER BY record_id", std_path,
-                                    params)
+            engine.view_parquet("__sl_restd_new", part_std)
+            parts.append("__sl_restd_new")
+        rows = engine.write_parquet(
+            f"SELECT * FROM ({engine.union_by_name(parts)}) ORDER BY record_id", std_path)
     prev.partly[stage] = {"standardised": int(len(anew)), "taken_over": int(len(kept))}
     log.info("%s: %d new or changed records standardised, %d taken over from %s", stage,
              len(anew), len(kept), prev.since)

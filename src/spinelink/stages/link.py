@@ -241,7 +241,7 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
     if kept.get("pairs") is not None and engine.count(kept["pairs"]):
         parts.append(kept["pairs"])
     if parts:
-        engine.write_parquet(f"SELECT * FROM ({_by_name(engine, parts)}){ordered}",
+        engine.write_parquet(f"SELECT * FROM ({engine.union_by_name(parts)}){ordered}",
                              out / "pairs" / f"{name}.parquet")
     for view, table in (("__sl_linked", links_t), ("__sl_review", review_t)):
         engine.create_table(view, f"SELECT DISTINCT source_id FROM {quote_ident(table)}")
@@ -260,12 +260,3 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
         summary["held_as_relatives"] = held
     return summary
 
-
-def _by_name(engine, tables: list[str]) -> str:
-    """The rows of `tables` one after the other, their columns matched by name (the first
-    table's, then any others'; NULL where a table lacks one)."""
-    have = {t: engine.columns(t) for t in tables}
-    cols = list(dict.fromkeys(c for t in tables for c in have[t]))
-    return " UNION ALL ".join(
-        "SELECT " + ", ".join(quote_ident(c) if c in have[t] else f"NULL AS {quote_ident(c)}"
-                              for c in cols) + f" FROM {quote_ident(t)}" for t in tables)
