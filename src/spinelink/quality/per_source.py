@@ -26,11 +26,11 @@ from spinelink.quality import labels as labelmod
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
 from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
+from spinelink.quality.summary import deterministic
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.quality")
 _EQ = re.compile(r'^l\.("?)([A-Za-z_]\w*)\1\s*=\s*r\.("?)([A-Za-z_]\w*)\3$')
-DETERMINISTIC = ("direct:", "key:")
 MAX_ATOMS = 62  # capture patterns are bits of one 64-bit integer
 
 
@@ -321,13 +321,6 @@ def _estimate_basis(carried, why: str) -> dict:
                      "the fit by their caught matches, the intervals' reach from the fit; "
                      "every other figure recomputed (quality.fitcarry)",
             "fitted_in": carried.meta.get("fitted_in")}
-
-
-def deterministic(methods: pd.Series) -> np.ndarray:
-    """Per link: made by the deterministic cascade (its method `direct:` or `key:`). By
-    the few distinct methods (a million links' startswith took 0.35 s)."""
-    m = methods.astype(str)
-    return m.isin([x for x in pd.unique(m) if x.startswith(DETERMINISTIC)]).to_numpy()
 
 
 def _shared_summary(sh, links: pd.DataFrame) -> dict | None:

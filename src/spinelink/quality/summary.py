@@ -76,9 +76,14 @@ def deterministic_check(null, det: pd.DataFrame) -> dict:
     return out
 
 
-def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) -> dict:
-    from spinelink.quality.per_source import deterministic
+def deterministic(methods: pd.Series) -> np.ndarray:
+    """Per link: made by the deterministic cascade (its method `direct:` or `key:`). By
+    the few distinct methods (a million links' startswith took 0.35 s)."""
+    m = methods.astype(str)
+    return m.isin([x for x in pd.unique(m) if x.startswith(("direct:", "key:"))]).to_numpy()
 
+
+def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) -> dict:
     rows = est.rows
     overall = rows[rows["variable"] == "all"].iloc[0]
     methods = inp.links["method"].astype(str)
