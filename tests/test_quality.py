@@ -247,3 +247,11 @@ links:
     q = pd.read_csv(tmp_path / "out" / "quality" / "subgroups.csv")
     office = q[(q["variable"] == "office") & (q["basis"] == "model")]
     assert set(office["value"]) == {"north", "south"}
+
+
+def test_blank_subgroup_characters_are_pythons_whitespace():
+    """group_values tells a blank value by trimming these in SQL: they must be exactly the
+    characters str.strip() strips."""
+    from spinelink.quality.groups import _WHITESPACE
+
+    assert _WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
