@@ -242,7 +242,7 @@ def test_a_previous_run_on_another_backend_is_relinked_in_full(runs):
     the reason; on the same backend the run stays incremental."""
     from spinelink.backends import open_engine
     from spinelink.config import load_job
-    from spinelink.incremental.link import _full_reason
+    from spinelink.incremental.link import _full_reason, populated
     from spinelink.incremental.state import classify
 
     since = runs / "inc/2"
@@ -254,8 +254,9 @@ def test_a_previous_run_on_another_backend_is_relinked_in_full(runs):
     try:
         engine.load_parquet("__sl_std_benefits", runs / "inc/3/standardised/benefits.parquet")
         assert prev["backend"] == "duckdb"
-        assert _full_reason(engine, lj, since, prev, "benefits", status) is None
+        shares = populated(engine, '"__sl_std_benefits"')
+        assert _full_reason(engine, lj, since, prev, "benefits", status, shares) is None
         assert _full_reason(engine, lj, since, {**prev, "backend": "spark"}, "benefits",
-                            status) == "the previous run used the spark backend"
+                            status, shares) == "the previous run used the spark backend"
     finally:
         engine.close()

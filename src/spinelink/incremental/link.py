@@ -95,13 +95,14 @@ class Plan:
         return table
 
 
-def run(engine, lj, out: Path, name: str, timer, link_fn) -> dict:
+def run(engine, lj, out: Path, name: str, timer, link_fn, shares: dict[str, float]) -> dict:
     """Link source `name` against the previous run (lj.overrides['since']): incrementally
-    when possible, else in full; then write changes/<name>.parquet."""
+    when possible, else in full; then write changes/<name>.parquet. `shares`: `populated`
+    of the source's standardised table."""
     since = Path(lj.overrides["since"])
     prev = previous_manifest(since)
     status = classify(since / "intake" / f"{name}.parquet", out / "intake" / f"{name}.parquet")
-    reason = _full_reason(engine, lj, since, prev, name, status)
+    reason = _full_reason(engine, lj, since, prev, name, status, shares)
     plan = None
     if reason is None:
         cfg = lj.job.links[name].probabilistic
@@ -134,7 +135,8 @@ def manifest_model(since: Path, name: str) -> dict:
     return json.loads((since / "models" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str | None:
+def _full_reason(engine, lj, since: Path, prev: dict, name: str, status,
+                 new: dict[str, float]) -> str | None:
     link = lj.job.links[name]
     if lj.overrides.get("retrain"):
         return "--retrain"
@@ -155,9 +157,9 @@ def _full_reason(engine, lj, since: Path, prev: dict, name: str, status) -> str 
         return f"drift: {moved:.0%} of the records are new or changed"
     # the previous run's shares as its manifest records them (reading its standardised
     # table for them took 0.5 s at a million records)
-    old = prev.get("links", {}).get(name, {}).get("fields_populated") or populated(
-        engine, f"read_parquet('{since / 'standardised' / f'{name}.parquet'}')")
-    new = populated(engine, quote_ident(f"__sl_std_{name}"))
+    old = prev.get("links", {}).get(name, {}).get("fields_populated")
+    if not (isinstance(old, dict) and all(isinstance(v, int | float) for v in old.values())):
+        old = populated(engine, f"read_parquet('{since / 'standardised' / f'{name}.parquet'}')")
     for col in sorted(set(old) & set(new)):
         if abs(old[col] - new[col]) > DRIFT:
             return (f"drift: {col} populated in {new[col]:.0%} of the records, "

@@ -50,13 +50,14 @@ def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
 def run(ctx: StageContext) -> dict:
     """Link `ctx.source` to the reference; its counts and link summary under `changes`."""
     engine, lj, out, name = ctx.engine, ctx.lj, ctx.out, ctx.source
+    # the shares of records populating each linkage field: this run's drift check and
+    # the next incremental run's (spinelink.incremental.link)
+    shares = incremental_link.populated(engine, quote_ident(std_table(name)))
     if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
-        summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source)
+        summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source, shares)
     else:
         summary = link_source(engine, lj, out, name, ctx.clock)
-    # for the next incremental run's drift check (spinelink.incremental.link)
-    summary["fields_populated"] = incremental_link.populated(engine,
-                                                             quote_ident(std_table(name)))
+    summary["fields_populated"] = shares
     return {"changes": {"accounting": {name: summary["accounting"]},
                         "links": {name: summary}}}
 
