@@ -1,6 +1,7 @@
 """Incremental linkage of monthly deliveries against a full run (issue 17).
 
     .venv/bin/python benchmarks/incremental.py --persons 20000 [--seed 42] [--work DIR]
+                                               [--repeat N]
 
 Generates three benefits deliveries (spinelink.sample.deliveries; no degraded region:
 1 replaces, 2 adds, 3 replaces) against one census spine, then runs, each in its own
@@ -12,13 +13,17 @@ incremental run's wall time and linkage time (deterministic + probabilistic) as 
 the full run's (target <= 0.2), and its CPU time (user + system) as a share of the
 full run's (other work on a shared machine moves it less than wall time); whether the
 spine (the reference ids of `integrated.parquet`) is identical in all four runs; and the
-accuracy of `inc/3` and `out/3` against the generator's truth.
+accuracy of `inc/3` and `out/3` against the generator's truth. `--repeat N` runs `inc/2`,
+`inc/3` and `out/3` N times in turn (the repeats into fresh folders beside the first, from
+the same previous runs) and takes each one's median wall and CPU time: one run of each
+moves by 10% with the machine's other work.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +78,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     root = a.work or Path(tempfile.mkdtemp(prefix="spinelink_incremental_"))
     listing = generate_deliveries(a.persons, a.seed, root, degraded=None)
@@ -81,12 +87,25 @@ def main() -> None:
             "inc/2": _run(job[2], root / "inc/2", root / "out/1"),
             "inc/3": _run(job[3], root / "inc/3", root / "inc/2"),
             "out/3": _run(job[3], root / "out/3")}
+    timed = {"inc/2": (job[2], root / "out/1"), "inc/3": (job[3], root / "inc/2"),
+             "out/3": (job[3], None)}
+    times = {o: [runs[o]] for o in timed}
+    for r in range(1, a.repeat):  # in turn, so that the machine's drift touches each
+        for o, (j, since) in timed.items():
+            times[o].append(_run(j, root / f"{o}.r{r}", since))
+    for o, ts in times.items():
+        if len(ts) > 1:
+            runs[o] = {**runs[o], "wall_s": round(statistics.median(t["wall_s"] for t in ts), 2),
+                       "cpu_s": round(statistics.median(t["cpu_s"] for t in ts), 2),
+                       "link_s": round(statistics.median(t["link_s"] for t in ts), 2),
+                       "wall_s_each": [t["wall_s"] for t in ts],
+                       "cpu_s_each": [t["cpu_s"] for t in ts]}
     full, inc = _links(root / "out/3"), _links(root / "inc/3")
     spines = [frozenset(pd.read_parquet(root / o / "integrated.parquet")["reference_id"])
-              for o in runs]
+              for o in ("out/1", "inc/2", "inc/3", "out/3")]
     ref = runs["out/3"]
     result = {
-        "persons": a.persons, "seed": a.seed, "work": str(root),
+        "persons": a.persons, "seed": a.seed, "work": str(root), "repeat": a.repeat,
         "deliveries": [{k: d[k] for k in ("delivery", "mode", "rows", "new", "moved",
                                           "renamed", "corrected", "died")} for d in listing],
         "runs": runs,

@@ -58,11 +58,28 @@ def _previous(tmp: Path) -> Path:
     for name in ("ref", "src"):
         e.write_parquet(f"SELECT * FROM {name} ORDER BY record_id",
                         prev / "standardised" / f"{name}.parquet")
-    files = [p for p in prev.rglob("*") if p.is_file()]
-    outputs = {p.relative_to(prev).as_posix(): {"sha256": manifest.file_hash(p)}
-               for p in files}
-    (prev / "run_manifest.json").write_text(json.dumps({"outputs": outputs}))
+    _record(prev)
     return prev
+
+
+def _record(folder: Path) -> None:
+    """The manifest of a finished run: every file with its SHA-256."""
+    files = [p for p in folder.rglob("*") if p.is_file() and p.name != "run_manifest.json"]
+    outputs = {p.relative_to(folder).as_posix(): {"sha256": manifest.file_hash(p)}
+               for p in files}
+    (folder / "run_manifest.json").write_text(json.dumps({"outputs": outputs}))
+
+
+def _incremental(tmp: Path, since: Path, folder: str, status=STATUS):
+    """An incremental cascade on NEW from `since` into tmp/folder: (engine, plan)."""
+    out = tmp / folder
+    e = _engine(NEW)
+    for name in ("ref", "src"):  # the reference is the previous one
+        e.write_parquet(f"SELECT * FROM {name} ORDER BY record_id",
+                        out / "standardised" / f"{name}.parquet")
+    plan = SimpleNamespace(since=since, status=status, cascade_on=None)
+    cascade.run(e, _lj(), out, "src", "ref", "src", STEPS, "links", False, plan)
+    return e, plan
 
 
 def _links(e) -> list[tuple]:
@@ -101,3 +118,33 @@ def test_another_reference_means_the_cascade_on_every_record(tmp_path):
     cascade.run(e, _lj(), out, "src", "ref", "src", STEPS, "links", False, plan)
     assert plan.cascade_on is None  # every record
     assert len(_links(e)) == 3
+
+
+def test_the_reference_keys_are_hashed_once_and_taken_over(tmp_path, caplog):
+    """An incremental run saves every reference record's hashed keys; the next one, on the
+    same reference, takes them over, unless the file is not as the manifest records it."""
+    caplog.set_level("INFO", logger="spinelink")
+    prev = _previous(tmp_path)
+    e1, _ = _incremental(tmp_path, prev, "now")
+    keys = pd.read_parquet(cascade.hashes_path(tmp_path / "now", "src"))
+    assert list(keys.columns) == ["record_id", "h0", "h1"]
+    assert sorted(keys["record_id"]) == ["r1", "r2", "r3"]
+    assert (keys[["h0", "h1"]] != 0).all().all()
+    assert "hashed keys taken over" not in caplog.text  # the first incremental run made them
+    _record(tmp_path / "now")
+    # the next delivery: s2 changed again (to the same values: any seed will do)
+    e2, plan = _incremental(tmp_path, tmp_path / "now", "next")
+    assert "hashed keys taken over from" in caplog.text
+    assert plan.cascade_on is not None and _links(e2) == _links(e1) == [
+        ("s1", "r1", "key:names_dob"), ("s3", "r2", "key:names_dob"),
+        ("s5", "r3", "key:names_dob")]
+    assert (cascade.hashes_path(tmp_path / "next", "src").read_bytes()
+            == cascade.hashes_path(tmp_path / "now", "src").read_bytes())
+    # a saved file that changed since its run (here every key blanked, which would leave
+    # the closure no reference record to link): made again, the same links
+    path = cascade.hashes_path(tmp_path / "now", "src")
+    keys.assign(h0=0, h1=0).to_parquet(path)
+    caplog.clear()
+    e3, _ = _incremental(tmp_path, tmp_path / "now", "again")
+    assert "hashed keys taken over" not in caplog.text
+    assert _links(e3) == _links(e1)

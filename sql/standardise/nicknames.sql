@@ -7,8 +7,8 @@
 --   oleksandr; a key whose rows name different canonical keys is left unresolved.
 -- Rows that map a name to itself (same form, or same key for by_rom) are dropped.
 -- canonical_rom is the key of the canonical name (first_name_canon_rom).
--- {{ pairs }} is nickname_pairs.sql's result.
-CREATE OR REPLACE TEMP TABLE {{ view }} AS
+-- {{ pairs }} is nickname_pairs.sql's result. Ordered: the table is saved
+-- (spinelink.nickname_tables) and a run's outputs are the same in every run.
 WITH keyed AS (
     SELECT
         by_rom,
@@ -23,3 +23,4 @@ FROM keyed
 WHERE key <> CASE WHEN by_rom THEN canonical_rom ELSE canonical END
 GROUP BY by_rom, key
 HAVING count(DISTINCT CASE WHEN by_rom THEN canonical_rom ELSE canonical END) = 1
+ORDER BY by_rom, key

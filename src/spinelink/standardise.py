@@ -7,8 +7,8 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
 * `source.sql`    the intake columns under fixed names (typed NULL where not mapped),
 * `nickname_pairs.sql`, `nicknames.sql` the nickname tables in comparison form, keyed
                   (ambiguous nicknames dropped), `nickname_roots_clean.sql`,
-                  `nickname_roots.sql` the roots table in comparison form (built once per
-                  engine for the same files: `nickname_tables`),
+                  `nickname_roots.sql` the roots table in comparison form (built once for
+                  the same files and kept across runs: spinelink.nickname_tables),
 * `names.sql`     distinct raw names with their comparison form (cleaned once each),
   `names_rom.sql` their romanisation keys (a second query over the registered table, so
                   that no expression nests cleaning and keying: Spark's analyser gives up
@@ -67,12 +67,11 @@ import jellyfish
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spinelink import addresses, config, romanisation
+from spinelink import addresses, config, nickname_tables, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
 from spinelink.intake import sex_code_table
-from spinelink.model_tables import read_table
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -90,12 +89,6 @@ _ADDRESS_WORDS = "__sl_standardise_address_words"
 _ADDRESS_ROM = "__sl_standardise_address_rom"
 _POSTCODES_RAW = "__sl_standardise_postcodes_raw"
 _POSTCODES = "__sl_standardise_postcodes"
-_NICK_RAW = "__sl_standardise_nicknames_raw"
-_NICK_PAIRS = "__sl_standardise_nickname_pairs"
-_NICKNAMES = "__sl_standardise_nicknames"
-_NICK_ROOTS_RAW = "__sl_standardise_nickname_roots_raw"
-_NICK_ROOTS = "__sl_standardise_nickname_roots"
-_NICK_ROOTS_CLEAN = "__sl_standardise_nickname_roots_clean"
 _VALUES = "__sl_standardise_values"
 _VALUES_CLEAN = "__sl_standardise_values_clean"
 
@@ -121,10 +114,8 @@ CONTRACT_COLUMNS = (
 
 _PLACEHOLDERS = "__sl_standardise_placeholders"
 
-# Per engine: the macro statements last installed, and the key (macros, file contents) of
-# the nickname tables on it; a table whose key matches is not built again.
+# Per engine: the macro statements last installed.
 _MACROS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NICKNAME_KEY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def placeholders_file() -> Path:
@@ -189,16 +180,18 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                        nicknames_path: Path | None = None,
                        diminutives_path: Path | None = None,
                        romanisation_path: Path | None = None,
-                       nickname_roots_path: Path | None = None) -> dict:
+                       nickname_roots_path: Path | None = None,
+                       nickname_store: nickname_tables.Store | None = None) -> dict:
     """Write the standardised table of one source; return the stage summary: `rows`,
     `postcode_format` (`uk` / `other`), `postcode_format_inferred` (true when the job
     did not set it) and `postcode_uk_share` (share of non-empty postcodes with a UK shape;
     None without postcodes). Counts only: no record values."""
     intake_path, out_path = Path(intake_path), Path(out_path)
     extras = source_view(engine, intake_path, source, romanisation_path)
-    nickname_tables(engine, nicknames_path or nicknames_file(),
-                    diminutives_path or diminutives_file(),
-                    nickname_roots_path or nickname_roots_file(), romanisation_path)
+    nickname_tables.register(engine, install_macros(engine, romanisation_path),
+                             nicknames_path or nicknames_file(),
+                             diminutives_path or diminutives_file(),
+                             nickname_roots_path or nickname_roots_file(), nickname_store)
     # distinct names: comparison form, then keys, then nicknames (each query over the
     # registered result of the one before)
     engine.register(_NAMES_CLEAN, engine.arrow(sql_file("standardise/names.sql",
@@ -206,7 +199,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
                                                       names=_NAMES_CLEAN)))
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
-                                  nicknames=_NICKNAMES, roots=_NICK_ROOTS))
+                                  nicknames=nickname_tables.NICKNAMES,
+                                  roots=nickname_tables.ROOTS))
     engine.register(_NAMES, names)
     engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
     clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE))
@@ -238,35 +232,6 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
              "inferred" if postcode["postcode_format_inferred"] else "set in the job")
     return {"rows": rows, **postcode}
-
-
-def nickname_tables(engine: Engine, nicknames_path: Path, diminutives_path: Path,
-                    roots_path: Path, romanisation_path: Path | None = None) -> None:
-    """The nickname tables in comparison form on the engine (`_NICKNAMES`, `_NICK_ROOTS`):
-    built once per engine for the same files and macros, since they depend on nothing
-    else (every source of a run shares them; the build is the cleaning macros over ~2,000
-    names, a fixed ~0.5 s)."""
-    key = (install_macros(engine, romanisation_path),
-           *(_file_bytes(p) for p in (nicknames_path, diminutives_path, roots_path)))
-    if _NICKNAME_KEY.get(engine) == key:
-        return
-    _NICKNAME_KEY.pop(engine, None)
-    engine.register(_NICK_RAW, pa.concat_tables([_read_nicknames(nicknames_path, by_rom=False),
-                                                 _read_nicknames(diminutives_path, by_rom=True)]))
-    engine.register(_NICK_PAIRS, engine.arrow(sql_file("standardise/nickname_pairs.sql",
-                                                       raw=_NICK_RAW)))
-    engine.execute(sql_file("standardise/nicknames.sql", view=_NICKNAMES, pairs=_NICK_PAIRS))
-    engine.register(_NICK_ROOTS_RAW, _read_roots(roots_path))
-    engine.register(_NICK_ROOTS_CLEAN, engine.arrow(sql_file(
-        "standardise/nickname_roots_clean.sql", raw=_NICK_ROOTS_RAW)))
-    engine.register(_NICK_ROOTS, engine.arrow(sql_file("standardise/nickname_roots.sql",
-                                                       raw=_NICK_ROOTS_RAW,
-                                                       clean=_NICK_ROOTS_CLEAN)))
-    _NICKNAME_KEY[engine] = key
-
-
-def _file_bytes(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
 
 
 def source_view(engine: Engine, intake_path: Path, source: Source,
@@ -395,26 +360,3 @@ def _extra_columns(source: Source) -> list[tuple[str, str]]:
 
 def nickname_roots_file() -> Path:
     return config.MODELS_DIR / "nickname_roots.csv"
-
-
-def _read_roots(path: Path) -> pa.Table:
-    """nickname, root1..root3 (`linkage_models/nickname_roots.csv`; empty when absent)."""
-    cols = ["nickname", "root1", "root2", "root3"]
-    if not path.exists():
-        return pa.table({c: pa.array([], pa.string()) for c in cols})
-    df = read_table(path, "nickname roots table", set(cols))
-    return pa.table({c: pa.array(df[c].fillna("").astype(str).tolist(), pa.string())
-                     for c in cols})
-
-
-def _read_nicknames(path: Path, by_rom: bool) -> pa.Table:
-    """nickname, canonical, by_rom (looked up by romanisation key) of one table."""
-    empty = pa.table({"nickname": pa.array([], pa.string()),
-                      "canonical": pa.array([], pa.string()),
-                      "by_rom": pa.array([], pa.bool_())})
-    if not path.exists():
-        return empty
-    df = read_table(path, "nickname table", {"nickname", "canonical"})
-    return pa.table({"nickname": pa.array(df["nickname"].tolist(), pa.string()),
-                     "canonical": pa.array(df["canonical"].tolist(), pa.string()),
-                     "by_rom": pa.array([by_rom] * len(df), pa.bool_())})

@@ -154,9 +154,12 @@ def add_coded_columns(engine: Engine, lj: LoadedJob, out: Path, name: str,
 
 def standardise_with_codes(engine: Engine, lj: LoadedJob, out: Path, name: str,
                            std_path: Path) -> dict:
+    from spinelink.nickname_tables import Store
     from spinelink.standardise import standardise_source
 
+    since = lj.overrides.get("since")  # the previous run's nickname tables (`run --since`)
     info = standardise_source(engine, out / "intake" / f"{name}.parquet",
-                              lj.job.sources[name], std_path)
+                              lj.job.sources[name], std_path,
+                              nickname_store=Store(out, Path(since) if since else None))
     add_coded_columns(engine, lj, out, name, std_path)
     return info

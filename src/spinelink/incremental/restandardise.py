@@ -34,6 +34,7 @@ def or_full(engine, lj, out: Path, name: str, prev, std_path: Path, full):
 
 
 def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dict | None:
+    from spinelink.nickname_tables import Store
     from spinelink.standardise import postcode_format, source_view, standardise_source
 
     stage = f"standardise:{name}"
@@ -79,7 +80,8 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
                        "(SELECT record_id FROM __sl_restd_drop)")
         parts = ["__sl_restd_kept"]
         if len(anew):
-            standardise_source(engine, part_intake, fixed, part_std)
+            standardise_source(engine, part_intake, fixed, part_std,
+                               nickname_store=Store(out, prev.since))
             engine.view_parquet("__sl_restd_new", part_std)
             parts.append("__sl_restd_new")
         rows = engine.write_parquet(
