@@ -93,3 +93,19 @@ def test_tables_are_built_again_when_the_saved_ones_cannot_stand(fresh, tmp_path
         assert again[0].equals(built[0])
     else:
         assert again[0].num_rows < built[0].num_rows
+
+
+def test_each_run_writes_its_own_copy_whatever_the_folder_holds(fresh, tmp_path):
+    """Once per run (engine): a second source of the run does not write them again, a run
+    again in the folder (a stage redone on --resume) does, over a file changed since."""
+    out = tmp_path / "out"
+    engine, _ = _register(nickname_tables.Store(out))
+    path = out / nickname_tables.FILES[0]
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # changed after the run
+    nickname_tables.register(engine, install_macros(engine), *FILES,
+                             nickname_tables.Store(out))  # the same run's next source
+    assert path.read_bytes() != good
+    _register(nickname_tables.Store(out))  # another run in the folder
+    assert path.read_bytes() == good
+    assert len(fresh) == 1  # built once in this process all the same

@@ -22,6 +22,29 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def recorded_outputs(folder: Path) -> dict:
+    """The outputs a finished run's `run_manifest.json` records (relative path -> size and
+    SHA-256); empty when the folder has none or it cannot be read."""
+    try:
+        data = json.loads((Path(folder) / "run_manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    return outputs if isinstance(outputs, dict) else {}
+
+
+def as_recorded(folder: Path, rel: str, outputs: dict | None = None) -> bool:
+    """Whether `folder/rel` is the file the run's manifest (or `outputs`, read from it
+    already) records: same SHA-256."""
+    rec = (recorded_outputs(folder) if outputs is None else outputs).get(rel)
+    path = Path(folder) / rel
+    try:
+        return (isinstance(rec, dict) and rec.get("sha256") is not None and path.is_file()
+                and file_hash(path) == rec["sha256"])
+    except OSError:
+        return False
+
+
 def versions() -> dict[str, str]:
     """Python's and the packages' versions, and `spinelink_code`: a fingerprint of the
     engine's own code (`code_fingerprint`), which a version number does not pin while it

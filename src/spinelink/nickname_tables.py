@@ -13,7 +13,6 @@ backend (together: the key, a SHA-256), so they are built once and kept:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import weakref
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ _KEY = b"spinelink_key"
 
 _ON_ENGINE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> key
 _BUILT: dict[str, tuple[pa.Table, pa.Table]] = {}  # key -> (nicknames, roots)
+_SAVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {(out, key)}
 _MAX_BUILT = 8
 
 
@@ -73,7 +73,7 @@ def register(engine, macros: tuple[str, str], nicknames: Path, diminutives: Path
         engine.register(ROOTS, built[1])
         _ON_ENGINE[engine] = key
     if store is not None:
-        _save(Path(store.out), key, built)
+        _save(engine, Path(store.out), key, built)
 
 
 def _key(engine, macros: tuple[str, str], paths: tuple[Path, ...]) -> str:
@@ -100,35 +100,34 @@ def _build(engine, paths: tuple[Path, Path, Path]) -> tuple[pa.Table, pa.Table]:
 def _saved(since: Path, key: str) -> tuple[pa.Table, pa.Table] | None:
     """The tables the previous run saved, when their key is `key` and the files are as its
     manifest records them."""
-    try:
-        outputs = json.loads((since / "run_manifest.json").read_text(
-            encoding="utf-8")).get("outputs") or {}
-        tables = []
-        for rel in FILES:
-            path, rec = since / rel, outputs.get(rel) or {}
-            if manifest.file_hash(path) != rec.get("sha256"):
-                return None
-            table = pq.read_table(path)
-            if (table.schema.metadata or {}).get(_KEY) != key.encode():
-                return None
-            tables.append(table.replace_schema_metadata(None))
-    except (OSError, ValueError, pa.ArrowException):
-        return None
+    outputs = manifest.recorded_outputs(since)
+    tables = []
+    for rel in FILES:
+        if not manifest.as_recorded(since, rel, outputs):
+            return None
+        try:
+            table = pq.read_table(since / rel)
+        except (OSError, pa.ArrowException):
+            return None
+        if (table.schema.metadata or {}).get(_KEY) != key.encode():
+            return None
+        tables.append(table.replace_schema_metadata(None))
     log.info("nickname tables taken over from %s", since)
     return tables[0], tables[1]
 
 
-def _save(out: Path, key: str, built: tuple[pa.Table, pa.Table]) -> None:
+def _save(engine, out: Path, key: str, built: tuple[pa.Table, pa.Table]) -> None:
+    """Write the tables into the run's folder, once per run (engine): each stage that
+    writes them records them as its outputs, so a stage run again on --resume writes them
+    again whatever the folder holds."""
+    done = _SAVED.setdefault(engine, set())
+    if (str(out), key) in done:
+        return
     for rel, table in zip(FILES, built, strict=True):
-        path = out / rel
-        try:
-            if pq.read_schema(path).metadata.get(_KEY) == key.encode():
-                continue  # saved by an earlier stage of this run
-        except (OSError, AttributeError, pa.ArrowException):
-            pass
-        with atomic_path(path) as tmp:
+        with atomic_path(out / rel) as tmp:
             pq.write_table(table.replace_schema_metadata({_KEY: key.encode()}), tmp,
                            compression="zstd")
+    done.add((str(out), key))
 
 
 def _read_roots(path: Path) -> pa.Table:

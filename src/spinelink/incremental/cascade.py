@@ -187,17 +187,13 @@ def _reference_hashes(engine, lj, since: Path, out: Path, name: str, ref_t: str,
     same as this run's), steps and backend, and the file is as its manifest records it
     (hashing a million reference records' twelve keys took 2 s in every run); else made."""
     ref = lj.job.reference
-    try:
-        outputs = json.loads((since / "run_manifest.json").read_text(
-            encoding="utf-8")).get("outputs") or {}
-    except (OSError, ValueError):
-        outputs = {}
+    outputs = manifest.recorded_outputs(since)
     key = hashlib.sha256(json.dumps({
         "steps": [list(s.ref_fields) for s in steps], "backend": type(engine).__name__,
         "reference": (outputs.get(f"standardised/{ref}.parquet") or {}).get("sha256")},
         sort_keys=True).encode()).hexdigest()
     path, prev = hashes_path(out, name), hashes_path(since, name)
-    if _saved_with_key(prev, (outputs.get(prev.relative_to(since).as_posix()) or {}), key):
+    if _saved_with_key(since, prev.relative_to(since).as_posix(), outputs, key):
         with atomic_path(path) as tmp:
             shutil.copyfile(prev, tmp)
         log.info("deterministic:%s: the reference's hashed keys taken over from %s", name,
@@ -215,14 +211,14 @@ def _reference_hashes(engine, lj, since: Path, out: Path, name: str, ref_t: str,
     return view
 
 
-def _saved_with_key(path: Path, record: dict, key: str) -> bool:
+def _saved_with_key(since: Path, rel: str, outputs: dict, key: str) -> bool:
     """The previous run's hashed keys were made with `key` and are as its manifest records."""
     try:
-        saved = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return (saved.get("key") == key and record.get("sha256") is not None
-                and manifest.file_hash(path) == record["sha256"])
-    except (OSError, ValueError, AttributeError):
+        saved = json.loads((since / rel).with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
+    return (isinstance(saved, dict) and saved.get("key") == key
+            and manifest.as_recorded(since, rel, outputs))
 
 
 def _hash_columns(steps) -> str:
@@ -241,20 +237,19 @@ def _why_not(lj, since: Path, out: Path, name: str, steps) -> str | None:
     saved = saved_path(since, name)
     try:
         info = json.loads(saved.with_suffix(".json").read_text(encoding="utf-8"))
-        outputs = json.loads((since / "run_manifest.json").read_text(
-            encoding="utf-8")).get("outputs") or {}
     except (OSError, ValueError):
         return "the previous run saved no cascade"
-    if info.get("steps") != _steps_json(steps):
+    if not isinstance(info, dict) or info.get("steps") != _steps_json(steps):
         return "its steps differ from the previous run's"
+    outputs = manifest.recorded_outputs(since)
     ref = f"standardised/{lj.job.reference}.parquet"
     for rel, base in ((saved.relative_to(since).as_posix(), since),
-                      (f"standardised/{name}.parquet", since), (ref, out)):
-        rec = outputs.get(rel)
-        if rec is None or not (base / rel).is_file() or manifest.file_hash(
-                base / rel) != rec.get("sha256"):
-            return (f"{rel} differs from the previous run's" if base == out
-                    else f"the previous run's {rel} is not as its manifest records")
+                      (f"standardised/{name}.parquet", since)):
+        if not manifest.as_recorded(base, rel, outputs):
+            return f"the previous run's {rel} is not as its manifest records"
+    if not (out / ref).is_file() or (outputs.get(ref) or {}).get("sha256") != \
+            manifest.file_hash(out / ref):
+        return f"{ref} differs from the previous run's"
     return None
 
 
