@@ -182,10 +182,10 @@ def _reference_hashes(engine, lj, since: Path, out: Path, name: str, ref_t: str,
     """A view of every reference record's hashed key at each of source `name`'s steps
     (record_id, h0, h1, ..., as cascade_keys.sql hashes them), saved in
     `incremental/<source>_reference_keys.parquet` (with `.json`: the key of what they
-    were made from). Taken from the previous run's
-    folder when it saved them for the same reference (its SHA-256, which _why_not found the
-    same as this run's), steps and backend, and the file is as its manifest records it
-    (hashing a million reference records' twelve keys took 2 s in every run); else made."""
+    were made from). Taken from the previous run's folder when it saved them for the same
+    reference (its SHA-256, which _why_not found the same as this run's), steps and
+    backend, and the file is as its manifest records it (hashing a million reference
+    records' twelve keys took 2 s in every run); else made."""
     ref = lj.job.reference
     outputs = manifest.recorded_outputs(since)
     key = hashlib.sha256(json.dumps({
@@ -243,12 +243,10 @@ def _why_not(lj, since: Path, out: Path, name: str, steps) -> str | None:
         return "its steps differ from the previous run's"
     outputs = manifest.recorded_outputs(since)
     ref = f"standardised/{lj.job.reference}.parquet"
-    for rel, base in ((saved.relative_to(since).as_posix(), since),
-                      (f"standardised/{name}.parquet", since)):
-        if not manifest.as_recorded(base, rel, outputs):
+    for rel in (saved.relative_to(since).as_posix(), f"standardised/{name}.parquet"):
+        if not manifest.as_recorded(since, rel, outputs):
             return f"the previous run's {rel} is not as its manifest records"
-    if not (out / ref).is_file() or (outputs.get(ref) or {}).get("sha256") != \
-            manifest.file_hash(out / ref):
+    if not manifest.as_recorded(out, ref, outputs):  # this run's reference, the same?
         return f"{ref} differs from the previous run's"
     return None
 
