@@ -80,6 +80,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
+    if a.repeat < 1:
+        ap.error("--repeat: at least 1")
     root = a.work or Path(tempfile.mkdtemp(prefix="spinelink_incremental_"))
     listing = generate_deliveries(a.persons, a.seed, root, degraded=None)
     job = {k: root / f"deliveries/{k}/job.yaml" for k in (1, 2, 3)}

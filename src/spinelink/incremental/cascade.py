@@ -199,12 +199,9 @@ def _reference_hashes(engine, lj, since: Path, out: Path, name: str, ref_t: str,
         log.info("deterministic:%s: the reference's hashed keys taken over from %s", name,
                  since)
     else:
-        cols = []
-        for i, step in enumerate(steps):
-            k, present = _key_expr(step.ref_fields)
-            cols.append(f"CASE WHEN {present} THEN hash({k}) ELSE 0 END AS h{i}")
         engine.write_parquet(sql_file("incremental/cascade_keys.sql", table=ref_t,
-                                      hashes=", ".join(cols), where="TRUE"), path)
+                                      hashes=_hash_columns(steps, "ref_fields"),
+                                      where="TRUE"), path)
     manifest.write_json(path.with_suffix(".json"), {"key": key})
     view = f"__sl_cas_refkeys_{name}"
     engine.view_parquet(view, path)
@@ -221,13 +218,13 @@ def _saved_with_key(since: Path, rel: str, outputs: dict, key: str) -> bool:
             and manifest.as_recorded(since, rel, outputs))
 
 
-def _hash_columns(steps) -> str:
-    """Per step, a record's hashed key (`h0`, `h1`, ...; 0 where it lacks one of the key's
-    fields; no key hashes to 0 but by a 1 in 2**64 chance, which takes a record into the
-    closure only)."""
+def _hash_columns(steps, side: str = "src_fields") -> str:
+    """Per step, a record's hashed key by the step's `side` fields (`h0`, `h1`, ...; 0
+    where it lacks one of the key's fields; no key hashes to 0 but by a 1 in 2**64 chance,
+    which takes a record into the closure only)."""
     cols = []
     for i, step in enumerate(steps):
-        key, present = _key_expr(step.src_fields)
+        key, present = _key_expr(getattr(step, side))
         cols.append(f"CASE WHEN {present} THEN hash({key}) ELSE 0 END AS h{i}")
     return ", ".join(cols)
 
