@@ -1,6 +1,11 @@
 """Disclosure control: primary and secondary suppression, rounding, published tables."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +13,8 @@ import pytest
 from spinelink.quality import disclosure
 from spinelink.quality.per_source import Result
 from spinelink.quality.stage import SUBGROUP_COLUMNS, publish
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cov(rows):
@@ -399,6 +406,40 @@ def test_the_sparse_check_agrees_with_the_exact_dense_one(seed):
     sparse, dense = cellmod._determined(m), cellmod._determined_dense(m.toarray())
     assert 0 < dense.sum() < len(dense)
     assert (sparse == dense).all()
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_the_dense_path_agrees_with_the_sparse_one(seed, monkeypatch):
+    """Up to SMALL_UNKNOWNS unknowns the whole check is dense (numpy arrays, union-find,
+    SVD); the same systems through the sparse path (limit 0) give the same exposed cells,
+    some but not all of them, with and without cells not asked about (peeled first)."""
+    rng = np.random.default_rng(seed)
+    s, unknown = _margin_system(rng, (4, 3, 3), 0.6)
+    assert unknown.sum() <= cellmod.SMALL_UNKNOWNS
+    ask = rng.random(len(s.cells)) < 0.5
+    dense = [cellmod.exposed(s, unknown), cellmod.exposed(s, unknown, ask)]
+    monkeypatch.setattr(cellmod, "SMALL_UNKNOWNS", 0)
+    sparse = [cellmod.exposed(s, unknown), cellmod.exposed(s, unknown, ask)]
+    for d, sp_ in zip(dense, sparse, strict=True):
+        assert 0 < d.sum() < unknown.sum()
+        assert (d == sp_).all()
+
+
+def test_a_small_check_does_not_import_scipy():
+    """A run's few published cells are checked with numpy alone: scipy's import (a
+    quarter of a second) is paid only by large systems."""
+    code = ("import sys, numpy as np\n"
+            "from spinelink.quality import cells\n"
+            "s = cells.System()\n"
+            "ids = [s.add(cells.cell('p', {'k': str(i)}), 0.0) for i in range(4)]\n"
+            "s.rows += [[(ids[0], 1.0), (ids[1], -1.0), (ids[2], -1.0)],"
+            " [(ids[2], 1.0), (ids[3], 1.0)]]\n"
+            "hit = cells.exposed(s, np.array([False, True, True, False]))\n"
+            "assert hit.tolist() == [False, True, True, False], hit\n"
+            "print(any(m.startswith('scipy') for m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.stdout.strip() == "False"
 
 
 def test_a_part_larger_than_the_dense_limit_is_checked(monkeypatch):

@@ -45,22 +45,26 @@ MAX_TOP_SHARE = 0.5
 def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
                           steps: list[Step]) -> tuple[list[Step], dict[str, str]]:
     """The steps whose fields all tell records apart, and for each skipped step why."""
-    shares: dict[tuple[str, str], float] = {}
+    def checked(cols: list[str]) -> list[str]:
+        return [c for c in cols if not c.startswith("id_") and field_of(c) != "sex"]
 
-    def share(table: str, column: str) -> float:
-        if (table, column) not in shares:
-            row = engine.df(sql_file("deterministic/top_value_share.sql", table=table,
-                                     column=column))
-            shares[table, column] = float(row["top_share"].iloc[0] or 0.0)
-        return shares[table, column]
+    shares: dict[tuple[str, str], float] = {}
+    for table, side in ((ref_table, "ref_fields"), (src_table, "src_fields")):
+        cols = list(dict.fromkeys(c for st in steps for c in checked(getattr(st, side))))
+        if cols:  # every column's share in one query
+            parts = [f"SELECT {i} AS i, top_share FROM ("
+                     + sql_file("deterministic/top_value_share.sql", table=table, column=c)
+                     + "\n)" for i, c in enumerate(cols)]
+            got = engine.df("\nUNION ALL\n".join(parts))
+            for i, v in zip(got["i"], got["top_share"], strict=True):
+                shares[table, cols[i]] = float(v or 0.0)
 
     kept, skipped = [], {}
     for step in steps:
-        bad = [f"{c} ({share(t, c):.0%} one value on the {side} side)"
+        bad = [f"{c} ({shares[t, c]:.0%} one value on the {side} side)"
                for t, side, cols in ((ref_table, "reference", step.ref_fields),
                                      (src_table, "source", step.src_fields))
-               for c in cols if not c.startswith("id_") and field_of(c) != "sex"
-               and share(t, c) > MAX_TOP_SHARE]
+               for c in checked(cols) if shares[t, c] > MAX_TOP_SHARE]
         if bad:
             skipped[step.method] = "placeholder values: " + ", ".join(dict.fromkeys(bad))
         else:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Cell = tuple[str, tuple[tuple[str, str], ...]]  # population, sorted (variable, value)
 DENSE_LIMIT = 6000  # unknowns in one connected part the exact dense check takes (fallback)
+SMALL_UNKNOWNS = 400  # up to this many unknown cells, the whole check is dense (numpy only)
 NULL_VECTORS = 4  # random null-space vectors per connected part (`_determined`)
 NULL_SEED = 20151  # fixed: the same tables give the same suppressions
 
@@ -132,60 +133,111 @@ def exposed(s: System, unknown: np.ndarray, interest: np.ndarray | None = None,
     """Unknown cells whose value the known cells and the sums determine exactly.
     `interest`: the unknown cells asked about (default all; the others, margins no table
     shows, may be eliminated first). `changed`: the sums that changed since a check that
-    found nothing (default all): parts of the system none of them touches are skipped."""
+    found nothing (default all): parts of the system none of them touches are skipped.
+    Up to SMALL_UNKNOWNS unknown cells, the sums are a dense array and each part is
+    decided exactly (`_determined_dense`); above, a sparse matrix and certificates
+    (`_determined`). The answer is the same; the dense path needs no scipy."""
     cols = np.flatnonzero(unknown)
-    a = s.matrix().tocsc()[:, cols].tocsr()
     out = np.zeros(len(s.cells), bool)
-    if not len(cols) or not a.shape[0]:
+    if not len(cols) or not s.rows:
         return out
+    dense = len(cols) <= SMALL_UNKNOWNS
+    a = _dense_columns(s, cols) if dense else s.matrix().tocsc()[:, cols].tocsr()
     ask = np.ones(len(cols), bool) if interest is None else interest[cols]
-    rows = np.diff(a.indptr) > 0
+    rows = _per_row(a) > 0
     fresh = rows if changed is None else (rows & changed)
     a, fresh = a[rows], fresh[rows]
     a, keep, fresh = _peel(a, ask, fresh)
     for part in _components(a):
         sub = a[:, part]
-        live = np.diff(sub.indptr) > 0
+        live = _per_row(sub) > 0
         if not live.any() or not fresh[live].any() or not ask[keep[part]].any():
             continue
-        determined = _determined(sub[live])
+        determined = _determined_dense(sub[live]) if dense else _determined(sub[live])
         out[cols[keep[part[determined]]]] = True
     return out
 
 
-def _peel(a: sp.csr_matrix, ask: np.ndarray, fresh: np.ndarray):
+def _dense_columns(s: System, cols: np.ndarray) -> np.ndarray:
+    """The sums' coefficients on the cells `cols`, as a dense array (sums by cells)."""
+    where = np.full(len(s.cells), -1)
+    where[cols] = np.arange(len(cols))
+    a = np.zeros((len(s.rows), len(cols)))
+    for r, terms in enumerate(s.rows):
+        for c, coef in terms:
+            if where[c] >= 0:
+                a[r, where[c]] += coef
+    return a
+
+
+def _per_row(a) -> np.ndarray:
+    """Non-zero coefficients in each row (dense array or CSR matrix)."""
+    return np.count_nonzero(a, axis=1) if isinstance(a, np.ndarray) else np.diff(a.indptr)
+
+
+def _per_col(a) -> np.ndarray:
+    return (np.count_nonzero(a, axis=0) if isinstance(a, np.ndarray)
+            else np.diff(a.tocsc().indptr))
+
+
+def _peel(a, ask: np.ndarray, fresh: np.ndarray):
     """Drop, repeatedly, an unknown not asked about that is in a single equation,
     together with that equation (it soaks up whatever the others are: the equation says
     nothing about them), unless the equation has no other unknown."""
     keep_cols = np.arange(a.shape[1])
     while True:
-        csc = a.tocsc()
-        per_col = np.diff(csc.indptr)
-        per_row = np.diff(a.indptr)
-        lone = np.flatnonzero((per_col == 1) & ~ask[keep_cols])
-        drop_rows = {int(csc.indices[csc.indptr[c]]) for c in lone
-                     if per_row[csc.indices[csc.indptr[c]]] > 1}
-        if not drop_rows:
+        per_row = _per_row(a)
+        lone = np.flatnonzero((_per_col(a) == 1) & ~ask[keep_cols])
+        if not len(lone):
             break
-        rows = np.setdiff1d(np.arange(a.shape[0]), np.fromiter(drop_rows, int))
+        if isinstance(a, np.ndarray):  # the one row of each lone column
+            row_of = np.argmax(a[:, lone] != 0, axis=0)
+        else:
+            csc = a.tocsc()
+            row_of = csc.indices[csc.indptr[lone]]
+        drop = np.unique(row_of[per_row[row_of] > 1])
+        if not len(drop):
+            break
+        rows = np.setdiff1d(np.arange(a.shape[0]), drop)
         a, fresh = a[rows], fresh[rows]
-        live = np.flatnonzero(np.diff(a.tocsc().indptr) > 0)
+        live = np.flatnonzero(_per_col(a) > 0)
         a = a[:, live]
         keep_cols = keep_cols[live]
     return a, keep_cols, fresh
 
 
-def _components(a: sp.csr_matrix) -> list[np.ndarray]:
+def _components(a) -> list[np.ndarray]:
     """Column sets connected through shared equations."""
     n = a.shape[1]
     if not a.shape[0]:
         return [np.array([c]) for c in range(n)]
-    import scipy.sparse.csgraph
+    if isinstance(a, np.ndarray):
+        labels = _joined(a != 0)
+    else:
+        import scipy.sparse.csgraph
 
-    b = (a != 0).astype(np.int8)
-    adj = (b.T @ b).tocsr()
-    k, labels = scipy.sparse.csgraph.connected_components(adj, directed=False)
-    return [np.flatnonzero(labels == i) for i in range(k)]
+        b = (a != 0).astype(np.int8)
+        adj = (b.T @ b).tocsr()
+        labels = scipy.sparse.csgraph.connected_components(adj, directed=False)[1]
+    return [np.flatnonzero(labels == k) for k in np.unique(labels)]
+
+
+def _joined(b: np.ndarray) -> np.ndarray:
+    """A label per column of the boolean array b: columns sharing a row share a label
+    (union-find over the rows)."""
+    parent = list(range(b.shape[1]))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in b:
+        first, *rest = np.flatnonzero(row).tolist() or [None]
+        for c in rest:
+            parent[root(c)] = root(first)
+    return np.array([root(c) for c in range(b.shape[1])])
 
 
 def _one_blas_thread():
@@ -241,11 +293,11 @@ def _determined_dense(m: np.ndarray) -> np.ndarray:
                          f"{DENSE_LIMIT} and the sparse check did not converge; publish "
                          "fewer or coarser crossings")
     # e_j is in the row space when its projection on an orthonormal basis of the row
-    # space (pivoted QR of the transpose, economic) has length one
-    import scipy.linalg
-
-    with _one_blas_thread():
-        q, r, _ = scipy.linalg.qr(m.T, mode="economic", pivoting=True)
-    d = np.abs(np.diag(r))
+    # space (the right singular vectors of its non-zero singular values) has length one
+    if not m.size:
+        return np.zeros(m.shape[1], bool)
+    # (a few dozen columns, as most parts are: no thread pool to limit, nor its import)
+    with _one_blas_thread() if m.shape[1] > 64 else contextlib.nullcontext():
+        _, d, vt = np.linalg.svd(m, full_matrices=False)
     rank = int((d > 1e-9 * max(d.max(initial=0.0), 1.0)).sum())
-    return (q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-8
+    return (vt[:rank] ** 2).sum(axis=0) > 1 - 1e-8
