@@ -106,3 +106,38 @@ def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
     src[:] = src[:1]
     links, skipped = run({"R1": "46201", "R2": "46202", "R3": "46203", "S1": "46201"})
     assert skipped == {} and links == {("R1", "S1")}
+
+
+def test_a_small_delivery_of_one_household_keeps_its_keys():
+    """Five records, three of one household's surname (60%): a share of so few values is
+    no placeholder while the reference's surnames vary, and the key links the household;
+    a reference of 60 records with one surname on most is one, whatever the source."""
+    keys = MatchKeys(schema_version=1, name="t", keys=[MatchKey(
+        name="names_dob", fields=["first_name", "last_name", "dob_iso"])])
+    cols = ["record_id", "first_name", "last_name", "dob_iso"]
+    src = [("S1", "IVAN", "ZHUK", "1980-01-01"), ("S2", "OLHA", "ZHUK", "1982-02-02"),
+           ("S3", "PETRO", "ZHUK", "2010-03-03"), ("S4", "ANNA", "KOVAL", "1990-04-04"),
+           ("S5", "OLEH", "MELNYK", "1970-05-05")]
+
+    def run(ref) -> tuple[set, dict]:
+        engine = open_engine("duckdb")
+        try:
+            engine.register("ref_std", pd.DataFrame(ref, columns=cols))
+            engine.register("src_std", pd.DataFrame(src, columns=cols))
+            steps, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
+                                                   steps_for([], keys))
+            link_deterministic(engine, "ref_std", "src_std", steps, "det_links", True)
+            got = engine.df("SELECT reference_id, source_id FROM det_links")
+        finally:
+            engine.close()
+        return set(got.itertuples(index=False, name=None)), skipped
+
+    ref = [(f"R{i}", *r[1:]) for i, r in enumerate(src, 1)]
+    ref += [(f"R{i}", f"N{i}", f"S{i}", f"19{i:02d}-01-01") for i in range(6, 60)]
+    links, skipped = run(ref)
+    assert skipped == {} and links == {(f"R{i}", f"S{i}") for i in range(1, 6)}
+    one = [(r, f, "ZHUK" if i > 3 else s, d) for i, (r, f, s, d) in enumerate(ref)]
+    links, skipped = run(one)  # 58 of 59 reference surnames ZHUK: a placeholder, and
+    assert links == set() and skipped == {"key:names_dob": (  # the source's 60% with it
+        "placeholder values: last_name (98% one value on the reference side), "
+        "last_name (60% one value on the source side)")}

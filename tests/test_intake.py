@@ -528,6 +528,36 @@ def test_a_given_reference_date_also_allows_a_linked_sources_own_later_births(tm
     assert list(c["reason"]) == ["date of birth after the reference date"]
 
 
+def test_dates_years_ahead_in_a_small_linked_source_are_in_the_future(tmp_path):
+    """In a small file every year is in the main block, so 2026, 2030 and 2035 after a
+    census of 2021 chained into it and were kept. A source's births count as later births
+    only while they run on from the reference date year on year: a register taken later
+    keeps 2022-2024, the file with a gap keeps 2021-12-31 and 2022-06-01 and flags the
+    rest; the cutoff used is in the intake report."""
+    cen = HEADER + "1,A,B,2019-06-01,F\n2,C,D,1950-01-01,M\n"
+    (tmp_path / "c.csv").write_text(cen)
+    base = [f"{y}-03-01" for y in range(1950, 2021)]
+    ahead = ["2021-12-31", "2022-06-01", "2026-06-15", "2030-01-01", "2035-01-01"]
+    later = ["2022-02-01", "2023-05-01", "2024-04-01"]
+    admin = ("\n  admin:\n    role: admin\n    path: a.csv\n    id: person_id\n"
+             "    columns: {first_name: forename, last_name: surname, date_of_birth: dob}\n")
+    job = JOB.replace("2021-03-21", "2021-12-05").format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra="")
+    (tmp_path / "job.yaml").write_text(job.rstrip() + admin)
+    for dates, flagged, cutoff in ((ahead, ahead[2:], "2022-06-02"),
+                                   (later, [], "2024-04-02")):
+        rows = [*base, *dates]
+        (tmp_path / "a.csv").write_text(HEADER + "".join(
+            f"{i},A,B,{d},F\n" for i, d in enumerate(rows, 1)))
+        out = tmp_path / f"out_{len(dates)}"
+        res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "admin", out)
+        assert res.reference_date == "2021-12-05" and res.future_after == cutoff
+        v = out / "quarantine" / "admin_values.parquet"
+        got = pd.read_parquet(v) if v.exists() else pd.DataFrame({"_row": [], "reason": []})
+        assert sorted(got["_row"]) == [rows.index(d) + 2 for d in flagged]
+        assert set(got["reason"]) <= {"date of birth after the reference date"}
+
+
 # ---- loud failure shares -------------------------------------------------------------
 
 def test_numbers_with_the_wrong_declared_format_warn_loudly(tmp_path, caplog):

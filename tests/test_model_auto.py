@@ -125,6 +125,26 @@ def test_record_model_sees_a_lone_candidate_when_every_record_is_linkable():
     assert weak.pi < 0.01 and weak.posterior.max() < 0.01
 
 
+def test_record_model_keeps_no_match_alive_when_every_record_has_a_candidate():
+    """A small delivery of people the reference missed, each scored against a relative it
+    holds (BF 2^10.5 against 545 reference records): the likeliest share of records with a
+    match is 1, and at 1 "no match" has no mass, so a candidate the model itself scores
+    against (BF 2^4.8: a twin of the other sex, pairwise probability 5%) got probability
+    1.0. The share's posterior mode under a Beta(2, 2) prior stays below 1 by about one
+    record in the delivery: the weak candidate falls below any accept threshold the
+    strong ones pass; ten thousand records with good candidates keep pi near 1."""
+    bf = np.array([10.5] * 57 + [4.8])
+    ids = pd.Series([f"s{i}" for i in range(58)])
+    rm = record_model(bf, ids, 545, 58)  # maximum likelihood: pi 1, every posterior 1.0
+    assert 0.9 < rm.pi <= 59 / 60
+    assert rm.posterior[-1] < 0.8 and rm.posterior[:-1].min() > 0.95
+    pairwise = 2**4.8 / 545 / (1 + 2**4.8 / 545)
+    assert pairwise < 0.06
+    n = 10_000
+    many = record_model(np.full(n, 14.0), pd.Series([f"s{i}" for i in range(n)]), n, n)
+    assert 1 - many.pi < 5e-4 and many.posterior.min() > 0.99
+
+
 def test_record_model_reduces_to_pairwise_when_few_are_linkable():
     """100 of 10,000 source records have a strong candidate; the rest have none."""
     bf = np.full(100, 26.0)

@@ -3,6 +3,9 @@
 -- records apart, and a key built on it links records that share only the other fields.
 -- A value held by one record tells it apart, however few records there are (a source
 -- of one record has no placeholder).
-SELECT CASE WHEN max(n) > 1 THEN max(n) / sum(n) ELSE 0.0 END AS top_share
+-- populated: how many values the share is of (a small side's share is judged together
+-- with the other side's, spinelink.deterministic.drop_placeholder_keys).
+SELECT CASE WHEN max(n) > 1 THEN max(n) / sum(n) ELSE 0.0 END AS top_share,
+       coalesce(sum(n), 0) AS populated
 FROM (SELECT count(*) AS n FROM {{ table }} WHERE {{ column }} IS NOT NULL
       GROUP BY {{ column }}) v

@@ -38,8 +38,12 @@ def steps_for(direct: list[str], keys: MatchKeys | None) -> list[Step]:
 # A key field whose commonest value covers more than this share of its populated records
 # on either side is a placeholder (every ZIP code 00000, one region for all): a key on it
 # is skipped. Sex is exempt: it has two common values by nature and keys only use it to
-# keep apart records that disagree.
+# keep apart records that disagree. A side with fewer than MIN_JUDGED populated values
+# (a delivery of five records, three of one household's surname) is a placeholder only
+# when the other side is too: a share of so few values says little, and a key matches on
+# equal values, so a value common on one side alone links nothing by itself.
 MAX_TOP_SHARE = 0.5
+MIN_JUDGED = 50
 
 
 def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
@@ -48,23 +52,34 @@ def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
     def checked(cols: list[str]) -> list[str]:
         return [c for c in cols if not c.startswith("id_") and field_of(c) != "sex"]
 
-    shares: dict[tuple[str, str], float] = {}
+    shares: dict[tuple[str, str], tuple[float, int]] = {}
     for table, side in ((ref_table, "ref_fields"), (src_table, "src_fields")):
         cols = list(dict.fromkeys(c for st in steps for c in checked(getattr(st, side))))
         if cols:  # every column's share in one query
-            parts = [f"SELECT {i} AS i, top_share FROM ("
+            parts = [f"SELECT {i} AS i, top_share, populated FROM ("
                      + sql_file("deterministic/top_value_share.sql", table=table, column=c)
                      + "\n)" for i, c in enumerate(cols)]
             got = engine.df("\nUNION ALL\n".join(parts))
-            for i, v in zip(got["i"], got["top_share"], strict=True):
-                shares[table, cols[i]] = float(v or 0.0)
+            for i, v, n in zip(got["i"], got["top_share"], got["populated"], strict=True):
+                shares[table, cols[i]] = (float(v or 0.0), int(n))
+
+    def placeholder(table: str, column: str, other_table: str, other: str | None) -> bool:
+        """`column` of `table` is a placeholder (`other`: the same field on the other
+        side, None when the step has none there)."""
+        share, n = shares[table, column]
+        if share <= MAX_TOP_SHARE:
+            return False
+        return n >= MIN_JUDGED or (other is not None and (other_table, other) in shares
+                                   and shares[other_table, other][0] > MAX_TOP_SHARE)
 
     kept, skipped = [], {}
     for step in steps:
-        bad = [f"{c} ({shares[t, c]:.0%} one value on the {side} side)"
-               for t, side, cols in ((ref_table, "reference", step.ref_fields),
-                                     (src_table, "source", step.src_fields))
-               for c in checked(cols) if shares[t, c] > MAX_TOP_SHARE]
+        pairs = list(zip(step.ref_fields, step.src_fields, strict=True))
+        bad = [f"{c} ({shares[t, c][0]:.0%} one value on the {name} side)"
+               for t, name, o_t, cols in ((ref_table, "reference", src_table, pairs),
+                                          (src_table, "source", ref_table,
+                                           [(s, r) for r, s in pairs]))
+               for c, o in cols if checked([c]) and placeholder(t, c, o_t, o)]
         if bad:
             skipped[step.method] = "placeholder values: " + ", ".join(dict.fromkeys(bad))
         else:

@@ -80,6 +80,7 @@ class IntakeResult:
     codes_mapped: dict[str, int] = field(default_factory=dict)
     reference_date: str | None = None
     reference_date_basis: str | None = None
+    future_after: str | None = None  # a date of birth after this one is in the future
     checks: dict = field(default_factory=dict)  # edit rules, control totals (spinelink.coding)
 
     def as_dict(self) -> dict:
@@ -179,6 +180,7 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
                           reason_counts(engine, qname))
     result.reference_date = ref.date.isoformat() if ref.date else None
     result.reference_date_basis = ref.basis
+    result.future_after = ref.future_after.isoformat() if ref.future_after else None
     result.codes_mapped = mapped
     blanked: dict[str, int] = {}
     for p in read.value_problems:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-
 SAMPLE = 20000
 DENSE_SHARE = 0.01  # a year is in the main block with >= 1% of the busiest year's births
 MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from the next
+LATER_GAP_YEARS = 2  # a linked source's births after the reference date: at most this many
+# years apart, year on year from it (a source taken later has births in every year since)
 TYPED = "date type"  # the date_format reported for a typed (Parquet DATE/TIMESTAMP) column
 _SWAPPED = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y",
             "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
@@ -186,6 +188,8 @@ class ReferenceDate:
     date: dt.date | None  # ages are measured at this date
     basis: str  # 'job', or how it was derived, or 'none'
     latest: dt.date | None = None  # a date of birth after this one is "in the future"
+    # (year, dates of birth, latest date) of the source it was derived from
+    births: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def future_after(self) -> dt.date | None:
@@ -211,8 +215,7 @@ def reference_date(engine: Engine, lj: LoadedJob, name: str, raw: str,
             return given
         if name not in cache:
             cache[name] = _derived(engine, raw, spec, name)
-        own = cache[name].date
-        return ReferenceDate(given.date, "job", max(given.date, own) if own else None)
+        return ReferenceDate(given.date, "job", _later_births(given.date, cache[name]))
     if ref not in cache:
         if name == ref:
             cache[ref] = _derived(engine, raw, spec, ref)
@@ -228,17 +231,39 @@ def reference_date(engine: Engine, lj: LoadedJob, name: str, raw: str,
         return own
     if own.date is None:
         return shared
-    return ReferenceDate(shared.date, shared.basis, max(shared.date, own.date))
+    return ReferenceDate(shared.date, shared.basis, _later_births(shared.date, own))
+
+
+def _later_births(after: dt.date, own: ReferenceDate) -> dt.date | None:
+    """The day after a linked source's last plausible date of birth, when its births run
+    on after the reference date `after`: year on year from it (at most LATER_GAP_YEARS
+    apart), as in a source taken after the reference, and no later than its own main
+    block. A few dates years ahead (2026, 2030, 2035 in a file of 2021) chain into the
+    main block of a small file, where every year is dense; they are typing errors, not a
+    later census."""
+    if own.date is None:
+        return None
+    last = {y: d for y, _, d in own.births}
+    year, end = after.year, after
+    while True:
+        if year in last and last[year] >= end:
+            end = last[year] + dt.timedelta(days=1)
+        year = next((y for y in range(year + 1, year + LATER_GAP_YEARS + 1) if y in last),
+                    None)
+        if year is None:
+            break
+    return max(after, min(own.date, end))
 
 
 def _derived(engine: Engine, raw: str, spec: DateSpec | None, source: str) -> ReferenceDate:
     if spec is None:
         return ReferenceDate(None, "none")
-    date = derive_reference_date(year_counts(engine, raw, spec))
+    years = year_counts(engine, raw, spec)
+    date = derive_reference_date(years)
     if date is None:
         return ReferenceDate(None, "none")
     return ReferenceDate(date, f"derived: the day after the latest date of birth of source "
-                               f"{source}'s main block of birth years")
+                               f"{source}'s main block of birth years", births=tuple(years))
 
 
 def suggest_format(engine: Engine, table: str, spec: DateSpec, n: int,

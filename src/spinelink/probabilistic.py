@@ -6,7 +6,8 @@ agree on no personal field, and pairs that two of first name, middle name and da
 tell apart, are dropped (spinelink.evidence), and pairs at one address
 are weighed with co-resident u-probabilities (spinelink.household). The record-level model
 (`record_model`) then fits, by EM with m and u held fixed, the share of residual source
-records that have their match among the reference records, and gives each pair the
+records that have their match among the reference records (its posterior mode under a
+Beta(2, 2) prior), and gives each pair the
 probability that it is its source record's match. Thresholds (spinelink.thresholds) and
 the one-link rules (`select_links`) turn those into links and the review band.
 """
@@ -305,11 +306,18 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     # log of the sum of a record's factors, computed relative to its largest
     ln_sum = top + np.log(np.bincount(codes, weights=np.exp(ln_bf - top[codes]),
                                       minlength=len(uniq)))
+    # EM for the posterior mode of pi under a Beta(2, 2) prior: (expected records with a
+    # match + 1) / (records + 2). The maximum-likelihood share reaches 1 when every
+    # residual record has a strong candidate (a small delivery of people the reference
+    # missed, each scored against a relative it holds), and at pi = 1 "no match" has no
+    # mass left: any candidate, whatever its own weight, gets probability 1. With n
+    # records the data cannot tell pi from 1 closer than about 1/n; at ten thousand
+    # records the prior moves pi by 1e-4.
     pi = 0.5
     for _ in range(iterations):
         ln_a = math.log(pi / n_ref)
         linked = _expit(ln_a + ln_sum - math.log1p(-pi))
-        new = float(np.clip(linked.sum() / n_src, 1e-9, 1 - 1e-9))
+        new = float(np.clip((linked.sum() + 1) / (n_src + 2), 1e-9, 1 - 1e-9))
         done = abs(new - pi) <= 1e-10
         pi = new
         if done:
