@@ -12,6 +12,7 @@ from spinelink.deterministic import (
     drop_placeholder_keys,
     link_deterministic,
     load_match_keys,
+    silent_identifiers,
     steps_for,
 )
 from spinelink.jobspec.match_keys import MatchKey, MatchKeys
@@ -141,3 +142,34 @@ def test_a_small_delivery_of_one_household_keeps_its_keys():
     assert links == set() and skipped == {"key:names_dob": (  # the source's 60% with it
         "placeholder values: last_name (98% one value on the reference side), "
         "last_name (60% one value on the source side)")}
+
+
+def test_an_identifier_that_lost_its_leading_zeros_is_named():
+    """A tax number kept as an integer in Parquet (703729684) never equals the census's
+    text (0703729684): the cascade links nothing by it and, unchecked, says nothing. Held
+    by enough records on both sides and linking none, it is named with what agrees once
+    the zeros are dropped; an identifier that links, or one on a few records, is not."""
+    ref = pd.DataFrame({"record_id": [f"R{i}" for i in range(60)],
+                        "id_tax": [f"{i:010d}" for i in range(60)]})
+    steps = steps_for(["tax"], None)
+
+    def silent(src_ids: list[str], linked: int = 0) -> dict:
+        engine = open_engine("duckdb")
+        try:
+            engine.register("ref_std", ref)
+            engine.register("src_std", pd.DataFrame({
+                "record_id": [f"S{i}" for i in range(len(src_ids))], "id_tax": src_ids}))
+            return silent_identifiers(engine, "ref_std", "src_std", steps,
+                                      {"direct:tax": linked})
+        finally:
+            engine.close()
+
+    got = silent([str(i) for i in range(55)] + ["X1", "X2", "X3", "X4", "X5"])
+    assert got == {"direct:tax": (
+        "tax is held by 60 reference and 60 source records but agreed on none; 55 source "
+        "values agree once leading zeros are dropped: a numeric column (a Parquet integer, "
+        "a spreadsheet) has lost them, give the identifier as text")}
+    assert silent([f"Y{i}" for i in range(60)])["direct:tax"].endswith(
+        "check that both sources hold it in one form")
+    assert silent([f"{i:010d}" for i in range(60)], linked=60) == {}  # it links
+    assert silent([str(i) for i in range(10)]) == {}  # ten source records: too few to say

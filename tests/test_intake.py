@@ -558,6 +558,21 @@ def test_dates_years_ahead_in_a_small_linked_source_are_in_the_future(tmp_path):
         assert set(got["reason"]) <= {"date of birth after the reference date"}
 
 
+@pytest.mark.parametrize("values, fix", [
+    (["29221", "32874.0", "36526", "40179", "21916"],
+     "the values look like spreadsheet serial day numbers (days since 1899-12-30), which "
+     "no date_format reads: export the column from the spreadsheet as dates"),
+    (["soon", "later", "29221", "n.k.", "?"], "; declare date_format in the job file")])
+def test_dates_no_format_reads_say_what_to_do(tmp_path, values, fix):
+    """A column of spreadsheet serials (a date cell exported as a number) is named as
+    such, since no date_format reads it; other unreadable columns ask for date_format."""
+    body = HEADER + "".join(f"{i},A,B,{v},F\n" for i, v in enumerate(values, 1))
+    with pytest.raises(IntakeError, match="match no known format") as e:
+        _intake(tmp_path, body)
+    assert fix in str(e.value) and "c.csv" in str(e.value) and "'dob'" in str(e.value)
+    assert "29221" not in str(e.value)
+
+
 # ---- loud failure shares -------------------------------------------------------------
 
 def test_numbers_with_the_wrong_declared_format_warn_loudly(tmp_path, caplog):

@@ -87,6 +87,30 @@ def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
     return kept, skipped
 
 
+def silent_identifiers(engine: Engine, ref_table: str, src_table: str, steps: list[Step],
+                       counts: dict[str, int]) -> dict[str, str]:
+    """For each shared identifier that both sides hold on at least MIN_JUDGED records
+    but that linked none, why that is worth a look (counts only, no values)."""
+    found = {}
+    for step in steps:
+        if not step.method.startswith("direct:") or counts.get(step.method, 0):
+            continue
+        col = step.ref_fields[0]
+        got = engine.df(sql_file("deterministic/identifier_forms.sql", ref=ref_table,
+                                 src=src_table, col=col)).iloc[0]
+        if min(int(got["n_ref"]), int(got["n_src"])) < MIN_JUDGED:
+            continue
+        zeros = int(got["agree_without_zeros"])
+        found[step.method] = (
+            f"{col.removeprefix('id_')} is held by {int(got['n_ref'])} reference and "
+            f"{int(got['n_src'])} source records but agreed on none; "
+            + (f"{zeros} source values agree once leading zeros are dropped: a numeric "
+               "column (a Parquet integer, a spreadsheet) has lost them, give the "
+               "identifier as text" if zeros else
+               "check that both sources hold it in one form"))
+    return found
+
+
 def _guard(fields: tuple[str, ...]) -> str:
     """Both records agree on each field, or one of them lacks it."""
     parts = [f"(rp.{q} IS NULL OR sp.{q} IS NULL OR rp.{q} = sp.{q})"

@@ -125,9 +125,13 @@ def _date_spec(engine: Engine, raw: str, path: Path, src: Source,
     best = max(DATE_FORMATS, key=lambda f: (counts[f][1], -DATE_FORMATS.index(f)))
     parsed = counts[best][1]
     if total and parsed < 0.5 * total:
+        serial = engine.df(sql_file("intake/serial_day_share.sql", sample=sample))
+        fix = ("declare date_format in the job file" if float(serial["share"].iloc[0] or 0)
+               < 0.9 else "the values look like spreadsheet serial day numbers (days since "
+               "1899-12-30), which no date_format reads: export the column from the "
+               "spreadsheet as dates (e.g. YYYY-MM-DD text)")
         raise IntakeError(f"{path}: dates in column '{col}' match no known format (best "
-                          f"{best}: {parsed} of {total} sampled values); declare "
-                          "date_format in the job file")
+                          f"{best}: {parsed} of {total} sampled values); {fix}")
     note = (f"date format {best} inferred for column '{col}': {parsed} of {total} sampled "
             "values read as dates")
     other = _SWAPPED.get(best)

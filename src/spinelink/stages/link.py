@@ -13,7 +13,12 @@ import pandas as pd
 from spinelink import manifest, relatives
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
-from spinelink.deterministic import drop_placeholder_keys, load_match_keys, steps_for
+from spinelink.deterministic import (
+    drop_placeholder_keys,
+    load_match_keys,
+    silent_identifiers,
+    steps_for,
+)
 from spinelink.errors import JobError
 from spinelink.incremental import cascade, pool
 from spinelink.incremental import link as incremental_link
@@ -84,6 +89,9 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         # incremental: on the records whose outcome can change (spinelink.incremental)
         det_counts = cascade.run(engine, lj, out, name, ref_t, src_t, steps, links_t,
                                  link.one_to_one, inc)
+        silent = silent_identifiers(engine, ref_t, src_t, steps, det_counts)
+        for why in silent.values():
+            log.warning("%s: identifier %s", name, why)
     if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
         src_t = inc.after_deterministic(engine, links_t, src_t)
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
@@ -137,6 +145,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                   None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
+    if silent:
+        summary["deterministic_silent_identifiers"] = silent
     return summary
 
 
