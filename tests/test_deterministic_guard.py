@@ -63,6 +63,22 @@ def test_an_unknown_guard_field_is_reported_with_a_suggestion():
         MatchKey(name="k", fields=["last_name"], not_disagree=["sexx"])
 
 
+def _placeholders_and_links(ref: pd.DataFrame, src: pd.DataFrame, keys: MatchKeys
+                            ) -> tuple[set, dict]:
+    """The cascade of `keys` after drop_placeholder_keys: (links, skipped keys)."""
+    engine = open_engine("duckdb")
+    try:
+        engine.register("ref_std", ref)
+        engine.register("src_std", src)
+        steps, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
+                                               steps_for([], keys))
+        link_deterministic(engine, "ref_std", "src_std", steps, "det_links", True)
+        got = engine.df("SELECT reference_id, source_id FROM det_links")
+    finally:
+        engine.close()
+    return set(got.itertuples(index=False, name=None)), skipped
+
+
 def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
     """pseudopeople's sample data give every record the ZIP code 00000, so the key
     `first_name_dob_sex_postcode` (made for a surname changed at the same postcode) is
@@ -80,19 +96,12 @@ def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
         fields=["first_name_canon", "dob_iso", "sex", "postcode"])])
 
     def run(postcodes: dict[str, str]) -> tuple[set, dict]:
-        engine = open_engine("duckdb")
-        try:
-            for name, rows in (("ref_std", ref), ("src_std", src)):
-                frame = pd.DataFrame(rows, columns=cols)
-                frame["postcode"] = frame["record_id"].map(postcodes).fillna(frame["postcode"])
-                engine.register(name, frame)
-            steps, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
-                                                   steps_for([], keys))
-            link_deterministic(engine, "ref_std", "src_std", steps, "det_links", True)
-            got = engine.df("SELECT reference_id, source_id FROM det_links")
-        finally:
-            engine.close()
-        return set(got.itertuples(index=False, name=None)), skipped
+        frames = []
+        for rows in (ref, src):
+            frame = pd.DataFrame(rows, columns=cols)
+            frame["postcode"] = frame["record_id"].map(postcodes).fillna(frame["postcode"])
+            frames.append(frame)
+        return _placeholders_and_links(*frames, keys)
 
     links, skipped = run({})
     assert links == set()
@@ -121,17 +130,8 @@ def test_a_small_delivery_of_one_household_keeps_its_keys():
            ("S5", "OLEH", "MELNYK", "1970-05-05")]
 
     def run(ref) -> tuple[set, dict]:
-        engine = open_engine("duckdb")
-        try:
-            engine.register("ref_std", pd.DataFrame(ref, columns=cols))
-            engine.register("src_std", pd.DataFrame(src, columns=cols))
-            steps, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
-                                                   steps_for([], keys))
-            link_deterministic(engine, "ref_std", "src_std", steps, "det_links", True)
-            got = engine.df("SELECT reference_id, source_id FROM det_links")
-        finally:
-            engine.close()
-        return set(got.itertuples(index=False, name=None)), skipped
+        return _placeholders_and_links(pd.DataFrame(ref, columns=cols),
+                                       pd.DataFrame(src, columns=cols), keys)
 
     ref = [(f"R{i}", *r[1:]) for i, r in enumerate(src, 1)]
     ref += [(f"R{i}", f"N{i}", f"S{i}", f"19{i:02d}-01-01") for i in range(6, 60)]
