@@ -255,8 +255,47 @@ def test_a_previous_run_on_another_backend_is_relinked_in_full(runs):
         engine.load_parquet("__sl_std_benefits", runs / "inc/3/standardised/benefits.parquet")
         assert prev["backend"] == "duckdb"
         shares = populated(engine, '"__sl_std_benefits"')
-        assert _full_reason(engine, lj, since, prev, "benefits", status, shares) is None
-        assert _full_reason(engine, lj, since, {**prev, "backend": "spark"}, "benefits",
-                            status, shares) == "the previous run used the spark backend"
+        out = runs / "inc/3"
+        assert _full_reason(engine, lj, since, out, prev, "benefits", status, shares) is None
+        assert _full_reason(engine, lj, since, out, {**prev, "backend": "spark"},
+                            "benefits", status, shares) == \
+            "the previous run used the spark backend"
+        # the job's thresholds changed: the saved ones no longer stand for it (a run
+        # --since kept the previous accept and called it the job's 'fixed' one)
+        text = (runs / "deliveries/3/job.yaml").read_text()
+        changed = text.replace("probabilistic: {model: auto}",
+                               "probabilistic: {model: auto, accept: 0.99, review: 0.5}")
+        assert changed != text
+        path = runs / "deliveries/3/job_thresholds.yaml"
+        path.write_text(changed)
+        why = _full_reason(engine, load_job(path), since, out, prev, "benefits", status,
+                           shares)
+        assert why is not None and why.startswith("links.benefits differs")
     finally:
         engine.close()
+
+
+def test_a_changed_reference_record_is_relinked(runs, tmp_path):
+    """A census record corrected to another person's details: the source record linked
+    to it on its old details (probabilistically, an unchanged record) kept that link and
+    its score in a run --since. A changed reference relinks in full, saying why."""
+    links = pd.read_parquet(runs / "inc/2/links/benefits.parquet")
+    link = links[links["method"] == "probabilistic"].iloc[0]
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    at = census["person_id"] == link["reference_id"]
+    census.loc[at, ["forename", "surname", "dob", "sex", "address_line", "postcode"]] = [
+        "Priya", "Ramanathan", "01/01/1990", "F", "7 Quarry Lane, Leeds", "LS6 2AB"]
+    census.to_csv(tmp_path / "census.csv", index=False)
+    job = (runs / "deliveries/3/job.yaml").read_text()
+    assert "../../census.csv" in job
+    path = runs / "deliveries/3/job_census.yaml"  # beside its delivery file
+    path.write_text(job.replace("../../census.csv", str(tmp_path / "census.csv")))
+    run_job(path, output_dir=str(tmp_path / "out"), since=runs / "inc/2")
+    man = json.loads((tmp_path / "out/run_manifest.json").read_text())
+    inc = man["links"]["benefits"]["incremental"]
+    assert inc["mode"] == "full" and inc["full_reason"].startswith("the reference changed")
+    after = pd.read_parquet(tmp_path / "out/links/benefits.parquet")
+    mine = after[after["source_id"] == link["source_id"]]
+    assert link["reference_id"] not in set(mine["reference_id"])
+    ch = _changes(tmp_path / "out")
+    assert ch.loc[link["source_id"], "old_links"] == link["reference_id"]

@@ -38,7 +38,7 @@ import pyarrow as pa
 from spinelink import manifest
 from spinelink.atomic import atomic_path
 from spinelink.deterministic import _key_expr, link_deterministic
-from spinelink.incremental.state import STATE_DIR, id_table
+from spinelink.incremental.state import STATE_DIR, id_table, reference_unchanged
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -243,7 +243,7 @@ def _why_not(lj, since: Path, out: Path, name: str, steps) -> str | None:
     for rel in (saved.relative_to(since).as_posix(), f"standardised/{name}.parquet"):
         if not manifest.as_recorded(since, rel, outputs):
             return f"the previous run's {rel} is not as its manifest records"
-    if not manifest.as_recorded(out, ref, outputs):  # this run's reference, the same?
+    if not reference_unchanged(lj, since, out):  # this run's reference, the same?
         return f"{ref} differs from the previous run's"
     return None
 

@@ -28,7 +28,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from spinelink.incremental.state import classify, id_table, previous_manifest
+from spinelink import manifest
+from spinelink.incremental.state import (
+    classify,
+    id_table,
+    previous_manifest,
+    reference_unchanged,
+)
 from spinelink.model_fields import is_linkage_column
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -102,7 +108,7 @@ def run(engine, lj, out: Path, name: str, timer, link_fn, shares: dict[str, floa
     since = Path(lj.overrides["since"])
     prev = previous_manifest(since)
     status = classify(since / "intake" / f"{name}.parquet", out / "intake" / f"{name}.parquet")
-    reason = _full_reason(engine, lj, since, prev, name, status, shares)
+    reason = _full_reason(engine, lj, since, out, prev, name, status, shares)
     plan = None
     if reason is None:
         cfg = lj.job.links[name].probabilistic
@@ -135,7 +141,21 @@ def manifest_model(since: Path, name: str) -> dict:
     return json.loads((since / "models" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def _full_reason(engine, lj, since: Path, prev: dict, name: str, status,
+def link_settings(lj, name: str) -> dict:
+    """The job's settings for linking source `name` (`links.<name>`), with the SHA-256 of
+    a model file it names: recorded in the manifest, compared by the next incremental run
+    (thresholds, the model, the one-link rule are what its saved model and thresholds
+    stand for)."""
+    link = lj.job.links[name]
+    out = {"links": link.model_dump(mode="json")}
+    cfg = link.probabilistic
+    if cfg is not None and cfg.model != "auto":
+        path = lj.model_path(cfg.model)
+        out["model_sha256"] = manifest.file_hash(path) if path.is_file() else None
+    return out
+
+
+def _full_reason(engine, lj, since: Path, out: Path, prev: dict, name: str, status,
                  new: dict[str, float]) -> str | None:
     link = lj.job.links[name]
     if lj.overrides.get("retrain"):
@@ -151,6 +171,13 @@ def _full_reason(engine, lj, since: Path, prev: dict, name: str, status,
     th = prev.get("links", {}).get(name, {}).get("probabilistic", {}).get("thresholds")
     if not th or not (since / "models" / f"{name}.json").exists():
         return "the previous run has no model for it"
+    if prev["links"][name].get("settings") != link_settings(lj, name):
+        return (f"links.{name} differs from the previous run's (thresholds, model or "
+                "rules: what its saved model and thresholds stand for)")
+    # a changed reference record may no longer be the candidate its links were made on
+    if not reference_unchanged(lj, since, out):
+        return (f"the reference changed since that run (standardised/{lj.job.reference}"
+                ".parquet differs)")
     current = status[status["status"] != "removed"]
     moved = (current["status"] != "unchanged").mean() if len(current) else 0.0
     if moved > MAX_DELTA:

@@ -42,6 +42,20 @@ def previous_manifest(since: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def reference_unchanged(lj, since: Path, out: Path) -> bool:
+    """Whether this run's standardised reference table is the one the previous run
+    recorded (same SHA-256); asked by the link plan and by the cascade, worked out once
+    per run (0.2 s of hashing at a million records)."""
+    rel = f"standardised/{lj.job.reference}.parquet"
+    cache = lj.__dict__.setdefault("_reference_unchanged", {})
+    key = (str(since), str(out))
+    if key not in cache:
+        from spinelink import manifest
+
+        cache[key] = manifest.as_recorded(out, rel, manifest.recorded_outputs(since))
+    return cache[key]
+
+
 def delivery_mode(lj, name: str) -> str:
     cat = lj.job.catalogue
     d = cat.delivery if cat is not None else None

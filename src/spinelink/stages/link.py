@@ -63,6 +63,9 @@ def run(ctx: StageContext) -> dict:
     else:
         summary = link_source(engine, lj, out, name, ctx.clock)
     summary["fields_populated"] = shares
+    # what the next incremental run compares its own with (a changed threshold or model
+    # means a full relink there, spinelink.incremental.link)
+    summary["settings"] = incremental_link.link_settings(lj, name)
     return {"changes": {"accounting": {name: summary["accounting"]},
                         "links": {name: summary}}}
 
