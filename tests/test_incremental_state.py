@@ -42,6 +42,20 @@ def test_statuses_follow_every_column_but_the_row_number(tmp_path):
     assert set(none["status"]) == {"new"} and len(none) == 7
 
 
+def test_a_column_added_or_dropped_changes_no_record(tmp_path):
+    """A steward's file gains a `notes` column no job reads (and loses `fax`): records
+    compare on the columns both files hold, so only a changed value makes a record
+    changed (every record was, and the source was relinked in full as drift)."""
+    old = _intake(tmp_path / "old.parquet", {
+        "record_id": ["a", "b", "c"], "first": ["Ann", "Bo", "Cy"],
+        "fax": ["1", "2", "3"]})
+    new = _intake(tmp_path / "new.parquet", {
+        "record_id": ["a", "b", "c"], "first": ["Ann", "Bob", "Cy"],
+        "notes": ["n1", "n2", "n3"]})
+    got = classify(old, new).set_index("record_id")["status"].to_dict()
+    assert got == {"a": "unchanged", "b": "changed", "c": "unchanged"}
+
+
 def test_an_added_delivery_replaces_and_adds_records_in_id_order(tmp_path):
     before = tmp_path / "before.csv"
     pd.DataFrame({"id": ["3", "1", "2"], "name": ["C", "A", "B"]}).to_csv(before, index=False)

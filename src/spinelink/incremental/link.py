@@ -142,12 +142,15 @@ def manifest_model(since: Path, name: str) -> dict:
 
 
 def link_settings(lj, name: str) -> dict:
-    """The job's settings for linking source `name` (`links.<name>`), with the SHA-256 of
-    a model file it names: recorded in the manifest, compared by the next incremental run
-    (thresholds, the model, the one-link rule are what its saved model and thresholds
-    stand for)."""
+    """The job's settings for linking source `name` (`links.<name>` and the source's own
+    but its path), with the SHA-256 of a model file it names: recorded in the manifest,
+    compared by the next incremental run (thresholds, the model, the one-link rule are
+    what its saved model and thresholds stand for)."""
     link = lj.job.links[name]
-    out = {"links": link.model_dump(mode="json")}
+    # and how the source is read (its file's name aside, which may change each month): a
+    # column mapped anew changes what a record's row hash compares (incremental.state)
+    source = lj.job.sources[name].model_dump(mode="json", exclude={"path"})
+    out = {"links": link.model_dump(mode="json"), "source": source}
     cfg = link.probabilistic
     if cfg is not None and cfg.model != "auto":
         path = lj.model_path(cfg.model)
@@ -172,8 +175,9 @@ def _full_reason(engine, lj, since: Path, out: Path, prev: dict, name: str, stat
     if not th or not (since / "models" / f"{name}.json").exists():
         return "the previous run has no model for it"
     if prev["links"][name].get("settings") != link_settings(lj, name):
-        return (f"links.{name} differs from the previous run's (thresholds, model or "
-                "rules: what its saved model and thresholds stand for)")
+        return (f"links.{name} or sources.{name} differs from the previous run's "
+                "(thresholds, model, rules or columns: what its saved model and thresholds "
+                "stand for)")
     # a changed reference record may no longer be the candidate its links were made on
     if not reference_unchanged(lj, since, out):
         return (f"the reference changed since that run (standardised/{lj.job.reference}"

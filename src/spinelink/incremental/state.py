@@ -120,19 +120,28 @@ def write_state(before: Path, delivery: Path, src, state: Path) -> int:
     return merged.num_rows
 
 
-def _row_hashes(con, name: str, intake: Path) -> None:
-    """Table `name` of `con`: record_id, h (a hash of the record's intake row: every column
-    but `_row`, as text); empty when the run did not read the source (a source new to the
-    job since the previous run)."""
+def _columns(con, intake: Path) -> list[str]:
+    """The intake file's columns but `_row` (none when the run did not read the source)."""
+    if not intake.exists():
+        return []
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_parquet(intake)}").fetchall()
+            if r[0] != "_row"]
+
+
+def _parquet(path: Path) -> str:
+    return "read_parquet(" + "'" + str(path).replace("'", "''") + "')"
+
+
+def _row_hashes(con, name: str, intake: Path, cols: list[str]) -> None:
+    """Table `name` of `con`: record_id, h (a hash of the record's intake row over `cols`,
+    as text); empty when the run did not read the source (a source new to the job since
+    the previous run)."""
     if not intake.exists():
         con.execute(f"CREATE TABLE {name} (record_id VARCHAR, h UBIGINT)")
         return
-    src = "read_parquet(" + "'" + str(intake).replace("'", "''") + "')"
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
-            if r[0] != "_row"]
     row = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
     con.execute(f"CREATE TABLE {name} AS SELECT CAST(record_id AS VARCHAR) AS record_id, "
-                f"hash({row}) AS h FROM {src}")
+                f"hash({row}) AS h FROM {_parquet(intake)}")
 
 
 def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
@@ -154,8 +163,13 @@ def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
     import duckdb
 
     with duckdb.connect() as con:
-        _row_hashes(con, "old", Path(prev[0]))
-        _row_hashes(con, "new", Path(cur[0]))
+        # the columns both files hold: a column the steward added or dropped (a `notes`
+        # column no job reads) changes no record (every one was "changed", and relinked)
+        old_cols = _columns(con, Path(prev[0]))
+        new_cols = set(_columns(con, Path(cur[0])))
+        cols = [c for c in old_cols if c in new_cols] or ["record_id"]
+        _row_hashes(con, "old", Path(prev[0]), cols)
+        _row_hashes(con, "new", Path(cur[0]), cols)
         status = con.execute(
             "SELECT coalesce(o.record_id, n.record_id) AS record_id, CASE "
             "WHEN o.record_id IS NULL THEN 'new' WHEN n.record_id IS NULL THEN 'removed' "
