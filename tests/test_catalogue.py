@@ -97,6 +97,46 @@ def test_a_failed_recording_leaves_no_row(tmp_path):
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
 
 
+def test_a_fall_too_small_to_matter_is_no_flag(tmp_path):
+    """Where every link is certain the interval has no width (1.0 [1.0, 1.0]): the next
+    delivery's 0.9996 [0.9996, 0.9996] lay wholly below it and was flagged on ordinary
+    deliveries. A flag needs the interval below and a fall of half a point; a fall to
+    0.98 [0.97, 0.99] is one."""
+    def row(prec, low, high, value):
+        return {"variable": "region", "value": value, "n_reference": 500, "n_linked": 450,
+                "link_rate": 0.9, "link_rate_low": 0.88, "link_rate_high": 0.92,
+                "est_precision": prec, "est_precision_low": low, "est_precision_high": high,
+                "est_recall": 0.95, "est_recall_low": 0.93, "est_recall_high": 0.97}
+
+    prev = pd.DataFrame([row(1.0, 1.0, 1.0, "A"), row(1.0, 1.0, 1.0, "B")])
+    with store.connect(tmp_path) as con:
+        con.register("__prev", prev.assign(delivery_id="s#1", source="s"))
+        con.execute("INSERT INTO indicators BY NAME SELECT * FROM __prev")
+        cur = pd.DataFrame([row(0.9996, 0.9996, 0.9996, "A"), row(0.98, 0.97, 0.99, "B")])
+        flags = store.compare(con, "s#1", cur, rates=True)
+    assert flags[["value", "indicator"]].values.tolist() == [["B", "est_precision"]]
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database"])
+def test_a_catalogue_file_that_cannot_be_opened_is_reported_at_load(tmp_path, content):
+    """A damaged or foreign catalogue.duckdb stopped a run as an internal error at its end,
+    after every stage had run (and `catalogue list` likewise): now the job's load names
+    the file, and the catalogue commands say the same in one line."""
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "catalogue.duckdb").write_bytes(content)
+    (tmp_path / "c.csv").write_text("id,first,last\n1,A,B\n")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nsources:\n  census:\n"
+        "    role: census\n    path: c.csv\n    id: id\n"
+        "    columns: {first_name: first, last_name: last}\n"
+        "catalogue:\n  path: cat\n")
+    with pytest.raises(JobError, match="catalogue.duckdb: not a catalogue spinelink can open"):
+        load_job(tmp_path / "job.yaml")
+    r = run_cli("catalogue", "list", str(tmp_path / "cat"))
+    assert r.returncode == 2 and "not a catalogue spinelink can open" in r.stderr
+    assert "internal error" not in r.stderr
+
+
 def test_catalogue_key_typos_reported_at_load(tmp_path):
     job = Path(__file__).resolve().parents[1] / "sample_data" / "demo_job.yaml"
     text = job.read_text() + ("catalogue:\n  pth: cat\n  delivery: {source: benefit, "

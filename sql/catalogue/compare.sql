@@ -1,5 +1,7 @@
 -- Indicators that fell by more than their interval: this delivery's 95% interval lies
 -- wholly below the previous delivery's (its upper bound under the previous lower bound),
+-- by at least $min_drop (intervals of no width, 1.0 [1.0, 1.0] then 0.9996 [0.9996,
+-- 0.9996], are disjoint for any change: a fall too small to matter is no flag),
 -- per subgroup and indicator (link rate, estimated precision, estimated recall; the link
 -- rate only when $rates: not for a run on an added delivery alone, whose link rates are
 -- of the added records).
@@ -27,5 +29,6 @@ pairs AS (
     JOIN prev p USING (variable, value)
     CROSS JOIN (VALUES ('link_rate'), ('est_precision'), ('est_recall')) ind(indicator))
 SELECT * FROM pairs
-WHERE current_high < previous_low AND ($rates OR indicator <> 'link_rate')
+WHERE current_high < previous_low AND previous - current >= $min_drop
+  AND ($rates OR indicator <> 'link_rate')
 ORDER BY variable, value, indicator

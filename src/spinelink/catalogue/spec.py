@@ -63,4 +63,11 @@ def catalogue_problems(job, job_dir: Path | None = None) -> list[tuple[str, str]
     if folder.exists() and not folder.is_dir():
         out.append(("catalogue.path", f"{cat.path!r} is a file; give the folder that holds "
                     "(or will hold) catalogue.duckdb"))
+    elif (folder / "catalogue.duckdb").is_file():  # a run records itself there at its end
+        from spinelink.catalogue.store import open_error
+
+        why = open_error(folder / "catalogue.duckdb")
+        if why:
+            out.append(("catalogue.path", why))
     return out
+

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from spinelink.errors import JobError
 from spinelink.sqlfiles import load_sql, sql_file
 
 FILE = "catalogue.duckdb"
@@ -48,10 +49,32 @@ def _connect(path: Path, read_only: bool, wait: float = 60.0):
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException:
+        except duckdb.Error as e:
+            if not _locked(e):  # a damaged or foreign file: no use waiting
+                raise JobError(not_a_catalogue(path)) from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def _locked(e: Exception) -> bool:
+    return isinstance(e, duckdb.IOException) and "lock" in str(e).lower()
+
+
+def not_a_catalogue(path: Path) -> str:
+    return (f"{path}: not a catalogue spinelink can open (a DuckDB database file); move it "
+            "aside or give another catalogue.path")
+
+
+def open_error(path: Path) -> str | None:
+    """Why the catalogue file cannot be opened (None: it can, or another run holds it for
+    a moment): checked when a job loads, not after its run (a damaged or foreign file
+    failed as an internal error once every stage had run)."""
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error as e:
+        return None if _locked(e) else not_a_catalogue(path)
+    return None
 
 
 def previous(con, source: str, delivery_id: str, received: dt.date, number: int | None):
@@ -61,14 +84,19 @@ def previous(con, source: str, delivery_id: str, received: dt.date, number: int 
     return row[0][0] if row else None
 
 
+MIN_DROP = 0.005  # a flagged indicator fell by at least half a percentage point
+
+
 def compare(con, previous_id: str, current: pd.DataFrame, rates: bool) -> pd.DataFrame:
-    """The indicators of `current` (subgroup rows) that fell by more than their interval
-    since the delivery `previous_id` (sql/catalogue/compare.sql); link rates only when
+    """The indicators of `current` (subgroup rows) that fell by more than their interval,
+    and by at least MIN_DROP, since the delivery `previous_id` (sql/catalogue/compare.sql);
+    link rates only when
     `rates`."""
     con.register("__cat_current", current[INDICATORS])
     try:
         return con.execute(sql_file("catalogue/compare.sql", current="__cat_current"),
-                           {"previous_id": previous_id, "rates": rates}).df()
+                           {"previous_id": previous_id, "rates": rates,
+                            "min_drop": MIN_DROP}).df()
     finally:
         con.unregister("__cat_current")
 
