@@ -64,6 +64,16 @@ def capped_column(i: int) -> str:
     return f"blk_capped_{i}"
 
 
+def capped_keys_used(model: dict | None) -> set[str]:
+    """The capped-key columns (`model: auto`'s frequency-capped blocks, `capped_column`)
+    a saved Splink model's prediction rules block on."""
+    import json
+    import re
+
+    rules = (model or {}).get("blocking_rules_to_generate_predictions") or []
+    return set(re.findall(r"blk_capped_\d+", json.dumps(rules)))
+
+
 def blocking_rule(i: int, rule: Rule):
     from splink import block_on
     from splink.blocking_rule_library import CustomRule

@@ -20,7 +20,7 @@ import pandas as pd
 
 from spinelink import atomic
 from spinelink.jobspec.files import AUTO_SPEC
-from spinelink.model_spec import capped_column, load_model_spec
+from spinelink.model_spec import capped_column, capped_keys_used, load_model_spec
 from spinelink.probabilistic import (
     add_capped_keys,
     capped_columns,
@@ -174,9 +174,14 @@ def _keys(ctx, link) -> dict[str, list[tuple[str, str]]]:
 
 def _extender(ctx, name: str, link):
     """The derived blocking columns the `auto` model's rules use (as the probabilistic
-    stage adds them), or None for a model given as a file."""
-    if link.probabilistic is None or link.probabilistic.model != "auto":
+    stage adds them), or None for a model given as a file (but one `model: auto` saved,
+    which blocks on them too)."""
+    if link.probabilistic is None:
         return None
+    if link.probabilistic.model != "auto":
+        used = ctx.out / "models" / f"{name}.json"
+        if not (used.is_file() and capped_keys_used(json.loads(used.read_text()))):
+            return None
     return _Keys(ctx.engine, load_model_spec(ctx.lj.model_path(AUTO_SPEC)),
                  whole_reference(name))
 

@@ -24,7 +24,7 @@ from spinelink.incremental import cascade, pool
 from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
-from spinelink.model_spec import load_model_spec
+from spinelink.model_spec import capped_keys_used, load_model_spec
 from spinelink.probabilistic import (
     add_capped_keys,
     keyed_reference,
@@ -112,13 +112,22 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                  f"__sl_res_src_{name}", cols)}
             training: dict = {}
             spec = fields = None
-            if cfg.model == "auto":
+            # a saved model (the previous run's, or a file the job names) of `model: auto`
+            # blocks on capped keys, which the auto spec builds
+            given = inc.model if inc is not None else (
+                None if cfg.model == "auto" else load_model(lj.model_path(cfg.model)))
+            if cfg.model == "auto" or capped_keys_used(given):
                 spec = load_model_spec(lj.model_path(AUTO_SPEC))
                 fields = usable_fields(engine, ref_t, std_table(name), _available(lj, name),
                                        _shared_identifiers(lj, name))
             # an incremental run: the reference records its residual can pair with
             n_ref = _reference(engine, tables, ref_t, links_t, link.one_to_one, name, cols,
                                spec, fields, inc)
+            missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"])))
+            if missing:
+                raise JobError(f"links.{name}: the model blocks on capped keys {missing}, "
+                               "which this source's fields do not give (it was trained on "
+                               "other fields); link with model: auto")
             if inc is not None:
                 model, cfg = inc.model, inc.cfg
             elif cfg.model == "auto":
@@ -129,7 +138,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                     raise JobError(f"links.{name}: {e}; or set links.{name}.probabilistic: "
                                    "null to link it deterministically only") from None
             else:
-                model = load_model(lj.model_path(cfg.model))
+                model = given
             manifest.write_json(out / "models" / f"{name}.json", model)
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
                                     n_ref)
