@@ -21,6 +21,7 @@ import functools
 import hashlib
 import io
 import json
+import random
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -370,7 +371,23 @@ def prepare_febrl4(work: Path, seed: int, rule: str) -> Pair:
 
 # -------------------------------------------------------------------------- hand-made
 
-HANDMADE = ("ua_register", "ua_names_address", "ua_dob_float", "ua_dob_date")
+HANDMADE = ("ua_register", "ua_names_address", "ua_dob_float", "ua_dob_date",
+            "ua_missed_relatives")
+def missed_members(register: pd.DataFrame, households: pd.DataFrame, seed: int) -> set[str]:
+    """In each household holding two look-alikes (the same first name, as a father and
+    the son named after him, or the same date of birth, as twins), one of them: persons a
+    census missed whose look-alike relative it counted (their source records then have no
+    true match, only a relative who shares surname, address and patronymic or date of
+    birth: the hardest false links, and the ones an estimate of precision must see)."""
+    rng = random.Random(seed + 1)
+    r = register.merge(households, left_on="nomer", right_on="record_id")
+    out = set()
+    for _, h in sorted(r.groupby("household"), key=lambda kv: kv[0]):
+        for col in ("imia", "data_narodzhennia"):
+            alike = h[h.duplicated(col, keep=False) & (h[col] != "")]
+            if len(alike) and not set(alike["nomer"]) & out:
+                out.add(rng.choice(sorted(alike["nomer"])))
+    return out
 
 
 @functools.lru_cache(maxsize=2)
@@ -393,7 +410,8 @@ def prepare_handmade(work: Path, name: str, seed: int, rule: str) -> Pair:
         src_cols |= {"date_of_birth": "birth_date", "sex": "sex"}
     src_file = {"ua_register": "admin.csv", "ua_names_address": "admin_names.csv",
                 "ua_dob_float": "admin_dob_float.parquet",
-                "ua_dob_date": "admin_dob_date.parquet"}[name]
+                "ua_dob_date": "admin_dob_date.parquet",
+                "ua_missed_relatives": "admin.csv"}[name]
     ref = Side("register", "census", "register.csv" if full else "register_names.csv",
                "nomer", ref_cols, None, "%d.%m.%Y", {"Ч": "m", "Ж": "f"})
     src = Side("admin", "admin", src_file, "record_no", src_cols, None,
@@ -403,20 +421,28 @@ def prepare_handmade(work: Path, name: str, seed: int, rule: str) -> Pair:
         d.mkdir(parents=True, exist_ok=True)
         data = _handmade(seed)
         reg, adm = data["register"], data["admin"]
+        truth_reg = data["truth_register"]
+        if name == "ua_missed_relatives":
+            gone = missed_members(reg, data["register_households"], seed)
+            reg = reg[~reg["nomer"].isin(gone)]
+            truth_reg = truth_reg[~truth_reg["record_id"].isin(gone)]
         keep_ref = ["nomer", *ref_cols.values()]
         reg[[c for c in reg.columns if c in keep_ref]].to_csv(d / ref.path, index=False)
         keep_src = ["record_no", *src_cols.values()]
         adm = adm[[c for c in adm.columns if c in keep_src]]
-        if name in ("ua_register", "ua_names_address"):
+        if name in ("ua_register", "ua_names_address", "ua_missed_relatives"):
             adm.to_csv(d / src.path, index=False)
         else:
             _dob_parquet(adm, d / src.path, as_float=name == "ua_dob_float")
-        _write_truth(d, data["truth_register"], data["truth_admin"])
+        _write_truth(d, truth_reg, data["truth_admin"])
         _mark(d, params)
     note = {"ua_register": "Cyrillic register vs Latin admin, mixed romanisations",
             "ua_names_address": "as ua_register, names and address only",
             "ua_dob_float": "as ua_register, source Parquet with dates as floats 19800131.0",
-            "ua_dob_date": "as ua_register, source Parquet with a DATE column"}[name]
+            "ua_dob_date": "as ua_register, source Parquet with a DATE column",
+            "ua_missed_relatives": "as ua_register, one of each pair of look-alike "
+                                   "relatives (one first name, or twins) missing from "
+                                   "the register"}[name]
     return Pair(_bench(d, name, ref, src, seed, rule, transliterate=True), "handmade", "-",
                 ("age_band", "sex", "variant"), note)
 

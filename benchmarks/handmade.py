@@ -26,7 +26,9 @@ own generator `spinelink.sample` and of `linkage_models/`).
   under another surname, patronymics missing (30%) or reduced to an initial, and dates
   of birth ISO `yyyy-mm-dd` with day/month swaps, wrong digits and blanks.
 
-The truth is the person number; `variant` is the romanisation of the source record.
+The truth is the person number; `variant` is the romanisation of the source record;
+`register_households` gives each register record's household (for the pair that leaves
+one member of some households out of the register, `external_data.missed_members`).
 """
 from __future__ import annotations
 
@@ -313,7 +315,7 @@ def build(seed: int = 42, households: int = 1200) -> dict[str, pd.DataFrame]:
     people = _households(rng, households, new_address)
     outsiders = _households(rng, max(1, households // 12), new_address)
 
-    reg_rows, reg_truth = [], []
+    reg_rows, reg_truth, households = [], [], []
     for i, p in enumerate(people):
         rid = f"R{i + 1:05d}"
         reg_rows.append({
@@ -323,6 +325,7 @@ def build(seed: int = 42, households: int = 1200) -> dict[str, pd.DataFrame]:
             "stat": "Ч" if p["sex"] == "M" else "Ж",
             "adresa": _register_address(p["address"]), "indeks": p["address"].postcode})
         reg_truth.append({"record_id": rid, "person_uid": f"P{i + 1}"})
+        households.append({"record_id": rid, "household": f"H{p['household']}"})
 
     src_rows = []
     for uid, p, keep in ([(f"P{i + 1}", p, 0.7 if (REGISTER_DATE - p["dob"]).days < 16 * 365
@@ -344,7 +347,8 @@ def build(seed: int = 42, households: int = 1200) -> dict[str, pd.DataFrame]:
     source = src[["record_no", "surname", "given_name", "patronymic", "birth_date", "sex",
                   "address", "postcode"]]
     return {"register": pd.DataFrame(reg_rows), "truth_register": pd.DataFrame(reg_truth),
-            "admin": source, "truth_admin": truth_src}
+            "admin": source, "truth_admin": truth_src,
+            "register_households": pd.DataFrame(households)}
 
 
 if __name__ == "__main__":  # a look at the data

@@ -53,6 +53,23 @@ def test_handmade_is_deterministic_and_has_its_features():
     assert truth["person_uid"].duplicated().any()
 
 
+def test_missed_relatives_leave_one_of_each_look_alike_pair():
+    """ua_missed_relatives: in each household with two members of one first name or one
+    date of birth, one of them is left out of the register; the other stays (the false
+    candidate its source record meets), and no household loses more than one."""
+    data = handmade.build(7, households=150)
+    reg, hh = data["register"], data["register_households"]
+    gone = external_data.missed_members(reg, hh, 7)
+    assert gone == external_data.missed_members(reg, hh, 7) and len(gone) >= 5
+    r = reg.merge(hh, left_on="nomer", right_on="record_id")
+    for rid in gone:
+        me = r[r["nomer"] == rid].iloc[0]
+        home = r[(r["household"] == me["household"]) & (r["nomer"] != rid)]
+        assert ((home["imia"] == me["imia"]) |
+                (home["data_narodzhennia"] == me["data_narodzhennia"])).any()
+        assert not set(home["nomer"]) & gone
+
+
 def _pair(tmp_path: Path) -> external_data.Pair:
     (tmp_path / "truth").mkdir()
     pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4"],
