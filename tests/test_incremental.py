@@ -325,3 +325,20 @@ def test_a_saved_model_reloads_as_a_model_file(runs, tmp_path):
                                 f"probabilistic: {{model: {tmp_path / 'odd.json'}}}"))
     with pytest.raises(JobError, match=r"the model blocks on capped keys \['blk_capped_99'\]"):
         run_job(job, output_dir=str(tmp_path / "odd"))
+
+
+def test_an_added_delivery_after_a_moved_previous_folder(runs, tmp_path):
+    """The previous run's state file is recorded by its absolute path: once that folder
+    was archived under another name, the next added delivery stopped ("is not there").
+    The state file in the folder as it is now is taken when it is the recorded file
+    (same SHA-256)."""
+    run_job(runs / "deliveries/2/job.yaml", output_dir=str(tmp_path / "x"),
+            since=runs / "out/1")
+    (tmp_path / "x").rename(tmp_path / "archived")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("number: 2", "number: 5")
+    path = runs / "deliveries/2/job_again.yaml"
+    path.write_text(job)
+    run_job(path, output_dir=str(tmp_path / "next"), since=tmp_path / "archived")
+    man = json.loads((tmp_path / "next/run_manifest.json").read_text())
+    assert man["links"]["benefits"]["incremental"]["mode"] == "incremental"
+    assert _links(tmp_path / "next").equals(_links(tmp_path / "archived"))

@@ -236,5 +236,6 @@ def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: Path,
     n = engine.df("SELECT reason, count(*) AS n FROM read_parquet($p) GROUP BY reason "
                   "ORDER BY reason", {"p": str(target)})
     counts = {str(r): int(c) for r, c in zip(n["reason"], n["n"], strict=True)}
-    log.info("incremental %s: %s", name, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    log.info("incremental %s: %s", name, ", ".join(f"{k} {v}" for k, v in counts.items())
+             or "no record changed")
     return counts

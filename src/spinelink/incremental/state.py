@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from spinelink import atomic
 from spinelink.errors import JobError
+from spinelink.manifest import file_hash
 from spinelink.readers import read_source
 from spinelink.sqlfiles import quote_ident
 
@@ -81,14 +82,30 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     for name, src in lj.job.sources.items():
         if delivery_mode(lj, name) != "adds":
             continue
-        before = prev.get("inputs", {}).get(name, {}).get("location")
-        if not before or not Path(before).is_file():
+        before = _previous_input(prev, Path(since), name)
+        if before is None:
+            where = prev.get("inputs", {}).get(name, {}).get("location")
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
-                           f"({before}) is not there; an added delivery needs it")
+                           f"({where}) is not there; an added delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
         write_state(Path(before), lj.source_path(name), src, state)
         sources[name] = src.model_copy(update={"path": str(state)})
     lj.job = lj.job.model_copy(update={"sources": sources})
+
+
+def _previous_input(prev: dict, since: Path, name: str) -> Path | None:
+    """The file the previous run read for `name`: where its manifest says, or, when that
+    run's folder has moved since (archived, renamed), its state file in the folder as it
+    is now, if that is the same file (the SHA-256 its manifest records)."""
+    info = prev.get("inputs", {}).get(name, {})
+    before = info.get("location")
+    if before and Path(before).is_file():
+        return Path(before)
+    moved = since / STATE_DIR / f"{name}_state.parquet"
+    if (before and Path(before).name == moved.name and moved.is_file()
+            and info.get("sha256") and file_hash(moved) == info["sha256"]):
+        return moved
+    return None
 
 
 def _read(path: Path, src) -> pa.Table:
