@@ -349,3 +349,26 @@ def test_a_source_without_a_links_entry_is_warned_about(tmp_path):
     assert ("WARNING admin: no entry under links: its records are read and checked but not "
             "linked to census (add links.admin to link it)") in r.output
     assert "census: no entry" not in r.output
+
+
+@pytest.mark.parametrize("admin_columns, link, shared", [
+    ("", "{}", "0 field(s) (none); linking needs at least 2"),
+    ("\n    columns: {last_name: last_name}", "{}", "1 field(s) (last_name); linking needs "
+                                                    "at least 2"),
+    ("", "{probabilistic: null}", "0 field(s) (none); linking needs at least 1")])
+def test_a_linked_source_sharing_too_few_fields_is_a_job_problem(tmp_path, admin_columns,
+                                                                 link, shared):
+    """A linked source with no `columns:` passed `validate`, then `run` read and
+    standardised every source before stopping ("too few fields in common"): the fields
+    both sides map are counted when the job loads (two for a probabilistic model, one for
+    deterministic keys alone)."""
+    job = ("schema_version: 1\nname: t\nreference: census\nsources:\n  census:\n"
+           "    role: census\n    path: census.csv\n    id: person_id\n"
+           "    date_format: '%d/%m/%Y'\n"
+           "    columns: {first_name: forename, last_name: surname, date_of_birth: "
+           "birth_date, sex: sex}\n"
+           "  admin:\n    role: admin\n    path: admin.csv\n    id: claim_id"
+           f"{admin_columns}\nlinks:\n  admin: {link}\n")
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, job))
+    assert f"links.admin: the source and the reference both map {shared}" in str(e.value)

@@ -43,6 +43,14 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
         if job.reference not in job.sources:
             continue
         src, ref = job.sources[name], job.sources[job.reference]
+        shared = sorted({f for f in src.columns if f in ref.columns}
+                        | {f"identifier {i}" for i in src.identifiers if i in ref.identifiers})
+        need = 2 if link.probabilistic is not None else 1
+        if len(shared) < need:  # the run would stop after intake and standardisation
+            add("links", f"links.{name}: the source and the reference both map "
+                f"{len(shared)} field(s) ({', '.join(shared) or 'none'}); linking needs "
+                f"at least {need} (names, date of birth, sex, postcode, address or an "
+                "identifier, under each source's columns or identifiers)")
         for ident in link.deterministic.direct:
             for side, s in (("source", src), ("reference", ref)):
                 if ident not in s.identifiers:
