@@ -47,10 +47,12 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
                         | {f"identifier {i}" for i in src.identifiers if i in ref.identifiers})
         need = 2 if link.probabilistic is not None else 1
         if len(shared) < need:  # the run would stop after intake and standardisation
-            add("links", f"links.{name}: the source and the reference both map "
-                f"{len(shared)} field(s) ({', '.join(shared) or 'none'}); linking needs "
+            way_out = (f"; or set links.{name}.probabilistic: null to link it "
+                       "deterministically only" if need == 2 and shared else "")
+            add("links", f"links.{name}: too few fields in common with the reference: "
+                f"both map {len(shared)} ({', '.join(shared) or 'none'}), linking needs "
                 f"at least {need} (names, date of birth, sex, postcode, address or an "
-                "identifier, under each source's columns or identifiers)")
+                f"identifier, under each source's columns or identifiers){way_out}")
         for ident in link.deterministic.direct:
             for side, s in (("source", src), ("reference", ref)):
                 if ident not in s.identifiers:
