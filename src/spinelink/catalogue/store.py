@@ -90,8 +90,7 @@ MIN_DROP = 0.005  # a flagged indicator fell by at least half a percentage point
 def compare(con, previous_id: str, current: pd.DataFrame, rates: bool) -> pd.DataFrame:
     """The indicators of `current` (subgroup rows) that fell by more than their interval,
     and by at least MIN_DROP, since the delivery `previous_id` (sql/catalogue/compare.sql);
-    link rates only when
-    `rates`."""
+    link rates only when `rates`."""
     con.register("__cat_current", current[INDICATORS])
     try:
         return con.execute(sql_file("catalogue/compare.sql", current="__cat_current"),

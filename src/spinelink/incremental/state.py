@@ -20,9 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from spinelink import atomic
+from spinelink import atomic, manifest
 from spinelink.errors import JobError
-from spinelink.manifest import file_hash
 from spinelink.readers import read_source
 from spinelink.sqlfiles import quote_ident
 
@@ -51,8 +50,6 @@ def reference_unchanged(lj, since: Path, out: Path) -> bool:
     cache = lj.__dict__.setdefault("_reference_unchanged", {})
     key = (str(since), str(out))
     if key not in cache:
-        from spinelink import manifest
-
         cache[key] = manifest.as_recorded(out, rel, manifest.recorded_outputs(since))
     return cache[key]
 
@@ -103,7 +100,7 @@ def _previous_input(prev: dict, since: Path, name: str) -> Path | None:
         return Path(before)
     moved = since / STATE_DIR / f"{name}_state.parquet"
     if (before and Path(before).name == moved.name and moved.is_file()
-            and info.get("sha256") and file_hash(moved) == info["sha256"]):
+            and info.get("sha256") and manifest.file_hash(moved) == info["sha256"]):
         return moved
     return None
 
