@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -15,11 +16,25 @@ PACKAGES = ("spinelink", "splink", "duckdb", "pandas", "pyarrow", "jellyfish", "
 
 
 def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The SHA-256 of a file. A run hashes some files more than once (the reference's
+    standardised table: the incremental checks, the quality stage's fit conditions, the
+    outputs), so each result is kept with what tells a rewritten file from the one hashed
+    (device, inode, size, modification time in ns: outputs are replaced by a rename, a new
+    inode) and reused while those are the same."""
+    st = os.stat(path)
+    key = (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        if len(_HASHES) > 10_000:
+            _HASHES.clear()
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
+
+
+_HASHES: dict[tuple, str] = {}
 
 
 def recorded_outputs(folder: Path) -> dict:

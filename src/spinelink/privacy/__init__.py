@@ -8,8 +8,8 @@ weights/, imputed/) by a pseudonym: HMAC-SHA256 over `<source>` + 0x1F + `<id>` 
 key, hex, truncated to `pseudonym_length` (32) characters. The same id of the same source
 always gets the same pseudonym under the same key, so tables still join; ids of different
 sources never collide. The key is read from the environment or a file, is checked before
-any work (`preflight`), and is never written or logged (the manifest records a short key check
-value, an HMAC of a fixed text, to tell whether two runs used the same key).
+any work (`pipeline.run_job`), and is never written or logged (the manifest records a short
+key check value, an HMAC of a fixed text, to tell whether two runs used the same key).
 
 Working tables (intake/, standardised/, quarantine/, and clerical review's
 review/candidates/ and decisions) keep the source ids: they are the data controller's
@@ -27,9 +27,8 @@ import hmac
 import logging
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
-from spinelink.config import LoadedJob, load_job
+from spinelink.config import LoadedJob
 from spinelink.errors import JobError
 
 log = logging.getLogger("spinelink.privacy")
@@ -62,13 +61,6 @@ def load_key(lj: LoadedJob) -> bytes:
         raise JobError(f"{lj.path}: key '{where}': the key is shorter than {MIN_KEY_BYTES} "
                        "bytes; use a long random key")
     return key
-
-
-def preflight(job_path: str | Path) -> None:
-    """Fail before any work when the job asks for pseudonyms and the key is not there."""
-    lj = load_job(job_path)
-    if lj.job.privacy.pseudonymise:
-        load_key(lj)
 
 
 def key_check(key: bytes) -> str:

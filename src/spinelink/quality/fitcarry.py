@@ -42,6 +42,7 @@ carried against 1,199 refitted, estimated recall 0.0008 higher (benchmarks/RESUL
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import shutil
@@ -67,6 +68,7 @@ class Fitted:
     table: pd.DataFrame
     meta: dict
     null: pd.DataFrame | None = None
+    files: dict[str, bytes] | None = None  # the files read, as read (`FitCarry.keep`)
 
     def null_sample(self, prior: float):
         """The fit's leave-partner-out sample, its weights at `prior` (this run's)."""
@@ -141,8 +143,12 @@ class FitCarry:
         base = self.previous / DIR
         try:
             meta = json.loads((base / f"{self.source}.json").read_text(encoding="utf-8"))
-            table = pd.read_parquet(base / f"{self.source}.parquet")
-            null = pd.read_parquet(base / f"{self.source}_null.parquet") \
+            files = {f"{self.source}.parquet": (base / f"{self.source}.parquet").read_bytes()}
+            if meta.get("null"):
+                files[f"{self.source}_null.parquet"] = (
+                    base / f"{self.source}_null.parquet").read_bytes()
+            table = pd.read_parquet(io.BytesIO(files[f"{self.source}.parquet"]))
+            null = pd.read_parquet(io.BytesIO(files[f"{self.source}_null.parquet"])) \
                 if meta.get("null") else None
         except (OSError, ValueError):
             return None, "the previous run kept no fit"
@@ -156,7 +162,7 @@ class FitCarry:
                               f"{within:.0%} since the fit")
         # a run's own fit names no folder (outputs do not depend on where they are written)
         meta["fitted_in"] = meta.get("fitted_in") or str(self.previous.resolve())
-        return Fitted(table, meta, null), ""
+        return Fitted(table, meta, null, files), ""
 
     def save(self, cond: dict, est, residual: int, links: int, null=None,
              prior: float | None = None) -> None:
@@ -182,8 +188,18 @@ class FitCarry:
         self._write(fit_table(est.rows, est.blocked_by)[COLUMNS], meta, frame)
 
     def keep(self, fitted: Fitted) -> None:
-        """Keeps the carried fit as it was (the next run scales from the same fit)."""
-        self._write(fitted.table[COLUMNS], fitted.meta, fitted.null)
+        """Keeps the carried fit as it was (the next run scales from the same fit): its
+        files as read, when it was read from files (writing its tables anew took longer)."""
+        if fitted.files is None:
+            self._write(fitted.table[COLUMNS], fitted.meta, fitted.null)
+            return
+        base = self.out / DIR
+        atomic.ensure_dir(base)
+        if f"{self.source}_null.parquet" not in fitted.files:
+            (base / f"{self.source}_null.parquet").unlink(missing_ok=True)
+        for name, data in fitted.files.items():
+            atomic.write_bytes(base / name, data)
+        self._write_meta(fitted.meta)
 
     def _write(self, table: pd.DataFrame, meta: dict, null: pd.DataFrame | None) -> None:
         base = self.out / DIR
@@ -195,7 +211,10 @@ class FitCarry:
         else:
             with atomic.atomic_path(base / f"{self.source}_null.parquet") as tmp:
                 null[NULL_COLUMNS].to_parquet(tmp, index=False)
-        atomic.write_text(base / f"{self.source}.json",
+        self._write_meta(meta)
+
+    def _write_meta(self, meta: dict) -> None:
+        atomic.write_text(self.out / DIR / f"{self.source}.json",
                           json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
