@@ -410,6 +410,33 @@ def test_two_digit_years_take_the_century_before_the_reference_date(tmp_path):
         "(a date after it is taken 100 years earlier)")
 
 
+def test_a_few_two_digit_years_in_a_four_digit_column_are_named(tmp_path):
+    """Three dates of four written with a two-digit year under %d.%m.%Y: flagged as not
+    fitting the format (not as ages over 120), with a warning that names the rows' count
+    and the first record and suggests %d.%m.%y; when most values have four-digit years, no
+    switch is suggested."""
+    body = HEADER + ("1,A,B,13.02.1981,F\n2,A,B,03.04.85,F\n3,A,B,01.12.75,M\n"
+                     "4,A,B,1.2.5,M\n")
+    res, a, q = _intake(tmp_path, body, extra="date_format: '%d.%m.%Y'")
+    v = _values(tmp_path)
+    reason = "not a valid date in format %d.%m.%Y: the year has fewer than four digits"
+    assert list(zip(v["_row"], v["record_id"], v["reason"], strict=True)) == [
+        (3, "2", reason), (4, "3", reason), (5, "4", reason)]
+    assert q.empty and a["_dob"].isna().sum() == 3
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 3 of 4 values (the first: record 2, line 3) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; set date_format: '%d.%m.%y'"]
+    body = HEADER + "".join(f"{i},A,B,0{i}.02.19{70 + i},F\n" for i in range(1, 8))
+    res, _, _ = _intake(tmp_path, body + "8,A,B,03.04.85,F\n", extra="date_format: '%d.%m.%Y'")
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 1 of 8 values (the first: record 8, line 9) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; the other 7 values have four-digit years: "
+        "write these with four-digit years before intake (date_format takes one format; "
+        "'%d.%m.%y' would blank the others)"]
+
+
 def test_ambiguous_day_month_order_is_reported(tmp_path):
     res, _, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n2,C,D,03/04/1975,M\n")
     assert res.date_format == "%d/%m/%Y"

@@ -45,6 +45,9 @@ MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from th
 LATER_GAP_YEARS = 2  # a linked source's births after the reference date: at most this many
 # years apart, year on year from it (a source taken later has births in every year since)
 TYPED = "date type"  # the date_format reported for a typed (Parquet DATE/TIMESTAMP) column
+# the reason of a date that a four-digit-year format reads with a shorter year (the year
+# 85 of 03.04.85 under %d.%m.%Y), after "not a valid date in format <fmt>"
+SHORT_YEAR = ": the year has fewer than four digits"
 _SWAPPED = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y",
             "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
             "%m%d%Y": "%d%m%Y", "%d%m%Y": "%m%d%Y"}
