@@ -181,6 +181,14 @@ def test_bad_roles_do_not_hide_the_other_problems(tmp_path, no_data_read):
     keys = [p.key for p in e.value.problems]
     assert keys == ["sources.census.role", "sources.admin.role", "sources.admin.id",
                     "reference"], str(e.value)
+    # a source too faulty to build (a misspelt canonical field): the names are still checked
+    text = ROLES_JOB.replace("date_of_birth: birth}", "birth_date: birth}") + "  payroll: {}\n"
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text, GOOD_MODEL), inputs=True)
+    keys = [p.key for p in e.value.problems]
+    assert keys == ["sources.census.role", "sources.admin.role", "sources.admin.columns",
+                    "reference", "links"], str(e.value)
+    assert "links.payroll: no source of that name" in str(e.value)
 
 
 def test_exit_codes_stay_those_of_the_file_at_fault(tmp_path):
