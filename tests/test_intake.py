@@ -480,6 +480,30 @@ def test_febrl_style_old_dates_are_kept_without_a_reference_date(tmp_path):
     assert set(v["reason"]) == {"date of birth implies an age over 120"}
 
 
+def test_two_digit_years_under_a_four_digit_format_do_not_derive_the_reference_date(tmp_path):
+    """Most dates of birth written 03.04.85 under date_format %d.%m.%Y (the years 85, 67,
+    ...): they are flagged as not fitting the format, and the reference date is derived
+    from the dates with four-digit years, not put in the first century (which made every
+    four-digit date "after the reference date")."""
+    short = [f"0{i}.0{i}.{60 + i}" for i in range(1, 9)]
+    body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(short, 1))
+    body += "9,A,B,13.02.1981,M\n10,A,B,01.12.1975,F\n"
+    (tmp_path / "c.csv").write_text(body)
+    (tmp_path / "job.yaml").write_text(JOB_NO_DATE.format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra="date_format: '%d.%m.%Y'"))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    assert res.reference_date == "1981-02-14"
+    v = _values(tmp_path)
+    assert list(v["_row"]) == list(range(2, 10)) and set(v["reason"]) == {
+        "not a valid date in format %d.%m.%Y: the year has fewer than four digits"}
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 8 of 10 values (the first: record 1, line 2) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; set date_format: '%d.%m.%y' and declare "
+        "reference_date (a two-digit year needs it to tell the century)"]
+
+
 def test_derived_reference_date_ignores_outliers_and_placeholders():
     import datetime as dt
 

@@ -15,7 +15,8 @@ latest date of birth in the main block of years. A year belongs to the block whe
 holds at least 1% as many dates of birth as the busiest year, and the block is the run
 of such years, with gaps of at most 10 years (or 3 times the median gap between such
 years, for sparse data), that holds the median date of birth; so a lone mistyped 2091, or
-a placeholder 9999-12-31 on many rows, does not move it. For a
+a placeholder 9999-12-31 on many rows, does not move it (nor does a year before 1000: a
+two-digit year a four-digit format misread). For a
 population source (births up to the day it was taken) this is about the day the data
 was taken; for a source of adults only it is earlier than that: declare reference_date
 when ages matter (quality's age bands).
