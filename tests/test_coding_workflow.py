@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -202,5 +203,34 @@ def test_coding_commands_on_a_run_without_coding_say_so_in_one_line(tmp_path):
     for args in (("coding", "queue", tmp_path / "out"),
                  ("review", "serve", tmp_path / "out", "--coding")):
         r = _cli(*args)
-        assert r.returncode != 0 and "Traceback" not in r.stderr
+        assert r.returncode == 6 and "Traceback" not in r.stderr  # clerical work: exit 6
         assert r.stderr.strip().endswith("the run coded nothing (no `coding:` in its job)")
+
+
+def test_coding_commands_exit_with_documented_codes(worked, tmp_path):
+    """`coding queue` exited 1 (the base error class's code, documented nowhere) when it
+    could not list the queue: a folder that is no run, a source the run did not code. Those
+    are clerical work that cannot proceed (6, as `review`); a coding output gone missing
+    is an output that differs from its run's record (7); a listing exits 0."""
+    _, _, out, *_ = worked
+    for cmd in ("queue", "verify-sample"):
+        r = _cli("coding", cmd, out, "--source", "census")
+        assert r.returncode == 0, r.stderr
+        r = _cli("coding", cmd, tmp_path)  # no run_manifest.json
+        assert r.returncode == 6, (r.returncode, r.stderr)
+        assert r.stderr.strip() == (f"error: {tmp_path / 'run_manifest.json'}: does not "
+                                    "exist; run `spinelink run` on the job first")
+        r = _cli("coding", cmd, out, "--source", "benefits")
+        assert r.returncode == 6, (r.returncode, r.stderr)
+        assert r.stderr.strip() == ("error: source 'benefits': not coded in this run "
+                                    "(coded: census)")
+    r = _cli("coding", "apply", tmp_path)
+    assert r.returncode == 6, (r.returncode, r.stderr)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "coding" / "census_clerical.parquet").unlink()
+    r = _cli("coding", "queue", copy)
+    assert r.returncode == 7, (r.returncode, r.stderr)
+    assert r.stderr.strip().startswith(
+        f"error: {copy / 'coding' / 'census_clerical.parquet'}: missing")
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -410,6 +410,33 @@ def test_two_digit_years_take_the_century_before_the_reference_date(tmp_path):
         "(a date after it is taken 100 years earlier)")
 
 
+def test_a_few_two_digit_years_in_a_four_digit_column_are_named(tmp_path):
+    """Three dates of four written with a two-digit year under %d.%m.%Y: flagged as not
+    fitting the format (not as ages over 120), with a warning that names the rows' count
+    and the first record and suggests %d.%m.%y; when most values have four-digit years, no
+    switch is suggested."""
+    body = HEADER + ("1,A,B,13.02.1981,F\n2,A,B,03.04.85,F\n3,A,B,01.12.75,M\n"
+                     "4,A,B,1.2.5,M\n")
+    res, a, q = _intake(tmp_path, body, extra="date_format: '%d.%m.%Y'")
+    v = _values(tmp_path)
+    reason = "not a valid date in format %d.%m.%Y: the year has fewer than four digits"
+    assert list(zip(v["_row"], v["record_id"], v["reason"], strict=True)) == [
+        (3, "2", reason), (4, "3", reason), (5, "4", reason)]
+    assert q.empty and a["_dob"].isna().sum() == 3
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 3 of 4 values (the first: record 2, line 3) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; set date_format: '%d.%m.%y'"]
+    body = HEADER + "".join(f"{i},A,B,0{i}.02.19{70 + i},F\n" for i in range(1, 8))
+    res, _, _ = _intake(tmp_path, body + "8,A,B,03.04.85,F\n", extra="date_format: '%d.%m.%Y'")
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 1 of 8 values (the first: record 8, line 9) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; the other 7 values have four-digit years: "
+        "write these with four-digit years before intake (date_format takes one format; "
+        "'%d.%m.%y' would blank the others)"]
+
+
 def test_ambiguous_day_month_order_is_reported(tmp_path):
     res, _, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n2,C,D,03/04/1975,M\n")
     assert res.date_format == "%d/%m/%Y"
@@ -451,6 +478,30 @@ def test_febrl_style_old_dates_are_kept_without_a_reference_date(tmp_path):
     old = sum(d < "19060101" for d in dates)
     assert res.quarantined == 0 and res.accepted == 400 and len(v) == old > 0
     assert set(v["reason"]) == {"date of birth implies an age over 120"}
+
+
+def test_two_digit_years_under_a_four_digit_format_do_not_derive_the_reference_date(tmp_path):
+    """Most dates of birth written 03.04.85 under date_format %d.%m.%Y (the years 85, 67,
+    ...): they are flagged as not fitting the format, and the reference date is derived
+    from the dates with four-digit years, not put in the first century (which made every
+    four-digit date "after the reference date")."""
+    short = [f"0{i}.0{i}.{60 + i}" for i in range(1, 9)]
+    body = HEADER + "".join(f"{i},A,B,{d},F\n" for i, d in enumerate(short, 1))
+    body += "9,A,B,13.02.1981,M\n10,A,B,01.12.1975,F\n"
+    (tmp_path / "c.csv").write_text(body)
+    (tmp_path / "job.yaml").write_text(JOB_NO_DATE.format(
+        path="c.csv", encoding="utf-8", delimiter=",", extra="date_format: '%d.%m.%Y'"))
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out")
+    assert res.reference_date == "1981-02-14"
+    v = _values(tmp_path)
+    assert list(v["_row"]) == list(range(2, 10)) and set(v["reason"]) == {
+        "not a valid date in format %d.%m.%Y: the year has fewer than four digits"}
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 8 of 10 values (the first: record 1, line 2) "
+        "have a two-digit year (dd.mm.yy), which do not fit the declared date_format "
+        "'%d.%m.%Y'; they are set to missing; set date_format: '%d.%m.%y' and declare "
+        "reference_date (a two-digit year needs it to tell the century)"]
 
 
 def test_derived_reference_date_ignores_outliers_and_placeholders():

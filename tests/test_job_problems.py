@@ -138,6 +138,59 @@ def test_problems_are_found_when_the_job_as_a_whole_does_not_validate(tmp_path):
     assert "code list 'regions' not found" in msg
 
 
+ROLES_JOB = """\
+schema_version: 1
+name: roles
+reference: cenus
+sources:
+  census:
+    role: censuss
+    path: census.csv
+    id: person_id
+    date_format: "%d/%m/%Y"
+    columns: {first_name: forename, last_name: surname, date_of_birth: birth_date, sex: sex}
+  admin:
+    role: registry
+    path: admin.csv
+    id: claim_id
+    columns: {first_name: first_name, last_name: last_name, date_of_birth: birth}
+links:
+  admin: {probabilistic: {model: auto}}
+"""
+
+
+def test_bad_roles_do_not_hide_the_other_problems(tmp_path, no_data_read):
+    """Two sources with a role not among the roles: the reference naming no source and a
+    column missing from a source file are reported in the same run, each naming its key."""
+    job = _write(tmp_path, ROLES_JOB, GOOD_MODEL)
+    r = CliRunner().invoke(main, ["validate", str(job)])
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("error: ")]
+    assert lines[0] == f"error: {job}: 4 problems (in 2 files)", r.output
+    for part in ("key 'sources.census.role': Input should be 'census', 'survey' or 'admin'",
+                 "key 'sources.admin.role': Input should be 'census', 'survey' or 'admin'",
+                 "key 'reference': reference 'cenus' is not among the sources",
+                 "admin.csv: required column 'birth' is missing (job key "
+                 "'sources.admin.columns.date_of_birth')"):
+        assert sum(part in ln for ln in lines) == 1, (part, r.output)
+    assert "did you mean 'census'" in r.output and "Traceback" not in r.output
+    # a source whose id is not a column name: its references are checked, its file is not
+    text = ROLES_JOB.replace("id: claim_id", "id: [claim_id]")
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text, GOOD_MODEL), inputs=True)
+    keys = [p.key for p in e.value.problems]
+    assert keys == ["sources.census.role", "sources.admin.role", "sources.admin.id",
+                    "reference"], str(e.value)
+    # a source too faulty to build (a misspelt canonical field): the names are still checked
+    text = ROLES_JOB.replace("date_of_birth: birth}", "birth_date: birth}") + "  payroll: {}\n"
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, text, GOOD_MODEL), inputs=True)
+    keys = [p.key for p in e.value.problems]
+    assert keys == ["sources.census.role", "sources.admin.role", "sources.admin.columns",
+                    "reference", "links"], str(e.value)
+    assert "links.payroll: no source of that name" in str(e.value)
+
+
 def test_exit_codes_stay_those_of_the_file_at_fault(tmp_path):
     ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
           .replace("%Y-%Q-%d", "%Y-%m-%d").replace("date_of_birth: dob, sex", "sex"))

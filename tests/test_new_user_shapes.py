@@ -90,3 +90,46 @@ def test_since_a_run_without_the_source_links_it_in_full(files):
     changes = pd.read_parquet(folder / "out2" / "changes" / "added.parquet")
     assert (changes["status"] == "new").all() and len(changes) == 12
     assert inc["old"]["incremental"]["changes"] == {}  # nothing changed in the old one
+
+
+def test_two_digit_years_under_a_four_digit_format_are_a_format_mismatch(files):
+    """`date_format: "%d.%m.%Y"` on dates such as 03.04.85: DuckDB reads the year 85, and
+    intake said "age over 120" of every one. It says the values do not fit the declared
+    format (the file, the field, a record id and row, how many) and which format reads
+    them, never a value."""
+    dates = [f"{1 + i % 28:02d}.{1 + i % 12:02d}.{40 + i}" for i in range(len(FIRST))]
+    folder = files({
+        "census.csv": _census(),
+        "register.csv": "rid,first,last,dob\n" + "".join(
+            f"R{i},{n},Surname{i},{d}\n"
+            for i, (n, d) in enumerate(zip(FIRST, dates, strict=True))),
+        "job.yaml": """\
+            schema_version: 1
+            name: short_years
+            output_dir: out
+            reference: census
+            sources:
+              census: {role: census, path: census.csv, id: id,
+                       columns: {first_name: first, last_name: last, date_of_birth: dob}}
+              register: {role: admin, path: register.csv, id: rid, date_format: "%d.%m.%Y",
+                         columns: {first_name: first, last_name: last, date_of_birth: dob}}
+            links:
+              register: {}
+            """})
+    r = run_cli("validate", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    expected = (f"{folder / 'register.csv'}: field 'dob': 20 of 20 values (the first: record "
+                "R0, line 2) have a two-digit year (dd.mm.yy), which do not fit the declared "
+                "date_format '%d.%m.%Y'; they are set to missing; set date_format: "
+                "'%d.%m.%y' and declare reference_date (a two-digit year needs it to tell "
+                "the century)")
+    assert sum(ln.endswith(f"WARNING {expected}") for ln in r.stderr.splitlines()) == 1, \
+        r.stderr
+    assert "age over" not in r.stderr and "Traceback" not in r.stderr
+    assert not any(d in r.stderr for d in dates) and not any(n in r.stderr for n in FIRST)
+    report = json.loads((folder / "out" / "intake" / "report.json").read_text())
+    assert report["register"]["warnings"] == [expected]
+    flagged = pd.read_parquet(folder / "out" / "quarantine" / "register_values.parquet")
+    assert set(flagged["reason"]) == {
+        "not a valid date in format %d.%m.%Y: the year has fewer than four digits"}
+    assert len(flagged) == 20 and set(flagged["value_kind"]) == {"99.99.99"}

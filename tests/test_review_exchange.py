@@ -130,6 +130,34 @@ def test_conflicting_decisions_for_one_pair(out, tmp_path):
     assert "rows 2 and" in err and "field 'decision': conflicting decisions" in err
 
 
+def test_every_bad_row_is_reported_at_once_and_nothing_imported(out, tmp_path):
+    """A file with 25 problems lists the first 20 (row and field each), counts the rest,
+    and stores none of its rows, not even the good one."""
+    frame = _export(out, tmp_path, "--ids-only")
+    assert len(frame) >= 26
+    frame["round"] = ""
+    frame.loc[0, "decision"] = "match"                          # good
+    frame.loc[1, "decision"] = "yes please"                     # row 3
+    _set(frame, 2, decision="match", source_id="NOPE1")         # row 4
+    _set(frame, 3, decision="match", round="fourth")            # row 5
+    frame.loc[4:25, "decision"] = "maybe"                       # rows 6..27
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "bad.csv"), "--reviewer", "ann")
+    assert r.returncode == 6, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    bad = tmp_path / "bad.csv"
+    assert lines[0] == f"error: {bad}: 25 problems; nothing was imported", r.stderr
+    assert len(lines) == 22 and lines[-1] == f"error: {bad}: ... and 5 more problems"
+    assert lines[1].startswith(f"error: {bad}: row 3, field 'decision': expected one of")
+    assert lines[2].startswith(f"error: {bad}: row 4, fields 'reference_id', 'source_id'")
+    assert lines[3].startswith(f"error: {bad}: row 5, field 'round': expected one of")
+    assert [ln.split(": ")[2] for ln in lines[4:21]] == [f"row {n}, field 'decision'"
+                                                         for n in range(6, 23)]
+    assert "yes please" not in r.stderr and "maybe" not in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (out / "review" / "decisions.jsonl").exists()   # all or nothing
+
+
 def test_unknown_source_and_missing_column(out, tmp_path):
     err = _bad(out, tmp_path, lambda f: _set(f, 0, decision="match", source="payroll"))
     assert "row 2, field 'source'" in err

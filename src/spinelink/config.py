@@ -25,8 +25,12 @@ from spinelink.integrate.spec import IntegrateOptions
 from spinelink.integrate.spec import Variable as IntegrateVariable
 from spinelink.jobspec import files as _files
 from spinelink.jobspec.analysis import Analysis
-from spinelink.jobspec.checks import STANDARD_SUBGROUPS, cross_problems  # noqa: F401 - re-exported
-from spinelink.jobspec.load import partial, read_job_file, sections, validate
+from spinelink.jobspec.checks import (
+    STANDARD_SUBGROUPS,  # noqa: F401 - re-exported
+    cross_problems,
+    name_problems,
+)
+from spinelink.jobspec.load import entry_parts, partial, read_job_file, sections, validate
 from spinelink.jobspec.problems import did_you_mean, raise_problems
 from spinelink.jobspec.run_settings import Privacy, Resources, Spark  # noqa: F401 - re-exported
 from spinelink.jobspec.run_settings import Strict as _Strict
@@ -367,8 +371,13 @@ def load_job(path: str | Path, inputs: bool = False) -> LoadedJob:
     checked = job or partial(work, Job)  # as much of the job as validates
     if checked is not None:
         problems += cross_problems(checked, str(path))
-    sources = checked.sources if checked else sections(work, Job, "sources")
-    links = checked.links if checked else sections(work, Job, "links")
+    else:  # an entry too faulty to build: only the names it is known by are checked
+        problems += name_problems(work, str(path))
+    # the files of every entry that validates, or whose only fault is its role (no file
+    # check reads it); an entry with a bad path, id or column map is not read
+    parts, aside = entry_parts(work, Job, "sources")
+    sources = job.sources if job else {n: s for n, s in parts.items() if aside[n] <= {"role"}}
+    links = job.links if job else sections(work, Job, "links")
     base = path.resolve().parent
     for name, src in sources.items():
         problems += _files.source_problems(str(path), name, src)

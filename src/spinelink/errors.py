@@ -31,6 +31,13 @@ class AccountingError(SpinelinkError):
     exit_code = 5
 
 
+class ClericalError(SpinelinkError):
+    """Clerical work after a run (reviewing pairs, coding answers) cannot proceed: the run's
+    outputs are missing, or a decision or decision file is invalid."""
+
+    exit_code = 6
+
+
 class OutputError(SpinelinkError):
     """An output file is missing, changed or unreadable against what its run recorded."""
 

@@ -33,6 +33,7 @@ from spinelink.config import LoadedJob, Source
 from spinelink.errors import AccountingError, IntakeError
 from spinelink.intake_dates import (
     DATE_FORMATS,  # noqa: F401 - re-exported
+    SHORT_YEAR,
     DateSpec,
     ReferenceDate,
     date_spec,
@@ -185,7 +186,8 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     blanked: dict[str, int] = {}
     for p in read.value_problems:
         blanked[p.field] = blanked.get(p.field, 0) + 1
-    failure_summary(engine, result, src, raw, cand, vname, spec, ref, lj.job.max_age, blanked)
+    failure_summary(engine, result, src, raw, cand, vname, spec, ref, lj.job.max_age, blanked,
+                    where=(path, read.row_label))
     if na + nq != read.rows_read:
         raise AccountingError(f"{path}: intake read {read.rows_read} rows but accepted {na} "
                               f"and quarantined {nq}")
@@ -270,7 +272,8 @@ def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dic
     if spec:
         out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=spec.column,
                              parsed=spec.parsed("r")),
-                    {**spec.params, "field": spec.column, "fmt": spec.fmt}))
+                    {**spec.params, "field": spec.column, "fmt": spec.fmt,
+                     "four_digit": "%Y" in spec.fmt, "short_year": SHORT_YEAR}))
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,

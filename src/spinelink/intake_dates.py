@@ -15,7 +15,8 @@ latest date of birth in the main block of years. A year belongs to the block whe
 holds at least 1% as many dates of birth as the busiest year, and the block is the run
 of such years, with gaps of at most 10 years (or 3 times the median gap between such
 years, for sparse data), that holds the median date of birth; so a lone mistyped 2091, or
-a placeholder 9999-12-31 on many rows, does not move it. For a
+a placeholder 9999-12-31 on many rows, does not move it (nor does a year before 1000: a
+two-digit year a four-digit format misread). For a
 population source (births up to the day it was taken) this is about the day the data
 was taken; for a source of adults only it is earlier than that: declare reference_date
 when ages matter (quality's age bands).
@@ -45,6 +46,9 @@ MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from th
 LATER_GAP_YEARS = 2  # a linked source's births after the reference date: at most this many
 # years apart, year on year from it (a source taken later has births in every year since)
 TYPED = "date type"  # the date_format reported for a typed (Parquet DATE/TIMESTAMP) column
+# the reason of a date that a four-digit-year format reads with a shorter year (the year
+# 85 of 03.04.85 under %d.%m.%Y), after "not a valid date in format <fmt>"
+SHORT_YEAR = ": the year has fewer than four digits"
 _SWAPPED = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y",
             "%m-%d-%Y": "%d-%m-%Y", "%d/%m/%y": "%m/%d/%y", "%m/%d/%y": "%d/%m/%y",
             "%m%d%Y": "%d%m%Y", "%d%m%Y": "%m%d%Y"}

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 from spinelink.backends import Engine
 from spinelink.config import Source
-from spinelink.intake_dates import TYPED, DateSpec, ReferenceDate, suggest_format
+from spinelink.intake_dates import SHORT_YEAR, TYPED, DateSpec, ReferenceDate, suggest_format
 from spinelink.sqlfiles import sql_file
 
 log = logging.getLogger("spinelink")
@@ -30,9 +31,10 @@ def reason_counts(engine: Engine, quarantine: str) -> dict[str, int]:
 
 def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, values: str,
                     spec: DateSpec | None, ref: ReferenceDate, max_age: int,
-                    reader_blanked: dict[str, int]) -> None:
+                    reader_blanked: dict[str, int],
+                    where: tuple[Path, str] = (Path("?"), "row")) -> None:
     """Fill `result` (an IntakeResult) with flagged-value counts, shares and warnings, and
-    log them."""
+    log them. `where`: the source file and what its `_row` counts ("line" or "row")."""
     name = result.source
     flagged = engine.df(sql_file("intake/flagged_counts.sql", values=values))
     result.values_flagged = {f"{f}: {r}": int(n) for f, r, n in
@@ -66,6 +68,13 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
         result.invalid_shares[fld] = {"non_empty": non_empty, "failed": failed,
                                       "share": round(share, 4), "most_common": top,
                                       "most_common_shape": kind}
+        short = (short_years(engine, checks, spec, ref, where, non_empty)
+                 if spec is not None and fld == spec.column else None)
+        if short:  # a year too short for the format: said whatever the share
+            result.warnings.append(short)
+            log.warning("%s", short)
+            if top.endswith(SHORT_YEAR):
+                continue
         if share > src.max_invalid_share:
             fix = likely_fix(engine, src, fld, top, kind, raw, checks, spec, ref, max_age,
                              failed, non_empty)
@@ -73,6 +82,41 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
                    f"failed (most common: {top}); {fix}")
             result.warnings.append(msg)
             log.warning("%s", msg)
+
+
+def short_years(engine: Engine, checks: str, spec: DateSpec, ref: ReferenceDate,
+                where: tuple[Path, str], non_empty: int) -> str | None:
+    """One line when dates of the field have a year shorter than the format's four digits
+    (03.04.85 under %d.%m.%Y): the file, the field, how many, the first by its row and
+    record id, and the format that reads them (never a value)."""
+    reason = f"not a valid date in format {spec.fmt}{SHORT_YEAR}"
+    df = engine.df(sql_file("intake/short_years.sql", checks=checks),
+                   {"field": spec.column, "reason": reason})
+    if df.empty:
+        return None
+    n, row, rid = int(df["n"].iloc[0]), int(df["_row"].iloc[0]), df["record_id"].iloc[0]
+    path, label = where
+    fmt = spec.fmt.replace("%Y", "%y")
+    how = "inferred" if spec.inferred else "declared"
+    if n > 0.5 * non_empty:  # most of the values: the format is the wrong one
+        need = "" if ref.basis == "job" else (" and declare reference_date (a two-digit "
+                                              "year needs it to tell the century)")
+        fix = f"set date_format: '{fmt}'{need}"
+    else:
+        fix = (f"the other {non_empty - n} values have four-digit years: write these with "
+               f"four-digit years before intake (date_format takes one format; '{fmt}' "
+               "would blank the others)")
+    return (f"{path}: field '{spec.column}': {n} of {non_empty} values (the first: record "
+            f"{rid}, {label} {row}) have a two-digit year ({pattern(fmt)}), which do not fit "
+            f"the {how} date_format '{spec.fmt}'; they are set to missing; {fix}")
+
+
+def pattern(fmt: str) -> str:
+    """A strptime format as people write it: %d.%m.%y -> dd.mm.yy."""
+    for code, text in (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%y", "yy"),
+                       ("%b", "mon"), ("%B", "month")):
+        fmt = fmt.replace(code, text)
+    return fmt
 
 
 def _top(counts: dict[str, int], k: int = 5) -> str:

@@ -24,15 +24,16 @@ from spinelink.coding import classification as cls
 from spinelink.coding import decisions as dec
 from spinelink.coding import verify
 from spinelink.coding.coder import Coder
-from spinelink.errors import SpinelinkError
+from spinelink.errors import ClericalError, OutputError
 from spinelink.sqlfiles import sql_file
 
 QUEUE_COLUMNS = ["record_id", "variable", "classification", "text", "candidates"]
 TASKS = ("clerical", "verify", "recheck")
 
 
-class CodingError(SpinelinkError):
-    pass
+class CodingError(ClericalError):
+    """Coding work after a run cannot proceed (exit 6, as clerical review: it was the
+    base class's undocumented 1)."""
 
 
 @dataclass
@@ -113,6 +114,16 @@ def coding_manifest(out: Path) -> tuple[dict, dict]:
     return man, man["coding"]
 
 
+def _output(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A coding output of the run; a missing one is an output that differs from what the
+    run recorded (exit 7), not an internal error."""
+    if not path.is_file():
+        raise OutputError(f"{path}: missing (written by the run's coding stage); "
+                          "`spinelink verify` lists what differs, `spinelink run --resume` "
+                          "writes it again")
+    return pd.read_parquet(path, columns=columns)
+
+
 def _sources(coding: dict, source: str | None) -> list[str]:
     if source is not None and source not in coding:
         raise CodingError(f"source '{source}': not coded in this run "
@@ -129,7 +140,7 @@ def open_items(out: Path, source: str | None = None,
     rows = []
     for s in _sources(coding, source):
         folder = Path(out) / "coding"
-        table = pd.read_parquet(folder / f"{s}.parquet")
+        table = _output(folder / f"{s}.parquet")
         keys = [(s, r, v) for r, v in zip(table["record_id"], table["variable"], strict=True)]
         # coded: no longer open for clerical coding; verified: no longer open at all
         coded = {k for k, c in zip(keys, table["code"], strict=True) if c is not None}
@@ -139,7 +150,7 @@ def open_items(out: Path, source: str | None = None,
         specs = coding[s]["specs"]
         parts = []
         if "clerical" in tasks:
-            q = pd.read_parquet(folder / f"{s}_clerical.parquet")
+            q = _output(folder / f"{s}_clerical.parquet")
             q = q[[(s, r, v) not in coded for r, v in zip(q["record_id"], q["variable"],
                                                            strict=True)]]
             parts.append(q.assign(task="clerical", code=None, status="clerical", batch=""))
@@ -179,8 +190,8 @@ def _kinds(out: Path, coding: dict) -> dict:
     coder left to clerical coding, verify for any other."""
     kinds = {}
     for s in coding:
-        t = pd.read_parquet(Path(out) / "coding" / f"{s}.parquet",
-                            columns=["record_id", "variable", "original_status"])
+        t = _output(Path(out) / "coding" / f"{s}.parquet",
+                    ["record_id", "variable", "original_status"])
         for r, v, st in zip(t["record_id"], t["variable"], t["original_status"], strict=True):
             kinds[(s, r, v)] = "clerical" if st == "clerical" else "verify"
     return kinds
@@ -231,7 +242,7 @@ def reapply(out: Path) -> dict:
     result = {}
     try:
         for s, info in coding.items():
-            table = pd.read_parquet(Path(out) / "coding" / f"{s}.parquet")
+            table = _output(Path(out) / "coding" / f"{s}.parquet")
             original, kept = dec.restore(table, s, info["specs"])
             o = decide(original, kept + given, s, info["specs"], Options(**info["options"]))
             write(engine, out, s, o)

@@ -28,14 +28,12 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
 
     names = list(job.sources)
     if job.reference not in job.sources:
-        add("reference", f"reference {job.reference!r} is not among the sources; expected one "
-            f"of {names}{did_you_mean(job.reference, names)}")
+        add("reference", _no_reference(job.reference, names))
     for key, msg in _quality_subgroups(job):
         add(key, msg)
     for name, link in job.links.items():
         if name not in job.sources:
-            add("links", f"links.{name}: no source of that name; expected one of "
-                f"{names}{did_you_mean(name, names)}")
+            add("links", _no_source(name, names))
             continue
         if name == job.reference:
             add("links", f"links.{name}: the reference is not linked to itself")
@@ -65,6 +63,33 @@ def cross_problems(job: Job, file: str) -> list[Problem]:
 
     out += [Problem(file, k, m) for k, m in catalogue_problems(job, Path(file).parent)]
     return out + analysis_problems(job, file, STANDARD_SUBGROUPS)
+
+
+def name_problems(data: dict, file: str) -> list[Problem]:
+    """The reference and the links name sources, checked on the job's data as read: for a
+    job with a source or link entry too faulty to build, whose other cross-references
+    cannot be trusted, but whose names can."""
+    sources, ref, links = data.get("sources"), data.get("reference"), data.get("links")
+    if not isinstance(sources, dict):
+        return []
+    names = [str(n) for n in sources]
+    out = []
+    if isinstance(ref, str) and ref not in names:
+        out.append(Problem(file, "reference", _no_reference(ref, names)))
+    for name in links if isinstance(links, dict) else ():
+        if str(name) not in names:
+            out.append(Problem(file, "links", _no_source(str(name), names)))
+    return out
+
+
+def _no_reference(ref: str, names: list[str]) -> str:
+    return (f"reference {ref!r} is not among the sources; expected one of "
+            f"{names}{did_you_mean(ref, names)}")
+
+
+def _no_source(name: str, names: list[str]) -> str:
+    return (f"links.{name}: no source of that name; expected one of "
+            f"{names}{did_you_mean(name, names)}")
 
 
 def _quality_subgroups(job: Job) -> list[tuple[str, str]]:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
 from spinelink.errors import JobError
-from spinelink.jobspec.problems import Problem, from_validation
+from spinelink.jobspec.problems import Problem, from_validation, is_scalar
 
 ROUNDS = 5  # each round sets aside what the last one found
 _MEANT = re.compile(r"did you mean '([^']+)'\? \(a required key, missing\)")
@@ -95,18 +95,46 @@ def _remove(data: Any, loc: tuple) -> bool:
 def sections(work: dict, model: type[BaseModel], key: str) -> dict[str, Any]:
     """Each entry of a `name -> model` section of the (set-aside) data that validates on
     its own: what the file checks can use when the job as a whole does not validate."""
+    entries, aside = entry_parts(work, model, key)
+    return {name: entry for name, entry in entries.items() if not aside[name]}
+
+
+def entry_parts(work: dict, model: type[BaseModel], key: str
+                ) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """Each entry of a `name -> model` section that validates once its faulty scalar keys
+    (a bad `role`, an `id` that is a list) are set aside, with the keys set aside (None
+    in the entry); an entry with a fault anywhere else is left out."""
     raw = work.get(key)
     if not isinstance(raw, dict):
-        return {}
+        return {}, {}
     ann = model.model_fields[key].annotation
     item = typing.get_args(ann)[-1]
-    out = {}
+    out, aside = {}, {}
     for name, value in raw.items():
-        try:
-            out[str(name)] = item.model_validate(value)
-        except (ValidationError, TypeError, AttributeError):
-            continue
-    return out
+        built = _entry(item, value)
+        if built is not None:
+            out[str(name)], aside[str(name)] = built
+    return out, aside
+
+
+def _entry(item: type[BaseModel], value: Any) -> tuple[BaseModel, set[str]] | None:
+    try:
+        return item.model_validate(value), set()
+    except (ValidationError, TypeError, AttributeError) as e:
+        errors = e.errors() if isinstance(e, ValidationError) else []
+    if not errors or not isinstance(value, dict):
+        return None
+    bad = {err["loc"][0] if err["loc"] else None for err in errors}
+    fields = item.model_fields
+    if None in bad or not bad <= set(fields) or \
+            not all(is_scalar(fields[f].annotation) for f in bad):
+        return None  # a fault in a nested key or across keys: references to it are unsure
+    lenient = create_model(item.__name__, __base__=item,
+                           **{f: (Any, None) for f in bad})  # type: ignore[call-overload]
+    try:
+        return lenient.model_validate({k: v for k, v in value.items() if k not in bad}), bad
+    except ValidationError:
+        return None
 
 
 def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
@@ -114,8 +142,10 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
     """The job as far as its keys validate one by one (a key that does not takes its
     default; `integrate` is left out when `reference_date` is bad, as its checks date
     records with it), for the cross-checks when the job as a whole does not validate.
-    None when a source or link entry is itself invalid: checking references to it would
-    report problems that are not there."""
+    A source or link entry with a bad scalar key (a `role` not among the roles) takes
+    part with that key set aside (None); None when an entry is invalid elsewhere (its
+    columns, a nested section): checking references to it would report problems that
+    are not there."""
     values: dict[str, Any] = {}
     bad: set[str] = set()
     for key, field in model.model_fields.items():
@@ -124,7 +154,7 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
                 bad.add(key)
             continue
         if key in sectioned:
-            entries = sections(work, model, key)
+            entries, _ = entry_parts(work, model, key)  # a bad role: references still check
             if not isinstance(work[key], dict) or len(entries) != len(work[key]):
                 return None
             values[key] = entries

@@ -169,7 +169,7 @@ def from_validation(e: ValidationError, file: str, root: type[BaseModel],
             msg = "required key is missing"
         elif holder is not None and loc and isinstance(loc[-1], str):
             field = holder.model_fields.get(loc[-1])
-            removable = bool(field and not field.is_required() and _scalar(field.annotation))
+            removable = bool(field and not field.is_required() and is_scalar(field.annotation))
         out.append((loc, Problem(file, _dotted(prefix + loc) or "(top level)", msg), removable))
     return [o for o in out if o[0] not in meant or not o[1].message.startswith("required")]
 
@@ -192,7 +192,7 @@ def _model_fields(root: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _scalar(ann) -> bool:
+def is_scalar(ann) -> bool:
     return all(typing.get_origin(a) not in (dict, list) and _as_model(a) is None
                for a in _members(ann))
 

@@ -12,17 +12,15 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink import atomic
-from spinelink.errors import SpinelinkError
+from spinelink.errors import ClericalError
 
 RESERVED = {"decisions"}
 SETTINGS_NAME = "settings.json"
 LINK_COLUMNS = ["reference_id", "source_id", "method", "match_probability", "match_weight"]
 
 
-class ReviewError(SpinelinkError):
-    """Clerical review cannot proceed: missing outputs, invalid decisions or files."""
-
-    exit_code = 6
+class ReviewError(ClericalError):
+    """Clerical review cannot proceed: missing outputs, invalid decisions or files (exit 6)."""
 
 
 def review_dir(out: Path) -> Path:

@@ -5,8 +5,9 @@ values (not with ids_only), and decision, note, reviewer (filled where a first-r
 decision exists). It is UTF-8 with a byte-order mark, so that Excel opens accented and
 Cyrillic names correctly (pandas and the import skip the mark; `bom=False` leaves it out).
 An import takes rows with a decision (blank rows are skipped), checks all of them, then
-stores all or none. Problems are one line naming the file, the row (data rows counted
-from 1 after the header) and the field; values are never echoed.
+stores all or none. Every problem is reported at once (the first 20, then a count), one
+line naming the file, the row (the line it starts on, the header is line 1) and the
+field; values are never echoed.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from spinelink.review.store import DECISIONS, ROUNDS, Decision, DecisionStore, n
 REQUIRED = ("source", "reference_id", "source_id", "decision")
 ENCODING = {True: "utf-8-sig", False: "utf-8"}  # with / without the byte-order mark
 SPELLINGS = {"match": "match", "nonmatch": "non-match", "unsure": "unsure"}
+SHOWN = 20  # problems listed by a failed import; the rest are counted
 
 
 def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = False,
@@ -74,45 +76,56 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     rows, lines = _read(path)
     seen: dict[tuple, tuple[int, str]] = {}
     batch: list[Decision] = []
+    problems: list[str] = []
     skipped = 0
     for n, row in zip(lines, rows, strict=True):  # n: the row's line, the header is line 1
-        def bad(field: str, problem: str, n=n) -> ReviewError:
-            return ReviewError(f"{path}: row {n}, field '{field}': {problem}")
+        found: list[str] = []
 
+        def bad(field: str, problem: str, n=n, found=found) -> None:
+            found.append(f"{path}: row {n}, field '{field}': {problem}")
+
+        if None in row:
+            problems.append(f"{path}: row {n}: more cells than header columns")
+            continue
         raw = (row.get("decision") or "").strip()
         if not raw:
             skipped += 1
             continue
         decision = _decision(raw)
         if decision is None:
-            raise bad("decision", f"expected one of {', '.join(DECISIONS)} (or empty to skip)")
+            bad("decision", f"expected one of {', '.join(DECISIONS)} (or empty to skip)")
         for col in ("source", "reference_id", "source_id"):
             if not (row.get(col) or "").strip():
-                raise bad(col, "is empty")
+                bad(col, "is empty")
         pair = tuple((row[c] or "").strip() for c in ("source", "reference_id", "source_id"))
-        if pair[0] not in names:
-            raise bad("source", f"no review band for that source (have: {', '.join(names)})")
-        if pair not in known:
-            raise ReviewError(f"{path}: row {n}, fields 'reference_id', 'source_id': pair "
-                              f"{pair[1]} / {pair[2]} is not in the review band of source "
-                              f"'{pair[0]}'")
+        if pair[0] and pair[0] not in names:
+            bad("source", f"no review band for that source (have: {', '.join(names)})")
+        elif all(pair) and pair not in known:
+            found.append(f"{path}: row {n}, fields 'reference_id', 'source_id': pair "
+                         f"{pair[1]} / {pair[2]} is not in the review band of source "
+                         f"'{pair[0]}'")
         who = (row.get("reviewer") or "").strip() or reviewer
         if not who:
-            raise bad("reviewer", "is empty and no --reviewer was given")
+            bad("reviewer", "is empty and no --reviewer was given")
         rnd = (row.get("round") or "").strip().lower() or round_
         if rnd not in ROUNDS:
-            raise bad("round", f"expected one of {', '.join(ROUNDS)}")
+            bad("round", f"expected one of {', '.join(ROUNDS)}")
+        if found:
+            problems += found
+            continue
         key = (pair, rnd)
         if key in seen:
             first_row, first_decision = seen[key]
             if first_decision != decision:
-                raise ReviewError(f"{path}: rows {first_row} and {n}, field 'decision': "
-                                  f"conflicting decisions for pair {pair[1]} / {pair[2]} of "
-                                  f"source '{pair[0]}'")
+                problems.append(f"{path}: rows {first_row} and {n}, field 'decision': "
+                                f"conflicting decisions for pair {pair[1]} / {pair[2]} of "
+                                f"source '{pair[0]}'")
             continue
         seen[key] = (n, decision)
         batch.append(Decision(uuid.uuid4().hex, who[:100], now(), decision,
                               (row.get("note") or "").strip()[:2000], *pair, rnd, "import"))
+    if problems:
+        raise ReviewError(_listed(path, problems))
     store = DecisionStore(band.review_dir(out))
     current = store.current()
     fresh = [d for d in batch if not _same(current.get((d.pair, d.round)), d)]
@@ -120,6 +133,17 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
         store.add_many(fresh)
     return {"rows": len(rows), "imported": len(fresh), "unchanged": len(batch) - len(fresh),
             "skipped_blank": skipped}
+
+
+def _listed(path: Path, problems: list[str]) -> str:
+    """One line per problem, at most SHOWN of them, after a count when there are several:
+    a file is fixed in one go, not a row per attempt."""
+    if len(problems) == 1:
+        return problems[0]
+    more = len(problems) - SHOWN
+    return "\n".join([f"{path}: {len(problems)} problems; nothing was imported",
+                      *problems[:SHOWN],
+                      *([f"{path}: ... and {more} more problems"] if more > 0 else [])])
 
 
 def _same(old: Decision | None, new: Decision) -> bool:
@@ -152,7 +176,4 @@ def _read(path: Path) -> tuple[list[dict], list[int]]:
             start = reader.line_num + 1
     except csv.Error as e:
         raise ReviewError(f"{path}: not a readable CSV file ({type(e).__name__})") from None
-    for n, row in zip(lines, rows, strict=True):
-        if None in row:
-            raise ReviewError(f"{path}: row {n}: more cells than header columns")
     return rows, lines
