@@ -342,3 +342,57 @@ def test_an_added_delivery_after_a_moved_previous_folder(runs, tmp_path):
     man = json.loads((tmp_path / "next/run_manifest.json").read_text())
     assert man["links"]["benefits"]["incremental"]["mode"] == "incremental"
     assert _links(tmp_path / "next").equals(_links(tmp_path / "archived"))
+
+
+def test_changes_list_method_changes_and_what_was_in_review(runs, tmp_path):
+    """changes/<source>.parquet left out an unchanged record whose link kept its unit but
+    changed method (its match key now shared by a record the delivery adds, so the
+    cascade no longer links it and Splink does), and showed a record in review before and
+    linked now with empty `old_links`. Both are listed with what they were before."""
+    prev = pd.read_parquet(runs / "inc/2/links/benefits.parquet")
+    review = pd.read_parquet(runs / "inc/2/review/benefits.parquet")
+    claims = pd.read_parquet(runs / "inc/2/intake/benefits.parquet").set_index("record_id")
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    # A: linked by a match key (no NINo), to one unit; a copy of it under a new claim id
+    keyed = prev[prev["method"].str.startswith("key:")]
+    keyed = keyed[~keyed["source_id"].duplicated(keep=False)]
+    a = next(s for s in keyed["source_id"] if pd.isna(claims.loc[s, "nino"]))
+    x = keyed.loc[keyed["source_id"] == a, "reference_id"].iloc[0]
+    method = keyed.loc[keyed["source_id"] == a, "method"].iloc[0]
+    cols = pq.read_schema(runs / "deliveries/2/benefits.parquet").names
+    copy = {c: claims.loc[a, c] if c != "claim_id" else "B09999999" for c in cols}
+    # R: in review before; delivered again with its best candidate's details
+    best = review.sort_values("match_probability").drop_duplicates("source_id", keep="last")
+    r, y = best.iloc[-1]["source_id"], best.iloc[-1]["reference_id"]
+    assert r not in set(prev["source_id"])
+    p = census[census["person_id"] == y].iloc[0]
+    d, m, yy = p["dob"].split("/")
+    again = {c: claims.loc[r, c] if c != "claim_id" else r for c in cols}
+    again.update(nino=p["ni_number"] or None, first_name=p["forename"],
+                 last_name=p["surname"], birth_date=f"{yy}-{m}-{d}", post_code=p["postcode"],
+                 address=p["address_line"])
+    folder = tmp_path / "deliveries" / "4"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({c: pa.array([copy[c], again[c]], pa.string()) for c in cols}),
+                   folder / "benefits.parquet")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4"))
+    run_job(folder / "job.yaml", output_dir=str(tmp_path / "out"), since=runs / "inc/2")
+    ch = _changes(tmp_path / "out")
+    now = pd.read_parquet(tmp_path / "out/links/benefits.parquet")
+    mine = now[now["source_id"] == a]
+    assert set(mine["reference_id"]) == {x} and set(mine["method"]) == {"probabilistic"}
+    assert ch.loc[a].to_dict() == {
+        "status": "unchanged", "old_links": x, "new_links": x, "old_method": method,
+        "new_method": "probabilistic", "old_outcome": "linked", "new_outcome": "linked",
+        "reason": "link method changed"}
+    assert ch.loc[r, "old_links"] == y and ch.loc[r, "old_method"] == "review:probabilistic"
+    assert ch.loc[r, "old_outcome"] == "review" and ch.loc[r, "new_outcome"] == "linked"
+    assert y in ch.loc[r, "new_links"].split(";") and ch.loc[r, "reason"] == "changed record"
+    # every record whose links or methods differ between the two runs is listed
+    before, after = (f.assign(m=f["method"]).groupby("source_id")[["reference_id", "m"]].agg(
+        lambda s: ";".join(sorted(s))) for f in (prev, now))
+    both = before.join(after, lsuffix="_old", rsuffix="_new", how="outer").fillna("")
+    moved = both.index[(both["reference_id_old"] != both["reference_id_new"])
+                       | (both["m_old"] != both["m_new"])]
+    assert set(moved) <= set(ch.index)
