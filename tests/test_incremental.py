@@ -396,3 +396,40 @@ def test_changes_list_method_changes_and_what_was_in_review(runs, tmp_path):
     moved = both.index[(both["reference_id_old"] != both["reference_id_new"])
                        | (both["m_old"] != both["m_new"])]
     assert set(moved) <= set(ch.index)
+
+
+def test_since_a_run_on_another_reference_refuses(runs, tmp_path):
+    """--since the output of a run on another census (another job's, another year's,
+    with the same id scheme) relinked in full "as the reference changed" but carried that
+    run's spine: unit C... of the old census became the id of whoever holds the record id
+    in this one. Spine unit ids are reference record ids, so a run on another reference
+    cannot follow that run: one line, exit 2, naming both files; a revised census (a few
+    records corrected, test_a_changed_reference_record_is_relinked) still follows it."""
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    other = census.assign(person_id=census["person_id"].sample(frac=1, random_state=3)
+                          .to_numpy())  # the same ids, held by other people
+    other.to_csv(tmp_path / "census.csv", index=False)
+    text = (runs / "deliveries/3/job.yaml").read_text().replace("../../census.csv",
+                                                                str(tmp_path / "census.csv"))
+    job = tmp_path / "job.yaml"
+    job.write_text(text.replace("path: benefits.parquet",
+                                f"path: {runs}/deliveries/3/benefits.parquet").replace(
+        "../../", f"{runs}/"))
+    out = tmp_path / "out"
+    r = run_cli("run", str(job), "--output-dir", str(out), "--since", str(runs / "inc/2"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: --since {runs / 'inc/2'}: that run's reference 'census' "
+                           f"({runs / 'census.csv'}) is another source than this job's "
+                           f"({tmp_path / 'census.csv'})"), last
+    assert "would be reused for other people" in last
+    assert not (out / "spine.parquet").exists() and not (out / "links").exists()
+    # another reference source by name: refused before anything is read
+    renamed = job.read_text().replace("reference: census", "reference: cen").replace(
+        "  census:\n    role: census", "  cen:\n    role: census").replace(
+        "    census: {steward", "    cen: {steward")
+    job.write_text(renamed)
+    r = run_cli("run", str(job), "--output-dir", str(tmp_path / "o2"), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 2 and "that run's reference is 'census'" in r.stderr.splitlines()[-1]
+    assert not (tmp_path / "o2" / "intake").exists()

@@ -12,6 +12,7 @@ longer has (a replacing delivery's deaths and withdrawals).
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,10 +24,15 @@ import pyarrow.parquet as pq
 from spinelink import atomic, manifest
 from spinelink.errors import JobError
 from spinelink.readers import read_source
-from spinelink.sqlfiles import quote_ident
+from spinelink.sqlfiles import quote_ident, sql_file
 
+log = logging.getLogger("spinelink")
 STATE_DIR = "incremental"
-
+# the share of the previous reference's records that must still be here, under the same id
+# as the same person, for this run's reference to be that reference revised (below: another
+# reference, whose record ids would be the spine's unit ids of other people)
+MIN_SAME_REFERENCE = 0.5
+SHOW_IDS = 10
 
 
 def id_table(ids) -> pa.Table:
@@ -54,6 +60,57 @@ def reference_unchanged(lj, since: Path, out: Path) -> bool:
     return cache[key]
 
 
+def check_reference(lj, since: Path, out: Path) -> dict:
+    """Whether this run's reference is the previous run's, revised at most: the spine's
+    units are reference records with their record ids, and an incremental run carries the
+    previous run's units, so a run --since the output of a run on another reference (a
+    census of another year, another job's) would give its unit ids to other people. Once
+    this run's reference is standardised: the same table (SHA-256) passes; otherwise at
+    least MIN_SAME_REFERENCE of the previous reference's record ids must be here holding
+    the same person (sql/incremental/reference_persons.sql), else a JobError (exit 2)
+    naming both files. The ids of a revised reference that now hold another person are
+    logged (ids only) and returned for the manifest. Worked out once per run."""
+    ref = lj.job.reference
+    cache = lj.__dict__.setdefault("_reference_check", {})
+    key = (str(since), str(out))
+    if key in cache:
+        return cache[key]
+    if reference_unchanged(lj, since, out):
+        cache[key] = {"same_table": True}
+        return cache[key]
+    prev_std = Path(since) / "standardised" / f"{ref}.parquet"
+    before = (previous_manifest(since).get("inputs", {}).get(ref) or {})
+    was = before.get("location") or before.get("path") or "unknown file"
+    if not prev_std.is_file():
+        raise JobError(f"--since {since}: standardised/{ref}.parquet is missing there; the "
+                       f"spine cannot be carried without the previous run's reference ({was})")
+    import duckdb
+
+    with duckdb.connect() as con:
+        row = con.execute(sql_file("incremental/reference_persons.sql"),
+                          {"previous": str(prev_std),
+                           "current": str(Path(out) / "standardised" / f"{ref}.parquet"),
+                           "show": SHOW_IDS}).fetchone()
+    n_prev, kept, other, others = int(row[0]), int(row[1]), int(row[2]), list(row[3] or [])
+    same = kept - other
+    if n_prev and same < MIN_SAME_REFERENCE * n_prev:
+        raise JobError(
+            f"--since {since}: that run's reference {ref!r} ({was}) is another source than "
+            f"this job's ({lj.source_path(ref)}): {same} of its {n_prev} record ids are here "
+            f"holding the same person ({n_prev - kept} gone, {other} another person); the "
+            "spine's unit ids are reference record ids and would be reused for other "
+            "people. Run without --since for a spine of this reference, or give the output "
+            "folder of a run on it")
+    if other:
+        log.warning("%s: %d record id(s) of the previous run's reference now hold another "
+                    "person (first name, last name and date of birth all differ): %s%s; "
+                    "their spine units keep the id (the reference's revision)", ref, other,
+                    ", ".join(others), ", ..." if other > len(others) else "")
+    cache[key] = {"same_table": False, "previous_records": n_prev, "kept": kept,
+                  "another_person": other, "another_person_ids": others}
+    return cache[key]
+
+
 def delivery_mode(lj, name: str) -> str:
     cat = lj.job.catalogue
     d = cat.delivery if cat is not None else None
@@ -71,6 +128,14 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     if prev.get("stages", {}).get("privacy") or lj.job.privacy.pseudonymise:
         raise JobError(f"--since {since}: incremental linkage needs the record ids in "
                        "clear; it does not work on pseudonymised outputs (privacy)")
+    before = prev.get("reference")
+    if before is not None and before != lj.job.reference:
+        was = (prev.get("inputs", {}).get(before) or {}).get("location") or before
+        raise JobError(f"--since {since}: that run's reference is {before!r} ({was}), this "
+                       f"job's is {lj.job.reference!r} "
+                       f"({lj.source_path(lj.job.reference)}); the spine's unit ids are "
+                       "reference record ids: run without --since for a spine of this "
+                       "reference, or give the output folder of a run on it")
     lj.overrides["since"] = str(Path(since).resolve())
     if retrain:
         lj.overrides["retrain"] = "true"
