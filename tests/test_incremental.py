@@ -433,3 +433,56 @@ def test_since_a_run_on_another_reference_refuses(runs, tmp_path):
                 str(runs / "inc/2"))
     assert r.returncode == 2 and "that run's reference is 'census'" in r.stderr.splitlines()[-1]
     assert not (tmp_path / "o2" / "intake").exists()
+
+
+def test_an_added_delivery_reports_what_the_delivered_file_held(runs, tmp_path):
+    """An added delivery of five rows (a new version of two claims, one of them twice,
+    a claim without its id, a new claim) was reported by the merged state it is read
+    with: `read` the state's 1,500-odd rows, its quarantine counted there. The manifest,
+    the intake report and the catalogue say what the delivered file held (read, accepted,
+    quarantined, with its own row numbers), and the state's counts apart; both add up."""
+    claims = pd.read_parquet(runs / "inc/2/intake/benefits.parquet").set_index("record_id")
+    cols = pq.read_schema(runs / "deliveries/2/benefits.parquet").names
+    a, b = claims.index[10], claims.index[20]
+    rows = []
+    for rid, change in ((a, {}), (b, {}), (a, {"last_name": "Bayley"}), (b, {"claim_id": None}),
+                        ("B09999998", {})):
+        row = {c: claims.loc[a if rid == "B09999998" else rid, c] for c in cols}
+        rows.append({**row, "claim_id": rid, **change})
+    folder = tmp_path / "deliveries" / "4"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in cols}),
+                   folder / "benefits.parquet")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{tmp_path}/")
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv"))
+    out = tmp_path / "out"
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(out), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    man = json.loads((out / "run_manifest.json").read_text())
+    acc = man["accounting"]["benefits"]
+    previous = pq.read_metadata(runs / "inc/2/intake/benefits.parquet").num_rows
+    quarantine = pd.read_parquet(out / "quarantine/benefits.parquet")
+    # the state: the previous records (a and b replaced) with the delivery's rows
+    assert acc["read"] == previous - 2 + 5 == acc["accepted"] + acc["quarantined"]
+    assert acc["quarantined"] == len(quarantine)
+    d = acc["delivered"]
+    # the delivered file: 5 rows; a twice (both quarantined as a duplicate id, or one) and
+    # a row without an id quarantined, nothing of the previous state counted
+    assert d["file"] == "benefits.parquet" and d["read"] == 5
+    assert d["read"] == d["accepted"] + d["quarantined"] and d["unreadable"] == 0
+    assert d["quarantined"] == acc["quarantined"] >= 2
+    assert d["previous_records"] == previous - 2 and d["replaced"] == 2
+    assert 4 in d["quarantined_rows"] and set(d["quarantined_rows"]) <= {1, 2, 3, 4, 5}
+    report = json.loads((out / "intake/report.json").read_text())["benefits"]
+    assert report["delivered"] == d and report["rows_read"] == acc["read"]
+    assert f"benefits delivered file benefits.parquet: read 5, quarantined {d['quarantined']}" \
+        in r.stdout
+    con = duckdb.connect(str(tmp_path / "catalogue" / "catalogue.duckdb"), read_only=True)
+    got = con.execute("SELECT rows_read, accepted, quarantined, state_rows, state_accepted, "
+                      "state_quarantined, linked + review + unlinked FROM deliveries "
+                      "WHERE delivery_id = 'benefits#4'").fetchone()
+    con.close()
+    assert got == (5, d["accepted"], d["quarantined"], acc["read"], acc["accepted"],
+                   acc["quarantined"], acc["accepted"])

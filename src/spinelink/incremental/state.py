@@ -140,6 +140,7 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     if retrain:
         lj.overrides["retrain"] = "true"
     lj.delivered = {n: lj.source_path(n) for n in lj.job.sources}
+    lj.state_origin = {}
     sources = dict(lj.job.sources)
     for name, src in lj.job.sources.items():
         if delivery_mode(lj, name) != "adds":
@@ -150,7 +151,9 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
                            f"({where}) is not there; an added delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
-        write_state(Path(before), lj.source_path(name), src, state)
+        origin: dict = {}
+        write_state(Path(before), lj.source_path(name), src, state, origin)
+        lj.state_origin[name] = origin  # for the delivered file's own counts
         sources[name] = src.model_copy(update={"path": str(state)})
     lj.job = lj.job.model_copy(update={"sources": sources})
 
@@ -170,17 +173,23 @@ def _previous_input(prev: dict, since: Path, name: str) -> Path | None:
     return None
 
 
-def _read(path: Path, src) -> pa.Table:
-    t = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
-                    id_column=src.id).table
-    return t.drop_columns(["_row"])
+def _read(path: Path, src):
+    """The file's table without its row numbers, and the read result."""
+    got = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    return got.table.drop_columns(["_row"]), got
 
 
-def write_state(before: Path, delivery: Path, src, state: Path) -> int:
+def write_state(before: Path, delivery: Path, src, state: Path,
+                origin: dict | None = None) -> int:
     """The previous state with the delivery's records added (or replacing those of the
     same id), ordered by id (a stable sort), as a Parquet file of strings. (In Arrow:
-    through pandas it took 1 s at 200,000 records.)"""
-    old, new = _read(before, src), _read(delivery, src)
+    through pandas it took 1 s at 200,000 records.) `origin`, when given, is filled with
+    where the state's rows come from, for the delivered file's own counts
+    (`delivered_counts`): `delivered_read` (the rows the delivered file held),
+    `unreadable` (its rows the reader could not use: line or row, reason), `state_rows`
+    (the state file's 1-based rows that came from it) with `delivered_rows` (their rows
+    in it), `previous_records` (the previous state's rows kept), `replaced`."""
+    (old, _), (new, got) = _read(before, src), _read(delivery, src)
     missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
         raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
@@ -191,12 +200,53 @@ def write_state(before: Path, delivery: Path, src, state: Path) -> int:
 
     old, new = text(old), text(new)
     gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
-    merged = pa.concat_tables([old.filter(pc.invert(gone)), new])
+    kept = old.filter(pc.invert(gone))
+    rows = "__sl_delivered_row"  # each row's row in the delivered file (null: previous)
+    merged = pa.concat_tables([
+        kept.append_column(rows, pa.nulls(kept.num_rows, pa.int64())),
+        new.append_column(rows, got.table["_row"].cast(pa.int64()))])
     merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id, "ascending")]))
+    delivered_row = merged[rows].combine_chunks()
+    merged = merged.drop_columns([rows])
     atomic.ensure_dir(state.parent)
     with atomic.atomic_path(state) as tmp:
         pq.write_table(merged.combine_chunks(), tmp, compression="zstd")
+    if origin is not None:
+        at = pc.indices_nonzero(pc.is_valid(delivered_row))
+        origin.update(
+            delivered_read=got.rows_read, delivered_label=got.row_label,
+            unreadable=[{"row": r.row, "reason": r.reason} for r in got.rejects],
+            state_rows=pc.add(at, 1).cast(pa.int64()).to_numpy(),
+            delivered_rows=delivered_row.take(at).to_numpy(),
+            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows)
     return merged.num_rows
+
+
+SHOW_ROWS = 100  # the delivered file's quarantined rows named in the intake report
+
+
+def delivered_counts(out: Path, name: str, origin: dict, path: Path) -> dict:
+    """What the delivered file of an added delivery held (the run read the state file,
+    `origin` from write_state): rows read, accepted, quarantined (those of its rows the
+    state's intake quarantined, and its unreadable rows, which the state cannot hold);
+    `previous_records` the previous state's rows the state kept (so the state's rows read
+    are `previous_records + read - unreadable`), `replaced` the previous records it
+    replaced; `quarantined_rows`: its rows quarantined (the first SHOW_ROWS, as rows of
+    the delivered file; quarantine/<name>.parquet numbers them by the state file)."""
+    import numpy as np
+
+    q = pq.read_table(Path(out) / "quarantine" / f"{name}.parquet", columns=["_row"])
+    qrows = q["_row"].to_numpy(zero_copy_only=False)
+    hit = np.isin(origin["state_rows"], qrows)
+    bad = [u["row"] for u in origin["unreadable"]]
+    in_state = len(origin["state_rows"])
+    quarantined = int(hit.sum()) + len(bad)
+    shown = sorted([int(r) for r in origin["delivered_rows"][hit]] + bad)
+    return {"file": Path(path).name, "row_label": origin["delivered_label"],
+            "read": int(origin["delivered_read"]), "accepted": in_state - int(hit.sum()),
+            "quarantined": quarantined, "unreadable": len(bad),
+            "previous_records": int(origin["previous_records"]),
+            "replaced": int(origin["replaced"]), "quarantined_rows": shown[:SHOW_ROWS]}
 
 
 def _columns(con, intake: Path) -> list[str]:
