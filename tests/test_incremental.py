@@ -342,3 +342,147 @@ def test_an_added_delivery_after_a_moved_previous_folder(runs, tmp_path):
     man = json.loads((tmp_path / "next/run_manifest.json").read_text())
     assert man["links"]["benefits"]["incremental"]["mode"] == "incremental"
     assert _links(tmp_path / "next").equals(_links(tmp_path / "archived"))
+
+
+def test_changes_list_method_changes_and_what_was_in_review(runs, tmp_path):
+    """changes/<source>.parquet left out an unchanged record whose link kept its unit but
+    changed method (its match key now shared by a record the delivery adds, so the
+    cascade no longer links it and Splink does), and showed a record in review before and
+    linked now with empty `old_links`. Both are listed with what they were before."""
+    prev = pd.read_parquet(runs / "inc/2/links/benefits.parquet")
+    review = pd.read_parquet(runs / "inc/2/review/benefits.parquet")
+    claims = pd.read_parquet(runs / "inc/2/intake/benefits.parquet").set_index("record_id")
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    # A: linked by a match key (no NINo), to one unit; a copy of it under a new claim id
+    keyed = prev[prev["method"].str.startswith("key:")]
+    keyed = keyed[~keyed["source_id"].duplicated(keep=False)]
+    a = next(s for s in keyed["source_id"] if pd.isna(claims.loc[s, "nino"]))
+    x = keyed.loc[keyed["source_id"] == a, "reference_id"].iloc[0]
+    method = keyed.loc[keyed["source_id"] == a, "method"].iloc[0]
+    cols = pq.read_schema(runs / "deliveries/2/benefits.parquet").names
+    copy = {c: claims.loc[a, c] if c != "claim_id" else "B09999999" for c in cols}
+    # R: in review before; delivered again with its best candidate's details
+    best = review.sort_values("match_probability").drop_duplicates("source_id", keep="last")
+    r, y = best.iloc[-1]["source_id"], best.iloc[-1]["reference_id"]
+    assert r not in set(prev["source_id"])
+    p = census[census["person_id"] == y].iloc[0]
+    d, m, yy = p["dob"].split("/")
+    again = {c: claims.loc[r, c] if c != "claim_id" else r for c in cols}
+    again.update(nino=p["ni_number"] or None, first_name=p["forename"],
+                 last_name=p["surname"], birth_date=f"{yy}-{m}-{d}", post_code=p["postcode"],
+                 address=p["address_line"])
+    folder = tmp_path / "deliveries" / "4"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({c: pa.array([copy[c], again[c]], pa.string()) for c in cols}),
+                   folder / "benefits.parquet")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4"))
+    run_job(folder / "job.yaml", output_dir=str(tmp_path / "out"), since=runs / "inc/2")
+    ch = _changes(tmp_path / "out")
+    now = pd.read_parquet(tmp_path / "out/links/benefits.parquet")
+    mine = now[now["source_id"] == a]
+    assert set(mine["reference_id"]) == {x} and set(mine["method"]) == {"probabilistic"}
+    assert ch.loc[a].to_dict() == {
+        "status": "unchanged", "old_links": x, "new_links": x, "old_method": method,
+        "new_method": "probabilistic", "old_outcome": "linked", "new_outcome": "linked",
+        "reason": "link method changed"}
+    assert ch.loc[r, "old_links"] == y and ch.loc[r, "old_method"] == "review:probabilistic"
+    assert ch.loc[r, "old_outcome"] == "review" and ch.loc[r, "new_outcome"] == "linked"
+    assert y in ch.loc[r, "new_links"].split(";") and ch.loc[r, "reason"] == "changed record"
+    # every record whose links or methods differ between the two runs is listed
+    before, after = (f.assign(m=f["method"]).groupby("source_id")[["reference_id", "m"]].agg(
+        lambda s: ";".join(sorted(s))) for f in (prev, now))
+    both = before.join(after, lsuffix="_old", rsuffix="_new", how="outer").fillna("")
+    moved = both.index[(both["reference_id_old"] != both["reference_id_new"])
+                       | (both["m_old"] != both["m_new"])]
+    assert set(moved) <= set(ch.index)
+
+
+def test_since_a_run_on_another_reference_refuses(runs, tmp_path):
+    """--since the output of a run on another census (another job's, another year's,
+    with the same id scheme) relinked in full "as the reference changed" but carried that
+    run's spine: unit C... of the old census became the id of whoever holds the record id
+    in this one. Spine unit ids are reference record ids, so a run on another reference
+    cannot follow that run: one line, exit 2, naming both files; a revised census (a few
+    records corrected, test_a_changed_reference_record_is_relinked) still follows it."""
+    census = pd.read_csv(runs / "census.csv", dtype=str, keep_default_na=False)
+    other = census.assign(person_id=census["person_id"].sample(frac=1, random_state=3)
+                          .to_numpy())  # the same ids, held by other people
+    other.to_csv(tmp_path / "census.csv", index=False)
+    text = (runs / "deliveries/3/job.yaml").read_text().replace("../../census.csv",
+                                                                str(tmp_path / "census.csv"))
+    job = tmp_path / "job.yaml"
+    job.write_text(text.replace("path: benefits.parquet",
+                                f"path: {runs}/deliveries/3/benefits.parquet").replace(
+        "../../", f"{runs}/"))
+    out = tmp_path / "out"
+    r = run_cli("run", str(job), "--output-dir", str(out), "--since", str(runs / "inc/2"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: --since {runs / 'inc/2'}: that run's reference 'census' "
+                           f"({runs / 'census.csv'}) is another source than this job's "
+                           f"({tmp_path / 'census.csv'})"), last
+    assert "would be reused for other people" in last
+    assert not (out / "spine.parquet").exists() and not (out / "links").exists()
+    # another reference source by name: refused before anything is read
+    renamed = job.read_text().replace("reference: census", "reference: cen").replace(
+        "  census:\n    role: census", "  cen:\n    role: census").replace(
+        "    census: {steward", "    cen: {steward")
+    job.write_text(renamed)
+    r = run_cli("run", str(job), "--output-dir", str(tmp_path / "o2"), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 2 and "that run's reference is 'census'" in r.stderr.splitlines()[-1]
+    assert not (tmp_path / "o2" / "intake").exists()
+
+
+def test_an_added_delivery_reports_what_the_delivered_file_held(runs, tmp_path):
+    """An added delivery of five rows (a new version of two claims, one of them twice,
+    a claim without its id, a new claim) was reported by the merged state it is read
+    with: `read` the state's 1,500-odd rows, its quarantine counted there. The manifest,
+    the intake report and the catalogue say what the delivered file held (read, accepted,
+    quarantined, with its own row numbers), and the state's counts apart; both add up."""
+    claims = pd.read_parquet(runs / "inc/2/intake/benefits.parquet").set_index("record_id")
+    cols = pq.read_schema(runs / "deliveries/2/benefits.parquet").names
+    a, b = claims.index[10], claims.index[20]
+    rows = []
+    for rid, change in ((a, {}), (b, {}), (a, {"last_name": "Bayley"}), (b, {"claim_id": None}),
+                        ("B09999998", {})):
+        row = {c: claims.loc[a if rid == "B09999998" else rid, c] for c in cols}
+        rows.append({**row, "claim_id": rid, **change})
+    folder = tmp_path / "deliveries" / "4"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in cols}),
+                   folder / "benefits.parquet")
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{tmp_path}/")
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv"))
+    out = tmp_path / "out"
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(out), "--since",
+                str(runs / "inc/2"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    man = json.loads((out / "run_manifest.json").read_text())
+    acc = man["accounting"]["benefits"]
+    previous = pq.read_metadata(runs / "inc/2/intake/benefits.parquet").num_rows
+    quarantine = pd.read_parquet(out / "quarantine/benefits.parquet")
+    # the state: the previous records (a and b replaced) with the delivery's rows
+    assert acc["read"] == previous - 2 + 5 == acc["accepted"] + acc["quarantined"]
+    assert acc["quarantined"] == len(quarantine)
+    d = acc["delivered"]
+    # the delivered file: 5 rows; a twice (both quarantined as a duplicate id, or one) and
+    # a row without an id quarantined, nothing of the previous state counted
+    assert d["file"] == "benefits.parquet" and d["read"] == 5
+    assert d["read"] == d["accepted"] + d["quarantined"] and d["unreadable"] == 0
+    assert d["quarantined"] == acc["quarantined"] >= 2
+    assert d["previous_records"] == previous - 2 and d["replaced"] == 2
+    assert 4 in d["quarantined_rows"] and set(d["quarantined_rows"]) <= {1, 2, 3, 4, 5}
+    report = json.loads((out / "intake/report.json").read_text())["benefits"]
+    assert report["delivered"] == d and report["rows_read"] == acc["read"]
+    assert f"benefits delivered file benefits.parquet: read 5, quarantined {d['quarantined']}" \
+        in r.stdout
+    con = duckdb.connect(str(tmp_path / "catalogue" / "catalogue.duckdb"), read_only=True)
+    got = con.execute("SELECT rows_read, accepted, quarantined, state_rows, state_accepted, "
+                      "state_quarantined, linked + review + unlinked FROM deliveries "
+                      "WHERE delivery_id = 'benefits#4'").fetchone()
+    con.close()
+    assert got == (5, d["accepted"], d["quarantined"], acc["read"], acc["accepted"],
+                   acc["quarantined"], acc["accepted"])

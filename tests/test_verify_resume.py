@@ -307,6 +307,44 @@ def _dead_pid() -> int:
     return p.pid
 
 
+HOLD = ("import sys, time\nfrom pathlib import Path\nfrom spinelink import runlock\n"
+        "runlock.acquire(Path(sys.argv[1]))\nprint('held', flush=True)\ntime.sleep(600)\n")
+
+
+@pytest.mark.parametrize("ask", ["proc", "ps"])
+def test_the_lock_of_a_killed_run_not_yet_reaped_is_taken_over_at_once(tmp_path, caplog,
+                                                                          monkeypatch, ask):
+    """A run killed with SIGKILL is a zombie until its parent (a shell, a scheduler) reaps
+    it: it released its flock, but its pid still answers a signal, and the next run
+    refused for as long ("another spinelink run ... is using this output folder"). A
+    zombie holds nothing: its lock is taken over at once, from /proc/<pid>/stat or, where
+    there is no /proc, from `ps`."""
+    if ask == "ps":
+        if shutil.which("ps") is None:
+            pytest.skip("no ps here")
+        monkeypatch.setattr(runlock, "_proc_state", lambda pid: None, raising=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(runlock.OutputFolderBusy, match=f"pid {holder.pid} on "):
+            runlock.acquire(tmp_path)  # alive: refused
+        holder.kill()
+        # exited, not reaped (WNOWAIT): a zombie, as after `kill -9` from a shell
+        os.waitid(os.P_PID, holder.pid, os.WEXITED | os.WNOWAIT)
+        stat = Path(f"/proc/{holder.pid}/stat")
+        assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        with caplog.at_level("WARNING", logger="spinelink"):
+            fd = runlock.acquire(tmp_path)
+        runlock.release(tmp_path, fd)
+        assert f"stale lock of a run that is no longer running (pid {holder.pid} on " in \
+            caplog.text
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 @slow
 def test_a_stale_lock_is_taken_over_with_a_warning(base, tmp_path):
     folder, clean = base

@@ -10,7 +10,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
     file_name VARCHAR, file_sha256 VARCHAR, rows_read BIGINT, accepted BIGINT,
     quarantined BIGINT, linked BIGINT, review BIGINT, unlinked BIGINT, link_rate DOUBLE,
     est_precision DOUBLE, est_recall DOUBLE, previous_id VARCHAR, flags INTEGER,
-    changes VARCHAR, manifest_sha256 VARCHAR);
+    changes VARCHAR, manifest_sha256 VARCHAR, state_rows BIGINT, state_accepted BIGINT,
+    state_quarantined BIGINT);
+-- rows_read / accepted / quarantined: the delivered file's; state_*: the records the run
+-- read and linked (an added delivery merged with the previous state; else the same)
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS state_rows BIGINT;
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS state_accepted BIGINT;
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS state_quarantined BIGINT;
 CREATE TABLE IF NOT EXISTS indicators (
     delivery_id VARCHAR, source VARCHAR, variable VARCHAR, value VARCHAR,
     n_reference BIGINT, n_linked BIGINT, link_rate DOUBLE, link_rate_low DOUBLE,

@@ -83,6 +83,7 @@ class IntakeResult:
     reference_date_basis: str | None = None
     future_after: str | None = None  # a date of birth after this one is in the future
     checks: dict = field(default_factory=dict)  # edit rules, control totals (spinelink.coding)
+    delivered: dict | None = None  # an added delivery's own counts (incremental.state)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

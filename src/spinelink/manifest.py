@@ -97,8 +97,19 @@ def code_fingerprint() -> str:
 
 
 def check_accounting(acc: dict[str, dict]) -> None:
-    """read = accepted + quarantined; accepted = linked + review + unlinked (linked sources)."""
+    """read = accepted + quarantined; accepted = linked + review + unlinked (linked sources);
+    for an added delivery read with the previous state, its delivered file's read =
+    accepted + quarantined, and the state's read = the previous records kept + the
+    delivered rows it could hold (read - unreadable)."""
     for name, a in acc.items():
+        d = a.get("delivered")
+        if d is not None and (d["read"] != d["accepted"] + d["quarantined"] or a["read"] != (
+                d["previous_records"] + d["read"] - d["unreadable"])):
+            raise AccountingError(
+                f"source {name}: the delivered file {d['file']}: read {d['read']}, accepted "
+                f"{d['accepted']}, quarantined {d['quarantined']} ({d['unreadable']} "
+                f"unreadable), with {d['previous_records']} previous records, does not add "
+                f"up to the {a['read']} rows read")
         if a["read"] != a["accepted"] + a["quarantined"]:
             raise AccountingError(f"source {name}: read {a['read']} != accepted "
                                   f"{a['accepted']} + quarantined {a['quarantined']}")

@@ -152,6 +152,10 @@ class _Run:
             self.acc, self.links = apply_changes(self.acc, self.links, result.get("changes"))
             if st.load is not None:
                 st.load(ctx)
+            if (self.prev is not None and st.kind == "standardise"
+                    and st.source == self.lj.job.reference):
+                # the spine carried from that run: its reference must be this one (revised)
+                incremental.check_reference(self.lj, self.prev.since, self.out)
 
     def _result(self, st: Stage, ctx: StageContext) -> dict:
         """The stage's result: recorded now, or reused from the interrupted run."""
@@ -241,6 +245,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
         man["resumed"] = {"reused_stages": ck.reused}
     if prev is not None:  # stages taken over from the run --since names
         man["incremental"] = prev.summary()
+        # this run's reference against that run's (incremental.check_reference)
+        man["incremental"]["reference"] = incremental.check_reference(lj, prev.since, out)
     # where each input was read, for `spinelink verify` (not in the resume fingerprint)
     man["inputs"] = {n: {**v, "location": str(lj.source_path(n).absolute())}
                      for n, v in inputs.items()}

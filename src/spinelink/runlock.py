@@ -41,13 +41,51 @@ class OutputFolderBusy(JobError):
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` of this host still runs: it exists and is not a zombie (a
+    run killed with SIGKILL whose parent has not reaped it yet: it has released its flock
+    and will never write again). The state comes from /proc/<pid>/stat, or `ps` where
+    there is no /proc; when neither answers, from the signal check alone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+    except PermissionError:  # someone else's process: it exists
+        pass
+    except (OverflowError, ValueError):  # not a pid at all
+        return False
+    state = _proc_state(pid)
+    if state is None:  # no /proc: ask ps (POSIX), else trust the signal check
+        state = _ps_state(pid)
+    if state is not None and state[:1] in ("Z", "X"):  # zombie, or dead
+        return False
+    return state != "gone"
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of `pid` in /proc/<pid>/stat ('gone' when /proc is there but the
+    process is not); None where there is no /proc (macOS, BSD) or it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return "gone" if os.path.exists("/proc/self/stat") else None
+    except OSError:
+        return None
+    rest = raw[raw.rfind(b")") + 1:].split()  # the name in () may hold spaces
+    return rest[0].decode("ascii", "replace") if rest else None
+
+
+def _ps_state(pid: int) -> str | None:
+    """The state of `pid` as `ps -o stat=` gives it (macOS, BSD; None when ps cannot)."""
+    import subprocess
+
+    try:
+        r = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True,
+                           text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if r.returncode != 0 and not r.stdout.strip():
+        return "gone" if r.returncode == 1 else None
+    return r.stdout.strip() or None
 
 
 def _holder(info: dict) -> str:

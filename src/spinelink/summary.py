@@ -12,6 +12,11 @@ def print_summary(result) -> None:
         if "linked" in a:
             line += f", linked {a['linked']}, review {a['review']}, unlinked {a['unlinked']}"
         click.echo(line)
+        d = a.get("delivered")
+        if d:  # an added delivery, read with the previous state
+            click.echo(f"  {name} delivered file {d['file']}: read {d['read']}, quarantined "
+                       f"{d['quarantined']}, accepted {d['accepted']} (the state above: "
+                       f"the previous {d['previous_records']} other records with these)")
     for name, s in result.summary.items():
         methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items())
         click.echo(f"  {name} links by method: {methods}")

@@ -8,8 +8,10 @@ import pandas as pd
 from spinelink.catalogue import store
 from spinelink.errors import SpinelinkError
 
+# rows_read / accepted: the delivered file's; state_rows: the records the run linked (an
+# added delivery with the previous state), absent from a catalogue older than it
 LIST_COLUMNS = ["delivery_id", "mode", "scope", "received", "rows_read", "accepted",
-                "linked", "unlinked", "link_rate", "est_precision", "est_recall",
+                "state_rows", "linked", "unlinked", "link_rate", "est_precision", "est_recall",
                 "previous_id", "flags"]
 INDICATOR_COLUMNS = ["variable", "value", "n_reference", "n_linked", "link_rate",
                      "est_precision", "est_recall"]
@@ -43,7 +45,7 @@ def list_lines(folder: Path, source: str | None = None) -> list[str]:
             {"source": source}).df()
     lines = ["sources:", _text(sources), "", "deliveries:"]
     for name, group in deliveries.groupby("source", sort=True):
-        lines += [f"[{name}]", _text(group[LIST_COLUMNS])]
+        lines += [f"[{name}]", _text(group[[c for c in LIST_COLUMNS if c in group]])]
     return lines if len(deliveries) else lines + ["(none)"]
 
 

@@ -91,6 +91,9 @@ def record_run(lj, out: Path, man: dict) -> None:
     for name in lj.job.sources:
         d = _delivery(lj, name)
         acc = man["accounting"].get(name, {})
+        # what the delivered file held; the run's outputs cover the state (an added
+        # delivery merged with the previous state), counted in state_*
+        got = acc.get("delivered") or acc
         comp = comparison.get(name, {})
         inc = man["links"].get(name, {}).get("incremental")  # an incremental run's changes
         ind = indicators(out, name)
@@ -98,8 +101,10 @@ def record_run(lj, out: Path, man: dict) -> None:
         first = overall.iloc[0] if len(overall) else None
         deliveries.append({
             **d, "source": name, "job_name": lj.job.name, "output_dir": str(out),
-            "rows_read": acc.get("read"), "accepted": acc.get("accepted"),
-            "quarantined": acc.get("quarantined"), "linked": acc.get("linked"),
+            "rows_read": got.get("read"), "accepted": got.get("accepted"),
+            "quarantined": got.get("quarantined"), "state_rows": acc.get("read"),
+            "state_accepted": acc.get("accepted"),
+            "state_quarantined": acc.get("quarantined"), "linked": acc.get("linked"),
             "review": acc.get("review"), "unlinked": acc.get("unlinked"),
             "link_rate": _num(first, "link_rate"),
             "est_precision": _num(first, "est_precision"),

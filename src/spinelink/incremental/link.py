@@ -14,10 +14,12 @@ previous run has no model, or on drift: the share of records populating a field 
 compares moves by more than `DRIFT` (absolute) from the previous run's, or more than
 `MAX_DELTA` of the records are new or changed.
 
-`changes/<source>.parquet` lists every record whose status or links changed: `record_id`,
-`status` (new, changed, unchanged, removed), `old_links` / `new_links` (its reference ids,
-`;`-joined), `old_method` / `new_method`, `reason` (`new`, `changed record`, `removed in a
-replacing delivery`, `relinked`).
+`changes/<source>.parquet` lists every record whose status, links, review pairs or link
+methods changed: `record_id`, `status` (new, changed, unchanged, removed), `old_links` /
+`new_links` (its reference ids, review pairs' included, `;`-joined), `old_method` /
+`new_method` (a review pair's as `review:<method>`), `old_outcome` / `new_outcome`
+(linked, review, unlinked), `reason` (`new`, `changed record`, `removed in a replacing
+delivery`, `relinked`, `link method changed`).
 """
 from __future__ import annotations
 
@@ -127,7 +129,9 @@ def run(engine, lj, out: Path, name: str, timer, link_fn, shares: dict[str, floa
     only = None if plan is None else pd.Index(plan.delta).union(
         status.loc[status["status"] != "unchanged", "record_id"])
     changes = write_changes(engine, out, name, status, since / "links" / f"{name}.parquet",
-                            out / "links" / f"{name}.parquet", only)
+                            out / "links" / f"{name}.parquet", only,
+                            since / "review" / f"{name}.parquet",
+                            out / "review" / f"{name}.parquet")
     summary["incremental"] = {
         "since": str(since), "mode": "full" if plan is None else "incremental",
         "full_reason": reason, "linked_anew": len(plan.delta) if plan else None,
@@ -212,10 +216,13 @@ def populated(engine, table_sql: str) -> dict[str, float]:
 
 
 def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: Path, new: Path,
-                  only: pd.Index | None = None) -> dict[str, int]:
+                  only: pd.Index | None = None, old_review: Path | None = None,
+                  new_review: Path | None = None) -> dict[str, int]:
     """Write changes/<name>.parquet (incremental/changes.sql) from the previous run's links
-    file `old` (absent: no links before) and the current one, `new`; `only`: the records
-    whose links can differ (None: every record). Returns the records listed per reason."""
+    file `old` (absent: no links before) and the current one, `new`, with the review pairs
+    of each (`old_review`, `new_review`: a record in review before and linked now shows
+    the pairs it was in review with); `only`: the records whose links can differ (None:
+    every record). Returns the records listed per reason."""
     # in SQL: aligning the link sets in pandas took 3 s at a million records
     engine.register("__sl_chg_status", pa.Table.from_pandas(
         status[["record_id", "status"]].astype(str), preserve_index=False))
@@ -224,8 +231,9 @@ def write_changes(engine, out: Path, name: str, status: pd.DataFrame, old: Path,
         engine.register("__sl_chg_only", id_table(only))
         cond = "CAST(source_id AS VARCHAR) IN (SELECT record_id FROM __sl_chg_only)"
     links, params = {}, {}
-    for side, path in (("old", old), ("new", new)):
-        if Path(path).exists():
+    for side, path in (("old", old), ("new", new), ("old_review", old_review),
+                       ("new_review", new_review)):
+        if path is not None and Path(path).exists():
             links[side], params[side] = f"read_parquet(${side})", str(path)
         else:
             links[side] = ("(SELECT NULL::VARCHAR AS reference_id, NULL::VARCHAR AS source_id, "

@@ -12,6 +12,7 @@ longer has (a replacing delivery's deaths and withdrawals).
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,10 +24,15 @@ import pyarrow.parquet as pq
 from spinelink import atomic, manifest
 from spinelink.errors import JobError
 from spinelink.readers import read_source
-from spinelink.sqlfiles import quote_ident
+from spinelink.sqlfiles import quote_ident, sql_file
 
+log = logging.getLogger("spinelink")
 STATE_DIR = "incremental"
-
+# the share of the previous reference's records that must still be here, under the same id
+# as the same person, for this run's reference to be that reference revised (below: another
+# reference, whose record ids would be the spine's unit ids of other people)
+MIN_SAME_REFERENCE = 0.5
+SHOW_IDS = 10
 
 
 def id_table(ids) -> pa.Table:
@@ -54,6 +60,57 @@ def reference_unchanged(lj, since: Path, out: Path) -> bool:
     return cache[key]
 
 
+def check_reference(lj, since: Path, out: Path) -> dict:
+    """Whether this run's reference is the previous run's, revised at most: the spine's
+    units are reference records with their record ids, and an incremental run carries the
+    previous run's units, so a run --since the output of a run on another reference (a
+    census of another year, another job's) would give its unit ids to other people. Once
+    this run's reference is standardised: the same table (SHA-256) passes; otherwise at
+    least MIN_SAME_REFERENCE of the previous reference's record ids must be here holding
+    the same person (sql/incremental/reference_persons.sql), else a JobError (exit 2)
+    naming both files. The ids of a revised reference that now hold another person are
+    logged (ids only) and returned for the manifest. Worked out once per run."""
+    ref = lj.job.reference
+    cache = lj.__dict__.setdefault("_reference_check", {})
+    key = (str(since), str(out))
+    if key in cache:
+        return cache[key]
+    if reference_unchanged(lj, since, out):
+        cache[key] = {"same_table": True}
+        return cache[key]
+    prev_std = Path(since) / "standardised" / f"{ref}.parquet"
+    before = (previous_manifest(since).get("inputs", {}).get(ref) or {})
+    was = before.get("location") or before.get("path") or "unknown file"
+    if not prev_std.is_file():
+        raise JobError(f"--since {since}: standardised/{ref}.parquet is missing there; the "
+                       f"spine cannot be carried without the previous run's reference ({was})")
+    import duckdb
+
+    with duckdb.connect() as con:
+        row = con.execute(sql_file("incremental/reference_persons.sql"),
+                          {"previous": str(prev_std),
+                           "current": str(Path(out) / "standardised" / f"{ref}.parquet"),
+                           "show": SHOW_IDS}).fetchone()
+    n_prev, kept, other, others = int(row[0]), int(row[1]), int(row[2]), list(row[3] or [])
+    same = kept - other
+    if n_prev and same < MIN_SAME_REFERENCE * n_prev:
+        raise JobError(
+            f"--since {since}: that run's reference {ref!r} ({was}) is another source than "
+            f"this job's ({lj.source_path(ref)}): {same} of its {n_prev} record ids are here "
+            f"holding the same person ({n_prev - kept} gone, {other} another person); the "
+            "spine's unit ids are reference record ids and would be reused for other "
+            "people. Run without --since for a spine of this reference, or give the output "
+            "folder of a run on it")
+    if other:
+        log.warning("%s: %d record id(s) of the previous run's reference now hold another "
+                    "person (first name, last name and date of birth all differ): %s%s; "
+                    "their spine units keep the id (the reference's revision)", ref, other,
+                    ", ".join(others), ", ..." if other > len(others) else "")
+    cache[key] = {"same_table": False, "previous_records": n_prev, "kept": kept,
+                  "another_person": other, "another_person_ids": others}
+    return cache[key]
+
+
 def delivery_mode(lj, name: str) -> str:
     cat = lj.job.catalogue
     d = cat.delivery if cat is not None else None
@@ -71,10 +128,19 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
     if prev.get("stages", {}).get("privacy") or lj.job.privacy.pseudonymise:
         raise JobError(f"--since {since}: incremental linkage needs the record ids in "
                        "clear; it does not work on pseudonymised outputs (privacy)")
+    before = prev.get("reference")
+    if before is not None and before != lj.job.reference:
+        was = (prev.get("inputs", {}).get(before) or {}).get("location") or before
+        raise JobError(f"--since {since}: that run's reference is {before!r} ({was}), this "
+                       f"job's is {lj.job.reference!r} "
+                       f"({lj.source_path(lj.job.reference)}); the spine's unit ids are "
+                       "reference record ids: run without --since for a spine of this "
+                       "reference, or give the output folder of a run on it")
     lj.overrides["since"] = str(Path(since).resolve())
     if retrain:
         lj.overrides["retrain"] = "true"
     lj.delivered = {n: lj.source_path(n) for n in lj.job.sources}
+    lj.state_origin = {}
     sources = dict(lj.job.sources)
     for name, src in lj.job.sources.items():
         if delivery_mode(lj, name) != "adds":
@@ -85,7 +151,9 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
                            f"({where}) is not there; an added delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
-        write_state(Path(before), lj.source_path(name), src, state)
+        origin: dict = {}
+        write_state(Path(before), lj.source_path(name), src, state, origin)
+        lj.state_origin[name] = origin  # for the delivered file's own counts
         sources[name] = src.model_copy(update={"path": str(state)})
     lj.job = lj.job.model_copy(update={"sources": sources})
 
@@ -105,17 +173,23 @@ def _previous_input(prev: dict, since: Path, name: str) -> Path | None:
     return None
 
 
-def _read(path: Path, src) -> pa.Table:
-    t = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
-                    id_column=src.id).table
-    return t.drop_columns(["_row"])
+def _read(path: Path, src):
+    """The file's table without its row numbers, and the read result."""
+    got = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    return got.table.drop_columns(["_row"]), got
 
 
-def write_state(before: Path, delivery: Path, src, state: Path) -> int:
+def write_state(before: Path, delivery: Path, src, state: Path,
+                origin: dict | None = None) -> int:
     """The previous state with the delivery's records added (or replacing those of the
     same id), ordered by id (a stable sort), as a Parquet file of strings. (In Arrow:
-    through pandas it took 1 s at 200,000 records.)"""
-    old, new = _read(before, src), _read(delivery, src)
+    through pandas it took 1 s at 200,000 records.) `origin`, when given, is filled with
+    where the state's rows come from, for the delivered file's own counts
+    (`delivered_counts`): `delivered_read` (the rows the delivered file held),
+    `unreadable` (its rows the reader could not use: line or row, reason), `state_rows`
+    (the state file's 1-based rows that came from it) with `delivered_rows` (their rows
+    in it), `previous_records` (the previous state's rows kept), `replaced`."""
+    (old, _), (new, got) = _read(before, src), _read(delivery, src)
     missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
         raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
@@ -126,12 +200,53 @@ def write_state(before: Path, delivery: Path, src, state: Path) -> int:
 
     old, new = text(old), text(new)
     gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
-    merged = pa.concat_tables([old.filter(pc.invert(gone)), new])
+    kept = old.filter(pc.invert(gone))
+    rows = "__sl_delivered_row"  # each row's row in the delivered file (null: previous)
+    merged = pa.concat_tables([
+        kept.append_column(rows, pa.nulls(kept.num_rows, pa.int64())),
+        new.append_column(rows, got.table["_row"].cast(pa.int64()))])
     merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id, "ascending")]))
+    delivered_row = merged[rows].combine_chunks()
+    merged = merged.drop_columns([rows])
     atomic.ensure_dir(state.parent)
     with atomic.atomic_path(state) as tmp:
         pq.write_table(merged.combine_chunks(), tmp, compression="zstd")
+    if origin is not None:
+        at = pc.indices_nonzero(pc.is_valid(delivered_row))
+        origin.update(
+            delivered_read=got.rows_read, delivered_label=got.row_label,
+            unreadable=[{"row": r.row, "reason": r.reason} for r in got.rejects],
+            state_rows=pc.add(at, 1).cast(pa.int64()).to_numpy(),
+            delivered_rows=delivered_row.take(at).to_numpy(),
+            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows)
     return merged.num_rows
+
+
+SHOW_ROWS = 100  # the delivered file's quarantined rows named in the intake report
+
+
+def delivered_counts(out: Path, name: str, origin: dict, path: Path) -> dict:
+    """What the delivered file of an added delivery held (the run read the state file,
+    `origin` from write_state): rows read, accepted, quarantined (those of its rows the
+    state's intake quarantined, and its unreadable rows, which the state cannot hold);
+    `previous_records` the previous state's rows the state kept (so the state's rows read
+    are `previous_records + read - unreadable`), `replaced` the previous records it
+    replaced; `quarantined_rows`: its rows quarantined (the first SHOW_ROWS, as rows of
+    the delivered file; quarantine/<name>.parquet numbers them by the state file)."""
+    import numpy as np
+
+    q = pq.read_table(Path(out) / "quarantine" / f"{name}.parquet", columns=["_row"])
+    qrows = q["_row"].to_numpy(zero_copy_only=False)
+    hit = np.isin(origin["state_rows"], qrows)
+    bad = [u["row"] for u in origin["unreadable"]]
+    in_state = len(origin["state_rows"])
+    quarantined = int(hit.sum()) + len(bad)
+    shown = sorted([int(r) for r in origin["delivered_rows"][hit]] + bad)
+    return {"file": Path(path).name, "row_label": origin["delivered_label"],
+            "read": int(origin["delivered_read"]), "accepted": in_state - int(hit.sum()),
+            "quarantined": quarantined, "unreadable": len(bad),
+            "previous_records": int(origin["previous_records"]),
+            "replaced": int(origin["replaced"]), "quarantined_rows": shown[:SHOW_ROWS]}
 
 
 def _columns(con, intake: Path) -> list[str]:

@@ -3,11 +3,15 @@ control totals), coding of free text, standardisation (plus a column per coded
 variable). Each is `run(ctx) -> dict` with the source in `ctx.source` (spinelink.stages)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from spinelink.coding import intake_checked
 from spinelink.coding.stage import coding_path, run_coding, standardise_with_codes
+from spinelink.incremental.state import delivered_counts
 from spinelink.stages import StageContext, std_table
+
+log = logging.getLogger("spinelink")
 
 
 def intake_path(out: Path, source: str) -> Path:
@@ -19,9 +23,19 @@ def standardised_path(out: Path, source: str) -> Path:
 
 
 def intake(ctx: StageContext) -> dict:
-    """Read, check and quarantine one source; its counts go to the accounting."""
+    """Read, check and quarantine one source; its counts go to the accounting. For an
+    added delivery (run --since), which the run reads merged with the previous state, the
+    counts are the state's, and `delivered` says what the delivered file held."""
     r = intake_checked(ctx.engine, ctx.lj, ctx.source, ctx.out)
     counts = {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
+    origin = getattr(ctx.lj, "state_origin", {}).get(ctx.source)
+    if origin is not None:
+        d = delivered_counts(ctx.out, ctx.source, origin, ctx.lj.delivered[ctx.source])
+        r.delivered = counts["delivered"] = d
+        log.info("%s: the delivered file %s held %d rows: %d accepted, %d quarantined "
+                 "(%d unreadable); with the previous state's %d other records, %d rows "
+                 "read", ctx.source, d["file"], d["read"], d["accepted"], d["quarantined"],
+                 d["unreadable"], d["previous_records"], r.rows_read)
     return {**r.as_dict(), "changes": {"accounting": {ctx.source: counts}}}
 
 
