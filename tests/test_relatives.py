@@ -197,3 +197,44 @@ def test_on_a_unit_without_a_first_name_its_strongest_link_names_it(files):
         "B1": "C1", "B3": "C2", "B4": "C2", "B5": "C3", "B6": "C3"}
     assert review[["reference_id", "source_id", "method"]].values.tolist() == [
         ["C1", "B2", "relative:direct:passport"]]
+
+
+NAMESAKES_CENSUS = """\
+id,first,middle,last,dob,address,nino
+C1,Ivan,,Kovalenko,1961-04-02,12 Shevchenka St,AB123456C
+C2,Olena,,Kovalenko,1963-09-30,12 Shevchenka St,AB223456C
+C3,Mariia,,Bondar,2015-06-03,5 Franka St,CE123456A
+C4,Oksana,,Bondar,1982-02-25,5 Franka St,CE223456A
+"""
+# B2 is Ivan's son, named after him and given his number; B4 is Mariia's claim with her
+# mother's date of birth copied onto it (a data error, not another person)
+NAMESAKES_BENEFITS = """\
+claim,first,last,dob,address,nino
+B1,Ivan,Kovalenko,1961-04-02,12 Shevchenka St,
+B2,Ivan,Kovalenko,1988-11-20,12 Shevchenka St,AB123456C
+B3,Mariia,Bondar,2015-06-03,5 Franka St,
+B4,Mariia,Bondar,1982-02-25,5 Franka St,CE123456A
+"""
+
+
+def test_a_namesake_of_another_generation_is_held(files):
+    """The first name cannot tell a father from the son named after him: a link whose
+    first name is the unit's but whose date of birth is years from it is held when
+    another record on the unit carries the unit's date of birth (the false links of
+    ua_missed_relatives and pseudopeople's social security). A date of birth that a
+    co-resident of the unit has is a copy from a household member: not held."""
+    job = JOB.replace("ONE_TO_ONE", "false").replace("HOLD", "true") \
+        .replace("date_of_birth: dob}, identifiers",
+                 "date_of_birth: dob, address: address}, identifiers") \
+        .replace("date_of_birth: dob},\n", "date_of_birth: dob, address: address},\n")
+    assert job.count("address: address") == 2
+    folder = files({"census.csv": NAMESAKES_CENSUS, "benefits.csv": NAMESAKES_BENEFITS,
+                    "job.yaml": job})
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    links = pd.read_parquet(folder / "out" / "links" / "benefits.parquet")
+    review = pd.read_parquet(folder / "out" / "review" / "benefits.parquet")
+    assert dict(zip(review["source_id"], review["method"], strict=True)) == {
+        "B2": "relative:direct:nino"}
+    assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
+        "B1": "C1", "B3": "C3", "B4": "C3"}

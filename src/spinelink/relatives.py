@@ -13,6 +13,15 @@ On a unit without a first name its strongest link with one stands in for the uni
 (highest match probability, deterministic links counting as 1): a record whose first
 name is no form of that one's is held (two persons, at most one of them the unit's).
 
+The first name cannot tell a father from the son named after him (or a Jr. from a Sr.):
+a link whose first name is a form of the unit's but whose date of birth is more than a
+year from the unit's (not one typo, nor day and month swapped) is held when another
+record on the unit carries a form of the first name and the unit's date of birth. A date
+of birth that a co-resident of the unit has (another reference record at its address)
+is a copy from a household member, an error of the person's record: not held. On the
+external pairs this held 8 of ua_missed_relatives' 23 false links and 11 and 7 of
+pseudopeople social security's (benchmarks/RESULTS.md, session 25).
+
 Measured on the generator at 100,000 persons (benefits, where 199 of 252 false links
 were relatives of a person the census lacks): see benchmarks/RESULTS.md.
 """
