@@ -1,0 +1,62 @@
+"""What the command line does to keep a small run's fixed costs down, and that it changes no
+result: the job read once, the cyclic collector set aside during imports, file hashes
+reused only while the file is the one hashed."""
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from spinelink import atomic, manifest
+from spinelink.cli import collect_from_here
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_collector_back_on_after_imports_and_left_alone_where_it_was_on():
+    was = gc.get_threshold()
+    try:
+        gc.disable()  # as spinelink.cli.entry leaves it while the modules are imported
+        collect_from_here()
+        assert gc.isenabled() and gc.get_threshold() == (10_000, 10, 10)
+        gc.set_threshold(*was)
+        collect_from_here()  # on already (a test process, a notebook): nothing changes
+        assert gc.isenabled() and gc.get_threshold() == was
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*was)
+        gc.enable()
+
+
+def test_the_program_collects_again_once_a_command_has_imported_its_modules(tmp_path):
+    # the program itself, not the click group: `entry` turns the collector off and every
+    # command turns it on again (here `validate`, which is not `run`)
+    probe = ("import gc, os, sys; import spinelink.cli as c; "
+             "orig = os._exit\n"
+             "def ex(code):\n"
+             "    print('enabled', gc.isenabled(), gc.get_threshold()[0], flush=True)\n"
+             "    orig(code)\n"
+             "os._exit = ex; sys.argv = ['spinelink', 'validate', sys.argv[1]]; c.entry()")
+    job = ROOT / "sample_data" / "demo_job.yaml"
+    p = subprocess.run([sys.executable, "-c", probe, str(job)], capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                       cwd=tmp_path)
+    assert "enabled True 10000" in p.stdout, p.stdout + p.stderr
+
+
+def test_file_hash_follows_a_rewritten_file(tmp_path):
+    f = tmp_path / "t.parquet"
+    atomic.write_bytes(f, b"one")
+    first = manifest.file_hash(f)
+    assert manifest.file_hash(f) == first
+    atomic.write_bytes(f, b"two")  # replaced by a rename, as every output is
+    assert manifest.file_hash(f) != first
+    with open(f, "ab") as out:  # changed in place (another size)
+        out.write(b"!")
+    third = manifest.file_hash(f)
+    assert third not in (first,) and third == manifest.file_hash(f)
+    import hashlib
+
+    assert third == hashlib.sha256(f.read_bytes()).hexdigest()
