@@ -70,10 +70,11 @@ links:
 """
 
 
-def _run(files, one_to_one: bool, hold: bool = True):
-    folder = files({"census.csv": CENSUS, "benefits.csv": BENEFITS,
-                    "job.yaml": JOB.replace("ONE_TO_ONE", str(one_to_one).lower()).replace(
-                        "HOLD", str(hold).lower())})
+def _run(files, one_to_one: bool, hold: bool = True, census: str = CENSUS,
+         benefits: str = BENEFITS, job: str | None = None):
+    job = job or JOB.replace("ONE_TO_ONE", str(one_to_one).lower()).replace(
+        "HOLD", str(hold).lower())
+    folder = files({"census.csv": census, "benefits.csv": benefits, "job.yaml": job})
     r = run_cli("run", "job.yaml", cwd=folder)
     assert r.returncode == 0, r.stderr
     out = folder / "out"
@@ -187,12 +188,8 @@ def test_on_a_unit_without_a_first_name_its_strongest_link_names_it(files):
     """Two records of one unit whose first names are no form of each other are two persons:
     with no first name on the unit, the strongest link (deterministic links equal, then the
     lowest id) stands in for it and the other is held; forms of one name are not."""
-    folder = files({"census.csv": UNNAMED_CENSUS, "benefits.csv": UNNAMED_BENEFITS,
-                    "job.yaml": UNNAMED_JOB})
-    r = run_cli("run", "job.yaml", cwd=folder)
-    assert r.returncode == 0, r.stderr
-    links = pd.read_parquet(folder / "out" / "links" / "benefits.parquet")
-    review = pd.read_parquet(folder / "out" / "review" / "benefits.parquet")
+    links, review, *_ = _run(files, False, census=UNNAMED_CENSUS, benefits=UNNAMED_BENEFITS,
+                             job=UNNAMED_JOB)
     assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
         "B1": "C1", "B3": "C2", "B4": "C2", "B5": "C3", "B6": "C3"}
     assert review[["reference_id", "source_id", "method"]].values.tolist() == [
@@ -228,12 +225,8 @@ def test_a_namesake_of_another_generation_is_held(files):
                  "date_of_birth: dob, address: address}, identifiers") \
         .replace("date_of_birth: dob},\n", "date_of_birth: dob, address: address},\n")
     assert job.count("address: address") == 2
-    folder = files({"census.csv": NAMESAKES_CENSUS, "benefits.csv": NAMESAKES_BENEFITS,
-                    "job.yaml": job})
-    r = run_cli("run", "job.yaml", cwd=folder)
-    assert r.returncode == 0, r.stderr
-    links = pd.read_parquet(folder / "out" / "links" / "benefits.parquet")
-    review = pd.read_parquet(folder / "out" / "review" / "benefits.parquet")
+    links, review, *_ = _run(files, False, census=NAMESAKES_CENSUS,
+                             benefits=NAMESAKES_BENEFITS, job=job)
     assert dict(zip(review["source_id"], review["method"], strict=True)) == {
         "B2": "relative:direct:nino"}
     assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
