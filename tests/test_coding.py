@@ -574,12 +574,13 @@ def test_cli_run_summary_shows_coding_rules_and_totals(tmp_path):
 def test_decision_csvs_are_read_as_a_spreadsheet_saves_them(tmp_path, sep):
     """Excel's "CSV UTF-8" (a byte-order mark; the locale's list separator, a semicolon
     in Ukrainian, German or French) gives the same decisions as a comma-separated file."""
-    from spinelink.coding.clerical import COLUMNS, read_decision_csv
+    from spinelink.coding.decisions import COLUMNS
+    from spinelink.filled_in import read_rows
 
     rows = [list(COLUMNS), ["census", "P08", "language", "ukr"],
             ["census", "P09", "birth_place", "Київ, Україна"]]
     f = tmp_path / "decisions.csv"
     f.write_text("\ufeff" + "".join(sep.join(f'"{v}"' if sep in v else v for v in r)
                                     + "\r\n" for r in rows), encoding="utf-8")
-    got = read_decision_csv(f, "coding decisions", COLUMNS)
-    assert got[list(COLUMNS)].values.tolist() == rows[1:]
+    got, lines = read_rows(f, COLUMNS, JobError)
+    assert [[r[c] for c in COLUMNS] for r in got] == rows[1:] and lines == [2, 3]

@@ -15,6 +15,7 @@ import pytest
 from conftest import write_files
 from test_coding import CODING, _job
 
+from spinelink.errors import JobError
 from spinelink.pipeline import run_job
 
 INTEGRATE = ("integrate:\n  occupation: {priority: [census]}\n"
@@ -153,13 +154,85 @@ def test_a_decision_outside_the_classification_names_file_row_and_field(worked, 
     write_files(tmp_path, {"bad.csv": "source,record_id,variable,code\n"
                            "census,P08,language,xx-klingon\n"})
     r = _cli("coding", "apply", out, tmp_path / "bad.csv")
-    assert r.returncode != 0
+    assert r.returncode == 6, (r.returncode, r.stderr)
     assert "bad.csv: row 2, field 'code': not a code of the language" in r.stderr
     assert "klingon" not in r.stderr
     write_files(tmp_path, {"gone.csv": "source,record_id,variable,code\n"
                            "census,P99,language,ukr\n"})
     r = _cli("coding", "apply", out, tmp_path / "gone.csv")
-    assert r.returncode != 0 and "1 row(s) name an answer this run does not have" in r.stderr
+    assert r.returncode == 6 and r.stderr.strip() == (
+        f"error: {tmp_path / 'gone.csv'}: row 2, fields 'source', 'record_id', 'variable': "
+        "answer P99 / language of source 'census' is not one this run has")
+
+
+def test_coding_apply_reports_every_bad_row_and_imports_nothing(worked, tmp_path):
+    """`coding apply FILE` stopped at the first bad row with the job-file code (2): a
+    clerk fixed one row per attempt. Now every bad row is listed at once (file, the line
+    the row starts on, field; the first 20 after a count, then how many more), nothing
+    is added to the store, and it exits 6 (clerical work), never echoing a value."""
+    _, _, out, *_ = worked
+    answers = pd.read_parquet(out / "coding" / "census.parquet",
+                              columns=["record_id", "variable"])
+    lang = sorted(answers.loc[answers["variable"] == "language", "record_id"])
+    a, b = lang[0], lang[1]
+    store = out / "coding" / "decisions.jsonl"
+    before = store.read_bytes()
+    rows = ["source,record_id,variable,code,note",
+            f'census,{a},language,ukr,"a note\nover two lines"',   # lines 2-3, fine
+            "census,P08,language,xx-klingon,",                      # 4: code
+            "benefits,P01,language,ukr,",                           # 5: source
+            "census,P01,shoe_size,ukr,",                            # 6: variable
+            "census,P99,language,ukr,",                             # 7: no such answer
+            "census,P02,language,ukr,,surplus",                     # 8: extra cell
+            "census,P03,language,,",                                # 9: open, skipped
+            f"census,{b},language,ukr,",                            # 10
+            f"census,{b},language,rus,",                            # 11: a second one
+            ",,language,ukr,"]                                      # 12: source, id
+    rows += [f"census,Z{i:02d},language,ukr," for i in range(15)]   # 13-27: no answers
+    write_files(tmp_path, {"many.csv": "\n".join(rows) + "\n"})
+    f = tmp_path / "many.csv"
+    r = _cli("coding", "apply", out, f)
+    assert r.returncode == 6, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert lines[0] == f"error: {f}: 23 problems; nothing was imported"
+    assert lines[1:8] == [f"error: {f}: {x}" for x in (
+        "row 4, field 'code': not a code of the language classification",
+        "row 5, field 'source': not a coded source of this run",
+        "row 6, field 'variable': not a coded variable of source census",
+        "row 7, fields 'source', 'record_id', 'variable': answer P99 / language of "
+        "source 'census' is not one this run has",
+        "row 8: more cells than header columns",
+        f"rows 10 and 11: two decisions for answer {b} / language of source 'census'",
+        "row 12, field 'record_id': is empty")]
+    assert lines[8] == f"error: {f}: row 12, field 'source': not a coded source of this run"
+    assert len(lines) == 1 + 20 + 1 and lines[-1] == f"error: {f}: ... and 3 more problems"
+    assert "klingon" not in r.stderr and "note" not in r.stderr
+    assert store.read_bytes() == before  # all or nothing
+
+
+def test_a_job_decisions_file_lists_every_bad_row_as_a_job_problem(tmp_path):
+    """`coding_options.decisions` in a job: still a job problem (exit 2), now with every
+    bad row; another run's source is no problem there."""
+    from conftest import run_cli
+
+    write_files(tmp_path, {"decisions.csv": "source,record_id,variable,code\n"
+                           "census,P08,birthplace,ATLANTIS\n"
+                           "benefits,P01,birthplace,UKR\n"
+                           "census,P01,shoe_size,UKR\n"
+                           "census,P01,birthplace,UKR\n"
+                           "census,P01,birthplace,POL\n"})
+    job = _job(tmp_path, CODING + "coding_options: {decisions: decisions.csv}\n")
+    with pytest.raises(JobError) as err:
+        run_job(job)
+    f = tmp_path / "decisions.csv"
+    assert err.value.exit_code == 2
+    assert str(err.value).splitlines() == [
+        f"{f}: 3 problems; no decision of the file was applied",
+        f"{f}: row 2, field 'code': not a code of the territory classification",
+        f"{f}: row 4, field 'variable': not a coded variable of source census",
+        f"{f}: rows 5 and 6: two decisions for answer P01 / birthplace of source 'census'"]
+    r = run_cli("run", job)
+    assert r.returncode == 2 and "3 problems" in r.stderr and "ATLANTIS" not in r.stderr
 
 
 # --- the batch re-check rule at the default threshold (1%) -----------------------------

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spinelink import config
-from spinelink.errors import SpinelinkError
+from spinelink.errors import LinkageError
 
 
 def street_types_file() -> Path:
@@ -37,16 +37,16 @@ def read_street_types(path: Path | None = None) -> dict[str, str]:
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise SpinelinkError(f"{path}: street-type table is not a readable UTF-8 CSV") from None
+        raise LinkageError(f"{path}: street-type table is not a readable UTF-8 CSV") from None
     if not {"abbreviation", "expansion"} <= set(df.columns):
-        raise SpinelinkError(f"{path}: street-type table needs the columns "
+        raise LinkageError(f"{path}: street-type table needs the columns "
                              "abbreviation,expansion")
     df = df.assign(abbreviation=df["abbreviation"].str.strip().str.lower(),
                    expansion=df["expansion"].str.strip().str.lower())
     for col in ("abbreviation", "expansion"):
         bad = df.index[~df[col].str.fullmatch(r"[a-z]+")]
         if len(bad):  # line 1 is the header
-            raise SpinelinkError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
+            raise LinkageError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
                                  "word of letters")
     return dict(zip(df["abbreviation"], df["expansion"], strict=True))
 
@@ -75,14 +75,14 @@ def read_key_words(path: Path | None = None) -> set[str]:
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise SpinelinkError(f"{path}: address key word table is not a readable UTF-8 "
+        raise LinkageError(f"{path}: address key word table is not a readable UTF-8 "
                              "CSV") from None
     if "word" not in df.columns:
-        raise SpinelinkError(f"{path}: address key word table needs the column word")
+        raise LinkageError(f"{path}: address key word table needs the column word")
     words = df["word"].str.strip().str.lower()
     bad = words.index[~words.str.fullmatch(r"[a-z]+")]
     if len(bad):  # line 1 is the header
-        raise SpinelinkError(f"{path}: line {bad[0] + 2}, column word: expected one word "
+        raise LinkageError(f"{path}: line {bad[0] + 2}, column word: expected one word "
                              "of letters")
     return set(words)
 

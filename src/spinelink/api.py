@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink.errors import SpinelinkError
+from spinelink.errors import OutputError
 
 TOP_TABLES = {"integrated": "integrated.parquet", "conflicts": "conflicts.parquet",
               "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet",
@@ -43,7 +43,7 @@ class Result:
         out = Path(output_dir).resolve()
         path = out / "run_manifest.json"
         if not path.exists():
-            raise SpinelinkError(f"{out}: no run_manifest.json (not a finished run)")
+            raise OutputError(f"{out}: no run_manifest.json (not a finished run)")
         return cls(out, json.loads(path.read_text(encoding="utf-8")))
 
     @property
@@ -77,7 +77,7 @@ class Result:
         """An output table by its key in `paths` (e.g. "audit", "unlinked/survey")."""
         path = self.paths.get(name)
         if path is None or path.suffix != ".parquet":
-            raise SpinelinkError(f"no output table '{name}' in {self.output_dir}; expected "
+            raise OutputError(f"no output table '{name}' in {self.output_dir}; expected "
                                  f"one of {sorted(k for k in self.paths if k != 'manifest')}")
         return pd.read_parquet(path)
 
@@ -87,7 +87,7 @@ class Result:
     def links(self, source: str) -> pd.DataFrame:
         if source not in self.sources or f"links/{source}" not in self.paths:
             linked = [s for s in self.sources if f"links/{s}" in self.paths]
-            raise SpinelinkError(f"no links for source '{source}'; linked sources: {linked}")
+            raise OutputError(f"no links for source '{source}'; linked sources: {linked}")
         return self.table(f"links/{source}")
 
     def duckdb(self):

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from spinelink import config
 from spinelink.backends import Engine
-from spinelink.errors import SpinelinkError
+from spinelink.errors import LinkageError
 from spinelink.model_tables import read_table
 from spinelink.sqlfiles import sql_file
 
@@ -63,17 +63,17 @@ def read_rules(path: Path | None = None) -> list[Rule]:
         line = i + 2  # line 1 is the header
         old, new = old.strip(), new.strip()
         if not _FROM.fullmatch(old):
-            raise SpinelinkError(f"{path}: line {line}, column from: expected lower-case "
+            raise LinkageError(f"{path}: line {line}, column from: expected lower-case "
                                  "letters, {C} or {V}, optionally ^ first and $ last")
         if not _TO.fullmatch(new):
-            raise SpinelinkError(f"{path}: line {line}, column to: expected one or more "
+            raise LinkageError(f"{path}: line {line}, column to: expected one or more "
                                  "lower-case letters, {C} or {V}")
         if old.startswith("^") and old.endswith("$"):
-            raise SpinelinkError(f"{path}: line {line}, column from: anchor one end only "
+            raise LinkageError(f"{path}: line {line}, column from: anchor one end only "
                                  "(^ or $), so that every rule acts within one word")
         classes = set(_CLASS.findall(old))
         if len(_CLASS.findall(old)) > 1 or not set(_CLASS.findall(new)) <= classes:
-            raise SpinelinkError(f"{path}: line {line}: at most one {{C}} or {{V}} in from, "
+            raise LinkageError(f"{path}: line {line}: at most one {{C}} or {{V}} in from, "
                                  "and to may only use the class that from uses")
         rules.extend(_expand(old, new, classes.pop() if classes else None))
     return rules

@@ -8,7 +8,7 @@ Apache Spark (spark_engine.py, with the DuckDB SQL translated by sql_translate.p
 from __future__ import annotations
 
 from spinelink.backends.base import Engine
-from spinelink.errors import SpinelinkError
+from spinelink.errors import JobError
 
 
 def open_engine(backend: str = "duckdb", *, memory_limit=None, threads=None, temp_dir=None,
@@ -23,8 +23,8 @@ def open_engine(backend: str = "duckdb", *, memory_limit=None, threads=None, tem
     if backend == "spark":
         try:
             from spinelink.backends.spark_engine import SparkEngine
-        except ImportError as e:  # pragma: no cover - depends on the installation
-            raise SpinelinkError(f"backend 'spark' needs pyspark ({e.name} is missing): "
+        except ImportError as e:  # the job asks for a backend not installed: exit 2
+            raise JobError(f"backend 'spark' needs pyspark ({e.name} is missing): "
                                  "pip install 'spinelink[spark]'") from None
         sc = spark_conf if isinstance(spark_conf, dict) else (
             spark_conf.model_dump() if spark_conf is not None else {})
@@ -33,7 +33,7 @@ def open_engine(backend: str = "duckdb", *, memory_limit=None, threads=None, tem
                            app_name=sc.get("app_name") or "spinelink",
                            work_dir=work_dir or temp_dir, memory_limit=memory_limit,
                            threads=threads)
-    raise SpinelinkError(f"unknown backend {backend!r}: expected duckdb or spark")
+    raise JobError(f"unknown backend {backend!r}: expected duckdb or spark")
 
 
 __all__ = ["Engine", "open_engine"]

@@ -12,15 +12,16 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from spinelink.errors import SpinelinkError
+from spinelink.errors import LinkageError
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 
 
 
-class TranslationError(SpinelinkError):
-    """SQL that the Spark backend cannot run (names the construct, never data)."""
+class TranslationError(LinkageError):
+    """SQL that the Spark backend cannot run (names the construct, never data): the run
+    cannot go on on this engine, exit 4 as linkage that cannot run."""
 
 
 

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from spinelink.atomic import atomic_path
+from spinelink.atomic import WriteError, atomic_path
 from spinelink.backends.base import Engine
 from spinelink.backends.spark_support import (
     DEFAULT_CONF,
@@ -57,7 +57,7 @@ from spinelink.backends.sql_translate import (
     SparkTranslator,
     TranslationError,
 )
-from spinelink.errors import SpinelinkError
+from spinelink.errors import JobError, SpinelinkError
 
 log = logging.getLogger("spinelink.spark")
 
@@ -72,7 +72,7 @@ class SparkEngine(Engine):
             from pyspark.sql import SparkSession
             from pyspark.sql.types import StringType
         except ImportError:
-            raise SpinelinkError("backend 'spark' needs pyspark: pip install "
+            raise JobError("backend 'spark' needs pyspark: pip install "
                                  "'spinelink[spark]' (and Java 17)") from None
         from splink.backends.spark import similarity_jar_location
 
@@ -375,7 +375,7 @@ class SparkEngine(Engine):
         df.coalesce(1).write.mode("overwrite").parquet(str(out_dir))
         parts = sorted(p for p in out_dir.glob("part-*") if p.name.endswith(".parquet"))
         if len(parts) != 1:
-            raise SpinelinkError(f"{path}: Spark wrote {len(parts)} files, expected one")
+            raise WriteError(f"{path}: Spark wrote {len(parts)} files, expected one")
         with atomic_path(Path(path)) as tmp:
             shutil.move(str(parts[0]), str(tmp))
         shutil.rmtree(out_dir, ignore_errors=True)

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import atomic
+from spinelink import atomic, filled_in
 from spinelink.coding import classification as cls
-from spinelink.errors import JobError
+from spinelink.errors import JobError, SpinelinkError
 from spinelink.review.store import DecisionStore, now
 
 KINDS = ("clerical", "verify")
@@ -127,50 +127,76 @@ def check_code(classification: str, code: str) -> bool:
     return code in c.levels or code in (cls.NOT_STATED, cls.VAGUE)
 
 
+COLUMNS = ("source", "record_id", "variable", "code")  # of a decisions CSV
+
+
 def read_csv(path: Path, kind: str | None, origin: str, classifications: dict[str, dict],
-             reviewer: str = "") -> list[CodingDecision]:
+             reviewer: str = "", error: type[SpinelinkError] = JobError,
+             answers: set[Key] | None = None) -> list[CodingDecision]:
     """Decisions from a CSV a person filled in: columns source, record_id, variable, code
     (and optionally reviewer, time, kind). `classifications`: source -> variable ->
-    classification name. A row naming no source known here, a variable the source does
-    not code or a code outside its classification stops with file, row and field (never
-    the value). Rows with an empty code are skipped (answers left open)."""
-    from spinelink.coding.clerical import read_decision_csv
-
-    what = "coding decisions" if kind is None else f"{kind} coding decisions"
-    df = read_decision_csv(path, what, ("source", "record_id", "variable", "code"))
-    seen: set[Key] = set()
+    classification name; `answers`: the answers the run has, when the decisions must name
+    one of them. The whole file is checked first: every row naming no source known here,
+    a variable the source does not code, a code outside its classification, an answer the
+    run does not have, or a second decision for one answer is reported at once with file,
+    row and field (never the value: spinelink.filled_in), as `error` (a job's file: a job
+    problem; `spinelink coding apply`: clerical work), and nothing is returned. Rows with
+    an empty code are skipped (answers left open)."""
+    rows, lines = filled_in.read_rows(Path(path), COLUMNS, error)
+    seen: dict[Key, int] = {}
+    problems: list[str] = []
     out = []
-    for line, r in zip(range(2, len(df) + 2), df.to_dict("records"), strict=True):
-        code = str(r["code"]).strip()
+    for line, r in zip(lines, rows, strict=True):  # the line a row starts on, header 1
+        extra = filled_in.extra_cells(path, line, r)
+        if extra:
+            problems.append(extra)
+            continue
+        r = {k: (v or "").strip() for k, v in r.items()}
+        code = r["code"]
         if not code:
             continue
-        source, var = str(r["source"]).strip(), str(r["variable"]).strip()
+        found: list[str] = []
+
+        def bad(field: str, problem: str, line=line, found=found) -> None:
+            found.append(f"{path}: row {line}, field '{field}': {problem}")
+
+        source, rid, var = r["source"], r["record_id"], r["variable"]
+        if not rid:
+            bad("record_id", "is empty")
         if source not in classifications:
             if origin == "job":  # a job file's CSV may hold other runs' sources
                 continue
-            raise JobError(f"{path}: row {line}, field 'source': not a coded source of "
-                           "this run")
-        name = classifications[source].get(var)
-        if name is None:
-            raise JobError(f"{path}: row {line}, field 'variable': not a coded variable "
-                           f"of source {source}")
-        if not check_code(name, code):
-            raise JobError(f"{path}: row {line}, field 'code': not a code of the {name} "
-                           "classification")
-        task = str(r.get("task") or "").strip()  # the column `spinelink coding` exports
-        k = kind or str(r.get("kind") or "").strip() or (
+            bad("source", "not a coded source of this run")
+        elif (name := classifications[source].get(var)) is None:
+            bad("variable", f"not a coded variable of source {source}")
+        elif not check_code(name, code):
+            bad("code", f"not a code of the {name} classification")
+        task = r.get("task") or ""  # the column `spinelink coding` exports
+        k = kind or r.get("kind") or (
             ("clerical" if task == "clerical" else "verify") if task else "")
         if k and k not in KINDS:
-            raise JobError(f"{path}: row {line}, field 'kind': clerical or verify")
-        key = (source, str(r["record_id"]).strip(), var)
+            bad("kind", "clerical or verify")
+        key = (source, rid, var)
+        if not found and answers is not None and key not in answers:
+            found.append(f"{path}: row {line}, fields 'source', 'record_id', 'variable': "
+                         f"answer {rid} / {var} of source '{source}' is not one this run "
+                         "has")
+        if found:
+            problems += found
+            continue
         if key in seen:
-            raise JobError(f"{path}: row {line}: a second decision for one answer")
-        seen.add(key)
-        who = str(r.get("reviewer") or "").strip() or reviewer or "job file"
-        ident = hashlib.sha256("\0".join([origin, str(path.name), *key, code, who,
-                                          str(r.get("time") or "")]).encode()).hexdigest()
-        out.append(CodingDecision(ident[:32], who, str(r.get("time") or "").strip(),
+            problems.append(f"{path}: rows {seen[key]} and {line}: two decisions for answer "
+                            f"{rid} / {var} of source '{source}'")
+            continue
+        seen[key] = line
+        who = r.get("reviewer") or reviewer or "job file"
+        ident = hashlib.sha256("\0".join([origin, str(Path(path).name), *key, code, who,
+                                          r.get("time") or ""]).encode()).hexdigest()
+        out.append(CodingDecision(ident[:32], who, r.get("time") or "",
                                   *key, code, k, "", "", origin))
+    if problems:
+        raise error(filled_in.listed(path, problems, "nothing was imported" if origin != "job"
+                                     else "no decision of the file was applied"))
     return out
 
 

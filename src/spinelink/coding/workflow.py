@@ -205,12 +205,9 @@ def apply_file(out: Path, path: Path, reviewer: str) -> dict:
     known = {s: {v: x["classification"] for v, x in c["specs"].items()}
              for s, c in coding.items()}
     with output_lock(Path(out)):
-        rows = dec.read_csv(Path(path), None, "csv", known, reviewer)
         kinds = _kinds(out, coding)
-        missing = [d for d in rows if d.key not in kinds]
-        if missing:
-            raise CodingError(f"{path}: {len(missing)} row(s) name an answer this run does "
-                              "not have (source, record_id, variable)")
+        rows = dec.read_csv(Path(path), None, "csv", known, reviewer, error=CodingError,
+                            answers=set(kinds))
         stamp = dec.now()
         rows = [dec.CodingDecision(d.decision_id, d.reviewer, d.time or stamp, *d.key,
                                    d.code, d.kind or kinds[d.key], "", "", "csv")

@@ -7,7 +7,8 @@ Cyrillic names correctly (pandas and the import skip the mark; `bom=False` leave
 An import takes rows with a decision (blank rows are skipped), checks all of them, then
 stores all or none. Every problem is reported at once (the first 20, then a count), one
 line naming the file, the row (the line it starts on, the header is line 1) and the
-field; values are never echoed.
+field; values are never echoed (spinelink.filled_in, shared with `spinelink coding
+apply`).
 """
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ import re
 import uuid
 from pathlib import Path
 
-from spinelink import atomic
-from spinelink.readers import spreadsheet_delimiter
+from spinelink import atomic, filled_in
 from spinelink.review import band
 from spinelink.review.band import ReviewError
 from spinelink.review.records import FIELDS, load_records
@@ -26,7 +26,6 @@ from spinelink.review.store import DECISIONS, ROUNDS, Decision, DecisionStore, n
 REQUIRED = ("source", "reference_id", "source_id", "decision")
 ENCODING = {True: "utf-8-sig", False: "utf-8"}  # with / without the byte-order mark
 SPELLINGS = {"match": "match", "nonmatch": "non-match", "unsure": "unsure"}
-SHOWN = 20  # problems listed by a failed import; the rest are counted
 
 
 def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = False,
@@ -73,7 +72,7 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     names = band.check_source(out, None)
     known = {(s, r, i) for s, r, i in band.all_pairs(out, names)[
         ["source", "reference_id", "source_id"]].itertuples(index=False)}
-    rows, lines = _read(path)
+    rows, lines = filled_in.read_rows(path, REQUIRED, ReviewError)
     seen: dict[tuple, tuple[int, str]] = {}
     batch: list[Decision] = []
     problems: list[str] = []
@@ -84,8 +83,9 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
         def bad(field: str, problem: str, n=n, found=found) -> None:
             found.append(f"{path}: row {n}, field '{field}': {problem}")
 
-        if None in row:
-            problems.append(f"{path}: row {n}: more cells than header columns")
+        extra = filled_in.extra_cells(path, n, row)
+        if extra:
+            problems.append(extra)
             continue
         raw = (row.get("decision") or "").strip()
         if not raw:
@@ -125,7 +125,7 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
         batch.append(Decision(uuid.uuid4().hex, who[:100], now(), decision,
                               (row.get("note") or "").strip()[:2000], *pair, rnd, "import"))
     if problems:
-        raise ReviewError(_listed(path, problems))
+        raise ReviewError(filled_in.listed(path, problems))
     store = DecisionStore(band.review_dir(out))
     current = store.current()
     fresh = [d for d in batch if not _same(current.get((d.pair, d.round)), d)]
@@ -135,45 +135,6 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
             "skipped_blank": skipped}
 
 
-def _listed(path: Path, problems: list[str]) -> str:
-    """One line per problem, at most SHOWN of them, after a count when there are several:
-    a file is fixed in one go, not a row per attempt."""
-    if len(problems) == 1:
-        return problems[0]
-    more = len(problems) - SHOWN
-    return "\n".join([f"{path}: {len(problems)} problems; nothing was imported",
-                      *problems[:SHOWN],
-                      *([f"{path}: ... and {more} more problems"] if more > 0 else [])])
-
-
 def _same(old: Decision | None, new: Decision) -> bool:
     return old is not None and (old.decision, old.note, old.reviewer) == (
         new.decision, new.note, new.reviewer)
-
-
-def _read(path: Path) -> tuple[list[dict], list[int]]:
-    """The rows, and the line each starts on (the header is line 1), the numbering of
-    every message that names a row (spinelink.readers)."""
-    if not path.is_file():
-        raise ReviewError(f"{path}: does not exist")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ReviewError(f"{path}: not valid UTF-8 (byte {e.start})") from None
-    try:
-        reader = csv.DictReader(text.splitlines(keepends=True),
-                                delimiter=spreadsheet_delimiter(text, REQUIRED))
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        for col in REQUIRED:
-            if col not in header:
-                raise ReviewError(f"{path}: missing column '{col}' (the header needs "
-                                  f"{', '.join(REQUIRED)})")
-        rows, lines, start = [], [], reader.line_num + 1
-        for row in reader:
-            rows.append(row)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise ReviewError(f"{path}: not a readable CSV file ({type(e).__name__})") from None
-    return rows, lines
