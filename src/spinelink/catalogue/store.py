@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from spinelink import scratch
 from spinelink.errors import JobError
 from spinelink.sqlfiles import load_sql, sql_file
 
@@ -33,28 +34,44 @@ def connect(folder: Path, read_only: bool = False):
         return
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only)
+    con, name = _connect(path, read_only)
     try:
         if not read_only:
             con.execute(load_sql("catalogue/schema.sql"))
         yield con
     finally:
-        con.close()
+        _detach(con, name)
 
 
 def _connect(path: Path, read_only: bool, wait: float = 60.0):
-    """DuckDB lets one process at a time open the file: another run recording itself
-    holds it for a moment, so wait for it (up to `wait` seconds)."""
+    """(a connection whose default database is the file, the file's name there). The file
+    is attached to the process's scratch database (spinelink.scratch), and detached when
+    done, which writes it out and lets it go. DuckDB lets one process at a time open the
+    file: another run recording itself holds it for a moment, so wait for it (up to
+    `wait` seconds)."""
     deadline = time.monotonic() + wait
     while True:
+        con, name = scratch.cursor(), scratch.alias()
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con.execute(f"ATTACH {scratch.string(str(path))} AS {name}"
+                        + (" (READ_ONLY)" if read_only else ""))
+            con.execute(f"USE {name}")
+            return con, name
         except duckdb.Error as e:
+            con.close()
             if not _locked(e):  # a damaged or foreign file: no use waiting
                 raise JobError(not_a_catalogue(path)) from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def _detach(con, name: str) -> None:
+    try:
+        con.execute("USE memory")
+        con.execute(f"DETACH {name}")
+    finally:
+        con.close()
 
 
 def _locked(e: Exception) -> bool:
@@ -71,9 +88,12 @@ def open_error(path: Path) -> str | None:
     a moment): checked when a job loads, not after its run (a damaged or foreign file
     failed as an internal error once every stage had run)."""
     try:
-        duckdb.connect(str(path), read_only=True).close()
+        con, name = _connect(path, read_only=True, wait=0.0)
+    except JobError as e:
+        return str(e)
     except duckdb.Error as e:
         return None if _locked(e) else not_a_catalogue(path)
+    _detach(con, name)
     return None
 
 

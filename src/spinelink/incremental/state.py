@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from spinelink import atomic, manifest
+from spinelink import atomic, manifest, scratch
 from spinelink.errors import JobError
 from spinelink.readers import read_source
 from spinelink.sqlfiles import quote_ident, sql_file
@@ -84,9 +84,7 @@ def check_reference(lj, since: Path, out: Path) -> dict:
     if not prev_std.is_file():
         raise JobError(f"--since {since}: standardised/{ref}.parquet is missing there; the "
                        f"spine cannot be carried without the previous run's reference ({was})")
-    import duckdb
-
-    with duckdb.connect() as con:
+    with scratch.cursor() as con:
         row = con.execute(sql_file("incremental/reference_persons.sql"),
                           {"previous": str(prev_std),
                            "current": str(Path(out) / "standardised" / f"{ref}.parquet"),
@@ -262,14 +260,14 @@ def _parquet(path: Path) -> str:
 
 
 def _row_hashes(con, name: str, intake: Path, cols: list[str]) -> None:
-    """Table `name` of `con`: record_id, h (a hash of the record's intake row over `cols`,
-    as text); empty when the run did not read the source (a source new to the job since
-    the previous run)."""
+    """Temporary table `name` of `con` (its own: gone with it): record_id, h (a hash of
+    the record's intake row over `cols`, as text); empty when the run did not read the
+    source (a source new to the job since the previous run)."""
     if not intake.exists():
-        con.execute(f"CREATE TABLE {name} (record_id VARCHAR, h UBIGINT)")
+        con.execute(f"CREATE TEMP TABLE {name} (record_id VARCHAR, h UBIGINT)")
         return
     row = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
-    con.execute(f"CREATE TABLE {name} AS SELECT CAST(record_id AS VARCHAR) AS record_id, "
+    con.execute(f"CREATE TEMP TABLE {name} AS SELECT CAST(record_id AS VARCHAR) AS record_id, "
                 f"hash({row}) AS h FROM {_parquet(intake)}")
 
 
@@ -289,9 +287,7 @@ def classify(prev_intake: Path, cur_intake: Path) -> pd.DataFrame:
 @lru_cache(maxsize=4)
 def _classify(prev: tuple, cur: tuple) -> pd.DataFrame:
     # in DuckDB: hashing rows in pandas took 2.5 s at 200,000 records
-    import duckdb
-
-    with duckdb.connect() as con:
+    with scratch.cursor() as con:
         # the columns both files hold: a column the steward added or dropped (a `notes`
         # column no job reads) changes no record (every one was "changed", and relinked)
         old_cols = _columns(con, Path(prev[0]))
