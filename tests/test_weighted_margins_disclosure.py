@@ -108,3 +108,26 @@ def test_weighted_sums_give_away_no_units_left_out_of_the_raking(run):
         assert row["n_reference"] - row["_weighted_linked"] == pytest.approx(
             by_sex.get(row["value"], 0), abs=0.5)
     assert np.isfinite(ex["_weighted_linked"]).all()
+
+
+def test_notebook_api_reaches_the_weights_and_the_published_tables(run):
+    """A notebook user's path to the analysis outputs: `Result.table` and the DuckDB views
+    named every linkage table but not the weights or the published tables."""
+    import spinelink
+
+    result = spinelink.open_run(run / "out")
+    w = result.table("weights/survey")
+    census = pd.read_csv(run / "census.csv", dtype=str).set_index("person_id")
+    race = census["race_ethnicity"].reindex(w["reference_id"]).fillna("unknown").to_numpy()
+    by_race = w.groupby(race)["weight"].sum()
+    truth = pd.Series(race).value_counts()
+    reached = by_race[by_race > 0].index
+    assert len(reached) >= 4
+    assert np.allclose(by_race[reached], truth[reached], atol=1e-3)  # raked to the census
+    pub = result.table("tables/analysis_weighted_margins")
+    exact = pd.read_csv(run / "out" / "tables" / "analysis_weighted_margins.csv")
+    assert pub["n_reference"].fillna(-1).tolist() == exact["n_reference"].fillna(-1).tolist()
+    con = result.duckdb()
+    n = con.sql("SELECT count(*) AS n FROM weights_survey WHERE linked").df()["n"].iloc[0]
+    assert n == w["linked"].sum() == result.links("survey")["reference_id"].nunique()
+    assert "disclosure/analysis_weighted_margins" not in result.paths  # operators' copy
