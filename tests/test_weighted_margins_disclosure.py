@@ -45,7 +45,17 @@ sources:
     date_format: "%m/%d/%Y"
     postcode_format: other
     {COLS}
+  ss:
+    role: admin
+    path: ss.csv
+    id: rec_id
+    date_format: "%Y%m%d"
+    columns: {{first_name: first_name, middle_name: middle_name, last_name: last_name,
+              date_of_birth: date_of_birth, sex: sex}}
 links:
+  ss:
+    deterministic: {{match_keys: default}}
+    probabilistic: {{model: auto}}
   survey:
     deterministic: {{match_keys: default}}
     probabilistic: {{model: auto}}
@@ -75,6 +85,10 @@ def run(tmp_path_factory):
     survey["resp_id"] = [f"S{i:05d}" for i in range(len(survey))]
     _with_address(census).to_csv(d / "census.csv", index=False)
     _with_address(survey).to_csv(d / "survey.csv", index=False)
+    ss = psp.generate_social_security()
+    ss = ss[ss["event_type"] == "creation"].head(4000).reset_index(drop=True)
+    ss["rec_id"] = [f"N{i:05d}" for i in range(len(ss))]
+    ss.drop(columns=["simulant_id"]).to_csv(d / "ss.csv", index=False)
     (d / "job.yaml").write_text(JOB)
     r = run_cli("run", "job.yaml", cwd=d)
     assert r.returncode == 0, r.stderr
@@ -131,3 +145,28 @@ def test_notebook_api_reaches_the_weights_and_the_published_tables(run):
     n = con.sql("SELECT count(*) AS n FROM weights_survey WHERE linked").df()["n"].iloc[0]
     assert n == w["linked"].sum() == result.links("survey")["reference_id"].nunique()
     assert "disclosure/analysis_weighted_margins" not in result.paths  # operators' copy
+
+
+def test_report_names_each_sources_suppressed_values_once(run):
+    """The report's analysis tables of several sources: the line standing for a
+    variable's suppressed rows listed every value once per source under the variable's
+    name alone ("10 values suppressed: AIAN, ..., NHOPI, AIAN, ..., NHOPI")."""
+    import html as _html
+    import re
+
+    page = (run / "out" / "report.html").read_text(encoding="utf-8")
+    start = page.index("<h3>analysis_weighted_margins</h3>")
+    section = page[start:page.index("</table>", start)]
+    lines = re.findall(r"<tr class='collapsed'><td class='t'>([^<]*)</td><td[^>]*>"
+                       r"(\d+) values? suppressed[^:]*: ([^<]*)</td>", section)
+    pub = pd.read_csv(run / "out" / "tables" / "analysis_weighted_margins.csv",
+                      keep_default_na=False, na_values=[""])
+    sup = pub[pub["suppressed"].astype(str).str.lower() == "true"]
+    want = {f"{s} / {v}": sorted(g["value"].astype(str))
+            for (s, v), g in sup.groupby(["source", "variable"])}
+    assert len(set(sup["source"])) == 2  # both sources have suppressed rows
+    got = {_html.unescape(k): sorted(_html.unescape(vals).split(", "))
+           for k, n, vals in lines}
+    assert got == want
+    for _k, n, vals in lines:
+        assert int(n) == len(vals.split(", "))
