@@ -28,6 +28,7 @@ from spinelink.errors import OutputError
 TOP_TABLES = {"integrated": "integrated.parquet", "conflicts": "conflicts.parquet",
               "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet",
               "edits/integrated": "edits/integrated.parquet"}
+ANALYSIS_FOLDERS = ("weights", "imputed", "tables")
 PER_SOURCE = ("intake", "standardised", "quarantine", "links", "review", "unlinked", "pairs",
               "coding", "edits")
 
@@ -62,13 +63,21 @@ class Result:
     def paths(self) -> dict[str, Path]:
         """Every output table that exists: `integrated`, `conflicts`, `audit`,
         `invalid_codes`, and `<folder>/<source>` (e.g. `links/benefits`), the values intake
-        set to missing or flagged (`quarantine/<source>_values`), plus `manifest`."""
+        set to missing or flagged (`quarantine/<source>_values`), with `analysis:` the
+        linkage weights (`weights/<source>`), the imputed copies (`imputed/<m>`) and the
+        published tables (`tables/<name>`, e.g. `tables/quality_subgroups`), plus
+        `manifest`."""
         found = {k: self.output_dir / p for k, p in TOP_TABLES.items()}
         for folder in PER_SOURCE:
             for s in self.sources:
                 found[f"{folder}/{s}"] = self.output_dir / folder / f"{s}.parquet"
         for s in self.sources:
             found[f"quarantine/{s}_values"] = self.output_dir / "quarantine" / f"{s}_values.parquet"
+        # the analysis stage's: weights per source, the imputed copies, and every published
+        # (disclosure-controlled) table; the exact copies in disclosure/ are left out
+        for folder in ANALYSIS_FOLDERS:
+            for p in sorted((self.output_dir / folder).glob("*.parquet")):
+                found[f"{folder}/{p.stem}"] = p
         found = {k: p for k, p in found.items() if p.exists()}
         found["manifest"] = self.output_dir / "run_manifest.json"
         return found
@@ -93,7 +102,8 @@ class Result:
     def duckdb(self):
         """An in-memory DuckDB connection with one view per output table: `integrated`,
         `conflicts`, `audit`, `invalid_codes`, and `<folder>_<source>` (e.g.
-        `links_benefits`, `unlinked_survey`, `quarantine_survey_values`)."""
+        `links_benefits`, `unlinked_survey`, `quarantine_survey_values`, `weights_survey`,
+        `tables_analysis_weighted_margins`)."""
         import duckdb
 
         con = duckdb.connect(":memory:")

@@ -113,7 +113,12 @@ def _reclassify(counts: pd.Series, var: str, shares: pd.DataFrame) -> pd.Series:
     x = df.merge(m, on=var, how="left")
     x[var] = x["to"].where(x["to"].notna(), x[var])
     x["n"] = x["n"] * x["p"].fillna(1.0)
-    return x.groupby(names, sort=False)["n"].sum()
+    out = x.groupby(names, sort=False)["n"].sum()
+    if isinstance(counts.index, pd.MultiIndex) and not isinstance(out.index, pd.MultiIndex):
+        # cells of one variable: grouping by [var] gives a plain index, which the cells'
+        # other counts (a MultiIndex) would not align with by name (post_strata)
+        out.index = pd.MultiIndex.from_arrays([out.index], names=names)
+    return out
 
 
 def dual_cells(ref: pd.DataFrame, src: pd.DataFrame, links: pd.DataFrame,

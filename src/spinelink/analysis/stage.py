@@ -138,19 +138,28 @@ def _weights(out: Path, spec, ref: pd.DataFrame, links: dict, link_specs: dict,
 def _weighted_margins(out: Path, ref: pd.DataFrame, spec, links: dict,
                       extra: pd.DataFrame) -> pd.DataFrame:
     """Per weighted source and characteristic: reference units, linked units and the
-    linked units' weights summed (equal to the reference count once raked)."""
+    linked units' weights summed (equal to the reference count once raked), and
+    `_n_outside`: the category's units left out of the raking because another of their
+    characteristics is a category the source links nobody in (`weights.outside_margins`).
+    Where that is not 0 the weighted sum falls short of the reference count by exactly
+    those units, a cross-classified count that the published table must not give away
+    (see `tables.describe`)."""
     rows = []
+    chars = [c for c in spec.characteristics if c in ref.columns]
     for s in spec.sources or list(links):
         w = extra[f"{s}__weight"]
-        for var in [c for c in spec.characteristics if c in ref.columns]:
-            df = pd.DataFrame({"value": ref[var].to_numpy(), "w": w.to_numpy()})
+        outside = weights.outside_margins(ref[chars], w.notna().to_numpy())
+        for var in chars:
+            df = pd.DataFrame({"value": ref[var].to_numpy(), "w": w.to_numpy(),
+                               "out": outside})
             for v, part in df.groupby("value", sort=False):
                 rows.append({"source": s, "variable": var, "value": v,
                              "n_reference": int(len(part)),
                              "n_linked": int(part["w"].notna().sum()),
-                             "weighted_linked": round(float(part["w"].sum()), 2)})
+                             "weighted_linked": round(float(part["w"].sum()), 2),
+                             "_n_outside": int(part["out"].sum())})
     return pd.DataFrame(rows, columns=["source", "variable", "value", "n_reference",
-                                       "n_linked", "weighted_linked"])
+                                       "n_linked", "weighted_linked", "_n_outside"])
 
 
 def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -> dict:

@@ -12,7 +12,8 @@ suppressed in both or neither).
 - `analysis_concordance_<source>_<variable>`: reference value by source value over the
   linked units;
 - `analysis_weighted_margins`: per weighted source and characteristic, reference units,
-  linked units and the linked units' summed weights;
+  linked units and the linked units' summed weights (blank where units of the value were
+  left out of the raking: the shortfall would be their count);
 - `analysis_imputation`: per imputed variable and subgroup of the reference units
   (`variable = all`: every unit), units, units whose value was missing and units whose
   value was imputed, and the imputation rate (imputed / units).
@@ -88,14 +89,25 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
             description=f"{var} as the reference records it by {var} as {s} records it, "
                         f"over the reference units {s} links")
     if "weighted_margins" in raw:
+        # a category holding units left out of the raking (in a category the source links
+        # nobody in): its weighted sum is the reference count less exactly those units, a
+        # cross-classified count (e.g. 2 persons of one small group aged 65+) published by
+        # difference; the sum is withheld there (exact in the operators' copy)
+        m = raw["weighted_margins"].copy()
+        m["_weighted_linked"] = m["weighted_linked"]
+        if "_n_outside" in m:
+            m.loc[m["_n_outside"] > 0, "weighted_linked"] = float("nan")
         out["analysis_weighted_margins"] = PublishedTable(
-            raw["weighted_margins"],
+            m,
             {"n_reference": REFERENCE, "n_linked": linked(REFERENCE, SRC)},
             stacked=("variable", "value"), keep=["source"],
             description="linkage weights by characteristic: reference units, linked units "
                         "and the linked units' weights summed (equal to the reference "
-                        "units once raked)",
-            columns={"weighted_linked": ("sum of the linked units' weights", "units")})
+                        "units once raked; blank where some of the value's units are in a "
+                        "category the source links nobody in, left out of the raking)",
+            columns={"weighted_linked": ("sum of the linked units' weights; blank where "
+                                         "units of the value were left out of the raking",
+                                         "units")})
     if "imputation" in raw:
         out["analysis_imputation"] = PublishedTable(
             raw["imputation"],

@@ -95,6 +95,26 @@ def cell_rates(X: pd.DataFrame, linked: np.ndarray) -> np.ndarray:
         key.to_numpy()).transform("mean").to_numpy()
 
 
+def _unreachable(pop: pd.DataFrame, cats: dict) -> dict[str, list[str]]:
+    return {c: sorted(set(pop[c]) - set(cats[c])) for c in pop.columns}
+
+
+def _outside(pop: pd.DataFrame, unreachable: dict) -> np.ndarray:
+    out_mask = np.zeros(len(pop), bool)
+    for c, vals in unreachable.items():
+        out_mask |= pop[c].isin(vals).to_numpy()
+    return out_mask
+
+
+def outside_margins(X: pd.DataFrame, linked: np.ndarray) -> np.ndarray:
+    """Which units `rake` leaves out of every margin: those in a category (of any
+    characteristic) in which no unit is linked."""
+    pop = X.astype(str)
+    linked = np.asarray(linked, bool)
+    return _outside(pop, _unreachable(pop, {c: pop.loc[linked, c].to_numpy()
+                                            for c in pop.columns}))
+
+
 def rake(w: np.ndarray, X: pd.DataFrame, population: pd.DataFrame, max_iter: int,
          tol: float = 1e-8) -> tuple[np.ndarray, dict]:
     """Weights of the linked units (rows of X) adjusted until, in every category of every
@@ -104,10 +124,8 @@ def rake(w: np.ndarray, X: pd.DataFrame, population: pd.DataFrame, max_iter: int
     w = np.asarray(w, float).copy()
     cats = {c: X[c].astype(str).to_numpy() for c in X.columns}
     pop = population.astype(str)
-    unreachable = {c: sorted(set(pop[c]) - set(cats[c])) for c in X.columns}
-    out_mask = np.zeros(len(pop), bool)
-    for c, vals in unreachable.items():
-        out_mask |= pop[c].isin(vals).to_numpy()
+    unreachable = _unreachable(pop, cats)
+    out_mask = _outside(pop, unreachable)
     targets = {c: pop.loc[~out_mask, c].value_counts() for c in X.columns}
     it, gap = 0, 0.0
     while it < max_iter:

@@ -2,6 +2,7 @@
 values outside the code lists. Each reads the stage's long tables (see choose.Tables)."""
 from __future__ import annotations
 
+import logging
 from itertools import combinations
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pandas as pd
 from spinelink.backends import Engine
 from spinelink.integrate.choose import Tables, value_fragments
 from spinelink.sqlfiles import sql_file
+
+log = logging.getLogger(__name__)
 
 
 def write_conflicts(engine: Engine, t: Tables, sources: list[str], path: Path) -> int:
@@ -37,6 +40,29 @@ def write_invalid_codes(engine: Engine, t: Tables, reference: str, path: Path) -
     for r in counts.itertuples():
         by.setdefault(r.source, {})[r.variable] = int(r.n)
     return {"total": n, "by_source": by}
+
+
+def warn_invalid_shares(engine: Engine, t: Tables, lj) -> list[str]:
+    """One warning per source and coded variable when more than the source's
+    `max_invalid_share` of its non-empty values are in none of the code lists that apply:
+    they all become missing (status invalid_code), which would otherwise leave a variable
+    empty with an INFO line's total. Names the file, the column, the share, the first
+    record and the lists; never the values (they are in integrate/invalid_codes.parquet)."""
+    df = engine.df(sql_file("integrate/invalid_shares.sql", mapped=t.mapped, plan=t.plan))
+    out = []
+    for r in df.itertuples():
+        src = lj.job.sources[r.source]
+        share = r.n_invalid / r.n_values if r.n_values else 0.0
+        if share <= src.max_invalid_share:
+            continue
+        msg = (f"{lj.source_path(r.source)}: column '{r.column}' (variable {r.variable}): "
+               f"{r.n_invalid} of {r.n_values} non-empty values ({share:.0%}; the first: record "
+               f"{r.first_record}) are in no code list that applies ({r.lists}); they are "
+               f"set to missing (integrate/invalid_codes.parquet); map them with the "
+               f"source's codes: {{{r.variable}: {{...}}}} or check reference_period")
+        log.warning("%s", msg)
+        out.append(msg)
+    return out
 
 
 def agreement(engine: Engine, t: Tables, plan: pd.DataFrame) -> dict[str, dict]:

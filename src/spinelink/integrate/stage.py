@@ -61,6 +61,7 @@ def run_stage(ctx) -> dict:
         "unlinked": _unlinked(job, ctx.accounting),
         "accounting": checked,
     }
+    summary["invalid_codes"]["warnings"] = audit.warn_invalid_shares(engine, t, lj)
     dateless = audit.undated(engine, t)
     for name, info in summary["variables"].items():
         info.update(_variable_counts(engine, name))

@@ -339,7 +339,14 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
             continue
         key = "variable" if "variable" in df.columns else df.columns[1]
         label = "value" if "value" in df.columns else df.columns[1]
+        if "source" in df.columns and key != "source":
+            # one line per source and variable: grouped by the variable alone, a table
+            # of several sources listed every suppressed value once per source, unnamed
+            df = df.assign(_group=df["source"].astype(str) + " / " + df[key].astype(str))
+            key = "_group"
         shown, collapsed = data.collapse_suppressed(df, key=key, label=label)
+        shown = shown.drop(columns=["_group"], errors="ignore")
+        df = df.drop(columns=["_group"], errors="ignore")
         parts.append(f"<h3>{html.escape(name)}</h3>"
                      + table(shown, text_cols=(*TEXT, *(c for c in df.columns
                                                         if df[c].dtype == object)),
