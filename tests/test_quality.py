@@ -175,6 +175,25 @@ def test_read_labels_checks_columns_and_values(tmp_path):
         labels.read_labels(p)
 
 
+def test_read_labels_reports_every_bad_row_at_its_line(tmp_path):
+    """A clerk's labels file is fixed in one go: every bad `is_match` named by the line its
+    row starts on (a quoted id over two lines counts as the two lines it takes), and no
+    label is read."""
+    p = tmp_path / "labels.csv"
+    p.write_text("reference_id,source,source_id,is_match\n"
+                 "r1,s,a,yes\n"
+                 'r2,s,"b\nc",maybe\n'        # lines 3-4
+                 "r3,s,d,0\n"                   # line 5
+                 "r4,s,e,\n")                   # line 6: empty
+    with pytest.raises(JobError) as e:
+        labels.read_labels(p)
+    lines = str(e.value).splitlines()
+    assert lines[0] == f"{p}: 2 problems; no label was read (key 'quality.labels')"
+    assert lines[1:] == [f"{p}: row 3, field 'is_match': expected 1/0, true/false",
+                         f"{p}: row 6, field 'is_match': expected 1/0, true/false"]
+    assert "maybe" not in str(e.value)
+
+
 @pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
 def test_read_labels_reads_a_spreadsheets_csv(tmp_path, sep):
     """Excel's "CSV UTF-8" in a locale whose list separator is a semicolon (or a tab

@@ -20,15 +20,14 @@ is not true (`is_match` 0).
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from spinelink import filled_in
 from spinelink.errors import JobError
 from spinelink.quality.stats import wilson
-from spinelink.readers import spreadsheet_delimiter
 
 LABEL_COLUMNS = ["reference_id", "source", "source_id", "is_match"]
 _TRUE = {"1", "true", "t", "yes", "y", "match"}
@@ -36,25 +35,32 @@ _FALSE = {"0", "false", "f", "no", "n", "non-match", "non_match", "nonmatch"}
 
 
 def read_labels(path: Path) -> pd.DataFrame:
+    """The labels file, checked whole: every row whose `is_match` is not a yes or a no is
+    reported at once (its row: the line a CSV row starts on, the header being line 1; a
+    Parquet row counted from 1), and no label is read."""
     if not path.exists():
         raise JobError(f"{path}: key 'quality.labels': labels file does not exist")
     if path.suffix.lower() == ".parquet":
         df = pd.read_parquet(path)
+        rows = list(range(1, len(df) + 1))
     else:  # comma-, semicolon- or tab-separated, as a spreadsheet saves it
-        text = path.read_text(encoding="utf-8-sig")
-        df = pd.read_csv(io.StringIO(text), sep=spreadsheet_delimiter(text, LABEL_COLUMNS),
-                         dtype=str, keep_default_na=False)
+        try:
+            records, rows = filled_in.read_rows(path, tuple(LABEL_COLUMNS), JobError)
+        except JobError as e:
+            raise JobError(f"{e} (key 'quality.labels')") from None
+        df = pd.DataFrame.from_records(
+            [{c: (r.get(c) or "") for c in LABEL_COLUMNS} for r in records],
+            columns=LABEL_COLUMNS)
     missing = [c for c in LABEL_COLUMNS if c not in df.columns]
     if missing:
         raise JobError(f"{path}: key 'quality.labels': expected columns {LABEL_COLUMNS}, "
                        f"missing {missing}")
     v = df["is_match"].astype(str).str.strip().str.lower()
-    bad = ~v.isin(_TRUE | _FALSE)
-    if bad.any():
-        # a CSV's row is its line (the header is line 1), a Parquet row counts from 1
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + (
-            1 if path.suffix.lower() == ".parquet" else 2)
-        raise JobError(f"{path}: row {row}, field 'is_match': expected 1/0, true/false")
+    bad = np.flatnonzero(~v.isin(_TRUE | _FALSE).to_numpy())
+    if len(bad):
+        raise JobError(filled_in.listed(
+            path, [f"{path}: row {rows[i]}, field 'is_match': expected 1/0, true/false"
+                   for i in bad], "no label was read (key 'quality.labels')"))
     out = df[LABEL_COLUMNS[:3]].astype(str).apply(lambda s: s.str.strip())
     out["is_match"] = v.isin(_TRUE).to_numpy()
     return out.drop_duplicates(["reference_id", "source", "source_id"], keep="last")
