@@ -232,7 +232,8 @@ def test_estimates_without_a_probabilistic_stage():
 
 def test_a_subgroup_declared_on_a_linked_source_is_broken_down_by_default(tmp_path):
     """A source-only variable (the reference does not carry it) declared in the source's
-    `subgroups` appears in subgroups.csv without listing it under `quality.subgroups`."""
+    `subgroups` appears in subgroups.csv without listing it under `quality.subgroups`;
+    a value with spaces around it is in the group of the value without them."""
     import pandas as pd
     from conftest import run_cli
 
@@ -242,7 +243,8 @@ def test_a_subgroup_declared_on_a_linked_source_is_broken_down_by_default(tmp_pa
                         "dob": [f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}" for i in range(300)]})
     src = ref.sample(200, random_state=1).rename(columns={"id": "sid"})
     src["sid"] = [f"S{i}" for i in range(200)]
-    src["office"] = ["north" if i % 2 else "south" for i in range(200)]
+    src["office"] = [(" north " if i % 4 == 1 else "north") if i % 2 else "south"
+                     for i in range(200)]
     ref.to_csv(tmp_path / "ref.csv", index=False)
     src.to_csv(tmp_path / "src.csv", index=False)
     cols = "{first_name: fn, last_name: sn, date_of_birth: dob}"

@@ -127,12 +127,14 @@ def default_subgroups(declared: list[str]) -> list[str]:
 
 def group_values(engine: Engine, table: str, variables: list[str], bands: list[int],
                  reference_date: dt.date) -> pd.DataFrame:
-    """record_id plus one text column per variable (`unknown` where missing or blank)."""
+    """record_id plus one text column per variable (`unknown` where missing or blank;
+    a value without the spaces around it: ' white ' is in the group 'white')."""
     plain = [v for v in variables if v != AGE_BAND]
     # told `unknown` by the engine (in pandas, a million values' strip took 0.3 s each
     # variable); blank as str.strip() has it: every character Python calls whitespace
     cols = ", ".join([f"CASE WHEN trim(CAST(t.{quote_ident(c)} AS VARCHAR), $blank) <> '' "
-                      f"THEN CAST(t.{quote_ident(c)} AS VARCHAR) ELSE $unknown END "
+                      f"THEN trim(CAST(t.{quote_ident(c)} AS VARCHAR), $blank) "
+                      "ELSE $unknown END "
                       f"AS {quote_ident(c)}" for c in plain] or ["NULL AS _none"])
     df = engine.df(sql_file("quality/subgroup_values.sql", table=table, columns=cols),
                    {"reference_date": reference_date, "blank": _WHITESPACE,
