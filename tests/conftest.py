@@ -31,3 +31,35 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
 @pytest.fixture
 def files(tmp_path):
     return lambda mapping: write_files(tmp_path, mapping)
+
+
+# pseudopeople's simulated files as the sources of a test's job (tests that use them
+# import pseudopeople with pytest.importorskip): PSP_CENSUS opens a job's sources with
+# its decennial census (the census's `columns:` and the other sources follow)
+PSP_CENSUS = """seed: 1
+reference: census
+reference_date: 2020-04-01
+sources:
+  census:
+    role: census
+    path: census.csv
+    id: person_id
+    date_format: "%m/%d/%Y"
+    postcode_format: other
+"""
+
+
+def psp_census(psp, rows: int | None = None):
+    """The decennial census sample (its first `rows`), numbered C00000... in `person_id`."""
+    census = psp.generate_decennial_census()
+    census = (census if rows is None else census.head(rows)).reset_index(drop=True)
+    census["person_id"] = [f"C{i:05d}" for i in range(len(census))]
+    return census
+
+
+def psp_ss_creations(psp, rows: int):
+    """The first `rows` social security creation records, numbered N00000... in `rec_id`."""
+    ss = psp.generate_social_security()
+    ss = ss[ss["event_type"] == "creation"].head(rows).reset_index(drop=True)
+    ss["rec_id"] = [f"N{i:05d}" for i in range(len(ss))]
+    return ss

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import PSP_CENSUS, psp_census, psp_ss_creations, run_cli
 
 pytestmark = pytest.mark.slow
 psp = pytest.importorskip("pseudopeople")
@@ -18,16 +18,7 @@ pytest.importorskip("statsmodels")
 JOB = """schema_version: 1
 name: one_shared
 output_dir: out
-seed: 1
-reference: census
-reference_date: 2020-04-01
-sources:
-  census:
-    role: census
-    path: census.csv
-    id: person_id
-    date_format: "%m/%d/%Y"
-    postcode_format: other
+""" + PSP_CENSUS + """\
     columns: {first_name: first_name, middle_name: middle_initial, last_name: last_name,
               date_of_birth: date_of_birth, sex: sex, postcode: zipcode}
     subgroups: [race_ethnicity]
@@ -53,13 +44,10 @@ quality:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     d = tmp_path_factory.mktemp("one_shared")
-    census = psp.generate_decennial_census().reset_index(drop=True)
-    census["person_id"] = [f"C{i:05d}" for i in range(len(census))]
+    census = psp_census(psp)
     census.drop(columns=["simulant_id"]).to_csv(d / "census.csv", index=False)
-    ss = psp.generate_social_security()
-    ss = ss[ss["event_type"] == "creation"].head(6000).reset_index(drop=True)
+    ss = psp_ss_creations(psp, 6000)
     assert ss["sex"].isna().any()  # blank sex among the unlinked: spread over the cells
-    ss["rec_id"] = [f"N{i:05d}" for i in range(len(ss))]
     ss.drop(columns=["simulant_id"]).to_csv(d / "ss.csv", index=False)
     (d / "job.yaml").write_text(JOB)
     r = run_cli("run", "job.yaml", cwd=d)

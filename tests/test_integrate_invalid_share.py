@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from conftest import run_cli
+from conftest import PSP_CENSUS, psp_census, run_cli
 
 pytestmark = pytest.mark.slow
 psp = pytest.importorskip("pseudopeople")
@@ -20,16 +20,7 @@ psp = pytest.importorskip("pseudopeople")
 JOB = """schema_version: 1
 name: codes
 output_dir: out_{tag}
-seed: 1
-reference: census
-reference_date: 2020-04-01
-sources:
-  census:
-    role: census
-    path: census.csv
-    id: person_id
-    date_format: "%m/%d/%Y"
-    postcode_format: other
+""" + PSP_CENSUS + """\
     columns: {{first_name: first_name, last_name: last_name, date_of_birth: date_of_birth,
               sex: sex, postcode: zipcode}}
     variables: {{ethnic_group: race_ethnicity}}
@@ -44,8 +35,7 @@ integrate:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     d = tmp_path_factory.mktemp("codes")
-    census = psp.generate_decennial_census().head(3000).reset_index(drop=True)
-    census["person_id"] = [f"C{i:05d}" for i in range(len(census))]
+    census = psp_census(psp, 3000)
     census.drop(columns=["simulant_id"]).to_csv(d / "census.csv", index=False)
     return d, census
 

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import PSP_CENSUS, psp_census, psp_ss_creations, run_cli
 
 pytestmark = pytest.mark.slow
 psp = pytest.importorskip("pseudopeople")
@@ -25,17 +25,7 @@ COLS = ("columns: {first_name: first_name, middle_name: middle_initial, "
 JOB = f"""schema_version: 1
 name: pp
 output_dir: out
-seed: 1
-reference: census
-reference_date: 2020-04-01
-sources:
-  census:
-    role: census
-    path: census.csv
-    id: person_id
-    date_format: "%m/%d/%Y"
-    postcode_format: other
-    {COLS}
+{PSP_CENSUS}    {COLS}
     subgroups: [race_ethnicity]
     variables: {{race_ethnicity: race_ethnicity}}
   survey:
@@ -78,16 +68,13 @@ def _with_address(df: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     d = tmp_path_factory.mktemp("pp_margins")
-    census = psp.generate_decennial_census().reset_index(drop=True)
-    census["person_id"] = [f"C{i:05d}" for i in range(len(census))]
+    census = psp_census(psp)
     survey = pd.concat([psp.generate_american_community_survey(),
                         psp.generate_current_population_survey()], ignore_index=True)
     survey["resp_id"] = [f"S{i:05d}" for i in range(len(survey))]
     _with_address(census).to_csv(d / "census.csv", index=False)
     _with_address(survey).to_csv(d / "survey.csv", index=False)
-    ss = psp.generate_social_security()
-    ss = ss[ss["event_type"] == "creation"].head(4000).reset_index(drop=True)
-    ss["rec_id"] = [f"N{i:05d}" for i in range(len(ss))]
+    ss = psp_ss_creations(psp, 4000)
     ss.drop(columns=["simulant_id"]).to_csv(d / "ss.csv", index=False)
     (d / "job.yaml").write_text(JOB)
     r = run_cli("run", "job.yaml", cwd=d)
