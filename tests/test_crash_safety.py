@@ -4,6 +4,7 @@ temp files are dot-prefixed and cleaned when the output is next written; and the
 of the same job gives exactly the outputs of an uninterrupted run."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -163,3 +164,51 @@ def test_every_writer_goes_through_the_atomic_helpers():
             if writes.search(code) and "tmp" not in code and "atomic" not in code:
                 bad.append(f"{rel}: {line.strip()}")
     assert not bad, bad
+
+
+# ---- flushing to disk (fsync) ------------------------------------------------------------
+
+def test_a_run_flushes_every_file_in_the_background_before_its_manifest(tmp_path, monkeypatch):
+    """A run does not wait on the disk after each file (spinelink.atomic.group_commit):
+    the flushes run on one background thread, every output is flushed, and all of them
+    before run_manifest.json (the file that says the run finished) is in place."""
+    import threading
+
+    from spinelink.pipeline import run_job
+
+    d = _job_folder(tmp_path / "job")
+    out = tmp_path / "out"
+    monkeypatch.setenv("SPINELINK_CRASH_KEY", _env()["SPINELINK_CRASH_KEY"])
+    flushed, real = [], atomic._fsync
+
+    def fsync(path):
+        flushed.append((Path(path), threading.current_thread().name,
+                        (out / "run_manifest.json").exists()))
+        real(path)
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    run_job(d / "job.yaml", output_dir=str(out))
+    files = {p for p, _, _ in flushed if p.is_file()}
+    written = {out / rel for rel in json.loads((out / "run_manifest.json").read_text())["outputs"]}
+    assert written and written <= files
+    assert out / "run_manifest.json" in files
+    assert {t for p, t, _ in flushed if p in written} == {"spinelink-flush"}
+    assert not any(seen for p, _, seen in flushed if p in written)
+
+
+def test_a_failed_background_flush_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    import errno
+
+    def fsync(path):
+        if Path(path).name == "b.json":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    with pytest.raises(atomic.WriteError, match=r"b\.json: cannot write \(Input/output error\)"):
+        with atomic.group_commit():
+            atomic.write_text(tmp_path / "a.json", "{}")
+            atomic.write_text(tmp_path / "b.json", "{}")
+            assert (tmp_path / "b.json").read_text() == "{}"  # renamed before its flush
+    assert atomic.leftovers(tmp_path) == []
+    with atomic.group_commit():  # a new group starts clean
+        atomic.write_text(tmp_path / "a.json", "{}")

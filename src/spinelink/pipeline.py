@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spinelink import faults, manifest
-from spinelink.atomic import ensure_dir
+from spinelink.atomic import ensure_dir, flush, group_commit
 from spinelink.backends import Engine, open_engine
 from spinelink.catalogue import stage as catalogue
 from spinelink.checkpoint import Checkpoint, ResumeError, open_checkpoint
@@ -74,7 +74,9 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
 
         load_key(lj)
     ensure_dir(out)
-    with output_lock(out):  # one run per output folder
+    # one run per output folder; its files flushed to disk in the background, all of them
+    # before the run manifest (spinelink.atomic)
+    with output_lock(out), group_commit():
         if since:  # an added delivery is read with the previous state (its state file)
             incremental.prepare(lj, out, Path(since), retrain)
         return _open_and_run(lj, out, validate_only, resume)
@@ -253,6 +255,7 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     # size and SHA-256 of every file the run wrote or reused (not this manifest), after
     # checking each against what its stage recorded
     man["outputs"] = ck.outputs(before)
+    flush()  # every file on disk before the manifest that says the run finished
     manifest.write_json(out / "run_manifest.json", man)
     catalogue.record_run(lj, out, man)  # the run in the job's catalogue, if it has one
     return RunResult(out, acc, timings, out / "run_manifest.json", summary)
