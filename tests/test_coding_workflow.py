@@ -227,12 +227,52 @@ def test_a_job_decisions_file_lists_every_bad_row_as_a_job_problem(tmp_path):
     f = tmp_path / "decisions.csv"
     assert err.value.exit_code == 2
     assert str(err.value).splitlines() == [
-        f"{f}: 3 problems; no decision of the file was applied",
+        f"{f}: 3 problems",  # found when the job loads (test below), all listed
         f"{f}: row 2, field 'code': not a code of the territory classification",
         f"{f}: row 4, field 'variable': not a coded variable of source census",
         f"{f}: rows 5 and 6: two decisions for answer P01 / birthplace of source 'census'"]
     r = run_cli("run", job)
     assert r.returncode == 2 and "3 problems" in r.stderr and "ATLANTIS" not in r.stderr
+
+
+@pytest.mark.parametrize("fault", ["bad rows", "missing", "no code column", "not UTF-8"])
+@pytest.mark.parametrize("key", ["decisions", "clerical"])
+def test_a_job_decisions_file_is_checked_when_the_job_loads(tmp_path, fault, key):
+    """A job's coding decision file was read only by the coding stage, after intake had
+    run (and, with more sources, the linkage work before it was wasted); `spinelink
+    validate` passed it. Now the job load reads it with the stage's reader: `validate`
+    and the start of `run` fail (exit 2) naming the file, row and field, and the run
+    writes nothing; no value is echoed."""
+    from conftest import run_cli
+
+    body = {"bad rows": "source,record_id,variable,code\ncensus,P01,birthplace,UKR\n"
+                        "census,P08,birthplace,ATLANTIS\ncensus,P02,shoe_size,UKR\n",
+            "no code column": "source,record_id,variable\ncensus,P01,birthplace\n"}
+    if fault in body:
+        write_files(tmp_path, {"dec.csv": body[fault]})
+    elif fault == "not UTF-8":
+        (tmp_path / "dec.csv").write_bytes(b"source,record_id,variable,code\n"
+                                           b"census,P01,birthplace,\xff\n")
+    job = _job(tmp_path, CODING + f"coding_options: {{{key}: dec.csv}}\n")
+    f, j = tmp_path / "dec.csv", tmp_path / "job.yaml"
+    expected = {
+        "bad rows": [f"error: {f}: 2 problems",
+                     f"error: {f}: row 3, field 'code': not a code of the territory "
+                     "classification",
+                     f"error: {f}: row 4, field 'variable': not a coded variable of source "
+                     "census"],
+        "missing": [f"error: {j}: key 'coding_options.{key}': {f}: does not exist"],
+        "no code column": [f"error: {j}: key 'coding_options.{key}': {f}: missing column "
+                           "'code' (the header needs source, record_id, variable, code)"],
+        "not UTF-8": [f"error: {j}: key 'coding_options.{key}': {f}: not valid UTF-8 "
+                      "(byte 53)"]}[fault]
+    v = run_cli("validate", job)
+    assert v.returncode == 2, v.stderr
+    assert v.stderr.strip().splitlines() == expected
+    r = run_cli("run", job)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-len(expected):] == expected
+    assert not (tmp_path / "out" / "intake").exists()  # before any work
+    assert "ATLANTIS" not in v.stderr + r.stderr
 
 
 # --- the batch re-check rule at the default threshold (1%) -----------------------------

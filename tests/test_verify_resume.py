@@ -369,3 +369,44 @@ def test_a_failed_run_releases_its_lock(job, tmp_path):
     r = _run(job, out)
     assert r.returncode == 3, r.stderr[-2000:]
     assert out.is_dir() and not (out / runlock.LOCK_NAME).exists()
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_taken_over(tmp_path, caplog):
+    """The lock records its process's start from /proc; a pid the system gave to an
+    unrelated process since (alive, but started at another time) is not the owner, and
+    its lock is taken over instead of refusing every run for as long as that process
+    lives. The lock a real holder writes, with its own start, is still refused."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc here: the pid alone decides")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    other = None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # started well after the holder (the start is in clock ticks of 10 ms)
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        info = json.loads((tmp_path / runlock.LOCK_NAME).read_text())
+        assert info["pid"] == holder.pid
+        with pytest.raises(runlock.OutputFolderBusy, match=f"pid {holder.pid} on "):
+            runlock.acquire(tmp_path)  # its owner runs: refused
+        holder.kill()
+        holder.wait()
+        # the holder's lock left behind, its pid now an unrelated live process's
+        (tmp_path / runlock.LOCK_NAME).write_text(json.dumps({**info, "pid": other.pid}))
+        with caplog.at_level("WARNING", logger="spinelink"):
+            fd = runlock.acquire(tmp_path)
+        mine = json.loads((tmp_path / runlock.LOCK_NAME).read_text())
+        runlock.release(tmp_path, fd)
+        assert mine["pid"] == os.getpid() and info.get("pid_start")
+        assert mine["pid_start"] != info["pid_start"]
+        assert (f"stale lock of a run that is no longer running (pid {other.pid} on "
+                in caplog.text)
+        assert f"pid {other.pid} now belongs to another process" in caplog.text
+        assert other.poll() is None  # the unrelated process is left alone
+    finally:
+        holder.kill()
+        holder.wait()
+        if other is not None:
+            other.kill()
+            other.wait()

@@ -1,5 +1,7 @@
 -- The spine with the previous run's units carried: a unit of this run keeps its first
--- run; a previous unit no longer among this run's units is kept with its id, as
+-- run, unless it is a reference unit whose record id now holds another person
+-- (`renewed`: record_id, sql/incremental/reference_other_ids.sql): a new unit under the
+-- old id, whose first run is this one; a previous unit no longer among this run's units is kept with its id, as
 -- `linked` (to the least reference id its record now links to) when its record links,
 -- `active` when its record is still there unlinked, else `record_removed`. `records`:
 -- origin, record_id of every current record of each linked source; `links`: origin,
@@ -23,7 +25,9 @@ old AS (
     WHERE p.unit_id NOT IN (SELECT unit_id FROM now)
 )
 SELECT n.unit_id, n.origin, n.source_id, n.status, n.linked_to,
-       coalesce(p.first_run, n.first_run) AS first_run
+       CASE WHEN o.record_id IS NOT NULL THEN n.first_run
+            ELSE coalesce(p.first_run, n.first_run) END AS first_run
 FROM now n LEFT JOIN prev p ON p.unit_id = n.unit_id
+LEFT JOIN {{ renewed }} o ON n.origin = $reference AND o.record_id = n.unit_id
 UNION ALL
 SELECT unit_id, origin, source_id, status, linked_to, first_run FROM old

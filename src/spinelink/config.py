@@ -20,6 +20,7 @@ from spinelink.coding.spec import (
     EditRule,
     check_section,
 )
+from spinelink.coding.spec import decisions_problems as coding_decisions_problems
 from spinelink.coding.spec import input_problems as coding_input_problems
 from spinelink.integrate.spec import IntegrateOptions
 from spinelink.integrate.spec import Variable as IntegrateVariable
@@ -388,6 +389,7 @@ def load_job(path: str | Path, inputs: bool = False) -> LoadedJob:
             problems += _files.input_problems(name, src, q if q.is_absolute() else base / q)
         if job is not None:  # columns named by coding, edit rules, control totals
             problems += coding_input_problems(str(path), job, base)
+            problems += coding_decisions_problems(str(path), job, base)
     raise_problems(problems)
     assert job is not None
     return LoadedJob(job, path.resolve(), raw)

@@ -4,8 +4,13 @@ The lock file holds the run's pid, host and start time (JSON), and the run holds
 exclusive `flock` on it, so two runs starting at once cannot both take it. A second run
 on the folder refuses in one line (JobError, exit 2), naming the holder. A lock left by a
 run that is gone (a kill, a lost machine) is stale and is taken over with a warning: on
-this host, when no process holds the flock and its pid is not running. A lock of another
-host is never taken over (its pid cannot be checked from here): remove the file by hand.
+this host, when no process holds the flock and its pid is not running. The lock also
+records its process's start (`pid_start`: the boot id and the start time in clock ticks
+from /proc/<pid>/stat), so a pid the system has since given to an unrelated process
+does not keep the lock alive: a live pid whose start differs is a dead owner. Where there
+is no /proc (macOS, BSD) `pid_start` is null and the pid alone decides, as it does for a
+lock written without it. A lock of another host is never taken over (its pid cannot be
+checked from here): remove the file by hand.
 The lock is removed when the run ends, also on an error.
 
 `spinelink review serve` holds the same lock shared (several review servers may work on
@@ -61,6 +66,34 @@ def _alive(pid: int) -> bool:
     return state != "gone"
 
 
+def _pid_start(pid: int) -> str | None:
+    """Who `pid` is, beyond its number: `<boot id>:<start time in clock ticks since
+    boot>` from /proc (field 22 of /proc/<pid>/stat); None where /proc cannot say."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    rest = raw[raw.rfind(b")") + 1:].split()  # fields 3.. (the name in () may hold spaces)
+    if len(rest) < 20 or not rest[19].isdigit():
+        return None
+    return f"{boot}:{rest[19].decode('ascii')}"
+
+
+def _owner_alive(info: dict) -> bool:
+    """Whether the process a lock names still runs: its pid is alive and, when the lock
+    recorded the process's start (`pid_start`) and /proc gives the pid's now, they agree
+    (otherwise the pid was reused by another process and the owner is gone)."""
+    pid = info.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
+        return False
+    recorded = info.get("pid_start")
+    if not isinstance(recorded, str):
+        return True  # a lock written without it, or where there is no /proc
+    now = _pid_start(pid)
+    return now is None or now == recorded
+
+
 def _proc_state(pid: int) -> str | None:
     """The state letter of `pid` in /proc/<pid>/stat ('gone' when /proc is there but the
     process is not); None where there is no /proc (macOS, BSD) or it cannot be read."""
@@ -106,7 +139,7 @@ def _read(fd: int) -> dict:
 def _busy(path: Path, info: dict) -> OutputFolderBusy:
     pid = info.get("pid")
     if pid is None or (info.get("host") == socket.gethostname()
-                       and not (isinstance(pid, int) and _alive(pid))):
+                       and not _owner_alive(info)):
         # held by no run we can name: review servers (`spinelink review serve`) hold it
         return OutputFolderBusy(
             f"{path.parent}: another spinelink process (a review server or a run) is using "
@@ -152,12 +185,15 @@ def acquire(out: Path) -> int:
             pid = info.get("pid")
             if info.get("host") != host:
                 raise _busy(path, info)
-            if isinstance(pid, int) and pid != os.getpid() and _alive(pid):
+            if pid != os.getpid() and _owner_alive(info):
                 raise _busy(path, info)
+            reused = isinstance(pid, int) and pid != os.getpid() and _alive(pid)
             log.warning("%s: taking over a stale lock of a run that is no longer running "
-                        "(%s)", path, _holder(info))
+                        "(%s)%s", path, _holder(info),
+                        f"; pid {pid} now belongs to another process" if reused else "")
         mine = {"pid": os.getpid(), "host": host,
-                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "pid_start": _pid_start(os.getpid())}
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, (json.dumps(mine) + "\n").encode("utf-8"))
@@ -189,7 +225,7 @@ def acquire_shared(out: Path) -> int:
     pid = info.get("pid")
     if pid is not None and pid != os.getpid() and (
             info.get("host") != socket.gethostname()
-            or (isinstance(pid, int) and _alive(pid))):
+            or _owner_alive(info)):
         os.close(fd)
         raise _busy(path, info)
     return fd

@@ -28,6 +28,11 @@ records each person's subgroup as it is (the estimate is of the population as th
 reference would classify it). Counts allocated rather than observed (blank values
 spread, source codes recoded) add their binomial variance (`both_sides.post_strata`).
 
+A subgroup the source links nobody in has no estimate (`estimate_status` `no_links`,
+the estimate and its interval blank): two captures that share no one say nothing about
+the people both miss; Chapman's formula would still give (n1 + 1)(n2 + 1) - 1 with an
+interval running to thousands, which read as a figure. Every other row is `estimated`.
+
 Several sources: each source's estimate is of the same population, so where two
 sources' estimates of a subgroup disagree by more than their intervals allow, at least
 one of them is biased: its capture is not independent of the reference's within the
@@ -183,15 +188,28 @@ def estimates(counts: pd.DataFrame, quality: pd.DataFrame | None,
     share = (unl / unl.groupby(keys).transform("sum").replace(0, np.nan)).fillna(0)
     moved = (false.groupby(keys).transform("sum") * share).to_numpy()
     for r, q, mv in zip(counts.itertuples(index=False), qs, moved, strict=True):
-        n, lo, hi = estimate(r.n_reference, r.n_source, r.n_linked, q[0], q[3],
-                             (q[1], q[2]), (q[4], q[5]), mv, _cells_of(cells, r),
-                             _allocated_of(allocated, r))
+        status = estimate_status(r.n_linked)
+        n = lo = hi = np.nan
+        if status == ESTIMATED:
+            n, lo, hi = estimate(r.n_reference, r.n_source, r.n_linked, q[0], q[3],
+                                 (q[1], q[2]), (q[4], q[5]), mv, _cells_of(cells, r),
+                                 _allocated_of(allocated, r))
         rows.append({**r._asdict(), **dict(zip(cols, q, strict=True)),
                      "est_population": n, "est_population_low": lo,
-                     "est_population_high": hi})
+                     "est_population_high": hi, "estimate_status": status})
     out = pd.DataFrame(rows, columns=[*counts.columns, *cols, "est_population",
-                                      "est_population_low", "est_population_high"])
+                                      "est_population_low", "est_population_high",
+                                      "estimate_status"])
     return _between_sources(out)
+
+
+ESTIMATED, NO_LINKS = "estimated", "no_links"  # a row's estimate_status
+
+
+def estimate_status(n_linked: float) -> str:
+    """`no_links` for a subgroup the source links nobody in (no estimate), else
+    `estimated`."""
+    return ESTIMATED if n_linked > 0 else NO_LINKS
 
 
 def _between_sources(est: pd.DataFrame) -> pd.DataFrame:

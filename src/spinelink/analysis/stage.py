@@ -193,8 +193,11 @@ def _coverage(ctx, g: Groups, spec, ref: pd.DataFrame, links: dict, raw: dict) -
         est, _three_lists(ctx, ref_one, links, mapped, persons_of, spec.variables, quality))
     if conc:
         raw["concordance"] = _front(pd.concat(conc, ignore_index=True))
+    no_links = est[est["estimate_status"] == dual_system.NO_LINKS]
     return {"variables": list(spec.variables), "concordance": list(spec.concordance),
             "quality_used": quality is not None,
+            # subgroups the source links nobody in: no dual-system estimate
+            "not_estimated": {s: int((no_links["source"] == s).sum()) for s in job.links},
             "how": dual_system.__doc__.split("\n\n")[0].replace("\n", " ")}
 
 

@@ -6,7 +6,8 @@ suppressed in both or neither).
 - `analysis_coverage_profile`: per source, the source's records by their own values
   (sex, age band, the source's subgroups and variables): records, linked, linked to none;
 - `analysis_dual_system`: per source and subgroup, reference persons and the dual-system
-  estimate of the population with its 95% interval (the counts of the source's persons
+  estimate of the population with its 95% interval, or none where the source links nobody
+  in the subgroup (`estimate_status` `no_links`) (the counts of the source's persons
   and of the linked ones are internal, `_n_source`, `_n_linked`: with the reference's
   they would give away the records linked to none, mostly small counts);
 - `analysis_concordance_<source>_<variable>`: reference value by source value over the
@@ -68,7 +69,11 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
                         "links, with 95% intervals that take in the three-list estimate's "
                         "(with a second source: the dependence two captures cannot see); "
                         "the captures' counts are internal",
-            columns={"est_population": ("estimated population of the subgroup", "persons"),
+            columns={"est_population": ("estimated population of the subgroup; blank "
+                                        "where estimate_status is no_links", "persons"),
+                     "estimate_status": (
+                         "estimated, or no_links: the source links nobody in the subgroup, "
+                         "so two captures that share no one give no estimate", "status"),
                      "est_population_low": ("lower end of its 95% interval", "persons"),
                      "est_population_high": ("upper end of its 95% interval", "persons"),
                      "est_population_three_lists": (

@@ -169,7 +169,7 @@ def estimates(c: pd.DataFrame, quality=None) -> pd.DataFrame:
 def widen(est: pd.DataFrame, three: pd.DataFrame | None) -> pd.DataFrame:
     """The dual-system estimates (`dual_system.estimates`) with the three-list estimate
     of the row's subgroup beside them (source, variable, value) and each interval widened
-    to take in the three-list interval."""
+    to take in the three-list interval (a row without a dual-system estimate keeps none)."""
     cols = ["est_population_three_lists", "est_population_three_lists_low",
             "est_population_three_lists_high"]
     if three is None or three.empty or est.empty:
@@ -179,6 +179,9 @@ def widen(est: pd.DataFrame, three: pd.DataFrame | None) -> pd.DataFrame:
         t.rename(columns={"value": "_v"}), on=["source", "variable", "_v"], how="left"
     ).drop(columns="_v")
     lo, hi = out["est_population_three_lists_low"], out["est_population_three_lists_high"]
-    out["est_population_low"] = np.fmin(out["est_population_low"], lo)
-    out["est_population_high"] = np.fmax(out["est_population_high"], hi)
+    # a row without a dual-system estimate (no links in the group) gets no interval
+    # from the three-list one: np.fmin would make the three-list ends its own
+    has = out["est_population"].notna()
+    out["est_population_low"] = np.fmin(out["est_population_low"], lo).where(has)
+    out["est_population_high"] = np.fmax(out["est_population_high"], hi).where(has)
     return out[[*est.columns, *cols]].set_index(est.index)

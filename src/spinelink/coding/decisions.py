@@ -142,6 +142,21 @@ def read_csv(path: Path, kind: str | None, origin: str, classifications: dict[st
     row and field (never the value: spinelink.filled_in), as `error` (a job's file: a job
     problem; `spinelink coding apply`: clerical work), and nothing is returned. Rows with
     an empty code are skipped (answers left open)."""
+    out, problems = checked_csv(path, kind, origin, classifications, reviewer, error,
+                                answers)
+    if problems:
+        raise error(filled_in.listed(path, problems, "nothing was imported" if origin != "job"
+                                     else "no decision of the file was applied"))
+    return out
+
+
+def checked_csv(path: Path, kind: str | None, origin: str, classifications: dict[str, dict],
+                reviewer: str = "", error: type[SpinelinkError] = JobError,
+                answers: set[Key] | None = None) -> tuple[list[CodingDecision], list[str]]:
+    """`read_csv`'s decisions and every problem of its rows (one line each, naming file,
+    row and field), not raised: the job load lists them with the job's other problems. A
+    file that cannot be read at all (missing, not UTF-8, no CSV, a column missing) raises
+    `error`."""
     rows, lines = filled_in.read_rows(Path(path), COLUMNS, error)
     seen: dict[Key, int] = {}
     problems: list[str] = []
@@ -194,10 +209,7 @@ def read_csv(path: Path, kind: str | None, origin: str, classifications: dict[st
                                           r.get("time") or ""]).encode()).hexdigest()
         out.append(CodingDecision(ident[:32], who, r.get("time") or "",
                                   *key, code, k, "", "", origin))
-    if problems:
-        raise error(filled_in.listed(path, problems, "nothing was imported" if origin != "job"
-                                     else "no decision of the file was applied"))
-    return out
+    return out, problems
 
 
 def apply(table: pd.DataFrame, decisions: list[CodingDecision], source: str,

@@ -187,3 +187,40 @@ def input_problems(job_file: str, job, base_dir) -> list:
                 out.append(Problem(job_file, key, f"{what}column '{col}' is not in source "
                                    f"{name}'s file{did_you_mean(col, header)}"))
     return out
+
+
+def decisions_problems(job_file: str, job, base_dir) -> list:
+    """The job's coding decision files (`coding_options.clerical`, `.decisions`) read and
+    checked as the coding stage reads them (spinelink.coding.decisions, with
+    spinelink.filled_in), when the job loads: a missing or unreadable file, or bad rows,
+    are job problems naming the file (a file that cannot be read: under its key), row
+    and field (never a value), before any linkage work. At most filled_in.SHOWN rows per
+    file are listed, then how many more."""
+    from pathlib import Path
+
+    from spinelink import filled_in
+    from spinelink.coding import decisions as dec
+    from spinelink.errors import JobError
+    from spinelink.jobspec.problems import Problem
+
+    known = {s: {v: x.classification for v, x in vs.items()} for s, vs in job.coding.items()}
+    out = []
+    for key, kind in (("clerical", "clerical"), ("decisions", "verify")):
+        given = getattr(job.coding_options, key)
+        if not given:
+            continue
+        path = (Path(given) if Path(given).is_absolute() else Path(base_dir) / given).resolve()
+
+        def problem(text: str, path=path) -> Problem:  # the file's own line, as the stage's
+            return Problem(str(path), None, text.removeprefix(f"{path}: "))
+
+        try:
+            _, problems = dec.checked_csv(path, kind, "job", known)
+        except JobError as e:  # missing, unreadable, no CSV, a column missing
+            out.append(Problem(job_file, f"coding_options.{key}", str(e)))
+            continue
+        more = len(problems) - filled_in.SHOWN
+        out += [problem(p) for p in problems[:filled_in.SHOWN]]
+        if more > 0:
+            out.append(Problem(str(path), None, f"... and {more} more problems"))
+    return out

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from spinelink import atomic, manifest, scratch
 from spinelink.errors import JobError
 from spinelink.readers import read_source
-from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
 log = logging.getLogger("spinelink")
 STATE_DIR = "incremental"
@@ -85,10 +85,9 @@ def check_reference(lj, since: Path, out: Path) -> dict:
         raise JobError(f"--since {since}: standardised/{ref}.parquet is missing there; the "
                        f"spine cannot be carried without the previous run's reference ({was})")
     with scratch.cursor() as con:
-        row = con.execute(sql_file("incremental/reference_persons.sql"),
-                          {"previous": str(prev_std),
-                           "current": str(Path(out) / "standardised" / f"{ref}.parquet"),
-                           "show": SHOW_IDS}).fetchone()
+        row = con.execute(sql_file("incremental/reference_persons.sql",
+                                   shared=sql_fragment("incremental/reference_shared.sql")),
+                          {**_reference_files(lj, since, out), "show": SHOW_IDS}).fetchone()
     n_prev, kept, other, others = int(row[0]), int(row[1]), int(row[2]), list(row[3] or [])
     same = kept - other
     if n_prev and same < MIN_SAME_REFERENCE * n_prev:
@@ -102,11 +101,32 @@ def check_reference(lj, since: Path, out: Path) -> dict:
     if other:
         log.warning("%s: %d record id(s) of the previous run's reference now hold another "
                     "person (first name, last name and date of birth all differ): %s%s; "
-                    "their spine units keep the id (the reference's revision)", ref, other,
+                    "their spine units keep the id as new units (first_run: this run)",
+                    ref, other,
                     ", ".join(others), ", ..." if other > len(others) else "")
     cache[key] = {"same_table": False, "previous_records": n_prev, "kept": kept,
                   "another_person": other, "another_person_ids": others}
     return cache[key]
+
+
+def _reference_files(lj, since: Path, out: Path) -> dict:
+    ref = lj.job.reference
+    return {"previous": str(Path(since) / "standardised" / f"{ref}.parquet"),
+            "current": str(Path(out) / "standardised" / f"{ref}.parquet")}
+
+
+def another_person_ids(lj, since: Path, out: Path) -> pa.Table:
+    """Every record id of the previous run's reference that now holds another person
+    (`check_reference` counts them and names the first SHOW_IDS), as `record_id`: the
+    spine stage makes their units new. Empty when the reference table is the previous
+    run's."""
+    if not check_reference(lj, since, out).get("another_person"):  # none, or same table
+        return id_table([])
+    query = sql_file("incremental/reference_other_ids.sql",
+                     shared=sql_fragment("incremental/reference_shared.sql"))
+    with scratch.cursor() as con:
+        rows = con.execute(query, _reference_files(lj, since, out)).fetchall()
+    return id_table(r[0] for r in rows)
 
 
 def delivery_mode(lj, name: str) -> str:

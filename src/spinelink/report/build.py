@@ -324,7 +324,10 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
                      "people independently, and that the reference records each "
                      "person's group as it is; its interval includes the uncertainty of "
                      "the estimated precision and recall, and is only as good as they "
-                     "are (see Linkage quality)."), chart_div("chart-dual-system")]
+                     "are (see Linkage quality). A group the source links nobody in has "
+                     "no estimate (estimate_status no_links in the table below): two "
+                     "lists that share no one say nothing about who both miss."),
+                  chart_div("chart-dual-system")]
     spec = charts.weighted_shares(tables.get("analysis_weighted_margins"))
     if spec:
         specs["chart-weighted"] = spec
