@@ -28,7 +28,8 @@ includes whether its capped keys are small enough, which also says whether its k
 in the reference at all (a typo), so donors are taken from the same profile when there
 are enough (MIN_DONORS). Subgroups (`recapture_strata.Strata`): within each value of a
 subgroup variable with at least MIN_STRATUM caught matches the patterns are learnt again
-(a region's poor delivery fails blocking for reasons of its own); the other values keep
+(a region's poor delivery fails blocking for reasons of its own) when that value's own
+matches teach every field group they carry (`recapture_strata.taught`); the other values keep
 their share of the overall estimate, and the overall figure is that of the least pooled
 variable when it finds more. Bootstrap replicates reweight the source records
 (Poisson(1)), which refits the donor patterns; the outcome is then drawn from Poisson

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinelink.quality.recapture import Captures, Estimator
+from spinelink.quality.recapture import MIN_DONORS, Captures, Estimator
 
 MIN_STRATUM = 100.0  # caught matches (expected) from which a subgroup gets its own fit
 
@@ -19,11 +19,27 @@ def subset(cap: Captures, cand: np.ndarray, det: np.ndarray, share: float) -> Ca
                     int(det.sum()))
 
 
+def taught(cap: Captures, w: np.ndarray) -> bool:
+    """Whether these captures teach every field group their caught matches carry: each
+    such group has at least MIN_DONORS weighted donors (matches a rule not reading it
+    caught). A value whose pairs all lack a field (reference records without a date of
+    birth: only name rules can catch them) has no match caught without the names, so
+    nothing among its own matches says how often the names fail; its own fit would take
+    them to agree always and find no never-compared matches at all."""
+    n = len(w)
+    avail, donors = cap.avail[:n], cap.donors
+    for gi, g in enumerate(cap.design.groups):
+        carried = float(w[(avail & g) != 0].sum())
+        if carried > 0 and float(w[donors[gi][:n]].sum()) < MIN_DONORS:
+            return False
+    return True
+
+
 class Strata:
     """The never-compared estimate fitted within each value of one subgroup variable (its
     matches may fail blocking for reasons of their own: a region's poor delivery), for the
-    values with at least MIN_STRATUM caught matches; the others keep their share of the
-    overall estimate."""
+    values with at least MIN_STRATUM caught matches whose own matches teach every field
+    group they carry (`taught`); the others keep their share of the overall estimate."""
 
     def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
                  cand_code: np.ndarray, det_code: np.ndarray, k: int):
@@ -39,6 +55,8 @@ class Strata:
             if not cm.any() or found[v] <= 0:
                 continue
             sub = subset(cap, cm, dm, found[v] / total)
+            if not taught(sub, np.r_[w[cm], np.ones(int(dm.sum()))]):
+                continue
             self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm]), cm, dm)
 
     def unseen(self, overall: float, share: np.ndarray, rec_wt=None, rec=None,
