@@ -22,6 +22,17 @@ def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
     return folder
 
 
+def demo_job(any_rows: bool = False) -> str:
+    """The demo job (sample_data/demo_job.yaml) for a copy of the sample data in `data/`,
+    writing to `../out`; `any_rows`: no upper bound on the rows a source may have (a test
+    generating more persons than the demo). Tests append their settings to it."""
+    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
+    job = job.replace("output_dir: ../out/demo", "output_dir: ../out")
+    if any_rows:
+        job = job.replace("expect_rows: {min: 1000, max: 10000}", "expect_rows: {min: 1000}")
+    return job
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
     """Run the real CLI in a subprocess; returns CompletedProcess (text)."""
     return subprocess.run([sys.executable, "-m", "spinelink", *args], cwd=cwd,

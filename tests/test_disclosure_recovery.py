@@ -24,7 +24,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import demo_job
 
 from spinelink.pipeline import run_job
 from spinelink.quality import disclosure
@@ -36,8 +36,7 @@ CROSSES = [["ethnic_group", "age_band"], ["sex", "age_band", "region"]]
 
 
 def _job(zeros: str | None) -> str:
-    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
-    job = job.replace("output_dir: ../out/demo", "output_dir: ../out")
+    job = demo_job()
     return job + ("quality:\n  subgroups: [ethnic_group, sex, age_band, region, disability]\n"
                   f"  crosses: {json.dumps(CROSSES)}\n"
                   f"  min_cell: {MIN_CELL}\n  bootstrap: 20\n"

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import demo_job
 
 from spinelink.backends import open_engine
 from spinelink.config import load_job
@@ -34,8 +34,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 
 
 def _job(rounding: str = "null") -> str:
-    job = (ROOT / "sample_data" / "demo_job.yaml").read_text()
-    job = job.replace("output_dir: ../out/demo", "output_dir: ../out")
+    job = demo_job()
     return job + ("quality:\n  subgroups: [ethnic_group, sex, age_band, region, disability]\n"
                   f"  min_cell: {MIN_CELL}\n  rounding: {rounding}\n  bootstrap: 50\n")
 
