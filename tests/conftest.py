@@ -39,6 +39,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
                           capture_output=True, text=True, env=env, timeout=900)
 
 
+def sample_run(d: Path, persons: int, seed: int) -> Path:
+    """Generate the sample data (`spinelink sample`) into d/data and run its job into
+    d/out through the CLI; returns the output folder."""
+    r = run_cli("sample", "--persons", str(persons), "--seed", str(seed), "--out",
+                str(d / "data"))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "job.yaml", "--output-dir", str(d / "out"), cwd=d / "data")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return d / "out"
+
+
 @pytest.fixture
 def files(tmp_path):
     return lambda mapping: write_files(tmp_path, mapping)

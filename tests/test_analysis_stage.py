@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import sample_run
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("statsmodels")
@@ -18,11 +18,7 @@ pytest.importorskip("statsmodels")
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     d = tmp_path_factory.mktemp("analysis")
-    r = run_cli("sample", "--persons", "1500", "--seed", "8", "--out", str(d / "data"))
-    assert r.returncode == 0, r.stderr
-    r = run_cli("run", "job.yaml", "--output-dir", str(d / "out"), cwd=d / "data")
-    assert r.returncode == 0, r.stderr
-    out = d / "out"
+    out = sample_run(d, 1500, 8)
     return {"out": out, "data": d / "data",
             "integrated": pd.read_parquet(out / "integrated.parquet"),
             "manifest": json.loads((out / "run_manifest.json").read_text())}

@@ -12,19 +12,14 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import sample_run
 
 pytest.importorskip("statsmodels")
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("no_links")
-    r = run_cli("sample", "--persons", "400", "--seed", "8", "--out", str(d / "data"))
-    assert r.returncode == 0, r.stderr
-    r = run_cli("run", "job.yaml", "--output-dir", str(d / "out"), cwd=d / "data")
-    assert r.returncode == 0, r.stderr[-2000:]
-    return d / "out"
+    return sample_run(tmp_path_factory.mktemp("no_links"), 400, 8)
 
 
 EST = ["est_population", "est_population_low", "est_population_high"]
