@@ -195,10 +195,19 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
         if entry["status"] != "planned":
             log.info("EM session %s %s", entry["rule"], entry["status"])
             continue
+        # Splink's session drops the comparisons its rule blocks on and sets the prior to
+        # the blocked pairs' in the linker's own settings, and puts them back only when
+        # the session succeeds: a failed session would leave the model without them
+        settings = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), max_pairs=spec.training.max_pairs_em)
-        except SplinkException as e:
+        except (SplinkException, ArithmeticError, ValueError) as e:
+            # EM that drives the share of matches among the blocked pairs to 0 or 1 ends
+            # in Splink's log2 of it: `math domain error` (or a division by zero)
+            if isinstance(e, ValueError) and "math domain" not in str(e):
+                raise
+            linker._settings_obj.core_model_settings = settings
             entry.update(status=f"failed: {type(e).__name__}", estimates=[])
             log.warning("EM session %s did not converge (%s); skipped", entry["rule"],
                         type(e).__name__)
