@@ -60,7 +60,7 @@ links:
 """)
     done = run_cli("run", str(tmp_path / "job.yaml"))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "EM session sex & last_name_mp did not converge" in done.stderr
+    assert "acs: EM session sex & last_name_mp did not converge" in done.stderr
     manifest = json.loads((tmp_path / "out" / "run_manifest.json").read_text())
     sessions = manifest["links"]["acs"]["probabilistic"]["training"]["sessions"]
     assert {"rule": "sex & last_name_mp", "status": "failed: ValueError"}.items() <= next(

@@ -56,7 +56,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
         with engine.ordered_sums():
-            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
+            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res, tag))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
         else:
@@ -64,7 +64,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                         "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
     if model is full:
         with engine.ordered_sums():
-            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
+            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all, tag))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
                                if c not in estimated]
@@ -182,18 +182,20 @@ def _covers(plan: list[dict]) -> set[str]:
     return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
 
 
-def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
-    """Run the planned sessions; one that does not converge is skipped, with a warning."""
+def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[dict]:
+    """Run the planned sessions; one that does not converge is skipped, with a warning
+    naming the source (`tag` without its `__sl_` prefix)."""
     from splink import block_on
     from splink.internals.exceptions import SplinkException
 
+    name = tag.removeprefix("__sl_")
     out = []
     for planned in plan:
         cols = planned["columns"]
         entry = {k: v for k, v in planned.items() if k != "columns"}
         out.append(entry)
         if entry["status"] != "planned":
-            log.info("EM session %s %s", entry["rule"], entry["status"])
+            log.info("%s: EM session %s %s", name, entry["rule"], entry["status"])
             continue
         # Splink's session drops the comparisons its rule blocks on and sets the prior to
         # the blocked pairs' in the linker's own settings, and puts them back only when
@@ -209,8 +211,8 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
                 raise
             linker._settings_obj.core_model_settings = settings
             entry.update(status=f"failed: {type(e).__name__}", estimates=[])
-            log.warning("EM session %s did not converge (%s); skipped", entry["rule"],
-                        type(e).__name__)
+            log.warning("%s: EM session %s did not converge (%s); skipped", name,
+                        entry["rule"], type(e).__name__)
             continue
         entry["status"] = "used"
     return out
