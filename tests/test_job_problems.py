@@ -86,11 +86,18 @@ def _write(folder: Path, job: str = JOB, model: dict = MODEL) -> Path:
 
 @pytest.fixture
 def no_data_read(monkeypatch):
-    """Reading a source's rows fails the test: validation reads headers only."""
+    """Reading a source's rows fails the test: validation reads headers only. Every
+    module that binds `read_source` at import is patched (imported first, so that a first
+    import under the patch does not keep `refuse` after the test: the later tests of this
+    file then failed when it ran alone)."""
+    import spinelink.incremental.state as state
+    import spinelink.intake as intake
+
     def refuse(*_a, **_k):
         raise AssertionError("a source file's data was read")
 
-    monkeypatch.setattr(readers, "read_source", refuse)
+    for module in (readers, intake, state):
+        monkeypatch.setattr(module, "read_source", refuse)
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
