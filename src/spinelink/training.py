@@ -28,6 +28,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
 
     splink_compat.install()
     db_api = engine.splink_db_api()
+    forget_term_frequencies(db_api)
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
                   settings_for(spec, fields), log_level=None,
@@ -176,6 +177,18 @@ def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,
         entry.update(status="planned", estimates=gains)
         estimated |= set(gains)
     return plan
+
+
+def forget_term_frequencies(db_api) -> None:
+    """Drop the term frequency tables Splink keeps from its cache. The cache belongs to
+    the database (one for every source), and Splink looks a table up by the column's name
+    only: a source trained after another took that source's term frequencies (names
+    counted over the reference and the other source), and a run resumed between the two
+    trained it on its own, so its model and links differed from the uninterrupted run's.
+    The tables stay in the database (Splink's and the lookups of prediction alike)."""
+    cache = db_api._intermediate_table_cache
+    for key in [k for k in cache if k.startswith("__splink__df_tf_")]:
+        del cache[key]
 
 
 def _covers(plan: list[dict]) -> set[str]:
