@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 import spinelink
 from spinelink.checkpoint import _content_hash
@@ -118,3 +118,30 @@ def test_flagged_values_are_an_output_table(tmp_path):
     assert list(zip(v["_row"], v["record_id"], v["field"], strict=True)) == [(2, "P1", "dob")]
     con = r.duckdb()
     assert con.execute("SELECT count(*) FROM quarantine_census_values").fetchall() == [(1,)]
+
+
+def test_an_incremental_run_offers_its_changes_and_spine(tmp_path):
+    """A run with `--since` writes changes/<source>.parquet and spine.parquet (README,
+    "Monthly deliveries"); a notebook opening it reads them as it reads the other tables
+    (they were missing from `paths`: `result.table("changes/benefits")` said there was no
+    such table, and `result.duckdb()` had no view of them)."""
+    from spinelink.sample import generate
+    from spinelink.sample.job import write_job
+
+    generate(300, 1, tmp_path)
+    job = write_job(tmp_path, 1)
+    first = spinelink.run(job, output_dir=tmp_path / "first")
+    benefits = pd.read_parquet(tmp_path / "benefits.parquet")
+    benefits.iloc[:-5].to_parquet(tmp_path / "benefits.parquet")  # 5 claims withdrawn
+    r = run_cli("run", str(job), "--since", str(first.output_dir), "--output-dir",
+                str(tmp_path / "second"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    second = spinelink.open_run(tmp_path / "second")
+    changes = second.table("changes/benefits")
+    assert set(changes["reason"]) == {"removed in a replacing delivery"}
+    assert sorted(changes["record_id"]) == sorted(benefits["claim_id"].iloc[-5:])
+    spine = second.table("spine")
+    assert len(spine) == second.accounting["census"]["accepted"]
+    con = second.duckdb()
+    assert con.execute("SELECT count(*) FROM changes_benefits").fetchall() == [(5,)]
+    assert con.execute("SELECT count(*) FROM spine").fetchall() == [(len(spine),)]

@@ -48,3 +48,31 @@ def test_same_job_twice_gives_identical_outputs(runs):
 def test_thread_count_does_not_change_outputs(runs):
     # the two job files differ in resources.threads only: their hashes differ, nothing else
     assert differences(runs / "t1", runs / "t2", drop={"sha256", "overrides"}) == []
+
+
+def test_a_source_is_trained_the_same_after_another_source_as_alone(tmp_path):
+    """Splink keeps term frequency tables in a cache of the database that every source's
+    linker shares, looked up by column name: benefits, linked after the survey, was
+    trained on the survey's term frequencies (names counted over the census and the
+    survey), so its model and links differed from a run linking it alone, and from a run
+    resumed between the two sources (which trains it in a fresh process)."""
+    from spinelink.sample import generate
+    from spinelink.sample.job import write_job
+
+    generate(300, 1, tmp_path)
+    job = yaml.safe_load(write_job(tmp_path, 1).read_text())
+    for key in ("coding", "analysis", "integrate", "integrate_options"):
+        job.pop(key)
+    job["links"] = {"survey": job["links"]["survey"], "benefits": job["links"]["benefits"]}
+    (tmp_path / "both.yaml").write_text(yaml.safe_dump({**job, "output_dir": "both"},
+                                                       sort_keys=False))
+    del job["links"]["survey"]
+    (tmp_path / "alone.yaml").write_text(yaml.safe_dump({**job, "output_dir": "alone"},
+                                                        sort_keys=False))
+    for name in ("both", "alone"):
+        r = run_cli("run", f"{name}.yaml", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr[-2000:]
+    for path in ("models/benefits.json", "links/benefits.parquet", "pairs/benefits.parquet",
+                 "review/benefits.parquet"):
+        assert (tmp_path / "both" / path).read_bytes() == (
+            tmp_path / "alone" / path).read_bytes(), path

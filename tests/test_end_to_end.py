@@ -94,3 +94,23 @@ def test_two_runs_give_identical_outputs(demo):
             b = pd.read_parquet(second / folder / f"{source}.parquet")
             pd.testing.assert_frame_equal(a, b)
     shutil.rmtree(second)
+
+
+def test_a_threshold_close_to_one_is_shown_as_set(tmp_path):
+    """accept: 0.99999 was printed `accept 1 (fixed)` (4 significant digits): as if only
+    certain pairs were accepted, while a pair at 0.99998 stays in review. The console, the
+    log and the report show the threshold with the digits that tell it from 1."""
+    import yaml
+
+    from spinelink.sample import generate
+    from spinelink.sample.job import write_job
+
+    generate(300, 1, tmp_path)
+    job = yaml.safe_load(write_job(tmp_path, 1).read_text())
+    job["links"]["benefits"]["probabilistic"].update(accept=0.99999, review=0.01)
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(job, sort_keys=False))
+    r = run_cli("run", str(tmp_path / "job.yaml"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "benefits thresholds: accept 0.99999 (fixed), review 0.01 (fixed)" in r.stdout
+    assert "benefits: accept fixed 0.99999, review fixed 0.01;" in r.stderr
+    assert "0.99999 (fixed)" in (tmp_path / "out" / "report.html").read_text()

@@ -437,6 +437,28 @@ def test_a_few_two_digit_years_in_a_four_digit_column_are_named(tmp_path):
         "'%d.%m.%y' would blank the others)"]
 
 
+def test_a_four_digit_year_with_a_leading_zero_is_not_a_two_digit_year(tmp_path):
+    """pseudopeople's census types 1992 as 0992 (a digit replaced): the value has a
+    four-digit year, so it is an age over 120, not a year "with fewer than four digits",
+    and no warning tells the user to write the dates with four-digit years or to switch
+    the format to %m/%d/%y (which would blank every other value)."""
+    body = HEADER + "".join(f"{i},A,B,{1 + i % 12:02d}/02/19{60 + i},F\n" for i in range(1, 21))
+    body += "21,A,B,08/03/0992,F\n22,A,B,01/31/0000,M\n23,A,B,03/04/85,M\n"
+    res, a, q = _intake(tmp_path, body, extra="date_format: '%m/%d/%Y'")
+    v = _values(tmp_path)
+    short = "not a valid date in format %m/%d/%Y: the year has fewer than four digits"
+    assert list(zip(v["_row"], v["reason"], strict=True)) == [
+        (22, "date of birth implies an age over 120"),
+        (23, "date of birth implies an age over 120"), (24, short)]
+    assert q.empty and a["_dob"].isna().sum() == 3
+    assert res.warnings == [
+        f"{tmp_path / 'c.csv'}: field 'dob': 1 of 23 values (the first: record 23, line 24) "
+        "have a two-digit year (mm/dd/yy), which do not fit the declared date_format "
+        "'%m/%d/%Y'; they are set to missing; the other 22 values have four-digit years: "
+        "write these with four-digit years before intake (date_format takes one format; "
+        "'%m/%d/%y' would blank the others)"]
+
+
 def test_ambiguous_day_month_order_is_reported(tmp_path):
     res, _, _ = _intake(tmp_path, HEADER + "1,A,B,01/02/1980,F\n2,C,D,03/04/1975,M\n")
     assert res.date_format == "%d/%m/%Y"

@@ -180,6 +180,23 @@ def test_integrate_section_faults_name_file_and_key(tmp_path, label, edit, expec
     assert expected in msg, msg
 
 
+def test_every_source_a_variable_names_wrongly_is_reported_at_once(tmp_path):
+    """A priority list naming a source that is not linked and a misspelt one: both are
+    reported when the job loads (only the first was, so fixing it revealed the next)."""
+    p = tmp_path / "job.yaml"
+    p.write_text(JOB.replace("sex: {priority: [census, admin]}",
+                             "sex: {priority: [census, other, admn]}"), encoding="utf-8")
+    with pytest.raises(JobError) as e:
+        load_job(p)
+    lines = str(e.value).splitlines()
+    assert lines[0] == f"{p}: 2 problems"
+    assert lines[1:] == [
+        f"{p}: key 'integrate': sex.priority: source 'other' is neither the reference nor "
+        "linked to it (no links entry)",
+        f"{p}: key 'integrate': sex.priority: unknown source 'admn'; expected one of "
+        "['census', 'admin', 'other']; did you mean 'admin'?"]
+
+
 def test_valid_integrate_section_loads(tmp_path):
     p = tmp_path / "job.yaml"
     p.write_text(JOB, encoding="utf-8")

@@ -6,6 +6,7 @@ import ast
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -85,11 +86,18 @@ def _write(folder: Path, job: str = JOB, model: dict = MODEL) -> Path:
 
 @pytest.fixture
 def no_data_read(monkeypatch):
-    """Reading a source's rows fails the test: validation reads headers only."""
+    """Reading a source's rows fails the test: validation reads headers only. Every
+    module that binds `read_source` at import is patched (imported first, so that a first
+    import under the patch does not keep `refuse` after the test: the later tests of this
+    file then failed when it ran alone)."""
+    import spinelink.incremental.state as state
+    import spinelink.intake as intake
+
     def refuse(*_a, **_k):
         raise AssertionError("a source file's data was read")
 
-    monkeypatch.setattr(readers, "read_source", refuse)
+    for module in (readers, intake, state):
+        monkeypatch.setattr(module, "read_source", refuse)
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
@@ -402,6 +410,31 @@ def test_a_source_without_a_links_entry_is_warned_about(tmp_path):
     assert ("WARNING admin: no entry under links: its records are read and checked but not "
             "linked to census (add links.admin to link it)") in r.output
     assert "census: no entry" not in r.output
+
+
+def test_a_run_with_a_source_without_a_links_entry_finishes(tmp_path):
+    """The source read but not linked is counted as its own records in the published
+    record accounting, not as the reference's units: it was counted as "reference units",
+    whose count (the census's) the disclosure control found twice with two values, and the
+    run ended in an internal error (exit 70) in the quality stage."""
+    from spinelink.sample import generate
+    from spinelink.sample.job import write_job
+
+    generate(300, 1, tmp_path / "data")
+    write_job(tmp_path / "data", 1)
+    job = yaml.safe_load((tmp_path / "data" / "job.yaml").read_text())
+    del job["links"]["survey"]
+    for key in ("coding", "analysis", "integrate", "integrate_options"):
+        job.pop(key)
+    (tmp_path / "data" / "job.yaml").write_text(yaml.safe_dump(job))
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "data" / "job.yaml")])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "data" / job["output_dir"]
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    table = pd.read_csv(out / "tables" / "record_accounting.csv").set_index("source")
+    for source in ("census", "benefits", "survey"):
+        assert table.loc[source, "accepted"] == manifest["accounting"][source]["accepted"]
+    assert pd.isna(table.loc["survey", "linked"]) and not table["suppressed"].any()
 
 
 @pytest.mark.parametrize("admin_columns, link, shared", [

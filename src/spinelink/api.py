@@ -27,10 +27,10 @@ from spinelink.errors import OutputError
 
 TOP_TABLES = {"integrated": "integrated.parquet", "conflicts": "conflicts.parquet",
               "audit": "audit.parquet", "invalid_codes": "integrate/invalid_codes.parquet",
-              "edits/integrated": "edits/integrated.parquet"}
+              "edits/integrated": "edits/integrated.parquet", "spine": "spine.parquet"}
 ANALYSIS_FOLDERS = ("weights", "imputed", "tables")
 PER_SOURCE = ("intake", "standardised", "quarantine", "links", "review", "unlinked", "pairs",
-              "coding", "edits")
+              "coding", "edits", "changes")
 
 
 @dataclass
@@ -62,7 +62,8 @@ class Result:
     @property
     def paths(self) -> dict[str, Path]:
         """Every output table that exists: `integrated`, `conflicts`, `audit`,
-        `invalid_codes`, and `<folder>/<source>` (e.g. `links/benefits`), the values intake
+        `invalid_codes`, `spine` (with `--since` or `extend_spine`), and `<folder>/<source>`
+        (e.g. `links/benefits`, and `changes/benefits` with `--since`), the values intake
         set to missing or flagged (`quarantine/<source>_values`), with `analysis:` the
         linkage weights (`weights/<source>`), the imputed copies (`imputed/<m>`) and the
         published tables (`tables/<name>`, e.g. `tables/quality_subgroups`), plus

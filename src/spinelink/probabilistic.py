@@ -424,9 +424,9 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     links, review = select_links(pairs, th.accept, th.review, one_to_one)
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())
-    log.info("%s: accept %s %.4g, review %s %.4g; estimated precision of the probabilistic "
+    log.info("%s: accept %s %s, review %s %s; estimated precision of the probabilistic "
              "links %s, expected false links %.1f", tag.removeprefix("__sl_"), th.accept_mode,
-             th.accept, th.review_mode, th.review,
+             thresholds.shown(th.accept), th.review_mode, thresholds.shown(th.review),
              "n/a" if th.est_precision is None else f"{th.est_precision:.4f}",
              th.expected_false_links)
     return ProbResult(pairs, links, review, lam, model,

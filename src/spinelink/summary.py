@@ -5,6 +5,8 @@ import click
 
 
 def print_summary(result) -> None:
+    from spinelink.thresholds import shown
+
     click.echo(f"output: {result.output_dir}")
     for name, a in result.accounting.items():
         line = (f"{name}: read {a['read']}, quarantined {a['quarantined']}, "
@@ -29,8 +31,9 @@ def print_summary(result) -> None:
                    f"; estimated precision {th['est_precision']:.4f}, recall "
                    f"{th['est_recall'] if th['est_recall'] is None else round(th['est_recall'], 4)}"
                    f", {th['expected_false_links']:.1f} false links expected")
-            click.echo(f"  {name} thresholds: accept {th['accept']:.4g} ({th['accept_mode']}), "
-                       f"review {th['review']:.4g} ({th['review_mode']}){est}")
+            click.echo(f"  {name} thresholds: accept {shown(th['accept'])} "
+                       f"({th['accept_mode']}), review {shown(th['review'])} "
+                       f"({th['review_mode']}){est}")
     _coding_lines(result)
     total = sum(result.timings.values())
     click.echo(f"time: {total:.1f}s; manifest: {result.manifest_path}")

@@ -24,6 +24,17 @@ ACCEPT_FLOOR = 0.5   # a link below this is more likely wrong than right, whatev
 REVIEW_FLOOR = 0.05
 
 
+def shown(p: float) -> str:
+    """A threshold as the console, the log and the report show it: 4 significant digits,
+    more when 4 would round it to 1 or 0 (0.99999 is not `1`: a pair at 0.99998 is not
+    accepted)."""
+    for digits in range(4, 16):
+        text = f"{p:.{digits}g}"
+        if float(text) not in (0.0, 1.0) or p in (0.0, 1.0):
+            return text
+    return repr(p)
+
+
 def best_candidates(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Source ids and their best candidate's probability, in descending probability (ties
     by source id)."""

@@ -28,6 +28,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
 
     splink_compat.install()
     db_api = engine.splink_db_api()
+    forget_term_frequencies(db_api)
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
                   settings_for(spec, fields), log_level=None,
@@ -56,7 +57,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
         with engine.ordered_sums():
-            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res))
+            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res, tag))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
         else:
@@ -64,7 +65,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                         "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
     if model is full:
         with engine.ordered_sums():
-            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all))
+            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all, tag))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
                                if c not in estimated]
@@ -178,30 +179,53 @@ def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,
     return plan
 
 
+def forget_term_frequencies(db_api) -> None:
+    """Drop the term frequency tables Splink keeps from its cache. The cache belongs to
+    the database (one for every source), and Splink looks a table up by the column's name
+    only: a source trained after another took that source's term frequencies (names
+    counted over the reference and the other source), and a run resumed between the two
+    trained it on its own, so its model and links differed from the uninterrupted run's.
+    The tables stay in the database (Splink's and the lookups of prediction alike)."""
+    cache = db_api._intermediate_table_cache
+    for key in [k for k in cache if k.startswith("__splink__df_tf_")]:
+        del cache[key]
+
+
 def _covers(plan: list[dict]) -> set[str]:
     return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
 
 
-def _run_sessions(linker, spec: ModelSpec, plan: list[dict]) -> list[dict]:
-    """Run the planned sessions; one that does not converge is skipped, with a warning."""
+def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[dict]:
+    """Run the planned sessions; one that does not converge is skipped, with a warning
+    naming the source (`tag` without its `__sl_` prefix)."""
     from splink import block_on
     from splink.internals.exceptions import SplinkException
 
+    name = tag.removeprefix("__sl_")
     out = []
     for planned in plan:
         cols = planned["columns"]
         entry = {k: v for k, v in planned.items() if k != "columns"}
         out.append(entry)
         if entry["status"] != "planned":
-            log.info("EM session %s %s", entry["rule"], entry["status"])
+            log.info("%s: EM session %s %s", name, entry["rule"], entry["status"])
             continue
+        # Splink's session drops the comparisons its rule blocks on and sets the prior to
+        # the blocked pairs' in the linker's own settings, and puts them back only when
+        # the session succeeds: a failed session would leave the model without them
+        settings = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), max_pairs=spec.training.max_pairs_em)
-        except SplinkException as e:
+        except (SplinkException, ArithmeticError, ValueError) as e:
+            # EM that drives the share of matches among the blocked pairs to 0 or 1 ends
+            # in Splink's log2 of it: `math domain error` (or a division by zero)
+            if isinstance(e, ValueError) and "math domain" not in str(e):
+                raise
+            linker._settings_obj.core_model_settings = settings
             entry.update(status=f"failed: {type(e).__name__}", estimates=[])
-            log.warning("EM session %s did not converge (%s); skipped", entry["rule"],
-                        type(e).__name__)
+            log.warning("%s: EM session %s did not converge (%s); skipped", name,
+                        entry["rule"], type(e).__name__)
             continue
         entry["status"] = "used"
     return out

@@ -132,17 +132,44 @@ def participants(name: str, var: Variable, data: dict) -> list[str]:
     return [*[s for s in var.priority if s in order], *[s for s in order if s not in var.priority]]
 
 
-def check_integrate(integrate: dict[str, Variable], data: dict) -> dict[str, str]:
-    """Cross-checks against the sources: the first problem of each faulty variable
-    ("<variable>.<key>: what is wrong"). Code lists: spinelink.integrate.codes."""
+def check_integrate(integrate: dict[str, Variable], data: dict) -> dict[str, list[str]]:
+    """Cross-checks against the sources: the problems of each faulty variable ("<variable>.
+    <key>: what is wrong"), every source it names that is unknown, not linked or without
+    the variable, else the first other one. Code lists: spinelink.integrate.codes."""
     problems = {}
     for name, var in integrate.items():
         try:
             _check_name(name, data)
+            named = _named_sources(name, var, data)
+            if named:
+                problems[name] = named
+                continue
             _check_sources(name, var, data)
         except ValueError as e:
-            problems[name] = str(e)
+            problems[name] = [str(e)]
     return problems
+
+
+def _named_sources(name: str, var: Variable, data: dict) -> list[str]:
+    """A problem per source the variable's keys name that cannot supply it."""
+    known, supply = list(data["sources"]), suppliers(data)
+    keys = [("priority", s) for s in var.priority]
+    keys += [("date_column", s) for s in var.date_column]
+    keys += [("source_code_lists", s) for s in var.source_code_lists]
+    out = []
+    for key, s in keys:
+        if s not in known:
+            out.append(f"{name}.{key}: unknown source '{s}'; expected one of "
+                       f"{known}{did_you_mean(s, known)}")
+        elif s not in supply:
+            out.append(f"{name}.{key}: source '{s}' is neither the reference nor linked "
+                       "to it (no links entry)")
+        elif not carries(data["sources"][s], name) and \
+                name not in (data.get("coding") or {}).get(s, {}):  # a coded variable
+            where = "columns" if name in CANONICAL_VARIABLES else "variables"
+            out.append(f"{name}.{key}: source '{s}' does not carry '{name}' "
+                       f"(declare it in sources.{s}.{where})")
+    return out
 
 
 def _check_name(name: str, data: dict) -> None:
@@ -158,22 +185,7 @@ def _check_name(name: str, data: dict) -> None:
 
 
 def _check_sources(name: str, var: Variable, data: dict) -> None:
-    known, supply = list(data["sources"]), suppliers(data)
-    keys = [("priority", s) for s in var.priority]
-    keys += [("date_column", s) for s in var.date_column]
-    keys += [("source_code_lists", s) for s in var.source_code_lists]
-    for key, s in keys:
-        if s not in known:
-            raise ValueError(f"{name}.{key}: unknown source '{s}'; expected one of "
-                             f"{known}{did_you_mean(s, known)}")
-        if s not in supply:
-            raise ValueError(f"{name}.{key}: source '{s}' is neither the reference nor linked "
-                             "to it (no links entry)")
-        if not carries(data["sources"][s], name) and \
-                name not in (data.get("coding") or {}).get(s, {}):  # a coded variable
-            where = "columns" if name in CANONICAL_VARIABLES else "variables"
-            raise ValueError(f"{name}.{key}: source '{s}' does not carry '{name}' "
-                             f"(declare it in sources.{s}.{where})")
+    """The variable's other checks, once every source it names can supply it."""
     used = participants(name, var, data)
     if not used:
         raise ValueError(f"{name}: no source carries this variable")

@@ -124,7 +124,7 @@ def _integrate(job: Job, file: str) -> list[Problem]:
             "reference_date": job.reference_date, "coding": getattr(job, "coding", {})}
     out = []
     faults = check_integrate(job.integrate, data)
-    out += [Problem(file, "integrate", msg) for msg in faults.values()]
+    out += [Problem(file, "integrate", msg) for msgs in faults.values() for msg in msgs]
     coded = {n: v for n, v in job.integrate.items() if v.code_list and n not in faults}
     if coded:
         from spinelink.integrate import codes  # pandas: only when a variable is coded

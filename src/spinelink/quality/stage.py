@@ -122,7 +122,7 @@ def run_stage(ctx) -> dict:
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
     roles = {s: src.role for s, src in job.sources.items()}
     tabs = publish(results, q.min_cell, q.rounding, chosen.source, crosses, ctx.accounting,
-                   roles, q.zeros)
+                   roles, q.zeros, job.reference)
     published.save(out, tabs["tables"], tabs["shown"])
     folder = out / "quality"
     _write_csv(folder / "subgroups.csv", tabs["subgroups"], SUBGROUP_COLUMNS)
@@ -222,11 +222,13 @@ def _has_table(engine, name: str) -> bool:
 def publish(results: dict, min_cell: int, rounding: int | None,
             source_vars: dict[str, list[str]] | None = None,
             crosses: list[list[str]] | None = None, accounting: dict | None = None,
-            roles: dict | None = None, zeros: str = "group") -> dict:
+            roles: dict | None = None, zeros: str = "group",
+            reference: str | None = None) -> dict:
     """Disclosure-controlled tables from the per-source results, protected together
     (`protect`): `subgroups`, `bias`, `curve` (the quality CSVs), `tables` (their
     descriptions, exact) and `shown` (every table as published, by name)."""
-    described = tables.build(results, source_vars or {}, crosses or [], accounting, roles)
+    described = tables.build(results, source_vars or {}, crosses or [], accounting, roles,
+                             reference)
     shown = tables.finish(protect.protect(described, protect.Rules(
         min_cell=min_cell, rounding=rounding, zeros=zeros,
         identities=protect.identities(results))),

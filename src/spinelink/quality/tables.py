@@ -86,8 +86,8 @@ def _with_estimates(results: dict, cov: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(results: dict, source_vars: dict[str, list[str]], crosses: list[list[str]],
-          accounting: dict | None = None, roles: dict | None = None
-          ) -> dict[str, PublishedTable]:
+          accounting: dict | None = None, roles: dict | None = None,
+          reference: str | None = None) -> dict[str, PublishedTable]:
     """Every table the quality stage publishes, with exact counts."""
     cov = pd.concat([r.coverage.assign(source=s) for s, r in results.items()],
                     ignore_index=True)
@@ -125,20 +125,26 @@ def build(results: dict, source_vars: dict[str, list[str]], crosses: list[list[s
         description="links and estimated precision and recall against the accept "
                     "threshold", columns=MEANINGS)
     if accounting:
-        tables["record_accounting"] = accounting_table(accounting, roles or {}, results)
+        tables["record_accounting"] = accounting_table(accounting, roles or {}, results,
+                                                       reference)
     return tables
 
 
-def accounting_table(accounting: dict, roles: dict, linked_sources) -> PublishedTable:
+def accounting_table(accounting: dict, roles: dict, linked_sources,
+                     reference: str | None = None) -> PublishedTable:
     """Operational: exact, never suppressed (it adds up: read = accepted + quarantined,
-    accepted = linked + review + unlinked)."""
+    accepted = linked + review + unlinked). The reference's accepted records are the
+    reference units; every other source's, linked or not (a source without an entry under
+    `links`), are its records."""
     rows = []
     for s, a in accounting.items():
         rows.append({"source": s, "role": roles.get(s, ""),
                      **{k: a.get(k) for k in ACCOUNTING}})
     df = pd.DataFrame(rows, columns=["source", "role", *ACCOUNTING])
     df[ACCOUNTING] = df[ACCOUNTING].astype("Int64")
-    df["_records"] = [records(s) if s in linked_sources else REFERENCE for s in df["source"]]
+    df["_records"] = [REFERENCE if s == reference or (reference is None
+                                                      and s not in linked_sources)
+                      else records(s) for s in df["source"]]
     return PublishedTable(df, {"accepted": "{_records}",
                                "linked": linked("{_records}", "{source}")},
                           keep=["source", "role", "_records"], exact=True,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.quality import disclosure, protect, published
+from spinelink.thresholds import shown
 
 ACCOUNTING = ["read", "accepted", "quarantined", "linked", "review", "unlinked"]
 WEIGHT_BIN = 2.0  # bits
@@ -50,8 +51,8 @@ def thresholds(ctx) -> list[dict]:
         th = (info.get("probabilistic") or {}).get("thresholds")
         if not th:
             continue
-        rows.append({"source": s, "accept": f"{th['accept']:.4g} ({th['accept_mode']})",
-                     "review": f"{th['review']:.4g} ({th['review_mode']})",
+        rows.append({"source": s, "accept": f"{shown(th['accept'])} ({th['accept_mode']})",
+                     "review": f"{shown(th['review'])} ({th['review_mode']})",
                      "est_precision": th["est_precision"], "est_recall": th["est_recall"],
                      "expected_false_links": th["expected_false_links"]})
     return rows
