@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
 import spinelink
 from spinelink.checkpoint import _content_hash
@@ -80,7 +80,8 @@ def test_top_level_run_takes_every_api_argument():
     from spinelink import api
 
     assert (list(inspect.signature(spinelink.run).parameters)
-            == list(inspect.signature(api.run).parameters) == ["job", "output_dir", "resume"])
+            == list(inspect.signature(api.run).parameters)
+            == ["job", "output_dir", "resume", "since", "retrain"])
 
 
 def test_run_with_resume_continues_from_the_finished_stages(result):
@@ -121,8 +122,9 @@ def test_flagged_values_are_an_output_table(tmp_path):
 
 
 def test_an_incremental_run_offers_its_changes_and_spine(tmp_path):
-    """A run with `--since` writes changes/<source>.parquet and spine.parquet (README,
-    "Monthly deliveries"); a notebook opening it reads them as it reads the other tables
+    """A run with `--since` (from Python: `spinelink.run(job, since=...)`) writes
+    changes/<source>.parquet and spine.parquet (README, "Monthly deliveries"); a notebook
+    opening it reads them as it reads the other tables
     (they were missing from `paths`: `result.table("changes/benefits")` said there was no
     such table, and `result.duckdb()` had no view of them)."""
     from spinelink.sample import generate
@@ -133,10 +135,11 @@ def test_an_incremental_run_offers_its_changes_and_spine(tmp_path):
     first = spinelink.run(job, output_dir=tmp_path / "first")
     benefits = pd.read_parquet(tmp_path / "benefits.parquet")
     benefits.iloc[:-5].to_parquet(tmp_path / "benefits.parquet")  # 5 claims withdrawn
-    r = run_cli("run", str(job), "--since", str(first.output_dir), "--output-dir",
-                str(tmp_path / "second"))
-    assert r.returncode == 0, r.stderr[-2000:]
-    second = spinelink.open_run(tmp_path / "second")
+    with pytest.raises(ValueError, match="retrain=True goes with since"):  # as the CLI
+        spinelink.run(job, output_dir=tmp_path / "second", retrain=True)
+    second = spinelink.run(job, output_dir=tmp_path / "second", since=first.output_dir)
+    assert second.manifest["links"]["benefits"]["incremental"]["mode"] == "incremental"
+    assert spinelink.open_run(tmp_path / "second").paths == second.paths
     changes = second.table("changes/benefits")
     assert set(changes["reason"]) == {"removed in a replacing delivery"}
     assert sorted(changes["record_id"]) == sorted(benefits["claim_id"].iloc[-5:])

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
     from spinelink.api import Result
 
 
-def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False
-        ) -> Result:
+def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False,
+        since: str | Path | None = None, retrain: bool = False) -> Result:
     """Run a job file end to end (`resume=True`: as `spinelink run --resume`, continue an
-    interrupted run from the stages it finished); return a spinelink.api.Result."""
+    interrupted run from the stages it finished; `since=PREVIOUS_OUT`, `retrain`: as
+    `--since`, `--retrain`, link a new delivery against an earlier run); return a
+    spinelink.api.Result."""
     from spinelink.api import run as _run
 
-    return _run(job, output_dir, resume=resume)
+    return _run(job, output_dir, resume=resume, since=since, retrain=retrain)
 
 
 def open_run(output_dir: str | Path) -> Result:

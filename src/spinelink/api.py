@@ -128,17 +128,21 @@ class Result:
         return "\n".join(lines)
 
 
-def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False
-        ) -> Result:
-    """Run a job file end to end (as `spinelink run`; `resume=True` as `--resume`);
-    return its Result. Splink's messages go through spinelink's logging, at DEBUG
-    (spinelink.splink_log), so a notebook shows only what spinelink reports."""
+def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = False,
+        since: str | Path | None = None, retrain: bool = False) -> Result:
+    """Run a job file end to end (as `spinelink run`; `resume=True` as `--resume`;
+    `since=PREVIOUS_OUT` as `--since`: link a new delivery against an earlier run,
+    `retrain=True` as `--retrain`); return its Result. Splink's messages go through
+    spinelink's logging, at DEBUG (spinelink.splink_log), so a notebook shows only what
+    spinelink reports."""
     from spinelink.pipeline import run_job
     from spinelink.splink_log import splink_through_spinelink
 
+    if retrain and since is None:
+        raise ValueError("retrain=True goes with since=PREVIOUS_OUT")
     with splink_through_spinelink():
         res = run_job(job, str(output_dir) if output_dir is not None else None,
-                      resume=resume)
+                      resume=resume, since=since, retrain=retrain)
     return Result.from_dir(res.output_dir)
 
 
