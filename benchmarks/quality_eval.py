@@ -164,6 +164,24 @@ def naive_rates(links: pd.DataFrame, pairs: pd.DataFrame, ref_groups: pd.DataFra
     return pd.DataFrame(rows)
 
 
+def run_against_truth(out: Path, truth: Path, groups: pd.DataFrame, variable: str,
+                      source: str = "benefits") -> pd.DataFrame:
+    """A generated run's label-free estimates for `source` (model basis; `all` and
+    `variable`) beside the truth and the fastLink-style sums, one row per value:
+    `true_rates`, `naive_rates` and quality/subgroups.csv merged. `truth`: the folder of
+    census.csv and <source>.csv (record_id, person_uid); `groups`: reference record_id
+    index, a column `variable`."""
+    links = pd.read_parquet(out / "links" / f"{source}.parquet")
+    pairs = pd.read_parquet(out / "pairs" / f"{source}.parquet")
+    true = true_rates(links, pd.read_csv(truth / "census.csv", dtype=str),
+                      pd.read_csv(truth / f"{source}.csv", dtype=str), groups)
+    naive = naive_rates(links, pairs, groups)
+    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
+    est = sub[(sub["basis"] == "model") & (sub["source"] == source)
+              & sub["variable"].isin(["all", variable])]
+    return true.merge(naive, on=["variable", "value"]).merge(est, on=["variable", "value"])
+
+
 def compare_rows(est: pd.DataFrame, truth: pd.DataFrame, naive: pd.DataFrame,
                  min_true: int = MIN_TRUE) -> pd.DataFrame:
     """Estimates (subgroups.csv rows: variable, value, est_*) beside the truth and the

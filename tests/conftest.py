@@ -50,6 +50,20 @@ def sample_run(d: Path, persons: int, seed: int) -> Path:
     return d / "out"
 
 
+def generated_run(d: Path, persons: int, seed: int, degrade, job: str) -> Path:
+    """Generate `persons` (spinelink.sample) into d/data, change them with `degrade(data)`,
+    write `job` there and run it (in process); returns d (data in d/data, outputs where
+    the job says, d/out for demo_job())."""
+    from spinelink.pipeline import run_job
+    from spinelink.sample import generate
+
+    generate(persons, seed, d / "data")
+    degrade(d / "data")
+    (d / "data" / "job.yaml").write_text(job)
+    run_job(d / "data" / "job.yaml")
+    return d
+
+
 @pytest.fixture
 def files(tmp_path):
     return lambda mapping: write_files(tmp_path, mapping)

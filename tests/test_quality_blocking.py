@@ -20,20 +20,18 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, demo_job
+from conftest import ROOT, demo_job, generated_run
 
 from spinelink.backends import open_engine
 from spinelink.deterministic import load_match_keys, steps_for
 from spinelink.jobspec.files import data_dir
 from spinelink.model_spec import CappedBlock, capped_column, load_model_spec
-from spinelink.pipeline import run_job
 from spinelink.probabilistic import add_capped_keys
 from spinelink.quality import per_source, recapture
 from spinelink.quality.nullcal import full_tables
-from spinelink.sample import generate
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from quality_eval import components, naive_rates, true_rates  # noqa: E402
+from quality_eval import components, run_against_truth  # noqa: E402
 from regions import benefits_in_region  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -85,11 +83,7 @@ def _caught_by_no_rule(out, links, t_ref, t_src) -> int:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("quality_blocking")
-    generate(PERSONS, SEED, d / "data")
-    _degrade(d / "data")
-    (d / "data" / "job.yaml").write_text(_job())
-    run_job(d / "data" / "job.yaml")
+    d = generated_run(tmp_path_factory.mktemp("quality_blocking"), PERSONS, SEED, _degrade, _job())
     return d
 
 
@@ -104,12 +98,7 @@ def run(outputs):
                           index=std["record_id"].astype(str))
     links = pd.read_parquet(out / "links" / "benefits.parquet")
     pairs = pd.read_parquet(out / "pairs" / "benefits.parquet")
-    truth = true_rates(links, t_ref, t_src, groups)
-    naive = naive_rates(links, pairs, groups)
-    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
-    est = sub[(sub["basis"] == "model") & (sub["source"] == "benefits")
-              & sub["variable"].isin(["all", "region"])]
-    rows = truth.merge(naive, on=["variable", "value"]).merge(est, on=["variable", "value"])
+    rows = run_against_truth(out, d / "data" / "truth", groups, "region")
     parts = components(links, pairs, t_ref, t_src, set(), set())
     parts["no_rule"] = _caught_by_no_rule(out, links, t_ref, t_src)
     summary = json.loads((out / "quality" / "summary.json").read_text())

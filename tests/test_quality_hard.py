@@ -16,13 +16,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, demo_job
-
-from spinelink.pipeline import run_job
-from spinelink.sample import generate
+from conftest import ROOT, demo_job, generated_run
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from quality_eval import naive_rates, true_rates  # noqa: E402
+from quality_eval import run_against_truth  # noqa: E402
 from regions import benefits_in_region  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -51,24 +48,12 @@ def _job() -> str:
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
-    d = tmp_path_factory.mktemp("quality_hard")
-    generate(PERSONS, SEED, d / "data")
-    _degrade(d / "data")
-    (d / "data" / "job.yaml").write_text(_job())
-    run_job(d / "data" / "job.yaml")
+    d = generated_run(tmp_path_factory.mktemp("quality_hard"), PERSONS, SEED, _degrade, _job())
     out = d / "out"
     std = pd.read_parquet(out / "standardised" / "census.parquet")
     groups = pd.DataFrame({"region": std["region"].astype(str).to_numpy()},
                           index=std["record_id"].astype(str))
-    links = pd.read_parquet(out / "links" / "benefits.parquet")
-    pairs = pd.read_parquet(out / "pairs" / "benefits.parquet")
-    truth = true_rates(links, pd.read_csv(d / "data" / "truth" / "census.csv", dtype=str),
-                       pd.read_csv(d / "data" / "truth" / "benefits.csv", dtype=str), groups)
-    naive = naive_rates(links, pairs, groups)
-    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
-    est = sub[(sub["basis"] == "model") & (sub["source"] == "benefits")
-              & sub["variable"].isin(["all", "region"])]
-    both = truth.merge(naive, on=["variable", "value"]).merge(est, on=["variable", "value"])
+    both = run_against_truth(out, d / "data" / "truth", groups, "region")
     summary = json.loads((out / "quality" / "summary.json").read_text())
     print("\n" + both[["value", "true_pairs", "true_precision", "est_precision",
                        "fl_precision", "true_recall", "est_recall", "fl_recall"]]

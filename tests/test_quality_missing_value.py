@@ -22,13 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, demo_job
-
-from spinelink.pipeline import run_job
-from spinelink.sample import generate
+from conftest import ROOT, demo_job, generated_run
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from quality_eval import group_tables, naive_rates, true_rates  # noqa: E402
+from quality_eval import group_tables, run_against_truth  # noqa: E402
 
 pytestmark = pytest.mark.slow
 PERSONS, SEED = 6000, 31
@@ -64,25 +61,12 @@ def _job() -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("quality_missing_value")
-    generate(PERSONS, SEED, d / "data")
-    _degrade(d / "data")
-    (d / "data" / "job.yaml").write_text(_job())
-    run_job(d / "data" / "job.yaml")
+    d = generated_run(tmp_path_factory.mktemp("quality_missing_value"), PERSONS, SEED,
+                      _degrade, _job())
     out = d / "out"
     job = yaml.safe_load((d / "data" / "job.yaml").read_text())
     ref_groups, _ = group_tables(out, job, "benefits")
-    ref_groups = ref_groups[["age_band"]]
-    t_ref = pd.read_csv(d / "data" / "truth" / "census.csv", dtype=str)
-    t_src = pd.read_csv(d / "data" / "truth" / "benefits.csv", dtype=str)
-    links = pd.read_parquet(out / "links" / "benefits.parquet")
-    pairs = pd.read_parquet(out / "pairs" / "benefits.parquet")
-    truth = true_rates(links, t_ref, t_src, ref_groups)
-    naive = naive_rates(links, pairs, ref_groups)
-    sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
-    est = sub[(sub["basis"] == "model") & (sub["source"] == "benefits")
-              & sub["variable"].isin(["all", "age_band"])]
-    rows = truth.merge(naive, on=["variable", "value"]).merge(est, on=["variable", "value"])
+    rows = run_against_truth(out, d / "data" / "truth", ref_groups[["age_band"]], "age_band")
     print("\n", rows[["variable", "value", "true_pairs", "true_recall", "est_recall",
                       "est_recall_low", "est_recall_high", "fl_recall"]].round(4).to_string())
     return rows.set_index("value")
