@@ -66,15 +66,22 @@ def _alive(pid: int) -> bool:
     return state != "gone"
 
 
+def _stat_fields(pid: int) -> list[bytes]:
+    """Fields 3.. of /proc/<pid>/stat (state, ppid, ...; the name before them, in (),
+    may hold spaces); OSError (FileNotFoundError: no such process) where it cannot be
+    read."""
+    raw = Path(f"/proc/{pid}/stat").read_bytes()
+    return raw[raw.rfind(b")") + 1:].split()
+
+
 def _pid_start(pid: int) -> str | None:
     """Who `pid` is, beyond its number: `<boot id>:<start time in clock ticks since
     boot>` from /proc (field 22 of /proc/<pid>/stat); None where /proc cannot say."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
+        rest = _stat_fields(pid)
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         return None
-    rest = raw[raw.rfind(b")") + 1:].split()  # fields 3.. (the name in () may hold spaces)
     if len(rest) < 20 or not rest[19].isdigit():
         return None
     return f"{boot}:{rest[19].decode('ascii')}"
@@ -98,12 +105,11 @@ def _proc_state(pid: int) -> str | None:
     """The state letter of `pid` in /proc/<pid>/stat ('gone' when /proc is there but the
     process is not); None where there is no /proc (macOS, BSD) or it cannot be read."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
+        rest = _stat_fields(pid)
     except FileNotFoundError:
         return "gone" if os.path.exists("/proc/self/stat") else None
     except OSError:
         return None
-    rest = raw[raw.rfind(b")") + 1:].split()  # the name in () may hold spaces
     return rest[0].decode("ascii", "replace") if rest else None
 
 

@@ -10,6 +10,10 @@ conditions with sqlglot again for every comparison, linker and settings object (
 parses, ~0.7 s of a small run). The results depend on the text and the dialect only, so
 they are kept: a column name's builder (a frozen dataclass, never changed in place) and
 the conditions that parsed. Same results, parsed once.
+
+Two more reach into Splink's internals, so they live here too: its term frequency cache
+(`forget_term_frequencies`) and a linker's settings around an EM session that fails
+(`settings_restorer`).
 """
 from __future__ import annotations
 
@@ -56,3 +60,27 @@ def install_caches() -> None:
     _ic.SqlglotColumnTreeBuilder.from_raw_column_name_or_column_reference = classmethod(
         _cached_builder)
     _cl.ComparisonLevel._validate_sql = _cached_validate
+
+
+def forget_term_frequencies(db_api) -> None:
+    """Drop the term frequency tables Splink keeps from its cache. The cache belongs to
+    the database (one for every source), and Splink looks a table up by the column's name
+    only: a source trained after another took that source's term frequencies (names
+    counted over the reference and the other source), and a run resumed between the two
+    trained it on its own, so its model and links differed from the uninterrupted run's.
+    The tables stay in the database (Splink's and the lookups of prediction alike)."""
+    cache = db_api._intermediate_table_cache
+    for key in [k for k in cache if k.startswith("__splink__df_tf_")]:
+        del cache[key]
+
+
+def settings_restorer(linker):
+    """A function putting the linker's model settings back as they are now. Splink's EM
+    session drops the comparisons its rule blocks on and sets the prior to the blocked
+    pairs' in the linker's own settings, and puts them back only when the session
+    succeeds."""
+    settings = linker._settings_obj.core_model_settings.copy()
+
+    def restore() -> None:
+        linker._settings_obj.core_model_settings = settings
+    return restore

@@ -28,7 +28,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
 
     splink_compat.install()
     db_api = engine.splink_db_api()
-    forget_term_frequencies(db_api)
+    splink_compat.forget_term_frequencies(db_api)
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
                   settings_for(spec, fields), log_level=None,
@@ -179,18 +179,6 @@ def _plan_sessions(engine: Engine, spec: ModelSpec, fields: Fields, ref: str,
     return plan
 
 
-def forget_term_frequencies(db_api) -> None:
-    """Drop the term frequency tables Splink keeps from its cache. The cache belongs to
-    the database (one for every source), and Splink looks a table up by the column's name
-    only: a source trained after another took that source's term frequencies (names
-    counted over the reference and the other source), and a run resumed between the two
-    trained it on its own, so its model and links differed from the uninterrupted run's.
-    The tables stay in the database (Splink's and the lookups of prediction alike)."""
-    cache = db_api._intermediate_table_cache
-    for key in [k for k in cache if k.startswith("__splink__df_tf_")]:
-        del cache[key]
-
-
 def _covers(plan: list[dict]) -> set[str]:
     return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
 
@@ -201,6 +189,8 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
     from splink import block_on
     from splink.internals.exceptions import SplinkException
 
+    from spinelink import splink_compat
+
     name = tag.removeprefix("__sl_")
     out = []
     for planned in plan:
@@ -210,10 +200,8 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
         if entry["status"] != "planned":
             log.info("%s: EM session %s %s", name, entry["rule"], entry["status"])
             continue
-        # Splink's session drops the comparisons its rule blocks on and sets the prior to
-        # the blocked pairs' in the linker's own settings, and puts them back only when
-        # the session succeeds: a failed session would leave the model without them
-        settings = linker._settings_obj.core_model_settings.copy()
+        # a failed session would leave the model without the comparisons it blocks on
+        restore = splink_compat.settings_restorer(linker)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), max_pairs=spec.training.max_pairs_em)
@@ -222,7 +210,7 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
             # in Splink's log2 of it: `math domain error` (or a division by zero)
             if isinstance(e, ValueError) and "math domain" not in str(e):
                 raise
-            linker._settings_obj.core_model_settings = settings
+            restore()
             entry.update(status=f"failed: {type(e).__name__}", estimates=[])
             log.warning("%s: EM session %s did not converge (%s); skipped", name,
                         entry["rule"], type(e).__name__)
