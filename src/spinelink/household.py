@@ -110,6 +110,9 @@ def co_resident_u(engine: Engine, model: dict, ref_full: str, n_src_full: int, t
     found = address_comparison(model)
     if found is None:
         return None
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
     from splink import Linker, block_on
 
     house, agree = found

@@ -1,9 +1,7 @@
 """The dialect-free person model in linkage_models/*.yaml, turned into Splink 5 settings."""
 from __future__ import annotations
 
-import splink.comparison_level_library as cll
-import splink.comparison_library as cl
-from splink import SettingsCreator
+from typing import TYPE_CHECKING
 
 from spinelink.errors import JobError
 from spinelink.jobspec.autospec import (  # noqa: F401 - the schema, re-exported
@@ -24,9 +22,10 @@ from spinelink.jobspec.autospec import (  # noqa: F401 - the schema, re-exported
     load_model_spec,
 )
 from spinelink.model_fields import Fields, sql_columns
-from spinelink.splink_compat import install_caches
+from spinelink.splink_import import splink_ready
 
-install_caches()  # Splink parses each column name and condition once per process
+if TYPE_CHECKING:
+    from splink import SettingsCreator
 
 
 def rule_columns(rule: Rule) -> list[str]:
@@ -87,6 +86,9 @@ def blocking_rule(i: int, rule: Rule):
 
 def _level(level: Level):
     """The Splink comparison level of a typed model level."""
+    splink_ready()
+    import splink.comparison_level_library as cll
+
     if isinstance(level, ExactLevel):
         return cll.ExactMatchLevel(level.exact, term_frequency_adjustments=level.tf)
     if isinstance(level, JaroWinklerLevel):
@@ -131,6 +133,10 @@ def chosen_comparisons(spec: ModelSpec, fields: Fields) -> list[tuple[str, list[
 
 def comparisons_for(spec: ModelSpec, fields: Fields) -> list:
     """Splink comparisons whose required fields both sides populate."""
+    splink_ready()
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
     by_name = {c.name: c for c in spec.comparisons}
     out = []
     for name, _ in chosen_comparisons(spec, fields):
@@ -170,6 +176,8 @@ def settings_for(spec: ModelSpec, fields: Fields) -> SettingsCreator:
         raise JobError("no blocking rule of the model can be used: the fields both sides "
                        "populate on at least half their records are "
                        f"{sorted(fields.block) or 'none'}")
+    from splink import SettingsCreator
+
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="record_id",

@@ -20,6 +20,7 @@ from spinelink.incremental import state as incremental
 from spinelink.intake import IntakeResult, run_reference_date
 from spinelink.outputs import Stat, scan
 from spinelink.runlock import output_lock
+from spinelink.splink_import import import_in_background
 from spinelink.stages import StageContext, apply_changes, published
 from spinelink.stages.plan import Stage, plan
 from spinelink.stages.sources import standardised_path
@@ -59,6 +60,8 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
     and versions finished in the output folder (spinelink.checkpoint). `since`, `retrain`:
     spinelink.incremental."""
     lj = load_job(job_path, inputs=True)  # every job problem, before any work
+    if lj.job.links and not validate_only:  # Splink, while the first stages work in the engine
+        import_in_background()
     for name in lj.job.sources:
         if name != lj.job.reference and name not in lj.job.links:
             log.warning("%s: no entry under links: its records are read and checked but not "

@@ -180,6 +180,9 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior)."""
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
     from splink import Linker
 
     n_ref, n_src = _count(engine, ref), _count(engine, src)

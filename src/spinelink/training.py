@@ -22,9 +22,11 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     are enough of them (deterministic linkage took the records that agree exactly, so the
     matches left behind disagree more often than matches in the whole data), otherwise
     over all records. Returns the model and a training report for the manifest."""
-    from splink import Linker
-
     from spinelink import splink_compat
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
+    from splink import Linker
 
     splink_compat.install()
     db_api = engine.splink_db_api()

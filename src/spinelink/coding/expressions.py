@@ -6,18 +6,30 @@ LIKE, IS NULL, CAST/TRY_CAST and the scalar functions sqlglot knows (not unknown
 no sub-query, no aggregate, no statement, no table.
 The SQL that runs is regenerated from the parsed tree (with every column quoted), never
 pasted from the job file.
+sqlglot is imported on first use (0.1 s: a run without edit rules does not need it before
+Splink does, spinelink.splink_import).
 """
 from __future__ import annotations
 
-import sqlglot
-from sqlglot import exp
+from functools import cache
+from typing import TYPE_CHECKING
 
-_FORBIDDEN = (exp.Select, exp.Subquery, exp.Table, exp.Create, exp.Insert, exp.Update,
-              exp.Delete, exp.Drop, exp.Command, exp.Union, exp.Star, exp.Placeholder,
-              exp.Parameter, exp.Window, exp.AggFunc, exp.Anonymous)
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+
+@cache
+def _forbidden() -> tuple:
+    from sqlglot import exp
+
+    return (exp.Select, exp.Subquery, exp.Table, exp.Create, exp.Insert, exp.Update,
+            exp.Delete, exp.Drop, exp.Command, exp.Union, exp.Star, exp.Placeholder,
+            exp.Parameter, exp.Window, exp.AggFunc, exp.Anonymous)
 
 
 def parse(expression: str) -> exp.Expression:
+    import sqlglot
+
     if not isinstance(expression, str) or not expression.strip():
         raise ValueError("an empty expression")
     try:
@@ -28,7 +40,7 @@ def parse(expression: str) -> exp.Expression:
         raise ValueError("one SQL expression expected (no ';')")
     tree = trees[0]
     for node in tree.walk():
-        if isinstance(node, _FORBIDDEN):
+        if isinstance(node, _forbidden()):
             raise ValueError(f"not allowed in an edit rule: {type(node).__name__.lower()} "
                              "(a condition over the record's columns is expected)")
     return tree
@@ -40,11 +52,15 @@ def check_expression(expression: str) -> None:
 
 def columns(expression: str) -> list[str]:
     """The column names an expression uses, in order of appearance."""
+    from sqlglot import exp
+
     return list(dict.fromkeys(c.name for c in parse(expression).find_all(exp.Column)))
 
 
 def to_sql(expression: str) -> str:
     """The expression as DuckDB SQL, regenerated from its tree with quoted columns."""
+    from sqlglot import exp
+
     tree = parse(expression).copy()
     for col in tree.find_all(exp.Column):
         col.replace(exp.column(col.name, quoted=True))

@@ -17,6 +17,7 @@ A stage that publishes (e.g. the analysis stage after quality) does:
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -71,20 +72,25 @@ def save(out: Path, tables: dict[str, PublishedTable], shown: dict[str, pd.DataF
     return written
 
 
+def _specs(out: Path) -> dict[str, dict]:
+    """Each published table's description (its JSON), by name."""
+    folder = out / INTERNAL
+    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
+            for p in (sorted(folder.glob("*.json")) if folder.exists() else [])}
+
+
 def load(out: Path) -> dict[str, tuple[PublishedTable, pd.DataFrame]]:
     """Every table published so far: its description with the exact counts, and which
     rows were suppressed."""
-    folder = out / INTERNAL
     found = {}
-    for p in sorted(folder.glob("*.json")) if folder.exists() else []:
-        s = json.loads(p.read_text(encoding="utf-8"))
-        df = pd.read_parquet(p.with_suffix(".parquet"))
+    for name, s in _specs(out).items():
+        df = pd.read_parquet(out / INTERNAL / f"{name}.parquet")
         sup = df.pop("suppressed").astype(bool)
         t = PublishedTable(df, s["counts"], s["dims"], tuple(s["stacked"]) if s["stacked"]
                            else None, {k: tuple(v) for k, v in s["magnitudes"].items()},
                            s["exact"], s["keep"], s.get("description", ""),
                            s.get("columns") or {})
-        found[p.stem] = (t, sup)
+        found[name] = (t, sup)
     return found
 
 
@@ -92,13 +98,15 @@ def write_dictionary(out: Path) -> Path | None:
     """OUT/tables/dictionary.csv: what each column of each published table means."""
     folder = out / INTERNAL
     rows = []
-    for name, (t, _) in load(out).items():
+    for name, s in _specs(out).items():  # descriptions only: not the tables' rows
         if not (out / TABLES / f"{name}.csv").exists():
             continue
-        head = pd.read_csv(out / TABLES / f"{name}.csv", nrows=0).columns
-        rows.append({"table": name, "column": "", "meaning": t.description, "unit": ""})
+        with open(out / TABLES / f"{name}.csv", newline="", encoding="utf-8") as f:
+            head = next(csv.reader(f), [])  # the header line
+        rows.append({"table": name, "column": "", "meaning": s.get("description", ""),
+                     "unit": ""})
         for c in head:
-            meaning, unit = (t.columns.get(c) or _default(c, t))
+            meaning, unit = ((s.get("columns") or {}).get(c) or _default(c, s))
             rows.append({"table": name, "column": c, "meaning": meaning, "unit": unit})
     if not rows or not folder.exists():
         return None
@@ -108,17 +116,19 @@ def write_dictionary(out: Path) -> Path | None:
     return path
 
 
-def _default(col: str, t: PublishedTable) -> tuple[str, str]:
+def _default(col: str, s: dict) -> tuple[str, str]:
+    """A column's meaning and unit from its table's description (`spec`)."""
+    counts, stacked = s["counts"], s.get("stacked") or []
     if col == "suppressed":
         return ("true: the row is withheld by disclosure control (its figures are blank)",
                 "true/false")
-    if col in t.counts:
-        units = t.counts[col].replace("{source}", "the source").replace("{_pop}", "units")
+    if col in counts:
+        units = counts[col].replace("{source}", "the source").replace("{_pop}", "units")
         return (f"count of {units}", "units")
-    if col in t.dims:
+    if col in s["dims"]:
         return (f"category of {col} (all: every category)", "category")
-    if t.stacked and col == t.stacked[0]:
+    if stacked and col == stacked[0]:
         return ("the variable the row breaks down by (all: the total)", "name")
-    if t.stacked and col == t.stacked[1]:
+    if stacked and col == stacked[1]:
         return ("the variable's category", "category")
     return (col.replace("_", " "), "")

@@ -103,9 +103,11 @@ def survival(links: pd.DataFrame, src_pairs: pd.DataFrame, ref_w: pd.Series,
 def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str,
                  src_full: str, tag: str) -> Shared:
     """Score the units with more than one link (see the module docstring)."""
-    from splink import Linker
-
     from spinelink.probabilistic import tf_columns
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
+    from splink import Linker
 
     lk = links.astype({"reference_id": str, "source_id": str})
     # units with more than one source record: distinct pairs counted among the links on a

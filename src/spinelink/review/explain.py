@@ -81,9 +81,11 @@ def contributions(engine: Engine, out: Path, reference: str, source: str,
 
 
 def _predict(engine: Engine, model: dict, tag: str) -> pd.DataFrame:
-    from splink import Linker
-
     from spinelink import splink_compat
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
+    from splink import Linker
 
     splink_compat.install()
     settings = {**model, "retain_intermediate_calculation_columns": True,
