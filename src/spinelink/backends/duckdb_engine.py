@@ -53,13 +53,15 @@ class DuckDBEngine(Engine):
     def columns(self, table: str) -> list[str]:
         from spinelink.sqlfiles import quote_ident
 
-        return [d[0] for d in self.con.execute(
-            f"SELECT * FROM {quote_ident(table)} LIMIT 0").description]
+        result = self.con.execute(f"SELECT * FROM {quote_ident(table)} LIMIT 0")
+        names = [d[0] for d in result.description]
+        result.fetchall()  # the result finished (DuckDB refuses other work until it is)
+        return names
 
     def count(self, name: str) -> int:
         from spinelink.sqlfiles import quote_ident
 
-        return int(self.con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0])
+        return int(self.con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0])
 
     def arrow(self, sql, params=None) -> pa.Table:
         # execute, not con.sql(...).to_arrow_table(): a relation binds the query once to
