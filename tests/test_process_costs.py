@@ -1,6 +1,6 @@
 """What the command line does to keep a small run's fixed costs down, and that it changes no
 result: the job read once, the cyclic collector set aside during imports, file hashes
-reused only while the file is the one hashed."""
+reused only while the file is the one hashed, package versions read from metadata headers."""
 from __future__ import annotations
 
 import gc
@@ -60,3 +60,25 @@ def test_file_hash_follows_a_rewritten_file(tmp_path):
     import hashlib
 
     assert third == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def test_recorded_versions_are_the_installed_packages(tmp_path):
+    # read from the metadata's headers only: the same as importlib.metadata's parse
+    from importlib import metadata
+
+    got = manifest._package_versions()
+    for p in manifest.PACKAGES:
+        try:
+            assert got[p] == metadata.version(p), p
+        except metadata.PackageNotFoundError:
+            assert got[p] == "not installed"
+    # a distribution whose metadata has a long description after the headers
+    info = tmp_path / "demo_pkg-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.3\n\n"
+                                   "Version: 9.9.9 is not a header\n" + "text\n" * 1000)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert manifest._version("demo-pkg") == "1.2.3" == metadata.version("demo-pkg")
+    finally:
+        sys.path.remove(str(tmp_path))
