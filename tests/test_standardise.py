@@ -124,6 +124,29 @@ def test_names(engine, tmp_path, raw_first, raw_last, first, last):
     assert (out["raw_first_name"], out["raw_last_name"]) == (raw_first, raw_last)
 
 
+def test_a_source_in_plain_ascii_gets_the_forms_of_one_with_other_scripts(engine, tmp_path):
+    # a source whose names and addresses are all ASCII is cleaned by the macro's ASCII path
+    # alone (standardise._cleaner); a non-ASCII value in any one column (here a middle
+    # name, an address) brings the whole macro: the ASCII records' forms are the same
+    ascii_rows = [{"id": "a", "fn": "Mary-Ann", "mn": "J.", "sn": "O'Brien",
+                   "addr": "12, High St.  Flat 3"},
+                  {"id": "b", "fn": "  SEAN ", "sn": "de la Cruz", "addr": "1 Main Road"}]
+    def standardised(folder: str, rows: list[dict]) -> dict[str, dict]:
+        (tmp_path / folder).mkdir()
+        return run(engine, tmp_path / folder, [dict(r) for r in rows])
+
+    plain = standardised("plain", ascii_rows)
+    for i, extra in enumerate(({"id": "z", "fn": "Anna", "mn": "Олена", "sn": "Smith"},
+                               {"id": "z", "fn": "Anna", "sn": "Smith",
+                                "addr": "вул. Шевченка 5"})):
+        mixed = standardised(f"mixed{i}", [*ascii_rows, extra])
+        for rid in ("a", "b"):
+            assert mixed[rid] == plain[rid]
+        assert mixed["z"]["middle_name" if i == 0 else "address"] in ("olena",
+                                                                     "vul shevchenka 5")
+    assert (plain["a"]["first_name"], plain["a"]["last_name"]) == ("mary ann", "obrien")
+
+
 def test_name_derivations(engine, tmp_path):
     rows = [{"id": "a", "fn": "Олександр", "sn": "Шевченко"},
             {"id": "b", "fn": "Stephen", "sn": "de la Cruz"},

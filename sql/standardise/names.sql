@@ -3,6 +3,8 @@
 -- name). Cleaning distinct values only keeps the cost independent of how often a name
 -- repeats. The romanisation keys are added over this table once it is registered
 -- (names_rom.sql): a separate query keeps each expression shallow enough for Spark.
+-- The cleaning macro: sl_clean_text, or its ASCII path when every name is ASCII
+-- (standardise._cleaner).
 WITH raw_names AS (
     SELECT raw_first_name AS raw FROM {{ source }}
     UNION
@@ -10,7 +12,7 @@ WITH raw_names AS (
     UNION
     SELECT raw_last_name AS raw FROM {{ source }}
 ), cleaned AS (
-    SELECT raw, sl_clean_text(raw) AS clean
+    SELECT raw, {{ clean|sql }}(raw) AS clean
     FROM raw_names
     WHERE raw IS NOT NULL
 )
