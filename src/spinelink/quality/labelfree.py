@@ -16,8 +16,9 @@ Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed
 subgroup by the reference record's value (links: the linked record; missed: the candidate
 thought to be the match), or by the source record's own value for a variable only the
 source carries. 95% intervals by a bootstrap that resamples the null records, redraws the
-bin counts (calibration uncertainty), then draws each record's true match from its
-posteriors and the blocked-out matches from Poisson (outcome uncertainty).
+bin counts (calibration uncertainty), draws one calibration slope for the model's log-odds
+(its own error, `slope`), then draws each record's true match from its posteriors so
+tilted and the blocked-out matches from Poisson (outcome uncertainty).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import pandas as pd
 from spinelink.pair_keys import first_positions
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality import recapture, recapture_design
+from spinelink.quality import recapture, recapture_design, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
@@ -289,9 +290,12 @@ class Estimate:
 
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
-             n_boot: int, seed: int, method: str = "model") -> Estimate:
+             n_boot: int, seed: int, method: str = "model",
+             slope_sd: float = slope.SLOPE_SD) -> Estimate:
     """`method`: `model` (the stage's record-level probabilities; the leave-partner-out
-    calibration is kept as a check) or `null` (that calibration is the estimate)."""
+    calibration is kept as a check) or `null` (that calibration is the estimate).
+    `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
+    0: none, the outcome draw given the probabilities alone)."""
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
     check = check if check is not None and check.method == "null" else None
@@ -326,11 +330,15 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             mass = strata[lead].scaled(f0b, shb, ratio, f.rec_wt, pr.cands.rec, det_wt,
                                        refit=True)
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
-        chosen = _choose(rng, pr.cands, f.posterior)
+        # the model's own error: one calibration slope for the replicate (`slope`)
+        b = slope.draw(rng, slope_sd)
+        post = slope.tilt(pr.cands.rec, pr.cands.first, f.posterior, b)
+        chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
         totals.append(k)
-        surv = None if pr.survive is None else (rng.random(len(pr.survive)) < pr.survive)
-        wrong = _wrong(pr, f.posterior, chosen, surv)
+        surv = None if pr.survive is None else (
+            rng.random(len(pr.survive)) < slope.tilt_chance(pr.survive, b))
+        wrong = _wrong(pr, post, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
                 blk = rng.poisson(strata[bd.variable].scaled_by_value(

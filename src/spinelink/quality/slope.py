@@ -1,0 +1,73 @@
+"""The model's own error in the intervals: a calibration slope drawn per bootstrap replicate.
+
+A link's match probability is the Fellegi-Sunter model's; the model takes its comparisons
+to be independent given match status. Where they are not (relatives sharing surname,
+address and date-of-birth parts; fields missing or wrong together) the sum of the
+comparisons' log Bayes factors counts one piece of evidence several times, or, the other
+way, too little: the log-odds are right up to a *slope* (Cox 1958's calibration slope;
+Belin and Rubin 1995 show the mixture model's false-match rates off in both directions
+without a calibration sample). No figure the quality stage has without labels tells the
+slope (`benchmarks/RESULTS.md`, session 26: the leave-partner-out check and the shared
+units disagree with the truth and with each other by factors of 0.25 to 30), so the
+intervals take it as unknown within a stated range: each replicate draws one slope
+b = exp(SLOPE_SD * z), z standard normal, for every link and candidate of the source, and
+raises each candidate's odds against "no match" to the power b (log-odds times b), its
+record's candidates renormalised; a shared unit's survival chance (`quality.shared`) gets
+the same slope. With SLOPE_SD = ln 2 / 1.96 the log-odds are taken to be right within a
+factor of 2 either way (95%): a link at 10 bits may be one at 5 bits (false 1 in 33, not
+1 in 1,000) or at 20. The point estimates keep the model's probabilities (slope 1); a link
+whose fields all agree (30+ bits) stays sure; deterministic links are not touched.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SLOPE_SD = math.log(2) / 1.959963984540054  # log of the slope; 95%: a factor of 2
+_TINY = 1e-300
+
+
+def draw(rng: np.random.Generator, sd: float = SLOPE_SD) -> float:
+    """One replicate's slope (1 when sd is 0)."""
+    return float(math.exp(sd * rng.standard_normal())) if sd > 0 else 1.0
+
+
+def tilt(rec: np.ndarray, first: np.ndarray, post: np.ndarray, b: float) -> np.ndarray:
+    """Record-level posteriors with every candidate's log-odds against "no match" times b.
+    `rec`: source record index per candidate (sorted); `first`: the candidates that count
+    in a record's sums (one per tie group; the others share its posterior).
+
+    >>> rec, first = np.array([0, 0, 1]), np.array([True, True, True])
+    >>> post = np.array([0.9, 0.05, 0.999])
+    >>> tilt(rec, first, post, 1.0).round(4).tolist()
+    [0.9, 0.05, 0.999]
+    >>> tilt(rec, first, post, 0.5).round(4).tolist()
+    [0.6796, 0.1602, 0.9693]
+    """
+    if b == 1.0 or not len(post):
+        return post
+    n = int(rec.max()) + 1
+    p = np.clip(np.asarray(post, float), 0.0, 1.0)
+    none = 1.0 - np.bincount(rec, weights=np.where(first, p, 0.0), minlength=n)
+    lo = (np.log(np.maximum(p, _TINY)) - np.log(np.maximum(none, _TINY))[rec]) * b
+    lo = np.where(p > 0, lo, -np.inf)
+    top = np.zeros(n)  # "no match" has log-odds 0: the largest is at least 0
+    np.maximum.at(top, rec, np.where(first, lo, -np.inf))
+    e = np.exp(lo - top[rec])
+    denom = np.exp(-top) + np.bincount(rec, weights=np.where(first, e, 0.0), minlength=n)
+    return e / denom[rec]
+
+
+def tilt_chance(c: np.ndarray, b: float) -> np.ndarray:
+    """A probability's log-odds times b (1 and 0 stay).
+
+    >>> tilt_chance(np.array([1.0, 0.5, 0.99]), 0.5).round(4).tolist()
+    [1.0, 0.5, 0.9087]
+    """
+    if b == 1.0:
+        return c
+    c = np.clip(np.asarray(c, float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        lo = np.log(c) - np.log1p(-c)
+    return np.where(c >= 1.0, 1.0, np.where(c <= 0.0, 0.0, 1 / (1 + np.exp(-b * lo))))
