@@ -316,6 +316,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     rng = np.random.default_rng(seed)
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
+    tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
         # the replicate's overall figure, placed as the point estimate's
@@ -332,7 +333,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
         # the model's own error: one calibration slope for the replicate (`slope`)
         b = slope.draw(rng, slope_sd)
-        post = slope.tilt(pr.cands.rec, pr.cands.first, f.posterior, b)
+        post = tilt(f.posterior, b)
         chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
         totals.append(k)

@@ -33,30 +33,42 @@ def draw(rng: np.random.Generator, sd: float = SLOPE_SD) -> float:
     return float(math.exp(sd * rng.standard_normal())) if sd > 0 else 1.0
 
 
-def tilt(rec: np.ndarray, first: np.ndarray, post: np.ndarray, b: float) -> np.ndarray:
-    """Record-level posteriors with every candidate's log-odds against "no match" times b.
-    `rec`: source record index per candidate (sorted); `first`: the candidates that count
-    in a record's sums (one per tie group; the others share its posterior).
+class Tilt:
+    """Record-level posteriors with every candidate's log-odds against "no match" times b,
+    for candidates of records `rec` (source record index per candidate, sorted) of which
+    `first` count in a record's sums (one per tie group; the others share its posterior).
+    The records' runs of candidates are found once; each replicate calls it.
 
     >>> rec, first = np.array([0, 0, 1]), np.array([True, True, True])
     >>> post = np.array([0.9, 0.05, 0.999])
-    >>> tilt(rec, first, post, 1.0).round(4).tolist()
+    >>> Tilt(rec, first)(post, 1.0).round(4).tolist()
     [0.9, 0.05, 0.999]
-    >>> tilt(rec, first, post, 0.5).round(4).tolist()
+    >>> Tilt(rec, first)(post, 0.5).round(4).tolist()
     [0.6796, 0.1602, 0.9693]
     """
-    if b == 1.0 or not len(post):
-        return post
-    n = int(rec.max()) + 1
-    p = np.clip(np.asarray(post, float), 0.0, 1.0)
-    none = 1.0 - np.bincount(rec, weights=np.where(first, p, 0.0), minlength=n)
-    lo = (np.log(np.maximum(p, _TINY)) - np.log(np.maximum(none, _TINY))[rec]) * b
-    lo = np.where(p > 0, lo, -np.inf)
-    top = np.zeros(n)  # "no match" has log-odds 0: the largest is at least 0
-    np.maximum.at(top, rec, np.where(first, lo, -np.inf))
-    e = np.exp(lo - top[rec])
-    denom = np.exp(-top) + np.bincount(rec, weights=np.where(first, e, 0.0), minlength=n)
-    return e / denom[rec]
+
+    def __init__(self, rec: np.ndarray, first: np.ndarray):
+        self.rec, self.first = np.asarray(rec), np.asarray(first, bool)
+        self.n = int(self.rec.max()) + 1 if len(self.rec) else 0
+        # each record's first candidate (rec is sorted), for the records' maxima
+        self.starts = np.flatnonzero(np.r_[True, self.rec[1:] != self.rec[:-1]]) \
+            if len(self.rec) else self.rec
+        self.records = self.rec[self.starts]
+
+    def __call__(self, post: np.ndarray, b: float) -> np.ndarray:
+        if b == 1.0 or not len(post):
+            return post
+        rec, first, n = self.rec, self.first, self.n
+        p = np.clip(np.asarray(post, float), 0.0, 1.0)
+        none = 1.0 - np.bincount(rec, weights=np.where(first, p, 0.0), minlength=n)
+        lo = (np.log(np.maximum(p, _TINY)) - np.log(np.maximum(none, _TINY))[rec]) * b
+        lo = np.where(p > 0, lo, -np.inf)
+        top = np.zeros(n)  # "no match" has log-odds 0: the largest is at least 0
+        top[self.records] = np.maximum(np.maximum.reduceat(
+            np.where(first, lo, -np.inf), self.starts), 0.0)
+        e = np.exp(lo - top[rec])
+        denom = np.exp(-top) + np.bincount(rec, weights=np.where(first, e, 0.0), minlength=n)
+        return e / denom[rec]
 
 
 def tilt_chance(c: np.ndarray, b: float) -> np.ndarray:
