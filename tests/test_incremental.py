@@ -486,3 +486,49 @@ def test_an_added_delivery_reports_what_the_delivered_file_held(runs, tmp_path):
     con.close()
     assert got == (5, d["accepted"], d["quarantined"], acc["read"], acc["accepted"],
                    acc["quarantined"], acc["accepted"])
+
+
+def test_an_added_delivery_that_leaves_the_state_as_it_was_reports_its_own_file(runs,
+                                                                              tmp_path):
+    """An added delivery that is empty, or holds only rows delivered before (the same file
+    again), leaves the state file byte for byte the one the previous run read, so the
+    intake stage is taken over from it. What the delivered file held must still be this
+    run's file's: the empty one read 0 rows, the repeated one replaced all its rows (the
+    previous run's recorded counts, or none, were reported; the catalogue recorded the
+    state's 1,500-odd rows as the empty delivery's)."""
+    state = pq.read_metadata(runs / "inc/2/intake/benefits.parquet").num_rows
+    delivery2 = runs / "deliveries/2/benefits.parquet"
+    n2 = pq.read_metadata(delivery2).num_rows
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{tmp_path}/")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pq.write_table(pq.read_table(delivery2).slice(0, 0), empty / "benefits.parquet")
+    (empty / "job.yaml").write_text(job.replace("number: 2", "number: 4").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv"))
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "job.yaml").write_text(job.replace("number: 2", "number: 5").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv").replace(
+        "path: benefits.parquet", f"path: {delivery2}"))
+    for folder, number, read, replaced in ((empty, 4, 0, 0), (again, 5, n2, n2)):
+        out = tmp_path / f"out{number}"
+        r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(out), "--since",
+                    str(runs / "inc/2"))
+        assert r.returncode == 0, r.stderr[-3000:]
+        man = json.loads((out / "run_manifest.json").read_text())
+        assert "intake:benefits" in man["incremental"]["reused_stages"]
+        acc = man["accounting"]["benefits"]
+        d = acc["delivered"]
+        assert acc["read"] == state
+        assert (d["read"], d["accepted"], d["quarantined"]) == (read, read, 0)
+        assert (d["previous_records"], d["replaced"]) == (state - read, replaced)
+        report = json.loads((out / "intake/report.json").read_text())["benefits"]
+        assert report["delivered"] == d
+        assert f"benefits delivered file benefits.parquet: read {read}, quarantined 0" \
+            in r.stdout
+        con = duckdb.connect(str(tmp_path / "catalogue" / "catalogue.duckdb"),
+                             read_only=True)
+        got = con.execute("SELECT rows_read, state_rows FROM deliveries WHERE "
+                          f"delivery_id = 'benefits#{number}'").fetchone()
+        con.close()
+        assert got == (read, state)
