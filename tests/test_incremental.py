@@ -532,3 +532,23 @@ def test_an_added_delivery_that_leaves_the_state_as_it_was_reports_its_own_file(
                           f"delivery_id = 'benefits#{number}'").fetchone()
         con.close()
         assert got == (read, state)
+
+
+def test_an_added_delivery_of_a_source_the_previous_run_had_not_is_refused_clearly(
+        runs, tmp_path):
+    """Delivery 2 (adds) of the benefits under a Cyrillic name the previous run did not
+    have: exit 2, one line naming the source, the previous run's sources and what to do
+    (it said "the previous run's input for 'пособия' (None) is not there")."""
+    text = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    text = text.replace("path: benefits.parquet",
+                        f"path: {runs}/deliveries/2/benefits.parquet")
+    text = text.replace("  benefits:", "  пособия:").replace("    benefits:", "    пособия:")
+    text = text.replace("source: benefits", "source: пособия")
+    job = tmp_path / "job.yaml"
+    job.write_text(text, encoding="utf-8")
+    r = run_cli("run", str(job), "--output-dir", str(tmp_path / "o"), "--since",
+                str(runs / "out/1"))
+    assert r.returncode == 2, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()[-1]
+    assert "the previous run has no source 'пособия' (its sources: benefits, census)" in err
+    assert "mode: replaces" in err and "None" not in err and "Traceback" not in r.stderr

@@ -165,9 +165,17 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
             continue
         before = _previous_input(prev, Path(since), name)
         if before is None:
-            where = prev.get("inputs", {}).get(name, {}).get("location")
+            had = prev.get("inputs", {})
+            if name not in had:
+                raise JobError(
+                    f"--since {since}: the previous run has no source {name!r} (its "
+                    f"sources: {', '.join(sorted(had)) or 'none recorded'}); an added "
+                    "delivery (catalogue.delivery.mode: adds) adds to the records the "
+                    "previous run read of the same source: name the source as that run "
+                    "did, or declare the delivery `mode: replaces`")
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
-                           f"({where}) is not there; an added delivery needs it")
+                           f"({had[name].get('location')}) is not there; an added "
+                           "delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
         origin: dict = {}
         write_state(Path(before), lj.source_path(name), src, state, origin)
