@@ -552,3 +552,22 @@ def test_an_added_delivery_of_a_source_the_previous_run_had_not_is_refused_clear
     err = r.stderr.strip().splitlines()[-1]
     assert "the previous run has no source 'пособия' (its sources: benefits, census)" in err
     assert "mode: replaces" in err and "None" not in err and "Traceback" not in r.stderr
+
+
+def test_since_a_run_of_an_older_version_without_input_locations_is_refused_clearly(
+        runs, tmp_path):
+    """A run by a spinelink older than the inputs' `location` in its manifest: an added
+    delivery --since it said "the previous run's input for 'benefits' (None) is not
+    there"; now exit 2 saying the manifest is an older version's and what to do."""
+    man = json.loads((runs / "out/1/run_manifest.json").read_text())
+    for v in man["inputs"].values():
+        v.pop("location")
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run_manifest.json").write_text(json.dumps(man))
+    r = run_cli("run", str(runs / "deliveries/2/job.yaml"), "--output-dir",
+                str(tmp_path / "o"), "--since", str(old))
+    assert r.returncode == 2, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()[-1]
+    assert "written by an older spinelink, does not say where it read 'benefits'" in err
+    assert "None" not in err and "Traceback" not in r.stderr

@@ -165,16 +165,23 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
             continue
         before = _previous_input(prev, Path(since), name)
         if before is None:
-            had = prev.get("inputs", {})
+            had = prev.get("inputs") or {}
+            older = ("its run_manifest.json, written by an older spinelink, does not say "
+                     "where it read {what}: run that delivery again with this version, "
+                     "or run this one without --since")
+            if not had:
+                raise JobError(f"--since {since}: " + older.format(what="its sources"))
             if name not in had:
                 raise JobError(
                     f"--since {since}: the previous run has no source {name!r} (its "
-                    f"sources: {', '.join(sorted(had)) or 'none recorded'}); an added "
-                    "delivery (catalogue.delivery.mode: adds) adds to the records the "
-                    "previous run read of the same source: name the source as that run "
-                    "did, or declare the delivery `mode: replaces`")
+                    f"sources: {', '.join(sorted(had))}); an added delivery "
+                    "(catalogue.delivery.mode: adds) adds to the records the previous run "
+                    "read of the same source: name the source as that run did, or "
+                    "declare the delivery `mode: replaces`")
+            if not had[name].get("location"):
+                raise JobError(f"--since {since}: " + older.format(what=repr(name)))
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
-                           f"({had[name].get('location')}) is not there; an added "
+                           f"({had[name]['location']}) is not there; an added "
                            "delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
         origin: dict = {}
