@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -571,3 +574,34 @@ def test_since_a_run_of_an_older_version_without_input_locations_is_refused_clea
     err = r.stderr.strip().splitlines()[-1]
     assert "written by an older spinelink, does not say where it read 'benefits'" in err
     assert "None" not in err and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_during_an_incremental_run_says_so_and_resume_continues(runs, tmp_path):
+    """Ctrl-C while the delivery is linked: the engine's query ends with its own error
+    ("Query interrupted", wrapped by Splink), which the command line called an internal
+    error (exit 70: "internal error (SplinkException)"), or, in Python code, click's
+    "Aborted!" (exit 1, no documented code). Now one line saying it was interrupted and
+    that --resume continues, exit 130; --resume then gives the uninterrupted run's links."""
+    out = tmp_path / "inc3"
+    args = ["run", str(runs / "deliveries/3/job.yaml"), "--output-dir", str(out),
+            "--since", str(runs / "inc/2")]
+    p = subprocess.Popen([sys.executable, "-m", "spinelink", *args], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    for line in p.stderr:
+        lines.append(line)
+        if "probabilistic:benefits ..." in line:
+            p.send_signal(signal.SIGINT)
+            break
+    rest = p.communicate(timeout=300)[1]
+    err = "".join(lines) + rest
+    assert p.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == (
+        "error: interrupted (Ctrl-C); `spinelink run JOB.yaml --resume` continues an "
+        "interrupted run from its last finished stage")
+    assert "internal error" not in err and "Traceback" not in err
+    assert not (out / "run_manifest.json").exists()
+    r = run_cli(*args, "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "links/benefits.parquet"),
+                                  pd.read_parquet(runs / "inc/3/links/benefits.parquet"))
