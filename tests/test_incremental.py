@@ -605,3 +605,36 @@ def test_ctrl_c_during_an_incremental_run_says_so_and_resume_continues(runs, tmp
     assert r.returncode == 0, r.stderr[-3000:]
     pd.testing.assert_frame_equal(pd.read_parquet(out / "links/benefits.parquet"),
                                   pd.read_parquet(runs / "inc/3/links/benefits.parquet"))
+
+
+def test_an_extension_unit_whose_record_goes_to_review_says_so(runs, tmp_path):
+    """extend_spine: claim R, unlinked in the first run, is a unit `benefits:R`. An added
+    delivery gives R the details of claim Q, held for review: R goes to review too. Its
+    unit was carried as `active`, as if R were still unlinked (so the active extension
+    units outnumbered the unlinked records); it is `review`, and the active extension
+    units are the unlinked records."""
+    text = (runs / "deliveries/1/job.yaml").read_text().replace("../../", f"{runs}/")
+    text = text.replace("path: benefits.parquet",
+                        f"path: {runs}/deliveries/1/benefits.parquet")
+    (tmp_path / "job1.yaml").write_text(text + "extend_spine: true\n")
+    run_job(tmp_path / "job1.yaml", output_dir=str(tmp_path / "e1"))
+    unlinked = pd.read_parquet(tmp_path / "e1/unlinked/benefits.parquet")["record_id"]
+    review = pd.read_parquet(tmp_path / "e1/review/benefits.parquet")["source_id"]
+    r, q = sorted(unlinked)[0], sorted(review)[0]
+    delivered = pd.read_parquet(runs / "deliveries/1/benefits.parquet").set_index("claim_id")
+    row = delivered.loc[[q]].reset_index().assign(claim_id=r)
+    folder = tmp_path / "d2"
+    folder.mkdir()
+    row.to_parquet(folder / "benefits.parquet", index=False)
+    job2 = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    job2 = job2.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue")
+    (folder / "job.yaml").write_text(job2 + "extend_spine: true\n")
+    run_job(folder / "job.yaml", output_dir=str(tmp_path / "e2"), since=tmp_path / "e1")
+    review2 = set(pd.read_parquet(tmp_path / "e2/review/benefits.parquet")["source_id"])
+    assert r in review2
+    spine = pd.read_parquet(tmp_path / "e2/spine.parquet").set_index("unit_id")
+    assert spine.loc[f"benefits:{r}", "status"] == "review"
+    assert spine.loc[f"benefits:{r}", "first_run"] == "benefits_delivery_1#1"
+    unlinked2 = set(pd.read_parquet(tmp_path / "e2/unlinked/benefits.parquet")["record_id"])
+    ext = spine[spine["origin"] == "benefits"]
+    assert set(ext.loc[ext["status"] == "active", "source_id"]) == unlinked2
