@@ -638,3 +638,34 @@ def test_an_extension_unit_whose_record_goes_to_review_says_so(runs, tmp_path):
     unlinked2 = set(pd.read_parquet(tmp_path / "e2/unlinked/benefits.parquet")["record_id"])
     ext = spine[spine["origin"] == "benefits"]
     assert set(ext.loc[ext["status"] == "active", "source_id"]) == unlinked2
+
+
+def test_values_the_reader_blanks_in_an_added_delivery_are_reported(runs, tmp_path):
+    """An added delivery as CSV whose first name on one row has a byte that is not UTF-8
+    (a Latin-1 export): a full run reads it as missing and says so (values quarantine,
+    warning). Read --since through the merged state, the value was already missing there,
+    so nothing said it was blanked; now the values quarantine names the record and the
+    field, by the state's row, and the warning counts it."""
+    rows = pd.read_parquet(runs / "deliveries/2/benefits.parquet")
+    rid = rows["claim_id"].iloc[2]
+    folder = tmp_path / "d"
+    folder.mkdir()
+    text = rows.to_csv(index=False).encode("utf-8")
+    line = text.split(b"\n")[3]
+    bad = line.replace(f",{rows['first_name'].iloc[2]},".encode(), b",Zo\xeb,", 1)
+    assert bad != line and line.startswith(rid.encode())
+    (folder / "benefits.csv").write_bytes(text.replace(line, bad, 1))
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    job = job.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue")
+    (folder / "job.yaml").write_text(job.replace("path: benefits.parquet", "path: benefits.csv"))
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(tmp_path / "o"),
+                "--since", str(runs / "inc/2"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    values = pd.read_parquet(tmp_path / "o/quarantine/benefits_values.parquet")
+    hit = values[values["record_id"] == rid]
+    assert list(hit["field"]) == ["first_name"]
+    assert hit["reason"].iloc[0] == "bytes that are not valid utf-8"
+    state = pd.read_parquet(tmp_path / "o/incremental/benefits_state.parquet")
+    assert state["claim_id"].iloc[int(hit["_row"].iloc[0]) - 1] == rid  # the state's row
+    assert "first_name: bytes that are not valid utf-8: 1" in r.stderr
+    assert "Zo" not in r.stderr

@@ -11,6 +11,7 @@ longer has (a replacing delivery's deaths and withdrawals).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from functools import lru_cache
@@ -221,7 +222,8 @@ def write_state(before: Path, delivery: Path, src, state: Path,
     (`delivered_counts`): `delivered_read` (the rows the delivered file held),
     `unreadable` (its rows the reader could not use: line or row, reason), `state_rows`
     (the state file's 1-based rows that came from it) with `delivered_rows` (their rows
-    in it), `previous_records` (the previous state's rows kept), `replaced`."""
+    in it), `previous_records` (the previous state's rows kept), `replaced`,
+    `value_problems` (values the reader read as missing, by state row: `_state_rows`)."""
     (old, _), (new, got) = _read(before, src), _read(delivery, src)
     missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
@@ -251,8 +253,25 @@ def write_state(before: Path, delivery: Path, src, state: Path,
             unreadable=[{"row": r.row, "reason": r.reason} for r in got.rejects],
             state_rows=pc.add(at, 1).cast(pa.int64()).to_numpy(),
             delivered_rows=delivered_row.take(at).to_numpy(),
-            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows)
+            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows,
+            value_problems=_state_rows(got, origin_rows=(delivered_row, at)))
     return merged.num_rows
+
+
+def _state_rows(got, origin_rows) -> list[tuple]:
+    """The values the reader read as missing in the delivered file (bytes invalid for its
+    encoding, control characters: `ReadResult.value_problems` with their shapes), as
+    problems of the state file's rows: the state holds them missing, so its own intake
+    would not see them (intake adds them). [(Reject with the state's 1-based row, value
+    kind)]"""
+    if not got.value_problems:
+        return []
+    delivered_row, at = origin_rows
+    state_row = dict(zip(delivered_row.take(at).to_pylist(),
+                         pc.add(at, 1).to_pylist(), strict=True))
+    return [(dataclasses.replace(p, row=int(state_row[p.row])), kind)
+            for p, kind in zip(got.value_problems, got.value_kinds, strict=True)
+            if p.row in state_row]
 
 
 SHOW_ROWS = 100  # the delivered file's quarantined rows named in the intake report
