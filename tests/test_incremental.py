@@ -669,3 +669,25 @@ def test_values_the_reader_blanks_in_an_added_delivery_are_reported(runs, tmp_pa
     assert state["claim_id"].iloc[int(hit["_row"].iloc[0]) - 1] == rid  # the state's row
     assert "first_name: bytes that are not valid utf-8: 1" in r.stderr
     assert "Zo" not in r.stderr
+
+
+def test_an_added_delivery_without_a_column_delivered_before_is_an_unusable_source(
+        runs, tmp_path):
+    """An added delivery without `employment_status` (a column no job setting reads):
+    it was refused as a job-file problem (exit 2, "lacks columns the previous state has:
+    ['employment_status']"); it is the delivered file that cannot be used (exit 3, as a
+    missing mapped column), in one line naming the file, the column and what to do."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    rows = pd.read_parquet(runs / "deliveries/2/benefits.parquet")
+    rows.drop(columns=["employment_status"]).to_parquet(folder / "benefits.parquet",
+                                                        index=False)
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    (folder / "job.yaml").write_text(job.replace(f"{runs}/catalogue", f"{tmp_path}/cat"))
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(tmp_path / "o"),
+                "--since", str(runs / "inc/2"))
+    assert r.returncode == 3, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and str(folder / "benefits.parquet") in err[0]
+    assert "lacks column(s) the records delivered before have: employment_status" in err[0]
+    assert "mode: replaces" in err[0]

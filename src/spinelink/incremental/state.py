@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spinelink import atomic, manifest, scratch
-from spinelink.errors import JobError
+from spinelink.errors import IntakeError, JobError
 from spinelink.readers import read_source
 from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
@@ -227,8 +227,11 @@ def write_state(before: Path, delivery: Path, src, state: Path,
     (old, _), (new, got) = _read(before, src), _read(delivery, src)
     missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
-        raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
-                       f"has: {missing}")
+        raise IntakeError(
+            f"{delivery}: the added delivery lacks column(s) the records delivered before "
+            f"have: {', '.join(missing)} (an added delivery is merged with them, so it "
+            "needs their columns: deliver them, empty if need be, or deliver the whole "
+            "file with catalogue.delivery.mode: replaces)")
 
     def text(t: pa.Table) -> pa.Table:
         return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
