@@ -186,3 +186,19 @@ def test_a_catalogue_path_that_is_a_file_is_reported_at_load(tmp_path):
     (tmp_path / "notes.txt").unlink()
     bad.write_text(bad.read_text().replace("source: benefit,", "source: benefits,"))
     load_job(bad)  # a folder that does not exist yet is created by the run
+
+
+@pytest.mark.slow
+def test_compare_refuses_deliveries_of_two_sources(runs):
+    """`catalogue compare benefits#1 census@...` printed the census's indicators as
+    missing beside the benefits' ("linked: 1113 -> <NA>", "link_rate: 0.74 -> nan"): a
+    comparison of nothing. It is refused in one line naming both sources (exit 2)."""
+    census = _rows(runs, "SELECT delivery_id FROM deliveries WHERE source = 'census'")
+    other = census["delivery_id"].iloc[0]
+    r = run_cli("catalogue", "compare", str(runs / "catalogue"), "benefits#1", other)
+    assert r.returncode == 2, r.stdout[-2000:]
+    assert r.stderr.strip() == (
+        f"error: benefits#1 and {other} are deliveries of different sources (benefits, "
+        "census): compare two deliveries of one source (`spinelink catalogue list` lists "
+        "them by source)")
+    assert r.stdout == ""

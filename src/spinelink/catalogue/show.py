@@ -84,6 +84,11 @@ def compare_lines(folder: Path, first: str, second: str) -> list[str]:
     """Indicators of two deliveries side by side, with the change."""
     with _open(folder) as con:
         a, b = _delivery(con, first), _delivery(con, second)
+        if a.iloc[0]["source"] != b.iloc[0]["source"]:
+            raise CatalogueError(
+                f"{first} and {second} are deliveries of different sources "
+                f"({a.iloc[0]['source']}, {b.iloc[0]['source']}): compare two deliveries of "
+                "one source (`spinelink catalogue list` lists them by source)")
         frames = [con.execute("SELECT * FROM indicators WHERE delivery_id = $d",
                               {"d": d}).df() for d in (first, second)]
     keys = ["variable", "value"]
