@@ -202,3 +202,19 @@ def test_compare_refuses_deliveries_of_two_sources(runs):
         "census): compare two deliveries of one source (`spinelink catalogue list` lists "
         "them by source)")
     assert r.stdout == ""
+
+
+@pytest.mark.slow
+def test_list_and_show_print_a_missing_value_as_a_dash(runs):
+    """The census delivery links nothing and the first delivery has no previous one:
+    `list` printed their missing values as <NA> (a count) and None (a text) beside the
+    '-' of every other missing value."""
+    out = run_cli("catalogue", "list", str(runs / "catalogue"))
+    assert out.returncode == 0, out.stderr
+    census = next(x for x in out.stdout.splitlines() if x.strip().startswith("census@"))
+    first = next(x for x in out.stdout.splitlines() if x.strip().startswith("benefits#1"))
+    assert "<NA>" not in out.stdout and "None" not in out.stdout
+    assert census.split()[-6:] == ["-", "-", "-", "-", "-", "0"]  # linked ... previous_id
+    assert first.split()[-2] == "-"  # no previous delivery
+    show = run_cli("catalogue", "show", str(runs / "catalogue"), "benefits#1")
+    assert show.returncode == 0 and "None" not in show.stdout and "<NA>" not in show.stdout
