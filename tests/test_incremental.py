@@ -379,7 +379,7 @@ def test_changes_list_method_changes_and_what_was_in_review(runs, tmp_path):
     pq.write_table(pa.table({c: pa.array([copy[c], again[c]], pa.string()) for c in cols}),
                    folder / "benefits.parquet")
     job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
-    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4"))
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 6"))
     run_job(folder / "job.yaml", output_dir=str(tmp_path / "out"), since=runs / "inc/2")
     ch = _changes(tmp_path / "out")
     now = pd.read_parquet(tmp_path / "out/links/benefits.parquet")
