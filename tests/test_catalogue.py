@@ -186,3 +186,58 @@ def test_a_catalogue_path_that_is_a_file_is_reported_at_load(tmp_path):
     (tmp_path / "notes.txt").unlink()
     bad.write_text(bad.read_text().replace("source: benefit,", "source: benefits,"))
     load_job(bad)  # a folder that does not exist yet is created by the run
+
+
+@pytest.mark.slow
+def test_compare_refuses_deliveries_of_two_sources(runs):
+    """`catalogue compare benefits#1 census@...` printed the census's indicators as
+    missing beside the benefits' ("linked: 1113 -> <NA>", "link_rate: 0.74 -> nan"): a
+    comparison of nothing. It is refused in one line naming both sources (exit 2)."""
+    census = _rows(runs, "SELECT delivery_id FROM deliveries WHERE source = 'census'")
+    other = census["delivery_id"].iloc[0]
+    r = run_cli("catalogue", "compare", str(runs / "catalogue"), "benefits#1", other)
+    assert r.returncode == 2, r.stdout[-2000:]
+    assert r.stderr.strip() == (
+        f"error: benefits#1 and {other} are deliveries of different sources (benefits, "
+        "census): compare two deliveries of one source (`spinelink catalogue list` lists "
+        "them by source)")
+    assert r.stdout == ""
+
+
+@pytest.mark.slow
+def test_list_and_show_print_a_missing_value_as_a_dash(runs):
+    """The census delivery links nothing and the first delivery has no previous one:
+    `list` printed their missing values as <NA> (a count) and None (a text) beside the
+    '-' of every other missing value."""
+    out = run_cli("catalogue", "list", str(runs / "catalogue"))
+    assert out.returncode == 0, out.stderr
+    census = next(x for x in out.stdout.splitlines() if x.strip().startswith("census@"))
+    first = next(x for x in out.stdout.splitlines() if x.strip().startswith("benefits#1"))
+    assert "<NA>" not in out.stdout and "None" not in out.stdout
+    assert census.split()[-6:] == ["-", "-", "-", "-", "-", "0"]  # linked ... previous_id
+    assert first.split()[-2] == "-"  # no previous delivery
+    show = run_cli("catalogue", "show", str(runs / "catalogue"), "benefits#1")
+    assert show.returncode == 0 and "None" not in show.stdout and "<NA>" not in show.stdout
+
+
+@pytest.mark.slow
+def test_a_delivery_number_recorded_with_another_file_is_refused_at_load(runs, tmp_path):
+    """Delivery 3's file declared as `number: 1` (a copy-paste slip in the job): the run
+    replaced the catalogue's record of delivery 1 (April's file, its counts and
+    indicators) with June's, whose previous delivery was then benefits#2, itself after
+    benefits#1. Refused when the job loads (exit 2, the key and the recorded file); a
+    rerun of delivery 3 with its own file is a rerun and runs."""
+    before = _rows(runs, "SELECT * FROM deliveries WHERE delivery_id = 'benefits#1'")
+    text = (runs / "deliveries/3/job.yaml").read_text().replace("../../", f"{runs}/")
+    text = text.replace("path: benefits.parquet", f"path: {runs}/deliveries/3/benefits.parquet")
+    job = tmp_path / "job.yaml"
+    job.write_text(text.replace("number: 3", "number: 1"))
+    r = run_cli("run", str(job), "--output-dir", str(tmp_path / "o"))
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "key 'catalogue.delivery.number': benefits#1 is in the catalogue already, for " \
+           "another file (benefits.parquet" in r.stderr
+    assert not (tmp_path / "o" / "run_manifest.json").exists()
+    after = _rows(runs, "SELECT * FROM deliveries WHERE delivery_id = 'benefits#1'")
+    pd.testing.assert_frame_equal(before, after)
+    v = run_cli("validate", str(runs / "deliveries/3/job.yaml"))
+    assert v.returncode == 0, v.stderr[-2000:]

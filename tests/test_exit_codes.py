@@ -38,7 +38,7 @@ def _documented_codes() -> set[int]:
 def test_the_readme_documents_every_code_the_cli_uses():
     """70 (the CLI's internal error and out of memory) was mentioned only under Spark;
     1 (the base class) is no code a failure exits with."""
-    assert _documented_codes() == {2, 3, 4, 5, 6, 7, 8, 70}
+    assert _documented_codes() == {2, 3, 4, 5, 6, 7, 8, 70, 130}
     assert "70 an internal error or out of memory" in " ".join(_errors_paragraph().split())
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -376,7 +379,7 @@ def test_changes_list_method_changes_and_what_was_in_review(runs, tmp_path):
     pq.write_table(pa.table({c: pa.array([copy[c], again[c]], pa.string()) for c in cols}),
                    folder / "benefits.parquet")
     job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
-    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 4"))
+    (folder / "job.yaml").write_text(job.replace("number: 2", "number: 6"))
     run_job(folder / "job.yaml", output_dir=str(tmp_path / "out"), since=runs / "inc/2")
     ch = _changes(tmp_path / "out")
     now = pd.read_parquet(tmp_path / "out/links/benefits.parquet")
@@ -486,3 +489,220 @@ def test_an_added_delivery_reports_what_the_delivered_file_held(runs, tmp_path):
     con.close()
     assert got == (5, d["accepted"], d["quarantined"], acc["read"], acc["accepted"],
                    acc["quarantined"], acc["accepted"])
+
+
+def test_an_added_delivery_that_leaves_the_state_as_it_was_reports_its_own_file(runs,
+                                                                              tmp_path):
+    """An added delivery that is empty, or holds only rows delivered before (the same file
+    again), leaves the state file byte for byte the one the previous run read, so the
+    intake stage is taken over from it. What the delivered file held must still be this
+    run's file's: the empty one read 0 rows, the repeated one replaced all its rows (the
+    previous run's recorded counts, or none, were reported; the catalogue recorded the
+    state's 1,500-odd rows as the empty delivery's)."""
+    state = pq.read_metadata(runs / "inc/2/intake/benefits.parquet").num_rows
+    delivery2 = runs / "deliveries/2/benefits.parquet"
+    n2 = pq.read_metadata(delivery2).num_rows
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{tmp_path}/")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pq.write_table(pq.read_table(delivery2).slice(0, 0), empty / "benefits.parquet")
+    (empty / "job.yaml").write_text(job.replace("number: 2", "number: 4").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv"))
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "job.yaml").write_text(job.replace("number: 2", "number: 5").replace(
+        f"{tmp_path}/census.csv", f"{runs}/census.csv").replace(
+        "path: benefits.parquet", f"path: {delivery2}"))
+    for folder, number, read, replaced in ((empty, 4, 0, 0), (again, 5, n2, n2)):
+        out = tmp_path / f"out{number}"
+        r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(out), "--since",
+                    str(runs / "inc/2"))
+        assert r.returncode == 0, r.stderr[-3000:]
+        man = json.loads((out / "run_manifest.json").read_text())
+        assert "intake:benefits" in man["incremental"]["reused_stages"]
+        acc = man["accounting"]["benefits"]
+        d = acc["delivered"]
+        assert acc["read"] == state
+        assert (d["read"], d["accepted"], d["quarantined"]) == (read, read, 0)
+        assert (d["previous_records"], d["replaced"]) == (state - read, replaced)
+        report = json.loads((out / "intake/report.json").read_text())["benefits"]
+        assert report["delivered"] == d
+        assert f"benefits delivered file benefits.parquet: read {read}, quarantined 0" \
+            in r.stdout
+        con = duckdb.connect(str(tmp_path / "catalogue" / "catalogue.duckdb"),
+                             read_only=True)
+        got = con.execute("SELECT rows_read, state_rows FROM deliveries WHERE "
+                          f"delivery_id = 'benefits#{number}'").fetchone()
+        con.close()
+        assert got == (read, state)
+
+
+def test_an_added_delivery_of_a_source_the_previous_run_had_not_is_refused_clearly(
+        runs, tmp_path):
+    """Delivery 2 (adds) of the benefits under a Cyrillic name the previous run did not
+    have: exit 2, one line naming the source, the previous run's sources and what to do
+    (it said "the previous run's input for 'пособия' (None) is not there")."""
+    text = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    text = text.replace("path: benefits.parquet",
+                        f"path: {runs}/deliveries/2/benefits.parquet")
+    text = text.replace("  benefits:", "  пособия:").replace("    benefits:", "    пособия:")
+    text = text.replace("source: benefits", "source: пособия")
+    job = tmp_path / "job.yaml"
+    job.write_text(text, encoding="utf-8")
+    r = run_cli("run", str(job), "--output-dir", str(tmp_path / "o"), "--since",
+                str(runs / "out/1"))
+    assert r.returncode == 2, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()[-1]
+    assert "the previous run has no source 'пособия' (its sources: benefits, census)" in err
+    assert "mode: replaces" in err and "None" not in err and "Traceback" not in r.stderr
+
+
+def test_since_a_run_of_an_older_version_without_input_locations_is_refused_clearly(
+        runs, tmp_path):
+    """A run by a spinelink older than the inputs' `location` in its manifest: an added
+    delivery --since it said "the previous run's input for 'benefits' (None) is not
+    there"; now exit 2 saying the manifest is an older version's and what to do."""
+    man = json.loads((runs / "out/1/run_manifest.json").read_text())
+    for v in man["inputs"].values():
+        v.pop("location")
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run_manifest.json").write_text(json.dumps(man))
+    r = run_cli("run", str(runs / "deliveries/2/job.yaml"), "--output-dir",
+                str(tmp_path / "o"), "--since", str(old))
+    assert r.returncode == 2, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()[-1]
+    assert "written by an older spinelink, does not say where it read 'benefits'" in err
+    assert "None" not in err and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_during_an_incremental_run_says_so_and_resume_continues(runs, tmp_path):
+    """Ctrl-C while the delivery is linked: the engine's query ends with its own error
+    ("Query interrupted", wrapped by Splink), which the command line called an internal
+    error (exit 70: "internal error (SplinkException)"), or, in Python code, click's
+    "Aborted!" (exit 1, no documented code). Now one line saying it was interrupted and
+    that --resume continues, exit 130; --resume then gives the uninterrupted run's links."""
+    out = tmp_path / "inc3"
+    args = ["run", str(runs / "deliveries/3/job.yaml"), "--output-dir", str(out),
+            "--since", str(runs / "inc/2")]
+    p = subprocess.Popen([sys.executable, "-m", "spinelink", *args], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    for line in p.stderr:
+        lines.append(line)
+        if "probabilistic:benefits ..." in line:
+            p.send_signal(signal.SIGINT)
+            break
+    rest = p.communicate(timeout=300)[1]
+    err = "".join(lines) + rest
+    assert p.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == (
+        "error: interrupted (Ctrl-C); `spinelink run JOB.yaml --resume` continues an "
+        "interrupted run from its last finished stage")
+    assert "internal error" not in err and "Traceback" not in err
+    assert not (out / "run_manifest.json").exists()
+    r = run_cli(*args, "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "links/benefits.parquet"),
+                                  pd.read_parquet(runs / "inc/3/links/benefits.parquet"))
+
+
+def test_an_extension_unit_whose_record_goes_to_review_says_so(runs, tmp_path):
+    """extend_spine: claim R, unlinked in the first run, is a unit `benefits:R`. An added
+    delivery gives R the details of claim Q, held for review: R goes to review too. Its
+    unit was carried as `active`, as if R were still unlinked (so the active extension
+    units outnumbered the unlinked records); it is `review`, and the active extension
+    units are the unlinked records."""
+    text = (runs / "deliveries/1/job.yaml").read_text().replace("../../", f"{runs}/")
+    text = text.replace("path: benefits.parquet",
+                        f"path: {runs}/deliveries/1/benefits.parquet")
+    (tmp_path / "job1.yaml").write_text(text + "extend_spine: true\n")
+    run_job(tmp_path / "job1.yaml", output_dir=str(tmp_path / "e1"))
+    unlinked = pd.read_parquet(tmp_path / "e1/unlinked/benefits.parquet")["record_id"]
+    review = pd.read_parquet(tmp_path / "e1/review/benefits.parquet")["source_id"]
+    r, q = sorted(unlinked)[0], sorted(review)[0]
+    delivered = pd.read_parquet(runs / "deliveries/1/benefits.parquet").set_index("claim_id")
+    row = delivered.loc[[q]].reset_index().assign(claim_id=r)
+    folder = tmp_path / "d2"
+    folder.mkdir()
+    row.to_parquet(folder / "benefits.parquet", index=False)
+    job2 = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    job2 = job2.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue")
+    (folder / "job.yaml").write_text(job2 + "extend_spine: true\n")
+    run_job(folder / "job.yaml", output_dir=str(tmp_path / "e2"), since=tmp_path / "e1")
+    review2 = set(pd.read_parquet(tmp_path / "e2/review/benefits.parquet")["source_id"])
+    assert r in review2
+    spine = pd.read_parquet(tmp_path / "e2/spine.parquet").set_index("unit_id")
+    assert spine.loc[f"benefits:{r}", "status"] == "review"
+    assert spine.loc[f"benefits:{r}", "first_run"] == "benefits_delivery_1#1"
+    unlinked2 = set(pd.read_parquet(tmp_path / "e2/unlinked/benefits.parquet")["record_id"])
+    ext = spine[spine["origin"] == "benefits"]
+    assert set(ext.loc[ext["status"] == "active", "source_id"]) == unlinked2
+
+
+def test_values_the_reader_blanks_in_an_added_delivery_are_reported(runs, tmp_path):
+    """An added delivery as CSV whose first name on one row has a byte that is not UTF-8
+    (a Latin-1 export): a full run reads it as missing and says so (values quarantine,
+    warning). Read --since through the merged state, the value was already missing there,
+    so nothing said it was blanked; now the values quarantine names the record and the
+    field, by the state's row, and the warning counts it."""
+    rows = pd.read_parquet(runs / "deliveries/2/benefits.parquet")
+    rid = rows["claim_id"].iloc[2]
+    folder = tmp_path / "d"
+    folder.mkdir()
+    text = rows.to_csv(index=False).encode("utf-8")
+    line = text.split(b"\n")[3]
+    bad = line.replace(f",{rows['first_name'].iloc[2]},".encode(), b",Zo\xeb,", 1)
+    assert bad != line and line.startswith(rid.encode())
+    (folder / "benefits.csv").write_bytes(text.replace(line, bad, 1))
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    job = job.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue")
+    (folder / "job.yaml").write_text(job.replace("path: benefits.parquet", "path: benefits.csv"))
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(tmp_path / "o"),
+                "--since", str(runs / "inc/2"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    values = pd.read_parquet(tmp_path / "o/quarantine/benefits_values.parquet")
+    hit = values[values["record_id"] == rid]
+    assert list(hit["field"]) == ["first_name"]
+    assert hit["reason"].iloc[0] == "bytes that are not valid utf-8"
+    state = pd.read_parquet(tmp_path / "o/incremental/benefits_state.parquet")
+    assert state["claim_id"].iloc[int(hit["_row"].iloc[0]) - 1] == rid  # the state's row
+    assert "first_name: bytes that are not valid utf-8: 1" in r.stderr
+    assert "Zo" not in r.stderr
+
+
+def test_an_added_delivery_without_a_column_delivered_before_is_an_unusable_source(
+        runs, tmp_path):
+    """An added delivery without `employment_status` (a column no job setting reads):
+    it was refused as a job-file problem (exit 2, "lacks columns the previous state has:
+    ['employment_status']"); it is the delivered file that cannot be used (exit 3, as a
+    missing mapped column), in one line naming the file, the column and what to do."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    rows = pd.read_parquet(runs / "deliveries/2/benefits.parquet")
+    rows.drop(columns=["employment_status"]).to_parquet(folder / "benefits.parquet",
+                                                        index=False)
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    (folder / "job.yaml").write_text(job.replace(f"{runs}/catalogue", f"{tmp_path}/cat"))
+    r = run_cli("run", str(folder / "job.yaml"), "--output-dir", str(tmp_path / "o"),
+                "--since", str(runs / "inc/2"))
+    assert r.returncode == 3, r.stderr[-2000:]
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and str(folder / "benefits.parquet") in err[0]
+    assert "lacks column(s) the records delivered before have: employment_status" in err[0]
+    assert "mode: replaces" in err[0]
+
+
+def test_the_console_says_an_incremental_runs_threshold_estimates_are_of_the_records_linked_anew(
+        runs, tmp_path):
+    """The incremental run on delivery 2 scores only the records it links anew; the
+    console printed their estimates as the source's ("estimated precision 0.9988, recall
+    0.8424" after the full run's 0.9531), as if recall had fallen. It says whose they are."""
+    r = run_cli("run", str(runs / "deliveries/2/job.yaml"), "--output-dir",
+                str(tmp_path / "o"), "--since", str(runs / "out/1"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    man = json.loads((tmp_path / "o/run_manifest.json").read_text())
+    inc = man["links"]["benefits"]["incremental"]
+    assert inc["mode"] == "incremental"
+    line = next(x for x in r.stdout.splitlines() if "benefits thresholds:" in x)
+    assert f"; of the {inc['linked_anew']} records linked anew: estimated precision " in line

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli
 
 from spinelink.sample import generate, tables
 from spinelink.sample.cultures import CULTURE_KEYS, CULTURES
@@ -374,3 +375,18 @@ def test_build_rules() -> None:
     assert ukrainian_spelling("Кравец") == "Кравець"
     assert ukrainian_spelling("Иванов") is None
     assert law(1, 0.5, 5000) > law(2, 0.5, 5000) > law(1000, 0.5, 5000) > 0
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--deliveries", "3", "--degraded", "4"], "must be one of the --deliveries (1 to 3)"),
+    (["--deliveries", "3", "--degraded", "0"], "must be one of the --deliveries (1 to 3)"),
+    (["--degraded", "2"], "goes with --deliveries N"),
+])
+def test_a_degraded_delivery_that_is_not_generated_is_refused(tmp_path, args, says):
+    """`sample --deliveries 3 --degraded 4` (or --degraded without --deliveries) degraded
+    nothing and said nothing: the flagged delivery of the demo was not there. Now a usage
+    error (exit 2) before anything is written."""
+    r = run_cli("sample", "--persons", "200", "--out", str(tmp_path / "d"), *args)
+    assert r.returncode == 2, r.stdout[-2000:]
+    assert says in r.stderr and "--degraded" in r.stderr
+    assert not (tmp_path / "d").exists()

@@ -132,6 +132,13 @@ def sample(persons: int, seed: int, out_dir: Path, deliveries: int, degraded: in
     from spinelink.sample import generate
     from spinelink.sample.job import write_job
 
+    if degraded is not None and not 1 <= degraded <= deliveries:
+        # it degraded nothing, silently: a demo of the flag without the flag
+        raise click.BadParameter(
+            f"{degraded}: the delivery to degrade must be one of the --deliveries "
+            f"(1 to {deliveries})" if deliveries else
+            f"{degraded}: goes with --deliveries N (the delivery to degrade, 1 to N)",
+            param_hint="--degraded")
     if deliveries:
         from spinelink.sample.deliveries import generate_deliveries
 

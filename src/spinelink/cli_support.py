@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -30,13 +32,45 @@ def _quiet_libraries(record: logging.LogRecord) -> bool:
             or record.levelno >= logging.ERROR)
 
 
+INTERRUPTED_EXIT = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
+_interrupted = threading.Event()
+
+
+def _on_interrupt(signum, frame):
+    """Ctrl-C: noted, then Python's KeyboardInterrupt. A query running in the engine ends
+    with the engine's own error instead ("Query interrupted", which Splink wraps in its
+    SplinkException); the note tells it from an internal error."""
+    _interrupted.set()
+    signal.default_int_handler(signum, frame)
+
+
+def _interrupted_exit() -> None:
+    click.echo("error: interrupted (Ctrl-C); `spinelink run JOB.yaml --resume` continues "
+               "an interrupted run from its last finished stage", err=True)
+    sys.exit(INTERRUPTED_EXIT)
+
+
 class _Command(click.Command):
     def invoke(self, ctx):
         verbose = ctx.params.get("verbose", False)
         _setup_logging(verbose)
         os.umask(0o077)  # outputs may hold personal data: files 0600, folders 0700
+        _interrupted.clear()
+        main = threading.current_thread() is threading.main_thread()
+        before = signal.signal(signal.SIGINT, _on_interrupt) if main else None
+        try:
+            return self._invoke(ctx, verbose)
+        finally:
+            if main and before is not None:
+                signal.signal(signal.SIGINT, before)
+
+    def _invoke(self, ctx, verbose: bool):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            if verbose:
+                raise
+            _interrupted_exit()
         except SpinelinkError as e:
             if verbose:
                 raise
@@ -48,6 +82,8 @@ class _Command(click.Command):
         except Exception as e:  # noqa: BLE001 - last resort: no traceback, no data
             if verbose:
                 raise
+            if _interrupted.is_set():  # the engine's error for a query Ctrl-C ended
+                _interrupted_exit()
             if type(e).__name__ in ("OutOfMemoryException", "MemoryError"):
                 click.echo("error: out of memory (the job's resources.memory_limit, or "
                            "the machine's): raise resources.memory_limit, or lower "

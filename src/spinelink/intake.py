@@ -116,6 +116,12 @@ def _read(engine: Engine, lj: LoadedJob, name: str,
     hidden typed-date columns (source column -> hidden column) and the codes mapped."""
     src, path = lj.job.sources[name], lj.source_path(name)
     read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    origin = getattr(lj, "state_origin", {}).get(name)
+    for problem, kind in (origin or {}).get("value_problems", []):
+        # an added delivery's state (incremental.state.write_state): the values the reader
+        # read as missing in the delivered file, which the state holds missing
+        read.value_problems.append(problem)
+        read.value_kinds.append(kind)
     _check_columns(path, src, read.table.column_names)
     _check_row_count(path, src, read.rows_read)
     table, counts = code_maps.apply_codes(read.table, src)

@@ -23,7 +23,7 @@ from spinelink.runlock import output_lock
 from spinelink.splink_import import import_in_background
 from spinelink.stages import StageContext, apply_changes, published
 from spinelink.stages.plan import Stage, plan
-from spinelink.stages.sources import standardised_path
+from spinelink.stages.sources import standardised_path, with_delivered
 
 log = logging.getLogger("spinelink")
 __all__ = ["RunResult", "StageContext", "run_job"]
@@ -208,6 +208,8 @@ class _Run:
             payload = taken()
             if st.kind == "intake" and "changes" not in payload:
                 return st.run(ctx)
+            if st.kind == "intake":  # the delivered file is this run's (an added delivery)
+                return with_delivered(ctx, payload)
             return payload
         return counted
 

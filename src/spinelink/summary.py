@@ -27,8 +27,13 @@ def print_summary(result) -> None:
             click.echo(f"  {name} held for review as probable relatives: {held}")
         th = (s.get("probabilistic") or {}).get("thresholds")
         if th:
+            inc = s.get("incremental") or {}
+            # an incremental run scores only the records it links anew: its estimates are
+            # theirs, not the source's (quality/summary.json has the source's)
+            scope = (f" of the {inc['linked_anew']} records linked anew:"
+                     if inc.get("mode") == "incremental" else "")
             est = ("" if th["est_precision"] is None else
-                   f"; estimated precision {th['est_precision']:.4f}, recall "
+                   f";{scope} estimated precision {th['est_precision']:.4f}, recall "
                    f"{th['est_recall'] if th['est_recall'] is None else round(th['est_recall'], 4)}"
                    f", {th['expected_false_links']:.1f} false links expected")
             click.echo(f"  {name} thresholds: accept {shown(th['accept'])} "

@@ -32,7 +32,16 @@ def _text(df: pd.DataFrame) -> str:
         return "(none)"
     if "received" in df:
         df = df.assign(received=pd.to_datetime(df["received"]).dt.strftime("%Y-%m-%d"))
+    # na_rep reaches only floats: a nullable integer's missing value (a reference
+    # delivery's linked) printed as <NA>, a missing text (no previous delivery) as None
+    df = df.assign(**{c: df[c].astype(object).where(df[c].notna(), "-")
+                      for c in df.columns if not pd.api.types.is_float_dtype(df[c])
+                      and df[c].isna().any()})
     return df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4f}")
+
+
+def _value(v) -> str:
+    return "-" if pd.isna(v) else str(v)
 
 
 def list_lines(folder: Path, source: str | None = None) -> list[str]:
@@ -84,6 +93,11 @@ def compare_lines(folder: Path, first: str, second: str) -> list[str]:
     """Indicators of two deliveries side by side, with the change."""
     with _open(folder) as con:
         a, b = _delivery(con, first), _delivery(con, second)
+        if a.iloc[0]["source"] != b.iloc[0]["source"]:
+            raise CatalogueError(
+                f"{first} and {second} are deliveries of different sources "
+                f"({a.iloc[0]['source']}, {b.iloc[0]['source']}): compare two deliveries of "
+                "one source (`spinelink catalogue list` lists them by source)")
         frames = [con.execute("SELECT * FROM indicators WHERE delivery_id = $d",
                               {"d": d}).df() for d in (first, second)]
     keys = ["variable", "value"]
@@ -95,5 +109,5 @@ def compare_lines(folder: Path, first: str, second: str) -> list[str]:
     day = [pd.Timestamp(x.iloc[0]["received"]).strftime("%Y-%m-%d") for x in (a, b)]
     lines = [f"1: {first} ({day[0]}), 2: {second} ({day[1]})"]
     for c in ("rows_read", "linked", "link_rate", "est_precision", "est_recall"):
-        lines.append(f"  {c}: {a.iloc[0][c]} -> {b.iloc[0][c]}")
+        lines.append(f"  {c}: {_value(a.iloc[0][c])} -> {_value(b.iloc[0][c])}")
     return lines + [_text(both)]

@@ -69,5 +69,34 @@ def catalogue_problems(job, job_dir: Path | None = None) -> list[tuple[str, str]
         why = open_error(folder / "catalogue.duckdb")
         if why:
             out.append(("catalogue.path", why))
+        else:
+            out += _number_taken(job, job_dir, folder / "catalogue.duckdb")
     return out
+
+
+def _number_taken(job, job_dir: Path | None, db: Path) -> list[tuple[str, str]]:
+    """A declared delivery number the catalogue records with another file: the run would
+    replace the record of that earlier delivery (its file, counts, indicators) with this
+    one's. (A rerun of the delivery, the same file, replaces its rows as documented.)"""
+    from spinelink import manifest
+    from spinelink.catalogue.store import recorded_file
+
+    d = job.catalogue.delivery
+    if d is None or d.number is None or d.source not in job.sources:
+        return []
+    path = Path(job.sources[d.source].path)
+    if not path.is_absolute() and job_dir is not None:
+        path = Path(job_dir) / path
+    if not path.is_file():
+        return []  # reported with the source
+    delivery_id = f"{d.source}#{d.number}"
+    rec = recorded_file(db, delivery_id)
+    if rec is None or rec[1] == manifest.file_hash(path):
+        return []
+    name, sha, received, out = rec
+    return [("catalogue.delivery.number",
+             f"{delivery_id} is in the catalogue already, for another file ({name}, "
+             f"SHA-256 {str(sha)[:12]}..., received {received}, output {out}); a number "
+             f"names one delivery: give this one its own number (a rerun of {delivery_id} "
+             "with its file replaces its record)")]
 

@@ -97,6 +97,23 @@ def open_error(path: Path) -> str | None:
     return None
 
 
+def recorded_file(path: Path, delivery_id: str) -> tuple | None:
+    """(file name, SHA-256, received, output folder) the catalogue file `path` records
+    for `delivery_id`; None when it has none, or another run holds the file."""
+    try:
+        con, name = _connect(path, read_only=True, wait=0.0)
+    except (JobError, duckdb.Error):
+        return None
+    try:
+        rows = con.execute(load_sql("catalogue/delivery_file.sql"),
+                           {"delivery_id": delivery_id}).fetchall()
+    except duckdb.Error:  # a catalogue older than its deliveries table
+        rows = []
+    finally:
+        _detach(con, name)
+    return rows[0] if rows else None
+
+
 def previous(con, source: str, delivery_id: str, received: dt.date, number: int | None):
     row = con.execute(load_sql("catalogue/previous.sql"),
                       {"source": source, "delivery_id": delivery_id, "received": received,

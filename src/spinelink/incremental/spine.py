@@ -8,12 +8,14 @@ a demographic index: id `<source>:<record id>` (derived from the source and its 
 rerun gives the same id), `origin` the source. With `--since`, the previous run's units
 are carried over, so an extension unit keeps its id in later runs: one whose record now
 links to a reference unit is kept with `status = linked` and `linked_to` that unit, one
-whose record a replacing delivery removed with `status = record_removed`. A reference
+whose record is now held for clerical review with `status = review`, one whose record a
+replacing delivery removed with `status = record_removed`. A reference
 unit whose record id now holds another person (a revised census,
 `state.check_reference`) keeps its id but is a new unit: its `first_run` is this run (the
 stage's `another_person` counts them; the manifest's `incremental.reference` names the
 first ids). Columns:
-`unit_id`, `origin`, `source_id`, `status` (active, linked, record_removed), `linked_to`,
+`unit_id`, `origin`, `source_id`, `status` (active, linked, review, record_removed),
+`linked_to`,
 `first_run` (the run that created the unit: the job name and delivery number, if any).
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ COLUMNS = ["unit_id", "origin", "source_id", "status", "linked_to", "first_run"]
 V = "CAST(NULL AS VARCHAR)"
 NO_RECORDS = f"SELECT {V} AS origin, {V} AS record_id WHERE FALSE"  # a job linking nothing
 NO_LINKS = f"SELECT {V} AS origin, {V} AS source_id, {V} AS reference_id WHERE FALSE"
+NO_REVIEW = f"SELECT {V} AS origin, {V} AS source_id WHERE FALSE"
 
 
 def _run_name(lj) -> str:
@@ -72,15 +75,19 @@ def run_stage(ctx) -> dict:
 
 def _carry(engine, prev_path: Path, out: Path, job) -> str:
     """Units of the previous run: kept with their ids and first run; those no longer in
-    this run's units say why (their record now links to a reference unit, is still there
-    unlinked, or is gone). In SQL: pandas took 0.6-2 s at 200,000 units."""
+    this run's units say why (their record now links to a reference unit, is in review,
+    is still there unlinked, or is gone). In SQL: pandas took 0.6-2 s at 200,000 units."""
     engine.view_parquet("__sl_spine_prev", prev_path)
-    records, links = [], []
+    records, links, review = [], [], []
     params = {"reference": job.reference}
     for i, name in enumerate(job.links):
         engine.view_parquet(f"__sl_spine_in{i}", out / "intake" / f"{name}.parquet")
         engine.view_parquet(f"__sl_spine_ln{i}", out / "links" / f"{name}.parquet")
         params[f"source_{i}"] = name
+        if (out / "review" / f"{name}.parquet").exists():
+            engine.view_parquet(f"__sl_spine_rv{i}", out / "review" / f"{name}.parquet")
+            review.append(f"SELECT CAST($source_{i} AS VARCHAR) AS origin, CAST(source_id "
+                          f"AS VARCHAR) AS source_id FROM {quote_ident(f'__sl_spine_rv{i}')}")
         records.append(f"SELECT CAST($source_{i} AS VARCHAR) AS origin, CAST(record_id AS "
                        f"VARCHAR) AS record_id FROM {quote_ident(f'__sl_spine_in{i}')}")
         links.append(f"SELECT CAST($source_{i} AS VARCHAR) AS origin, CAST(source_id AS "
@@ -90,5 +97,6 @@ def _carry(engine, prev_path: Path, out: Path, job) -> str:
         "spine/carried.sql", previous="__sl_spine_prev", units="__sl_spine_now",
         renewed="__sl_spine_renewed",
         records=" UNION ALL ".join(records) or NO_RECORDS,
-        links=" UNION ALL ".join(links) or NO_LINKS), params)
+        links=" UNION ALL ".join(links) or NO_LINKS,
+        review=" UNION ALL ".join(review) or NO_REVIEW), params)
     return "__sl_spine"

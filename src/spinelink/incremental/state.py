@@ -11,6 +11,7 @@ longer has (a replacing delivery's deaths and withdrawals).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from functools import lru_cache
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spinelink import atomic, manifest, scratch
-from spinelink.errors import JobError
+from spinelink.errors import IntakeError, JobError
 from spinelink.readers import read_source
 from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
@@ -165,9 +166,24 @@ def prepare(lj, out: Path, since: Path, retrain: bool = False) -> None:
             continue
         before = _previous_input(prev, Path(since), name)
         if before is None:
-            where = prev.get("inputs", {}).get(name, {}).get("location")
+            had = prev.get("inputs") or {}
+            older = ("its run_manifest.json, written by an older spinelink, does not say "
+                     "where it read {what}: run that delivery again with this version, "
+                     "or run this one without --since")
+            if not had:
+                raise JobError(f"--since {since}: " + older.format(what="its sources"))
+            if name not in had:
+                raise JobError(
+                    f"--since {since}: the previous run has no source {name!r} (its "
+                    f"sources: {', '.join(sorted(had))}); an added delivery "
+                    "(catalogue.delivery.mode: adds) adds to the records the previous run "
+                    "read of the same source: name the source as that run did, or "
+                    "declare the delivery `mode: replaces`")
+            if not had[name].get("location"):
+                raise JobError(f"--since {since}: " + older.format(what=repr(name)))
             raise JobError(f"--since {since}: the previous run's input for {name!r} "
-                           f"({where}) is not there; an added delivery needs it")
+                           f"({had[name]['location']}) is not there; an added "
+                           "delivery needs it")
         state = out / STATE_DIR / f"{name}_state.parquet"
         origin: dict = {}
         write_state(Path(before), lj.source_path(name), src, state, origin)
@@ -206,12 +222,16 @@ def write_state(before: Path, delivery: Path, src, state: Path,
     (`delivered_counts`): `delivered_read` (the rows the delivered file held),
     `unreadable` (its rows the reader could not use: line or row, reason), `state_rows`
     (the state file's 1-based rows that came from it) with `delivered_rows` (their rows
-    in it), `previous_records` (the previous state's rows kept), `replaced`."""
+    in it), `previous_records` (the previous state's rows kept), `replaced`,
+    `value_problems` (values the reader read as missing, by state row: `_state_rows`)."""
     (old, _), (new, got) = _read(before, src), _read(delivery, src)
     missing = [c for c in old.column_names if c not in new.column_names]
     if missing:
-        raise JobError(f"{delivery}: the added delivery lacks columns the previous state "
-                       f"has: {missing}")
+        raise IntakeError(
+            f"{delivery}: the added delivery lacks column(s) the records delivered before "
+            f"have: {', '.join(missing)} (an added delivery is merged with them, so it "
+            "needs their columns: deliver them, empty if need be, or deliver the whole "
+            "file with catalogue.delivery.mode: replaces)")
 
     def text(t: pa.Table) -> pa.Table:
         return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
@@ -236,8 +256,25 @@ def write_state(before: Path, delivery: Path, src, state: Path,
             unreadable=[{"row": r.row, "reason": r.reason} for r in got.rejects],
             state_rows=pc.add(at, 1).cast(pa.int64()).to_numpy(),
             delivered_rows=delivered_row.take(at).to_numpy(),
-            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows)
+            previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows,
+            value_problems=_state_rows(got, origin_rows=(delivered_row, at)))
     return merged.num_rows
+
+
+def _state_rows(got, origin_rows) -> list[tuple]:
+    """The values the reader read as missing in the delivered file (bytes invalid for its
+    encoding, control characters: `ReadResult.value_problems` with their shapes), as
+    problems of the state file's rows: the state holds them missing, so its own intake
+    would not see them (intake adds them). [(Reject with the state's 1-based row, value
+    kind)]"""
+    if not got.value_problems:
+        return []
+    delivered_row, at = origin_rows
+    state_row = dict(zip(delivered_row.take(at).to_pylist(),
+                         pc.add(at, 1).to_pylist(), strict=True))
+    return [(dataclasses.replace(p, row=int(state_row[p.row])), kind)
+            for p, kind in zip(got.value_problems, got.value_kinds, strict=True)
+            if p.row in state_row]
 
 
 SHOW_ROWS = 100  # the delivered file's quarantined rows named in the intake report

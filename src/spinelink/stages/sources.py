@@ -28,15 +28,29 @@ def intake(ctx: StageContext) -> dict:
     counts are the state's, and `delivered` says what the delivered file held."""
     r = intake_checked(ctx.engine, ctx.lj, ctx.source, ctx.out)
     counts = {"read": r.rows_read, "accepted": r.accepted, "quarantined": r.quarantined}
+    return with_delivered(ctx, {**r.as_dict(), "changes": {"accounting": {ctx.source: counts}}})
+
+
+def with_delivered(ctx: StageContext, payload: dict) -> dict:
+    """The intake stage's result `payload` with what this run's delivered file held
+    (`delivered`, beside the state's counts) when the source is an added delivery, and
+    without any otherwise. Also for an intake taken over from the previous run (the
+    state file is the one that run read: an empty delivery, or one whose rows were all
+    delivered before): the delivered file is this run's, not the one the previous run's
+    recorded result counted."""
+    counts = payload["changes"]["accounting"][ctx.source]
     origin = getattr(ctx.lj, "state_origin", {}).get(ctx.source)
-    if origin is not None:
-        d = delivered_counts(ctx.out, ctx.source, origin, ctx.lj.delivered[ctx.source])
-        r.delivered = counts["delivered"] = d
-        log.info("%s: the delivered file %s held %d rows: %d accepted, %d quarantined "
-                 "(%d unreadable); with the previous state's %d other records, %d rows "
-                 "read", ctx.source, d["file"], d["read"], d["accepted"], d["quarantined"],
-                 d["unreadable"], d["previous_records"], r.rows_read)
-    return {**r.as_dict(), "changes": {"accounting": {ctx.source: counts}}}
+    if origin is None:
+        payload["delivered"] = None
+        counts.pop("delivered", None)
+        return payload
+    d = delivered_counts(ctx.out, ctx.source, origin, ctx.lj.delivered[ctx.source])
+    payload["delivered"] = counts["delivered"] = d
+    log.info("%s: the delivered file %s held %d rows: %d accepted, %d quarantined "
+             "(%d unreadable); with the previous state's %d other records, %d rows "
+             "read", ctx.source, d["file"], d["read"], d["accepted"], d["quarantined"],
+             d["unreadable"], d["previous_records"], counts["read"])
+    return payload
 
 
 def coding(ctx: StageContext) -> dict:
@@ -63,4 +77,4 @@ def standardised_table(ctx: StageContext) -> tuple[Path, str]:
 
 
 __all__ = ["coding", "coding_path", "intake", "intake_path", "load_standardised",
-           "standardise", "standardised_path", "standardised_table"]
+           "standardise", "standardised_path", "standardised_table", "with_delivered"]
