@@ -1,6 +1,7 @@
 """The dialect-free person model in linkage_models/*.yaml, turned into Splink 5 settings."""
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from spinelink.errors import JobError
@@ -84,22 +85,31 @@ def blocking_rule(i: int, rule: Rule):
     return block_on(*rule)
 
 
-class _BoundedDamerauLevenshtein(cll.DamerauLevenshteinLevel):
-    """Splink's Damerau-Levenshtein level, its distance computed only for pairs whose
-    Levenshtein distance is at most twice the threshold (a transposition is two
-    Levenshtein edits, every other edit one, so no pair within the threshold is left out,
-    and the level holds exactly the pairs Splink's does, NULL where Splink's is NULL).
-    DuckDB's `damerau_levenshtein` costs about five times its `levenshtein`: at a million
-    persons the date-of-birth and identifier levels were 20 s of prediction's 30 (issue
-    16); most pairs a date of birth or identifier tells apart differ by more than two
-    characters."""
+@cache
+def _bounded_damerau_levenshtein() -> type:
+    """Splink's Damerau-Levenshtein level class, bounded (made when Splink is first
+    needed: nothing imports Splink at module level, spinelink.splink_import)."""
+    splink_ready()
+    import splink.comparison_level_library as cll
 
-    def create_sql(self, sql_dialect) -> str:
-        col = self.col_expression
-        col.sql_dialect = sql_dialect
-        bound = (f"{sql_dialect.levenshtein_function_name}({col.name_l}, {col.name_r}) "
-                 f"<= {2 * self.distance_threshold}")
-        return f"{bound} AND {super().create_sql(sql_dialect)}"
+    class _BoundedDamerauLevenshtein(cll.DamerauLevenshteinLevel):
+        """Splink's Damerau-Levenshtein level, its distance computed only for pairs whose
+        Levenshtein distance is at most twice the threshold (a transposition is two
+        Levenshtein edits, every other edit one, so no pair within the threshold is left out,
+        and the level holds exactly the pairs Splink's does, NULL where Splink's is NULL).
+        DuckDB's `damerau_levenshtein` costs about five times its `levenshtein`: at a million
+        persons the date-of-birth and identifier levels were 20 s of prediction's 30 (issue
+        16); most pairs a date of birth or identifier tells apart differ by more than two
+        characters."""
+
+        def create_sql(self, sql_dialect) -> str:
+            col = self.col_expression
+            col.sql_dialect = sql_dialect
+            bound = (f"{sql_dialect.levenshtein_function_name}({col.name_l}, {col.name_r}) "
+                     f"<= {2 * self.distance_threshold}")
+            return f"{bound} AND {super().create_sql(sql_dialect)}"
+
+    return _BoundedDamerauLevenshtein
 
 
 def _level(level: Level):
@@ -112,7 +122,7 @@ def _level(level: Level):
     if isinstance(level, JaroWinklerLevel):
         return cll.JaroWinklerLevel(level.jaro_winkler, level.threshold)
     if isinstance(level, DamerauLevenshteinLevel):
-        return _BoundedDamerauLevenshtein(level.damerau_levenshtein, level.distance)
+        return _bounded_damerau_levenshtein()(level.damerau_levenshtein, level.distance)
     if isinstance(level, ColumnsReversedLevel):
         return cll.ColumnsReversedLevel(level.columns_reversed, level.other, symmetrical=True)
     if isinstance(level, DateWithinLevel):
