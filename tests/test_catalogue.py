@@ -241,3 +241,16 @@ def test_a_delivery_number_recorded_with_another_file_is_refused_at_load(runs, t
     pd.testing.assert_frame_equal(before, after)
     v = run_cli("validate", str(runs / "deliveries/3/job.yaml"))
     assert v.returncode == 0, v.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_list_of_a_source_the_catalogue_has_not_says_so(runs):
+    """`catalogue list --source benefit` (a typo) printed every source and "(none)" under
+    deliveries, as if benefits had no delivery; now one line with the known sources and a
+    suggestion (exit 2)."""
+    r = run_cli("catalogue", "list", str(runs / "catalogue"), "--source", "benefit")
+    assert r.returncode == 2, r.stdout[-2000:]
+    assert r.stderr.strip() == ("error: --source benefit: no such source in the catalogue; "
+                                "known: benefits, census; did you mean 'benefits'?")
+    ok = run_cli("catalogue", "list", str(runs / "catalogue"), "--source", "benefits")
+    assert ok.returncode == 0 and "benefits#3" in ok.stdout

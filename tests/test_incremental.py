@@ -704,5 +704,23 @@ def test_the_console_says_an_incremental_runs_threshold_estimates_are_of_the_rec
     man = json.loads((tmp_path / "o/run_manifest.json").read_text())
     inc = man["links"]["benefits"]["incremental"]
     assert inc["mode"] == "incremental"
+    assert "has no --since" not in r.stderr  # an added delivery linked with its state
     line = next(x for x in r.stdout.splitlines() if "benefits thresholds:" in x)
     assert f"; of the {inc['linked_anew']} records linked anew: estimated precision " in line
+
+
+def test_an_added_delivery_run_without_since_says_it_is_linked_alone(runs, tmp_path):
+    """Delivery 2 adds to delivery 1; run without --since, only its own records are linked
+    (the catalogue's scope `increment`) and nothing said so: a user who forgot --since got
+    a 134-record output that looked like the month's. A warning names the source and the
+    option; with --since there is none."""
+    job = (runs / "deliveries/2/job.yaml").read_text().replace("../../", f"{runs}/")
+    job = job.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue").replace(
+        "path: benefits.parquet", f"path: {runs}/deliveries/2/benefits.parquet")
+    (tmp_path / "job.yaml").write_text(job)
+    r = run_cli("run", str(tmp_path / "job.yaml"), "--output-dir", str(tmp_path / "alone"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert ("WARNING benefits: the delivery adds to earlier ones (catalogue.delivery.mode: "
+            "adds) and the run has no --since: only the records it holds are linked") \
+        in r.stderr
+    assert "run --since PREVIOUS_OUT" in r.stderr

@@ -82,7 +82,22 @@ def run_job(job_path: str | Path, output_dir: str | None = None,
     with output_lock(out), group_commit():
         if since:  # an added delivery is read with the previous state (its state file)
             incremental.prepare(lj, out, Path(since), retrain)
+        else:
+            _warn_added_alone(lj)
         return _open_and_run(lj, out, validate_only, resume)
+
+
+def _warn_added_alone(lj: LoadedJob) -> None:
+    """An added delivery run without --since is linked alone: its outputs cover only the
+    records it holds (the catalogue's scope `increment`), which a user following the
+    monthly workflow would not expect without a word."""
+    cat = lj.job.catalogue
+    d = cat.delivery if cat is not None else None
+    if d is not None and d.mode == "adds" and d.source in lj.job.links:
+        log.warning("%s: the delivery adds to earlier ones (catalogue.delivery.mode: adds) "
+                    "and the run has no --since: only the records it holds are linked, so "
+                    "its outputs and link rates are not the whole source's; run --since "
+                    "PREVIOUS_OUT to link it with the records delivered before", d.source)
 
 
 def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -> RunResult:

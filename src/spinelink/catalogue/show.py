@@ -52,6 +52,12 @@ def list_lines(folder: Path, source: str | None = None) -> list[str]:
             "SELECT * FROM deliveries WHERE $source IS NULL OR source = $source "
             "ORDER BY source, received, number NULLS FIRST, recorded_at",
             {"source": source}).df()
+    known = sorted(set(sources["source"]) | set(deliveries["source"]))
+    if source is not None and source not in known:
+        from spinelink.jobspec.problems import did_you_mean
+
+        raise CatalogueError(f"--source {source}: no such source in the catalogue; known: "
+                             f"{', '.join(known) or 'none'}{did_you_mean(source, known)}")
     lines = ["sources:", _text(sources), "", "deliveries:"]
     for name, group in deliveries.groupby("source", sort=True):
         lines += [f"[{name}]", _text(group[[c for c in LIST_COLUMNS if c in group]])]
