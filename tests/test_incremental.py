@@ -705,6 +705,7 @@ def test_the_console_says_an_incremental_runs_threshold_estimates_are_of_the_rec
     inc = man["links"]["benefits"]["incremental"]
     assert inc["mode"] == "incremental"
     assert "has no --since" not in r.stderr  # an added delivery linked with its state
+    assert "of another job" not in r.stderr  # the deliveries' jobs are named per delivery
     line = next(x for x in r.stdout.splitlines() if "benefits thresholds:" in x)
     assert f"; of the {inc['linked_anew']} records linked anew: estimated precision " in line
 
@@ -724,3 +725,26 @@ def test_an_added_delivery_run_without_since_says_it_is_linked_alone(runs, tmp_p
             "adds) and the run has no --since: only the records it holds are linked") \
         in r.stderr
     assert "run --since PREVIOUS_OUT" in r.stderr
+
+
+def test_since_a_run_of_another_job_says_so_when_it_relinks_in_full(runs, tmp_path):
+    """`--since` the output of another job (another name, other link settings) on the same
+    census was accepted and every source relinked in full with an INFO line only: a user
+    who gave the wrong folder was not told. The warning names both jobs and says the
+    source is relinked in full; the monthly deliveries' own jobs (named per delivery,
+    linked incrementally) get none."""
+    job = (runs / "deliveries/3/job.yaml").read_text().replace("../../", f"{runs}/")
+    job = job.replace(f"{runs}/catalogue", f"{tmp_path}/catalogue").replace(
+        "path: benefits.parquet", f"path: {runs}/deliveries/3/benefits.parquet")
+    job = job.replace("name: benefits_delivery_3", "name: other_job").replace(
+        "probabilistic: {model: auto}", "probabilistic: {model: auto, accept: 0.99}")
+    assert "name: other_job" in job and "accept: 0.99" in job
+    (tmp_path / "job.yaml").write_text(job)
+    r = run_cli("run", str(tmp_path / "job.yaml"), "--output-dir", str(tmp_path / "o"),
+                "--since", str(runs / "out/1"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    line = next(x for x in r.stderr.splitlines() if "of another job" in x)
+    assert "WARNING" in line and "'benefits_delivery_1'" in line and "'other_job'" in line
+    assert "linked in full" in line and str(runs / "out/1") in line
+    man = json.loads((tmp_path / "o/run_manifest.json").read_text())
+    assert man["links"]["benefits"]["incremental"]["mode"] == "full"

@@ -70,3 +70,38 @@ def test_an_added_delivery_replaces_and_adds_records_in_id_order(tmp_path):
     # state's columns only, as text
     assert got.to_dict("list") == {"id": ["1", "2", "3", "4"], "name": ["A", "B2", "C", "D"]}
     assert all(pa.types.is_string(t) for t in pq.read_schema(state).types)
+
+
+def test_an_added_delivery_whose_ids_changed_format_is_warned_about(tmp_path, caplog):
+    """A delivery whose ids were all re-written (lower-cased) holds the same people as
+    records delivered before under other ids: they are added as new records beside those
+    (the state is as before), with a warning naming the file, the count, an example id
+    pair and the likely cause; a delivery of new people is not warned about."""
+    people = {"first": ["Ann", "Bo", "Cy", "Di"], "last": ["Lee", "Ng", "Oz", "Yu"],
+              "dob": ["1980-01-31", "1975-02-03", "1990-12-01", "2001-07-07"]}
+    before = tmp_path / "before.csv"
+    pd.DataFrame({"id": ["B1", "B2", "B3", "B4"], **people}).to_csv(before, index=False)
+    src = Source(role="admin", path="x.csv", id="id",
+                 columns={"first_name": "first", "last_name": "last", "date_of_birth": "dob"})
+    delivery = tmp_path / "lower.csv"
+    # three of them again under lower-cased ids (one of which with a new surname: not the
+    # same fields), and one new person
+    pd.DataFrame({"id": ["b1", "b2", "b3", "b9"], "first": ["Ann", "Bo", "Cy", "Ed"],
+                  "last": ["Lee", "Ng", "Oza", "Ek"],
+                  "dob": ["1980-01-31", "1975-02-03", "1990-12-01", "1999-09-09"]}
+                 ).to_csv(delivery, index=False)
+    state = tmp_path / "state.parquet"
+    with caplog.at_level("WARNING", logger="spinelink"):
+        assert write_state(before, delivery, src, state) == 8  # what is linked: as before
+    msg = " ".join(r.getMessage() for r in caplog.records)
+    assert str(delivery) in msg and "4 of its 4 records" in msg and "2 of them" in msg, msg
+    assert "'b1'" in msg and "'B1'" in msg and "format" in msg
+    assert "Ann" not in msg and "1980" not in msg  # no personal data beyond record ids
+    # new people under new ids: no warning
+    caplog.clear()
+    fresh = tmp_path / "fresh.csv"
+    pd.DataFrame({"id": ["B5", "B6"], "first": ["Fay", "Gus"], "last": ["Po", "Qi"],
+                  "dob": ["1970-01-01", "1971-01-01"]}).to_csv(fresh, index=False)
+    with caplog.at_level("WARNING", logger="spinelink"):
+        write_state(before, fresh, src, state)
+    assert not caplog.records

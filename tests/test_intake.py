@@ -297,6 +297,26 @@ def test_parquet_dates_stored_as_numbers_are_read_as_yyyymmdd(tmp_path, numbers)
         (4, "dob", "99999999")]
 
 
+def test_parquet_dates_stored_as_32_bit_floats_are_warned_about(tmp_path, caplog):
+    """A 32-bit float holds whole numbers exactly only up to 2**24: 19800131 is stored as
+    19800132 (blanked: no such day) and 19751203 as 19751204 (another day, silently).
+    The file holds them so; the run warns, naming the file, the column and the first row
+    such a value is on (no value), and what to write instead."""
+    dob = pd.Series([12.0, 19800131.0, 19751203.0, None], dtype="float32")
+    assert dob[1] == 19800132  # rounded by the writer, not by spinelink
+    with caplog.at_level("WARNING", logger="spinelink"):
+        res, _ = _intake_parquet(tmp_path, _people(dob), extra="date_format: '%Y%m%d'")
+    msg = [r.getMessage() for r in caplog.records if "32-bit" in r.getMessage()]
+    assert len(msg) == 1 and str(tmp_path / "c.parquet") in msg[0], msg
+    assert "column 'dob'" in msg[0] and "row 2" in msg[0] and "1975" not in msg[0]
+    assert any("32-bit" in n for n in res.notes)  # in intake/report.json too
+    # 64-bit floats hold them exactly: no warning
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="spinelink"):
+        _intake_parquet(tmp_path, _people(pd.Series([19800131.0, 19751203.0, None])))
+    assert not [r for r in caplog.records if "32-bit" in r.getMessage()]
+
+
 @pytest.mark.parametrize("extra", ["", "date_format: '%m%d%Y'"],
                          ids=["inferred", "declared"])
 def test_month_first_dates_stored_as_numbers_get_their_leading_zero_back(tmp_path, extra):

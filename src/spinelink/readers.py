@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from spinelink.errors import IntakeError
+
+log = logging.getLogger("spinelink")
 
 ROW = "_row"
 UNNAMED = "__sl_unnamed_"  # a header column without a name, until intake drops it
@@ -300,12 +303,14 @@ def _read_parquet(path: Path) -> ReadResult:
         raise IntakeError(f"{path}: column name '{ROW}' is reserved")
     dates: dict[str, pa.ChunkedArray] = {}
     arrays = {}
+    notes: list[str] = []
     for name in tbl.column_names:
         col = tbl.column(name)
         if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
             dates[name] = _as_date(col)
             col = pc.cast(dates[name], pa.string())
         elif pa.types.is_floating(col.type):
+            _narrow_float_note(path, name, col, notes)
             col = _float_text(col)
         elif pa.types.is_nested(col.type):
             col = _nested_text(col)
@@ -313,7 +318,28 @@ def _read_parquet(path: Path) -> ReadResult:
             col = _cast_text(path, name, col)
         arrays[name] = col
     arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
-    return ReadResult(pa.table(arrays), tbl.num_rows, [], [], dates)
+    return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates)
+
+
+def _narrow_float_note(path: Path, name: str, col: pa.ChunkedArray, notes: list[str]) -> None:
+    """A 32-bit (or 16-bit) float column holds whole numbers exactly only up to 2**24 (or
+    2**11): dates YYYYMMDD or ids written so were rounded by the writer (19800131 is held
+    as 19800132), which no reader can undo. Warned about (file, column, first such row;
+    no value) and noted for the intake report."""
+    width = col.type.bit_width
+    if width >= 64 or not len(col):
+        return
+    limit = 2.0 ** (24 if width == 32 else 11)
+    big = pc.fill_null(pc.greater_equal(pc.abs(col.cast(pa.float64())), limit), False)
+    if not pc.any(big).as_py():
+        return
+    row = int(pc.index(big, True).as_py()) + 1
+    note = (f"column '{name}' is a {width}-bit float column holding numbers of {int(limit):,} "
+            f"or more (first at row {row}), which it stores rounded: a date 19800131 "
+            "written to it is held as 19800132, so dates or ids in it may be off or "
+            "invalid; write the column as integers or text")
+    log.warning("%s: %s", path, note)
+    notes.append(note)
 
 
 def _nested_text(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -123,7 +123,13 @@ def run(engine, lj, out: Path, name: str, timer, link_fn, shares: dict[str, floa
         engine.execute("CREATE OR REPLACE TABLE __sl_std_ref_ids AS SELECT record_id FROM "
                        f"{quote_ident(ref)}")
     else:
-        log.info("incremental %s: linked in full (%s)", name, reason)
+        was = (prev.get("job") or {}).get("name")
+        if was and was != lj.job.name:  # the wrong folder given, most likely: said aloud
+            log.warning("incremental %s: linked in full (%s); the previous run (--since %s) "
+                        "is of another job, %r (this one is %r): none of its links of %s are "
+                        "taken over", name, reason, since, was, lj.job.name, name)
+        else:
+            log.info("incremental %s: linked in full (%s)", name, reason)
     summary = link_fn(engine, lj, out, name, timer, inc=plan)
     # the others kept their links as they were: none can differ
     only = None if plan is None else pd.Index(plan.delta).union(

@@ -239,6 +239,7 @@ def write_state(before: Path, delivery: Path, src, state: Path,
     old, new = text(old), text(new)
     gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
     kept = old.filter(pc.invert(gone))
+    like_held = _new_ids_like_held(delivery, src, old, new, kept)
     rows = "__sl_delivered_row"  # each row's row in the delivered file (null: previous)
     merged = pa.concat_tables([
         kept.append_column(rows, pa.nulls(kept.num_rows, pa.int64())),
@@ -257,8 +258,62 @@ def write_state(before: Path, delivery: Path, src, state: Path,
             state_rows=pc.add(at, 1).cast(pa.int64()).to_numpy(),
             delivered_rows=delivered_row.take(at).to_numpy(),
             previous_records=kept.num_rows, replaced=old.num_rows - kept.num_rows,
-            value_problems=_state_rows(got, origin_rows=(delivered_row, at)))
+            value_problems=_state_rows(got, origin_rows=(delivered_row, at)),
+            new_ids_like_held=like_held)
     return merged.num_rows
+
+
+# the fields that make a delivered record under a new id look like one held under another
+SAME_PERSON_FIELDS = ("first_name", "last_name", "date_of_birth")
+# ... warned about when most of the delivery's ids are new and at least this share of its
+# records are such (a monthly delivery of benefits claims: under 1% are; one whose ids
+# were lower-cased: a third, the others' fields changed too)
+LIKE_HELD_SHARE = 0.25
+
+
+def _new_ids_like_held(delivery: Path, src, old: pa.Table, new: pa.Table,
+                       kept: pa.Table) -> int:
+    """How many of the delivered records have an id the records held do not, but the same
+    first name, last name and date of birth (each given, as delivered) as a held record
+    under another id; warned about when most of the delivery's ids are new and these are
+    LIKE_HELD_SHARE of it at least (its ids changed format: lower-cased, padded,
+    prefixed), since each is added as a new record beside the held one.
+    What is linked is not changed."""
+    fields = [src.columns[f] for f in SAME_PERSON_FIELDS
+              if src.columns.get(f) in old.column_names]
+    if len(fields) < 2 or not new.num_rows or not kept.num_rows:
+        return 0
+    ident = "__sl_held_id"
+
+    def given(t: pa.Table) -> pa.Table:
+        ok = None
+        for f in fields:
+            this = pc.and_(pc.is_valid(t[f]), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(
+                t[f])), 0))
+            ok = this if ok is None else pc.and_(ok, this)
+        return t.filter(pc.fill_null(ok, False))
+
+    fresh = new.filter(pc.invert(pc.is_in(new[src.id], value_set=old[src.id].combine_chunks())))
+    held = kept.select([src.id, *fields]).rename_columns([ident, *fields])
+    pairs = given(fresh.select([src.id, *fields])).join(given(held), keys=fields,
+                                                        join_type="inner")
+    if not pairs.num_rows:
+        return 0
+    pairs = pairs.take(pc.sort_indices(pairs, sort_keys=[(src.id, "ascending"),
+                                                         (ident, "ascending")]))
+    n = len(pc.unique(pairs[src.id]))
+    if 2 * fresh.num_rows > new.num_rows and n >= LIKE_HELD_SHARE * new.num_rows:
+        log.warning(
+            "%s: %d of its %d records have ids no record delivered before has, and %d of "
+            "them the same %s as a record held under another id (e.g. %r delivered, %r "
+            "held): each is added as a new record beside it (%d records held before); the "
+            "ids may have changed format (case, padding, a prefix): if they are the same "
+            "records, deliver them under the ids used before", delivery, fresh.num_rows,
+            new.num_rows, n, " and ".join(
+                ", ".join(f.replace("_", " ") for f in SAME_PERSON_FIELDS
+                          if src.columns.get(f) in fields).rsplit(", ", 1)),
+            pairs[src.id][0].as_py(), pairs[ident][0].as_py(), old.num_rows)
+    return n
 
 
 def _state_rows(got, origin_rows) -> list[tuple]:
