@@ -172,6 +172,40 @@ def test_unknown_classification_and_bad_derivation_are_refused(tmp_path):
         load_job(_job(tmp_path, "coding: {nosuch: {x: {text: a, classification: language}}}\n"))
 
 
+def test_a_bad_classification_file_names_the_file_row_and_field(tmp_path, monkeypatch):
+    """A classification under linkage_models/ with a code twice, a short row, a parent
+    that is not a code or an index text of an unknown code is refused when the job loads
+    (exit 4), every problem at once with its file, line and field; it was read silently
+    (the last duplicate won, a short row became a code without labels)."""
+    import shutil
+
+    from spinelink.coding import classification as cls
+    from spinelink.errors import LinkageError
+    folder = tmp_path / "classifications"
+    shutil.copytree(cls.DIR, folder)
+    occ = folder / "occupation.csv"
+    lines = occ.read_text(encoding="utf-8").splitlines()
+    n = len(lines)
+    occ.write_text("\n".join(lines + ["21,sub_major,2,Twice,Двічі,Дважды,test", "98,sub_major",
+                                      "99,sub_major,77,x,y,z,w", ",major,,no code,y,z,w"])
+                   + "\n", encoding="utf-8")
+    with open(folder / "occupation_index.csv", "a", encoding="utf-8") as f:
+        f.write("XX,en,title,nobody\n")
+    with pytest.raises(LinkageError) as e:
+        load("occupation", str(folder))
+    text = str(e.value)
+    row_21 = next(i for i, line in enumerate(lines, 1) if line.startswith("21,"))
+    assert f"occupation.csv: row {n + 1}, field 'code': code '21' is already on row {row_21}" in text
+    assert f"occupation.csv: row {n + 2}: 2 cells, expected 7" in text
+    assert f"occupation.csv: row {n + 3}, field 'parent': '77' is not a code" in text
+    assert f"occupation.csv: row {n + 4}, field 'code': empty" in text
+    assert "occupation_index.csv: row " in text and "field 'code': 'XX' is not a code" in text
+    assert e.value.exit_code == 4
+    monkeypatch.setattr(cls, "DIR", folder)  # the job names it: refused when it loads
+    with pytest.raises(LinkageError, match=f"occupation.csv: row {n + 1}, field 'code'"):
+        load_job(_job(tmp_path, CODING))
+
+
 def test_missing_text_column_names_the_key(tmp_path):
     bad = CODING.replace("text: birth_place", "text: birthplace_text")
     with pytest.raises(JobError, match="coding.census.birthplace.text"):
