@@ -386,6 +386,41 @@ def test_coded_variables_are_integrated_with_source_and_status(tmp_path):
     assert pd.isna(integrated.set_index("reference_id").loc["P08", "birthplace"])
 
 
+def test_a_not_stated_answer_gives_way_to_another_source_and_imputation(tmp_path):
+    """NS (a "not stated" answer: не знаю, a blank) is no value in integration: a
+    lower-priority source's stated answer is taken and what no source states is missing,
+    so imputation fills it. It was taken as a value: the census's "не знаю" beat the
+    survey's Польща by priority (conflict_resolved_by_priority, birthplace NS), and no
+    not-stated unit was imputed."""
+    import yaml
+    job = _job(tmp_path, CODING)
+    data = yaml.safe_load(open(job, encoding="utf-8"))
+    data["sources"]["survey"] = {
+        "role": "survey", "path": "survey.csv", "id": "resp_id", "date_format": "%d/%m/%Y",
+        "columns": {"first_name": "forename", "last_name": "surname",
+                    "date_of_birth": "dob", "sex": "sex", "postcode": "postcode"},
+        "identifiers": {"nino": "ni_number"}}
+    data["links"] = {"survey": {"deterministic": {"direct": ["nino"]}}}
+    data["coding"]["survey"] = {"birthplace": {"text": "birth_place",
+                                               "classification": "territory"}}
+    data["integrate"] = {"birthplace": {"priority": ["census", "survey"]}}
+    data["analysis"] = {"imputation": {"birthplace": {"method": "hot_deck",
+                                                      "classes": ["sex"]}}}
+    write_files(tmp_path, {"survey.csv": (
+        "resp_id,forename,surname,dob,sex,postcode,ni_number,birth_place\n"
+        "S1,Maria,Melnyk,04/04/1970,F,04000,AB000005A,Польща\n"
+        "S2,Ivan,Petrenko,09/11/1968,M,79000,AB000002A,не знаю\n")})
+    with open(job, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
+    run_job(job)
+    integrated = pd.read_parquet(tmp_path / "out" / "integrated.parquet").set_index("reference_id")
+    cols = ["birthplace", "birthplace__source", "birthplace__status"]
+    assert list(integrated.loc["P05", cols]) == ["POL", "survey", "single_source"]
+    assert list(integrated.loc["P02", cols]) == ["UA-46", "census", "single_source"]
+    assert "NS" not in set(integrated["birthplace"].dropna())
+    assert not (integrated["birthplace__status"] == "conflict_resolved_by_priority").any()
+
+
 def test_integrating_a_variable_no_source_codes_is_refused(tmp_path):
     with pytest.raises(JobError, match="birthplace"):
         load_job(_job(tmp_path, "integrate:\n  birthplace: {priority: [census]}\n"))
