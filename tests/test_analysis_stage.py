@@ -247,3 +247,13 @@ def test_rounded_tables_give_no_exact_count_away(tmp_path):
     wm = wm[~wm["suppressed"] & wm["weighted_linked"].notna()]
     assert len(wm) and (wm["weighted_linked"] % 5 == 0).all()
 
+
+def test_every_published_column_has_a_meaning_and_a_unit(run):
+    """tables/dictionary.csv: the analysis tables' `source` and the dual-system table's
+    est_precision/est_recall columns had their own name as meaning ("est precision")
+    and no unit."""
+    d = pd.read_csv(run["out"] / "tables" / "dictionary.csv", dtype=str, keep_default_na=False)
+    cols = d[d["column"] != ""]
+    assert not cols.empty
+    vague = cols[(cols["unit"] == "") | (cols["meaning"] == cols["column"].str.replace("_", " "))]
+    assert vague.empty, vague.to_string()

@@ -127,6 +127,16 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
                                    "units"),
                      "n_imputed": ("reference units given an imputed value", "units"),
                      "imputation_rate": ("n_imputed / n_units", "share")})
+    # columns the quality tables share, with their meaning there (tables/dictionary.csv
+    # had "est precision" and no unit for them)
+    from spinelink.quality.tables import MEANINGS
+    shared = {"source": ("the source the row is about (its name in the job)", "name"),
+              **{c: MEANINGS[c] for c in MEANINGS if c.startswith(("est_precision",
+                                                                     "est_recall"))}}
+    for t in out.values():
+        for c in t.data.columns:
+            if c in shared and c not in t.columns:
+                t.columns[c] = shared[c]
     return out
 
 
