@@ -421,6 +421,20 @@ def test_a_not_stated_answer_gives_way_to_another_source_and_imputation(tmp_path
     assert not (integrated["birthplace__status"] == "conflict_resolved_by_priority").any()
 
 
+def test_one_bad_coding_entry_does_not_make_the_coded_variables_uncarried(tmp_path):
+    """A misspelt classification of one coded variable was reported, and with it every
+    integrated coded variable as "source 'census' does not carry 'birthplace' (declare it
+    in sources.census.variables)": the whole `coding:` section was set aside for the
+    cross-checks, and the hint pointed the wrong way."""
+    bad = CODING.replace("classification: language", "classification: languages")
+    job = _job(tmp_path, bad + "integrate:\n  birthplace: {priority: [census]}\n"
+               "  occupation: {priority: [census]}\n")
+    with pytest.raises(JobError) as e:
+        load_job(job)
+    assert "coding.census.language.classification" in str(e.value)
+    assert "does not carry" not in str(e.value)
+
+
 def test_integrating_a_variable_no_source_codes_is_refused(tmp_path):
     with pytest.raises(JobError, match="birthplace"):
         load_job(_job(tmp_path, "integrate:\n  birthplace: {priority: [census]}\n"))
