@@ -648,7 +648,14 @@ def test_cli_run_summary_shows_coding_rules_and_totals(tmp_path):
                + "control_totals:\n  census: {path: inventory.csv, by: batch}\n")
     r = run_cli("run", job)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "census coding: activity" in r.stdout and "birthplace 5 auto, 1 clerical" in r.stdout
+    # the manifest's counts: automatic (any status but clerical) + clerical = answers; it
+    # read "birthplace 5 auto, 1 clerical" of 7 answers (not stated and vague left out)
+    man = json.loads((tmp_path / "out" / "run_manifest.json").read_text(encoding="utf-8"))
+    auto = man["coding"]["census"]["automatic"]["birthplace"]
+    assert auto == {"answers": 7, "automatic": 6, "share": 0.8571}  # E3 quarantined one
+    assert f"census coding ({man['coding']['census']['clerical_queue']} answers wait for " \
+           "clerical coding): activity" in r.stdout
+    assert "birthplace 6 of 7 automatic, 1 clerical" in r.stdout
     assert "census edit rules: E1 1 failed, E2 1 failed, E3 1 failed" in r.stdout
     assert "census control totals: 1 batch(es) differ" in r.stdout  # B2: 4 expected, 3 read
 
