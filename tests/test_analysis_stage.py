@@ -230,3 +230,37 @@ def test_dual_system_intervals_cover_the_generated_populations(run):
     assert width < 0.05, width
     assert share(*_chapman(d["n_reference"], d["_n_source"], d["_n_linked"])) < 0.90
     assert share(d["n_reference"], d["n_reference"]) < 0.90
+
+
+def test_rounded_tables_give_no_exact_count_away(tmp_path):
+    """With `rounding: 5` the imputation rate was n_imputed / n_units of the exact counts
+    and the weights' sum was the exact reference count (raked to it) beside its rounded
+    n_reference: either gave the rounding away. Both now come from the rounded counts."""
+    from conftest import run_cli
+
+    r = run_cli("sample", "--persons", "800", "--seed", "3", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    job = tmp_path / "job.yaml"
+    job.write_text(job.read_text(encoding="utf-8").replace("  rounding: null",
+                                                           "  rounding: 5"), encoding="utf-8")
+    r = run_cli("run", "job.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    tables = tmp_path / "out" / "tables"
+    imp = pd.read_csv(tables / "analysis_imputation.csv")
+    imp = imp[~imp["suppressed"]]
+    assert len(imp) and (imp[["n_units", "n_imputed"]] % 5 == 0).all().all()
+    assert np.allclose(imp["imputation_rate"], (imp["n_imputed"] / imp["n_units"]).round(4))
+    wm = pd.read_csv(tables / "analysis_weighted_margins.csv")
+    wm = wm[~wm["suppressed"] & wm["weighted_linked"].notna()]
+    assert len(wm) and (wm["weighted_linked"] % 5 == 0).all()
+
+
+def test_every_published_column_has_a_meaning_and_a_unit(run):
+    """tables/dictionary.csv: the analysis tables' `source` and the dual-system table's
+    est_precision/est_recall columns had their own name as meaning ("est precision")
+    and no unit."""
+    d = pd.read_csv(run["out"] / "tables" / "dictionary.csv", dtype=str, keep_default_na=False)
+    cols = d[d["column"] != ""]
+    assert not cols.empty
+    vague = cols[(cols["unit"] == "") | (cols["meaning"] == cols["column"].str.replace("_", " "))]
+    assert vague.empty, vague.to_string()

@@ -172,6 +172,40 @@ def test_unknown_classification_and_bad_derivation_are_refused(tmp_path):
         load_job(_job(tmp_path, "coding: {nosuch: {x: {text: a, classification: language}}}\n"))
 
 
+def test_a_bad_classification_file_names_the_file_row_and_field(tmp_path, monkeypatch):
+    """A classification under linkage_models/ with a code twice, a short row, a parent
+    that is not a code or an index text of an unknown code is refused when the job loads
+    (exit 4), every problem at once with its file, line and field; it was read silently
+    (the last duplicate won, a short row became a code without labels)."""
+    import shutil
+
+    from spinelink.coding import classification as cls
+    from spinelink.errors import LinkageError
+    folder = tmp_path / "classifications"
+    shutil.copytree(cls.DIR, folder)
+    occ = folder / "occupation.csv"
+    lines = occ.read_text(encoding="utf-8").splitlines()
+    n = len(lines)
+    occ.write_text("\n".join(lines + ["21,sub_major,2,Twice,Двічі,Дважды,test", "98,sub_major",
+                                      "99,sub_major,77,x,y,z,w", ",major,,no code,y,z,w"])
+                   + "\n", encoding="utf-8")
+    with open(folder / "occupation_index.csv", "a", encoding="utf-8") as f:
+        f.write("XX,en,title,nobody\n")
+    with pytest.raises(LinkageError) as e:
+        load("occupation", str(folder))
+    text = str(e.value)
+    row_21 = next(i for i, line in enumerate(lines, 1) if line.startswith("21,"))
+    assert f"occupation.csv: row {n + 1}, field 'code': code '21' is already on row {row_21}" in text
+    assert f"occupation.csv: row {n + 2}: 2 cells, expected 7" in text
+    assert f"occupation.csv: row {n + 3}, field 'parent': '77' is not a code" in text
+    assert f"occupation.csv: row {n + 4}, field 'code': empty" in text
+    assert "occupation_index.csv: row " in text and "field 'code': 'XX' is not a code" in text
+    assert e.value.exit_code == 4
+    monkeypatch.setattr(cls, "DIR", folder)  # the job names it: refused when it loads
+    with pytest.raises(LinkageError, match=f"occupation.csv: row {n + 1}, field 'code'"):
+        load_job(_job(tmp_path, CODING))
+
+
 def test_missing_text_column_names_the_key(tmp_path):
     bad = CODING.replace("text: birth_place", "text: birthplace_text")
     with pytest.raises(JobError, match="coding.census.birthplace.text"):
@@ -350,6 +384,55 @@ def test_coded_variables_are_integrated_with_source_and_status(tmp_path):
     assert row["birthplace"] == "UA-46" and row["birthplace__source"] == "census"
     assert row["occupation"] == "83"
     assert pd.isna(integrated.set_index("reference_id").loc["P08", "birthplace"])
+
+
+def test_a_not_stated_answer_gives_way_to_another_source_and_imputation(tmp_path):
+    """NS (a "not stated" answer: не знаю, a blank) is no value in integration: a
+    lower-priority source's stated answer is taken and what no source states is missing,
+    so imputation fills it. It was taken as a value: the census's "не знаю" beat the
+    survey's Польща by priority (conflict_resolved_by_priority, birthplace NS), and no
+    not-stated unit was imputed."""
+    import yaml
+    job = _job(tmp_path, CODING)
+    data = yaml.safe_load(open(job, encoding="utf-8"))
+    data["sources"]["survey"] = {
+        "role": "survey", "path": "survey.csv", "id": "resp_id", "date_format": "%d/%m/%Y",
+        "columns": {"first_name": "forename", "last_name": "surname",
+                    "date_of_birth": "dob", "sex": "sex", "postcode": "postcode"},
+        "identifiers": {"nino": "ni_number"}}
+    data["links"] = {"survey": {"deterministic": {"direct": ["nino"]}}}
+    data["coding"]["survey"] = {"birthplace": {"text": "birth_place",
+                                               "classification": "territory"}}
+    data["integrate"] = {"birthplace": {"priority": ["census", "survey"]}}
+    data["analysis"] = {"imputation": {"birthplace": {"method": "hot_deck",
+                                                      "classes": ["sex"]}}}
+    write_files(tmp_path, {"survey.csv": (
+        "resp_id,forename,surname,dob,sex,postcode,ni_number,birth_place\n"
+        "S1,Maria,Melnyk,04/04/1970,F,04000,AB000005A,Польща\n"
+        "S2,Ivan,Petrenko,09/11/1968,M,79000,AB000002A,не знаю\n")})
+    with open(job, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
+    run_job(job)
+    integrated = pd.read_parquet(tmp_path / "out" / "integrated.parquet").set_index("reference_id")
+    cols = ["birthplace", "birthplace__source", "birthplace__status"]
+    assert list(integrated.loc["P05", cols]) == ["POL", "survey", "single_source"]
+    assert list(integrated.loc["P02", cols]) == ["UA-46", "census", "single_source"]
+    assert "NS" not in set(integrated["birthplace"].dropna())
+    assert not (integrated["birthplace__status"] == "conflict_resolved_by_priority").any()
+
+
+def test_one_bad_coding_entry_does_not_make_the_coded_variables_uncarried(tmp_path):
+    """A misspelt classification of one coded variable was reported, and with it every
+    integrated coded variable as "source 'census' does not carry 'birthplace' (declare it
+    in sources.census.variables)": the whole `coding:` section was set aside for the
+    cross-checks, and the hint pointed the wrong way."""
+    bad = CODING.replace("classification: language", "classification: languages")
+    job = _job(tmp_path, bad + "integrate:\n  birthplace: {priority: [census]}\n"
+               "  occupation: {priority: [census]}\n")
+    with pytest.raises(JobError) as e:
+        load_job(job)
+    assert "coding.census.language.classification" in str(e.value)
+    assert "does not carry" not in str(e.value)
 
 
 def test_integrating_a_variable_no_source_codes_is_refused(tmp_path):
@@ -565,7 +648,14 @@ def test_cli_run_summary_shows_coding_rules_and_totals(tmp_path):
                + "control_totals:\n  census: {path: inventory.csv, by: batch}\n")
     r = run_cli("run", job)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "census coding: activity" in r.stdout and "birthplace 5 auto, 1 clerical" in r.stdout
+    # the manifest's counts: automatic (any status but clerical) + clerical = answers; it
+    # read "birthplace 5 auto, 1 clerical" of 7 answers (not stated and vague left out)
+    man = json.loads((tmp_path / "out" / "run_manifest.json").read_text(encoding="utf-8"))
+    auto = man["coding"]["census"]["automatic"]["birthplace"]
+    assert auto == {"answers": 7, "automatic": 6, "share": 0.8571}  # E3 quarantined one
+    assert f"census coding ({man['coding']['census']['clerical_queue']} answers wait for " \
+           "clerical coding): activity" in r.stdout
+    assert "birthplace 6 of 7 automatic, 1 clerical" in r.stdout
     assert "census edit rules: E1 1 failed, E2 1 failed, E3 1 failed" in r.stdout
     assert "census control totals: 1 batch(es) differ" in r.stdout  # B2: 4 expected, 3 read
 

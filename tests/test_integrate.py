@@ -141,7 +141,8 @@ BAD = [
     ("source not linked", ("sex: {priority: [census, admin]}", "sex: {priority: [census, other]}"),
      "source 'other' is neither the reference nor linked"),
     ("variable not carried", ("employment_status: {rule", "disability: {rule"),
-     "source 'admin' does not carry 'disability' (declare it in sources.admin.variables)"),
+     "source 'admin' does not carry 'disability' (declare it in sources.admin.variables, "
+     "or code it from free text under coding.admin)"),
     ("canonical not mapped", ("    columns: {first_name: fn, last_name: ln, sex: sx}\n"
                               "    variables: {ethnic_group: eth}\n",
                               "    columns: {first_name: fn, last_name: ln}\n"

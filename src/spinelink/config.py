@@ -19,6 +19,7 @@ from spinelink.coding.spec import (
     ControlTotals,
     EditRule,
     check_section,
+    classification_problems,
 )
 from spinelink.coding.spec import decisions_problems as coding_decisions_problems
 from spinelink.coding.spec import input_problems as coding_input_problems
@@ -383,6 +384,8 @@ def load_job(path: str | Path, inputs: bool = False) -> LoadedJob:
     for name, src in sources.items():
         problems += _files.source_problems(str(path), name, src)
     problems += _files.link_problems(str(path), base, links)
+    if job is not None:  # the classifications the job codes to (linkage_models/)
+        problems += classification_problems(job)
     if inputs:
         for name, src in sources.items():
             q = Path(src.path)

@@ -54,11 +54,17 @@ def _coding_lines(result) -> None:
         return
     man = json.loads(path.read_text(encoding="utf-8"))
     for name, c in (man.get("coding") or {}).items():
+        # as the manifest counts: automatic = every status but clerical (not stated,
+        # vague and verified answers included), so that the two add up to the answers
         parts = []
         for var, by in c["variables"].items():
-            auto = sum(n for st, n in by.items() if st in ("exact", "alias", "fuzzy", "derived"))
-            parts.append(f"{var} {auto} auto, {by.get('clerical', 0)} clerical")
-        click.echo(f"  {name} coding: {'; '.join(parts)}")
+            answers = sum(by.values())
+            clerical = by.get("clerical", 0)
+            parts.append(f"{var} {answers - clerical} of {answers} automatic, "
+                         f"{clerical} clerical")
+        waiting = c.get("clerical_queue", 0)
+        click.echo(f"  {name} coding ({waiting} answers wait for clerical coding): "
+                   f"{'; '.join(parts)}")
     for name, ch in (man.get("checks") or {}).items():
         rules = ch.get("edit_rules") or {}
         failed = {r: v["failed"] for r, v in rules.items() if v["failed"]}

@@ -321,6 +321,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
                 del mine[name]
         log.warning("analysis: %s; not published: %s", e, ", ".join(withheld))
         shown = protect.protect(mine, rules, before=before) if mine else {}
+    shown = tables.finish(shown, q.rounding)  # figures from the rounded counts
     published.save(out, mine, shown)
     return shown
 

@@ -127,6 +127,16 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
                                    "units"),
                      "n_imputed": ("reference units given an imputed value", "units"),
                      "imputation_rate": ("n_imputed / n_units", "share")})
+    # columns the quality tables share, with their meaning there (tables/dictionary.csv
+    # had "est precision" and no unit for them)
+    from spinelink.quality.tables import MEANINGS
+    shared = {"source": ("the source the row is about (its name in the job)", "name"),
+              **{c: MEANINGS[c] for c in MEANINGS if c.startswith(("est_precision",
+                                                                     "est_recall"))}}
+    for t in out.values():
+        for c in t.data.columns:
+            if c in shared and c not in t.columns:
+                t.columns[c] = shared[c]
     return out
 
 
@@ -146,3 +156,33 @@ def imputation_table(summary: dict) -> pd.DataFrame:
                                      "n_units", "n_missing", "n_imputed"])
     rate = df["n_imputed"] / df["n_units"].where(df["n_units"] > 0)
     return df.assign(imputation_rate=rate.round(4))
+
+
+def finish(shown: dict[str, pd.DataFrame], rounding: int | None) -> dict[str, pd.DataFrame]:
+    """With `rounding`, the figures worked out from counts, from the published (rounded)
+    ones, as the quality tables' rates are (spinelink.quality.tables.finish): the
+    imputation rate from the rounded units and imputed units, and the summed weights (a
+    count of persons: the reference units once raked) rounded like the counts. From the
+    exact counts they gave the rounding away (a rate times the rounded units, or the
+    weights' sum itself, was the exact count)."""
+    from spinelink.quality import disclosure
+
+    out = dict(shown)
+    if not rounding:
+        return out
+    for name, df in shown.items():
+        ok = ~df["suppressed"].astype(bool).to_numpy()
+        if name == "analysis_imputation":
+            df = df.copy()
+            units = pd.to_numeric(df["n_units"], errors="coerce").astype(float)
+            rate = pd.to_numeric(df["n_imputed"], errors="coerce").astype(float) \
+                / units.where(units > 0)
+            df.loc[ok, "imputation_rate"] = rate[ok].round(4)
+            out[name] = df
+        elif name == "analysis_weighted_margins" and "weighted_linked" in df.columns:
+            df = df.copy()
+            rounded = disclosure.round_counts(df["weighted_linked"], rounding).astype("Float64")
+            df["weighted_linked"] = df["weighted_linked"].astype("Float64")
+            df.loc[ok, "weighted_linked"] = rounded[ok]
+            out[name] = df
+    return out

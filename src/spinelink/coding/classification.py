@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from spinelink.errors import JobError
+from spinelink.jobspec.problems import MODEL, Problem, raise_problems
 from spinelink.resources import data_dir
 
 DIR = data_dir("linkage_models") / "classifications"
@@ -113,11 +113,104 @@ class Classification:
         return self.levels.get(code, "")
 
 
-def _rows(path: Path) -> list[dict]:
-    if not path.exists():
-        raise JobError(f"{path}: classification file is missing")
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+# the columns each file must have
+_COLUMNS = {"codes": ("code", "level", "parent", "label_en", "label_uk", "label_ru"),
+            "index": ("code", "lang", "kind", "text"),
+            "normalise": ("classification", "kind", "text", "replacement"),
+            "not_stated": ("lang", "text"),
+            "derivations": ("occupation", "activity", "dominant")}
+
+
+def _checked_rows(path: Path, kind: str, problems: list[Problem]) -> list[tuple[int, dict]]:
+    """The rows of a classification file with the line each starts on (the header is
+    line 1); a missing or unreadable file, a column missing, a row with too few or too
+    many cells, or a required cell left empty is a problem naming the file, line and
+    field (exit 4, as any other table under linkage_models/ that cannot be used)."""
+    def bad(text: str) -> None:
+        problems.append(Problem(str(path), None, text, MODEL))
+
+    if not path.is_file():
+        bad("classification file is missing")
+        return []
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            rows, start = [], reader.line_num + 1
+            for cells in reader:
+                rows.append((start, cells))
+                start = reader.line_num + 1
+    except (UnicodeDecodeError, csv.Error) as e:
+        bad(f"not a readable UTF-8 CSV file ({type(e).__name__})")
+        return []
+    if not header:
+        bad("empty file: expected a header row")
+        return []
+    missing = [c for c in _COLUMNS[kind] if c not in header]
+    if missing:
+        bad(f"column(s) {', '.join(repr(c) for c in missing)} missing; the header has "
+            f"{', '.join(header)}")
+        return []
+    out = []
+    required = [c for c in _COLUMNS[kind] if c not in ("parent", "replacement", "label_uk",
+                                                         "label_ru")]
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            bad(f"row {line}: {len(cells)} cells, expected {len(header)} ({', '.join(header)})")
+            continue
+        row = dict(zip(header, cells, strict=True))
+        empty = [c for c in required if not row[c].strip()]
+        if empty:
+            bad(f"row {line}, field '{empty[0]}': empty")
+            continue
+        out.append((line, row))
+    return out
+
+
+def classification_problems(name: str, folder: str = str(DIR)) -> list[Problem]:
+    """Every problem with classification `name`'s files under `folder`: its code file
+    (columns, cells, a code twice, a parent that is not a code), its index and titles
+    (a code not in the code file), `normalise.csv`, `not_stated.csv`, and for `activity`
+    `occupation_to_activity.csv`. Each names the file, the line and the field."""
+    problems: list[Problem] = []
+    _load_checked(name, folder, problems)
+    return problems
+
+
+def _load_checked(name: str, folder: str, problems: list[Problem]) -> dict:
+    base = Path(folder)
+    code_file = base / f"{name}.csv"
+    codes: dict[str, tuple[int, dict]] = {}
+    for line, r in _checked_rows(code_file, "codes", problems):
+        code = r["code"].strip()
+        if code in codes:
+            problems.append(Problem(str(code_file), None, f"row {line}, field 'code': code "
+                                    f"'{code}' is already on row {codes[code][0]}", MODEL))
+            continue
+        codes[code] = (line, r)
+    for line, r in codes.values():
+        parent = r["parent"].strip()
+        if parent and parent not in codes:
+            problems.append(Problem(str(code_file), None, f"row {line}, field 'parent': "
+                                    f"'{parent}' is not a code of {name}.csv", MODEL))
+    index: list[tuple[str, str, str, str]] = []
+    built = base / f"{name}_titles.csv"  # titles from a maintained source, where built
+    for path in (base / f"{name}_index.csv", *([built] if built.exists() else [])):
+        for line, r in _checked_rows(path, "index", problems):
+            code = r["code"].strip()
+            if code not in codes and code != VAGUE:
+                problems.append(Problem(str(path), None, f"row {line}, field 'code': "
+                                        f"'{code}' is not a code of {name}.csv", MODEL))
+                continue
+            index.append((code, r["kind"].strip(), r["text"], r["lang"].strip()))
+    rules = [r for _, r in _checked_rows(base / "normalise.csv", "normalise", problems)
+             if r["classification"] in ("*", name)]
+    not_stated = [r for _, r in _checked_rows(base / "not_stated.csv", "not_stated",
+                                              problems)]
+    return {"codes": {c: r for c, (_, r) in codes.items()}, "index": index,
+            "rules": rules, "not_stated": not_stated}
 
 
 @lru_cache(maxsize=None)
@@ -129,27 +222,26 @@ def versions(folder: str = str(DIR)) -> dict:
 @lru_cache(maxsize=None)
 def load(name: str, folder: str = str(DIR)) -> Classification:
     base = Path(folder)
-    codes = _rows(base / f"{name}.csv")
-    rules = [r for r in _rows(base / "normalise.csv") if r["classification"] in ("*", name)]
+    problems: list[Problem] = []
+    files = _load_checked(name, folder, problems)
+    raise_problems(problems)
+    codes = [dict(r, code=code, parent=r["parent"].strip(), level=r["level"].strip())
+             for code, r in files["codes"].items()]
+    rules = files["rules"]
     norm = Normaliser(
         [(base_normalise(r["text"]), base_normalise(r["replacement"]))
          for r in rules if r["kind"] == "abbreviation"],
         [base_normalise(r["text"]) for r in rules if r["kind"] == "prefix"],
         [base_normalise(r["text"]) for r in rules if r["kind"] == "suffix"])
-    meta = versions(folder).get(name, {})
+    meta = versions(str(base)).get(name, {})
     c = Classification(name, str(meta.get("version", "")),
                        {r["code"]: r["level"] for r in codes},
                        {r["code"]: r["parent"] for r in codes if r["parent"]},
                        {r["code"]: r["label_en"] for r in codes}, norm)
     entries = [(r["code"], "label", r[f"label_{lang}"], lang) for r in codes
                for lang in ("en", "uk", "ru") if r[f"label_{lang}"]]
-    built = base / f"{name}_titles.csv"  # titles from a maintained source, where built
-    for path in (base / f"{name}_index.csv", *([built] if built.exists() else [])):
-        entries += [(r["code"], r["kind"], r["text"], r["lang"]) for r in _rows(path)]
+    entries += files["index"]
     for code, kind, text, _lang in entries:
-        if code not in c.levels and code != VAGUE:
-            raise JobError(f"{base / (name + '_index.csv')}: code '{code}' is not in "
-                           f"{name}.csv")
         key = norm(text)
         if key:
             c.index.setdefault(key, {}).setdefault(code, set()).add(kind)
@@ -162,7 +254,7 @@ def load(name: str, folder: str = str(DIR)) -> Classification:
                 latin_index.setdefault(key, {}).setdefault(code, set()).add("latin")
     for key, by_code in latin_index.items():
         c.index.setdefault(key, by_code)
-    c.not_stated = {base_normalise(r["text"]) for r in _rows(base / "not_stated.csv")}
+    c.not_stated = {base_normalise(r["text"]) for r in files["not_stated"]}
     return c
 
 
@@ -172,10 +264,13 @@ def derivations(folder: str = str(DIR)) -> dict[str, tuple[str, bool]]:
     `dominant`: one activity employs most people of the occupation, so the lookup may
     replace a stated answer that could not be coded, not only a missing one."""
     path = Path(folder) / "occupation_to_activity.csv"
+    problems: list[Problem] = []
     out = {}
-    for i, r in enumerate(_rows(path), start=2):
-        if r.get("dominant") not in ("yes", "no"):
-            raise JobError(f"{path}: row {i}, field 'dominant': expected yes or no, got "
-                           f"{r.get('dominant')!r}")
-        out[r["occupation"]] = (r["activity"], r["dominant"] == "yes")
+    for line, r in _checked_rows(path, "derivations", problems):
+        if r["dominant"] not in ("yes", "no"):
+            problems.append(Problem(str(path), None, f"row {line}, field 'dominant': "
+                                    f"expected yes or no, got {r['dominant']!r}", MODEL))
+            continue
+        out[r["occupation"].strip()] = (r["activity"].strip(), r["dominant"] == "yes")
+    raise_problems(problems)
     return out

@@ -189,6 +189,27 @@ def input_problems(job_file: str, job, base_dir) -> list:
     return out
 
 
+def classification_problems(job) -> list:
+    """The files of every classification the job's coding uses (and, when an activity
+    is derived, occupation_to_activity.csv) checked when the job loads: a duplicate code,
+    a bad row or a code the index names but the code file lacks is a problem naming the
+    file, line and field (exit 4), before any data is read."""
+    from spinelink.coding import classification as cls
+    from spinelink.errors import SpinelinkError
+    from spinelink.jobspec.problems import MODEL, Problem
+
+    used = {v.classification for vs in job.coding.values() for v in vs.values()}
+    out = []
+    for name in sorted(used):
+        out += cls.classification_problems(name, str(cls.DIR))
+    if any(v.derive_from for vs in job.coding.values() for v in vs.values()):
+        try:
+            cls.derivations(str(cls.DIR))
+        except SpinelinkError as e:
+            out += getattr(e, "problems", [Problem(str(cls.DIR), None, str(e), MODEL)])
+    return out
+
+
 def decisions_problems(job_file: str, job, base_dir) -> list:
     """The job's coding decision files (`coding_options.clerical`, `.decisions`) read and
     checked as the coding stage reads them (spinelink.coding.decisions, with

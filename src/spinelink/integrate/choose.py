@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.coding.classification import NOT_STATED
 from spinelink.config import Job
 from spinelink.integrate import codes
 from spinelink.integrate.spec import CANONICAL_VARIABLES, participants, period_of
@@ -26,8 +27,9 @@ from spinelink.sqlfiles import quote_ident, sql_file
 STD_COLUMN = {"sex": "sex", "date_of_birth": "dob_iso", "postcode": "postcode",
               "address": "address_full"}
 PLAN_COLUMNS = ["variable", "source", "prio", "source_order", "rule", "coded", "target",
-                "lists", "column", "raw_col", "std_col", "trim"]
-PLAN_TYPES = {"prio": "int64", "source_order": "int64", "coded": bool, "trim": bool}
+                "lists", "column", "raw_col", "std_col", "trim", "free_text"]
+PLAN_TYPES = {"prio": "int64", "source_order": "int64", "coded": bool, "trim": bool,
+              "free_text": bool}
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def build_plan(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "raw_col": f"raw_{name}" if canonical else name if coded else f"var_{name}",
                 "std_col": STD_COLUMN[name] if canonical else name if coded else f"var_{name}",
                 "trim": not canonical,
+                # coded free text: its not-stated code NS is no value (the next source's)
+                "free_text": coded,
             })
     code_cols = ["variable", "source", "code", "code_list", "value"]
     code_table = (pd.concat(tables, ignore_index=True)[code_cols] if tables
@@ -94,7 +98,8 @@ def fill_values(engine: Engine, t: Tables, plan: pd.DataFrame) -> None:
         engine.execute(sql_file("integrate/insert_values.sql", values=t.values,
                                 standardised=t.std(row.source), raw=row.raw_col,
                                 std=row.std_col),
-                       {"source": row.source, "variable": row.variable, "trim": row.trim})
+                       {"source": row.source, "variable": row.variable, "trim": row.trim,
+                        "not_stated": NOT_STATED if row.free_text else None})
 
 
 def fill_dates(engine: Engine, t: Tables, job: Job, plan: pd.DataFrame) -> None:

@@ -166,7 +166,8 @@ def _named_sources(name: str, var: Variable, data: dict) -> list[str]:
                        "to it (no links entry)")
         elif not carries(data["sources"][s], name) and \
                 name not in (data.get("coding") or {}).get(s, {}):  # a coded variable
-            where = "columns" if name in CANONICAL_VARIABLES else "variables"
+            where = ("columns" if name in CANONICAL_VARIABLES else
+                     f"variables, or code it from free text under coding.{s}")
             out.append(f"{name}.{key}: source '{s}' does not carry '{name}' "
                        f"(declare it in sources.{s}.{where})")
     return out

@@ -138,14 +138,15 @@ def _entry(item: type[BaseModel], value: Any) -> tuple[BaseModel, set[str]] | No
 
 
 def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
-            dated=("reference_date", "integrate")) -> BaseModel | None:
+            dated=("reference_date", "integrate"), named=("coding",)) -> BaseModel | None:
     """The job as far as its keys validate one by one (a key that does not takes its
     default; `integrate` is left out when `reference_date` is bad, as its checks date
     records with it), for the cross-checks when the job as a whole does not validate.
     A source or link entry with a bad scalar key (a `role` not among the roles) takes
     part with that key set aside (None); None when an entry is invalid elsewhere (its
     columns, a nested section): checking references to it would report problems that
-    are not there."""
+    are not there. A `named` section that does not validate keeps its source and variable
+    names (the coded variables) for the cross-checks."""
     values: dict[str, Any] = {}
     bad: set[str] = set()
     for key, field in model.model_fields.items():
@@ -163,6 +164,12 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
             values[key] = TypeAdapter(field.annotation).validate_python(work[key])
         except ValidationError:
             bad.add(key)
+            raw = work[key]
+            if key in named and isinstance(raw, dict) and \
+                    all(isinstance(v, dict) for v in raw.values()):
+                # only the names: the cross-checks ask which variables a source codes,
+                # and one bad entry must not make every coded variable "not carried"
+                values[key] = {s: dict.fromkeys(vs) for s, vs in raw.items()}
     if bad & {"reference", *sectioned}:
         return None
     if dated[0] in bad:
