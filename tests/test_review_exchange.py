@@ -90,6 +90,21 @@ def test_import_reads_excel_csv_with_a_semicolon_or_tab(out, tmp_path, sep):
     assert sorted(dec["decision"]) == ["match", "non-match"]
 
 
+def test_a_file_saved_in_a_windows_code_page_names_the_row(out, tmp_path):
+    """Session 27: Excel's plain "CSV" is written in the Windows code page; the import
+    named a byte offset ("not valid UTF-8 (byte 514)"), not the row, nor what to do."""
+    frame = _export(out, tmp_path)
+    frame.loc[:1, "decision"] = ["match", "non-match"]
+    frame.loc[1, "note"] = "née"
+    frame.to_csv(tmp_path / "excel.csv", index=False, sep=";", encoding="cp1252",
+                 errors="replace")
+    r = run_cli("review", "import", str(out), str(tmp_path / "excel.csv"), "--reviewer", "ann")
+    assert r.returncode == 6, r.stderr
+    assert r.stderr.strip() == (f"error: {tmp_path / 'excel.csv'}: row 3: not valid UTF-8; "
+                                'save it as "CSV UTF-8" (in Excel: Save As, CSV UTF-8)')
+    assert not (out / "review" / "decisions.jsonl").exists()
+
+
 def _bad(out, tmp_path, edit) -> str:
     frame = _export(out, tmp_path, "--ids-only")
     frame = edit(frame)
