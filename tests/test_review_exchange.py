@@ -105,6 +105,21 @@ def test_a_file_saved_in_a_windows_code_page_names_the_row(out, tmp_path):
     assert not (out / "review" / "decisions.jsonl").exists()
 
 
+def test_a_pair_decided_twice_alike_is_counted_once_and_the_rows_reconcile(out, tmp_path):
+    """Session 27: a row repeating a pair's decision was dropped without being counted
+    ("3 decisions imported, 0 unchanged, 2 rows without a decision skipped" of 6 rows)."""
+    frame = _export(out, tmp_path, "--ids-only").iloc[:5].copy()
+    frame["decision"] = ["match", "non-match", "", "unsure", ""]
+    frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "d.csv"), "--reviewer", "ann")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (f"{tmp_path / 'd.csv'}: 6 rows: 3 decisions imported, 0 "
+                                "unchanged, 1 repeating an earlier row's decision, 2 without a "
+                                "decision skipped")
+    assert len(pd.read_parquet(out / "review" / "decisions.parquet")) == 3
+
+
 def _bad(out, tmp_path, edit) -> str:
     frame = _export(out, tmp_path, "--ids-only")
     frame = edit(frame)

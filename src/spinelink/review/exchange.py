@@ -76,7 +76,7 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     seen: dict[tuple, tuple[int, str]] = {}
     batch: list[Decision] = []
     problems: list[str] = []
-    skipped = 0
+    skipped = repeated = 0
     for n, row in zip(lines, rows, strict=True):  # n: the row's line, the header is line 1
         found: list[str] = []
 
@@ -120,6 +120,7 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
                 problems.append(f"{path}: rows {first_row} and {n}, field 'decision': "
                                 f"conflicting decisions for pair {pair[1]} / {pair[2]} of "
                                 f"source '{pair[0]}'")
+            repeated += 1
             continue
         seen[key] = (n, decision)
         batch.append(Decision(uuid.uuid4().hex, who[:100], now(), decision,
@@ -132,7 +133,7 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     if fresh:
         store.add_many(fresh)
     return {"rows": len(rows), "imported": len(fresh), "unchanged": len(batch) - len(fresh),
-            "skipped_blank": skipped}
+            "skipped_blank": skipped, "repeated": repeated}
 
 
 def _same(old: Decision | None, new: Decision) -> bool:
