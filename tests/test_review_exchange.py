@@ -120,6 +120,32 @@ def test_a_pair_decided_twice_alike_is_counted_once_and_the_rows_reconcile(out, 
     assert len(pd.read_parquet(out / "review" / "decisions.parquet")) == 3
 
 
+def test_a_second_review_by_the_first_reviewer_is_refused(out, tmp_path):
+    """Session 27: `--round second` by the reviewer who made the first decision was stored,
+    never compared (second reviews are of another reviewer's decisions) and replaced the
+    second reviewer's decision for the pair, silently."""
+    frame = _export(out, tmp_path, "--ids-only").iloc[:3].copy()
+    frame["decision"] = "match"
+    frame.to_csv(tmp_path / "first.csv", index=False)
+    assert run_cli("review", "import", str(out), str(tmp_path / "first.csv"),
+                   "--reviewer", "ann").returncode == 0
+    frame["decision"] = "non-match"
+    frame.to_csv(tmp_path / "second.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "second.csv"), "--reviewer",
+                "ann", "--round", "second")
+    assert r.returncode == 6, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0] == f"error: {tmp_path / 'second.csv'}: 3 problems; nothing was imported"
+    assert lines[1] == (f"error: {tmp_path / 'second.csv'}: row 2, field 'reviewer': ann "
+                        "made the first decision for this pair; a second review is another "
+                        "reviewer's")
+    r = run_cli("review", "import", str(out), str(tmp_path / "second.csv"), "--reviewer",
+                "bob", "--round", "second")
+    assert r.returncode == 0, r.stderr
+    dec = pd.read_parquet(out / "review" / "decisions.parquet")
+    assert sorted(dec[dec["round"] == "second"]["reviewer"]) == ["bob"] * 3
+
+
 def _bad(out, tmp_path, edit) -> str:
     frame = _export(out, tmp_path, "--ids-only")
     frame = edit(frame)
