@@ -269,7 +269,8 @@ def review_apply(out: Path, job, verbose) -> None:
                f"qc: kappa {r['qc']['kappa']}, batches flagged {r['qc']['batches_flagged']}")
     if r["stale_stages"]:
         click.echo(f"note: {', '.join(r['stale_stages'])} ran before these decisions; run the "
-                   "job again to refresh them (the run applies the decisions first)")
+                   "job again to refresh them (the run applies the decisions first; "
+                   "with --resume it reuses intake and standardisation)")
 
 
 @review.command("qc", cls=_Command, help="Second-review quality control: draw the share of "
