@@ -76,6 +76,23 @@ def test_open_run_reads_a_finished_run(result, tmp_path):
         spinelink.open_run(tmp_path)
 
 
+def test_open_run_on_a_folder_that_is_not_a_finished_run_says_what_it_is(tmp_path):
+    """Session 27: a folder that does not exist was "no run_manifest.json"; the folder of
+    an interrupted run gave no hint of --resume; an unreadable run_manifest.json raised
+    json's JSONDecodeError (a traceback, not a spinelink error)."""
+    with pytest.raises(SpinelinkError, match=r"nowhere: does not exist"):
+        spinelink.open_run(tmp_path / "nowhere")
+    (tmp_path / "checkpoint.json").write_text("{}")
+    with pytest.raises(SpinelinkError, match=r"no run_manifest.json: the run did not finish "
+                                             r"\(checkpoint.json\); continue it with "
+                                             r"`spinelink run JOB --resume`"):
+        spinelink.open_run(tmp_path)
+    (tmp_path / "run_manifest.json").write_text('{"accounting": ')
+    with pytest.raises(SpinelinkError, match=r"run_manifest.json: unreadable "
+                                             r"\(JSONDecodeError\)"):
+        spinelink.open_run(tmp_path)
+
+
 def test_top_level_run_takes_every_api_argument():
     from spinelink import api
 

@@ -137,3 +137,11 @@ def test_the_coding_store_survives_a_torn_line_and_undoes(tmp_path):
     assert set(k[1] for k in CodingStore(tmp_path / "coding").current()) == {"P01", "P02"}
     with pytest.raises(ValueError):
         again.add("bob", "census", "P04", "language", "ukr", "guess")   # not a kind
+
+
+def test_a_decision_names_an_answer_of_the_queue(server, out):
+    """Session 27: answer -1 coded the queue's last answer (a Python index from the end)."""
+    n = _call(server, "/api/queue")[1]["total"]
+    for bad in (-1, n):
+        assert _call(server, "/api/decision", {"pair": bad, "decision": "uncodable"})[0] == 400
+    assert _call(server, "/api/queue")[1]["done"] == 0

@@ -264,8 +264,8 @@ def test_a_job_decisions_file_is_checked_when_the_job_loads(tmp_path, fault, key
         "missing": [f"error: {j}: key 'coding_options.{key}': {f}: does not exist"],
         "no code column": [f"error: {j}: key 'coding_options.{key}': {f}: missing column "
                            "'code' (the header needs source, record_id, variable, code)"],
-        "not UTF-8": [f"error: {j}: key 'coding_options.{key}': {f}: not valid UTF-8 "
-                      "(byte 53)"]}[fault]
+        "not UTF-8": [f"error: {j}: key 'coding_options.{key}': {f}: row 2: not valid "
+                      'UTF-8; save it as "CSV UTF-8" (in Excel: Save As, CSV UTF-8)']}[fault]
     v = run_cli("validate", job)
     assert v.returncode == 2, v.stderr
     assert v.stderr.strip().splitlines() == expected

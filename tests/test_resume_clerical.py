@@ -67,3 +67,29 @@ def test_the_stage_contract_is_read_only_and_replays_changes():
     assert res.attempted >= 4 and res.failed == 0
     with pytest.raises(ValueError, match="unknown kind"):
         stages.apply_changes({}, {}, {"acounting": {}})
+
+
+@pytest.mark.slow
+def test_resume_after_review_apply_reruns_linkage_without_calling_the_outputs_changed(
+        tmp_path):
+    """Session 27: after `review apply` (as the README says), `run --resume` warned
+    "link:benefits: links/benefits.parquet has changed (..., recorded ...)", as if the file
+    had been tampered with. Apply now marks the stages whose files it rewrote as to be run
+    again in checkpoint.json; the resumed run reuses intake and standardisation and ends as
+    a fresh run does."""
+    project = tmp_path / "p"
+    out = fresh_copy(project)
+    _decide_from_truth(project, out, tmp_path)
+    r = run_cli("review", "apply", str(out))
+    assert r.returncode == 0, r.stderr
+    twin = tmp_path / "q"
+    shutil.copytree(project, twin)
+    r = run_cli("run", str(project / "job.yaml"), "--resume", cwd=project)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "has changed" not in r.stderr and "WARNING" not in r.stderr, r.stderr[-2000:]
+    assert "intake:benefits: done in the earlier run; reused" in r.stderr
+    assert "link:benefits: done in the earlier run; reused" not in r.stderr
+    fresh = run_cli("run", str(twin / "job.yaml"), cwd=twin)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert _accounting(out) == _accounting(twin / "out")
+    assert differences(out, twin / "out", drop={"overrides", "resumed", "location"}) == []

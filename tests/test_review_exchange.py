@@ -90,6 +90,62 @@ def test_import_reads_excel_csv_with_a_semicolon_or_tab(out, tmp_path, sep):
     assert sorted(dec["decision"]) == ["match", "non-match"]
 
 
+def test_a_file_saved_in_a_windows_code_page_names_the_row(out, tmp_path):
+    """Session 27: Excel's plain "CSV" is written in the Windows code page; the import
+    named a byte offset ("not valid UTF-8 (byte 514)"), not the row, nor what to do."""
+    frame = _export(out, tmp_path)
+    frame.loc[:1, "decision"] = ["match", "non-match"]
+    frame.loc[1, "note"] = "née"
+    frame.to_csv(tmp_path / "excel.csv", index=False, sep=";", encoding="cp1252",
+                 errors="replace")
+    r = run_cli("review", "import", str(out), str(tmp_path / "excel.csv"), "--reviewer", "ann")
+    assert r.returncode == 6, r.stderr
+    assert r.stderr.strip() == (f"error: {tmp_path / 'excel.csv'}: row 3: not valid UTF-8; "
+                                'save it as "CSV UTF-8" (in Excel: Save As, CSV UTF-8)')
+    assert not (out / "review" / "decisions.jsonl").exists()
+
+
+def test_a_pair_decided_twice_alike_is_counted_once_and_the_rows_reconcile(out, tmp_path):
+    """Session 27: a row repeating a pair's decision was dropped without being counted
+    ("3 decisions imported, 0 unchanged, 2 rows without a decision skipped" of 6 rows)."""
+    frame = _export(out, tmp_path, "--ids-only").iloc[:5].copy()
+    frame["decision"] = ["match", "non-match", "", "unsure", ""]
+    frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "d.csv"), "--reviewer", "ann")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (f"{tmp_path / 'd.csv'}: 6 rows: 3 decisions imported, 0 "
+                                "unchanged, 1 repeating an earlier row's decision, 2 without a "
+                                "decision skipped")
+    assert len(pd.read_parquet(out / "review" / "decisions.parquet")) == 3
+
+
+def test_a_second_review_by_the_first_reviewer_is_refused(out, tmp_path):
+    """Session 27: `--round second` by the reviewer who made the first decision was stored,
+    never compared (second reviews are of another reviewer's decisions) and replaced the
+    second reviewer's decision for the pair, silently."""
+    frame = _export(out, tmp_path, "--ids-only").iloc[:3].copy()
+    frame["decision"] = "match"
+    frame.to_csv(tmp_path / "first.csv", index=False)
+    assert run_cli("review", "import", str(out), str(tmp_path / "first.csv"),
+                   "--reviewer", "ann").returncode == 0
+    frame["decision"] = "non-match"
+    frame.to_csv(tmp_path / "second.csv", index=False)
+    r = run_cli("review", "import", str(out), str(tmp_path / "second.csv"), "--reviewer",
+                "ann", "--round", "second")
+    assert r.returncode == 6, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0] == f"error: {tmp_path / 'second.csv'}: 3 problems; nothing was imported"
+    assert lines[1] == (f"error: {tmp_path / 'second.csv'}: row 2, field 'reviewer': ann "
+                        "made the first decision for this pair; a second review is another "
+                        "reviewer's")
+    r = run_cli("review", "import", str(out), str(tmp_path / "second.csv"), "--reviewer",
+                "bob", "--round", "second")
+    assert r.returncode == 0, r.stderr
+    dec = pd.read_parquet(out / "review" / "decisions.parquet")
+    assert sorted(dec[dec["round"] == "second"]["reviewer"]) == ["bob"] * 3
+
+
 def _bad(out, tmp_path, edit) -> str:
     frame = _export(out, tmp_path, "--ids-only")
     frame = edit(frame)

@@ -130,3 +130,20 @@ def test_second_review_queue_is_a_share_of_another_reviewers_decisions(out):
     assert carol.queue()["total"] == flagged[0]["decisions"]
     detail = carol.pair(carol.queue()["items"][0]["pair"])
     assert {e["round"] for e in detail["earlier"]} <= {"first", "second"}
+
+
+def test_a_decision_names_a_pair_of_the_queue(server, out):
+    """Session 27: pair -1 decided the band's last pair (a Python index from the end), and
+    a second reviewer could post a decision for a pair outside their queue (their own)."""
+    srv = server()
+    n = json.loads(_call(srv, "/api/queue")[1])["total"]
+    for bad in (-1, n, "x", None):
+        assert _call(srv, "/api/decision", {"pair": bad, "decision": "match"})[0] == 400
+    assert not (out / "review" / "decisions.parquet").exists() or \
+        pd.read_parquet(out / "review" / "decisions.parquet").empty
+    alice = Session(out, "alice", blind=True)
+    alice.decide(0, "match")
+    mine = Session(out, "alice", mode="second", blind=True)
+    with pytest.raises(ValueError, match="not in this reviewer's queue"):
+        mine.decide(0, "non-match")
+    assert len(pd.read_parquet(out / "review" / "decisions.parquet")) == 1

@@ -43,9 +43,21 @@ class Result:
     def from_dir(cls, output_dir: str | Path) -> Result:
         out = Path(output_dir).resolve()
         path = out / "run_manifest.json"
+        if not out.is_dir():
+            raise OutputError(f"{out}: does not exist (give the output folder of a run)")
         if not path.exists():
+            if (out / "checkpoint.json").exists():
+                raise OutputError(f"{out}: no run_manifest.json: the run did not finish "
+                                  "(checkpoint.json); continue it with `spinelink run JOB "
+                                  "--resume` (spinelink.run(job, resume=True))")
             raise OutputError(f"{out}: no run_manifest.json (not a finished run)")
-        return cls(out, json.loads(path.read_text(encoding="utf-8")))
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise OutputError(f"{path}: unreadable ({type(e).__name__})") from None
+        if not isinstance(manifest, dict):
+            raise OutputError(f"{path}: unreadable (not a JSON object)")
+        return cls(out, manifest)
 
     @property
     def accounting(self) -> dict[str, dict]:

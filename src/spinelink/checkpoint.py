@@ -187,6 +187,35 @@ class Checkpoint:
             manifest.write_json(self.path, {**data, "sha256": _content_hash(data)})
 
 
+def forget_from(out: Path, rewritten: list[str]) -> list[str]:
+    """After a command rewrote a finished run's outputs (`spinelink review apply`): mark
+    the first recorded stage that wrote one of `rewritten`, and every stage after it, as
+    not done in OUT/checkpoint.json, so that `--resume` runs them again quietly instead of
+    reporting their files as changed. Returns the stages forgotten (none without a
+    readable checkpoint: `--resume` then reports what it finds, as before)."""
+    path = Path(out) / FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or ("sha256" in data
+                                      and data["sha256"] != _content_hash(data)):
+        return []
+    ck = Checkpoint(path, data.get("fingerprint", {}), data)
+    touched = set(rewritten)
+    first = next((i for i, s in enumerate(ck.order)
+                  if touched & set(ck.written.get(s, {}))), None)
+    if first is None:
+        return []
+    gone = ck.order[first:]
+    for stage in gone:
+        for table in (ck.done, ck.timings, ck.written):
+            table.pop(stage, None)
+    ck.order = ck.order[:first]
+    ck._save()
+    return gone
+
+
 def _versions_label(old, new) -> str:
     """Which versions changed: the packages by name, or spinelink's own code alone (an
     editable install after `git pull`: no version number moves)."""

@@ -245,8 +245,9 @@ def review_import(out: Path, file: Path, reviewer, round_, verbose) -> None:
     from spinelink.review import import_csv
 
     r = import_csv(out, file, reviewer, round_)
-    click.echo(f"{file}: {r['imported']} decisions imported, {r['unchanged']} unchanged, "
-               f"{r['skipped_blank']} rows without a decision skipped")
+    click.echo(f"{file}: {r['rows']} rows: {r['imported']} decisions imported, "
+               f"{r['unchanged']} unchanged, {r['repeated']} repeating an earlier row's "
+               f"decision, {r['skipped_blank']} without a decision skipped")
 
 
 @review.command("apply", cls=_Command, help="Turn match decisions into links (method "
@@ -268,7 +269,8 @@ def review_apply(out: Path, job, verbose) -> None:
                f"qc: kappa {r['qc']['kappa']}, batches flagged {r['qc']['batches_flagged']}")
     if r["stale_stages"]:
         click.echo(f"note: {', '.join(r['stale_stages'])} ran before these decisions; run the "
-                   "job again to refresh them (the run applies the decisions first)")
+                   "job again to refresh them (the run applies the decisions first; "
+                   "with --resume it reuses intake and standardisation)")
 
 
 @review.command("qc", cls=_Command, help="Second-review quality control: draw the share of "

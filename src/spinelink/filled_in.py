@@ -28,9 +28,12 @@ def read_rows(path: Path, required: tuple[str, ...],
     if not path.is_file():
         raise error(f"{path}: does not exist")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not valid UTF-8 (byte {e.start})") from None
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:  # e.g. Excel's plain "CSV": the Windows code page
+        line = data[:e.start].count(b"\n") + 1
+        raise error(f'{path}: row {line}: not valid UTF-8; save it as "CSV UTF-8" (in '
+                    'Excel: Save As, CSV UTF-8)') from None
     except OSError as e:
         raise error(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import atomic, outputs, stages
+from spinelink import atomic, checkpoint, outputs, stages
 from spinelink import manifest as manifest_io
 from spinelink.backends import Engine, open_engine
 from spinelink.review import band, qc
@@ -167,6 +167,10 @@ def _apply(out: Path, job: Path | None) -> dict:
     if "outputs" in man:  # the files changed here, for `spinelink verify`
         man["outputs"] = outputs.refresh(out, man["outputs"], before)
     manifest_io.write_json(out / "run_manifest.json", man)
+    # `run --resume` runs again the stages whose files this rewrote (from the first
+    # linkage stage: the clerical stage needs the band as linkage wrote it), not reporting
+    # them as changed files
+    checkpoint.forget_from(out, outputs.changed(before, outputs.scan(out))[0])
     # stages after this one read the links: their outputs predate these decisions
     later = [k for k in man["stages"] if k not in ("clerical", "privacy")]
     return {**result, "stale_stages": later}

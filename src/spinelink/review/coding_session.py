@@ -106,6 +106,8 @@ class CodingSession:
     def decide(self, i: int, decision: str, note: str = "") -> dict:
         """`decision`: accept (the proposed code), uncodable (VG), not_stated (NS), or
         n:<k> (neighbour k) or code:<code> (any code of the classification)."""
+        if not 0 <= i < len(self.items):  # not items[-1]: an answer the coder never saw
+            raise IndexError(i)
         it = self.items[i]
         spec = self.specs[it["source"]][it["variable"]]
         if decision == "accept":

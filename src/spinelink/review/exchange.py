@@ -73,10 +73,14 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
     known = {(s, r, i) for s, r, i in band.all_pairs(out, names)[
         ["source", "reference_id", "source_id"]].itertuples(index=False)}
     rows, lines = filled_in.read_rows(path, REQUIRED, ReviewError)
+    store = DecisionStore(band.review_dir(out))
+    current = store.current()
+    # who made each pair's first decision: a second review is another reviewer's (qc)
+    first_by = {p: d.reviewer for (p, r), d in current.items() if r == "first"}
     seen: dict[tuple, tuple[int, str]] = {}
     batch: list[Decision] = []
     problems: list[str] = []
-    skipped = 0
+    skipped = repeated = 0
     for n, row in zip(lines, rows, strict=True):  # n: the row's line, the header is line 1
         found: list[str] = []
 
@@ -110,6 +114,9 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
         rnd = (row.get("round") or "").strip().lower() or round_
         if rnd not in ROUNDS:
             bad("round", f"expected one of {', '.join(ROUNDS)}")
+        elif rnd == "second" and who and first_by.get(pair) == who[:100]:
+            bad("reviewer", f"{who} made the first decision for this pair; a second "
+                            "review is another reviewer's")
         if found:
             problems += found
             continue
@@ -120,19 +127,20 @@ def import_csv(out: Path, path: Path, reviewer: str | None = None,
                 problems.append(f"{path}: rows {first_row} and {n}, field 'decision': "
                                 f"conflicting decisions for pair {pair[1]} / {pair[2]} of "
                                 f"source '{pair[0]}'")
+            repeated += 1
             continue
         seen[key] = (n, decision)
+        if rnd == "first":
+            first_by[pair] = who[:100]
         batch.append(Decision(uuid.uuid4().hex, who[:100], now(), decision,
                               (row.get("note") or "").strip()[:2000], *pair, rnd, "import"))
     if problems:
         raise ReviewError(filled_in.listed(path, problems))
-    store = DecisionStore(band.review_dir(out))
-    current = store.current()
     fresh = [d for d in batch if not _same(current.get((d.pair, d.round)), d)]
     if fresh:
         store.add_many(fresh)
     return {"rows": len(rows), "imported": len(fresh), "unchanged": len(batch) - len(fresh),
-            "skipped_blank": skipped}
+            "skipped_blank": skipped, "repeated": repeated}
 
 
 def _same(old: Decision | None, new: Decision) -> bool:

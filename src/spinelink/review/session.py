@@ -139,6 +139,10 @@ class Session:
     def decide(self, i: int, decision: str, note: str = "") -> dict:
         if decision not in DECISIONS:
             raise ValueError("decision must be one of " + ", ".join(DECISIONS))
+        if not 0 <= i < len(self.keys):  # not keys[-1]: a pair the reviewer never saw
+            raise IndexError(i)
+        if self.mode != "first" and i not in self._members():
+            raise ValueError(f"pair {i} is not in this reviewer's queue")
         s, r, src = self.keys[i]
         self.store.add(self.reviewer, decision, s, r, src, note=note[:2000],
                        round_=self.round)
