@@ -314,6 +314,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     u_all = None if pr.cands.capture is None or not len(point.posterior) else \
         pr.cands.estimator(point.posterior).stands_for()
     rng = np.random.default_rng(seed)
+    # the slopes on a stream of their own: every other draw of a replicate is the one it
+    # was without them (the never-compared and outcome draws do not move with the slope)
+    slope_rng = np.random.default_rng([seed, 1])
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -332,7 +335,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                                        refit=True)
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
         # the model's own error: one calibration slope for the replicate (`slope`)
-        b = slope.draw(rng, slope_sd)
+        b = slope.draw(slope_rng, slope_sd)
         post = tilt(f.posterior, b)
         chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
