@@ -2,6 +2,7 @@
 one-link rule, raised pseudopeople noise (benchmarks/external*.py, handmade.py)."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -159,3 +160,44 @@ def test_missed_relatives_a_namesake_of_another_generation_is_not_linked(tmp_pat
     acc = score_links(links, tref, tsrc)
     assert acc.true_links / acc.links >= 0.994
     assert acc.found / acc.linkable >= 0.996
+
+
+def test_misses_accounted_for_on_a_real_run(tmp_path):
+    """benchmarks/external_misses.py on ua_names_address as spinelink links it: every
+    linkable source record without a correct link is in exactly one category; the
+    prediction rules it recomputes (capped keys included) hold every pair the run scored,
+    so a record it calls never compared truly had no true pair in any block; a record
+    scored below the threshold has its true pair among the scored pairs."""
+    import external_misses
+    from conftest import run_cli
+
+    from spinelink.evaluate import score_links
+
+    pair = external_data.prepare_handmade(tmp_path, "ua_names_address", 42, "best")
+    r = run_cli("run", str(pair.bench.job), cwd=pair.bench.dir)
+    assert r.returncode == 0, r.stderr
+    out = pair.bench.dir / "spinelink_out"
+    con = duckdb.connect()
+    acc = external_misses.account(pair.bench.dir, con)
+    links = pd.read_parquet(out / "links" / "admin.parquet")
+    truth = score_links(links, pd.read_csv(pair.bench.truth_ref, dtype=str),
+                        pd.read_csv(pair.bench.truth_src, dtype=str))
+    missed = acc["missed"]
+    assert (acc["linkable"], acc["found"]) == (truth.linkable, truth.found)
+    assert len(missed) == missed["source_id"].nunique() == truth.linkable - truth.found > 0
+    model = json.loads((out / "models" / "admin.json").read_text())
+    assert "blk_capped_" in json.dumps(model["blocking_rules_to_generate_predictions"])
+    held = external_misses.held_by_rules(con, out / "models" / "admin.json", "pairs")
+    assert len(held) == con.execute("SELECT count(*) FROM pairs").fetchone()[0] > 0
+    scored = missed["category"].str.startswith("scored")
+    assert missed.loc[scored, "best_p"].notna().all()
+    cats = set(missed["category"])
+    assert {"never compared", "scored < accept, in review"} <= cats
+    never = missed.loc[missed["category"] == "never compared", "source_id"]
+    truth_pairs = con.execute("SELECT source_id, reference_id FROM tp").df()
+    assert not (set(map(tuple, truth_pairs[truth_pairs["source_id"].isin(never)].values))
+                & held)
+    assert acc["accept"] == json.loads((out / "run_manifest.json").read_text())[
+        "links"]["admin"]["probabilistic"]["thresholds"]["accept"]
+    text = external_misses.report("ua_names_address", acc)
+    assert f"missed {len(missed)}" in text
