@@ -176,8 +176,11 @@ def analysis_tables(out: Path) -> dict[str, pd.DataFrame]:
     found = {}
     for p in sorted((out / "tables").glob("analysis_*.csv")):
         df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        # a concordance's columns but `n` are codes (`1`, `2` are not numbers)
+        codes = p.stem.startswith("analysis_concordance_")
         for c in df.columns:
-            if c not in ("source", "variable", "value", "suppressed"):
+            if c not in ("source", "variable", "value", "suppressed") and (
+                    not codes or c == "n"):
                 num = pd.to_numeric(df[c], errors="coerce")
                 if num.notna().sum() == df[c].notna().sum():
                     df[c] = num
