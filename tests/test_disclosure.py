@@ -464,3 +464,40 @@ def test_a_part_larger_than_the_dense_limit_is_checked(monkeypatch):
             for c, _ in terms if unknown[c]}  # the one unknown of a sum: determined
     assert lone and all(hit[c] for c in lone)
     assert not hit[unknown].all()
+
+
+def test_a_one_to_one_sources_concordance_column_is_its_coverage_profile_count():
+    """The demo's survey links one record per reference unit, so a concordance column
+    (the units it links with its value N, over the reference's values) adds up to the
+    coverage profile's linked survey records with N: 434 + 0 + a hidden 3 = 437, shown.
+    Described as the analysis stage describes them, the protection must know that sum
+    (`Rules.one_to_one`): the hidden 3 is not to be worked out from the 437."""
+    from spinelink.analysis import tables as analysis_tables
+    from spinelink.quality.protect import identities
+
+    raw = {
+        "coverage_profile": pd.DataFrame({
+            "source": "survey", "variable": "disability", "value": ["N", "Y", "unknown"],
+            "n_source": [453, 102, 17], "n_linked": [437, 98, 16], "n_unlinked": [16, 4, 1]}),
+        "concordance": pd.DataFrame({
+            "source": "survey", "variable": "disability",
+            "reference_value": ["N"] * 3 + ["Y"] * 3 + ["unknown"] * 3,
+            "source_value": ["N", "Y", "unknown"] * 3,
+            "n": [434, 0, 15, 0, 95, 1, 3, 3, 0]}),
+    }
+    described = analysis_tables.describe(raw)
+    name = "analysis_concordance_survey_disability"
+    rules = Rules(10, identities=identities(["survey"]), one_to_one=("survey",))
+    shown = protect(described, rules)
+    conc, prof = shown[name], shown["analysis_coverage_profile"].set_index("value")
+    col = conc.columns[2]
+    for w, g in conc.groupby(col):
+        hidden = g["suppressed"].sum()
+        # the column's hidden cells, one alone, would be its shown total less the rest
+        assert hidden != 1 or prof.loc[w, "suppressed"], (w, g.to_dict("records"))
+    # the unprotected way: the cell is recovered
+    naive = protect(described, Rules(10, identities=identities(["survey"])))
+    n = naive[name]
+    col_n = n[n[col] == "N"]
+    assert col_n["suppressed"].sum() == 1
+    assert not naive["analysis_coverage_profile"].set_index("value").loc["N", "suppressed"]

@@ -385,7 +385,7 @@ def build(ctx) -> dict:
     sources = list(job.links)
     q = data.quality(out)
     specs: dict[str, dict] = {}
-    rules = protect.job_rules(q_cfg, sources)
+    rules = protect.job_rules(q_cfg, sources, protect.one_to_one_sources(out, sources))
     integ = data.integration(out, rules)
     sections = [
         ("Run summary and record accounting", _run_section(data.run_summary(ctx))),
