@@ -125,6 +125,12 @@ def _collect(tables: dict[str, PublishedTable], one_to_one=()):
                 for template in columns.values():
                     full.append((template.format(**rec),
                                  [d for d in t.dims if d not in single]))
+    for t in tables.values():  # empty by construction: zeros everyone knows
+        for cond in t.known_zeros:
+            if single & set(cond):
+                continue  # a variable of one value is no breakdown (`conditions`)
+            for template in t.counts.values():
+                values.setdefault(_cell(template, cond, one_to_one), 0.0)
     cats = {k: sorted(v) for k, v in categories.items()}
     for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full if d):
         for combo in _product([cats[d] for d in dims]):
@@ -203,21 +209,34 @@ def _row_closure(where, row_cells, suppressed: set, exact: set, start) -> set:
 
 
 def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
-            by_cell: list[list[int]]) -> int | None:
+            by_cell: list[list[int]], through: np.ndarray | None = None) -> int | None:
     """The smallest suppressible cell sharing a sum with `target` (a part before a total;
-    a non-zero count before a zero, whose suppression hides little)."""
-    best, best_key = None, None
-    for r in by_cell[target]:
-        terms = system.rows[r]
-        total = terms[0][0]
-        for c, _ in terms:
-            if c == target or not candidates[c]:
-                continue
-            v = system.value[c]
-            key = (c == total, v == 0, v, system.cells[c])
-            if best_key is None or key < best_key:
-                best, best_key = c, key
-    return best
+    a non-zero count before a zero, whose suppression hides little). With none, the
+    smallest sharing a sum with a cell no table shows that shares one with it, and so
+    on (`through`: those cells; e.g. a variable's units with no source, tied to its
+    imputed units only through the cross of source by status, which nobody publishes)."""
+    frontier, seen = [target], {target}
+    for _ in range(4):
+        best, best_key, step = None, None, []
+        for t in frontier:
+            for r in by_cell[t]:
+                terms = system.rows[r]
+                total = terms[0][0]
+                for c, _ in terms:
+                    if c == target:
+                        continue
+                    if candidates[c]:
+                        v = system.value[c]
+                        key = (c == total, v == 0, v, system.cells[c])
+                        if best_key is None or key < best_key:
+                            best, best_key = c, key
+                    elif through is not None and through[c] and c not in seen:
+                        seen.add(c)
+                        step.append(c)
+        if best is not None or not step:
+            return best
+        frontier = step
+    return None
 
 
 def _small_sums(system, unknown, mask, candidates, changed, min_cell: int,
@@ -342,7 +361,7 @@ def _suppress(tables, rules, before):
         for i in hit:
             if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
                 continue  # a cell suppressed for another in this round shares a sum with it
-            j = _choose(system, int(i), candidates, by_cell)
+            j = _choose(system, int(i), candidates, by_cell, unknown & ~published)
             if j is None:
                 continue
             new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])

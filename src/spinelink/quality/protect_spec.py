@@ -14,7 +14,11 @@ A `PublishedTable` says what its cells are:
   contributions, a list in descending order)} for tables of sums (dominance rules);
 - `exact=True`: operational tables (record accounting) are published exact, never
   suppressed; their cells still count as known to an attacker;
-- `keep`: columns never blanked (identifiers of the row besides the dims).
+- `keep`: columns never blanked (identifiers of the row besides the dims);
+- `known_zeros`: conditions under which each count column's population is empty by
+  construction (the integration table: no unit takes its value from no source and is
+  `agree`; an imputed unit has no source), so an attacker knows those cells are 0 and
+  the protection does too.
 
 `Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed), `zeros`
 (`group`: a zero part of a non-empty group in one of the `identities`, e.g. nobody, or
@@ -79,6 +83,7 @@ class PublishedTable:
     keep: list[str] = field(default_factory=list)
     description: str = ""  # one line for the data dictionary
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: meaning, unit
+    known_zeros: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
