@@ -464,3 +464,136 @@ def test_a_part_larger_than_the_dense_limit_is_checked(monkeypatch):
             for c, _ in terms if unknown[c]}  # the one unknown of a sum: determined
     assert lone and all(hit[c] for c in lone)
     assert not hit[unknown].all()
+
+
+def test_a_one_to_one_sources_concordance_column_is_its_coverage_profile_count():
+    """The demo's survey links one record per reference unit, so a concordance column
+    (the units it links with its value N, over the reference's values) adds up to the
+    coverage profile's linked survey records with N: 434 + 0 + a hidden 3 = 437, shown.
+    Described as the analysis stage describes them, the protection must know that sum
+    (`Rules.one_to_one`): the hidden 3 is not to be worked out from the 437."""
+    from spinelink.analysis import tables as analysis_tables
+    from spinelink.quality.protect import identities
+
+    raw = {
+        "coverage_profile": pd.DataFrame({
+            "source": "survey", "variable": "disability", "value": ["N", "Y", "unknown"],
+            "n_source": [453, 102, 17], "n_linked": [437, 98, 16], "n_unlinked": [16, 4, 1]}),
+        "concordance": pd.DataFrame({
+            "source": "survey", "variable": "disability",
+            "reference_value": ["N"] * 3 + ["Y"] * 3 + ["unknown"] * 3,
+            "source_value": ["N", "Y", "unknown"] * 3,
+            "n": [434, 0, 15, 0, 95, 1, 3, 3, 0]}),
+    }
+    described = analysis_tables.describe(raw)
+    name = "analysis_concordance_survey_disability"
+    rules = Rules(10, identities=identities(["survey"]), one_to_one=("survey",))
+    shown = protect(described, rules)
+    conc, prof = shown[name], shown["analysis_coverage_profile"].set_index("value")
+    col = conc.columns[2]
+    for w, g in conc.groupby(col):
+        hidden = g["suppressed"].sum()
+        # the column's hidden cells, one alone, would be its shown total less the rest
+        assert hidden != 1 or prof.loc[w, "suppressed"], (w, g.to_dict("records"))
+    # the unprotected way: the cell is recovered
+    naive = protect(described, Rules(10, identities=identities(["survey"])))
+    n = naive[name]
+    col_n = n[n[col] == "N"]
+    assert col_n["suppressed"].sum() == 1
+    assert not naive["analysis_coverage_profile"].set_index("value").loc["N", "suppressed"]
+
+
+def _integrated(tmp_path, parts):
+    """An integrated.parquet of units with (source, status) of one variable, and its
+    conflicts.parquet (a row per unit whose sources differ)."""
+    src, st = [], []
+    for (a, b), n in parts.items():
+        src += [a] * n
+        st += [b] * n
+    df = pd.DataFrame({"reference_id": [f"C{i:05d}" for i in range(len(src))],
+                       "disability": "N", "disability__source": src,
+                       "disability__status": st})
+    df.to_parquet(tmp_path / "integrated.parquet")
+    conf = df[df["disability__status"].isin(["conflict_resolved_by_priority"])]
+    pd.DataFrame({"reference_id": conf["reference_id"], "variable": "disability",
+                  "status": conf["disability__status"]}).to_parquet(
+        tmp_path / "conflicts.parquet")
+    # the record accounting, published before (exact): the reference units' total
+    from spinelink.quality.tables import accounting_table
+
+    acc = accounting_table({"census": {"read": len(df), "accepted": len(df),
+                                       "quarantined": 0}}, {"census": "census"}, [], "census")
+    published.save(tmp_path, {"record_accounting": acc},
+                   {"record_accounting": acc.data.assign(suppressed=False)})
+    return len(df)
+
+
+def _solve_integration(shown: pd.DataFrame, total: int) -> dict:
+    """What an attacker works out of the published sources and statuses of one
+    variable: units = sum of sources = sum of statuses, and the units with no source are
+    the missing, invalid and imputed ones (the rest are the units with a source)."""
+    known = {(r.kind, r.value): float(r.units) for r in shown.itertuples()
+             if str(r.suppressed).lower() != "true"}
+    hidden = {(r.kind, r.value) for r in shown.itertuples()
+              if str(r.suppressed).lower() == "true"}
+    every = set(known) | hidden
+    sources = [k for k in every if k[0] == "source"]
+    statuses = [k for k in every if k[0] == "status"]
+    none_st = [k for k in statuses if k[1] in ("missing", "invalid_code")
+               or k[1].startswith("imputed:")]
+    none_src = [k for k in sources if k[1] == "(none)"]
+    eqs = [(None, sources), (None, statuses), ("none", none_src, none_st),
+           ("some", [k for k in sources if k not in none_src],
+            [k for k in statuses if k not in none_st])]
+    recovered = {}
+    for _ in range(5):
+        for eq in eqs:
+            if eq[0] is None:
+                lhs, rhs = eq[1], []
+                const = total
+            else:
+                lhs, rhs, const = eq[1], eq[2], 0
+            terms = [(k, 1) for k in lhs] + [(k, -1) for k in rhs]
+            unknown = [(k, c) for k, c in terms if k not in known]
+            if len(unknown) == 1:
+                k, c = unknown[0]
+                rest = sum(c2 * known[k2] for k2, c2 in terms if k2 in known)
+                known[k] = (const - rest) / c
+                recovered[k] = known[k]
+    return {k: v for k, v in recovered.items() if k in hidden}
+
+
+def test_units_with_no_source_are_the_missing_and_imputed_ones(tmp_path):
+    """The demo's disability: 2,887 from the census, 6 from the survey, 17 from no source
+    and all 17 imputed. Hiding the survey's 6 with `(none)` (17, the smallest other
+    source) did not hide it: `imputed:model` 17, shown, is the units with no source,
+    and 2,910 - 2,887 - 17 = 6. The protection knows which sources and statuses cannot
+    go together, and the conflicts table's counts are the same cells as the statuses'."""
+    from spinelink.report import data as report_data
+
+    total = _integrated(tmp_path, {("census", "agree"): 529, ("census", "single_source"): 2358,
+                                   ("survey", "single_source"): 6,
+                                   (None, "imputed:model"): 17})
+    got = report_data.integration(tmp_path, Rules(10, identities=()))
+    shown = pd.read_csv(tmp_path / "tables" / "integration_sources.csv", dtype=str)
+    shown["units"] = pd.to_numeric(shown["units"])
+    assert shown.loc[shown["value"] == "survey", "suppressed"].iat[0] == "true"
+    assert not _solve_integration(shown, total)
+    assert got["values"]["suppressed"].sum() >= 2
+
+
+def test_a_conflict_count_is_the_status_count_suppressed_in_both_or_neither(tmp_path):
+    """Units whose sources disagree, by how it was settled, are the units of that status:
+    a status hidden in the sources table must not be shown in the conflicts table."""
+    from spinelink.report import data as report_data
+
+    _integrated(tmp_path, {("census", "agree"): 500, ("census", "single_source"): 300,
+                           ("census", "conflict_resolved_by_priority"): 12,
+                           (None, "missing"): 4})
+    report_data.integration(tmp_path, Rules(10, identities=()))
+    src = pd.read_csv(tmp_path / "tables" / "integration_sources.csv", dtype=str)
+    conf = pd.read_csv(tmp_path / "tables" / "integration_conflicts.csv", dtype=str)
+    hidden_status = src.set_index(["kind", "value"]).loc[
+        ("status", "conflict_resolved_by_priority"), "suppressed"]
+    assert hidden_status == "true"  # the smallest beside the missing 4
+    assert conf["suppressed"].tolist() == ["true"]

@@ -10,7 +10,11 @@ source; by the categories of the row) and applies, until nothing more follows:
 - linked + not linked = all, for every group;
 - margin minus siblings: a group is the sum of its breakdown by any variable (one-way
   totals, one-way from intersectional sums, intersectional cells from one-way margins,
-  through margins no table shows).
+  through margins no table shows);
+- for a source whose linked records are as many as the reference units it links (the
+  record accounting against the quality table's total: one record per unit, the
+  demo's survey), the units it links by its own values (a concordance table's column
+  total) are its linked records by those values (the coverage profile).
 
 Every suppressed cell must stay unknown, and a cell is shown everywhere or nowhere. The
 checks can fail: with only the threshold rule the attacker recovers cells (each equal to
@@ -92,6 +96,7 @@ class Attacker:
         self.shown: set = set()    # published in some table: not a secret
         self.ref_vars = reference_vars
         self.sources: set[str] = set()
+        self.linked_records: dict[str, float] = {}  # per source, from the accounting
         self.unit_kinds: set[str] = set()  # other counts of reference units (imputation)
         for name, df in tables.items():
             if name.startswith(("quality_subgroups", "quality_cross",
@@ -122,6 +127,7 @@ class Attacker:
                     else:
                         self._see(_key("rec", r["source"], {}), r["accepted"])
                         self._see(_key("reclinked", r["source"], {}), r["linked"])
+                        self.linked_records[r["source"]] = float(r["linked"])
             elif name == "integration_sources":
                 for r in df.itertuples():
                     col = f"{r.variable}__{r.kind}"
@@ -182,10 +188,21 @@ class Attacker:
                 for kind, s in kinds:
                     yield ((kind, s, rest),
                            [(kind, s, rest | {(var, v)}) for v in sorted(cats[var])])
+        for s in self.one_to_one():  # its linked units by its values: its linked records
+            tail = f" ({s})"
+            for c in lattice:
+                if c and all(var.endswith(tail) for var, _ in c):
+                    own = frozenset((var[: -len(tail)], v) for var, v in c)
+                    yield (("linked", s, c), [("reclinked", s, own)])
         for var in cats:            # totals by a variable no cross holds
             for kind, s in kinds:
                 yield ((kind, s, frozenset()),
                        [(kind, s, frozenset({(var, v)})) for v in sorted(cats[var])])
+
+    def one_to_one(self) -> list[str]:
+        """Sources that link as many records as reference units: one record per unit."""
+        return [s for s, n in self.linked_records.items()
+                if self.known.get(("linked", s, frozenset())) == n]
 
     def secrets(self) -> set:
         """Cells suppressed wherever they appear."""

@@ -231,6 +231,35 @@ def test_every_published_table_is_a_file_with_a_dictionary_and_analysis_has_char
         assert '"chart-dual-system"' in text and '"chart-weighted"' in text
 
 
+def test_concordance_lines_name_the_suppressed_cells_and_counts_are_whole(run):
+    """A concordance table (reference value by source value) in the report: its line
+    for a source and reference value names the source values suppressed there (it named
+    the reference value again, `survey / Y: 1 value suppressed: Y` for the cell Y by
+    unknown), and its counts read as counts (`434`, not `434.0` or `0.0000`). Before
+    test_report_with_rounding, which reruns the report without the analysis tables."""
+    import pandas as pd
+
+    text = (run["out"] / "report.html").read_text()
+    found = 0
+    for p in sorted((run["out"] / "tables").glob("analysis_concordance_*.csv")):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        ref_col, src_col = df.columns[1], df.columns[2]
+        hidden = df[df["suppressed"] == "true"]
+        expected = {f"{s} / {r}": sorted(g[src_col])
+                    for (s, r), g in hidden.groupby(["source", ref_col])}
+        section = text.split(f"<h3>{p.stem}</h3>", 1)[1].split("<h3>", 1)[0]
+        lines = re.findall(r"<tr class='collapsed'><td class='t'>([^<]*)</td><td class='t' "
+                           r"colspan='\d+'>[^:<]*: ([^<]*)</td>", section)
+        shown = {k: sorted(v.split(", ")) for k, v in lines}
+        assert shown == expected, p.stem
+        found += len(expected)
+        rows = re.findall(r"<tr><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td>"
+                          r"<td[^>]*>([^<]*)</td></tr>", section)
+        assert len(rows) == (df["suppressed"] == "false").sum()
+        assert all(re.fullmatch(r"\d[\d,]*", n) for n in rows), rows
+    assert found, "the demo job's concordance has suppressed cells"
+
+
 def test_report_with_rounding(run):  # reruns quality and the report: the analysis tables go
     d = run["dir"]
     (d / "data" / "job_round.yaml").write_text(_job("5"))

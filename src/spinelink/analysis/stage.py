@@ -304,7 +304,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
     if not mine:
         return {}
     q = job.quality
-    rules = protect.job_rules(q, job.links)
+    rules = protect.job_rules(q, job.links, protect.one_to_one_sources(out, job.links))
     for folder in (published.INTERNAL, published.TABLES):  # this stage's, from a rerun
         for old in (out / folder).glob(f"{PREFIX}*"):
             old.unlink()

@@ -28,6 +28,7 @@ from spinelink.quality.protect import (
     PublishedTable,
     linked,
     records,
+    source_value,
     unlinked,
 )
 
@@ -86,7 +87,7 @@ def describe(raw: dict[str, pd.DataFrame]) -> dict[str, PublishedTable]:
                                                          "persons")})
     for (s, var), g in raw.get("concordance", pd.DataFrame(
             columns=["source", "variable"])).groupby(["source", "variable"], sort=False):
-        col = f"{var} ({s})"
+        col = source_value(var, s)
         data = pd.DataFrame({"source": s, var: g["reference_value"].to_numpy(),
                              col: g["source_value"].to_numpy(), "n": g["n"].to_numpy()})
         out[f"analysis_concordance_{s}_{var}"] = PublishedTable(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -52,8 +52,13 @@ class System:
     # only): no help to the linear check, but the parts a sum hides together are read
     # from each sum written out (`protect._small_sums`)
     implied: list[list[tuple[int, float]]] = field(default_factory=list)
+    # the cell a cell is known as (one cell under two names, e.g. a one-to-one source's
+    # linked units by its values and its linked records by them: protect_spec.same_cell)
+    alias: Callable[[Cell], Cell] | None = None
 
     def add(self, c: Cell, v: float = np.nan) -> int:
+        if self.alias is not None:
+            c = self.alias(c)
         i = self.index.get(c)
         if i is None:
             i = self.index[c] = len(self.cells)
@@ -76,10 +81,12 @@ class System:
 
 
 def build(published: dict[Cell, float], categories: dict[str, list[str]],
-          identities: list[tuple[str, list[str]]]) -> System:
+          identities: list[tuple[str, list[str]]],
+          alias: Callable[[Cell], Cell] | None = None) -> System:
     """Every published cell, every margin between them and the populations' totals, and
-    the sums. `categories`: every value of each variable (a breakdown's parts)."""
-    s = System()
+    the sums. `categories`: every value of each variable (a breakdown's parts). `alias`:
+    the name each cell is known by (`System.alias`); `published` is by those names."""
+    s = System(alias=alias)
     for c, v in published.items():
         s.add(c, v)
     crossings: dict[str, set[frozenset]] = {}

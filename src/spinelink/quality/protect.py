@@ -44,7 +44,10 @@ from spinelink.quality.protect_spec import (  # noqa: F401 - re-exported
     identities,
     job_rules,
     linked,
+    one_to_one_sources,
     records,
+    same_cell,
+    source_value,
     unlinked,
 )
 
@@ -82,9 +85,15 @@ def _single_valued(tables: dict[str, PublishedTable]) -> frozenset:
     return frozenset(k for k, v in seen.items() if len(v) == 1)
 
 
-def _collect(tables: dict[str, PublishedTable]):
+def _cell(population: str, conditions: dict[str, str], one_to_one=()) -> cellmod.Cell:
+    """The cell a count is, under the name every table gives it (`same_cell`)."""
+    return cellmod.cell(*same_cell(population, conditions, one_to_one))
+
+
+def _collect(tables: dict[str, PublishedTable], one_to_one=()):
     """Published cells with their values, where each appears, and the categories of each
-    variable (a breakdown's parts: every value any table shows)."""
+    variable (a breakdown's parts: every value any table shows). `one_to_one`:
+    `Rules.one_to_one`."""
     values: dict[cellmod.Cell, float] = {}
     where: dict[cellmod.Cell, list[_Occurrence]] = {}
     exact: set[cellmod.Cell] = set()
@@ -98,7 +107,7 @@ def _collect(tables: dict[str, PublishedTable]):
             for k, v in cond.items():
                 categories.setdefault(k, set()).add(v)
             for col, template in columns.items():
-                c = cellmod.cell(template.format(**rec), cond)
+                c = _cell(template.format(**rec), cond, one_to_one)
                 v = pd.to_numeric(rec[col], errors="coerce")
                 if pd.isna(v) and t.exact:
                     continue  # an operational figure that does not apply to the row
@@ -116,10 +125,16 @@ def _collect(tables: dict[str, PublishedTable]):
                 for template in columns.values():
                     full.append((template.format(**rec),
                                  [d for d in t.dims if d not in single]))
+    for t in tables.values():  # empty by construction: zeros everyone knows
+        for cond in t.known_zeros:
+            if single & set(cond):
+                continue  # a variable of one value is no breakdown (`conditions`)
+            for template in t.counts.values():
+                values.setdefault(_cell(template, cond, one_to_one), 0.0)
     cats = {k: sorted(v) for k, v in categories.items()}
     for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full if d):
         for combo in _product([cats[d] for d in dims]):
-            c = cellmod.cell(pop, dict(zip(dims, combo, strict=True)))
+            c = _cell(pop, dict(zip(dims, combo, strict=True)), one_to_one)
             values.setdefault(c, 0.0)  # a wide table leaves out empty cells: known zeros
     return values, where, exact, cats, single
 
@@ -163,7 +178,8 @@ def _primary(tables, values, where, exact, rules: Rules,
         for col, (template, top_col) in t.magnitudes.items():
             for rec in t.data.to_dict(orient="records"):
                 if disclosure.dominated(rec[col], rec[top_col], rules.p_percent, rules.nk):
-                    c = cellmod.cell(template.format(**rec), conditions(t, rec, single))
+                    c = _cell(template.format(**rec), conditions(t, rec, single),
+                              rules.one_to_one)
                     if c not in exact:
                         out.add(c)
     return out
@@ -193,21 +209,34 @@ def _row_closure(where, row_cells, suppressed: set, exact: set, start) -> set:
 
 
 def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
-            by_cell: list[list[int]]) -> int | None:
+            by_cell: list[list[int]], through: np.ndarray | None = None) -> int | None:
     """The smallest suppressible cell sharing a sum with `target` (a part before a total;
-    a non-zero count before a zero, whose suppression hides little)."""
-    best, best_key = None, None
-    for r in by_cell[target]:
-        terms = system.rows[r]
-        total = terms[0][0]
-        for c, _ in terms:
-            if c == target or not candidates[c]:
-                continue
-            v = system.value[c]
-            key = (c == total, v == 0, v, system.cells[c])
-            if best_key is None or key < best_key:
-                best, best_key = c, key
-    return best
+    a non-zero count before a zero, whose suppression hides little). With none, the
+    smallest sharing a sum with a cell no table shows that shares one with it, and so
+    on (`through`: those cells; e.g. a variable's units with no source, tied to its
+    imputed units only through the cross of source by status, which nobody publishes)."""
+    frontier, seen = [target], {target}
+    for _ in range(4):
+        best, best_key, step = None, None, []
+        for t in frontier:
+            for r in by_cell[t]:
+                terms = system.rows[r]
+                total = terms[0][0]
+                for c, _ in terms:
+                    if c == target:
+                        continue
+                    if candidates[c]:
+                        v = system.value[c]
+                        key = (c == total, v == 0, v, system.cells[c])
+                        if best_key is None or key < best_key:
+                            best, best_key = c, key
+                    elif through is not None and through[c] and c not in seen:
+                        seen.add(c)
+                        step.append(c)
+        if best is not None or not step:
+            return best
+        frontier = step
+    return None
 
 
 def _small_sums(system, unknown, mask, candidates, changed, min_cell: int,
@@ -255,7 +284,7 @@ def _suppress(tables, rules, before):
     still shows those, so that a cell is shown everywhere or nowhere."""
     before = before or {}
     every = {**{f"before:{n}": t for n, (t, _) in before.items()}, **tables}
-    values, where, exact, cats, single = _collect(every)
+    values, where, exact, cats, single = _collect(every, rules.one_to_one)
     fixed_sup = set()
     for n, (_, sup_rows) in before.items():
         name = f"before:{n}"
@@ -265,7 +294,9 @@ def _suppress(tables, rules, before):
                 if o.table == name:
                     (fixed_sup if hidden[o.row] else exact).add(c)
     fixed_sup -= exact
-    system = cellmod.build(values, cats, [(t, list(p)) for t, p in rules.identities])
+    system = cellmod.build(values, cats, [(t, list(p)) for t, p in rules.identities],
+                           alias=lambda c: _cell(c[0], dict(c[1]), rules.one_to_one)
+                           if rules.one_to_one else c)
     for c, v in values.items():
         system.value[system.index[c]] = v
     published = np.zeros(len(system.cells), bool)
@@ -330,7 +361,7 @@ def _suppress(tables, rules, before):
         for i in hit:
             if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
                 continue  # a cell suppressed for another in this round shares a sum with it
-            j = _choose(system, int(i), candidates, by_cell)
+            j = _choose(system, int(i), candidates, by_cell, unknown & ~published)
             if j is None:
                 continue
             new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])

@@ -14,7 +14,11 @@ A `PublishedTable` says what its cells are:
   contributions, a list in descending order)} for tables of sums (dominance rules);
 - `exact=True`: operational tables (record accounting) are published exact, never
   suppressed; their cells still count as known to an attacker;
-- `keep`: columns never blanked (identifiers of the row besides the dims).
+- `keep`: columns never blanked (identifiers of the row besides the dims);
+- `known_zeros`: conditions under which each count column's population is empty by
+  construction (the integration table: no unit takes its value from no source and is
+  `agree`; an imputed unit has no source), so an attacker knows those cells are 0 and
+  the protection does too.
 
 `Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed), `zeros`
 (`group`: a zero part of a non-empty group in one of the `identities`, e.g. nobody, or
@@ -22,7 +26,10 @@ everybody, in a group linked by a source, is suppressed like a small count: it t
 attribute of every member of the group; `publish`: zeros are shown), `p_percent` / `nk`
 (dominance on magnitude cells), `rounding` (counts to a base after suppression),
 `identities` (population = sum of populations, e.g. census = census linked by s +
-census unlinked by s).
+census unlinked by s), `one_to_one` (sources whose links pair each linked reference unit
+with one source record and each linked record with one unit: the units a source links,
+by the source's own values, `<var> (<s>)`, are its linked records by their values, the
+same cell: `same_cell`).
 
 Population names shared by every stage (so that the same units are the same cells):
 `REFERENCE` ("reference units"), `records(s)` ("<s> records": a source's accepted
@@ -76,6 +83,7 @@ class PublishedTable:
     keep: list[str] = field(default_factory=list)
     description: str = ""  # one line for the data dictionary
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: meaning, unit
+    known_zeros: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,57 @@ class Rules:
     nk: tuple[int, float] | None = None
     identities: tuple[tuple[str, tuple[str, ...]], ...] = ()
     zeros: str = "group"  # or "publish"
+    one_to_one: tuple[str, ...] = ()
 
 
-def job_rules(quality, sources) -> Rules:
-    """The rules of a job's `quality:` section, for the tables of `sources`."""
+def source_value(variable: str, source: str) -> str:
+    """The name of a variable as a source records it, beside the reference's value of
+    it (a concordance table's column: `disability (survey)`)."""
+    return f"{variable} ({source})"
+
+
+def same_cell(population: str, conditions: dict[str, str], one_to_one) -> tuple:
+    """The population and conditions a cell is known as. The reference units a
+    one-to-one source links, restricted only by the source's own values
+    (`disability (survey) = N`: a concordance table's margin), are that source's linked
+    records with those values (`survey records linked by survey`, `disability = N`: the
+    coverage profile's cell): one person each side, so an attacker who adds up a
+    concordance column has the coverage profile's count. Any other cell is itself.
+
+    >>> same_cell("reference units linked by survey", {"sex (survey)": "F"}, ["survey"])
+    ('survey records linked by survey', {'sex': 'F'})
+    >>> same_cell("reference units linked by survey", {"sex": "F"}, ["survey"])[1]
+    {'sex': 'F'}
+    """
+    for s in one_to_one:
+        if population != linked(REFERENCE, s) or not conditions:
+            continue
+        tail = f" ({s})"
+        if all(k.endswith(tail) for k in conditions):
+            return linked(records(s), s), {k[: -len(tail)]: v for k, v in conditions.items()}
+    return population, conditions
+
+
+def one_to_one_sources(out, sources) -> tuple[str, ...]:
+    """The sources among `sources` whose links (`OUT/links/<s>.parquet`) pair each
+    linked reference unit with exactly one record and each record with one unit, whether
+    or not the job asks for one-to-one linkage: the record accounting and the quality
+    tables publish both counts, so an attacker can tell."""
+    from pathlib import Path
+
+    out_ = []
+    for s in sources:
+        p = Path(out) / "links" / f"{s}.parquet"
+        if not p.exists():
+            continue
+        lk = pd.read_parquet(p, columns=["reference_id", "source_id"])
+        if lk["reference_id"].nunique() == len(lk) == lk["source_id"].nunique():
+            out_.append(str(s))
+    return tuple(out_)
+
+
+def job_rules(quality, sources, one_to_one=()) -> Rules:
+    """The rules of a job's `quality:` section, for the tables of `sources`
+    (`one_to_one`: `one_to_one_sources`)."""
     return Rules(min_cell=quality.min_cell, rounding=quality.rounding, zeros=quality.zeros,
-                 identities=identities(sources))
+                 identities=identities(sources), one_to_one=tuple(one_to_one))

@@ -340,8 +340,12 @@ def _analysis_section(tables: dict[str, pd.DataFrame], specs: dict) -> str:
         if name == "analysis_imputation":
             parts.append(_imputation_tables(df))
             continue
-        key = "variable" if "variable" in df.columns else df.columns[1]
-        label = "value" if "value" in df.columns else df.columns[1]
+        if "variable" in df.columns:
+            key, label = "variable", "value"
+        else:  # a wide table (a concordance: reference value by source value, n): per
+            # row value, the column values suppressed (the label is the last dimension)
+            dims = [c for c in df.columns if c not in ("source", "n", "suppressed")]
+            key, label = dims[0], dims[-1]
         if "source" in df.columns and key != "source":
             # one line per source and variable: grouped by the variable alone, a table
             # of several sources listed every suppressed value once per source, unnamed
@@ -381,7 +385,7 @@ def build(ctx) -> dict:
     sources = list(job.links)
     q = data.quality(out)
     specs: dict[str, dict] = {}
-    rules = protect.job_rules(q_cfg, sources)
+    rules = protect.job_rules(q_cfg, sources, protect.one_to_one_sources(out, sources))
     integ = data.integration(out, rules)
     sections = [
         ("Run summary and record accounting", _run_section(data.run_summary(ctx))),

@@ -107,6 +107,30 @@ def model_parameters(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "comparison", "level", "m", "u", "weight"])
 
 
+NO_SOURCE = "(none)"
+
+
+def _source_status_zeros(rows: list[dict]) -> list[dict[str, str]]:
+    """The (source, status) pairs no unit can have (`decide.sql`, imputation): a unit
+    with no source is `missing`, `invalid_code` or `imputed:<method>`, and one with a
+    source is none of these. Known to anyone, they tie each variable's units with no
+    source to its missing and imputed units (17 without a source and 17 imputed: a
+    suppressed `(none)` is the shown `imputed:model`, and the source beside it follows
+    from the total)."""
+    cats: dict[str, dict[str, set]] = {}
+    for r in rows:
+        cats.setdefault(r["variable"], {"source": set(), "status": set()})[r["kind"]].add(
+            r["value"])
+    out = []
+    for var, c in cats.items():
+        for src in sorted(c["source"]):
+            for st in sorted(c["status"]):
+                none_status = st in ("missing", "invalid_code") or st.startswith("imputed:")
+                if (src == NO_SOURCE) != none_status:
+                    out.append({f"{var}__source": src, f"{var}__status": st})
+    return out
+
+
 def integration(out: Path, rules: protect.Rules) -> dict | None:
     """Where each integrated variable's value came from, its status, and conflicts:
     protected against the tables published before, and published with them."""
@@ -118,7 +142,7 @@ def integration(out: Path, rules: protect.Rules) -> dict | None:
     for col in df.columns:
         for suffix, kind in (("__source", "source"), ("__status", "status")):
             if col.endswith(suffix):
-                counts = df[col].fillna("(none)").astype(str).value_counts().sort_index()
+                counts = df[col].fillna(NO_SOURCE).astype(str).value_counts().sort_index()
                 rows += [{"variable": col[: -len(suffix)], "kind": kind, "_column": col,
                           "value": str(k), "units": int(n)} for k, n in counts.items()]
     conflicts = []
@@ -126,14 +150,17 @@ def integration(out: Path, rules: protect.Rules) -> dict | None:
     if cp.exists():
         c = pd.read_parquet(cp)
         if {"variable", "status"} <= set(c.columns) and len(c):
+            # a conflict's status is the unit's status of the variable (`decide.sql`:
+            # most_recent or conflict_resolved_by_priority where the values differ): the
+            # same cell as the sources table's, suppressed in both or neither
             for (v, st), n in c.groupby(["variable", "status"]).size().items():
-                conflicts.append({"variable": str(v), "_column": "status", "status": str(st),
-                                  "units": int(n)})
+                conflicts.append({"variable": str(v), "_column": f"{v}__status",
+                                  "status": str(st), "units": int(n)})
     tables = {
         "integration_sources": protect.PublishedTable(
             pd.DataFrame(rows, columns=["variable", "kind", "_column", "value", "units"]),
             {"units": protect.REFERENCE}, stacked=("_column", "value"),
-            keep=["variable", "kind"],
+            keep=["variable", "kind"], known_zeros=_source_status_zeros(rows),
             description="integrated reference units by where each variable's value came "
                         "from (kind source) and its status (kind status)",
             columns={"variable": ("the integrated variable", "name"),
@@ -143,7 +170,7 @@ def integration(out: Path, rules: protect.Rules) -> dict | None:
                      "units": ("integrated reference units", "units")}),
         "integration_conflicts": protect.PublishedTable(
             pd.DataFrame(conflicts, columns=["variable", "_column", "status", "units"]),
-            {"units": "conflicts in {variable}"}, stacked=("_column", "status"),
+            {"units": protect.REFERENCE}, stacked=("_column", "status"),
             keep=["variable"],
             description="conflicts between sources by variable and status",
             columns={"variable": ("the integrated variable", "name"),
@@ -176,8 +203,11 @@ def analysis_tables(out: Path) -> dict[str, pd.DataFrame]:
     found = {}
     for p in sorted((out / "tables").glob("analysis_*.csv")):
         df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        # a concordance's columns but `n` are codes (`1`, `2` are not numbers)
+        codes = p.stem.startswith("analysis_concordance_")
         for c in df.columns:
-            if c not in ("source", "variable", "value", "suppressed"):
+            if c not in ("source", "variable", "value", "suppressed") and (
+                    not codes or c == "n"):
                 num = pd.to_numeric(df[c], errors="coerce")
                 if num.notna().sum() == df[c].notna().sum():
                     df[c] = num

@@ -146,8 +146,8 @@ def details(summary: str, content: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary>{content}</details>"
 
 
-COUNT_COLUMNS = ("links", "units", "pairs", "read", "accepted", "quarantined", "linked",
-                 "review", "unlinked")
+COUNT_COLUMNS = ("n", "links", "units", "pairs", "read", "accepted", "quarantined",
+                 "linked", "review", "unlinked")
 
 
 def _fmt(v, column: str = "") -> str:
