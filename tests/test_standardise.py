@@ -114,6 +114,14 @@ NAMES = [
     ("Mary", "  de la   Cruz. ", "mary", "de la cruz"),
     ("  ", "---", None, None),
     (None, None, None, None),
+    # a title before the name is not part of it (linkage_models/name_titles.csv)
+    ("Dr Jan", "van der Berg", "jan", "van der berg"),
+    ("Mrs. Maria", "de la Cruz", "maria", "de la cruz"),
+    ("MR JOHN", "SMITH", "john", "smith"),
+    ("Prof Dr Olena", "Dr. Shevchenko", "olena", "shevchenko"),
+    ("Ms", "Jones", None, "jones"),  # a title alone: a placeholder, no name
+    ("Drew", "Mrsic", "drew", "mrsic"),  # words that start like a title are kept
+    ("Dr", "Who", "dr", "who"),  # a title alone where no placeholder is listed: kept
 ]
 
 
@@ -173,6 +181,20 @@ def test_first_name_split_into_middle_when_no_middle_column(engine, tmp_path):
     assert out["a"]["raw_first_name"] == "Mary Ann  Jane"
     assert out["a"]["raw_middle_name"] is None
     assert out["a"]["first_initial"] == "m" and out["a"]["first_name_mp"] == "MR"
+
+
+def test_title_before_a_first_name_is_dropped_before_the_split(engine, tmp_path):
+    # "Dr Jan Piotr" in a first-name column without a middle one: the first name is Jan,
+    # not "dr" with Jan as a middle name (a title made the first name disagree with the
+    # same person's record elsewhere, and sent the pair to clerical review)
+    rows = [{"id": "a", "fn": "Dr Jan Piotr", "sn": "Kowalski"},
+            {"id": "b", "fn": "Mrs Maria", "sn": "Cruz"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    assert (out["a"]["first_name"], out["a"]["middle_name"]) == ("jan", "piotr")
+    assert (out["b"]["first_name"], out["b"]["middle_name"]) == ("maria", None)
+    assert out["a"]["first_initial"] == "j" and out["a"]["first_name_rom"] == "ian"
+    assert out["a"]["raw_first_name"] == "Dr Jan Piotr"
+    assert [k for _, k in name_keys(engine, ["Dr. Jan", "Jan"])] == ["ian", "ian"]
 
 
 def test_first_name_kept_whole_when_middle_column_mapped(engine, tmp_path):
