@@ -740,6 +740,20 @@ def test_code_maps_with_cyrillic_codes(tmp_path):
     assert q.empty  # standardisation reads the mapped column: M and F it knows
 
 
+def test_sex_abbreviations_with_a_full_stop_are_known_codes(tmp_path):
+    # Ukrainian and Russian forms abbreviate the sex as "чол." / "жін." (and "M." / "F.",
+    # "муж." / "жен."): the codes of sex_input_codes.csv with a full stop, not unknown
+    # codes (they were all blanked, flagged, and the run warned that 89% failed)
+    codes = ["чол.", "жін.", "M.", "F.", "Ж.", "ч.", "Муж.", "жен.", "Q."]
+    body = HEADER + "".join(f"{i},A{i},B,01/02/198{i},{c}\n" for i, c in enumerate(codes))
+    res, a, q = _intake(tmp_path, body)
+    assert list(a.set_index("_row")["sex"].fillna("-")) == [*codes[:-1], "-"]
+    v = _values(tmp_path)
+    assert list(zip(v["_row"], v["field"], v["reason"], strict=True)) == [
+        (10, "sex", "not a known sex code")]
+    assert q.empty and not res.warnings
+
+
 def test_code_maps_for_a_declared_variable_with_a_code_list(tmp_path):
     body = ("person_id,forename,surname,dob,sex,reg\n1,A,B,01/02/1980,F,Лондон\n"
             "2,C,D,01/02/1980,F,E12000007\n3,E,F,01/02/1980,F,Київ\n")

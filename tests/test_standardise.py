@@ -407,7 +407,10 @@ def test_dates(engine, tmp_path, raw, iso, parts, swapped):
 SEX = [("m", "M"), ("M", "M"), ("Male", "M"), (" MAN ", "M"), ("1", "M"),
        ("f", "F"), ("FEMALE", "F"), ("Woman", "F"), ("2", "F"),
        ("u", None), ("unknown", None), ("9", None), ("x", None), ("0", None), ("", None),
-       (None, None)]
+       (None, None),
+       # abbreviations written with a full stop, as forms print them
+       ("чол.", "M"), ("Ж.", "F"), ("жін. ", "F"), ("Муж.", "M"), ("F.", "F"), ("m.", "M"),
+       ("Q.", None), (".", None)]
 
 
 @pytest.mark.parametrize("raw,sex", SEX)

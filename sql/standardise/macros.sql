@@ -84,12 +84,13 @@ CREATE OR REPLACE TEMP MACRO sl_identifier(s) AS
     nullif(regexp_replace(upper(s), '[^\p{L}\p{N}]+', '', 'g'), '');
 
 -- Sex: the codes of linkage_models/code_lists/sex_input_codes.csv to M / F (English,
--- numeric, Ukrainian and Russian words and letters); anything else (u, unknown, 9, x, 0,
--- '') to NULL.
+-- numeric, Ukrainian and Russian words and letters), looked up trimmed, in lower case and
+-- without a final full stop ("чол.", "Ж.", "M.": as intake's check, code_lists.sex_code_key);
+-- anything else (u, unknown, 9, x, 0, '') to NULL.
 CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
     CASE
-        WHEN lower(trim(s)) IN ({{ male_codes|sql }}) THEN 'M'
-        WHEN lower(trim(s)) IN ({{ female_codes|sql }}) THEN 'F'
+        WHEN {{ sex_key|sql }} IN ({{ male_codes|sql }}) THEN 'M'
+        WHEN {{ sex_key|sql }} IN ({{ female_codes|sql }}) THEN 'F'
     END;
 
 -- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty (the form of every

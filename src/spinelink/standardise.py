@@ -72,7 +72,7 @@ from spinelink import addresses, config, nickname_tables, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
-from spinelink.intake import sex_code_table
+from spinelink.intake import sex_code_key, sex_code_table
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -183,7 +183,7 @@ def install_macros(engine: Engine, romanisation_path: Path | None = None) -> tup
     """Define the cleaning macros and the romanisation-key macro (idempotent); return the
     two statements run (what the macros compute depends on them only)."""
     codes = sex_code_table()
-    macros = sql_file("standardise/macros.sql", **{
+    macros = sql_file("standardise/macros.sql", sex_key=sex_code_key("s"), **{
         f"{name}_codes": ", ".join("'" + c.lower().replace("'", "''") + "'"
                                    for c in codes.loc[codes["sex"] == v, "code"])
         for name, v in (("male", "M"), ("female", "F"))})
