@@ -146,3 +146,25 @@ def test_an_unknown_encoding_is_one_problem_not_a_header_read_in_another(tmp_pat
     lines = str(e.value).splitlines()
     assert len(lines) == 1 and "key 'sources.census.encoding'" in lines[0], lines
     assert "one of utf-8, utf-8-sig, cp1251" in lines[0]
+
+
+@pytest.mark.parametrize("written", ["'\\t'", "\\t", "tab", '"\\t"'])
+def test_a_tab_delimiter_written_as_yaml_users_write_it(tmp_path, written):
+    # delimiter: '\t' (single quotes keep the backslash) and delimiter: tab were refused
+    # as "a single character other than a quote or newline": a tab-separated export could
+    # not be declared but with double quotes
+    (tmp_path / "c.tsv").write_text("id\tfn\tln\n1\tAnna\tBoyko\n", encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nsources:\n  census:\n"
+        f"    role: census\n    path: c.tsv\n    delimiter: {written}\n    id: id\n"
+        "    columns: {first_name: fn, last_name: ln}\n", encoding="utf-8")
+    assert load_job(tmp_path / "job.yaml", inputs=True).job.sources["census"].delimiter == "\t"
+
+
+def test_a_delimiter_of_several_characters_says_how_to_write_a_tab(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text(BASE.replace("path: c.csv", "path: c.csv\n    delimiter: ';;'"),
+                 encoding="utf-8")
+    with pytest.raises(JobError, match=r"key 'sources.census.delimiter': a single character "
+                       r"other than a quote or newline \(a tab: \"\\t\" or tab\)"):
+        load_job(p)

@@ -157,8 +157,11 @@ class Source(_Strict):
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, v: str) -> str:
+        # a tab as YAML reads it single-quoted or plain ('\t', \t) or by its name
+        v = "\t" if v in ("\\t", "tab", "TAB", "Tab") else v
         if len(v) != 1 or v in "\"\r\n":
-            raise ValueError("a single character other than a quote or newline")
+            raise ValueError("a single character other than a quote or newline (a tab: "
+                             "\"\\t\" or tab)")
         return v
 
     @field_validator("columns")
