@@ -431,6 +431,11 @@ POSTCODES = [
     ("12", "12", None, None, None),
     (" - ", None, None, None, None),
     (None, None, None, None, None),
+    # no digit: no postcode of any format ("not known", "no fixed abode"), missing rather
+    # than a value that two records agree on
+    ("N/A", None, None, None, None),
+    ("UNKNOWN", None, None, None, None),
+    ("nfa", None, None, None, None),
 ]
 
 
@@ -443,6 +448,7 @@ OTHER_POSTCODES = [
     ("2000", "2000", None, "200", "20"),  # 4 digits: no sector
     ("SW1A 1AA", "SW1A1AA", "SW1A", "SW1", "SW"),  # no UK parsing when the job says other
     (" - ", None, None, None, None),
+    ("NONE", None, None, None, None),
     (None, None, None, None, None),
 ]
 
@@ -473,6 +479,10 @@ def _postcode_summary(engine, tmp_path, values, fmt=None) -> tuple[dict, dict]:
     (["10001", "90210-1234", "02134", None, ""], "other", 0.0),  # US ZIP codes
     (["01001", "79000", "61000"], "other", 0.0),  # Ukrainian codes
     ([None, " ", "-"], "uk", None),  # nothing to judge by: uk (unchanged behaviour)
+    # "not known" written in words is no postcode: it does not make a UK source "other"
+    # (its real postcodes were then written without the space, and agreed with none of
+    # the reference's)
+    (["SW1A 1AA", "m1 1ae", "B33 8TH", "N/A", "UNKNOWN", "NONE", "NFA"], "uk", 1.0),
 ])
 def test_postcode_format_inferred(engine, tmp_path, values, fmt, share):
     summary, out = _postcode_summary(engine, tmp_path, values)

@@ -95,9 +95,13 @@ CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
 
 -- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty (the form of every
 -- postcode format); for UK postcodes (postcode_format uk), when 5 to 7 characters long,
--- one space before the last three (the inward code).
+-- one space before the last three (the inward code). A value without a digit is no
+-- postcode of any format (UK, ZIP, Ukrainian, European: all have digits) but a word for
+-- none ("N/A", "UNKNOWN", "NFA"): NULL, so that it neither agrees with another such
+-- word nor counts against a UK shape when the format is inferred.
 CREATE OR REPLACE TEMP MACRO sl_postcode_compact(s) AS
-    nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '');
+    CASE WHEN regexp_matches(s, '[0-9]')
+         THEN nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '') END;
 
 CREATE OR REPLACE TEMP MACRO sl_postcode_format(p) AS
     CASE
