@@ -395,6 +395,10 @@ def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
     (["13/02/1980", "01/12/1975"], "%d/%m/%Y"),  # 13 cannot be a month: day first
     (["02/13/1980", "12/01/1975"], "%m/%d/%Y"),  # 13 cannot be a month: month first
     (["1981-04-03 00:00:00", "1975-12-01 00:00:00"], "%Y-%m-%d"),  # spreadsheet datetimes
+    # midnight as 1C and Excel in Ukrainian / Russian locales write it (the hour without
+    # its zero) and as US Excel does (12-hour clock): no format matched them
+    (["13.02.1980 0:00:00", "01.12.1975 0:00:00"], "%d.%m.%Y"),
+    (["2/13/1980 12:00:00 AM", "12/1/1975 12:00 AM"], "%m/%d/%Y"),
     (["13/02/81", "01/12/75"], "%d/%m/%y"),  # two-digit years are not the year 81
     (["12042018", "02132016"], "%m%d%Y"),  # digits only, month first (13 is a day)
     (["13022016", "04122018"], "%d%m%Y"),  # digits only, day first
