@@ -542,6 +542,17 @@ def test_identifiers_subgroups_variables(engine, tmp_path):
     assert list(out["a"]) == [*CONTRACT_COLUMNS, "id_nino", "id_nhs", "region", "var_income"]
 
 
+def test_an_identifier_written_as_a_whole_float_is_the_whole_number(engine, tmp_path):
+    # a number column with a blank written out by a spreadsheet or pandas: 1234567.0;
+    # removing the full stop made it 12345670, another number, and no direct link held
+    rows = [{"id": "a", "tax": "1234567.0"}, {"id": "b", "tax": " 0012345.00 "},
+            {"id": "c", "tax": "1,234,567"}, {"id": "d", "tax": "12.5"},
+            {"id": "e", "tax": "AB.0"}]
+    out = run(engine, tmp_path, rows, identifiers={"tax": "tax"})
+    assert [out[k]["id_tax"] for k in "abcde"] == ["1234567", "0012345", "1234567", "125",
+                                                   "AB0"]
+
+
 def test_subgroup_that_is_a_mapped_canonical_column(engine, tmp_path):
     cols = {"first_name": "fn", "sex": "sex"}
     out = run(engine, tmp_path, [{"id": "a", "fn": "Ann", "sex": "female"}], columns=cols,

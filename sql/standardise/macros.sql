@@ -80,8 +80,14 @@ CREATE OR REPLACE TEMP MACRO sl_clean_text(s) AS
     END;
 
 -- Identifiers: upper case, everything but letters and digits removed, NULL when empty.
+-- A whole number written with a zero fraction (1234567.0: a number column with a blank,
+-- as a spreadsheet or pandas writes it) loses the fraction first, as intake's dates do:
+-- its full stop removed, it was another number (12345670).
 CREATE OR REPLACE TEMP MACRO sl_identifier(s) AS
-    nullif(regexp_replace(upper(s), '[^\p{L}\p{N}]+', '', 'g'), '');
+    nullif(regexp_replace(upper(
+        CASE WHEN regexp_full_match(trim(s), '[0-9]+\.0+')
+             THEN regexp_replace(trim(s), '\.0+$', '', 'g')
+             ELSE s END), '[^\p{L}\p{N}]+', '', 'g'), '');
 
 -- Sex: the codes of linkage_models/code_lists/sex_input_codes.csv to M / F (English,
 -- numeric, Ukrainian and Russian words and letters), looked up trimmed, in lower case and
