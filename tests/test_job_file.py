@@ -49,6 +49,13 @@ CASES = [
                   "{forename: fn}\n    identifiers: {nino: ni}\n  admin"),
      "unknown canonical field"),
     ("bad role", BASE.replace("role: admin", "role: registry"), "key 'sources.admin.role'"),
+    # a copied line left unedited: every last name was the first name, and nothing linked
+    ("one column mapped twice", BASE.replace("path: a.csv\n    id: claim_id\n    columns: "
+                                             "{first_name: fn, last_name: ln}",
+                                             "path: a.csv\n    id: claim_id\n    columns: "
+                                             "{first_name: fn, last_name: fn}"),
+     "key 'sources.admin.columns': first_name and last_name both map column 'fn': a column "
+     "holds one field"),
     ("direct id undeclared", BASE.replace("direct: [nino]", "direct: [nhs]"),
      "identifier 'nhs' is not declared"),
     ("bad encoding", BASE.replace("path: c.csv", "path: c.csv\n    encoding: ebcdic"),

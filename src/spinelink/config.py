@@ -172,6 +172,12 @@ class Source(_Strict):
             hints = "".join(did_you_mean(k, CANONICAL_FIELDS, f"; {k!r}: ") for k in unknown)
             raise ValueError(f"unknown canonical field(s) {unknown}{hints}; "
                              f"expected keys among {list(CANONICAL_FIELDS)}")
+        seen: dict[str, str] = {}
+        for k, col in v.items():  # a copied line: last_name the first name's column
+            if col in seen:
+                raise ValueError(f"{seen[col]} and {k} both map column '{col}': a column "
+                                 "holds one field")
+            seen[col] = k
         return v
 
     @field_validator("identifiers", "variables")
