@@ -3,7 +3,7 @@
 -- follows.
 SELECT i,
        CASE WHEN regexp_matches(sl_clean_text(v), {{ titles|sql }} || '[^ ]')
-            THEN regexp_replace(sl_clean_text(v), {{ titles|sql }}, '')
+            THEN regexp_replace(sl_clean_text(v), {{ titles|sql }}, '', 'g')
             ELSE sl_clean_text(v) END AS clean
 FROM {{ values }}
 ORDER BY i

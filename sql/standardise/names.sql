@@ -19,7 +19,7 @@ WITH raw_names AS (
 ), cleaned AS (
     SELECT raw,
            CASE WHEN regexp_matches(clean, {{ titles|sql }} || '[^ ]')
-                THEN regexp_replace(clean, {{ titles|sql }}, '')
+                THEN regexp_replace(clean, {{ titles|sql }}, '', 'g')
                 ELSE clean END AS clean
     FROM prepared
 )
