@@ -395,6 +395,10 @@ def test_parquet_date_and_timestamp_columns_are_used_as_dates(tmp_path):
     (["13/02/1980", "01/12/1975"], "%d/%m/%Y"),  # 13 cannot be a month: day first
     (["02/13/1980", "12/01/1975"], "%m/%d/%Y"),  # 13 cannot be a month: month first
     (["1981-04-03 00:00:00", "1975-12-01 00:00:00"], "%Y-%m-%d"),  # spreadsheet datetimes
+    # midnight as 1C and Excel in Ukrainian / Russian locales write it (the hour without
+    # its zero) and as US Excel does (12-hour clock): no format matched them
+    (["13.02.1980 0:00:00", "01.12.1975 0:00:00"], "%d.%m.%Y"),
+    (["2/13/1980 12:00:00 AM", "12/1/1975 12:00 AM"], "%m/%d/%Y"),
     (["13/02/81", "01/12/75"], "%d/%m/%y"),  # two-digit years are not the year 81
     (["12042018", "02132016"], "%m%d%Y"),  # digits only, month first (13 is a day)
     (["13022016", "04122018"], "%d%m%Y"),  # digits only, day first
@@ -738,6 +742,20 @@ def test_code_maps_with_cyrillic_codes(tmp_path):
     assert list(zip(v["_row"], v["field"], v["reason"], strict=True)) == [
         (4, "sex", "not a known sex code")]
     assert q.empty  # standardisation reads the mapped column: M and F it knows
+
+
+def test_sex_abbreviations_with_a_full_stop_are_known_codes(tmp_path):
+    # Ukrainian and Russian forms abbreviate the sex as "чол." / "жін." (and "M." / "F.",
+    # "муж." / "жен."): the codes of sex_input_codes.csv with a full stop, not unknown
+    # codes (they were all blanked, flagged, and the run warned that 89% failed)
+    codes = ["чол.", "жін.", "M.", "F.", "Ж.", "ч.", "Муж.", "жен.", "Q."]
+    body = HEADER + "".join(f"{i},A{i},B,01/02/198{i},{c}\n" for i, c in enumerate(codes))
+    res, a, q = _intake(tmp_path, body)
+    assert list(a.set_index("_row")["sex"].fillna("-")) == [*codes[:-1], "-"]
+    v = _values(tmp_path)
+    assert list(zip(v["_row"], v["field"], v["reason"], strict=True)) == [
+        (10, "sex", "not a known sex code")]
+    assert q.empty and not res.warnings
 
 
 def test_code_maps_for_a_declared_variable_with_a_code_list(tmp_path):

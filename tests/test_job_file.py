@@ -49,6 +49,13 @@ CASES = [
                   "{forename: fn}\n    identifiers: {nino: ni}\n  admin"),
      "unknown canonical field"),
     ("bad role", BASE.replace("role: admin", "role: registry"), "key 'sources.admin.role'"),
+    # a copied line left unedited: every last name was the first name, and nothing linked
+    ("one column mapped twice", BASE.replace("path: a.csv\n    id: claim_id\n    columns: "
+                                             "{first_name: fn, last_name: ln}",
+                                             "path: a.csv\n    id: claim_id\n    columns: "
+                                             "{first_name: fn, last_name: fn}"),
+     "key 'sources.admin.columns': first_name and last_name both map column 'fn': a column "
+     "holds one field"),
     ("direct id undeclared", BASE.replace("direct: [nino]", "direct: [nhs]"),
      "identifier 'nhs' is not declared"),
     ("bad encoding", BASE.replace("path: c.csv", "path: c.csv\n    encoding: ebcdic"),
@@ -100,3 +107,71 @@ def test_two_typos_are_both_reported_with_suggestions(tmp_path):
                      "key, missing)",
                      "key 'sed': unknown key; did you mean 'seed'?"):
         assert any(ln == f"{p}: {expected}" for ln in lines), (expected, lines)
+
+
+UA_HEADER = "id,прізвище,імя\n"
+UA_JOB = """\
+schema_version: 1
+name: t
+reference: census
+sources:
+  census:
+    role: census
+    path: c.csv
+    encoding: {encoding}
+    id: id
+    columns: {{first_name: імя, last_name: прізвище}}
+"""
+
+
+@pytest.mark.parametrize("alias,name", [("windows-1251", "cp1251"), ("Windows-1251", "cp1251"),
+                                        ("utf8", "utf-8"), ("UTF_8", "utf-8"),
+                                        ("latin1", "latin-1"), ("iso8859_2", "iso-8859-2"),
+                                        ("utf-8-sig", "utf-8-sig"), ("CP1251", "cp1251")])
+def test_an_encoding_under_another_name_of_a_listed_one_is_that_one(tmp_path, alias, name):
+    # "windows-1251" is what Excel and most tools call cp1251: it was refused ("one of
+    # utf-8, ..., cp1251, ...") as were utf8 and latin1
+    cyrillic = name in ("cp1251", "utf-8", "utf-8-sig")
+    body = UA_HEADER + "1,Шевченко,Галина\n" if cyrillic else "id,ln,fn\n1,Müller,Jörg\n"
+    (tmp_path / "c.csv").write_bytes(body.encode(name))
+    text = UA_JOB.format(encoding=alias)
+    if not cyrillic:
+        text = text.replace("{first_name: імя, last_name: прізвище}", "{first_name: fn, "
+                            "last_name: ln}")
+    (tmp_path / "job.yaml").write_text(text, encoding="utf-8")
+    assert load_job(tmp_path / "job.yaml", inputs=True).job.sources["census"].encoding == name
+
+
+def test_an_unknown_encoding_is_one_problem_not_a_header_read_in_another(tmp_path):
+    # a refused encoding was replaced by utf-8 for the header check, which then reported
+    # a second, wrong problem: "the header has bytes that are not valid utf-8"
+    (tmp_path / "c.csv").write_bytes((UA_HEADER + "1,Шевченко,Галина\n").encode("cp1251"))
+    (tmp_path / "job.yaml").write_text(UA_JOB.format(encoding="windows-1252x"),
+                                       encoding="utf-8")
+    with pytest.raises(JobError) as e:
+        load_job(tmp_path / "job.yaml", inputs=True)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 1 and "key 'sources.census.encoding'" in lines[0], lines
+    assert "one of utf-8, utf-8-sig, cp1251" in lines[0]
+
+
+@pytest.mark.parametrize("written", ["'\\t'", "\\t", "tab", '"\\t"'])
+def test_a_tab_delimiter_written_as_yaml_users_write_it(tmp_path, written):
+    # delimiter: '\t' (single quotes keep the backslash) and delimiter: tab were refused
+    # as "a single character other than a quote or newline": a tab-separated export could
+    # not be declared but with double quotes
+    (tmp_path / "c.tsv").write_text("id\tfn\tln\n1\tAnna\tBoyko\n", encoding="utf-8")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nsources:\n  census:\n"
+        f"    role: census\n    path: c.tsv\n    delimiter: {written}\n    id: id\n"
+        "    columns: {first_name: fn, last_name: ln}\n", encoding="utf-8")
+    assert load_job(tmp_path / "job.yaml", inputs=True).job.sources["census"].delimiter == "\t"
+
+
+def test_a_delimiter_of_several_characters_says_how_to_write_a_tab(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text(BASE.replace("path: c.csv", "path: c.csv\n    delimiter: ';;'"),
+                 encoding="utf-8")
+    with pytest.raises(JobError, match=r"key 'sources.census.delimiter': a single character "
+                       r"other than a quote or newline \(a tab: \"\\t\" or tab\)"):
+        load_job(p)

@@ -461,3 +461,27 @@ def test_a_linked_source_sharing_too_few_fields_is_a_job_problem(tmp_path, admin
     assert f"links.admin: too few fields in common with the reference: {shared}" in msg
     # one field and a model: the way out is to link by keys alone
     assert ("links.admin.probabilistic: null" in msg) == ("both map 1" in shared)
+
+
+def test_a_column_named_in_another_case_is_suggested(tmp_path):
+    # an office's file with a header in capitals (ID, SURNAME) while the job names the
+    # columns in lower case: every missing column gets the header's spelling, however
+    # short (difflib alone finds nothing close between "id" and "ID")
+    (tmp_path / "census.csv").write_text(CENSUS, encoding="utf-8")
+    (tmp_path / "admin.csv").write_text("ID,FIRST_NAME,SURNAME,DOB\nA1,Annabel,Leeming,"
+                                        "1980-02-01\n", encoding="utf-8")
+    job = JOB.replace("seeed", "seed").replace("%Y-%Q-%d", "%Y-%m-%d").replace(
+        "code_lists: {region: regions}", "").replace("date_of_birth: dob, sex", "sex")
+    job = job.replace("id: claim_id", "id: id").replace(
+        "columns: {first_name: first_name, last_name: last_name, date_of_birth: dob}",
+        "columns: {first_name: first_name, last_name: surname, date_of_birth: dob}")
+    job = job.split("links:")[0]
+    (tmp_path / "job.yaml").write_text(job, encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "job.yaml")])
+    assert r.exit_code == 3, r.output
+    lines = [ln for ln in r.output.splitlines() if "required column" in ln]
+    for col, meant in (("id", "ID"), ("first_name", "FIRST_NAME"), ("surname", "SURNAME"),
+                       ("dob", "DOB")):
+        assert any(f"required column '{col}' is missing" in ln
+                   and f"did you mean '{meant}'?" in ln for ln in lines), (col, r.output)
+    assert "Annabel" not in r.output and "Leeming" not in r.output

@@ -56,6 +56,8 @@ def test_a_source_with_a_single_name_column_stops_naming_the_link_and_the_way_ou
     assert r.returncode == 0, r.stderr
     assert "register: read 20, quarantined 0, accepted 20, linked 0, review 0, unlinked 20" \
         in r.stdout
+    # no link: the summary says none (it printed "links by method: " and nothing)
+    assert "  register links by method: none\n" in r.stdout
 
 
 def test_since_a_run_without_the_source_links_it_in_full(files):

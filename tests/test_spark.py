@@ -164,7 +164,8 @@ NAMES = ["Jean-Paul", "O'Brien", "Zoë", "Ångström", "Łukasz", "Søren", "Str
          "İbrahim", "Олександр", "Юлія", "Євген", "Згурський", "Ярослав", "Щербак",
          "Мар'яна", "Иван", "Fyodor Ёлкин", "Ђорђе", "Ñandú", "  mary   ann ", "D'Arcy",
          "ʻOumuamua", "Ǆemal", "ﬁona", "José María", "Nguyễn Văn", "李", "Müller-Lüdenscheidt",
-         "", None, "123", "A.B.", "Анна-Марія", "й", "ї", "Ґанна", "MacDonald"]
+         "", None, "123", "A.B.", "Анна-Марія", "й", "ї", "Ґанна", "MacDonald",
+         "Dr. Jan Kowalski", "MRS MARIA", "Prof Dr Olena", "Drew"]
 
 
 def test_clean_names_match_duckdb(spark, duck):
@@ -245,6 +246,8 @@ MESSY_ROWS = """\
 11,Kit,Qi,01/02/1980,F,extra
 12,Lou,Rae
 13,Максим,Шевченко,05/06/1990,m
+14,Una,Vos,01/02/1980 0:00:00,чол.
+15,Val,Wu,01/02/1981 12:00:00 AM,Ж.
 """
 
 

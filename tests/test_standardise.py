@@ -114,6 +114,14 @@ NAMES = [
     ("Mary", "  de la   Cruz. ", "mary", "de la cruz"),
     ("  ", "---", None, None),
     (None, None, None, None),
+    # a title before the name is not part of it (linkage_models/name_titles.csv)
+    ("Dr Jan", "van der Berg", "jan", "van der berg"),
+    ("Mrs. Maria", "de la Cruz", "maria", "de la cruz"),
+    ("MR JOHN", "SMITH", "john", "smith"),
+    ("Prof Dr Olena", "Dr. Shevchenko", "olena", "shevchenko"),
+    ("Ms", "Jones", None, "jones"),  # a title alone: a placeholder, no name
+    ("Drew", "Mrsic", "drew", "mrsic"),  # words that start like a title are kept
+    ("Dr", "Who", "dr", "who"),  # a title alone where no placeholder is listed: kept
 ]
 
 
@@ -173,6 +181,20 @@ def test_first_name_split_into_middle_when_no_middle_column(engine, tmp_path):
     assert out["a"]["raw_first_name"] == "Mary Ann  Jane"
     assert out["a"]["raw_middle_name"] is None
     assert out["a"]["first_initial"] == "m" and out["a"]["first_name_mp"] == "MR"
+
+
+def test_title_before_a_first_name_is_dropped_before_the_split(engine, tmp_path):
+    # "Dr Jan Piotr" in a first-name column without a middle one: the first name is Jan,
+    # not "dr" with Jan as a middle name (a title made the first name disagree with the
+    # same person's record elsewhere, and sent the pair to clerical review)
+    rows = [{"id": "a", "fn": "Dr Jan Piotr", "sn": "Kowalski"},
+            {"id": "b", "fn": "Mrs Maria", "sn": "Cruz"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    assert (out["a"]["first_name"], out["a"]["middle_name"]) == ("jan", "piotr")
+    assert (out["b"]["first_name"], out["b"]["middle_name"]) == ("maria", None)
+    assert out["a"]["first_initial"] == "j" and out["a"]["first_name_rom"] == "ian"
+    assert out["a"]["raw_first_name"] == "Dr Jan Piotr"
+    assert [k for _, k in name_keys(engine, ["Dr. Jan", "Jan"])] == ["ian", "ian"]
 
 
 def test_first_name_kept_whole_when_middle_column_mapped(engine, tmp_path):
@@ -385,7 +407,10 @@ def test_dates(engine, tmp_path, raw, iso, parts, swapped):
 SEX = [("m", "M"), ("M", "M"), ("Male", "M"), (" MAN ", "M"), ("1", "M"),
        ("f", "F"), ("FEMALE", "F"), ("Woman", "F"), ("2", "F"),
        ("u", None), ("unknown", None), ("9", None), ("x", None), ("0", None), ("", None),
-       (None, None)]
+       (None, None),
+       # abbreviations written with a full stop, as forms print them
+       ("чол.", "M"), ("Ж.", "F"), ("жін. ", "F"), ("Муж.", "M"), ("F.", "F"), ("m.", "M"),
+       ("Q.", None), (".", None)]
 
 
 @pytest.mark.parametrize("raw,sex", SEX)
@@ -406,6 +431,11 @@ POSTCODES = [
     ("12", "12", None, None, None),
     (" - ", None, None, None, None),
     (None, None, None, None, None),
+    # no digit: no postcode of any format ("not known", "no fixed abode"), missing rather
+    # than a value that two records agree on
+    ("N/A", None, None, None, None),
+    ("UNKNOWN", None, None, None, None),
+    ("nfa", None, None, None, None),
 ]
 
 
@@ -418,6 +448,7 @@ OTHER_POSTCODES = [
     ("2000", "2000", None, "200", "20"),  # 4 digits: no sector
     ("SW1A 1AA", "SW1A1AA", "SW1A", "SW1", "SW"),  # no UK parsing when the job says other
     (" - ", None, None, None, None),
+    ("NONE", None, None, None, None),
     (None, None, None, None, None),
 ]
 
@@ -448,6 +479,10 @@ def _postcode_summary(engine, tmp_path, values, fmt=None) -> tuple[dict, dict]:
     (["10001", "90210-1234", "02134", None, ""], "other", 0.0),  # US ZIP codes
     (["01001", "79000", "61000"], "other", 0.0),  # Ukrainian codes
     ([None, " ", "-"], "uk", None),  # nothing to judge by: uk (unchanged behaviour)
+    # "not known" written in words is no postcode: it does not make a UK source "other"
+    # (its real postcodes were then written without the space, and agreed with none of
+    # the reference's)
+    (["SW1A 1AA", "m1 1ae", "B33 8TH", "N/A", "UNKNOWN", "NONE", "NFA"], "uk", 1.0),
 ])
 def test_postcode_format_inferred(engine, tmp_path, values, fmt, share):
     summary, out = _postcode_summary(engine, tmp_path, values)
@@ -505,6 +540,17 @@ def test_identifiers_subgroups_variables(engine, tmp_path):
     assert (out["a"]["region"], out["a"]["var_income"]) == ("North", "12.5")
     assert (out["b"]["region"], out["b"]["var_income"]) == (None, "")
     assert list(out["a"]) == [*CONTRACT_COLUMNS, "id_nino", "id_nhs", "region", "var_income"]
+
+
+def test_an_identifier_written_as_a_whole_float_is_the_whole_number(engine, tmp_path):
+    # a number column with a blank written out by a spreadsheet or pandas: 1234567.0;
+    # removing the full stop made it 12345670, another number, and no direct link held
+    rows = [{"id": "a", "tax": "1234567.0"}, {"id": "b", "tax": " 0012345.00 "},
+            {"id": "c", "tax": "1,234,567"}, {"id": "d", "tax": "12.5"},
+            {"id": "e", "tax": "AB.0"}]
+    out = run(engine, tmp_path, rows, identifiers={"tax": "tax"})
+    assert [out[k]["id_tax"] for k in "abcde"] == ["1234567", "0012345", "1234567", "125",
+                                                   "AB0"]
 
 
 def test_subgroup_that_is_a_mapped_canonical_column(engine, tmp_path):

@@ -2,13 +2,15 @@
 
 -- The text of a date as it is parsed: trimmed, a whole number written with a zero
 -- fraction loses it (19800131.0 -> 19800131: a number column of dates), and a time of
--- day of midnight is dropped (1981-04-03 00:00:00, 1981-04-03T00:00:00Z).
+-- day of midnight is dropped (1981-04-03 00:00:00, 1981-04-03T00:00:00Z; 03.04.1981
+-- 0:00:00 as 1C and Excel write it in Ukrainian and Russian locales; 4/3/1981 12:00:00 AM
+-- on a 12-hour clock).
 CREATE OR REPLACE TEMP MACRO sl_intake_date_text(s) AS
     regexp_replace(
         CASE WHEN regexp_full_match(trim(s), '[0-9]+\.0+')
              THEN regexp_replace(trim(s), '\.0+$', '', 'g')
              ELSE trim(s) END,
-        '[ T]00:00(:00(\.0+)?)?(Z|[+-]00:?00)?$', '', 'g');
+        '[ T](0?0:00(:00(\.0+)?)?|12:00(:00)? ?[Aa][Mm])(Z|[+-]00:?00)?$', '', 'g');
 
 -- A date text in a format of eight digits with the day or month first (%m%d%Y, %d%m%Y)
 -- that has seven digits lost its leading zero (a number column: 02172018 -> 2172018):

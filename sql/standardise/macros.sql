@@ -80,23 +80,34 @@ CREATE OR REPLACE TEMP MACRO sl_clean_text(s) AS
     END;
 
 -- Identifiers: upper case, everything but letters and digits removed, NULL when empty.
+-- A whole number written with a zero fraction (1234567.0: a number column with a blank,
+-- as a spreadsheet or pandas writes it) loses the fraction first, as intake's dates do:
+-- its full stop removed, it was another number (12345670).
 CREATE OR REPLACE TEMP MACRO sl_identifier(s) AS
-    nullif(regexp_replace(upper(s), '[^\p{L}\p{N}]+', '', 'g'), '');
+    nullif(regexp_replace(upper(
+        CASE WHEN regexp_full_match(trim(s), '[0-9]+\.0+')
+             THEN regexp_replace(trim(s), '\.0+$', '', 'g')
+             ELSE s END), '[^\p{L}\p{N}]+', '', 'g'), '');
 
 -- Sex: the codes of linkage_models/code_lists/sex_input_codes.csv to M / F (English,
--- numeric, Ukrainian and Russian words and letters); anything else (u, unknown, 9, x, 0,
--- '') to NULL.
+-- numeric, Ukrainian and Russian words and letters), looked up trimmed, in lower case and
+-- without a final full stop ("чол.", "Ж.", "M.": as intake's check, code_lists.sex_code_key);
+-- anything else (u, unknown, 9, x, 0, '') to NULL.
 CREATE OR REPLACE TEMP MACRO sl_sex(s) AS
     CASE
-        WHEN lower(trim(s)) IN ({{ male_codes|sql }}) THEN 'M'
-        WHEN lower(trim(s)) IN ({{ female_codes|sql }}) THEN 'F'
+        WHEN {{ sex_key|sql }} IN ({{ male_codes|sql }}) THEN 'M'
+        WHEN {{ sex_key|sql }} IN ({{ female_codes|sql }}) THEN 'F'
     END;
 
 -- Postcode: upper case, only A-Z and 0-9 kept, NULL when empty (the form of every
 -- postcode format); for UK postcodes (postcode_format uk), when 5 to 7 characters long,
--- one space before the last three (the inward code).
+-- one space before the last three (the inward code). A value without a digit is no
+-- postcode of any format (UK, ZIP, Ukrainian, European: all have digits) but a word for
+-- none ("N/A", "UNKNOWN", "NFA"): NULL, so that it neither agrees with another such
+-- word nor counts against a UK shape when the format is inferred.
 CREATE OR REPLACE TEMP MACRO sl_postcode_compact(s) AS
-    nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '');
+    CASE WHEN regexp_matches(s, '[0-9]')
+         THEN nullif(regexp_replace(upper(s), '[^A-Z0-9]', '', 'g'), '') END;
 
 CREATE OR REPLACE TEMP MACRO sl_postcode_format(p) AS
     CASE

@@ -4,17 +4,24 @@
 -- repeats. The romanisation keys are added over this table once it is registered
 -- (names_rom.sql): a separate query keeps each expression shallow enough for Spark.
 -- The cleaning macro: sl_clean_text, or its ASCII path when every name is ASCII
--- (standardise._cleaner).
+-- (standardise._cleaner). Leading titles (linkage_models/name_titles.csv, as a pattern,
+-- "dr jan" -> "jan") are dropped when another word follows; a title alone stays.
 WITH raw_names AS (
     SELECT raw_first_name AS raw FROM {{ source }}
     UNION
     SELECT raw_middle_name AS raw FROM {{ source }}
     UNION
     SELECT raw_last_name AS raw FROM {{ source }}
-), cleaned AS (
+), prepared AS (
     SELECT raw, {{ clean|sql }}(raw) AS clean
     FROM raw_names
     WHERE raw IS NOT NULL
+), cleaned AS (
+    SELECT raw,
+           CASE WHEN regexp_matches(clean, {{ titles|sql }} || '[^ ]')
+                THEN regexp_replace(clean, {{ titles|sql }}, '', 'g')
+                ELSE clean END AS clean
+    FROM prepared
 )
 SELECT
     raw,

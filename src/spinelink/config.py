@@ -5,6 +5,7 @@ echo the offending value (it may be personal data pasted by mistake).
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from pathlib import Path
@@ -48,6 +49,9 @@ CANONICAL_FIELDS = (
     "address",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "cp1250", "latin-1", "cp1252", "iso-8859-2")
+# each encoding under Python's name for its codec: another name of one of them
+# (windows-1251, utf8, latin1, iso8859_2) is that one
+_ENCODING_BY_CODEC = {codecs.lookup(e).name: e for e in ENCODINGS}
 _DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
 MODELS_DIR = data_dir("linkage_models")  # the wheel's copy or the repository's
 
@@ -137,9 +141,11 @@ class Source(_Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, v: str) -> str:
-        if v.lower() not in ENCODINGS:
-            raise ValueError(f"one of {', '.join(ENCODINGS)}")
-        return v.lower()
+        try:
+            return _ENCODING_BY_CODEC[codecs.lookup(v.strip()).name]
+        except (LookupError, KeyError):
+            raise ValueError(f"one of {', '.join(ENCODINGS)} (or another name of one, "
+                             "e.g. windows-1251)") from None
 
     @field_validator("date_format")
     @classmethod
@@ -151,8 +157,11 @@ class Source(_Strict):
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, v: str) -> str:
+        # a tab as YAML reads it single-quoted or plain ('\t', \t) or by its name
+        v = "\t" if v in ("\\t", "tab", "TAB", "Tab") else v
         if len(v) != 1 or v in "\"\r\n":
-            raise ValueError("a single character other than a quote or newline")
+            raise ValueError("a single character other than a quote or newline (a tab: "
+                             "\"\\t\" or tab)")
         return v
 
     @field_validator("columns")
@@ -163,6 +172,12 @@ class Source(_Strict):
             hints = "".join(did_you_mean(k, CANONICAL_FIELDS, f"; {k!r}: ") for k in unknown)
             raise ValueError(f"unknown canonical field(s) {unknown}{hints}; "
                              f"expected keys among {list(CANONICAL_FIELDS)}")
+        seen: dict[str, str] = {}
+        for k, col in v.items():  # a copied line: last_name the first name's column
+            if col in seen:
+                raise ValueError(f"{seen[col]} and {k} both map column '{col}': a column "
+                                 "holds one field")
+            seen[col] = k
         return v
 
     @field_validator("identifiers", "variables")
@@ -387,7 +402,12 @@ def load_job(path: str | Path, inputs: bool = False) -> LoadedJob:
     if job is not None:  # the classifications the job codes to (linkage_models/)
         problems += classification_problems(job)
     if inputs:
+        # a source whose encoding or delimiter is at fault is not read with the default
+        # instead (its header would be misread: a second, wrong problem)
+        unread = {p.key for p in problems if p.key}
         for name, src in sources.items():
+            if {f"sources.{name}.encoding", f"sources.{name}.delimiter"} & unread:
+                continue
             q = Path(src.path)
             problems += _files.input_problems(name, src, q if q.is_absolute() else base / q)
         if job is not None:  # columns named by coding, edit rules, control totals

@@ -42,7 +42,11 @@ from spinelink.intake_dates import (
 )
 from spinelink.intake_report import failure_summary, reason_counts
 from spinelink.jobspec import code_lists
-from spinelink.jobspec.code_lists import sex_code_table, sex_codes  # noqa: F401 - re-exported
+from spinelink.jobspec.code_lists import (  # noqa: F401 - re-exported
+    sex_code_key,
+    sex_code_table,
+    sex_codes,
+)
 from spinelink.readers import ROW, ReadResult, read_source
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -284,7 +288,7 @@ def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dic
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,
-                             normalised=f"lower(trim({quote_ident(sex)}))"),
+                             normalised=sex_code_key(quote_ident(sex))),
                     {"field": sex, "codes": sex_codes(), "reason": "not a known sex code",
                      "priority": 20}))
     for col, lst in src.code_lists.items():

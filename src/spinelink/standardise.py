@@ -59,6 +59,7 @@ hyphenated Jean-Paul gives jean / paul).
 from __future__ import annotations
 
 import logging
+import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -71,7 +72,7 @@ from spinelink import addresses, config, nickname_tables, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
-from spinelink.intake import sex_code_table
+from spinelink.intake import sex_code_key, sex_code_table
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -140,6 +141,36 @@ def read_placeholders(path: Path | None = None) -> pa.Table:
                      "value": pa.array(values, pa.string())})
 
 
+def titles_file() -> Path:
+    return config.MODELS_DIR / "name_titles.csv"
+
+
+def read_titles(path: Path | None = None) -> list[str]:
+    """Titles dropped from the front of a name (`linkage_models/name_titles.csv`: one
+    word of letters a-z per line, after the header `value`); a bad line names the file and
+    line."""
+    path = path or titles_file()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [(i, ln.strip()) for i, ln in enumerate(lines, 1)
+            if ln.strip() and not ln.startswith("#")]
+    if not rows or rows[0][1] != "value":
+        raise JobError(f"{path}: expected the header 'value' before the titles")
+    titles = []
+    for i, word in rows[1:]:
+        if not re.fullmatch(r"[a-z]+", word):
+            raise JobError(f"{path}: line {i}: expected one word of letters a-z")
+        titles.append(word)
+    return titles
+
+
+def _titles_pattern(titles: Sequence[str]) -> str:
+    """A SQL string literal: the regular expression of one or more leading titles, each
+    followed by a space (the words are checked to be [a-z]+, so the literal is safe)."""
+    if not titles:
+        return "'^ '"  # matches nothing: a comparison form never starts with a space
+    return "'^(?:(?:" + "|".join(sorted(set(titles))) + ") )+'"
+
+
 def nicknames_file() -> Path:
     return config.MODELS_DIR / "nicknames.csv"
 
@@ -152,7 +183,7 @@ def install_macros(engine: Engine, romanisation_path: Path | None = None) -> tup
     """Define the cleaning macros and the romanisation-key macro (idempotent); return the
     two statements run (what the macros compute depends on them only)."""
     codes = sex_code_table()
-    macros = sql_file("standardise/macros.sql", **{
+    macros = sql_file("standardise/macros.sql", sex_key=sex_code_key("s"), **{
         f"{name}_codes": ", ".join("'" + c.lower().replace("'", "''") + "'"
                                    for c in codes.loc[codes["sex"] == v, "code"])
         for name, v in (("male", "M"), ("female", "F"))})
@@ -196,7 +227,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     # registered result of the one before)
     engine.register(_NAMES_CLEAN, engine.arrow(sql_file(
         "standardise/names.sql", source=_SOURCE,
-        clean=_cleaner(engine, ["raw_first_name", "raw_middle_name", "raw_last_name"]))))
+        clean=_cleaner(engine, ["raw_first_name", "raw_middle_name", "raw_last_name"]),
+        titles=_titles_pattern(read_titles()))))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
                                                       names=_NAMES_CLEAN)))
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
@@ -293,8 +325,9 @@ def name_keys(engine: Engine, values: Sequence[str | None], *,
     install_macros(engine, romanisation_path)
     engine.register(_VALUES, pa.table({"i": pa.array(range(len(values)), pa.int64()),
                                        "v": pa.array(list(values), pa.string())}))
-    engine.register(_VALUES_CLEAN, engine.arrow(sql_file("standardise/clean_values.sql",
-                                                         values=_VALUES)))
+    engine.register(_VALUES_CLEAN, engine.arrow(sql_file(
+        "standardise/clean_values.sql", values=_VALUES,
+        titles=_titles_pattern(read_titles()))))
     out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
     return list(zip(out.column("clean").to_pylist(), out.column("rom").to_pylist(),
                     strict=True))

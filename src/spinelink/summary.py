@@ -20,7 +20,7 @@ def print_summary(result) -> None:
                        f"{d['quarantined']}, accepted {d['accepted']} (the state above: "
                        f"the previous {d['previous_records']} other records with these)")
     for name, s in result.summary.items():
-        methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items())
+        methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items()) or "none"
         click.echo(f"  {name} links by method: {methods}")
         if s.get("held_as_relatives"):  # spinelink.relatives
             held = ", ".join(f"{m} {n}" for m, n in s["held_as_relatives"].items())

@@ -147,5 +147,12 @@ def sex_code_table() -> pd.DataFrame:
     return read_table(code_lists_dir() / SEX_CODES, "sex code list", {"code", "sex"})
 
 
+def sex_code_key(expr: str) -> str:
+    """SQL: the form of a sex value looked up in sex_input_codes.csv: trimmed, lower case,
+    a final full stop dropped (forms abbreviate "чол.", "жін.", "M."); the same in intake's
+    check and standardisation's sl_sex (sql/standardise/macros.sql)."""
+    return f"trim(regexp_replace(lower(trim({expr})), '[.]$', '', 'g'))"
+
+
 def sex_codes() -> list[str]:
     return sex_code_table()["code"].tolist()

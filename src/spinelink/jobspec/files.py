@@ -136,7 +136,9 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
     as_utf8 = _header_as_utf8(header, src.encoding)
     utf8 = ("the header read as UTF-8 has the column(s): declare encoding: utf-8"
             if as_utf8 and any(c in as_utf8 for c in missing) else "")
-    if missing and not found:  # not a header of this source: one problem, no names
+    folded = {h.casefold() for h in header}
+    if missing and not found and not any(c.casefold() in folded for c in missing):
+        # not a header of this source: one problem, no names
         more = f" (and {len(missing) - 1} more: {one_of(missing[1:])})" if missing[1:] else ""
         hint = utf8 or (
             f"the header has only {len(header)} column(s): is the delimiter right?"

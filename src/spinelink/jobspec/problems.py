@@ -72,7 +72,11 @@ def raise_problems(problems: list[Problem]) -> None:
 
 
 def did_you_mean(word: str, known, prefix: str = "; ") -> str:
-    close = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    """A close known name: one equal but for case first (a header in capitals: "ID" for
+    "id", which difflib alone does not find close), else difflib's closest."""
+    folded = [str(k) for k in known if str(k).casefold() == str(word).casefold()]
+    close = folded or difflib.get_close_matches(str(word), [str(k) for k in known], n=1,
+                                                cutoff=0.6)
     return f"{prefix}did you mean '{close[0]}'?" if close else ""
 
 
