@@ -347,3 +347,31 @@ def test_coding_commands_exit_with_documented_codes(worked, tmp_path):
     assert r.stderr.strip().startswith(
         f"error: {copy / 'coding' / 'census_clerical.parquet'}: missing")
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_answers_that_read_as_formulas_are_exported_as_text(tmp_path):
+    """A delivery's answer beginning with = + - @ would run as a formula in the coder's
+    spreadsheet (CSV injection): the queue holds it with a leading apostrophe, and the
+    file, coded, applies as any other."""
+    from test_coding import CENSUS
+
+    bad = '=HYPERLINK("http://x.invalid","click")'
+    census = CENSUS.replace("Zxqwv Plm", '"' + bad.replace('"', '""') + '"').replace(
+        "klingon", "@SUM(1)")
+    job = _job(tmp_path, CODING, census=census)
+    run_job(job)
+    out = tmp_path / "out"
+    q = _cli("coding", "queue", out, "--to", tmp_path / "queue.csv")
+    assert q.returncode == 0, q.stderr
+    queue = pd.read_csv(tmp_path / "queue.csv", dtype=str, keep_default_na=False)
+    text = dict(zip(queue["variable"], queue["text"], strict=True))
+    assert text["birthplace"] == "'" + bad and text["language"] == "'@SUM(1)"
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in queue["text"])
+    queue.loc[queue["variable"] == "birthplace", "code"] = "NS"
+    queue.to_csv(tmp_path / "queue.csv", index=False)
+    a = _cli("coding", "apply", out, tmp_path / "queue.csv", "--reviewer", "carol")
+    assert a.returncode == 0, a.stderr
+    coded = _coded(out)
+    assert coded.loc[("P08", "birthplace"), "code"] == "NS"
+    # the coder's table keeps the answer as delivered
+    assert coded.loc[("P08", "birthplace"), "text"] == bad

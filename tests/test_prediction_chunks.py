@@ -2,6 +2,7 @@
 each rule's pairs exactly, and the pairs scored do not depend on the number of chunks."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -50,6 +51,69 @@ def test_blocked_pairs_counts_each_rule_and_declines_what_it_cannot():
     assert prob.prediction_chunks(prob.PAIRS_PER_CHUNK * 2.5, 10, 10) == 3
 
 
+def test_blocked_pairs_made_here_are_splinks(tmp_path):
+    """The blocked pairs spinelink makes for a small residual (blocked_id_pairs_sql) are
+    Splink's own, pair for pair, each with the first rule that makes it; and the pairs
+    Splink scores from them are those it scores from its own blocking."""
+    from splink import Linker
+
+    from spinelink.splink_import import splink_ready
+
+    splink_ready()
+    rng = np.random.default_rng(5)
+    def side(n, prefix):
+        return pd.DataFrame({
+            "record_id": [f"{prefix}{i}" for i in range(n)],
+            "fn": rng.choice(["ann", "bob", "lee", "cy", "dee", None], n),
+            "ln": rng.choice(["lee", "ray", "ann", "fox", None], n),
+            "dob": rng.choice(["2000-01-02", "1990-05-06", "1981-11-03", None], n),
+            "dob_swapped": rng.choice(["2000-02-01", "1990-05-06", "1981-11-03", None], n)})
+    engine = open_engine()
+    engine.register("ref_t", side(120, "r"))
+    engine.register("src_t", side(80, "s"))
+    rules = ['(l."fn" = r."fn") AND (l."ln" = r."ln")', 'l."dob" = r."dob"',
+             "l.dob = r.dob_swapped", "l.fn = r.ln AND l.ln = r.fn", 'l."ln" = r."ln"']
+    model = {"link_type": "link_only", "unique_id_column_name": "record_id",
+             "probability_two_random_records_match": 0.01,
+             "blocking_rules_to_generate_predictions":
+                 [{"blocking_rule": r, "sql_dialect": "duckdb"} for r in rules],
+             "comparisons": [{"output_column_name": "fn", "comparison_levels": [
+                 {"sql_condition": "fn_l IS NULL OR fn_r IS NULL", "is_null_level": True},
+                 {"sql_condition": "fn_l = fn_r", "m_probability": 0.9,
+                  "u_probability": 0.2},
+                 {"sql_condition": "ELSE", "m_probability": 0.1, "u_probability": 0.8}]}]}
+    db_api = engine.splink_db_api()
+    names = {"d_pred_ref": "ref_t", "d_pred_src": "src_t"}
+
+    sdfs = [db_api.register(t, table_name=n) for n, t in names.items()]
+
+    def linker():
+        return Linker(sdfs, model, log_level=None, validate_settings=False)
+
+    theirs = linker().inference.compute_blocked_pairs_for_predict().as_pandas_dataframe()
+    engine.create_table("ours", prob.blocked_id_pairs_sql(model, "ref_t", "src_t", (1, 1)),
+                        {"left": "d_pred_ref", "right": "d_pred_src"})
+    ours = engine.df("SELECT * FROM ours")
+    key = ["join_key_l", "join_key_r"]
+    assert len(theirs) > 300 and theirs["match_key"].nunique() == len(rules)
+    pd.testing.assert_frame_equal(
+        ours[["match_key", *key]].sort_values(key, ignore_index=True),
+        theirs[["match_key", *key]].astype(str).sort_values(key, ignore_index=True))
+    # in three chunks: the same pairs
+    parts = [engine.df(prob.blocked_id_pairs_sql(model, "ref_t", "src_t", (i, 3)),
+                       {"left": "d_pred_ref", "right": "d_pred_src"}) for i in (1, 2, 3)]
+    assert all(len(p) for p in parts)
+    pd.testing.assert_frame_equal(pd.concat(parts).sort_values(key, ignore_index=True),
+                                  ours.sort_values(key, ignore_index=True))
+    scored = {}
+    for way, blocking in (("splink", None), ("here", (engine, model, names))):
+        df = prob.predict_in_chunks(linker(), 1, "__sl_t", blocking=blocking)
+        scored[way] = df[["record_id_l", "record_id_r", "match_weight", "match_key"]] \
+            .astype({"match_key": str}).sort_values(["record_id_l", "record_id_r"],
+                                                    ignore_index=True)
+    pd.testing.assert_frame_equal(scored["here"], scored["splink"])
+
+
 @pytest.mark.slow
 def test_pairs_scored_do_not_depend_on_the_chunks(tmp_path, monkeypatch):
     generate(600, 11, tmp_path / "data")
@@ -59,9 +123,9 @@ def test_pairs_scored_do_not_depend_on_the_chunks(tmp_path, monkeypatch):
     chunks = []
     real = prob.predict_in_chunks
 
-    def counted(linker, n, tag):
+    def counted(linker, n, tag, **kw):
         chunks.append(n)
-        return real(linker, n, tag)
+        return real(linker, n, tag, **kw)
 
     monkeypatch.setattr(prob, "predict_in_chunks", counted)
     outs = {}

@@ -62,6 +62,28 @@ def test_file_hash_follows_a_rewritten_file(tmp_path):
     assert third == hashlib.sha256(f.read_bytes()).hexdigest()
 
 
+def test_a_file_is_read_once_by_any_path_and_a_checked_copy_not_at_all(tmp_path, monkeypatch):
+    import hashlib
+
+    from spinelink.incremental import reuse
+
+    reads = []
+    real = hashlib.sha256
+    monkeypatch.setattr(manifest.hashlib, "sha256", lambda *a: reads.append(1) or real(*a))
+    f = tmp_path / "input.csv"
+    atomic.write_bytes(f, b"id,name\n1,x\n")
+    monkeypatch.chdir(tmp_path)
+    sha = manifest.file_hash(Path("input.csv"))  # relative, as a job file may name it
+    assert manifest.file_hash(f) == sha and len(reads) == 1  # absolute: the same file
+    copy = tmp_path / "out" / "input.csv"
+    copy.parent.mkdir()
+    assert reuse._copy_checked(f, copy, sha)
+    assert manifest.file_hash(copy) == sha and len(reads) == 1
+    atomic.write_bytes(copy, b"other")  # the copy rewritten: hashed again
+    assert manifest.file_hash(copy) == real(b"other").hexdigest() and len(reads) == 2
+    assert not reuse._copy_checked(f, tmp_path / "out" / "no.csv", "0" * 64)
+
+
 def test_recorded_versions_are_the_installed_packages(tmp_path):
     # read from the metadata's headers only: the same as importlib.metadata's parse
     from importlib import metadata

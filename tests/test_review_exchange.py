@@ -226,3 +226,23 @@ def test_missing_reviewer(out, tmp_path):
     frame.to_csv(tmp_path / "nr.csv", index=False)
     r = run_cli("review", "import", str(out), str(tmp_path / "nr.csv"))
     assert r.returncode == 6 and "row 2, field 'reviewer'" in r.stderr
+
+
+def test_delivered_text_that_reads_as_a_formula_is_exported_as_text(out, tmp_path):
+    """A name or address beginning with = + - @ would run as a formula in the reviewer's
+    spreadsheet (CSV injection): it is exported with a leading apostrophe; identifiers
+    and the rest are as they were."""
+    band = pd.read_parquet(out / "review" / "benefits.parquet")
+    sid = str(band["source_id"].iloc[0])
+    path = out / "standardised" / "benefits.parquet"
+    std = pd.read_parquet(path)
+    at = std["record_id"].astype(str) == sid
+    std.loc[at, "raw_first_name"] = "=cmd|' /C calc'!A0"
+    std.loc[at, "raw_address"] = "@SUM(1+1)"
+    std.to_parquet(path, index=False)
+    frame = _export(out, tmp_path)
+    row = frame[(frame["source"] == "benefits") & (frame["source_id"] == sid)].iloc[0]
+    assert row["src_first_name"] == "'=cmd|' /C calc'!A0"
+    assert row["src_address"] == "'@SUM(1+1)"
+    for col in frame.columns:
+        assert not frame[col].str.startswith(("=", "+", "@")).any(), col

@@ -55,15 +55,66 @@ def prediction_chunks(pairs: float | None, n_ref: int, n_src: int) -> int:
     return max(1, math.ceil(pairs / PAIRS_PER_CHUNK))
 
 
-def predict_in_chunks(linker, n: int, tag: str) -> pd.DataFrame:
-    """Score the blocked pairs in `n` chunks (bounded memory, visible progress)."""
+def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int]
+                         ) -> str | None:
+    """The query making the pairs the model's blocking rules make between the engine
+    tables `left` and `right` (Splink's blocked-pairs table, sql/probabilistic/
+    blocked_id_pairs.sql; $left, $right: their datasets' names), for the chunk (i, n) of
+    the left table's records. None when a rule is not a conjunction of column equalities
+    (Splink blocks those itself)."""
+    uid = model.get("unique_id_column_name", "unique_id")
+    where = "" if chunk[1] == 1 else \
+        f"WHERE hash(l.{quote_ident(uid)}) % {int(chunk[1])} = {int(chunk[0]) - 1}"
+    rules = []
+    for k, rule in enumerate(model.get("blocking_rules_to_generate_predictions", [])):
+        parts = equality_columns(rule["blocking_rule"] if isinstance(rule, dict) else
+                                 str(rule))
+        if not parts:
+            return None
+        rules.append(sql_file(
+            "probabilistic/blocked_rule_pairs.sql", k=str(k), uid=uid, left=left,
+            right=right, chunk=where,
+            on=" AND ".join(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in parts)))
+    if not rules:
+        return None
+    return sql_file("probabilistic/blocked_id_pairs.sql", rules="\nUNION ALL\n".join(rules))
+
+
+def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
+    """Score the blocked pairs in `n` chunks (bounded memory, visible progress).
+    `blocking` (engine, model, {dataset name: engine table}): the pairs made by
+    `blocked_id_pairs_sql` and given to Splink to score, where the model's rules allow."""
     from spinelink.progress import steps
 
     frames = []
     for i in steps(range(1, n + 1), f"scoring pairs ({tag.removeprefix('__sl_')})", n):
-        chunk = linker.inference.predict_chunk(left_chunk=(i, n), right_chunk=(1, 1),
-                                               threshold_match_probability=PAIR_FLOOR,
-                                               warning_mode="never")
+        pairs = _blocked_id_pairs(linker, blocking, (i, n), tag)
+        if pairs is None:
+            chunk = linker.inference.predict_chunk(
+                left_chunk=(i, n), right_chunk=(1, 1),
+                threshold_match_probability=PAIR_FLOOR, warning_mode="never")
+        else:
+            chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
+                                             warning_mode="never")
         frames.append(chunk.as_pandas_dataframe())
         chunk.drop_table_from_database_and_remove_from_cache()
+        if pairs is not None:
+            pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
+    """The chunk's blocked pairs registered for Splink's prediction, or None (Splink
+    blocks: no `blocking`, or a rule that is not a conjunction of equalities)."""
+    if blocking is None:
+        return None
+    engine, model, tables = blocking
+    left, right = sorted(tables)  # Splink's left dataset: the smaller name
+    sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk)
+    if sql is None:
+        return None
+    name = f"{tag}_blocked_pairs"
+    engine.create_table(name, sql, {"left": left, "right": right})
+    # registered under a name Splink makes (one name is registered once a connection)
+    return linker.table_management.register_blocked_pairs_for_predict(
+        engine.splink_db_api().register(name))

@@ -18,20 +18,35 @@ PACKAGES = ("spinelink", "splink", "duckdb", "pandas", "pyarrow", "jellyfish", "
 def file_hash(path: Path) -> str:
     """The SHA-256 of a file. A run hashes some files more than once (the reference's
     standardised table: the incremental checks, the quality stage's fit conditions, the
-    outputs), so each result is kept with what tells a rewritten file from the one hashed
-    (device, inode, size, modification time in ns: outputs are replaced by a rename, a new
-    inode) and reused while those are the same."""
-    st = os.stat(path)
-    key = (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    outputs; an input by its relative and its absolute path), so each result is kept with
+    what tells a rewritten file from the one hashed (device, inode, size, modification
+    time in ns: outputs are replaced by a rename, a new inode; not the path, one file has
+    several) and reused while those are the same."""
+    key = _identity(path)
     if key not in _HASHES:
         h = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        if len(_HASHES) > 10_000:
-            _HASHES.clear()
-        _HASHES[key] = h.hexdigest()
+        _remember(key, h.hexdigest())
     return _HASHES[key]
+
+
+def known_hash(path: Path, sha256: str) -> None:
+    """Record the SHA-256 of a file just written as a copy of one whose hash was checked
+    (spinelink.incremental.reuse), so hashing it again reads nothing."""
+    _remember(_identity(path), sha256)
+
+
+def _identity(path: Path) -> tuple:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remember(key: tuple, sha256: str) -> None:
+    if len(_HASHES) > 10_000:
+        _HASHES.clear()
+    _HASHES[key] = sha256
 
 
 _HASHES: dict[tuple, str] = {}

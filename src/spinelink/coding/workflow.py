@@ -24,6 +24,7 @@ from spinelink.coding import classification as cls
 from spinelink.coding import decisions as dec
 from spinelink.coding import verify
 from spinelink.coding.coder import Coder
+from spinelink.csv_cells import as_text
 from spinelink.errors import ClericalError, OutputError
 from spinelink.sqlfiles import sql_file
 
@@ -180,6 +181,7 @@ def open_items(out: Path, source: str | None = None,
 def export(out: Path, to: Path, source: str | None, tasks: tuple[str, ...]) -> int:
     """The open answers as a CSV to fill in (its empty `code` column)."""
     items = open_items(out, source, tasks).assign(code="")
+    items["text"] = items["text"].map(as_text)  # a delivery's answers, never a formula
     with atomic.atomic_path(Path(to)) as tmp:
         items.to_csv(tmp, index=False, encoding="utf-8")
     return len(items)

@@ -163,4 +163,5 @@ def _copy_checked(src: Path, dst: Path, sha256: str) -> bool:
     if manifest.file_hash(src) != sha256:
         return False
     atomic.copy_file(src, dst)
+    manifest.known_hash(dst, sha256)
     return True

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 from spinelink import atomic, filled_in
+from spinelink.csv_cells import as_text
 from spinelink.review import band
 from spinelink.review.band import ReviewError
 from spinelink.review.records import FIELDS, load_records
@@ -54,7 +55,7 @@ def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = Fal
             if not ids_only:
                 a = ref.get(r["reference_id"]) or {}
                 b = src[r["source"]].get(r["source_id"]) or {}
-                row += [x.get(raw) or "" for _, raw in raw_cols for x in (a, b)]
+                row += [as_text(x.get(raw) or "") for _, raw in raw_cols for x in (a, b)]
             d = decided.get((r["source"], r["reference_id"], r["source_id"]))
             row += [d.decision, d.note, d.reviewer] if d else ["", "", ""]
             w.writerow(row)
