@@ -6,7 +6,8 @@ For one linked source:
 - a probabilistic link is correct with its calibrated posterior (`calibrate`);
 - either kind, on a reference unit other source records also link to, is further right
   only with the chance c_i that none of them is a different person taking the unit
-  (`shared`; each bootstrap replicate draws it);
+  (`shared`; each bootstrap replicate draws it, half of them with the reference record
+  also taken as a rendering of the person: the two readings of the same-person evidence);
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
   is a candidate the stage did not link), or missed by blocking (no rule generated the
@@ -60,6 +61,9 @@ class Prepared:
     rec_link: np.ndarray    # per residual record with candidates: linked tie group or -1
     survive: np.ndarray | None = None  # per link: c_i of `shared` (None: every link 1)
     det_link: np.ndarray | None = None  # per match-key link in the captures: its link
+    # per link: c_i with the reference record also a rendering of the person (`shared`);
+    # half the bootstrap replicates read the same-person evidence so
+    survive_alt: np.ndarray | None = None
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -317,6 +321,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # the slopes on a stream of their own: every other draw of a replicate is the one it
     # was without them (the never-compared and outcome draws do not move with the slope)
     slope_rng = np.random.default_rng([seed, 1])
+    # which reading of a shared unit's same-person evidence (`shared`), on a stream of its
+    # own too
+    reading_rng = np.random.default_rng([seed, 2])
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -340,8 +347,10 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
         totals.append(k)
-        surv = None if pr.survive is None else (
-            rng.random(len(pr.survive)) < slope.tilt_chance(pr.survive, b))
+        sv = pr.survive
+        if reading_rng.random() < 0.5 and pr.survive_alt is not None:
+            sv = pr.survive_alt
+        surv = None if sv is None else (rng.random(len(sv)) < slope.tilt_chance(sv, b))
         wrong = _wrong(pr, post, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit

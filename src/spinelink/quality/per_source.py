@@ -265,6 +265,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
                                  f"{tag}_src_full", f"{tag}_sh")
         prep.survive = sh.survive if sh.units else None
+        prep.survive_alt = sh.survive_three if sh.units else None
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
         est = labelfree.estimate_carried(prep, null, bds, carried)
@@ -332,6 +333,7 @@ def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
             "log2_prior_same_person": None if not sh.units else round(sh.prior, 2),
             "expected_false_links": round(sh.expected_false, 2),
             "expected_false_deterministic": round(float((1 - sh.survive[det]).sum()), 2),
+            "expected_false_links_reference_rendering": round(sh.expected_false_three, 2),
             "how": "source records on one reference unit scored against each other with "
                    "the trained model: if two are different persons at most one link is "
                    "right, the one whose fields agree better with the reference record"}

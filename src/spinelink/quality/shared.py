@@ -7,14 +7,24 @@ than one link, the trained model scores the unit's source records against each o
 (same person?) and each against the unit's reference record (how strong is each link,
 deterministic ones included). Whether two source records are one person is judged on the
 personal fields only: identifiers (`id_*`) are left out of that score, a reused or
-mistyped one being how two persons reach one unit. With q_ij the
-probability that source records i and j are one person and B_i the Bayes factor of link
-i, link i survives the others with probability
-
-    c_i = prod_j [ q_ij + (1 - q_ij) * B_i / (B_i + B_j) ],
-
-and `labelfree` multiplies each link's probability of being right by c_i. q_ij is the
-pair's Bayes factor at the source's prior odds of a same-person pair (`same_prior`).
+mistyped one being how two persons reach one unit. For source records i and j on unit u,
+with B_i the Bayes factor of link i, B_ij that of i and j on the personal fields, P_i
+that of link i on them and pi the prior odds that two source records are one person
+(`same_prior`), the three hypotheses "i, j and u are one person", "i is u's person and
+j is not" and "j is, i is not" weigh pi * T_ij, B_i and B_j, so link i survives j with
+chance c_i = (pi * T_ij + B_i) / (pi * T_ij + B_i + B_j) (the product over the unit's
+others), and `labelfree` multiplies each link's probability of being right by it. T_ij
+is the three records' Bayes factor of being one person, read in the Fellegi-Sunter model
+with one record as the person's clean rendering and the others as independent copies of
+it: with i or j as the rendering, T_ij = B_ij (B_i + B_j) (the point estimate; the same
+as q_ij + (1 - q_ij) B_i / (B_i + B_j), q_ij the pair's same-person posterior); with the
+reference record also a rendering, T_ij gains P_i P_j (`survival`'s `ref_p`). Two noisy
+rows of one person agree less with each other than each with the reference record, so
+the second reading finds fewer false links (ss_raised's shared units: 9.4 expected
+against 13.8, true 7); relatives who resemble the unit's person (wic_raised: 0.2 against
+3.1, true 5) the first does not see either, but its over-counted true rows offset them.
+No label-free figure tells which reading holds, so half the bootstrap replicates take
+each (session 28 in `benchmarks/RESULTS.md`).
 (Also weighing the weaker link's own Bayes factor, against the leave-partner-out sample's
 partner and non-partner densities, found more of the false links but took records that
 miss fields for false: the partners are scored with every field.) The model's
@@ -44,6 +54,10 @@ class Shared:
     links: int              # links on them
     prior: float            # log2 prior odds that two source records are one person
     expected_false: float   # sum of 1 - c_i
+    # c_i with the reference record also taken as the person's rendering (`survival`'s
+    # `ref_p`): the other reading of the same-person evidence, drawn in the intervals
+    survive_three: np.ndarray | None = None
+    expected_false_three: float = 0.0
 
 
 def same_prior(w: np.ndarray, n_src: int, iters: int = 200) -> float:
@@ -67,16 +81,28 @@ def same_prior(w: np.ndarray, n_src: int, iters: int = 200) -> float:
 
 
 def survival(links: pd.DataFrame, src_pairs: pd.DataFrame, ref_w: pd.Series,
-             prior: float) -> np.ndarray:
+             prior: float, ref_p: pd.Series | None = None) -> np.ndarray:
     """c_i per link. `src_pairs`: unit, a, b, w (log2 Bayes factor of a and b being one
-    person); `ref_w`: log2 Bayes factor of each
-    (unit, source id) link; `prior`: log2 prior odds of one person (`same_prior`).
+    person); `ref_w`: log2 Bayes factor of each (unit, source id) link; `ref_p`: the same
+    on the personal fields (None: no reference-as-rendering term); `prior`: log2 prior
+    odds of one person (`same_prior`).
 
     >>> lk = pd.DataFrame({"reference_id": ["u", "u", "v"], "source_id": ["a", "b", "c"]})
     >>> sp = pd.DataFrame({"unit": ["u"], "a": ["a"], "b": ["b"], "w": [-40.0]})
     >>> rw = pd.Series([30.0, 10.0], index=pd.MultiIndex.from_tuples([("u", "a"), ("u", "b")]))
     >>> survival(lk, sp, rw, 0.0).round(4).tolist()
     [1.0, 0.0, 1.0]
+
+    Two noisy rows of one person, each 30 bits from the reference record and 12 from each
+    other, at a prior of -20 bits: taken for two persons without the reference record as
+    the rendering, one person with it.
+
+    >>> sp2 = sp.assign(w=12.0)
+    >>> rw2 = pd.Series([30.0, 30.0], index=rw.index)
+    >>> survival(lk, sp2, rw2, -20.0).round(3).tolist()
+    [0.502, 0.502, 1.0]
+    >>> survival(lk, sp2, rw2, -20.0, rw2).round(3).tolist()
+    [0.999, 0.999, 1.0]
     """
     c = np.ones(len(links))
     if src_pairs.empty:
@@ -87,16 +113,25 @@ def survival(links: pd.DataFrame, src_pairs: pd.DataFrame, ref_w: pd.Series,
     key = pd.MultiIndex.from_arrays([sub["reference_id"].astype(str),
                                      sub["source_id"].astype(str)])
     pos = pd.Series(np.flatnonzero(on), index=key)
-    q = 1.0 / (1.0 + np.exp2(-np.clip(src_pairs["w"].to_numpy(float) + prior, -60, 60)))
+    wij = src_pairs["w"].to_numpy(float)
     for side, other in (("a", "b"), ("b", "a")):
         me = pd.MultiIndex.from_arrays([src_pairs["unit"], src_pairs[side]])
         them = pd.MultiIndex.from_arrays([src_pairs["unit"], src_pairs[other]])
         wi = ref_w.reindex(me).fillna(0.0).to_numpy(float)
         wj = ref_w.reindex(them).fillna(0.0).to_numpy(float)
-        wins = 1.0 / (1.0 + np.exp2(np.clip(wj - wi, -60, 60)))
+        # log2 of pi * T_ij: one person, with i, j or (on the personal fields) u as the
+        # clean rendering
+        one = prior + wij + np.logaddexp2(wi, wj)
+        if ref_p is not None:
+            pi_ = ref_p.reindex(me).fillna(0.0).to_numpy(float)
+            pj_ = ref_p.reindex(them).fillna(0.0).to_numpy(float)
+            one = np.logaddexp2(one, prior + pi_ + pj_)
+        # (pi T + B_i) / (pi T + B_i + B_j), in logs
+        keep = np.logaddexp2(one, wi)
+        surv = 1.0 / (1.0 + np.exp2(np.clip(wj - keep, -60, 60)))
         at = pos.reindex(me).to_numpy()
         ok = ~np.isnan(at)
-        np.multiply.at(c, at[ok].astype(int), (q + (1 - q) * wins)[ok])
+        np.multiply.at(c, at[ok].astype(int), surv[ok])
     return c
 
 
@@ -158,12 +193,15 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
     src_pairs = src_pairs.sort_values(["unit", "a", "b"], ignore_index=True)
     rs = side_l ^ side_r
     src_id = np.where(side_l[rs], rid["l"][rs], rid["r"][rs])
-    ref_w = pd.Series(df["match_weight"][rs].astype(float).to_numpy(),
-                      index=pd.MultiIndex.from_arrays([unit[rs].to_numpy(), src_id]))
-    ref_w = ref_w.sort_index()
+    at = pd.MultiIndex.from_arrays([unit[rs].to_numpy(), src_id])
+    ref_w = pd.Series(df["match_weight"][rs].astype(float).to_numpy(), index=at).sort_index()
+    ref_p = pd.Series(personal[rs].to_numpy(float), index=at).sort_index()
     prior = same_prior(src_pairs["w"].to_numpy(float), engine.count(src_full))
     c = survival(lk, src_pairs, ref_w, prior)
-    log.info("quality: %d units with more than one link, %d links, %.1f expected false",
-             multi["reference_id"].nunique(), len(multi), float((1 - c).sum()))
+    c3 = survival(lk, src_pairs, ref_w, prior, ref_p)
+    log.info("quality: %d units with more than one link, %d links, %.1f expected false "
+             "(%.1f with the reference record as a rendering)",
+             multi["reference_id"].nunique(), len(multi), float((1 - c).sum()),
+             float((1 - c3).sum()))
     return Shared(c, int(multi["reference_id"].nunique()), int(len(multi)), prior,
-                  float((1 - c).sum()))
+                  float((1 - c).sum()), c3, float((1 - c3).sum()))

@@ -1,0 +1,82 @@
+"""A source with several rows per person: the shared units' two readings (issue 12).
+
+pseudopeople's census against its social security records at raised noise (data nobody
+here generated; the harness's `ss_raised`, benchmarks/quality_eval.py). About 190 persons
+have two rows, each with errors of its own, and both rows link to the person's census
+record: 59 reference units carry two links, 7 of them false. Read with one source row as
+the person's clean rendering, two noisy rows agree too little with each other and the
+shared units expect 13.8 false links; with the census record also a rendering (the
+reading `quality.shared` adds) 9.4. Every shared link's false odds the stage cannot tell
+apart by labels, so half the bootstrap replicates take each reading: the precision
+intervals, whose upper ends stopped below the truth in 6 of the 9 subgroups with at least
+300 true pairs, now reach it in all but three (by under 0.1 half-widths), no wider; the
+point estimates stay the first reading's.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import quality_eval  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("shared_rows")
+    case = quality_eval._cases(work, "raised", 42, 20_000)["ss_raised"]()
+    res = quality_eval.run_case(case, rescore=False)
+    assert "rows" in res, res.get("run")
+    df = pd.DataFrame(res["rows"])
+    df["group"] = df["variable"] + "=" + df["value"]
+    print("\n" + df[["group", "true_pairs", "true_precision", "est_precision",
+                     "est_precision_low", "est_precision_high"]].round(4).to_string())
+    out = case.bench.dir / "spinelink_out"
+    summ = json.loads((out / "quality" / "summary.json").read_text())
+    shared = summ["sources"][case.bench.source]["shared_units"]
+    links = pd.read_parquet(out / "links" / f"{case.bench.source}.parquet")
+    truth_src = pd.read_csv(case.bench.truth_src, dtype=str)
+    truth_ref = pd.read_csv(case.bench.truth_ref, dtype=str)
+    return df.set_index("group"), res["summary"], shared, links, truth_src, truth_ref
+
+
+def test_both_rows_of_a_person_link_to_one_unit(run):
+    _, _, shared, links, ts, tr = run
+    person_s = dict(zip(ts["record_id"], ts["person_uid"], strict=True))
+    person_r = dict(zip(tr["record_id"], tr["person_uid"], strict=True))
+    lk = links.astype({"reference_id": str, "source_id": str})
+    on = lk[lk["reference_id"].duplicated(keep=False)]
+    false = sum(person_s.get(s) != person_r.get(r)
+                for s, r in zip(on["source_id"], on["reference_id"], strict=True))
+    assert shared["units"] >= 40 and shared["links"] == len(on)
+    # the first reading over-counts the false links there by more than half again; the
+    # reference record as a rendering is nearer the truth
+    two, three = shared["expected_false_links"], shared["expected_false_links_reference_rendering"]
+    assert two > 1.5 * false
+    assert abs(three - false) < abs(two - false) - 2
+
+
+def test_precision_intervals_reach_the_truth(run):
+    df, _, _, _, _, _ = run
+    assert len(df) >= 8 and (df["true_pairs"] >= quality_eval.MIN_TRUE).all()
+    lo, hi = df["est_precision_low"], df["est_precision_high"]
+    t = df["true_precision"].round(4)  # the harness's rule: subgroups.csv's 4 decimals
+    covered = (lo <= t) & (t <= hi)
+    assert covered.sum() >= 6, df.loc[~covered, ["true_precision", "est_precision_high"]]
+    # where one still misses, the truth is within a tenth of a half-width of its end
+    half = (hi - lo) / 2
+    gap = ((t - hi).clip(lower=0) + (lo - t).clip(lower=0)) / half
+    assert (gap < 0.1).all(), gap.max()
+    assert ((hi - lo) < 0.06).all(), (hi - lo).max()  # as wide as before (unknown age: 0.059)
+
+
+def test_point_estimates_keep_the_first_reading(run):
+    _, summ, _, _, _, _ = run
+    assert summ["mae_spinelink"] < summ["mae_fl"] < summ["mae_c1"]
+    assert summ["mae_spinelink"] < 0.005
