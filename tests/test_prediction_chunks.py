@@ -10,6 +10,9 @@ from conftest import ROOT
 
 import spinelink.chunks as prob
 from spinelink.backends import open_engine
+from spinelink.config import MODELS_DIR
+from spinelink.jobspec.files import AUTO_SPEC
+from spinelink.model_spec import CappedBlock, capped_column, load_model_spec
 from spinelink.pipeline import run_job
 from spinelink.sample import generate
 
@@ -112,6 +115,38 @@ def test_blocked_pairs_made_here_are_splinks(tmp_path):
             .astype({"match_key": str}).sort_values(["record_id_l", "record_id_r"],
                                                     ignore_index=True)
     pd.testing.assert_frame_equal(scored["here"], scored["splink"])
+
+def test_a_name_with_the_year_blocks_only_where_few_reference_records_share_them():
+    """The auto model's name + year-of-birth rules are a fallback (a date with two wrong
+    parts, the other name changed). At a million persons a common name's year holds 30 to
+    100 reference records: blocking on it made 1.97M of 5.12M pairs for 5 true pairs no
+    other rule blocks (benchmarks/RESULTS.md, session 28 hC). A block of 40 makes no pair;
+    a block of 5 (a rarer name, or a smaller population) still pairs."""
+    from spinelink.probabilistic import add_capped_keys
+
+    spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
+    year = [r for r in spec.blocking
+            if isinstance(r, CappedBlock) and r.columns[-1] == "dob_year"]
+    assert [r.columns[0] for r in year] == ["last_name_mp", "first_name_mp"]
+    spec = spec.model_copy(update={"blocking": year})
+    # 40 reference records share first name JN and 1980, each with its own surname; 5
+    # share surname SMT and 1975; nothing else in common with the source records
+    ref = pd.DataFrame({"first_name_mp": ["JN"] * 40 + [f"F{i}" for i in range(5)],
+                        "last_name_mp": [f"L{i}" for i in range(40)] + ["SMT"] * 5,
+                        "dob_year": [1980] * 40 + [1975] * 5})
+    src = pd.DataFrame({"first_name_mp": ["JN", "KT"], "last_name_mp": ["QQ", "SMT"],
+                        "dob_year": [1980, 1975]})
+    engine = open_engine()
+    engine.register("ref_df", ref)
+    engine.register("src_df", src)
+    engine.create_table("r", "SELECT * FROM ref_df")
+    engine.create_table("s", "SELECT * FROM src_df")
+    add_capped_keys(engine, spec, {"ref_full": "r", "ref": "r", "src": "s"},
+                    blocked_only=True)
+    model = {"blocking_rules_to_generate_predictions": [
+        {"blocking_rule": f'l."{capped_column(i)}" = r."{capped_column(i)}"',
+         "sql_dialect": "duckdb"} for i in range(len(year))]}
+    assert prob.blocked_pairs(engine, model, "r", "s") == 5
 
 
 @pytest.mark.slow
