@@ -144,6 +144,10 @@ class Attacker:
                     self.integrated.setdefault(col, set()).add(r.value)
                     self._see(_key("ref", None, {col: r.value}),
                               None if r.suppressed == "true" else r.units)
+            elif name == "integration_conflicts":  # a unit's conflict: its status
+                for r in df.itertuples():
+                    self._see(_key("ref", None, {f"{r.variable}__status": r.status}),
+                              None if r.suppressed == "true" else r.units)
         for total, parts in self.gaps:  # a status the integration table lists not: none
             self.extra.append((total, [p for p in parts if self._listed(p)]))
         for var in {c.rsplit("__", 1)[0] for c in self.integrated}:
