@@ -98,6 +98,9 @@ class Attacker:
         self.sources: set[str] = set()
         self.linked_records: dict[str, float] = {}  # per source, from the accounting
         self.unit_kinds: set[str] = set()  # other counts of reference units (imputation)
+        self.integrated: dict[str, set] = {}  # integration table: values of each column
+        self.gaps: list = []   # units missing a variable = its missing + imputed units
+        self.extra: list = []  # (total, parts): sums besides margins and identities
         for name, df in tables.items():
             if name.startswith(("quality_subgroups", "quality_cross",
                                 "analysis_weighted_margins")):
@@ -116,10 +119,17 @@ class Attacker:
                 for r in df.to_dict(orient="records"):
                     cond = {} if r["variable"] == "all" else {r["variable"]: r["value"]}
                     self._see(_key("ref", None, cond), r["n_units"])
-                    for col in ("n_missing", "n_imputed"):
-                        kind = f"{col[2:]} {r['imputed_variable']}"
-                        self.unit_kinds.add(kind)
-                        self._see(_key(kind, None, cond), r[col])
+                    # imputed: the integration table's units of status imputed:<method>;
+                    # missing: those and the units still missing (status `missing`)
+                    var, status = r["imputed_variable"], f"{r['imputed_variable']}__status"
+                    self._see(_key("ref", None, {**cond, status: f"imputed:{r['method']}"}),
+                              r["n_imputed"])
+                    kind = f"missing {var}"
+                    self.unit_kinds.add(kind)
+                    self._see(_key(kind, None, cond), r["n_missing"])
+                    self.gaps.append((_key(kind, None, cond), [
+                        _key("ref", None, {**cond, status: st})
+                        for st in ("missing", f"imputed:{r['method']}")]))
             elif name == "record_accounting":
                 for r in df.to_dict(orient="records"):
                     if pd.isna(r["linked"]):  # the reference
@@ -131,8 +141,29 @@ class Attacker:
             elif name == "integration_sources":
                 for r in df.itertuples():
                     col = f"{r.variable}__{r.kind}"
+                    self.integrated.setdefault(col, set()).add(r.value)
                     self._see(_key("ref", None, {col: r.value}),
                               None if r.suppressed == "true" else r.units)
+            elif name == "integration_conflicts":  # a unit's conflict: its status
+                for r in df.itertuples():
+                    self._see(_key("ref", None, {f"{r.variable}__status": r.status}),
+                              None if r.suppressed == "true" else r.units)
+        for total, parts in self.gaps:  # a status the integration table lists not: none
+            self.extra.append((total, [p for p in parts if self._listed(p)]))
+        for var in {c.rsplit("__", 1)[0] for c in self.integrated}:
+            # no unit has a source and a status of no source, or no source and another
+            # status (the table's description): zeros everyone knows
+            for src in self.integrated.get(f"{var}__source", ()):
+                for st in self.integrated.get(f"{var}__status", ()):
+                    none = st in ("missing", "invalid_code") or st.startswith("imputed:")
+                    if (src == "(none)") != none:
+                        self._see(_key("ref", None, {f"{var}__source": src,
+                                                     f"{var}__status": st}), 0)
+
+    def _listed(self, key) -> bool:
+        """A cell the integration table has a row for (or no integration table)."""
+        return not self.integrated or all(
+            v in self.integrated.get(c, {v}) for c, v in key[2] if c.endswith("__status"))
 
     def _see(self, key, value):
         if value is None or pd.isna(value):
@@ -194,6 +225,7 @@ class Attacker:
                 if c and all(var.endswith(tail) for var, _ in c):
                     own = frozenset((var[: -len(tail)], v) for var, v in c)
                     yield (("linked", s, c), [("reclinked", s, own)])
+        yield from self.extra
         for var in cats:            # totals by a variable no cross holds
             for kind, s in kinds:
                 yield ((kind, s, frozenset()),

@@ -300,7 +300,7 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
     under OUT/tables/ (exact copies under OUT/disclosure/, internal)."""
     from spinelink.quality import protect, published
 
-    mine = tables.describe(raw)
+    mine = tables.describe(raw, _statuses(out, raw))
     if not mine:
         return {}
     q = job.quality
@@ -324,6 +324,19 @@ def publish(out: Path, job, raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFr
     shown = tables.finish(shown, q.rounding)  # figures from the rounded counts
     published.save(out, mine, shown)
     return shown
+
+
+def _statuses(out: Path, raw: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Every status of each imputed variable in integrated.parquet (imputation done), as
+    the integration table lists them (`protect.integrated_values`)."""
+    from spinelink.quality import protect
+
+    imp = raw.get("imputation")
+    if imp is None or not len(imp):
+        return {}
+    cols = [f"{v}__status" for v in dict.fromkeys(imp["imputed_variable"].astype(str))]
+    df = pd.read_parquet(out / "integrated.parquet", columns=cols)
+    return {c: protect.integrated_values(df[c]) for c in cols}
 
 
 def _rewrite_integrated(ctx, extra: pd.DataFrame) -> None:

@@ -82,13 +82,18 @@ class System:
 
 def build(published: dict[Cell, float], categories: dict[str, list[str]],
           identities: list[tuple[str, list[str]]],
-          alias: Callable[[Cell], Cell] | None = None) -> System:
+          alias: Callable[[Cell], Cell] | None = None,
+          sums: list[tuple[Cell, list[Cell]]] = ()) -> System:
     """Every published cell, every margin between them and the populations' totals, and
     the sums. `categories`: every value of each variable (a breakdown's parts). `alias`:
-    the name each cell is known by (`System.alias`); `published` is by those names."""
+    the name each cell is known by (`System.alias`); `published` is by those names.
+    `sums`: further (total, parts) the tables state (`PublishedTable.ties`); their cells
+    break down like the others."""
     s = System(alias=alias)
     for c, v in published.items():
         s.add(c, v)
+    sum_rows = [[(s.add(total), 1.0), *((s.add(p), -1.0) for p in parts)]
+                for total, parts in sums]
     crossings: dict[str, set[frozenset]] = {}
     for pop, cond in list(s.cells):
         crossings.setdefault(pop, set()).add(frozenset(k for k, _ in cond))
@@ -121,6 +126,7 @@ def build(published: dict[Cell, float], categories: dict[str, list[str]],
                 row = [(s.add(cell(total, cond)), 1.0)]
                 row += [(s.add(cell(p, cond)), -1.0) for p in parts]
                 s.rows.append(row)
+    s.rows += [list(r) for r in dict.fromkeys(tuple(r) for r in sum_rows)]
     return s
 
 

@@ -37,11 +37,13 @@ import pandas as pd
 from spinelink.quality import cells as cellmod
 from spinelink.quality import disclosure
 from spinelink.quality.protect_spec import (  # noqa: F401 - re-exported
+    NO_SOURCE,
     REFERENCE,
     TOTAL,
     PublishedTable,
     Rules,
     identities,
+    integrated_values,
     job_rules,
     linked,
     one_to_one_sources,
@@ -79,6 +81,8 @@ def _single_valued(tables: dict[str, PublishedTable]) -> frozenset:
     protection cannot hide."""
     seen: dict[str, set[str]] = {}
     for t in tables.values():
+        for k, vals in t.categories.items():
+            seen.setdefault(k, set()).update(map(str, vals))
         for rec in t.data.to_dict(orient="records"):
             for k, v in conditions(t, rec).items():
                 seen.setdefault(k, set()).add(v)
@@ -90,16 +94,39 @@ def _cell(population: str, conditions: dict[str, str], one_to_one=()) -> cellmod
     return cellmod.cell(*same_cell(population, conditions, one_to_one))
 
 
+def _tied(t: PublishedTable, col: str, rec: dict, cond: dict[str, str], single, declared,
+          one_to_one) -> list[cellmod.Cell]:
+    """The cells of other tables a column counts in this row (`PublishedTable.ties`),
+    those of a value no unit has (not among the declared categories) left out."""
+    out = []
+    for template, more in t.ties[col]:
+        extra = {k.format(**rec): str(v).format(**rec) for k, v in more.items()}
+        if any(k in declared and v not in declared[k] for k, v in extra.items()):
+            continue
+        extra = {k: v for k, v in extra.items() if k not in single}
+        out.append(_cell(template.format(**rec), {**cond, **extra}, one_to_one))
+    return out
+
+
 def _collect(tables: dict[str, PublishedTable], one_to_one=()):
-    """Published cells with their values, where each appears, and the categories of each
-    variable (a breakdown's parts: every value any table shows). `one_to_one`:
-    `Rules.one_to_one`."""
+    """Published cells with their values, where each appears, the categories of each
+    variable (a breakdown's parts: every value any table shows or declares), and the
+    sums `PublishedTable.ties` state. `one_to_one`: `Rules.one_to_one`."""
     values: dict[cellmod.Cell, float] = {}
     where: dict[cellmod.Cell, list[_Occurrence]] = {}
     exact: set[cellmod.Cell] = set()
     categories: dict[str, set[str]] = {}
+    sums: list[tuple[cellmod.Cell, list[cellmod.Cell]]] = []
+    derived: dict[cellmod.Cell, float] = {}  # values of cells only sums give
     full: list[tuple[str, list[str]]] = []  # populations x dims of wide tables: zeros implied
     single = _single_valued(tables)
+    declared: dict[str, set[str]] = {}
+    for t in tables.values():
+        for k, vals in t.categories.items():
+            declared.setdefault(k, set()).update(map(str, vals))
+    for k, vals in declared.items():
+        if k not in single:
+            categories.setdefault(k, set()).update(vals)
     for name, t in tables.items():
         columns = {**t.counts, **{c: pop for c, (pop, _) in t.magnitudes.items()}}
         for pos, rec in enumerate(t.data.to_dict(orient="records")):
@@ -108,6 +135,12 @@ def _collect(tables: dict[str, PublishedTable], one_to_one=()):
                 categories.setdefault(k, set()).add(v)
             for col, template in columns.items():
                 c = _cell(template.format(**rec), cond, one_to_one)
+                if col in t.ties:
+                    parts = _tied(t, col, rec, cond, single, declared, one_to_one)
+                    if len(parts) == 1:
+                        c = parts[0]
+                    else:
+                        sums.append((c, parts))
                 v = pd.to_numeric(rec[col], errors="coerce")
                 if pd.isna(v) and t.exact:
                     continue  # an operational figure that does not apply to the row
@@ -131,12 +164,18 @@ def _collect(tables: dict[str, PublishedTable], one_to_one=()):
                 continue  # a variable of one value is no breakdown (`conditions`)
             for template in t.counts.values():
                 values.setdefault(_cell(template, cond, one_to_one), 0.0)
+    for total, parts in sums:  # a part no table shows: the total less the others
+        if total in values:
+            unknown = [p for p in parts if p not in values and p not in derived]
+            if len(unknown) == 1:
+                derived[unknown[0]] = values[total] - sum(
+                    values.get(p, derived.get(p, 0.0)) for p in parts if p != unknown[0])
     cats = {k: sorted(v) for k, v in categories.items()}
     for pop, dims in dict.fromkeys((p, tuple(d)) for p, d in full if d):
         for combo in _product([cats[d] for d in dims]):
             c = _cell(pop, dict(zip(dims, combo, strict=True)), one_to_one)
             values.setdefault(c, 0.0)  # a wide table leaves out empty cells: known zeros
-    return values, where, exact, cats, single
+    return values, where, exact, cats, single, sums, derived
 
 
 def _product(lists):
@@ -214,7 +253,9 @@ def _choose(system: cellmod.System, target: int, candidates: np.ndarray,
     a non-zero count before a zero, whose suppression hides little). With none, the
     smallest sharing a sum with a cell no table shows that shares one with it, and so
     on (`through`: those cells; e.g. a variable's units with no source, tied to its
-    imputed units only through the cross of source by status, which nobody publishes)."""
+    imputed units only through the cross of source by status, which nobody publishes;
+    when that finds none for any cell, the caller asks again through the suppressed
+    cells too)."""
     frontier, seen = [target], {target}
     for _ in range(4):
         best, best_key, step = None, None, []
@@ -284,7 +325,7 @@ def _suppress(tables, rules, before):
     still shows those, so that a cell is shown everywhere or nowhere."""
     before = before or {}
     every = {**{f"before:{n}": t for n, (t, _) in before.items()}, **tables}
-    values, where, exact, cats, single = _collect(every, rules.one_to_one)
+    values, where, exact, cats, single, sums, derived = _collect(every, rules.one_to_one)
     fixed_sup = set()
     for n, (_, sup_rows) in before.items():
         name = f"before:{n}"
@@ -296,8 +337,10 @@ def _suppress(tables, rules, before):
     fixed_sup -= exact
     system = cellmod.build(values, cats, [(t, list(p)) for t, p in rules.identities],
                            alias=lambda c: _cell(c[0], dict(c[1]), rules.one_to_one)
-                           if rules.one_to_one else c)
+                           if rules.one_to_one else c, sums=sums)
     for c, v in values.items():
+        system.value[system.index[c]] = v
+    for c, v in derived.items():
         system.value[system.index[c]] = v
     published = np.zeros(len(system.cells), bool)
     for c in where:
@@ -321,13 +364,26 @@ def _suppress(tables, rules, before):
                 mine[system.index[c]] = True
         changed = np.array([any(mine[c] for c, _ in terms) for terms in system.rows], bool)
     primary = _primary(own, values, where, exact, rules, single)
+    # a small count no table shows but a tie's sum gives (units still missing a value:
+    # missing less imputed): hidden like a shown one, so that the sum's shown parts do
+    # not give it away
+    unshown = {c for c, v in derived.items() if 0 < v < rules.min_cell and c not in where}
+    primary |= unshown
     group_zeros = np.zeros(len(system.cells), bool)
     for c in _group_zeros(values, rules):
         group_zeros[system.index[c]] = True
-    if primary:  # a small count the exact figures alone determine is published by them
-        ask = np.zeros(len(system.cells), bool)
-        for c in primary:
-            ask[system.index[c]] = True
+    # a count the exact figures and those published before determine is published by
+    # them: not suppressed by the rules, nor chosen to protect another (hiding it would
+    # protect nothing; e.g. a variable's units with no source, the imputed units the
+    # imputation table showed). Without them, only the small counts are asked about.
+    ask = np.zeros(len(system.cells), bool)
+    for c in primary:
+        ask[system.index[c]] = True
+    if before:
+        for c, occ in where.items():
+            if c not in exact and c not in fixed_sup and any(o.table in own for o in occ):
+                ask[system.index[c]] = True
+    if ask.any():
         known = known_zero.copy()
         for c in exact:
             known[system.index[c]] = True
@@ -336,10 +392,12 @@ def _suppress(tables, rules, before):
             fixed = {system.cells[i] for i in np.flatnonzero(hit)}
             primary -= fixed
             exact |= fixed
+            log.info("disclosure: %d cells determined by the tables published before "
+                     "(or exact): published", len(fixed))
     sup = primary | fixed_sup
     row_cells = _row_cells(where)
     sup = _row_closure(where, row_cells, set(), exact, sup)
-    n_primary = len(sup - fixed_sup)
+    n_primary = len(sup - fixed_sup - unshown)
     for _ in range(len(system.cells) + 1):
         mask = np.zeros(len(system.cells), bool)
         for c in sup:
@@ -358,22 +416,29 @@ def _suppress(tables, rules, before):
                                 [system.cells[j] for j in extra])
             continue
         added: set = set()
-        for i in hit:
-            if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
-                continue  # a cell suppressed for another in this round shares a sum with it
-            j = _choose(system, int(i), candidates, by_cell, unknown & ~published)
-            if j is None:
-                continue
-            new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])
-            sup |= new
-            for c in new:
-                added.add(system.index[c])
-                candidates[system.index[c]] = False
+        # with nothing found for any exposed cell, a second pass also through the hidden
+        # cells (e.g. an earlier table's: the units with no source tied to the other
+        # statuses through the imputed units it hid)
+        for through in (unknown & ~published, unknown):
+            for i in hit:
+                if any(c in added for r in by_cell[i] for c, _ in system.rows[r] if c != i):
+                    continue  # a cell suppressed for another this round shares a sum with it
+                j = _choose(system, int(i), candidates, by_cell, through)
+                if j is None:
+                    continue
+                new = _row_closure(where, row_cells, sup, exact, [system.cells[j]])
+                sup |= new
+                for c in new:
+                    added.add(system.index[c])
+                    candidates[system.index[c]] = False
+            if added:
+                break
         if not added:
             raise RuntimeError("disclosure: a suppressed cell is exposed and no cell that "
                                "may still be suppressed shares a sum with it")
+    n_sup = len(sup - fixed_sup - unshown)
     log.info("disclosure: %d cells suppressed (%d by the rules, %d to protect them)",
-             len(sup - fixed_sup), n_primary, len(sup - fixed_sup) - n_primary)
+             n_sup, n_primary, n_sup - n_primary)
     rows = {name: np.zeros(len(t.data), bool) for name, t in tables.items()}
     public = {name: {col: np.zeros(len(t.data), bool) for col in t.counts}
               for name, t in tables.items()}

@@ -18,7 +18,18 @@ A `PublishedTable` says what its cells are:
 - `known_zeros`: conditions under which each count column's population is empty by
   construction (the integration table: no unit takes its value from no source and is
   `agree`; an imputed unit has no source), so an attacker knows those cells are 0 and
-  the protection does too.
+  the protection does too;
+- `ties`: {count column: [(population template, {variable template: value template})]}:
+  the column counts, in the row's categories, the units of these cells of other tables
+  (the row's conditions and these further ones). One cell: the column is that cell
+  (the imputation table's imputed units are the integration table's units of status
+  `imputed:<method>` in the row's subgroup). Several: the column's own cell (its
+  `counts` population) is their sum (its units missing a value: status `missing` and
+  `imputed:<method>`). A cell whose further value is not among `categories` is empty
+  (no unit is still missing: the integration table has no such row) and left out;
+- `categories`: {variable: every value}: the values of a variable `ties` refer to that
+  the table's own rows do not break down by (each variable's statuses: the margins over
+  them need all of them, as the integration table will list them, `integrated_values`).
 
 `Rules`: `min_cell` (threshold rule: a count 1..min_cell-1 is suppressed), `zeros`
 (`group`: a zero part of a non-empty group in one of the `identities`, e.g. nobody, or
@@ -84,6 +95,8 @@ class PublishedTable:
     description: str = ""  # one line for the data dictionary
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: meaning, unit
     known_zeros: list[dict[str, str]] = field(default_factory=list)
+    ties: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,20 @@ class Rules:
     identities: tuple[tuple[str, tuple[str, ...]], ...] = ()
     zeros: str = "group"  # or "publish"
     one_to_one: tuple[str, ...] = ()
+
+
+# the integration table's source of a value no source supplied
+NO_SOURCE = "(none)"
+
+
+def integrated_values(column: pd.Series) -> list[str]:
+    """The values of an integrated `<var>__source` or `<var>__status` column as the
+    integration table lists them (rows of units only: a value no unit has is no row).
+
+    >>> integrated_values(pd.Series(["census", None, "census"]))
+    ['(none)', 'census']
+    """
+    return sorted(column.fillna(NO_SOURCE).astype(str).unique().tolist())
 
 
 def source_value(variable: str, source: str) -> str:

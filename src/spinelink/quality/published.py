@@ -51,7 +51,10 @@ def _csv_text(df: pd.DataFrame) -> str:
 def spec(t: PublishedTable) -> dict:
     return {"counts": t.counts, "dims": t.dims, "stacked": list(t.stacked or []) or None,
             "magnitudes": {k: list(v) for k, v in t.magnitudes.items()}, "exact": t.exact,
-            "keep": t.keep, "description": t.description, "columns": t.columns}
+            "keep": t.keep, "description": t.description, "columns": t.columns,
+            "known_zeros": t.known_zeros, "ties": {k: [list(x) for x in v]
+                                                   for k, v in t.ties.items()},
+            "categories": t.categories}
 
 
 def save(out: Path, tables: dict[str, PublishedTable], shown: dict[str, pd.DataFrame],
@@ -89,7 +92,9 @@ def load(out: Path) -> dict[str, tuple[PublishedTable, pd.DataFrame]]:
         t = PublishedTable(df, s["counts"], s["dims"], tuple(s["stacked"]) if s["stacked"]
                            else None, {k: tuple(v) for k, v in s["magnitudes"].items()},
                            s["exact"], s["keep"], s.get("description", ""),
-                           s.get("columns") or {})
+                           s.get("columns") or {}, s.get("known_zeros") or [],
+                           {k: [tuple(x) for x in v] for k, v in (s.get("ties") or {}).items()},
+                           s.get("categories") or {})
         found[name] = (t, sup)
     return found
 

@@ -107,7 +107,7 @@ def model_parameters(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "comparison", "level", "m", "u", "weight"])
 
 
-NO_SOURCE = "(none)"
+NO_SOURCE = protect.NO_SOURCE
 
 
 def _source_status_zeros(rows: list[dict]) -> list[dict[str, str]]:
