@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,8 +201,15 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
              "linker_uid": f"{model.get('linker_uid', 'm')}_p",
              "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
     db_api = engine.splink_db_api()
-    sref = _register(db_api, ref, f"{tag}_pred_ref")
-    ssrc = _register(db_api, src, f"{tag}_pred_src")
+    own = chunks.blocked_id_pairs_sql(model, ref, src, (1, 1)) is not None
+    # with the blocked pairs made here, Splink reads only the columns it scores on (its
+    # scoring joins every pair to both records' columns: at a million records the blocking
+    # keys it does not compare set the run's peak memory)
+    sides = {f"{tag}_pred_ref": ref, f"{tag}_pred_src": src}
+    scored = {n: _scoring_view(engine, model, t, f"{n}_cols") if own else t
+              for n, t in sides.items()}
+    sref = _register(db_api, scored[f"{tag}_pred_ref"], f"{tag}_pred_ref")
+    ssrc = _register(db_api, scored[f"{tag}_pred_src"], f"{tag}_pred_src")
     # validate_settings only builds log lines about missing columns (log_level None: never
     # shown); 0.3 s a call
     linker = Linker([sref, ssrc], model, log_level=None, validate_settings=False)
@@ -218,12 +226,10 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
-    # small sides (an incremental run's residual): the blocked pairs made by spinelink,
-    # whose query DuckDB plans in a fraction of the time of Splink's (chunks.
-    # blocked_id_pairs_sql); large ones: Splink's blocking, which makes each pair once
-    own = n_ref * n_src <= chunks.PAIRS_PER_CHUNK
-    df = chunks.predict_in_chunks(linker, n_chunks, tag, blocking=(
-        engine, model, {f"{tag}_pred_ref": ref, f"{tag}_pred_src": src}) if own else None)
+    # the blocked pairs made by spinelink (chunks.blocked_id_pairs_sql: a query DuckDB
+    # plans in a fraction of the time of Splink's), where the rules are equalities
+    df = chunks.predict_in_chunks(linker, n_chunks, tag,
+                                  blocking=(engine, model, sides) if own else None)
     without_evidence = 0
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
@@ -254,6 +260,18 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     return out, lam0
+
+
+def _scoring_view(engine: Engine, model: dict, table: str, name: str) -> str:
+    """A view of `table` with the columns the model's comparisons read (their levels'
+    `<column>_l` / `_r`, term-frequency columns) and the record id."""
+    text = json.dumps(model["comparisons"])
+    uid = model.get("unique_id_column_name", "unique_id")
+    keep = [c for c in engine.columns(table) if c == uid or c in tf_columns(model)
+            or re.search(rf"(?<![\w]){re.escape(c)}_[lr](?![\w])", text)]
+    engine.execute(sql_file("probabilistic/scoring_view.sql", name=name, table=table,
+                            columns=", ".join(map(quote_ident, keep))))
+    return name
 
 
 def _named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dict,
