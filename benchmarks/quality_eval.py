@@ -378,6 +378,19 @@ def _cases(work: Path, noise: str, seed: int, persons: int) -> dict:
     return out
 
 
+def case_frame(work: Path, noise: str, name: str, seed: int = 42,
+               persons: int = 20_000) -> tuple[Case, dict, pd.DataFrame]:
+    """One case of the harness run as a test reads it: the case, its result and its rows
+    with a `group` column (`variable=value`)."""
+    case = _cases(work, noise, seed, persons)[name]()
+    res = run_case(case, rescore=False)
+    if "rows" not in res:
+        raise RuntimeError(f"{name}: {res.get('run')}")
+    df = pd.DataFrame(res["rows"])
+    df["group"] = df["variable"] + "=" + df["value"]
+    return case, res, df
+
+
 def run_case(case: Case, rescore: bool) -> dict:
     b = case.bench
     estimates = b.dir / "spinelink_out" / "quality" / "subgroups.csv"

@@ -599,6 +599,25 @@ def test_a_conflict_count_is_the_status_count_suppressed_in_both_or_neither(tmp_
     assert conf["suppressed"].tolist() == ["true"]
 
 
+def _imputation_then_integration(tmp_path, summary: dict):
+    """The analysis stage's imputation table published (at min_cell 10), then the report's
+    integration table: both as published."""
+    from types import SimpleNamespace
+
+    from spinelink.analysis import stage as analysis_stage
+    from spinelink.analysis import tables as analysis_tables
+    from spinelink.report import data as report_data
+
+    raw = {"imputation": analysis_tables.imputation_table(summary)}
+    job = SimpleNamespace(quality=SimpleNamespace(min_cell=10, rounding=None, zeros="group"),
+                          links={})
+    imp = analysis_stage.publish(tmp_path, job, raw)["analysis_imputation"]
+    report_data.integration(tmp_path, Rules(10, identities=()))
+    shown = pd.read_csv(tmp_path / "tables" / "integration_sources.csv", dtype=str)
+    shown["units"] = pd.to_numeric(shown["units"])
+    return imp, shown
+
+
 def test_the_imputation_tables_counts_are_the_integration_tables_status_cells(tmp_path):
     """The demo's disability again, with the analysis stage's imputation table published
     first: 17 units missing and 17 imputed (9 women, 8 men). As populations of their own
@@ -606,12 +625,6 @@ def test_the_imputation_tables_counts_are_the_integration_tables_status_cells(tm
     and with it `(none)` 17 and `agree` 529 followed (2910 - 2364 - 17). The imputation
     table's counts are the integration table's status cells in the subgroup: a cell is
     shown in both or neither, and nothing hidden follows."""
-    from types import SimpleNamespace
-
-    from spinelink.analysis import stage as analysis_stage
-    from spinelink.analysis import tables as analysis_tables
-    from spinelink.report import data as report_data
-
     total = _integrated(tmp_path, {("census", "agree"): 529, ("census", "single_source"): 2358,
                                    ("survey", "single_source"): 6,
                                    (None, "imputed:model"): 17})
@@ -620,13 +633,7 @@ def test_the_imputation_tables_counts_are_the_integration_tables_status_cells(tm
         "method": "model", "units": total, "missing": 17, "imputed": 17,
         "by_subgroup": {"sex": {k: {"units": u, "missing": m, "imputed": m}
                                 for k, (u, m) in sex.items()}}}}
-    raw = {"imputation": analysis_tables.imputation_table(summary)}
-    job = SimpleNamespace(quality=SimpleNamespace(min_cell=10, rounding=None, zeros="group"),
-                          links={})
-    imp = analysis_stage.publish(tmp_path, job, raw)["analysis_imputation"]
-    report_data.integration(tmp_path, Rules(10, identities=()))
-    shown = pd.read_csv(tmp_path / "tables" / "integration_sources.csv", dtype=str)
-    shown["units"] = pd.to_numeric(shown["units"])
+    imp, shown = _imputation_then_integration(tmp_path, summary)
     status = shown.set_index("value")
     every = imp[imp["variable"] == "all"].iloc[0]
     # the same cell: shown in both or hidden in both
@@ -649,12 +656,6 @@ def test_units_still_missing_are_the_missing_less_the_imputed(tmp_path):
     (status `missing` of the integration table, 3 women, 2 men) are their difference.
     The imputation table hides what gives them away, and the integration table's
     statuses and sources do not give them (or the survey's 6) back."""
-    from types import SimpleNamespace
-
-    from spinelink.analysis import stage as analysis_stage
-    from spinelink.analysis import tables as analysis_tables
-    from spinelink.report import data as report_data
-
     total = _integrated(tmp_path, {("census", "agree"): 529, ("census", "single_source"): 2353,
                                    ("survey", "single_source"): 6,
                                    (None, "imputed:model"): 20, (None, "missing"): 5})
@@ -663,13 +664,7 @@ def test_units_still_missing_are_the_missing_less_the_imputed(tmp_path):
         "method": "model", "units": total, "missing": 25, "imputed": 20,
         "by_subgroup": {"sex": {k: {"units": u, "missing": m, "imputed": i}
                                 for k, (u, m, i) in sex.items()}}}}
-    raw = {"imputation": analysis_tables.imputation_table(summary)}
-    job = SimpleNamespace(quality=SimpleNamespace(min_cell=10, rounding=None, zeros="group"),
-                          links={})
-    imp = analysis_stage.publish(tmp_path, job, raw)["analysis_imputation"]
-    report_data.integration(tmp_path, Rules(10, identities=()))
-    shown = pd.read_csv(tmp_path / "tables" / "integration_sources.csv", dtype=str)
-    shown["units"] = pd.to_numeric(shown["units"])
+    imp, shown = _imputation_then_integration(tmp_path, summary)
     # still missing in each row of the imputation table: missing less imputed
     for r in imp.itertuples():
         assert r.suppressed or pd.isna(r.n_missing) or pd.isna(r.n_imputed), r

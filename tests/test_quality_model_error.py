@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 
-import pandas as pd
 import pytest
 from conftest import ROOT
 
@@ -26,12 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    work = tmp_path_factory.mktemp("model_error")
-    case = quality_eval._cases(work, "raised", 42, 20_000)["tax1040_raised"]()
-    res = quality_eval.run_case(case, rescore=False)
-    assert "rows" in res, res.get("run")
-    df = pd.DataFrame(res["rows"])
-    df["group"] = df["variable"] + "=" + df["value"]
+    case, res, df = quality_eval.case_frame(tmp_path_factory.mktemp("model_error"), "raised",
+                                            "tax1040_raised")
     print("\n" + df[["group", "true_pairs", "true_precision", "est_precision",
                      "est_precision_low", "est_precision_high", "fl_precision"]]
           .round(4).to_string())

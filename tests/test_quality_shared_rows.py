@@ -29,12 +29,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("shared_rows")
-    case = quality_eval._cases(work, "raised", 42, 20_000)["ss_raised"]()
-    res = quality_eval.run_case(case, rescore=False)
-    assert "rows" in res, res.get("run")
-    df = pd.DataFrame(res["rows"])
-    df["group"] = df["variable"] + "=" + df["value"]
+    case, res, df = quality_eval.case_frame(tmp_path_factory.mktemp("shared_rows"), "raised",
+                                            "ss_raised")
     print("\n" + df[["group", "true_pairs", "true_precision", "est_precision",
                      "est_precision_low", "est_precision_high"]].round(4).to_string())
     out = case.bench.dir / "spinelink_out"
