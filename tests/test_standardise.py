@@ -122,6 +122,12 @@ NAMES = [
     ("Ms", "Jones", None, "jones"),  # a title alone: a placeholder, no name
     ("Drew", "Mrsic", "drew", "mrsic"),  # words that start like a title are kept
     ("Dr", "Who", "dr", "who"),  # a title alone where no placeholder is listed: kept
+    # a generation suffix after the name is not part of it (name_suffixes.csv)
+    ("Oleg, Jr", "Smith Jr.", "oleg", "smith"),
+    ("JOHN", "FORD III", "john", "ford"),
+    ("Henry Sr", "Ford-Smith SNR", "henry", "ford smith"),
+    ("Jr", "Ii", "jr", "ii"),  # a suffix alone: kept
+    ("Junia", "Ivanova Jr", "junia", "ivanova"),
 ]
 
 
@@ -195,6 +201,22 @@ def test_title_before_a_first_name_is_dropped_before_the_split(engine, tmp_path)
     assert out["a"]["first_initial"] == "j" and out["a"]["first_name_rom"] == "ian"
     assert out["a"]["raw_first_name"] == "Dr Jan Piotr"
     assert [k for _, k in name_keys(engine, ["Dr. Jan", "Jan"])] == ["ian", "ian"]
+
+
+def test_suffix_after_a_first_name_is_no_middle_name(engine, tmp_path):
+    # "Oleg, Jr" in a first-name column without a middle one: no middle name "jr" (it
+    # disagreed with the same person's record without the suffix); the raw value is kept
+    rows = [{"id": "a", "fn": "Oleg, Jr", "sn": "Kovalenko Jr."},
+            {"id": "b", "fn": "John Paul III", "sn": "Smith"},
+            {"id": "c", "fn": "Oleg", "sn": "Kovalenko"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    keys = [k for k in out["c"] if k.startswith(("first_", "last_", "middle_"))]
+    assert {k: out["a"][k] for k in keys} == {k: out["c"][k] for k in keys}
+    assert (out["a"]["first_name"], out["a"]["middle_name"]) == ("oleg", None)
+    assert (out["b"]["first_name"], out["b"]["middle_name"]) == ("john", "paul")
+    assert (out["a"]["raw_first_name"], out["a"]["raw_last_name"]) == ("Oleg, Jr",
+                                                                       "Kovalenko Jr.")
+    assert [k for _, k in name_keys(engine, ["Smith Jr.", "Smith"])] == ["smit", "smit"]
 
 
 def test_first_name_kept_whole_when_middle_column_mapped(engine, tmp_path):
