@@ -326,6 +326,13 @@ SAME_KEY = [
     ("Дэн", "D·en", "Den"),  # BGN/PCGN's middle dot
     ("Andrii", "Andriy", "Andrij", "Andrei", "Andrey", "Андрей", "Андрій"),
     ("Mary Ann", "Mari Ann"),  # several words: each word folded
+    # German and Scandinavian transliteration and plain accent stripping meet
+    ("Müller", "Mueller", "Muller", "MÜLLER"),
+    ("Søren", "Soeren", "Soren"),
+    ("Schröder", "Schroeder", "Schroder"),
+    ("Jäger", "Jaeger", "Jager"),
+    ("Strauß", "Strauss", "Straus"),
+    ("Åse", "Aase", "Ase"),
 ]
 
 # Different names that keep different keys.
@@ -334,6 +341,7 @@ DIFFERENT_KEY = [
     ("Yurii", "Yuliia"), ("Halyna", "Hanna"), ("Shevchenko", "Shevchuk"), ("Zhuk", "Zhuravel"),
     ("Mykola", "Mykhailo"), ("Tetiana", "Tamara"), ("John", "Joan"), ("Smith", "Smart"),
     ("Olha", "Olia"), ("Петро", "Павло"), ("Ірина", "Інна"),
+    ("Yue", "Yu"), ("Zoe", "Zo"), ("Muller", "Mullen"),  # a final ue / oe is kept
 ]
 
 
