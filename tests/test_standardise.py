@@ -558,6 +558,27 @@ def test_postcode_format_from_the_job_wins(engine, tmp_path):
     assert out["r00"]["postcode"] == "12 345"  # parsed the UK way, as asked
 
 
+def test_postcodes_that_lost_leading_zeros_are_padded_to_postcode_digits(engine, tmp_path):
+    # an integer Parquet column holds the Ukrainian postcode 01001 as 1001 (intake warns);
+    # with postcode_digits: 5 it meets 01001 written as text, the raw value is kept, and
+    # values that are not all digits, or already that long, are left alone
+    rows = [{"id": "a", "pc": "1001"}, {"id": "b", "pc": "01001"}, {"id": "c", "pc": "2100"},
+            {"id": "d", "pc": "79000"}, {"id": "e", "pc": "N/A"}, {"id": "f", "pc": "A1B"}]
+    padded = run(engine, tmp_path, [dict(r) for r in rows], postcode_digits=5,
+                 postcode_format="other")
+    assert [padded[k]["postcode"] for k in "abcdef"] == ["01001", "01001", "02100", "79000",
+                                                          None, "A1B"]
+    assert padded["a"]["raw_postcode"] == "1001"
+    assert padded["a"]["postcode_area"] == padded["b"]["postcode_area"] == "01"
+    (tmp_path / "plain").mkdir()
+    plain = run(engine, tmp_path / "plain", [dict(r) for r in rows], postcode_format="other")
+    assert [plain[k]["postcode"] for k in "ab"] == ["1001", "01001"]  # not set: as before
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="postcode_digits"):
+        Source(role="census", path="in.csv", id="id", postcode_digits=0)
+
+
 def test_postcode_format_must_be_known():
     from pydantic import ValidationError
 

@@ -314,7 +314,8 @@ def postcode_format(engine: Engine, source: Source) -> dict:
     """The source's postcode format (from the job, else inferred from the distinct
     postcodes of the source view, registered as `_POSTCODES_RAW` for the stage)."""
     engine.register(_POSTCODES_RAW, engine.arrow(sql_file("standardise/postcodes.sql",
-                                                          source=_SOURCE)))
+                                                          source=_SOURCE),
+                                                 {"digits": source.postcode_digits or 0}))
     counts = engine.df(sql_file("standardise/postcode_format.sql", postcodes=_POSTCODES_RAW))
     non_empty, uk_like = int(counts["non_empty"].iloc[0]), int(counts["uk_like"].iloc[0])
     share = round(uk_like / non_empty, 4) if non_empty else None
