@@ -212,6 +212,34 @@ def _parquet_intake(tmp_path, extra: str = ""):
     return res, pd.read_parquet(tmp_path / "out" / "intake" / "census.parquet")
 
 
+def test_integer_postcode_column_is_flagged(tmp_path, caplog):
+    # a Parquet postcode column of integers has lost leading zeros (01001 held as 1001):
+    # a warning naming the file and column, no value; the job's postcode_digits says so
+    df = pd.DataFrame({"person_id": ["1", "2"], "forename": ["Ann", "Bob"],
+                       "surname": ["Lee", "Day"], "dob": ["01/02/1980", "01/01/1970"],
+                       "sex": ["F", "M"], "pc": pd.array([2100, 79000], dtype="int64")})
+    df.to_parquet(tmp_path / "c.parquet")
+    job = JOB.replace("sex: sex}", "sex: sex, postcode: pc}")
+    notes = {}
+    for extra in ("", "postcode_digits: 5"):
+        (tmp_path / "job.yaml").write_text(job.format(path="c.parquet", encoding="utf-8",
+                                                      delimiter=",", extra=extra))
+        with caplog.at_level("WARNING"):
+            res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                                tmp_path / "out")
+        found = [n for n in res.notes if "column 'pc' (postcode) is an integer column" in n]
+        assert len(found) == 1 and "2100" not in found[0]  # no record's value
+        notes[extra] = found[0]
+        assert any("c.parquet" in r.getMessage() and "'pc'" in r.getMessage()
+                   for r in caplog.records)
+    assert "set postcode_digits" in notes[""] and "padded" in notes["postcode_digits: 5"]
+    # the same postcodes as text: nothing to say
+    df.astype({"pc": str}).to_parquet(tmp_path / "c.parquet")
+    res = intake_source(open_engine(), load_job(tmp_path / "job.yaml"), "census",
+                        tmp_path / "out2")
+    assert not [n for n in res.notes if "integer column" in n]
+
+
 FILE_CASES = [
     ("empty file", b"", "file is empty"),
     ("header only", HEADER.encode(), "has a header but no data rows"),

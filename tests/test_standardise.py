@@ -122,6 +122,12 @@ NAMES = [
     ("Ms", "Jones", None, "jones"),  # a title alone: a placeholder, no name
     ("Drew", "Mrsic", "drew", "mrsic"),  # words that start like a title are kept
     ("Dr", "Who", "dr", "who"),  # a title alone where no placeholder is listed: kept
+    # a generation suffix after the name is not part of it (name_suffixes.csv)
+    ("Oleg, Jr", "Smith Jr.", "oleg", "smith"),
+    ("JOHN", "FORD III", "john", "ford"),
+    ("Henry Sr", "Ford-Smith SNR", "henry", "ford smith"),
+    ("Jr", "Ii", "jr", "ii"),  # a suffix alone: kept
+    ("Junia", "Ivanova Jr", "junia", "ivanova"),
 ]
 
 
@@ -195,6 +201,22 @@ def test_title_before_a_first_name_is_dropped_before_the_split(engine, tmp_path)
     assert out["a"]["first_initial"] == "j" and out["a"]["first_name_rom"] == "ian"
     assert out["a"]["raw_first_name"] == "Dr Jan Piotr"
     assert [k for _, k in name_keys(engine, ["Dr. Jan", "Jan"])] == ["ian", "ian"]
+
+
+def test_suffix_after_a_first_name_is_no_middle_name(engine, tmp_path):
+    # "Oleg, Jr" in a first-name column without a middle one: no middle name "jr" (it
+    # disagreed with the same person's record without the suffix); the raw value is kept
+    rows = [{"id": "a", "fn": "Oleg, Jr", "sn": "Kovalenko Jr."},
+            {"id": "b", "fn": "John Paul III", "sn": "Smith"},
+            {"id": "c", "fn": "Oleg", "sn": "Kovalenko"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    keys = [k for k in out["c"] if k.startswith(("first_", "last_", "middle_"))]
+    assert {k: out["a"][k] for k in keys} == {k: out["c"][k] for k in keys}
+    assert (out["a"]["first_name"], out["a"]["middle_name"]) == ("oleg", None)
+    assert (out["b"]["first_name"], out["b"]["middle_name"]) == ("john", "paul")
+    assert (out["a"]["raw_first_name"], out["a"]["raw_last_name"]) == ("Oleg, Jr",
+                                                                       "Kovalenko Jr.")
+    assert [k for _, k in name_keys(engine, ["Smith Jr.", "Smith"])] == ["smit", "smit"]
 
 
 def test_first_name_kept_whole_when_middle_column_mapped(engine, tmp_path):
@@ -304,6 +326,13 @@ SAME_KEY = [
     ("Дэн", "D·en", "Den"),  # BGN/PCGN's middle dot
     ("Andrii", "Andriy", "Andrij", "Andrei", "Andrey", "Андрей", "Андрій"),
     ("Mary Ann", "Mari Ann"),  # several words: each word folded
+    # German and Scandinavian transliteration and plain accent stripping meet
+    ("Müller", "Mueller", "Muller", "MÜLLER"),
+    ("Søren", "Soeren", "Soren"),
+    ("Schröder", "Schroeder", "Schroder"),
+    ("Jäger", "Jaeger", "Jager"),
+    ("Strauß", "Strauss", "Straus"),
+    ("Åse", "Aase", "Ase"),
 ]
 
 # Different names that keep different keys.
@@ -312,6 +341,7 @@ DIFFERENT_KEY = [
     ("Yurii", "Yuliia"), ("Halyna", "Hanna"), ("Shevchenko", "Shevchuk"), ("Zhuk", "Zhuravel"),
     ("Mykola", "Mykhailo"), ("Tetiana", "Tamara"), ("John", "Joan"), ("Smith", "Smart"),
     ("Olha", "Olia"), ("Петро", "Павло"), ("Ірина", "Інна"),
+    ("Yue", "Yu"), ("Zoe", "Zo"), ("Muller", "Mullen"),  # a final ue / oe is kept
 ]
 
 
@@ -336,12 +366,38 @@ def test_romanisation_columns(engine, tmp_path):
     out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
     assert [out[k]["first_name_rom"] for k in "abcd"] == ["halina", "halina", "iulia", None]
     assert [out[k]["last_name_rom"] for k in "abcd"] == ["sevcenko", "sevcenko",
-                                                         "novak sustersic", None]
+                                                         "novaksustersic", None]
     # the split first name keeps its key; the middle name is not keyed
     assert out["a"]["middle_name"] == "petrivna"
     assert out["c"]["first_name_canon_rom"] == "iulia"  # no nickname: the name's key
     schema = pq.read_schema(tmp_path / "standardised" / "s.parquet")
     assert schema.field("first_name_rom").type == pa.string()
+
+
+# Surnames with a particle written apart, together or with an apostrophe (and double
+# surnames with a space, a hyphen or neither) that share the surname key last_name_rom.
+SAME_SURNAME_KEY = [
+    ("van der Berg", "Vanderberg", "Van Der Berg", "vanderBerg"),
+    ("De la Cruz", "Delacruz", "DE LA CRUZ", "de-la-Cruz"),
+    ("O Neil", "O'Neil", "ONeil", "O’Neil"),
+    ("Mc Donald", "McDonald", "MCDONALD"),
+    ("van Nistelrooy", "Vannistelrooy"),
+    ("Smith-Jones", "Smith Jones", "Smithjones"),
+    ("Müller-Lüdenscheidt", "Mueller Luedenscheidt"),
+]
+
+
+def test_surname_particles_apart_or_together_share_the_surname_key(engine, tmp_path):
+    rows = [{"id": f"{g}.{i}", "fn": "Anna", "sn": v}
+            for g, group in enumerate(SAME_SURNAME_KEY) for i, v in enumerate(group)]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE)
+    keys = [{out[f"{g}.{i}"]["last_name_rom"] for i in range(len(group))}
+            for g, group in enumerate(SAME_SURNAME_KEY)]
+    assert all(len(k) == 1 for k in keys), keys
+    assert len({k.pop() for k in keys}) == len(keys)  # different surnames stay apart
+    # the comparison form keeps the words as written
+    assert (out["0.0"]["last_name"], out["0.1"]["last_name"]) == ("van der berg",
+                                                                  "vanderberg")
 
 
 def test_nickname_canonical_key_joins_diminutives_and_forms(engine, tmp_path):
@@ -500,6 +556,27 @@ def test_postcode_format_from_the_job_wins(engine, tmp_path):
     assert summary["postcode_format"] == "uk" and not summary["postcode_format_inferred"]
     assert summary["postcode_uk_share"] == 0.0
     assert out["r00"]["postcode"] == "12 345"  # parsed the UK way, as asked
+
+
+def test_postcodes_that_lost_leading_zeros_are_padded_to_postcode_digits(engine, tmp_path):
+    # an integer Parquet column holds the Ukrainian postcode 01001 as 1001 (intake warns);
+    # with postcode_digits: 5 it meets 01001 written as text, the raw value is kept, and
+    # values that are not all digits, or already that long, are left alone
+    rows = [{"id": "a", "pc": "1001"}, {"id": "b", "pc": "01001"}, {"id": "c", "pc": "2100"},
+            {"id": "d", "pc": "79000"}, {"id": "e", "pc": "N/A"}, {"id": "f", "pc": "A1B"}]
+    padded = run(engine, tmp_path, [dict(r) for r in rows], postcode_digits=5,
+                 postcode_format="other")
+    assert [padded[k]["postcode"] for k in "abcdef"] == ["01001", "01001", "02100", "79000",
+                                                          None, "A1B"]
+    assert padded["a"]["raw_postcode"] == "1001"
+    assert padded["a"]["postcode_area"] == padded["b"]["postcode_area"] == "01"
+    (tmp_path / "plain").mkdir()
+    plain = run(engine, tmp_path / "plain", [dict(r) for r in rows], postcode_format="other")
+    assert [plain[k]["postcode"] for k in "ab"] == ["1001", "01001"]  # not set: as before
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="postcode_digits"):
+        Source(role="census", path="in.csv", id="id", postcode_digits=0)
 
 
 def test_postcode_format_must_be_known():

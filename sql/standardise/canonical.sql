@@ -5,7 +5,8 @@
 -- is the address with street-type abbreviations written out (spinelink.addresses): the
 -- form integration compares; linkage compares `address` (see ARCHITECTURE.md), and
 -- address_rom, its key across romanisations (spinelink.addresses).
--- *_rom are the romanisation keys (spinelink.romanisation); first_name_canon and its key
+-- *_rom are the romanisation keys (spinelink.romanisation), last_name_rom over the surname
+-- with its words written together (names_rom.sql); first_name_canon and its key
 -- come with the distinct names (names_canon.sql).
 -- {{ postcodes }}: each distinct raw postcode's output columns (postcode_parts.sql: UK
 -- postcodes formatted and split into sector, district and area, others by prefix).
@@ -25,7 +26,7 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.root1_head ELSE fn.root1 END AS first_name_root1,
         CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
         CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
-        ln.rom AS last_name_rom,
+        ln.rom_joined AS last_name_rom,
         pc.postcode,
         pc.postcode_sector,
         pc.postcode_district,

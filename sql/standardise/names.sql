@@ -5,7 +5,9 @@
 -- (names_rom.sql): a separate query keeps each expression shallow enough for Spark.
 -- The cleaning macro: sl_clean_text, or its ASCII path when every name is ASCII
 -- (standardise._cleaner). Leading titles (linkage_models/name_titles.csv, as a pattern,
--- "dr jan" -> "jan") are dropped when another word follows; a title alone stays.
+-- "dr jan" -> "jan") are dropped when another word follows; a title alone stays. Then
+-- trailing suffixes (linkage_models/name_suffixes.csv, as a pattern, "oleg jr" -> "oleg",
+-- "smith iii" -> "smith") when another word comes before; a suffix alone stays.
 WITH raw_names AS (
     SELECT raw_first_name AS raw FROM {{ source }}
     UNION
@@ -16,12 +18,15 @@ WITH raw_names AS (
     SELECT raw, {{ clean|sql }}(raw) AS clean
     FROM raw_names
     WHERE raw IS NOT NULL
-), cleaned AS (
+), untitled AS (
     SELECT raw,
            CASE WHEN regexp_matches(clean, {{ titles|sql }} || '[^ ]')
                 THEN regexp_replace(clean, {{ titles|sql }}, '', 'g')
                 ELSE clean END AS clean
     FROM prepared
+), cleaned AS (
+    SELECT raw, regexp_replace(clean, {{ suffixes|sql }}, '', 'g') AS clean
+    FROM untitled
 )
 SELECT
     raw,

@@ -8,6 +8,7 @@
 SELECT
     n.raw, n.clean, n.head, n.tail,
     n.rom,
+    n.rom_joined,
     coalesce(n.rom_head, n.rom) AS rom_head,
     coalesce(wr.canonical, wk.canonical, n.clean) AS canon,
     coalesce(wr.canonical_rom, wk.canonical_rom, n.rom) AS canon_rom,

@@ -97,6 +97,10 @@ class Source(_Strict):
     # postcodes: uk (sector/district/area parsed) or other (US ZIP, Ukrainian, ...: kept
     # as letters and digits, leading 4/3/2 characters); absent: inferred from the data
     postcode_format: Literal["uk", "other"] | None = None
+    # the number of digits of the source's all-digit postcodes (5: Ukraine, the US,
+    # France, Germany; 4: Austria, Denmark, Switzerland): a shorter all-digit value lost
+    # its leading zeros (an integer column, a spreadsheet) and is padded (1001 -> 01001)
+    postcode_digits: int | None = Field(default=None, ge=3, le=10)
     # a value that fails a check (date of birth, sex or coded value, control character,
     # over-long value): keep the row with that value set to missing, flagged in
     # quarantine/<source>_values (default), or quarantine the whole row

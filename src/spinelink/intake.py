@@ -138,6 +138,26 @@ def _read(engine: Engine, lj: LoadedJob, name: str,
     return read, typed, counts
 
 
+def _integer_postcode_note(path: Path, src: Source, read: ReadResult) -> None:
+    """A postcode column held as integers (Parquet) has lost the leading zeros of its
+    postcodes (01001 is held as 1001), which then agree with no postcode written as text:
+    warned about (file and column; no value) and noted for the intake report, saying
+    whether the job's postcode_digits pads them at standardisation."""
+    col = src.columns.get("postcode")
+    if col is None or col not in read.integer_columns:
+        return
+    if src.postcode_digits:
+        what = (f"shorter values are padded with zeros to postcode_digits "
+                f"({src.postcode_digits}) at standardisation")
+    else:
+        what = ("write the column as text, or set postcode_digits (the number of digits of "
+                "the country's postcodes) in the job so that they are padded")
+    note = (f"column '{col}' (postcode) is an integer column: postcodes with a leading "
+            f"zero (01001) are held without it (1001); {what}")
+    log.warning("%s: %s", path, note)
+    read.notes.append(note)
+
+
 def _printable(text: str | None) -> str | None:
     """Bytes the file's encoding could not decode (kept by the reader as surrogates) as
     \\xNN escapes: Parquet holds only valid UTF-8."""
@@ -152,6 +172,7 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     install_macros(engine)  # code lists, code maps and date format: checked by load_job
     raw = f"__sl_raw_{name}"
     read, typed, mapped = _read(engine, lj, name, raw)
+    _integer_postcode_note(path, src, read)
     spec = date_spec(engine, raw, path, src, typed, lj.job.reference_date)
     if spec and spec.note:
         read.notes.append(spec.note)

@@ -59,6 +59,7 @@ class ReadResult:
     value_problems: list[Reject] = field(default_factory=list)  # values read as missing
     value_kinds: list[str | None] = field(default_factory=list)  # their shapes, no values
     row_label: str = "row"  # what `_row` counts: "line" (CSV) or "row" (Parquet)
+    integer_columns: set[str] = field(default_factory=set)  # Parquet integer columns
 
     @property
     def typed_dates(self) -> set[str]:
@@ -304,6 +305,7 @@ def _read_parquet(path: Path) -> ReadResult:
     dates: dict[str, pa.ChunkedArray] = {}
     arrays = {}
     notes: list[str] = []
+    integers = {n for n in tbl.column_names if pa.types.is_integer(tbl.column(n).type)}
     for name in tbl.column_names:
         col = tbl.column(name)
         if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
@@ -318,7 +320,8 @@ def _read_parquet(path: Path) -> ReadResult:
             col = _cast_text(path, name, col)
         arrays[name] = col
     arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
-    return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates)
+    return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates,
+                      integer_columns=integers)
 
 
 def _narrow_float_note(path: Path, name: str, col: pa.ChunkedArray, notes: list[str]) -> None:

@@ -145,22 +145,35 @@ def titles_file() -> Path:
     return config.MODELS_DIR / "name_titles.csv"
 
 
+def suffixes_file() -> Path:
+    return config.MODELS_DIR / "name_suffixes.csv"
+
+
 def read_titles(path: Path | None = None) -> list[str]:
     """Titles dropped from the front of a name (`linkage_models/name_titles.csv`: one
     word of letters a-z per line, after the header `value`); a bad line names the file and
     line."""
-    path = path or titles_file()
+    return _read_words(path or titles_file(), "titles")
+
+
+def read_suffixes(path: Path | None = None) -> list[str]:
+    """Suffixes dropped from the end of a name (`linkage_models/name_suffixes.csv`, the
+    format of the titles' file)."""
+    return _read_words(path or suffixes_file(), "suffixes")
+
+
+def _read_words(path: Path, what: str) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     rows = [(i, ln.strip()) for i, ln in enumerate(lines, 1)
             if ln.strip() and not ln.startswith("#")]
     if not rows or rows[0][1] != "value":
-        raise JobError(f"{path}: expected the header 'value' before the titles")
-    titles = []
+        raise JobError(f"{path}: expected the header 'value' before the {what}")
+    words = []
     for i, word in rows[1:]:
         if not re.fullmatch(r"[a-z]+", word):
             raise JobError(f"{path}: line {i}: expected one word of letters a-z")
-        titles.append(word)
-    return titles
+        words.append(word)
+    return words
 
 
 def _titles_pattern(titles: Sequence[str]) -> str:
@@ -169,6 +182,14 @@ def _titles_pattern(titles: Sequence[str]) -> str:
     if not titles:
         return "'^ '"  # matches nothing: a comparison form never starts with a space
     return "'^(?:(?:" + "|".join(sorted(set(titles))) + ") )+'"
+
+
+def _suffixes_pattern(suffixes: Sequence[str]) -> str:
+    """A SQL string literal: the regular expression of one or more trailing suffixes,
+    each after a space (so a suffix alone, with no word before it, does not match)."""
+    if not suffixes:
+        return "' $'"  # matches nothing: a comparison form never ends with a space
+    return "'(?: (?:" + "|".join(sorted(set(suffixes))) + "))+$'"
 
 
 def nicknames_file() -> Path:
@@ -228,7 +249,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     engine.register(_NAMES_CLEAN, engine.arrow(sql_file(
         "standardise/names.sql", source=_SOURCE,
         clean=_cleaner(engine, ["raw_first_name", "raw_middle_name", "raw_last_name"]),
-        titles=_titles_pattern(read_titles()))))
+        titles=_titles_pattern(read_titles()),
+        suffixes=_suffixes_pattern(read_suffixes()))))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
                                                       names=_NAMES_CLEAN)))
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
@@ -292,7 +314,8 @@ def postcode_format(engine: Engine, source: Source) -> dict:
     """The source's postcode format (from the job, else inferred from the distinct
     postcodes of the source view, registered as `_POSTCODES_RAW` for the stage)."""
     engine.register(_POSTCODES_RAW, engine.arrow(sql_file("standardise/postcodes.sql",
-                                                          source=_SOURCE)))
+                                                          source=_SOURCE),
+                                                 {"digits": source.postcode_digits or 0}))
     counts = engine.df(sql_file("standardise/postcode_format.sql", postcodes=_POSTCODES_RAW))
     non_empty, uk_like = int(counts["non_empty"].iloc[0]), int(counts["uk_like"].iloc[0])
     share = round(uk_like / non_empty, 4) if non_empty else None
@@ -327,7 +350,8 @@ def name_keys(engine: Engine, values: Sequence[str | None], *,
                                        "v": pa.array(list(values), pa.string())}))
     engine.register(_VALUES_CLEAN, engine.arrow(sql_file(
         "standardise/clean_values.sql", values=_VALUES,
-        titles=_titles_pattern(read_titles()))))
+        titles=_titles_pattern(read_titles()),
+        suffixes=_suffixes_pattern(read_suffixes()))))
     out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
     return list(zip(out.column("clean").to_pylist(), out.column("rom").to_pylist(),
                     strict=True))

@@ -89,6 +89,10 @@ DEFAULT_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.compression.codec": "zstd",
+    # the romanisation-key macro is a chain of ~200 replace() calls (romanisation.csv,
+    # its {C} / {V} rules expanded), which the analyser resolves in more than its default
+    # 100 iterations
+    "spark.sql.analyzer.maxIterations": "500",
 }
 REQUIRED_CONF = {
     "spark.sql.session.timeZone": "UTC",
