@@ -93,28 +93,6 @@ def test_open_run_on_a_folder_that_is_not_a_finished_run_says_what_it_is(tmp_pat
         spinelink.open_run(tmp_path)
 
 
-def test_a_rerun_killed_over_a_finished_run_leaves_no_finished_manifest(result, tmp_path):
-    """Seen in session 27: a run into the folder of a finished run, killed before it
-    ended, left the earlier run's run_manifest.json beside its own half-written outputs,
-    and open_run reported the earlier run's counts as the folder's."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    out = tmp_path / "out"
-    shutil.copytree(result.output_dir, out)
-    assert spinelink.open_run(out).accounting == result.accounting
-    job = result.output_dir.parent / "data" / "job.yaml"
-    env = {**os.environ, "SPINELINK_FAULT": "kill integrate start"}
-    r = subprocess.run([sys.executable, "-m", "spinelink", "run", str(job), "--output-dir",
-                        str(out)], env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == -9, r.stderr[-2000:]
-    assert not (out / "run_manifest.json").exists()
-    with pytest.raises(SpinelinkError, match=r"the run did not finish \(checkpoint.json\)"):
-        spinelink.open_run(out)
-
-
 def test_top_level_run_takes_every_api_argument():
     from spinelink import api
 

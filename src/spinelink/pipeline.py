@@ -113,9 +113,6 @@ def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -
         inputs = _input_hashes(lj)
         fingerprint = _fingerprint(lj, inputs)
         ck = open_checkpoint(out, fingerprint, resume, record=not validate_only)
-        if not validate_only:  # an earlier run's: from now on not this folder's (a run
-            # killed before its end must not look finished, spinelink.open_run)
-            (out / "run_manifest.json").unlink(missing_ok=True)
         since = lj.overrides.get("since")
         prev = reuse.Previous(Path(since), fingerprint, out) if since else None
         return _run(engine, lj, out, validate_only, ck, inputs, before, prev)
