@@ -599,6 +599,15 @@ def test_a_conflict_count_is_the_status_count_suppressed_in_both_or_neither(tmp_
     assert conf["suppressed"].tolist() == ["true"]
 
 
+def _solve_knowing(shown, known: dict, total):
+    """_solve_integration with the cells the attacker knows from elsewhere shown."""
+    return _solve_integration(shown.assign(suppressed=[
+        "false" if v in known else s for v, s in zip(shown["value"], shown["suppressed"],
+                                                      strict=True)],
+        units=[known.get(v, u) for v, u in zip(shown["value"], shown["units"],
+                                              strict=True)]), total)
+
+
 def _imputation_then_integration(tmp_path, summary: dict):
     """The analysis stage's imputation table published (at min_cell 10), then the report's
     integration table: both as published."""
@@ -640,11 +649,7 @@ def test_the_imputation_tables_counts_are_the_integration_tables_status_cells(tm
     assert bool(every["suppressed"]) == (status.loc["imputed:model", "suppressed"] == "true")
     # what the attacker of the integration table knows besides: the imputed units
     known = {} if every["suppressed"] else {"imputed:model": float(every["n_imputed"])}
-    solved = _solve_integration(shown.assign(suppressed=[
-        "false" if v in known else s for v, s in zip(shown["value"], shown["suppressed"],
-                                                      strict=True)],
-        units=[known.get(v, u) for v, u in zip(shown["value"], shown["units"],
-                                              strict=True)]), total)
+    solved = _solve_knowing(shown, known, total)
     assert not solved, solved
     assert status.loc["survey", "suppressed"] == "true"  # the small survey 6
     assert imp.set_index("value").loc[["F", "M"], "suppressed"].all()  # 9 and 8
@@ -674,9 +679,5 @@ def test_units_still_missing_are_the_missing_less_the_imputed(tmp_path):
                                                              - every["n_imputed"])}
     status = shown.set_index("value")
     assert status.loc["missing", "suppressed"] == "true"
-    solved = _solve_integration(shown.assign(suppressed=[
-        "false" if v in known else s for v, s in zip(shown["value"], shown["suppressed"],
-                                                      strict=True)],
-        units=[known.get(v, u) for v, u in zip(shown["value"], shown["units"],
-                                              strict=True)]), total)
+    solved = _solve_knowing(shown, known, total)
     assert not solved, solved
