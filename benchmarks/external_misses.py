@@ -19,7 +19,7 @@ of these that holds, with counts:
 
 The blocking check reads the prediction rules from the saved model and recomputes the
 frequency-capped keys (`max_block`) on the standardised reference, as
-`spinelink.probabilistic.add_capped_keys` does. For each category, the fields that agree,
+`spinelink.capped_keys.add_capped_keys` does. For each category, the fields that agree,
 differ or are missing on the record's first true pair are counted (`fn` first name, `ln`
 surname, `dob`, `sex`, `mi` middle initial, `pc` postcode, `ad` address; `-` missing on a
 side, `.` different). `--show N` prints N record ids per category (ids only).

@@ -122,7 +122,7 @@ def test_a_name_with_the_year_blocks_only_where_few_reference_records_share_them
     100 reference records: blocking on it made 1.97M of 5.12M pairs for 5 true pairs no
     other rule blocks (benchmarks/RESULTS.md, session 28 hC). A block of 40 makes no pair;
     a block of 5 (a rarer name, or a smaller population) still pairs."""
-    from spinelink.probabilistic import add_capped_keys
+    from spinelink.capped_keys import add_capped_keys
 
     spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
     year = [r for r in spec.blocking

@@ -23,10 +23,10 @@ import pytest
 from conftest import ROOT, demo_job, generated_run
 
 from spinelink.backends import open_engine
+from spinelink.capped_keys import add_capped_keys
 from spinelink.deterministic import load_match_keys, steps_for
 from spinelink.jobspec.files import data_dir
 from spinelink.model_spec import CappedBlock, capped_column, load_model_spec
-from spinelink.probabilistic import add_capped_keys
 from spinelink.quality import per_source, recapture
 from spinelink.quality.nullcal import full_tables
 

@@ -73,7 +73,7 @@ def runs(tmp_path_factory) -> Path:
     # reference records its residual can pair with (incremental.pool): its pool is built
     assert seen == ["__sl_res_ref_benefits", None]
     # and the full run its key counts; the incremental run's linkage counted only the keys
-    # its residual holds (probabilistic.add_capped_keys `among`): the quality stage counts
+    # its residual holds (capped_keys.add_capped_keys `among`): the quality stage counts
     # every key itself
     assert counts[0] == "__sl_lk_ref_benefits" and counts[-1] is None
     assert set(counts) == {"__sl_lk_ref_benefits", None}

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 
 from spinelink.backends import Engine
+from spinelink.capped_keys import _concat_key
 from spinelink.config import Probabilistic
 from spinelink.model_fields import Fields, field_of
 from spinelink.model_spec import ModelSpec, chosen_comparisons, identifier_rules, settings_for
-from spinelink.probabilistic import REFIT_MIN_RECORDS, _clamp, _concat_key, _count, _register
+from spinelink.probabilistic import REFIT_MIN_RECORDS, _clamp, _count, _register
 from spinelink.sqlfiles import sql_file
 
 log = logging.getLogger("spinelink.probabilistic")

@@ -9,7 +9,7 @@ the others alone, with the prior of the whole residual reference (`count`), and 
 exactly the pairs it scores on every record. A rule that is not a conjunction of column
 equalities, or an unknown derived column, keeps the whole reference (None).
 
-The table is not the keyed reference (`probabilistic.keyed_reference`): the quality stage
+The table is not the keyed reference (`capped_keys.keyed_reference`): the quality stage
 builds its own pool when it needs one.
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def reference_part(engine: Engine, model: dict, spec: ModelSpec | None, ref_t: s
 
 
 def _capped_keys(spec: ModelSpec | None) -> dict[str, list[str]]:
-    """capped column -> the columns its key joins (`probabilistic.add_capped_keys`)."""
+    """capped column -> the columns its key joins (`capped_keys.add_capped_keys`)."""
     from spinelink.model_spec import CappedBlock
 
     if spec is None:

@@ -100,7 +100,7 @@ class BlockingSQL(_M):
 
 class CappedBlock(_M):
     """Equal on all `columns`, only where the combination occurs at most `max_block` times
-    on the reference side (see probabilistic.add_capped_keys)."""
+    on the reference side (see capped_keys.add_capped_keys)."""
     columns: list[str] = Field(min_length=1)
     max_block: int = Field(gt=0)
 

@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from spinelink import atomic
-from spinelink.jobspec.files import AUTO_SPEC
-from spinelink.model_spec import capped_column, capped_keys_used, load_model_spec
-from spinelink.probabilistic import (
+from spinelink.capped_keys import (
     add_capped_keys,
     capped_columns,
     key_counts,
     keyed_reference,
     whole_reference,
 )
+from spinelink.jobspec.files import AUTO_SPEC
+from spinelink.model_spec import capped_column, capped_keys_used, load_model_spec
 from spinelink.quality import coverage, groups, per_source, protect, published, tables
 from spinelink.quality.fitcarry import FitCarry
 from spinelink.quality.labels import read_labels

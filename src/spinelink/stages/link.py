@@ -12,6 +12,7 @@ import pandas as pd
 
 from spinelink import manifest, relatives
 from spinelink.backends import Engine
+from spinelink.capped_keys import add_capped_keys, keyed_reference, whole_reference
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import (
     drop_placeholder_keys,
@@ -25,13 +26,7 @@ from spinelink.incremental import link as incremental_link
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import capped_keys_used, load_model_spec
-from spinelink.probabilistic import (
-    add_capped_keys,
-    keyed_reference,
-    link_probabilistic,
-    load_model,
-    whole_reference,
-)
+from spinelink.probabilistic import link_probabilistic, load_model
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
 from spinelink.training import train_model
