@@ -37,7 +37,7 @@ def check_codes(src: Source, sex_codes: list[str]) -> str | None:
     for key, col in coded_columns(src).items():
         if col in seen:
             return f"codes.{key}: column '{col}' is already mapped by codes.{seen[col]}"
-        if col == src.id:
+        if col in src.id_columns:
             return f"codes.{key}: the identifier column cannot be mapped"
         seen[col] = key
         if key == "sex" and "sex" in src.columns:

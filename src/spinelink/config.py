@@ -67,6 +67,10 @@ class RowRange(_Strict):
         return self
 
 
+# the column a composite id's parts are joined into when a source is read
+COMPOSITE_ID = "__sl_record_id"
+
+
 class Period(_Strict):
     """A reference period (inclusive): chooses the code-list versions of a source."""
     start: dt.date
@@ -82,7 +86,9 @@ class Period(_Strict):
 class Source(_Strict):
     role: Literal["census", "survey", "admin"]
     path: str
-    id: str
+    # the column identifying a record, or the columns that do together (a household
+    # register: [household_id, person_no]; the record id joins them: H015/1)
+    id: str | list[str]
     encoding: str = "utf-8"
     delimiter: str = ","
     columns: dict[str, str] = Field(default_factory=dict)
@@ -142,6 +148,33 @@ class Source(_Strict):
                                  "declared variable of this source")
         return self
 
+    @field_validator("id")
+    @classmethod
+    def _id_columns(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list):
+            if len(v) < 2 or len(set(v)) != len(v) or not all(c.strip() for c in v):
+                raise ValueError("one column, or a list of two or more different columns "
+                                 "that together identify a record")
+        elif not v.strip():
+            raise ValueError("the column identifying a record must be named")
+        return v
+
+    @property
+    def id_columns(self) -> list[str]:
+        """The file's columns that identify a record (one, or those of a composite id)."""
+        return [self.id] if isinstance(self.id, str) else list(self.id)
+
+    @property
+    def id_name(self) -> str:
+        """The identifier as messages name it: its column, or its columns joined by +."""
+        return "+".join(self.id_columns)
+
+    @property
+    def id_column(self) -> str:
+        """The column of the table as read that holds the record id: the file's own id
+        column, or the one `readers.with_record_id` joins from a composite id's columns."""
+        return self.id if isinstance(self.id, str) else COMPOSITE_ID
+
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, v: str) -> str:
@@ -194,7 +227,7 @@ class Source(_Strict):
 
     def all_columns(self) -> list[str]:
         """Every column of the input file the job relies on (id first)."""
-        cols = [self.id, *self.columns.values(), *self.identifiers.values()]
+        cols = [*self.id_columns, *self.columns.values(), *self.identifiers.values()]
         cols += [*self.subgroups, *self.variables.values()]
         return list(dict.fromkeys(cols))
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from spinelink import code_maps
 from spinelink.backends import Engine
-from spinelink.config import LoadedJob, Source
+from spinelink.config import COMPOSITE_ID, LoadedJob, Source
 from spinelink.errors import AccountingError, IntakeError
 from spinelink.intake_dates import (
     DATE_FORMATS,  # noqa: F401 - re-exported
@@ -47,7 +47,7 @@ from spinelink.jobspec.code_lists import (  # noqa: F401 - re-exported
     sex_code_table,
     sex_codes,
 )
-from spinelink.readers import ROW, ReadResult, read_source
+from spinelink.readers import ROW, ReadResult, read_source, with_record_id
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -119,7 +119,8 @@ def _read(engine: Engine, lj: LoadedJob, name: str,
     """Read, check the file as a whole, map codes, register as `raw`; the read result, the
     hidden typed-date columns (source column -> hidden column) and the codes mapped."""
     src, path = lj.job.sources[name], lj.source_path(name)
-    read = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    read = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
+                       id_column=src.id_columns[0])
     origin = getattr(lj, "state_origin", {}).get(name)
     for problem, kind in (origin or {}).get("value_problems", []):
         # an added delivery's state (incremental.state.write_state): the values the reader
@@ -128,6 +129,7 @@ def _read(engine: Engine, lj: LoadedJob, name: str,
         read.value_kinds.append(kind)
     _check_columns(path, src, read.table.column_names)
     _check_row_count(path, src, read.rows_read)
+    read.table = with_record_id(read.table, src.id_columns, src.id_column)
     table, counts = code_maps.apply_codes(read.table, src)
     typed = {}
     for i, (col, arr) in enumerate(sorted(read.dates.items())):
@@ -232,7 +234,7 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
 
 def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, raw: str,
                 cand: str, spec: DateSpec | None, ref: ReferenceDate) -> None:
-    base = {"id_field": src.id, "row_label": read.row_label, "max_len": MAX_LEN,
+    base = {"id_field": src.id_name, "row_label": read.row_label, "max_len": MAX_LEN,
             "max_age": lj.job.max_age,
             "dated": ref.date is not None, "ref_date": ref.date or pd.Timestamp(0).date(),
             "latest": ref.future_after or pd.Timestamp(0).date()}
@@ -252,7 +254,7 @@ def _run_checks(engine: Engine, lj: LoadedJob, src: Source, read: ReadResult, ra
 def _write_accepted(engine: Engine, read: ReadResult, src: Source, raw: str, qname: str,
                     vname: str, spec: DateSpec | None, path: Path) -> int:
     data_cols = [c for c in read.table.column_names
-                 if c != ROW and not c.startswith(TYPED_PREFIX)]
+                 if c not in (ROW, COMPOSITE_ID) and not c.startswith(TYPED_PREFIX)]
     cols = ", ".join(  # column names are compared as bound values, never pasted
         f"CASE WHEN list_contains(v.fields, $col{i}) THEN NULL ELSE r.{quote_ident(c)} END "
         f"AS {quote_ident(c)}" for i, c in enumerate(data_cols))
@@ -262,7 +264,7 @@ def _write_accepted(engine: Engine, read: ReadResult, src: Source, raw: str, qna
         dob = (f", CASE WHEN list_contains(v.fields, $dob_field) THEN NULL "
                f"ELSE {spec.parsed('r')} END AS _dob")
         params.update({"dob_field": spec.column, **spec.params})
-    sql = sql_file("intake/accepted.sql", raw=raw, id=src.id, columns=cols, dob=dob,
+    sql = sql_file("intake/accepted.sql", raw=raw, id=src.id_column, columns=cols, dob=dob,
                    quarantine=qname, values=vname)
     return engine.write_parquet(sql, path, params)
 
@@ -299,25 +301,26 @@ def _check_row_count(path: Path, src: Source, n: int) -> None:
 
 def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dict]]:
     """Each check as (SQL, its own parameters); column names are quoted placeholders."""
-    out = [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id), {})
+    out = [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id_column), {})
            for f in ("check_missing_id", "check_duplicate_id", "check_id_width")]
     if spec:
-        out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id, col=spec.column,
+        out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id_column,
+                             col=spec.column,
                              parsed=spec.parsed("r")),
                     {**spec.params, "field": spec.column, "fmt": spec.fmt,
                      "four_digit": "%Y" in spec.fmt, "short_year": SHORT_YEAR}))
     sex = src.columns.get("sex")
     if sex:
-        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=sex,
+        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id_column, col=sex,
                              normalised=sex_code_key(quote_ident(sex))),
                     {"field": sex, "codes": sex_codes(), "reason": "not a known sex code",
                      "priority": 20}))
     for col, lst in src.code_lists.items():
-        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id, col=col,
+        out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id_column, col=col,
                              normalised=f"trim({quote_ident(col)})"),
                     {"field": col, "codes": code_list(lst), "reason": f"not in code list {lst}",
                      "priority": 30}))
     for col in dict.fromkeys([*src.columns.values(), *src.identifiers.values()]):
-        out.append((sql_file("intake/check_length.sql", raw=raw, id=src.id, col=col),
+        out.append((sql_file("intake/check_length.sql", raw=raw, id=src.id_column, col=col),
                     {"field": col}))
     return out

@@ -44,6 +44,11 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
     if result.quarantined:
         log.warning("%s: %d row(s) quarantined in quarantine/%s.parquet (%s)", name,
                     result.quarantined, name, _top(result.reasons))
+        hint = composite_id_hint(src, result.reasons.get(f"{src.id_name}: duplicate "
+                                                         "identifier", 0), result.rows_read)
+        if hint:
+            log.warning("%s", hint)
+            result.warnings.append(hint)
     if result.values_flagged:
         log.warning("%s: %d value(s) set to missing, %d flagged in all, in "
                     "quarantine/%s_values.parquet (%s)", name, result.values_set_missing,
@@ -82,6 +87,18 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
                    f"failed (most common: {top}); {fix}")
             result.warnings.append(msg)
             log.warning("%s", msg)
+
+
+def composite_id_hint(src: Source, duplicates: int, read: int) -> str | None:
+    """When more than `max_invalid_share` of a source's rows repeat a single-column id, the
+    id is likely not a record's own (a household register keyed by household, a person in
+    several rows): what to declare, naming the column only. None otherwise."""
+    if not duplicates or duplicates <= src.max_invalid_share * read or len(src.id_columns) > 1:
+        return None
+    return (f"{src.path}: {duplicates} of {read} rows repeat an identifier of column "
+            f"'{src.id}' and were quarantined; if the column identifies a group (a household) "
+            f"rather than a record, declare the columns that identify a record together, e.g. "
+            f"id: [{src.id}, <person number column>], or give each record its own id")
 
 
 def short_years(engine: Engine, checks: str, spec: DateSpec, ref: ReferenceDate,

@@ -88,6 +88,24 @@ def read_source(path: Path, *, encoding: str = "utf-8", delimiter: str = ",",
     raise IntakeError(f"{path}: unknown file type '{suffix}', expected .csv or .parquet")
 
 
+def with_record_id(table: pa.Table, parts: list[str], column: str) -> pa.Table:
+    """The table with `column` holding a composite record id: the `parts` columns'
+    values, trimmed, joined by '/' (household H015, person 1: H015/1); missing where any
+    part is missing or blank, so intake quarantines the row as having no identifier.
+    A table that already has `column` (an incremental state written from a read table)
+    gets it anew. A single-column id (one part) leaves the table as it is."""
+    if len(parts) < 2:
+        return table
+    arrays = []
+    for c in parts:
+        arr = pc.utf8_trim_whitespace(pc.cast(table[c], pa.string()))
+        arrays.append(pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr))
+    joined = pc.binary_join_element_wise(*arrays, "/", null_handling="emit_null")
+    if column in table.column_names:
+        return table.set_column(table.column_names.index(column), column, joined)
+    return table.append_column(column, joined)
+
+
 def _decode(path: Path, raw: bytes, encoding: str, notes: list[str]) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         if encoding == "utf-8":

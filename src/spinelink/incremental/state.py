@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from spinelink import atomic, manifest, scratch
 from spinelink.errors import IntakeError, JobError
-from spinelink.readers import read_source
+from spinelink.readers import read_source, with_record_id
 from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
 log = logging.getLogger("spinelink")
@@ -209,7 +209,9 @@ def _previous_input(prev: dict, since: Path, name: str) -> Path | None:
 
 def _read(path: Path, src):
     """The file's table without its row numbers, and the read result."""
-    got = read_source(path, encoding=src.encoding, delimiter=src.delimiter, id_column=src.id)
+    got = read_source(path, encoding=src.encoding, delimiter=src.delimiter,
+                      id_column=src.id_columns[0])
+    got.table = with_record_id(got.table, src.id_columns, src.id_column)
     return got.table.drop_columns(["_row"]), got
 
 
@@ -237,14 +239,14 @@ def write_state(before: Path, delivery: Path, src, state: Path,
         return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
 
     old, new = text(old), text(new)
-    gone = pc.is_in(old[src.id], value_set=new[src.id].combine_chunks())
+    gone = pc.is_in(old[src.id_column], value_set=new[src.id_column].combine_chunks())
     kept = old.filter(pc.invert(gone))
     like_held = _new_ids_like_held(delivery, src, old, new, kept)
     rows = "__sl_delivered_row"  # each row's row in the delivered file (null: previous)
     merged = pa.concat_tables([
         kept.append_column(rows, pa.nulls(kept.num_rows, pa.int64())),
         new.append_column(rows, got.table["_row"].cast(pa.int64()))])
-    merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id, "ascending")]))
+    merged = merged.take(pc.sort_indices(merged, sort_keys=[(src.id_column, "ascending")]))
     delivered_row = merged[rows].combine_chunks()
     merged = merged.drop_columns([rows])
     atomic.ensure_dir(state.parent)
@@ -293,15 +295,16 @@ def _new_ids_like_held(delivery: Path, src, old: pa.Table, new: pa.Table,
             ok = this if ok is None else pc.and_(ok, this)
         return t.filter(pc.fill_null(ok, False))
 
-    fresh = new.filter(pc.invert(pc.is_in(new[src.id], value_set=old[src.id].combine_chunks())))
-    held = kept.select([src.id, *fields]).rename_columns([ident, *fields])
-    pairs = given(fresh.select([src.id, *fields])).join(given(held), keys=fields,
+    idc = src.id_column
+    fresh = new.filter(pc.invert(pc.is_in(new[idc], value_set=old[idc].combine_chunks())))
+    held = kept.select([src.id_column, *fields]).rename_columns([ident, *fields])
+    pairs = given(fresh.select([src.id_column, *fields])).join(given(held), keys=fields,
                                                         join_type="inner")
     if not pairs.num_rows:
         return 0
-    pairs = pairs.take(pc.sort_indices(pairs, sort_keys=[(src.id, "ascending"),
+    pairs = pairs.take(pc.sort_indices(pairs, sort_keys=[(src.id_column, "ascending"),
                                                          (ident, "ascending")]))
-    n = len(pc.unique(pairs[src.id]))
+    n = len(pc.unique(pairs[src.id_column]))
     if 2 * fresh.num_rows > new.num_rows and n >= LIKE_HELD_SHARE * new.num_rows:
         log.warning(
             "%s: %d of its %d records have ids no record delivered before has, and %d of "
@@ -312,7 +315,7 @@ def _new_ids_like_held(delivery: Path, src, old: pa.Table, new: pa.Table,
             new.num_rows, n, " and ".join(
                 ", ".join(f.replace("_", " ") for f in SAME_PERSON_FIELDS
                           if src.columns.get(f) in fields).rsplit(", ", 1)),
-            pairs[src.id][0].as_py(), pairs[ident][0].as_py(), old.num_rows)
+            pairs[src.id_column][0].as_py(), pairs[ident][0].as_py(), old.num_rows)
     return n
 
 

@@ -172,7 +172,7 @@ def _header_as_utf8(header: list[str], encoding: str) -> list[str] | None:
 def _column_keys(name: str, src: Source) -> dict[str, list[str]]:
     """Each column of the file the job relies on -> the job keys that name it."""
     pre = f"sources.{name}"
-    pairs = [(src.id, f"{pre}.id")]
+    pairs = [(c, f"{pre}.id") for c in src.id_columns]
     pairs += [(c, f"{pre}.columns.{k}") for k, c in src.columns.items()]
     pairs += [(c, f"{pre}.identifiers.{k}") for k, c in src.identifiers.items()]
     pairs += [(c, f"{pre}.subgroups") for c in src.subgroups]
