@@ -159,6 +159,35 @@ def test_coder_normalises_apostrophes_case_and_punctuation():
     assert c.code("Korea").status == "clerical"  # two countries: a person decides
 
 
+
+def test_answers_written_as_codes_are_coded(tmp_path):
+    """Offices receive codes where text was asked for: ISO 3166 numeric (804), ISO 639-2
+    (ukr, ger), an ISCO-08 unit group (2341, four digits: the classification holds its
+    sub-major group 23) or a NACE class (85.20: division 85). They went to clerical
+    coding; now they are coded, by method `code` (ISCO, NACE) or as an alias, and a
+    number that is no code (9999, a phone number) still goes to a person."""
+    census = CENSUS.splitlines()
+    rows = [census[0],
+            census[1].replace("Білорусія,Україна,українська,вчителька,школа",
+                              "804,643,ukr,2341,85.20"),
+            census[2].replace('"Львівська обл.",Ukraine,Русский язык,водій,',
+                              "804,UKR,ger,9999,0931234567"),
+            *census[3:]]
+    out = tmp_path / "out"
+    run_job(_job(tmp_path, CODING, census="\n".join(rows) + "\n"))
+    got = _coded(out).set_index(["record_id", "variable"])
+    want = {("P01", "birthplace"): ("UKR", "alias"), ("P01", "citizenship"): ("RUS", "alias"),
+            ("P01", "language"): ("ukr", "alias"), ("P01", "occupation"): ("23", "code"),
+            ("P01", "activity"): ("85", "code"), ("P02", "language"): ("deu", "alias"),
+            ("P02", "occupation"): (None, "clerical")}
+    for key, (code, method) in want.items():
+        assert (got.loc[key, "code"], got.loc[key, "method"]) == (code, method), key
+    assert got.loc[("P02", "activity"), "method"] != "code"  # 10 digits: not a code
+    assert got.loc[("P01", "occupation"), "level"] == "sub_major"
+    queue = pd.read_parquet(out / "coding" / "census_clerical.parquet")
+    assert ("P02", "occupation") in set(zip(queue["record_id"], queue["variable"], strict=True))
+
+
 # --- job file ------------------------------------------------------------------------
 
 def test_unknown_classification_and_bad_derivation_are_refused(tmp_path):

@@ -2,10 +2,11 @@
 
     python -m spinelink.coding.build_classifications [--out linkage_models/classifications]
 
-Writes `territory.csv` / `territory_index.csv` (ISO 3166-1 alpha-3 countries, a few former
-countries of ISO 3166-3, the ISO 3166-2 subdivisions of Ukraine and the United Kingdom's
-four nations) and `language.csv` / `language_index.csv` (ISO 639-3: every language with an
-ISO 639-1 code plus a few more), with English names and the Ukrainian and Russian
+Writes `territory.csv` / `territory_index.csv` (ISO 3166-1 alpha-3 countries, with their
+alpha-3 and numeric codes as answers, a few former countries of ISO 3166-3, the ISO 3166-2
+subdivisions of Ukraine and the United Kingdom's four nations) and `language.csv` /
+`language_index.csv` (ISO 639-3: every language with an ISO 639-1 code plus a few more,
+with their ISO 639-2 codes as answers), with English names and the Ukrainian and Russian
 translations pycountry carries as gettext catalogues, merged with the hand-written aliases
 in `hand/` (former and colloquial names, oblast centres, adjective forms). The run itself
 reads only the committed CSV files: no network, no pycountry.
@@ -81,10 +82,13 @@ def build_territory(hand: Path, version: str) -> tuple[list[list], list[list]]:
     for c in sorted(pycountry.countries, key=lambda c: c.alpha_3):
         add(c.alpha_3, "country", "", c, tr1, src)
         index.append([c.alpha_3, "en", "alias", c.alpha_3])
+        index.append([c.alpha_3, "en", "alias", c.numeric])  # a code for the text: 804
     for code in FORMER:
         c = pycountry.historic_countries.get(alpha_3=code)
         if c is not None:
             add(code, "country", "", c, tr3, f"pycountry {version} ISO 3166-3")
+            if getattr(c, "numeric", None):
+                index.append([code, "en", "alias", c.numeric])
             for row in index:
                 if row[0] == code:
                     row[2] = "former"
@@ -126,6 +130,11 @@ def build_language(hand: Path, version: str) -> tuple[list[list], list[list]]:
         codes.append([lang.alpha_3, "language", "", en, uk, ru, f"pycountry {version} ISO 639-3"])
         for n in _names(lang):
             index.append([lang.alpha_3, "en", "label", n])
+        # the ISO 639-2 codes an answer may give for the text (ukr; ger as well as deu);
+        # not the two-letter 639-1 codes, which read as other words (UK, IT, NO)
+        for code in dict.fromkeys([lang.alpha_3, getattr(lang, "bibliographic", None)]):
+            if code:
+                index.append([lang.alpha_3, "en", "alias", code])
         for code_lang, t in (("uk", uk), ("ru", ru)):
             if t:
                 index.append([lang.alpha_3, code_lang, "label", t])

@@ -9,6 +9,9 @@
    the threshold, and ahead of the best text of any other code by the margin, or the
    only code with a text one typo (Damerau-Levenshtein; two from 9 characters) away
    -> `fuzzy`, score = the similarity;
+   An answer of digits that is a code of the classification, or a finer code of it
+   (ISCO 2341 -> sub-major group 23, NACE 85.20 -> division 85: the longest leading
+   digits, two or more, that are a code) -> `alias` by method `code`;
 4. index texts found inside a longer answer ("Україна, Львівська обл., м. Броди"), the
    longest ones, all on one branch of the hierarchy -> `fuzzy`, the finest code, score =
    share of the answer the texts cover;
@@ -17,6 +20,7 @@ Every answer gets a status: nothing is dropped.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import jellyfish
@@ -27,6 +31,8 @@ MIN_FUZZY_LENGTH = 5        # shorter answers are coded exactly or not at all
 MIN_CONTAINED_LENGTH = 4    # shortest index text looked for inside a longer answer
 LONG_ANSWER = 9             # from this length two typos are allowed
 LABEL_KINDS = {"label"}
+WRITTEN_CODE = re.compile(r"\d{2,}(?: \d+)?")  # 2341, 85 20 (85.20 normalised)
+MAX_CODE_DIGITS = 6         # a longer number is not a code of an answer (a phone, an id)
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,13 @@ class Coded:
     candidates: tuple[tuple[str, float], ...] = ()
     contained: bool = False     # fuzzy by texts found inside a longer answer
     note: str | None = None     # why a code was derived rather than coded from the text
+    written: bool = False       # the answer was the code (or a finer one) itself
 
     @property
     def method(self) -> str:
-        """How the code was found: the status, or `contained` for step 4."""
-        return "contained" if self.contained else self.status
+        """How the code was found: the status, `code` for an answer that was a code, or
+        `contained` for step 4."""
+        return "code" if self.written else "contained" if self.contained else self.status
 
 
 def _finest(c: Classification, codes: set[str]) -> str | None:
@@ -95,11 +103,30 @@ class Coder:
                              tuple((k, 1.0) for k in sorted(hit)))
             status = "exact" if hit[code] & LABEL_KINDS else "alias"
             return _result(c, code, status, 1.0)
+        written = self._written_code(key)
+        if written is not None:
+            return written
         fuzzy = self._fuzzy(key)
         if fuzzy.status == "fuzzy":
             return fuzzy
         contained = self._contained(key)
         return contained if contained is not None else fuzzy
+
+    def _written_code(self, key: str) -> Coded | None:
+        """An answer that is a code of the classification, or a finer code below one (the
+        classifications hold ISCO's and NACE's upper levels, whose codes lead the finer
+        ones'): the longest leading digits, at least two, that are a code. None when the
+        answer is not such a number."""
+        if not WRITTEN_CODE.fullmatch(key):
+            return None
+        digits = key.replace(" ", "")
+        if len(digits) > MAX_CODE_DIGITS:
+            return None
+        for n in range(len(digits), 1, -1):
+            if digits[:n] in self.c.levels:
+                got = _result(self.c, digits[:n], "alias", 1.0)
+                return Coded(got.code, got.level, got.status, got.score, written=True)
+        return None
 
     def _contained(self, key: str) -> Coded | None:
         padded = f" {key} "

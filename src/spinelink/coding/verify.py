@@ -12,7 +12,7 @@ A verifier's codes (the job's `decisions:` CSV, the review page's coding mode,
 `spinelink coding apply`; spinelink.coding.decisions) are reconciled: per batch, the
 share of checked answers whose code differs; a batch at or above `error_threshold`
 (default 1%) goes whole to `coding/<source>_recheck.parquet` (for `spinelink coding
-queue`). Error rates per variable, method (exact, alias, fuzzy, contained, derived,
+queue`). Error rates per variable, method (exact, alias, code, fuzzy, contained, derived,
 clerical) and batch go to the manifest
 (`coding.<source>.verification`) and the report; the codes themselves are applied by
 spinelink.coding.decisions.
