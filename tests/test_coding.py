@@ -292,6 +292,9 @@ edit_rules:
     ("workplace = 'x'; DROP TABLE t", "one SQL expression"),
     ("(SELECT 1) = 1", "not allowed"),
     ("workplace = ", "not a valid SQL expression"),
+    # an unknown function said only "not allowed in an edit rule: anonymous"
+    ("TRY_STRPTIME(dob, '%d/%m/%Y') < DATE '2005-01-01'", r"function TRY_STRPTIME\(\)"),
+    ("count(workplace) > 1", r"aggregate function COUNT\(\)"),
 ])
 def test_bad_rule_expressions_are_refused_at_load(tmp_path, expr, message):
     rules = f'edit_rules:\n  census:\n    - {{id: E9, require: "{expr}"}}\n'
@@ -559,6 +562,30 @@ def test_integrated_rules_are_checked_when_the_job_loads(tmp_path):
     bad = bad.replace("quarantine", "flag").replace("birthplace <>", "nosuch <>")
     with pytest.raises(JobError, match="I3.*'nosuch'"):
         load_job(_job(tmp_path, CODING + bad))
+
+
+
+@pytest.mark.parametrize("key, rule", [
+    ("integrated", "{id: I4, when: \"occupation = '83'\", "
+                   "require: \"date_of_birth <= DATE '2005-01-01'\", action: flag}"),
+    ("census", "{id: C4, require: \"CAST(job_title AS INTEGER) > 0\", action: flag}"),
+])
+def test_a_rule_the_data_cannot_evaluate_stops_in_one_line(tmp_path, key, rule):
+    """A cross-check of age against occupation written against the integrated output's
+    text date, or a CAST of a text answer: the database refused it and the run ended in
+    an internal error (exit 70). Now one line names the rule and what to write, and no
+    value of the data (the answer 'водій' that CAST could not convert)."""
+    rules = ("integrate:\n  occupation: {priority: [census]}\n"
+             "  date_of_birth: {priority: [census]}\n"
+             f"edit_rules:\n  {key}:\n    - {rule}\n")
+    with pytest.raises(JobError) as got:
+        run_job(_job(tmp_path, CODING + rules))
+    msg = str(got.value)
+    assert f"key 'edit_rules.{key}.0' (rule {rule[5:7]}): cannot be evaluated" in msg
+    assert "\n" not in msg and "CAST(x AS DATE)" in msg
+    assert "водій" not in msg and "вчителька" not in msg
+    if key == "integrated":
+        assert "Cannot compare values of type VARCHAR and type DATE" in msg
 
 
 # --- verification by sample --------------------------------------------------------

@@ -39,6 +39,18 @@ def check_columns(job_path, name: str, rules, present: set[str], where: str) -> 
                                f"column '{col}' is not {where}")
 
 
+def evaluate(engine: Engine, sql: str, where: str) -> pd.DataFrame:
+    """A rule's failures; a rule the database cannot evaluate on the data (a comparison
+    of text with a date) stops the run in one line naming the rule (it was an internal
+    error, exit 70)."""
+    try:
+        return engine.df(sql)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # the database's own error: the rule's SQL over one table
+        raise JobError(expressions.unusable(where, e)) from None
+
+
 def apply_edit_rules(engine: Engine, lj: LoadedJob, name: str, out: Path, result) -> dict:
     """Evaluate and apply the source's rules; updates `result` (an IntakeResult)."""
     rules = lj.job.edit_rules.get(name, [])
@@ -49,11 +61,11 @@ def apply_edit_rules(engine: Engine, lj: LoadedJob, name: str, out: Path, result
     present = set(engine.columns("__sl_edit_intake"))
     check_columns(lj.path, name, rules, present, f"a column of source {name}")
     frames = []
-    for rule in rules:
+    for i, rule in enumerate(rules):
         sql = sql_file("coding/edit_failures.sql", intake="__sl_edit_intake",
                        when=expressions.to_sql(rule.when),
                        require=expressions.to_sql(rule.require))
-        f = engine.df(sql)
+        f = evaluate(engine, sql, f"{lj.path}: key 'edit_rules.{name}.{i}' (rule {rule.id})")
         frames.append(f.assign(rule_id=rule.id, action=rule.action))
     fails = pd.concat(frames, ignore_index=True)[FAIL_COLUMNS]
     fails = fails.astype({"_row": "int64", "record_id": str, "rule_id": str, "action": str})

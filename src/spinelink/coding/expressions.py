@@ -39,11 +39,35 @@ def parse(expression: str) -> exp.Expression:
     if len(trees) != 1 or trees[0] is None:
         raise ValueError("one SQL expression expected (no ';')")
     tree = trees[0]
+    from sqlglot import exp
+
     for node in tree.walk():
+        if isinstance(node, exp.Anonymous):  # TRY_STRPTIME said only "anonymous"
+            raise ValueError(f"function {str(node.name).upper()}() is not one an edit rule "
+                             "knows (use DuckDB's functions sqlglot parses: STRPTIME, "
+                             "TRY_CAST, DATE_DIFF, ...)")
+        if isinstance(node, exp.AggFunc):
+            raise ValueError(f"aggregate function {node.sql_name()}() is not allowed in an "
+                             "edit rule (a condition over one record's columns is expected)")
         if isinstance(node, _forbidden()):
             raise ValueError(f"not allowed in an edit rule: {type(node).__name__.lower()} "
                              "(a condition over the record's columns is expected)")
     return tree
+
+
+def unusable(where: str, exc: Exception) -> str:
+    """Why a rule that parsed could not be evaluated on the data (a text column compared
+    with a date, a value CAST cannot convert), for a one-line error: the database's
+    binder message (types and names of the rule, no value), never a value of the data.
+    `where` names the rule (`job.yaml: key 'edit_rules.integrated.0' (rule X1)`)."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "Binder Error" in msg or "Catalog Error" in msg:
+        detail = msg.split("Error:", 1)[1].strip()
+    else:  # a conversion of a value: the message would quote it
+        detail = ("a value cannot be converted to the type the rule asks for (TRY_CAST gives "
+                  "NULL instead)")
+    return (f"{where}: cannot be evaluated: {detail}; the columns are text (dates as "
+            "YYYY-MM-DD): CAST(x AS DATE), TRY_CAST(x AS INTEGER)")
 
 
 def check_expression(expression: str) -> None:

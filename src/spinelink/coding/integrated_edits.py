@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from spinelink.coding import expressions
-from spinelink.coding.edits import check_columns
+from spinelink.coding.edits import check_columns, evaluate
 from spinelink.sqlfiles import quote_ident, sql_file
 
 INTEGRATED = "integrated"
@@ -37,11 +37,12 @@ def run_stage(ctx) -> dict:
     present = set(engine.columns("__sl_int_edit"))
     check_columns(ctx.lj.path, INTEGRATED, rules, present, "in integrated.parquet")
     frames = []
-    for rule in rules:
+    for i, rule in enumerate(rules):
         sql = sql_file("coding/integrated_failures.sql", integrated="__sl_int_edit",
                        when=expressions.to_sql(rule.when),
                        require=expressions.to_sql(rule.require))
-        frames.append(engine.df(sql).assign(rule_id=rule.id, action=rule.action))
+        where = f"{ctx.lj.path}: key 'edit_rules.{INTEGRATED}.{i}' (rule {rule.id})"
+        frames.append(evaluate(engine, sql, where).assign(rule_id=rule.id, action=rule.action))
     fails = pd.concat(frames, ignore_index=True)[["reference_id", "rule_id", "action"]]
     fails = fails.astype(str).sort_values(["reference_id", "rule_id"]).reset_index(drop=True)
     engine.register("__sl_int_fails", fails)
