@@ -375,3 +375,24 @@ def test_answers_that_read_as_formulas_are_exported_as_text(tmp_path):
     assert coded.loc[("P08", "birthplace"), "code"] == "NS"
     # the coder's table keeps the answer as delivered
     assert coded.loc[("P08", "birthplace"), "text"] == bad
+
+
+def test_a_code_written_in_another_case_is_the_classifications_code(tmp_path):
+    """A coder types the code as the form showed it in the other list's case: pol for the
+    territory POL, UKR for the language ukr, ns for not stated. They were refused as 'not
+    a code of the classification' (the clerk had to retype them); now each is read as the
+    classification's code. A code that is none in any case (2341 for a territory) is still
+    refused, naming file, row and field."""
+    from spinelink.coding.decisions import checked_csv
+
+    write_files(tmp_path, {"codes.csv": "source,record_id,variable,code\n"
+                           "census,P01,birthplace,pol\ncensus,P02,language,UKR\n"
+                           "census,P03,citizenship,ns\ncensus,P04,birthplace,2341\n"})
+    f = tmp_path / "codes.csv"
+    got, problems = checked_csv(f, "clerical", "csv", {"census": {
+        "birthplace": "territory", "citizenship": "territory", "language": "language"}},
+        reviewer="carol")
+    assert [(d.record_id, d.code) for d in got] == [("P01", "POL"), ("P02", "ukr"),
+                                                   ("P03", "NS")]
+    assert problems == [f"{f}: row 5, field 'code': not a code of the territory "
+                        "classification"]

@@ -127,6 +127,17 @@ def check_code(classification: str, code: str) -> bool:
     return code in c.levels or code in (cls.NOT_STATED, cls.VAGUE)
 
 
+def known_code(classification: str, code: str) -> str | None:
+    """The classification's code a person wrote, in the classification's own case (a coder
+    types pol for POL, UKR for ukr, ns for NS: the codes differ in more than case), else
+    None."""
+    if check_code(classification, code):
+        return code
+    c = cls.load(classification)
+    same = [k for k in [*c.levels, cls.NOT_STATED, cls.VAGUE] if k.casefold() == code.casefold()]
+    return same[0] if len(same) == 1 else None
+
+
 COLUMNS = ("source", "record_id", "variable", "code")  # of a decisions CSV
 
 
@@ -184,8 +195,10 @@ def checked_csv(path: Path, kind: str | None, origin: str, classifications: dict
             bad("source", "not a coded source of this run")
         elif (name := classifications[source].get(var)) is None:
             bad("variable", f"not a coded variable of source {source}")
-        elif not check_code(name, code):
+        elif (known := known_code(name, code)) is None:
             bad("code", f"not a code of the {name} classification")
+        else:
+            code = known
         task = r.get("task") or ""  # the column `spinelink coding` exports
         k = kind or r.get("kind") or (
             ("clerical" if task == "clerical" else "verify") if task else "")

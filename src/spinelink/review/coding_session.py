@@ -125,7 +125,8 @@ class CodingSession:
             code = decision[5:]
         else:
             raise ValueError("unknown decision")
-        if not dec.check_code(spec["classification"], code):
+        code = dec.known_code(spec["classification"], code)
+        if code is None:
             raise ValueError("not a code of the classification")
         with self._lock:
             self.store.add(self.reviewer, it["source"], it["record_id"], it["variable"],
