@@ -201,3 +201,33 @@ def test_misses_accounted_for_on_a_real_run(tmp_path):
         "links"]["admin"]["probabilistic"]["thresholds"]["accept"]
     text = external_misses.report("ua_names_address", acc)
     assert f"missed {len(missed)}" in text
+
+
+def test_false_links_classified_on_a_real_run(tmp_path):
+    """benchmarks/external_false_links.py on ua_missed_relatives as spinelink links it:
+    every link the truth calls false is listed once, in one class; a relative class
+    means the linked record shares surname and address with the source record or with
+    the true record; `absent` means the census holds no record of the person."""
+    import external_false_links as efl
+    from conftest import run_cli
+
+    from spinelink.evaluate import score_links
+
+    pair = external_data.prepare_handmade(tmp_path, "ua_missed_relatives", 42, "best")
+    r = run_cli("run", str(pair.bench.job), cwd=pair.bench.dir)
+    assert r.returncode == 0, r.stderr
+    out = pair.bench.dir / "spinelink_out"
+    tref = pd.read_csv(pair.bench.truth_ref, dtype=str)
+    links = pd.read_parquet(out / "links" / "admin.parquet")
+    truth = score_links(links, tref, pd.read_csv(pair.bench.truth_src, dtype=str))
+    fl, allk = efl.false_links(pair.bench.dir)
+    assert len(allk) == truth.links and int(allk["is_true"].sum()) == truth.true_links
+    assert len(fl) == fl["source_id"].nunique() == truth.links - truth.true_links > 0
+    assert set(fl["class"]) <= set(efl.CLASSES)
+    absent = fl["class"].str.startswith("absent")
+    assert fl.loc[absent, "true_ref"].isna().all() and fl.loc[~absent, "true_ref"].notna().all()
+    rel = fl["class"].str.endswith("relative")
+    home = fl["at_home_src"].fillna(False) | fl["at_home_true"].fillna(False)
+    assert (home[rel]).all() and not (home[~rel]).any()
+    text = efl.report("ua_missed_relatives", fl, allk)
+    assert f"false {len(fl)}" in text and "by band" in text

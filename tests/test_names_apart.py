@@ -147,3 +147,65 @@ def test_names_apart_counts_the_fields_at_their_lowest_level():
         "id_nino", [("id_nino_l = id_nino_r", 0.9, 1e-6), ("ELSE", 0.1, 1.0)])]}
     assert not names_apart(df.assign(mw_id_nino=19.8), with_id)[0].any()
     assert names_apart(df.assign(mw_id_nino=0.0), with_id)[0].tolist() == apart.tolist()
+
+
+# Tax returns carry no date of birth: a relative the census holds at the person's address
+# whose first name is alike in spelling only (Jaro-Winkler 0.8) and whose middle initial
+# differs is someone else (S1, S2); a typo in the first name with the middle initial
+# agreeing (S3), or the same first name with another middle initial (S4), is the person.
+CENSUS_NO_DOB = """\
+id,first,middle,last,dob,address
+C1,Pamela,P,Johnson,1953-12-11,5230 timrod trl
+C2,Leslie,H,Adduci,1981-07-18,108 se clinton st
+C3,Deborah,C,Hamilton,1964-04-08,17422 161st avenue
+C4,Ryan,G,Buckhorn,1973-06-18,147 w 45th st
+"""
+RETURNS = """\
+id,first,middle,last,dob,address
+S1,Paul,M,Johnson,,5230 timrod trl
+S2,Levi,J,Adduci,,108 se clinton st
+S3,Debora,C,Hamilton,,17422 161st avenue
+S4,Ryan,E,Buckhorn,,147 w 45th st
+"""
+
+
+def test_without_a_date_of_birth_a_first_name_alike_in_spelling_and_another_middle_do_not_link(
+        files):
+    folder = files({"census.csv": CENSUS_NO_DOB, "wic.csv": RETURNS, "job.yaml": JOB,
+                    "model.json": json.dumps(MODEL)})
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    out = folder / "out"
+    links = pd.read_parquet(out / "links" / "wic.parquet")
+    pairs = pd.read_parquet(out / "pairs" / "wic.parquet")
+    assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
+        "S3": "C3", "S4": "C4"}
+    assert not {"S1", "S2"} & set(pairs["source_id"])
+
+
+def test_a_first_name_alike_in_spelling_counts_as_apart_only_without_a_date_of_birth():
+    comp = {c["output_column_name"]: c for c in MODEL["comparisons"]}
+
+    def weight(name: str, i: int) -> float:
+        lv = comp[name]["comparison_levels"][i]
+        return math.log2(lv["m_probability"] / lv["u_probability"])
+
+    jw, exact = weight("first_name", 2), weight("first_name", 1)
+    mid_low, mid_same = weight("middle_name", 2), weight("middle_name", 1)
+    df = pd.DataFrame({
+        "mw_first_name": [jw, jw, jw, exact],
+        "mw_middle_name": [mid_low, mid_low, mid_same, mid_low],
+        "mw_date_of_birth": [0.0, 12.7, 0.0, 0.0],
+        "mw_last_name": [10.1] * 4,
+    })
+    apart, by_first = names_apart(df, MODEL)
+    # no date: alike in spelling with another middle; the date agrees; the middle agrees;
+    # the same first name
+    assert apart.tolist() == [True, False, False, False]
+    # not handed to names_forms, which takes Jaro-Winkler 0.8 for a form of the name
+    assert not by_first.any()
+    # a model without a date of birth at all
+    no_dob = {**MODEL, "comparisons": [c for c in MODEL["comparisons"]
+                                       if c["output_column_name"] != "date_of_birth"]}
+    assert names_apart(df.drop(columns="mw_date_of_birth"), no_dob)[0].tolist() == [
+        True, True, False, False]

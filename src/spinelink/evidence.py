@@ -14,7 +14,11 @@ agreements up, so a relative can outweigh the fields that tell the two apart. Tw
   same), a namesake relative (middle initial differs, dates of birth years apart). One
   person's records disagree on two of them only when two independent errors meet; a first
   name given in the middle name's place is not a disagreement
-  (`sql/probabilistic/names_forms.sql`).
+  (`sql/probabilistic/names_forms.sql`). When the date of birth cannot be compared (a
+  source without one, as tax returns and W-2s are), a first name that agrees only in
+  spelling (a Jaro-Winkler, Metaphone or initial level: Paul / Pamela, Levi / Leslie)
+  with the middle initial different is two persons too: the third field that could say
+  otherwise is missing (benchmarks/RESULTS.md, session 29).
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ from spinelink.sqlfiles import sql_file, sql_fragment
 PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
 VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
 NAMES = ("first_name", "middle_name", "date_of_birth")  # what tells relatives apart
+# first-name levels that agree in spelling only, not on a form of the name (same,
+# canonical, nickname, romanised)
+SPELLING = ("jaro_winkler", "_mp_l", "first_initial_l")
 
 
 def _levels(df: pd.DataFrame, model: dict, names, ids: bool
@@ -74,10 +81,32 @@ def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
         return no, no
     id_low, id_missing, _ = _levels(df, model, (), True)
     id_agrees = (~id_low & ~id_missing).any(axis=1)
-    apart = (at_lowest.sum(axis=1) >= 2) & ~id_agrees
-    by_first = at_lowest[:, found.index("first_name")] if "first_name" in found \
+    first = at_lowest[:, found.index("first_name")].copy() if "first_name" in found \
         else np.zeros(len(df), dtype=bool)
-    return apart, apart & by_first
+    if {"first_name", "middle_name"} <= set(found):
+        # no date of birth to compare: a first name alike in spelling only counts as one
+        # at its lowest level (not `by_first`: names_forms would take Jaro-Winkler 0.8
+        # for a form of the name)
+        no_dob = (df["mw_date_of_birth"].to_numpy(dtype=float) == 0.0
+                  if "date_of_birth" in found else np.ones(len(df), dtype=bool))
+        at_lowest[:, found.index("first_name")] |= no_dob & _at_spelling_level(df, model)
+    apart = (at_lowest.sum(axis=1) >= 2) & ~id_agrees
+    return apart, apart & first
+
+
+def _at_spelling_level(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Per pair: its first names at a level that agrees in spelling only (`SPELLING`)."""
+    comp = next(c for c in model["comparisons"] if c.get("output_column_name") == "first_name")
+    weights = [_weight(lv) for lv in comp["comparison_levels"]
+               if not lv.get("is_null_level") and any(k in lv["sql_condition"]
+                                                      for k in SPELLING)]
+    w = df["mw_first_name"].to_numpy(dtype=float)
+    return np.isin(np.round(w, 6), np.round([x for x in weights if x is not None], 6))
+
+
+def _weight(level: dict) -> float | None:
+    m, u = level.get("m_probability"), level.get("u_probability")
+    return math.log2(m / u) if m and u else None
 
 
 def names_forms(engine: Engine, ref: str, src: str, pairs: pd.DataFrame) -> pd.DataFrame:

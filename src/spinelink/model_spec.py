@@ -139,6 +139,18 @@ def _level(level: Level):
     raise JobError(f"unknown comparison level kind {type(level).__name__}")
 
 
+def _null_level(col: str, unless: str | None):
+    """The null level: `col` missing on a side, unless the condition `unless` holds (then
+    the pair goes on to the comparison's other levels)."""
+    import splink.comparison_level_library as cll
+
+    if not unless:
+        return cll.NullLevel(col)
+    return cll.CustomLevel(f"({col}_l IS NULL OR {col}_r IS NULL) AND NOT "
+                           f"coalesce(({unless}), false)", f"{col} missing",
+                           base_dialect_str="duckdb").configure(is_null_level=True)
+
+
 def _for_column(level: Level, col: str) -> Level:
     """An identifier level with `{col}` standing for the identifier's column."""
     return level.model_copy(update={k: v.replace("{col}", col) for k, v in level
@@ -175,7 +187,7 @@ def comparisons_for(spec: ModelSpec, fields: Fields) -> list:
         else:
             c = by_name[name]
             first_col = c.null_column or c.levels[0].column
-            levels = [cll.NullLevel(first_col), *(_level(x) for x in c.levels),
+            levels = [_null_level(first_col, c.null_unless), *(_level(x) for x in c.levels),
                       cll.ElseLevel()]
         out.append(cl.CustomComparison(levels, output_column_name=name))
     return out

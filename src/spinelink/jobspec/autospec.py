@@ -90,6 +90,9 @@ class ComparisonSpec(_M):
     group: str | None = None  # of the comparisons in one group, the first available is used
     # the column whose absence makes the null level (default: the first level's)
     null_column: str | None = None
+    # a condition (on `<column>_l` / `_r`) under which a pair missing the null column is
+    # compared all the same: the location's address when the postcode is missing
+    null_unless: str | None = None
     requires: list[str]
     levels: list[Level] = Field(min_length=1)
 
