@@ -252,9 +252,11 @@ def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
     return chosen
 
 
-def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray) -> dict:
+def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray,
+            pooled: np.ndarray | None = None, seed: int = 0) -> dict:
     """Per breakdown variable (not `all`): the never-compared estimate fitted within each
-    of its values that has enough caught matches (`recapture_strata.Strata`)."""
+    of its values that has enough caught matches, shrunk toward `pooled` (per candidate,
+    the pooled estimate's matches placed on it) by its noise (`recapture_strata.Strata`)."""
     cap = pr.cands.capture
     if cap is None or pr.det_link is None or not len(post):
         return {}
@@ -266,7 +268,7 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray) -> dict
         det_code = np.full(len(pr.det_link), len(bd.values))  # not a value: in no stratum
         det_code[ok] = bd.link_code[pr.det_link[ok].astype(int)]
         out[bd.variable] = Strata(cap, post, pr.cands.first, bd.cand_code,
-                                            det_code, len(bd.values) + 1)
+                                  det_code, len(bd.values) + 1, pr.cands.rec, pooled, seed)
     return out
 
 
@@ -304,7 +306,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     check = fit(pr.cands, null, method="null") if method == "model" else None
     check = check if check is not None and check.method == "null" else None
     f0, share = point.blocked, point.blocked_share
-    strata = _strata(pr, breakdowns, point.posterior)
+    pooled = None if point.blocked_share is None or not len(point.blocked_share) else \
+        f0 * np.asarray(point.blocked_share, float)
+    strata = _strata(pr, breakdowns, point.posterior, pooled, seed)
     # the least pooled: the variable whose own fits find the most never-compared matches
     # (pooling records that blocking misses for different reasons finds fewer) also gives
     # the overall figure and the unstratified breakdowns' placement
