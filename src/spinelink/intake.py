@@ -222,6 +222,10 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
         blanked[p.field] = blanked.get(p.field, 0) + 1
     failure_summary(engine, result, src, raw, cand, vname, spec, ref, lj.job.max_age, blanked,
                     where=(path, read.row_label))
+    # the file as read (an Arrow table the size of the file's text) and the checks' tables
+    # are this source's intake only: freed, not held through the run
+    engine.release(raw, f"__sl_raw_refdates_{lj.job.reference}", cand, f"{cand}_reader",
+                   qname, vname)
     if na + nq != read.rows_read:
         raise AccountingError(f"{path}: intake read {read.rows_read} rows but accepted {na} "
                               f"and quarantined {nq}")

@@ -74,6 +74,16 @@ def forget_term_frequencies(db_api) -> None:
         del cache[key]
 
 
+def release_tables(db_api) -> None:
+    """Drop every table Splink made through this database (its blocked pairs, comparison
+    vectors, term frequencies) and empty its cache of them, which would otherwise name
+    dropped tables. Splink keeps them until the database closes: at a million records
+    training's comparison vectors (1M pairs) were held through prediction, whose scoring
+    set the run's peak memory. A later linker makes again what it needs."""
+    db_api.delete_tables_created_by_splink_from_db()
+    db_api._intermediate_table_cache.invalidate_cache()
+
+
 def settings_restorer(linker):
     """A function putting the linker's model settings back as they are now. Splink's EM
     session drops the comparisons its rule blocks on and sets the prior to the blocked

@@ -285,6 +285,9 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                        for k, (out, _) in enumerate(extras)),
     )
     rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
+    # the distinct names', addresses' and postcodes' tables are this source's only
+    engine.release(_NAMES_CLEAN, _NAMES_ROM, _NAMES, _PHONETIC, _ADDRESS_CLEAN, _ADDRESSES,
+                   _ADDRESS_ROM, _POSTCODES, _PLACEHOLDERS)
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")

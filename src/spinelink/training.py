@@ -79,6 +79,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     out = monotone_levels(floor_disagreement(_clamp(model.misc.save_model_to_json()),
                                              spec.training.min_m_disagree))
     out["linker_uid"] = f"spinelink_{tag}"
+    splink_compat.release_tables(db_api)  # the model is all prediction needs of training
     log.info("trained %s: u by random sampling over all records, m by EM over %s records "
              "(%d sessions)", tag, report["em_records"],
              sum(s["status"] == "used" for s in report["sessions"]))

@@ -102,5 +102,10 @@ class Engine(ABC):
 
         return list(self.df(f"SELECT * FROM {quote_ident(table)} LIMIT 0").columns)
 
+    def release(self, *names: str, prefixes: tuple[str, ...] = ()) -> None:  # noqa: B027
+        """Free a stage's scratch: the tables, views and registered frames named, and those
+        whose name starts with one of `prefixes`; names not held are ignored. An engine that
+        holds nothing between queries has nothing to free."""
+
     def close(self) -> None:  # noqa: B027  # pragma: no cover - nothing to release by default
         pass

@@ -80,6 +80,21 @@ class DuckDBEngine(Engine):
         self.con.unregister(name)
         self.con.register(name, data)
 
+    def release(self, *names, prefixes=()):
+        # an in-memory database holds every table's rows until it is dropped, and a
+        # registered frame's until it is unregistered: at a million records a link stage
+        # left 2.7 GB of tables no later stage reads (its peak was set with them held)
+        held = self.con.execute(
+            "SELECT table_name, 'TABLE' FROM duckdb_tables() UNION ALL "
+            "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT internal").fetchall()
+        wanted = set(names) | {n for n, _ in held if n.startswith(tuple(prefixes))}
+        for name in wanted:  # registered frames first (a no-op for any other name)
+            self.con.unregister(name)
+        for name, kind in held:
+            if name in wanted:
+                self._kept.pop(name, None)
+                self.con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
+
     def create_table(self, name, query, params=None, temp=False):
         self._kept.pop(name, None)
         super().create_table(name, query, params, temp)
