@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from external_misses import FIELDS  # noqa: E402
+from external_misses import FIELDS, pair_dirs  # noqa: E402
 
 CLASSES = ("absent, relative", "absent, elsewhere", "present, relative", "present, elsewhere")
 BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.01)
@@ -118,10 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated pair names")
     ap.add_argument("--show", type=int, default=0, help="source record ids shown per class")
     a = ap.parse_args(argv)
-    wanted = {w.strip() for w in (a.only or "").split(",") if w.strip()}
-    for d in sorted(p for p in a.work.iterdir() if (p / "spinelink_out" / "links").is_dir()):
-        if wanted and d.name not in wanted:
-            continue
+    for d in pair_dirs(a.work, a.only):
         fl, allk = false_links(d)
         print(report(d.name, fl, allk, a.show), flush=True)
     return 0

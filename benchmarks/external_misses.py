@@ -183,12 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated pair names")
     ap.add_argument("--show", type=int, default=0, help="record ids shown per category")
     a = ap.parse_args(argv)
-    wanted = {w.strip() for w in (a.only or "").split(",") if w.strip()}
-    for d in sorted(p for p in a.work.iterdir() if (p / "spinelink_out" / "links").is_dir()):
-        if wanted and d.name not in wanted:
-            continue
+    for d in pair_dirs(a.work, a.only):
         print(report(d.name, account(d), a.show), flush=True)
     return 0
+
+
+def pair_dirs(work: Path, only: str | None) -> list[Path]:
+    """The pairs' folders of an `external.py --work` folder that kept spinelink's links,
+    by name; `only`: comma-separated names."""
+    wanted = {w.strip() for w in (only or "").split(",") if w.strip()}
+    return [d for d in sorted(p for p in work.iterdir() if (p / "spinelink_out" / "links").is_dir())
+            if not wanted or d.name in wanted]
 
 
 if __name__ == "__main__":
