@@ -188,6 +188,56 @@ def test_answers_written_as_codes_are_coded(tmp_path):
     assert ("P02", "occupation") in set(zip(queue["record_id"], queue["variable"], strict=True))
 
 
+def test_own_language_names_stateless_and_pupils_are_coded(tmp_path):
+    """A new user's survey (session 29): countries' and towns' own names (Deutschland,
+    Kraków, "Warszawa, Polska"), a stateless person, a pupil and "not working" went to
+    clerical coding although a coder would code them. Countries' names come from
+    pycountry's catalogues in the languages of Europe and the former Soviet Union, a
+    stateless citizenship is ICAO's XXA, and pupils and the not working are too vague for
+    an occupation, as "student" and "unemployed" are."""
+    census = CENSUS.splitlines()
+    rows = [census[0],
+            census[1].replace("Білорусія,Україна,українська,вчителька",
+                              "Deutschland,без громадянства,українська,учень"),
+            census[2].replace('"Львівська обл.",Ukraine,Русский язык,водій',
+                              '"Warszawa, Polska",Niemcy,Русский язык,не працюю'),
+            census[3].replace("Молдавія,Молдова", "Kraków,Magyarország"),
+            *census[4:]]
+    out = tmp_path / "out"
+    run_job(_job(tmp_path, CODING, census="\n".join(rows) + "\n"))
+    got = _coded(out).set_index(["record_id", "variable"])
+    want = {("P01", "birthplace"): ("DEU", "exact"), ("P01", "citizenship"): ("XXA", "alias"),
+            ("P01", "occupation"): ("VG", "uncodable"),
+            ("P02", "birthplace"): ("POL", "fuzzy"), ("P02", "citizenship"): ("DEU", "exact"),
+            ("P02", "occupation"): ("VG", "uncodable"),
+            ("P03", "birthplace"): ("POL", "alias"), ("P03", "citizenship"): ("HUN", "exact")}
+    for key, (code, status) in want.items():
+        assert (got.loc[key, "code"], got.loc[key, "status"]) == (code, status), key
+    assert got.loc[("P01", "citizenship"), "level"] == "stateless"
+    queue = pd.read_parquet(out / "coding" / "census_clerical.parquet")
+    assert not set(want) & set(zip(queue["record_id"], queue["variable"], strict=True))
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Nigera", None),      # Niger in Croatian, but Nigeria mistyped: left out of the index
+    ("Romana", "ROU"),     # Romania mistyped, not La Romana (Dominican Republic)
+    ("Brtain", "GBR"),     # not Bartın (Turkey): towns' transliterations are not fuzzy
+    ("Kuba", "CUB"),       # not Quba (Azerbaijan): a town added never takes a country's name
+    ("Salvador", "BRA"),   # the city kept; El Salvador's French name left out
+    ("Kili", "UA-51"),     # a town of Odesa oblast, not Chile in Albanian
+    ("ukrainian", "UKR"),  # a typo of "ukraina", also Ukraine's Estonian name
+    ("Osterreich", "AUT"),  # without accents
+    ("Congo", None),       # two countries
+])
+def test_other_languages_add_no_false_codes(text, code):
+    """The countries' names in other languages and the towns added in session 29 are
+    matched exactly, and a name that is another country's name, a typo of one, or a
+    town of another code is left out, so no answer gets a code it did not have."""
+    coder = Coder(load("territory"))
+    assert coder.code(text).code == code
+    assert coder.code("Slovenčina").code != "IRN"  # the Slovak catalogue's mistake for Iran
+
+
 # --- job file ------------------------------------------------------------------------
 
 def test_unknown_classification_and_bad_derivation_are_refused(tmp_path):
@@ -633,6 +683,8 @@ def test_build_script_regenerates_the_committed_classifications(tmp_path):
     from spinelink.coding.classification import DIR
 
     shutil.copytree(DIR / "hand", tmp_path / "hand")
+    for name in ("normalise.csv", "not_stated.csv"):  # words a translation must not be
+        shutil.copy(DIR / name, tmp_path / name)
     build_classifications.main(["--out", str(tmp_path)])
     for name in ("territory.csv", "territory_index.csv", "language.csv",
                  "language_index.csv"):
@@ -641,6 +693,10 @@ def test_build_script_regenerates_the_committed_classifications(tmp_path):
     ua = codes[codes["parent"] == "UKR"]
     assert len(ua) == 27 and (ua["label_uk"] != "").all()  # oblasts, Kyiv, Sevastopol, Crimea
     assert codes.set_index("code").loc["BLR", "label_uk"] == "Білорусь"
+    index = pd.read_csv(DIR / "territory_index.csv", dtype=str, keep_default_na=False)
+    translated = index[index["kind"] == "translation"]
+    assert {"Deutschland", "Niemcy", "Polska", "Osterreich"} <= set(translated["text"])
+    assert not {"Nigera", "Kili", "Salvador", "Slovenčina"} & set(translated["text"])
 
 
 def test_clerical_codes_are_checked_applied_and_leave_the_queue(coded_run, tmp_path):

@@ -3,7 +3,9 @@ normalisation answers and index texts share.
 
 Each classification is two CSV files: `<name>.csv` (code, level, parent, label_en,
 label_uk, label_ru, source) and `<name>_index.csv` (code, lang, kind, text; kind `label`,
-`alias`, `former`, `colloquial`, `title` or `vague`, the last coded `VG`), and where a
+`alias`, `former`, `colloquial`, `title`, `city`, `translation` (a country's name in a
+language other than English, Ukrainian and Russian) or `vague`, the last coded `VG`; the
+coder matches a `city` or `translation` text exactly, never fuzzily), and where a
 build script made one from a maintained source, `<name>_titles.csv` (same columns: the
 activity's ISIC Rev. 4 titles, `build_activity`). `not_stated.csv`
 lists answers that mean "not stated" (all classifications); `normalise.csv` lists
@@ -247,13 +249,17 @@ def load(name: str, folder: str = str(DIR)) -> Classification:
             c.index.setdefault(key, {}).setdefault(code, set()).add(kind)
     # the Ukrainian and Russian texts typed in Latin letters (where no other text has it)
     latin_index: dict[str, dict[str, set[str]]] = {}
-    for code, _kind, text, lang in entries:
+    for code, kind, text, lang in entries:
         if lang in ("uk", "ru"):
             key = norm(latin(base_normalise(text), lang))
-            if key and not _CYRILLIC.search(key):
-                latin_index.setdefault(key, {}).setdefault(code, set()).add("latin")
+            if key and not _CYRILLIC.search(key):  # a town's, like the town's: exactly
+                latin_index.setdefault(key, {}).setdefault(code, set()).add(
+                    "latin_city" if kind == "city" else "latin")
     for key, by_code in latin_index.items():
-        c.index.setdefault(key, by_code)
+        have = c.index.setdefault(key, by_code)
+        if have is not by_code and set(by_code) == set(have):  # the same code's text:
+            for code in have:  # "ukraina" is also Ukraine's Estonian name, matched
+                have[code] = have[code] | by_code[code]  # fuzzily as its transliteration
     c.not_stated = {base_normalise(r["text"]) for r in files["not_stated"]}
     return c
 

@@ -5,7 +5,8 @@
    colloquial name, or an indexed title -> `alias`; an index entry marked vague ->
    `uncodable` (code VG). Texts of several codes resolve to the finest when the codes lie
    on one branch of the hierarchy (D and 35 -> 35), else go to clerical coding;
-3. the most similar index text (other than a town's name) by Jaro-Winkler at or above
+3. the most similar index text (other than a town's name or a country's name in a
+   language other than English, Ukrainian and Russian) by Jaro-Winkler at or above
    the threshold, and ahead of the best text of any other code by the margin, or the
    only code with a text one typo (Damerau-Levenshtein; two from 9 characters) away
    -> `fuzzy`, score = the similarity;
@@ -30,7 +31,10 @@ from spinelink.coding.classification import NOT_STATED, VAGUE, Classification
 MIN_FUZZY_LENGTH = 5        # shorter answers are coded exactly or not at all
 MIN_CONTAINED_LENGTH = 4    # shortest index text looked for inside a longer answer
 LONG_ANSWER = 9             # from this length two typos are allowed
-LABEL_KINDS = {"label"}
+LABEL_KINDS = {"label", "translation"}
+# matched exactly or inside an answer, never fuzzily: a mistyped answer goes to clerical
+# coding rather than to a town or a foreign-language name that looks alike
+EXACT_ONLY_KINDS = {"city", "latin_city", "translation"}
 WRITTEN_CODE = re.compile(r"\d{2,}(?: \d+)?")  # 2341, 85 20 (85.20 normalised)
 MAX_CODE_DIGITS = 6         # a longer number is not a code of an answer (a phone, an id)
 
@@ -77,10 +81,10 @@ class Coder:
         self.threshold = threshold
         self.margin = margin
         self._keys = sorted(self.c.index)
-        # town names (thousands) are matched exactly or inside an answer, not fuzzily:
-        # a mistyped town goes to clerical coding rather than to a town that looks alike
-        self._fuzzy_keys = [k for k in self._keys
-                            if any(kinds - {"city"} for kinds in self.c.index[k].values())]
+        # town names and countries' names in other languages (tens of thousands) are
+        # matched exactly or inside an answer, not fuzzily (EXACT_ONLY_KINDS)
+        self._fuzzy_keys = [k for k in self._keys if any(
+            kinds - EXACT_ONLY_KINDS for kinds in self.c.index[k].values())]
         self._cache: dict[str, Coded] = {}
 
     def code(self, text: str | None) -> Coded:
