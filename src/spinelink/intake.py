@@ -168,11 +168,17 @@ def _printable(text: str | None) -> str | None:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def raw_table(name: str) -> str:
+    """The engine table of source `name`'s file as read (an Arrow table the size of the
+    file's text), held from intake's reading to its control totals."""
+    return f"__sl_raw_{name}"
+
+
 def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> IntakeResult:
     src = lj.job.sources[name]
     path = lj.source_path(name)
     install_macros(engine)  # code lists, code maps and date format: checked by load_job
-    raw = f"__sl_raw_{name}"
+    raw = raw_table(name)
     read, typed, mapped = _read(engine, lj, name, raw)
     _integer_postcode_note(path, src, read)
     spec = date_spec(engine, raw, path, src, typed, lj.job.reference_date)
@@ -222,10 +228,11 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
         blanked[p.field] = blanked.get(p.field, 0) + 1
     failure_summary(engine, result, src, raw, cand, vname, spec, ref, lj.job.max_age, blanked,
                     where=(path, read.row_label))
-    # the file as read (an Arrow table the size of the file's text) and the checks' tables
-    # are this source's intake only: freed, not held through the run
-    engine.release(raw, f"__sl_raw_refdates_{lj.job.reference}", cand, f"{cand}_reader",
-                   qname, vname)
+    # the checks' tables are this source's intake only: freed, not held through the run
+    # (the file as read, `raw_table`, once the control totals have counted it:
+    # `coding.intake_checked`)
+    engine.release(f"__sl_raw_refdates_{lj.job.reference}", cand, f"{cand}_reader", qname,
+                   vname)
     if na + nq != read.rows_read:
         raise AccountingError(f"{path}: intake read {read.rows_read} rows but accepted {na} "
                               f"and quarantined {nq}")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 def intake_checked(engine, lj, name: str, out):
     """Intake, then the source's edit rules and control totals (each only when declared);
-    their summaries go into the intake result's `checks`."""
+    their summaries go into the intake result's `checks`. The file as read is released
+    after the control totals have counted it."""
     from spinelink.coding.edits import apply_edit_rules
     from spinelink.coding.totals import reconcile
-    from spinelink.intake import intake_source
+    from spinelink.intake import intake_source, raw_table
 
     result = intake_source(engine, lj, name, out)
     checks = {}
@@ -21,6 +22,7 @@ def intake_checked(engine, lj, name: str, out):
     if edits:
         checks["edit_rules"] = edits
     totals = reconcile(engine, lj, name, out, result.rows_read)
+    engine.release(raw_table(name))  # the file as read: not held through the run
     if totals:
         checks["control_totals"] = totals
     if checks:

@@ -26,6 +26,7 @@ from spinelink.atomic import write_text
 from spinelink.backends import Engine
 from spinelink.config import LoadedJob
 from spinelink.errors import JobError
+from spinelink.intake import raw_table
 from spinelink.sqlfiles import quote_ident
 
 log = logging.getLogger("spinelink")
@@ -71,7 +72,7 @@ def reconcile(engine: Engine, lj: LoadedJob, name: str, out: Path, rows_read: in
     if spec is None:
         return {}
     expected = _inventory(lj, name, spec.by)
-    raw = f"__sl_raw_{name}"
+    raw = raw_table(name)
     if spec.by:
         cols = set(engine.columns(raw))
         if spec.by not in cols:
