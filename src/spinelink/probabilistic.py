@@ -97,7 +97,8 @@ def tf_columns(model: dict) -> list[str]:
 
 def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, ref: str,
                    src: str, tag: str, household_u: bool = False,
-                   lam0: float | None = None) -> tuple[pd.DataFrame, float]:
+                   lam0: float | None = None,
+                   unborn: tuple[str, str] | None = None) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior)."""
@@ -155,6 +156,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
                            df["record_id_l"])
         keep = personal_evidence(df, model) & ~_named_apart(engine, ref, src, df, model, tag)
+        if unborn is not None:
+            keep &= ~born_apart(engine, df, tag, *unborn)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
         # (quadratic: 4 s per call at 50k records)
         kept = set(pd.unique(src_col[keep]))
@@ -180,6 +183,24 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     return out, lam0
+
+
+def born_apart(engine: Engine, df: pd.DataFrame, tag: str, born: str,
+               undated: str) -> np.ndarray:
+    """The scored pairs of a source record born after the reference date (table `born`,
+    record_id) with a reference record without a date of birth (table `undated`): the
+    person was not yet born on census day, and with no date to compare nothing else tells
+    a baby from an undated sibling of the same name and address. A dated reference record
+    is compared as usual: its date disagrees, which the model weighs (a mistyped year in
+    the source can still be the person)."""
+    ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+    src_ids = np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str)
+    ref_ids = np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str)
+    b = set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(born)}")["r"])
+    if not b:
+        return np.zeros(len(df), dtype=bool)
+    u = set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(undated)}")["r"])
+    return pd.Series(src_ids).isin(b).to_numpy() & pd.Series(ref_ids).isin(u).to_numpy()
 
 
 def _scoring_view(engine: Engine, model: dict, table: str, name: str) -> str:
@@ -345,15 +366,19 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
 
 
 def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
-                       one_to_one: bool, tag: str, n_ref: int | None = None) -> ProbResult:
+                       one_to_one: bool, tag: str, n_ref: int | None = None,
+                       unborn: tuple[str, str] | None = None) -> ProbResult:
     """`n_ref`: the residual reference records when `tables["ref"]` holds only those its
-    rules can pair (spinelink.incremental.pool): the prior is the whole residual's."""
+    rules can pair (spinelink.incremental.pool): the prior is the whole residual's.
+    `unborn` (source ids, reference ids tables): pairs of a source record born after the
+    reference date with an undated reference record are no candidates (`born_apart`)."""
     n_src = _count(engine, tables["src"])
     part = n_ref is not None
     n_ref = _count(engine, tables["ref"]) if n_ref is None else n_ref
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
                                   tables["ref"], tables["src"], tag, cfg.household,
-                                  lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None)
+                                  lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
+                                  unborn=unborn)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0

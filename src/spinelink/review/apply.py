@@ -59,7 +59,15 @@ def _apply_source(engine: Engine, out: Path, source: str, final: dict,
         engine.write_parquet("SELECT * FROM __sl_rv_out", out / folder / f"{source}.parquet")
     engine.register("__sl_rv_linked", new_links[["source_id"]])
     engine.register("__sl_rv_band", remaining[["source_id"]])
-    n_unlinked = engine.write_parquet(sql_file("review/unlinked.sql"),
+    # the reasons the link stage gave (read before the file is rewritten)
+    prev = out / "unlinked" / f"{source}.parquet"
+    reasons = pd.read_parquet(prev) if prev.exists() else pd.DataFrame()
+    if "reason" not in reasons.columns:  # written before reasons were
+        reasons = pd.DataFrame({"record_id": pd.Series(dtype=str),
+                                "reason": pd.Series(dtype=str)})
+    engine.register("__sl_rv_reasons", reasons[["record_id", "reason"]].astype(str))
+    n_unlinked = engine.write_parquet(sql_file("review/unlinked.sql",
+                                               reasons="__sl_rv_reasons"),
                                       out / "unlinked" / f"{source}.parquet",
                                       {"intake": str(out / "intake" / f"{source}.parquet")})
     decided = int(dec.notna().sum())

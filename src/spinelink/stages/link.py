@@ -80,7 +80,8 @@ def _release_scratch(engine: Engine, lj: LoadedJob, name: str) -> None:
     engine.release(
         f"__sl_res_src_{name}", "__sl_det_links", "__sl_linked",
         "__sl_review", "__sl_prob_links", "__sl_prob_review", "__sl_out_pairs",
-        "__sl_rel_held", *(() if keep_keys else (keyed_reference(name),)),
+        "__sl_rel_held", "__sl_born_held", "__sl_no_born",
+        *(() if keep_keys else (keyed_reference(name),)),
         prefixes=(f"__sl_out_links_{name}", f"__sl_out_review_{name}", f"__sl_{name}_tf_",
                   f"__sl_{name}_pred_",
                   f"__sl_det_{name}",
@@ -112,8 +113,10 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         silent = silent_identifiers(engine, ref_t, src_t, steps, det_counts)
         for why in silent.values():
             log.warning("%s: identifier %s", name, why)
+        born = born_after(engine, lj, out, name, ref_t, links_t)
     if inc is not None:  # the cascade ran on every record; the rest on the chosen ones
         src_t = inc.after_deterministic(engine, links_t, src_t)
+    anew_t = src_t  # the records linked anew: every record but on an incremental run
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
     prob_info: dict = {}
     if link.probabilistic is not None:
@@ -158,7 +161,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 model = given
             manifest.write_json(out / "models" / f"{name}.json", model)
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
-                                    n_ref)
+                                    n_ref, (born["table"], born["undated"])
+                                    if born["records"] else None)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs = pr.pairs
@@ -171,12 +175,59 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     # an incremental run: the earlier links, review and pairs of the records kept
     summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
                                   det_counts, prob_info, held_from,
-                                  None if inc is None else inc.kept)
+                                  None if inc is None else inc.kept, born, anew_t)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
         summary["deterministic_silent_identifiers"] = silent
     return summary
+
+
+def born_after(engine: Engine, lj: LoadedJob, out: Path, name: str, ref_t: str,
+               links_t: str) -> dict:
+    """The source's records born after the reference date (the job's, else the one intake
+    derived: census day). Such a person was not yet born when the reference was taken; an
+    undated reference record (its date of birth missing) cannot say so, and nothing else
+    tells a baby from an undated sibling of the same name and address: such pairs are not
+    linked automatically. Their cascade links are taken out of `links_t`; those an
+    identifier made (direct:<id>) are held for clerical review (the identifier says one
+    person, the date of birth not yet born: a mistyped date or a shared number), the others
+    dropped; Splink's such pairs are no candidates (`probabilistic.born_apart`). A pair
+    with a dated reference record is compared as usual (the dates disagree, which the model
+    weighs: a mistyped year in the source can still be the person). Those left unlinked
+    have the reason `born after the reference date`, and with extend_spine are new units
+    like any unlinked record. A date intake found in the future (a lone mistyped year) was
+    set to missing at intake and does not count; a source without dates of birth has none.
+    Returns {table: the records' ids, undated: the undated reference records' ids, held:
+    the held pairs' table or None, reference_date, records}."""
+    from spinelink.intake import run_reference_date
+
+    table, held = f"__sl_det_{name}_unborn", f"__sl_det_{name}_unborn_held"
+    undated = f"__sl_det_{name}_undated_ref"
+    iso = run_reference_date(lj, out)
+    dob = "s._dob" if iso and "date_of_birth" in lj.job.sources[name].columns \
+        else "CAST(NULL AS DATE)"
+    engine.create_table(table, sql_file("finalise/born_after.sql", dob=dob),
+                        {"intake": str(out / "intake" / f"{name}.parquet"),
+                         "reference_date": iso or "9999-12-31"})
+    n = engine.count(table)
+    if not n:
+        return {"table": table, "undated": None, "held": None, "reference_date": iso,
+                "records": 0}
+    engine.create_table(undated, sql_file("deterministic/undated_reference.sql", table=ref_t))
+    names = {"links": links_t, "born": table, "undated": undated}
+    engine.create_table(held, sql_file("deterministic/born_after_links.sql", **names),
+                        {"held": True})
+    kept = f"__sl_det_{name}_unborn_kept"
+    engine.create_table(kept, sql_file("deterministic/born_after_links.sql", **names),
+                        {"held": False})
+    # the cascade's links table is a temporary one (sql/deterministic/create_pools.sql)
+    engine.create_table(links_t, f"SELECT * FROM {quote_ident(kept)}", temp=True)
+    engine.release(kept)
+    log.info("%s: %d records born after the reference date %s: not linked automatically "
+             "to an undated reference record", name, n, iso)
+    return {"table": table, "undated": undated, "held": held, "reference_date": iso,
+            "records": n}
 
 
 def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_one: bool,
@@ -237,14 +288,17 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
 
 
 def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det_counts,
-                        prob_info, held_from=None, kept=None) -> dict:
+                        prob_info, held_from=None, kept=None, born=None, anew_t=None) -> dict:
     """Write links (the deterministic links of table `det_t` and the probabilistic ones),
     review, scored pairs and unlinked records of source `name`. `held_from` (reference,
     source standardised tables): hold probable relatives for review (spinelink.relatives);
     None with one_to_one, where a unit has one link. `kept` (an incremental run): the
     tables of the earlier links, review and pairs of the records not linked anew (None:
-    no such file), added to the new ones. The tables stay in the engine: a million links
-    through pandas cost seconds."""
+    no such file), added to the new ones. `born` (`born_after`): the records born after
+    the reference date; the identifier links it held go to review (of the records of
+    `anew_t`, those linked anew, unless Splink linked the record to a dated reference
+    record), and their unlinked reason is said. The tables stay in the
+    engine: a million links through pandas cost seconds."""
     links_t, review_t = f"__sl_out_links_{name}", f"__sl_out_review_{name}"
     kept = kept or {}
 
@@ -261,8 +315,17 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
     engine.create_table(links_t, " UNION ALL ".join(
         [sql_file("finalise/link_columns.sql", table="__sl_det_links"),
          *contract(prob_links, "__sl_prob_links", kept.get("links"))]))
+    born_held = []
+    if born and born["held"] is not None:
+        engine.execute("CREATE OR REPLACE VIEW __sl_born_held AS SELECT h.reference_id, "
+                       "h.source_id, h.method, NULL AS match_probability, NULL AS "
+                       f"match_weight FROM {quote_ident(born['held'])} h WHERE "
+                       f"CAST(h.source_id AS VARCHAR) IN (SELECT CAST(record_id AS VARCHAR) "
+                       f"FROM {quote_ident(anew_t)}) AND CAST(h.source_id AS VARCHAR) NOT IN "
+                       f"(SELECT CAST(source_id AS VARCHAR) FROM {quote_ident(links_t)})")
+        born_held = [sql_file("finalise/link_columns.sql", table="__sl_born_held")]
     engine.create_table(review_t, " UNION ALL ".join(
-        contract(review, "__sl_prob_review", kept.get("review"))))
+        [*contract(review, "__sl_prob_review", kept.get("review")), *born_held]))
     held: dict[str, int] = {}
     if held_from is not None:
         links_t, review_t, held = relatives.hold(engine, *held_from, links_t, review_t)
@@ -285,8 +348,12 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
                              out / "pairs" / f"{name}.parquet")
     for view, table in (("__sl_linked", links_t), ("__sl_review", review_t)):
         engine.create_table(view, f"SELECT DISTINCT source_id FROM {quote_ident(table)}")
+    if born is None:  # no records born after the reference date
+        engine.create_table("__sl_no_born", "SELECT CAST(NULL AS VARCHAR) AS record_id "
+                            "WHERE false")
     n_unlinked = engine.write_parquet(
-        sql_file("finalise/unlinked.sql"), out / "unlinked" / f"{name}.parquet",
+        sql_file("finalise/unlinked.sql", born=born["table"] if born else "__sl_no_born"),
+        out / "unlinked" / f"{name}.parquet",
         {"intake": str(out / "intake" / f"{name}.parquet")})
     by_method = engine.df(f"SELECT method, count(*) AS n FROM {quote_ident(links_t)} "
                           "GROUP BY method ORDER BY method")
@@ -296,6 +363,11 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
                "links_by_method": {str(m): int(n) for m, n in
                                    by_method.itertuples(index=False)},
                "deterministic_steps": det_counts, "probabilistic": prob_info}
+    if born and born["records"]:  # not linked automatically: born after census day
+        summary["born_after_reference"] = engine.df(sql_file(
+            "finalise/born_after_counts.sql", born=born["table"], linked="__sl_linked",
+            review="__sl_review")).iloc[0].astype(int).to_dict() | {
+                "reference_date": born["reference_date"]}
     if held:  # links held for review as probable relatives, by their method
         summary["held_as_relatives"] = held
     return summary
