@@ -19,6 +19,8 @@ def print_summary(result) -> None:
             click.echo(f"  {name} delivered file {d['file']}: read {d['read']}, quarantined "
                        f"{d['quarantined']}, accepted {d['accepted']} (the state above: "
                        f"the previous {d['previous_records']} other records with these)")
+    quality = (_read_json(result.output_dir / "quality" / "summary.json") or {}).get(
+        "sources") or {}
     for name, s in result.summary.items():
         methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items()) or "none"
         click.echo(f"  {name} links by method: {methods}")
@@ -30,18 +32,70 @@ def print_summary(result) -> None:
             inc = s.get("incremental") or {}
             # an incremental run scores only the records it links anew: its estimates are
             # theirs, not the source's (quality/summary.json has the source's)
+            # and otherwise those of its probabilistic links only, not of all its links
+            # (the quality line below has those)
+            n_prob = s["links_by_method"].get("probabilistic", 0)
             scope = (f" of the {inc['linked_anew']} records linked anew:"
-                     if inc.get("mode") == "incremental" else "")
+                     if inc.get("mode") == "incremental" else
+                     f" of its {n_prob} probabilistic links:")
+            rec = th["est_recall"]
             est = ("" if th["est_precision"] is None else
                    f";{scope} estimated precision {th['est_precision']:.4f}, recall "
-                   f"{th['est_recall'] if th['est_recall'] is None else round(th['est_recall'], 4)}"
+                   f"{rec if rec is None else format(rec, '.4f')}"
                    f", {th['expected_false_links']:.1f} false links expected")
             click.echo(f"  {name} thresholds: accept {shown(th['accept'])} "
                        f"({th['accept_mode']}), review {shown(th['review'])} "
                        f"({th['review_mode']}){est}")
+        _quality_line(name, quality.get(name))
     _coding_lines(result)
+    _output_lines(result)
     total = sum(result.timings.values())
     click.echo(f"time: {total:.1f}s; manifest: {result.manifest_path}")
+
+
+def _read_json(path):
+    import json
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _interval(d: dict, key: str) -> str:
+    lo, hi = d.get(f"{key}_low"), d.get(f"{key}_high")
+    return "" if lo is None or hi is None else f" ({lo:.4f}-{hi:.4f})"
+
+
+def _quality_line(name: str, src: dict | None) -> None:
+    """A source's estimated precision and recall of all its links (deterministic,
+    probabilistic and clerical), from quality/summary.json: the figures to compare with
+    the source linked alone or with the truth; the thresholds line has only the
+    probabilistic links' (spinelink.quality)."""
+    ov = (src or {}).get("overall") or {}
+    if ov.get("est_precision") is None:
+        return
+    rec = ov.get("est_recall")
+    recall = ("recall not estimated" if rec is None else
+              f"recall {rec:.4f}{_interval(ov, 'est_recall')}")
+    n = src.get("links")
+    click.echo(f"  {name} quality{'' if n is None else f' of all {n} links'}: "
+               f"estimated precision {ov['est_precision']:.4f}"
+               f"{_interval(ov, 'est_precision')}, {recall} (quality/subgroups.csv)")
+
+
+def _output_lines(result) -> None:
+    """Where the integrated table and the report are, with the units by status."""
+    man = _read_json(getattr(result, "manifest_path", None)) or {}
+    integ = (man.get("stages") or {}).get("integrate") or {}
+    if integ.get("units") is not None:
+        status = ", ".join(f"{k} {v}" for k, v in (integ.get("unit_status") or {}).items())
+        click.echo(f"integrated: {integ['units']} reference units ({status}) in "
+                   f"{integ.get('outputs', {}).get('integrated', 'integrated.parquet')}")
+    if (result.output_dir / "report.html").is_file():
+        click.echo(f"report: {result.output_dir / 'report.html'}")
 
 
 def _coding_lines(result) -> None:
