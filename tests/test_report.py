@@ -366,3 +366,25 @@ def test_quality_warnings_are_shown_beside_the_estimate():
     assert "em iterations" in out
     assert "warning" not in quality_estimate("benefits", {"overall": {"est_recall": 0.9}})
 
+
+
+def test_expected_false_links_are_shown_on_one_scale(run):
+    """The thresholds table showed 9.7900 expected false links for one source and 33.2 for
+    another (four decimals under 10, one above), and the calibration check 0.0400 beside
+    186.6: every expected number of false links has two decimals, from the run's own
+    figures."""
+    import json
+
+    text = (run["out"] / "report.html").read_text()
+    parser = _Cells()
+    parser.feed(text)
+    man = json.loads((run["out"] / "run_manifest.json").read_text())
+    rows = [r for r in parser.rows if r.get("expected_false_links")
+            and r["expected_false_links"] != "expected_false_links"]
+    assert rows
+    for r in rows:
+        th = man["links"][r["source"]]["probabilistic"]["thresholds"]
+        assert r["expected_false_links"] == f"{th['expected_false_links']:,.2f}", r
+    kv = re.findall(r"<td class='t'>([^<]*expected false links[^<]*)</td><td>([^<]*)</td>",
+                    text)
+    assert kv and all(re.fullmatch(r"[\d,]+\.\d\d", v) for _, v in kv), kv

@@ -132,7 +132,8 @@ def kv_table(items: list[tuple[str, object]]) -> str:
     """Two columns, what and value: the scalar figures of a check."""
     if not items:
         return "<p class='note'>Nothing to show.</p>"
-    rows = "".join(f"<tr><td class='t'>{html.escape(k)}</td><td>{html.escape(_fmt(v))}</td>"
+    rows = "".join(f"<tr><td class='t'>{html.escape(k)}</td>"
+                   f"<td>{html.escape(_fmt(v, k if _expected_links(k) else ''))}</td>"
                    "</tr>" for k, v in items)
     return f"<div class='scroll'><table><tbody>{rows}</tbody></table></div>"
 
@@ -150,9 +151,17 @@ COUNT_COLUMNS = ("n", "links", "units", "pairs", "read", "accepted", "quarantine
                  "linked", "review", "unlinked")
 
 
+def _expected_links(column: str) -> bool:
+    """A column of expected numbers of false links: one scale for all its rows (it
+    showed 9.7900 beside 33.2, 0.0400 beside 186.6)."""
+    return "expected false links" in column.replace("_", " ")
+
+
 def _fmt(v, column: str = "") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and _expected_links(column):
+        return f"{v:,.2f}"
     if isinstance(v, float) and (column.startswith("n_") or column in COUNT_COLUMNS):
         return f"{v:,.0f}"
     if isinstance(v, float):
