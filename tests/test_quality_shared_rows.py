@@ -79,4 +79,8 @@ def test_precision_intervals_reach_the_truth(run):
 def test_point_estimates_keep_the_first_reading(run):
     _, summ, _, _, _, _ = run
     assert summ["mae_spinelink"] < summ["mae_fl"] < summ["mae_c1"]
-    assert summ["mae_spinelink"] < 0.005
+    # 0.0049 when written; 0.0051 since a record born after the reference date is not
+    # linked to an undated reference record (three social security dates mistyped into
+    # 2022-2038 lost their true links, which the label-free estimate cannot see); the
+    # naive estimators' are 0.028 (fastLink-style) and 0.039 (a constant 1.0)
+    assert summ["mae_spinelink"] < 0.0055
