@@ -88,11 +88,16 @@ class Strata:
         rng = np.random.default_rng([seed, 3])
         n_rec = int(rec.max()) + 1 if len(rec) else 0
         # row 0 the point estimate's weights (1: `Estimator.total()`), then the replicates'
-        rws, dws = np.ones((SHRINK_REPLICATES + 1, n_rec)), np.ones((SHRINK_REPLICATES + 1, n_det))
+        # counts (bytes: 41 rows of every source record's weight at a million records)
+        rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
+        dws = np.ones((SHRINK_REPLICATES + 1, n_det), np.uint8)
+        ats = [fallback.between(None)]
         for i in range(1, SHRINK_REPLICATES + 1):
-            rws[i] = rng.poisson(1.0, n_rec)
-            dws[i] = rng.poisson(1.0, n_det)
-        ats = [fallback.between(None)] + [fallback.between(rw) for rw in rws[1:]]
+            rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, n_det)
+            if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
+                rws, dws = rws.astype(float), dws.astype(float)
+            rws[i], dws[i] = rw, dw
+            ats.append(fallback.between(rw.astype(float)))
         own = shrunk = 0.0
         for v, (est, cm, dm) in self.fits.items():
             # every replicate's refit at once (`recapture_batch`: one pass over the fit's
