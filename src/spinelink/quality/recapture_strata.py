@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spinelink.quality import recapture_batch
+from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality.recapture import MIN_DONORS, Captures, Estimator
 
 MIN_STRATUM = 100.0  # caught matches (expected) from which a subgroup gets its own fit
@@ -85,19 +87,27 @@ class Strata:
         own fit's replicate over point."""
         rng = np.random.default_rng([seed, 3])
         n_rec = int(rec.max()) + 1 if len(rec) else 0
-        reps: dict[int, list[float]] = {v: [] for v in self.fits}
-        for _ in range(SHRINK_REPLICATES):
-            rw = rng.poisson(1.0, n_rec).astype(float)
-            dw = rng.poisson(1.0, n_det).astype(float)
-            for v, (est, cm, dm) in self.fits.items():
-                reps[v].append(est.total(rw, rec[cm], dw[dm]))
-        for v, (est, cm, _) in self.fits.items():
-            d2 = (est.total() - float(pooled[cm].sum())) ** 2
-            s2 = float(np.var(reps[v], ddof=1))
+        # row 0 the point estimate's weights (1: `Estimator.total()`), then the replicates'
+        # counts (bytes: 41 rows of every source record's weight at a million records)
+        rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
+        dws = np.ones((SHRINK_REPLICATES + 1, n_det), np.uint8)
+        ats = [fallback.between(None)]
+        for i in range(1, SHRINK_REPLICATES + 1):
+            rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, n_det)
+            if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
+                rws, dws = rws.astype(float), dws.astype(float)
+            rws[i], dws[i] = rw, dw
+            ats.append(fallback.between(rw.astype(float)))
+        own = shrunk = 0.0
+        for v, (est, cm, dm) in self.fits.items():
+            # every replicate's refit at once (`recapture_batch`: one pass over the fit's
+            # pattern tensors, not one per replicate)
+            got = recapture_batch.totals(est, rws, rec[cm], dws[:, dm], ats, point=True)
+            t, p, s2 = float(got[0]), float(pooled[cm].sum()), float(np.var(got[1:], ddof=1))
+            d2 = (t - p) ** 2
             self.weight[v] = max(0.0, 1.0 - s2 / d2) if d2 > 0 else 0.0
-        own = sum(est.total() for est, _, _ in self.fits.values())
-        shrunk = sum(self.weight[v] * est.total() + (1 - self.weight[v]) *
-                     float(pooled[cm].sum()) for v, (est, cm, _) in self.fits.items())
+            own += t
+            shrunk += self.weight[v] * t + (1 - self.weight[v]) * p
         self.scale = own / shrunk if shrunk > 0 and own > 0 else 1.0
 
     def _mix(self, v: int, own, pooled):
