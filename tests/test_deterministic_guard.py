@@ -13,6 +13,7 @@ from spinelink.deterministic import (
     link_deterministic,
     load_match_keys,
     silent_identifiers,
+    skipped_key_lines,
     steps_for,
 )
 from spinelink.jobspec.match_keys import MatchKey, MatchKeys
@@ -116,6 +117,34 @@ def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
     src[:] = src[:1]
     links, skipped = run({"R1": "46201", "R2": "46202", "R3": "46203", "S1": "46201"})
     assert skipped == {} and links == {("R1", "S1")}
+
+
+def test_the_default_cascade_names_one_placeholder_once():
+    """pseudopeople's ZIP codes are all 00000: with the default cascade every key on the
+    postcode is skipped for that one cause. The log says it once, naming every such key
+    (it said it five times per source, 30 lines for a job of seven sources); a key skipped
+    for another cause gets its own line."""
+    keys = load_match_keys(data_dir("linkage_models") / "match_keys" / "default.yaml")
+    on_postcode = [k.name for k in keys.keys if "postcode" in k.fields]
+    fields = sorted({f for k in keys.keys for f in (*k.fields, *(k.source_fields or []))})
+    frame = pd.DataFrame({"record_id": [f"R{i}" for i in range(120)]} | {
+        f: [f"{f}{i % (7 + j)}" for i in range(120)] for j, f in enumerate(fields)})
+    frame["postcode"] = "00000"  # one value for all
+    engine = open_engine("duckdb")
+    try:
+        engine.register("ref_std", frame)
+        engine.register("src_std", frame.assign(record_id="S" + frame["record_id"]))
+        _, skipped = drop_placeholder_keys(engine, "ref_std", "src_std",
+                                           steps_for([], keys))
+    finally:
+        engine.close()
+    assert sorted(skipped) == sorted(f"key:{k}" for k in on_postcode) and len(skipped) >= 3
+    lines = skipped_key_lines(skipped)
+    assert lines == [f"match keys {', '.join(on_postcode)} skipped: placeholder values: "
+                     "postcode (100% one value on the reference side), postcode (100% one "
+                     "value on the source side)"]
+    two = skipped_key_lines({"key:a": "x", "key:b": "y", "key:c": "x"})
+    assert two == ["match keys a, c skipped: x", "match key b skipped: y"]
 
 
 def test_a_small_delivery_of_one_household_keeps_its_keys():

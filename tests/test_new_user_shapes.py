@@ -182,7 +182,7 @@ def test_a_household_register_keyed_by_household_links_every_person(files):
     assert "repeat an identifier" not in r.stderr
     q = pd.read_parquet(folder / "out" / "quarantine" / "households.parquet")
     assert q[["_row", "field", "reason"]].values.tolist() == [
-        [7, "household_id+person_no", "missing identifier"]]
+        [7, "person_no", "missing identifier"]]  # the part that is missing, named
     links = pd.read_parquet(folder / "out" / "links" / "households.parquet")
     expect = {f"H{h}/{p}": f"C{i}" for i, (h, p, *_) in enumerate(people) if i != 5}
     assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == expect

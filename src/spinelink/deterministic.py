@@ -46,6 +46,16 @@ MAX_TOP_SHARE = 0.5
 MIN_JUDGED = 50
 
 
+def skipped_key_lines(skipped: dict[str, str]) -> list[str]:
+    """What `drop_placeholder_keys` skipped, one line per cause naming its keys (a ZIP
+    code that is one value for all skips every key on it: one line, not five)."""
+    by_reason: dict[str, list[str]] = {}
+    for method, why in skipped.items():
+        by_reason.setdefault(why, []).append(method.removeprefix("key:"))
+    return [f"match key{'s' if len(keys) > 1 else ''} {', '.join(keys)} skipped: {why}"
+            for why, keys in by_reason.items()]
+
+
 def drop_placeholder_keys(engine: Engine, ref_table: str, src_table: str,
                           steps: list[Step]) -> tuple[list[Step], dict[str, str]]:
     """The steps whose fields all tell records apart, and for each skipped step why."""

@@ -312,8 +312,13 @@ def _check_row_count(path: Path, src: Source, n: int) -> None:
 
 def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dict]]:
     """Each check as (SQL, its own parameters); column names are quoted placeholders."""
-    out = [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id_column), {})
-           for f in ("check_missing_id", "check_duplicate_id", "check_id_width")]
+    parts = {f"id_part_{i}": c for i, c in enumerate(src.id_columns)}
+    missing = ", ".join(f"CASE WHEN {quote_ident(c)} IS NULL OR trim(CAST({quote_ident(c)} "
+                        f"AS VARCHAR)) = '' THEN ${p} END" for p, c in parts.items())
+    out = [(sql_file("intake/check_missing_id.sql", raw=raw, id=src.id_column,
+                     missing_parts=missing), parts)]
+    out += [(sql_file(f"intake/{f}.sql", raw=raw, id=src.id_column), {})
+            for f in ("check_duplicate_id", "check_id_width")]
     if spec:
         out.append((sql_file("intake/check_date.sql", raw=raw, id=src.id_column,
                              col=spec.column,

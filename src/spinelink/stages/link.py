@@ -18,6 +18,7 @@ from spinelink.deterministic import (
     drop_placeholder_keys,
     load_match_keys,
     silent_identifiers,
+    skipped_key_lines,
     steps_for,
 )
 from spinelink.errors import JobError
@@ -105,8 +106,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     with timer.stage(f"deterministic:{name}"):
         steps, skipped = drop_placeholder_keys(
             engine, ref_t, src_t, steps_for(link.deterministic.direct, keys))
-        for method, why in skipped.items():
-            log.warning("%s: match key %s skipped: %s", name, method.removeprefix("key:"), why)
+        for line in skipped_key_lines(skipped):
+            log.warning("%s: %s", name, line)
         # incremental: on the records whose outcome can change (spinelink.incremental)
         det_counts = cascade.run(engine, lj, out, name, ref_t, src_t, steps, links_t,
                                  link.one_to_one, inc)
