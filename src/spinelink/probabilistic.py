@@ -45,6 +45,9 @@ class ProbResult:
     prior: float
     model: dict
     thresholds: dict  # {"thresholds": accept/review and their estimates, "household": ...}
+    # pairs of a source record born after the reference date and an undated reference
+    # record (`born_apart`: no candidates): reference_id, source_id, match_weight
+    born_apart: pd.DataFrame | None = None
 
 
 def _register(db_api, table: str, alias: str):
@@ -156,25 +159,26 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
                            df["record_id_l"])
         keep = personal_evidence(df, model) & ~_named_apart(engine, ref, src, df, model, tag)
-        if unborn is not None:
-            keep &= ~born_apart(engine, df, tag, *unborn)
+        apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
+            np.zeros(len(df), dtype=bool)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
-        # (quadratic: 4 s per call at 50k records)
+        # (quadratic: 4 s per call at 50k records); a record whose candidates are all
+        # born apart had personal evidence: not counted here
         kept = set(pd.unique(src_col[keep]))
         without_evidence = sum(1 for r in pd.unique(src_col[~keep]) if r not in kept)
-        df = df[keep]
+        apart_df, df = df[keep & apart], df[keep & ~apart]
+    else:
+        apart_df = df
+    hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
+        if household_u and not (df.empty and apart_df.empty) else None
+    # the pairs born apart, scored as the others, for the quality stage (`born_apart`)
+    born = _bayes_factors(apart_df, tag, lam0, hh) if not apart_df.empty else None
     if df.empty:
         empty.attrs["without_evidence"] = without_evidence
+        if born is not None:  # taken off at once by link_probabilistic
+            empty.attrs["born_apart"] = born
         return empty, lam0
-    hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
-        if household_u else None
-    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
-    out = pd.DataFrame({
-        "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
-        "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
-        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
-        + household.adjust(df, hh),
-    })
+    out = _bayes_factors(df, tag, lam0, hh)
     out.attrs["household"] = hh.summary() if hh else None
     # records whose every candidate shared only household fields (surname, address): not
     # scored, and counted by quality as a bound on the matches the linkage cannot see
@@ -182,7 +186,21 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # the engine returns pairs in an order that depends on its threads: sorted, every sum
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
+    if born is not None:  # taken off at once by link_probabilistic
+        out.attrs["born_apart"] = born
     return out, lam0
+
+
+def _bayes_factors(df: pd.DataFrame, tag: str, lam0: float, hh) -> pd.DataFrame:
+    """Splink's scored pairs as reference_id, source_id and the log2 Bayes factor (the
+    prediction's match weight less its prior, with the household adjustment)."""
+    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
+    return pd.DataFrame({
+        "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
+        "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
+        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
+        + household.adjust(df, hh),
+    })
 
 
 def born_apart(engine: Engine, df: pd.DataFrame, tag: str, born: str,
@@ -379,9 +397,14 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   tables["ref"], tables["src"], tag, cfg.household,
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn)
+    apart = scored.attrs.pop("born_apart", None)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0
+    if apart is not None:  # at the prior of the others: the quality stage weighs them
+        apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))
+                                                          if lam else 0.0)).round(10))
+        apart = apart.drop(columns="bf").sort_values(["source_id", "reference_id"])
     pairs = scored.assign(
         match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
         match_probability=rm.posterior.round(12),
@@ -403,4 +426,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     return ProbResult(pairs, links, review, lam, model,
                       {"thresholds": th.as_dict(), "household": scored.attrs.get("household"),
                        "records_without_personal_evidence":
-                           scored.attrs.get("without_evidence", 0)})
+                           scored.attrs.get("without_evidence", 0),
+                       # the share of residual records with a match (`record_model`)
+                       "linkable_share": float(rm.pi)},
+                      None if apart is None else apart.reset_index(drop=True))

@@ -81,8 +81,9 @@ class Plan:
         self.delta = ids[anew].tolist()  # in id order
         # the others keep their links: every record but those and the removed
         engine.register("__sl_drop_ids", id_table(ids[anew | removed]))
-        for kind in ("links", "review", "pairs"):
-            path = self.since / kind / f"{self.name}.parquet"
+        for kind, folder in (("links", "links"), ("review", "review"), ("pairs", "pairs"),
+                             ("born_apart", "pairs/born_apart")):
+            path = self.since / folder / f"{self.name}.parquet"
             self.kept[kind] = None if not path.exists() else f"__sl_kept_{kind}_{self.name}"
             if path.exists():
                 engine.create_table(self.kept[kind], sql_file("incremental/kept.sql",

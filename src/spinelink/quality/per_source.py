@@ -14,6 +14,7 @@ from spinelink import relatives
 from spinelink.backends import Engine
 from spinelink.pair_keys import id_positions
 from spinelink.quality import (
+    born_after,
     coverage,
     diagnostics,
     fitcarry,
@@ -28,6 +29,7 @@ from spinelink.quality.groups import ordered_values, table_columns
 from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
 from spinelink.quality.summary import deterministic
 from spinelink.sqlfiles import quote_ident, sql_file
+from spinelink.stages.link import born_apart_path
 
 log = logging.getLogger("spinelink.quality")
 _EQ = re.compile(r'^l\.("?)([A-Za-z_]\w*)\1\s*=\s*r\.("?)([A-Za-z_]\w*)\3$')
@@ -86,10 +88,23 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     model = json.loads(mp.read_text(encoding="utf-8")) if mp.exists() else None
     prior = (link_info.get("probabilistic") or {}).get("prior")
     prob = link_info.get("probabilistic") or {}
+    pairs = _with_born_apart(out, name, pairs, link_info, accounting)
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
                   ref_groups, src_groups, seed, n_boot, extend,
                   prob.get("household") is not None, calibration,
                   int(prob.get("records_without_personal_evidence") or 0))
+
+
+def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
+                     accounting: dict) -> pd.DataFrame:
+    """The scored pairs with those the born-after rule kept from being candidates, as
+    candidates the stage did not link (`quality.born_after`)."""
+    path = born_apart_path(out, name)
+    lr = born_after.likelihood_ratio(link_info.get("born_after_reference"), accounting)
+    pi = (link_info.get("probabilistic") or {}).get("linkable_share")
+    if lr is None or pi is None or not path.exists():
+        return pairs
+    return born_after.with_born_apart(pairs, pd.read_parquet(path), lr, float(pi))
 
 
 def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:

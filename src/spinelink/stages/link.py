@@ -119,6 +119,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         src_t = inc.after_deterministic(engine, links_t, src_t)
     anew_t = src_t  # the records linked anew: every record but on an incremental run
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
+    apart = None  # Splink's pairs born apart (`probabilistic.born_apart`), for quality
     prob_info: dict = {}
     if link.probabilistic is not None:
         cfg = link.probabilistic
@@ -166,7 +167,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     if born["records"] else None)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
-            pairs = pr.pairs
+            pairs, apart = pr.pairs, pr.born_apart
             prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
                          "links": len(pr.links), **pr.thresholds}
             if training:
@@ -177,11 +178,36 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
                                   det_counts, prob_info, held_from,
                                   None if inc is None else inc.kept, born, anew_t)
+    _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
         summary["deterministic_silent_identifiers"] = silent
     return summary
+
+
+def born_apart_path(out: Path, name: str) -> Path:
+    """Where the pairs Splink scored and `born_after` kept from being candidates go: the
+    quality stage counts them as possible misses (`quality.born_after`)."""
+    return out / "pairs" / "born_apart" / f"{name}.parquet"
+
+
+def _write_born_apart(engine: Engine, out: Path, name: str, apart, kept) -> None:
+    """Write this run's pairs born apart (reference_id, source_id, match_weight) with an
+    incremental run's kept ones (`kept["born_apart"]`); no file when there are none."""
+    path = born_apart_path(out, name)
+    parts = []
+    if apart is not None and not apart.empty:
+        engine.register("__sl_out_born_apart", apart)
+        parts.append("__sl_out_born_apart")
+    if kept and kept.get("born_apart") is not None and engine.count(kept["born_apart"]):
+        parts.append(kept["born_apart"])
+    if not parts:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine.write_parquet(f"SELECT * FROM ({engine.union_by_name(parts)}) "
+                         "ORDER BY source_id, reference_id", path)
 
 
 def born_after(engine: Engine, lj: LoadedJob, out: Path, name: str, ref_t: str,
