@@ -288,6 +288,7 @@ def key_weights(c: Candidates, rec_wt: np.ndarray | None) -> np.ndarray | None:
     if held is not None and held[0] is rec_wt:
         return held[1]
     seed = zlib.crc32(np.asarray(rec_wt, float).tobytes())
-    out = np.random.default_rng(seed).poisson(1.0, c.capture.n_det).astype(float)
+    draws = np.random.default_rng(seed).poisson(1.0, c.capture.n_links)
+    out = c.capture.det_factor(draws.astype(float))
     c._key_wt = (rec_wt, out)
     return out

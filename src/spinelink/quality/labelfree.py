@@ -31,7 +31,7 @@ import pandas as pd
 from spinelink.pair_keys import first_positions
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality import recapture, recapture_design, slope
+from spinelink.quality import recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
@@ -285,6 +285,19 @@ def _pattern_ratio(pr: Prepared, point: Fit, u: np.ndarray | None, f: Fit,
     return f.blocked / point.blocked / lin if lin > 0 else 1.0
 
 
+def _collapse(pr: Prepared, breakdowns: list[Breakdown]) -> None:
+    """The captures' match-key links one row per kind (`recapture_rows`): the estimates
+    as they were, their cost sized by the kinds of links, not their number."""
+    cap = pr.cands.capture
+    if cap is None or pr.det_link is None:
+        return
+    new, det_link = recapture_rows.collapse(cap, pr.det_link,
+                                            [bd.link_code for bd in breakdowns])
+    if new is not cap:
+        pr.cands.capture, pr.det_link = new, det_link
+        pr.cands.__dict__.pop("_estimator", None)  # built on the rows before
+
+
 @dataclass
 class Estimate:
     fit: Fit
@@ -302,6 +315,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     calibration is kept as a check) or `null` (that calibration is the estimate).
     `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
     0: none, the outcome draw given the probabilities alone)."""
+    _collapse(pr, breakdowns)
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
     check = check if check is not None and check.method == "null" else None

@@ -63,7 +63,10 @@ class Captures:
     """Per candidate pair, then per deterministic link made by a match key (`n_det` last
     rows): the atoms that hold (`agree`), the atoms whose source column is present
     (`avail`), the capped keys small enough on the source side (`caps`); residual records
-    for which no rule can fire (`n_none`) and for which one can (`n_some`)."""
+    for which no rule can fire (`n_none`) and for which one can (`n_some`). The match-key
+    rows may each stand for several links alike in everything the estimators read
+    (`recapture_rows.collapse`): `det_n` per row the links it stands for (None: one
+    each), `det_row` per link its row."""
     design: Design
     agree: np.ndarray
     avail: np.ndarray
@@ -71,6 +74,25 @@ class Captures:
     n_none: int = 0
     n_some: int = 0
     n_det: int = 0
+    det_n: np.ndarray | None = None
+    det_row: np.ndarray | None = None
+
+    @property
+    def det_weight(self) -> np.ndarray:
+        """Per match-key row: the links it stands for (the weight of a caught match)."""
+        return np.ones(self.n_det) if self.det_n is None else self.det_n
+
+    @property
+    def n_links(self) -> int:
+        """The match-key links the rows stand for (a replicate draws a weight for each)."""
+        return self.n_det if self.det_row is None else len(self.det_row)
+
+    def det_factor(self, draws: np.ndarray) -> np.ndarray:
+        """Per-link replicate weights (`n_links`) as factors of the rows' weights: a row's
+        weight in the replicate is its links' summed draws."""
+        if self.det_row is None:
+            return np.asarray(draws, float)
+        return np.bincount(self.det_row, weights=draws, minlength=self.n_det) / self.det_n
 
     @cached_property
     def fires(self) -> np.ndarray:
@@ -185,7 +207,7 @@ class Estimator:
         self.cap = cap
         self.n_cand = len(post)
         self.post = np.array(post, float)
-        self.w = np.r_[np.where(first, self.post, 0.0), np.ones(cap.n_det)]
+        self.w = np.r_[np.where(first, self.post, 0.0), cap.det_weight]
         uniq, self.inv = cap.profiles
         # profiles whose captures say nothing of their own misses (`recapture_fallback`)
         self.unc_prof = fallback.uncovered(cap.design, uniq[:, 0], uniq[:, 1])
@@ -254,7 +276,7 @@ class Estimator:
         """The same pattern tables with other posteriors (a calibration replicate)."""
         other = copy.copy(self)
         other.post = np.array(post, float)
-        other.w = np.r_[np.where(first, other.post, 0.0), np.ones(self.cap.n_det)]
+        other.w = np.r_[np.where(first, other.post, 0.0), self.cap.det_weight]
         return other
 
     def _slot_weights(self, w: np.ndarray) -> np.ndarray:

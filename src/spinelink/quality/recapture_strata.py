@@ -29,7 +29,7 @@ def subset(cap: Captures, cand: np.ndarray, det: np.ndarray, share: float) -> Ca
     rows = np.r_[np.asarray(cand, bool), np.asarray(det, bool)]
     return Captures(cap.design, cap.agree[rows], cap.avail[rows], cap.caps[rows],
                     int(round(cap.n_none * share)), int(round(cap.n_some * share)),
-                    int(det.sum()))
+                    int(det.sum()), None if cap.det_n is None else cap.det_n[det])
 
 
 def taught(cap: Captures, w: np.ndarray) -> bool:
@@ -62,7 +62,7 @@ class Strata:
         self.cand_code, self.det_code = cand_code, det_code
         w = np.where(first, np.asarray(post, float), 0.0)
         found = np.bincount(cand_code, weights=w, minlength=k)
-        caught = found + np.bincount(det_code, minlength=k)
+        caught = found + np.bincount(det_code, weights=cap.det_weight, minlength=k)
         total = max(float(w.sum()), 1e-9)
         self.fits: dict[int, tuple[Estimator, np.ndarray, np.ndarray]] = {}
         for v in np.flatnonzero(caught >= MIN_STRATUM):
@@ -70,7 +70,7 @@ class Strata:
             if not cm.any() or found[v] <= 0:
                 continue
             sub = subset(cap, cm, dm, found[v] / total)
-            if not taught(sub, np.r_[w[cm], np.ones(int(dm.sum()))]):
+            if not taught(sub, np.r_[w[cm], sub.det_weight]):
                 continue
             self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm]), cm, dm)
         # per fitted value: the weight of its own fit against its pooled share (1: own)
@@ -78,9 +78,9 @@ class Strata:
         self.pooled = None if pooled is None else np.asarray(pooled, float)
         self.scale = 1.0  # the fitted values' own total over their shrunk total
         if rec is not None and self.pooled is not None:
-            self._shrink(np.asarray(rec), self.pooled, cap.n_det, seed)
+            self._shrink(np.asarray(rec), self.pooled, cap, seed)
 
-    def _shrink(self, rec: np.ndarray, pooled: np.ndarray, n_det: int, seed: int) -> None:
+    def _shrink(self, rec: np.ndarray, pooled: np.ndarray, cap: Captures, seed: int) -> None:
         """Each fitted value's weight w = max(0, 1 - s^2 / d^2) (module docstring);
         `pooled`: per candidate, the pooled estimate's matches placed on it. A value of
         weight 0 keeps its fit for the intervals (`scaled`): its pooled share moves by its
@@ -89,14 +89,17 @@ class Strata:
         n_rec = int(rec.max()) + 1 if len(rec) else 0
         # row 0 the point estimate's weights (1: `Estimator.total()`), then the replicates'
         # counts (bytes: 41 rows of every source record's weight at a million records)
+        # (the match-key rows' weights as factors when a row stands for several links:
+        # `Captures.det_factor`)
         rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
-        dws = np.ones((SHRINK_REPLICATES + 1, n_det), np.uint8)
+        dws = np.ones((SHRINK_REPLICATES + 1, cap.n_det),
+                      np.uint8 if cap.det_row is None else float)
         ats = [fallback.between(None)]
         for i in range(1, SHRINK_REPLICATES + 1):
-            rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, n_det)
+            rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, cap.n_links)
             if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
                 rws, dws = rws.astype(float), dws.astype(float)
-            rws[i], dws[i] = rw, dw
+            rws[i], dws[i] = rw, cap.det_factor(dw) if cap.det_row is not None else dw
             ats.append(fallback.between(rw.astype(float)))
         own = shrunk = 0.0
         for v, (est, cm, dm) in self.fits.items():

@@ -80,6 +80,10 @@ def tilt_chance(c: np.ndarray, b: float) -> np.ndarray:
     if b == 1.0:
         return c
     c = np.clip(np.asarray(c, float), 0.0, 1.0)
-    with np.errstate(divide="ignore"):
-        lo = np.log(c) - np.log1p(-c)
-    return np.where(c >= 1.0, 1.0, np.where(c <= 0.0, 0.0, 1 / (1 + np.exp(-b * lo))))
+    # the chances strictly between 0 and 1 alone (most links' is 1: nobody else on their
+    # unit), each by the same formula
+    mid = np.flatnonzero((c > 0.0) & (c < 1.0))
+    out = np.where(c >= 1.0, 1.0, 0.0)
+    m = c[mid]
+    out[mid] = 1 / (1 + np.exp(-b * (np.log(m) - np.log1p(-m))))
+    return out
