@@ -11,7 +11,7 @@ from pathlib import Path
 
 from spinelink import faults, manifest
 from spinelink.atomic import ensure_dir, flush, group_commit
-from spinelink.backends import Engine, open_engine
+from spinelink.backends import Engine, memory, open_engine
 from spinelink.catalogue import stage as catalogue
 from spinelink.checkpoint import Checkpoint, ResumeError, open_checkpoint
 from spinelink.config import LoadedJob, load_job
@@ -124,7 +124,10 @@ def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -
     spark = lj.job.spark
     if spark.checkpoint_dir and "://" not in spark.checkpoint_dir:
         spark = spark.model_copy(update={"checkpoint_dir": str(lj.resolve(spark.checkpoint_dir))})
-    engine = open_engine(lj.job.backend, memory_limit=res.memory_limit, threads=res.threads,
+    # the job's limit, else (DuckDB) one sized from the inputs (backends.memory)
+    mem = memory.choose(lj.job.backend, res.memory_limit,
+                        [lj.source_path(n) for n in lj.job.sources])
+    engine = open_engine(lj.job.backend, memory_limit=mem["memory_limit"], threads=res.threads,
                          temp_dir=res.temp_dir, spark_conf=spark,
                          work_dir=lj.resolve(res.temp_dir) if res.temp_dir else out / ".spark")
     try:
@@ -133,7 +136,7 @@ def _open_and_run(lj: LoadedJob, out: Path, validate_only: bool, resume: bool) -
         ck = open_checkpoint(out, fingerprint, resume, record=not validate_only)
         since = lj.overrides.get("since")
         prev = reuse.Previous(Path(since), fingerprint, out) if since else None
-        return _run(engine, lj, out, validate_only, ck, inputs, before, prev)
+        return _run(engine, lj, out, validate_only, ck, inputs, before, prev, mem)
     finally:
         engine.close()
 
@@ -255,8 +258,8 @@ class _Run:
 
 
 def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Checkpoint,
-         inputs: dict, before: dict[str, Stat], prev: reuse.Previous | None = None
-         ) -> RunResult:
+         inputs: dict, before: dict[str, Stat], prev: reuse.Previous | None = None,
+         mem: dict | None = None) -> RunResult:
     steps = plan(lj, out)  # every stage, in order (spinelink.stages.plan)
     run = _Run(engine, lj, out, ck, prev)
     n_intake = sum(st.kind == "intake" for st in steps)
@@ -274,6 +277,8 @@ def _run(engine: Engine, lj: LoadedJob, out: Path, validate_only: bool, ck: Chec
     run.run(steps[n_linked:])
     acc, summary, timings = run.acc, run.links, run.timer.timings
     man = _manifest(lj, out, acc, timings, summary, inputs)
+    if mem is not None:  # the engine's memory limit: the job's, or sized from the inputs
+        man["resources"] = mem
     man["stages"] = run.of_kind(steps, "later", drop_empty=True)
     man["standardise"] = run.of_kind(steps, "standardise")
     coding = run.of_kind(steps, "coding")
