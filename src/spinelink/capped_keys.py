@@ -38,7 +38,8 @@ def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
 
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False,
-                    counted: bool = False, among: str | None = None) -> None:
+                    counted: bool = False, among: str | None = None,
+                    source: tuple[str, dict] | None = None) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
@@ -48,7 +49,9 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     the only source records prediction pairs: a pair needs its key on both sides, so the
     pairs are the same, and the whole reference's keys are not all counted for a few);
     other keys get no key column. Such counts have their own tables (`key_counts` holds
-    every key's, which the quality stage takes)."""
+    every key's, which the quality stage takes). `source` (query, its parameters): the
+    rows of `ref` (a residual's query: the table written once, with its keys, not
+    written and then rewritten)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -70,15 +73,20 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                        f"{quote_ident(capped_column(i))}")
         joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON c{i}.k = {key_t}")
         caps[f"cap_{i}"] = rule.max_block
+    if source is not None and not columns:
+        engine.create_table(tables["ref"], *source)
     if not columns:
         return
-    # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
     targets = ([tables[k] for k in ("ref", "src") if k in tables] if blocked_only
                else tables.values())
+    # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
     for t in dict.fromkeys(targets):
-        engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", table=t,
+        rows, params = quote_ident(t), caps
+        if source is not None and t == tables["ref"]:
+            rows, params = f"({source[0]}\n)", {**caps, **source[1]}
+        engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", rows=rows,
                                         columns=", ".join(columns), joins="\n".join(joins)),
-                            caps)
+                            params)
 
 
 def _concat_key(columns: list[str], prefix: str) -> tuple[str, str]:

@@ -11,11 +11,14 @@ parses, ~0.7 s of a small run). The results depend on the text and the dialect o
 they are kept: a column name's builder (a frozen dataclass, never changed in place) and
 the conditions that parsed. Same results, parsed once.
 
-Two more reach into Splink's internals, so they live here too: its term frequency cache
-(`forget_term_frequencies`) and a linker's settings around an EM session that fails
-(`settings_restorer`).
+More reach into Splink's internals, so they live here too: its term frequency cache
+(`forget_term_frequencies`), a linker's settings around an EM session that fails
+(`settings_restorer`), and EM's blocking between the two datasets instead of the
+concatenation with itself (`em_between_datasets`).
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 from splink.internals import comparison_level as _cl
 from splink.internals import input_column as _ic
@@ -94,3 +97,49 @@ def settings_restorer(linker):
     def restore() -> None:
         linker._settings_obj.core_model_settings = settings
     return restore
+
+
+_CONCAT = "__splink__df_concat"
+
+
+def _between_datasets(original):
+    """`block_using_rules_sqls` blocking the two datasets of a link-only linker against
+    each other: EM's sessions (and their probe of the pair count) self-join Splink's
+    concatenation of both and keep the pairs across datasets, so a rule's pairs within
+    the reference (at a million records, 13M on the date of birth, against 2M between
+    the reference and the residual) are made to be thrown away. Splink's prediction
+    splits the concatenation in two tables first (its `two_dataset_link_only`); so does
+    this. The same pairs in the same orientation: the left record is the one whose
+    dataset's name is the smaller, as the link-only condition (`l` id < `r` id) has it."""
+    from splink.internals.vertically_concatenate import (
+        split_df_concat_with_tf_into_two_tables_sqls,
+    )
+
+    def blocked(**kw):
+        if (kw.get("link_type") != "link_only" or kw.get("input_tablename_l") != _CONCAT
+                or kw.get("input_tablename_r") != _CONCAT
+                or kw.get("source_dataset_input_column") is None):
+            return original(**kw)
+        split = split_df_concat_with_tf_into_two_tables_sqls(
+            _CONCAT, kw["source_dataset_input_column"].name)
+        return split + original(**{**kw, "input_tablename_l": f"{_CONCAT}_left",
+                                   "input_tablename_r": f"{_CONCAT}_right",
+                                   "link_type": "two_dataset_link_only"})
+    return blocked
+
+
+@contextmanager
+def em_between_datasets():
+    """EM sessions (and their probes) in this context block between the two datasets
+    (`_between_datasets`)."""
+    from splink.internals import blocking, em_training_session
+
+    original = blocking.block_using_rules_sqls
+    patched = _between_datasets(original)
+    blocking.block_using_rules_sqls = patched
+    em_training_session.block_using_rules_sqls = patched
+    try:
+        yield
+    finally:
+        blocking.block_using_rules_sqls = original
+        em_training_session.block_using_rules_sqls = original

@@ -43,11 +43,17 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     with_u = _clamp(full.misc.save_model_to_json())
     n_res = min(_count(engine, tables["ref"]), _count(engine, tables["src"]))
     report: dict = {"fields": fields.summary()}
-    plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"], tables["src_full"])
+    # all records' sessions are planned (their pairs counted over every record) only when
+    # they are run or the residual's might not estimate what they would
+    everything = {c for c, _ in chosen_comparisons(spec, fields)}
+    plan_all = None
     use_residual = False
     if n_res >= REFIT_MIN_RECORDS:
         plan_res = _plan_sessions(engine, spec, fields, tables["ref"], tables["src"])
-        use_residual = _covers(plan_res) >= _covers(plan_all)
+        if _covers(plan_res) < everything:
+            plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"],
+                                      tables["src_full"])
+        use_residual = plan_all is None or _covers(plan_res) >= _covers(plan_all)
         if not use_residual:
             report["em_note"] = (
                 "the residual's EM sessions would not estimate every comparison all records' "
@@ -59,7 +65,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
-        with engine.ordered_sums():
+        with engine.ordered_sums(), splink_compat.em_between_datasets():
             report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res, tag))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
@@ -67,7 +73,10 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
             log.warning("%s: no EM session converged on the %d residual records; m is "
                         "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
     if model is full:
-        with engine.ordered_sums():
+        if plan_all is None:
+            plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"],
+                                      tables["src_full"])
+        with engine.ordered_sums(), splink_compat.em_between_datasets():
             report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all, tag))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)

@@ -144,7 +144,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                        _shared_identifiers(lj, name))
             # an incremental run: the reference records its residual can pair with
             n_ref = _reference(engine, tables, ref_t, links_t, link.one_to_one, name, cols,
-                               spec, fields, inc)
+                               spec, fields, inc, every_key=job.quality.enabled)
             missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"])))
             if missing:
                 raise JobError(f"links.{name}: the model blocks on capped keys {missing}, "
@@ -258,11 +258,14 @@ def born_after(engine: Engine, lj: LoadedJob, out: Path, name: str, ref_t: str,
 
 
 def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_one: bool,
-               name: str, cols: list[str], spec, fields, inc) -> int | None:
+               name: str, cols: list[str], spec, fields, inc, every_key: bool = True
+               ) -> int | None:
     """Add the reference table prediction blocks on (`ref`) and give both blocked tables
     their capped keys. An incremental run's is the part of the residual reference some
     rule pairs with its residual (spinelink.incremental.pool): returns the whole residual
-    reference's count (the prior's), else None (the table's own)."""
+    reference's count (the prior's), else None (the table's own). `every_key`: the keyed
+    reference carries every key (the quality stage scores its samples on it); otherwise
+    only the keys the residual source records hold, the only ones prediction pairs on."""
     # an incremental run counts only the keys its residual holds (add_capped_keys `among`)
     among = tables["src"] if inc is not None else None
     if inc is not None and spec is not None:  # the residual's keys first: the part by them
@@ -275,11 +278,18 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
             add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": part[0]},
                             fields, blocked_only=True, counted=True, among=among)
         return part[1]
+    if spec is not None and inc is None:  # only the blocked tables: prediction blocks them
+        # the keyed reference written once, with its keys (it was a copy of every
+        # reference record at one_to_one false, then rewritten with the keys); without
+        # the quality stage, keyed only where the residual holds the key (the same pairs)
+        tables["ref"] = keyed_reference(name)
+        add_capped_keys(engine, spec, tables, fields, blocked_only=True,
+                        source=_residual_sql(ref_t, links_t, "reference_id", one_to_one,
+                                             cols), among=None if every_key else tables["src"])
+        return None
     tables["ref"] = _residual(engine, ref_t, links_t, "reference_id", one_to_one,
                               keyed_reference(name), cols)
-    if spec is not None and inc is None:  # only the blocked tables: prediction blocks them
-        add_capped_keys(engine, spec, tables, fields, blocked_only=True)
-    elif spec is not None:  # the residual has its keys already; the keyed reference's
+    if spec is not None:  # the residual has its keys already; the keyed reference's
         # are every key's (the quality stage may take it as its pool)
         add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": tables["ref"]},
                         fields, blocked_only=True)
@@ -288,11 +298,17 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
               name: str, columns: list[str]) -> str:
-    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
-    sql = sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
-                   columns=cols)
-    engine.create_table(name, sql, {"exclude": exclude})
+    engine.create_table(name, *_residual_sql(table, links_t, id_col, exclude, columns))
     return name
+
+
+def _residual_sql(table: str, links_t: str, id_col: str, exclude: bool,
+                  columns: list[str]) -> tuple[str, dict]:
+    """The query of a side's residual records (those `links_t` leaves when `exclude`) and
+    its parameters."""
+    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    return sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
+                    columns=cols), {"exclude": exclude}
 
 
 def _whole_view(engine: Engine, table: str, name: str, columns: list[str]) -> str:
