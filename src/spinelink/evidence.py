@@ -94,6 +94,21 @@ def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
     return apart, apart & first
 
 
+def household_only(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Per pair: no personal field agrees, so that what the pair shares (surname, address,
+    postcode, sex) is what a household shares: first name, date of birth, middle name and
+    every identifier missing or at their lowest level. A relative of a person the
+    reference lacks, or one chosen over the person, scores as high as the person on these
+    fields (benchmarks/RESULTS.md, sessions 26-30). A first name alike in spelling only
+    (Jaro-Winkler) agrees here: on sets whose names are transliterated (Cyrillic against
+    Latin) that is how one person's names agree."""
+    at_lowest, missing, found = _levels(df, model, NAMES, True)
+    if not found:  # a model without personal fields: nothing could tell
+        return np.zeros(len(df), dtype=bool)
+    agrees = ~at_lowest & ~missing
+    return ~agrees.any(axis=1)
+
+
 def _at_spelling_level(df: pd.DataFrame, model: dict) -> np.ndarray:
     """Per pair: its first names at a level that agrees in spelling only (`SPELLING`)."""
     comp = next(c for c in model["comparisons"] if c.get("output_column_name") == "first_name")

@@ -28,7 +28,7 @@ from spinelink.backends import Engine
 from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null model)
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
-from spinelink.evidence import names_apart, names_forms, personal_evidence
+from spinelink.evidence import household_only, names_apart, names_forms, personal_evidence
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
@@ -101,10 +101,12 @@ def tf_columns(model: dict) -> list[str]:
 def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, ref: str,
                    src: str, tag: str, household_u: bool = False,
                    lam0: float | None = None,
-                   unborn: tuple[str, str] | None = None) -> tuple[pd.DataFrame, float]:
+                   unborn: tuple[str, str] | None = None,
+                   flag_household_only: bool = False) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
-    at the whole sample's prior)."""
+    at the whole sample's prior). `flag_household_only`: a column `household_only`, per
+    pair whether no personal field agrees (`evidence.household_only`)."""
     from spinelink.splink_import import splink_ready
 
     splink_ready()
@@ -179,6 +181,17 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
             empty.attrs["born_apart"] = born
         return empty, lam0
     out = _bayes_factors(df, tag, lam0, hh)
+    hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
+        if household_u else None
+    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
+    out = pd.DataFrame({
+        "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
+        "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
+        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
+        + household.adjust(df, hh),
+    })
+    if flag_household_only:
+        out["household_only"] = household_only(df, model)
     out.attrs["household"] = hh.summary() if hh else None
     # records whose every candidate shared only household fields (surname, address): not
     # scored, and counted by quality as a bound on the matches the linkage cannot see
@@ -355,16 +368,20 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: bool
-                 ) -> tuple:
+def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: bool,
+                 held: np.ndarray | None = None) -> tuple:
     """Accepted links (at most one reference unit per source record; with one_to_one, also
     at most one source record per reference unit, chosen greedily by probability) and the
-    review band for source records that got no link."""
+    review band for source records that got no link. `held`: per pair, never accepted
+    (in review when its probability is at least `accept`, whatever `review`)."""
     cols = ["reference_id", "source_id", "match_probability", "match_weight"]
-    cand = pairs[pairs["match_probability"] >= review].sort_values(
-        ["match_probability", "reference_id", "source_id"], ascending=[False, True, True],
-        kind="mergesort")
-    acc = cand[cand["match_probability"] >= accept]
+    p = pairs["match_probability"]
+    hold = np.zeros(len(pairs), dtype=bool) if held is None else np.asarray(held, bool)
+    in_band = (p >= review).to_numpy()
+    order = ["match_probability", "reference_id", "source_id"]
+    cand = pairs[in_band].sort_values(order, ascending=[False, True, True], kind="mergesort")
+    acc = pairs[(p >= accept).to_numpy() & ~hold].sort_values(
+        order, ascending=[False, True, True], kind="mergesort")
     if one_to_one:
         used_r, used_s, keep = set(), set(), []
         for i, r, s in zip(acc.index, acc["reference_id"], acc["source_id"], strict=True):
@@ -398,6 +415,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn)
     apart = scored.attrs.pop("born_apart", None)
+                                  unborn=unborn,
+                                  flag_household_only=cfg.household_only == "review")
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0
@@ -413,9 +432,15 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
         person_ref=scored["reference_id"].to_numpy()[rm.tie_first])
     pairs = pairs.drop(columns="bf").sort_values(["source_id", "reference_id"]).reset_index(
         drop=True)
-    th = thresholds.choose(pairs, rm.linkable, cfg.accept, cfg.review, cfg.target_precision,
-                           cfg.review_yield, cfg.review_capacity)
-    links, review = select_links(pairs, th.accept, th.review, one_to_one)
+    held = (pairs["household_only"].to_numpy(bool)
+            if cfg.household_only == "review" and "household_only" in pairs
+            else np.zeros(len(pairs), dtype=bool))
+    pairs = pairs.drop(columns="household_only", errors="ignore")
+    # links held for review are not accepted: the threshold is chosen, and the precision
+    # estimated, over the rest
+    th = thresholds.choose(pairs[~held], rm.linkable, cfg.accept, cfg.review,
+                           cfg.target_precision, cfg.review_yield, cfg.review_capacity)
+    links, review = select_links(pairs, th.accept, th.review, one_to_one, held)
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())
     log.info("%s: accept %s %s, review %s %s; estimated precision of the probabilistic "

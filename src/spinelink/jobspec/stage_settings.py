@@ -32,6 +32,11 @@ class Probabilistic(_Strict):
     # weigh pairs at one address with co-resident u-probabilities (spinelink.household):
     # fewer links to relatives on household-heavy sources, at some cost in recall
     household: bool = False
+    # review: a link on which no personal field agrees (first name missing or different,
+    # date of birth, middle name and identifiers missing or different: only what a
+    # household shares agrees) is never accepted, a clerk sees it (spinelink.evidence.
+    # household_only); accept: such links are accepted by their probability
+    household_only: Literal["accept", "review"] = "accept"
 
     @field_validator("accept", "review", mode="before")
     @classmethod
