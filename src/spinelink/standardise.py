@@ -15,8 +15,9 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
                   on expressions that deep),
   `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
 * `addresses.sql` distinct raw addresses with their comparison form (cleaned once each),
-  the input of the street-type expansion and address keys (`spinelink.addresses`;
-  `word_rom.sql` keys their distinct words, `romanisation.rom_by_word`),
+  the input of the street-type expansion and address keys (`spinelink.addresses`, in
+  Arrow over each distinct comparison form once; `word_rom.sql` keys their distinct
+  words, `romanisation.rom_by_word`): one table (`address_table`), one join per record,
 * `postcodes.sql` distinct raw postcodes with their record counts and compact form,
   `postcode_format.sql` counts from them for inferring a source's postcode format,
   `postcode_parts.sql` each one's output columns once the format is known,
@@ -41,9 +42,10 @@ for sector / district / area (US ZIP: the 3-digit sectional centre; Ukraine: 2-d
 oblast).
 
 Phonetic codes (Metaphone, NYSIIS) are not SQL functions in the engines, so they are
-computed here with jellyfish over the distinct cleaned names only, registered as a
-small table and joined in SQL. Codes are upper case (as jellyfish returns them); a name
-of several words gets the codes of its words joined by one space.
+computed here with jellyfish over the distinct cleaned names only, and put on the
+distinct names' table (`with_phonetic`), which canonical.sql joins once per name field.
+Codes are upper case (as jellyfish returns them); a name of several words gets the codes
+of its words joined by one space.
 
 Names: Cyrillic is transliterated with the Ukrainian national system (KMU 2010), with
 the word-initial forms of є ї й ю я; Russian-only letters are handled (ы y, э e, ё e,
@@ -83,11 +85,8 @@ _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
 _NAMES_CLEAN = "__sl_standardise_names_clean"
 _NAMES_ROM = "__sl_standardise_names_rom"
-_PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
-_ADDRESS_CLEAN = "__sl_standardise_address_clean"
 _ADDRESS_WORDS = "__sl_standardise_address_words"
-_ADDRESS_ROM = "__sl_standardise_address_rom"
 _POSTCODES_RAW = "__sl_standardise_postcodes_raw"
 _POSTCODES = "__sl_standardise_postcodes"
 _VALUES = "__sl_standardise_values"
@@ -256,19 +255,10 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
                                   nicknames=nickname_tables.NICKNAMES,
                                   roots=nickname_tables.ROOTS))
-    engine.register(_NAMES, names)
-    engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
-    clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE,
-                                            clean=_cleaner(engine, ["raw_address"])))
-    engine.register(_ADDRESS_CLEAN, clean_addresses)
-    distinct = sorted({a for a in clean_addresses.column("clean").to_pylist() if a})
-    engine.register(_ADDRESSES, addresses.expansion_table(distinct,
-                                                          addresses.read_street_types()))
-    keys = addresses.key_table(distinct, addresses.read_key_words())
-    engine.register(_ADDRESS_ROM, pa.table({
-        "clean": keys.column("clean"),
-        "rom": romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
-                                        _ADDRESS_WORDS)}))
+    engine.register(_NAMES, with_phonetic(names))
+    engine.register(_ADDRESSES, address_table(engine, engine.arrow(sql_file(
+        "standardise/addresses.sql", source=_SOURCE,
+        clean=_cleaner(engine, ["raw_address"])))))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
@@ -278,16 +268,15 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                              {"postcode_uk": uk}))
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
-        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN,
+        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, addresses=_ADDRESSES,
         postcodes=_POSTCODES, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
     rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
     # the distinct names', addresses' and postcodes' tables are this source's only
-    engine.release(_NAMES_CLEAN, _NAMES_ROM, _NAMES, _PHONETIC, _ADDRESS_CLEAN, _ADDRESSES,
-                   _ADDRESS_ROM, _POSTCODES, _PLACEHOLDERS)
+    engine.release(_NAMES_CLEAN, _NAMES_ROM, _NAMES, _ADDRESSES, _ADDRESS_WORDS, _POSTCODES,
+                   _PLACEHOLDERS)
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")
@@ -311,6 +300,38 @@ def source_view(engine: Engine, intake_path: Path, source: Source,
         **fields,
     ))
     return extras
+
+
+def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
+    """raw, clean, expanded (street types written out: `address_full`) and rom (the
+    address key: `address_rom`) of each distinct raw address (`addresses.sql`'s raw,
+    clean), each worked out once per distinct comparison form; NULL where clean is."""
+    clean = clean_addresses.column("clean").combine_chunks()
+    distinct = pc.unique(clean.drop_null())
+    keys = addresses.key_table(distinct, addresses.read_key_words())
+    rom = romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
+                                   _ADDRESS_WORDS)
+    at = pc.index_in(clean, value_set=distinct)
+    return pa.table({
+        "raw": clean_addresses.column("raw"),
+        "clean": clean,
+        "expanded": pc.take(addresses.expand_all(distinct, addresses.read_street_types()),
+                            at),
+        "rom": pc.take(rom, at)})
+
+
+def with_phonetic(names: pa.Table) -> pa.Table:
+    """The distinct names' table with the phonetic codes (phonetic_table) of their
+    comparison form (mp, ny) and of its first word (mp_head, ny_head), each distinct
+    string coded once: canonical.sql takes them with the name, not by joins of its own."""
+    codes = phonetic_table(_distinct(names, ("clean", "head")))
+    value_set = codes.column("name").combine_chunks()
+    for col, suffix in (("clean", ""), ("head", "_head")):
+        at = pc.index_in(names.column(col), value_set=value_set)
+        for code in ("mp", "ny"):
+            names = names.append_column(code + suffix,
+                                        pc.take(codes.column(code).combine_chunks(), at))
+    return names
 
 
 def postcode_format(engine: Engine, source: Source) -> dict:
