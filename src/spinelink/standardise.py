@@ -9,12 +9,14 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
                   (ambiguous nicknames dropped), `nickname_roots_clean.sql`,
                   `nickname_roots.sql` the roots table in comparison form (built once for
                   the same files and kept across runs: spinelink.nickname_tables),
-* `names.sql`     distinct raw names with their comparison form (cleaned once each),
+* `names_raw.sql` the distinct raw names (the cleaning macro chosen over them:
+                  `_cleaner`), `names.sql` their comparison form (cleaned once each),
   `names_rom.sql` their romanisation keys (a second query over the registered table, so
                   that no expression nests cleaning and keying: Spark's analyser gives up
                   on expressions that deep),
   `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
-* `addresses.sql` distinct raw addresses with their comparison form (cleaned once each),
+* `address_raw.sql` the distinct raw addresses, `addresses.sql` their comparison form
+  (cleaned once each),
   the input of the street-type expansion and address keys (`spinelink.addresses`, in
   Arrow over each distinct comparison form once; `word_rom.sql` keys their distinct
   words, `romanisation.rom_by_word`): one table (`address_table`), one join per record,
@@ -83,6 +85,8 @@ log = logging.getLogger("spinelink")
 _INTAKE = "__sl_standardise_intake"
 _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
+_NAMES_RAW = "__sl_standardise_names_raw"
+_ADDRESS_RAW = "__sl_standardise_address_raw"
 _NAMES_CLEAN = "__sl_standardise_names_clean"
 _NAMES_ROM = "__sl_standardise_names_rom"
 _ADDRESSES = "__sl_standardise_addresses"
@@ -245,9 +249,10 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                              nickname_roots_path or nickname_roots_file(), nickname_store)
     # distinct names: comparison form, then keys, then nicknames (each query over the
     # registered result of the one before)
+    raw_names = engine.arrow(sql_file("standardise/names_raw.sql", source=_SOURCE))
+    engine.register(_NAMES_RAW, raw_names)
     engine.register(_NAMES_CLEAN, engine.arrow(sql_file(
-        "standardise/names.sql", source=_SOURCE,
-        clean=_cleaner(engine, ["raw_first_name", "raw_middle_name", "raw_last_name"]),
+        "standardise/names.sql", raw_names=_NAMES_RAW, clean=_cleaner(raw_names),
         titles=_titles_pattern(read_titles()),
         suffixes=_suffixes_pattern(read_suffixes()))))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
@@ -256,9 +261,10 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                   nicknames=nickname_tables.NICKNAMES,
                                   roots=nickname_tables.ROOTS))
     engine.register(_NAMES, with_phonetic(names))
+    raw_addresses = engine.arrow(sql_file("standardise/address_raw.sql", source=_SOURCE))
+    engine.register(_ADDRESS_RAW, raw_addresses)
     engine.register(_ADDRESSES, address_table(engine, engine.arrow(sql_file(
-        "standardise/addresses.sql", source=_SOURCE,
-        clean=_cleaner(engine, ["raw_address"])))))
+        "standardise/addresses.sql", raw=_ADDRESS_RAW, clean=_cleaner(raw_addresses)))))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
@@ -275,8 +281,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     )
     rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
     # the distinct names', addresses' and postcodes' tables are this source's only
-    engine.release(_NAMES_CLEAN, _NAMES_ROM, _NAMES, _ADDRESSES, _ADDRESS_WORDS, _POSTCODES,
-                   _PLACEHOLDERS)
+    engine.release(_NAMES_RAW, _NAMES_CLEAN, _NAMES_ROM, _NAMES, _ADDRESS_RAW, _ADDRESSES,
+                   _ADDRESS_WORDS, _POSTCODES, _PLACEHOLDERS)
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")
@@ -350,15 +356,13 @@ def postcode_format(engine: Engine, source: Source) -> dict:
             "postcode_uk_share": share}
 
 
-def _cleaner(engine: Engine, columns: list[str]) -> str:
-    """The cleaning macro for these columns of the source: `sl_clean_text`, or its ASCII
-    path alone when no value of theirs has a character outside ASCII (the same forms;
-    the other paths cost ~35 ms to bind in every query that names them)."""
-    cond = " OR ".join(f"regexp_matches({quote_ident(c)}, '[^\\x{{0000}}-\\x{{007F}}]')"
-                       for c in columns)
-    n = engine.scalar(sql_file("standardise/non_ascii_count.sql", source=_SOURCE,
-                               any_non_ascii=cond))
-    return "sl_clean_text" if int(n) else "sl_clean_text_ascii"
+def _cleaner(raw: pa.Table) -> str:
+    """The cleaning macro for these distinct raw values (column `raw`, no NULLs):
+    `sl_clean_text`, or its ASCII path alone when none has a character outside ASCII (the
+    same forms; the other paths cost ~35 ms to bind in every query that names them).
+    Worked out in Arrow over the distinct values, not by another pass over the records."""
+    ascii_only = pc.all(pc.string_is_ascii(raw.column("raw"))).as_py()
+    return "sl_clean_text_ascii" if ascii_only in (True, None) else "sl_clean_text"
 
 
 def clean_names(engine: Engine, values: Sequence[str | None]) -> list[str | None]:
