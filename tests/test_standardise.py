@@ -820,6 +820,24 @@ def test_address_keys_by_word_equal_the_macro_over_each_whole_address(engine):
     assert got[1].split(" ")[0] == got[1].split(" ")[2] != "ievhena"  # ^ie at each word
 
 
+def test_street_types_expanded_in_arrow_as_word_by_word():
+    """expand_all (Arrow, over all words at once; the stage's address_full) gives expand's
+    result for every address: an abbreviation at the start, after a number, after a
+    street type or an expansion, after a non-ASCII word of letters or of digits, after a
+    doubled space, repeated, and the real table's every abbreviation after a word."""
+    from spinelink.addresses import expand, expand_all, read_street_types
+
+    types = read_street_types()
+    full = set(types.values())
+    texts = ["st marys rd", "12 high st leeds", "3b st", "high st rd", "high street rd",
+             "élan st", "ковальська st", "١٢ st", "high  st", "st", "high st high st",
+             "x", "", *(f"old {a} 5" for a in types), *(f"7 {a}" for a in types)]
+    got = expand_all(pa.array(texts, pa.string()), types).to_pylist()
+    assert got == [expand(t, types, full) for t in texts]
+    assert got[:3] == ["st marys road", "12 high street leeds", "3b st"]
+    assert got[5:8] == ["élan street", "ковальська street", "١٢ st"]
+
+
 def test_address_key_words_table_is_checked(tmp_path):
     from spinelink.addresses import key_table, read_key_words
     from spinelink.errors import SpinelinkError

@@ -2,5 +2,6 @@
 -- expansion, the address keys and the output table): cleaning distinct values only keeps
 -- the cost independent of how many records share an address. The cleaning macro:
 -- sl_clean_text, or its ASCII path when every address is ASCII (standardise._cleaner).
+-- {{ raw }}: address_raw.sql's result.
 SELECT raw, {{ clean|sql }}(raw) AS clean
-FROM (SELECT DISTINCT raw_address AS raw FROM {{ source }} WHERE raw_address IS NOT NULL) a
+FROM {{ raw }}

@@ -7,7 +7,10 @@
 -- address_rom, its key across romanisations (spinelink.addresses).
 -- *_rom are the romanisation keys (spinelink.romanisation), last_name_rom over the surname
 -- with its words written together (names_rom.sql); first_name_canon and its key
--- come with the distinct names (names_canon.sql).
+-- come with the distinct names (names_canon.sql), and so do the phonetic codes of the
+-- name and of its first word (*_mp, *_ny: standardise.with_phonetic). {{ addresses }}:
+-- each distinct raw address's comparison form, expanded form and key
+-- (standardise.address_table), so that every per-record lookup is one join on a raw value.
 -- {{ postcodes }}: each distinct raw postcode's output columns (postcode_parts.sql: UK
 -- postcodes formatted and split into sector, district and area, others by prefix).
 -- A name listed in {{ placeholders }} for its field (linkage_models/placeholder_names.csv:
@@ -27,13 +30,19 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
         CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
         ln.rom_joined AS last_name_rom,
+        CASE WHEN $split_first_name THEN fn.mp_head ELSE fn.mp END AS first_name_mp,
+        CASE WHEN $split_first_name THEN fn.ny_head ELSE fn.ny END AS first_name_ny,
+        ln.mp AS last_name_mp,
+        ln.ny AS last_name_ny,
         pc.postcode,
         pc.postcode_sector,
         pc.postcode_district,
         pc.postcode_area,
-        ac.clean AS address_clean
+        ad.clean AS address_clean,
+        ad.expanded AS address_full,
+        ad.rom AS address_rom
     FROM {{ source }} AS s
-    LEFT JOIN {{ address_clean }} AS ac ON ac.raw = s.raw_address
+    LEFT JOIN {{ addresses }} AS ad ON ad.raw = s.raw_address
     LEFT JOIN {{ postcodes }} AS pc ON pc.raw = s.raw_postcode
     LEFT JOIN {{ names }} AS fn ON fn.raw = s.raw_first_name AND fn.clean NOT IN (
         SELECT value FROM {{ placeholders }} WHERE field IN ('any', 'first'))
@@ -63,10 +72,10 @@ SELECT
     n.first_name_root3,
     substr(n.first_name, 1, 1) AS first_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
-    pf.mp AS first_name_mp,
-    pl.mp AS last_name_mp,
-    pf.ny AS first_name_ny,
-    pl.ny AS last_name_ny,
+    n.first_name_mp,
+    n.last_name_mp,
+    n.first_name_ny,
+    n.last_name_ny,
     n.dob,
     CAST(n.dob AS VARCHAR) AS dob_iso,
     CAST(year(n.dob) AS INTEGER) AS dob_year,
@@ -82,11 +91,7 @@ SELECT
     n.postcode_district,
     n.postcode_area,
     n.address_clean AS address,
-    coalesce(ad.expanded, n.address_clean) AS address_full,
-    ar.rom AS address_rom{{ extras|sql }}
+    n.address_full,
+    n.address_rom{{ extras|sql }}
 FROM named AS n
-LEFT JOIN {{ addresses }} AS ad ON ad.clean = n.address_clean
-LEFT JOIN {{ address_rom }} AS ar ON ar.clean = n.address_clean
-LEFT JOIN {{ phonetic }} AS pf ON pf.name = n.first_name
-LEFT JOIN {{ phonetic }} AS pl ON pl.name = n.last_name
 ORDER BY n.record_id, n._row

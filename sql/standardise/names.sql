@@ -3,21 +3,15 @@
 -- name). Cleaning distinct values only keeps the cost independent of how often a name
 -- repeats. The romanisation keys are added over this table once it is registered
 -- (names_rom.sql): a separate query keeps each expression shallow enough for Spark.
--- The cleaning macro: sl_clean_text, or its ASCII path when every name is ASCII
--- (standardise._cleaner). Leading titles (linkage_models/name_titles.csv, as a pattern,
+-- The cleaning macro: sl_clean_text, or its ASCII path when every distinct raw name is
+-- ASCII (standardise._cleaner). Leading titles (linkage_models/name_titles.csv, as a pattern,
 -- "dr jan" -> "jan") are dropped when another word follows; a title alone stays. Then
 -- trailing suffixes (linkage_models/name_suffixes.csv, as a pattern, "oleg jr" -> "oleg",
 -- "smith iii" -> "smith") when another word comes before; a suffix alone stays.
-WITH raw_names AS (
-    SELECT raw_first_name AS raw FROM {{ source }}
-    UNION
-    SELECT raw_middle_name AS raw FROM {{ source }}
-    UNION
-    SELECT raw_last_name AS raw FROM {{ source }}
-), prepared AS (
+-- {{ raw_names }}: names_raw.sql's result (the distinct raw names, read once).
+WITH prepared AS (
     SELECT raw, {{ clean|sql }}(raw) AS clean
-    FROM raw_names
-    WHERE raw IS NOT NULL
+    FROM {{ raw_names }}
 ), untitled AS (
     SELECT raw,
            CASE WHEN regexp_matches(clean, {{ titles|sql }} || '[^ ]')

@@ -87,10 +87,11 @@ def read_key_words(path: Path | None = None) -> set[str]:
     return set(words)
 
 
-def key_table(addresses: Iterable[str], drop: set[str]) -> pa.Table:
+def key_table(addresses: Iterable[str] | pa.Array, drop: set[str]) -> pa.Table:
     """clean, keyed (without the words of `drop`; the address itself when that leaves
     nothing) for each distinct cleaned address. Arrow over all words at once."""
-    clean = pa.array(list(addresses), pa.string())
+    clean = (addresses if isinstance(addresses, pa.Array)
+             else pa.array(list(addresses), pa.string()))
     lists = pc.split_pattern(clean, " ")
     words = pc.list_flatten(lists)
     rows = pc.list_parent_indices(lists).to_numpy()
@@ -105,14 +106,39 @@ def key_table(addresses: Iterable[str], drop: set[str]) -> pa.Table:
 
 def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table:
     """clean, expanded for each distinct cleaned address that changes."""
-    keys, full = set(types), set(types.values())
-    clean, expanded = [], []
-    for a in addresses:
-        if keys.isdisjoint(a.split(" ")):
-            continue
-        e = expand(a, types, full)
-        if e != a:
-            clean.append(a)
-            expanded.append(e)
-    return pa.table({"clean": pa.array(clean, pa.string()),
-                     "expanded": pa.array(expanded, pa.string())})
+    clean = pa.array(list(addresses), pa.string())
+    expanded = expand_all(clean, types)
+    changed = pc.not_equal(expanded, clean)
+    return pa.table({"clean": clean.filter(changed), "expanded": expanded.filter(changed)})
+
+
+def expand_all(clean: pa.Array, types: dict[str, str]) -> pa.Array:
+    """`expand` of each of `clean` (no NULLs) in Arrow, over all words at once: a word of
+    `types` becomes its expansion where the word before it is letters only (Python's
+    `str.isalpha`, worked out once per distinct word) and neither a street type nor an
+    expansion; the first word of an address has no word before it."""
+    if not types or len(clean) == 0:
+        return clean
+    lists = pc.split_pattern(clean, " ")
+    words = pc.list_flatten(lists)
+    starts = lists.offsets.to_numpy()[:-1]
+    n = len(words)
+    abbr = pa.array(sorted(types), pa.string())
+    at = pc.index_in(words, value_set=abbr)
+    if n == 0 or at.null_count == n:
+        return clean
+    distinct = pc.unique(words)
+    alpha = pa.array([w.isalpha() for w in distinct.to_pylist()], pa.bool_())
+    # the word before each word ("" before an address's first word: not letters)
+    before = np.arange(-1, n - 1)
+    first = np.zeros(n, dtype=bool)
+    first[starts[starts < n]] = True
+    before[first] = 0
+    prev = words.take(pa.array(before))
+    blocked = pa.array(sorted(set(types) | set(types.values())), pa.string())
+    ok = pc.and_(pc.take(alpha, pc.index_in(prev, value_set=distinct)),
+                 pc.invert(pc.is_in(prev, value_set=blocked)))
+    ok = pc.and_(pc.and_(pc.is_valid(at), ok), pa.array(~first))
+    full = pa.array([types[w] for w in abbr.to_pylist()], pa.string())
+    out = pc.if_else(ok, pc.take(full, at), words)
+    return pc.binary_join(pa.ListArray.from_arrays(lists.offsets, out), " ")

@@ -9,14 +9,17 @@ columns of the contract in ARCHITECTURE.md. The cleaning rules are SQL macros in
                   (ambiguous nicknames dropped), `nickname_roots_clean.sql`,
                   `nickname_roots.sql` the roots table in comparison form (built once for
                   the same files and kept across runs: spinelink.nickname_tables),
-* `names.sql`     distinct raw names with their comparison form (cleaned once each),
+* `names_raw.sql` the distinct raw names (the cleaning macro chosen over them:
+                  `_cleaner`), `names.sql` their comparison form (cleaned once each),
   `names_rom.sql` their romanisation keys (a second query over the registered table, so
                   that no expression nests cleaning and keying: Spark's analyser gives up
                   on expressions that deep),
   `names_canon.sql` their nickname-resolved forms (per distinct name, not per record),
-* `addresses.sql` distinct raw addresses with their comparison form (cleaned once each),
-  the input of the street-type expansion and address keys (`spinelink.addresses`;
-  `word_rom.sql` keys their distinct words, `romanisation.rom_by_word`),
+* `address_raw.sql` the distinct raw addresses, `addresses.sql` their comparison form
+  (cleaned once each),
+  the input of the street-type expansion and address keys (`spinelink.addresses`, in
+  Arrow over each distinct comparison form once; `word_rom.sql` keys their distinct
+  words, `romanisation.rom_by_word`): one table (`address_table`), one join per record,
 * `postcodes.sql` distinct raw postcodes with their record counts and compact form,
   `postcode_format.sql` counts from them for inferring a source's postcode format,
   `postcode_parts.sql` each one's output columns once the format is known,
@@ -41,9 +44,10 @@ for sector / district / area (US ZIP: the 3-digit sectional centre; Ukraine: 2-d
 oblast).
 
 Phonetic codes (Metaphone, NYSIIS) are not SQL functions in the engines, so they are
-computed here with jellyfish over the distinct cleaned names only, registered as a
-small table and joined in SQL. Codes are upper case (as jellyfish returns them); a name
-of several words gets the codes of its words joined by one space.
+computed here with jellyfish over the distinct cleaned names only, and put on the
+distinct names' table (`with_phonetic`), which canonical.sql joins once per name field.
+Codes are upper case (as jellyfish returns them); a name of several words gets the codes
+of its words joined by one space.
 
 Names: Cyrillic is transliterated with the Ukrainian national system (KMU 2010), with
 the word-initial forms of є ї й ю я; Russian-only letters are handled (ы y, э e, ё e,
@@ -81,13 +85,12 @@ log = logging.getLogger("spinelink")
 _INTAKE = "__sl_standardise_intake"
 _SOURCE = "__sl_standardise_source"
 _NAMES = "__sl_standardise_names"
+_NAMES_RAW = "__sl_standardise_names_raw"
+_ADDRESS_RAW = "__sl_standardise_address_raw"
 _NAMES_CLEAN = "__sl_standardise_names_clean"
 _NAMES_ROM = "__sl_standardise_names_rom"
-_PHONETIC = "__sl_standardise_phonetic"
 _ADDRESSES = "__sl_standardise_addresses"
-_ADDRESS_CLEAN = "__sl_standardise_address_clean"
 _ADDRESS_WORDS = "__sl_standardise_address_words"
-_ADDRESS_ROM = "__sl_standardise_address_rom"
 _POSTCODES_RAW = "__sl_standardise_postcodes_raw"
 _POSTCODES = "__sl_standardise_postcodes"
 _VALUES = "__sl_standardise_values"
@@ -246,9 +249,10 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                              nickname_roots_path or nickname_roots_file(), nickname_store)
     # distinct names: comparison form, then keys, then nicknames (each query over the
     # registered result of the one before)
+    raw_names = engine.arrow(sql_file("standardise/names_raw.sql", source=_SOURCE))
+    engine.register(_NAMES_RAW, raw_names)
     engine.register(_NAMES_CLEAN, engine.arrow(sql_file(
-        "standardise/names.sql", source=_SOURCE,
-        clean=_cleaner(engine, ["raw_first_name", "raw_middle_name", "raw_last_name"]),
+        "standardise/names.sql", raw_names=_NAMES_RAW, clean=_cleaner(raw_names),
         titles=_titles_pattern(read_titles()),
         suffixes=_suffixes_pattern(read_suffixes()))))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
@@ -256,19 +260,11 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
                                   nicknames=nickname_tables.NICKNAMES,
                                   roots=nickname_tables.ROOTS))
-    engine.register(_NAMES, names)
-    engine.register(_PHONETIC, phonetic_table(_distinct(names, ("clean", "head"))))
-    clean_addresses = engine.arrow(sql_file("standardise/addresses.sql", source=_SOURCE,
-                                            clean=_cleaner(engine, ["raw_address"])))
-    engine.register(_ADDRESS_CLEAN, clean_addresses)
-    distinct = sorted({a for a in clean_addresses.column("clean").to_pylist() if a})
-    engine.register(_ADDRESSES, addresses.expansion_table(distinct,
-                                                          addresses.read_street_types()))
-    keys = addresses.key_table(distinct, addresses.read_key_words())
-    engine.register(_ADDRESS_ROM, pa.table({
-        "clean": keys.column("clean"),
-        "rom": romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
-                                        _ADDRESS_WORDS)}))
+    engine.register(_NAMES, with_phonetic(names))
+    raw_addresses = engine.arrow(sql_file("standardise/address_raw.sql", source=_SOURCE))
+    engine.register(_ADDRESS_RAW, raw_addresses)
+    engine.register(_ADDRESSES, address_table(engine, engine.arrow(sql_file(
+        "standardise/addresses.sql", raw=_ADDRESS_RAW, clean=_cleaner(raw_addresses)))))
 
     split = "first_name" in source.columns and "middle_name" not in source.columns
     postcode = postcode_format(engine, source)
@@ -278,16 +274,15 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                              {"postcode_uk": uk}))
     engine.register(_PLACEHOLDERS, read_placeholders())
     sql = sql_file(
-        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, phonetic=_PHONETIC,
-        addresses=_ADDRESSES, address_rom=_ADDRESS_ROM, address_clean=_ADDRESS_CLEAN,
+        "standardise/canonical.sql", source=_SOURCE, names=_NAMES, addresses=_ADDRESSES,
         postcodes=_POSTCODES, placeholders=_PLACEHOLDERS,
         extras="".join(f",\n    n._x{k} AS {quote_ident(out)}"
                        for k, (out, _) in enumerate(extras)),
     )
     rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
     # the distinct names', addresses' and postcodes' tables are this source's only
-    engine.release(_NAMES_CLEAN, _NAMES_ROM, _NAMES, _PHONETIC, _ADDRESS_CLEAN, _ADDRESSES,
-                   _ADDRESS_ROM, _POSTCODES, _PLACEHOLDERS)
+    engine.release(_NAMES_RAW, _NAMES_CLEAN, _NAMES_ROM, _NAMES, _ADDRESS_RAW, _ADDRESSES,
+                   _ADDRESS_WORDS, _POSTCODES, _PLACEHOLDERS)
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")
@@ -313,6 +308,38 @@ def source_view(engine: Engine, intake_path: Path, source: Source,
     return extras
 
 
+def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
+    """raw, clean, expanded (street types written out: `address_full`) and rom (the
+    address key: `address_rom`) of each distinct raw address (`addresses.sql`'s raw,
+    clean), each worked out once per distinct comparison form; NULL where clean is."""
+    clean = clean_addresses.column("clean").combine_chunks()
+    distinct = pc.unique(clean.drop_null())
+    keys = addresses.key_table(distinct, addresses.read_key_words())
+    rom = romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
+                                   _ADDRESS_WORDS)
+    at = pc.index_in(clean, value_set=distinct)
+    return pa.table({
+        "raw": clean_addresses.column("raw"),
+        "clean": clean,
+        "expanded": pc.take(addresses.expand_all(distinct, addresses.read_street_types()),
+                            at),
+        "rom": pc.take(rom, at)})
+
+
+def with_phonetic(names: pa.Table) -> pa.Table:
+    """The distinct names' table with the phonetic codes (phonetic_table) of their
+    comparison form (mp, ny) and of its first word (mp_head, ny_head), each distinct
+    string coded once: canonical.sql takes them with the name, not by joins of its own."""
+    codes = phonetic_table(_distinct(names, ("clean", "head")))
+    value_set = codes.column("name").combine_chunks()
+    for col, suffix in (("clean", ""), ("head", "_head")):
+        at = pc.index_in(names.column(col), value_set=value_set)
+        for code in ("mp", "ny"):
+            names = names.append_column(code + suffix,
+                                        pc.take(codes.column(code).combine_chunks(), at))
+    return names
+
+
 def postcode_format(engine: Engine, source: Source) -> dict:
     """The source's postcode format (from the job, else inferred from the distinct
     postcodes of the source view, registered as `_POSTCODES_RAW` for the stage)."""
@@ -329,15 +356,13 @@ def postcode_format(engine: Engine, source: Source) -> dict:
             "postcode_uk_share": share}
 
 
-def _cleaner(engine: Engine, columns: list[str]) -> str:
-    """The cleaning macro for these columns of the source: `sl_clean_text`, or its ASCII
-    path alone when no value of theirs has a character outside ASCII (the same forms;
-    the other paths cost ~35 ms to bind in every query that names them)."""
-    cond = " OR ".join(f"regexp_matches({quote_ident(c)}, '[^\\x{{0000}}-\\x{{007F}}]')"
-                       for c in columns)
-    n = engine.scalar(sql_file("standardise/non_ascii_count.sql", source=_SOURCE,
-                               any_non_ascii=cond))
-    return "sl_clean_text" if int(n) else "sl_clean_text_ascii"
+def _cleaner(raw: pa.Table) -> str:
+    """The cleaning macro for these distinct raw values (column `raw`, no NULLs):
+    `sl_clean_text`, or its ASCII path alone when none has a character outside ASCII (the
+    same forms; the other paths cost ~35 ms to bind in every query that names them).
+    Worked out in Arrow over the distinct values, not by another pass over the records."""
+    ascii_only = pc.all(pc.string_is_ascii(raw.column("raw"))).as_py()
+    return "sl_clean_text_ascii" if ascii_only in (True, None) else "sl_clean_text"
 
 
 def clean_names(engine: Engine, values: Sequence[str | None]) -> list[str | None]:
