@@ -181,15 +181,6 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
             empty.attrs["born_apart"] = born
         return empty, lam0
     out = _bayes_factors(df, tag, lam0, hh)
-    hh = household.co_resident_u(engine, model, ref_full, _count(engine, src_full), tag) \
-        if household_u else None
-    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
-    out = pd.DataFrame({
-        "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
-        "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
-        "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
-        + household.adjust(df, hh),
-    })
     if flag_household_only:
         out["household_only"] = household_only(df, model)
     out.attrs["household"] = hh.summary() if hh else None
@@ -413,10 +404,9 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     scored, lam0 = score_residual(engine, model, tables["ref_full"], tables["src_full"],
                                   tables["ref"], tables["src"], tag, cfg.household,
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
-                                  unborn=unborn)
-    apart = scored.attrs.pop("born_apart", None)
                                   unborn=unborn,
                                   flag_household_only=cfg.household_only == "review")
+    apart = scored.attrs.pop("born_apart", None)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=tied_persons(engine, tables["ref"], scored))
     lam = rm.prior or lam0
