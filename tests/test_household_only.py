@@ -12,17 +12,11 @@ import math
 
 import pandas as pd
 from conftest import run_cli
+from test_names_apart import CENSUS_NO_DOB as CENSUS  # the same four census persons
 from test_names_apart import MODEL
 
 from spinelink.evidence import household_only
 
-CENSUS = """\
-id,first,middle,last,dob,address
-C1,Pamela,P,Johnson,1953-12-11,5230 timrod trl
-C2,Leslie,H,Adduci,1981-07-18,108 se clinton st
-C3,Deborah,C,Hamilton,1964-04-08,17422 161st avenue
-C4,Ryan,G,Buckhorn,1973-06-18,147 w 45th st
-"""
 # tax returns: no date of birth. S1 has no first name and no middle initial (surname and
 # address only), S2 no first name and the middle initial agreeing, S3 and S4 a first name
 # agreeing (S4 with another middle initial)
