@@ -29,7 +29,6 @@ from spinelink.quality.groups import ordered_values, table_columns
 from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
 from spinelink.quality.summary import deterministic
 from spinelink.sqlfiles import quote_ident, sql_file
-from spinelink.stages.link import born_apart_path
 
 log = logging.getLogger("spinelink.quality")
 _EQ = re.compile(r'^l\.("?)([A-Za-z_]\w*)\1\s*=\s*r\.("?)([A-Za-z_]\w*)\3$')
@@ -99,7 +98,7 @@ def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
                      accounting: dict) -> pd.DataFrame:
     """The scored pairs with those the born-after rule kept from being candidates, as
     candidates the stage did not link (`quality.born_after`)."""
-    path = born_apart_path(out, name)
+    path = out / "pairs" / "born_apart" / f"{name}.parquet"  # stages.link.born_apart_path
     lr = born_after.likelihood_ratio(link_info.get("born_after_reference"), accounting)
     pi = (link_info.get("probabilistic") or {}).get("linkable_share")
     if lr is None or pi is None or not path.exists():
