@@ -65,10 +65,9 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import jellyfish
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -77,6 +76,7 @@ from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
 from spinelink.intake import sex_code_key, sex_code_table
+from spinelink.phonetic import phonetic_table
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink")
@@ -383,27 +383,6 @@ def name_keys(engine: Engine, values: Sequence[str | None], *,
     out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
     return list(zip(out.column("clean").to_pylist(), out.column("rom").to_pylist(),
                     strict=True))
-
-
-def _code(encode: Callable[[str], str], name: str) -> str | None:
-    if " " not in name:
-        return encode(name) or None
-    return " ".join(c for c in map(encode, name.split()) if c) or None
-
-
-def phonetic_codes(name: str) -> tuple[str | None, str | None]:
-    """(Metaphone, NYSIIS) of a cleaned name: per word, joined by a space; None if empty."""
-    return _code(jellyfish.metaphone, name), _code(jellyfish.nysiis, name)
-
-
-def phonetic_table(values: Iterable[str]) -> pa.Table:
-    """name, mp, ny for each (distinct, cleaned) name."""
-    names = list(values)
-    return pa.table({
-        "name": pa.array(names, pa.string()),
-        "mp": pa.array([_code(jellyfish.metaphone, v) for v in names], pa.string()),
-        "ny": pa.array([_code(jellyfish.nysiis, v) for v in names], pa.string()),
-    })
 
 
 def _distinct(table: pa.Table, columns: Sequence[str]) -> list[str]:
