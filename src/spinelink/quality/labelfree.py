@@ -35,7 +35,7 @@ from spinelink.quality import recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
-from spinelink.quality.recapture_strata import Strata
+from spinelink.quality.recapture_strata import Strata, to_total
 from spinelink.quality.stats import percentile_interval
 
 
@@ -372,9 +372,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         wrong = _wrong(pr, post, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
-                blk = rng.poisson(strata[bd.variable].scaled_by_value(
+                blk = rng.poisson(to_total(strata[bd.variable].scaled_by_value(
                     len(bd.values), f.blocked, sh0, ratio, f.rec_wt, pr.cands.rec,
-                    det_wt, refit=bd.variable == lead)).astype(float)
+                    det_wt, refit=bd.variable == lead), f0b)).astype(float)
             else:
                 w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                     if len(shb) else np.zeros(len(bd.values))
@@ -386,8 +386,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     rows, blocked_by = [], {}
     for bd in breakdowns:
         if bd.variable in strata:
-            blk = strata[bd.variable].by_value(len(bd.values), point.blocked,
-                                               point.blocked_share)
+            blk = to_total(strata[bd.variable].by_value(len(bd.values), point.blocked,
+                                                        point.blocked_share), f0)
         else:
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))

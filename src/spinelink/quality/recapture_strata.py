@@ -48,6 +48,22 @@ def taught(cap: Captures, w: np.ndarray) -> bool:
     return True
 
 
+def to_total(by_value: np.ndarray, total: float) -> np.ndarray:
+    """A variable's never-compared matches per value scaled to add up to the overall
+    figure `total` (the `all` row's: the lead variable's own fits, `labelfree.estimate`).
+    Each variable's own fits find their own total (pooling records that blocking misses
+    for different reasons finds fewer, and a value that cannot be fitted keeps its share
+    of the pooled fit); the subgroups of one variable partition the records, so their
+    figures must add up to the overall one, and the variable tells only where they are.
+
+    >>> to_total(np.array([1.0, 3.0]), 8.0).tolist()
+    [2.0, 6.0]
+    """
+    by_value = np.asarray(by_value, float)
+    s = float(by_value.sum())
+    return by_value * (total / s) if s > 0 and total > 0 else by_value
+
+
 class Strata:
     """The never-compared estimate fitted within each value of one subgroup variable (its
     matches may fail blocking for reasons of their own: a region's poor delivery), for the
