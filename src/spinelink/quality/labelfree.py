@@ -35,7 +35,7 @@ from spinelink.quality import recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
-from spinelink.quality.recapture_strata import Strata, to_total
+from spinelink.quality.recapture_strata import Strata, poisson_to_total, to_total
 from spinelink.quality.stats import percentile_interval
 
 
@@ -342,6 +342,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # which reading of a shared unit's same-person evidence (`shared`), on a stream of its
     # own too
     reading_rng = np.random.default_rng([seed, 2])
+    total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -372,9 +373,10 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         wrong = _wrong(pr, post, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
-                blk = rng.poisson(to_total(strata[bd.variable].scaled_by_value(
+                lam = strata[bd.variable].scaled_by_value(
                     len(bd.values), f.blocked, sh0, ratio, f.rec_wt, pr.cands.rec,
-                    det_wt, refit=bd.variable == lead), f0b)).astype(float)
+                    det_wt, refit=bd.variable == lead)
+                blk = poisson_to_total(total_rng, rng.poisson(lam), lam, f0b)
             else:
                 w = np.bincount(bd.cand_code, weights=shb, minlength=len(bd.values)) \
                     if len(shb) else np.zeros(len(bd.values))

@@ -64,6 +64,29 @@ def to_total(by_value: np.ndarray, total: float) -> np.ndarray:
     return by_value * (total / s) if s > 0 and total > 0 else by_value
 
 
+def poisson_to_total(rng: np.random.Generator, drawn: np.ndarray, lam: np.ndarray,
+                     total: float) -> np.ndarray:
+    """Poisson draws of `to_total(lam, total)` from `drawn` ~ Poisson(lam): scaled by
+    c >= 1, drawn plus Poisson((c - 1) lam); by c < 1, each thinned Binomial(drawn, c)
+    (both exact). The draws of `drawn` are the bootstrap's own stream's, as they were
+    before the scaling; what the scaling adds comes from `rng`, so no other draw of a
+    replicate moves with it.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = poisson_to_total(rng, rng.poisson(np.full(20000, 2.0)), np.full(20000, 2.0), 60000)
+    >>> round(float(x.mean()), 1), round(float(x.var()), 1)
+    (3.0, 3.0)
+    """
+    lam, drawn = np.asarray(lam, float), np.asarray(drawn)
+    s = float(lam.sum())
+    if s <= 0 or total <= 0:
+        return drawn.astype(float)
+    c = total / s
+    if c >= 1:
+        return (drawn + rng.poisson((c - 1) * lam)).astype(float)
+    return rng.binomial(drawn.astype(np.int64), c).astype(float)
+
+
 class Strata:
     """The never-compared estimate fitted within each value of one subgroup variable (its
     matches may fail blocking for reasons of their own: a region's poor delivery), for the
