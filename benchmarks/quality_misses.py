@@ -64,6 +64,7 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
     """Per subgroup value: estimated and true parts (`out`: the run `args` came from)."""
     from spinelink.quality import labelfree as lf
     from spinelink.quality.calibrate import fit
+    from spinelink.quality.recapture_strata import to_total
 
     pr, null, bds, _, _, method = (list(args[0]) + [args[1].get("method", "model")])[:6]
     point = fit(pr.cands, null, method=method)
@@ -103,8 +104,8 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
         def val(ids, v=bd.variable):
             return np.full(len(ids), "all", object) if v == "all" else \
                 ref_groups[v].reindex(ids).fillna("unknown").to_numpy()
-        blk = strata[bd.variable].by_value(len(bd.values), point.blocked,
-                                           point.blocked_share) \
+        blk = to_total(strata[bd.variable].by_value(len(bd.values), point.blocked,
+                                                    point.blocked_share), f0) \
             if bd.variable in strata else np.bincount(bd.cand_code, weights=share * f0,
                                                       minlength=len(bd.values))
         false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
