@@ -10,8 +10,10 @@ For one linked source:
   also taken as a rendering of the person: the two readings of the same-person evidence);
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
-  is a candidate the stage did not link), or missed by blocking (no rule generated the
-  pair: capture-recapture over the rules' column equalities, `recapture`).
+  is a candidate the stage did not link; an unlinked record's candidates weighed by their
+  units' expected records not linked, from the links per unit of each value, `unit_prior`),
+  or missed by blocking (no rule generated the pair: capture-recapture over the rules'
+  column equalities, `recapture`).
 
 Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed]); per
 subgroup by the reference record's value (links: the linked record; missed: the candidate
