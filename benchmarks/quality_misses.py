@@ -12,8 +12,7 @@ value of each reference-side subgroup variable:
 - links; false links: expected (`labelfree._counts`; posteriors and shared units) and
   true; found (expected: the links less the expected false; true: linkable records with a
   right link);
-- missed among candidates: the posteriors of candidates the stage did not link (unlinked
-  records' tilted by their units' expected records not linked, `unit_prior`), and the
+- missed among candidates: the posteriors of candidates the stage did not link, and the
   true linkable records not found whose match was a candidate (wrong link, review, below
   review, as `quality_eval.components`);
 - never compared: the blocked-out estimate placed on the value, and the true count.
@@ -75,7 +74,6 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
     if lead is not None and strata[lead].unseen(f0, share).sum() > f0:
         mass = strata[lead].unseen(f0, share)
         f0, share = float(mass.sum()), mass / mass.sum()
-    units = lf._unit_tilts(pr, bds, point.posterior, f0, {})  # `unit_prior`
     job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
     ref_groups, _ = group_tables(out, job, bench.source)
     t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
@@ -110,9 +108,7 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
                                                     point.blocked_share), f0) \
             if bd.variable in strata else np.bincount(bd.cand_code, weights=share * f0,
                                                       minlength=len(bd.values))
-        post = units[bd.variable](point.posterior) if bd.variable in units \
-            else point.posterior
-        false, fnd, missed = lf._counts(pr, bd, post, None, None, {})
+        false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
         lg, mg = val(links["reference_id"]), val(miss_ref)
         fg = val(links.loc[ok].drop_duplicates("source_id")["reference_id"])
         for i, v in enumerate(bd.values):

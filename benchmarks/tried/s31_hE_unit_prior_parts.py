@@ -1,5 +1,6 @@
 """Candidate misses per subgroup with the unit prior (`quality.unit_prior`) and without it,
-from one `spinelink run` per data set, against the truth (session 31, helper E):
+from one `spinelink run` per data set, against the truth (session 31, helper E; needs
+`benchmarks/tried/s31_hE_unit_prior.patch` applied):
 
     PYTHONPATH=src python benchmarks/tried/s31_hE_unit_prior_parts.py WORK NAME[,NAME..]
 

@@ -10,10 +10,8 @@ For one linked source:
   also taken as a rendering of the person: the two readings of the same-person evidence);
 - a source record is *linkable* when its person has a reference record; the residual's
   linkable records are found (their link is right), missed among candidates (their match
-  is a candidate the stage did not link; an unlinked record's candidates weighed by their
-  units' expected records not linked, from the links per unit of each value, `unit_prior`),
-  or missed by blocking (no rule generated the pair: capture-recapture over the rules'
-  column equalities, `recapture`).
+  is a candidate the stage did not link), or missed by blocking (no rule generated the
+  pair: capture-recapture over the rules' column equalities, `recapture`).
 
 Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed]); per
 subgroup by the reference record's value (links: the linked record; missed: the candidate
@@ -33,8 +31,9 @@ import pandas as pd
 from spinelink.pair_keys import first_positions
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality import recapture, recapture_design, recapture_rows, slope, unit_prior
+from spinelink.quality import recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
+from spinelink.quality.fitcarry import Fitted
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata, poisson_to_total, to_total
 from spinelink.quality.stats import percentile_interval
@@ -65,7 +64,6 @@ class Prepared:
     # per link: c_i with the reference record also a rendering of the person (`shared`);
     # half the bootstrap replicates read the same-person evidence so
     survive_alt: np.ndarray | None = None
-    link_ref: np.ndarray | None = None  # per link: its reference record (`unit_prior`)
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -127,7 +125,7 @@ def prepare(d: SourceData) -> Prepared:
         det_link = first_positions(lk, d.captures[1].astype({"reference_id": str,
                                                              "source_id": str}))
     return Prepared(cands, p["reference_id"].to_numpy(), p["source_id"].to_numpy(), group,
-                    link_group, rec_link, None, det_link, None, lk["reference_id"].to_numpy())
+                    link_group, rec_link, None, det_link)
 
 
 @dataclass
@@ -137,7 +135,6 @@ class Breakdown:
     values: list[str]
     link_code: np.ndarray
     cand_code: np.ndarray
-    n_ref: np.ndarray | None = None  # reference records per value (`unit_prior`)
 
 
 @dataclass
@@ -236,10 +233,9 @@ def _draw_rates(pr: Prepared, bd: Breakdown, wrong: tuple, blocked, cache: dict)
     return precision, recall
 
 
-def _choose(rng: np.random.Generator | None, cands: Candidates, post: np.ndarray,
-            u: np.ndarray | None = None):
+def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
     """Each record's true match (its tie group's first candidate) or -1, drawn from the
-    posteriors (`u`: the records' uniform draws, else drawn from `rng`)."""
+    posteriors."""
     rec, n_rec = cands.rec, cands.n_with
     chosen = np.full(n_rec, -1)
     if not len(post):
@@ -250,7 +246,7 @@ def _choose(rng: np.random.Generator | None, cands: Candidates, post: np.ndarray
     offset = np.repeat(cum[start] - post[start], np.diff(np.r_[start, len(post)]))
     hi = cum - offset
     lo = hi - post
-    u = (rng.random(n_rec) if u is None else u)[rec]
+    u = rng.random(n_rec)[rec]
     pick = np.flatnonzero((u > lo) & (u <= hi))
     chosen[rec[pick]] = pick
     return chosen
@@ -273,27 +269,6 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray,
         det_code[ok] = bd.link_code[pr.det_link[ok].astype(int)]
         out[bd.variable] = Strata(cap, post, pr.cands.first, bd.cand_code,
                                   det_code, len(bd.values) + 1, pr.cands.rec, pooled, seed)
-    return out
-
-
-def _unit_tilts(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray, f0: float,
-                cache: dict):
-    """Per breakdown with its reference records counted: a function tilting posteriors
-    by the candidate units' expected records not linked (`unit_prior`)."""
-    if pr.link_ref is None or not len(post):
-        return {}
-    c, bd0 = pr.cands, breakdowns[0]
-    _, found, missed = _counts(pr, bd0, post, cache=cache)
-    rho = found.sum() / max(found.sum() + missed.sum() + f0, 1e-9)
-    false = np.where(pr.link_group >= 0, 1 - post[np.maximum(pr.link_group, 0)], 0.0)
-    keep = pr.rec_link >= 0
-    out = {}
-    for bd in breakdowns:
-        if bd.n_ref is not None:
-            fac = unit_prior.factors(pr.link_ref, bd.link_code, false, pr.cand_ref,
-                                     bd.cand_code, bd.n_ref, rho)
-            out[bd.variable] = lambda p, f=fac: unit_prior.tilt(p, c.rec, c.first, c.n_with,
-                                                                 f, keep)
     return out
 
 
@@ -371,7 +346,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
-    units = _unit_tilts(pr, breakdowns, point.posterior, f0, cache)
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
         # the replicate's overall figure, placed as the point estimate's
@@ -389,8 +363,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         # the model's own error: one calibration slope for the replicate (`slope`)
         b = slope.draw(slope_rng, slope_sd)
         post = tilt(f.posterior, b)
-        u = rng.random(pr.cands.n_with) if len(post) else None
-        chosen = _choose(rng, pr.cands, post, u)
+        chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
         totals.append(k)
         sv = pr.survive
@@ -409,11 +382,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                     if len(shb) else np.zeros(len(bd.values))
                 blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
                     np.zeros(len(w))
-            w = wrong
-            if bd.variable in units:  # the unlinked records' matches from its own tilt
-                pv = units[bd.variable](post)
-                w = _wrong(pr, pv, _choose(rng, pr.cands, pv, u), surv)
-            p, r = _draw_rates(pr, bd, w, blk, cache)
+            p, r = _draw_rates(pr, bd, wrong, blk, cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows, blocked_by = [], {}
@@ -425,8 +394,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))
         blocked_by[bd.variable] = blk
-        pt = units[bd.variable](point.posterior) if bd.variable in units else point.posterior
-        p, r, false, linkable = _rates(pr, bd, pt, None, blk, cache)
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk, cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
@@ -442,3 +410,37 @@ def _row(bd: Breakdown, p, r, false, linkable, plo, phi, rlo, rhi) -> pd.DataFra
         "est_precision_high": np.maximum(phi, p), "est_recall": r,
         "est_recall_low": np.minimum(rlo, r), "est_recall_high": np.maximum(rhi, r),
         "expected_false_links": false, "expected_linkable": linkable})
+
+
+def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
+                     fitted: Fitted) -> Estimate:
+    """`estimate` of an incremental run with the whole-state fits carried
+    (`quality.fitcarry`): the stage's probabilities and every sum over records as now, the
+    never-compared matches per value scaled from the fit by its caught matches, the
+    intervals' reach from the fit (clipped to [0, 1]); the leave-partner-out check run
+    with the carried never-compared total."""
+    point = fit(pr.cands, null, method="model")
+    cache: dict = {}
+    blocked_by, rows = {}, []
+    for bd in breakdowns:
+        _, found, missed = _counts(pr, bd, point.posterior, cache=cache)
+        blocked_by[bd.variable] = fitted.never_compared(bd.variable, bd.values,
+                                                        found + missed)
+    f0 = float(blocked_by["all"].sum())
+    point.blocked, point.linkable = f0, point.linkable + f0
+    pr.cands.carried = f0
+    check = fit(pr.cands, null, method="null")
+    check = check if check.method == "null" else None
+    for bd in breakdowns:
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None,
+                                       blocked_by[bd.variable], cache)
+        reach = fitted.reach(bd.variable, bd.values)
+        rows.append(_row(bd, p, r, false, linkable,
+                         np.clip(p - reach["precision_below"].to_numpy(), 0, 1),
+                         np.clip(p + reach["precision_above"].to_numpy(), 0, 1),
+                         np.clip(r - reach["recall_below"].to_numpy(), 0, 1),
+                         np.clip(r + reach["recall_above"].to_numpy(), 0, 1)))
+    scale = f0 / fitted.meta["never_compared"] if fitted.meta.get("never_compared") else 1.0
+    lo, hi = (float(x) * scale for x in fitted.meta.get("never_compared_between", (f0, f0)))
+    return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
+                    (min(lo, f0), max(hi, f0)), blocked_by)

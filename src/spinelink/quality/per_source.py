@@ -20,7 +20,6 @@ from spinelink.quality import (
     fitcarry,
     groups,
     labelfree,
-    labelfree_carried,
     recapture_design,
     shared,
 )
@@ -207,8 +206,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
     """Label-free breakdowns and, for labels and coverage, value lists by variable."""
     lk = inp.links.astype({"reference_id": str, "source_id": str})
     bds = [labelfree.Breakdown("all", ["all"], np.zeros(len(lk), int),
-                               np.zeros(len(prep.cand_ref), int),
-                               np.array([len(inp.ref_groups)]) if len(inp.ref_groups) else None)]
+                               np.zeros(len(prep.cand_ref), int))]
     codes = {"all": (["all"], pd.Series("all", index=pd.Index([], dtype=object)), "all")}
     sides = [("reference", inp.ref_groups, lk["reference_id"], prep.cand_ref)]
     if inp.src_groups is not None:
@@ -227,10 +225,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
                     values.append("unknown")
                 unknown = values.index("unknown")
                 lc[lc < 0], cc[cc < 0] = unknown, unknown
-            unk = values.index("unknown") if "unknown" in values else -1
-            n_ref = None if side != "reference" else np.bincount(
-                (a := np.where(at < 0, unk, at))[a >= 0], minlength=len(values))
-            bds.append(labelfree.Breakdown(var, values, lc.astype(int), cc.astype(int), n_ref))
+            bds.append(labelfree.Breakdown(var, values, lc.astype(int), cc.astype(int)))
             codes[var] = (values, by_id, side)
     for cross in inp.crosses:  # intersectional: one composite variable per cross
         name = groups.cross_name(cross)
@@ -242,9 +237,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
         if lc.isna().any() or cc.isna().any():
             log.warning("quality: cross %s: records without group values; skipped", name)
             continue
-        n_ref = by_id.map(pos).value_counts().reindex(range(len(values)), fill_value=0)
-        bds.append(labelfree.Breakdown(name, values, lc.to_numpy(int), cc.to_numpy(int),
-                                       n_ref.to_numpy(int)))
+        bds.append(labelfree.Breakdown(name, values, lc.to_numpy(int), cc.to_numpy(int)))
         codes[name] = (values, by_id, "reference")
     return bds, codes
 
@@ -289,7 +282,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         prep.survive_alt = sh.survive_three if sh.units else None
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
-        est = labelfree_carried.estimate_carried(prep, null, bds, carried)
+        est = labelfree.estimate_carried(prep, null, bds, carried)
         inp.fitcarry.keep(carried)
     else:
         est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
