@@ -63,6 +63,7 @@ class Side:
     date_format: str | None = None  # bare only
     sex_map: dict | None = None     # bare only
     dob_is_number: bool = False     # bare only
+    persons_apart: str | None = None  # spinelink only: a column whose records are persons apart
 
 
 def age_band(dob, on: dt.date) -> str:
@@ -101,6 +102,8 @@ def write_job(d: Path, pair: str, ref: Side, src: Side, seed: int) -> Path:
 
     def source(s: Side) -> dict:
         out = {"role": s.role, "path": s.path, "id": s.id, "columns": dict(s.columns)}
+        if s.persons_apart:  # what the file says of itself: one return's persons
+            out["persons_apart"] = s.persons_apart
         if shared:
             out["identifiers"] = {k: s.identifiers[k] for k in shared}
         return out
@@ -239,7 +242,8 @@ def _pp_side(kind: str) -> Side:
     _, _, name, role = PP_KINDS[kind]
     _, ext, cols, fmt = PP_SIDES[kind]
     idents = {"ssn": "ssn"} if kind in ("ss", "w2", "tax1040") else None
-    return Side(name, role, f"{name}.{ext}", f"{name}_id", cols, idents, fmt)
+    return Side(name, role, f"{name}.{ext}", f"{name}_id", cols, idents, fmt,
+                persons_apart="return_id" if kind == "tax1040" else None)
 
 
 def _pp_source(kind: str, seed: int, noise: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -298,6 +302,7 @@ def _tax1040(df: pd.DataFrame, sid: str) -> tuple[pd.DataFrame, pd.Series]:
             "zipcode": zipcode, "uid": uid})[present])
     rows = pd.concat(frames).sort_values(["n"], kind="stable").reset_index(drop=True)
     rows.insert(0, sid, [f"T{n + 1}_{r}" for n, r in zip(rows["n"], rows["role"], strict=True)])
+    rows.insert(1, "return_id", [f"T{n + 1}" for n in rows["n"]])
     uids = rows.pop("uid").fillna("unknown").astype(str)
     return rows.drop(columns="n"), uids
 

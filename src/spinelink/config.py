@@ -122,6 +122,10 @@ class Source(_Strict):
     # code maps applied at intake, per canonical field or declared variable:
     # {sex: {Ч: M, Ж: F}}; a code mapped to null (or "") becomes missing
     codes: dict[str, dict[str, str | None]] = Field(default_factory=dict)
+    # a column whose records are different persons when they share its value (one tax
+    # return's filer, spouse and dependants; one household's members): at most one of
+    # them is any one reference person (spinelink.persons_apart)
+    persons_apart: str | None = None
 
     @field_validator("codes", mode="before")
     @classmethod
@@ -235,6 +239,7 @@ class Source(_Strict):
         """Every column of the input file the job relies on (id first)."""
         cols = [*self.id_columns, *self.columns.values(), *self.identifiers.values()]
         cols += [*self.subgroups, *self.variables.values()]
+        cols += [self.persons_apart] if self.persons_apart else []
         return list(dict.fromkeys(cols))
 
 

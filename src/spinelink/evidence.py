@@ -144,3 +144,20 @@ def _lowest_weight(comp: dict) -> float:
     m = last.get("m_probability", _default_m_values(n)[0])
     u = last.get("u_probability", _default_u_values(n)[0])
     return math.log2(m / u)
+
+
+def named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dict,
+                 tag: str) -> np.ndarray:
+    """Per predicted pair: two persons by their names and date of birth
+    (`names_apart`), the names not forms of one person's (`names_forms`)."""
+    apart, by_first = names_apart(df, model)
+    if by_first.any():
+        ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+        left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
+        ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
+                            "source_id": np.where(ref_is_left, right, left)})
+        forms = names_forms(engine, ref, src, ids[by_first])
+        if not forms.empty:
+            key = pd.MultiIndex.from_frame(ids)
+            apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
+    return apart

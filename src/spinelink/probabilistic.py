@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import chunks, household, thresholds
+from spinelink import chunks, household, persons_apart, thresholds
 from spinelink.backends import Engine
 from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null model)
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
-from spinelink.evidence import household_only, names_apart, names_forms, personal_evidence
+from spinelink.evidence import household_only, named_apart, personal_evidence
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
@@ -160,7 +160,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
                            df["record_id_l"])
-        keep = personal_evidence(df, model) & ~_named_apart(engine, ref, src, df, model, tag)
+        keep = personal_evidence(df, model) & ~named_apart(engine, ref, src, df, model, tag)
         apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
             np.zeros(len(df), dtype=bool)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
@@ -235,23 +235,6 @@ def _scoring_view(engine: Engine, model: dict, table: str, name: str) -> str:
     engine.execute(sql_file("probabilistic/scoring_view.sql", name=name, table=table,
                             columns=", ".join(map(quote_ident, keep))))
     return name
-
-
-def _named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dict,
-                 tag: str) -> np.ndarray:
-    """Per predicted pair: two persons by their names and date of birth
-    (`evidence.names_apart`), the names not forms of one person's (`evidence.names_forms`)."""
-    apart, by_first = names_apart(df, model)
-    if by_first.any():
-        ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
-        left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
-        ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
-                            "source_id": np.where(ref_is_left, right, left)})
-        forms = names_forms(engine, ref, src, ids[by_first])
-        if not forms.empty:
-            key = pd.MultiIndex.from_frame(ids)
-            apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
-    return apart
 
 
 @dataclass(frozen=True)
@@ -393,9 +376,12 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
 
 def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
                        one_to_one: bool, tag: str, n_ref: int | None = None,
-                       unborn: tuple[str, str] | None = None) -> ProbResult:
-    """`n_ref`: the residual reference records when `tables["ref"]` holds only those its
-    rules can pair (spinelink.incremental.pool): the prior is the whole residual's.
+                       unborn: tuple[str, str] | None = None,
+                       units: pd.Series | None = None) -> ProbResult:
+    """`units`: source record id -> the unit whose records are different persons
+    (`spinelink.persons_apart`), or None. `n_ref`: the residual reference records when
+    `tables["ref"]` holds only those its rules can pair (spinelink.incremental.pool): the
+    prior is the whole residual's.
     `unborn` (source ids, reference ids tables): pairs of a source record born after the
     reference date with an undated reference record are no candidates (`born_apart`)."""
     n_src = _count(engine, tables["src"])
@@ -426,6 +412,10 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
             if cfg.household_only == "review" and "household_only" in pairs
             else np.zeros(len(pairs), dtype=bool))
     pairs = pairs.drop(columns="household_only", errors="ignore")
+    if units is not None:  # records of one unit are different persons
+        pairs, shared = persons_apart.adjust(pairs, units)
+        log.info("%s: %d reference persons shared by records of one unit, read together",
+                 tag.removeprefix("__sl_"), shared)
     # links held for review are not accepted: the threshold is chosen, and the precision
     # estimated, over the rest
     th = thresholds.choose(pairs[~held], rm.linkable, cfg.accept, cfg.review,

@@ -400,12 +400,16 @@ def _raw_field(source: Source, field: str) -> str:
 
 def _require_columns(path: Path, source: Source, present: set[str]) -> None:
     needed = ["_row", "record_id", *source.columns.values(), *source.identifiers.values(),
-              *source.subgroups, *source.variables.values()]
+              *source.subgroups, *source.variables.values(),
+              *([source.persons_apart] if source.persons_apart else [])]
     if "date_of_birth" in source.columns:
         needed.append("_dob")
     for col in dict.fromkeys(needed):
         if col not in present:
             raise IntakeError(f"{path}: column '{col}' is missing from the intake table")
+
+
+APART = "persons_apart"  # the standardised column of `persons_apart` (spinelink.persons_apart)
 
 
 def _extra_columns(source: Source) -> list[tuple[str, str]]:
@@ -433,6 +437,8 @@ def _extra_columns(source: Source) -> list[tuple[str, str]]:
         add(col, f"i.{quote_ident(col)}", "subgroup")
     for name, col in source.variables.items():
         add(f"var_{name}", f"i.{quote_ident(col)}", "variable")
+    if source.persons_apart:
+        add(APART, f"CAST(i.{quote_ident(source.persons_apart)} AS VARCHAR)", "persons_apart")
     return out
 
 

@@ -30,6 +30,7 @@ from spinelink.model_spec import capped_keys_used, load_model_spec
 from spinelink.probabilistic import link_probabilistic, load_model
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
+from spinelink.standardise import APART
 from spinelink.training import train_model
 
 log = logging.getLogger("spinelink.deterministic")
@@ -164,7 +165,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             manifest.write_json(out / "models" / f"{name}.json", model)
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
                                     n_ref, (born["table"], born["undated"])
-                                    if born["records"] else None)
+                                    if born["records"] else None, _units(engine, src_t))
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
@@ -294,6 +295,15 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
         add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": tables["ref"]},
                         fields, blocked_only=True)
     return None
+
+
+def _units(engine: Engine, src_t: str) -> pd.Series | None:
+    """Source record id -> its `persons_apart` unit, when the source names one."""
+    if APART not in engine.columns(src_t):
+        return None
+    u = engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r, {APART} AS u FROM "
+                  f"{quote_ident(src_t)} WHERE {APART} IS NOT NULL")
+    return u.set_index("r")["u"].astype(str)
 
 
 def _residual(engine: Engine, table: str, links_t: str, id_col: str, exclude: bool,
