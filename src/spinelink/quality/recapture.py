@@ -49,13 +49,14 @@ import numpy as np
 
 from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality import recapture_tensor
-from spinelink.quality.recapture_compact import missed_only
+from spinelink.quality.recapture_compact import compact, missed_only, with_margins
 from spinelink.quality.recapture_design import Design, fires
 from spinelink.quality.stats import unique_rows
 
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
 P_FLOOR = 0.05     # catch-chance floor (a caught match stands for at most 19 missed)
 MAX_COMBOS = 200_000  # group-pattern combinations evaluated per profile
+KEEP_WHOLE = False  # keep the whole no-fire tensors (the tests' products on them)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class _Profile:
     donors: list[np.ndarray]
     index: list[np.ndarray]
     no_fire: np.ndarray | None
+    maps: list[np.ndarray] | None = None  # per group each pattern's class (`no_fire`'s axis)
 
 
 def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
@@ -165,7 +167,21 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
     sizes = [len(p) for p in patterns]
     if int(np.prod(sizes, dtype=float)) > MAX_COMBOS:
         return _Profile(donors, index, None)
-    return _Profile(donors, index, recapture_tensor.no_fire(d, patterns, caps))
+    if KEEP_WHOLE:
+        return _Profile(donors, index, recapture_tensor.no_fire(d, patterns, caps))
+    # the tensor over one pattern per class of patterns that meet the same rules (what
+    # no rule firing depends on), not over every pattern (`recapture_compact`)
+    # (kept with the design: the subgroup values' estimators meet the same ones)
+    classes = d.__dict__.setdefault("_classes", {})
+    reps, maps = [], []
+    for gi, pat in enumerate(patterns):
+        key = (gi, caps, pat.tobytes())
+        if key not in classes:
+            classes[key] = recapture_tensor.rule_classes(d, gi, pat, caps)
+        first, inv = classes[key]
+        reps.append(pat[first])
+        maps.append(inv)
+    return _Profile(donors, index, recapture_tensor.no_fire(d, reps, caps), maps)
 
 
 def _by_caps(memo: dict, cap: Captures, gi: int, sig: int, pool: np.ndarray,
@@ -185,17 +201,6 @@ def _by_caps(memo: dict, cap: Captures, gi: int, sig: int, pool: np.ndarray,
         memo["caps", gi, sig] = {int(v): (cols[r], float(w[cols[r]].sum()))
                                  for v, r in zip(values, runs, strict=True)}
     return memo["cols", gi, sig], memo["caps", gi, sig]
-
-
-def _margins(t: np.ndarray) -> list[np.ndarray]:
-    """Per group axis (after the tables' axis 0): `t` summed over the other group axes (half
-    the axes summed away at a time: about twice the tensor's size, not once per group)."""
-    k = t.ndim - 1
-    if k <= 1:
-        return [t]
-    h = k // 2
-    return (_margins(t.sum(axis=tuple(range(1 + h, 1 + k))))
-            + _margins(t.sum(axis=tuple(range(1, 1 + h)))))
 
 
 class Estimator:
@@ -254,22 +259,32 @@ class Estimator:
         # what the copies `with_post` makes share (recapture_compact); the donors weighed
         # at construction (`_slot_weights`' classes, whichever copy asks first)
         self.shared: dict = {"built_on": self.w > 0}
+        # the products run on the compact tensors (`recapture_compact`): the whole ones
+        # let go (81.7M entries at 200,000 records, per subgroup value's estimator too)
+        if not KEEP_WHOLE and compact(self) is not None:
+            self.batches = [(idx, None, slots) for idx, _, slots in self.batches]
 
     def _batches(self) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
         """The tables by the shape of their tensor (one product and one sum per shape):
         their positions, their tensors stacked and per group each table's pattern slots
         (slot `n_slots` holds 1: a group nobody teaches has one pattern, certain)."""
         by: dict[tuple, list[int]] = {}
+        maps: dict[tuple, list[np.ndarray]] = {}
         for i, t in enumerate(self.tables):
             if t.no_fire is not None:
-                by.setdefault(t.no_fire.shape, []).append(i)
-        out = []
-        for shape, idx in by.items():
+                m = t.maps or [np.arange(n) for n in t.no_fire.shape]
+                key = (tuple(len(x) for x in m), t.no_fire.shape,
+                       b"".join(x.tobytes() for x in m))
+                by.setdefault(key, []).append(i)
+                maps.setdefault(key, m)
+        out, self.batch_maps = [], []
+        for key, idx in by.items():
             slots = [np.stack([np.arange(*self.slots[i][g]) if self.slots[i][g] is not None
                                else np.array([self.n_slots]) for i in idx])
-                     for g in range(len(shape))]
+                     for g in range(len(key[0]))]
             out.append((np.array(idx), np.stack([self.tables[i].no_fire for i in idx]),
                         slots))
+            self.batch_maps.append(maps[key])
         return out
 
     def with_post(self, post: np.ndarray, first: np.ndarray) -> Estimator:
@@ -308,35 +323,17 @@ class Estimator:
         (`margins`) per batch of tables (`batches`) their positions, the chance a match is
         missed, and per group the patterns' probabilities among all matches and their
         shares among the missed."""
-        out, how = np.ones(len(self.tables)), []
+        out = np.ones(len(self.tables))
         weighed = np.r_[self._slot_weights(w), 1.0]
         tot = np.bincount(self.run_id, weights=weighed)[self.run_id]
         weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / self.run_len)
-        if not margins:
-            got = missed_only(self, weighed)
-            if got is not None:
-                out[got[0]] = 1.0 - got[1]
-                return np.clip(out, P_FLOOR, 1.0), how
-        for idx, no_fire, slots in self.batches:
-            probs, joint = [weighed[sl] for sl in slots], None  # among matches
-            if not margins:  # the groups summed away one at a time, the first first
-                t = no_fire
-                for p in probs:
-                    t = np.matmul(p[:, None, :], t.reshape(len(idx), p.shape[1], -1))
-                out[idx] = 1.0 - t.reshape(len(idx))
-                continue
-            for g, p in enumerate(probs):
-                p = p.reshape([len(idx)] + [1] * g + [-1])
-                joint = p if joint is None else joint[..., None] * p
-            # the missed matches' share in each combination (in place when the products
-            # made a fresh array: one group's is a view of its probabilities)
-            missed = np.multiply(joint, no_fire, out=joint) if len(probs) > 1 else \
-                no_fire * joint
-            marg = _margins(missed)
-            miss = marg[0].sum(axis=1)
-            out[idx] = 1.0 - miss
-            how.append((idx, miss, probs, marg))
-        return np.clip(out, P_FLOOR, 1.0), how
+        # on the compact tensors (`recapture_compact`); else (no table, or the tests'
+        # `KEEP_WHOLE`) on each table's whole tensor
+        got = missed_only(self, weighed) if not margins else with_margins(self, weighed)
+        if got is None:
+            got = recapture_tensor.whole_chance(self.batches, weighed, margins)
+        out[got[0]] = 1.0 - got[1]
+        return np.clip(out, P_FLOOR, 1.0), got[2] if margins else []
 
     def _placed(self, w: np.ndarray, how: list, mass: np.ndarray) -> np.ndarray | None:
         """Where each profile's missed matches are (per candidate), from the patterns that

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spinelink.quality import recapture_compact
 from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality.recapture import P_FLOOR, Estimator
 
@@ -33,6 +34,12 @@ def chances(est: Estimator, w: np.ndarray) -> np.ndarray:
     tot = _flat_count(est.run_id, weighed, n_runs)[:, est.run_id]
     weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / est.run_len)
     out = np.ones((r, len(est.tables)))
+    held = recapture_compact.compact(est)
+    if held is not None:  # on the compact tensors: patterns no rule tells apart summed first
+        probs = held.probs(weighed)
+        for bk in held.buckets:
+            _compact_chances(bk, probs, out)
+        return np.clip(out, P_FLOOR, 1.0)
     by_slot = np.ascontiguousarray(weighed.T)  # (slots, weightings)
     for idx, no_fire, slots in est.batches:
         b = len(idx)
@@ -45,6 +52,25 @@ def chances(est: Estimator, w: np.ndarray) -> np.ndarray:
             t = np.matmul(p, t.reshape(b, r, c, -1))[:, :, 0, :]
         out[:, idx] = 1.0 - t.reshape(b, r).T
     return np.clip(out, P_FLOOR, 1.0)
+
+
+def _compact_chances(bk: recapture_compact.Bucket, probs: list[np.ndarray],
+                     out: np.ndarray) -> None:
+    """`chances` on one bucket of compact tensors (`probs`: per group the kinds' classes'
+    probabilities per weighting), into `out` (weightings, tables)."""
+    n, sizes = len(bk.order), bk.big.shape[1:]
+    r = len(out)
+    cls = [p[:, k, :c] for p, k, c in zip(probs, bk.kind, sizes, strict=True)]
+    for a in range(0, n, recapture_compact.CHUNK):
+        rows = slice(a, min(a + recapture_compact.CHUNK, n))
+        b = rows.stop - rows.start
+        # (tables, weightings, rest): the first group summed away for every weighting
+        t = np.matmul(np.ascontiguousarray(cls[0][:, rows].transpose(1, 0, 2)),
+                      bk.big[rows].reshape(b, sizes[0], -1))
+        for c, p in zip(sizes[1:], cls[1:], strict=True):  # the others, first first
+            t = np.einsum("brcx,brc->brx", t.reshape(b, r, c, -1),
+                          p[:, rows].transpose(1, 0, 2))
+        out[:, bk.order[rows]] = 1.0 - t.reshape(b, r).T
 
 
 def totals(est: Estimator, rec_wts: np.ndarray, rec: np.ndarray, det_wts: np.ndarray,

@@ -6,7 +6,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from spinelink.quality.recapture_compact import margins as _margins
 from spinelink.quality.recapture_design import Design
+
+
+def _rules_on(d: Design, caps: int) -> np.ndarray:
+    """The atom masks of the rules that can fire (their capped key small enough)."""
+    masks = d.__dict__.setdefault("_masks", {})
+    if caps not in masks:
+        masks[caps] = np.array([m for m, c in zip(d.rule_atoms, d.rule_cap, strict=True)
+                                if c < 0 or (caps >> c) & 1], np.int64)
+    return masks[caps]
+
+
+def rule_classes(d: Design, gi: int, patterns: np.ndarray, caps: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Group `gi`'s patterns by the rules (those that can fire) whose atoms of the group
+    each holds: whether no rule fires depends on nothing else. Each class's first pattern
+    and every pattern's class."""
+    mg = _rules_on(d, caps) & d.groups[gi]
+    holds = (np.asarray(patterns, np.int64)[:, None] & mg) == mg
+    packed = np.ascontiguousarray(np.packbits(holds, axis=1))
+    one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
+    _, first, inv = np.unique(one, return_index=True, return_inverse=True)
+    return first, inv.reshape(-1)
 
 
 def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
@@ -14,10 +37,7 @@ def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
     whose capped key is small enough): per group and pattern the bits of the rules whose
     atoms of the group it holds, ANDed across the groups (a rule fires where its bit is
     left)."""
-    masks = d.__dict__.setdefault("_masks", {})
-    if caps not in masks:
-        masks[caps] = np.array([m for m, c in zip(d.rule_atoms, d.rule_cap, strict=True)
-                                if c < 0 or (caps >> c) & 1], np.int64)
+    masks = {caps: _rules_on(d, caps)}
     # every profile's tensor (and the subgroup values' own fits', recapture_strata) is a
     # slice of one tensor over all the patterns each group's atoms can make, per set of
     # rules that can fire: made once per design, sliced per profile
@@ -65,3 +85,33 @@ def _tensor(d: Design, patterns: list[np.ndarray], rules_on: np.ndarray) -> np.n
             combo = rules if combo is None else np.bitwise_and.outer(combo, rules)
         caught |= combo.reshape(caught.shape) != 0
     return ~caught
+
+
+def whole_chance(batches: list, weighed: np.ndarray, margins: bool) -> tuple:
+    """`recapture.Estimator.catch_chance` on each table's whole tensor (`KEEP_WHOLE`: the
+    tests' reference for `recapture_compact`): the tables, each one's chance a match is
+    missed and (`margins`) per batch their positions, that chance, per group the patterns'
+    probabilities among all matches and their shares among the missed."""
+    order, miss_all, how = [], [], []
+    for idx, no_fire, slots in batches:
+        probs, joint = [weighed[sl] for sl in slots], None  # among matches
+        order.append(idx)
+        if not margins:  # the groups summed away one at a time, the first first
+            t = no_fire
+            for p in probs:
+                t = np.matmul(p[:, None, :], t.reshape(len(idx), p.shape[1], -1))
+            miss_all.append(t.reshape(len(idx)))
+            continue
+        for g, p in enumerate(probs):
+            p = p.reshape([len(idx)] + [1] * g + [-1])
+            joint = p if joint is None else joint[..., None] * p
+        # the missed matches' share in each combination (in place when the products made
+        # a fresh array: one group's is a view of its probabilities)
+        missed = np.multiply(joint, no_fire, out=joint) if len(probs) > 1 else \
+            no_fire * joint
+        marg = _margins(missed)
+        miss_all.append(marg[0].sum(axis=1))
+        how.append((idx, miss_all[-1], probs, marg))
+    if not order:
+        return np.zeros(0, int), np.zeros(0), how
+    return np.concatenate(order), np.concatenate(miss_all), how
