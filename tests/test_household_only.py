@@ -13,7 +13,7 @@ import math
 import pandas as pd
 from conftest import run_cli
 from test_names_apart import CENSUS_NO_DOB as CENSUS  # the same four census persons
-from test_names_apart import MODEL
+from test_names_apart import MODEL, job
 
 from spinelink.evidence import household_only
 
@@ -27,30 +27,12 @@ S2,,H,Adduci,,108 se clinton st
 S3,Deborah,,Hamilton,,17422 161st avenue
 S4,Ryan,E,Buckhorn,,147 w 45th st
 """
-JOB = """\
-schema_version: 1
-name: household_only
-output_dir: out
-reference: census
-reference_date: 2024-01-01
-sources:
-  census: {{role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
-           columns: {{first_name: first, middle_name: middle, last_name: last,
-                     date_of_birth: dob, address: address}}}}
-  returns: {{role: admin, path: returns.csv, id: id, date_format: "%Y-%m-%d",
-            columns: {{first_name: first, middle_name: middle, last_name: last,
-                      date_of_birth: dob, address: address}}}}
-quality: {{enabled: false}}
-links:
-  returns:
-    deterministic: {{match_keys: null}}
-    probabilistic: {{model: model.json, accept: 0.5, review: 0.2{extra}}}
-"""
 
 
 def _run(files, extra: str) -> tuple[dict, set]:
     folder = files({"census.csv": CENSUS, "returns.csv": RETURNS,
-                    "job.yaml": JOB.format(extra=extra), "model.json": json.dumps(MODEL)})
+                    "job.yaml": job("returns", probabilistic_extra=extra),
+                    "model.json": json.dumps(MODEL)})
     r = run_cli("run", "job.yaml", cwd=folder)
     assert r.returncode == 0, r.stderr
     links = pd.read_parquet(folder / "out" / "links" / "returns.parquet")

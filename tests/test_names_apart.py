@@ -41,25 +41,32 @@ S6,Kevin,K,Green,1975-03-03,21 high street
 S7,Rosa,M,Diaz,1988-08-18,5 bay road
 S8,Ann,T,Kowal,1999-09-09,8 park drive
 """
-JOB = """\
+def job(source: str = "wic", source_extra: str = "", probabilistic_extra: str = "") -> str:
+    """The job of these tests: census and one source with the same five fields, the fixed
+    model, thresholds 0.5 / 0.2; `source_extra` adds keys to the source's entry (e.g.
+    persons_apart), `probabilistic_extra` to its probabilistic settings."""
+    return f"""\
 schema_version: 1
 name: names_apart
 output_dir: out
 reference: census
 reference_date: 2024-01-01
 sources:
-  census: {role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
-           columns: {first_name: first, middle_name: middle, last_name: last,
-                     date_of_birth: dob, address: address}}
-  wic: {role: admin, path: wic.csv, id: id, date_format: "%Y-%m-%d",
-        columns: {first_name: first, middle_name: middle, last_name: last,
-                  date_of_birth: dob, address: address}}
-quality: {enabled: false}
+  census: {{role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
+           columns: {{first_name: first, middle_name: middle, last_name: last,
+                     date_of_birth: dob, address: address}}}}
+  {source}: {{role: admin, path: {source}.csv, id: id, date_format: "%Y-%m-%d",
+           columns: {{first_name: first, middle_name: middle, last_name: last,
+                     date_of_birth: dob, address: address}}{source_extra}}}
+quality: {{enabled: false}}
 links:
-  wic:
-    deterministic: {match_keys: null}
-    probabilistic: {model: model.json, accept: 0.5, review: 0.2}
+  {source}:
+    deterministic: {{match_keys: null}}
+    probabilistic: {{model: model.json, accept: 0.5, review: 0.2{probabilistic_extra}}}
 """
+
+
+JOB = job()
 
 
 def _level(cond: str, m: float | None = None, u: float | None = None,

@@ -10,34 +10,15 @@ import json
 import pandas as pd
 import pytest
 from conftest import run_cli
-from test_names_apart import MODEL
+from test_names_apart import MODEL, job
 
 from spinelink import persons_apart
-
-JOB = """\
-schema_version: 1
-name: apart
-output_dir: out
-reference: census
-reference_date: 2024-01-01
-sources:
-  census: {{role: census, path: census.csv, id: id, date_format: "%Y-%m-%d",
-           columns: {{first_name: first, middle_name: middle, last_name: last,
-                     date_of_birth: dob, address: address}}}}
-  returns: {{role: admin, path: returns.csv, id: id, date_format: "%Y-%m-%d",
-            columns: {{first_name: first, middle_name: middle, last_name: last,
-                      date_of_birth: dob, address: address}}{extra}}}
-quality: {{enabled: false}}
-links:
-  returns:
-    deterministic: {{match_keys: null}}
-    probabilistic: {{model: model.json, accept: 0.5, review: 0.2}}
-"""
 
 
 def _run(files, census: str, returns: str, extra: str = "") -> pd.DataFrame:
     folder = files({"census.csv": census, "returns.csv": returns,
-                    "job.yaml": JOB.format(extra=extra), "model.json": json.dumps(MODEL)})
+                    "job.yaml": job("returns", source_extra=extra),
+                    "model.json": json.dumps(MODEL)})
     r = run_cli("run", "job.yaml", cwd=folder)
     assert r.returncode == 0, r.stderr
     return pd.read_parquet(folder / "out" / "pairs" / "returns.parquet")
