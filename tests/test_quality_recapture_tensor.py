@@ -56,3 +56,37 @@ def test_no_fire_is_the_rules_applied_to_each_pattern(monkeypatch, whole_max):
             assert 0 < want.sum() < want.size  # some combinations caught, some not
     kept = d.__dict__["_whole"]
     assert all(t is None for t in kept.values()) == (whole_max == 0)
+
+
+def _packed_classes(d, gi, patterns, caps):
+    """The classes as first made (`np.unique` on each pattern's packed rule bits): the
+    order `rule_classes` keeps."""
+    mg = recapture_tensor._rules_on(d, caps) & d.groups[gi]
+    packed = np.packbits((patterns[:, None] & mg) == mg, axis=1)
+    one = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, inv = np.unique(one, return_index=True, return_inverse=True)
+    return first, inv.reshape(-1)
+
+
+def test_tensor_from_the_classes_bits_is_the_rules_applied_to_each_pattern():
+    """The tensor over one pattern per rule class, made from the classes' rule bits and
+    spread back to every pattern, equals the rules applied combination by combination;
+    the classes in the order of the packed rule bits."""
+    d = design(RULES, CAPPED, FIELD)
+    rng = np.random.default_rng(11)
+    merged = 0
+    for caps in (0, 1, 2, 3):
+        for _ in range(3):
+            patterns = _patterns(d, rng)
+            got = [recapture_tensor.rule_classes(d, gi, p, caps)
+                   for gi, p in enumerate(patterns)]
+            for gi, (p, (first, inv, _)) in enumerate(zip(patterns, got, strict=True)):
+                want_first, want_inv = _packed_classes(d, gi, p, caps)
+                assert np.array_equal(first, want_first)
+                assert np.array_equal(inv, want_inv)
+                merged += len(first) < len(p)
+            t = recapture_tensor.from_bits([b for _, _, b in got], [len(f) for f, _, _ in got])
+            assert t.dtype == bool
+            spread = t[np.ix_(*[inv for _, inv, _ in got])]
+            assert np.array_equal(spread.astype(float), _brute(d, patterns, caps))
+    assert merged > 0  # some patterns meet the same rules

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from spinelink.quality.stats import one_blas_thread
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 # scipy is imported where a matrix is built (~0.25 s of start-up a run without
@@ -253,16 +255,6 @@ def _joined(b: np.ndarray) -> np.ndarray:
     return np.array([root(c) for c in range(b.shape[1])])
 
 
-def _one_blas_thread():
-    """One BLAS thread for the decomposition: these matrices are small, and a pool of
-    threads beside DuckDB's (or other processes) made it ten times slower in a busy run."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it, BLAS decides
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _determined(m) -> np.ndarray:
     """Columns j with the unit vector e_j in the row space of m: every solution of the
     homogeneous system has x_j = 0.
@@ -286,7 +278,7 @@ def _determined(m) -> np.ndarray:
     seen = np.zeros(n)
     import scipy.sparse.linalg
 
-    with _one_blas_thread():  # LSQR's vector norms: threads cost more than they save
+    with one_blas_thread():  # LSQR's vector norms: threads cost more than they save
         for _ in range(NULL_VECTORS):
             v = rng.standard_normal(n)
             y = scipy.sparse.linalg.lsqr(mt, v, atol=1e-14, btol=1e-14,
@@ -310,7 +302,7 @@ def _determined_dense(m: np.ndarray) -> np.ndarray:
     if not m.size:
         return np.zeros(m.shape[1], bool)
     # (a few dozen columns, as most parts are: no thread pool to limit, nor its import)
-    with _one_blas_thread() if m.shape[1] > 64 else contextlib.nullcontext():
+    with one_blas_thread() if m.shape[1] > 64 else contextlib.nullcontext():
         _, d, vt = np.linalg.svd(m, full_matrices=False)
     rank = int((d > 1e-9 * max(d.max(initial=0.0), 1.0)).sum())
     return (vt[:rank] ** 2).sum(axis=0) > 1 - 1e-8

@@ -173,15 +173,16 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
     # no rule firing depends on), not over every pattern (`recapture_compact`)
     # (kept with the design: the subgroup values' estimators meet the same ones)
     classes = d.__dict__.setdefault("_classes", {})
-    reps, maps = [], []
+    bits, maps, shape = [], [], []
     for gi, pat in enumerate(patterns):
         key = (gi, caps, pat.tobytes())
         if key not in classes:
             classes[key] = recapture_tensor.rule_classes(d, gi, pat, caps)
-        first, inv = classes[key]
-        reps.append(pat[first])
+        first, inv, b = classes[key]
+        bits.append(b)
         maps.append(inv)
-    return _Profile(donors, index, recapture_tensor.no_fire(d, reps, caps), maps)
+        shape.append(len(first))
+    return _Profile(donors, index, recapture_tensor.from_bits(bits, shape), maps)
 
 
 def _by_caps(memo: dict, cap: Captures, gi: int, sig: int, pool: np.ndarray,

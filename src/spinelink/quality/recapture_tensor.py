@@ -19,17 +19,37 @@ def _rules_on(d: Design, caps: int) -> np.ndarray:
     return masks[caps]
 
 
-def rule_classes(d: Design, gi: int, patterns: np.ndarray, caps: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def rule_classes(d: Design, gi: int, patterns: np.ndarray, caps: int) -> tuple:
     """Group `gi`'s patterns by the rules (those that can fire) whose atoms of the group
-    each holds: whether no rule fires depends on nothing else. Each class's first pattern
-    and every pattern's class."""
+    each holds: whether no rule fires depends on nothing else. Each class's first pattern,
+    every pattern's class and, per run of 62 rules, each class's bits of those rules
+    (`from_bits`: what `_tensor` makes of the first patterns)."""
     mg = _rules_on(d, caps) & d.groups[gi]
     holds = (np.asarray(patterns, np.int64)[:, None] & mg) == mg
-    packed = np.ascontiguousarray(np.packbits(holds, axis=1))
-    one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
+    if len(mg) <= 62:  # the rows as integers, the first rule highest: the packed rows' order
+        one = np.where(holds, np.left_shift(np.int64(1), np.arange(
+            len(mg) - 1, -1, -1, dtype=np.int64)), 0).sum(axis=1)
+    else:
+        packed = np.ascontiguousarray(np.packbits(holds, axis=1))
+        one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
     _, first, inv = np.unique(one, return_index=True, return_inverse=True)
-    return first, inv.reshape(-1)
+    bits = [np.where(holds[first, at:at + 62],
+                     np.left_shift(np.int64(1), np.arange(min(62, len(mg) - at),
+                                                          dtype=np.int64)), 0).sum(axis=1)
+            for at in range(0, len(mg), 62)]
+    return first, inv.reshape(-1), bits
+
+
+def from_bits(bits: list[list[np.ndarray]], shape: list[int]) -> np.ndarray:
+    """`no_fire`'s tensor from each group's classes' rule bits (`rule_classes`): the same
+    ANDs as `_tensor`, the bits made once per group's classes and not per profile."""
+    caught = np.zeros(shape, bool)
+    for chunk in range(len(bits[0]) if bits else 0):
+        combo = None
+        for b in bits:
+            combo = b[chunk] if combo is None else np.bitwise_and.outer(combo, b[chunk])
+        caught |= combo.reshape(shape) != 0
+    return ~caught
 
 
 def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
@@ -61,6 +81,8 @@ WHOLE_MAX = 1 << 23  # entries of the tensors over every pattern, per design (8 
 def _whole_tensor(d: Design, rules_on: np.ndarray, room: int) -> np.ndarray | None:
     """`_tensor` over every pattern of each group's atoms (pattern i of a group holds its
     j-th atom where bit j of i is set), or None when that is more than `room` entries."""
+    if float(np.prod([2.0 ** bin(g).count("1") for g in d.groups])) > room:
+        return None  # (before making the patterns: 980 designs' worth at 200,000 records)
     every = []
     for g in d.groups:
         bits = [b for b in range(63) if (g >> b) & 1]

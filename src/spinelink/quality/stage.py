@@ -32,6 +32,7 @@ from spinelink.quality import coverage, groups, per_source, protect, published, 
 from spinelink.quality.fitcarry import FitCarry
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
+from spinelink.quality.stats import one_blas_thread
 from spinelink.stages import std_table
 
 log = logging.getLogger("spinelink.quality")
@@ -117,7 +118,8 @@ def run_stage(ctx) -> dict:
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
         inp.capped, inp.keys = _capped(inp.extend), _keys(ctx, link)
-        results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
+        with one_blas_thread():  # small matrices: a thread pool costs more than it saves
+            results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
     shutil.rmtree(out / published.TABLES, ignore_errors=True)
     roles = {s: src.role for s, src in job.sources.items()}

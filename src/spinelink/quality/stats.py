@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -87,3 +88,15 @@ def unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     first = np.empty(len(pos), np.intp)
     first[code[pos]] = pos
     return key[first], first, code.astype(np.intp)
+
+
+def one_blas_thread():
+    """One BLAS thread: the quality stage's matrices are small, and a pool of threads
+    beside DuckDB's (or other processes) spends more CPU waiting than it saves (the
+    decomposition of `cells` ten times slower in a busy run; the never-compared estimate
+    a third more CPU at 200,000 records). Without threadpoolctl, BLAS decides."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
