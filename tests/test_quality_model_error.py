@@ -3,7 +3,8 @@
 pseudopeople's census against its 1040 tax returns at raised noise (data nobody here
 generated; the harness's `tax1040_raised`, benchmarks/quality_eval.py): dependants and
 spouses on one return share surname and address, and the model is sure of some false links
-among them. It expects 36 false links where there are 67, so an interval that holds only
+among them. It expected 36 false links where there were 67 (43 since session 31, when the
+return's persons are read apart: `persons_apart`, and it still expects 36), so an interval that holds only
 the outcome draw given its probabilities missed the true precision in 5 of the 9 subgroups
 with at least 300 true pairs (`all`, both sexes, ages 0-17 and 30-49). With one calibration
 slope drawn per bootstrap replicate every one of them covers, and each stays informative
@@ -37,9 +38,10 @@ def test_the_model_is_sure_of_false_links_here(rows):
     df, _ = rows
     assert len(df) >= 8 and (df["true_pairs"] >= quality_eval.MIN_TRUE).all()
     a = df.loc["all=all"]
-    # precision overstated by the model's probabilities (and so by their sums)
-    assert a["true_precision"] < 0.993 < a["est_precision"]
-    assert a["true_precision"] < 0.993 < a["fl_precision"]
+    # precision overstated by the model's probabilities (and so by their sums): by at
+    # least 0.0005, five false links in ten thousand (0.9941 against 0.9950 in session 31)
+    assert a["true_precision"] < a["est_precision"] - 0.0005
+    assert a["true_precision"] < a["fl_precision"] - 0.0005
 
 
 def test_every_precision_interval_covers_the_truth_and_stays_informative(rows):
