@@ -4,12 +4,12 @@ pseudopeople's census against its 1040 tax returns at raised noise (data nobody 
 generated; the harness's `tax1040_raised`, benchmarks/quality_eval.py): dependants and
 spouses on one return share surname and address, and the model is sure of some false links
 among them. It expected 36 false links where there were 67 (43 since session 31, when the
-return's persons are read apart: `persons_apart`, and it still expects 36), so an interval that holds only
-the outcome draw given its probabilities missed the true precision in 5 of the 9 subgroups
-with at least 300 true pairs (`all`, both sexes, ages 0-17 and 30-49). With one calibration
-slope drawn per bootstrap replicate every one of them covers, and each stays informative
-(narrower than 0.05). The point estimates are the model's as before: closer to the truth
-than a constant 1.0 and than the fastLink-style sums.
+return's persons are read apart: `persons_apart`, and it still expects 36), so an interval
+that holds only the outcome draw given its probabilities missed the true precision in 5 of
+the 9 subgroups with at least 300 true pairs (`all`, both sexes, ages 0-17 and 30-49). With
+one calibration slope drawn per bootstrap replicate every one of them covers, and each
+stays informative (narrower than 0.05). The point estimates are the model's as before:
+closer to the truth than a constant 1.0 and than the fastLink-style sums.
 """
 from __future__ import annotations
 
