@@ -301,8 +301,7 @@ def _units(engine: Engine, src_t: str) -> pd.Series | None:
     """Source record id -> its `persons_apart` unit, when the source names one."""
     if APART not in engine.columns(src_t):
         return None
-    u = engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r, {APART} AS u FROM "
-                  f"{quote_ident(src_t)} WHERE {APART} IS NOT NULL")
+    u = engine.df(sql_file("probabilistic/persons_apart_units.sql", apart=APART, source=src_t))
     return u.set_index("r")["u"].astype(str)
 
 
