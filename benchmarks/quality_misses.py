@@ -66,9 +66,13 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
     from spinelink.quality.calibrate import fit
     from spinelink.quality.recapture_strata import to_total
 
-    pr, null, bds, _, _, method = (list(args[0]) + [args[1].get("method", "model")])[:6]
+    pr, null, bds, _, seed, method = (list(args[0]) + [args[1].get("method", "model")])[:6]
     point = fit(pr.cands, null, method=method)
-    strata = lf._strata(pr, bds, point.posterior)
+    # shrunk toward the pooled placement as `labelfree.estimate` does (session 32: without
+    # it the parts showed the own fits, w2_raised 18-29 122.9 where the estimate holds 95.4)
+    pooled = None if point.blocked_share is None or not len(point.blocked_share) else \
+        point.blocked * np.asarray(point.blocked_share, float)
+    strata = lf._strata(pr, bds, point.posterior, pooled, seed)
     f0, share = point.blocked, point.blocked_share
     lead = max(strata, key=lambda v: strata[v].unseen(f0, share).sum(), default=None)
     if lead is not None and strata[lead].unseen(f0, share).sum() > f0:
