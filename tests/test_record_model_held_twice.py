@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from spinelink.backends import open_engine
-from spinelink.probabilistic import record_model, tied_persons
+from spinelink.probabilistic import record_model, select_links, tied_persons
 
 # s1: one person held twice (14.3 and 13.4 bits at the prior below); s2: a single strong
 # candidate, so that the share of linkable records is high, as in a delivery of persons
@@ -68,3 +68,14 @@ def test_the_key_is_complete_only_with_first_name_and_date_of_birth():
                       person=person, complete=complete)
     assert rm.posterior[0] == rm.posterior[1]   # one person
     assert rm.posterior[2] > rm.posterior[3]    # no first name: not known to be one
+
+
+def test_the_link_goes_to_the_record_the_fields_agree_with_most():
+    rm = _run(pd.Series(["ann|1999-08-04", "ann|1999-08-04"] + [""] * 50),
+              np.array([True, True] + [False] * 50))
+    pairs = pd.DataFrame({"reference_id": ["c9", "c1"] + [f"r{i}" for i in range(50)],
+                          "source_id": IDS, "match_weight": BF - 13.0,
+                          "match_probability": rm.posterior})
+    links, _ = select_links(pairs, 0.9, 0.5, one_to_one=False)
+    assert links.set_index("source_id").loc["s1", "reference_id"] == "c9"  # 27.6 bits
+    assert len(links) == 51

@@ -29,6 +29,7 @@ from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null 
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import household_only, named_apart, personal_evidence
+from spinelink.record_persons import tied_persons
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
@@ -324,37 +325,6 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
                        first[tie_group])
 
 
-PERSON_FIELDS = ("first_name", "dob_iso")  # two reference records of one person agree on
-
-
-def tied_persons(engine: Engine, ref: str, scored: pd.DataFrame
-                 ) -> tuple[pd.Series | None, np.ndarray | None]:
-    """Per scored pair, its reference record's personal fields as one key (None when the
-    reference has none of them), and whether the record has all of `PERSON_FIELDS` (None
-    when the reference lacks one of the columns); looked up only for candidates of source
-    records with more than one (the rest never share a hypothesis)."""
-    cols = [c for c in PERSON_FIELDS if c in engine.columns(ref)]
-    if not cols or scored.empty:
-        return None, None
-    tied = scored["source_id"].duplicated(keep=False).to_numpy()
-    person = pd.Series("", index=scored.index, dtype=object)
-    complete = np.zeros(len(scored), dtype=bool)
-    whole = len(cols) == len(PERSON_FIELDS)
-    if not tied.any():
-        return person, complete if whole else None
-    ids = pd.DataFrame({"record_id": scored.loc[tied, "reference_id"].unique()})
-    engine.register("__sl_tied_ids", ids)
-    found = engine.df(sql_file(
-        "probabilistic/tied_persons.sql", ref=ref,
-        fields=", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in cols),
-        present=" AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in cols))).set_index(
-        "record_id")
-    refs = scored.loc[tied, "reference_id"]
-    person[tied] = refs.map(found["person"]).fillna("").to_numpy()
-    complete[tied] = refs.map(found["complete"]).fillna(False).to_numpy(bool)
-    return person, complete if whole else None
-
-
 def _expit(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -x))
 
@@ -382,7 +352,13 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
                 keep.append(i)
         links = acc.loc[keep]
     else:
-        links = acc.drop_duplicates("source_id", keep="first")
+        # a record's candidates of one probability are one person held twice
+        # (`record_model`): the link goes to the one its fields agree with most (equal
+        # weights, as `TIE` counts them: the first reference id)
+        links = acc.assign(_w=(acc["match_weight"] / TIE).round()).sort_values(
+            ["source_id", "match_probability", "_w", "reference_id"],
+            ascending=[True, False, False, True], kind="mergesort").drop_duplicates(
+            "source_id", keep="first")
     review = cand[~cand["source_id"].isin(set(links["source_id"]))]
     if one_to_one:
         review = review[~review["reference_id"].isin(set(links["reference_id"]))]
