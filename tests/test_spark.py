@@ -299,6 +299,32 @@ def test_two_digit_years_and_lost_zeros_read_as_on_duckdb(spark, tmp_path):
             "mdy": ["2018-12-04", "2018-02-17", "2015-01-21", "1999-10-31"]}[name]
 
 
+def test_mistyped_dates_read_as_on_duckdb(spark, tmp_path):
+    """Dates read as mistyped (day and month swapped, digits written as letters) and the
+    ones no reading parses: the same dates and flags on both engines."""
+    from test_intake_date_repair import CLEAN, MISTYPED
+
+    from spinelink.pipeline import run_job
+
+    dob = CLEAN + [v for v, _ in MISTYPED]
+    pd.DataFrame({"pid": [f"p{i}" for i in range(len(dob))], "fn": ["A"] * len(dob),
+                  "ln": ["B"] * len(dob), "dob": dob}).to_parquet(tmp_path / "c.parquet")
+    (tmp_path / "job.yaml").write_text(
+        "schema_version: 1\nname: t\nreference: census\nreference_date: 2021-03-21\n"
+        "sources:\n  census: {role: census, path: c.parquet, id: pid, "
+        "columns: {first_name: fn, last_name: ln, date_of_birth: dob}}\n")
+    got = []
+    for backend in ("duckdb", "spark"):
+        out = tmp_path / backend
+        run_job(tmp_path / "job.yaml", str(out), validate_only=True, backend=backend)
+        a = pd.read_parquet(out / "intake" / "census.parquet")
+        v = pd.read_parquet(out / "quarantine" / "census_values.parquet")
+        got.append(([None if pd.isna(x) else str(x)[:10] for x in a["_dob"]],
+                    sorted(zip(v["_row"], v["reason"], v["action"], strict=True))))
+    assert got[0] == got[1]
+    assert got[0][0][len(CLEAN):] == [w for _, w in MISTYPED]
+
+
 def test_integration_plan_of_a_job_without_integrate_section(spark, duck, tmp_path):
     """A job with no `integrate:` section has an empty plan; its columns keep their types
     on both engines (an untyped empty boolean once broke Spark's integration SQL)."""

@@ -23,6 +23,21 @@ CREATE OR REPLACE TEMP MACRO sl_intake_date_padded(t, fmt) AS
 CREATE OR REPLACE TEMP MACRO sl_intake_parse_date(s, fmt) AS
     CAST(try_strptime(sl_intake_date_padded(sl_intake_date_text(s), fmt), fmt) AS DATE);
 
+-- A date text with the letters a scanner or a keyboard puts for digits read as those digits
+-- (O o D Q as 0, I l | i as 1, Z z as 2, S s as 5, G b as 6, B as 8, g q as 9, A as 4,
+-- T as 7): only for formats of digits, and only where the text does not parse as it is.
+CREATE OR REPLACE TEMP MACRO sl_intake_date_digits(s) AS
+    translate(s, 'OoDQIl|iZzSsGbBgqAT', '00001111225566899947');
+
+-- A date that does not parse in its format `fmt`, read as one mistyped in two common ways:
+-- its day and month swapped (`alt`: the format with %d and %m exchanged; 1923-21-05 is
+-- 21 May) or digits written as letters; NULL when none of the readings parses. Used only
+-- where most of a column's values parse in its format (spinelink.intake_dates.DateSpec).
+CREATE OR REPLACE TEMP MACRO sl_intake_parse_date_repaired(s, fmt, alt) AS
+    coalesce(sl_intake_parse_date(s, fmt), sl_intake_parse_date(s, alt),
+             sl_intake_parse_date(sl_intake_date_digits(s), fmt),
+             sl_intake_parse_date(sl_intake_date_digits(s), alt));
+
 -- A date, or the same date 100 years earlier when it is after `latest` (the date is
 -- named twice, not three times: Spark compiles each copy of the parse).
 CREATE OR REPLACE TEMP MACRO sl_intake_century_back(d, latest) AS

@@ -325,6 +325,11 @@ def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dic
                              parsed=spec.parsed("r")),
                     {**spec.params, "field": spec.column, "fmt": spec.fmt,
                      "four_digit": "%Y" in spec.fmt, "short_year": SHORT_YEAR}))
+    if spec and spec.alt:  # values read as mistyped: flagged, kept
+        out.append((sql_file("intake/check_date_repaired.sql", raw=raw, id=src.id_column,
+                             col=spec.column, parsed=spec.parsed("r"),
+                             as_written=spec.as_written("r")),
+                    {**spec.params, "field": spec.column, "priority": FLAG_ONLY}))
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id_column, col=sex,

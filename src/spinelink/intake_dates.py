@@ -63,21 +63,33 @@ class DateSpec:
     typed_column: str | None = None  # the hidden DATE column of a typed source column
     note: str | None = None
     pivot: dt.date | None = None  # two-digit years: the century that puts a date on or before it
+    # the format with day and month exchanged, when a value that does not parse in `fmt` is
+    # read as mistyped (`repairs`): day and month swapped, or digits written as letters
+    alt: str | None = None
 
     def parsed(self, alias: str = "r") -> str:
         """SQL: the parsed date of a row of the raw table (aliased `alias`); the format is
-        the bound parameter $fmt (and the pivot of two-digit years $pivot)."""
+        the bound parameter $fmt (and the pivot of two-digit years $pivot, the format with
+        day and month exchanged $fmt_alt)."""
         if self.typed_column:
             return f"{alias}.{quote_ident(self.typed_column)}"
         if self.pivot:
             return f"sl_intake_parse_date_pivot({alias}.{quote_ident(self.column)}, $fmt, $pivot)"
+        if self.alt:
+            return (f"sl_intake_parse_date_repaired({alias}.{quote_ident(self.column)}, $fmt, "
+                    "$fmt_alt)")
+        return self.as_written(alias)
+
+    def as_written(self, alias: str = "r") -> str:
+        """SQL: the date as its text reads in the format, without repairs (not typed)."""
         return f"sl_intake_parse_date({alias}.{quote_ident(self.column)}, $fmt)"
 
     @property
     def params(self) -> dict:
         if self.typed_column:
             return {}
-        return {"fmt": self.fmt, **({"pivot": self.pivot} if self.pivot else {})}
+        return {"fmt": self.fmt, **({"pivot": self.pivot} if self.pivot else {}),
+                **({"fmt_alt": self.alt} if self.alt else {})}
 
 
 def install_macros(engine: Engine) -> None:
@@ -100,7 +112,7 @@ def date_spec(engine: Engine, raw: str, path: Path, src: Source, typed: dict[str
     two-digit year needs `reference` (the job's reference_date) to tell the century."""
     spec = _date_spec(engine, raw, path, src, typed)
     if spec is None or "%y" not in spec.fmt:
-        return spec
+        return repairs(engine, raw, src, spec)
     if reference is None:
         raise IntakeError(f"{path}: dates in column '{spec.column}' have two-digit years "
                           f"(format {spec.fmt}): declare reference_date in the job file, so "
@@ -143,6 +155,27 @@ def _date_spec(engine: Engine, raw: str, path: Path, src: Source,
         note += (f"; day and month order cannot be told (no value has a part over 12): "
                  f"{best} taken, declare date_format if the data is {other}")
     return DateSpec(col, best, True, None, note)
+
+
+def repairs(engine: Engine, raw: str, src: Source, spec: DateSpec | None) -> DateSpec | None:
+    """`spec` reading a value that does not parse in its format as mistyped (`alt`), when
+    the format is one of day, month and four-digit year in digits and at least
+    1 - max_invalid_share of the column's sampled values parse in it: then the column is in
+    that format and a value that is not is an error of entry (a day and month swapped, 21
+    for the month; a scanned 0 read as O), not another format. Where more fail, the format
+    itself is likely wrong: nothing is repaired, and intake warns and says what to set."""
+    if (spec is None or spec.typed_column or spec.pivot or "%d" not in spec.fmt
+            or "%m" not in spec.fmt or "%Y" not in spec.fmt or "%b" in spec.fmt
+            or "%B" in spec.fmt):
+        return spec
+    sample = f"{raw}__date_sample"
+    engine.execute(sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=spec.column),
+                   {"sample": SAMPLE})
+    n, parsed, _ = format_counts(engine, sample, "v", spec.fmt)
+    if not n or parsed < (1 - src.max_invalid_share) * n:
+        return spec
+    alt = "%m".join(part.replace("%m", "%d") for part in spec.fmt.split("%d"))
+    return replace(spec, alt=alt)
 
 
 def derive_reference_date(years: list[tuple[int, int, dt.date]]) -> dt.date | None:

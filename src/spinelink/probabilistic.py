@@ -29,6 +29,7 @@ from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null 
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import household_only, named_apart, personal_evidence
+from spinelink.record_persons import tied_persons
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
@@ -259,16 +260,21 @@ class RecordModel:
 
 
 def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
-                 iterations: int = 200, person: pd.Series | None = None) -> RecordModel:
+                 iterations: int = 200, person: pd.Series | None = None,
+                 complete: np.ndarray | None = None) -> RecordModel:
     """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records;
     `person`: per pair, the reference record's personal fields (first name, date of birth)
-    as one key, or None.
-    Candidates of one record with equal, strong factors (match weight above `TIE_FROM` at
-    the fitted prior) whose reference records agree on `person` are the reference holding
-    that person twice: one hypothesis, each carrying its probability. Equal factors are
-    otherwise different people the fields cannot tell apart (relatives when the source
-    record lacks a first name or a date of birth, or a father and son of one name): each
-    keeps its own share."""
+    as one key, or None; `complete`: per pair, whether every one of those fields is present
+    in the reference record (None: none is).
+    Candidates of one record with strong factors (match weight above `TIE_FROM` at the
+    fitted prior) whose reference records agree on `person` are the reference holding
+    that person twice: one hypothesis, each carrying its probability, when their factors
+    are equal, or when the key is complete (both records have the first name and the date
+    of birth, and they agree: the census counted one person at two addresses, and the
+    fields the two records lost differ, so do their weights). Equal factors are otherwise
+    different people the fields cannot tell apart (relatives when the source record lacks
+    a first name or a date of birth, or a father and son of one name): each keeps its own
+    share."""
     if len(bf) == 0 or n_ref == 0 or n_src == 0:
         return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0, np.arange(len(bf)))
     codes, uniq = pd.factorize(source_ids)
@@ -297,45 +303,26 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     ln_a, ln_none = math.log(pi / n_ref), math.log1p(-pi)
     ln_den = np.logaddexp(ln_none, ln_a + ln_sum)
     weight = np.asarray(bf, float) + math.log2(pi / n_ref / (1 - pi / n_ref))
-    keys = [codes, np.round(np.asarray(bf, float) / TIE)]
+    same = np.round(np.asarray(bf, float) / TIE)
+    if person is not None and complete is not None:  # one person whatever the weights
+        same = np.where(np.asarray(complete, bool), np.inf, same)
+    keys = [codes, same]
     if person is not None:
         keys.append(pd.factorize(pd.Series(person).fillna(""))[0])
     tie_group, _ = pd.factorize(pd.MultiIndex.from_arrays(keys))
     strong = weight > TIE_FROM
     tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
     tie_group, _ = pd.factorize(tie_group)
+    own = np.exp(ln_a + ln_bf - ln_den[codes])
+    # each candidate of a group carries the group's probability (equal factors: n times
+    # its own, as before)
     tie_n = np.bincount(tie_group)[tie_group]
-    post = np.exp(ln_a + ln_bf - ln_den[codes]) * tie_n
+    post = np.where(tie_n > 1, np.bincount(tie_group, weights=own)[tie_group], own)
     linked = np.exp(ln_a + ln_sum - ln_den)
     first = np.full(tie_group.max() + 1, len(bf))
     np.minimum.at(first, tie_group, np.arange(len(bf)))
     return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()),
                        first[tie_group])
-
-
-PERSON_FIELDS = ("first_name", "dob_iso")  # two reference records of one person agree on
-
-
-def tied_persons(engine: Engine, ref: str, scored: pd.DataFrame) -> pd.Series | None:
-    """Per scored pair, its reference record's personal fields as one key (None when the
-    reference has none of them); looked up only for candidates that tie with another of
-    their source record (the rest never share a hypothesis)."""
-    cols = [c for c in PERSON_FIELDS if c in engine.columns(ref)]
-    if not cols or scored.empty:
-        return None
-    key = pd.concat([scored["source_id"], (scored["bf"] / TIE).round()], axis=1)
-    tied = key.duplicated(keep=False).to_numpy()
-    person = pd.Series("", index=scored.index, dtype=object)
-    if not tied.any():
-        return person
-    ids = pd.DataFrame({"record_id": scored.loc[tied, "reference_id"].unique()})
-    engine.register("__sl_tied_ids", ids)
-    found = engine.df(sql_file("probabilistic/tied_persons.sql", ref=ref,
-                               fields=", ".join(f"coalesce(CAST({quote_ident(c)} AS "
-                                                f"VARCHAR), '')" for c in cols)))
-    by_id = found.set_index("record_id")["person"]
-    person[tied] = scored.loc[tied, "reference_id"].map(by_id).fillna("").to_numpy()
-    return person
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -365,7 +352,13 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
                 keep.append(i)
         links = acc.loc[keep]
     else:
-        links = acc.drop_duplicates("source_id", keep="first")
+        # a record's candidates of one probability are one person held twice
+        # (`record_model`): the link goes to the one its fields agree with most (equal
+        # weights, as `TIE` counts them: the first reference id)
+        links = acc.assign(_w=(acc["match_weight"] / TIE).round()).sort_values(
+            ["source_id", "match_probability", "_w", "reference_id"],
+            ascending=[True, False, False, True], kind="mergesort").drop_duplicates(
+            "source_id", keep="first")
     review = cand[~cand["source_id"].isin(set(links["source_id"]))]
     if one_to_one:
         review = review[~review["reference_id"].isin(set(links["reference_id"]))]
@@ -393,8 +386,9 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   unborn=unborn,
                                   flag_household_only=cfg.household_only == "review")
     apart = scored.attrs.pop("born_apart", None)
+    person, complete = tied_persons(engine, tables["ref"], scored)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
-                      person=tied_persons(engine, tables["ref"], scored))
+                      person=person, complete=complete)
     lam = rm.prior or lam0
     if apart is not None:  # at the prior of the others: the quality stage weighs them
         apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))
