@@ -202,3 +202,43 @@ def test_an_identifier_that_lost_its_leading_zeros_is_named():
         "check that both sources hold it in one form")
     assert silent([f"{i:010d}" for i in range(60)], linked=60) == {}  # it links
     assert silent([str(i) for i in range(10)]) == {}  # ten source records: too few to say
+
+
+# The guard of a direct identifier reads fields that no key holds (the first name's forms,
+# the date of birth's parts): a father and a son given his number share it, a mother
+# whose first name the source spells another way (Jon / John) is one person.
+GUARD_COLS = ["record_id", "id_nino", "first_name", "middle_name", "last_name",
+              "first_name_canon", "first_name_canon_rom", "first_name_mp",
+              "first_name_root1", "first_name_root2", "first_name_root3", "first_initial",
+              "last_name_rom", "dob_iso", "dob_swapped", "dob_year", "dob_month", "dob_day",
+              "address", "raw_address"]
+
+
+def _person(rid, nino, first, last, dob, address):
+    y, m, d = (int(x) for x in dob.split("-"))
+    return {"record_id": rid, "id_nino": nino, "first_name": first, "middle_name": None,
+            "last_name": last, "first_name_canon": first, "first_name_canon_rom": first,
+            "first_name_mp": first.upper(), "first_name_root1": None,
+            "first_name_root2": None, "first_name_root3": None, "first_initial": first[0],
+            "last_name_rom": last, "dob_iso": dob, "dob_swapped": None, "dob_year": y,
+            "dob_month": m, "dob_day": d, "address": address, "raw_address": address}
+
+
+def test_the_identifier_guard_reads_the_records_fields_beyond_the_pools_keys():
+    ref = [_person("R1", "AB1", "george", "hill", "1950-03-04", "1 high st"),
+           _person("R2", "AB2", "john", "reed", "1961-07-08", "2 low rd")]
+    src = [_person("S1", "AB1", "thomas", "hill", "1984-11-12", "1 high st"),  # the son
+           _person("S2", "AB2", "jon", "reed", "1962-09-10", "2 low rd")]      # John
+    engine = open_engine("duckdb")
+    try:
+        engine.register("ref_std", pd.DataFrame(ref, columns=GUARD_COLS))
+        engine.register("src_std", pd.DataFrame(src, columns=GUARD_COLS))
+        counts = link_deterministic(engine, "ref_std", "src_std", steps_for(["nino"], None),
+                                    "det_links", one_to_one=True)
+        got = set(engine.df("SELECT reference_id, source_id FROM det_links")
+                  .itertuples(index=False, name=None))
+        pool = engine.columns("det_links_refpool")
+    finally:
+        engine.close()
+    assert got == {("R2", "S2")} and counts == {"direct:nino": 1}
+    assert pool == ["record_id", "id_nino"]  # the pools copy only what the keys read

@@ -681,3 +681,19 @@ def test_units_still_missing_are_the_missing_less_the_imputed(tmp_path):
     assert status.loc["missing", "suppressed"] == "true"
     solved = _solve_knowing(shown, known, total)
     assert not solved, solved
+
+
+def test_one_to_one_sources_read_from_the_links_files(tmp_path):
+    """A source is one-to-one when no unit and no record appears in two of its links;
+    a link without a reference id (a missing value) is not a unit twice."""
+    from spinelink.quality.protect_spec import one_to_one_sources
+
+    (tmp_path / "links").mkdir()
+    files = {"a": (["u1", "u2", "u3"], ["r1", "r2", "r3"]),     # one-to-one
+             "b": (["u1", "u1", "u2"], ["r1", "r2", "r3"]),     # a unit linked twice
+             "c": (["u1", "u2", "u3"], ["r1", "r1", "r2"]),     # a record linked twice
+             "d": (["u1", None, "u2"], ["r1", "r2", "r3"])}     # a missing unit
+    for s, (units, records) in files.items():
+        pd.DataFrame({"reference_id": units, "source_id": records}).to_parquet(
+            tmp_path / "links" / f"{s}.parquet")
+    assert one_to_one_sources(tmp_path, ["a", "b", "c", "d", "absent"]) == ("a",)

@@ -4,7 +4,9 @@
 -- one of the two fields is missing on a side. An identifier shared within a household or
 -- mistyped into another person's (a daughter's claim under her father's number) links
 -- records that agree on neither; they stay in the pools for the next steps, where the
--- identifier still counts in the model's comparison.
+-- identifier still counts in the model's comparison. {{ ref_pool }} and {{ src_pool }}
+-- are the standardised tables (a pool holds only the cascade's key columns); the links
+-- are between records still in the pools.
 SELECT k.reference_id, k.source_id, k.method
 FROM ({{ links|sql }}) k
 JOIN {{ ref_pool }} r ON r.record_id = k.reference_id

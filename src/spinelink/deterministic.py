@@ -135,11 +135,26 @@ def _key_expr(fields: list[str]) -> tuple[str, str]:
     return key, present
 
 
+def pool_columns(steps: list[Step], side: str, available: list[str]) -> list[str]:
+    """The columns of `available` (a side's standardised columns, in their order) that
+    the cascade's steps read from a pool on `side` ("ref" / "src"): record_id, each
+    step's key fields and its not-disagree fields. (A direct identifier's guard reads its
+    records' other fields from the standardised tables, by record_id.)"""
+    wanted = {"record_id"}
+    for step in steps:
+        wanted.update(step.ref_fields if side == "ref" else step.src_fields)
+        wanted.update(step.not_disagree)
+    return [c for c in available if c in wanted]
+
+
 def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: list[Step],
                        links_table: str, one_to_one: bool) -> dict[str, int]:
     """Run the cascade; links go to `links_table`; returns links made per method."""
     names = {"ref": ref_table, "src": src_table, "ref_pool": f"{links_table}_refpool",
              "src_pool": f"{links_table}_srcpool", "links": links_table}
+    for side, table in (("ref", ref_table), ("src", src_table)):
+        names[f"{side}_columns"] = ", ".join(
+            map(quote_ident, pool_columns(steps, side, engine.columns(table))))
     for stmt in _statements(sql_file("deterministic/create_pools.sql", **names)):
         engine.execute(stmt)
     counts: dict[str, int] = {}
@@ -154,8 +169,10 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
                            ref_pool=names["ref_pool"], src_pool=names["src_pool"],
                            guard=_guard(step.not_disagree))
         if step.method.startswith("direct:"):  # no link between two different people
+            # (the linked records' rows of the standardised tables: the pools hold the
+            # keys' columns only, `pool_columns`)
             sql = sql_file("deterministic/identifier_guard.sql", links=sql,
-                           ref_pool=names["ref_pool"], src_pool=names["src_pool"],
+                           ref_pool=ref_table, src_pool=src_table,
                            forms=sql_fragment("finalise/first_name_forms.sql"))
         before = engine.count(links_table)
         engine.insert(links_table, f"SELECT *, {i} AS step FROM ({sql}) s",

@@ -126,11 +126,54 @@ def _decode(path: Path, raw: bytes, encoding: str, notes: list[str]) -> str:
 
 def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) -> ReadResult:
     raw = path.read_bytes()
-    notes: list[str] = []
-    if not raw.strip():
+    if not raw or raw.isspace():  # (raw.strip() would copy the file)
         raise IntakeError(f"{path}: file is empty (no header, no rows)")
+    head = _plain_header_line(raw, encoding)
+    if head is not None:  # the fast reader needs the header alone, not the file as text
+        notes: list[str] = []
+        header, unnamed = _parse_header(path, _decode(path, head, encoding, notes), delimiter,
+                                        encoding)
+        fast = _fast_csv(raw, encoding, delimiter, header)
+        if fast is not None:
+            return _without_unnamed(path, ReadResult(fast, fast.num_rows, [], notes,
+                                                     row_label="line"), unnamed)
+    notes = []
     text = _decode(path, raw, encoding, notes)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header, unnamed = _parse_header(path, text, delimiter, encoding, reader)
+    if head is None:
+        fast = _fast_csv(raw, encoding, delimiter, header)
+        if fast is not None:
+            return _without_unnamed(path, ReadResult(fast, fast.num_rows, [], notes,
+                                                     row_label="line"), unnamed)
+    return _without_unnamed(path, _read_rows(path, reader, text, header, encoding,
+                                             id_column, notes), unnamed)
+
+
+def _plain_header_line(raw: bytes, encoding: str) -> bytes | None:
+    """The file's first line (with its line break) when it is certainly the whole header
+    record: UTF-8 (the fast reader's only encoding), no quote character (so no line
+    break inside a quoted name) and no carriage return but one before the line feed.
+    Else None, and the header is read from the whole file as text. Decoding the file
+    and wrapping it for the csv module cost ~2.3 s for a 98 MB census file that the fast
+    reader reads without them."""
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    end = raw.find(b"\n")
+    if end < 0:
+        return None
+    line = raw[:end + 1]
+    if b'"' in line or b"\r" in line[:-2]:
+        return None
+    return line
+
+
+def _parse_header(path: Path, text: str, delimiter: str, encoding: str,
+                  reader=None) -> tuple[list[str], dict[str, int]]:
+    """The header's column names (blank ones named `UNNAMED` + position) and the unnamed
+    ones' positions, from `reader` (over `text`) or from `text`, its first record."""
+    if reader is None:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except csv.Error as e:
@@ -139,12 +182,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str, id_column: str | None) 
     unnamed = {f"{UNNAMED}{i + 1}": i + 1 for i, h in enumerate(header) if h == ""}
     header = [h or f"{UNNAMED}{i + 1}" for i, h in enumerate(header)]
     _check_header(path, header, encoding)
-    fast = _fast_csv(raw, encoding, delimiter, header)
-    if fast is not None:
-        return _without_unnamed(path, ReadResult(fast, fast.num_rows, [], notes,
-                                                 row_label="line"), unnamed)
-    return _without_unnamed(path, _read_rows(path, reader, text, header, encoding,
-                                             id_column, notes), unnamed)
+    return header, unnamed
 
 
 def _without_unnamed(path: Path, res: ReadResult, unnamed: dict[str, int]) -> ReadResult:

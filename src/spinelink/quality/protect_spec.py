@@ -159,13 +159,19 @@ def one_to_one_sources(out, sources) -> tuple[str, ...]:
     tables publish both counts, so an attacker can tell."""
     from pathlib import Path
 
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     out_ = []
     for s in sources:
         p = Path(out) / "links" / f"{s}.parquet"
         if not p.exists():
             continue
-        lk = pd.read_parquet(p, columns=["reference_id", "source_id"])
-        if lk["reference_id"].nunique() == len(lk) == lk["source_id"].nunique():
+        # distinct values counted in Arrow (pandas' nunique of a million Python strings
+        # took 0.3 s of the report at 1M); nulls are not values, as in nunique
+        lk = pq.read_table(p, columns=["reference_id", "source_id"])
+        if all(pc.count_distinct(lk[c], mode="only_valid").as_py() == lk.num_rows
+               for c in ("reference_id", "source_id")):
             out_.append(str(s))
     return tuple(out_)
 
