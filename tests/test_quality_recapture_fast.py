@@ -7,6 +7,7 @@ here as the reference): the same terms added in the same order."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import demo_job, generated_run
 
@@ -21,15 +22,20 @@ pytestmark = pytest.mark.slow
 def estimated(tmp_path_factory):
     """The estimate's inputs on a real run (taken as the quality stage passes them)."""
     got = {}
-    orig = labelfree.estimate
+    orig, orig_prep = labelfree.estimate, labelfree.prepare
 
     def keep(pr, null, bds, n_boot, seed, *a, **k):
         out = orig(pr, null, bds, n_boot, seed, *a, **k)
         got.update(pr=pr, null=null, bds=bds, seed=seed)
         return out
 
+    def keep_prep(d):
+        got["data"] = d
+        return orig_prep(d)
+
     mp = pytest.MonkeyPatch()
     mp.setattr(labelfree, "estimate", keep)
+    mp.setattr(labelfree, "prepare", keep_prep)
     try:
         job = demo_job(any_rows=True) + "  bootstrap: 20\n"
         generated_run(tmp_path_factory.mktemp("recapture_fast"), 5000, 13,
@@ -158,3 +164,23 @@ def test_scaled_replicates_are_the_point_figures_moved(estimated):
         for (cm, placed), r, v in zip(s._point(), own, s.fits, strict=True):
             old[cm] = np.maximum(s._mix(v, placed, s.pooled[cm]) + placed * (r - 1), 0.0)
         assert np.array_equal(new, old)
+
+
+def test_captures_per_pair_are_the_reindexed_rows(estimated):
+    got, _, _ = estimated
+    d = got["data"]
+    p = d.pairs[["reference_id", "source_id", "match_weight"]].astype(
+        {"reference_id": str, "source_id": str}).sort_values(
+        ["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
+    df, det = d.captures[0], d.captures[1]
+    cols = ["agree", "avail", "caps"]
+    old = df.astype({"reference_id": str, "source_id": str}).set_index(
+        ["reference_id", "source_id"])[cols]  # the code before: a MultiIndex reindex
+    old = old[~old.index.duplicated()].reindex(
+        pd.MultiIndex.from_frame(p[["reference_id", "source_id"]])).fillna(0)
+    new = labelfree._captures(d, p)
+    n = len(p)
+    assert len(df) > 300 and (old["agree"] > 0).mean() > 0.5 and new.n_det == len(det)
+    for c, arr in zip(cols, (new.agree, new.avail, new.caps), strict=True):
+        assert np.array_equal(arr[:n], old[c].to_numpy(np.int64))
+        assert np.array_equal(arr[n:], det[c].to_numpy(np.int64))
