@@ -1,9 +1,9 @@
-"""The never-compared estimator's sums made faster (issue 16, session 32): the subgroup
-shrinkage's many weightings summed by sparse matrices (`stats.summing`), the placement of
-the missed matches a batch and a group at a time (`Estimator._placed`), a replicate's
-fitted values' point figures made once (`Strata.scaled`). On the captures of a real run
-(the generator, its demo job), each must give the very floats the code before gave (kept
-here as the reference): the same terms added in the same order."""
+"""The never-compared estimator made faster (issue 16, session 32): the subgroup
+shrinkage's many weightings summed by sparse matrices (`stats.summing`), a replicate's
+fitted values' point figures made once (`Strata.scaled`), the captures per pair by pair
+codes (`labelfree._captures`). On the captures of a real run (the generator, its demo
+job), each must give the very values the code before gave (kept here as the reference):
+the same terms added in the same order."""
 from __future__ import annotations
 
 import numpy as np
@@ -64,35 +64,6 @@ def _old_weighed(est, w):
     return np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / est.run_len)
 
 
-def _old_placed(est, w, how, mass):
-    """`Estimator._placed` as it was: a loop over the profiles and their groups."""
-    n = est.n_cand
-    live = []
-    for idx, miss, probs, missed in how:
-        lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
-                                     - p).sum(axis=1)
-                        for p, q in zip(probs, missed, strict=True)], axis=1)
-        ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
-        live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
-                 for r in np.flatnonzero(ok)]
-    flat_c = est.flat_don < n
-    taught = np.bincount(est.flat_slot[flat_c], weights=w[est.flat_don[flat_c]],
-                         minlength=est.n_slots)
-    coef = np.zeros(est.n_slots)
-    for i, probs, missed, lam in live:
-        for g, run in enumerate(est.slots[i]):
-            if run is None or lam[g] <= 0:
-                continue
-            q = missed[g] / max(missed[g].sum(), 1e-12)
-            ratio = q / np.maximum(probs[g], 1e-12)
-            z = float(ratio @ taught[run[0]:run[1]])
-            if z > 0:
-                coef[run[0]:run[1]] += mass[i] * lam[g] / lam.sum() * ratio / z
-    don = est.flat_don[flat_c]
-    out = np.bincount(don, weights=w[don] * coef[est.flat_slot[flat_c]], minlength=n)
-    return out if out.sum() > 0 else None, live
-
-
 def test_sparse_sums_are_the_bincounts_to_the_bit():
     rng = np.random.default_rng(3)
     rows = rng.integers(0, 50, 4000)  # repeated rows: sums of many terms
@@ -131,21 +102,6 @@ def old_slot(est, w):
     cls, n_cls, slot, of = est.shared["classes"]
     by_class = np.bincount(cls, weights=w, minlength=n_cls)
     return np.bincount(slot, weights=by_class[of], minlength=est.n_slots)
-
-
-def test_placed_is_the_loop_over_profiles(estimated):
-    _, est, _ = estimated
-    rng = np.random.default_rng(11)
-    for w in (est.w, est.w * rng.poisson(1.0, len(est.w))):
-        _, how = est.catch_chance(w)
-        mass = rng.uniform(0.0, 2.0, len(est.tables)) * (rng.random(len(est.tables)) < 0.9)
-        want, live = _old_placed(est, w, how, mass)
-        got = est._placed(w, how, mass)
-        # the situation: many profiles whose patterns tell, slots several profiles add to
-        runs = [r for i, *_ in live for r in est.slots[i] if r is not None]
-        assert len(live) > 30
-        assert len(set(runs)) < len(runs)
-        assert np.array_equal(got, want)
 
 
 def test_scaled_replicates_are_the_point_figures_moved(estimated):

@@ -175,14 +175,16 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
 def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
     """The tables the captures are read from, with the model's derived blocking columns
     (`extend`; a record's capped key depends on its own values and the reference's key
-    counts only): the reference records of the pairs and key links alone, and every
-    source record (`record_profiles.sql` reads each residual record's capped keys)."""
+    counts only): the reference records of the pairs and key links alone, and the source
+    records that are residual (`record_profiles.sql` reads their capped keys) or in them
+    (`capture_sources.sql`)."""
     ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
     engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
                                       pairs=f"{tag}_pairs", id_col="reference_id"))
     if extend is None:
         return ref, f"{tag}_src_full"
-    engine.create_table(src, f"SELECT * FROM {quote_ident(f'{tag}_src_full')}")
+    engine.create_table(src, sql_file("quality/capture_sources.sql", table=f"{tag}_src_full",
+                                      det=f"{tag}_rdet", pairs=f"{tag}_pairs"))
     extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
             "src": src})
     return ref, src

@@ -349,30 +349,29 @@ class Estimator:
         matches on the candidates that taught it those patterns, in proportion to how
         much likelier their pattern is among the missed. None: no group tells."""
         n = self.n_cand
+        live = []  # (table, probs, missed, lam) of the profiles whose patterns tell
+        for idx, miss, probs, missed in how:
+            lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+                                         - p).sum(axis=1)
+                            for p, q in zip(probs, missed, strict=True)], axis=1)
+            ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
+            live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
+                     for r in np.flatnonzero(ok)]
         # per pattern slot: the weight of the candidates that taught it, then what each
         # profile and group puts on one unit of such weight; one pass over the donors
         flat_c = self.flat_don < n
         taught = np.bincount(self.flat_slot[flat_c], weights=w[self.flat_don[flat_c]],
-                             minlength=self.n_slots + 1)
-        coef = np.zeros(self.n_slots + 1)  # (the last: groups nobody taught)
-        # the profiles whose patterns tell, a batch and a group at a time (the sums per
-        # profile as they were, each slot's additions in the profiles' order)
-        for (idx, miss, probs, missed), (_, _, slots) in zip(how, self.batches, strict=True):
-            lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
-                                         - p).sum(axis=1)
-                            for p, q in zip(probs, missed, strict=True)], axis=1)
-            rows = np.flatnonzero((miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9))
-            lam, lam_sum, m = lam[rows], lam[rows].sum(axis=1), mass[idx[rows]]
-            for g, (p, q, sl) in enumerate(zip(probs, missed, slots, strict=True)):
-                use = (sl[rows, 0] != self.n_slots) & (lam[:, g] > 0)  # someone taught it
-                q, sl = q[rows[use]], sl[rows[use]]
-                q = q / np.maximum(q.sum(axis=1), 1e-12)[:, None]
-                ratio = q / np.maximum(p[rows[use]], 1e-12)
-                z = np.array([float(r @ t) for r, t in zip(ratio, taught[sl], strict=True)])
-                ok = z > 0
-                c = m[use][ok] * lam[use, g][ok] / lam_sum[use][ok]
-                np.add.at(coef, sl[ok].reshape(-1),
-                          (c[:, None] * ratio[ok] / z[ok][:, None]).reshape(-1))
+                             minlength=self.n_slots)
+        coef = np.zeros(self.n_slots)
+        for i, probs, missed, lam in live:
+            for g, run in enumerate(self.slots[i]):
+                if run is None or lam[g] <= 0:  # nobody taught the group
+                    continue
+                q = missed[g] / max(missed[g].sum(), 1e-12)
+                ratio = q / np.maximum(probs[g], 1e-12)
+                z = float(ratio @ taught[run[0]:run[1]])
+                if z > 0:
+                    coef[run[0]:run[1]] += mass[i] * lam[g] / lam.sum() * ratio / z
         don = self.flat_don[flat_c]
         out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
         return out if out.sum() > 0 else None
