@@ -163,6 +163,9 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
                               src=src, det=f"{tag}_rdet"))
+    # read once: not held through the estimate (the stage's peak)
+    engine.release(f"{tag}_pairs", f"{tag}_rdet", *(t for t in (ref, src)
+                                                    if t.startswith(f"{tag}_rc_")))
     can = recapture_design.possible(d, prof["avail"].to_numpy(np.int64),
                                     prof["caps"].to_numpy(np.int64))
     n = prof["n"].to_numpy(int)
