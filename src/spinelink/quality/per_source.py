@@ -264,6 +264,9 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
+        tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
+        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")),
+                       prefixes=(f"__sl_qn_{inp.name}_",))
         if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
@@ -283,6 +286,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         tag = f"__sl_q_{inp.name}"
         sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
                                  f"{tag}_src_full", f"{tag}_sh")
+        engine.release(prefixes=(f"{tag}_sh_",))
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
     bds, codes = _breakdowns(inp, prep)
