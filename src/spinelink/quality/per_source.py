@@ -163,6 +163,9 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
                               src=src, det=f"{tag}_rdet"))
+    # read once: not held through the estimate (the stage's peak)
+    engine.release(f"{tag}_pairs", f"{tag}_rdet", *(t for t in (ref, src)
+                                                    if t.startswith(f"{tag}_rc_")))
     can = recapture_design.possible(d, prof["avail"].to_numpy(np.int64),
                                     prof["caps"].to_numpy(np.int64))
     n = prof["n"].to_numpy(int)
@@ -175,14 +178,16 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
 def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
     """The tables the captures are read from, with the model's derived blocking columns
     (`extend`; a record's capped key depends on its own values and the reference's key
-    counts only): the reference records of the pairs and key links alone, and every
-    source record (`record_profiles.sql` reads each residual record's capped keys)."""
+    counts only): the reference records of the pairs and key links alone, and the source
+    records that are residual (`record_profiles.sql` reads their capped keys) or in them
+    (`capture_sources.sql`)."""
     ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
     engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
                                       pairs=f"{tag}_pairs", id_col="reference_id"))
     if extend is None:
         return ref, f"{tag}_src_full"
-    engine.create_table(src, f"SELECT * FROM {quote_ident(f'{tag}_src_full')}")
+    engine.create_table(src, sql_file("quality/capture_sources.sql", table=f"{tag}_src_full",
+                                      det=f"{tag}_rdet", pairs=f"{tag}_pairs"))
     extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
             "src": src})
     return ref, src
@@ -259,6 +264,9 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                            inp.one_to_one, inp.seed, n_res, extend=inp.extend,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
+        tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
+        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")),
+                       prefixes=(f"__sl_qn_{inp.name}_",))
         if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
@@ -278,6 +286,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         tag = f"__sl_q_{inp.name}"
         sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
                                  f"{tag}_src_full", f"{tag}_sh")
+        engine.release(prefixes=(f"{tag}_sh_",))
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
     bds, codes = _breakdowns(inp, prep)

@@ -51,7 +51,7 @@ from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality import recapture_tensor
 from spinelink.quality.recapture_compact import compact, missed_only, with_margins
 from spinelink.quality.recapture_design import Design, fires
-from spinelink.quality.stats import unique_rows
+from spinelink.quality.stats import summing, unique_rows
 
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
 P_FLOOR = 0.05     # catch-chance floor (a caught match stands for at most 19 missed)
@@ -133,56 +133,60 @@ class _Profile:
 
 def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
              memo: dict | None = None) -> _Profile:
-    """`memo`: the donor sets already made for other profiles (one array each, shared)."""
+    """`memo`: the donor sets already made for other profiles (one array each, shared),
+    and each group's part of a profile by its columns and capped keys (`_group`)."""
     d = cap.design
     memo = {} if memo is None else memo
-    donors, index, patterns = [], [], []
-    for gi, g in enumerate(d.groups):
-        sig = avail & g
-        if ("pool", gi) not in memo:
-            memo["pool", gi] = np.flatnonzero(cap.donors[gi] & (w > 0))
-        pool = memo["pool", gi]
-        # donors carrying the same columns and with the same capped keys small enough
-        # (a source key absent from the reference is not small: it tells of a typo), else
-        # the same columns, else all
-        if ("pick", gi, sig, caps) not in memo:
-            cols, by_caps = _by_caps(memo, cap, gi, sig, pool, w)
-            same, w_same = by_caps.get(caps, (cols[:0], 0.0))
-            memo["pick", gi, sig, caps] = (
-                (caps, same) if w_same >= MIN_DONORS else
-                ("cols", cols) if memo["w", gi, sig] >= MIN_DONORS else ("pool", pool))
-        kind, use = memo["pick", gi, sig, caps]
-        if not len(use):  # nobody to learn the group from: taken to agree where present
-            donors.append(np.zeros(0, int))
-            index.append(np.zeros(0, int))
-            patterns.append(np.array([sig], np.int64))
-            continue
-        if ("use", gi, sig, kind) not in memo:
-            pat, idx = np.unique(cap.agree[use] & sig, return_inverse=True)
-            memo["use", gi, sig, kind] = (use, idx.reshape(-1), pat.astype(np.int64))
-        use, idx, pat = memo["use", gi, sig, kind]
-        donors.append(use)
-        index.append(idx)
-        patterns.append(pat)
-    sizes = [len(p) for p in patterns]
-    if int(np.prod(sizes, dtype=float)) > MAX_COMBOS:
+    got = [memo.get(("group", gi, avail & g, caps)) or
+           _group(cap, gi, avail & g, caps, w, memo) for gi, g in enumerate(d.groups)]
+    donors, index, patterns = ([x[k] for x in got] for k in range(3))
+    if int(np.prod([len(p) for p in patterns], dtype=float)) > MAX_COMBOS:
         return _Profile(donors, index, None)
     if KEEP_WHOLE:
         return _Profile(donors, index, recapture_tensor.no_fire(d, patterns, caps))
     # the tensor over one pattern per class of patterns that meet the same rules (what
     # no rule firing depends on), not over every pattern (`recapture_compact`)
-    # (kept with the design: the subgroup values' estimators meet the same ones)
-    classes = d.__dict__.setdefault("_classes", {})
-    bits, maps, shape = [], [], []
-    for gi, pat in enumerate(patterns):
+    classes = [_classes(d, gi, x[2], caps, x) for gi, x in enumerate(got)]
+    return _Profile(donors, index, recapture_tensor.from_bits(
+        [c[2] for c in classes], [len(c[0]) for c in classes]), [c[1] for c in classes])
+
+
+def _group(cap: Captures, gi: int, sig: int, caps: int, w: np.ndarray, memo: dict) -> list:
+    """A profile's group `gi` (its columns `sig`, capped keys `caps`): the donors, their
+    pattern indices and the patterns, kept in `memo` for every profile alike in these."""
+    if ("pool", gi) not in memo:
+        memo["pool", gi] = np.flatnonzero(cap.donors[gi] & (w > 0))
+    pool = memo["pool", gi]
+    # donors carrying the same columns and with the same capped keys small enough
+    # (a source key absent from the reference is not small: it tells of a typo), else
+    # the same columns, else all
+    if ("pick", gi, sig, caps) not in memo:
+        cols, by_caps = _by_caps(memo, cap, gi, sig, pool, w)
+        same, w_same = by_caps.get(caps, (cols[:0], 0.0))
+        memo["pick", gi, sig, caps] = (
+            (caps, same) if w_same >= MIN_DONORS else
+            ("cols", cols) if memo["w", gi, sig] >= MIN_DONORS else ("pool", pool))
+    kind, use = memo["pick", gi, sig, caps]
+    if len(use) and ("use", gi, sig, kind) not in memo:
+        pat, idx = np.unique(cap.agree[use] & sig, return_inverse=True)
+        memo["use", gi, sig, kind] = (use, idx.reshape(-1), pat.astype(np.int64))
+    # (nobody to learn the group from: taken to agree where present)
+    got = [*memo["use", gi, sig, kind], None] if len(use) else \
+        [np.zeros(0, int), np.zeros(0, int), np.array([sig], np.int64), None]
+    memo["group", gi, sig, caps] = got
+    return got
+
+
+def _classes(d, gi: int, pat: np.ndarray, caps: int, got: list) -> tuple:
+    """`recapture_tensor.rule_classes` of a group's patterns, kept with the design (the
+    subgroup values' estimators meet the same ones) and with the group's part (`got`)."""
+    if got[3] is None:
+        classes = d.__dict__.setdefault("_classes", {})
         key = (gi, caps, pat.tobytes())
         if key not in classes:
             classes[key] = recapture_tensor.rule_classes(d, gi, pat, caps)
-        first, inv, b = classes[key]
-        bits.append(b)
-        maps.append(inv)
-        shape.append(len(first))
-    return _Profile(donors, index, recapture_tensor.from_bits(bits, shape), maps)
+        got[3] = classes[key]
+    return got[3]
 
 
 def _by_caps(memo: dict, cap: Captures, gi: int, sig: int, pool: np.ndarray,
@@ -315,9 +319,11 @@ class Estimator:
             at = rep[self.flat_don]
             self.shared["classes"] = (cls, len(first), self.flat_slot[at],
                                       cls[self.flat_don[at]])
-        cls, n_cls, slot, of = self.shared["classes"]
-        by_class = np.bincount(cls, weights=w, minlength=n_cls)
-        return np.bincount(slot, weights=by_class[of], minlength=self.n_slots)
+            # the classes' sums to their slots (`stats.summing`: the same sums, no copy)
+            self.shared["to_slot"] = summing(self.shared["classes"][2], self.n_slots,
+                                             self.shared["classes"][3], len(first))
+        cls, n_cls, _, _ = self.shared["classes"]
+        return self.shared["to_slot"] @ np.bincount(cls, weights=w, minlength=n_cls)
 
     def catch_chance(self, w: np.ndarray, margins: bool = True) -> tuple[np.ndarray, list]:
         """Per source profile: the chance a match is caught, with candidate weights w, and

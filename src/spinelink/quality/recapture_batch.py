@@ -12,26 +12,29 @@ import numpy as np
 from spinelink.quality import recapture_compact
 from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality.recapture import P_FLOOR, Estimator
+from spinelink.quality.stats import summed, summing
 
 
-def _flat_count(idx: np.ndarray, w: np.ndarray, size: int) -> np.ndarray:
-    """Per row of `w` (weightings, entries), `np.bincount(idx, w[row], size)`: one count."""
-    r = len(w)
-    at = (np.arange(r)[:, None] * size + idx[None, :]).reshape(-1)
-    return np.bincount(at, weights=w.reshape(-1), minlength=r * size).reshape(r, size)
+def _sums(est: Estimator) -> tuple:
+    """The sparse sums of `chances` (`stats.summing`), made once per estimator's classes:
+    the donors' weights by class, the classes' by slot, the slots' by run."""
+    cls, n_cls, slot, of = est.shared["classes"]
+    got = est.shared.get("batch_sums")
+    if got is None or got[0] is not cls:
+        got = est.shared["batch_sums"] = (cls, summing(cls, n_cls), summing(
+            slot, est.n_slots, of, n_cls), summing(est.run_id, int(est.run_id[-1]) + 1))
+    return got[1:]
 
 
 def chances(est: Estimator, w: np.ndarray) -> np.ndarray:
     """Per weighting (rows of `w`, per caught match) and source profile: the chance a match
     is caught (`Estimator.catch_chance` without margins)."""
     est._slot_weights(est.w)  # the donor classes, made once (`Estimator.shared`)
-    cls, n_cls, slot, of = est.shared["classes"]
+    to_cls, to_slot, to_run = _sums(est)
     r = len(w)
-    by_class = _flat_count(cls, w, n_cls)
     weighed = np.ones((r, est.n_slots + 1))
-    weighed[:, :-1] = _flat_count(slot, by_class[:, of], est.n_slots)
-    n_runs = int(est.run_id[-1]) + 1
-    tot = _flat_count(est.run_id, weighed, n_runs)[:, est.run_id]
+    weighed[:, :-1] = summed(to_slot, summed(to_cls, w))
+    tot = summed(to_run, weighed)[:, est.run_id]
     weighed = np.where(tot > 0, weighed / np.where(tot > 0, tot, 1.0), 1.0 / est.run_len)
     out = np.ones((r, len(est.tables)))
     held = recapture_compact.compact(est)

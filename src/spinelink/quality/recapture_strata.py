@@ -185,13 +185,24 @@ class Strata:
         out = overall * np.asarray(share, float)
         own = self._refit(rec_wt, rec, det_wt) if refit else \
             [r * ratio for r in self._own(rec_wt, rec, det_wt)]
-        for (cm, placed), r, v in zip(self._point(), own, self.fits, strict=True):
-            if self.pooled is None:
-                out[cm] = placed * r
+        for (at, placed, mixed), r in zip(self._point_at(), own, strict=True):
+            if mixed is None:
+                out[at] = placed * r
             else:  # the point shrunk, moved by the own fit's replicate less its point
-                out[cm] = np.maximum(self._mix(v, placed, self.pooled[cm])
-                                     + placed * (r - 1), 0.0)
+                out[at] = np.maximum(mixed + placed * (r - 1), 0.0)
         return out
+
+    def _point_at(self) -> list[tuple]:
+        """Per fitted value: its candidates (positions), their point placed matches and
+        their point figure shrunk (`_mix`; None without a pooled estimate), made once (a
+        replicate asks for each, and each was a pass over every candidate)."""
+        got = getattr(self, "_at_mixed", None)
+        if got is None:
+            got = self._at_mixed = [
+                (np.flatnonzero(cm), placed, None if self.pooled is None else
+                 self._mix(v, placed, self.pooled[cm]))
+                for (cm, placed), v in zip(self._point(), self.fits, strict=True)]
+        return got
 
     def scaled_by_value(self, n_values: int, overall: float, share: np.ndarray,
                         ratio: float, rec_wt=None, rec=None, det_wt=None,

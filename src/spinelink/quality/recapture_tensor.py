@@ -43,6 +43,11 @@ def rule_classes(d: Design, gi: int, patterns: np.ndarray, caps: int) -> tuple:
 def from_bits(bits: list[list[np.ndarray]], shape: list[int]) -> np.ndarray:
     """`no_fire`'s tensor from each group's classes' rule bits (`rule_classes`): the same
     ANDs as `_tensor`, the bits made once per group's classes and not per profile."""
+    if bits and len(bits[0]) == 1:  # (at most 62 rules: no chunk to OR with another)
+        combo = bits[0][0]
+        for b in bits[1:]:
+            combo = np.bitwise_and.outer(combo, b[0])
+        return combo.reshape(shape) == 0
     caught = np.zeros(shape, bool)
     for chunk in range(len(bits[0]) if bits else 0):
         combo = None

@@ -100,3 +100,26 @@ def one_blas_thread():
     except ImportError:
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def summing(rows: np.ndarray, size: int, cols: np.ndarray | None = None,
+            n_cols: int | None = None):
+    """The sparse (size, n_cols) matrix S with S[rows[j], cols[j]] = 1 (cols: 0, 1, ... by
+    default) whose product with a vector x is `np.bincount(rows, weights=x[cols],
+    minlength=size)`, and with a matrix (n_cols, k) the same per column: equal to the last
+    bit (each row's entries kept in the order of j, so every sum adds the same terms in the
+    same order from 0) without the gathered copy of x or, per column, an index array (the
+    subgroup shrinkage's 41 weightings at a million records were 4 s of bincount)."""
+    import scipy.sparse as sp
+
+    rows = np.asarray(rows, np.int64)
+    cols = np.arange(len(rows)) if cols is None else np.asarray(cols, np.int64)
+    order = np.argsort(rows, kind="stable")
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=size))]
+    n_cols = len(rows) if n_cols is None else n_cols
+    return sp.csr_matrix((np.ones(len(rows)), cols[order], indptr), shape=(size, n_cols))
+
+
+def summed(s, w: np.ndarray) -> np.ndarray:
+    """`summing`'s sums for each row of `w` (weightings, n_cols): (weightings, size)."""
+    return (s @ np.ascontiguousarray(np.asarray(w, float).T)).T
