@@ -100,7 +100,8 @@ def _bounded_damerau_levenshtein() -> type:
         DuckDB's `damerau_levenshtein` costs about five times its `levenshtein`: at a million
         persons the date-of-birth and identifier levels were 20 s of prediction's 30 (issue
         16); most pairs a date of birth or identifier tells apart differ by more than two
-        characters."""
+        characters. At distance 1 on DuckDB (the spec's levels), Hamming distance first
+        (`_within_one_edit`): no distance at all for most pairs."""
 
         def create_sql(self, sql_dialect) -> str:
             col = self.col_expression
