@@ -100,16 +100,41 @@ def _bounded_damerau_levenshtein() -> type:
         DuckDB's `damerau_levenshtein` costs about five times its `levenshtein`: at a million
         persons the date-of-birth and identifier levels were 20 s of prediction's 30 (issue
         16); most pairs a date of birth or identifier tells apart differ by more than two
-        characters."""
+        characters. At distance 1 on DuckDB (the spec's levels), Hamming distance first
+        (`_within_one_edit`): no distance at all for most pairs."""
 
         def create_sql(self, sql_dialect) -> str:
             col = self.col_expression
             col.sql_dialect = sql_dialect
+            if self.distance_threshold == 1 and sql_dialect.sql_dialect_str == "duckdb":
+                return _within_one_edit(col.name_l, col.name_r)
             bound = (f"{sql_dialect.levenshtein_function_name}({col.name_l}, {col.name_r}) "
                      f"<= {2 * self.distance_threshold}")
             return f"{bound} AND {super().create_sql(sql_dialect)}"
 
     return _BoundedDamerauLevenshtein
+
+
+def _within_one_edit(left: str, right: str) -> str:
+    """DuckDB SQL true where the Damerau-Levenshtein distance of `left` and `right` is at
+    most 1, false where it is more, NULL where either is NULL: one substitution (equal
+    lengths, Hamming distance 1), one adjacent transposition (equal lengths, Hamming
+    distance 2: Damerau-Levenshtein computed for those alone), or one insertion or
+    deletion (lengths one apart, Levenshtein 1). DuckDB's `length`, `hamming`,
+    `levenshtein` and `damerau_levenshtein` all count code points, so these are the pairs
+    `damerau_levenshtein(l, r) <= 1` holds for. Each CASE branch runs on the rows its
+    condition selects: `hamming`, which fails on strings of different lengths, only where
+    the lengths agree. The bound by Levenshtein (`levenshtein <= 2 AND
+    damerau_levenshtein <= 1`) computed Levenshtein for every pair whose date of birth or
+    identifier differs: 2.3 s of the 5.4 s of one thread the 1M prediction's comparisons
+    took (benchmarks/RESULTS.md, session 32)."""
+    same = f"length({left}) = length({right})"
+    near = f"abs(length({left}) - length({right})) = 1"
+    ham = f"hamming({left}, {right})"
+    return (f"CASE WHEN {same} THEN CASE WHEN {ham} <= 1 THEN true WHEN {ham} = 2 THEN "
+            f"damerau_levenshtein({left}, {right}) <= 1 ELSE false END WHEN {near} THEN "
+            f"levenshtein({left}, {right}) <= 1 WHEN {left} IS NOT NULL AND {right} IS NOT NULL "
+            "THEN false END")
 
 
 def _level(level: Level):
