@@ -88,7 +88,7 @@ def test_point_estimates_keep_the_first_reading(run):
 
 
 def test_true_links_the_born_after_rule_set_aside_count_as_misses(run):
-    """The three true pairs the born-after rule kept from being candidates (a date of birth
+    """The true pairs the born-after rule kept from being candidates (a date of birth
     mistyped into the future against an undated census record) are scored, set aside,
     and counted by the quality stage as misses at nearly their model odds: Social
     Security has few records born after census day (136 of 16,497), and a fifth of them
@@ -102,7 +102,9 @@ def test_true_links_the_born_after_rule_set_aside_count_as_misses(run):
     apart = pd.read_parquet(out / "pairs" / "born_apart" / "social_security.parquet")
     true = [person_s.get(str(s)) == person_r.get(str(r))
             for s, r in zip(apart["source_id"], apart["reference_id"], strict=True)]
-    assert sum(true) >= 3
+    # three when written; one since intake reads a date mistyped with day and month
+    # swapped or letters for digits (two of the three are in the past when so read)
+    assert sum(true) >= 1
     manifest = json.loads((out / "run_manifest.json").read_text())
     info = manifest["links"]["social_security"]
     pairs = pd.read_parquet(out / "pairs" / "social_security.parquet")

@@ -75,7 +75,9 @@ def test_the_undated_band_gets_its_never_compared_matches(run):
     fit = pd.read_parquet(out / "quality" / "fit" / f"{src}.parquet")
     est = fit[fit["variable"] == "age_band"].set_index("value")["never_compared"]
     true = _true_never_compared(case, out, src)
-    assert true["unknown"] > 120
+    # 158 when written; 102 since intake reads a date of birth mistyped with day and
+    # month swapped or letters for digits (those census records are dated now)
+    assert true["unknown"] > 90
     # before: 128 against 158 (19% short); now within 10%
     assert abs(est["unknown"] - true["unknown"]) < 0.1 * true["unknown"], \
         (est.round(1).to_dict(), true.to_dict())
