@@ -172,6 +172,7 @@ def repairs(engine: Engine, raw: str, src: Source, spec: DateSpec | None) -> Dat
     engine.execute(sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=spec.column),
                    {"sample": SAMPLE})
     n, parsed, _ = format_counts(engine, sample, "v", spec.fmt)
+    engine.release(sample)
     if not n or parsed < (1 - src.max_invalid_share) * n:
         return spec
     alt = "%m".join(part.replace("%m", "%d") for part in spec.fmt.split("%d"))
