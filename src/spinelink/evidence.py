@@ -18,7 +18,11 @@ agreements up, so a relative can outweigh the fields that tell the two apart. Tw
   source without one, as tax returns and W-2s are), a first name that agrees only in
   spelling (a Jaro-Winkler, Metaphone or initial level: Paul / Pamela, Levi / Leslie)
   with the middle initial different is two persons too: the third field that could say
-  otherwise is missing (benchmarks/RESULTS.md, session 29).
+  otherwise is missing (benchmarks/RESULTS.md, session 29). First name and sex at their
+  lowest level with surnames that differ (not the same, nor the same romanised key) are
+  two persons too (`sexes_apart`): a brother and a sister where surnames are written by
+  sex (Halytskyi / Halytska, Ivanov / Ivanova), twins among them; one person's records
+  disagree on all three only when three independent errors meet (session 33).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from spinelink.sqlfiles import sql_file, sql_fragment
 PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
 VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
 NAMES = ("first_name", "middle_name", "date_of_birth")  # what tells relatives apart
+SEXED = ("first_name", "sex")  # at their lowest level, with the surnames, two persons
 # first-name levels that agree in spelling only, not on a form of the name (same,
 # canonical, nickname, romanised)
 SPELLING = ("jaro_winkler", "_mp_l", "first_initial_l")
@@ -94,6 +99,17 @@ def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
     return apart, apart & first
 
 
+def sexes_apart(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Per pair: first name and sex both at their lowest level and no identifier above its
+    lowest: two persons when their surnames differ as well (`named_apart` asks the records,
+    `sql/probabilistic/sexes_apart.sql`)."""
+    at_lowest, _, found = _levels(df, model, SEXED, False)
+    if len(found) < len(SEXED):
+        return np.zeros(len(df), dtype=bool)
+    id_low, id_missing, _ = _levels(df, model, (), True)
+    return at_lowest.all(axis=1) & ~(~id_low & ~id_missing).any(axis=1)
+
+
 def household_only(df: pd.DataFrame, model: dict) -> np.ndarray:
     """Per pair: no personal field agrees, so that what the pair shares (surname, address,
     postcode, sex) is what a household shares: first name, date of birth, middle name and
@@ -149,15 +165,26 @@ def _lowest_weight(comp: dict) -> float:
 def named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dict,
                  tag: str) -> np.ndarray:
     """Per predicted pair: two persons by their names and date of birth
-    (`names_apart`), the names not forms of one person's (`names_forms`)."""
+    (`names_apart`), the names not forms of one person's (`names_forms`), or by first
+    name, sex and surname (`sexes_apart`)."""
     apart, by_first = names_apart(df, model)
+    sexed = sexes_apart(df, model) & ~apart
+    if not (by_first.any() or sexed.any()):
+        return apart
+    ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+    left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
+    ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
+                        "source_id": np.where(ref_is_left, right, left)})
+    key = pd.MultiIndex.from_frame(ids)
     if by_first.any():
-        ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
-        left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
-        ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
-                            "source_id": np.where(ref_is_left, right, left)})
         forms = names_forms(engine, ref, src, ids[by_first])
         if not forms.empty:
-            key = pd.MultiIndex.from_frame(ids)
             apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
+    if sexed.any():
+        engine.register("__sl_sexes_apart", ids[sexed])
+        found = engine.df(sql_file("probabilistic/sexes_apart.sql", pairs="__sl_sexes_apart",
+                                   ref=ref, src=src,
+                                   forms=sql_fragment("finalise/first_name_forms.sql")))
+        if not found.empty:
+            apart |= key.isin(pd.MultiIndex.from_frame(found.astype(str)))
     return apart
