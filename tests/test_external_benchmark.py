@@ -127,7 +127,9 @@ def test_missed_relatives_a_namesake_of_another_generation_is_not_linked(tmp_pat
     lacks meets the relative of one first name in the register (a father and the son
     named after him); where the relative's own record links to the unit with its date of
     birth, the namesake born years apart is held for review, not linked to it (the old
-    code linked 8 such records; precision 0.9917, now 0.9946)."""
+    code linked 8 such records; precision 0.9917, then 0.9946). A brother and sister
+    (twins of the other sex) whose surnames are written by sex are two persons
+    (`evidence.sexes_apart`: 3 more false links gone, precision 0.9957)."""
     from conftest import run_cli
 
     from spinelink.evaluate import score_links
@@ -158,7 +160,7 @@ def test_missed_relatives_a_namesake_of_another_generation_is_not_linked(tmp_pat
         """).fetchall()[0][0]
     assert namesakes == 0
     acc = score_links(links, tref, tsrc)
-    assert acc.true_links / acc.links >= 0.994
+    assert acc.true_links / acc.links >= 0.995
     assert acc.found / acc.linkable >= 0.996
 
 
