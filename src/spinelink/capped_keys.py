@@ -27,19 +27,23 @@ def key_counts(ref_full: str, i: int) -> str:
     return f"{ref_full}_blk{i}"
 
 
-def capped_columns(spec: ModelSpec, fields: Fields | None = None) -> list[str]:
-    """The capped blocking-key columns `add_capped_keys` adds, in its order."""
+def capped_columns(spec: ModelSpec, fields: Fields | None = None,
+                   used: set[str] | None = None) -> list[str]:
+    """The capped blocking-key columns `add_capped_keys` adds, in its order (`used`: only
+    these, e.g. those a saved model's prediction rules read)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     return [capped_column(i) for i, rule in enumerate(spec.blocking)
             if isinstance(rule, CappedBlock)
-            and (fields is None or fields.blockable(rule.columns))]
+            and (fields is None or fields.blockable(rule.columns))
+            and (used is None or capped_column(i) in used)]
 
 
 def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False,
                     counted: bool = False, among: str | None = None,
-                    source: tuple[str, dict] | None = None) -> None:
+                    source: tuple[str, dict] | None = None,
+                    used: set[str] | None = None) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
@@ -51,7 +55,7 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     other keys get no key column. Such counts have their own tables (`key_counts` holds
     every key's, which the quality stage takes). `source` (query, its parameters): the
     rows of `ref` (a residual's query: the table written once, with its keys, not
-    written and then rewritten)."""
+    written and then rewritten). `used`: only these key columns (`capped_columns`)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
     columns, joins, caps = [], [], {}
@@ -59,6 +63,8 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
         if not isinstance(rule, CappedBlock):
             continue
         if fields is not None and not fields.blockable(rule.columns):
+            continue
+        if used is not None and capped_column(i) not in used:
             continue
         counts = key_counts(tables["ref_full"], i) + ("_among" if among else "")
         key, present = _concat_key(rule.columns, "")

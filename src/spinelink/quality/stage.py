@@ -180,12 +180,15 @@ def _extender(ctx, name: str, link):
     which blocks on them too)."""
     if link.probabilistic is None:
         return None
-    if link.probabilistic.model != "auto":
-        used = ctx.out / "models" / f"{name}.json"
-        if not (used.is_file() and capped_keys_used(json.loads(used.read_text()))):
-            return None
+    saved = ctx.out / "models" / f"{name}.json"
+    used = capped_keys_used(json.loads(saved.read_text())) if saved.is_file() else None
+    if link.probabilistic.model != "auto" and not used:
+        return None
+    # only the keys the model's rules read: a rule on a field the pair does not populate
+    # (a middle name on one side only) is keyed by neither stage, and the linkage's keyed
+    # reference and key counts are then taken over as they are
     return _Keys(ctx.engine, load_model_spec(ctx.lj.model_path(AUTO_SPEC)),
-                 whole_reference(name))
+                 whole_reference(name), used)
 
 
 class _Keys:
@@ -194,9 +197,10 @@ class _Keys:
     captures key their pairs' records on their own: per_source.rule_captures).
     `columns`: the keys it adds."""
 
-    def __init__(self, engine, spec, linked: str | None = None):
-        self.engine, self.spec = engine, spec
-        self.columns = capped_columns(spec)
+    def __init__(self, engine, spec, linked: str | None = None,
+                 used: set[str] | None = None):
+        self.engine, self.spec, self.used = engine, spec, used
+        self.columns = capped_columns(spec, used=used)
         self.counted: set[str] = set()  # the reference tables whose keys are counted
         # the probabilistic stage's whole reference, when it counted every capped rule's
         # keys on it (the same reference records: the same counts)
@@ -209,7 +213,7 @@ class _Keys:
     def __call__(self, tables: dict[str, str]) -> None:
         ref = self.linked or tables["ref_full"]
         add_capped_keys(self.engine, self.spec, {**tables, "ref_full": ref},
-                        blocked_only=True, counted=ref in self.counted)
+                        blocked_only=True, counted=ref in self.counted, used=self.used)
         self.counted.add(ref)
 
 
