@@ -107,7 +107,7 @@ CONTRACT_COLUMNS = (
     "raw_sex", "raw_postcode", "raw_address",
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
     "first_name_root1", "first_name_root2", "first_name_root3",
-    "first_initial", "middle_name_initial", "last_name_p3",
+    "first_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",
