@@ -69,6 +69,9 @@ def run_stage(ctx) -> dict:
             info["undated_values"] = dateless.get(name, {})
     log.info("integrate: %d units, %d conflicts, %d invalid codes", n_units,
              summary["conflicts"], summary["invalid_codes"]["total"])
+    # its tables are read by no later stage (they read the files): not held through the
+    # quality stage, whose peak they raised (at a million records ~150 MB)
+    engine.release(prefixes=("__sl_int_",))
     return summary
 
 

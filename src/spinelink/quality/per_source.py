@@ -12,6 +12,7 @@ import pandas as pd
 
 from spinelink import relatives
 from spinelink.backends import Engine
+from spinelink.capped_keys import keyed_reference, whole_reference
 from spinelink.pair_keys import id_positions
 from spinelink.quality import (
     born_after,
@@ -63,6 +64,8 @@ class Inputs:
     # engine (nullcal._prepare checks it has the pool's columns)
     keyed_ref: str | None = None
     std: dict | None = None  # engine tables of the standardised records (ref, src)
+    # no later source's quality reads the reference's standardised table (the last source)
+    last: bool = True
 
 
 @dataclass
@@ -268,6 +271,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
         engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")),
                        prefixes=(f"__sl_qn_{inp.name}_",))
+        # the probabilistic stage's keyed reference was the sample's pool: read no more
+        engine.release(keyed_reference(inp.name))
         if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
@@ -280,6 +285,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             d = capture_design(inp.model, inp.capped, keys)
         if d is not None:
             n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
+            # the keys' counts on the whole reference served the captures' keys alone
+            engine.release(prefixes=(f"{whole_reference(inp.name)}_blk",))
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules, d)
     prep = labelfree.prepare(data)
     sh = None
@@ -290,6 +297,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         engine.release(prefixes=(f"{tag}_sh_",))
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
+    _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
         est = labelfree.estimate_carried(prep, null, bds, carried)
@@ -319,6 +327,20 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _release_engine_tables(engine: Engine, inp: Inputs) -> None:
+    """What the source's estimate runs without: the tables the stage read from the engine
+    (the linkage's keyed reference and key counts, the standardised tables, the sample's
+    and the captures' views), held by an in-memory DuckDB until dropped: at a million
+    records 1.3 GB through the estimate, the run's peak (benchmarks/RESULTS.md, session
+    33 helper F). No later stage reads them from the engine (report and analysis read
+    the files); the reference's table stays for a later source's quality."""
+    whole = whole_reference(inp.name)
+    engine.release(keyed_reference(inp.name), whole, f"__sl_lk_src_{inp.name}",
+                   *((inp.std or {}).get(k) for k in ("src", *(("ref",) if inp.last else ()))
+                     if (inp.std or {}).get(k)),
+                   prefixes=(f"{whole}_blk", f"__sl_q_{inp.name}_"))
 
 
 def _carried_fit(inp: Inputs, n_res: int):

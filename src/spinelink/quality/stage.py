@@ -115,6 +115,7 @@ def run_stage(ctx) -> dict:
         inp.fitcarry = FitCarry(ctx.out, name, job.reference, inp.carry.previous)
         inp.carry_within = q.carry_within
         inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
+        inp.last = name == list(job.links)[-1]
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
         inp.capped, inp.keys = _capped(inp.extend), _keys(ctx, link)
