@@ -115,7 +115,7 @@ class TrainingSpec(_M):
     # candidate EM sessions in order of preference; those on fields both sides populate
     # are used until every comparison has been estimated by at least one of them
     em_blocking: list[list[str]] = Field(min_length=1)
-    max_pairs_em: float = 1e6  # pairs a session samples when its rule makes more
+    max_pairs_em: float = 3e5  # pairs a session samples when its rule makes more
     min_pairs_em: int = Field(default=200, ge=1)  # a session seeing fewer pairs is skipped
     max_session_pairs: float = Field(default=5e7, gt=0)  # and one with more
     # least share of true matches at a comparison's "else" level (see training.py)
