@@ -442,6 +442,23 @@ def test_date_format_is_inferred_from_the_data(tmp_path, dates, fmt):
     assert any(f"date format {fmt} inferred for column 'dob'" in n for n in res.notes)
 
 
+@pytest.mark.parametrize("dates", [["13/02/81", "01/12/75"], ["13/02/1981", "01/12/1975"]],
+                         ids=["two-digit years", "four-digit years"])
+def test_the_date_sample_is_not_held_after_intake(tmp_path, dates):
+    """The sample read to infer the format is dropped on every path, a two-digit year's
+    (which reads no repairs) included: it once stayed in the engine to the end of the run."""
+    (tmp_path / "c.csv").write_text(
+        HEADER + "".join(f'{i},A,B,"{d}",F\n' for i, d in enumerate(dates, 1)))
+    (tmp_path / "job.yaml").write_text(
+        JOB.format(path="c.csv", encoding="utf-8", delimiter=",", extra=""))
+    engine = open_engine()
+    res = intake_source(engine, load_job(tmp_path / "job.yaml"), "census", tmp_path / "out")
+    assert res.date_format_inferred and res.accepted == 2
+    held = [n for (n,) in engine.con.execute(
+        "SELECT table_name FROM duckdb_tables()").fetchall() if "date_sample" in n]
+    assert held == []
+
+
 def test_two_digit_years_take_the_century_before_the_reference_date(tmp_path):
     # DuckDB's strptime reads %y 00-68 as 20xx: 03.01.67 was 2067, and a derived reference
     # date moved past it, so a third of a census was silently a century late

@@ -140,8 +140,11 @@ def _date_spec(engine: Engine, raw: str, path: Path, src: Source,
     total = max(n for n, _ in counts.values())
     best = max(DATE_FORMATS, key=lambda f: (counts[f][1], -DATE_FORMATS.index(f)))
     parsed = counts[best][1]
-    if total and parsed < 0.5 * total:
-        serial = engine.df(sql_file("intake/serial_day_share.sql", sample=sample))
+    failed = bool(total) and parsed < 0.5 * total
+    serial = (engine.df(sql_file("intake/serial_day_share.sql", sample=sample))
+              if failed else None)
+    engine.release(sample)
+    if failed:
         fix = ("declare date_format in the job file" if float(serial["share"].iloc[0] or 0)
                < 0.9 else "the values look like spreadsheet serial day numbers (days since "
                "1899-12-30), which no date_format reads: export the column from the "
