@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -252,9 +252,8 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
 
 def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             labels: pd.DataFrame | None) -> Result:
-    inp, n_shared = _without_shared(inp)
     det = inp.links[deterministic(inp.links["method"])]
-    n_res = inp.n_accepted - det["source_id"].nunique() - n_shared
+    n_res = inp.n_accepted - det["source_id"].nunique()
     carried, cond, why = _carried_fit(inp, n_res)
     null, n_rules, d = None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs) and carried is not None:
@@ -368,19 +367,6 @@ def _estimate_basis(carried, why: str) -> dict:
                      "the fit by their caught matches, the intervals' reach from the fit; "
                      "every other figure recomputed (quality.fitcarry)",
             "fitted_in": carried.meta.get("fitted_in")}
-
-
-def _without_shared(inp: Inputs) -> tuple[Inputs, int]:
-    """The records linked through a shared identifier (`shared:<id>`,
-    spinelink.shared_identifiers) out of the residual, as the cascade's are: their links
-    are counted right (unless another record on the unit is a different person), their
-    scored pairs are no candidates; and how many such records there are."""
-    m = inp.links["method"].astype(str)
-    ids = set(inp.links.loc[m.str.startswith("shared:"), "source_id"].astype(str))
-    if not ids:
-        return inp, 0
-    keep = ~inp.pairs["source_id"].astype(str).isin(ids)
-    return replace(inp, pairs=inp.pairs[keep].reset_index(drop=True)), len(ids)
 
 
 def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
