@@ -109,6 +109,24 @@ def test_the_default_limit_follows_the_inputs(tmp_path, monkeypatch):
     assert memory.default_limit([census])["bytes"] == 4 * got["bytes"]
 
 
+def test_the_default_limit_tapers_beyond_a_quarter_gigabyte_of_inputs(tmp_path):
+    """Beyond TAPER_FROM of inputs each byte asks for PER_INPUT_BYTE_BEYOND, not
+    PER_INPUT_BYTE: a limit proportional to the data made the peak grow as fast as the data
+    (5M persons: 11.1 GB against 2.8 GB at 1M; docs/scaling.md, session 33)."""
+    mib = memory.MIB
+    sizes = {"small.csv": 100 * mib, "edge.csv": 256 * mib, "big.csv": 768 * mib}
+    for name, size in sizes.items():  # sparse files: their size is what is read
+        with open(tmp_path / name, "wb") as f:
+            f.truncate(size)
+    ram = 1 << 40
+    got = {n: memory.default_limit([tmp_path / n], ram=ram)["bytes"] for n in sizes}
+    assert got["small.csv"] == 16 * 100 * mib  # as before below the taper
+    assert got["edge.csv"] == 16 * 256 * mib
+    assert got["big.csv"] == 16 * 256 * mib + 4 * 512 * mib  # 6 GiB, not 12
+    both = memory.default_limit([tmp_path / "small.csv", tmp_path / "big.csv"], ram=ram)
+    assert both["bytes"] == 16 * 256 * mib + 4 * 612 * mib  # the job's inputs together
+
+
 def test_the_jobs_limit_wins(tmp_path):
     generate(1500, 5, tmp_path / "data")
     man, engine_limit, _ = _run(tmp_path, {"memory_limit": "700MB"})

@@ -28,6 +28,12 @@ MIB = 1 << 20
 # 4x runs out of memory, 8x makes the same links at 16-20% more CPU, 16x at none
 # measurable at 1M; docs/scaling.md)
 PER_INPUT_BYTE = 16
+# ... up to TAPER_FROM of inputs; beyond it PER_INPUT_BYTE_BEYOND: the work of a bigger job
+# does not need the same multiple (5M persons, ~770 MiB of inputs, session 33: under 5.6 GiB
+# the same F1 as under 16x's 12 GiB, peak 7.0 GB against 11.1 GB, ~5% more CPU), and a
+# limit proportional to the data made the peak grow as fast as the data (docs/scaling.md)
+TAPER_FROM = 256 * MIB
+PER_INPUT_BYTE_BEYOND = 4
 FLOOR = 1024 * MIB
 RAM_SHARE = 0.8  # DuckDB's own default: never more than it would take unasked
 
@@ -64,12 +70,19 @@ def machine_memory() -> int:
     return ram
 
 
+def wanted(data: int) -> int:
+    """What a job with `data` bytes of inputs may hold: `PER_INPUT_BYTE` times them up to
+    `TAPER_FROM`, `PER_INPUT_BYTE_BEYOND` times the rest."""
+    return (PER_INPUT_BYTE * min(data, TAPER_FROM)
+            + PER_INPUT_BYTE_BEYOND * max(data - TAPER_FROM, 0))
+
+
 def default_limit(paths: Iterable[Path], ram: int | None = None) -> dict:
     """The limit for a job that sets none: {"memory_limit": "<n>MiB" (DuckDB's syntax),
     "bytes", "input_bytes", "basis": "inputs" | "floor" | "ceiling"}."""
     data = input_bytes(paths)
     ceiling = int((machine_memory() if ram is None else ram) * RAM_SHARE)
-    want, basis = PER_INPUT_BYTE * data, "inputs"
+    want, basis = wanted(data), "inputs"
     if want < FLOOR:
         want, basis = FLOOR, "floor"
     if want > ceiling:
@@ -87,8 +100,9 @@ def choose(backend: str, explicit: str | None, paths: Iterable[Path]) -> dict:
     if backend != "duckdb":
         return {"memory_limit": None, "source": "engine default"}
     chosen = default_limit(paths)
-    log.info("DuckDB memory limit %s (%s: %d x %.0f MB of inputs, floor %d MB, ceiling "
-             "%.0f%% of memory); set resources.memory_limit to choose another",
-             chosen["memory_limit"], chosen["basis"], PER_INPUT_BYTE,
-             chosen["input_bytes"] / 1e6, FLOOR // MIB, RAM_SHARE * 100)
+    log.info("DuckDB memory limit %s (%s: %d x %.0f MB of inputs up to %d MiB, %d x beyond; "
+             "floor %d MB, ceiling %.0f%% of memory); set resources.memory_limit to choose "
+             "another", chosen["memory_limit"], chosen["basis"], PER_INPUT_BYTE,
+             chosen["input_bytes"] / 1e6, TAPER_FROM // MIB, PER_INPUT_BYTE_BEYOND,
+             FLOOR // MIB, RAM_SHARE * 100)
     return {**chosen, "source": "inputs", "per_input_byte": PER_INPUT_BYTE}
