@@ -39,6 +39,16 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
                           capture_output=True, text=True, env=env, timeout=900)
 
 
+def run_outputs(folder: Path, source: str, *kinds: str):
+    """Run folder/job.yaml through the CLI (it must succeed) and read the source's output
+    tables of each kind (links, review, pairs) from folder/out, in that order."""
+    import pandas as pd
+
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    return tuple(pd.read_parquet(folder / "out" / k / f"{source}.parquet") for k in kinds)
+
+
 def sample_run(d: Path, persons: int, seed: int) -> Path:
     """Generate the sample data (`spinelink sample`) into d/data and run its job into
     d/out through the CLI; returns the output folder."""

@@ -11,7 +11,7 @@ import json
 import math
 
 import pandas as pd
-from conftest import run_cli
+from conftest import run_outputs
 
 from spinelink.evidence import names_apart
 
@@ -117,18 +117,13 @@ MODEL = {
 def test_twins_and_namesake_relatives_do_not_link_one_person_changed_does(files):
     folder = files({"census.csv": CENSUS, "wic.csv": WIC, "job.yaml": JOB,
                     "model.json": json.dumps(MODEL)})
-    r = run_cli("run", "job.yaml", cwd=folder)
-    assert r.returncode == 0, r.stderr
-    out = folder / "out"
-    links = pd.read_parquet(out / "links" / "wic.parquet")
-    review = pd.read_parquet(out / "review" / "wic.parquet")
-    pairs = pd.read_parquet(out / "pairs" / "wic.parquet")
+    links, review, pairs = run_outputs(folder, "wic", "links", "review", "pairs")
     linked = dict(zip(links["source_id"], links["reference_id"], strict=True))
     assert linked == {"S3": "C3", "S4": "C4", "S5": "C5", "S6": "C6", "S7": "C7",
                       "S8": "C8"}
     # the twin and the namesake are no candidates at all: not scored, not in review
     assert not {"S1", "S2"} & set(pairs["source_id"]) | set(review["source_id"])
-    unlinked = pd.read_parquet(out / "unlinked" / "wic.parquet")
+    unlinked = pd.read_parquet(folder / "out" / "unlinked" / "wic.parquet")
     assert {"S1", "S2"} <= set(unlinked["record_id"])
 
 
@@ -180,11 +175,7 @@ def test_without_a_date_of_birth_a_first_name_alike_in_spelling_and_another_midd
         files):
     folder = files({"census.csv": CENSUS_NO_DOB, "wic.csv": RETURNS, "job.yaml": JOB,
                     "model.json": json.dumps(MODEL)})
-    r = run_cli("run", "job.yaml", cwd=folder)
-    assert r.returncode == 0, r.stderr
-    out = folder / "out"
-    links = pd.read_parquet(out / "links" / "wic.parquet")
-    pairs = pd.read_parquet(out / "pairs" / "wic.parquet")
+    links, pairs = run_outputs(folder, "wic", "links", "pairs")
     assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
         "S3": "C3", "S4": "C4"}
     assert not {"S1", "S2"} & set(pairs["source_id"])

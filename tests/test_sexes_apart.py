@@ -11,7 +11,7 @@ import json
 import math
 
 import pandas as pd
-from conftest import run_cli
+from conftest import run_outputs
 from test_names_apart import MODEL, _comparison
 
 from spinelink.evidence import sexes_apart
@@ -70,12 +70,7 @@ links:
 def test_a_twin_sister_with_her_own_surname_form_does_not_link_to_her_brother(files):
     folder = files({"register.csv": REGISTER, "admin.csv": ADMIN, "job.yaml": JOB,
                     "model.json": json.dumps(SEXED_MODEL)})
-    r = run_cli("run", "job.yaml", cwd=folder)
-    assert r.returncode == 0, r.stderr
-    out = folder / "out"
-    links = pd.read_parquet(out / "links" / "admin.parquet")
-    review = pd.read_parquet(out / "review" / "admin.parquet")
-    pairs = pd.read_parquet(out / "pairs" / "admin.parquet")
+    links, review, pairs = run_outputs(folder, "admin", "links", "review", "pairs")
     assert dict(zip(links["source_id"], links["reference_id"], strict=True)) == {
         "A2": "R2", "A3": "R3", "A4": "R4"}
     # the sister is no candidate at all: not scored, not in review
