@@ -144,10 +144,21 @@ def names_forms(engine: Engine, ref: str, src: str, pairs: pd.DataFrame) -> pd.D
     """Of `pairs` (reference_id, source_id) whose first names disagree by the model's
     levels, those whose names are forms of one person's all the same: a first name in the
     middle or last name's place, first and middle initials crossed."""
-    engine.register("__sl_names_apart", pairs[["reference_id", "source_id"]])
-    return engine.df(sql_file("probabilistic/names_forms.sql", pairs="__sl_names_apart",
-                              ref=ref, src=src,
-                              forms=sql_fragment("finalise/first_name_forms.sql")))
+    return _of_pairs(engine, "probabilistic/names_forms.sql", ref, src, pairs)
+
+
+def _of_pairs(engine: Engine, query: str, ref: str, src: str,
+              pairs: pd.DataFrame) -> pd.DataFrame:
+    """`query` (names_forms.sql, sexes_apart.sql) over `pairs` (reference_id, source_id)
+    with both records' fields and the first-name forms fragment; the frame released once
+    read."""
+    name = "__sl_evidence_pairs"
+    engine.register(name, pairs[["reference_id", "source_id"]])
+    try:
+        return engine.df(sql_file(query, pairs=name, ref=ref, src=src,
+                                  forms=sql_fragment("finalise/first_name_forms.sql")))
+    finally:
+        engine.release(name)
 
 
 def _lowest_weight(comp: dict) -> float:
@@ -181,10 +192,7 @@ def named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dic
         if not forms.empty:
             apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
     if sexed.any():
-        engine.register("__sl_sexes_apart", ids[sexed])
-        found = engine.df(sql_file("probabilistic/sexes_apart.sql", pairs="__sl_sexes_apart",
-                                   ref=ref, src=src,
-                                   forms=sql_fragment("finalise/first_name_forms.sql")))
+        found = _of_pairs(engine, "probabilistic/sexes_apart.sql", ref, src, ids[sexed])
         if not found.empty:
             apart |= key.isin(pd.MultiIndex.from_frame(found.astype(str)))
     return apart

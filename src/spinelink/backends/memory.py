@@ -105,4 +105,5 @@ def choose(backend: str, explicit: str | None, paths: Iterable[Path]) -> dict:
              "another", chosen["memory_limit"], chosen["basis"], PER_INPUT_BYTE,
              chosen["input_bytes"] / 1e6, TAPER_FROM // MIB, PER_INPUT_BYTE_BEYOND,
              FLOOR // MIB, RAM_SHARE * 100)
-    return {**chosen, "source": "inputs", "per_input_byte": PER_INPUT_BYTE}
+    return {**chosen, "source": "inputs", "per_input_byte": PER_INPUT_BYTE,
+            "taper_from_bytes": TAPER_FROM, "per_input_byte_beyond": PER_INPUT_BYTE_BEYOND}
