@@ -292,9 +292,11 @@ def test_quality_fit_carried_from_one_fit_agrees_with_refitting(runs, tmp_path, 
     assert json.loads((out / "quality/fit/benefits.json").read_text())["fitted_in"] is None
     assert json.loads((runs / "out/1/quality/fit/benefits.json").read_text())[
         "fitted_in"] is None
-    # out/3: a full run, its own model and links (a few links differ from inc/3's)
+    # out/3: a full run, its own model and links (a few links differ from inc/3's; with the
+    # taken reference records a class of the record model, session 34, 2 links and London's
+    # recall 0.9975 against 0.9910, one candidate miss of its 208 units)
     for carried, refit, point in ((runs / "inc/2", out, 0.003),
-                                  (runs / "inc/3", runs / "out/3", 0.006)):
+                                  (runs / "inc/3", runs / "out/3", 0.007)):
         a, b = _subgroups(carried), _subgroups(refit)
         both = a.index.intersection(b.index)
         assert len(both) == len(a) == len(b) > 5

@@ -29,13 +29,12 @@ from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null 
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import household_only, named_apart, personal_evidence
+from spinelink.record_level import TIE, TIE_FROM, RecordModel, record_model  # noqa: F401
 from spinelink.record_persons import tied_persons
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.probabilistic")
 REFIT_MIN_RECORDS = 300  # residuals smaller than this keep the m trained on all records
-TIE = 1e-6  # match weights closer than this are one candidate (duplicate reference records)
-TIE_FROM = 10.0  # ... when above this weight (model probability 0.999 at the prior)
 
 
 @dataclass
@@ -238,97 +237,6 @@ def _scoring_view(engine: Engine, model: dict, table: str, name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class RecordModel:
-    """Each residual source record has its match among the `n_ref` reference records with
-    probability `pi` (uniformly over them a priori), or none. Given the Bayes factors of
-    its candidate pairs (pairs never compared have factors near zero), the probability
-    that candidate c is its match is
-
-        (pi / n_ref) BF_c / ((1 - pi) + (pi / n_ref) sum of its BF)
-
-    and `pi` is fitted by EM over all residual source records, those without any candidate
-    included. When few residual records are linkable this is the pairwise Fellegi-Sunter
-    probability at the prior `pi / n_ref`; when most are (every record of one source is in
-    the other), a record's only plausible candidate is recognised as its match even when
-    its fields disagree, which pairwise probabilities cannot see."""
-    pi: float
-    prior: float               # pi / n_ref: the pairwise prior
-    posterior: np.ndarray      # per pair, in the order of the pairs given
-    linkable: float            # expected residual records whose match is among candidates
-    tie_first: np.ndarray      # per pair, the first pair of its tie group (itself if none)
-
-
-def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
-                 iterations: int = 200, person: pd.Series | None = None,
-                 complete: np.ndarray | None = None) -> RecordModel:
-    """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records;
-    `person`: per pair, the reference record's personal fields (first name, date of birth)
-    as one key, or None; `complete`: per pair, whether every one of those fields is present
-    in the reference record (None: none is).
-    Candidates of one record with strong factors (match weight above `TIE_FROM` at the
-    fitted prior) whose reference records agree on `person` are the reference holding
-    that person twice: one hypothesis, each carrying its probability, when their factors
-    are equal, or when the key is complete (both records have the first name and the date
-    of birth, and they agree: the census counted one person at two addresses, and the
-    fields the two records lost differ, so do their weights). Equal factors are otherwise
-    different people the fields cannot tell apart (relatives when the source record lacks
-    a first name or a date of birth, or a father and son of one name): each keeps its own
-    share."""
-    if len(bf) == 0 or n_ref == 0 or n_src == 0:
-        return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0, np.arange(len(bf)))
-    codes, uniq = pd.factorize(source_ids)
-    ln_bf = np.asarray(bf, float) * math.log(2)
-    top = np.full(len(uniq), -np.inf)
-    np.maximum.at(top, codes, ln_bf)
-    # log of the sum of a record's factors, computed relative to its largest
-    ln_sum = top + np.log(np.bincount(codes, weights=np.exp(ln_bf - top[codes]),
-                                      minlength=len(uniq)))
-    # EM for the posterior mode of pi under a Beta(2, 2) prior: (expected records with a
-    # match + 1) / (records + 2). The maximum-likelihood share reaches 1 when every
-    # residual record has a strong candidate (a small delivery of people the reference
-    # missed, each scored against a relative it holds), and at pi = 1 "no match" has no
-    # mass left: any candidate, whatever its own weight, gets probability 1. With n
-    # records the data cannot tell pi from 1 closer than about 1/n; at ten thousand
-    # records the prior moves pi by 1e-4.
-    pi = 0.5
-    for _ in range(iterations):
-        ln_a = math.log(pi / n_ref)
-        linked = _expit(ln_a + ln_sum - math.log1p(-pi))
-        new = float(np.clip((linked.sum() + 1) / (n_src + 2), 1e-9, 1 - 1e-9))
-        done = abs(new - pi) <= 1e-10
-        pi = new
-        if done:
-            break
-    ln_a, ln_none = math.log(pi / n_ref), math.log1p(-pi)
-    ln_den = np.logaddexp(ln_none, ln_a + ln_sum)
-    weight = np.asarray(bf, float) + math.log2(pi / n_ref / (1 - pi / n_ref))
-    same = np.round(np.asarray(bf, float) / TIE)
-    if person is not None and complete is not None:  # one person whatever the weights
-        same = np.where(np.asarray(complete, bool), np.inf, same)
-    keys = [codes, same]
-    if person is not None:
-        keys.append(pd.factorize(pd.Series(person).fillna(""))[0])
-    tie_group, _ = pd.factorize(pd.MultiIndex.from_arrays(keys))
-    strong = weight > TIE_FROM
-    tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
-    tie_group, _ = pd.factorize(tie_group)
-    own = np.exp(ln_a + ln_bf - ln_den[codes])
-    # each candidate of a group carries the group's probability (equal factors: n times
-    # its own, as before)
-    tie_n = np.bincount(tie_group)[tie_group]
-    post = np.where(tie_n > 1, np.bincount(tie_group, weights=own)[tie_group], own)
-    linked = np.exp(ln_a + ln_sum - ln_den)
-    first = np.full(tie_group.max() + 1, len(bf))
-    np.minimum.at(first, tie_group, np.arange(len(bf)))
-    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()),
-                       first[tie_group])
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
 def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: bool,
                  held: np.ndarray | None = None) -> tuple:
     """Accepted links (at most one reference unit per source record; with one_to_one, also
@@ -370,11 +278,14 @@ def select_links(pairs: pd.DataFrame, accept: float, review: float, one_to_one: 
 def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg: Probabilistic,
                        one_to_one: bool, tag: str, n_ref: int | None = None,
                        unborn: tuple[str, str] | None = None,
-                       units: pd.Series | None = None) -> ProbResult:
+                       units: pd.Series | None = None,
+                       claimed_by: str | None = None) -> ProbResult:
     """`units`: source record id -> the unit whose records are different persons
-    (`spinelink.persons_apart`), or None. `n_ref`: the residual reference records when
-    `tables["ref"]` holds only those its rules can pair (spinelink.incremental.pool): the
-    prior is the whole residual's.
+    (`spinelink.persons_apart`), or None. `claimed_by`: the source's deterministic links
+    (a table), whose reference records are a class of their own in the record-level model
+    when the reference keeps them (not one-to-one; `record_level`). `n_ref`: the residual
+    reference records when `tables["ref"]` holds only those its rules can pair
+    (spinelink.incremental.pool): the prior is the whole residual's.
     `unborn` (source ids, reference ids tables): pairs of a source record born after the
     reference date with an undated reference record are no candidates (`born_apart`)."""
     n_src = _count(engine, tables["src"])
@@ -387,8 +298,10 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   flag_household_only=cfg.household_only == "review")
     apart = scored.attrs.pop("born_apart", None)
     person, complete = tied_persons(engine, tables["ref"], scored)
+    claimed, n_claimed = _claimed(engine, claimed_by, scored) if not one_to_one \
+        else (None, 0)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
-                      person=person, complete=complete)
+                      person=person, complete=complete, claimed=claimed, n_claimed=n_claimed)
     lam = rm.prior or lam0
     if apart is not None:  # at the prior of the others: the quality stage weighs them
         apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))
@@ -427,5 +340,18 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        "records_without_personal_evidence":
                            scored.attrs.get("without_evidence", 0),
                        # the share of residual records with a match (`record_model`)
-                       "linkable_share": float(rm.pi)},
+                       "linkable_share": float(rm.pi),
+                       **({"claimed_share": round(rm.shares[1], 6),
+                           "claimed_references": n_claimed} if n_claimed else {})},
                       None if apart is None else apart.reset_index(drop=True))
+
+
+def _claimed(engine: Engine, links: str | None, scored: pd.DataFrame
+             ) -> tuple[np.ndarray | None, int]:
+    """Per scored pair, whether the source's deterministic links (table `links`) took its
+    reference record, and how many reference records they took."""
+    if links is None or scored.empty:
+        return None, 0
+    taken = engine.df(sql_file("probabilistic/claimed_references.sql",
+                               links=links))["r"]
+    return scored["reference_id"].isin(set(taken)).to_numpy(), len(taken)

@@ -165,7 +165,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             manifest.write_json(out / "models" / f"{name}.json", model)
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
                                     n_ref, (born["table"], born["undated"])
-                                    if born["records"] else None, _units(engine, src_t))
+                                    if born["records"] else None, _units(engine, src_t),
+                                    claimed_by=links_t)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
