@@ -374,6 +374,23 @@ def test_romanisation_columns(engine, tmp_path):
     assert schema.field("first_name_rom").type == pa.string()
 
 
+def test_patronymic_romanisation_key(engine, tmp_path):
+    """A patronymic in Cyrillic and its Russian and Ukrainian romanisations share a key
+    (`middle_name_rom`), another patronymic does not (session 34 helper C: the Ukrainian
+    sets' russian-romanised patronymics agreed only on the initial)."""
+    rows = [{"id": "a", "fn": "Олег", "mn": "Олександрович", "sn": "Шевченко"},
+            {"id": "b", "fn": "Oleg", "mn": "Oleksandrovich", "sn": "Shevchenko"},
+            {"id": "c", "fn": "Oleh", "mn": "Oleksandrovych", "sn": "Shevchenko"},
+            {"id": "d", "fn": "Oleh", "mn": "Oleksiiovych", "sn": "Shevchenko"},
+            {"id": "e", "fn": "Olha", "mn": "Olehivna", "sn": "Shevchenko"},
+            {"id": "f", "fn": "Olga", "mn": "Olegovna", "sn": "Shevchenko"},
+            {"id": "g", "fn": "Oleh", "mn": None, "sn": "Shevchenko"}]
+    out = run(engine, tmp_path, rows)
+    key = {k: out[k]["middle_name_rom"] for k in "abcdefg"}
+    assert key["a"] == key["b"] == key["c"] and key["a"]
+    assert key["d"] != key["a"] and key["e"] != key["a"] and key["g"] is None
+
+
 # Surnames with a particle written apart, together or with an apostrophe (and double
 # surnames with a space, a hyphen or neither) that share the surname key last_name_rom.
 SAME_SURNAME_KEY = [

@@ -106,6 +106,7 @@ CONTRACT_COLUMNS = (
     "raw_first_name", "raw_middle_name", "raw_last_name", "raw_date_of_birth",
     "raw_sex", "raw_postcode", "raw_address",
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
+    "middle_name_rom",
     "first_name_root1", "first_name_root2", "first_name_root3",
     "first_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
