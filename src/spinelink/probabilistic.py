@@ -5,9 +5,10 @@ records (those deterministic linkage left), over the model's blocking rules; pai
 agree on no personal field, and pairs that two of first name, middle name and date of birth
 tell apart, are dropped (spinelink.evidence), and pairs at one address
 are weighed with co-resident u-probabilities (spinelink.household). The record-level model
-(`record_model`) then fits, by EM with m and u held fixed, the share of residual source
-records that have their match among the reference records (its posterior mode under a
-Beta(2, 2) prior), and gives each pair the
+(`record_model`, spinelink.record_level) then fits, by EM with m and u held fixed, the
+share of residual source records that have their match among the reference records (its
+posterior mode under a Beta(2, 2) prior; for a source that is not one-to-one, apart for the
+reference records its match keys took and the others), and gives each pair the
 probability that it is its source record's match. Thresholds (spinelink.thresholds) and
 the one-link rules (`select_links`) turn those into links and the review band.
 """
