@@ -17,9 +17,9 @@ Precision = 1 - E[false links] / links; recall = E[found] / (E[found] + E[missed
 subgroup by the reference record's value (links: the linked record; missed: the candidate
 thought to be the match), or by the source record's own value for a variable only the
 source carries. 95% intervals by a bootstrap that resamples the null records, redraws the
-bin counts (calibration uncertainty), draws one calibration slope and intercept for the
-model's log-odds (its own error, `slope`), then draws each record's true match from its
-posteriors so tilted and the blocked-out matches from Poisson (outcome uncertainty).
+bin counts (calibration uncertainty), draws one calibration slope for the model's log-odds
+(its own error, `slope`), then draws each record's true match from its posteriors so
+tilted and the blocked-out matches from Poisson (outcome uncertainty).
 """
 from __future__ import annotations
 
@@ -311,12 +311,11 @@ class Estimate:
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
              n_boot: int, seed: int, method: str = "model",
-             slope_sd: float = slope.SLOPE_SD, shift_sd: float = slope.SHIFT_SD) -> Estimate:
+             slope_sd: float = slope.SLOPE_SD) -> Estimate:
     """`method`: `model` (the stage's record-level probabilities; the leave-partner-out
     calibration is kept as a check) or `null` (that calibration is the estimate).
-    `slope_sd`, `shift_sd`: the spread of the model's calibration slope and intercept the
-    intervals hold (`slope`; 0 and 0: none, the outcome draw given the probabilities
-    alone)."""
+    `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
+    0: none, the outcome draw given the probabilities alone)."""
     _collapse(pr, breakdowns)
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
@@ -345,7 +344,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # own too
     reading_rng = np.random.default_rng([seed, 2])
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
-    shift_rng = np.random.default_rng([seed, 5])  # the intercepts' (`slope`)
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -363,16 +361,16 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             mass = strata[lead].scaled(f0b, shb, ratio, f.rec_wt, pr.cands.rec, det_wt,
                                        refit=True)
             f0b, shb = float(mass.sum()), mass / max(mass.sum(), 1e-12)
-        # the model's own error: one calibration slope and intercept per replicate (`slope`)
-        b, a = slope.draw(slope_rng, slope_sd), slope.draw_shift(shift_rng, shift_sd)
-        post = tilt(f.posterior, b, a)
+        # the model's own error: one calibration slope for the replicate (`slope`)
+        b = slope.draw(slope_rng, slope_sd)
+        post = tilt(f.posterior, b)
         chosen = _choose(rng, pr.cands, post)
         k = rng.poisson(f0b)
         totals.append(k)
         sv = pr.survive
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
-        surv = None if sv is None else (rng.random(len(sv)) < slope.tilt_chance(sv, b, a))
+        surv = None if sv is None else (rng.random(len(sv)) < slope.tilt_chance(sv, b))
         wrong = _wrong(pr, post, chosen, surv)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit

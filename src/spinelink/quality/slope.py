@@ -1,5 +1,4 @@
-"""The model's own error in the intervals: a calibration slope and intercept drawn per
-bootstrap replicate.
+"""The model's own error in the intervals: a calibration slope drawn per bootstrap replicate.
 
 A link's match probability is the Fellegi-Sunter model's; the model takes its comparisons
 to be independent given match status. Where they are not (relatives sharing surname,
@@ -18,18 +17,6 @@ the same slope. With SLOPE_SD = ln 2 / 1.96 the log-odds are taken to be right w
 factor of 2 either way (95%): a link at 10 bits may be one at 5 bits (false 1 in 33, not
 1 in 1,000) or at 20. The point estimates keep the model's probabilities (slope 1); a link
 whose fields all agree (30+ bits) stays sure; deterministic links are not touched.
-
-Cox's recalibration has an intercept beside the slope (calibration-in-the-large): the
-model's prior odds of a match against "no match" may be off by a factor whatever the
-evidence (the record-level prior is EM's, and EM's prior is the least identified of the
-Fellegi-Sunter parameters). A slope moves a candidate near even odds hardly at all; an
-intercept moves every candidate of the review band one way. So each replicate also draws
-one intercept a = SHIFT_SD * z' (z' standard normal, independent of z) and the log-odds
-become b * log-odds + a; with SHIFT_SD = SLOPE_SD the odds are taken to be right within a
-factor of 2 either way (95%), the slope's stated range, not tuned (`benchmarks/RESULTS.md`,
-session 34 helper D: on the Ukrainian register's names-and-address set the review band's
-candidates were matches more often than their posteriors in every band, 239 true against
-189 expected, which no slope within 1/2 to 2 reaches: 187 to 220).
 """
 from __future__ import annotations
 
@@ -38,7 +25,6 @@ import math
 import numpy as np
 
 SLOPE_SD = math.log(2) / 1.959963984540054  # log of the slope; 95%: a factor of 2
-SHIFT_SD = SLOPE_SD  # the intercept on the log-odds; 95%: the odds within a factor of 2
 _TINY = 1e-300
 
 
@@ -47,14 +33,8 @@ def draw(rng: np.random.Generator, sd: float = SLOPE_SD) -> float:
     return float(math.exp(sd * rng.standard_normal())) if sd > 0 else 1.0
 
 
-def draw_shift(rng: np.random.Generator, sd: float = SHIFT_SD) -> float:
-    """One replicate's intercept on the log-odds (0 when sd is 0)."""
-    return float(sd * rng.standard_normal()) if sd > 0 else 0.0
-
-
 class Tilt:
     """Record-level posteriors with every candidate's log-odds against "no match" times b,
-    plus a,
     for candidates of records `rec` (source record index per candidate, sorted) of which
     `first` count in a record's sums (one per tie group; the others share its posterior).
     The records' runs of candidates are found once; each replicate calls it.
@@ -65,11 +45,6 @@ class Tilt:
     [0.9, 0.05, 0.999]
     >>> Tilt(rec, first)(post, 0.5).round(4).tolist()
     [0.6796, 0.1602, 0.9693]
-
-    An intercept: every candidate's odds against "no match" times e^a.
-
-    >>> Tilt(rec, first)(np.array([0.5, 0.0, 0.5]), 1.0, np.log(3.0)).round(4).tolist()
-    [0.75, 0.0, 0.75]
     """
 
     def __init__(self, rec: np.ndarray, first: np.ndarray):
@@ -80,13 +55,13 @@ class Tilt:
             if len(self.rec) else self.rec
         self.records = self.rec[self.starts]
 
-    def __call__(self, post: np.ndarray, b: float, a: float = 0.0) -> np.ndarray:
-        if (b == 1.0 and a == 0.0) or not len(post):
+    def __call__(self, post: np.ndarray, b: float) -> np.ndarray:
+        if b == 1.0 or not len(post):
             return post
         rec, first, n = self.rec, self.first, self.n
         p = np.clip(np.asarray(post, float), 0.0, 1.0)
         none = 1.0 - np.bincount(rec, weights=np.where(first, p, 0.0), minlength=n)
-        lo = (np.log(np.maximum(p, _TINY)) - np.log(np.maximum(none, _TINY))[rec]) * b + a
+        lo = (np.log(np.maximum(p, _TINY)) - np.log(np.maximum(none, _TINY))[rec]) * b
         lo = np.where(p > 0, lo, -np.inf)
         top = np.zeros(n)  # "no match" has log-odds 0: the largest is at least 0
         top[self.records] = np.maximum(np.maximum.reduceat(
@@ -96,15 +71,13 @@ class Tilt:
         return e / denom[rec]
 
 
-def tilt_chance(c: np.ndarray, b: float, a: float = 0.0) -> np.ndarray:
-    """A probability's log-odds times b, plus a (1 and 0 stay).
+def tilt_chance(c: np.ndarray, b: float) -> np.ndarray:
+    """A probability's log-odds times b (1 and 0 stay).
 
     >>> tilt_chance(np.array([1.0, 0.5, 0.99]), 0.5).round(4).tolist()
     [1.0, 0.5, 0.9087]
-    >>> tilt_chance(np.array([1.0, 0.5, 0.0]), 1.0, np.log(3.0)).round(4).tolist()
-    [1.0, 0.75, 0.0]
     """
-    if b == 1.0 and a == 0.0:
+    if b == 1.0:
         return c
     c = np.clip(np.asarray(c, float), 0.0, 1.0)
     # the chances strictly between 0 and 1 alone (most links' is 1: nobody else on their
@@ -112,5 +85,5 @@ def tilt_chance(c: np.ndarray, b: float, a: float = 0.0) -> np.ndarray:
     mid = np.flatnonzero((c > 0.0) & (c < 1.0))
     out = np.where(c >= 1.0, 1.0, 0.0)
     m = c[mid]
-    out[mid] = 1 / (1 + np.exp(-(b * (np.log(m) - np.log1p(-m)) + a)))
+    out[mid] = 1 / (1 + np.exp(-b * (np.log(m) - np.log1p(-m))))
     return out
