@@ -98,14 +98,13 @@ def _mark(d: Path, params: dict) -> None:
 
 
 def write_job(d: Path, pair: str, ref: Side, src: Side, seed: int) -> Path:
-    shared = sorted(set(ref.identifiers or {}) & set(src.identifiers or {}))
-
     def source(s: Side) -> dict:
         out = {"role": s.role, "path": s.path, "id": s.id, "columns": dict(s.columns)}
         if s.persons_apart:  # what the file says of itself: one return's persons
             out["persons_apart"] = s.persons_apart
-        if shared:
-            out["identifiers"] = {k: s.identifiers[k] for k in shared}
+        if s.identifiers:  # each file's own, as bare Splink's spec has them (an SSN the
+            # census lacks: one person's records of the source share it)
+            out["identifiers"] = dict(s.identifiers)
         return out
     job = {"schema_version": 1, "name": f"external_{pair}", "output_dir": "spinelink_out",
            "seed": seed, "reference": ref.name,

@@ -38,8 +38,10 @@ def rows(tmp_path_factory):
 def test_recall_is_well_below_one_here(rows):
     df, _ = rows
     assert len(df) >= 7 and (df["true_pairs"] >= quality_eval.MIN_TRUE).all()
-    # a constant 1.0 is far off in every subgroup
-    assert (df["true_recall"] < 0.94).all(), df["true_recall"].to_dict()
+    # a constant 1.0 is more than three times the bound off in every subgroup
+    # (true recall below 0.94 when written; 0.932 to 0.949 since a record joins the unit
+    # its SSN's other forms are linked to, spinelink.shared_identifiers)
+    assert (1 - df["true_recall"] > 3 * quality_eval.TOL).all(), df["true_recall"].to_dict()
 
 
 # census records without a date of birth: 586 true pairs, 0.004 off when written; since

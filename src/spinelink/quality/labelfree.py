@@ -64,6 +64,9 @@ class Prepared:
     # per link: c_i with the reference record also a rendering of the person (`shared`);
     # half the bootstrap replicates read the same-person evidence so
     survive_alt: np.ndarray | None = None
+    # per link: its record was found by another route (`shared_identifiers`) and no rule
+    # scored the linked pair, so it is one of the never-compared matches, no longer missed
+    found_unseen: np.ndarray | None = None
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -307,6 +310,9 @@ class Estimate:
     check: Fit | None = None  # the leave-partner-out calibration, when `fit` is the model's
     blocked_interval: tuple[float, float] = (0.0, 0.0)  # 95% of the never-compared draws
     blocked_by: dict | None = None  # per breakdown variable: never-compared per value
+    # of `blocked`, the matches found since by another route (`Prepared.found_unseen`):
+    # the rows count them found, not missed
+    found_unseen: int = 0
 
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
@@ -383,7 +389,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                     if len(shb) else np.zeros(len(bd.values))
                 blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
                     np.zeros(len(w))
-            p, r = _draw_rates(pr, bd, wrong, blk, cache)
+            p, r = _draw_rates(pr, bd, wrong, _less_found(pr, bd, blk), cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
     rows, blocked_by = [], {}
@@ -395,13 +401,26 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))
         blocked_by[bd.variable] = blk
-        p, r, false, linkable = _rates(pr, bd, point.posterior, None, blk, cache)
+        p, r, false, linkable = _rates(pr, bd, point.posterior, None,
+                                       _less_found(pr, bd, blk), cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
-                    (float(min(lo, f0)), float(max(hi, f0))), blocked_by)
+                    (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
+
+
+def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:
+    """Never-compared matches per value less those found since (`Prepared.found_unseen`)."""
+    if pr.found_unseen is None:
+        return blk
+    return np.maximum(blk - np.bincount(bd.link_code[pr.found_unseen],
+                                        minlength=len(bd.values)), 0.0)
+
+
+def _n_found(pr: Prepared) -> int:
+    return 0 if pr.found_unseen is None else int(pr.found_unseen.sum())
 
 
 def _row(bd: Breakdown, p, r, false, linkable, plo, phi, rlo, rhi) -> pd.DataFrame:
@@ -434,7 +453,7 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     check = check if check.method == "null" else None
     for bd in breakdowns:
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
-                                       blocked_by[bd.variable], cache)
+                                       _less_found(pr, bd, blocked_by[bd.variable]), cache)
         reach = fitted.reach(bd.variable, bd.values)
         rows.append(_row(bd, p, r, false, linkable,
                          np.clip(p - reach["precision_below"].to_numpy(), 0, 1),
@@ -444,4 +463,4 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     scale = f0 / fitted.meta["never_compared"] if fitted.meta.get("never_compared") else 1.0
     lo, hi = (float(x) * scale for x in fitted.meta.get("never_compared_between", (f0, f0)))
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
-                    (min(lo, f0), max(hi, f0)), blocked_by)
+                    (min(lo, f0), max(hi, f0)), blocked_by, _n_found(pr))

@@ -107,6 +107,7 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
         "blocking": {
             "expected_matches_never_compared": _f(est.blocked, 2),
             "between": [_f(x, 2) for x in est.blocked_interval],
+            "of_them_found_through_a_shared_identifier": est.found_unseen,
             "how": "capture-recapture over the fields the prediction rules read: each field "
                    "group's agreement pattern among matches learnt from the likely matches "
                    "a rule not reading it caught (field groups independent, as in "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spinelink import manifest, relatives
+from spinelink import manifest, relatives, shared_identifiers
 from spinelink.backends import Engine
 from spinelink.capped_keys import add_capped_keys, keyed_reference, whole_reference
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
@@ -176,10 +176,16 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                 prob_info["training"] = training
     held_from = (ref_t, std_table(name)) if link.hold_relatives and not link.one_to_one \
         else None
+    # several records of one person: those without a link join the unit of an identifier
+    # the reference lacks (one both hold links directly, under its guard)
+    own_ids = sorted(set(job.sources[name].identifiers) - _shared_identifiers(lj, name))
+    shared_from = (ref_t, std_table(name), own_ids) if own_ids and not link.one_to_one \
+        else None
     # an incremental run: the earlier links, review and pairs of the records kept
     summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
                                   det_counts, prob_info, held_from,
-                                  None if inc is None else inc.kept, born, anew_t)
+                                  None if inc is None else inc.kept, born, anew_t,
+                                  shared_from)
     _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
@@ -341,7 +347,8 @@ def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
 
 
 def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det_counts,
-                        prob_info, held_from=None, kept=None, born=None, anew_t=None) -> dict:
+                        prob_info, held_from=None, kept=None, born=None, anew_t=None,
+                        shared_from=None) -> dict:
     """Write links (the deterministic links of table `det_t` and the probabilistic ones),
     review, scored pairs and unlinked records of source `name`. `held_from` (reference,
     source standardised tables): hold probable relatives for review (spinelink.relatives);
@@ -350,7 +357,9 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
     no such file), added to the new ones. `born` (`born_after`): the records born after
     the reference date; the identifier links it held go to review (of the records of
     `anew_t`, those linked anew, unless Splink linked the record to a dated reference
-    record), and their unlinked reason is said. The tables stay in the
+    record), and their unlinked reason is said. `shared_from` (reference, source
+    standardised tables, identifiers): link the records without a link through an
+    identifier shared with linked records (spinelink.shared_identifiers). The tables stay in the
     engine: a million links through pandas cost seconds."""
     links_t, review_t = f"__sl_out_links_{name}", f"__sl_out_review_{name}"
     kept = kept or {}
@@ -380,8 +389,12 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
     engine.create_table(review_t, " UNION ALL ".join(
         [*contract(review, "__sl_prob_review", kept.get("review")), *born_held]))
     held: dict[str, int] = {}
+    shared: dict[str, int] = {}
     if held_from is not None:
         links_t, review_t, held = relatives.hold(engine, *held_from, links_t, review_t)
+    if shared_from is not None:
+        links_t, review_t, shared = shared_identifiers.link(engine, *shared_from[:2], links_t,
+                                                       review_t, shared_from[2])
     # links are one per (source, reference) pair, sorted as they are written; review as it
     # came unless the hold or the earlier review added to it
     ordered = " ORDER BY source_id, reference_id"
@@ -421,6 +434,8 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
             "finalise/born_after_counts.sql", born=born["table"], linked="__sl_linked",
             review="__sl_review")).iloc[0].astype(int).to_dict() | {
                 "reference_date": born["reference_date"]}
+    if shared:  # records linked through an identifier shared with linked records
+        summary["linked_by_shared_identifier"] = shared
     if held:  # links held for review as probable relatives, by their method
         summary["held_as_relatives"] = held
     return summary
