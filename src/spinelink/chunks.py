@@ -14,6 +14,11 @@ from spinelink.sqlfiles import quote_ident, sql_file
 PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 PAIRS_PER_CHUNK = 2e7  # blocked pairs (before the floor) one prediction chunk holds
 PRODUCT_PER_CHUNK = 2e10  # without a count: product of the two sides' sizes per chunk
+# the two datasets' names in prediction (Splink's `source_dataset`; the reference's sorts
+# first: the left side): one letter, as the join keys "<name>-__-<record id>" of every
+# blocked pair carry them through the blocked pairs' table, Splink's pruned inputs and its
+# scoring join (the tables are registered under unique names of their own)
+REF_SIDE, SRC_SIDE = "r", "s"
 _EQUALITY = re.compile(r'^\(?\s*l\.("?)(\w+)\1\s*=\s*r\.("?)(\w+)\3\s*\)?$')
 
 

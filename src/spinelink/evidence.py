@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.chunks import REF_SIDE
 from spinelink.sqlfiles import sql_file, sql_fragment
 
 PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
@@ -182,17 +183,23 @@ def named_apart(engine: Engine, ref: str, src: str, df: pd.DataFrame, model: dic
     sexed = sexes_apart(df, model) & ~apart
     if not (by_first.any() or sexed.any()):
         return apart
-    ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+    ref_is_left = (df["source_dataset_l"] == REF_SIDE).to_numpy()
     left, right = df["record_id_l"].astype(str), df["record_id_r"].astype(str)
     ids = pd.DataFrame({"reference_id": np.where(ref_is_left, left, right),
                         "source_id": np.where(ref_is_left, right, left)})
-    key = pd.MultiIndex.from_frame(ids)
+    # each query returns some of the pairs it is given (one row a pair): looked up among
+    # those only
     if by_first.any():
         forms = names_forms(engine, ref, src, ids[by_first])
         if not forms.empty:
-            apart &= ~key.isin(pd.MultiIndex.from_frame(forms.astype(str)))
+            apart[by_first] &= ~_among(ids[by_first], forms)
     if sexed.any():
         found = _of_pairs(engine, "probabilistic/sexes_apart.sql", ref, src, ids[sexed])
         if not found.empty:
-            apart |= key.isin(pd.MultiIndex.from_frame(found.astype(str)))
+            apart[sexed] |= _among(ids[sexed], found)
     return apart
+
+
+def _among(pairs: pd.DataFrame, found: pd.DataFrame) -> np.ndarray:
+    """Per pair of `pairs` (reference_id, source_id), whether `found` holds it."""
+    return pd.MultiIndex.from_frame(pairs).isin(pd.MultiIndex.from_frame(found.astype(str)))

@@ -26,7 +26,11 @@ import pandas as pd
 
 from spinelink import chunks, household, persons_apart, thresholds
 from spinelink.backends import Engine
-from spinelink.chunks import PAIR_FLOOR  # noqa: F401 (the quality stage's null model)
+from spinelink.chunks import (
+    PAIR_FLOOR,  # noqa: F401 (the quality stage's null model)
+    REF_SIDE,
+    SRC_SIDE,
+)
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import household_only, named_apart, personal_evidence
@@ -51,8 +55,8 @@ class ProbResult:
     born_apart: pd.DataFrame | None = None
 
 
-def _register(db_api, table: str, alias: str):
-    return db_api.register(table, table_name=alias)
+def _register(db_api, table: str, alias: str, display: str | None = None):
+    return db_api.register(table, table_name=alias, dataset_display_name=display)
 
 
 def _count(engine: Engine, table: str) -> int:
@@ -132,11 +136,12 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # with the blocked pairs made here, Splink reads only the columns it scores on (its
     # scoring joins every pair to both records' columns: at a million records the blocking
     # keys it does not compare set the run's peak memory)
-    sides = {f"{tag}_pred_ref": ref, f"{tag}_pred_src": src}
-    scored = {n: _scoring_view(engine, model, t, f"{n}_cols") if own else t
+    sides = {REF_SIDE: ref, SRC_SIDE: src}
+    names = {REF_SIDE: f"{tag}_pred_ref", SRC_SIDE: f"{tag}_pred_src"}
+    scored = {n: _scoring_view(engine, model, t, f"{names[n]}_cols") if own else t
               for n, t in sides.items()}
-    sref = _register(db_api, scored[f"{tag}_pred_ref"], f"{tag}_pred_ref")
-    ssrc = _register(db_api, scored[f"{tag}_pred_src"], f"{tag}_pred_src")
+    sref = _register(db_api, scored[REF_SIDE], names[REF_SIDE], REF_SIDE)
+    ssrc = _register(db_api, scored[SRC_SIDE], names[SRC_SIDE], SRC_SIDE)
     # validate_settings only builds log lines about missing columns (log_level None: never
     # shown); 0.3 s a call
     linker = Linker([sref, ssrc], model, log_level=None, validate_settings=False)
@@ -159,7 +164,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                                   blocking=(engine, model, sides) if own else None)
     without_evidence = 0
     if not df.empty:
-        src_col = np.where(df["source_dataset_l"] == f"{tag}_pred_ref", df["record_id_r"],
+        src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
                            df["record_id_l"])
         keep = personal_evidence(df, model) & ~named_apart(engine, ref, src, df, model, tag)
         apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
@@ -199,7 +204,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
 def _bayes_factors(df: pd.DataFrame, tag: str, lam0: float, hh) -> pd.DataFrame:
     """Splink's scored pairs as reference_id, source_id and the log2 Bayes factor (the
     prediction's match weight less its prior, with the household adjustment)."""
-    ref_is_left = df["source_dataset_l"] == f"{tag}_pred_ref"
+    ref_is_left = df["source_dataset_l"] == REF_SIDE
     return pd.DataFrame({
         "reference_id": np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str),
         "source_id": np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str),
@@ -216,7 +221,7 @@ def born_apart(engine: Engine, df: pd.DataFrame, tag: str, born: str,
     a baby from an undated sibling of the same name and address. A dated reference record
     is compared as usual: its date disagrees, which the model weighs (a mistyped year in
     the source can still be the person)."""
-    ref_is_left = (df["source_dataset_l"] == f"{tag}_pred_ref").to_numpy()
+    ref_is_left = (df["source_dataset_l"] == REF_SIDE).to_numpy()
     src_ids = np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str)
     ref_ids = np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str)
     b = set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(born)}")["r"])
@@ -314,8 +319,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
         # the candidate that stands for this one's person (itself unless the reference
         # holds that person more than once): quality counts each person once
         person_ref=scored["reference_id"].to_numpy()[rm.tie_first])
-    pairs = pairs.drop(columns="bf").sort_values(["source_id", "reference_id"]).reset_index(
-        drop=True)
+    # in score_residual's order (source_id, reference_id: one row a pair)
+    pairs = pairs.drop(columns="bf")
     held = (pairs["household_only"].to_numpy(bool)
             if cfg.household_only == "review" and "household_only" in pairs
             else np.zeros(len(pairs), dtype=bool))
