@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,30 +172,31 @@ class HomeScale:
     iterations: int
 
 
-def fit(bf: np.ndarray, lx: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
-        kin: pd.Series, per_record: float, units: pd.Series | None = None,
-        reference_ids: pd.Series | None = None, iterations: int = 50) -> HomeScale:
+def fit(bf: np.ndarray, lx: np.ndarray, source_ids: pd.Series, n_ref: int,
+        share: Callable[[np.ndarray], float], kin: pd.Series, per_record: float,
+        units: pd.Series | None = None, reference_ids: pd.Series | None = None,
+        iterations: int = 50) -> HomeScale:
     """Fit c by EM: E step, each source record's probability of having no match among
     its candidates (the record-level model at the current c; records without candidates
     have none); M step, c = the relatives at home (`kin`, per source record with a
     surname and an address) of the records without a match over what as many reference
     records have (`per_record` each). `bf`: log2 Bayes factors without the correction;
-    `lx`: log2 x per pair (-inf where it does not apply). `units` (with the pairs'
+    `lx`: log2 x per pair (-inf where it does not apply); `share`: the record-level
+    model's share of residual source records with a match, given the pairs' factors
+    (`probabilistic.record_model`'s pi). `units` (with the pairs'
     `reference_ids`): the source's records declared different persons
     (`spinelink.persons_apart`), read together in the E step as the links will be."""
     bf = np.asarray(bf, float)
     applies = np.isfinite(lx)
     if not applies.any() or per_record <= 0 or n_ref == 0 or kin.empty:
         return HomeScale(1.0, bf, 0)
-    from spinelink.probabilistic import record_model
-
     codes, uniq = pd.factorize(source_ids)
     at = pd.Index(uniq).get_indexer(kin.index)  # -1: no candidate, no match
     k = kin.to_numpy(float)
     c, it = 1.0, 0
     for it in range(1, iterations + 1):  # noqa: B007
         b = bf - np.logaddexp2(0.0, lx + math.log2(c))
-        pi = record_model(b, source_ids, n_ref, n_src).pi
+        pi = share(b)
         # each candidate's own probability (record_model's, without its tie groups)
         ln_a, ln_bf = math.log(pi / n_ref), b * math.log(2)
         top = np.full(len(uniq), -np.inf)

@@ -397,7 +397,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     sh, home = scored.attrs.pop("surname_at_home", None), None
     lx = scored.pop("home_log_x").to_numpy(float) if "home_log_x" in scored else None
     if sh is not None and lx is not None and np.isfinite(lx).any():
-        home = home_scale.fit(scored["bf"].to_numpy(), lx, scored["source_id"], n_ref, n_src,
+        home = home_scale.fit(scored["bf"].to_numpy(), lx, scored["source_id"], n_ref,
+                              lambda b: record_model(b, scored["source_id"], n_ref, n_src).pi,
                               home_scale.home_counts(engine, tables["ref"], tables["src"]),
                               sh.kin, units, scored["reference_id"])
         scored = scored.assign(bf=home.bf)
