@@ -2,14 +2,17 @@
 
 pseudopeople's census against its 1040 tax returns at raised noise (data nobody here
 generated; the harness's `tax1040_raised`, benchmarks/quality_eval.py): dependants and
-spouses on one return share surname and address, and the model is sure of some false links
+spouses on one return share surname and address, and the model was sure of some false links
 among them. It expected 36 false links where there were 67 (43 since session 31, when the
-return's persons are read apart: `persons_apart`, and it still expects 36), so an interval
+return's persons are read apart: `persons_apart`, and it still expected 36), so an interval
 that holds only the outcome draw given its probabilities missed the true precision in 5 of
 the 9 subgroups with at least 300 true pairs (`all`, both sexes, ages 0-17 and 30-49). With
 one calibration slope drawn per bootstrap replicate every one of them covers, and each
 stays informative (narrower than 0.05). The point estimates are the model's as before:
-closer to the truth than a constant 1.0 and than the fastLink-style sums.
+closer to the truth than a constant 1.0 and than the fastLink-style sums. Since session 34
+surname and address are weighed together where nothing personal agrees
+(spinelink.home_scale): the model no longer overstates precision here (29 false links,
+36 expected).
 """
 from __future__ import annotations
 
@@ -34,14 +37,16 @@ def rows(tmp_path_factory):
     return df.set_index("group"), res["summary"]
 
 
-def test_the_model_is_sure_of_false_links_here(rows):
+def test_the_model_no_longer_overstates_precision_here(rows):
     df, _ = rows
     assert len(df) >= 8 and (df["true_pairs"] >= quality_eval.MIN_TRUE).all()
     a = df.loc["all=all"]
-    # precision overstated by the model's probabilities (and so by their sums): by at
-    # least 0.0005, five false links in ten thousand (0.9941 against 0.9950 in session 31)
-    assert a["true_precision"] < a["est_precision"] - 0.0005
-    assert a["true_precision"] < a["fl_precision"] - 0.0005
+    # the true precision reaches the issue's 0.995 and the model's probabilities (and so
+    # their sums) do not overstate it by 0.0005 (sessions 31-33: 0.9941 against 0.9950;
+    # session 34: 0.9960 against 0.9951)
+    assert a["true_precision"] >= 0.995
+    assert a["true_precision"] >= a["est_precision"] - 0.0005
+    assert a["true_precision"] >= a["fl_precision"] - 0.0005
 
 
 def test_every_precision_interval_covers_the_truth_and_stays_informative(rows):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import chunks, household, persons_apart, thresholds
+from spinelink import chunks, home_scale, household, persons_apart, thresholds
 from spinelink.backends import Engine
 from spinelink.chunks import (
     PAIR_FLOOR,  # noqa: F401 (the quality stage's null model)
@@ -107,11 +107,13 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                    src: str, tag: str, household_u: bool = False,
                    lam0: float | None = None,
                    unborn: tuple[str, str] | None = None,
-                   flag_household_only: bool = False) -> tuple[pd.DataFrame, float]:
+                   flag_household_only: bool = False,
+                   home: bool = False) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior). `flag_household_only`: a column `household_only`, per
-    pair whether no personal field agrees (`evidence.household_only`)."""
+    pair whether no personal field agrees (`evidence.household_only`). `home`: a column
+    `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`)."""
     from spinelink.splink_import import splink_ready
 
     splink_ready()
@@ -189,6 +191,11 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     out = _bayes_factors(df, tag, lam0, hh)
     if flag_household_only:
         out["household_only"] = household_only(df, model)
+    if home and hh is None:  # `household` weighs the surname at home already
+        sh = home_scale.surname_at_home(engine, model, ref, _count(engine, ref_full)
+                                         + _count(engine, src_full))
+        out["home_log_x"] = home_scale.log_x(df, model, sh)
+        out.attrs["surname_at_home"] = sh
     out.attrs["household"] = hh.summary() if hh else None
     # records whose every candidate shared only household fields (surname, address): not
     # scored, and counted by quality as a bound on the matches the linkage cannot see
@@ -301,8 +308,17 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   tables["ref"], tables["src"], tag, cfg.household,
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn,
-                                  flag_household_only=cfg.household_only == "review")
+                                  flag_household_only=cfg.household_only == "review",
+                                  home=True)
     apart = scored.attrs.pop("born_apart", None)
+    sh, home = scored.attrs.pop("surname_at_home", None), None
+    lx = scored.pop("home_log_x").to_numpy(float) if "home_log_x" in scored else None
+    if sh is not None and lx is not None and np.isfinite(lx).any():
+        home = home_scale.fit(scored["bf"].to_numpy(), lx, scored["source_id"], n_ref,
+                              lambda b: record_model(b, scored["source_id"], n_ref, n_src).pi,
+                              home_scale.home_counts(engine, tables["ref"], tables["src"]),
+                              sh.kin, units, scored["reference_id"])
+        scored = scored.assign(bf=home.bf)
     person, complete = tied_persons(engine, tables["ref"], scored)
     claimed, n_claimed = _claimed(engine, claimed_by, scored) if not one_to_one \
         else (None, 0)
@@ -343,6 +359,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
              th.expected_false_links)
     return ProbResult(pairs, links, review, lam, model,
                       {"thresholds": th.as_dict(), "household": scored.attrs.get("household"),
+                       "surname_at_home": None if sh is None or home is None
+                       else sh.summary(home.scale),
                        "records_without_personal_evidence":
                            scored.attrs.get("without_evidence", 0),
                        # the share of residual records with a match (`record_model`)
