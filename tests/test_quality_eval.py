@@ -208,3 +208,23 @@ def test_misses_parts_add_up_to_the_estimates_and_the_truth(tmp_path):
         assert n == t["linkable"] and r["true_found"] / n == pytest.approx(t["true_recall"])
         compared += 1
     assert compared >= 15
+
+
+def test_misses_split_by_whether_the_match_was_compared():
+    """quality_misses.compared: a missed record counts in the candidate part only when its
+    true match is among its scored pairs; in review or linked to a wrong candidate with its
+    match never generated, it is never compared (as `components` counts it), which the
+    estimator's never-compared term estimates."""
+    import quality_misses
+
+    uid_ref = TRUTH_REF.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    uid_src = TRUTH_SRC.set_index("record_id")["person_uid"]
+    miss = ["s2", "s3", "s5"]  # linkable and not found (s1 is, through r2)
+    got = quality_misses.compared(miss, LINKS, PAIRS, uid_ref, uid_src)
+    assert got.tolist() == [True, True, False]  # s2: r3 a candidate; s3: r4; s5: none
+    # s3 in review and s2 linked wrongly, neither with its match among its pairs
+    pairs = PAIRS[~PAIRS["source_id"].eq("s3") & ~PAIRS["reference_id"].eq("r3")]
+    got = quality_misses.compared(miss, LINKS, pairs, uid_ref, uid_src)
+    assert got.tolist() == [False, False, False]
+    c = quality_eval.components(LINKS, pairs, TRUTH_REF, TRUTH_SRC, set(), {"s3"})
+    assert c["never_compared"] == int((~got).sum())
