@@ -21,6 +21,7 @@ from spinelink.quality import (
     fitcarry,
     groups,
     labelfree,
+    labelfree_carried,
     recapture_design,
     shared,
 )
@@ -303,7 +304,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
-        est = labelfree.estimate_carried(prep, null, bds, carried)
+        est = labelfree_carried.estimate_carried(prep, null, bds, carried)
         inp.fitcarry.keep(carried)
     else:
         est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
