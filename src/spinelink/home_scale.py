@@ -124,7 +124,7 @@ def log_x(df: pd.DataFrame, model: dict, sh: SurnameAtHome | None) -> np.ndarray
     if sh is None or f"mw_{sh.address}" not in df or f"mw_{SURNAME}" not in df:
         return out
     w_a = df[f"mw_{sh.address}"].astype(float)
-    apply = (w_a != 0.0).to_numpy()  # Splink weighs the null level 0
+    apply = (w_a != 0.0).to_numpy(copy=True)  # Splink weighs the null level 0 (writable: pandas 3)
     apply &= (df[f"mw_{SURNAME}"].astype(float).map(_key) == sh.surname_level).to_numpy()
     if "tf_address_l" in df:
         tf = df[["tf_address_l", "tf_address_r"]].astype(float).min(axis=1).fillna(0.0)
