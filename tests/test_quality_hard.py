@@ -66,6 +66,10 @@ def _fails(est_p, est_r, row) -> bool:
             or abs(est_r - row["true_recall"]) > RECALL_TOL)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "session 34: the surname-at-home weighing (spinelink.home_scale) took most of the "
+    "region's household false links away: true precision 0.991, not below 0.99; the data "
+    "set needs a harder subgroup for issue 12's item 4 (benchmarks/RESULTS.md, session 34)"))
 def test_the_degraded_region_links_badly(compared):
     rows, _ = compared
     bad = rows.loc[REGION]
@@ -100,6 +104,10 @@ def test_the_worst_group_is_found_and_flagged(compared):
     assert ("region", REGION, "est_recall") in flagged
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "session 34: overall precision is no longer overstated here (estimate 0.9981 against "
+    "0.9984 true) since spinelink.home_scale; the check's warning needs a data set where it "
+    "is (benchmarks/RESULTS.md, session 34)"))
 def test_the_report_of_checks_warns_where_precision_is_overstated(compared):
     """The estimate of overall precision is above the truth here (household false links
     the model is sure of); the calibration check says so, and its warning is published."""
