@@ -79,8 +79,8 @@ def test_the_unknown_group_misses_matches(run):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "session 34: regressed with the record model's claimed class or the shared identifiers "
-    "(fails at 590e6b1 already): the unknown age band's recall error 0.064 against 0.05; "
+    "session 34: regressed with helper C's record model (claimed class) and patronymic key "
+    "(fails at 9220323): the unknown age band's recall error 0.064 against 0.05; "
     "open in issue 12 (benchmarks/RESULTS.md, session 34)"))
 def test_the_unknown_group_recall_is_estimated_from_the_other_matches(run):
     u = run.loc["unknown"]
