@@ -98,7 +98,7 @@ def test_the_quality_stage_counts_a_shared_link_found_and_its_match_unseen():
     takes it off there) when no rule scored the linked pair: the record had no scored
     pair (W3), or pairs with other reference records only (W2). W4's linked pair was
     scored: a caught match, not unseen."""
-    from spinelink.quality.per_source import _without_shared
+    from spinelink.quality.found_shared import without_shared
 
     links = pd.DataFrame({"reference_id": ["C1", "C1", "C2", "C3"],
                           "source_id": ["W1", "W2", "W3", "W4"],
@@ -107,7 +107,7 @@ def test_the_quality_stage_counts_a_shared_link_found_and_its_match_unseen():
     pairs = pd.DataFrame({"reference_id": ["C1", "C9", "C3", "C3"],
                           "source_id": ["W1", "W2", "W4", "W5"],
                           "match_weight": [9.0, 1.0, 2.0, 3.0]})
-    inp, n, unseen = _without_shared(_inputs(links, pairs))
+    inp, n, unseen = without_shared(_inputs(links, pairs))
     assert n == 3 and unseen == {"W2", "W3"}
     assert inp.pairs["source_id"].tolist() == ["W1", "W5"]
 
@@ -118,7 +118,7 @@ def test_a_shared_link_is_not_read_as_another_person_on_its_unit():
     both readings, the other links' chances as they were."""
     import numpy as np
 
-    from spinelink.quality.per_source import _by_identifier
+    from spinelink.quality.found_shared import by_identifier
     from spinelink.quality.shared import Shared
 
     links = pd.DataFrame({"reference_id": ["C1", "C1", "C2", "C2"],
@@ -127,7 +127,7 @@ def test_a_shared_link_is_not_read_as_another_person_on_its_unit():
                                      "probabilistic"]})
     sh = Shared(np.array([1.0, 0.2, 0.7, 0.6]), 2, 4, -20.0, 1.5,
                 np.array([1.0, 0.5, 0.8, 0.9]), 0.8)
-    got = _by_identifier(sh, links)
+    got = by_identifier(sh, links)
     assert got.survive.tolist() == [1.0, 1.0, 0.7, 0.6]
     assert got.survive_three.tolist() == [1.0, 1.0, 0.8, 0.9]
     assert abs(got.expected_false - 0.7) < 1e-9 and abs(got.expected_false_three - 0.3) < 1e-9
