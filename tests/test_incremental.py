@@ -91,10 +91,6 @@ def test_incremental_runs_agree_with_a_full_run(runs):
     assert rows[0][2] is None  # a plain run has no changes
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "session 34: since the record model's claimed class (helper C) one link that differs "
-    "between the full and the incremental run is at p 0.98 in one of them (B00000037), not "
-    "borderline; not investigated (benchmarks/RESULTS.md, session 34)"))
 def test_the_links_that_differ_are_borderline(runs):
     full, inc = _links(runs / "out/3"), _links(runs / "inc/3")
     differ = full.index[full != inc]

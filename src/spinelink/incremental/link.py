@@ -57,6 +57,18 @@ class Plan:
     since: Path | None = None                    # the previous run's output folder
     cascade_on: int | None = None  # records the cascade ran on (None: every record)
 
+    def claimed_by(self, engine, links_t: str) -> str:
+        """The deterministic links of the source's claimed class (`record_level`): the
+        records linked anew and those the others keep (`kept`: a full run on the same state
+        counts both; the anew alone left most claimed records in the free class, and a
+        link differed between the two runs at p 0.98, session 35)."""
+        if self.kept.get("links") is None:
+            return links_t
+        table = f"__sl_claimed_{self.name}"
+        engine.create_table(table, sql_file("incremental/claimed_kept.sql", links=links_t,
+                                            kept=self.kept["links"]))
+        return table
+
     def after_deterministic(self, engine, links_t: str, src_t: str) -> str:
         """Given the cascade's links on every record: choose the records to link anew, drop
         the others' links (they keep their earlier ones) and return the table of the

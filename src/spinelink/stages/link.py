@@ -80,7 +80,7 @@ def _release_scratch(engine: Engine, lj: LoadedJob, name: str) -> None:
         splink_compat.release_tables(engine.splink_db_api())
     keep_keys = lj.job.quality.enabled
     engine.release(
-        f"__sl_res_src_{name}", "__sl_det_links", "__sl_linked",
+        f"__sl_res_src_{name}", f"__sl_claimed_{name}", "__sl_det_links", "__sl_linked",
         "__sl_review", "__sl_prob_links", "__sl_prob_review", "__sl_out_pairs",
         "__sl_rel_held", "__sl_born_held", "__sl_no_born",
         *(() if keep_keys else (keyed_reference(name),)),
@@ -166,7 +166,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             pr = link_probabilistic(engine, model, tables, cfg, link.one_to_one, f"__sl_{name}",
                                     n_ref, (born["table"], born["undated"])
                                     if born["records"] else None, _units(engine, src_t),
-                                    claimed_by=links_t)
+                                    claimed_by=links_t if inc is None
+                                    else inc.claimed_by(engine, links_t))
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
