@@ -79,9 +79,14 @@ def test_the_unknown_group_misses_matches(run):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "session 34: regressed with helper C's record model (claimed class) and patronymic key "
-    "(fails at 9220323): the unknown age band's recall error 0.064 against 0.05; "
-    "open in issue 12 (benchmarks/RESULTS.md, session 34)"))
+    "since the record model's claimed class (aaae60e; the patronymic key is not involved) "
+    "the unknown age band's recall error is 0.064 against 0.05 (true 0.527, was 0.421: the "
+    "linkage found 80 more of its matches; the estimate followed to 0.463): its "
+    "never-compared figure is its pooled placement (384, true 329) scaled up by the dated "
+    "bands' own fits (31, true 33) falling short of the pooled overall figure (464, true "
+    "362) to 433; keeping the undated band at its pooled placement passes here and "
+    "breaks ss_raised's undated band, where the same scaling is right (benchmarks/tried/"
+    "s35_hB_untaught_keep_pooled.patch; benchmarks/RESULTS.md, session 35 helper B)"))
 def test_the_unknown_group_recall_is_estimated_from_the_other_matches(run):
     u = run.loc["unknown"]
     err = abs(u["est_recall"] - u["true_recall"])
