@@ -72,6 +72,51 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     share."""
     if len(bf) == 0 or n_ref == 0 or n_src == 0:
         return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0, np.arange(len(bf)))
+    codes, shares, sizes, cls, ln_sum, two = _fit_shares(bf, source_ids, n_ref, n_src,
+                                                         iterations, claimed, n_claimed)
+    ln_bf = np.asarray(bf, float) * math.log(2)
+    ln_a = np.log(shares / sizes)
+    ln_den = np.logaddexp(math.log1p(-shares.sum()), np.logaddexp.reduce(ln_a + ln_sum, axis=1))
+    pi = float(shares.sum())
+    a = shares / sizes  # each class's pairwise prior
+    weight = np.asarray(bf, float) + np.log2(a / (1 - a))[cls]
+    same = np.round(np.asarray(bf, float) / TIE)
+    if person is not None and complete is not None:  # one person whatever the weights
+        same = np.where(np.asarray(complete, bool), np.inf, same)
+    keys = [codes, pd.factorize(same, use_na_sentinel=False)[0]]
+    if person is not None:
+        keys.append(pd.factorize(pd.Series(person).fillna(""))[0])
+    tie_group = _one_code(keys)
+    strong = weight > TIE_FROM
+    tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
+    tie_group, _ = pd.factorize(tie_group)
+    own = np.exp(ln_a[cls] + ln_bf - ln_den[codes])
+    # each candidate of a group carries the group's probability (equal factors: n times
+    # its own, as before)
+    tie_n = np.bincount(tie_group)[tie_group]
+    post = np.where(tie_n > 1, np.bincount(tie_group, weights=own)[tie_group], own)
+    linked = np.exp(np.logaddexp.reduce(ln_a + ln_sum, axis=1) - ln_den)
+    first = np.full(tie_group.max() + 1, len(bf))
+    np.minimum.at(first, tie_group, np.arange(len(bf)))
+    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()),
+                       first[tie_group],
+                       (float(shares[0]), float(shares[1]) if two else 0.0))
+
+
+def record_share(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
+                 iterations: int = 200) -> float:
+    """`record_model(...).pi` (one class), without the posteriors and tie groups: what a
+    fit that asks for the share alone at each of its steps needs (`home_scale.fit`)."""
+    if len(bf) == 0 or n_ref == 0 or n_src == 0:
+        return 0.0
+    return float(_fit_shares(bf, source_ids, n_ref, n_src, iterations, None, 0)[1].sum())
+
+
+def _fit_shares(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
+                iterations: int, claimed: np.ndarray | None, n_claimed: int) -> tuple:
+    """The record model's EM for the shares (`record_model`): the source records' codes,
+    the shares, the classes' sizes, each pair's class, per record and class the log of
+    the sum of its factors, and whether there are two classes."""
     codes, uniq = pd.factorize(source_ids)
     ln_bf = np.asarray(bf, float) * math.log(2)
     two = claimed is not None and 0 < n_claimed < n_ref
@@ -112,32 +157,18 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
         shares = new
         if done:
             break
-    ln_a = np.log(shares / sizes)
-    ln_den = np.logaddexp(math.log1p(-shares.sum()), np.logaddexp.reduce(ln_a + ln_sum, axis=1))
-    pi = float(shares.sum())
-    a = shares / sizes  # each class's pairwise prior
-    weight = np.asarray(bf, float) + np.log2(a / (1 - a))[cls]
-    same = np.round(np.asarray(bf, float) / TIE)
-    if person is not None and complete is not None:  # one person whatever the weights
-        same = np.where(np.asarray(complete, bool), np.inf, same)
-    keys = [codes, same]
-    if person is not None:
-        keys.append(pd.factorize(pd.Series(person).fillna(""))[0])
-    tie_group, _ = pd.factorize(pd.MultiIndex.from_arrays(keys))
-    strong = weight > TIE_FROM
-    tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
-    tie_group, _ = pd.factorize(tie_group)
-    own = np.exp(ln_a[cls] + ln_bf - ln_den[codes])
-    # each candidate of a group carries the group's probability (equal factors: n times
-    # its own, as before)
-    tie_n = np.bincount(tie_group)[tie_group]
-    post = np.where(tie_n > 1, np.bincount(tie_group, weights=own)[tie_group], own)
-    linked = np.exp(np.logaddexp.reduce(ln_a + ln_sum, axis=1) - ln_den)
-    first = np.full(tie_group.max() + 1, len(bf))
-    np.minimum.at(first, tie_group, np.arange(len(bf)))
-    return RecordModel(pi, pi / n_ref, np.minimum(post, 1.0), float(linked.sum()),
-                       first[tie_group],
-                       (float(shares[0]), float(shares[1]) if two else 0.0))
+    return codes, shares, sizes, cls, ln_sum, two
+
+
+def _one_code(keys: list[np.ndarray]) -> np.ndarray:
+    """One code per distinct row of the integer code arrays `keys` (each >= 0), numbered
+    in order of first appearance, as `pd.factorize` of their MultiIndex numbers them (that
+    took a third of a second at 175,000 pairs, per call)."""
+    code = np.asarray(keys[0], np.int64)
+    for k in keys[1:]:
+        k = np.asarray(k, np.int64)
+        code = pd.factorize(code * (int(k.max(initial=0)) + 1) + k)[0].astype(np.int64)
+    return pd.factorize(code)[0]
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

@@ -87,6 +87,35 @@ def poisson_to_total(rng: np.random.Generator, drawn: np.ndarray, lam: np.ndarra
     return rng.binomial(drawn.astype(np.int64), c).astype(float)
 
 
+def _reweightings(rec: np.ndarray, cap: Captures, seed: int) -> tuple:
+    """`Strata._shrink`'s SHRINK_REPLICATES Poisson(1) reweightings of the source records
+    and match-key links: row 0 the point estimate's weights (1: `Estimator.total()`),
+    then the replicates' counts (bytes: 41 rows of every source record's weight at a
+    million records; the match-key rows' weights as factors when a row stands for several
+    links: `Captures.det_factor`), and each row's `recapture_fallback.between`. Drawn
+    from their own stream, so the same for every subgroup variable of one estimate: made
+    once and kept with the captures (40 draws over every match-key link were a second
+    per variable at a million records)."""
+    n_rec = int(rec.max()) + 1 if len(rec) else 0
+    key = (seed, n_rec, cap.n_det, cap.n_links, cap.det_row is None)
+    held = cap.__dict__.get("_reweightings")
+    if held is not None and held[0] == key:
+        return held[1]
+    rng = np.random.default_rng([seed, 3])
+    rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
+    dws = np.ones((SHRINK_REPLICATES + 1, cap.n_det),
+                  np.uint8 if cap.det_row is None else float)
+    ats = [fallback.between(None)]
+    for i in range(1, SHRINK_REPLICATES + 1):
+        rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, cap.n_links)
+        if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
+            rws, dws = rws.astype(float), dws.astype(float)
+        rws[i], dws[i] = rw, cap.det_factor(dw) if cap.det_row is not None else dw
+        ats.append(fallback.between(rw.astype(float)))
+    cap.__dict__["_reweightings"] = (key, (rws, dws, ats))
+    return rws, dws, ats
+
+
 class Strata:
     """The never-compared estimate fitted within each value of one subgroup variable (its
     matches may fail blocking for reasons of their own: a region's poor delivery), for the
@@ -124,22 +153,7 @@ class Strata:
         `pooled`: per candidate, the pooled estimate's matches placed on it. A value of
         weight 0 keeps its fit for the intervals (`scaled`): its pooled share moves by its
         own fit's replicate over point."""
-        rng = np.random.default_rng([seed, 3])
-        n_rec = int(rec.max()) + 1 if len(rec) else 0
-        # row 0 the point estimate's weights (1: `Estimator.total()`), then the replicates'
-        # counts (bytes: 41 rows of every source record's weight at a million records)
-        # (the match-key rows' weights as factors when a row stands for several links:
-        # `Captures.det_factor`)
-        rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
-        dws = np.ones((SHRINK_REPLICATES + 1, cap.n_det),
-                      np.uint8 if cap.det_row is None else float)
-        ats = [fallback.between(None)]
-        for i in range(1, SHRINK_REPLICATES + 1):
-            rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, cap.n_links)
-            if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
-                rws, dws = rws.astype(float), dws.astype(float)
-            rws[i], dws[i] = rw, cap.det_factor(dw) if cap.det_row is not None else dw
-            ats.append(fallback.between(rw.astype(float)))
+        rws, dws, ats = _reweightings(rec, cap, seed)
         own = shrunk = 0.0
         for v, (est, cm, dm) in self.fits.items():
             # every replicate's refit at once (`recapture_batch`: one pass over the fit's
