@@ -64,7 +64,7 @@ def evaluate(data: Path) -> dict:
         auto = g[g["status"] != "clerical"]
 
         def ok(r, c=c) -> bool:
-            if r["status"] == "not_stated" and r["text"] is None:
+            if r["status"] == "not_stated" and pd.isna(r["text"]):
                 return True
             # a derived code is what the person does, whatever the answer said
             true = r["person_code"] if r["status"] == "derived" else r["code_true"]

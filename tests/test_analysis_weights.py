@@ -36,7 +36,8 @@ def population(n: int = 20000, seed: int = 3):
                + X["region"].map({"North": -0.8, "Midlands": 0.3, "South": 0.6})
                + X["sex"].map({"F": 0.3, "M": -0.2}))
     linked = rng.random(n) < 1 / (1 + np.exp(-link_lp))
-    return X, y.to_numpy() if hasattr(y, "to_numpy") else y, linked.to_numpy()
+    # copies: pandas 3 hands out read-only arrays, and tests set some links by hand
+    return X, y.to_numpy(copy=True), linked.to_numpy(copy=True)
 
 
 def estimates(X, y, linked, w):

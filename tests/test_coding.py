@@ -181,7 +181,9 @@ def test_answers_written_as_codes_are_coded(tmp_path):
             ("P01", "activity"): ("85", "code"), ("P02", "language"): ("deu", "alias"),
             ("P02", "occupation"): (None, "clerical")}
     for key, (code, method) in want.items():
-        assert (got.loc[key, "code"], got.loc[key, "method"]) == (code, method), key
+        got_code = got.loc[key, "code"]  # a missing code: None on pandas 2, NaN on pandas 3
+        assert (None if pd.isna(got_code) else got_code, got.loc[key, "method"]) == (
+            code, method), key
     assert got.loc[("P02", "activity"), "method"] != "code"  # 10 digits: not a code
     assert got.loc[("P01", "occupation"), "level"] == "sub_major"
     queue = pd.read_parquet(out / "coding" / "census_clerical.parquet")

@@ -36,6 +36,8 @@ def coding_path(out: Path, name: str) -> Path:
 def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Code the text columns of `texts` (record_id + one column per variable's `text`).
     Returns the coding table and the clerical queue."""
+    # a missing answer is None (pandas 3's string columns hold NaN, which reads as "nan")
+    texts = texts.astype(object).where(texts.notna(), None)
     rows, queue = [], []
     coded_by_var: dict[str, list[Coded]] = {}
     # variables derived from another are coded after it
@@ -66,10 +68,11 @@ def code_frame(texts: pd.DataFrame, variables: dict) -> tuple[pd.DataFrame, pd.D
         rows_by_var[var] = part
     for var in variables:
         rows += rows_by_var[var]
-    table = pd.DataFrame(rows, columns=CODING_COLUMNS)
+    # objects, None for missing (as pandas 2 infers; pandas 3 would make NaN strings)
+    table = pd.DataFrame(rows, columns=CODING_COLUMNS, dtype=object)
     table["score"] = table["score"].astype(float)
     q = pd.DataFrame(queue, columns=["record_id", "variable", "classification", "text",
-                                     "candidates"])
+                                     "candidates"], dtype=object)
     return table, q
 
 
@@ -87,7 +90,6 @@ def run_coding(engine: Engine, lj: LoadedJob, name: str, out: Path) -> dict:
     select = ", ".join(["record_id", *(f"CAST({quote_ident(c)} AS VARCHAR) AS "
                                        f"{quote_ident(c)}" for c in cols)])
     texts = engine.df(f"SELECT {select} FROM __sl_coding_intake ORDER BY _row")
-    texts = texts.astype(object).where(texts.notna(), None)
     table, _ = code_frame(texts, variables)
     from spinelink.coding import decisions as dec
     from spinelink.coding import workflow

@@ -122,7 +122,18 @@ def _output(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         raise OutputError(f"{path}: missing (written by the run's coding stage); "
                           "`spinelink verify` lists what differs, `spinelink run --resume` "
                           "writes it again")
-    return pd.read_parquet(path, columns=columns)
+    return none_for_missing(pd.read_parquet(path, columns=columns))
+
+
+def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with None for every missing text: pandas 3 reads a text column as strings
+    with NaN for missing, pandas 2 as objects with None, and the coding code tests `is None`
+    and truth (`code or ""`); number columns as read."""
+    text = [c for c in frame.columns
+            if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    if text:
+        frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
+    return frame
 
 
 def _sources(coding: dict, source: str | None) -> list[str]:
@@ -158,7 +169,7 @@ def open_items(out: Path, source: str | None = None,
         for task, name in (("verify", "verification"), ("recheck", "recheck")):
             path = folder / f"{s}_{name}.parquet"
             if task in tasks and path.exists():
-                v = pd.read_parquet(path)
+                v = none_for_missing(pd.read_parquet(path))
                 v["classification"] = [specs[x]["classification"] for x in v["variable"]]
                 parts.append(v.assign(task=task, candidates=""))
         done = set(verified)

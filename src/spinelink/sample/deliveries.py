@@ -129,7 +129,10 @@ def _write(out: Path, k: int, mode: str, frame: pd.DataFrame, uid: dict, changes
            seed: int) -> dict:
     folder = out / "deliveries" / str(k)
     folder.mkdir(parents=True, exist_ok=True)
-    table = pa.table({c: pa.array(frame[c].tolist(), type=pa.string()) for c in frame})
+    # from_pandas: a missing value is null whether it is None (pandas 2's object columns)
+    # or NaN (pandas 3's string columns)
+    table = pa.table({c: pa.array(frame[c].tolist(), type=pa.string(), from_pandas=True)
+                      for c in frame})
     pq.write_table(table, folder / "benefits.parquet", compression="zstd")
     pd.DataFrame({"record_id": frame["claim_id"],
                   "person_uid": [uid[c] for c in frame["claim_id"]]}).to_csv(
