@@ -15,7 +15,6 @@ WORK/<name>/misses_out). Prints aggregates only; WORK/bands.json holds the rows.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -26,9 +25,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from external import select  # noqa: E402
-from quality_eval import _cases  # noqa: E402
-from quality_misses import _capture  # noqa: E402
+from quality_misses import captured, options  # noqa: E402
 
 EDGES = [0.0, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0 + 1e-9]
 
@@ -80,21 +77,9 @@ def candidate_frame(args: tuple, uid_ref: pd.Series, uid_src: pd.Series) -> pd.D
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--work", type=Path, required=True)
-    ap.add_argument("--only", required=True)
-    ap.add_argument("--noise", choices=("default", "raised", "both"), default="both")
-    ap.add_argument("--persons", type=int, default=20_000)
-    ap.add_argument("--seed", type=int, default=42)
-    args = ap.parse_args(argv)
-    work = args.work.resolve()
-    cases = _cases(work, args.noise, args.seed, args.persons)
+    args = options(__doc__, argv)
     result = {}
-    pd.set_option("display.width", 200)
-    for name in select(list(cases), args.only):
-        bench = cases[name]().bench
-        out = bench.dir / "misses_out"
-        got = _capture(bench.job, out)
+    for name, bench, out, got in captured(args):
         t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
                         for p in (bench.truth_ref, bench.truth_src))
         uid_ref = t_ref.drop_duplicates("record_id").set_index("record_id")["person_uid"]
@@ -103,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         b = bands(candidate_frame(got, uid_ref, uid_src), links, uid_ref, uid_src)
         result[name] = b.round(2).to_dict("records")
         print(f"== {name}\n{b.round(1).to_string(index=False)}")
-    (work / "bands.json").write_text(json.dumps(result, indent=2))
+    (args.work / "bands.json").write_text(json.dumps(result, indent=2))
     return 0
 
 

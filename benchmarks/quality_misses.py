@@ -163,22 +163,35 @@ def attribute(rows: list[dict], p: pd.DataFrame) -> list[dict]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(doc: str, argv: list[str] | None) -> argparse.Namespace:
+    """The command line both diagnostics share (this one and quality_bands.py)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--only", required=True)
     ap.add_argument("--noise", choices=("default", "raised", "both"), default="both")
     ap.add_argument("--persons", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args(argv)
-    work = args.work.resolve()
-    cases = _cases(work, args.noise, args.seed, args.persons)
-    result = {}
+    args.work = args.work.resolve()
     pd.set_option("display.width", 200)
+    return args
+
+
+def captured(args: argparse.Namespace):
+    """(name, bench, out, captured) for each chosen harness case: the quality stage's inputs
+    captured by a run of the case's job into `out`."""
+    cases = _cases(args.work, args.noise, args.seed, args.persons)
     for name in select(list(cases), args.only):
         bench = cases[name]().bench
         out = bench.dir / "misses_out"
-        p = parts(bench, out, _capture(bench.job, out))
+        yield name, bench, out, _capture(bench.job, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options(__doc__, argv)
+    result = {}
+    for name, bench, out, got in captured(args):
+        p = parts(bench, out, got)
         rows = evaluate(bench)["rows"]
         result[name] = {"parts": p.round(2).to_dict("records"),
                         "misses": attribute(rows, p)}
@@ -187,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  miss {x['subgroup']} {x['measure']}: covers with the true "
                   + ", ".join(f"{k} {'yes' if v else 'no'}"
                               for k, v in x["covers_with_true"].items()))
-    (work / "misses.json").write_text(json.dumps(result, indent=2))
+    (args.work / "misses.json").write_text(json.dumps(result, indent=2))
     return 0
 
 
