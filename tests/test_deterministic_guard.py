@@ -100,7 +100,8 @@ def test_a_key_on_a_placeholder_field_is_skipped_and_a_real_one_kept():
         frames = []
         for rows in (ref, src):
             frame = pd.DataFrame(rows, columns=cols)
-            frame["postcode"] = frame["record_id"].map(postcodes).fillna(frame["postcode"])
+            ids, codes = frame["record_id"], frame["postcode"]
+            frame["postcode"] = [postcodes.get(r, p) for r, p in zip(ids, codes, strict=True)]
             frames.append(frame)
         return _placeholders_and_links(*frames, keys)
 
