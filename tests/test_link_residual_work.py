@@ -25,9 +25,11 @@ def febrl():
     return a[cols], b[cols]
 
 
-def _em_model(a: pd.DataFrame, b: pd.DataFrame, between: bool) -> tuple[dict, list[str]]:
+def _em_model(a: pd.DataFrame, b: pd.DataFrame, between: bool, dialect: str | None = None,
+              vectors: list[str] | None = None) -> tuple[dict, list[str]]:
     """FEBRL4's two files: u by sampling, then one EM session blocked on the surname;
-    the model and the SQL of every blocked-pairs query Splink ran."""
+    the model and the SQL of every blocked-pairs query Splink ran (`vectors`: gets the
+    SQL of the comparison-vector queries)."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     from splink.internals.duckdb.database_api import DuckDBAPI as Api
@@ -52,13 +54,15 @@ def _em_model(a: pd.DataFrame, b: pd.DataFrame, between: bool) -> tuple[dict, li
     def seen(self, final_sql):
         if " as join_key_l" in final_sql:  # the blocking queries
             sqls.append(final_sql)
+        if vectors is not None and "CREATE TABLE __splink__df_comparison_vectors" in final_sql:
+            vectors.append(final_sql)
         return run(self, final_sql)
 
     Api._execute_sql_against_backend = seen
     try:
         with engine.ordered_sums():
             if between:
-                with splink_compat.em_between_datasets():
+                with splink_compat.em_between_datasets(dialect):
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         block_on("surname"), max_pairs=2000)
             else:
@@ -87,6 +91,23 @@ def test_em_blocks_between_the_datasets_and_trains_the_same_model(febrl):
     assert len(new_sqls) == len(base_sqls) >= 2
     assert all("__splink__df_concat_left" in s and "__splink__df_concat_right" in s
                for s in new_sqls)
+
+
+def test_em_vectors_read_only_the_records_of_their_pairs_and_train_the_same_model(febrl):
+    """On DuckDB an EM session's comparison vectors join its sampled pairs to the records
+    those pairs name (Splink's own filter, which its EM did not ask for), not to every
+    record of both sides with its term frequencies: the same vectors, so the same model
+    (the first name adjusted for term frequency: its frequencies are every record's)."""
+    a, b = febrl
+    base, _ = _em_model(a, b, between=True)
+    seen_base: list[str] = []
+    seen_new: list[str] = []
+    _em_model(a, b, between=True, vectors=seen_base)
+    new, _ = _em_model(a, b, between=True, dialect="duckdb", vectors=seen_new)
+    assert new == base
+    assert seen_base and all("__splink__df_concat_with_tf_filtered" not in s
+                             for s in seen_base)
+    assert seen_new and all("__splink__df_concat_with_tf_filtered" in s for s in seen_new)
 
 
 def test_the_keyed_reference_written_from_the_residual_keeps_the_pairs(febrl):

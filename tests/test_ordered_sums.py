@@ -42,3 +42,30 @@ def test_em_iterations_see_sorted_pairs_on_one_thread(monkeypatch, threads):
     assert seen == [(1, [[1, 1], [1, 2], [2, 9], [3, 1]])] * 2
     assert _threads(engine) == threads  # restored, also after a failure
     assert session.expectation_maximisation is em  # Splink's own function back
+
+
+def test_em_iterations_see_pairs_sorted_by_the_models_record_id(monkeypatch):
+    """spinelink's models name the record id `record_id`: the vectors' `record_id_l` and
+    `_r` (from Splink's `unique_id_input_columns`) order the pairs, not the dataset names
+    alone (which left the rows in the join's order)."""
+    from splink.internals.input_column import InputColumn
+
+    engine = DuckDBEngine(threads=2)
+    engine.execute("CREATE TABLE cv AS SELECT * FROM (VALUES ('r', 'C3', 's', 'B1'), "
+                   "('r', 'C1', 's', 'B2'), ('r', 'C1', 's', 'B1'), ('r', 'C2', 's', 'B9')) "
+                   "t(source_dataset_l, record_id_l, source_dataset_r, record_id_r)")
+    seen = []
+
+    def em(*, df_comparison_vector_values, unique_id_input_columns):
+        seen.append(engine.df(f"SELECT record_id_l, record_id_r FROM "
+                              f"{df_comparison_vector_values.physical_name}").values.tolist())
+        return ["trained"]
+
+    monkeypatch.setattr(session, "expectation_maximisation", em)
+    uid = [InputColumn(c, sqlglot_dialect_str="duckdb")
+           for c in ("source_dataset", "record_id")]
+    with engine.ordered_sums():
+        session.expectation_maximisation(
+            df_comparison_vector_values=SimpleNamespace(physical_name="cv"),
+            unique_id_input_columns=uid)
+    assert seen == [[["C1", "B1"], ["C1", "B2"], ["C2", "B9"], ["C3", "B1"]]]

@@ -14,7 +14,8 @@ the conditions that parsed. Same results, parsed once.
 More reach into Splink's internals, so they live here too: its term frequency cache
 (`forget_term_frequencies`), a linker's settings around an EM session that fails
 (`settings_restorer`), and EM's blocking between the two datasets instead of the
-concatenation with itself (`em_between_datasets`).
+concatenation with itself, its comparison vectors from the records of its pairs only
+(`em_between_datasets`).
 """
 from __future__ import annotations
 
@@ -128,18 +129,43 @@ def _between_datasets(original):
     return blocked
 
 
+def _records_of_pairs(original):
+    """`compute_comparison_vector_values_from_id_pairs_sqls` as an EM session calls it,
+    joining its sampled pairs to the records of those pairs only. Splink's EM joins them
+    to the whole concatenation with its term frequencies (at a million records every
+    reference record, each joined to four term-frequency tables, for 300,000 pairs);
+    given the link type `two_dataset_link_only` and the dialect DuckDB, Splink's own
+    function first keeps the records some blocked pair names (as its prediction does).
+    The same rows: an inner join keeps only those records, and their term frequencies
+    come from the tables computed over every record."""
+    def vectors(*args, **kw):
+        if (kw.get("link_type") is None and kw.get("sql_dialect_str") is None
+                and kw.get("input_tablename_l") == f"{_CONCAT}_with_tf"
+                and kw.get("input_tablename_r") == f"{_CONCAT}_with_tf"
+                and kw.get("source_dataset_input_column") is not None):
+            kw = {**kw, "link_type": "two_dataset_link_only", "sql_dialect_str": "duckdb"}
+        return original(*args, **kw)
+    return vectors
+
+
 @contextmanager
-def em_between_datasets():
+def em_between_datasets(dialect: str | None = None):
     """EM sessions (and their probes) in this context block between the two datasets
-    (`_between_datasets`)."""
+    (`_between_datasets`); on DuckDB (`dialect`) their comparison vectors read only the
+    records of their pairs (`_records_of_pairs`)."""
     from splink.internals import blocking, em_training_session
 
     original = blocking.block_using_rules_sqls
     patched = _between_datasets(original)
+    vectors = em_training_session.compute_comparison_vector_values_from_id_pairs_sqls
     blocking.block_using_rules_sqls = patched
     em_training_session.block_using_rules_sqls = patched
+    if dialect == "duckdb":
+        em_training_session.compute_comparison_vector_values_from_id_pairs_sqls = \
+            _records_of_pairs(vectors)
     try:
         yield
     finally:
         blocking.block_using_rules_sqls = original
         em_training_session.block_using_rules_sqls = original
+        em_training_session.compute_comparison_vector_values_from_id_pairs_sqls = vectors

@@ -31,6 +31,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
 
     splink_compat.install()
     db_api = engine.splink_db_api()
+    dialect = db_api.sql_dialect.sql_dialect_str
     splink_compat.forget_term_frequencies(db_api)
     full = Linker([_register(db_api, tables["ref_full"], f"{tag}_train_ref"),
                    _register(db_api, tables["src_full"], f"{tag}_train_src")],
@@ -65,7 +66,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         em = Linker([_register(db_api, tables["ref"], f"{tag}_em_ref"),
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
-        with engine.ordered_sums(), splink_compat.em_between_datasets():
+        with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
             report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res, tag))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
@@ -76,7 +77,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         if plan_all is None:
             plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"],
                                       tables["src_full"])
-        with engine.ordered_sums(), splink_compat.em_between_datasets():
+        with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
             report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all, tag))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)

@@ -144,15 +144,22 @@ class DuckDBEngine(Engine):
         parallel sum adds the threads' partial sums in the order they finish, and the
         vectors' join writes its rows in the order the threads do, so EM's m-probabilities
         (and every match probability with them) differed in their 12th digit between two
-        runs at a million records. The vectors themselves are made on every thread."""
+        runs at a million records. The vectors themselves are made on every thread. The
+        pair is its two records' ids: Splink's `unique_id_input_columns` (spinelink's
+        models name the id `record_id`: sorted by the dataset names alone, the rows kept
+        the join's order and the 12th digit moved still), else the default names."""
         from splink.internals import em_training_session as session
 
         original = session.expectation_maximisation
 
         def in_order(*args, df_comparison_vector_values, **kwargs):
             table = quote_ident(df_comparison_vector_values.physical_name)
-            ids = [c for c in self.columns(df_comparison_vector_values.physical_name)
-                   if c.startswith(("source_dataset_", "unique_id_"))]
+            have = self.columns(df_comparison_vector_values.physical_name)
+            named = [n for c in kwargs.get("unique_id_input_columns") or []
+                     for n in (c.unquote().name_l, c.unquote().name_r)]
+            ids = list(dict.fromkeys(
+                [n for n in named if n in have]
+                + [c for c in have if c.startswith(("source_dataset_", "unique_id_"))]))
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} "
                              f"ORDER BY {', '.join(quote_ident(c) for c in ids)}")
             threads = int(self.scalar("SELECT current_setting('threads')"))
