@@ -15,7 +15,13 @@ value of each reference-side subgroup variable:
 - missed among candidates: the posteriors of candidates the stage did not link, and the
   true linkable records not found whose match was a candidate (`compared`; linked wrongly,
   in review or below it);
-- never compared: the blocked-out estimate placed on the value, and the true count.
+- never compared: the blocked-out estimate placed on the value, and the true count, of
+  which `true_dropped` had its true pair caught by a prediction rule (the quality stage's
+  captures worked out for the true pairs too) and dropped by the linkage after scoring
+  (no personal evidence, named apart, born apart, below the pair floor): matches the
+  never-compared term does not model. Per set, the pooled never-compared estimate's parts
+  (`blocked_parts`: Horvitz-Thompson, the Chao1 top-up on name-only profiles, records no
+  rule can catch).
 True parts are grouped as `quality_eval.true_rates` groups them (a missed record by its
 person's first reference record). WORK/misses.json holds the rows; aggregates only.
 """
@@ -37,27 +43,85 @@ from external import select  # noqa: E402
 from quality_eval import _cases, evaluate, group_tables  # noqa: E402
 
 
-def _capture(job: Path, out: Path) -> tuple:
-    """`spinelink run` in this process; the inputs of the last `labelfree.estimate`."""
+def _capture(job: Path, out: Path, truth: tuple[str, pd.DataFrame] | None = None) -> tuple:
+    """`spinelink run` in this process; the inputs of the last `labelfree.estimate`.
+    `truth`: (source name, its true pairs reference_id, source_id): the quality stage's
+    captures (which rule atoms hold, `per_source.rule_captures`) are worked out for them
+    too and written to OUT/truth_captures/<source>.parquet (`caught_by_rule`); the
+    estimate's own captures are made as without."""
     from click.testing import CliRunner
 
     from spinelink.cli import main
     from spinelink.quality import labelfree, per_source
 
-    got, orig = [], labelfree.estimate
+    got, orig, orig_rc, held = [], labelfree.estimate, per_source.rule_captures, {}
 
     def keep(*a, **k):
         got.append((a, k))
         return orig(*a, **k)
 
+    def rule_captures(engine, name, pairs, det, d, extend=None):
+        if truth is not None and name == truth[0]:
+            both = pd.concat([pairs[["reference_id", "source_id"]].astype(str), truth[1]],
+                             ignore_index=True).drop_duplicates()
+            held[name] = truth[1].merge(orig_rc(engine, name, both, det, d, extend)[0],
+                                        on=["reference_id", "source_id"])
+        return orig_rc(engine, name, pairs, det, d, extend)
+
     per_source.labelfree.estimate = keep
+    per_source.rule_captures = rule_captures
     try:
         res = CliRunner().invoke(main, ["run", str(job), "--output-dir", str(out)])
     finally:
         per_source.labelfree.estimate = orig
+        per_source.rule_captures = orig_rc
     if res.exit_code != 0 or not got:
         raise RuntimeError(f"spinelink run failed: {res.output[-2000:]}")
+    for name, tc in held.items():
+        (out / "truth_captures").mkdir(exist_ok=True)
+        tc.to_parquet(out / "truth_captures" / f"{name}.parquet", index=False)
     return got[-1]
+
+
+def true_pairs(bench) -> pd.DataFrame:
+    """Every (reference record, source record) of one person (the truth files)."""
+    t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
+                    for p in (bench.truth_ref, bench.truth_src))
+    tp = t_src.merge(t_ref, on="person_uid", suffixes=("_s", "_r"))
+    return pd.DataFrame({"reference_id": tp["record_id_r"], "source_id": tp["record_id_s"]})
+
+
+def caught_by_rule(tc: pd.DataFrame, design) -> set:
+    """Source records whose true pair some prediction rule catches (`tc`: the true pairs'
+    captures, `_capture`; `design`: the estimate's `recapture_design.Design`). A missed
+    record among them whose match is not a scored pair was caught by blocking and dropped
+    by the linkage after scoring (no personal evidence, named apart, born apart, below the
+    pair floor), not missed by blocking: the estimator's never-compared term does not
+    model such matches (`quality.recapture`)."""
+    from spinelink.quality.recapture_design import fires
+
+    hit = fires(design, tc["agree"].to_numpy(np.int64),
+                tc["caps"].to_numpy(np.int64)).any(axis=1) if len(tc) else np.zeros(0, bool)
+    return set(tc.loc[hit, "source_id"].astype(str))
+
+
+def blocked_parts(pr, post: np.ndarray) -> dict:
+    """The pooled never-compared estimate's parts at these posteriors: Horvitz-Thompson on
+    the profiles other rules teach, the same on name-only profiles and the Chao1 top-up
+    on them (`recapture_fallback`), and the residual records no rule can catch."""
+    from spinelink.quality import recapture_fallback as fb
+
+    est = pr.cands.estimator(post)
+    n = len(post)
+    w = est._weights(None, None, None)
+    chance = est.catch_chance(w, margins=False)[0]
+    p = chance[est.inv]
+    ht = w * (1 - p) / p
+    u, _, extra, total = est._mass(w, chance, fb.between(None))
+    return {"ht_covered": float(ht[:n][~est.unc].sum() + ht[n:].sum()),
+            "ht_name_only": float(ht[:n][est.unc].sum()),
+            "chao1_top_up": float((u[:n] - ht[:n])[est.unc].sum()),
+            "no_rule": float(extra), "total": float(total)}
 
 
 def compared(miss: list, links: pd.DataFrame, pairs: pd.DataFrame, uid_ref: pd.Series,
@@ -74,6 +138,15 @@ def compared(miss: list, links: pd.DataFrame, pairs: pd.DataFrame, uid_ref: pd.S
         pairs["source_id"].map(uid_src)), "source_id"])
     outside = set(links.loc[links["method"].astype(str) != "probabilistic", "source_id"])
     return np.array([s in cand_true or s in outside for s in miss], bool)
+
+
+def fit_point(args: tuple):
+    """The point estimate's fit of captured `labelfree.estimate` inputs."""
+    from spinelink.quality.calibrate import fit
+
+    pr, null = args[0][0], args[0][1]
+    return fit(pr.cands, null, method=args[1].get(
+        "method", args[0][5] if len(args[0]) > 5 else "model"))
 
 
 def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
@@ -113,6 +186,11 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
     miss = [s for s in linkable if s not in found]
     miss_ref = pd.Index([first_ref[uid_src[s]] for s in miss])
     in_cands = compared(miss, links, pairs, uid_ref, uid_src)
+    tc = out / "truth_captures" / f"{src}.parquet"
+    # of the never-compared: those whose true pair a rule caught (dropped after scoring)
+    caught = caught_by_rule(pd.read_parquet(tc), pr.cands.capture.design) \
+        if tc.exists() and pr.cands.capture is not None else None
+    dropped = np.array([s in caught for s in miss], bool) if caught is not None else None
     rows = []
     for bd in bds:
         if bd.variable != "all" and bd.variable not in ref_groups.columns:
@@ -124,6 +202,9 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
                                                     point.blocked_share), f0) \
             if bd.variable in strata else np.bincount(bd.cand_code, weights=share * f0,
                                                       minlength=len(bd.values))
+        # less the never-compared matches found since by another route (shared
+        # identifiers), as the published estimate (`labelfree._less_found`)
+        blk = lf._less_found(pr, bd, blk)
         false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
         lg, mg = val(links["reference_id"]), val(miss_ref)
         fg = val(links.loc[ok].drop_duplicates("source_id")["reference_id"])
@@ -135,7 +216,9 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
                          "est_missed_candidates": float(missed[i]),
                          "true_missed_candidates": int(((mg == v) & in_cands).sum()),
                          "est_never_compared": float(blk[i]),
-                         "true_never_compared": int(((mg == v) & ~in_cands).sum())})
+                         "true_never_compared": int(((mg == v) & ~in_cands).sum()),
+                         "true_dropped": np.nan if dropped is None else
+                         int(((mg == v) & ~in_cands & dropped).sum())})
     return pd.DataFrame(rows)
 
 
@@ -184,7 +267,7 @@ def captured(args: argparse.Namespace):
     for name in select(list(cases), args.only):
         bench = cases[name]().bench
         out = bench.dir / "misses_out"
-        yield name, bench, out, _capture(bench.job, out)
+        yield name, bench, out, _capture(bench.job, out, (bench.source, true_pairs(bench)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = evaluate(bench)["rows"]
         result[name] = {"parts": p.round(2).to_dict("records"),
                         "misses": attribute(rows, p)}
+        result[name]["blocked_parts"] = blocked_parts(
+            got[0][0], fit_point(got).posterior)
         print(f"== {name}\n{p.round(1).to_string(index=False)}")
+        print("pooled never-compared parts: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in result[name]["blocked_parts"].items()))
         for x in result[name]["misses"]:
             print(f"  miss {x['subgroup']} {x['measure']}: covers with the true "
                   + ", ".join(f"{k} {'yes' if v else 'no'}"

@@ -60,8 +60,12 @@ def test_every_dated_subgroup_recall_within_the_issues_bound(rows):
     assert (err < (df["fl_recall"] - df["true_recall"]).abs()).all()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: the undated band, 0.026 off since dates "
-                   "mistyped are read at intake")
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12: the undated band, 0.019 off (0.923 against 0.942): its never-compared "
+    "figure 18.2 against 12 true, of which 9 are matches a rule caught and the linkage "
+    "dropped for lack of personal evidence; the pooled term is right in sum only by "
+    "offset (Horvitz-Thompson 166 against 103 not caught, a Chao1 top-up of 253 standing "
+    "in for the 232 dropped; benchmarks/RESULTS.md, session 36 helper B)"))
 def test_the_undated_band_within_the_issues_bound(rows):
     df, summ = rows
     u = df.loc[UNDATED]
