@@ -108,3 +108,60 @@ def test_slot_rows_equal_the_stacked_ranges():
         got = slot_rows(runs, 99)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_rule_classes_kept_by_group_mask_equal_those_made_per_capped_key():
+    """Profiles whose capped keys differ only where a group has no atom of the rules that
+    can fire share that group's classes (`recapture._classes`): each equals the classes
+    made for its own capped keys."""
+    from spinelink.quality import recapture, recapture_tensor
+    from spinelink.quality.recapture_design import design
+
+    rules = [[("fn", "fn"), ("ln", "ln")], [("k0", "k0")], [("dob", "dob")],
+             [("ln", "ln"), ("dob_y", "dob_y")], [("pc", "pc"), ("ln", "ln")],
+             [("k1", "k1"), ("dob_y", "dob_y")]]
+    d = design(rules, {"k0": ["fn_i", "ln"], "k1": ["fn_mp", "pc_d"]},
+               {"fn": "name", "ln": "name", "fn_i": "name", "fn_mp": "name", "dob": "dob",
+                "dob_y": "dob", "pc": "pc", "pc_d": "pc"})
+    rng = np.random.default_rng(4)
+    shared = 0
+    for _ in range(30):
+        for gi, g in enumerate(d.groups):
+            bits = [b for b in range(63) if (g >> b) & 1]
+            pat = np.unique([sum(1 << b for b in bits if rng.random() < 0.5)
+                             for _ in range(5)]).astype(np.int64)
+            for caps in (0, 1, 2, 3):
+                before = len(d.__dict__.get("_classes", {}))
+                got = recapture._classes(d, gi, pat, caps, [None, None, pat, None])
+                shared += len(d.__dict__["_classes"]) == before
+                want = recapture_tensor.rule_classes(d, gi, pat, caps)
+                for a, b in zip(got[:2] + tuple(got[2]), want[:2] + tuple(want[2]),
+                                strict=True):
+                    np.testing.assert_array_equal(a, b)
+    assert shared > 0
+
+
+def test_compact_kinds_equal_the_loop_over_every_table():
+    from spinelink.quality.recapture_compact import _kinds
+
+    rng = np.random.default_rng(9)
+    kinds_a, src_a, dest_a = {}, [], []
+    kinds_b, src_b, dest_b = {}, [], []
+    for _ in range(6):  # batches meeting earlier batches' kinds
+        c = int(rng.integers(1, 4))
+        sl = rng.integers(0, 8, 40)[:, None] * 3 + np.arange(c)
+        inv = rng.integers(0, c, c)
+        width = 5
+        want = np.empty(len(sl), np.int64)
+        for j, row in enumerate(sl):  # as `compact` numbered them, table by table
+            key = (int(row[0]), len(row), inv.tobytes())
+            if key not in kinds_a:
+                kinds_a[key] = len(kinds_a)
+                src_a.append(row)
+                dest_a.append(kinds_a[key] * width + inv)
+            want[j] = kinds_a[key]
+        got = _kinds(sl, inv, kinds_b, src_b, dest_b, width)
+        np.testing.assert_array_equal(got, want)
+    assert kinds_a == kinds_b and len(kinds_a) > 8
+    for x, y in ((src_a, src_b), (dest_a, dest_b)):
+        np.testing.assert_array_equal(np.concatenate(x), np.concatenate(y))
