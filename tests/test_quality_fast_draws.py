@@ -165,3 +165,26 @@ def test_compact_kinds_equal_the_loop_over_every_table():
     assert kinds_a == kinds_b and len(kinds_a) > 8
     for x, y in ((src_a, src_b), (dest_a, dest_b)):
         np.testing.assert_array_equal(np.concatenate(x), np.concatenate(y))
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 7])
+def test_stacked_bits_equal_each_tables_tensor_stacked(chunk, monkeypatch):
+    """A batch's no-fire tensors made in one broadcast AND (in runs of `STACK_CHUNK`
+    entries) equal `from_bits` table by table, stacked; with more than 62 rules (two
+    chunks of bits) or a tensor made already, table by table as before."""
+    from spinelink.quality import recapture_tensor as rt
+
+    monkeypatch.setattr(rt, "STACK_CHUNK", chunk)
+    rng = np.random.default_rng(6)
+    shape = [3, 1, 4, 2]
+    for chunks in (1, 2):
+        tables = [rt.Bits([[rng.integers(0, 1 << 40, c) & rng.integers(0, 1 << 40, c)
+                            for _ in range(chunks)] for c in shape], shape)
+                  for _ in range(9)]
+        want = np.stack([rt.from_bits(t.bits, shape) for t in tables])
+        got = rt.stacked(tables)
+        assert got.dtype == bool and got.shape == (9, *shape)
+        np.testing.assert_array_equal(got, want)
+        assert 0 < got.sum() < got.size
+        mixed = rt.stacked([want[0], *tables[1:]])
+        np.testing.assert_array_equal(mixed, want)

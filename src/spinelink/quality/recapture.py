@@ -148,7 +148,7 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
     # the tensor over one pattern per class of patterns that meet the same rules (what
     # no rule firing depends on), not over every pattern (`recapture_compact`)
     classes = [_classes(d, gi, x[2], caps, x) for gi, x in enumerate(got)]
-    return _Profile(donors, index, recapture_tensor.from_bits(
+    return _Profile(donors, index, recapture_tensor.Bits(  # made in `_batches`
         [c[2] for c in classes], [len(c[0]) for c in classes]), [c[1] for c in classes])
 
 
@@ -287,8 +287,8 @@ class Estimator:
         for key, idx in by.items():
             slots = [slot_rows([self.slots[i][g] for i in idx], self.n_slots)
                      for g in range(len(key[0]))]
-            out.append((np.array(idx), np.stack([self.tables[i].no_fire for i in idx]),
-                        slots))
+            made = recapture_tensor.stacked([self.tables[i].no_fire for i in idx])
+            out.append((np.array(idx), made, slots))
             self.batch_maps.append(maps[key])
         return out
 
