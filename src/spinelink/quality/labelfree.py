@@ -33,6 +33,7 @@ from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality import recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
+from spinelink.quality.labelfree_draws import _choose, _prob_links, _runs, _wrong
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata, poisson_to_total, to_total
 from spinelink.quality.stats import percentile_interval
@@ -204,22 +205,6 @@ def _rates(pr, bd, post, chosen=None, blocked=None, cache=None, survive=None):
     return precision, recall, false, found + missed
 
 
-def _wrong(pr: Prepared, post: np.ndarray, chosen: np.ndarray, survive) -> tuple:
-    """One bootstrap draw, once for every breakdown: the links that are wrong in it (a
-    probabilistic link whose record's drawn match is another candidate, or a link another
-    source record on its unit takes: `survive` False) and the candidates that are a
-    drawn match the stage did not link (missed)."""
-    prob = pr.link_group >= 0
-    ok = np.ones(len(prob), bool) if survive is None else np.asarray(survive, bool).copy()
-    miss = np.zeros(0, int)
-    if len(post):
-        ok[prob] &= chosen[pr.cands.rec[pr.link_group[prob]]] == pr.link_group[prob]
-        rec_of = np.flatnonzero(chosen >= 0)
-        c = chosen[rec_of]
-        miss = c[c != pr.rec_link[rec_of]]
-    return np.flatnonzero(~ok), miss
-
-
 def _draw_rates(pr: Prepared, bd: Breakdown, wrong: tuple, blocked, cache: dict):
     """`_rates` of one draw from `_wrong`: every weight is 0 or 1 there, so counting the
     wrong links gives the same (whole) numbers as summing weights, and found links are
@@ -234,25 +219,6 @@ def _draw_rates(pr: Prepared, bd: Breakdown, wrong: tuple, blocked, cache: dict)
         precision = np.where(n_links > 0, 1 - false / np.maximum(n_links, 1), np.nan)
         recall = np.where(found + missed > 0, found / (found + missed), np.nan)
     return precision, recall
-
-
-def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray):
-    """Each record's true match (its tie group's first candidate) or -1, drawn from the
-    posteriors."""
-    rec, n_rec = cands.rec, cands.n_with
-    chosen = np.full(n_rec, -1)
-    if not len(post):
-        return chosen
-    post = np.where(cands.first, post, 0.0)
-    cum = np.cumsum(post)
-    start = np.r_[0, np.flatnonzero(np.diff(rec)) + 1]
-    offset = np.repeat(cum[start] - post[start], np.diff(np.r_[start, len(post)]))
-    hi = cum - offset
-    lo = hi - post
-    u = rng.random(n_rec)[rec]
-    pick = np.flatnonzero((u > lo) & (u <= hi))
-    chosen[rec[pick]] = pick
-    return chosen
 
 
 def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray,
@@ -352,6 +318,10 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
+    # what every replicate reads of the links, the records and the shared units, made once
+    links, runs = _prob_links(pr), _runs(pr.cands.rec) if len(pr.cands.rec) else None
+    survival = {id(s): slope.Survival(s) for s in (pr.survive, pr.survive_alt)
+                if s is not None}
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
         # the replicate's overall figure, placed as the point estimate's
@@ -369,14 +339,14 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         # the model's own error: one calibration slope for the replicate (`slope`)
         b = slope.draw(slope_rng, slope_sd)
         post = tilt(f.posterior, b)
-        chosen = _choose(rng, pr.cands, post)
+        chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)
         totals.append(k)
         sv = pr.survive
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
-        surv = None if sv is None else (rng.random(len(sv)) < slope.tilt_chance(sv, b))
-        wrong = _wrong(pr, post, chosen, surv)
+        surv = None if sv is None else survival[id(sv)](rng.random(len(sv)), b)
+        wrong = _wrong(pr, post, chosen, surv, links)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
                 lam = strata[bd.variable].scaled_by_value(

@@ -51,6 +51,7 @@ from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality import recapture_tensor
 from spinelink.quality.recapture_compact import compact, missed_only, with_margins
 from spinelink.quality.recapture_design import Design, fires
+from spinelink.quality.recapture_runs import CapsRuns, slot_rows
 from spinelink.quality.stats import summing, unique_rows
 
 MIN_DONORS = 20.0  # weighted donors below which a group's patterns pool all its donors
@@ -147,7 +148,7 @@ def _profile(cap: Captures, avail: int, caps: int, w: np.ndarray,
     # the tensor over one pattern per class of patterns that meet the same rules (what
     # no rule firing depends on), not over every pattern (`recapture_compact`)
     classes = [_classes(d, gi, x[2], caps, x) for gi, x in enumerate(got)]
-    return _Profile(donors, index, recapture_tensor.from_bits(
+    return _Profile(donors, index, recapture_tensor.Bits(  # made in `_batches`
         [c[2] for c in classes], [len(c[0]) for c in classes]), [c[1] for c in classes])
 
 
@@ -182,7 +183,12 @@ def _classes(d, gi: int, pat: np.ndarray, caps: int, got: list) -> tuple:
     subgroup values' estimators meet the same ones) and with the group's part (`got`)."""
     if got[3] is None:
         classes = d.__dict__.setdefault("_classes", {})
-        key = (gi, caps, pat.tobytes())
+        # by the rules' atoms of the group that can fire (all `rule_classes` reads of the
+        # capped keys): profiles whose keys differ elsewhere share them (half as many)
+        masks = d.__dict__.setdefault("_group_masks", {})
+        if (gi, caps) not in masks:
+            masks[gi, caps] = (recapture_tensor._rules_on(d, caps) & d.groups[gi]).tobytes()
+        key = (gi, masks[gi, caps], pat.tobytes())
         if key not in classes:
             classes[key] = recapture_tensor.rule_classes(d, gi, pat, caps)
         got[3] = classes[key]
@@ -197,14 +203,9 @@ def _by_caps(memo: dict, cap: Captures, gi: int, sig: int, pool: np.ndarray,
     donors for each of thousands of profiles: a minute at 1M records)."""
     if ("cols", gi, sig) not in memo:
         cols = pool[(cap.avail[pool] & sig) == sig]
-        caps = cap.caps[cols]
-        order = np.argsort(caps, kind="stable")  # stable: each run keeps pool order
-        values, start = np.unique(caps[order], return_index=True)
-        runs = np.split(order, start[1:]) if len(order) else []
         memo["cols", gi, sig] = cols
         memo["w", gi, sig] = float(w[cols].sum())
-        memo["caps", gi, sig] = {int(v): (cols[r], float(w[cols[r]].sum()))
-                                 for v, r in zip(values, runs, strict=True)}
+        memo["caps", gi, sig] = CapsRuns(cols, cap.caps[cols], w)
     return memo["cols", gi, sig], memo["caps", gi, sig]
 
 
@@ -284,11 +285,10 @@ class Estimator:
                 maps.setdefault(key, m)
         out, self.batch_maps = [], []
         for key, idx in by.items():
-            slots = [np.stack([np.arange(*self.slots[i][g]) if self.slots[i][g] is not None
-                               else np.array([self.n_slots]) for i in idx])
+            slots = [slot_rows([self.slots[i][g] for i in idx], self.n_slots)
                      for g in range(len(key[0]))]
-            out.append((np.array(idx), np.stack([self.tables[i].no_fire for i in idx]),
-                        slots))
+            made = recapture_tensor.stacked([self.tables[i].no_fire for i in idx])
+            out.append((np.array(idx), made, slots))
             self.batch_maps.append(maps[key])
         return out
 

@@ -57,6 +57,38 @@ def from_bits(bits: list[list[np.ndarray]], shape: list[int]) -> np.ndarray:
     return ~caught
 
 
+class Bits:
+    """A profile's `from_bits` tensor not made yet: its groups' classes' rule bits and the
+    tensor's shape; made with the other tables of its batch (`stacked`)."""
+
+    def __init__(self, bits: list[list[np.ndarray]], shape: list[int]):
+        self.bits, self.shape = bits, tuple(shape)
+
+
+STACK_CHUNK = 1 << 22  # entries of the AND made at once (`stacked`)
+
+
+def stacked(tensors: list) -> np.ndarray:
+    """`np.stack` of tables' no-fire tensors of one shape: those of `Bits` (at most 62
+    rules) made in one broadcast AND per run of tables, the same ANDs `from_bits` makes
+    table by table (its outer products, one table at a time, were most of building the
+    subgroup values' estimators)."""
+    if not all(isinstance(t, Bits) and t.bits and len(t.bits[0]) == 1 for t in tensors):
+        return np.stack([from_bits(t.bits, list(t.shape)) if isinstance(t, Bits) else t
+                         for t in tensors])
+    k, size = len(tensors[0].shape), int(np.prod(tensors[0].shape))
+    step = max(1, STACK_CHUNK // max(size, 1))
+    out = np.empty((len(tensors), *tensors[0].shape), bool)
+    for a in range(0, len(tensors), step):
+        part, combo = tensors[a:a + step], None
+        for g in range(k):
+            b = np.stack([t.bits[g][0] for t in part])
+            b = b.reshape(len(part), *([1] * g), b.shape[1], *([1] * (k - g - 1)))
+            combo = b if combo is None else combo & b
+        out[a:a + len(part)] = combo == 0
+    return out
+
+
 def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
     """The tensor over the groups' patterns, True where no rule catches the match (the rules
     whose capped key is small enough): per group and pattern the bits of the rules whose
