@@ -113,8 +113,11 @@ def parse_once(engine: Engine, table: pa.Table, spec: DateSpec | None, name: str
     once per distinct value, as hidden DATE columns `prefix`parsed / `prefix`written, and
     the spec that reads them: the checks, the reference date and the accepted rows read
     the column, not the parse, which is a pure function of the value and the spec's
-    parameters (the same dates as parsing every row). `name`: scratch table name."""
-    if spec is None or spec.typed_column or spec.parsed_column:
+    parameters (the same dates as parsing every row). `name`: scratch table name.
+    DuckDB only: Spark would stage the whole raw table again to add the columns, and
+    parses in parallel over its workers anyway."""
+    if (spec is None or spec.typed_column or spec.parsed_column
+            or getattr(engine, "name", None) != "duckdb"):
         return table, spec
     values = table.column(spec.column).combine_chunks()
     try:
