@@ -38,6 +38,7 @@ from spinelink.intake_dates import (
     ReferenceDate,
     date_spec,
     install_macros,
+    parse_once,
     reference_date,
 )
 from spinelink.intake_report import failure_summary, reason_counts
@@ -185,6 +186,10 @@ def intake_source(engine: Engine, lj: LoadedJob, name: str, out_dir: Path) -> In
     if spec and spec.note:
         read.notes.append(spec.note)
         log.info("%s: %s", name, spec.note)
+    read.table, parsed_spec = parse_once(engine, read.table, spec, f"{raw}__dates", TYPED_PREFIX)
+    if parsed_spec is not spec:
+        engine.register(raw, read.table)
+        spec = parsed_spec
 
     def read_reference():
         ref = lj.job.reference
@@ -329,7 +334,8 @@ def _checks(raw: str, src: Source, spec: DateSpec | None) -> list[tuple[str, dic
         out.append((sql_file("intake/check_date_repaired.sql", raw=raw, id=src.id_column,
                              col=spec.column, parsed=spec.parsed("r"),
                              as_written=spec.as_written("r")),
-                    {**spec.params, "field": spec.column, "priority": FLAG_ONLY}))
+                    {**spec.params, "fmt": spec.fmt, "fmt_alt": spec.alt,
+                     "field": spec.column, "priority": FLAG_ONLY}))
     sex = src.columns.get("sex")
     if sex:
         out.append((sql_file("intake/check_known_codes.sql", raw=raw, id=src.id_column, col=sex,

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from spinelink.backends import Engine
 from spinelink.config import LoadedJob, Source
@@ -66,6 +68,10 @@ class DateSpec:
     # the format with day and month exchanged, when a value that does not parse in `fmt` is
     # read as mistyped (`repairs`): day and month swapped, or digits written as letters
     alt: str | None = None
+    # the hidden DATE columns of the raw table holding `parsed` and `as_written`, each
+    # value parsed once (parse_once); None until then
+    parsed_column: str | None = None
+    written_column: str | None = None
 
     def parsed(self, alias: str = "r") -> str:
         """SQL: the parsed date of a row of the raw table (aliased `alias`); the format is
@@ -73,6 +79,12 @@ class DateSpec:
         day and month exchanged $fmt_alt)."""
         if self.typed_column:
             return f"{alias}.{quote_ident(self.typed_column)}"
+        if self.parsed_column:
+            return f"{alias}.{quote_ident(self.parsed_column)}"
+        return self.parse_expression(alias)
+
+    def parse_expression(self, alias: str = "r") -> str:
+        """SQL: the parse of a text column (`parsed` before `parse_once`)."""
         if self.pivot:
             return f"sl_intake_parse_date_pivot({alias}.{quote_ident(self.column)}, $fmt, $pivot)"
         if self.alt:
@@ -82,14 +94,48 @@ class DateSpec:
 
     def as_written(self, alias: str = "r") -> str:
         """SQL: the date as its text reads in the format, without repairs (not typed)."""
+        if self.written_column:
+            return f"{alias}.{quote_ident(self.written_column)}"
         return f"sl_intake_parse_date({alias}.{quote_ident(self.column)}, $fmt)"
 
     @property
     def params(self) -> dict:
-        if self.typed_column:
+        """The parameters of `parsed` (none once the dates are columns)."""
+        if self.typed_column or self.parsed_column:
             return {}
         return {"fmt": self.fmt, **({"pivot": self.pivot} if self.pivot else {}),
                 **({"fmt_alt": self.alt} if self.alt else {})}
+
+
+def parse_once(engine: Engine, table: pa.Table, spec: DateSpec | None, name: str,
+               prefix: str) -> tuple[pa.Table, DateSpec | None]:
+    """The raw table with its dates of birth parsed (and, with repairs, read as written)
+    once per distinct value, as hidden DATE columns `prefix`parsed / `prefix`written, and
+    the spec that reads them: the checks, the reference date and the accepted rows read
+    the column, not the parse, which is a pure function of the value and the spec's
+    parameters (the same dates as parsing every row). `name`: scratch table name.
+    DuckDB only: Spark would stage the whole raw table again to add the columns, and
+    parses in parallel over its workers anyway."""
+    if (spec is None or spec.typed_column or spec.parsed_column
+            or getattr(engine, "name", None) != "duckdb"):
+        return table, spec
+    values = table.column(spec.column).combine_chunks()
+    try:
+        distinct = pc.unique(values.drop_null())
+    except pa.ArrowNotImplementedError:  # a type Arrow cannot hash: parsed row by row
+        return table, spec
+    engine.register(name, pa.table({spec.column: distinct}))
+    out = engine.arrow(sql_file("intake/date_values.sql", values=name, col=spec.column,
+                                parsed=spec.parsed("r"),
+                                written=spec.as_written("r") if spec.alt
+                                else "CAST(NULL AS DATE)"), spec.params)
+    engine.release(name)
+    at = pc.index_in(values, value_set=out.column("v").combine_chunks())
+    parsed, write = f"{prefix}parsed", f"{prefix}written" if spec.alt else None
+    table = table.append_column(parsed, pc.take(out.column("p").combine_chunks(), at))
+    if write:
+        table = table.append_column(write, pc.take(out.column("w").combine_chunks(), at))
+    return table, replace(spec, parsed_column=parsed, written_column=write)
 
 
 def install_macros(engine: Engine) -> None:
