@@ -149,6 +149,19 @@ def fit_point(args: tuple):
         "method", args[0][5] if len(args[0]) > 5 else "model"))
 
 
+def truth_and_links(bench, out: Path) -> tuple:
+    """The truth's reference and source rows with a person, each record's person (by record
+    id), and the run's links and scored pairs with string ids."""
+    t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
+                    for p in (bench.truth_ref, bench.truth_src))
+    uid_ref = t_ref.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    uid_src = t_src.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    ids = {"reference_id": str, "source_id": str}
+    links = pd.read_parquet(out / "links" / f"{bench.source}.parquet").astype(ids)
+    pairs = pd.read_parquet(out / "pairs" / f"{bench.source}.parquet").astype(ids)
+    return t_ref, t_src, uid_ref, uid_src, links, pairs
+
+
 def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
     """Per subgroup value: estimated and true parts (`out`: the run `args` came from)."""
     from spinelink.quality import labelfree as lf
@@ -169,16 +182,9 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
         f0, share = float(mass.sum()), mass / mass.sum()
     job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
     ref_groups, _ = group_tables(out, job, bench.source)
-    t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
-                    for p in (bench.truth_ref, bench.truth_src))
-    uid_ref = t_ref.drop_duplicates("record_id").set_index("record_id")["person_uid"]
-    uid_src = t_src.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    t_ref, t_src, uid_ref, uid_src, links, pairs = truth_and_links(bench, out)
     first_ref = t_ref.drop_duplicates("person_uid").set_index("person_uid")["record_id"]
     src = bench.source
-    links = pd.read_parquet(out / "links" / f"{src}.parquet").astype(
-        {"reference_id": str, "source_id": str})
-    pairs = pd.read_parquet(out / "pairs" / f"{src}.parquet").astype(
-        {"reference_id": str, "source_id": str})
     u = links["reference_id"].map(uid_ref)
     ok = (u.notna() & u.eq(links["source_id"].map(uid_src))).to_numpy()
     found = set(links.loc[ok, "source_id"])

@@ -34,7 +34,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from quality_misses import captured, compared, options  # noqa: E402
+from quality_misses import captured, compared, options, truth_and_links  # noqa: E402
 
 from spinelink import probabilistic  # noqa: E402
 
@@ -107,15 +107,8 @@ def parts(pr, post: np.ndarray) -> dict:
 def truth(bench, out: Path, design, judged: pd.DataFrame | None = None) -> dict:
     """The truth's never-compared records, split by whether some rule's equalities hold;
     `judged`: the pairs the evidence rule saw (reference_id, source_id, keep)."""
-    t_ref, t_src = (pd.read_csv(p, dtype=str).dropna(subset=["person_uid"])
-                    for p in (bench.truth_ref, bench.truth_src))
-    uid_ref = t_ref.drop_duplicates("record_id").set_index("record_id")["person_uid"]
-    uid_src = t_src.drop_duplicates("record_id").set_index("record_id")["person_uid"]
+    t_ref, t_src, uid_ref, uid_src, links, pairs = truth_and_links(bench, out)
     src = bench.source
-    links = pd.read_parquet(out / "links" / f"{src}.parquet").astype(
-        {"reference_id": str, "source_id": str})
-    pairs = pd.read_parquet(out / "pairs" / f"{src}.parquet").astype(
-        {"reference_id": str, "source_id": str})
     linkable = list(t_src.loc[t_src["person_uid"].isin(set(uid_ref)), "record_id"])
     miss = [s for s, c in zip(linkable, compared(linkable, links, pairs, uid_ref, uid_src),
                               strict=True) if not c]
