@@ -114,10 +114,10 @@ def parse_once(engine: Engine, table: pa.Table, spec: DateSpec | None, name: str
     the spec that reads them: the checks, the reference date and the accepted rows read
     the column, not the parse, which is a pure function of the value and the spec's
     parameters (the same dates as parsing every row). `name`: scratch table name.
-    DuckDB only: Spark would stage the whole raw table again to add the columns, and
-    parses in parallel over its workers anyway."""
+    Only on an engine whose tables are local (`Engine.local_tables`, DuckDB): Spark would
+    stage the whole raw table again to add the columns, and parses in parallel anyway."""
     if (spec is None or spec.typed_column or spec.parsed_column
-            or getattr(engine, "name", None) != "duckdb"):
+            or not getattr(engine, "local_tables", False)):
         return table, spec
     values = table.column(spec.column).combine_chunks()
     try:

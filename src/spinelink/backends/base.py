@@ -13,6 +13,9 @@ import pyarrow as pa
 
 class Engine(ABC):
     name: str
+    # registered tables live in this process as Arrow: a column added to one in Python is
+    # free (DuckDB); on Spark it would stage the whole table again
+    local_tables: bool = False
 
     @abstractmethod
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:

@@ -24,6 +24,7 @@ def _terminal() -> bool:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
+    local_tables = True
 
     def __init__(self, memory_limit: str | None = None, threads: int | None = None,
                  temp_dir: str | None = None):
