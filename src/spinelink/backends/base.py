@@ -110,5 +110,19 @@ class Engine(ABC):
         whose name starts with one of `prefixes`; names not held are ignored. An engine that
         holds nothing between queries has nothing to free."""
 
+    def release_splink(self) -> None:  # noqa: B027
+        """Free the tables Splink made through this engine's database (blocked pairs,
+        comparison vectors, term frequencies). No-op by default: an engine whose Splink
+        tables are not held in this process's memory has nothing to gain."""
+
+    def row_hashes(self, table: str) -> pd.DataFrame:
+        """`record_id` and `h` (both text): a hash of each whole row of `table`, equal for
+        equal rows within one engine (not across engines)."""
+        from spinelink.sqlfiles import quote_ident
+
+        rows = self.df(f"SELECT * FROM {quote_ident(table)}")
+        h = pd.util.hash_pandas_object(rows.astype("string"), index=False).astype(str)
+        return pd.DataFrame({"record_id": rows["record_id"].astype(str), "h": h})
+
     def close(self) -> None:  # noqa: B027  # pragma: no cover - nothing to release by default
         pass

@@ -184,6 +184,16 @@ class DuckDBEngine(Engine):
             self._db_api = DuckDBAPI(connection=self.con)
         return self._db_api
 
+    def release_splink(self):
+        from spinelink import splink_compat
+
+        splink_compat.release_tables(self.splink_db_api())
+
+    def row_hashes(self, table):
+        # the row's hash in the engine (0.3 s in pandas at 20,000 rows)
+        return self.df(f"SELECT CAST(record_id AS VARCHAR) AS record_id, "
+                       f"CAST(hash(t) AS VARCHAR) AS h FROM {quote_ident(table)} t")
+
     def close(self):
         self.con.close()
 

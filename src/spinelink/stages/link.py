@@ -74,10 +74,7 @@ def _release_scratch(engine: Engine, lj: LoadedJob, name: str) -> None:
     (Splink's comparison vectors, the keyed reference, the capped keys' counts, the link
     tables) through integration and the report. The keyed reference and its keys' counts
     stay when the quality stage runs (it scores on them; without them it rebuilds them)."""
-    from spinelink import splink_compat
-
-    if engine.name == "duckdb":
-        splink_compat.release_tables(engine.splink_db_api())
+    engine.release_splink()
     keep_keys = lj.job.quality.enabled
     engine.release(
         f"__sl_res_src_{name}", f"__sl_claimed_{name}", "__sl_det_links", "__sl_linked",
