@@ -29,6 +29,8 @@ W3,Mark,T,Hillary,,12 oak lane,111-22-3333
 W4,Lisa,J,Stonebridge,,4 elm road,222-33-4444
 W5,Zzy,J,Stonebridge,,4 elm road,999-88-7777
 W6,William,K,Hillary,,12 oak lane,111-22-3333
+W7,R,,Hillary,,12 oak lane,111-22-3333
+W8,Marc,,Hillary,,12 oak lane,111-22-3333
 """
 
 
@@ -69,9 +71,85 @@ def test_a_record_joins_the_unit_of_its_identifiers_linked_records(files):
     assert "W3" not in linked and "W5" not in linked
     # a real first name (the nickname lists know it) that is no form of Robert's
     assert "W6" not in linked
+    # no middle initial (a dependant's row on another return): a form of the unit's first
+    # name joins; another first name (his SSN on his son's row) does not
+    assert linked["W7"] == ("C1", "shared:ssn")
+    assert "W8" not in linked
     acc = manifest["accounting"]["w2"]
-    assert acc["linked"] == 3 and acc["accepted"] == 6
+    assert acc["linked"] == 4 and acc["accepted"] == 8
 
+
+# A 1040-like source (no middle initials on dependants' rows) against a census household.
+# Truth: T1-T4 are C1-C3's persons, T4 Elizabeth's row on her mother's return under a
+# nickname the model has no level for; T5 a person (the census lacks him) on whose row
+# Elizabeth's SSN was copied; T6 and T7 the daughter of C5 (Margaret, born 1950), named
+# after her, born 1985, living elsewhere and not in the census: T6 is linked to her mother
+# wrongly, below the target precision, and T7 is her second row under a nickname
+CENSUS_1040 = """\
+id,first,middle,last,dob,address
+C1,Daniel,J,Smith,1980-02-03,5 pine road
+C2,Susan,M,Smith,1982-06-07,5 pine road
+C3,Elizabeth,A,Smith,2012-09-10,5 pine road
+C4,Noah,B,Smith,2015-01-01,5 pine road
+C5,Margaret,J,Jones,1950-01-01,1 oak street
+"""
+TAX_1040 = """\
+id,first,middle,last,dob,address,ssn
+T1,Daniel,J,Smith,,5 pine road,100-00-0001
+T2,Elizabeth,,Smith,{dob},5 pine road,100-00-0003
+T3,Susan,M,Smith,,5 pine road,100-00-0002
+T4,Beth,,Smith,,5 pine road,100-00-0003
+T5,Oliver,,Smith,,5 pine road,100-00-0003
+T6,Margaretta,,Jones,1985-03-03,2 elm road,100-00-0006
+T7,Peggy,,Jones,,2 elm road,100-00-0006
+"""
+TRUTH_1040 = {"T1": "C1", "T2": "C3", "T3": "C2", "T4": "C3"}
+# (one household's surname is most of these tiny files: the default keys take it for a
+# placeholder)
+KEYS = """\
+schema_version: 1
+name: first_name_dob
+keys:
+  - name: first_name_dob
+    fields: [first_name_canon, dob_iso]
+"""
+
+
+def _run_1040(files, deterministic: bool = False) -> dict:
+    text = job("tax", source_extra=", identifiers: {ssn: ssn}")
+    tax = TAX_1040.format(dob="")
+    if deterministic:  # the cascade only: Elizabeth's dated row links on her key
+        text = text.replace("deterministic: {match_keys: null}\n    probabilistic: {model: "
+                            "model.json, accept: 0.5, review: 0.2}",
+                            "deterministic: {match_keys: keys.yaml}\n    probabilistic: null")
+        tax = TAX_1040.format(dob="2012-09-10")
+    folder = files({"census.csv": CENSUS_1040, "tax.csv": tax, "job.yaml": text,
+                    "model.json": json.dumps(MODEL), "keys.yaml": KEYS})
+    r = run_cli("run", "job.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    links = pd.read_parquet(folder / "out" / "links" / "tax.parquet")
+    return dict(zip(links["source_id"], zip(links["reference_id"], links["method"],
+                                            strict=True), strict=True))
+
+
+def test_a_dependants_second_return_row_joins_its_linked_row_without_a_middle_initial(files):
+    linked = _run_1040(files)
+    # the dependant's row on the other return: the census record her first row holds
+    assert linked["T4"] == ("C3", "shared:ssn")
+    assert {s: r for s, (r, _) in linked.items() if s in TRUTH_1040} == TRUTH_1040
+    # another first name on the copied SSN is another person
+    assert "T5" not in linked
+    # the unit's link is below the run's target precision (0.995): a row with nothing of
+    # its own to tell it apart does not inherit it (T6's link to C5 is the daughter's)
+    assert linked["T6"][0] == "C5" and "T7" not in linked
+
+
+def test_a_deterministic_only_link_shares_its_identifier_too(files):
+    # no probabilistic stage (no target precision): the cascade's links count as certain
+    linked = _run_1040(files, deterministic=True)
+    assert linked["T2"][0] == "C3" and linked["T2"][1] != "probabilistic"
+    assert linked["T4"] == ("C3", "shared:ssn")
+    assert "T5" not in linked
 
 def test_a_one_to_one_source_holds_one_record_per_person(files):
     linked, _, _ = _run(files, one_to_one=True)

@@ -13,8 +13,12 @@ initial agrees with the unit's and with one of those records' (both present): an
 identifier copied from a household member or mistyped into another person's joins two
 persons, whom a middle initial most often tells apart, and a real first name (one the
 nickname lists know) that is no form of the unit's nor of those records' (a spouse filing
-with the other's SSN). A record already linked is
-never moved. Measured on the external benchmark: benchmarks/RESULTS.md, session 33.
+with the other's SSN). A record without a middle initial (a 1040 dependant's row on a
+second return: the form gives dependants none) joins when its first name is a form of the
+unit's and of one of those records', and every link of the identifier is at least the
+run's target precision: it has nothing of its own to tell an identifier error apart. A
+record already linked is never moved. Measured on the external benchmark:
+benchmarks/RESULTS.md, sessions 33, 36 (helper H) and 37 (helper A).
 """
 from __future__ import annotations
 
@@ -30,10 +34,13 @@ PREFIX = "shared:"
 
 
 def link(engine: Engine, ref_t: str, src_t: str, links_t: str, review_t: str,
-         identifiers: list[str]) -> tuple[str, str, dict[str, int]]:
+         identifiers: list[str], confident: float = 1.0) -> tuple[str, str, dict[str, int]]:
     """(links table, review table, links added per method): the records of `src_t` without
     a link in `links_t` linked through each identifier in turn, taken out of `review_t`;
-    new tables when any is linked."""
+    new tables when any is linked. `confident`: a record without a middle initial joins only
+    units whose links of the identifier are all at least this probable (the run's target
+    precision): it has nothing of its own to tell an identifier error apart, so its link is
+    only as right as theirs."""
     cols = set(engine.columns(src_t))
     added: dict[str, int] = {}
     for ident in identifiers:
@@ -43,7 +50,8 @@ def link(engine: Engine, ref_t: str, src_t: str, links_t: str, review_t: str,
         found = engine.df(sql_file(
             "finalise/shared_identifier.sql", ident=col, links=links_t, src=src_t,
             ref=ref_t, nicknames=nickname_tables.NICKNAMES, roots=nickname_tables.ROOTS,
-            forms=sql_fragment("finalise/first_name_forms.sql")))
+            forms=sql_fragment("finalise/first_name_forms.sql")),
+            {"confident": float(confident)})
         if found.empty:
             continue
         method = f"{PREFIX}{ident}"

@@ -177,8 +177,10 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     # several records of one person: those without a link join the unit of an identifier
     # the reference lacks (one both hold links directly, under its guard)
     own_ids = sorted(set(job.sources[name].identifiers) - _shared_identifiers(lj, name))
-    shared_from = (ref_t, std_table(name), own_ids) if own_ids and not link.one_to_one \
-        else None
+    # (a deterministic-only link's cascade links count as certain: no precision to reach)
+    confident = 1.0 if link.probabilistic is None else link.probabilistic.target_precision
+    shared_from = (ref_t, std_table(name), own_ids, confident) \
+        if own_ids and not link.one_to_one else None
     # an incremental run: the earlier links, review and pairs of the records kept
     summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
                                   det_counts, prob_info, held_from,
@@ -391,8 +393,8 @@ def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det
     if held_from is not None:
         links_t, review_t, held = relatives.hold(engine, *held_from, links_t, review_t)
     if shared_from is not None:
-        links_t, review_t, shared = shared_identifiers.link(engine, *shared_from[:2], links_t,
-                                                       review_t, shared_from[2])
+        links_t, review_t, shared = shared_identifiers.link(
+            engine, *shared_from[:2], links_t, review_t, shared_from[2], shared_from[3])
     # links are one per (source, reference) pair, sorted as they are written; review as it
     # came unless the hold or the earlier review added to it
     ordered = " ORDER BY source_id, reference_id"
