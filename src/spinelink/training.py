@@ -87,7 +87,9 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                     "m values are used", tag.removeprefix("__sl_"),
                     ", ".join(report["not_estimated"]))
     out = monotone_levels(floor_disagreement(_clamp(model.misc.save_model_to_json()),
-                                             spec.training.min_m_disagree))
+                                             spec.training.min_m_disagree,
+                                             matches_seen(report["sessions"]),
+                                             report.setdefault("else_m", {})))
     out["linker_uid"] = f"spinelink_{tag}"
     splink_compat.release_tables(db_api)  # the model is all prediction needs of training
     log.info("trained %s: u by random sampling over all records, m by EM over %s records "
@@ -96,8 +98,27 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     return out, report
 
 
-def floor_disagreement(model: dict, floor: float) -> dict:
-    """Raise the m of each comparison's last ("else") level to at least `floor`, scaling
+UNSEEN_BOUND = 3.0  # matches: the 95% upper bound of a count none of n showed is 3 / n
+
+
+def matches_seen(sessions: list[dict]) -> dict[str, float]:
+    """Per comparison, the matches its used EM sessions saw (each session's fitted share
+    of matches times the pairs it read)."""
+    seen: dict[str, float] = {}
+    for s in sessions:
+        if s.get("status") == "used" and s.get("matches"):
+            for c in s["estimates"]:
+                seen[c] = seen.get(c, 0.0) + s["matches"]
+    return seen
+
+
+def floor_disagreement(model: dict, floor: float, matches: dict[str, float] | None = None,
+                       seen: dict | None = None) -> dict:
+    """Raise the m of each comparison's last ("else") level to at least `floor`, or to
+    `UNSEEN_BOUND / n` when EM estimated it from n matches (`matches`, by comparison) and
+    that is higher: a share of matches EM saw none of among n is not measured below 3 / n
+    (the 95% upper bound of a rate never seen), so a disagreement is not made surer
+    evidence against a match than the matches seen can show, scaling
     its other levels' m down to keep their sum. In an EM session every pair agrees on
     the fields it blocks on, so a match that disagrees on a field is only seen when that
     field is estimated by another session, among few pairs; EM can then put almost no
@@ -108,13 +129,19 @@ def floor_disagreement(model: dict, floor: float) -> dict:
         levels = [lv for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")]
         known = [lv for lv in levels[:-1] if isinstance(lv.get("m_probability"), float | int)]
         last = levels[-1].get("m_probability") if len(levels) > 1 else None
+        n = (matches or {}).get(comp.get("output_column_name"), 0.0)
+        # EM's m is taken as measured where it is at least `floor`
+        least = max(floor, UNSEEN_BOUND / n) if n > UNSEEN_BOUND else floor
+        if seen is not None and isinstance(last, float | int):
+            seen[comp.get("output_column_name")] = {"em": float(f"{last:.6g}"), "matches": n,
+                                                    "least": float(f"{least:.6g}")}
         if not isinstance(last, float | int) or last >= floor or not known:
             continue
         rest = sum(lv["m_probability"] for lv in known)
-        scale = (rest + last - floor) / rest
+        scale = (rest + last - least) / rest
         for lv in known:
             lv["m_probability"] = float(f"{lv['m_probability'] * scale:.12g}")
-        levels[-1]["m_probability"] = floor
+        levels[-1]["m_probability"] = float(f"{least:.12g}")
     return model
 
 
@@ -217,7 +244,7 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
         # a failed session would leave the model without the comparisons it blocks on
         restore = splink_compat.settings_restorer(linker)
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
+            session = linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), max_pairs=spec.training.max_pairs_em)
         except (SplinkException, ArithmeticError, ValueError) as e:
             # EM that drives the share of matches among the blocked pairs to 0 or 1 ends
@@ -230,6 +257,8 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
                         entry["rule"], type(e).__name__)
             continue
         entry["status"] = "used"
+        share = session.core_model_settings.probability_two_random_records_match
+        entry["matches"] = round(share * min(entry.get("pairs", 0), spec.training.max_pairs_em), 1)
     return out
 
 
