@@ -59,3 +59,26 @@ def test_cascade_links_keys_held_once_on_both_sides(one_to_one):
     assert counts == {"key:names_dob": 1, "key:names_dob_postcode": 2,
                       "key:surname_dob": 0 if one_to_one else 2}
     assert ("det_links_refpool" in views) is (not one_to_one)
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_a_sides_residual_reads_the_links_only_when_it_excludes_them(exclude):
+    """The keyed reference of a source not linked one-to-one is every reference record:
+    its query does not join the deterministic links (DuckDB marked every record against
+    them to find none excluded); with exclusion, the linked records are left out."""
+    from spinelink.stages.link import _residual_sql
+
+    engine = open_engine("duckdb")
+    try:
+        engine.register("ref_std", pd.DataFrame(REF, columns=COLS))
+        engine.execute("CREATE TABLE det_links AS SELECT 'R2' AS reference_id, "
+                       "'S1' AS source_id")
+        sql, params = _residual_sql("ref_std", "det_links", "reference_id", exclude,
+                                    ["record_id", "last_name"])
+        got = engine.df(f"SELECT * FROM ({sql}) q ORDER BY record_id", params)
+    finally:
+        engine.close()
+    assert list(got.columns) == ["record_id", "last_name"]
+    assert list(got["record_id"]) == (["R1", "R3", "R4", "R5"] if exclude
+                                      else ["R1", "R2", "R3", "R4", "R5"])
+    assert ("det_links" in sql) is exclude
