@@ -155,6 +155,8 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
     for side, table in (("ref", ref_table), ("src", src_table)):
         names[f"{side}_columns"] = ", ".join(
             map(quote_ident, pool_columns(steps, side, engine.columns(table))))
+    # not one-to-one: the reference's pool never loses a record, a view of its columns
+    names["ref_pool_kind"] = "TABLE" if one_to_one else "VIEW"
     for stmt in _statements(sql_file("deterministic/create_pools.sql", **names)):
         engine.execute(stmt)
     counts: dict[str, int] = {}
@@ -179,7 +181,10 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
                       {"method": step.method})
         counts[step.method] = engine.count(links_table) - before
         for stmt in _statements(sql_file("deterministic/remove_linked.sql", **names)):
-            engine.execute(stmt, {"one_to_one": one_to_one} if "$one_to_one" in stmt else None)
+            if "$one_to_one" not in stmt:
+                engine.execute(stmt)
+            elif one_to_one:  # (the reference's pool, a view otherwise: nothing leaves it)
+                engine.execute(stmt, {"one_to_one": one_to_one})
     return counts
 
 

@@ -323,6 +323,8 @@ def _residual_sql(table: str, links_t: str, id_col: str, exclude: bool,
     """The query of a side's residual records (those `links_t` leaves when `exclude`) and
     its parameters."""
     cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    if not exclude:  # every record: no join to the links
+        return sql_file("deterministic/whole_side.sql", table=table, columns=cols), {}
     return sql_file("deterministic/residual.sql", table=table, links=links_t, id_col=id_col,
                     columns=cols), {"exclude": exclude}
 
