@@ -1,13 +1,13 @@
 """Pairs each prediction blocking rule of the `auto` model generates, from a run's outputs.
 
-    python benchmarks/pair_counts.py OUT SOURCE [--reference NAME]
+    python benchmarks/pair_counts.py OUT SOURCE [--reference NAME] [--json PATH]
 
 Reads OUT/standardised/<reference>.parquet and <SOURCE>.parquet and OUT/links/<SOURCE>.parquet,
 takes the residual (source records without a deterministic link; the probabilistic stage
 scores them against the whole reference, as with `one_to_one: false`), and counts for each
 rule of linkage_models/person_auto.yaml the pairs it generates (before the rules are
 combined; a pair several rules generate counts once per rule) and the largest block.
-Prints a table and writes OUT/pair_counts.json. Used for docs/scaling.md.
+Prints a table and writes OUT/pair_counts.json (or --json PATH). Used for docs/scaling.md.
 """
 from __future__ import annotations
 
@@ -36,7 +36,25 @@ def _rules(spec: dict) -> list[dict]:
             if not all(ms):
                 raise SystemExit(f"pair_counts: cannot count rule {r['sql']!r}")
             out.append({"name": r["sql"], "ref": [m.group(1) for m in ms],
-                        "src": [m.group(2) for m in ms], "cap": None})
+                        "src": [m.group(2) for m in ms], "cap": None, "group": r.get("group")})
+    return out
+
+
+def _populated(con, table: str, col: str) -> bool:
+    cols = {x[0] for x in con.execute(f"DESCRIBE {table}").fetchall()}
+    return col in cols and con.execute(f"SELECT count({col}) > 0 FROM {table}").fetchone()[0]
+
+
+def _used(con, rules: list[dict]) -> list[dict]:
+    """The rules whose columns are populated on both sides; of a `group`, the first such."""
+    out, groups = [], set()
+    for r in rules:
+        ok = (all(_populated(con, "ref", c) for c in r["ref"])
+              and all(_populated(con, "res", c) for c in r["src"]))
+        if ok and r.get("group") not in groups:
+            out.append(r)
+            if r.get("group"):
+                groups.add(r["group"])
     return out
 
 
@@ -51,7 +69,7 @@ def count(out: Path, source: str, reference: str) -> dict:
     n_res = con.execute("SELECT count(*) FROM res").fetchone()[0]
     spec = yaml.safe_load((ROOT / "linkage_models" / "person_auto.yaml").read_text())
     rows = []
-    for r in _rules(spec):
+    for r in _used(con, _rules(spec)):
         def agg(table, cols):
             keys = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cols))
             nn = " AND ".join(f"{c} IS NOT NULL" for c in cols)
@@ -72,13 +90,14 @@ def main(argv=None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("source")
     ap.add_argument("--reference", default="census")
+    ap.add_argument("--json", type=Path, help="where to write the counts (OUT/pair_counts.json)")
     args = ap.parse_args(argv)
     res = count(args.out, args.source, args.reference)
     print(f"reference {res['reference_records']:,}, residual {res['residual_records']:,}")
     for r in res["rules"]:
         print(f"  {r['rule']:<58}{r['pairs']:>14,}  largest block {r['largest_ref_block']:,}")
     print(f"  {'sum over rules':<58}{sum(r['pairs'] for r in res['rules']):>14,}")
-    (args.out / "pair_counts.json").write_text(json.dumps(res, indent=2))
+    (args.json or args.out / "pair_counts.json").write_text(json.dumps(res, indent=2))
     return 0
 
 
