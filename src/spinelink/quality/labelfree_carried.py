@@ -16,6 +16,7 @@ from spinelink.quality.labelfree import (
     _n_found,
     _rates,
     _row,
+    point_survive,
 )
 from spinelink.quality.nullcal import NullSample
 
@@ -31,7 +32,8 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     cache: dict = {}
     blocked_by, rows = {}, []
     for bd in breakdowns:
-        _, found, missed = _counts(pr, bd, point.posterior, cache=cache)
+        _, found, missed = _counts(pr, bd, point.posterior, cache=cache,
+                                   survive=point_survive(pr))
         blocked_by[bd.variable] = fitted.never_compared(bd.variable, bd.values,
                                                         found + missed)
     f0 = float(blocked_by["all"].sum())
@@ -41,7 +43,8 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     check = check if check.method == "null" else None
     for bd in breakdowns:
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
-                                       _less_found(pr, bd, blocked_by[bd.variable]), cache)
+                                       _less_found(pr, bd, blocked_by[bd.variable]), cache,
+                                       point_survive(pr))
         reach = fitted.reach(bd.variable, bd.values)
         rows.append(_row(bd, p, r, false, linkable,
                          np.clip(p - reach["precision_below"].to_numpy(), 0, 1),
