@@ -211,8 +211,7 @@ def parts(bench, out: Path, args: tuple) -> pd.DataFrame:
         # less the never-compared matches found since by another route (shared
         # identifiers), as the published estimate (`labelfree._less_found`)
         blk = lf._less_found(pr, bd, blk)
-        false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {},
-                                        lf.point_survive(pr))
+        false, fnd, missed = lf._counts(pr, bd, point.posterior, None, None, {})
         lg, mg = val(links["reference_id"]), val(miss_ref)
         fg = val(links.loc[ok].drop_duplicates("source_id")["reference_id"])
         for i, v in enumerate(bd.values):

@@ -371,22 +371,13 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                 if len(share) else np.zeros(len(bd.values))
         blocked_by[bd.variable] = blk
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
-                                       _less_found(pr, bd, blk), cache, point_survive(pr))
+                                       _less_found(pr, bd, blk), cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
-
-
-def point_survive(pr: Prepared) -> np.ndarray | None:
-    """The shared units' c_i the point estimate reads: with the reference record also a
-    rendering of the person (`Prepared.survive_alt`) where `shared` gave it. The
-    replicates draw either reading; the first (a source record alone as the rendering)
-    over-counts the false links on shared units (session 37: 19.6 expected against 11
-    true over the harness's shared units, the second 10.0; half the Brier score)."""
-    return pr.survive if pr.survive_alt is None else pr.survive_alt
 
 
 def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ from spinelink.quality.labelfree import (
     _n_found,
     _rates,
     _row,
-    point_survive,
 )
 from spinelink.quality.nullcal import NullSample
 
@@ -32,8 +31,7 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     cache: dict = {}
     blocked_by, rows = {}, []
     for bd in breakdowns:
-        _, found, missed = _counts(pr, bd, point.posterior, cache=cache,
-                                   survive=point_survive(pr))
+        _, found, missed = _counts(pr, bd, point.posterior, cache=cache)
         blocked_by[bd.variable] = fitted.never_compared(bd.variable, bd.values,
                                                         found + missed)
     f0 = float(blocked_by["all"].sum())
@@ -43,8 +41,7 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     check = check if check.method == "null" else None
     for bd in breakdowns:
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
-                                       _less_found(pr, bd, blocked_by[bd.variable]), cache,
-                                       point_survive(pr))
+                                       _less_found(pr, bd, blocked_by[bd.variable]), cache)
         reach = fitted.reach(bd.variable, bd.values)
         rows.append(_row(bd, p, r, false, linkable,
                          np.clip(p - reach["precision_below"].to_numpy(), 0, 1),
