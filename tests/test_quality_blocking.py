@@ -160,28 +160,73 @@ def test_captures_read_capped_keys_as_on_the_whole_tables(outputs):
     assert design is not None and design.caps
     pairs = pd.read_parquet(out / "pairs" / "benefits.parquet")
     got = []
-    for whole in (False, True):
+    for how in ("pairs' records", "whole", "keyed pool"):
         engine = open_engine("duckdb")
         try:
             full_tables(engine, out, "census", "benefits")
-            tag = "__sl_q_benefits"
-            if whole:  # every record of both tables keyed first, as q18 had it
+            tag, pool = "__sl_q_benefits", None
+            if how == "whole":  # every record of both tables keyed first, as q18 had it
                 add_capped_keys(engine, spec, {"ref_full": f"{tag}_ref_full",
                                                "src_full": f"{tag}_src_full"})
                 extend = None
             else:
                 def extend(t, engine=engine):
                     add_capped_keys(engine, spec, t, blocked_only=True)
+            if how == "keyed pool":  # every reference record keyed, as the null sample's
+                pool = f"{tag}_ref_pool"  # pool is: the captures write theirs from it
+                engine.create_table(pool, f"SELECT * FROM {tag}_ref_full")
+                extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full",
+                        "ref": pool})
             got.append(per_source.rule_captures(engine, "benefits", pairs, det, design,
-                                                extend))
+                                                extend, pool))
+            if pool is not None:  # read, then released
+                assert not per_source._has_table(engine, pool)
         finally:
             engine.close()
-    (a, a_det, a_none, a_some), (b, b_det, b_none, b_some) = got
+    a, a_det, a_none, a_some = got[0]
     key = ["reference_id", "source_id"]
-    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                  b.sort_values(key).reset_index(drop=True),
-                                  check_dtype=False)
-    pd.testing.assert_frame_equal(a_det.reset_index(drop=True),
-                                  b_det.reset_index(drop=True), check_dtype=False)
-    assert (a_none, a_some) == (b_none, b_some) and a_some > 0
-    assert (a["caps"] > 0).any() and len(a_det) > 0
+    for b, b_det, b_none, b_some in got[1:]:
+        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                      b.sort_values(key).reset_index(drop=True),
+                                      check_dtype=False)
+        pd.testing.assert_frame_equal(a_det.reset_index(drop=True),
+                                      b_det.reset_index(drop=True), check_dtype=False)
+        assert (a_none, a_some) == (b_none, b_some) and a_some > 0
+    assert (a["caps"] > 0).any() and len(a_det) > 0 and (a["agree"] > 0).any()
+
+
+def test_shared_units_on_the_null_samples_term_frequencies(outputs):
+    """The shared units scored with term-frequency tables made before (the null
+    sample's, `per_source._sample_tf`) give the same survival chances as with their own,
+    and make none of their own."""
+    from spinelink.probabilistic import tf_columns
+    from spinelink.quality import shared
+    from spinelink.sqlfiles import sql_file
+
+    out = outputs / "out"
+    model = json.loads((out / "models" / "benefits.json").read_text())
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    assert tf_columns(model)
+    got = []
+    for made in (False, True):
+        engine = open_engine("duckdb")
+        try:
+            full_tables(engine, out, "census", "benefits")
+            tag, tf = "__sl_q_benefits", {}
+            for col in tf_columns(model) if made else ():
+                tf[col] = f"__sl_qn_benefits_tf_{col}"
+                engine.create_table(tf[col], sql_file(
+                    "probabilistic/tf_lookup.sql", col=col, tf_col=f"tf_{col}",
+                    ref=f"{tag}_ref_full", src=f"{tag}_src_full"))
+            got.append(shared.shared_units(engine, model, links, f"{tag}_ref_full",
+                                           f"{tag}_src_full", f"{tag}_sh", tf))
+            own = [c for c in tf_columns(model)
+                   if per_source._has_table(engine, f"{tag}_sh_tf_{c}")]
+            assert len(own) == (0 if made else len(tf_columns(model)))
+        finally:
+            engine.close()
+    a, b = got
+    assert a.units > 0 and (a.survive < 1).any()
+    assert np.array_equal(a.survive, b.survive)
+    assert np.array_equal(a.survive_three, b.survive_three)
+    assert (a.units, a.links, a.prior) == (b.units, b.links, b.prior)
