@@ -365,6 +365,7 @@ class Estimator:
                              minlength=self.n_slots)
         coef = np.zeros(self.n_slots)
         for i, probs, missed, lam in live:
+            total = lam.sum()  # (the same sum for each group: once)
             for g, run in enumerate(self.slots[i]):
                 if run is None or lam[g] <= 0:  # nobody taught the group
                     continue
@@ -372,7 +373,7 @@ class Estimator:
                 ratio = q / np.maximum(probs[g], 1e-12)
                 z = float(ratio @ taught[run[0]:run[1]])
                 if z > 0:
-                    coef[run[0]:run[1]] += mass[i] * lam[g] / lam.sum() * ratio / z
+                    coef[run[0]:run[1]] += mass[i] * lam[g] / total * ratio / z
         don = self.flat_don[flat_c]
         out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
         return out if out.sum() > 0 else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CHUNK = 256  # tables of a compact tensor multiplied out at a time
+FEW_ROWS = 32  # rows `_equal_rows` sorts by a dictionary, not `np.unique`
 
 
 @dataclass
@@ -73,13 +74,31 @@ def _equal_rows(rows: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     rows' packed bits, the projection made of one row per class alone: a float copy of
     every row was most of the cost)."""
     packed = np.ascontiguousarray(np.packbits(rows, axis=1))
-    as_one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
-    _, first, inv = np.unique(as_one, return_index=True, return_inverse=True)
+    if len(packed) <= FEW_ROWS:
+        first, inv = _unique_few(packed)
+    else:
+        as_one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
+        _, first, inv = np.unique(as_one, return_index=True, return_inverse=True)
     key = rows[first] @ _projection(g, rows.shape[1])
     o = np.argsort(key, kind="stable")
     rank = np.empty(len(o), np.int64)
     rank[o] = np.arange(len(o))
     return first[o], rank[inv.reshape(-1)]
+
+
+def _unique_few(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(..., return_index=True, return_inverse=True)` of a few rows of bytes
+    (the distinct rows in byte order, as `np.unique` sorts them: each one's first row,
+    every row's place) by a dictionary: `np.unique`'s own cost, 50 us a call, was most
+    of `_equal_rows` on the few patterns most groups have."""
+    keys = [r.tobytes() for r in packed]
+    at: dict[bytes, int] = {}
+    for i, k in enumerate(keys):
+        at.setdefault(k, i)
+    order = sorted(at)
+    pos = {k: j for j, k in enumerate(order)}
+    return (np.array([at[k] for k in order], np.intp),
+            np.array([pos[k] for k in keys], np.intp))
 
 
 _PROJECTIONS: dict[int, np.ndarray] = {}
