@@ -39,10 +39,6 @@ class NullSample:
     partner_scored: float     # share of sampled partners the blocking rules generated
     rival_above: int          # sampled records with a non-partner scored above the partner
     basis: dict | None = None  # how many records were scored now, how many carried
-    # the engine table of every reference record with the capped keys `extend` adds that
-    # the sample was scored against (None: a one-to-one pool, or no keys); the rule
-    # captures write their reference records from it (per_source.rule_captures)
-    keyed_pool: str | None = None
 
     def counts(self, edges: np.ndarray) -> np.ndarray:
         """Null pairs per record and weight bin: an (n_records, n_bins) array."""
@@ -240,8 +236,6 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
         scored = scored[~other.to_numpy() | _is_pair_of(scored, det)]
     null = _split(scored, ids, det, prior, clean.to_numpy(bool))
     null.basis = basis
-    if not one_to_one and extend is not None:  # `_prepare`: every record, keyed
-        null.keyed_pool = t.ref_pool
     return null
 
 

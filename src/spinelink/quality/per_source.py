@@ -145,15 +145,12 @@ def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
 
 
 def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFrame,
-                  d: recapture_design.Design, extend=None, ref_keyed: str | None = None
-                  ) -> tuple:
+                  d: recapture_design.Design, extend=None) -> tuple:
     """Which atoms of the rules hold for each candidate pair and each link a match key made
     (its `method` one of `d.keys`), which its source record could agree on, and the
     residual records' profiles (l: the reference side, as in prediction;
     `quality.recapture`): (candidates, key links, residual records no rule can catch,
-    residual records one can). `ref_keyed`: an engine table of every reference record with
-    the keys `extend` adds (the null sample's pool, `NullSample.keyed_pool`): the pairs'
-    reference records are written from it, not keyed again; released once read."""
+    residual records one can)."""
     def bits(terms):
         return " + ".join(f"(CASE WHEN {t} THEN {1 << j} ELSE 0 END)"
                           for j, t in enumerate(terms)) or "0"
@@ -166,7 +163,7 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
     engine.register(f"{tag}_pairs", pd.concat(
         [pairs[["reference_id", "source_id"]], keyed], ignore_index=True).astype(str))
     engine.register(f"{tag}_rdet", det[["source_id"]].astype(str))
-    ref, src = _keyed_sides(engine, tag, extend, ref_keyed)
+    ref, src = _keyed_sides(engine, tag, extend)
     got = engine.df(sql_file("quality/rule_captures.sql", agree=agree, avail=avail, caps=caps,
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
@@ -183,27 +180,21 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
     return got, det_rows, int(n[~can].sum()), int(n[can].sum())
 
 
-def _keyed_sides(engine: Engine, tag: str, extend, keyed: str | None = None
-                 ) -> tuple[str, str]:
+def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
     """The tables the captures are read from, with the model's derived blocking columns
     (`extend`; a record's capped key depends on its own values and the reference's key
-    counts only): the reference records of the pairs and key links alone (from `keyed`
-    when given, which has their keys: then released, as it was before the captures), and
-    the source records that are residual (`record_profiles.sql` reads their capped keys)
-    or in them (`capture_sources.sql`)."""
+    counts only): the reference records of the pairs and key links alone, and the source
+    records that are residual (`record_profiles.sql` reads their capped keys) or in them
+    (`capture_sources.sql`)."""
     ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
-    keyed = keyed if extend is not None else None
-    engine.create_table(ref, sql_file("quality/pair_records.sql",
-                                      table=keyed or f"{tag}_ref_full",
+    engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
                                       pairs=f"{tag}_pairs", id_col="reference_id"))
-    if keyed is not None:  # read: not held through the captures (the stage's peak)
-        engine.release(keyed)
     if extend is None:
         return ref, f"{tag}_src_full"
     engine.create_table(src, sql_file("quality/capture_sources.sql", table=f"{tag}_src_full",
                                       det=f"{tag}_rdet", pairs=f"{tag}_pairs"))
-    extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "src": src,
-            **({} if keyed else {"ref": ref})})
+    extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
+            "src": src})
     return ref, src
 
 
@@ -267,7 +258,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     det = inp.links[deterministic(inp.links["method"])]
     n_res = inp.n_accepted - det["source_id"].nunique() - n_shared
     carried, cond, why = _carried_fit(inp, n_res)
-    null, n_rules, d, sh, pool = None, None, None, None, None
+    null, n_rules, d, sh = None, None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs) and carried is not None:
         # the fit's sample, carried with it: the full tables for the shared units alone
         null = carried.null_sample(inp.prior)
@@ -280,14 +271,12 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
         tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
-        engine.release(*(f"{tag}_{t}" for t in ("null_src", "blanks", "det")))
+        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")))
+        # the probabilistic stage's keyed reference was the sample's pool: read no more
+        engine.release(keyed_reference(inp.name))
         # the shared units read the sample's term frequencies; then its scoring tables go
         sh = _shared_units(engine, inp, null)
         engine.release(prefixes=(f"__sl_qn_{inp.name}_",))
-        pool = None if null is None else null.keyed_pool
-        if pool is None:  # the sample's pool (or the probabilistic stage's keyed
-            # reference, which was it) is read by the captures, else no more
-            engine.release(f"{tag}_ref_pool", keyed_reference(inp.name))
         if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
@@ -299,11 +288,9 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                     if m in used and all(a in have and b in have for a, b in k)}
             d = capture_design(inp.model, inp.capped, keys)
         if d is not None:
-            n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend, pool)
+            n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
             # the keys' counts on the whole reference served the captures' keys alone
             engine.release(prefixes=(f"{whole_reference(inp.name)}_blk",))
-        if pool is not None:  # read by the captures (or none ran): no more
-            engine.release(pool, keyed_reference(inp.name))
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules, d)
     prep = labelfree.prepare(data)
     prep.found_unseen = (inp.links["source_id"].astype(str).isin(found_unseen).to_numpy()
