@@ -134,6 +134,7 @@ def test_few_rows_sorted_as_np_unique_sorts_them():
 def test_projection_is_the_seeded_generators_first_draws():
     """`_projection` kept per group: the first n uniforms of the generator seeded by the
     group, whatever longer or shorter ones were asked for before."""
-    for g, n in ((0, 5), (0, 300), (0, 7), (1, 40), (0, 2000), (1, 3), (1, 41)):
+    for g, n in ((0, 5), (0, 300), (0, 7), (1, 40), (0, 2000), (1, 3), (1, 41), (0, 40000),
+                 (0, 9)):
         np.testing.assert_array_equal(recapture_compact._projection(g, n),
                                       np.random.default_rng(g).random(n))

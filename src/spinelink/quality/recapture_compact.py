@@ -14,6 +14,7 @@ import numpy as np
 
 CHUNK = 256  # tables of a compact tensor multiplied out at a time
 FEW_ROWS = 32  # rows `_equal_rows` sorts by a dictionary, not `np.unique`
+KEEP_PROJECTION = 1 << 15  # entries of `_equal_rows`' projection kept per group
 
 
 @dataclass
@@ -107,12 +108,15 @@ _PROJECTIONS: dict[int, np.ndarray] = {}
 def _projection(g: int, n: int) -> np.ndarray:
     """`_equal_rows`' fixed random projection of `n` entries for group `g`: the first `n`
     uniforms of the generator seeded `g` (a generator's first n are the same whatever
-    it is asked for after them), kept per group and drawn again only longer (a generator
-    seeded per call was a second of the stage at 1M records)."""
+    it is asked for after them), kept per group up to KEEP_PROJECTION entries and drawn
+    again only longer (a generator seeded per call was a second of the stage at 1M
+    records); a longer one is drawn and let go (not held through the estimate)."""
+    if n > KEEP_PROJECTION:
+        return np.random.default_rng(g).random(n)
     have = _PROJECTIONS.get(g)
     if have is None or len(have) < n:
-        have = np.random.default_rng(g).random(max(n, 2 * len(have) if have is not None
-                                                  else n))
+        have = np.random.default_rng(g).random(min(KEEP_PROJECTION, max(
+            n, 2 * len(have) if have is not None else n)))
         have.flags.writeable = False
         _PROJECTIONS[g] = have
     return have[:n]
