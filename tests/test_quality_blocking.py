@@ -185,3 +185,40 @@ def test_captures_read_capped_keys_as_on_the_whole_tables(outputs):
                                   b_det.reset_index(drop=True), check_dtype=False)
     assert (a_none, a_some) == (b_none, b_some) and a_some > 0
     assert (a["caps"] > 0).any() and len(a_det) > 0
+
+
+def test_shared_units_on_the_null_samples_term_frequencies(outputs):
+    """The shared units scored with term-frequency tables made before (the null
+    sample's, `per_source._sample_tf`) give the same survival chances as with their own,
+    and make none of their own."""
+    from spinelink.probabilistic import tf_columns
+    from spinelink.quality import shared
+    from spinelink.sqlfiles import sql_file
+
+    out = outputs / "out"
+    model = json.loads((out / "models" / "benefits.json").read_text())
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    assert tf_columns(model)
+    got = []
+    for made in (False, True):
+        engine = open_engine("duckdb")
+        try:
+            full_tables(engine, out, "census", "benefits")
+            tag, tf = "__sl_q_benefits", {}
+            for col in tf_columns(model) if made else ():
+                tf[col] = f"__sl_qn_benefits_tf_{col}"
+                engine.create_table(tf[col], sql_file(
+                    "probabilistic/tf_lookup.sql", col=col, tf_col=f"tf_{col}",
+                    ref=f"{tag}_ref_full", src=f"{tag}_src_full"))
+            got.append(shared.shared_units(engine, model, links, f"{tag}_ref_full",
+                                           f"{tag}_src_full", f"{tag}_sh", tf))
+            own = [c for c in tf_columns(model)
+                   if per_source._has_table(engine, f"{tag}_sh_tf_{c}")]
+            assert len(own) == (0 if made else len(tf_columns(model)))
+        finally:
+            engine.close()
+    a, b = got
+    assert a.units > 0 and (a.survive < 1).any()
+    assert np.array_equal(a.survive, b.survive)
+    assert np.array_equal(a.survive_three, b.survive_three)
+    assert (a.units, a.links, a.prior) == (b.units, b.links, b.prior)

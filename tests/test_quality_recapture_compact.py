@@ -111,3 +111,30 @@ def test_equal_rows_are_one_class():
         assert np.array_equal(rows[first][inv], rows)
         assert len({r.tobytes() for r in rows}) == len(first)
         assert all(inv[f] == c and (inv[:f] != c).all() for c, f in enumerate(first))
+
+
+def test_few_rows_sorted_as_np_unique_sorts_them():
+    """`_unique_few` (a dictionary, for the few patterns most groups have) gives
+    `np.unique`'s distinct rows in its order, first rows and every row's place."""
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        r, c = int(rng.integers(1, recapture_compact.FEW_ROWS + 1)), int(rng.integers(1, 90))
+        rows = rng.random((r, c)) < rng.random()
+        k = int(rng.integers(0, r + 1))
+        if k:  # repeated rows
+            rows[rng.integers(0, r, k)] = rows[rng.integers(0, r, k)]
+        packed = np.ascontiguousarray(np.packbits(rows, axis=1))
+        as_one = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+        _, first, inv = np.unique(as_one, return_index=True, return_inverse=True)
+        got_first, got_inv = recapture_compact._unique_few(packed)
+        np.testing.assert_array_equal(got_first, first)
+        np.testing.assert_array_equal(got_inv, inv.reshape(-1))
+
+
+def test_projection_is_the_seeded_generators_first_draws():
+    """`_projection` kept per group: the first n uniforms of the generator seeded by the
+    group, whatever longer or shorter ones were asked for before."""
+    for g, n in ((0, 5), (0, 300), (0, 7), (1, 40), (0, 2000), (1, 3), (1, 41), (0, 40000),
+                 (0, 9)):
+        np.testing.assert_array_equal(recapture_compact._projection(g, n),
+                                      np.random.default_rng(g).random(n))

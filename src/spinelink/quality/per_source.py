@@ -29,7 +29,7 @@ from spinelink.quality import (
 from spinelink.quality import labels as labelmod
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
-from spinelink.quality.nullcal import FIELD_COLUMNS, full_tables, null_sample
+from spinelink.quality.nullcal import FIELD_COLUMNS, _has_table, full_tables, null_sample
 from spinelink.quality.summary import deterministic
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -258,7 +258,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     det = inp.links[deterministic(inp.links["method"])]
     n_res = inp.n_accepted - det["source_id"].nunique() - n_shared
     carried, cond, why = _carried_fit(inp, n_res)
-    null, n_rules, d = None, None, None
+    null, n_rules, d, sh = None, None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs) and carried is not None:
         # the fit's sample, carried with it: the full tables for the shared units alone
         null = carried.null_sample(inp.prior)
@@ -271,10 +271,12 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
                            household=inp.household, carry=inp.carry,
                            keyed_ref=inp.keyed_ref, std=inp.std)
         tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
-        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")),
-                       prefixes=(f"__sl_qn_{inp.name}_",))
+        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")))
         # the probabilistic stage's keyed reference was the sample's pool: read no more
         engine.release(keyed_reference(inp.name))
+        # the shared units read the sample's term frequencies; then its scoring tables go
+        sh = _shared_units(engine, inp, null)
+        engine.release(prefixes=(f"__sl_qn_{inp.name}_",))
         if rule_columns(inp.model):
             if null is None:  # no leave-partner-out sample: the full tables it would make
                 full_tables(engine, out, reference, inp.name, inp.std)
@@ -293,13 +295,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     prep = labelfree.prepare(data)
     prep.found_unseen = (inp.links["source_id"].astype(str).isin(found_unseen).to_numpy()
                          if found_unseen else None)
-    sh = None
-    if null is not None:  # the model and the full tables are there (nullcal._prepare)
-        tag = f"__sl_q_{inp.name}"
-        sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
-                                 f"{tag}_src_full", f"{tag}_sh")
-        engine.release(prefixes=(f"{tag}_sh_",))
-        sh = found_shared.by_identifier(sh, inp.links)
+    if sh is not None:
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
     _release_engine_tables(engine, inp)
@@ -332,6 +328,29 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:
+    """The units more than one source record links to (`shared`), when there is a sample
+    (then the model and the full tables are there, nullcal._prepare); scored with the
+    term-frequency tables the sample's scoring made over the same whole tables."""
+    if null is None:
+        return None
+    tag = f"__sl_q_{inp.name}"
+    sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
+                             f"{tag}_src_full", f"{tag}_sh", _sample_tf(engine, inp))
+    engine.release(prefixes=(f"{tag}_sh_",))
+    return found_shared.by_identifier(sh, inp.links)
+
+
+def _sample_tf(engine: Engine, inp: Inputs) -> dict[str, str]:
+    """The term-frequency tables the null sample's scoring made (`score_residual`, tag
+    `__sl_qn_<source>`, over `__sl_q_<source>_ref_full` and `_src_full`), by column; none
+    where it made none (its scores carried, `nullcarry`)."""
+    from spinelink.probabilistic import tf_columns
+
+    got = {c: f"__sl_qn_{inp.name}_tf_{c}" for c in tf_columns(inp.model)}
+    return {c: t for c, t in got.items() if _has_table(engine, t)}
 
 
 def _release_engine_tables(engine: Engine, inp: Inputs) -> None:

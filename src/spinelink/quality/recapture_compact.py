@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 CHUNK = 256  # tables of a compact tensor multiplied out at a time
+FEW_ROWS = 32  # rows `_equal_rows` sorts by a dictionary, not `np.unique`
+KEEP_PROJECTION = 1 << 15  # entries of `_equal_rows`' projection kept per group
 
 
 @dataclass
@@ -73,13 +75,51 @@ def _equal_rows(rows: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     rows' packed bits, the projection made of one row per class alone: a float copy of
     every row was most of the cost)."""
     packed = np.ascontiguousarray(np.packbits(rows, axis=1))
-    as_one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
-    _, first, inv = np.unique(as_one, return_index=True, return_inverse=True)
-    key = rows[first] @ np.random.default_rng(g).random(rows.shape[1])
+    if len(packed) <= FEW_ROWS:
+        first, inv = _unique_few(packed)
+    else:
+        as_one = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).reshape(-1)
+        _, first, inv = np.unique(as_one, return_index=True, return_inverse=True)
+    key = rows[first] @ _projection(g, rows.shape[1])
     o = np.argsort(key, kind="stable")
     rank = np.empty(len(o), np.int64)
     rank[o] = np.arange(len(o))
     return first[o], rank[inv.reshape(-1)]
+
+
+def _unique_few(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(..., return_index=True, return_inverse=True)` of a few rows of bytes
+    (the distinct rows in byte order, as `np.unique` sorts them: each one's first row,
+    every row's place) by a dictionary: `np.unique`'s own cost, 50 us a call, was most
+    of `_equal_rows` on the few patterns most groups have."""
+    keys = [r.tobytes() for r in packed]
+    at: dict[bytes, int] = {}
+    for i, k in enumerate(keys):
+        at.setdefault(k, i)
+    order = sorted(at)
+    pos = {k: j for j, k in enumerate(order)}
+    return (np.array([at[k] for k in order], np.intp),
+            np.array([pos[k] for k in keys], np.intp))
+
+
+_PROJECTIONS: dict[int, np.ndarray] = {}
+
+
+def _projection(g: int, n: int) -> np.ndarray:
+    """`_equal_rows`' fixed random projection of `n` entries for group `g`: the first `n`
+    uniforms of the generator seeded `g` (a generator's first n are the same whatever
+    it is asked for after them), kept per group up to KEEP_PROJECTION entries and drawn
+    again only longer (a generator seeded per call was a second of the stage at 1M
+    records); a longer one is drawn and let go (not held through the estimate)."""
+    if n > KEEP_PROJECTION:
+        return np.random.default_rng(g).random(n)
+    have = _PROJECTIONS.get(g)
+    if have is None or len(have) < n:
+        have = np.random.default_rng(g).random(min(KEEP_PROJECTION, max(
+            n, 2 * len(have) if have is not None else n)))
+        have.flags.writeable = False
+        _PROJECTIONS[g] = have
+    return have[:n]
 
 
 def compact(est) -> Compact | None:
@@ -145,18 +185,23 @@ def _kinds(sl: np.ndarray, inv: np.ndarray, kinds: dict, src: list, dest: list,
     start alike with the same classes (`inv`) are one kind, numbered in order of first
     appearance across all the batches (`kinds`: key to number; a new kind's slots to
     `src`, its classes' places to `dest`). Each distinct start looked up once, not
-    each table (a loop over every table was a second of the stage at 1M records)."""
+    each table (a loop over every table was a second of the stage at 1M records), by a
+    dictionary of the starts (`np.unique` per batch was 4 s of the stage at 1M)."""
     key_inv, n = inv.tobytes(), sl.shape[1]
-    starts, first, back = np.unique(sl[:, 0], return_index=True, return_inverse=True)
-    ids = np.empty(len(starts), np.int64)
-    for q in np.argsort(first, kind="stable"):  # in order of first appearance
-        key = (int(starts[q]), n, key_inv)
-        if key not in kinds:
-            kinds[key] = len(kinds)
-            src.append(sl[first[q]])
-            dest.append(kinds[key] * width + inv)
-        ids[q] = kinds[key]
-    return ids[back.reshape(-1)]
+    own: dict[int, int] = {}  # this batch's starts, looked up in `kinds` once each
+    out = []
+    for i, start in enumerate(sl[:, 0].tolist()):  # in order of first appearance
+        k = own.get(start)
+        if k is None:
+            key = (start, n, key_inv)
+            k = kinds.get(key)
+            if k is None:
+                k = kinds[key] = len(kinds)
+                src.append(sl[i])
+                dest.append(k * width + inv)
+            own[start] = k
+        out.append(k)
+    return np.array(out, np.int64)
 
 
 def missed_only(est, weighed: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -136,8 +136,11 @@ def survival(links: pd.DataFrame, src_pairs: pd.DataFrame, ref_w: pd.Series,
 
 
 def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str,
-                 src_full: str, tag: str) -> Shared:
-    """Score the units with more than one link (see the module docstring)."""
+                 src_full: str, tag: str, tf_tables: dict[str, str] | None = None
+                 ) -> Shared:
+    """Score the units with more than one link (see the module docstring). `tf_tables`:
+    term-frequency tables made already over `ref_full` and `src_full`
+    (`probabilistic/tf_lookup.sql`), by column; the others are made here."""
     from spinelink.probabilistic import tf_columns
     from spinelink.splink_import import splink_ready
 
@@ -169,11 +172,14 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
     linker = Linker(db_api.register(f"{tag}_units", table_name=f"{tag}_units_sdf"), m,
                     log_level=None, validate_settings=False)
     for col in tf_columns(model):
-        tf = f"{tag}_tf_{col}"
-        engine.create_table(tf, sql_file("probabilistic/tf_lookup.sql", col=col,
-                                         tf_col=f"tf_{col}", ref=ref_full, src=src_full))
+        tf = (tf_tables or {}).get(col)
+        if tf is None:
+            tf = f"{tag}_tf_{col}"
+            engine.create_table(tf, sql_file("probabilistic/tf_lookup.sql", col=col,
+                                             tf_col=f"tf_{col}", ref=ref_full,
+                                             src=src_full))
         linker.table_management.register_term_frequency_lookup(
-            db_api.register(tf, table_name=f"{tf}_sdf"), col)
+            db_api.register(tf, table_name=f"{tag}_tf_{col}_sdf"), col)
     df = linker.inference.predict().as_pandas_dataframe()
     side_l = df["__uid_l"].str.startswith("src" + SEP)
     side_r = df["__uid_r"].str.startswith("src" + SEP)
