@@ -14,7 +14,8 @@ from spinelink.errors import JobError
 from spinelink.quality import calibrate, groups, labels, stats
 from spinelink.quality.nullcal import NullSample
 
-MODULES = ["stats", "disclosure", "groups", "per_source", "labels", "slope", "shared"]
+MODULES = ["stats", "disclosure", "groups", "per_source", "labels", "slope", "shared",
+           "evidence_dropped"]
 
 
 @pytest.mark.parametrize("name", MODULES)

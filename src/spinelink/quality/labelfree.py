@@ -139,6 +139,9 @@ class Breakdown:
     values: list[str]
     link_code: np.ndarray
     cand_code: np.ndarray
+    # per value: the matches among the pairs the evidence rule dropped
+    # (`evidence_dropped`), beside the never-compared ones; None: none
+    dropped: np.ndarray | None = None
 
 
 @dataclass
@@ -315,6 +318,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # own too
     reading_rng = np.random.default_rng([seed, 2])
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
+    dropped_rng = np.random.default_rng([seed, 5])  # the evidence-dropped matches'
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -358,6 +362,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                     if len(shb) else np.zeros(len(bd.values))
                 blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
                     np.zeros(len(w))
+            if bd.dropped is not None:
+                blk = blk + dropped_rng.poisson(bd.dropped)
             p, r = _draw_rates(pr, bd, wrong, _less_found(pr, bd, blk), cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
@@ -369,12 +375,17 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         else:
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))
+        if bd.dropped is not None:
+            blk = blk + bd.dropped
         blocked_by[bd.variable] = blk
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
                                        _less_found(pr, bd, blk), cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
+    # the evidence-dropped matches (`evidence_dropped`) beside the never-compared ones
+    e = next((float(bd.dropped.sum()) for bd in breakdowns if bd.dropped is not None), 0.0)
+    f0, totals = f0 + e, [t + e for t in totals]
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
