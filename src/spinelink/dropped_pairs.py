@@ -31,6 +31,7 @@ def weigh(engine: Engine, dropped: pd.DataFrame | None, kept: pd.DataFrame,
         return None
     (n_ref, n_src), (sh, kin) = sizes, home
     claimed, n_claimed, claimed_by, claimed_fn = claim
+    whole = dropped  # every pair with its at-home term: the term's low reading
     if units is not None and not units.empty and not linked[1].empty:
         dropped = evidence_dropped.enumerated(dropped, linked[1], units,
                                               addresses(engine, linked[0], dropped, linked[1]))
@@ -43,10 +44,16 @@ def weigh(engine: Engine, dropped: pd.DataFrame | None, kept: pd.DataFrame,
                                kin, sh.kin, units, both["reference_id"]).scale
     two = claimed is not None and 0 < n_claimed < n_ref
     d_claimed = claimed_fn(engine, claimed_by, dropped)[0] if two else None
-    return evidence_dropped.weigh(
-        dropped, kept, claimed if two else None, d_claimed,
-        rm.shares if two else (rm.pi,), (n_ref - n_claimed, n_claimed) if two else (n_ref,),
-        scale, units)
+    args = (dropped, kept, claimed if two else None, d_claimed,
+            rm.shares if two else (rm.pi,),
+            (n_ref - n_claimed, n_claimed) if two else (n_ref,))
+    out = evidence_dropped.weigh(*args, scale, units)
+    if out is not None:  # the term's two bounds (`quality.evidence_dropped.READINGS`)
+        out["home_probability"] = evidence_dropped.weigh(
+            whole, *args[1:], scale, units)["match_probability"].to_numpy(float)
+        out["plain_probability"] = evidence_dropped.weigh(
+            *args, 0.0, units)["match_probability"].to_numpy(float)
+    return out
 
 
 def addresses(engine: Engine, ref: str, *frames: pd.DataFrame) -> pd.Series:

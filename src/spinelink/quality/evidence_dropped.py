@@ -33,6 +33,14 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["reference_id", "source_id", "match_probability"]
+# The term's bounds, two readings of what the point (`match_probability`) assumes and no
+# label-free figure can check: `home_probability`, every pair with its at-home term (the
+# source person as likely one the reference lacks, living with relatives it holds, in an
+# enumerated household too); `plain_probability`, none (surname and address two
+# independent agreements, as the Fellegi-Sunter model reads them). A bootstrap replicate
+# draws the term uniformly between them (`labelfree.estimate`), as the never-compared
+# figure between Horvitz-Thompson and Chao1 (`recapture_fallback.between`).
+READINGS = ("home_probability", "plain_probability")
 
 
 def path(out: Path, name: str) -> Path:
@@ -73,13 +81,14 @@ def weigh(dropped: pd.DataFrame | None, kept: pd.DataFrame, kept_claimed: np.nda
     pi = float(sum(shares))
     ln_a = np.log(np.maximum(np.asarray(shares, float), 1e-300) / np.asarray(sizes, float))
     lx = dropped["home_log_x"].to_numpy(float)
-    bf = dropped["bf"].to_numpy(float) - np.logaddexp2(0.0, lx + math.log2(scale))
+    ls = math.log2(scale) if scale > 0 else -math.inf  # 0: no at-home term (`plain`)
+    bf = dropped["bf"].to_numpy(float) - np.logaddexp2(0.0, lx + ls)
     both = pd.concat([dropped[["reference_id", "source_id"]],
                       kept[["reference_id", "source_id"]]], ignore_index=True)
     cls = np.concatenate([_cls(dropped_claimed, len(dropped)), _cls(kept_claimed, len(kept))])
     kbf = kept["bf"].to_numpy(float)
     if "home_log_x" in kept:
-        kbf = kbf - np.logaddexp2(0.0, kept["home_log_x"].to_numpy(float) + math.log2(scale))
+        kbf = kbf - np.logaddexp2(0.0, kept["home_log_x"].to_numpy(float) + ls)
     ln_w = ln_a[np.minimum(cls, len(ln_a) - 1)] + np.concatenate([bf, kbf]) * math.log(2)
     codes, _ = pd.factorize(both["source_id"])
     top = np.full(codes.max() + 1, -np.inf)
@@ -135,7 +144,7 @@ def write(out: Path, name: str, dropped: pd.DataFrame | None) -> None:
         p.unlink(missing_ok=True)
         return
     p.parent.mkdir(parents=True, exist_ok=True)
-    cols = COLUMNS + [c for c in ("pair_probability",) if c in dropped]
+    cols = COLUMNS + [c for c in (*READINGS, "pair_probability") if c in dropped]
     dropped[cols].sort_values(["source_id", "reference_id"]).to_parquet(p, index=False)
 
 
@@ -188,9 +197,9 @@ def counted(dropped: pd.DataFrame | None, links: pd.DataFrame,
 
 
 def mass(dropped: pd.DataFrame | None, links: pd.DataFrame,
-         same_id: pd.Series | None = None) -> pd.Series:
+         same_id: pd.Series | None = None, column: str = "match_probability") -> pd.Series:
     """Per reference record: the matches it stands for among the dropped pairs
-    (`counted`).
+    (`counted`), read from `column` (`plain_probability`: without the at-home term).
 
     >>> d = pd.DataFrame({"reference_id": ["a", "b", "c", "a"], "source_id": ["1", "1", "2", "3"],
     ...                   "match_probability": [0.6, 0.3, 0.9, 0.5]})
@@ -198,7 +207,7 @@ def mass(dropped: pd.DataFrame | None, links: pd.DataFrame,
     {'a': 1.1, 'b': 0.3}
     """
     b = counted(dropped, links, same_id)
-    return b.groupby("reference_id")["match_probability"].sum() if len(b) else \
+    return b.groupby("reference_id")[column].sum() if len(b) else \
         pd.Series(dtype=float)
 
 

@@ -142,6 +142,9 @@ class Breakdown:
     # per value: the matches among the pairs the evidence rule dropped
     # (`evidence_dropped`), beside the never-compared ones; None: none
     dropped: np.ndarray | None = None
+    # the same at the term's two bounds (`evidence_dropped.READINGS`): a replicate draws
+    # it uniformly between them (None: the point alone)
+    dropped_bounds: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -345,7 +348,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         post = tilt(f.posterior, b)
         chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)
-        totals.append(k)
+        at = dropped_rng.random()  # where between the evidence-dropped term's two readings
+        totals.append(k + _dropped_total(breakdowns, dropped_rng, at))
         sv = pr.survive
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
@@ -363,7 +367,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                 blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
                     np.zeros(len(w))
             if bd.dropped is not None:
-                blk = blk + dropped_rng.poisson(bd.dropped)
+                blk = blk + dropped_rng.poisson(_between(bd, at))
             p, r = _draw_rates(pr, bd, wrong, _less_found(pr, bd, blk), cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
@@ -385,10 +389,26 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
     # the evidence-dropped matches (`evidence_dropped`) beside the never-compared ones
     e = next((float(bd.dropped.sum()) for bd in breakdowns if bd.dropped is not None), 0.0)
-    f0, totals = f0 + e, [t + e for t in totals]
+    f0 = f0 + e
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
+
+
+def _between(bd: Breakdown, at: float) -> np.ndarray:
+    """A breakdown's evidence-dropped matches per value at `at` between its bounds (0 the
+    low reading, 1 the high; `evidence_dropped.READINGS`), or its point without them."""
+    if bd.dropped_bounds is None:
+        return bd.dropped
+    lo, hi = bd.dropped_bounds
+    return lo + at * (hi - lo)
+
+
+def _dropped_total(breakdowns: list[Breakdown], rng: np.random.Generator, at: float
+                   ) -> float:
+    """A replicate's evidence-dropped total for the never-compared interval (0: none)."""
+    bd = next((b for b in breakdowns if b.dropped is not None), None)
+    return 0.0 if bd is None else float(rng.poisson(_between(bd, at)).sum())
 
 
 def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:

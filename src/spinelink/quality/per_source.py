@@ -224,8 +224,14 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
     bds = [labelfree.Breakdown("all", ["all"], np.zeros(len(lk), int),
                                np.zeros(len(prep.cand_ref), int))]
     dm = evidence_dropped.mass(inp.dropped, lk, inp.same_id)  # per reference record
+    # the term's bounds (`evidence_dropped.READINGS`), on the same records
+    bounds = [evidence_dropped.mass(inp.dropped, lk, inp.same_id, c).reindex(
+        dm.index, fill_value=0.0) for c in evidence_dropped.READINGS] \
+        if len(dm) and set(evidence_dropped.READINGS) <= set(inp.dropped) else None
     if len(dm):
         bds[0].dropped = np.array([float(dm.sum())])
+        if bounds is not None:
+            bds[0].dropped_bounds = tuple(np.array([float(b.sum())]) for b in bounds)
     codes = {"all": (["all"], pd.Series("all", index=pd.Index([], dtype=object)), "all")}
     sides = [("reference", inp.ref_groups, lk["reference_id"], prep.cand_ref)]
     if inp.src_groups is not None:
@@ -254,6 +260,9 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
                         continue
                     dc[dc < 0] = values.index("unknown")
                 bds[-1].dropped = evidence_dropped.by_value(dm, dc, len(values))
+                if bounds is not None:
+                    bds[-1].dropped_bounds = tuple(
+                        evidence_dropped.by_value(b, dc, len(values)) for b in bounds)
     for cross in inp.crosses:  # intersectional: one composite variable per cross
         name = groups.cross_name(cross)
         by_id = groups.cross_values(inp.ref_groups, cross)
@@ -269,6 +278,9 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
         dc = by_id.reindex(dm.index).map(pos)
         if len(dm) and not dc.isna().any():
             bds[-1].dropped = evidence_dropped.by_value(dm, dc.to_numpy(int), len(values))
+            if bounds is not None:
+                bds[-1].dropped_bounds = tuple(evidence_dropped.by_value(
+                    b, dc.to_numpy(int), len(values)) for b in bounds)
     return bds, codes
 
 
