@@ -14,8 +14,7 @@ from spinelink.errors import JobError
 from spinelink.quality import calibrate, groups, labels, stats
 from spinelink.quality.nullcal import NullSample
 
-MODULES = ["stats", "disclosure", "groups", "per_source", "labels", "slope", "shared",
-           "evidence_dropped"]
+MODULES = ["stats", "disclosure", "groups", "per_source", "labels", "slope", "shared"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -77,16 +77,6 @@ def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
     return (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
 
 
-def first_name_alone(df: pd.DataFrame, model: dict) -> np.ndarray:
-    """Pairs on which no personal comparison but the first name could be compared (the
-    date of birth and every identifier missing on a side): where `personal_evidence`
-    drops such a pair, the first name alone said another person. Where a date of birth
-    or an identifier was compared and disagrees as well, the pair is two persons (most
-    such pairs are relatives of one household): `quality.evidence_dropped` counts the
-    others."""
-    return _levels(df, model, ("date_of_birth",), True)[1].all(axis=1)
-
-
 def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
     """(apart, by_first_name): per pair, two of first name, middle name and date of birth
     compared at their lowest level and no identifier above its lowest; and whether the

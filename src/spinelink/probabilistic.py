@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import chunks, dropped_pairs, home_scale, household, persons_apart, thresholds
+from spinelink import chunks, home_scale, household, persons_apart, thresholds
 from spinelink.backends import Engine
 from spinelink.chunks import (
     PAIR_FLOOR,  # noqa: F401 (the quality stage's null model)
@@ -33,12 +33,7 @@ from spinelink.chunks import (
 )
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
-from spinelink.evidence import (
-    first_name_alone,
-    household_only,
-    named_apart,
-    personal_evidence,
-)
+from spinelink.evidence import household_only, named_apart, personal_evidence
 from spinelink.record_level import (  # noqa: F401
     TIE,
     TIE_FROM,
@@ -64,9 +59,6 @@ class ProbResult:
     # pairs of a source record born after the reference date and an undated reference
     # record (`born_apart`: no candidates): reference_id, source_id, match_weight
     born_apart: pd.DataFrame | None = None
-    # pairs the evidence rule dropped (`quality.evidence_dropped`): reference_id,
-    # source_id, match_probability (Splink's)
-    evidence_dropped: pd.DataFrame | None = None
 
 
 def _register(db_api, table: str, alias: str, display: str | None = None):
@@ -179,13 +171,10 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     df = chunks.predict_in_chunks(linker, n_chunks, tag,
                                   blocking=(engine, model, sides) if own else None)
     without_evidence = 0
-    dropped_df = df.iloc[:0]  # the pairs the evidence rule dropped, for quality
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
                            df["record_id_l"])
-        evident = personal_evidence(df, model)
-        dropped_df = df[~evident & first_name_alone(df, model)]
-        keep = evident & ~named_apart(engine, ref, src, df, model, tag)
+        keep = personal_evidence(df, model) & ~named_apart(engine, ref, src, df, model, tag)
         apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
             np.zeros(len(df), dtype=bool)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
@@ -200,16 +189,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         if household_u and not (df.empty and apart_df.empty) else None
     # the pairs born apart, scored as the others, for the quality stage (`born_apart`)
     born = _bayes_factors(apart_df, tag, lam0, hh) if not apart_df.empty else None
-    sh = home_scale.surname_at_home(engine, model, ref, _count(engine, ref_full)
-                                    + _count(engine, src_full)) \
-        if home and hh is None and not (df.empty and dropped_df.empty) else None
-    # with their factors and surname-at-home terms, weighed by `link_probabilistic`
-    dropped = dropped_pairs.pairs(dropped_df, _bayes_factors(dropped_df, tag, lam0, hh),
-                                     home_scale.log_x(dropped_df, model, sh)) \
-        if not dropped_df.empty else None
     if df.empty:
         empty.attrs["without_evidence"] = without_evidence
-        empty.attrs["evidence_dropped"] = dropped
         if born is not None:  # taken off at once by link_probabilistic
             empty.attrs["born_apart"] = born
         return empty, lam0
@@ -217,6 +198,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     if flag_household_only:
         out["household_only"] = household_only(df, model)
     if home and hh is None:  # `household` weighs the surname at home already
+        sh = home_scale.surname_at_home(engine, model, ref, _count(engine, ref_full)
+                                         + _count(engine, src_full))
         out["home_log_x"] = home_scale.log_x(df, model, sh)
         out.attrs["surname_at_home"] = sh
     out.attrs["household"] = hh.summary() if hh else None
@@ -228,7 +211,6 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     if born is not None:  # taken off at once by link_probabilistic
         out.attrs["born_apart"] = born
-    out.attrs["evidence_dropped"] = dropped
     return out, lam0
 
 
@@ -335,18 +317,13 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   flag_household_only=cfg.household_only == "review",
                                   home=True)
     apart = scored.attrs.pop("born_apart", None)
-    dropped = scored.attrs.pop("evidence_dropped", None)
     sh, home = scored.attrs.pop("surname_at_home", None), None
     lx = scored.pop("home_log_x").to_numpy(float) if "home_log_x" in scored else None
-    raw = scored[["reference_id", "source_id", "bf"]].assign(
-        home_log_x=-np.inf if lx is None else lx)  # for the dropped pairs' weights
-    kin = home_scale.home_counts(engine, tables["ref"], tables["src"]) \
-        if sh is not None and (lx is not None and np.isfinite(lx).any()
-                               or dropped is not None) else None
     if sh is not None and lx is not None and np.isfinite(lx).any():
         home = home_scale.fit(scored["bf"].to_numpy(), lx, scored["source_id"], n_ref,
                               lambda b: record_share(b, scored["source_id"], n_ref, n_src),
-                              kin, sh.kin, units, scored["reference_id"])
+                              home_scale.home_counts(engine, tables["ref"], tables["src"]),
+                              sh.kin, units, scored["reference_id"])
         scored = scored.assign(bf=home.bf)
     person, complete = tied_persons(engine, tables["ref"], scored)
     claimed, n_claimed = _claimed(engine, claimed_by, scored) if not one_to_one \
@@ -379,9 +356,6 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     th = thresholds.choose(pairs[~held], rm.linkable, cfg.accept, cfg.review,
                            cfg.target_precision, cfg.review_yield, cfg.review_capacity)
     links, review = select_links(pairs, th.accept, th.review, one_to_one, held)
-    dropped = dropped_pairs.weigh(engine, dropped, raw, (claimed, n_claimed, claimed_by,
-                                                         _claimed), rm,
-                                  (n_ref, n_src), (sh, kin), units, (tables["ref"], links))
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())
     log.info("%s: accept %s %s, review %s %s; estimated precision of the probabilistic "
@@ -399,7 +373,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        "linkable_share": float(rm.pi),
                        **({"claimed_share": round(rm.shares[1], 6),
                            "claimed_references": n_claimed} if n_claimed else {})},
-                      None if apart is None else apart.reset_index(drop=True), dropped)
+                      None if apart is None else apart.reset_index(drop=True))
 
 
 def _claimed(engine: Engine, links: str | None, scored: pd.DataFrame

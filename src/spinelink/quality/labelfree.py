@@ -139,12 +139,6 @@ class Breakdown:
     values: list[str]
     link_code: np.ndarray
     cand_code: np.ndarray
-    # per value: the matches among the pairs the evidence rule dropped
-    # (`evidence_dropped`), beside the never-compared ones; None: none
-    dropped: np.ndarray | None = None
-    # the same at the term's two bounds (`evidence_dropped.READINGS`): a replicate draws
-    # it uniformly between them (None: the point alone)
-    dropped_bounds: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -321,7 +315,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # own too
     reading_rng = np.random.default_rng([seed, 2])
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
-    dropped_rng = np.random.default_rng([seed, 5])  # the evidence-dropped matches'
     cache: dict = {}
     draws = {bd.variable: ([], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -348,8 +341,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         post = tilt(f.posterior, b)
         chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)
-        at = dropped_rng.random()  # where between the evidence-dropped term's two readings
-        totals.append(k + _dropped_total(breakdowns, dropped_rng, at))
+        totals.append(k)
         sv = pr.survive
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
@@ -366,8 +358,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                     if len(shb) else np.zeros(len(bd.values))
                 blk = rng.multinomial(k, w / w.sum()) if k and w.sum() > 0 else \
                     np.zeros(len(w))
-            if bd.dropped is not None:
-                blk = blk + dropped_rng.poisson(_between(bd, at))
             p, r = _draw_rates(pr, bd, wrong, _less_found(pr, bd, blk), cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
@@ -379,36 +369,15 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         else:
             blk = np.bincount(bd.cand_code, weights=share * f0, minlength=len(bd.values)) \
                 if len(share) else np.zeros(len(bd.values))
-        if bd.dropped is not None:
-            blk = blk + bd.dropped
         blocked_by[bd.variable] = blk
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,
                                        _less_found(pr, bd, blk), cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
-    # the evidence-dropped matches (`evidence_dropped`) beside the never-compared ones
-    e = next((float(bd.dropped.sum()) for bd in breakdowns if bd.dropped is not None), 0.0)
-    f0 = f0 + e
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
-
-
-def _between(bd: Breakdown, at: float) -> np.ndarray:
-    """A breakdown's evidence-dropped matches per value at `at` between its bounds (0 the
-    low reading, 1 the high; `evidence_dropped.READINGS`), or its point without them."""
-    if bd.dropped_bounds is None:
-        return bd.dropped
-    lo, hi = bd.dropped_bounds
-    return lo + at * (hi - lo)
-
-
-def _dropped_total(breakdowns: list[Breakdown], rng: np.random.Generator, at: float
-                   ) -> float:
-    """A replicate's evidence-dropped total for the never-compared interval (0: none)."""
-    bd = next((b for b in breakdowns if b.dropped is not None), None)
-    return 0.0 if bd is None else float(rng.poisson(_between(bd, at)).sum())
 
 
 def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:

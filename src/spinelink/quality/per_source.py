@@ -18,7 +18,6 @@ from spinelink.quality import (
     born_after,
     coverage,
     diagnostics,
-    evidence_dropped,
     fitcarry,
     found_shared,
     groups,
@@ -57,9 +56,6 @@ class Inputs:
     household: bool = False  # the probabilistic stage weighed pairs at home (its manifest)
     calibration: str = "model"  # quality.calibration: model or null (labelfree.estimate)
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
-    # pairs the evidence rule dropped (`evidence_dropped`), or None
-    dropped: pd.DataFrame | None = None
-    same_id: pd.Series | None = None  # source record id -> its identifier value, or None
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
     capped: dict = field(default_factory=dict)  # capped key column -> its columns
     keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
@@ -100,9 +96,7 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
                   ref_groups, src_groups, seed, n_boot, extend,
                   prob.get("household") is not None, calibration,
-                  int(prob.get("records_without_personal_evidence") or 0),
-                  dropped=(dropped := evidence_dropped.read(out, name)),
-                  same_id=None if dropped is None else evidence_dropped.identifier(out, name))
+                  int(prob.get("records_without_personal_evidence") or 0))
 
 
 def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
@@ -223,15 +217,6 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
     lk = inp.links.astype({"reference_id": str, "source_id": str})
     bds = [labelfree.Breakdown("all", ["all"], np.zeros(len(lk), int),
                                np.zeros(len(prep.cand_ref), int))]
-    dm = evidence_dropped.mass(inp.dropped, lk, inp.same_id)  # per reference record
-    # the term's bounds (`evidence_dropped.READINGS`), on the same records
-    bounds = [evidence_dropped.mass(inp.dropped, lk, inp.same_id, c).reindex(
-        dm.index, fill_value=0.0) for c in evidence_dropped.READINGS] \
-        if len(dm) and set(evidence_dropped.READINGS) <= set(inp.dropped) else None
-    if len(dm):
-        bds[0].dropped = np.array([float(dm.sum())])
-        if bounds is not None:
-            bds[0].dropped_bounds = tuple(np.array([float(b.sum())]) for b in bounds)
     codes = {"all": (["all"], pd.Series("all", index=pd.Index([], dtype=object)), "all")}
     sides = [("reference", inp.ref_groups, lk["reference_id"], prep.cand_ref)]
     if inp.src_groups is not None:
@@ -252,17 +237,6 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
                 lc[lc < 0], cc[cc < 0] = unknown, unknown
             bds.append(labelfree.Breakdown(var, values, lc.astype(int), cc.astype(int)))
             codes[var] = (values, by_id, side)
-            if side == "reference" and len(dm):
-                dc = id_positions(dm.index, table.index)
-                dc = np.where(dc >= 0, at[dc] if len(at) else -1, -1)
-                if (dc < 0).any():
-                    if "unknown" not in values:  # the breakdown's values, as it has them
-                        continue
-                    dc[dc < 0] = values.index("unknown")
-                bds[-1].dropped = evidence_dropped.by_value(dm, dc, len(values))
-                if bounds is not None:
-                    bds[-1].dropped_bounds = tuple(
-                        evidence_dropped.by_value(b, dc, len(values)) for b in bounds)
     for cross in inp.crosses:  # intersectional: one composite variable per cross
         name = groups.cross_name(cross)
         by_id = groups.cross_values(inp.ref_groups, cross)
@@ -275,12 +249,6 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
             continue
         bds.append(labelfree.Breakdown(name, values, lc.to_numpy(int), cc.to_numpy(int)))
         codes[name] = (values, by_id, "reference")
-        dc = by_id.reindex(dm.index).map(pos)
-        if len(dm) and not dc.isna().any():
-            bds[-1].dropped = evidence_dropped.by_value(dm, dc.to_numpy(int), len(values))
-            if bounds is not None:
-                bds[-1].dropped_bounds = tuple(evidence_dropped.by_value(
-                    b, dc.to_numpy(int), len(values)) for b in bounds)
     return bds, codes
 
 

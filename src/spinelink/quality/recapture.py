@@ -224,8 +224,6 @@ class Estimator:
         self.unc_prof = fallback.uncovered(cap.design, uniq[:, 0], uniq[:, 1])
         self.unc = self.unc_prof[self.inv[:self.n_cand]]
         self.n_fire = cap.fires[:self.n_cand].sum(axis=1)
-        self.n_can = fires(cap.design, uniq[:, 0], uniq[:, 1]).sum(axis=1)[
-            self.inv[:self.n_cand]]  # the rules each record can meet
         memo: dict = {}
         self.tables = [_profile(cap, int(a), int(c), self.w, memo) for a, c in uniq]
         # every distinct donor set once in one array, each a run of pattern slots: one
@@ -392,8 +390,7 @@ class Estimator:
         and Chao1 where the captures say nothing, `at`: `recapture_fallback`), the caught
         candidates, the residual records no rule can catch (extra), and the total."""
         p = chance[self.inv]
-        u = fallback.apply(w * (1 - p) / p, w, self.post, self.unc, self.n_fire, at,
-                           self.n_can)
+        u = fallback.apply(w * (1 - p) / p, w, self.post, self.unc, self.n_fire, at)
         found = float(w[:self.n_cand].sum())
         extra = self.cap.n_none * min(1.0, (found + u.sum()) / max(self.cap.n_some, 1))
         return u, found, extra, float(u.sum()) + extra

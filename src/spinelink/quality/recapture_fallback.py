@@ -57,18 +57,9 @@ def between(rec_wt: np.ndarray | None) -> float:
     return float(np.random.default_rng(seed).random())
 
 
-def chao1(w: np.ndarray, n_fire: np.ndarray, n_can: np.ndarray | None = None
-          ) -> tuple[float, np.ndarray]:
+def chao1(w: np.ndarray, n_fire: np.ndarray) -> tuple[float, np.ndarray]:
     """Chao1 from weighted likely matches (`w`, zero for the others) and the rules that
-    caught each; with each one-rule match's share of it. `n_can`: per match the rules its
-    record can meet; a record that can meet one rule alone is caught once or never, so its
-    catches say nothing of near misses and are left out (session 36: on the W-2 and 1040
-    sets they were half of f1, and Chao1 stood in for the pairs the evidence rule dropped,
-    now `evidence_dropped`'s). Chao's small-t factor (t - 1) / t was tried with it: it
-    halved the figure on names-only records that can meet two rules, 29% under their
-    truth (tests/test_quality_recapture_fallback.py)."""
-    if n_can is not None:
-        w = np.where(n_can >= 2, w, 0.0)
+    caught each; with each one-rule match's share of it."""
     one = np.where(n_fire == 1, w, 0.0)
     f1, f2 = float(one.sum()), float(w[n_fire == 2].sum())
     f0 = f1 * f1 / (2 * f2) if f2 > 0 else f1 * max(f1 - 1, 0) / 2
@@ -76,7 +67,7 @@ def chao1(w: np.ndarray, n_fire: np.ndarray, n_can: np.ndarray | None = None
 
 
 def apply(u: np.ndarray, w: np.ndarray, post: np.ndarray, unc: np.ndarray,
-          n_fire: np.ndarray, at: float, n_can: np.ndarray | None = None) -> np.ndarray:
+          n_fire: np.ndarray, at: float) -> np.ndarray:
     """The never-compared each caught candidate stands for (`u`, Horvitz-Thompson; the
     first len(unc) rows are the candidates) with the uncovered candidates' (`unc`) set
     between their Horvitz-Thompson total and Chao1 where that is higher (`at`: 0 the
@@ -86,7 +77,7 @@ def apply(u: np.ndarray, w: np.ndarray, post: np.ndarray, unc: np.ndarray,
     n = len(unc)
     uc = np.where(unc, u[:n], 0.0)
     ht = float(uc.sum())
-    f0, one = chao1(np.where(unc & (post >= LIKELY), w[:n], 0.0), n_fire, n_can)
+    f0, one = chao1(np.where(unc & (post >= LIKELY), w[:n], 0.0), n_fire)
     if f0 <= ht:
         return u
     out = u.copy()  # the matches beyond the Horvitz-Thompson figure: near-missed ones

@@ -28,7 +28,6 @@ from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_fields import is_linkage_column, usable_fields
 from spinelink.model_spec import capped_keys_used, load_model_spec
 from spinelink.probabilistic import link_probabilistic, load_model
-from spinelink.quality import evidence_dropped
 from spinelink.sqlfiles import quote_ident, sql_file
 from spinelink.stages import StageContext, std_table
 from spinelink.standardise import APART
@@ -119,7 +118,6 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     anew_t = src_t  # the records linked anew: every record but on an incremental run
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
     apart = None  # Splink's pairs born apart (`probabilistic.born_apart`), for quality
-    dropped = None  # the pairs the evidence rule dropped (`quality.evidence_dropped`)
     prob_info: dict = {}
     if link.probabilistic is not None:
         cfg = link.probabilistic
@@ -169,7 +167,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     else inc.claimed_by(engine, links_t))
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
-            pairs, apart, dropped = pr.pairs, pr.born_apart, pr.evidence_dropped
+            pairs, apart = pr.pairs, pr.born_apart
             prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
                          "links": len(pr.links), **pr.thresholds}
             if training:
@@ -189,7 +187,6 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                   None if inc is None else inc.kept, born, anew_t,
                                   shared_from)
     _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
-    evidence_dropped.write(out, name, dropped)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
