@@ -298,12 +298,11 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        one_to_one: bool, tag: str, n_ref: int | None = None,
                        unborn: tuple[str, str] | None = None,
                        units: pd.Series | None = None,
-                       claimed_by: str | None = None, certain: int = 0) -> ProbResult:
+                       claimed_by: str | None = None) -> ProbResult:
     """`units`: source record id -> the unit whose records are different persons
     (`spinelink.persons_apart`), or None. `claimed_by`: the source's deterministic links
     (a table), whose reference records are a class of their own in the record-level model
-    when the reference keeps them (not one-to-one; `record_level`); `certain`: their
-    number (the accept threshold's margin, `thresholds.choose`). `n_ref`: the residual
+    when the reference keeps them (not one-to-one; `record_level`). `n_ref`: the residual
     reference records when `tables["ref"]` holds only those its rules can pair
     (spinelink.incremental.pool): the prior is the whole residual's.
     `unborn` (source ids, reference ids tables): pairs of a source record born after the
@@ -355,8 +354,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     # links held for review are not accepted: the threshold is chosen, and the precision
     # estimated, over the rest
     th = thresholds.choose(pairs[~held], rm.linkable, cfg.accept, cfg.review,
-                           cfg.target_precision, cfg.review_yield, cfg.review_capacity,
-                           certain)
+                           cfg.target_precision, cfg.review_yield, cfg.review_capacity)
     links, review = select_links(pairs, th.accept, th.review, one_to_one, held)
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())

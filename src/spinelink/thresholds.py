@@ -5,16 +5,11 @@ A pair's `match_probability` is the probability, under the record-level model of
 most one per source record). The estimated precision of the links accepted at threshold
 `t` is the mean probability of the source records' best candidates with probability
 `>= t`; `accept: auto` takes the lowest `t` (never below `ACCEPT_FLOOR`) at which that mean
-is at least `target_precision` and the source's links would still meet it with one false
-link more than expected (`MARGIN`): the expected false links plus one are within the
-target's allowance over all the source's links, the deterministic cascade's (`certain`,
-counted as right) and the accepted ones. A chooser that stops exactly at its target
-crosses it with one unlucky pair (tax1040_default: precision 0.99498 at seed 1); where
-the links leave no room for one false link (under 200 at 0.995) the mean alone decides.
-`review: auto` extends the band below the accept threshold while the mean probability of
-the band's records stays at or above `review_yield` (the share of true matches a clerk is
-expected to find in it), to at most `review_capacity` records when one is set. Estimated
-recall is the accepted links' expected matches over the expected linkable residual records.
+is at least `target_precision`. `review: auto` extends the band below the accept
+threshold while the mean probability of the band's records stays at or above
+`review_yield` (the share of true matches a clerk is expected to find in it), to at most
+`review_capacity` records when one is set. Estimated recall is the accepted links'
+expected matches over the expected linkable residual records.
 """
 from __future__ import annotations
 
@@ -27,7 +22,6 @@ import pandas as pd
 log = logging.getLogger("spinelink.probabilistic")
 ACCEPT_FLOOR = 0.5   # a link below this is more likely wrong than right, whatever the mean
 REVIEW_FLOOR = 0.05
-MARGIN = 1.0  # false links: the realised count of a calibrated estimate is off by about one
 
 
 def shown(p: float) -> str:
@@ -79,21 +73,15 @@ def _r(x: float | None) -> float | None:
 
 def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: float | str,
            target_precision: float, review_yield: float,
-           review_capacity: int | None, certain: int = 0) -> Thresholds:
-    """`linkable`: expected residual source records whose match is among their candidates;
-    `certain`: the source's links before this stage (the deterministic cascade's)."""
+           review_capacity: int | None) -> Thresholds:
+    """`linkable`: expected residual source records whose match is among their candidates."""
     _, p = best_candidates(pairs)  # a best candidate's probability is its posterior
     cum_mean = _running_mean(p)
     # a threshold keeps all records at its probability: only the last of a run of equal
     # probabilities is a possible cut
     cut = np.append(p[1:] != p[:-1], True) if len(p) else np.array([], dtype=bool)
     if accept == "auto":
-        # false links the target allows over all the source's links; with room for one,
-        # the expected ones plus MARGIN must fit
-        allowed = (1 - target_precision) * (certain + np.arange(1, len(p) + 1))
-        spare = (np.cumsum(1 - p) + MARGIN <= allowed) | (allowed < MARGIN)
-        ok = np.flatnonzero((cum_mean >= target_precision) & spare & (p >= ACCEPT_FLOOR)
-                            & cut)
+        ok = np.flatnonzero((cum_mean >= target_precision) & (p >= ACCEPT_FLOOR) & cut)
         if len(ok):
             t_acc = float(p[ok[-1]])
         else:

@@ -164,8 +164,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     n_ref, (born["table"], born["undated"])
                                     if born["records"] else None, _units(engine, src_t),
                                     claimed_by=links_t if inc is None
-                                    else inc.claimed_by(engine, links_t),
-                                    certain=sum(det_counts.values()))
+                                    else inc.claimed_by(engine, links_t))
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
