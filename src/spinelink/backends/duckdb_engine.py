@@ -230,13 +230,11 @@ def _sql_string(s: str) -> str:
 
 
 def _pair_ids(uid, source_dataset) -> list[str]:
-    """The columns `ordered_sums` sorts EM's vectors by, as `in_order` finds them in the
-    table Splink makes (its columns source_dataset_l, source_dataset_r, then the ids): the
-    ids' names, then the dataset names' (the default names start `unique_id_` and
-    `source_dataset_`)."""
+    """The columns `ordered_sums` sorts EM's vectors by, in the order `in_order` finds them
+    (Splink's `unique_id_input_columns`: the dataset name, when there is one, then the id;
+    each as its _l, _r pair)."""
     if uid is None:
         return []
-    ids = [uid.unquote().name_l, uid.unquote().name_r]
-    if source_dataset is not None:
-        ids += [source_dataset.unquote().name_l, source_dataset.unquote().name_r]
-    return list(dict.fromkeys(ids))
+    cols = [source_dataset, uid] if source_dataset is not None else [uid]
+    return list(dict.fromkeys(n for c in cols for n in (c.unquote().name_l,
+                                                       c.unquote().name_r)))
