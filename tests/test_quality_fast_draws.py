@@ -112,9 +112,9 @@ def test_slot_rows_equal_the_stacked_ranges():
 
 def test_rule_classes_kept_by_group_mask_equal_those_made_per_capped_key():
     """Profiles whose capped keys differ only where a group has no atom of the rules that
-    can fire share that group's classes (`recapture._classes`): each equals the classes
+    can fire share that group's classes (`recapture_profiles._classes`): each equals the classes
     made for its own capped keys."""
-    from spinelink.quality import recapture, recapture_tensor
+    from spinelink.quality import recapture_profiles, recapture_tensor
     from spinelink.quality.recapture_design import design
 
     rules = [[("fn", "fn"), ("ln", "ln")], [("k0", "k0")], [("dob", "dob")],
@@ -132,7 +132,7 @@ def test_rule_classes_kept_by_group_mask_equal_those_made_per_capped_key():
                              for _ in range(5)]).astype(np.int64)
             for caps in (0, 1, 2, 3):
                 before = len(d.__dict__.get("_classes", {}))
-                got = recapture._classes(d, gi, pat, caps, [None, None, pat, None])
+                got = recapture_profiles._classes(d, gi, pat, caps, [None, None, pat, None])
                 shared += len(d.__dict__["_classes"]) == before
                 want = recapture_tensor.rule_classes(d, gi, pat, caps)
                 for a, b in zip(got[:2] + tuple(got[2]), want[:2] + tuple(want[2]),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_quality_recapture_tensor import CAPPED, FIELD, RULES
 
-from spinelink.quality import recapture, recapture_batch, recapture_compact
+from spinelink.quality import recapture, recapture_batch, recapture_compact, recapture_profiles
 from spinelink.quality.recapture_design import design, fires
 
 
@@ -38,7 +38,7 @@ def _captures(seed: int = 5, n: int = 6000) -> recapture.Captures:
 def _whole(monkeypatch):
     """Estimators made and asked within run on each table's whole tensor."""
     with monkeypatch.context() as m:
-        m.setattr(recapture, "KEEP_WHOLE", True)
+        m.setattr(recapture_profiles, "KEEP_WHOLE", True)
         m.setattr(recapture, "missed_only", lambda *a: None)
         m.setattr(recapture, "with_margins", lambda *a: None)
         m.setattr(recapture_compact, "compact", lambda est: None)

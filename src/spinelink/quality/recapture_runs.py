@@ -8,8 +8,8 @@ import numpy as np
 
 
 class CapsRuns:
-    """`recapture._by_caps`' split by capped-key profile: a profile's donors (in pool order) and
-    their weight, made when a profile asks (a subgroup value's estimator asks for few of
+    """`recapture_profiles._by_caps`' split by capped-key profile: a profile's donors (in pool
+    order) and their weight, made when a profile asks (a subgroup value's estimator asks for few of
     the profiles its donors carry; making every one was a second at 1M records)."""
 
     def __init__(self, cols: np.ndarray, caps: np.ndarray, w: np.ndarray):

@@ -17,7 +17,8 @@ import numpy as np
 
 from spinelink.quality import recapture_batch
 from spinelink.quality import recapture_fallback as fallback
-from spinelink.quality.recapture import MIN_DONORS, Captures, Estimator
+from spinelink.quality.recapture import Captures, Estimator
+from spinelink.quality.recapture_profiles import MIN_DONORS
 
 MIN_STRATUM = 100.0  # caught matches (expected) from which a subgroup gets its own fit
 SHRINK_REPLICATES = 40  # reweightings that measure an own fit's noise (`Strata.weight`)
