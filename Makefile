@@ -46,9 +46,13 @@ $(CHROMIUM): | $(TEST_STAMP)
 # module again (~0.25 s a process); the .pyc files are read whatever that variable says.
 # Then the fast tests again on pandas 3 (test-pandas3); both run whatever the first gives,
 # and either failing fails the target.
+# Both run on PYTEST_WORKERS processes (pytest-xdist), a test file to a worker (`--dist
+# loadfile`: a file's module fixtures are made once); PYTEST_WORKERS=0 runs them in this one.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 test: $(TEST_STAMP) $(CHROMIUM)
 	$(BIN)/python -m compileall -q src
-	@status=0; $(BIN)/python -m pytest || status=$$?; \
+	@status=0; $(BIN)/python -m pytest $(XDIST) --durations=15 || status=$$?; \
 	$(MAKE) --no-print-directory test-pandas3 || status=$$?; exit $$status
 
 # pandas 3: what `make demo` and `pip install -e .` resolve to, while the `test` extra's
@@ -74,7 +78,7 @@ PANDAS3_TESTS ?= -m "not slow and not spark" --ignore=tests/test_analysis_dual_s
 test-pandas3: $(PANDAS3_STAMP)
 	$(BIN3)/python -m compileall -q src
 	$(BIN3)/python -c "import pandas; print('pandas', pandas.__version__)"
-	$(BIN3)/python -m pytest $(PANDAS3_TESTS) -p no:cacheprovider
+	$(BIN3)/python -m pytest $(XDIST) $(PANDAS3_TESTS) -p no:cacheprovider
 
 check: $(TEST_STAMP)
 	$(BIN)/python -m compileall -q src
