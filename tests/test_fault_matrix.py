@@ -23,7 +23,12 @@ missing or corrupt output. tests/fault_matrix.md lists the cases and their expec
 the tests read it, and check it lists every stage and output the job has.
 `python tests/test_fault_matrix.py` runs the matrix and rewrites the table.
 
-The cases run two at a time (SPINELINK_FAULT_WORKERS), each in its own folder.
+The cases run two at a time (SPINELINK_FAULT_WORKERS), each in its own folder. By default
+the tests run every kill, full-disk, read-only and concurrent case and one tampering per
+output, the way (delete, truncate, modify) rotating over the outputs in the table's order, so
+that every output and every way is met (105 of 225 cases: the whole matrix was two thirds of
+`make test`'s time); SPINELINK_FAULT_MATRIX=full runs all of them, as
+`python tests/test_fault_matrix.py` does.
 """
 from __future__ import annotations
 
@@ -58,6 +63,7 @@ READONLY = ("run", "resume")
 CONCURRENT = ("run-during-run", "review-serve-during-run", "run-and-apply-during-review")
 VOLATILE = {"report.html"}  # holds the stage timings: its bytes differ between runs
 WORKERS = int(os.environ.get("SPINELINK_FAULT_WORKERS", "2"))
+FULL = os.environ.get("SPINELINK_FAULT_MATRIX", "") == "full"
 ROW = re.compile(r"^\| `(?P<id>[^`]+)` \| (?P<what>.+?) \| (?P<end>identical|refused "
                  r"\(exit \d+\)) \|$")
 
@@ -68,6 +74,17 @@ def table_cases() -> dict[str, str]:
     """case id -> expected end, as tests/fault_matrix.md lists them."""
     rows = [ROW.match(line) for line in TABLE.read_text(encoding="utf-8").splitlines()]
     return {m["id"]: m["end"] for m in rows if m}
+
+
+def selected_cases(cases: list[str], full: bool = FULL) -> list[str]:
+    """`cases` (in the table's order) as the tests run them: all when `full`, else all but
+    the tamperings, of which one per output, the way rotating over the outputs."""
+    if full:
+        return list(cases)
+    outputs = list(dict.fromkeys(c.partition("/")[2] for c in cases
+                                 if c.partition("/")[0] in TAMPER))
+    return [c for c in cases if c.partition("/")[0] not in TAMPER
+            or TAMPER[outputs.index(c.partition("/")[2]) % len(TAMPER)] == c.partition("/")[0]]
 
 
 def all_cases(ref: Path) -> list[str]:
@@ -440,7 +457,7 @@ def outcomes(request, reference, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(table_cases()))
+@pytest.mark.parametrize("case", selected_cases(list(table_cases())))
 def test_fault_case(case, outcomes):
     o = outcomes[case]
     if o.end == "skipped":
@@ -458,6 +475,25 @@ def test_the_table_lists_every_case_the_job_calls_for(reference):
         "tests/fault_matrix.md is out of date: run `python tests/test_fault_matrix.py`; "
         f"missing {sorted(set(all_cases(ref)) - set(listed))}, "
         f"extra {sorted(set(listed) - set(all_cases(ref)))}")
+
+
+def test_the_default_selection_meets_every_output_and_every_way():
+    """Without SPINELINK_FAULT_MATRIX=full: every case that is not a tampering, and for each
+    output exactly one tampering, each way used for a third of the outputs."""
+    cases = list(table_cases())
+    chosen = selected_cases(cases, full=False)
+    assert selected_cases(cases, full=True) == cases
+    tampered = [c for c in cases if c.partition("/")[0] in TAMPER]
+    assert [c for c in chosen if c not in tampered] == [c for c in cases if c not in tampered]
+    per_output: dict[str, list[str]] = {}
+    for c in chosen:
+        kind, _, rest = c.partition("/")
+        if kind in TAMPER:
+            per_output.setdefault(rest, []).append(kind)
+    assert set(per_output) == {c.partition("/")[2] for c in tampered}
+    assert all(len(ways) == 1 for ways in per_output.values())
+    ways = [w[0] for w in per_output.values()]
+    assert {ways.count(t) for t in TAMPER} <= {len(ways) // 3, len(ways) // 3 + 1}
 
 
 def test_the_fault_hook_costs_nothing_when_unset():
