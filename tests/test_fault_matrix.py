@@ -81,10 +81,11 @@ def selected_cases(cases: list[str], full: bool = FULL) -> list[str]:
     the tamperings, of which one per output, the way rotating over the outputs."""
     if full:
         return list(cases)
-    outputs = list(dict.fromkeys(c.partition("/")[2] for c in cases
-                                 if c.partition("/")[0] in TAMPER))
-    return [c for c in cases if c.partition("/")[0] not in TAMPER
-            or TAMPER[outputs.index(c.partition("/")[2]) % len(TAMPER)] == c.partition("/")[0]]
+    split = [c.partition("/")[::2] for c in cases]  # (kind, rest)
+    outputs = {rest: i for i, rest in enumerate(dict.fromkeys(
+        rest for kind, rest in split if kind in TAMPER))}
+    return [c for c, (kind, rest) in zip(cases, split, strict=True)
+            if kind not in TAMPER or TAMPER[outputs[rest] % len(TAMPER)] == kind]
 
 
 def all_cases(ref: Path) -> list[str]:
