@@ -7,7 +7,8 @@ agreements up, so a relative can outweigh the fields that tell the two apart. Tw
 
 * `personal_evidence`: some personal comparison (first name, date of birth, an identifier)
   must be above its lowest level, or none of them can be compared and the middle names do
-  not disagree.
+  not disagree, or the first name is missing and the middle names agree where a middle
+  name is the person's own, not the family's (`middle_is_personal`).
 * `names_apart`: of the three fields that tell relatives apart (first name, middle name,
   date of birth), two compared at their lowest level mean two persons, unless an
   identifier agrees: a twin (first name and middle initial differ, date of birth the
@@ -42,6 +43,11 @@ SEXED = ("first_name", "sex")  # at their lowest level, with the surnames, two p
 # first-name levels that agree in spelling only, not on a form of the name (same,
 # canonical, nickname, romanised)
 SPELLING = ("jaro_winkler", "_mp_l", "first_initial_l")
+# co-residents of one surname agreeing on the middle initial at most this many times as
+# often as strangers: the middle name is the person's own (`middle_is_personal`), counted
+# over at least MIN_KIN_PAIRS such pairs
+KIN_RATIO = 1.5
+MIN_KIN_PAIRS = 100
 
 
 def _levels(df: pd.DataFrame, model: dict, names, ids: bool
@@ -61,20 +67,51 @@ def _levels(df: pd.DataFrame, model: dict, names, ids: bool
     return np.abs(w - np.array(lowest)) <= 1e-6, w == 0.0, found
 
 
-def personal_evidence(df: pd.DataFrame, model: dict) -> np.ndarray:
+def personal_evidence(df: pd.DataFrame, model: dict,
+                      middle: bool | np.ndarray = False) -> np.ndarray:
     """Pairs that may be the same person: some personal comparison (first name, date of
     birth, an identifier) is above its lowest level, or none of them can be compared
     (missing on a side) and the middle names do not disagree. Surname, address, postcode
     and sex are shared within households: relatives agree on all of them, and the
     Fellegi-Sunter model, which takes comparisons as independent given match status, adds
     their weights up and outweighs a first name and a date of birth that both disagree.
-    Such pairs are not candidates. A middle initial is too often shared by relatives to
-    count for a pair, but a different one tells relatives apart when nothing else can."""
-    at_lowest, missing, _ = _levels(df, model, PERSONAL, True)
+    Such pairs are not candidates. A different middle initial tells relatives apart when
+    nothing else can. An agreeing one counts for a pair whose first name is missing on a
+    side where `middle` (per pair, or for all) says relatives do not share it
+    (`middle_is_personal`: a patronymic, which brothers and sisters share, does not
+    count); a first name present and different outweighs it (counted there too, 14 of
+    the 75 links it added on pseudopeople's W-2 were a relative's: benchmarks/RESULTS.md,
+    session 40)."""
+    at_lowest, missing, found = _levels(df, model, PERSONAL, True)
     if not at_lowest.shape[1]:
         return np.ones(len(df), dtype=bool)
-    vetoed = _levels(df, model, VETO, False)[0].any(axis=1)
-    return (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
+    mid_lowest, mid_missing, _ = _levels(df, model, VETO, False)
+    vetoed = mid_lowest.any(axis=1)
+    out = (~at_lowest & ~missing).any(axis=1) | (missing.all(axis=1) & ~vetoed)
+    if np.any(middle) and "first_name" in found and mid_lowest.shape[1]:
+        first_missing = missing[:, found.index("first_name")]
+        out |= first_missing & ~mid_lowest[:, 0] & ~mid_missing[:, 0] & middle
+    return out
+
+
+def middle_is_personal(engine: Engine, ref: str) -> bool:
+    """Whether a middle name is the person's own, not the family's: co-residents of one
+    surname agree on its first letter at most KIN_RATIO times as often as two records
+    taken at random (`sql/probabilistic/co_resident_middle.sql`; at least MIN_KIN_PAIRS
+    such pairs). A patronymic, which brothers and sisters share, is not (Ukrainian
+    registers: 2.6 times; pseudopeople's census: 1.2 times)."""
+    from spinelink.household import MAX_RESIDENTS
+
+    cols = set(engine.columns(ref))
+    if not {"middle_name", "address", "last_name", "first_name"} <= cols:
+        return False
+    person = [f"CAST({c} AS VARCHAR)" for c in ("first_name", "dob_iso") if c in cols]
+    row = engine.df(sql_file("probabilistic/co_resident_middle.sql", ref=ref,
+                             person=f"concat_ws('|', {', '.join(person)})"),
+                    {"max_residents": MAX_RESIDENTS}).iloc[0]
+    kin, agree, rnd = (float(row[c] or 0) for c in ("kin_pairs", "kin_agree",
+                                                   "random_agree"))
+    return kin >= MIN_KIN_PAIRS and rnd > 0 and agree / kin <= KIN_RATIO * rnd
 
 
 def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,12 @@ from spinelink.chunks import (
 )
 from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
-from spinelink.evidence import household_only, named_apart, personal_evidence
+from spinelink.evidence import (
+    household_only,
+    middle_is_personal,
+    named_apart,
+    personal_evidence,
+)
 from spinelink.record_level import (  # noqa: F401
     TIE,
     TIE_FROM,
@@ -170,11 +175,14 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # plans in a fraction of the time of Splink's), where the rules are equalities
     df = chunks.predict_in_chunks(linker, n_chunks, tag,
                                   blocking=(engine, model, sides) if own else None)
-    without_evidence = 0
+    without_evidence, middle_personal = 0, None
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
                            df["record_id_l"])
-        keep = personal_evidence(df, model) & ~named_apart(engine, ref, src, df, model, tag)
+        middle = _middle_counts(engine, df, ref_full, src_col, unborn)
+        middle_personal = middle is not False
+        keep = personal_evidence(df, model, middle) & \
+            ~named_apart(engine, ref, src, df, model, tag)
         apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
             np.zeros(len(df), dtype=bool)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
@@ -191,6 +199,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     born = _bayes_factors(apart_df, tag, lam0, hh) if not apart_df.empty else None
     if df.empty:
         empty.attrs["without_evidence"] = without_evidence
+        empty.attrs["middle_personal"] = middle_personal
         if born is not None:  # taken off at once by link_probabilistic
             empty.attrs["born_apart"] = born
         return empty, lam0
@@ -206,6 +215,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # records whose every candidate shared only household fields (surname, address): not
     # scored, and counted by quality as a bound on the matches the linkage cannot see
     out.attrs["without_evidence"] = without_evidence
+    out.attrs["middle_personal"] = middle_personal
     # the engine returns pairs in an order that depends on its threads: sorted, every sum
     # over them (the prior's EM) is the same to the last bit
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
@@ -226,6 +236,26 @@ def _bayes_factors(df: pd.DataFrame, tag: str, lam0: float, hh) -> pd.DataFrame:
     })
 
 
+def _middle_counts(engine: Engine, df: pd.DataFrame, ref_full: str, src_ids: np.ndarray,
+                   unborn: tuple[str, str] | None) -> bool | np.ndarray:
+    """Per pair, whether an agreeing middle name counts as personal evidence
+    (`evidence.personal_evidence`): where the reference's middle names are the persons'
+    own (`evidence.middle_is_personal`), and not for a source record born after the
+    reference date, whose person the reference is not expected to hold (a baby beside an
+    elder sibling of the same initial)."""
+    if "mw_middle_name" not in df or not middle_is_personal(engine, ref_full):
+        return False
+    if unborn is None:
+        return True
+    born = _ids(engine, unborn[0])
+    return ~pd.Series(src_ids).astype(str).isin(born).to_numpy()
+
+
+def _ids(engine: Engine, table: str) -> set[str]:
+    return set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(table)}")
+               ["r"])
+
+
 def born_apart(engine: Engine, df: pd.DataFrame, tag: str, born: str,
                undated: str) -> np.ndarray:
     """The scored pairs of a source record born after the reference date (table `born`,
@@ -237,10 +267,10 @@ def born_apart(engine: Engine, df: pd.DataFrame, tag: str, born: str,
     ref_is_left = (df["source_dataset_l"] == REF_SIDE).to_numpy()
     src_ids = np.where(ref_is_left, df["record_id_r"], df["record_id_l"]).astype(str)
     ref_ids = np.where(ref_is_left, df["record_id_l"], df["record_id_r"]).astype(str)
-    b = set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(born)}")["r"])
+    b = _ids(engine, born)
     if not b:
         return np.zeros(len(df), dtype=bool)
-    u = set(engine.df(f"SELECT CAST(record_id AS VARCHAR) AS r FROM {quote_ident(undated)}")["r"])
+    u = _ids(engine, undated)
     return pd.Series(src_ids).isin(b).to_numpy() & pd.Series(ref_ids).isin(u).to_numpy()
 
 
@@ -317,6 +347,10 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   flag_household_only=cfg.household_only == "review",
                                   home=True)
     apart = scored.attrs.pop("born_apart", None)
+    if scored.attrs.get("middle_personal"):
+        log.info("%s: co-residents share a middle initial about as often as strangers: one "
+                 "that agrees counts for a pair whose first name is missing",
+                 tag.removeprefix("__sl_"))
     sh, home = scored.attrs.pop("surname_at_home", None), None
     lx = scored.pop("home_log_x").to_numpy(float) if "home_log_x" in scored else None
     if sh is not None and lx is not None and np.isfinite(lx).any():
@@ -369,6 +403,9 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        else sh.summary(home.scale),
                        "records_without_personal_evidence":
                            scored.attrs.get("without_evidence", 0),
+                       # whether an agreeing middle name counted as personal evidence
+                       # (None: no pairs scored)
+                       "middle_name_personal": scored.attrs.get("middle_personal"),
                        # the share of residual records with a match (`record_model`)
                        "linkable_share": float(rm.pi),
                        **({"claimed_share": round(rm.shares[1], 6),
