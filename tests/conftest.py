@@ -95,6 +95,22 @@ sources:
 """
 
 
+def linked_pseudopeople(tmp_path: Path, kind: str, noise: str):
+    """The external benchmark's pseudopeople pair `kind` at `noise` (benchmarks/
+    external_data.py: census against the source, seed 42, one link per record) linked by
+    spinelink with its defaults: (the pair, benchmarks/compare.run_spinelink's figures),
+    the run without an error."""
+    pytest.importorskip("pseudopeople")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import compare
+    import external_data
+
+    pair = external_data.prepare_pseudopeople(tmp_path, kind, noise, 42, "best")
+    res = compare.run_spinelink(pair.bench)
+    assert "error" not in res, res.get("error")
+    return pair, res
+
+
 def psp_census(psp, rows: int | None = None):
     """The decennial census sample (its first `rows`), numbered C00000... in `person_id`."""
     census = psp.generate_decennial_census()

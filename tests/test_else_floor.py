@@ -10,15 +10,11 @@ then 3 / n; on a large residual (thousands of matches) it stays 0.01, and an m E
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from conftest import linked_pseudopeople
 
 from spinelink.training import floor_disagreement, matches_seen
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _model(m_else: float) -> dict:
@@ -68,14 +64,7 @@ def test_cps_at_raised_noise_links_the_surname_changer_at_full_precision(tmp_pat
     record on date of birth, sex, middle initial and address: at the fixed floor its
     surname disagreement cost 6.6 bits, p 0.81 under the accept threshold 0.89; EM saw
     about 150 matches where the surname was free, so the floor is 3 / 150 = 0.02."""
-    pytest.importorskip("pseudopeople")
-    sys.path.insert(0, str(BENCH))
-    import compare
-    import external_data
-
-    pair = external_data.prepare_pseudopeople(tmp_path, "cps", "raised", 42, "best")
-    res = compare.run_spinelink(pair.bench)
-    assert "error" not in res, res.get("error")
+    pair, res = linked_pseudopeople(tmp_path, "cps", "raised")
     assert res["precision"] >= 0.995
     assert res["recall"] >= 159 / 165 - 1e-9  # main: 158 of 165
     out = pair.bench.dir / "spinelink_out"

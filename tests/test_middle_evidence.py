@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import linked_pseudopeople
 
 from spinelink.backends import open_engine
 from spinelink.evidence import middle_is_personal, personal_evidence
@@ -90,14 +91,7 @@ def test_cps_at_raised_noise_links_the_census_records_without_a_first_name(tmp_p
     years from the survey's (1938 / 1941, 2013 / 2011), their surname, sex, middle
     initial and address agreeing: with nothing personal agreeing they were no candidates.
     Counted by their middle initial they link, and every link resting on it is right."""
-    pytest.importorskip("pseudopeople")
-    sys.path.insert(0, str(BENCH))
-    import compare
-    import external_data
-
-    pair = external_data.prepare_pseudopeople(tmp_path, "cps", "raised", 42, "best")
-    res = compare.run_spinelink(pair.bench)
-    assert "error" not in res, res.get("error")
+    pair, res = linked_pseudopeople(tmp_path, "cps", "raised")
     assert res["precision"] >= 0.995
     assert res["recall"] >= 161 / 165 - 1e-9
     out = pair.bench.dir / "spinelink_out"

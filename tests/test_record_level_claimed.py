@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, linked_pseudopeople
 
 from spinelink.probabilistic import record_model
 
@@ -67,13 +67,7 @@ def test_social_security_at_raised_noise_recall_with_its_precision(tmp_path):
     """The benchmark's ss_raised pair (pseudopeople, data nobody here generated): main's
     recall 0.947 at precision 0.9992; the taken candidates' probabilities against the
     truth; the free candidates' calibration in the review band."""
-    pytest.importorskip("pseudopeople")
-    import compare
-    import external_data
-
-    pair = external_data.prepare_pseudopeople(tmp_path, "ss", "raised", 42, "best")
-    res = compare.run_spinelink(pair.bench)
-    assert "error" not in res, res.get("error")
+    pair, res = linked_pseudopeople(tmp_path, "ss", "raised")
     assert res["precision"] >= 0.995
     assert res["recall"] >= 0.955  # main: 0.9472
     out = pair.bench.dir / "spinelink_out"
