@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import linked_pseudopeople
+from test_placeholders_evidence import _model
 
 from spinelink.backends import open_engine
 from spinelink.evidence import middle_is_personal, personal_evidence
@@ -18,18 +19,9 @@ from spinelink.evidence import middle_is_personal, personal_evidence
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _model() -> dict:
-    levels = {"first_name": (0.2, 0.9), "date_of_birth": (0.3, 0.95),
-              "middle_name": (0.01, 0.9), "last_name": (0.1, 0.99)}
-    return {"comparisons": [
-        {"output_column_name": name, "comparison_levels": [
-            {"is_null_level": True}, {"m_probability": 0.9, "u_probability": 0.01},
-            {"m_probability": m, "u_probability": u}]}
-        for name, (m, u) in levels.items()]}
-
-
 def test_an_agreeing_middle_initial_counts_only_for_a_missing_first_name():
-    model = _model()
+    model = _model({"first_name": (0.2, 0.9), "date_of_birth": (0.3, 0.95),
+                    "middle_name": (0.01, 0.9), "last_name": (0.1, 0.99)})
     low_fn, low_dob = math.log2(0.2 / 0.9), math.log2(0.3 / 0.95)
     low_mid, mid = math.log2(0.01 / 0.9), math.log2(0.9 / 0.01)
     df = pd.DataFrame({
