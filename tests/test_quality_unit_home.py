@@ -7,7 +7,9 @@ usually there. On main the 0-17 band's candidate term was 97 of a true 179 and i
 estimate 0.931 against 0.898, covered only by the never-compared term's Chao1 width. With
 the household's coverage learnt from the returns themselves (the share of records with a
 candidate at a unit-mate's linked address that are linked there), the band's estimate is
-within 0.015 of the truth. The unit test reads the rule on a tiny frame.
+within 0.015 of the truth. The unit tests read the rule, and its placement by the
+candidate's subgroups, on tiny
+frames.
 """
 from __future__ import annotations
 
@@ -76,6 +78,46 @@ def test_a_source_without_units_or_too_few_records_is_untouched(tmp_path):
     pairs, links = _frames(10, 5)
     out, info = unit_home.adjust(tmp_path, "census", "returns", pairs, links)
     assert info is None and out.equals(pairs)  # 10 records: too few to learn theta
+
+
+def test_the_raise_goes_to_the_subgroup_the_records_profile_is_linked_to(tmp_path):
+    """A child's return record has no middle name; at home it has two unlinked candidates
+    in the census, a child and an adult (a grown-up sibling not on the return). The
+    linked records without a middle name are linked to children, so the child candidate
+    takes the raise and the adult's probability barely moves. Every household also has
+    an unclaimed child nobody links (so the census's free residents at home are adults
+    and children alike)."""
+    std = tmp_path / "standardised"
+    std.mkdir()
+    n = 40
+    ref = pd.DataFrame({"record_id": [f"C{i}{r}" for i in range(n) for r in "pcak"],
+                        "postcode": "00000",
+                        "address": [f"{i} main st" for i in range(n) for _ in "pcak"]})
+    ref.to_parquet(std / "census.parquet", index=False)
+    src = pd.DataFrame({"record_id": [f"T{i}{r}" for i in range(n) for r in "pc"],
+                        "persons_apart": [f"T{i}" for i in range(n) for _ in "pc"],
+                        "raw_middle_name": [m for _ in range(n) for m in ("j", None)]})
+    src.to_parquet(std / "returns.parquet", index=False)
+    pairs, links = _frames(n, 30)  # children 30..39 unlinked, 0.2 at home, 0.1 elsewhere
+    extra = pd.DataFrame({"reference_id": [f"C{i}a" for i in range(30, n)],
+                          "source_id": [f"T{i}c" for i in range(30, n)],
+                          "match_probability": 0.2, "match_weight": 0.0})
+    extra["person_ref"] = extra["reference_id"]
+    pairs = pd.concat([pairs, extra], ignore_index=True)
+    groups = pd.DataFrame({"age_band": ["30-49", "0-17", "30-49", "0-17"] * n},
+                          index=ref["record_id"].to_numpy())
+    even, _ = unit_home.adjust(tmp_path, "census", "returns", pairs, links)
+    tilt, info = unit_home.adjust(tmp_path, "census", "returns", pairs, links, groups)
+    child = tilt["reference_id"].str.endswith("c") & tilt["source_id"].str.endswith("c") & \
+        (tilt["reference_id"].str[1:-1] == tilt["source_id"].str[1:-1])
+    adult = tilt["reference_id"].str.endswith("a")
+    # without subgroups both candidates at home rise alike; with them the child's does
+    assert even.loc[child, "match_probability"].to_numpy() == \
+        pytest.approx(even.loc[adult, "match_probability"].to_numpy())
+    assert (tilt.loc[child, "match_probability"].to_numpy() >
+            even.loc[child, "match_probability"].to_numpy() + 0.05).all()
+    assert (tilt.loc[adult, "match_probability"] < 0.3).all()
+    assert info["unlinked_raised"] == 10
 
 
 @pytest.mark.slow
