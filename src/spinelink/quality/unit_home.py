@@ -15,10 +15,17 @@ candidates, record-level mass 108, 184 of them with their match among the candid
 The household's coverage is learnt from the source itself, without labels: of the records
 that have a candidate (or their link) at an address where another record of their unit is
 linked, the share linked there (`theta`). An unlinked record with candidates at such an
-address is given at least `theta` in all: its candidates there are raised in proportion
-(their placement among the household's members is the model's), its other candidates and
-records with no such candidate are left as they are. Only records the probabilistic stage
-left unlinked move; a source without units is untouched.
+address is given `theta` (less its probability elsewhere) as the prior that its person is
+among its candidates there, spread in the model's proportions; each candidate's odds are
+then moved by how likely the candidate's subgroups (age band, sex) are for a record of the
+source record's completeness profile (which delivered fields are empty), learnt from the
+links at unit-mates' addresses against the free residents there: a return's dependant has
+no middle name, such records are linked to children, so a dependant's raise goes to the
+children at home, not to adults the return does not list (session 40 helper A; session 39's
+proportional raise put a third of it on adults). A candidate keeps the larger of its model
+probability and this one; other candidates and records with no such candidate are left
+as they are. Only records the probabilistic stage left unlinked move; a source without
+units is untouched.
 """
 from __future__ import annotations
 
