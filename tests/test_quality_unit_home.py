@@ -133,3 +133,8 @@ def test_dependants_recall_band_is_estimated_within_tolerance(tmp_path_factory):
     assert abs(band["est_recall"] - band["true_recall"]) <= 0.015
     assert band["est_recall_low"] <= round(band["true_recall"], 4) <= band["est_recall_high"]
     assert res["summary"]["mae_spinelink"] < res["summary"]["mae_fl"]
+    # the never-compared term reads the model's own probabilities, not the raise: with the
+    # raise read as caught matches it found 417 never compared (true about 340) and the
+    # overall recall was 0.902 against 0.910 (session 40 helper C: 0.9101)
+    overall = df.set_index("group").loc["all=all"]
+    assert abs(overall["est_recall"] - overall["true_recall"]) <= 0.004

@@ -52,6 +52,14 @@ class Candidates:
     capture: recapture.Captures | None = None  # the blocking rules' atoms per candidate
     prob: np.ndarray | None = None  # the stage's record-level match probability
     carried: float | None = None  # never-compared matches carried from a fit (fitcarry)
+    # the model's own probability where `prob` was raised at a unit-mate's address
+    # (`unit_home`): the caught matches the never-compared estimate reads
+    own: np.ndarray | None = None
+
+    def caught(self, f: Fit) -> np.ndarray:
+        """The caught matches' weights the never-compared estimate reads for fit `f`."""
+        return self.own if self.own is not None and f.method == "model" and \
+            self.prob is not None else f.posterior
 
     def estimator(self, post: np.ndarray) -> recapture.Estimator:
         """The never-compared estimator for these posteriors (its pattern tables are
@@ -205,7 +213,8 @@ def _model_fit(cands: Candidates, edges, observed, rec_wt=None) -> Fit:
         post = np.asarray(cands.prob, float)
     else:
         post = _posteriors(cands, np.exp2(np.clip(cands.weight, -60, 60)), 1.0)
-    blocked, share = blocked_out(cands, post, rec_wt)
+    own = cands.own if cands.prob is not None and cands.own is not None else post
+    blocked, share = blocked_out(cands, own, rec_wt)
     nan = np.full(len(observed), np.nan)
     return Fit(post, _total(cands, post) + blocked, blocked, float("nan"), edges, observed,
                nan, "model", share, rec_wt)

@@ -106,7 +106,8 @@ def _captures(d: SourceData, p: pd.DataFrame) -> recapture.Captures | None:
 def prepare(d: SourceData) -> Prepared:
     cols = ["reference_id", "source_id", "match_weight"]
     has_prob = "match_probability" in d.pairs
-    extra = [c for c in ("match_probability", "person_ref") if c in d.pairs]
+    extra = [c for c in ("match_probability", "person_ref", "own_probability")
+             if c in d.pairs]
     p = d.pairs[cols + extra].copy()
     p = p.astype({"reference_id": str, "source_id": str, "match_weight": float})
     p = p.sort_values(["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
@@ -114,7 +115,9 @@ def prepare(d: SourceData) -> Prepared:
     rec = pd.factorize(p["source_id"])[0].astype(int)
     cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
                        group == np.arange(len(p)), _captures(d, p),
-                       p["match_probability"].to_numpy(float) if has_prob else None)
+                       p["match_probability"].to_numpy(float) if has_prob else None,
+                       own=p["own_probability"].to_numpy(float)
+                       if has_prob and "own_probability" in p else None)
     lk = d.links.astype({"reference_id": str, "source_id": str})
     is_prob = (lk["method"] == "probabilistic").to_numpy()
     at = first_positions(p, lk)
@@ -294,7 +297,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     f0, share = point.blocked, point.blocked_share
     pooled = None if point.blocked_share is None or not len(point.blocked_share) else \
         f0 * np.asarray(point.blocked_share, float)
-    strata = _strata(pr, breakdowns, point.posterior, pooled, seed)
+    strata = _strata(pr, breakdowns, pr.cands.caught(point), pooled, seed)
     # the least pooled: the variable whose own fits find the most never-compared matches
     # (pooling records that blocking misses for different reasons finds fewer) also gives
     # the overall figure and the unstratified breakdowns' placement
@@ -306,7 +309,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         lead = None
     totals = []
     u_all = None if pr.cands.capture is None or not len(point.posterior) else \
-        pr.cands.estimator(point.posterior).stands_for()
+        pr.cands.estimator(pr.cands.caught(point)).stands_for()
     rng = np.random.default_rng(seed)
     # the slopes on a stream of their own: every other draw of a replicate is the one it
     # was without them (the never-compared and outcome draws do not move with the slope)
