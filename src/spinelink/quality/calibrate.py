@@ -56,10 +56,13 @@ class Candidates:
     # (`unit_home`): the caught matches the never-compared estimate reads
     own: np.ndarray | None = None
 
+    def own_or(self, post: np.ndarray) -> np.ndarray:
+        """The model's own probabilities where the stage's were raised, else `post`."""
+        return self.own if self.own is not None and self.prob is not None else post
+
     def caught(self, f: Fit) -> np.ndarray:
         """The caught matches' weights the never-compared estimate reads for fit `f`."""
-        return self.own if self.own is not None and f.method == "model" and \
-            self.prob is not None else f.posterior
+        return self.own_or(f.posterior) if f.method == "model" else f.posterior
 
     def estimator(self, post: np.ndarray) -> recapture.Estimator:
         """The never-compared estimator for these posteriors (its pattern tables are
@@ -213,8 +216,7 @@ def _model_fit(cands: Candidates, edges, observed, rec_wt=None) -> Fit:
         post = np.asarray(cands.prob, float)
     else:
         post = _posteriors(cands, np.exp2(np.clip(cands.weight, -60, 60)), 1.0)
-    own = cands.own if cands.prob is not None and cands.own is not None else post
-    blocked, share = blocked_out(cands, own, rec_wt)
+    blocked, share = blocked_out(cands, cands.own_or(post), rec_wt)
     nan = np.full(len(observed), np.nan)
     return Fit(post, _total(cands, post) + blocked, blocked, float("nan"), edges, observed,
                nan, "model", share, rec_wt)
