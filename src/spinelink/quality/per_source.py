@@ -25,6 +25,7 @@ from spinelink.quality import (
     labelfree_carried,
     recapture_design,
     shared,
+    twins,
 )
 from spinelink.quality import labels as labelmod
 from spinelink.quality.fitcarry import CARRY_WITHIN
@@ -298,6 +299,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     if sh is not None:
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
+    tw = _twins(engine, inp, prep)
     _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
@@ -318,6 +320,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     curve = threshold_curve(prep, est, inp.links)
     summ = source_summary(inp, det, n_res, null, prep, est)
     summ["shared_units"] = _shared_summary(sh, inp.links)
+    summ["twins"] = None if tw is None else tw.summary()
     summ["estimate"] = _estimate_basis(carried, why)
     if carried is not None:
         summ["blocking"]["how"] = ("carried: the fit's never-compared matches per subgroup "
@@ -328,6 +331,21 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _twins(engine: Engine, inp: Inputs, prep: labelfree.Prepared) -> twins.Twins | None:
+    """Links that may be an absent person's co-twin (`twins`): their chance taken off every
+    link's survival, both readings of the shared units'."""
+    if inp.model is None or not inp.std or not all(
+            _has_table(engine, inp.std.get(k) or "") for k in ("ref", "src")):
+        return None
+    tw = twins.twins(engine, inp.std.get("ref"), inp.std.get("src"), inp.links)
+    if tw is None or not tw.chance.any():
+        return tw
+    keep = 1.0 - tw.chance
+    prep.survive = keep if prep.survive is None else prep.survive * keep
+    prep.survive_alt = None if prep.survive_alt is None else prep.survive_alt * keep
+    return tw
 
 
 def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:
