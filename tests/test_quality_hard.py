@@ -99,9 +99,14 @@ def _job() -> str:
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory):
+def hard_out(tmp_path_factory):
     d = generated_run(tmp_path_factory.mktemp("quality_hard"), PERSONS, SEED, _degrade, _job())
-    out = d / "out"
+    return d / "out"
+
+
+@pytest.fixture(scope="module")
+def compared(hard_out):
+    out, d = hard_out, hard_out.parent
     std = pd.read_parquet(out / "standardised" / "census.parquet")
     groups = pd.DataFrame({"region": std["region"].astype(str).to_numpy()},
                           index=std["record_id"].astype(str))
@@ -164,3 +169,40 @@ def test_the_report_of_checks_warns_where_precision_is_overstated(compared):
     assert checks["calibration"]["warning"] in info["warnings"]
     assert "overstated" in checks["calibration"]["warning"]
     assert checks["bootstrap_replicates"]["ok"] is False  # this test runs 50
+
+
+def test_links_to_an_absent_persons_co_twin_are_counted(compared, hard_out):
+    """The generator's twins (children of one household, one date of birth, other first
+    names): a claim whose person the census missed goes to the co-twin's census record,
+    every field but the first name agreeing (session 41 helper B). `quality.twins` gives
+    such links a chance learnt from the census's co-twins, the households the census
+    holds and the links themselves, no labels; against the truth, the expected count is
+    the true one within its Poisson noise, and the chance falls on the cohorts where the
+    false ones are."""
+    from spinelink.backends.duckdb_engine import DuckDBEngine
+    from spinelink.quality import twins
+
+    _, summary = compared
+    out = hard_out
+    links = pd.read_parquet(out / "links" / "benefits.parquet")
+    engine = DuckDBEngine()
+    engine.load_parquet("ref", str(out / "standardised" / "census.parquet"))
+    engine.load_parquet("src", str(out / "standardised" / "benefits.parquet"))
+    tw = twins.twins(engine, "ref", "src", links)
+    said = summary["sources"]["benefits"]["twins"]
+    assert tw is not None and said["links"] == tw.links > 0
+    assert said["expected_false_links"] == round(float(tw.chance.sum()), 2)
+    truth = out.parent / "data" / "truth"
+    person = {k: dict(pd.read_csv(truth / f"{k}.csv", dtype=str)[["record_id", "person_uid"]]
+                      .itertuples(index=False)) for k in ("census", "benefits")}
+    false = (links["source_id"].astype(str).map(person["benefits"])
+             != links["reference_id"].astype(str).map(person["census"])).to_numpy()
+    kind = tw.chance > 0
+    true_false = int((false & kind).sum())
+    expected = float(tw.chance.sum())
+    print(f"\nco-twin links {tw.links}, with a chance {int(kind.sum())}, expected false "
+          f"{expected:.2f}, true false {true_false}")
+    assert true_false >= 1
+    assert abs(expected - true_false) <= 2 * np.sqrt(max(true_false, expected)) + 1
+    # the false ones carry more chance than the right ones: the cohorts tell them apart
+    assert tw.chance[false & kind].mean() > tw.chance[~false & kind].mean()

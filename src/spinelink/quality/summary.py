@@ -193,7 +193,10 @@ METHOD = {
                  "different persons at most one link is "
                  "right, the one the reference record's fields favour (each source's "
                  "`shared_units`). Every link's probability of being right is multiplied "
-                 "by the chance that no other record on its unit takes the unit.",
+                 "by the chance that no other record on its unit takes the unit, and "
+                 "by the chance that it is not an absent person's co-twin (a link whose "
+                 "first names are no forms of one name while surname, date of birth and "
+                 "postcode agree; each source's `twins`).",
     "recall": "expected found / expected linkable source records (a source record is "
               "linkable when its person has a reference record): found = deterministic and "
               "clerical links plus the posteriors of probabilistic links; linkable among "
