@@ -175,12 +175,14 @@ def test_links_to_an_absent_persons_co_twin_are_counted(compared, hard_out):
     """The generator's twins (children of one household, one date of birth, other first
     names): a claim whose person the census missed goes to the co-twin's census record,
     every field but the first name agreeing (session 41 helper B). `quality.twins` gives
-    such links a chance learnt from the census's co-twins, the households the census
-    holds and the links themselves, no labels; against the truth, the expected count is
-    the true one within its Poisson noise, and the chance falls on the cohorts where the
-    false ones are."""
+    such links a chance learnt without labels from the census's co-twins, the households
+    the census holds and the links; against the truth, the share of persons the census
+    lacks in households it holds is the true one, and the expected false links of the
+    kind are the true ones within their Poisson noise."""
     from spinelink.backends.duckdb_engine import DuckDBEngine
+    from spinelink.household import MAX_RESIDENTS
     from spinelink.quality import twins
+    from spinelink.sqlfiles import sql_file
 
     _, summary = compared
     out = hard_out
@@ -193,16 +195,20 @@ def test_links_to_an_absent_persons_co_twin_are_counted(compared, hard_out):
     assert tw is not None and said["links"] == tw.links > 0
     assert said["expected_false_links"] == round(float(tw.chance.sum()), 2)
     truth = out.parent / "data" / "truth"
-    person = {k: dict(pd.read_csv(truth / f"{k}.csv", dtype=str)[["record_id", "person_uid"]]
-                      .itertuples(index=False)) for k in ("census", "benefits")}
+    person = {k: pd.read_csv(truth / f"{k}.csv", dtype=str).set_index("record_id")
+              ["person_uid"] for k in ("census", "benefits")}
+    # omega against the truth: the same households with every record whose person the
+    # census holds counted linked
+    present = person["benefits"][person["benefits"].isin(set(person["census"]))]
+    engine.register("true_links", pd.DataFrame({"source_id": present.index.to_numpy()}))
+    true = engine.df(sql_file("quality/household_absent.sql", links="true_links",
+                              ref="ref", src="src"), {"max_residents": MAX_RESIDENTS}).iloc[0]
+    true_omega = float(true["absent"]) / float(true["at_home"])
     false = (links["source_id"].astype(str).map(person["benefits"])
              != links["reference_id"].astype(str).map(person["census"])).to_numpy()
     kind = tw.chance > 0
-    true_false = int((false & kind).sum())
-    expected = float(tw.chance.sum())
-    print(f"\nco-twin links {tw.links}, with a chance {int(kind.sum())}, expected false "
-          f"{expected:.2f}, true false {true_false}")
-    assert true_false >= 1
+    true_false, expected = int((false & kind).sum()), float(tw.chance.sum())
+    print(f"\nomega {tw.omega:.4f} (true {true_omega:.4f}); co-twin links {tw.links}, with a "
+          f"chance {int(kind.sum())}, expected false {expected:.2f}, true false {true_false}")
+    assert 0 < true_omega and abs(tw.omega - true_omega) <= 0.25 * true_omega + 0.005
     assert abs(expected - true_false) <= 2 * np.sqrt(max(true_false, expected)) + 1
-    # the false ones carry more chance than the right ones: the cohorts tell them apart
-    assert tw.chance[false & kind].mean() > tw.chance[~false & kind].mean()
