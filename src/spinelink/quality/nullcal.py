@@ -109,11 +109,11 @@ def _clean(engine: Engine, t: Tables, tag: str, blanks: pd.DataFrame,
     return pd.Series(~removed.any(axis=1), index=ids.to_numpy())
 
 
-def _full(engine: Engine, out, reference: str, source: str,
-          std: dict[str, str] | None = None) -> tuple[str, list[str]]:
-    """`__sl_q_<source>_ref_full` and `_src_full`: the standardised linkage columns both
-    sides have (views of the standardised tables the run loaded, `std`, when it has them;
-    else tables read from the files). Returns the tag and those columns."""
+def std_views(engine: Engine, out, reference: str, source: str,
+              std: dict[str, str] | None = None) -> tuple[str, dict[str, str] | None]:
+    """`__sl_q_<source>_ref_std` and `_src_std`: views of every standardised column, of the
+    tables the run loaded (`std`) when the engine holds them, else of the files (a quality
+    stage run alone, or resumed, reads the same). Returns the tag and `std` if used."""
     tag = f"__sl_q_{source}"
     std = std if std and all(_has_table(engine, v) for v in std.values()) else None
     for side, name in (("ref", reference), ("src", source)):
@@ -123,6 +123,15 @@ def _full(engine: Engine, out, reference: str, source: str,
         else:
             engine.view_parquet(f"{tag}_{side}_std",
                                 out / "standardised" / f"{name}.parquet")
+    return tag, std
+
+
+def _full(engine: Engine, out, reference: str, source: str,
+          std: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """`__sl_q_<source>_ref_full` and `_src_full`: the standardised linkage columns both
+    sides have (views of the standardised tables the run loaded, `std`, when it has them;
+    else tables read from the files). Returns the tag and those columns."""
+    tag, std = std_views(engine, out, reference, source, std)
     src_cols = set(table_columns(engine, f"{tag}_src_std"))
     cols = [c for c in table_columns(engine, f"{tag}_ref_std")
             if c in src_cols and is_linkage_column(c)]

@@ -23,6 +23,7 @@ from spinelink.quality import (
     groups,
     labelfree,
     labelfree_carried,
+    nullcal,
     recapture_design,
     shared,
     twins,
@@ -299,7 +300,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     if sh is not None:
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
-    tw = _twins(engine, inp, prep)
+    tw = _twins(engine, out, reference, inp, prep)
     _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
@@ -333,13 +334,15 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     return Result(cov, rows, lab, bias, curve, summ)
 
 
-def _twins(engine: Engine, inp: Inputs, prep: labelfree.Prepared) -> twins.Twins | None:
+def _twins(engine: Engine, out: Path, reference: str, inp: Inputs,
+           prep: labelfree.Prepared) -> twins.Twins | None:
     """Links that may be an absent person's co-twin (`twins`): their chance taken off every
-    link's survival, both readings of the shared units'."""
-    if inp.model is None or not inp.std or not all(
-            _has_table(engine, inp.std.get(k) or "") for k in ("ref", "src")):
+    link's survival, both readings of the shared units'. Read from the standardised
+    records the run loaded, or their files when the stage runs alone: the same figures."""
+    if inp.model is None:
         return None
-    tw = twins.twins(engine, inp.std.get("ref"), inp.std.get("src"), inp.links)
+    tag, _ = nullcal.std_views(engine, out, reference, inp.name, inp.std)
+    tw = twins.twins(engine, f"{tag}_ref_std", f"{tag}_src_std", inp.links)
     if tw is None or not tw.chance.any():
         return tw
     keep = 1.0 - tw.chance
