@@ -23,7 +23,6 @@ from spinelink.quality import (
     groups,
     labelfree,
     labelfree_carried,
-    nullcal,
     recapture_design,
     shared,
     twins,
@@ -300,7 +299,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     if sh is not None:
         prep.survive = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
-    tw = _twins(engine, out, reference, inp, prep)
+    tw = None if inp.model is None else twins.take_off(
+        engine, out, reference, inp.name, inp.std, inp.links, prep)
     _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:
@@ -332,23 +332,6 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
-
-
-def _twins(engine: Engine, out: Path, reference: str, inp: Inputs,
-           prep: labelfree.Prepared) -> twins.Twins | None:
-    """Links that may be an absent person's co-twin (`twins`): their chance taken off every
-    link's survival, both readings of the shared units'. Read from the standardised
-    records the run loaded, or their files when the stage runs alone: the same figures."""
-    if inp.model is None:
-        return None
-    tag, _ = nullcal.std_views(engine, out, reference, inp.name, inp.std)
-    tw = twins.twins(engine, f"{tag}_ref_std", f"{tag}_src_std", inp.links)
-    if tw is None or not tw.chance.any():
-        return tw
-    keep = 1.0 - tw.chance
-    prep.survive = keep if prep.survive is None else prep.survive * keep
-    prep.survive_alt = None if prep.survive_alt is None else prep.survive_alt * keep
-    return tw
 
 
 def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from spinelink.backends.base import Engine
+from spinelink.quality import nullcal
 from spinelink.sqlfiles import sql_file, sql_fragment
 
 # the columns first_name_forms.sql reads, and the fields the kind agrees on
@@ -108,3 +109,18 @@ def twins(engine: Engine, ref: str | None, src: str | None,
     chance[at] = q_of.reindex(per["cohort"][kind]).fillna(0.0).to_numpy(float)
     tau_all = float(tau["with_twin"].sum() / max(tau["persons"].sum(), 1))
     return Twins(chance, int(kind.sum()), tau_all, omega, float(kind.sum() / len(per)))
+
+
+def take_off(engine: Engine, out, reference: str, source: str, std: dict | None,
+             links: pd.DataFrame, prep) -> Twins | None:
+    """The chances of `twins` taken off every link's survival (`prep`, a
+    `labelfree.Prepared`), both readings of the shared units'. Read from the standardised
+    records the run loaded, or their files when the stage runs alone: the same figures."""
+    tag, _ = nullcal.std_views(engine, out, reference, source, std)
+    tw = twins(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
+    if tw is None or not tw.chance.any():
+        return tw
+    keep = 1.0 - tw.chance
+    prep.survive = keep if prep.survive is None else prep.survive * keep
+    prep.survive_alt = None if prep.survive_alt is None else prep.survive_alt * keep
+    return tw
