@@ -87,12 +87,14 @@ def read_key_words(path: Path | None = None) -> set[str]:
     return set(words)
 
 
-def key_table(addresses: Iterable[str] | pa.Array, drop: set[str]) -> pa.Table:
+def key_table(addresses: Iterable[str] | pa.Array, drop: set[str],
+              lists: pa.ListArray | None = None) -> pa.Table:
     """clean, keyed (without the words of `drop`; the address itself when that leaves
-    nothing) for each distinct cleaned address. Arrow over all words at once."""
+    nothing) for each distinct cleaned address. Arrow over all words at once. `lists`:
+    the addresses split at each space, when the caller has it."""
     clean = (addresses if isinstance(addresses, pa.Array)
              else pa.array(list(addresses), pa.string()))
-    lists = pc.split_pattern(clean, " ")
+    lists = pc.split_pattern(clean, " ") if lists is None else lists
     words = pc.list_flatten(lists)
     rows = pc.list_parent_indices(lists).to_numpy()
     keep = pc.invert(pc.is_in(words, value_set=pa.array(sorted(drop), pa.string())))
@@ -112,14 +114,16 @@ def expansion_table(addresses: Iterable[str], types: dict[str, str]) -> pa.Table
     return pa.table({"clean": clean.filter(changed), "expanded": expanded.filter(changed)})
 
 
-def expand_all(clean: pa.Array, types: dict[str, str]) -> pa.Array:
+def expand_all(clean: pa.Array, types: dict[str, str],
+               lists: pa.ListArray | None = None) -> pa.Array:
     """`expand` of each of `clean` (no NULLs) in Arrow, over all words at once: a word of
     `types` becomes its expansion where the word before it is letters only (Python's
     `str.isalpha`, worked out once per distinct word) and neither a street type nor an
-    expansion; the first word of an address has no word before it."""
+    expansion; the first word of an address has no word before it. `lists`: `clean`
+    split at each space, when the caller has it."""
     if not types or len(clean) == 0:
         return clean
-    lists = pc.split_pattern(clean, " ")
+    lists = pc.split_pattern(clean, " ") if lists is None else lists
     words = pc.list_flatten(lists)
     starts = lists.offsets.to_numpy()[:-1]
     n = len(words)

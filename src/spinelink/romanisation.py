@@ -139,11 +139,13 @@ def rom_by_word(engine: Engine, texts: pa.Array, table: str) -> pa.Array:
     text's key is its words' keys joined by the spaces between them, trimmed, NULL when
     empty, as the macro gives over the whole text. Many addresses share few words."""
     lists = pc.split_pattern(texts, " ")
-    words = pc.list_flatten(lists)
-    engine.register(table, pa.table({"w": pc.unique(words)}))
+    # the distinct words and each word's place among them, in one hash pass
+    encoded = pc.dictionary_encode(pc.list_flatten(lists))
+    engine.register(table, pa.table({"w": encoded.dictionary}))
     keys = engine.arrow(sql_file("standardise/word_rom.sql", words=table))
-    at = pc.index_in(words, value_set=keys.column("w").combine_chunks())
-    rom = pc.fill_null(pc.take(keys.column("rom").combine_chunks(), at), "")
+    at = pc.index_in(encoded.dictionary, value_set=keys.column("w").combine_chunks())
+    rom = pc.fill_null(pc.take(pc.take(keys.column("rom").combine_chunks(), at),
+                               encoded.indices), "")
     joined = pc.utf8_trim(pc.binary_join(pa.ListArray.from_arrays(lists.offsets, rom), " "),
                           " ")
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)

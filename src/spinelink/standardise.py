@@ -314,16 +314,19 @@ def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
     address key: `address_rom`) of each distinct raw address (`addresses.sql`'s raw,
     clean), each worked out once per distinct comparison form; NULL where clean is."""
     clean = clean_addresses.column("clean").combine_chunks()
-    distinct = pc.unique(clean.drop_null())
-    keys = addresses.key_table(distinct, addresses.read_key_words())
+    # one hash pass gives the distinct forms (first occurrences, in order) and each row's
+    # position among them (NULL where clean is); their words split once for both tables
+    encoded = pc.dictionary_encode(clean)
+    distinct, at = encoded.dictionary, encoded.indices
+    words = pc.split_pattern(distinct, " ")
+    keys = addresses.key_table(distinct, addresses.read_key_words(), words)
     rom = romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
                                    _ADDRESS_WORDS)
-    at = pc.index_in(clean, value_set=distinct)
     return pa.table({
         "raw": clean_addresses.column("raw"),
         "clean": clean,
-        "expanded": pc.take(addresses.expand_all(distinct, addresses.read_street_types()),
-                            at),
+        "expanded": pc.take(addresses.expand_all(distinct, addresses.read_street_types(),
+                                                 words), at),
         "rom": pc.take(rom, at)})
 
 
