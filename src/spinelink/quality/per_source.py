@@ -344,7 +344,7 @@ def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:
     sh = shared.shared_units(engine, inp.model, inp.links, f"{tag}_ref_full",
                              f"{tag}_src_full", f"{tag}_sh", _sample_tf(engine, inp))
     engine.release(prefixes=(f"{tag}_sh_",))
-    return found_shared.by_identifier(sh, inp.links)
+    return shared.by_key(found_shared.by_identifier(sh, inp.links), inp.links)
 
 
 def _sample_tf(engine: Engine, inp: Inputs) -> dict[str, str]:
