@@ -35,7 +35,7 @@ persons and the false links are under-counted (at 20,000 generated persons: 22 o
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -213,23 +213,21 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
                   float((1 - c).sum()), c3, float((1 - c3).sum()))
 
 
-def by_key(sh: Shared, links: pd.DataFrame) -> Shared:
-    """A match-key link (`key:` / `direct:`, the deterministic cascade) agrees exactly
-    with its reference record on the key's fields (names and date of birth at the least):
-    the reference record is shown to render that source record's person, the premise of
-    the second reading. Its c_i in the point estimate (`survive`) is the second reading's
-    (`survive_three`); a probabilistic link keeps the first, whose doubt of a weaker link
-    beside a stronger one on the unit is what finds a relative's claim (a junior's on his
-    father's record). Over the quality harness's shared units the first reading expected
-    11.4 false match-key links where 1 was false (ua_register 2.28 of its 2.43 expected
-    false links on shared units, none false; session 42 helper A). The bootstrap still
-    draws each reading in half its replicates."""
-    if not sh.units or sh.survive_three is None:
-        return sh
+
+def point(sh: Shared, links: pd.DataFrame) -> np.ndarray:
+    """c_i per link as the point estimate reads them (`labelfree.Prepared.survive`). A
+    match-key link (`key:` / `direct:`, the deterministic cascade) agrees exactly with its
+    reference record on the key's fields (names and date of birth at the least): the
+    reference record is shown to render that source record's person, the premise of the
+    second reading, so its c_i is the second reading's (`survive_three`). A probabilistic
+    link keeps the first, whose doubt of a weaker link beside a stronger one on the unit
+    is what finds a relative's claim (a junior's on his father's record; the second
+    reading as every link's point lost that: session 37). Over the quality harness's
+    shared units the first reading expected 11.4 false match-key links where 1 was false
+    (ua_register: 2.28 of its 2.43 expected false links on shared units, none false;
+    session 42 helper A). The bootstrap replicates draw the two readings as before."""
+    if sh.survive_three is None:
+        return sh.survive
     from spinelink.quality.summary import deterministic
 
-    det = deterministic(links["method"])
-    if not det.any():
-        return sh
-    c = np.where(det, sh.survive_three, sh.survive)
-    return replace(sh, survive=c, expected_false=float((1 - c).sum()))
+    return np.where(deterministic(links["method"]), sh.survive_three, sh.survive)
