@@ -16,9 +16,10 @@ chance c_i = (pi * T_ij + B_i) / (pi * T_ij + B_i + B_j) (the product over the u
 others), and `labelfree` multiplies each link's probability of being right by it. T_ij
 is the three records' Bayes factor of being one person, read in the Fellegi-Sunter model
 with one record as the person's clean rendering and the others as independent copies of
-it: with i or j as the rendering, T_ij = B_ij (B_i + B_j) (the point estimate; the same
-as q_ij + (1 - q_ij) B_i / (B_i + B_j), q_ij the pair's same-person posterior); with the
-reference record also a rendering, T_ij gains P_i P_j (`survival`'s `ref_p`). Two noisy
+it: with i or j as the rendering, T_ij = B_ij (B_i + B_j) (the point estimate of a
+probabilistic link; the same as q_ij + (1 - q_ij) B_i / (B_i + B_j), q_ij the pair's
+same-person posterior); with the reference record also a rendering, T_ij gains P_i P_j
+(`survival`'s `ref_p`; the point estimate of a match-key link, `point`). Two noisy
 rows of one person agree less with each other than each with the reference record, so
 the second reading finds fewer false links (ss_raised's shared units: 9.4 expected
 against 13.8, true 7); relatives who resemble the unit's person (wic_raised: 0.2 against
