@@ -10,12 +10,8 @@ Learnt without labels, as `evidence.middle_is_personal` learns from co-residents
   the reference (the same surname, date of birth and postcode, a first name no form of
   theirs): twins live together as children and apart as adults;
 - `omega`: of the source records born by the reference's latest date of birth whose
-  household (surname and postcode) holds another linked record born within a year of
-  theirs, the share not linked: how often the reference lacks a co-resident of about
-  one age whose household it holds. The household's members of other ages include
-  people who joined it after the reference was taken (partners, in-laws), which no
-  co-twin can be: over every member the share was 0.15 on pseudopeople's CPS and WIC
-  against 0.03-0.06 among members of one age (session 42 helper A);
+  household (surname and postcode) holds another linked record, the share not linked:
+  how often the reference lacks a person whose household it holds;
 - `m`: of the links whose records agree on surname, date of birth and postcode, the
   reference record born in the same decade, the share whose first names are no forms of
   one name (one person's records so written, and the
@@ -43,7 +39,7 @@ from spinelink.sqlfiles import sql_file, sql_fragment
 COLUMNS = ("record_id", "first_name", "middle_name", "last_name", "first_name_canon",
            "first_name_canon_rom", "first_name_mp", "first_name_root1",
            "first_name_root2", "first_name_root3", "first_initial", "last_name_rom",
-           "dob_iso", "dob", "postcode")
+           "dob_iso", "postcode")
 
 
 @dataclass
