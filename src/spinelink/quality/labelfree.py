@@ -64,6 +64,9 @@ class Prepared:
     # per link: c_i with the reference record also a rendering of the person (`shared`);
     # half the bootstrap replicates read the same-person evidence so
     survive_alt: np.ndarray | None = None
+    # per link: the c_i the replicates draw as the first reading, where the point's
+    # (`survive`) differs from it (`shared.point`; None: `survive`)
+    survive_draw: np.ndarray | None = None
     # per link: its record was found by another route (`shared_identifiers`) and no rule
     # scored the linked pair, so it is one of the never-compared matches, no longer missed
     found_unseen: np.ndarray | None = None
@@ -323,8 +326,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
     # what every replicate reads of the links, the records and the shared units, made once
     links, runs = _prob_links(pr), _runs(pr.cands.rec) if len(pr.cands.rec) else None
-    survival = {id(s): slope.Survival(s) for s in (pr.survive, pr.survive_alt)
-                if s is not None}
+    first = pr.survive if pr.survive_draw is None else pr.survive_draw
+    survival = {id(s): slope.Survival(s) for s in (first, pr.survive_alt) if s is not None}
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
         # the replicate's overall figure, placed as the point estimate's
@@ -345,7 +348,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)
         totals.append(k)
-        sv = pr.survive
+        sv = first
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
         surv = None if sv is None else survival[id(sv)](rng.random(len(sv)), b)

@@ -297,7 +297,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     prep.found_unseen = (inp.links["source_id"].astype(str).isin(found_unseen).to_numpy()
                          if found_unseen else None)
     if sh is not None:
-        prep.survive = sh.survive if sh.units else None
+        prep.survive = shared.point(sh, inp.links) if sh.units else None
+        prep.survive_draw = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
     tw = None if inp.model is None else twins.take_off(
         engine, out, reference, inp.name, inp.std, inp.links, prep)
@@ -408,6 +409,7 @@ def _shared_summary(sh, links: pd.DataFrame) -> dict | None:
             "expected_false_links": round(sh.expected_false, 2),
             "expected_false_deterministic": round(float((1 - sh.survive[det]).sum()), 2),
             "expected_false_links_reference_rendering": round(sh.expected_false_three, 2),
+            "expected_false_links_point": round(float((1 - shared.point(sh, links)).sum()), 2),
             "how": "source records on one reference unit scored against each other with "
                    "the trained model: if two are different persons at most one link is "
                    "right, the one whose fields agree better with the reference record"}

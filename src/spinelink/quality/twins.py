@@ -123,4 +123,5 @@ def take_off(engine: Engine, out, reference: str, source: str, std: dict | None,
     keep = 1.0 - tw.chance
     prep.survive = keep if prep.survive is None else prep.survive * keep
     prep.survive_alt = None if prep.survive_alt is None else prep.survive_alt * keep
+    prep.survive_draw = None if prep.survive_draw is None else prep.survive_draw * keep
     return tw
