@@ -138,3 +138,24 @@ def test_summary_counts_the_shared_units(region_rows):
     src = summary.get("sources", summary)["benefits"]["shared_units"]
     assert src["units"] >= rows[REGION]["fake_linked"]
     assert src["expected_false_links"] >= 0.7 * rows[REGION]["fake_linked"]
+
+
+def test_the_point_reads_match_key_links_on_shared_units_as_renderings():
+    """`shared.point`: a match-key link on a shared unit agrees with its reference record on
+    the key's fields, so the point estimate takes its second reading (the reference record
+    also a rendering of the person: fewer false links); a probabilistic link keeps the
+    first, which finds a relative's claim beside the person's own link. On the quality
+    harness's shared units the first reading expected 11.4 false match-key links where 1
+    was false (benchmarks/RESULTS.md, session 42 helper A)."""
+    import numpy as np
+
+    from spinelink.quality.shared import Shared, point
+
+    links = pd.DataFrame({"method": ["key:names_dob_sex", "probabilistic", "direct:nino",
+                                     "probabilistic"]})
+    first, second = np.array([0.6, 0.7, 0.8, 1.0]), np.array([0.9, 0.95, 0.99, 1.0])
+    sh = Shared(first, 2, 4, -10.0, float((1 - first).sum()), second,
+                float((1 - second).sum()))
+    assert point(sh, links).tolist() == [0.9, 0.7, 0.99, 1.0]
+    # without a second reading (no model to read it with) the point is the first
+    assert point(Shared(first, 2, 4, -10.0, 0.9), links) is first

@@ -214,7 +214,6 @@ def shared_units(engine: Engine, model: dict, links: pd.DataFrame, ref_full: str
                   float((1 - c).sum()), c3, float((1 - c3).sum()))
 
 
-
 def point(sh: Shared, links: pd.DataFrame) -> np.ndarray:
     """c_i per link as the point estimate reads them (`labelfree.Prepared.survive`). A
     match-key link (`key:` / `direct:`, the deterministic cascade) agrees exactly with its
