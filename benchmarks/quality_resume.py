@@ -22,19 +22,33 @@ DROP = {"quality", "report", "privacy"}
 _open = ckm.open_checkpoint
 
 
-def _forgetting(out, fingerprint, resume, record=True):
-    path = Path(out) / ckm.FILE
-    data = json.loads(path.read_text())
-    data["fingerprint"] = fingerprint
-    for k in ("done", "timings", "written"):
-        for s in list(data.get(k, {})):
-            if s in DROP:
-                del data[k][s]
-    for k in ("started", "order"):
-        data[k] = [s for s in data.get(k, []) if s not in DROP]
-    data["sha256"] = ckm._content_hash(data)
-    path.write_text(json.dumps(data))
-    return _open(out, fingerprint, resume, record)
+def forgetting(stages=None, first: str | None = None):
+    """An `open_checkpoint` that gives the run's checkpoint the running code's fingerprint
+    and forgets `stages` (default DROP), or `first` and every stage the run did after it,
+    so that `--resume` runs them again and reuses the rest."""
+    def _forgetting(out, fingerprint, resume, record=True):
+        path = Path(out) / ckm.FILE
+        data = json.loads(path.read_text())
+        data["fingerprint"] = fingerprint
+        drop = set(DROP if stages is None and first is None else stages or ())
+        if first is not None:
+            order = data.get("order", [])
+            if first not in order:
+                raise SystemExit(f"{first}: not a stage of this run ({', '.join(order)})")
+            drop |= set(order[order.index(first):])
+        for k in ("done", "timings", "written"):
+            for s in list(data.get(k, {})):
+                if s in drop:
+                    del data[k][s]
+        for k in ("started", "order"):
+            data[k] = [s for s in data.get(k, []) if s not in drop]
+        data["sha256"] = ckm._content_hash(data)
+        path.write_text(json.dumps(data))
+        return _open(out, fingerprint, resume, record)
+    return _forgetting
+
+
+_forgetting = forgetting()
 
 
 def main(argv: list[str]) -> None:

@@ -3,9 +3,15 @@ timed (wall and process CPU, which counts every thread), grouped by the stage ru
 
     PYTHONPATH=$PWD/src python benchmarks/query_times.py --top 8 -- run job.yaml --output-dir O
 
-prints, per stage, the time inside engine calls and its slowest calls (the first words of
-the SQL, never values), after the run's own output. A call made inside another timed call
-(an `insert` runs an `execute`) is listed but counted once in the stage's sum.
+prints, per stage, the time inside engine calls and Splink's statements (kind `splink`)
+and its slowest calls (the first words of the SQL, never values), after the run's own
+output. A call made inside another timed call (an `insert` runs an `execute`) is listed but
+counted once in the stage's sum. `--from STAGE` reruns a finished run's STAGE and every
+stage after it with the running code (on a copy of the run's folder: its checkpoint is
+rewritten, as `quality_resume.py` does), e.g. the probabilistic stage alone at 1M:
+
+    cp -r W/spinelink_out /tmp/o && PYTHONPATH=$PWD/src python benchmarks/query_times.py \
+        --from link:benefits -- run W/job.yaml --output-dir /tmp/o --resume
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ CALLS = ("execute", "df", "arrow", "write_parquet", "create_table", "insert", "l
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--top", type=int, default=8, help="slowest calls shown per stage")
+    ap.add_argument("--from", dest="first", metavar="STAGE",
+                    help="rerun this stage of a finished run and those after it (--resume)")
     ap.add_argument("cli", nargs=argparse.REMAINDER, help="-- then spinelink's arguments")
     args = ap.parse_args()
     cli = args.cli[1:] if args.cli[:1] == ["--"] else args.cli
@@ -33,8 +41,8 @@ def main() -> None:
     stage = ["(start)"]
     depth = [0]
 
-    def timed(name):
-        orig = getattr(de.DuckDBEngine, name)
+    def timed(name, cls=de.DuckDBEngine, label=None):
+        orig = getattr(cls, name)
 
         def wrapper(self, *a, **k):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -45,14 +53,26 @@ def main() -> None:
                 depth[0] -= 1
                 first = next((x for x in a if isinstance(x, str)), "")
                 sql = re.sub(r"\s+", " ", first)[:100]
-                kind = name if depth[0] == 0 else f"({name})"
+                kind = (label or name) if depth[0] == 0 else f"({label or name})"
                 calls.append((stage[0], kind, time.perf_counter() - t0,
                               time.process_time() - c0, sql))
-        setattr(de.DuckDBEngine, name, wrapper)
+        setattr(cls, name, wrapper)
 
     for n in CALLS:
         if hasattr(de.DuckDBEngine, n):
             timed(n)
+    from splink.internals.duckdb import database_api as splink_duckdb
+
+    timed("_execute_sql_against_backend", splink_duckdb.DuckDBAPI, "splink")
+    if args.first:
+        from pathlib import Path
+
+        from spinelink import pipeline
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import quality_resume
+
+        pipeline.open_checkpoint = quality_resume.forgetting(first=args.first)
 
     class StageLines(logging.Handler):
         def emit(self, record):
