@@ -204,7 +204,7 @@ METHOD = {
               "number from the records without a single candidate pair (over the share of "
               "such records in the leave-partner-out sample); missed = linkable - found, "
               "placed in subgroups by the posteriors of candidates not linked and, for "
-              "matches blocking never compared, by the likely matches only one rule caught.",
+              "matches blocking never compared, by the likely matches they stand for.",
     "calibration": "By default (quality.calibration: model) the posteriors are the "
                    "probabilistic stage's record-level match probabilities (each source "
                    "record has at most one match; the share that has one fitted by EM), "
