@@ -276,3 +276,36 @@ def test_blank_subgroup_characters_are_pythons_whitespace():
     from spinelink.quality.groups import _WHITESPACE
 
     assert _WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+
+
+def test_caps_read_plain_give_the_never_compared_design_of_the_plain_rules():
+    """The auto model's name + part-of-date rules are capped only to bound their pairs in
+    large populations (issue 16; capped, they moved the never-compared estimates through
+    their capped-key bits: benchmarks/RESULTS.md, sessions 30 hG, 31 hA and 43 hB). Marked
+    `read_plain`, the design reads them as the plain equalities they were: the same atoms,
+    rules, field groups and capped-key bits as the spec with those rules uncapped; read as
+    caps, they add bits."""
+    from spinelink.jobspec.files import data_dir
+    from spinelink.model_spec import CappedBlock, blocking_rule, capped_column, load_model_spec
+    from spinelink.quality import per_source
+
+    spec = load_model_spec(data_dir("linkage_models") / "person_auto.yaml")
+    plain_caps = [i for i, r in enumerate(spec.blocking)
+                  if isinstance(r, CappedBlock) and r.read_plain]
+    assert len(plain_caps) == 3
+
+    def model(rules):
+        return {"blocking_rules_to_generate_predictions": [
+            {"blocking_rule": blocking_rule(i, r).get_blocking_rule("duckdb")
+             .blocking_rule_sql} for i, r in enumerate(rules)]}
+
+    uncapped = [list(r.columns) if i in plain_caps else r for i, r in enumerate(spec.blocking)]
+    capped = {capped_column(i): list(r.columns) for i, r in enumerate(spec.blocking)
+              if isinstance(r, CappedBlock)}
+    bits = {c: v for c, v in capped.items() if int(c.rsplit("_", 1)[1]) not in plain_caps}
+    plain = {c: v for c, v in capped.items() if c not in bits}
+    before = per_source.capture_design(model(uncapped), bits)
+    got = per_source.capture_design(model(spec.blocking), bits, plain=plain)
+    assert got is not None and got == before
+    as_caps = per_source.capture_design(model(spec.blocking), capped)
+    assert len(as_caps.caps) == len(before.caps) + 3

@@ -106,6 +106,11 @@ class CappedBlock(_M):
     on the reference side (see capped_keys.add_capped_keys)."""
     columns: list[str] = Field(min_length=1)
     max_block: int = Field(gt=0)
+    # the quality stage's never-compared design reads the rule as its plain columns (no
+    # capped-key bit): for a rule capped only to bound its pairs in large populations, so
+    # that where the cap stops no record the design is the plain rule's (benchmarks/
+    # RESULTS.md, sessions 31 hA and 43 hB)
+    read_plain: bool = False
 
 
 Rule = list[str] | BlockingSQL | CappedBlock

@@ -59,6 +59,7 @@ class Inputs:
     without_evidence: int = 0  # residual records whose candidates all lacked personal fields
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
     capped: dict = field(default_factory=dict)  # capped key column -> its columns
+    plain: dict = field(default_factory=dict)  # the same, for caps read as plain rules
     keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
     fitcarry: object = None  # fitcarry.FitCarry: where the fit is kept (and carried from)
@@ -200,14 +201,20 @@ def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
 
 
 def capture_design(model: dict, capped: dict[str, list[str]],
-                   keys: dict[str, list[tuple[str, str]]] | None = None
+                   keys: dict[str, list[tuple[str, str]]] | None = None,
+                   plain: dict[str, list[str]] | None = None
                    ) -> recapture_design.Design | None:
     """The prediction rules and match keys (link method -> column pairs) as atoms and
     field groups, or None when the rules are not all conjunctions of column equalities
-    (or too many to count)."""
+    (or too many to count). `plain`: capped key columns read as the equalities of the
+    columns they join, with no capped-key bit (`read_plain` caps)."""
     rules = rule_columns(model)
     if not rules:
         return None
+    plain = plain or {}
+    rules = [[q for a, b in rule for q in ([(c, c) for c in plain[a]]
+                                           if a == b and a in plain else [(a, b)])]
+             for rule in rules]
     field_of = {c: f for f, cs in FIELD_COLUMNS.items() for c in cs}
     d = recapture_design.design(rules, capped, field_of, keys)
     return d if len(d.atoms) <= MAX_ATOMS and len(d.caps) <= MAX_ATOMS else None
@@ -287,7 +294,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             used = set(det["method"].astype(str))  # match keys that linked, on columns here
             keys = {m: k for m, k in inp.keys.items()
                     if m in used and all(a in have and b in have for a, b in k)}
-            d = capture_design(inp.model, inp.capped, keys)
+            d = capture_design(inp.model, inp.capped, keys, inp.plain)
         if d is not None:
             n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
             # the keys' counts on the whole reference served the captures' keys alone

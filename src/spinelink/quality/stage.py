@@ -122,7 +122,8 @@ def run_stage(ctx) -> dict:
         inp.last = name == list(job.links)[-1]
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
-        inp.capped, inp.keys = _capped(inp.extend), _keys(ctx, link)
+        inp.capped, inp.plain = _capped(inp.extend), _capped(inp.extend, plain=True)
+        inp.keys = _keys(ctx, link)
         with one_blas_thread():  # small matrices: a thread pool costs more than it saves
             results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
     shutil.rmtree(out / published.INTERNAL, ignore_errors=True)  # the first to publish
@@ -155,15 +156,16 @@ def _carry(ctx, name: str) -> Carry:
     return Carry(ctx.out, name, ctx.lj.job.reference, previous)
 
 
-def _capped(extend) -> dict[str, list[str]]:
+def _capped(extend, plain: bool = False) -> dict[str, list[str]]:
     """The `auto` model's capped key columns and the columns each joins (none for a model
-    given as a file: `_extender` None)."""
+    given as a file: `_extender` None); `plain`: those the never-compared design reads as
+    their plain columns (`read_plain`), else the others."""
     from spinelink.model_spec import CappedBlock
 
     if extend is None:
         return {}
     return {capped_column(i): list(r.columns) for i, r in enumerate(extend.spec.blocking)
-            if isinstance(r, CappedBlock)}
+            if isinstance(r, CappedBlock) and r.read_plain == plain}
 
 
 def _keys(ctx, link) -> dict[str, list[tuple[str, str]]]:
