@@ -124,8 +124,6 @@ def test_a_name_with_the_year_blocks_only_where_few_reference_records_share_them
     100 reference records: blocking on it made 1.97M of 5.12M pairs for 5 true pairs no
     other rule blocks (benchmarks/RESULTS.md, session 28 hC). A block of 40 makes no pair;
     a block of 5 (a rarer name, or a smaller population) still pairs."""
-    from spinelink.capped_keys import add_capped_keys
-
     spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
     year = [r for r in spec.blocking
             if isinstance(r, CappedBlock) and r.columns[-1] == "dob_year"]
@@ -138,13 +136,7 @@ def test_a_name_with_the_year_blocks_only_where_few_reference_records_share_them
                         "dob_year": [1980] * 40 + [1975] * 5})
     src = pd.DataFrame({"first_name_mp": ["JN", "KT"], "last_name_mp": ["QQ", "SMT"],
                         "dob_year": [1980, 1975]})
-    engine = open_engine()
-    engine.register("ref_df", ref)
-    engine.register("src_df", src)
-    engine.create_table("r", "SELECT * FROM ref_df")
-    engine.create_table("s", "SELECT * FROM src_df")
-    add_capped_keys(engine, spec, {"ref_full": "r", "ref": "r", "src": "s"},
-                    blocked_only=True)
+    engine = _keyed(spec, ref, src)
     model = {"blocking_rules_to_generate_predictions": [
         {"blocking_rule": f'l."{capped_column(i)}" = r."{capped_column(i)}"',
          "sql_dialect": "duckdb"} for i in range(len(year))]}
@@ -189,7 +181,6 @@ def test_common_names_and_birth_dates_block_only_where_few_reference_records_sha
     whole blocking (capped keys, then each rule's pairs): three blocks of 40 census records
     (a surname with a birthday, a first name with a year and month, a first and last name)
     make no pair; a block of 5 still pairs."""
-    from spinelink.capped_keys import add_capped_keys
     from spinelink.model_spec import blocking_rule
 
     spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
@@ -216,6 +207,18 @@ def test_common_names_and_birth_dates_block_only_where_few_reference_records_sha
                 {"first_name_mp": "AL", "last_name_mp": "BRN"},
                 {"last_name_mp": "KLM", "first_name_mp": "QS", "dob_year": 1990,
                  "dob_month": 7, "dob_day": 1}])
+    engine = _keyed(spec, ref, src)
+    model = {"blocking_rules_to_generate_predictions": [
+        {"blocking_rule": blocking_rule(i, r).get_blocking_rule("duckdb").blocking_rule_sql,
+         "sql_dialect": "duckdb"} for i, r in enumerate(spec.blocking)]}
+    assert prob.blocked_pairs(engine, model, "r", "s") == 5
+
+
+def _keyed(spec, ref: pd.DataFrame, src: pd.DataFrame):
+    """An engine holding `ref` as table r and `src` as s, with the capped keys of `spec`'s
+    rules added to both."""
+    from spinelink.capped_keys import add_capped_keys
+
     engine = open_engine()
     engine.register("ref_df", ref)
     engine.register("src_df", src)
@@ -223,7 +226,4 @@ def test_common_names_and_birth_dates_block_only_where_few_reference_records_sha
     engine.create_table("s", "SELECT * FROM src_df")
     add_capped_keys(engine, spec, {"ref_full": "r", "ref": "r", "src": "s"},
                     blocked_only=True)
-    model = {"blocking_rules_to_generate_predictions": [
-        {"blocking_rule": blocking_rule(i, r).get_blocking_rule("duckdb").blocking_rule_sql,
-         "sql_dialect": "duckdb"} for i, r in enumerate(spec.blocking)]}
-    assert prob.blocked_pairs(engine, model, "r", "s") == 5
+    return engine
