@@ -10,8 +10,8 @@ counted once in the stage's sum. `--from STAGE` reruns a finished run's STAGE an
 stage after it with the running code (on a copy of the run's folder: its checkpoint is
 rewritten, as `quality_resume.py` does), e.g. the probabilistic stage alone at 1M:
 
-    cp -r W/spinelink_out /tmp/o && PYTHONPATH=$PWD/src python benchmarks/query_times.py \
-        --from link:benefits -- run W/job.yaml --output-dir /tmp/o --resume
+    cp -r W/spinelink_out O && PYTHONPATH=$PWD/src python benchmarks/query_times.py \
+        --from link:benefits -- run W/job.yaml --output-dir O --resume
 """
 from __future__ import annotations
 
