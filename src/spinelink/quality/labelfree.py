@@ -70,6 +70,13 @@ class Prepared:
     # per link: its record was found by another route (`shared_identifiers`) and no rule
     # scored the linked pair, so it is one of the never-compared matches, no longer missed
     found_unseen: np.ndarray | None = None
+    # the co-twin chance of the links of the kind (`twins.Draw`), which each bootstrap
+    # replicate draws with its rates' uncertainty (None: no such links)
+    twins: object | None = None
+    # per candidate: the relatives rule names it apart from its unit's linked records
+    # (`named_apart`): every bootstrap replicate is read also with it no match, the recall
+    # intervals holding both readings (None: none is)
+    apart: np.ndarray | None = None
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -321,13 +328,16 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # own too
     reading_rng = np.random.default_rng([seed, 2])
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
+    # the co-twin chance's rates (`twins.Draw`), on a stream of their own
+    twin_rng = np.random.default_rng([seed, 6])
     cache: dict = {}
-    draws = {bd.variable: ([], []) for bd in breakdowns}
+    draws = {bd.variable: ([], [], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
     # what every replicate reads of the links, the records and the shared units, made once
     links, runs = _prob_links(pr), _runs(pr.cands.rec) if len(pr.cands.rec) else None
     first = pr.survive if pr.survive_draw is None else pr.survive_draw
     survival = {id(s): slope.Survival(s) for s in (first, pr.survive_alt) if s is not None}
+    tw_point = None if pr.twins is None else pr.twins.point()
     for _ in steps(range(n_boot), "quality bootstrap", total=n_boot):
         f = fit(pr.cands, null, rng, point.edges, method)
         # the replicate's overall figure, placed as the point estimate's
@@ -345,14 +355,28 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         # the model's own error: one calibration slope for the replicate (`slope`)
         b = slope.draw(slope_rng, slope_sd)
         post = tilt(f.posterior, b)
+        at_choice = rng.bit_generator.state
         chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)
         totals.append(k)
         sv = first
         if reading_rng.random() < 0.5 and pr.survive_alt is not None:
             sv = pr.survive_alt
-        surv = None if sv is None else survival[id(sv)](rng.random(len(sv)), b)
+        u = None if sv is None else rng.random(len(sv))
+        surv = None if sv is None else survival[id(sv)](u, b)
+        if surv is not None and tw_point is not None and len(tw_point):
+            # the links of the kind again, at the replicate's co-twin chance
+            at = pr.twins.at
+            keep = sv[at] * (1.0 - pr.twins(twin_rng)) / np.maximum(1.0 - tw_point, 1e-12)
+            surv[at] = u[at] < slope.tilt_chance(np.clip(keep, 0.0, 1.0), b)
         wrong = _wrong(pr, post, chosen, surv, links)
+        wrong_apart = None
+        if pr.apart is not None:  # the same draw with those candidates relatives
+            post_apart = np.where(pr.apart, 0.0, post)
+            again = np.random.default_rng()
+            again.bit_generator.state = at_choice
+            wrong_apart = _wrong(pr, post_apart, _choose(again, pr.cands, post_apart, runs),
+                                 surv, links)
         for bd in breakdowns:
             if bd.variable in strata:  # drawn per value from its own fit
                 lam = strata[bd.variable].scaled_by_value(
@@ -367,6 +391,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             p, r = _draw_rates(pr, bd, wrong, _less_found(pr, bd, blk), cache)
             draws[bd.variable][0].append(p)
             draws[bd.variable][1].append(r)
+            if wrong_apart is not None:
+                draws[bd.variable][2].append(
+                    _draw_rates(pr, bd, wrong_apart, _less_found(pr, bd, blk), cache)[1])
     rows, blocked_by = [], {}
     for bd in breakdowns:
         if bd.variable in strata:
@@ -380,6 +407,9 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
                                        _less_found(pr, bd, blk), cache)
         plo, phi = percentile_interval(np.array(draws[bd.variable][0])) if n_boot else (p, p)
         rlo, rhi = percentile_interval(np.array(draws[bd.variable][1])) if n_boot else (r, r)
+        if draws[bd.variable][2]:  # the interval holds both readings of `named_apart`
+            alo, ahi = percentile_interval(np.array(draws[bd.variable][2]))
+            rlo, rhi = np.fmin(rlo, alo), np.fmax(rhi, ahi)
         rows.append(_row(bd, p, r, false, linkable, plo, phi, rlo, rhi))
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,

@@ -23,6 +23,7 @@ from spinelink.quality import (
     groups,
     labelfree,
     labelfree_carried,
+    named_apart,
     recapture_design,
     shared,
     twins,
@@ -70,6 +71,7 @@ class Inputs:
     std: dict | None = None  # engine tables of the standardised records (ref, src)
     # no later source's quality reads the reference's standardised table (the last source)
     last: bool = True
+    hold_relatives: bool = False  # the linkage holds probable relatives (`named_apart`)
 
 
 @dataclass
@@ -309,6 +311,8 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         prep.survive_alt = sh.survive_three if sh.units else None
     tw = None if inp.model is None else twins.take_off(
         engine, out, reference, inp.name, inp.std, inp.links, prep)
+    if inp.model is not None and inp.hold_relatives:
+        named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links, inp.pairs, prep)
     _release_engine_tables(engine, inp)
     bds, codes = _breakdowns(inp, prep)
     if carried is not None:

@@ -120,6 +120,7 @@ def run_stage(ctx) -> dict:
         inp.carry_within = q.carry_within
         inp.std = {"ref": std_table(job.reference), "src": std_table(name)}
         inp.last = name == list(job.links)[-1]
+        inp.hold_relatives = bool(link.hold_relatives and not link.one_to_one)
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
         inp.capped, inp.plain = _capped(inp.extend), _capped(inp.extend, plain=True)

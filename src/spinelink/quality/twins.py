@@ -49,12 +49,15 @@ class Twins:
     tau: float           # over every cohort (the chances use each cohort's own)
     omega: float
     m: float             # over every cohort
+    draw: Draw | None = None  # the chances with their rates' uncertainty (`Draw`)
+    tau_source: float = 0.0   # the source's own co-twin share, over every cohort
 
     def summary(self) -> dict:
         return {"links": self.links, "reference_twin_share": round(self.tau, 5),
                 "household_absent_share": round(self.omega, 4),
                 "first_name_apart_share": round(self.m, 5),
                 "expected_false_links": round(float(self.chance.sum()), 2),
+                "source_twin_share": round(self.tau_source, 5),
                 "how": "links whose records agree on surname, date of birth and postcode "
                        "but whose first names are no forms of one name, the reference "
                        "holding no co-twin of the reference record: the absent co-twin "
@@ -87,6 +90,7 @@ def twins(engine: Engine, ref: str | None, src: str | None,
         if not per["kind"].any():
             return None
         rates = engine.df(sql_file("quality/twin_rates.sql", ref=ref, forms=forms))
+        rates_src = engine.df(sql_file("quality/twin_rates.sql", ref=src, forms=forms))
         home = engine.df(sql_file("quality/household_absent.sql", links=name, ref=ref,
                                   src=src), {"max_residents": MAX_RESIDENTS}).iloc[0]
     finally:
@@ -97,18 +101,76 @@ def twins(engine: Engine, ref: str | None, src: str | None,
     # per cohort: the co-twin share of the reference's records, the kind's share of the
     # agreeing links
     by = per.groupby("cohort", dropna=False)["kind"].agg(["sum", "size"])
-    tau = rates.set_index("cohort")
-    t = (tau["with_twin"] / tau["persons"]).reindex(by.index).fillna(0.0).to_numpy(float)
-    m = (by["sum"] / by["size"]).to_numpy(float)
-    prior = t * omega
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(prior > 0, prior / (prior + m), 0.0)
-    q_of = pd.Series(q, index=by.index)
-    chance = np.zeros(len(links))
     at = per["__i"].to_numpy(int)[kind]
-    chance[at] = q_of.reindex(per["cohort"][kind]).fillna(0.0).to_numpy(float)
-    tau_all = float(tau["with_twin"].sum() / max(tau["persons"].sum(), 1))
-    return Twins(chance, int(kind.sum()), tau_all, omega, float(kind.sum() / len(per)))
+    cohort = pd.Index(by.index).get_indexer(per["cohort"][kind])
+
+    def counts(rates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        r = rates.set_index("cohort").reindex(by.index).fillna(0.0)
+        return r["with_twin"].to_numpy(float), r["persons"].to_numpy(float)
+
+    draw = Draw(at, cohort, *counts(rates), *counts(rates_src),
+                by["sum"].to_numpy(float), by["size"].to_numpy(float), absent, at_home)
+    chance = np.zeros(len(links))
+    chance[at] = draw.point()
+    return Twins(chance, int(kind.sum()), _share(rates), omega, float(kind.sum() / len(per)),
+                 draw, _share(rates_src))
+
+
+def _share(rates: pd.DataFrame) -> float:
+    return float(rates["with_twin"].sum() / max(rates["persons"].sum(), 1))
+
+
+@dataclass
+class Draw:
+    """The co-twin chance of the links of the kind (`at`: their rows in the links table;
+    `cohort`: their decade's index) with its rates' own uncertainty, for the bootstrap
+    (`labelfree.estimate`): each replicate draws tau, m and omega from the counts they
+    are shares of (Beta, Jeffreys' prior), half the replicates tau from the larger of two
+    files' co-twin shares per cohort: the reference's, or the source's own (its records'
+    co-twins in the source). A file's share is the population's times the chance that the
+    file holds the co-twin too, with the three fields alike: each is low by what its file
+    misses, the reference's most where it misses one of two look-alikes more often than
+    other persons (the absent co-twin the term is about). The point keeps the
+    reference's: the source's is too high where the source holds one person twice under
+    two first names."""
+    at: np.ndarray
+    cohort: np.ndarray
+    twins_ref: np.ndarray     # per cohort: reference records with a co-twin, and records
+    persons_ref: np.ndarray
+    twins_src: np.ndarray     # the same in the source
+    persons_src: np.ndarray
+    kind: np.ndarray          # per cohort: links of the kind, and agreeing links
+    agreeing: np.ndarray
+    absent: float             # omega's counts (household_absent.sql)
+    at_home: float
+
+    @staticmethod
+    def _q(tau, omega, m) -> np.ndarray:
+        prior = tau * omega
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(prior > 0, prior / (prior + m), 0.0)
+
+    @staticmethod
+    def _rate(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return np.where(n > 0, k / np.maximum(n, 1), 0.0)
+
+    def point(self) -> np.ndarray:
+        """Per link of the kind, its chance at the reference's shares."""
+        tau = self._rate(self.twins_ref, self.persons_ref)
+        omega = self.absent / self.at_home if self.at_home else 0.0
+        return self._q(tau, omega, self.kind / self.agreeing)[self.cohort]
+
+    def __call__(self, rng: np.random.Generator) -> np.ndarray:
+        """Per link of the kind, one replicate's chance."""
+        t, n = self.twins_ref, self.persons_ref
+        if rng.random() < 0.5:  # the larger of the two files' shares, per cohort
+            src = self._rate(self.twins_src, self.persons_src) > self._rate(t, n)
+            t, n = np.where(src, self.twins_src, t), np.where(src, self.persons_src, n)
+        tau = np.where(n > 0, rng.beta(t + 0.5, np.maximum(n - t, 0) + 0.5), 0.0)
+        omega = rng.beta(self.absent + 0.5, max(self.at_home - self.absent, 0) + 0.5) \
+            if self.at_home else 0.0
+        m = rng.beta(self.kind + 0.5, np.maximum(self.agreeing - self.kind, 0) + 0.5)
+        return self._q(tau, omega, m)[self.cohort]
 
 
 def take_off(engine: Engine, out, reference: str, source: str, std: dict | None,
@@ -118,10 +180,11 @@ def take_off(engine: Engine, out, reference: str, source: str, std: dict | None,
     records the run loaded, or their files when the stage runs alone: the same figures."""
     tag, _ = nullcal.std_views(engine, out, reference, source, std)
     tw = twins(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
-    if tw is None or not tw.chance.any():
+    if tw is None:
         return tw
     keep = 1.0 - tw.chance
     prep.survive = keep if prep.survive is None else prep.survive * keep
     prep.survive_alt = None if prep.survive_alt is None else prep.survive_alt * keep
     prep.survive_draw = None if prep.survive_draw is None else prep.survive_draw * keep
+    prep.twins = tw.draw
     return tw
