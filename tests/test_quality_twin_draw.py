@@ -17,7 +17,7 @@ records stay unlinked beside their relative's link, each a candidate on that uni
 to 0.75 (the record model's claimed class cannot tell a relative from the person held
 twice): 8.5 expected missed matches, 1 true. Read also as the relatives rule names them,
 the overall and the men's recall intervals hold the truth (on main they missed by 0.44 and
-0.47 half-widths). Every interval stays narrower than 0.01; the points are the model's.
+0.47 half-widths). Every interval stays narrower than 0.015; the points are the model's.
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def test_every_interval_covers_the_truth_and_stays_informative(case, measure):
     missed = df[(t < lo) | (t > hi)]
     assert missed.empty, missed[[f"true_{measure}", f"est_{measure}_low",
                                  f"est_{measure}_high"]].to_dict("index")
-    assert ((hi - lo) < 0.01).all(), (hi - lo).max()
+    # informative: the widest on main was 0.0094 (65+ recall), with both readings 0.011
+    assert ((hi - lo) < 0.015).all(), (hi - lo).max()
     assert np.isfinite(df[f"est_{measure}"]).all()
 
 
