@@ -73,6 +73,7 @@ SELECT
     n.first_name_root2,
     n.first_name_root3,
     substr(n.first_name, 1, 1) AS first_initial,
+    substr(n.middle_name, 1, 1) AS middle_name_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,
     n.first_name_mp,
     n.last_name_mp,

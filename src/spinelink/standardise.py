@@ -108,7 +108,7 @@ CONTRACT_COLUMNS = (
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
     "middle_name_rom",
     "first_name_root1", "first_name_root2", "first_name_root3",
-    "first_initial", "last_name_p3",
+    "first_initial", "middle_name_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",

@@ -61,6 +61,7 @@ class Inputs:
     crosses: list = field(default_factory=list)  # lists of reference variables, crossed
     capped: dict = field(default_factory=dict)  # capped key column -> its columns
     plain: dict = field(default_factory=dict)  # the same, for caps read as plain rules
+    not_chao1: set = field(default_factory=set)  # capped key columns Chao1 does not count
     keys: dict = field(default_factory=dict)  # match-key link method -> column pairs
     carry: object = None  # nullcarry.Carry: where null scores are kept (and carried from)
     fitcarry: object = None  # fitcarry.FitCarry: where the fit is kept (and carried from)
@@ -204,21 +205,23 @@ def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
 
 def capture_design(model: dict, capped: dict[str, list[str]],
                    keys: dict[str, list[tuple[str, str]]] | None = None,
-                   plain: dict[str, list[str]] | None = None
-                   ) -> recapture_design.Design | None:
+                   plain: dict[str, list[str]] | None = None,
+                   not_chao1: set[str] | None = None) -> recapture_design.Design | None:
     """The prediction rules and match keys (link method -> column pairs) as atoms and
     field groups, or None when the rules are not all conjunctions of column equalities
     (or too many to count). `plain`: capped key columns read as the equalities of the
-    columns they join, with no capped-key bit (`read_plain` caps)."""
+    columns they join, with no capped-key bit (`read_plain` caps); `not_chao1`: capped key
+    columns whose rules Chao1 does not count (`recapture_fallback`)."""
     rules = rule_columns(model)
     if not rules:
         return None
     plain = plain or {}
+    occasion = [not any(a == b and a in (not_chao1 or ()) for a, b in r) for r in rules]
     rules = [[q for a, b in rule for q in ([(c, c) for c in plain[a]]
                                            if a == b and a in plain else [(a, b)])]
              for rule in rules]
     field_of = {c: f for f, cs in FIELD_COLUMNS.items() for c in cs}
-    d = recapture_design.design(rules, capped, field_of, keys)
+    d = recapture_design.design(rules, capped, field_of, keys, occasion)
     return d if len(d.atoms) <= MAX_ATOMS and len(d.caps) <= MAX_ATOMS else None
 
 
@@ -296,7 +299,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             used = set(det["method"].astype(str))  # match keys that linked, on columns here
             keys = {m: k for m, k in inp.keys.items()
                     if m in used and all(a in have and b in have for a, b in k)}
-            d = capture_design(inp.model, inp.capped, keys, inp.plain)
+            d = capture_design(inp.model, inp.capped, keys, inp.plain, inp.not_chao1)
         if d is not None:
             n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
             # the keys' counts on the whole reference served the captures' keys alone

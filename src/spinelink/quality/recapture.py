@@ -134,7 +134,10 @@ class Estimator:
         # profiles whose captures say nothing of their own misses (`recapture_fallback`)
         self.unc_prof = fallback.uncovered(cap.design, uniq[:, 0], uniq[:, 1])
         self.unc = self.unc_prof[self.inv[:self.n_cand]]
-        self.n_fire = cap.fires[:self.n_cand].sum(axis=1)
+        # rules Chao1 counts; -1: caught by uncounted rules alone (`recapture_fallback`)
+        fired = cap.fires[:self.n_cand]
+        self.n_fire = fired[:, cap.design.counted()].sum(axis=1)
+        self.n_fire[(self.n_fire == 0) & fired.any(axis=1)] = -1
         memo: dict = {}
         self.tables = [profile(cap, int(a), int(c), self.w, memo) for a, c in uniq]
         # every distinct donor set once in one array, each a run of pattern slots: one

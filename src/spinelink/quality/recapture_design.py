@@ -20,15 +20,22 @@ class Design:
     groups: list[int]
     caps: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    occasion: list[bool] = field(default_factory=list)  # per rule: Chao1 counts it (all)
+
+    def counted(self) -> np.ndarray:
+        """Per rule (prediction rules, then match keys): Chao1 counts its catches."""
+        out = np.ones(len(self.rule_atoms), bool)
+        out[:len(self.occasion)] = self.occasion
+        return out
 
 
 def design(rules: list[list[tuple[str, str]]], capped: dict[str, list[str]],
-           field_of: dict[str, str], keys: dict[str, list[tuple[str, str]]] | None = None
-           ) -> Design:
+           field_of: dict[str, str], keys: dict[str, list[tuple[str, str]]] | None = None,
+           occasion: list[bool] | None = None) -> Design:
     """Atoms, rules and field groups of the prediction rules (`per_source.rule_columns`)
     and the deterministic match keys (`keys`: link method -> (reference column, source
     column) pairs). `capped`: capped key column -> the columns it joins; `field_of`:
-    column -> field.
+    column -> field; `occasion`: per prediction rule, whether Chao1 counts it (all).
 
     >>> d = design([[("k0", "k0")], [("dob", "dob")], [("fn", "ln"), ("ln", "fn")]],
     ...            {"k0": ["fn", "pc"]}, {"fn": "name", "ln": "name", "pc": "pc"})
@@ -70,7 +77,8 @@ def design(rules: list[list[tuple[str, str]]], capped: dict[str, list[str]],
     for j, (a, _) in enumerate(atoms):
         g = root(field_of.get(a, a))
         groups[g] = groups.get(g, 0) | (1 << j)
-    return Design(atoms, rule_atoms, rule_cap, list(groups.values()), caps, list(keys))
+    return Design(atoms, rule_atoms, rule_cap, list(groups.values()), caps, list(keys),
+                  list(occasion or []))
 
 
 

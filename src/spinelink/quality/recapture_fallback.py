@@ -64,9 +64,12 @@ def between(rec_wt: np.ndarray | None) -> float:
 
 def chao1(w: np.ndarray, n_fire: np.ndarray) -> tuple[float, np.ndarray]:
     """Chao1 from weighted likely matches (`w`, zero for the others) and the rules that
-    caught each; with each likely match's share of it (its weight's)."""
+    caught each; with each likely match's share of it (its weight's). A match caught only
+    by rules Chao1 does not count (`n_fire` -1: `chao1: false` in the model spec) is one
+    of the matches the counted rules missed, now found: it comes off their figure."""
     f1, f2 = float(w[n_fire == 1].sum()), float(w[n_fire == 2].sum())
     f0 = f1 * f1 / (2 * f2) if f2 > 0 else f1 * max(f1 - 1, 0) / 2
+    f0 = max(f0 - float(w[n_fire < 0].sum()), 0.0)
     total = float(w.sum())
     return f0, (w / total if total > 0 else np.zeros(len(w)))
 

@@ -124,6 +124,7 @@ def run_stage(ctx) -> dict:
         if not link.one_to_one:  # the linkage's keyed reference holds every record
             inp.keyed_ref = keyed_reference(name)
         inp.capped, inp.plain = _capped(inp.extend), _capped(inp.extend, plain=True)
+        inp.not_chao1 = _not_chao1(inp.extend)
         inp.keys = _keys(ctx, link)
         with one_blas_thread():  # small matrices: a thread pool costs more than it saves
             results[name] = per_source.compute(ctx.engine, out, job.reference, inp, labels)
@@ -167,6 +168,16 @@ def _capped(extend, plain: bool = False) -> dict[str, list[str]]:
         return {}
     return {capped_column(i): list(r.columns) for i, r in enumerate(extend.spec.blocking)
             if isinstance(r, CappedBlock) and r.read_plain == plain}
+
+
+def _not_chao1(extend) -> set[str]:
+    """The `auto` model's capped key columns of rules Chao1 does not count (`chao1: false`)."""
+    from spinelink.model_spec import CappedBlock
+
+    if extend is None:
+        return set()
+    return {capped_column(i) for i, r in enumerate(extend.spec.blocking)
+            if isinstance(r, CappedBlock) and not r.chao1}
 
 
 def _keys(ctx, link) -> dict[str, list[tuple[str, str]]]:
