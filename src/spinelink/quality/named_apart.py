@@ -10,8 +10,9 @@ birth). The record-level model gives the two one prior, its claimed class's shar
 apart. The linkage holds a *link* whose first name is no form of the unit's while another
 record linked to the unit carries one, or whose date of birth is years from theirs
 (`sql/finalise/relatives.sql`); read on the candidates the stage did not link, the same
-rule names such a candidate a relative. Half the bootstrap replicates read it so (the
-candidate no match), half as the model: what the intervals would otherwise leave out, the
+rule names such a candidate a relative. Every bootstrap replicate is read both ways from
+the same uniforms (the candidate no match, and as the model), each recall interval spanning
+the two readings' 2.5% and 97.5% points: what the intervals would otherwise leave out, the
 claimed class's share taken as right for the relatives (ua_missed_relatives: 6.5 of the
 unlinked records' 8.5 expected missed matches on units already linked, none true; on the
 harness's sets 4 true of about 1,450 such pairs, session 35 helper C, who measured it as a
