@@ -274,7 +274,7 @@ class Estimator:
         flat_c = self.flat_don < n
         taught = np.bincount(self.flat_slot[flat_c], weights=w[self.flat_don[flat_c]],
                              minlength=self.n_slots)
-        at, put = [], []  # per batch: the slots and what goes on them, in the loop's order
+        at, put = [], []  # per profile and group that tells: its slots, what goes on them
         for idx, miss, probs, missed in how:
             # a batch's patterns among the missed, normalised per table (`_per_row`: each
             # row's sum that of the row alone, as table by table)
@@ -283,39 +283,22 @@ class Estimator:
                                          - p).sum(axis=1)
                             for p, q, m in zip(probs, qs, missed, strict=True)], axis=1)
             total = lam.sum(axis=1)  # (the same sum for each group: once)
-            rows = np.flatnonzero((miss > 0) & (mass[idx] > 0) & (total > 1e-9))
-            if not len(rows):
-                continue
-            # per profile and group: its share of the profile's missed matches (the same
-            # products and quotients, element by element, as profile by profile)
-            share = mass[idx[rows]][:, None] * lam[rows] / total[rows][:, None]
-            slot_at, val_at, key_r, key_g = [], [], [], []
-            for g, (p, q) in enumerate(zip(probs, qs, strict=True)):
-                ratio = q[rows] / np.maximum(p[rows], 1e-12)
-                got = []  # (row among `rows`, run, z)
-                for j, r in enumerate(rows):
-                    run = self.slots[idx[r]][g]
+            ratios = [q / np.maximum(p, 1e-12) for p, q in zip(probs, qs, strict=True)]
+            for r in np.flatnonzero((miss > 0) & (mass[idx] > 0) & (total > 1e-9)):
+                i = idx[r]
+                for g, run in enumerate(self.slots[i]):
                     if run is None or lam[r, g] <= 0:  # nobody taught the group
                         continue
-                    z = float(ratio[j] @ taught[run[0]:run[1]])  # one dot each, as before
+                    ratio = ratios[g][r]
+                    z = float(ratio @ taught[run[0]:run[1]])
                     if z > 0:
-                        got.append((j, run[0], z))
-                if not got:
-                    continue
-                j, a, z = (np.array(x) for x in zip(*got, strict=True))
-                k = ratio.shape[1]
-                slot_at.append((a.astype(np.intp)[:, None] + np.arange(k)).reshape(-1))
-                val_at.append((share[j, g][:, None] * ratio[j] / z[:, None]).reshape(-1))
-                key_r.append(np.repeat(j, k))
-                key_g.append(np.full(len(j) * k, g))
-            if slot_at:  # back to the loop's order: by profile, then group (stable)
-                order = np.lexsort((np.concatenate(key_g), np.concatenate(key_r)))
-                at.append(np.concatenate(slot_at)[order])
-                put.append(np.concatenate(val_at)[order])
-        # the profiles' shares summed per slot in that order (`bincount` adds its weights
-        # in input order, as `+=` profile by profile did)
-        coef = np.bincount(np.concatenate(at), weights=np.concatenate(put),
-                           minlength=self.n_slots) if at else np.zeros(self.n_slots)
+                        at.append(run)
+                        put.append(mass[i] * lam[r, g] / total[r] * ratio / z)
+        # the profiles' shares summed per slot in the order above (`bincount` adds its
+        # weights in input order, as `+=` profile by profile did)
+        coef = np.bincount(np.concatenate([np.arange(a, b) for a, b in at]).astype(np.intp),
+                           weights=np.concatenate(put), minlength=self.n_slots) if at else \
+            np.zeros(self.n_slots)
         don = self.flat_don[flat_c]
         out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
         return out if out.sum() > 0 else None
