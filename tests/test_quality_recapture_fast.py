@@ -140,3 +140,67 @@ def test_captures_per_pair_are_the_reindexed_rows(estimated):
     for c, arr in zip(cols, (new.agree, new.avail, new.caps), strict=True):
         assert np.array_equal(arr[:n], old[c].to_numpy(np.int64))
         assert np.array_equal(arr[n:], det[c].to_numpy(np.int64))
+
+
+def _old_placed(est, w, how, mass):
+    """`Estimator._placed` as the code before made it (session 44): profile by profile."""
+    n = est.n_cand
+    live = []
+    for idx, miss, probs, missed in how:
+        lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+                                     - p).sum(axis=1)
+                        for p, q in zip(probs, missed, strict=True)], axis=1)
+        ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
+        live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
+                 for r in np.flatnonzero(ok)]
+    flat_c = est.flat_don < n
+    taught = np.bincount(est.flat_slot[flat_c], weights=w[est.flat_don[flat_c]],
+                         minlength=est.n_slots)
+    coef = np.zeros(est.n_slots)
+    for i, probs, missed, lam in live:
+        total = lam.sum()
+        for g, run in enumerate(est.slots[i]):
+            if run is None or lam[g] <= 0:
+                continue
+            q = missed[g] / max(missed[g].sum(), 1e-12)
+            ratio = q / np.maximum(probs[g], 1e-12)
+            z = float(ratio @ taught[run[0]:run[1]])
+            if z > 0:
+                coef[run[0]:run[1]] += mass[i] * lam[g] / total * ratio / z
+    don = est.flat_don[flat_c]
+    out = np.bincount(don, weights=w[don] * coef[est.flat_slot[flat_c]], minlength=n)
+    return out if out.sum() > 0 else None
+
+
+def test_rows_over_their_sums_are_each_rows_own_in_any_layout():
+    from spinelink.quality.recapture import _per_row
+
+    rng = np.random.default_rng(5)
+    for k in (1, 3, 7, 8, 9, 16, 33):
+        a = rng.lognormal(0, 4, (40, k))
+        old = np.stack([r / max(r.sum(), 1e-12) for r in a])
+        b = np.zeros((40, 2 * k))
+        b[:, ::2] = a  # a strided view of the same numbers
+        for lay in (a, np.asfortranarray(a), b[:, ::2]):
+            assert np.array_equal(_per_row(lay), old)
+    # (the layouts do differ in the last bit from 8 columns: what `alone` is for)
+    f = np.asfortranarray(rng.lognormal(0, 4, (200, 16)))
+    assert not np.array_equal(f.sum(axis=1), [r.sum() for r in f])
+
+
+def test_placed_missed_matches_are_the_profile_by_profile_sums(estimated):
+    got, est, _ = estimated
+    rng = np.random.default_rng(11)
+    pr = got["pr"]
+    rec_wt = rng.poisson(1.0, int(pr.cands.rec.max()) + 1).astype(float)
+    for w in (est.w, est._weights(rec_wt, pr.cands.rec, None)):
+        chance, how = est.catch_chance(w)
+        u = est._mass(w, chance)[0]
+        n = est.n_cand
+        mass = np.bincount(est.inv, weights=np.r_[u[:n], u[n:]], minlength=len(est.tables))
+        old, new = _old_placed(est, w, how, mass), est._placed(w, how, mass)
+        assert old is not None and (old > 0).sum() > 20
+        assert np.array_equal(new, old)
+        # F-ordered missed shares (another layout of the same numbers): the same again
+        how_f = [(i, m, p, [np.asfortranarray(q) for q in qs]) for i, m, p, qs in how]
+        assert np.array_equal(est._placed(w, how_f, mass), _old_placed(est, w, how_f, mass))

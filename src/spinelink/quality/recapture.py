@@ -120,6 +120,15 @@ class Captures:
         return out
 
 
+def _per_row(q: np.ndarray, alone: bool = True) -> np.ndarray:
+    """`q`'s rows over their sums (at least 1e-12). `alone`: each row's sum is the one
+    `q[r].sum()` gives (a C-ordered array's sums along its rows are; another layout's,
+    from 8 columns, may differ in the last bit: it is made C-ordered first); else
+    `q.sum(axis=1)` in `q`'s own layout."""
+    q = np.ascontiguousarray(q) if alone else q
+    return q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+
+
 class Estimator:
     """The never-compared matches per caught candidate, for the point estimate and for
     bootstrap replicates (the pattern tables are built once). Matches caught: the
@@ -263,30 +272,36 @@ class Estimator:
         matches on the candidates that taught it those patterns, in proportion to how
         much likelier their pattern is among the missed. None: no group tells."""
         n = self.n_cand
-        live = []  # (table, probs, missed, lam) of the profiles whose patterns tell
-        for idx, miss, probs, missed in how:
-            lam = np.stack([0.5 * np.abs(q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
-                                         - p).sum(axis=1)
-                            for p, q in zip(probs, missed, strict=True)], axis=1)
-            ok = (miss > 0) & (mass[idx] > 0) & (lam.sum(axis=1) > 1e-9)
-            live += [(idx[r], [p[r] for p in probs], [q[r] for q in missed], lam[r])
-                     for r in np.flatnonzero(ok)]
         # per pattern slot: the weight of the candidates that taught it, then what each
         # profile and group puts on one unit of such weight; one pass over the donors
         flat_c = self.flat_don < n
         taught = np.bincount(self.flat_slot[flat_c], weights=w[self.flat_don[flat_c]],
                              minlength=self.n_slots)
-        coef = np.zeros(self.n_slots)
-        for i, probs, missed, lam in live:
-            total = lam.sum()  # (the same sum for each group: once)
-            for g, run in enumerate(self.slots[i]):
-                if run is None or lam[g] <= 0:  # nobody taught the group
-                    continue
-                q = missed[g] / max(missed[g].sum(), 1e-12)
-                ratio = q / np.maximum(probs[g], 1e-12)
-                z = float(ratio @ taught[run[0]:run[1]])
-                if z > 0:
-                    coef[run[0]:run[1]] += mass[i] * lam[g] / total * ratio / z
+        at, put = [], []  # per profile and group that tells: its slots, what goes on them
+        for idx, miss, probs, missed in how:
+            # a batch's patterns among the missed, normalised per table (`_per_row`: each
+            # row's sum that of the row alone, as table by table)
+            qs = [_per_row(q) for q in missed]
+            lam = np.stack([0.5 * np.abs((q if m.flags.c_contiguous else _per_row(m, False))
+                                         - p).sum(axis=1)
+                            for p, q, m in zip(probs, qs, missed, strict=True)], axis=1)
+            total = lam.sum(axis=1)  # (the same sum for each group: once)
+            ratios = [q / np.maximum(p, 1e-12) for p, q in zip(probs, qs, strict=True)]
+            for r in np.flatnonzero((miss > 0) & (mass[idx] > 0) & (total > 1e-9)):
+                i = idx[r]
+                for g, run in enumerate(self.slots[i]):
+                    if run is None or lam[r, g] <= 0:  # nobody taught the group
+                        continue
+                    ratio = ratios[g][r]
+                    z = float(ratio @ taught[run[0]:run[1]])
+                    if z > 0:
+                        at.append(run)
+                        put.append(mass[i] * lam[r, g] / total[r] * ratio / z)
+        # the profiles' shares summed per slot in the order above (`bincount` adds its
+        # weights in input order, as `+=` profile by profile did)
+        coef = np.bincount(np.concatenate([np.arange(a, b) for a, b in at]).astype(np.intp),
+                           weights=np.concatenate(put), minlength=self.n_slots) if at else \
+            np.zeros(self.n_slots)
         don = self.flat_don[flat_c]
         out = np.bincount(don, weights=w[don] * coef[self.flat_slot[flat_c]], minlength=n)
         return out if out.sum() > 0 else None
