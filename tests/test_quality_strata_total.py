@@ -63,7 +63,9 @@ def test_every_variable_adds_up_to_the_overall_figure(run):
     _, _, _, out, src = run
     fit = pd.read_parquet(out / "quality" / "fit" / f"{src}.parquet")
     overall = float(fit.loc[fit["variable"] == "all", "never_compared"].iloc[0])
-    assert overall > 300  # blocking misses many matches here
+    # blocking misses many matches here (240 in truth since session 44's surname + middle
+    # initial block; 336 before it)
+    assert overall > 150
     sums = fit[fit["variable"] != "all"].groupby("variable")["never_compared"].sum()
     assert set(sums.index) >= {"sex", "age_band"}
     # before: age_band 346 against the overall 444
@@ -76,8 +78,9 @@ def test_the_undated_band_gets_its_never_compared_matches(run):
     est = fit[fit["variable"] == "age_band"].set_index("value")["never_compared"]
     true = _true_never_compared(case, out, src)
     # 158 when written; 102 since intake reads a date of birth mistyped with day and
-    # month swapped or letters for digits (those census records are dated now)
-    assert true["unknown"] > 90
+    # month swapped or letters for digits (those census records are dated now); 64 since
+    # the surname + middle initial block (session 44) compares more of them
+    assert true["unknown"] > 50
     # before: 128 against 158 (19% short); now within 10%
     assert abs(est["unknown"] - true["unknown"]) < 0.1 * true["unknown"], \
         (est.round(1).to_dict(), true.to_dict())
@@ -88,7 +91,9 @@ def test_the_undated_band_gets_its_never_compared_matches(run):
 def test_the_undated_bands_recall_within_the_issues_bound(run):
     _, res, df, _, _ = run
     u = df.loc["age_band=unknown"]
-    assert u["true_pairs"] >= quality_eval.MIN_TRUE and u["true_recall"] < 0.75
+    # a band linked far worse than the others (0.721 when written, 0.751 since session 44's
+    # surname + middle initial block)
+    assert u["true_pairs"] >= quality_eval.MIN_TRUE and u["true_recall"] < 0.77
     err = abs(u["est_recall"] - u["true_recall"])
     # before: 0.758 against 0.721 (0.037), its interval [0.727, 0.789] missing the truth
     assert err <= quality_eval.TOL, u[["est_recall", "true_recall"]].to_dict()
