@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,15 +28,14 @@ from spinelink.quality import (
     twins,
 )
 from spinelink.quality import labels as labelmod
+from spinelink.quality.capture_rules import capture_design, rule_columns
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
-from spinelink.quality.nullcal import FIELD_COLUMNS, _has_table, full_tables, null_sample
+from spinelink.quality.nullcal import _has_table, full_tables, null_sample
 from spinelink.quality.summary import deterministic
 from spinelink.sqlfiles import quote_ident, sql_file
 
 log = logging.getLogger("spinelink.quality")
-_EQ = re.compile(r'^l\.("?)([A-Za-z_]\w*)\1\s*=\s*r\.("?)([A-Za-z_]\w*)\3$')
-MAX_ATOMS = 62  # capture patterns are bits of one 64-bit integer
 
 
 @dataclass
@@ -127,28 +125,6 @@ def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:
     return relatives.without(pairs, relatives.held_pairs(review))
 
 
-def rule_columns(model: dict) -> list[list[tuple[str, str]]] | None:
-    """Prediction blocking rules as lists of (left column, right column) equalities, when
-    every rule is a conjunction of `l.a = r.b` (else None: the rules cannot be counted).
-
-    >>> rule_columns({"blocking_rules_to_generate_predictions": [
-    ...     {"blocking_rule": '(l."x" = r."x") AND (l."y" = r."y")'},
-    ...     {"blocking_rule": "l.dob = r.dob_swapped"}]})
-    [[('x', 'x'), ('y', 'y')], [('dob', 'dob_swapped')]]
-    """
-    rules = []
-    for br in model.get("blocking_rules_to_generate_predictions", []):
-        sql = br["blocking_rule"] if isinstance(br, dict) else str(br)
-        cols = []
-        for part in re.split(r"\s+AND\s+", sql.strip(), flags=re.IGNORECASE):
-            m = _EQ.match(part.strip().strip("()").strip())
-            if not m:
-                return None
-            cols.append((m.group(2), m.group(4)))
-        rules.append(cols)
-    return rules or None
-
-
 def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFrame,
                   d: recapture_design.Design, extend=None) -> tuple:
     """Which atoms of the rules hold for each candidate pair and each link a match key made
@@ -201,28 +177,6 @@ def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
     extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
             "src": src})
     return ref, src
-
-
-def capture_design(model: dict, capped: dict[str, list[str]],
-                   keys: dict[str, list[tuple[str, str]]] | None = None,
-                   plain: dict[str, list[str]] | None = None,
-                   not_chao1: set[str] | None = None) -> recapture_design.Design | None:
-    """The prediction rules and match keys (link method -> column pairs) as atoms and
-    field groups, or None when the rules are not all conjunctions of column equalities
-    (or too many to count). `plain`: capped key columns read as the equalities of the
-    columns they join, with no capped-key bit (`read_plain` caps); `not_chao1`: capped key
-    columns whose rules Chao1 does not count (`recapture_fallback`)."""
-    rules = rule_columns(model)
-    if not rules:
-        return None
-    plain = plain or {}
-    occasion = [not any(a == b and a in (not_chao1 or ()) for a, b in r) for r in rules]
-    rules = [[q for a, b in rule for q in ([(c, c) for c in plain[a]]
-                                           if a == b and a in plain else [(a, b)])]
-             for rule in rules]
-    field_of = {c: f for f, cs in FIELD_COLUMNS.items() for c in cs}
-    d = recapture_design.design(rules, capped, field_of, keys, occasion)
-    return d if len(d.atoms) <= MAX_ATOMS and len(d.caps) <= MAX_ATOMS else None
 
 
 def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:

@@ -32,7 +32,7 @@ class Design:
 def design(rules: list[list[tuple[str, str]]], capped: dict[str, list[str]],
            field_of: dict[str, str], keys: dict[str, list[tuple[str, str]]] | None = None,
            occasion: list[bool] | None = None) -> Design:
-    """Atoms, rules and field groups of the prediction rules (`per_source.rule_columns`)
+    """Atoms, rules and field groups of the prediction rules (`capture_rules.rule_columns`)
     and the deterministic match keys (`keys`: link method -> (reference column, source
     column) pairs). `capped`: capped key column -> the columns it joins; `field_of`:
     column -> field; `occasion`: per prediction rule, whether Chao1 counts it (all).
