@@ -17,6 +17,11 @@ Learnt without labels, as `evidence.middle_is_personal` learns from co-residents
   one name (one person's records so written, and the
   twins among them: the share is an upper bound of the first).
 
+The forms test reads the first names alone (`_named`): the records share the surname, so
+its clause for a first name in the last name's place would only say that one of them is
+named as the family (vitalie vitalie and his co-twin valeriu vitalie, joined by the match
+key `initial_surname_dob_postcode` on the generator: session 45).
+
 A link of the kind whose reference record has no co-twin in the reference is then the
 absent co-twin with chance tau * omega / (tau * omega + m): the co-twin's prior against the
 person's own record written with another first name. The chance multiplies the link's
@@ -33,13 +38,14 @@ import pandas as pd
 
 from spinelink.backends.base import Engine
 from spinelink.quality import nullcal
-from spinelink.sqlfiles import sql_file, sql_fragment
+from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
 
 # the columns first_name_forms.sql reads, and the fields the kind agrees on
 COLUMNS = ("record_id", "first_name", "middle_name", "last_name", "first_name_canon",
            "first_name_canon_rom", "first_name_mp", "first_name_root1",
            "first_name_root2", "first_name_root3", "first_initial", "last_name_rom",
            "dob_iso", "postcode")
+_SURNAME = ("last_name", "last_name_rom")  # what the forms test reads of the surname
 
 
 @dataclass
@@ -84,17 +90,18 @@ def twins(engine: Engine, ref: str | None, src: str | None,
                        "source_id": links["source_id"].astype(str).to_numpy()})
     engine.register(name, lk)
     forms = sql_fragment("finalise/first_name_forms.sql")
+    vr, vs = _named(engine, ref, "__sl_q_twin_ref"), _named(engine, src, "__sl_q_twin_src")
     try:
-        per = engine.df(sql_file("quality/twin_links.sql", links=name, ref=ref, src=src,
+        per = engine.df(sql_file("quality/twin_links.sql", links=name, ref=vr, src=vs,
                                  forms=forms))
         if not per["kind"].any():
             return None
-        rates = engine.df(sql_file("quality/twin_rates.sql", ref=ref, forms=forms))
-        rates_src = engine.df(sql_file("quality/twin_rates.sql", ref=src, forms=forms))
+        rates = engine.df(sql_file("quality/twin_rates.sql", ref=vr, forms=forms))
+        rates_src = engine.df(sql_file("quality/twin_rates.sql", ref=vs, forms=forms))
         home = engine.df(sql_file("quality/household_absent.sql", links=name, ref=ref,
                                   src=src), {"max_residents": MAX_RESIDENTS}).iloc[0]
     finally:
-        engine.release(name)
+        engine.release(name, vr, vs)
     at_home, absent = (float(home[c] or 0) for c in ("at_home", "absent"))
     omega = absent / at_home if at_home else 0.0
     kind = per["kind"].to_numpy(bool)
@@ -114,6 +121,20 @@ def twins(engine: Engine, ref: str | None, src: str | None,
     chance[at] = draw.point()
     return Twins(chance, int(kind.sum()), _share(rates), omega, float(kind.sum() / len(per)),
                  draw, _share(rates_src))
+
+
+def _named(engine: Engine, table: str, view: str) -> str:
+    """`view`: the columns the kind reads from `table`, its surname as `surname` and the
+    last-name columns of the forms test empty. The kind's records share the surname, so
+    the forms test's clauses for a first name in the last name's place
+    (`first_name_forms.sql`) would read only that one record's first name is the family's
+    surname (vitalie vitalie beside his co-twin valeriu vitalie), no form of one name."""
+    cols = ", ".join(quote_ident(c) for c in COLUMNS if c not in _SURNAME)
+    engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(view)} AS SELECT {cols}, "
+                   f"last_name AS surname, "
+                   + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in _SURNAME)
+                   + f" FROM {quote_ident(table)}")
+    return view
 
 
 def _share(rates: pd.DataFrame) -> float:
