@@ -114,8 +114,9 @@ def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, i
 
 def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
     """Score the blocked pairs in `n` chunks (bounded memory, visible progress).
-    `blocking` (engine, model, {dataset name: engine table}): the pairs made by
-    `blocked_id_pairs_sql` and given to Splink to score, where the model's rules allow."""
+    `blocking` (engine, model, {dataset name: engine table}[, the reference's capped keys
+    kept apart, `left_keys`]): the pairs made by `blocked_id_pairs_sql` and given to
+    Splink to score, where the model's rules allow."""
     from spinelink.progress import steps
 
     frames = []
@@ -140,7 +141,8 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     blocks: no `blocking`, or a rule that is not a conjunction of equalities)."""
     if blocking is None:
         return None
-    engine, model, tables, keyed = blocking
+    engine, model, tables, *keys = blocking
+    keyed = keys[0] if keys else None
     left, right = sorted(tables)  # Splink's left dataset: the smaller name
     # (the reference's name sorts first: `keyed`, its capped keys, are the left table's)
     sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk,
