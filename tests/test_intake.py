@@ -2,6 +2,7 @@
 one line naming the file."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -293,6 +294,32 @@ def test_a_parquet_column_name_twice_is_named_not_called_unreadable(tmp_path):
     (tmp_path / "c.parquet").write_bytes(b"PAR1 not parquet")  # not Parquet: as before
     with pytest.raises(IntakeError, match="c.parquet: not a readable Parquet file"):
         read_source(tmp_path / "c.parquet")
+
+
+def test_a_mapped_column_empty_in_every_row_is_named(tmp_path):
+    """A mapped column with no value in any row (the wrong column mapped, or a Parquet
+    column of nulls) left the run silent: its records linked on the other fields and
+    nothing said why. A warning names the source, the field and the column (no value); a
+    column with one value, or a typed date column, says nothing."""
+    res, a, _ = _intake(tmp_path, HEADER + "1,Ann,,01/02/1980,F\n2,Bob, ,01/02/1970,M\n")
+    assert len(a) == 2
+    assert res.warnings == ["source census, field last_name: column 'surname' is empty in "
+                            "every row; the records link on their other fields (is it the "
+                            "right column?)"]
+    res, _, _ = _intake(tmp_path, HEADER + "1,Ann,,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n")
+    assert res.warnings == []
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    tbl = pa.table({"person_id": ["1", "2"], "forename": ["Ann", "Bob"],
+                    "surname": ["Lee", "Day"], "dob": pa.nulls(2), "sex": ["F", "M"]})
+    pq.write_table(tbl, tmp_path / "c.parquet")
+    res, a, _ = _intake(tmp_path, (tmp_path / "c.parquet").read_bytes(), path="c.parquet")
+    assert len(a) == 2 and [w.split(":")[0] for w in res.warnings] == [
+        "source census, field date_of_birth"]
+    tbl = tbl.set_column(3, "dob", pa.array([None, dt.date(1970, 2, 1)], pa.date32()))
+    pq.write_table(tbl, tmp_path / "c.parquet")
+    res, _, _ = _intake(tmp_path, (tmp_path / "c.parquet").read_bytes(), path="c.parquet")
+    assert res.warnings == []
 
 
 def test_missing_file_and_directory(tmp_path):
