@@ -2,6 +2,7 @@
 one line naming the file."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -250,6 +251,15 @@ FILE_CASES = [
     ("unclosed quote", (HEADER + '1,"Ann,Lee,01/02/1980,F\n2,B,C,01/02/1980,F\n').encode(),
      "unclosed quote"),
     ("all rows bad", (HEADER + ",A,B,01/02/1980,F\n").encode(), "no usable rows"),
+    # a spreadsheet's first line before the header (it read "does it start with a header
+    # row?", which does not say what to delete)
+    ("delimiter hint line", ("sep=,\n" + HEADER + "1,A,B,01/02/1980,F\n").encode(),
+     "the first line is a spreadsheet's delimiter hint (sep=), not the header: delete that"),
+    # a spreadsheet's "Unicode text" (it read "bytes that are not valid utf-8 ... e.g.
+    # encoding: cp1251", an encoding that reads it no better)
+    ("utf-16", (HEADER + "1,A,B,01/02/1980,F\n").encode("utf-16"),
+     "is UTF-16 text (a spreadsheet's 'Unicode text'), which spinelink does not read; "
+     "save it as 'CSV UTF-8'"),
 ]
 
 
@@ -259,6 +269,57 @@ def test_unusable_files_stop_with_one_line(tmp_path, label, body, expected):
         _intake(tmp_path, body)
     assert "c.csv" in str(e.value) and expected in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_a_parquet_column_name_twice_is_named_not_called_unreadable(tmp_path):
+    """pyarrow writes a Parquet file with a column name twice and then cannot read it; the
+    error named the file "not a readable Parquet file (ArrowInvalid)" (a new user's
+    pandas export of two columns renamed alike). It names the column, at job load and
+    when intake reads the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spinelink.readers import read_source
+
+    cols = [pa.array(["1", "2"]), pa.array(["Ann", "Bob"]), pa.array(["Lee", "Day"]),
+            pa.array(["01/02/1980", "01/02/1970"]), pa.array(["F", "M"]),
+            pa.array(["Ann", "Bob"])]
+    names = ["person_id", "forename", "surname", "dob", "sex", "forename"]
+    pq.write_table(pa.Table.from_arrays(cols, names=names), tmp_path / "c.parquet")
+    said = "c.parquet: column 'forename' appears twice in the file's columns"
+    with pytest.raises(IntakeError, match=re.escape(said)):
+        _intake(tmp_path, (tmp_path / "c.parquet").read_bytes(), path="c.parquet")
+    with pytest.raises(IntakeError, match=re.escape(said)):
+        read_source(tmp_path / "c.parquet")
+    (tmp_path / "c.parquet").write_bytes(b"PAR1 not parquet")  # not Parquet: as before
+    with pytest.raises(IntakeError, match="c.parquet: not a readable Parquet file"):
+        read_source(tmp_path / "c.parquet")
+
+
+def test_a_mapped_column_empty_in_every_row_is_named(tmp_path):
+    """A mapped column with no value in any row (the wrong column mapped, or a Parquet
+    column of nulls) left the run silent: its records linked on the other fields and
+    nothing said why. A warning names the source, the field and the column (no value); a
+    column with one value, or a typed date column, says nothing."""
+    res, a, _ = _intake(tmp_path, HEADER + "1,Ann,,01/02/1980,F\n2,Bob, ,01/02/1970,M\n")
+    assert len(a) == 2
+    assert res.warnings == ["source census, field last_name: column 'surname' is empty in "
+                            "every row; the records link on their other fields (is it the "
+                            "right column?)"]
+    res, _, _ = _intake(tmp_path, HEADER + "1,Ann,,01/02/1980,F\n2,Bob,Day,01/02/1970,M\n")
+    assert res.warnings == []
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    tbl = pa.table({"person_id": ["1", "2"], "forename": ["Ann", "Bob"],
+                    "surname": ["Lee", "Day"], "dob": pa.nulls(2), "sex": ["F", "M"]})
+    pq.write_table(tbl, tmp_path / "c.parquet")
+    res, a, _ = _intake(tmp_path, (tmp_path / "c.parquet").read_bytes(), path="c.parquet")
+    assert len(a) == 2 and [w.split(":")[0] for w in res.warnings] == [
+        "source census, field date_of_birth"]
+    tbl = tbl.set_column(3, "dob", pa.array([None, dt.date(1970, 2, 1)], pa.date32()))
+    pq.write_table(tbl, tmp_path / "c.parquet")
+    res, _, _ = _intake(tmp_path, (tmp_path / "c.parquet").read_bytes(), path="c.parquet")
+    assert res.warnings == []
 
 
 def test_missing_file_and_directory(tmp_path):

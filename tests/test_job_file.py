@@ -64,6 +64,9 @@ CASES = [
         "links:\n  admin:", "links:\n  left:"), "not 'left' or 'right'"),
     ("not yaml", "schema_version: [1\n", "not valid YAML at line"),
     ("not a mapping", "- 1\n- 2\n", "expected a mapping"),
+    # a tab before a key (an editor's indent): it said only "not valid YAML at line 11"
+    ("tab indent", BASE.replace("\n  admin:\n    role", "\n\tadmin:\n    role", 1),
+     "not valid YAML at line 11; the line has a tab: YAML indents with spaces"),
 ]
 
 
@@ -76,6 +79,19 @@ def test_job_file_faults_name_file_and_key(tmp_path, label, text, expected):
     msg = str(e.value)
     assert str(p) in msg, msg
     assert expected in msg, msg
+
+
+def test_a_job_file_saved_in_a_windows_code_page_names_the_line_and_the_fix(tmp_path):
+    """Notepad's "ANSI" save of a job with Cyrillic column names (cp1251): it said "not
+    valid UTF-8 (byte 150)", which an editor does not show; it names the line."""
+    p = tmp_path / "job.yaml"
+    text = BASE.replace("first_name: fn", "first_name: Ім'я")
+    p.write_bytes(text.encode("cp1251"))
+    line = text.split("\n").index(next(ln for ln in text.split("\n") if "Ім'я" in ln)) + 1
+    with pytest.raises(JobError) as e:
+        load_job(p)
+    assert f"{p}: line {line}: job file is not valid UTF-8 (byte " in str(e.value)
+    assert str(e.value).endswith("); save it as UTF-8")
 
 
 def test_valid_job_loads_and_resolves_paths(tmp_path):

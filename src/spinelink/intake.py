@@ -48,6 +48,7 @@ from spinelink.jobspec.code_lists import (  # noqa: F401 - re-exported
     sex_code_table,
     sex_codes,
 )
+from spinelink.jobspec.files import SEP_LINE_HINT, starts_with_sep_line
 from spinelink.readers import ROW, ReadResult, read_source, with_record_id
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -296,7 +297,9 @@ def _check_columns(path: Path, src: Source, header: list[str]) -> None:
     missing = [c for c in [*src.all_columns(), *src.code_lists] if c not in header]
     if missing:
         hint = ""
-        if len(header) <= 2:
+        if starts_with_sep_line(header):
+            hint = f" ({SEP_LINE_HINT})"
+        elif len(header) <= 2:
             hint = f" (the header has only {len(header) - 1} column(s): is the delimiter right?)"
         raise IntakeError(f"{path}: required column '{missing[0]}' is missing{hint}")
     clash = [c for c in header if c.startswith((code_maps.RAW_PREFIX, TYPED_PREFIX))

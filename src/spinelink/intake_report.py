@@ -87,6 +87,13 @@ def failure_summary(engine: Engine, result, src: Source, raw: str, checks: str, 
                    f"failed (most common: {top}); {fix}")
             result.warnings.append(msg)
             log.warning("%s", msg)
+    for fld, col in src.columns.items():  # mapped to a column with no value: said, not silent
+        if (col in columns and not reader_blanked.get(col)
+                and engine.scalar(sql_file("intake/all_empty.sql", raw=raw, col=col))):
+            msg = (f"source {name}, field {fld}: column '{col}' is empty in every row; the "
+                   "records link on their other fields (is it the right column?)")
+            result.warnings.append(msg)
+            log.warning("%s", msg)
 
 
 def composite_id_hint(src: Source, duplicates: int, read: int) -> str | None:

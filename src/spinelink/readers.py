@@ -107,6 +107,9 @@ def with_record_id(table: pa.Table, parts: list[str], column: str) -> pa.Table:
 
 
 def _decode(path: Path, raw: bytes, encoding: str, notes: list[str]) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and b"\x00" in raw[2:200]:  # not cp1251 'яю'
+        raise IntakeError(f"{path}: is UTF-16 text (a spreadsheet's 'Unicode text'), which "
+                          "spinelink does not read; save it as 'CSV UTF-8'")
     if raw.startswith(b"\xef\xbb\xbf"):
         if encoding == "utf-8":
             notes.append("file starts with a UTF-8 byte-order mark not declared; it was removed")
@@ -352,10 +355,12 @@ def value_kind(value: str | None, longest: int = 12) -> str | None:
 
 
 def _read_parquet(path: Path) -> ReadResult:
+    names: list[str] = []
     try:
+        names = pq.read_schema(path).names
         tbl = pq.read_table(path)
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for corrupt files
-        raise IntakeError(f"{path}: not a readable Parquet file ({type(e).__name__})") from None
+        raise IntakeError(parquet_unreadable(path, names, e)) from None
     if ROW in tbl.column_names:
         raise IntakeError(f"{path}: column name '{ROW}' is reserved")
     dates: dict[str, pa.ChunkedArray] = {}
@@ -378,6 +383,14 @@ def _read_parquet(path: Path) -> ReadResult:
     arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
     return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates,
                       integer_columns=integers)
+
+
+def parquet_unreadable(path: Path, names: list[str], e: Exception) -> str:
+    """Why pyarrow did not read a Parquet file: a column name twice (pyarrow writes such a
+    file and then cannot select from it), or not Parquet at all."""
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    return (f"{path}: column '{twice[0]}' appears twice in the file's columns" if twice
+            else f"{path}: not a readable Parquet file ({type(e).__name__})")
 
 
 def _narrow_float_note(path: Path, name: str, col: pa.ChunkedArray, notes: list[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,14 @@ if TYPE_CHECKING:
 
 AUTO_SPEC = "person_auto.yaml"
 HEADER_BYTES = 1 << 20  # a header longer than this is read by intake as usual
+SEP_LINE_HINT = ("the first line is a spreadsheet's delimiter hint (sep=), not the header: "
+                 "delete that line")
+
+
+def starts_with_sep_line(header: list[str]) -> bool:
+    """The file's first line is Excel's delimiter hint (`sep=;`, a line before the header),
+    read as a header of one name and at most two blank (or intake's own) columns."""
+    return bool(header) and re.fullmatch(r"sep=.?", header[0]) is not None and len(header) <= 3
 
 
 def model_path(base_dir: Path, p: str) -> Path:
@@ -94,11 +103,14 @@ def read_header(path: Path, src: Source) -> list[str]:
     suffix = readers.source_suffix(path)
     try:
         if suffix in (".parquet", ".pq"):
+            names: list[str] = []
             try:
-                return list(pq.read_schema(path).names)
+                names = list(pq.read_schema(path).names)
+                if len(set(names)) < len(names):
+                    raise ValueError("a column name twice")
+                return names
             except Exception as e:  # noqa: BLE001 - pyarrow raises several types
-                raise IntakeError(f"{path}: not a readable Parquet file "
-                                  f"({type(e).__name__})") from None
+                raise IntakeError(readers.parquet_unreadable(path, names, e)) from None
         if suffix not in (".csv", ".txt", ".tsv", ".dat"):
             raise IntakeError(f"{path}: unknown file type '{suffix}', expected .csv or "
                               ".parquet")
@@ -141,7 +153,8 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
         # not a header of this source: one problem, no names
         more = f" (and {len(missing) - 1} more: {one_of(missing[1:])})" if missing[1:] else ""
         hint = utf8 or (
-            f"the header has only {len(header)} column(s): is the delimiter right?"
+            SEP_LINE_HINT if starts_with_sep_line(header)
+            else f"the header has only {len(header)} column(s): is the delimiter right?"
             if len(header) <= 1 else "the file has none of the columns the job maps for "
             "this source: is this the right file, and does it start with a header row?")
         return [Problem(str(path), None, f"required column '{missing[0]}' is missing{more} "

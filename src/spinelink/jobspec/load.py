@@ -32,12 +32,16 @@ def read_job_file(path: Path) -> tuple[bytes, dict]:
     raw = path.read_bytes()
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise JobError(f"{path}: job file is not valid UTF-8 (byte {e.start})") from None
+    except UnicodeDecodeError as e:  # Notepad's "ANSI" (cp1251, cp1252): named by line
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise JobError(f"{path}: line {line}: job file is not valid UTF-8 (byte {e.start}); "
+                       "save it as UTF-8") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "unknown line"
-        raise JobError(f"{path}: not valid YAML at {where}") from None
+        tab = ("; the line has a tab: YAML indents with spaces"
+               if "'\\t'" in str(getattr(e, "problem", "")) else "")
+        raise JobError(f"{path}: not valid YAML at {where}{tab}") from None
     if not isinstance(data, dict):
         raise JobError(f"{path}: expected a mapping of keys at the top level")
     return raw, data
