@@ -684,6 +684,21 @@ def test_missing_fields_give_null_columns(engine, tmp_path):
     assert schema.field("last_name").type == pa.string()
     # the originals stay in the intake table, not repeated in the standardised one
     assert schema.names == list(CONTRACT_COLUMNS)
+    assert not [c for c in schema.names if c.startswith("raw_")]
+
+
+def test_originals_are_read_from_the_intake_table(engine, tmp_path):
+    rows = [{"id": "a", "fn": "  Mary  Ann ", "sn": "O'Neil", "dob": "1980-03-04"},
+            {"id": "b", "fn": "Baby", "sn": None, "dob": "31/02/1980"}]
+    cols = {"first_name": "fn", "last_name": "sn", "date_of_birth": "dob"}
+    run(engine, tmp_path, rows, columns=cols)
+    got = raw_values.read(tmp_path / "intake.parquet", raw_values.mapped(cols), {"b"})
+    assert got.to_pylist() == [{"record_id": "b", "raw_first_name": "Baby",
+                                "raw_middle_name": None, "raw_last_name": None,
+                                "raw_date_of_birth": "31/02/1980", "raw_sex": None,
+                                "raw_postcode": None, "raw_address": None}]
+    first = raw_values.read(tmp_path / "intake.parquet", raw_values.mapped(cols)).to_pylist()[0]
+    assert (first["raw_first_name"], first["raw_last_name"]) == ("  Mary  Ann ", "O'Neil")
 
 
 def test_rows_ordered_by_record_id(engine, tmp_path):
