@@ -95,9 +95,13 @@ def test_the_raise_goes_to_the_subgroup_the_records_profile_is_linked_to(tmp_pat
                         "address": [f"{i} main st" for i in range(n) for _ in "pcak"]})
     ref.to_parquet(std / "census.parquet", index=False)
     src = pd.DataFrame({"record_id": [f"T{i}{r}" for i in range(n) for r in "pc"],
-                        "persons_apart": [f"T{i}" for i in range(n) for _ in "pc"],
-                        "raw_middle_name": [m for _ in range(n) for m in ("j", None)]})
+                        "persons_apart": [f"T{i}" for i in range(n) for _ in "pc"]})
     src.to_parquet(std / "returns.parquet", index=False)
+    # the delivered middle name (the intake table's `mid`): the children have none
+    (tmp_path / "intake").mkdir()
+    src.assign(mid=[m for _ in range(n) for m in ("j", None)]).to_parquet(
+        tmp_path / "intake" / "returns.parquet", index=False)
+    raw = {"middle_name": "mid"}
     pairs, links = _frames(n, 30)  # children 30..39 unlinked, 0.2 at home, 0.1 elsewhere
     extra = pd.DataFrame({"reference_id": [f"C{i}a" for i in range(30, n)],
                           "source_id": [f"T{i}c" for i in range(30, n)],
@@ -106,8 +110,8 @@ def test_the_raise_goes_to_the_subgroup_the_records_profile_is_linked_to(tmp_pat
     pairs = pd.concat([pairs, extra], ignore_index=True)
     groups = pd.DataFrame({"age_band": ["30-49", "0-17", "30-49", "0-17"] * n},
                           index=ref["record_id"].to_numpy())
-    even, _ = unit_home.adjust(tmp_path, "census", "returns", pairs, links)
-    tilt, info = unit_home.adjust(tmp_path, "census", "returns", pairs, links, groups)
+    even, _ = unit_home.adjust(tmp_path, "census", "returns", pairs, links, raw_columns=raw)
+    tilt, info = unit_home.adjust(tmp_path, "census", "returns", pairs, links, groups, raw)
     child = tilt["reference_id"].str.endswith("c") & tilt["source_id"].str.endswith("c") & \
         (tilt["reference_id"].str[1:-1] == tilt["source_id"].str[1:-1])
     adult = tilt["reference_id"].str.endswith("a")

@@ -10,6 +10,8 @@ import pytest
 from conftest import run_cli
 from test_review_support import fresh_copy
 
+from spinelink.review.records import raw_columns
+
 pytestmark = pytest.mark.slow
 
 
@@ -234,12 +236,14 @@ def test_delivered_text_that_reads_as_a_formula_is_exported_as_text(out, tmp_pat
     and the rest are as they were."""
     band = pd.read_parquet(out / "review" / "benefits.parquet")
     sid = str(band["source_id"].iloc[0])
-    path = out / "standardised" / "benefits.parquet"
-    std = pd.read_parquet(path)
-    at = std["record_id"].astype(str) == sid
-    std.loc[at, "raw_first_name"] = "=cmd|' /C calc'!A0"
-    std.loc[at, "raw_address"] = "@SUM(1+1)"
-    std.to_parquet(path, index=False)
+    # the originals are the intake table's columns the job maps to the fields
+    path = out / "intake" / "benefits.parquet"
+    cols = raw_columns(out, "benefits")
+    intake = pd.read_parquet(path)
+    at = intake["record_id"].astype(str) == sid
+    intake.loc[at, cols["first_name"]] = "=cmd|' /C calc'!A0"
+    intake.loc[at, cols["address"]] = "@SUM(1+1)"
+    intake.to_parquet(path, index=False)
     frame = _export(out, tmp_path)
     row = frame[(frame["source"] == "benefits") & (frame["source_id"] == sid)].iloc[0]
     assert row["src_first_name"] == "'=cmd|' /C calc'!A0"

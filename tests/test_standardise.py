@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from spinelink import romanisation
+from spinelink import raw_values, romanisation
 from spinelink.backends import open_engine
 from spinelink.config import Source
 from spinelink.errors import IntakeError, JobError, SpinelinkError
+from spinelink.raw_values import RAW_COLUMNS
 from spinelink.standardise import (
     CONTRACT_COLUMNS,
     clean_names,
@@ -84,7 +85,10 @@ def run(engine, tmp_path: Path, rows: list[dict], columns: dict[str, str] | None
     n = standardise(engine, intake, source, out, **tables)
     table = pq.read_table(out)
     assert n == table.num_rows == len(rows)
-    return {r["record_id"]: r for r in table.to_pylist()}
+    # the originals (raw_*) as readers get them: from the intake table
+    raw = {r["record_id"]: r for r in raw_values.read(intake, raw_values.mapped(columns))
+           .to_pylist()}
+    return {r["record_id"]: {**r, **raw[r["record_id"]]} for r in table.to_pylist()}
 
 
 # --- names -------------------------------------------------------------------------------
@@ -560,7 +564,8 @@ def _postcode_summary(engine, tmp_path, values, fmt=None) -> tuple[dict, dict]:
 def test_postcode_format_inferred(engine, tmp_path, values, fmt, share):
     summary, out = _postcode_summary(engine, tmp_path, values)
     assert summary == {"rows": len(values), "postcode_format": fmt,
-                       "postcode_format_inferred": True, "postcode_uk_share": share}
+                       "postcode_format_inferred": True, "postcode_uk_share": share,
+                       "raw_columns": {"postcode": "pc"}}
     first = out["r00"]
     if fmt == "uk" and values[0]:
         assert first["postcode"] == "SW1A 1AA" and first["postcode_district"] == "SW1A"
@@ -633,7 +638,8 @@ def test_identifiers_subgroups_variables(engine, tmp_path):
     assert out["b"]["id_nino"] is None and out["b"]["id_nhs"] is None
     assert (out["a"]["region"], out["a"]["var_income"]) == ("North", "12.5")
     assert (out["b"]["region"], out["b"]["var_income"]) == (None, "")
-    assert list(out["a"]) == [*CONTRACT_COLUMNS, "id_nino", "id_nhs", "region", "var_income"]
+    assert list(out["a"]) == [*CONTRACT_COLUMNS, "id_nino", "id_nhs", "region", "var_income",
+                              *RAW_COLUMNS]
 
 
 def test_an_identifier_written_as_a_whole_float_is_the_whole_number(engine, tmp_path):
@@ -651,7 +657,7 @@ def test_subgroup_that_is_a_mapped_canonical_column(engine, tmp_path):
     cols = {"first_name": "fn", "sex": "sex"}
     out = run(engine, tmp_path, [{"id": "a", "fn": "Ann", "sex": "female"}], columns=cols,
               subgroups=["sex"])["a"]
-    assert list(out) == list(CONTRACT_COLUMNS)
+    assert list(out) == [*CONTRACT_COLUMNS, *RAW_COLUMNS]
     assert out["sex"] == "F"
 
 
@@ -665,9 +671,9 @@ def test_missing_fields_give_null_columns(engine, tmp_path):
     out_path = tmp_path / "out"
     out_path.mkdir()
     out = run(engine, out_path, [{"id": "a", "fn": "Ann"}], columns={"first_name": "fn"})["a"]
-    assert list(out) == list(CONTRACT_COLUMNS)
+    assert list(out) == [*CONTRACT_COLUMNS, *RAW_COLUMNS]
     assert out["first_name"] == "ann"
-    for col in CONTRACT_COLUMNS:
+    for col in (*CONTRACT_COLUMNS, *RAW_COLUMNS):
         if col not in ("record_id", "first_name", "raw_first_name", "first_name_canon",
                        "first_name_rom", "first_name_canon_rom", "first_initial",
                        "first_name_mp", "first_name_ny"):
@@ -676,7 +682,23 @@ def test_missing_fields_give_null_columns(engine, tmp_path):
     assert schema.field("dob").type == pa.date32()
     assert schema.field("dob_year").type == pa.int32()
     assert schema.field("last_name").type == pa.string()
-    assert schema.field("raw_sex").type == pa.string()
+    # the originals stay in the intake table, not repeated in the standardised one
+    assert schema.names == list(CONTRACT_COLUMNS)
+    assert not [c for c in schema.names if c.startswith("raw_")]
+
+
+def test_originals_are_read_from_the_intake_table(engine, tmp_path):
+    rows = [{"id": "a", "fn": "  Mary  Ann ", "sn": "O'Neil", "dob": "1980-03-04"},
+            {"id": "b", "fn": "Baby", "sn": None, "dob": "31/02/1980"}]
+    cols = {"first_name": "fn", "last_name": "sn", "date_of_birth": "dob"}
+    run(engine, tmp_path, rows, columns=cols)
+    got = raw_values.read(tmp_path / "intake.parquet", raw_values.mapped(cols), {"b"})
+    assert got.to_pylist() == [{"record_id": "b", "raw_first_name": "Baby",
+                                "raw_middle_name": None, "raw_last_name": None,
+                                "raw_date_of_birth": "31/02/1980", "raw_sex": None,
+                                "raw_postcode": None, "raw_address": None}]
+    first = raw_values.read(tmp_path / "intake.parquet", raw_values.mapped(cols)).to_pylist()[0]
+    assert (first["raw_first_name"], first["raw_last_name"]) == ("  Mary  Ann ", "O'Neil")
 
 
 def test_rows_ordered_by_record_id(engine, tmp_path):

@@ -15,7 +15,9 @@
 -- postcodes formatted and split into sector, district and area, others by prefix).
 -- A name listed in {{ placeholders }} for its field (linkage_models/placeholder_names.csv:
 -- "baby", "unknown", "resident", ...) stands for no name: it is missing here (its raw_
--- value stays), so it neither agrees nor disagrees with anything.
+-- value stays in the intake table), so it neither agrees nor disagrees with anything.
+-- The original values (raw_*) are not repeated here: spinelink.raw_values reads them from
+-- the intake table.
 WITH named AS (
     SELECT
         s.*,
@@ -57,13 +59,6 @@ SELECT
     n.first_name,
     n.middle_name,
     n.last_name,
-    n.raw_first_name,
-    n.raw_middle_name,
-    n.raw_last_name,
-    n.raw_date_of_birth,
-    n.raw_sex,
-    n.raw_postcode,
-    n.raw_address,
     n.first_name_canon,
     n.first_name_rom,
     n.last_name_rom,

@@ -71,7 +71,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spinelink import addresses, config, nickname_tables, romanisation
+from spinelink import addresses, config, nickname_tables, raw_values, romanisation
 from spinelink.backends import Engine
 from spinelink.config import CANONICAL_FIELDS, Source
 from spinelink.errors import IntakeError, JobError
@@ -99,12 +99,11 @@ _VALUES_CLEAN = "__sl_standardise_values_clean"
 # Share of non-empty postcodes with a UK shape from which a source's format is `uk`.
 UK_POSTCODE_SHARE = 0.8
 
-# Output columns of the contract, in order (id_*, subgroups and var_* follow).
+# Output columns of the contract, in order (id_*, subgroups and var_* follow). The
+# originals (raw_*) stay in the intake table (spinelink.raw_values), their names reserved.
 CONTRACT_COLUMNS = (
     "record_id",
     "first_name", "middle_name", "last_name",
-    "raw_first_name", "raw_middle_name", "raw_last_name", "raw_date_of_birth",
-    "raw_sex", "raw_postcode", "raw_address",
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
     "middle_name_rom",
     "first_name_root1", "first_name_root2", "first_name_root3",
@@ -240,8 +239,9 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                        nickname_store: nickname_tables.Store | None = None) -> dict:
     """Write the standardised table of one source; return the stage summary: `rows`,
     `postcode_format` (`uk` / `other`), `postcode_format_inferred` (true when the job
-    did not set it) and `postcode_uk_share` (share of non-empty postcodes with a UK shape;
-    None without postcodes). Counts only: no record values."""
+    did not set it), `postcode_uk_share` (share of non-empty postcodes with a UK shape;
+    None without postcodes) and `raw_columns` (the intake columns of the originals:
+    raw_values.mapped). Counts and column names only: no record values."""
     intake_path, out_path = Path(intake_path), Path(out_path)
     extras = source_view(engine, intake_path, source, romanisation_path)
     nickname_tables.register(engine, install_macros(engine, romanisation_path),
@@ -287,7 +287,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")
-    return {"rows": rows, **postcode}
+    return {"rows": rows, **postcode, "raw_columns": raw_values.mapped(source.columns)}
 
 
 def source_view(engine: Engine, intake_path: Path, source: Source,
@@ -423,7 +423,7 @@ def _extra_columns(source: Source) -> list[tuple[str, str]]:
     mapped to that canonical field (e.g. subgroup `sex` with columns.sex: sex): the
     standardised value then stands for it. Any other clash of output names is an error.
     """
-    taken = {c.lower(): c for c in CONTRACT_COLUMNS}
+    taken = {c.lower(): c for c in (*CONTRACT_COLUMNS, *raw_values.RAW_COLUMNS)}
     out: list[tuple[str, str]] = []
 
     def add(name: str, expr: str, what: str) -> None:

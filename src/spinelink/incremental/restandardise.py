@@ -18,6 +18,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from spinelink import raw_values
 from spinelink.incremental.state import classify, id_table
 
 log = logging.getLogger("spinelink")
@@ -43,6 +44,8 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
     old_info = (prev.data or {}).get("done", {}).get(stage)
     if why is None and (name in lj.job.coding or not old_info or not old_std.is_file()):
         why = "the previous run has no standardised table for it"
+    if why is None and "raw_columns" not in old_info:  # its table repeats the originals
+        why = "the previous run's standardised table has an earlier layout"
     if why is None and not (prev.intact(stage, f"standardised/{name}.parquet") and prev.intact(
             f"intake:{name}", f"intake/{name}.parquet")):
         why = "its previous tables changed since that run wrote them"
@@ -89,5 +92,5 @@ def _changed_only(engine, lj, out: Path, name: str, prev, std_path: Path) -> dic
     prev.partly[stage] = {"standardised": int(len(anew)), "taken_over": int(len(kept))}
     log.info("%s: %d new or changed records standardised, %d taken over from %s", stage,
              len(anew), len(kept), prev.since)
-    return {"rows": int(rows), **fmt}
+    return {"rows": int(rows), **fmt, "raw_columns": raw_values.mapped(src.columns)}
 

@@ -95,8 +95,16 @@ def build_plan(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def fill_values(engine: Engine, t: Tables, plan: pd.DataFrame) -> None:
     for row in plan.itertuples():
+        std = t.std(row.source)
+        if row.raw_col.startswith("raw_") and row.raw_col not in engine.columns(std):
+            # a canonical field's original: the intake column (spinelink.raw_values)
+            std = f"__sl_int_stdraw_{row.source}"
+            engine.execute(sql_file("integrate/with_original.sql", view=std,
+                                    standardised=t.std(row.source),
+                                    intake=t.intake(row.source),
+                                    column=row.column, raw=row.raw_col))
         engine.execute(sql_file("integrate/insert_values.sql", values=t.values,
-                                standardised=t.std(row.source), raw=row.raw_col,
+                                standardised=std, raw=row.raw_col,
                                 std=row.std_col),
                        {"source": row.source, "variable": row.variable, "trim": row.trim,
                         "not_stated": NOT_STATED if row.free_text else None})

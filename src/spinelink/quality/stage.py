@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinelink import atomic
+from spinelink import atomic, raw_values
 from spinelink.capped_keys import (
     add_capped_keys,
     capped_columns,
@@ -110,8 +110,9 @@ def run_stage(ctx) -> dict:
                                      link.one_to_one, ref_groups, src_groups.get(name),
                                      job.seed, q.bootstrap, _extender(ctx, name, link),
                                      q.calibration)
-        inp.pairs, home = unit_home.adjust(out, job.reference, name, inp.pairs, inp.links,
-                                             ref_groups)
+        inp.pairs, home = unit_home.adjust(
+            out, job.reference, name, inp.pairs, inp.links, ref_groups,
+            raw_values.mapped(job.sources[name].columns))
         if home is not None:
             log.info("quality: %s records at a unit-mate's linked address: %s", name, home)
         inp.crosses = crosses

@@ -32,11 +32,14 @@ against a true 340, and pulled every adult band's recall down).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
+from spinelink import raw_values
 
 APART = "persons_apart"  # standardise.APART
 MIN_RECORDS = 30  # records at a unit-mate's address needed to learn theta
@@ -44,10 +47,11 @@ OWN = "own_probability"  # per pair the model's probability before the raise
 PRIOR_RECORDS = 20  # pseudo-records pulling a profile's subgroup shares to the pooled ones
 
 
-def _homes(out: Path, reference: str, name: str):
+def _homes(out: Path, reference: str, name: str, raw_columns: Mapping[str, str]):
     """Per source record id its unit and its completeness profile (which of its fields
-    are empty), the reference's (postcode, address) key per record id; None when the
-    source names no units."""
+    are empty: the originals, `raw_columns` of its intake table, and its identifiers),
+    the reference's (postcode, address) key per record id; None when the source names no
+    units."""
     src_path = out / "standardised" / f"{name}.parquet"
     ref_path = out / "standardised" / f"{reference}.parquet"
     if not src_path.exists() or not ref_path.exists() or \
@@ -58,9 +62,14 @@ def _homes(out: Path, reference: str, name: str):
     if "address" not in ref_cols:
         return None
     # the fields the source delivered (raw_*, identifiers), empty or not
-    given = [c for c in pq.read_schema(src_path).names
-             if c.startswith(("raw_", "id_"))]
-    src = pd.read_parquet(src_path, columns=["record_id", APART, *given])
+    ids = [c for c in pq.read_schema(src_path).names if c.startswith("id_")]
+    src = pd.read_parquet(src_path, columns=["record_id", APART, *ids])
+    if raw_columns:
+        raw = raw_values.read(out / "intake" / f"{name}.parquet", raw_columns).to_pandas()
+        src = src.merge(raw, on="record_id", how="left")
+    else:  # no identifying field mapped: every original is missing
+        src = src.assign(**{c: None for c in raw_values.RAW_COLUMNS})
+    given = [*raw_values.RAW_COLUMNS, *ids]
     src = src.dropna(subset=[APART])
     src.index = src["record_id"].astype(str).to_numpy()
     units = src[APART].astype(str)
@@ -120,13 +129,16 @@ def _band_odds(ref_groups: pd.DataFrame | None, lk: pd.DataFrame, profile: pd.Se
 
 
 def adjust(out: Path, reference: str, name: str, pairs: pd.DataFrame,
-           links: pd.DataFrame, ref_groups: pd.DataFrame | None = None
+           links: pd.DataFrame, ref_groups: pd.DataFrame | None = None,
+           raw_columns: Mapping[str, str] | None = None
            ) -> tuple[pd.DataFrame, dict | None]:
     """`pairs` with the unlinked records' probabilities at a unit-mate's address raised to
-    the household's coverage (module doc), and what was done (None: nothing to do)."""
+    the household's coverage (module doc), and what was done (None: nothing to do).
+    `raw_columns`: the source's intake columns of its identifying fields
+    (raw_values.mapped)."""
     if pairs.empty or "match_probability" not in pairs or links.empty:
         return pairs, None
-    got = _homes(out, reference, name)
+    got = _homes(out, reference, name, raw_columns or {})
     if got is None:
         return pairs, None
     units, profile, home = got

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from spinelink import raw_values
+from spinelink.review import band
+
 # label, original column, canonical column
 FIELDS = [
     ("first name", "raw_first_name", "first_name"),
@@ -25,12 +28,22 @@ def load_records(out: Path, name: str, ids: set[str]) -> dict[str, dict]:
     if not ids:
         return {}
     frame = pd.read_parquet(path, filters=[("record_id", "in", sorted(ids))])
+    if not any(c.startswith("raw_") for c in frame.columns):  # the originals: from intake
+        raw = raw_values.read(Path(out) / "intake" / f"{name}.parquet",
+                              raw_columns(out, name), ids).to_pandas()
+        frame = frame.merge(raw, on="record_id", how="left")
     wanted = [c for c in frame.columns
               if c == "record_id" or c.startswith(("raw_", "id_")) or c in EXTRA
               or c in {f[2] for f in FIELDS}]
     frame = frame[wanted].astype(object).where(frame[wanted].notna(), None)
     return {str(r["record_id"]): {k: _text(v) for k, v in r.items()}
             for r in frame.to_dict("records")}
+
+
+def raw_columns(out: Path, name: str) -> dict[str, str]:
+    """The source's intake columns of the originals, as its run's standardise stage
+    recorded them (the manifest's `standardise.<source>.raw_columns`)."""
+    return band.manifest(Path(out)).get("standardise", {}).get(name, {}).get("raw_columns", {})
 
 
 def _text(v) -> str | None:
