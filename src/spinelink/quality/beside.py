@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 
 SEQUENTIAL = False  # True: run the work at once, on the calling thread
 
@@ -45,3 +46,20 @@ class Beside:
         if "error" in self._out:
             raise self._out["error"]
         return self._out.get("value")
+
+
+@contextmanager
+def engine_alone(engine, threads: int = 1):
+    """The engine's own threads set to `threads` while it runs beside the Python (two
+    cores: the engine's two and the estimate's one were three on two); set back after.
+    An engine without a DuckDB connection is left as it is."""
+    con = getattr(engine, "con", None)
+    if SEQUENTIAL or con is None or not hasattr(con, "execute"):
+        yield
+        return
+    was = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    con.execute(f"SET threads = {int(threads)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {was}")

@@ -28,7 +28,7 @@ from spinelink.quality import (
     twins,
 )
 from spinelink.quality import labels as labelmod
-from spinelink.quality.beside import Beside
+from spinelink.quality.beside import Beside, engine_alone
 from spinelink.quality.capture_rules import capture_design, rule_columns
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
@@ -336,11 +336,13 @@ def _engine_part(engine: Engine, out: Path, reference: str, inp: Inputs,
     """What the bootstrap reads from the engine: the co-twin term (`twins`) and the
     candidates the relatives rule names apart (`named_apart`), set on `prep`; then the
     engine's tables let go. The co-twin term's result (None: no model)."""
-    tw = None if inp.model is None else twins.take_off(
-        engine, out, reference, inp.name, inp.std, inp.links, prep)
-    if inp.model is not None and inp.hold_relatives:
-        named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links, inp.pairs, prep)
-    _release_engine_tables(engine, inp)
+    with engine_alone(engine):
+        tw = None if inp.model is None else twins.take_off(
+            engine, out, reference, inp.name, inp.std, inp.links, prep)
+        if inp.model is not None and inp.hold_relatives:
+            named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links,
+                             inp.pairs, prep)
+        _release_engine_tables(engine, inp)
     return tw
 
 
