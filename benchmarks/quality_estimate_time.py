@@ -27,6 +27,9 @@ def dump(path: str, args: list[str]) -> None:
     original = labelfree.estimate
 
     def kept(*a, **k):
+        ready = k.pop("ready", None)  # the engine's part on its thread (`quality.beside`)
+        if ready is not None:
+            ready()
         with open(path, "wb") as f:
             pickle.dump((a, k), f, protocol=5)
         return original(*a, **k)

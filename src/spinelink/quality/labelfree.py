@@ -295,11 +295,12 @@ class Estimate:
 
 def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
              n_boot: int, seed: int, method: str = "model",
-             slope_sd: float = slope.SLOPE_SD) -> Estimate:
+             slope_sd: float = slope.SLOPE_SD, ready=None) -> Estimate:
     """`method`: `model` (the stage's record-level probabilities; the leave-partner-out
     calibration is kept as a check) or `null` (that calibration is the estimate).
     `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
-    0: none, the outcome draw given the probabilities alone)."""
+    0: none, the outcome draw given the probabilities alone). `ready`: called before the
+    bootstrap reads `pr`'s shared-unit, co-twin and named-apart fields (`beside`)."""
     _collapse(pr, breakdowns)
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
@@ -335,6 +336,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
     # what every replicate reads of the links, the records and the shared units, made once
     links, runs = _prob_links(pr), _runs(pr.cands.rec) if len(pr.cands.rec) else None
+    if ready is not None:  # what the bootstrap reads, set on a thread (`beside`)
+        ready()
     first = pr.survive if pr.survive_draw is None else pr.survive_draw
     survival = {id(s): slope.Survival(s) for s in (first, pr.survive_alt) if s is not None}
     tw_point = None if pr.twins is None else pr.twins.point()

@@ -28,6 +28,7 @@ from spinelink.quality import (
     twins,
 )
 from spinelink.quality import labels as labelmod
+from spinelink.quality.beside import Beside, engine_alone
 from spinelink.quality.capture_rules import capture_design, rule_columns
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
@@ -266,19 +267,23 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         prep.survive = shared.point(sh, inp.links) if sh.units else None
         prep.survive_draw = sh.survive if sh.units else None
         prep.survive_alt = sh.survive_three if sh.units else None
-    tw = None if inp.model is None else twins.take_off(
-        engine, out, reference, inp.name, inp.std, inp.links, prep)
-    if inp.model is not None and inp.hold_relatives:
-        named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links, inp.pairs, prep)
-    _release_engine_tables(engine, inp)
-    bds, codes = _breakdowns(inp, prep)
-    if carried is not None:
-        est = labelfree_carried.estimate_carried(prep, null, bds, carried)
-        inp.fitcarry.keep(carried)
-    else:
-        est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration)
-        if cond is not None:
-            inp.fitcarry.save(cond, est, n_res, len(inp.links), null, inp.prior)
+    # the engine's last queries, on a thread while the estimate's fits run (`beside`)
+    side = Beside(lambda: _engine_part(engine, out, reference, inp, prep))
+    try:
+        bds, codes = _breakdowns(inp, prep)
+        if carried is not None:
+            side.join()
+            est = labelfree_carried.estimate_carried(prep, null, bds, carried)
+            inp.fitcarry.keep(carried)
+        else:
+            est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration,
+                                     ready=side.join)
+            if cond is not None:
+                inp.fitcarry.save(cond, est, n_res, len(inp.links), null, inp.prior)
+    except BaseException:
+        side.wait()
+        raise
+    tw = side.join()
     rows = est.rows
     if inp.model is None:  # no probabilistic stage: the unlinked cannot be judged
         rows[["est_recall", "est_recall_low", "est_recall_high"]] = np.nan
@@ -324,6 +329,21 @@ def _sample_tf(engine: Engine, inp: Inputs) -> dict[str, str]:
 
     got = {c: f"__sl_qn_{inp.name}_tf_{c}" for c in tf_columns(inp.model)}
     return {c: t for c, t in got.items() if _has_table(engine, t)}
+
+
+def _engine_part(engine: Engine, out: Path, reference: str, inp: Inputs,
+                 prep: labelfree.Prepared):
+    """What the bootstrap reads from the engine: the co-twin term (`twins`) and the
+    candidates the relatives rule names apart (`named_apart`), set on `prep`; then the
+    engine's tables let go. The co-twin term's result (None: no model)."""
+    with engine_alone(engine):
+        tw = None if inp.model is None else twins.take_off(
+            engine, out, reference, inp.name, inp.std, inp.links, prep)
+        if inp.model is not None and inp.hold_relatives:
+            named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links,
+                             inp.pairs, prep)
+        _release_engine_tables(engine, inp)
+    return tw
 
 
 def _release_engine_tables(engine: Engine, inp: Inputs) -> None:
