@@ -115,21 +115,10 @@ def test_the_keyed_reference_written_from_the_residual_keeps_the_pairs(febrl):
     (it was written, then rewritten with them); without the quality stage only the keys
     the residual source records hold are counted and kept (`among`). The blocked pairs
     are those of every key's table."""
-    a, b = febrl
-    spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
-    rules = [r for r in spec.blocking if isinstance(r, CappedBlock)
-             and set(r.columns) <= {"postcode", "dob_iso"}]
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
     assert rules
-    spec = spec.model_copy(update={"blocking": rules})
-    engine = open_engine()
-    ref = a.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"})
-    src = b.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"}).iloc[:1500]
-    engine.register("ref_df", ref)
-    engine.register("src_df", src)
     engine.create_table("ref_full", "SELECT * FROM ref_df")
     engine.create_table("every", "SELECT * FROM ref_df")
-    engine.create_table("src", "SELECT * FROM src_df")
-    engine.create_table("src2", "SELECT * FROM src_df")
     add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "every", "src": "src"},
                     blocked_only=True)
     add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src2"},
@@ -157,20 +146,9 @@ def test_reference_keys_kept_apart_give_the_pairs_of_the_keyed_reference(febrl):
     carry its capped keys: they go to a table of their own (record_id and the keys, the
     records with one), which the rules on them join; the other rules join the reference
     itself. The blocked pairs and their counts are those of the keyed reference."""
-    a, b = febrl
-    spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
-    rules = [r for r in spec.blocking if isinstance(r, CappedBlock)
-             and set(r.columns) <= {"postcode", "dob_iso", "surname"}]
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso", "surname"})
     assert len(rules) >= 2
-    spec = spec.model_copy(update={"blocking": rules})
-    engine = open_engine()
-    ref = a.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"})
-    src = b.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"}).iloc[:1500]
-    engine.register("ref_df", ref)
-    engine.register("src_df", src)
     engine.execute("CREATE VIEW ref_view AS SELECT * FROM ref_df")
-    engine.create_table("src", "SELECT * FROM src_df")
-    engine.create_table("src2", "SELECT * FROM src_df")
     add_capped_keys(engine, spec, {"ref_full": "ref_view", "ref": "keyed", "src": "src"},
                     blocked_only=True, among="src",
                     source=("SELECT * FROM ref_df WHERE $all", {"all": True}))
@@ -200,3 +178,21 @@ def test_reference_keys_kept_apart_give_the_pairs_of_the_keyed_reference(febrl):
     want = engine.df(f'SELECT record_id, "{capped_column(0)}" AS k FROM keyed '
                      "ORDER BY record_id")
     pd.testing.assert_frame_equal(got, want)
+
+
+def _febrl_capped(febrl, columns: set[str]):
+    """The auto model's capped rules on `columns` alone, and an engine holding FEBRL4's
+    files as `ref_df` / `src_df` (its first 1,500 source records) and the source twice as
+    the tables `src` and `src2`."""
+    a, b = febrl
+    spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
+    rules = [r for r in spec.blocking if isinstance(r, CappedBlock) and set(r.columns) <= columns]
+    spec = spec.model_copy(update={"blocking": rules})
+    engine = open_engine()
+    ref = a.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"})
+    src = b.rename(columns={"rec_id": "record_id", "date_of_birth": "dob_iso"}).iloc[:1500]
+    engine.register("ref_df", ref)
+    engine.register("src_df", src)
+    engine.create_table("src", "SELECT * FROM src_df")
+    engine.create_table("src2", "SELECT * FROM src_df")
+    return spec, rules, engine, ref
