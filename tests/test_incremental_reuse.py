@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spinelink import checkpoint
 from spinelink.config import load_job
 from spinelink.incremental import pool
 from spinelink.incremental.reuse import source_keys
@@ -76,6 +77,26 @@ def test_changed_records_alone_are_standardised_and_equal_a_full_standardisation
                                   pd.read_parquet(runs / "out/3/standardised/benefits.parquet"))
     assert (_manifest(runs / "inc/3")["standardise"]["benefits"]
             == _manifest(runs / "out/3")["standardise"]["benefits"])
+
+
+def test_a_previous_table_of_the_earlier_layout_is_standardised_in_full(runs, tmp_path):
+    """A run made before the standardised table left the originals (`raw_*`) in the
+    intake table records no `raw_columns` in its stage result: its table repeats them, so
+    the next run standardises every record instead of mixing the two layouts, and its
+    table equals a full run's."""
+    prev = tmp_path / "inc2"
+    shutil.copytree(runs / "inc/2", prev)
+    data = json.loads((prev / checkpoint.FILE).read_text(encoding="utf-8"))
+    assert "raw_columns" in data["done"]["standardise:benefits"]
+    del data["done"]["standardise:benefits"]["raw_columns"]
+    data["sha256"] = checkpoint._content_hash(data)
+    (prev / checkpoint.FILE).write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "inc3"
+    run_job(runs / "deliveries/3/job.yaml", output_dir=str(out), since=prev)
+    assert "standardise:benefits" in _manifest(runs / "inc/3")["incremental"]["partly_reused"]
+    assert "standardise:benefits" not in _manifest(out)["incremental"].get("partly_reused", {})
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "standardised/benefits.parquet"),
+                                  pd.read_parquet(runs / "out/3/standardised/benefits.parquet"))
 
 
 def test_a_changed_reference_file_disables_reuse(runs, tmp_path):
