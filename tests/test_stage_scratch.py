@@ -82,6 +82,11 @@ def _quality_run(d, monkeypatch, keep_all: bool):
         after[stage] = _held(engines[-1])
 
     def estimating(*a, **k):
+        # the engine's work beside the estimate (quality.beside) ends, releasing what it
+        # read, before anything else may use the connection: the estimate waits for it
+        # before its bootstrap
+        if k.get("ready") is not None:
+            k["ready"]()
         at_estimate.append(_held(engines[-1]))
         return estimate(*a, **k)
 
