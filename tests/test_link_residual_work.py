@@ -141,45 +141,6 @@ def test_the_keyed_reference_written_from_the_residual_keeps_the_pairs(febrl):
     assert 0 < n["keyed"] < n["every"]
 
 
-def test_reference_keys_kept_apart_give_the_pairs_of_the_keyed_reference(febrl):
-    """Without the quality stage (links not one-to-one) the reference is not copied to
-    carry its capped keys: they go to a table of their own (record_id and the keys, the
-    records with one), which the rules on them join; the other rules join the reference
-    itself. The blocked pairs and their counts are those of the keyed reference."""
-    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso", "surname"})
-    assert len(rules) >= 2
-    engine.execute("CREATE VIEW ref_view AS SELECT * FROM ref_df")
-    add_capped_keys(engine, spec, {"ref_full": "ref_view", "ref": "keyed", "src": "src"},
-                    blocked_only=True, among="src",
-                    source=("SELECT * FROM ref_df WHERE $all", {"all": True}))
-    add_capped_keys(engine, spec, {"ref_full": "ref_view", "ref": "ref_view", "src": "src2"},
-                    blocked_only=True, among="src2", keys_table="ref_keys")
-    assert capped_column(0) not in engine.columns("ref_view")  # the view is not rewritten
-    keyed = chunks.left_keys(engine, "ref_keys")
-    assert keyed[1] == {capped_column(i) for i in range(len(rules))}
-    # only the records with a key: fewer than the reference
-    assert 0 < engine.count("ref_keys") < len(ref)
-    model = {"unique_id_column_name": "record_id", "blocking_rules_to_generate_predictions": [
-        *({"blocking_rule": f'l."{capped_column(i)}" = r."{capped_column(i)}"'}
-          for i in range(len(rules))),
-        {"blocking_rule": 'l."given_name" = r."given_name"'}]}
-    assert chunks.blocked_pairs(engine, model, "ref_view", "src2", keyed) == \
-        chunks.blocked_pairs(engine, model, "keyed", "src") > 0
-    pairs = {t: engine.df(chunks.blocked_id_pairs_sql(model, t, s, (1, 1), k),
-                          {"left": "l", "right": "r"}).sort_values(["join_key_l", "join_key_r"],
-                                                                   ignore_index=True)
-             for t, s, k in (("keyed", "src", None), ("ref_view", "src2", keyed))}
-    assert len(pairs["keyed"]) > 0
-    pd.testing.assert_frame_equal(pairs["ref_view"], pairs["keyed"])
-    # Splink's own blocking (a rule not of equalities) reads the reference with its keys
-    both = chunks.with_keys(engine, "ref_view", keyed, "ref_with_keys")
-    got = engine.df(f'SELECT record_id, "{capped_column(0)}" AS k FROM {both} '
-                    "ORDER BY record_id")
-    want = engine.df(f'SELECT record_id, "{capped_column(0)}" AS k FROM keyed '
-                     "ORDER BY record_id")
-    pd.testing.assert_frame_equal(got, want)
-
-
 def _febrl_capped(febrl, columns: set[str]):
     """The auto model's capped rules on `columns` alone, and an engine holding FEBRL4's
     files as `ref_df` / `src_df` (its first 1,500 source records) and the source twice as

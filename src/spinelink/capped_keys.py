@@ -43,7 +43,7 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False,
                     counted: bool = False, among: str | None = None,
                     source: tuple[str, dict] | None = None,
-                    used: set[str] | None = None, keys_table: str | None = None) -> None:
+                    used: set[str] | None = None) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
@@ -55,13 +55,10 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     other keys get no key column. Such counts have their own tables (`key_counts` holds
     every key's, which the quality stage takes). `source` (query, its parameters): the
     rows of `ref` (a residual's query: the table written once, with its keys, not
-    written and then rewritten). `used`: only these key columns (`capped_columns`).
-    `keys_table`: `ref` (a view of the reference records) is not rewritten; its records'
-    keys go to this table instead, record_id and the key columns, for the records with a
-    key (`reference_keys`)."""
+    written and then rewritten). `used`: only these key columns (`capped_columns`)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
-    columns, joins, caps, names = [], [], {}, []
+    columns, joins, caps = [], [], {}
     for i, rule in enumerate(spec.blocking):
         if not isinstance(rule, CappedBlock):
             continue
@@ -73,20 +70,14 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
         key, present = _concat_key(rule.columns, "")
         if among is not None:  # (unqualified columns: the subquery's are its own table's)
             present += f" AND {key} IN (SELECT {key} FROM {quote_ident(among)} WHERE {present})"
-        parts = [f"CAST({quote_ident(c)} AS VARCHAR)" for c in rule.columns]
         if not counted:
             engine.create_table(counts, sql_file(
-                "probabilistic/capped_key_counts.sql", ref=tables["ref_full"],
-                parts=", ".join(f"{p} AS kc{j}" for j, p in enumerate(parts)),
-                kcs=", ".join(f"kc{j}" for j in range(len(parts))), present=present))
-        names.append(capped_column(i))
+                "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
+                present=present))
+        key_t, _ = _concat_key(rule.columns, "t.")
         columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN c{i}.k END AS "
                        f"{quote_ident(capped_column(i))}")
-        # joined on the key's columns, not on the key (the key of a million records was
-        # made again here, once per rule: 0.5 s of the keyed reference's 2.3 s at 1M)
-        joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON " + " AND ".join(
-            f"c{i}.kc{j} = CAST(t.{quote_ident(c)} AS VARCHAR)"
-            for j, c in enumerate(rule.columns)))
+        joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON c{i}.k = {key_t}")
         caps[f"cap_{i}"] = rule.max_block
     if source is not None and not columns:
         engine.create_table(tables["ref"], *source)
@@ -97,39 +88,11 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     # every table in one pass (a pass per rule rewrote each table ten times: 9 s at 50k)
     for t in dict.fromkeys(targets):
         rows, params = quote_ident(t), caps
-        if keys_table is not None and t == tables["ref"]:
-            engine.create_table(keys_table, sql_file(
-                "probabilistic/reference_keys.sql", rows=rows, columns=", ".join(columns),
-                joins="\n".join(joins),
-                keyed=" OR ".join(f"{quote_ident(c)} IS NOT NULL" for c in names)), params)
-            continue
         if source is not None and t == tables["ref"]:
             rows, params = f"({source[0]}\n)", {**caps, **source[1]}
         engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", rows=rows,
                                         columns=", ".join(columns), joins="\n".join(joins)),
                             params)
-
-
-def reference_keys(source: str) -> str:
-    """The engine table of the reference records' capped keys when the keyed reference is
-    not written (`keys_apart`): record_id and the key columns, the records with a key."""
-    return f"{keyed_reference(source)}_keys"
-
-
-def keys_apart(engine: Engine, spec: ModelSpec, tables: dict[str, str],
-               fields: Fields | None, source: str) -> bool:
-    """Prediction's reference when it holds every reference record and only the keys the
-    residual holds are wanted (links not one-to-one, the quality stage off): the whole
-    reference (`ref_full`, a view) is not copied to carry its capped keys (2.3 s of a
-    million records' stage); they go to `reference_keys(source)` (`tables["ref_keys"]`),
-    which prediction blocks the rules on them on (probabilistic.score_residual
-    `ref_keys`). False, with nothing done, when the spec has no capped key to give."""
-    if not capped_columns(spec, fields):
-        return False
-    tables["ref"], tables["ref_keys"] = tables["ref_full"], reference_keys(source)
-    add_capped_keys(engine, spec, tables, fields, blocked_only=True, among=tables["src"],
-                    keys_table=tables["ref_keys"])
-    return True
 
 
 def _concat_key(columns: list[str], prefix: str) -> tuple[str, str]:

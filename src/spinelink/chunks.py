@@ -22,35 +22,10 @@ REF_SIDE, SRC_SIDE = "r", "s"
 _EQUALITY = re.compile(r'^\(?\s*l\.("?)(\w+)\1\s*=\s*r\.("?)(\w+)\3\s*\)?$')
 
 
-def left_keys(engine: Engine, table: str | None) -> tuple[str, set[str]] | None:
-    """(table, its key columns) of the reference's capped keys kept apart from the
-    reference (`capped_keys.reference_keys`), or None."""
-    if table is None:
-        return None
-    return table, set(engine.columns(table)) - {"record_id"}
-
-
-def with_keys(engine: Engine, ref: str, keyed: tuple[str, set[str]], name: str) -> str:
-    """A table of `ref`'s records with their capped keys (`left_keys`), for Splink's own
-    blocking."""
-    cols = ", ".join(f"k.{quote_ident(c)}" for c in sorted(keyed[1]))
-    engine.create_table(name, f"SELECT r.*, {cols} FROM {quote_ident(ref)} r LEFT JOIN "
-                              f"{quote_ident(keyed[0])} k ON k.record_id = r.record_id")
-    return name
-
-
-def _left(left: str, parts: list[tuple[str, str]],
-          keyed: tuple[str, set[str]] | None) -> str:
-    """The left table of a rule: the capped keys' table when the rule joins on them."""
-    return keyed[0] if keyed is not None and any(a in keyed[1] for a, _ in parts) else left
-
-
-def blocked_pairs(engine: Engine, model: dict, ref: str, src: str,
-                  keyed: tuple[str, set[str]] | None = None) -> float | None:
+def blocked_pairs(engine: Engine, model: dict, ref: str, src: str) -> float | None:
     """An upper bound on the pairs the model's blocking rules make between `ref` and
     `src`: each rule's pairs, summed (a pair two rules make counts twice). None when a
-    rule is not a conjunction of column equalities (no count without running it).
-    `keyed`: `ref`'s capped keys in a table of their own (`left_keys`)."""
+    rule is not a conjunction of column equalities (no count without running it)."""
     total = 0.0
     for rule in model.get("blocking_rules_to_generate_predictions", []):
         sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
@@ -60,7 +35,7 @@ def blocked_pairs(engine: Engine, model: dict, ref: str, src: str,
         ref_cols = [quote_ident(a) for a, _ in parts]
         src_cols = [quote_ident(b) for _, b in parts]
         total += float(engine.scalar(sql_file(
-            "probabilistic/blocked_pairs.sql", ref=_left(ref, parts, keyed), src=src,
+            "probabilistic/blocked_pairs.sql", ref=ref, src=src,
             src_keys=", ".join(f"{c} AS k{i}" for i, c in enumerate(src_cols)),
             src_present=" AND ".join(f"{c} IS NOT NULL" for c in src_cols),
             on=" AND ".join(f"r.{c} = s.k{i}" for i, c in enumerate(ref_cols)))))
@@ -85,14 +60,13 @@ def prediction_chunks(pairs: float | None, n_ref: int, n_src: int) -> int:
     return max(1, math.ceil(pairs / PAIRS_PER_CHUNK))
 
 
-def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int],
-                         keyed: tuple[str, set[str]] | None = None) -> str | None:
+def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int]
+                         ) -> str | None:
     """The query making the pairs the model's blocking rules make between the engine
     tables `left` and `right` (Splink's blocked-pairs table, sql/probabilistic/
     blocked_id_pairs.sql; $left, $right: their datasets' names), for the chunk (i, n) of
     the left table's records. None when a rule is not a conjunction of column equalities
-    (Splink blocks those itself). `keyed`: the left table's capped keys in a table of
-    their own (`left_keys`), which the rules on them join."""
+    (Splink blocks those itself)."""
     uid = model.get("unique_id_column_name", "unique_id")
     where = "" if chunk[1] == 1 else \
         f"WHERE hash(l.{quote_ident(uid)}) % {int(chunk[1])} = {int(chunk[0]) - 1}"
@@ -103,8 +77,7 @@ def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, i
         if not parts:
             return None
         rules.append(sql_file(
-            "probabilistic/blocked_rule_pairs.sql", k=str(k), uid=uid,
-            left=_left(left, parts, keyed),
+            "probabilistic/blocked_rule_pairs.sql", k=str(k), uid=uid, left=left,
             right=right, chunk=where,
             on=" AND ".join(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in parts)))
     if not rules:
@@ -114,9 +87,8 @@ def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, i
 
 def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
     """Score the blocked pairs in `n` chunks (bounded memory, visible progress).
-    `blocking` (engine, model, {dataset name: engine table}[, the reference's capped keys
-    kept apart, `left_keys`]): the pairs made by `blocked_id_pairs_sql` and given to
-    Splink to score, where the model's rules allow."""
+    `blocking` (engine, model, {dataset name: engine table}): the pairs made by
+    `blocked_id_pairs_sql` and given to Splink to score, where the model's rules allow."""
     from spinelink.progress import steps
 
     frames = []
@@ -141,12 +113,9 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     blocks: no `blocking`, or a rule that is not a conjunction of equalities)."""
     if blocking is None:
         return None
-    engine, model, tables, *keys = blocking
-    keyed = keys[0] if keys else None
+    engine, model, tables = blocking
     left, right = sorted(tables)  # Splink's left dataset: the smaller name
-    # (the reference's name sorts first: `keyed`, its capped keys, are the left table's)
-    sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk,
-                               keyed if left == REF_SIDE else None)
+    sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk)
     if sql is None:
         return None
     name = f"{tag}_blocked_pairs"

@@ -119,15 +119,12 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                    lam0: float | None = None,
                    unborn: tuple[str, str] | None = None,
                    flag_household_only: bool = False,
-                   home: bool = False,
-                   ref_keys: str | None = None) -> tuple[pd.DataFrame, float]:
+                   home: bool = False) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior). `flag_household_only`: a column `household_only`, per
     pair whether no personal field agrees (`evidence.household_only`). `home`: a column
-    `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`).
-    `ref_keys`: the table of `ref`'s capped keys, when `ref` does not carry them
-    (`capped_keys.reference_keys`)."""
+    `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`)."""
     from spinelink.splink_import import splink_ready
 
     splink_ready()
@@ -148,11 +145,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
              "linker_uid": f"{model.get('linker_uid', 'm')}_p",
              "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
     db_api = engine.splink_db_api()
-    keyed = chunks.left_keys(engine, ref_keys)
-    own = chunks.blocked_id_pairs_sql(model, ref, src, (1, 1), keyed) is not None
-    if keyed is not None and not own:  # Splink blocks: the reference with its keys
-        ref = chunks.with_keys(engine, ref, keyed, f"{tag}_ref_keyed")
-        keyed = None
+    own = chunks.blocked_id_pairs_sql(model, ref, src, (1, 1)) is not None
     # with the blocked pairs made here, Splink reads only the columns it scores on (its
     # scoring joins every pair to both records' columns: at a million records the blocking
     # keys it does not compare set the run's peak memory)
@@ -174,14 +167,14 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     # every pair of the two sides fits one chunk: no count needed
     pairs = (float(n_ref * n_src) if n_ref * n_src <= chunks.PAIRS_PER_CHUNK
-             else chunks.blocked_pairs(engine, model, ref, src, keyed))
+             else chunks.blocked_pairs(engine, model, ref, src))
     n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
     # the blocked pairs made by spinelink (chunks.blocked_id_pairs_sql: a query DuckDB
     # plans in a fraction of the time of Splink's), where the rules are equalities
     df = chunks.predict_in_chunks(linker, n_chunks, tag,
-                                  blocking=(engine, model, sides, keyed) if own else None)
+                                  blocking=(engine, model, sides) if own else None)
     without_evidence, middle_personal = 0, None
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
@@ -352,7 +345,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn,
                                   flag_household_only=cfg.household_only == "review",
-                                  home=True, ref_keys=tables.get("ref_keys"))
+                                  home=True)
     apart = scored.attrs.pop("born_apart", None)
     if scored.attrs.get("middle_personal"):
         log.info("%s: co-residents share a middle initial about as often as strangers: one "

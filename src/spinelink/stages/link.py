@@ -12,7 +12,7 @@ import pandas as pd
 
 from spinelink import manifest, relatives, shared_identifiers
 from spinelink.backends import Engine
-from spinelink.capped_keys import add_capped_keys, keyed_reference, keys_apart, whole_reference
+from spinelink.capped_keys import add_capped_keys, keyed_reference, whole_reference
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import (
     drop_placeholder_keys,
@@ -80,7 +80,7 @@ def _release_scratch(engine: Engine, lj: LoadedJob, name: str) -> None:
         f"__sl_res_src_{name}", f"__sl_claimed_{name}", "__sl_det_links", "__sl_linked",
         "__sl_review", "__sl_prob_links", "__sl_prob_review", "__sl_out_pairs",
         "__sl_rel_held", "__sl_born_held", "__sl_no_born",
-        *(() if keep_keys else (keyed_reference(name), f"{keyed_reference(name)}_keys")),
+        *(() if keep_keys else (keyed_reference(name),)),
         prefixes=(f"__sl_out_links_{name}", f"__sl_out_review_{name}", f"__sl_{name}_tf_",
                   f"__sl_{name}_pred_",
                   f"__sl_det_{name}",
@@ -143,8 +143,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             # an incremental run: the reference records its residual can pair with
             n_ref = _reference(engine, tables, ref_t, links_t, link.one_to_one, name, cols,
                                spec, fields, inc, every_key=job.quality.enabled)
-            missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"]))
-                             - set(engine.columns(tables.get("ref_keys", tables["ref"]))))
+            missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"])))
             if missing:
                 raise JobError(f"links.{name}: the model blocks on capped keys {missing}, "
                                "which this source's fields do not give (it was trained on "
@@ -287,9 +286,6 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
             add_capped_keys(engine, spec, {"ref_full": tables["ref_full"], "ref": part[0]},
                             fields, blocked_only=True, counted=True, among=among)
         return part[1]
-    if spec is not None and inc is None and not one_to_one and not every_key \
-            and keys_apart(engine, spec, tables, fields, name):  # (not copied for its keys)
-        return None
     if spec is not None and inc is None:  # only the blocked tables: prediction blocks them
         # the keyed reference written once, with its keys (it was a copy of every
         # reference record at one_to_one false, then rewritten with the keys); without
