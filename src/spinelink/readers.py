@@ -10,7 +10,7 @@ the counts still add up. A value with bytes invalid for the declared encoding or
 characters is read as missing and reported in `value_problems` (the row stays). Problems
 that make the whole file unusable raise IntakeError naming the file and the line.
 
-Parquet: DATE and TIMESTAMP columns are read as ISO text and also kept typed in `dates`
+Parquet (`spinelink.parquet_reader`): DATE and TIMESTAMP columns are read as ISO text and also kept typed in `dates`
 (a timestamp with a time zone gives its local date); numbers become text, floats with
 no fraction without the `.0` (19800131.0 -> 19800131).
 """
@@ -18,52 +18,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from spinelink.errors import IntakeError
+from spinelink.parquet_reader import read_parquet
+from spinelink.read_result import ROW, ReadResult, Reject  # noqa: F401 - readers' API
 
 log = logging.getLogger("spinelink")
 
-ROW = "_row"
 UNNAMED = "__sl_unnamed_"  # a header column without a name, until intake drops it
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_CONTROL = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13) or b == 127))
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 csv.field_size_limit(64 * 1024 * 1024)
-
-
-@dataclass
-class Reject:
-    row: int
-    field: str
-    reason: str
-    record_id: str | None = None
-
-
-@dataclass
-class ReadResult:
-    table: pa.Table  # string columns + _row (int64)
-    rows_read: int
-    rejects: list[Reject] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    dates: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # typed date columns
-    value_problems: list[Reject] = field(default_factory=list)  # values read as missing
-    value_kinds: list[str | None] = field(default_factory=list)  # their shapes, no values
-    row_label: str = "row"  # what `_row` counts: "line" (CSV) or "row" (Parquet)
-    integer_columns: set[str] = field(default_factory=set)  # Parquet integer columns
-
-    @property
-    def typed_dates(self) -> set[str]:
-        return set(self.dates)
 
 
 def source_suffix(path: Path) -> str:
@@ -80,7 +53,7 @@ def read_source(path: Path, *, encoding: str = "utf-8", delimiter: str = ",",
     suffix = source_suffix(path)
     try:
         if suffix in (".parquet", ".pq"):
-            return _read_parquet(path)
+            return read_parquet(path)
         if suffix in (".csv", ".txt", ".tsv", ".dat"):
             return _read_csv(path, encoding, delimiter, id_column)
     except PermissionError:
@@ -352,107 +325,3 @@ def value_kind(value: str | None, longest: int = 12) -> str | None:
         return f"text of {len(v)} characters"
     v = _SURROGATE.sub("?", _CONTROL.sub("?", v))
     return _SPACE.sub(" ", _LETTER.sub("a", _DIGIT.sub("9", v)))
-
-
-def _read_parquet(path: Path) -> ReadResult:
-    names: list[str] = []
-    try:
-        names = pq.read_schema(path).names
-        tbl = pq.read_table(path)
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for corrupt files
-        raise IntakeError(parquet_unreadable(path, names, e)) from None
-    if ROW in tbl.column_names:
-        raise IntakeError(f"{path}: column name '{ROW}' is reserved")
-    dates: dict[str, pa.ChunkedArray] = {}
-    arrays = {}
-    notes: list[str] = []
-    integers = {n for n in tbl.column_names if pa.types.is_integer(tbl.column(n).type)}
-    for name in tbl.column_names:
-        col = tbl.column(name)
-        if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
-            dates[name] = _as_date(col)
-            col = pc.cast(dates[name], pa.string())
-        elif pa.types.is_floating(col.type):
-            _narrow_float_note(path, name, col, notes)
-            col = _float_text(col)
-        elif pa.types.is_nested(col.type):
-            col = _nested_text(col)
-        elif not pa.types.is_string(col.type):
-            col = _cast_text(path, name, col)
-        arrays[name] = col
-    arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
-    return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates,
-                      integer_columns=integers)
-
-
-def parquet_unreadable(path: Path, names: list[str], e: Exception) -> str:
-    """Why pyarrow did not read a Parquet file: a column name twice (pyarrow writes such a
-    file and then cannot select from it), or not Parquet at all."""
-    twice = [n for i, n in enumerate(names) if n in names[:i]]
-    return (f"{path}: column '{twice[0]}' appears twice in the file's columns" if twice
-            else f"{path}: not a readable Parquet file ({type(e).__name__})")
-
-
-def _narrow_float_note(path: Path, name: str, col: pa.ChunkedArray, notes: list[str]) -> None:
-    """A 32-bit (or 16-bit) float column holds whole numbers exactly only up to 2**24 (or
-    2**11): dates YYYYMMDD or ids written so were rounded by the writer (19800131 is held
-    as 19800132), which no reader can undo. Warned about (file, column, first such row;
-    no value) and noted for the intake report."""
-    width = col.type.bit_width
-    if width >= 64 or not len(col):
-        return
-    limit = 2.0 ** (24 if width == 32 else 11)
-    big = pc.fill_null(pc.greater_equal(pc.abs(col.cast(pa.float64())), limit), False)
-    if not pc.any(big).as_py():
-        return
-    row = int(pc.index(big, True).as_py()) + 1
-    note = (f"column '{name}' is a {width}-bit float column holding numbers of {int(limit):,} "
-            f"or more (first at row {row}), which it stores rounded: a date 19800131 "
-            "written to it is held as 19800132, so dates or ids in it may be off or "
-            "invalid; write the column as integers or text")
-    log.warning("%s: %s", path, note)
-    notes.append(note)
-
-
-def _nested_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A list, struct or map column as JSON text (Arrow cannot cast it to text, and a
-    column the job does not map must not stop the read)."""
-    return pa.chunked_array([pa.array(
-        [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-         for v in col.to_pylist()], type=pa.string())], type=pa.string())
-
-
-def _cast_text(path: Path, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Any other column as text; a binary column with bytes that are not UTF-8 stops the
-    read naming its first such row (never the bytes)."""
-    try:
-        return pc.cast(col, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        for i, v in enumerate(col.to_pylist(), 1):
-            if isinstance(v, bytes):
-                try:
-                    v.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise IntakeError(f"{path}: row {i}: column '{name}' holds bytes that "
-                                      "are not valid UTF-8 (a binary column); write it as "
-                                      "a text column") from None
-        raise IntakeError(f"{path}: column '{name}' of type {col.type} cannot be read as "
-                          "text") from None
-
-
-def _as_date(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A date or timestamp column as DATE: a timestamp with a time zone as its local date
-    (never through text, so no locale or time zone of the machine is involved)."""
-    if pa.types.is_timestamp(col.type) and col.type.tz is not None:
-        col = pc.local_timestamp(col)
-    return pc.cast(col, pa.date32())
-
-
-def _float_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Floats as text; whole numbers without a fraction (19800131.0 -> "19800131", as a
-    number column of dates or ids written by a data-frame library with missing values)."""
-    col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)  # NaN: missing
-    whole = pc.and_(pc.equal(pc.floor(col), col), pc.less(pc.abs(col), 2.0 ** 53))
-    if pc.all(pc.or_kleene(whole, pc.is_null(col))).as_py():
-        return pc.cast(pc.cast(col, pa.int64()), pa.string())
-    return pc.cast(col, pa.string())

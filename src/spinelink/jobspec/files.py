@@ -98,7 +98,7 @@ def read_header(path: Path, src: Source) -> list[str]:
     intake words it, when the file or its header cannot be used)."""
     import pyarrow.parquet as pq
 
-    from spinelink import readers
+    from spinelink import parquet_reader, readers
 
     suffix = readers.source_suffix(path)
     try:
@@ -110,7 +110,7 @@ def read_header(path: Path, src: Source) -> list[str]:
                     raise ValueError("a column name twice")
                 return names
             except Exception as e:  # noqa: BLE001 - pyarrow raises several types
-                raise IntakeError(readers.parquet_unreadable(path, names, e)) from None
+                raise IntakeError(parquet_reader.parquet_unreadable(path, names, e)) from None
         if suffix not in (".csv", ".txt", ".tsv", ".dat"):
             raise IntakeError(f"{path}: unknown file type '{suffix}', expected .csv or "
                               ".parquet")
