@@ -10,7 +10,8 @@ the counts still add up. A value with bytes invalid for the declared encoding or
 characters is read as missing and reported in `value_problems` (the row stays). Problems
 that make the whole file unusable raise IntakeError naming the file and the line.
 
-Parquet (`spinelink.parquet_reader`): DATE and TIMESTAMP columns are read as ISO text and also kept typed in `dates`
+Parquet (`spinelink.parquet_reader`): DATE and TIMESTAMP columns are read as ISO text and
+also kept typed in `dates`
 (a timestamp with a time zone gives its local date); numbers become text, floats with
 no fraction without the `.0` (19800131.0 -> 19800131).
 """
