@@ -90,3 +90,28 @@ def test_tensor_from_the_classes_bits_is_the_rules_applied_to_each_pattern():
             spread = t[np.ix_(*[inv for _, inv, _ in got])]
             assert np.array_equal(spread.astype(float), _brute(d, patterns, caps))
     assert merged > 0  # some patterns meet the same rules
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 7])
+def test_stacked_tables_are_each_tables_own_tensor(monkeypatch, chunk):
+    """`stacked` (the ANDs of each half of the groups, then one AND) gives each table the
+    tensor `from_bits` makes of it alone, for one to five groups, single tables and runs
+    of them, in one piece or in chunks of a few tables."""
+    monkeypatch.setattr(recapture_tensor, "STACK_CHUNK", chunk)
+    rng = np.random.default_rng(5)
+    for k in range(1, 6):
+        for n in (1, 2, 5):
+            shape = [int(x) for x in rng.integers(1, 5, size=k)]
+            tables = [recapture_tensor.Bits(
+                [[rng.integers(0, 1 << 12, size=s) & rng.integers(0, 1 << 12, size=s)]
+                 for s in shape], shape) for _ in range(n)]
+            got = recapture_tensor.stacked(tables)
+            want = np.stack([recapture_tensor.from_bits(t.bits, shape) for t in tables])
+            assert got.dtype == bool and got.shape == (n, *shape)
+            assert np.array_equal(got, want)
+            # against the rules' bits one combination at a time
+            for i, t in enumerate(tables):
+                for idx in itertools.product(*(range(s) for s in shape)):
+                    bits = np.bitwise_and.reduce([int(b[0][j]) for b, j
+                                                  in zip(t.bits, idx, strict=True)])
+                    assert got[(i, *idx)] == (bits == 0)

@@ -80,13 +80,30 @@ def stacked(tensors: list) -> np.ndarray:
     step = max(1, STACK_CHUNK // max(size, 1))
     out = np.empty((len(tensors), *tensors[0].shape), bool)
     for a in range(0, len(tensors), step):
-        part, combo = tensors[a:a + step], None
+        part = tensors[a:a + step]
+        b = []
         for g in range(k):
-            b = np.stack([t.bits[g][0] for t in part])
-            b = b.reshape(len(part), *([1] * g), b.shape[1], *([1] * (k - g - 1)))
-            combo = b if combo is None else combo & b
-        out[a:a + len(part)] = combo == 0
+            x = np.stack([t.bits[g][0] for t in part]) if len(part) > 1 else \
+                tensors[a].bits[g][0][None]
+            b.append(x.reshape(len(part), *([1] * g), x.shape[1], *([1] * (k - g - 1))))
+        # the ANDs of each half of the groups, then one AND at the tensor's size written
+        # where it is compared (AND is exact in any order: the same bits as group by group)
+        h = (k + 1) // 2
+        left, right = _and_all(b[:h]), _and_all(b[h:])
+        part_out = out[a:a + len(part)]
+        if right is None:
+            np.equal(left, 0, out=part_out)
+        else:
+            np.equal(np.bitwise_and(left, right), 0, out=part_out)
     return out
+
+
+def _and_all(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The broadcast AND of `arrays` (None when there are none)."""
+    got = None
+    for x in arrays:
+        got = x if got is None else got & x
+    return got
 
 
 def no_fire(d: Design, patterns: list[np.ndarray], caps: int) -> np.ndarray:
