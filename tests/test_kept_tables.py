@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 
-from conftest import demo_job
 from test_standardise import FULL, write_intake
 
 from spinelink.backends import open_engine
@@ -100,48 +99,3 @@ def test_standardised_records_kept_as_the_file_reads_back(tmp_path):
     assert os.stat(out).st_mtime_ns == before
     _same_as_file(engine, "std_census", out)
     engine.close()
-
-
-def test_a_run_standardises_each_source_from_its_kept_intake_table(tmp_path, monkeypatch):
-    """The intake stage keeps the accepted rows it writes; the source's standardisation
-    reads that table, exactly the file's rows and types, not the file (read four times
-    there); a run reading the files instead writes the same standardised tables and
-    links."""
-    import pandas as pd
-
-    from spinelink import standardise
-    from spinelink.backends.duckdb_engine import DuckDBEngine
-    from spinelink.pipeline import run_job
-    from spinelink.sample import generate
-    from spinelink.stages.sources import intake_table
-
-    generate(1200, 7, tmp_path / "data")
-    job = tmp_path / "data" / "job.yaml"
-    job.write_text(demo_job(any_rows=True).replace("\nquality:\n",
-                                                   "\nquality:\n  enabled: false\n"))
-    seen: dict[str, str | None] = {}
-    real_view = standardise.source_view
-
-    def spy(engine, intake_path, source, *args, **kw):
-        kept = seen[intake_path.stem] = engine.kept_table(intake_path)
-        if kept is not None:
-            _same_as_file(engine, kept, intake_path)
-        return real_view(engine, intake_path, source, *args, **kw)
-
-    monkeypatch.setattr(standardise, "source_view", spy)
-    kept_out = run_job(job, output_dir=tmp_path / "kept").output_dir
-    assert set(seen) == {"census", "benefits", "survey"}
-    assert all(seen[s] == intake_table(s) for s in seen), seen
-
-    monkeypatch.setattr(DuckDBEngine, "kept_table", lambda self, path: None)
-    read_out = run_job(job, output_dir=tmp_path / "read").output_dir
-    assert set(seen.values()) == {None}
-    for s in seen:
-        for kind in ("standardised", "links"):
-            a = pd.read_parquet(kept_out / kind / f"{s}.parquet") if (
-                kept_out / kind / f"{s}.parquet").exists() else None
-            b = pd.read_parquet(read_out / kind / f"{s}.parquet") if (
-                read_out / kind / f"{s}.parquet").exists() else None
-            assert (a is None) == (b is None)
-            if a is not None:
-                pd.testing.assert_frame_equal(a, b)

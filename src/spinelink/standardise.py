@@ -295,12 +295,7 @@ def source_view(engine: Engine, intake_path: Path, source: Source,
     """The intake columns under fixed names (view `_SOURCE`); returns the extra columns
     carried (output name, expression)."""
     install_macros(engine, romanisation_path)
-    kept = engine.kept_table(Path(intake_path))  # the intake stage's rows, still held
-    if kept is None:
-        engine.view_parquet(_INTAKE, Path(intake_path))
-    else:  # (read four times here: names, addresses, postcodes, the whole table)
-        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(_INTAKE)} AS "
-                       f"SELECT * FROM {quote_ident(kept)}")
+    engine.view_parquet(_INTAKE, Path(intake_path))
     present = set(engine.columns(_INTAKE))
     _require_columns(Path(intake_path), source, present)
     extras = _extra_columns(source)

@@ -52,11 +52,6 @@ class Engine(ABC):
         standardised tables: written by one stage, loaded for linkage). No-op by default."""
         yield
 
-    def kept_table(self, path: Path) -> str | None:
-        """The table `keeping` kept of what `write_parquet` wrote to `path`, while it holds
-        the unchanged file's rows; None otherwise (and by default)."""
-        return None
-
     @abstractmethod
     def splink_db_api(self):
         """The Splink db_api object for this engine."""

@@ -131,12 +131,6 @@ class DuckDBEngine(Engine):
             self._kept[name] = (str(path), _signature(path))
         return int(n)
 
-    def kept_table(self, path):
-        for name, (kept_path, sig) in self._kept.items():
-            if kept_path == str(path) and Path(path).is_file() and sig == _signature(path):
-                return name
-        return None
-
     @contextmanager
     def keeping(self, path, name):
         self._keep[str(path)] = name

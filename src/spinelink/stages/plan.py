@@ -74,8 +74,7 @@ def plan(lj: LoadedJob, out: Path) -> list[Stage]:
     steps = [Stage(f"{kind}:{n}", kind, fn, tuple(outputs(out, n)), n,
                    timed=kind != "link",  # linkage times its parts
                    load=sources.load_standardised if kind == "standardise" else None,
-                   keeps={"standardise": sources.standardised_table,
-                          "intake": sources.kept_intake}.get(kind))
+                   keeps=sources.standardised_table if kind == "standardise" else None)
              for kind, fn, outputs in SOURCE_STAGES for n in names[kind]]
     wanted = {  # stages only some jobs have
         # edit rules on the integrated output

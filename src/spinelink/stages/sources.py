@@ -22,18 +22,6 @@ def standardised_path(out: Path, source: str) -> Path:
     return out / "standardised" / f"{source}.parquet"
 
 
-def intake_table(source: str) -> str:
-    """The engine table the intake stage keeps of the accepted rows it writes, for the
-    source's standardisation to read (instead of the file); freed once the source is
-    standardised."""
-    return f"__sl_intake_{source}"
-
-
-def kept_intake(ctx: StageContext) -> tuple[Path, str]:
-    """The intake stage writes its accepted rows through the engine's `keeping`."""
-    return intake_path(ctx.out, ctx.source), intake_table(ctx.source)
-
-
 def intake(ctx: StageContext) -> dict:
     """Read, check and quarantine one source; its counts go to the accounting. For an
     added delivery (run --since), which the run reads merged with the previous state, the
@@ -80,7 +68,6 @@ def load_standardised(ctx: StageContext) -> None:
     result is reused by --resume (read from the file unless the stage kept what it wrote,
     `standardised_table`)."""
     ctx.engine.load_parquet(std_table(ctx.source), standardised_path(ctx.out, ctx.source))
-    ctx.engine.release(intake_table(ctx.source))  # read by the stage, if it ran
 
 
 def standardised_table(ctx: StageContext) -> tuple[Path, str]:
@@ -89,6 +76,5 @@ def standardised_table(ctx: StageContext) -> tuple[Path, str]:
     return standardised_path(ctx.out, ctx.source), std_table(ctx.source)
 
 
-__all__ = ["coding", "coding_path", "intake", "intake_path", "intake_table", "kept_intake",
-           "load_standardised",
+__all__ = ["coding", "coding_path", "intake", "intake_path", "load_standardised",
            "standardise", "standardised_path", "standardised_table", "with_delivered"]
