@@ -157,3 +157,33 @@ def _febrl_capped(febrl, columns: set[str]):
     engine.create_table("src", "SELECT * FROM src_df")
     engine.create_table("src2", "SELECT * FROM src_df")
     return spec, rules, engine, ref
+
+
+def test_a_capped_key_among_the_residual_pairs_only_equal_key_columns(febrl):
+    """Without the quality stage (`among`), a capped key is counted and joined on its
+    columns: two records pair on it only when every column is equal. A key written as one
+    string ('|' between the columns) made ('a|b', 'c') and ('a', 'b|c') the same key, so
+    the rule paired two records whose names differ; here the reference record whose
+    columns the residual holds pairs, the other does not."""
+    spec, _, engine, _ = _febrl_capped(febrl, set())
+    rule = CappedBlock(columns=["given_name", "surname"], max_block=5)
+    spec = spec.model_copy(update={"blocking": [rule]})
+    ref = pd.DataFrame({"record_id": ["r1", "r2"], "given_name": ["ann|lee", "ann"],
+                        "surname": ["smith", "lee|smith"]})
+    src = pd.DataFrame({"record_id": ["s1"], "given_name": ["ann"], "surname": ["lee|smith"]})
+    engine.register("ref_pipe", ref)
+    engine.register("src_pipe", src)
+    engine.create_table("src_p", "SELECT * FROM src_pipe")
+    add_capped_keys(engine, spec, {"ref_full": "ref_pipe", "ref": "keyed_p", "src": "src_p"},
+                    blocked_only=True, among="src_p",
+                    source=("SELECT * FROM ref_pipe WHERE $all", {"all": True}))
+    model = {"unique_id_column_name": "record_id", "blocking_rules_to_generate_predictions": [
+        {"blocking_rule": f'l."{capped_column(0)}" = r."{capped_column(0)}"'}]}
+    pairs = engine.df(chunks.blocked_id_pairs_sql(model, "keyed_p", "src_p", (1, 1)),
+                      {"left": "r", "right": "s"})
+    assert sorted(zip(pairs["join_key_l"], pairs["join_key_r"], strict=True)) == \
+        [("r-__-r2", "s-__-s1")]
+    # the key's value is the one the quality stage and incremental runs read: the string
+    keys = engine.df(f'SELECT record_id, "{capped_column(0)}" AS k FROM keyed_p '
+                     "ORDER BY record_id")
+    assert keys["k"].tolist()[1] == "ann|lee|smith" and pd.isna(keys["k"].tolist()[0])

@@ -68,13 +68,25 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
             continue
         counts = key_counts(tables["ref_full"], i) + ("_among" if among else "")
         key, present = _concat_key(rule.columns, "")
-        if among is not None:  # (unqualified columns: the subquery's are its own table's)
-            present += f" AND {key} IN (SELECT {key} FROM {quote_ident(among)} WHERE {present})"
+        key_t, _ = _concat_key(rule.columns, "t.")
+        if among is not None:  # the key's columns joined: its string made only where counted
+            cols = [quote_ident(c) for c in rule.columns]
+            if not counted:
+                engine.create_table(counts, sql_file(
+                    "probabilistic/capped_key_counts_among.sql", ref=tables["ref_full"],
+                    among=among, cols=", ".join(cols),
+                    r_cols=", ".join(f"r.{c}" for c in cols), present=present,
+                    on=" AND ".join(f"r.{c} = a.{c}" for c in cols)))
+            columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN {key_t} END AS "
+                           f"{quote_ident(capped_column(i))}")
+            joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON "
+                         + " AND ".join(f"c{i}.{c} = t.{c}" for c in cols))
+            caps[f"cap_{i}"] = rule.max_block
+            continue
         if not counted:
             engine.create_table(counts, sql_file(
                 "probabilistic/capped_key_counts.sql", ref=tables["ref_full"], key=key,
                 present=present))
-        key_t, _ = _concat_key(rule.columns, "t.")
         columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN c{i}.k END AS "
                        f"{quote_ident(capped_column(i))}")
         joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON c{i}.k = {key_t}")
