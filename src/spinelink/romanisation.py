@@ -3,11 +3,8 @@
 The same Ukrainian or Russian name reaches an office romanised by different systems
 (Halyna / Galina, Hryhorii / Grigoriy, Yuliia / Iuliia / Julia, Shevchenko / Szewczenko)
 or in Cyrillic, which the standardisation stage transliterates with the Ukrainian
-national system; records from Russian-language documents write the Russian forms
-(Ivanovna / Ivanivna, Sergeevich / Serhiiovych, Kharkov / Kharkiv, Kiev / Kyiv: see
-`benchmarks/russian_forms.py`). The romanisation key folds all of these to one
-skeleton: the rules of `linkage_models/romanisation.csv` (columns `from`, `to`, `why`),
-applied in file order
+national system. The romanisation key folds all of these to one skeleton: the rules of
+`linkage_models/romanisation.csv` (columns `from`, `to`, `why`), applied in file order
 to the comparison form of the name (lower-case ASCII after transliteration), each
 replacing every occurrence of `from` by `to`.
 
