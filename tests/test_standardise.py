@@ -440,6 +440,7 @@ def test_nickname_canonical_key_joins_diminutives_and_forms(engine, tmp_path):
     ("from,to\n{C}{V},s\n", "line 2: at most one"),
     ("from,to\n^ab$,a\n", "line 2, column from: anchor one end only"),
     ("from,to\nya,{C}\n", "line 2: at most one"),
+    ("from,to,scope\nov$,iv,surname\n", "line 2, column scope: expected empty or one of"),
     (b"from,to\n\xff,s\n", "not a readable UTF-8 CSV"),
 ])
 def test_bad_romanisation_table_names_file_line_and_column(tmp_path, content, message):
@@ -448,6 +449,17 @@ def test_bad_romanisation_table_names_file_line_and_column(tmp_path, content, me
     with pytest.raises(SpinelinkError) as err:
         romanisation.read_rules(path)
     assert str(err.value).startswith(str(path)) and message in str(err.value)
+
+
+def test_a_scoped_rule_acts_only_in_its_field(tmp_path):
+    """A rule with a scope joins the rules of that field's key alone, in file order."""
+    path = tmp_path / "romanisation.csv"
+    path.write_text("from,to,why,scope\nov$,iv,towns,address\nx,ks\novna$,ivna,,middle_name\n")
+    assert romanisation.read_rules(path) == [romanisation.Rule("x", "ks")]
+    assert romanisation.read_rules(path, "address") == [romanisation.Rule("ov ", "iv "),
+                                                         romanisation.Rule("x", "ks")]
+    assert romanisation.read_rules(path, "middle_name") == [romanisation.Rule("x", "ks"),
+                                                             romanisation.Rule("ovna ", "ivna ")]
 
 
 def test_project_romanisation_table_reads():
@@ -811,12 +823,15 @@ def test_project_street_type_table_reads():
                 max_size=20))
 @example(["shchyo ieva", "eei iii", " yo ", "tschts", "a", "zghurskaia"])
 def test_romanisation_macro_matches_the_rule_table(engine, values):
-    """The SQL macro gives the key the rules define (spinelink.romanisation.apply)."""
-    rules = romanisation.read_rules()
-    for clean, rom in name_keys(engine, values):
-        assert rom == romanisation.apply(rules, clean), clean
-        if rom is not None:  # every rule acts within a word: a name's key is its words' keys
-            assert rom.split(" ") == [romanisation.apply(rules, w) for w in clean.split(" ")]
+    """The SQL macros give the key the rules define (spinelink.romanisation.apply), with
+    and without each scope's rules."""
+    for scope in (None, *romanisation.SCOPES):
+        rules = romanisation.read_rules(scope=scope)
+        for clean, rom in name_keys(engine, values, scope=scope):
+            assert rom == romanisation.apply(rules, clean), (scope, clean)
+            if rom is not None:  # every rule acts within a word: a name's key is its words'
+                assert rom.split(" ") == [romanisation.apply(rules, w)
+                                          for w in clean.split(" ")]
 
 
 def test_address_key_folds_the_ukrainian_and_russian_forms_of_one_address(engine, tmp_path):

@@ -32,7 +32,7 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
         CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
         ln.rom_joined AS last_name_rom,
-        CASE WHEN $split_first_name THEN NULL ELSE mn.rom END AS middle_name_rom,
+        CASE WHEN $split_first_name THEN NULL ELSE mn.rom_middle END AS middle_name_rom,
         CASE WHEN $split_first_name THEN fn.mp_head ELSE fn.mp END AS first_name_mp,
         CASE WHEN $split_first_name THEN fn.ny_head ELSE fn.ny END AS first_name_ny,
         ln.mp AS last_name_mp,

@@ -8,6 +8,7 @@
 SELECT
     n.raw, n.clean, n.head, n.tail,
     n.rom,
+    n.rom_middle,
     n.rom_joined,
     coalesce(n.rom_head, n.rom) AS rom_head,
     coalesce(wr.canonical, wk.canonical, n.clean) AS canon,

@@ -6,7 +6,8 @@
 -- apostrophe, gives one key: van der Berg / Vanderberg, De la Cruz / Delacruz,
 -- O Neil / O'Neil / ONeil, Mc Donald / McDonald (and double surnames with or without
 -- the hyphen). Keyed after joining, so that a rule across the join (van Nistelrooy: nn)
--- acts as in the name written together.
+-- acts as in the name written together. rom_middle: the key by the rules without a
+-- scope and those of scope middle_name (middle_name_rom: Ivanovna / Ivanivna).
 -- The macro is written once, over the distinct strings of the three forms: DuckDB binds
 -- each call of it anew (hundreds of nested replaces), most of this query's cost on a
 -- small delivery.
@@ -16,7 +17,7 @@ WITH n AS (
     FROM {{ names }}
 ),
 k AS (
-    SELECT s, sl_name_rom(s) AS key
+    SELECT s, sl_name_rom(s) AS key, sl_middle_name_rom(s) AS key_middle
     FROM (SELECT clean AS s FROM n
           UNION SELECT head FROM n WHERE tail IS NOT NULL
           UNION SELECT joined FROM n) f
@@ -25,6 +26,7 @@ k AS (
 SELECT
     n.raw, n.clean, n.head, n.tail,
     kc.key AS rom,
+    kc.key_middle AS rom_middle,
     CASE WHEN n.tail IS NOT NULL THEN kh.key END AS rom_head,
     kj.key AS rom_joined
 FROM n

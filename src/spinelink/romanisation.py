@@ -15,11 +15,20 @@ consonant and `{V}` for any vowel (one class per rule, used again in `to` for th
 letter), so `{C}yo,{C}e` is one rule per consonant (`byo` -> `be`, `dyo` -> `de`, ...).
 `to` is one or more letters, so no rule deletes a word.
 
-The rules run in the engine as the macro `sl_name_rom(s)`: a chain of `replace` calls
-over the name padded with a space on each side (the anchors match that space), built
-from the validated table (letters only, so the literals cannot break the SQL) and cut
-into helper macros `sl_name_rom_<k>` of a few replacements each. The stage applies it to
-distinct names only.
+A rule may name a `scope` (optional column): `address` (the words of the address key,
+`address_rom`) or `middle_name` (`middle_name_rom`); a rule without one acts on every
+name and address. So a fold that is right for one field only stays there: the Russian
+patronymic endings (Ivanovna / Ivanivna, Sergeevich / Serhiiovych) belong to middle
+names (session 47; in every name, as session 46 tried, the Russian o / e against
+Ukrainian i of a last closed syllable also joined two surnames, Petrov / Petriv).
+
+The rules run in the engine as the macros `sl_name_rom(s)` (the rules without a scope),
+`sl_address_rom(s)` and `sl_middle_name_rom(s)` (those and the scope's, in file order):
+a chain of `replace` calls over the name padded with a space on each side (the anchors
+match that space), built from the validated table (letters only, so the literals cannot
+break the SQL) and cut into helper macros `<macro>_<k>` of a few replacements each. A
+scope without rules of its own is `sl_name_rom`. The stage applies them to distinct
+names and words only.
 """
 from __future__ import annotations
 
@@ -37,6 +46,7 @@ from spinelink.model_tables import read_table
 from spinelink.sqlfiles import sql_file
 
 CLASSES = {"C": "bcdfghklmnpqrstvz", "V": "aeiou"}
+SCOPES = {"address": "sl_address_rom", "middle_name": "sl_middle_name_rom"}
 CHUNK = 12  # replacements per helper macro
 _FROM = re.compile(r"\^?(?:[a-z]|\{[CV]\})+\$?")
 _TO = re.compile(r"(?:[a-z]|\{[CV]\})+")
@@ -54,14 +64,21 @@ def rules_file() -> Path:
     return config.MODELS_DIR / "romanisation.csv"
 
 
-def read_rules(path: Path | None = None) -> list[Rule]:
-    """The rules of the table, validated and expanded to literal replacements, in order."""
+def read_rules(path: Path | None = None, scope: str | None = None) -> list[Rule]:
+    """The rules of the table without a scope, and those of `scope` (a key of SCOPES)
+    when given, validated and expanded to literal replacements, in file order."""
     path = Path(path or rules_file())
     df = read_table(path, "romanisation table", {"from", "to"})
+    scopes = df["scope"] if "scope" in df.columns else [""] * len(df)
     rules: list[Rule] = []
-    for i, (old, new) in enumerate(zip(df["from"], df["to"], strict=True)):
+    for i, (old, new, where) in enumerate(zip(df["from"], df["to"], scopes, strict=True)):
         line = i + 2  # line 1 is the header
-        old, new = old.strip(), new.strip()
+        old, new, where = old.strip(), new.strip(), where.strip()
+        if where and where not in SCOPES:
+            raise LinkageError(f"{path}: line {line}, column scope: expected empty or one "
+                                 f"of {', '.join(sorted(SCOPES))}")
+        if where and where != scope:
+            continue
         if not _FROM.fullmatch(old):
             raise LinkageError(f"{path}: line {line}, column from: expected lower-case "
                                  "letters, {C} or {V}, optionally ^ first and $ last")
@@ -99,28 +116,40 @@ def _replace_chain(rules: list[Rule], arg: str) -> str:
     return expr
 
 
-def rom_macros(rules: list[Rule]) -> str:
-    """SQL defining sl_name_rom(s): the replacements over ' ' || s || ' ', trimmed, NULL
-    when empty. The chain is cut into macros of CHUNK replacements each, so that no
+def rom_macros(rules: list[Rule], name: str = "sl_name_rom") -> str:
+    """SQL defining the macro `name`(s): the replacements over ' ' || s || ' ', trimmed,
+    NULL when empty. The chain is cut into macros of CHUNK replacements each, so that no
     statement nests deeper than a SQL parser (sqlglot, for Spark) takes."""
     chunks = [rules[i:i + CHUNK] for i in range(0, len(rules), CHUNK)]
     out, call = [], "(' ' || s || ' ')"
     for k, chunk in enumerate(chunks):
-        out.append(f"CREATE OR REPLACE TEMP MACRO sl_name_rom_{k}(s) AS "
+        out.append(f"CREATE OR REPLACE TEMP MACRO {name}_{k}(s) AS "
                    f"{_replace_chain(chunk, 's')};")
-        call = f"sl_name_rom_{k}({call})"
-    out.append(f"CREATE OR REPLACE TEMP MACRO sl_name_rom(s) AS nullif(trim({call}), '');")
+        call = f"{name}_{k}({call})"
+    out.append(f"CREATE OR REPLACE TEMP MACRO {name}(s) AS nullif(trim({call}), '');")
+    return "\n".join(out)
+
+
+def all_macros(path: Path | None = None) -> str:
+    """SQL defining sl_name_rom and each scope's macro (SCOPES)."""
+    base = read_rules(path)
+    out = [rom_macros(base)]
+    for scope, name in SCOPES.items():
+        rules = read_rules(path, scope)
+        out.append(rom_macros(rules, name) if rules != base else
+                   f"CREATE OR REPLACE TEMP MACRO {name}(s) AS sl_name_rom(s);")
     return "\n".join(out)
 
 
 def install(engine: Engine, path: Path | None = None) -> None:
-    """Define the macro sl_name_rom(s) from the table (replaced on each call)."""
+    """Define the macros sl_name_rom(s) and the scopes' from the table (replaced on each
+    call)."""
     engine.execute(install_sql(path))
 
 
 def install_sql(path: Path | None = None) -> str:
     """The statements `install` runs."""
-    return sql_file("standardise/romanisation.sql", macros=rom_macros(read_rules(path)))
+    return sql_file("standardise/romanisation.sql", macros=all_macros(path))
 
 
 def apply(rules: list[Rule], name: str | None) -> str | None:
@@ -134,7 +163,7 @@ def apply(rules: list[Rule], name: str | None) -> str | None:
 
 
 def rom_by_word(engine: Engine, texts: pa.Array, table: str) -> pa.Array:
-    """`sl_name_rom` of each of `texts` (no NULLs), worked out once per distinct word and
+    """`sl_address_rom` of each of `texts` (no NULLs), worked out once per distinct word and
     registered as `table` on the way: every rule acts within one word (read_rules), so a
     text's key is its words' keys joined by the spaces between them, trimmed, NULL when
     empty, as the macro gives over the whole text. Many addresses share few words."""

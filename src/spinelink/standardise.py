@@ -375,8 +375,11 @@ def clean_names(engine: Engine, values: Sequence[str | None]) -> list[str | None
 
 
 def name_keys(engine: Engine, values: Sequence[str | None], *,
-              romanisation_path: Path | None = None) -> list[tuple[str | None, str | None]]:
-    """(comparison form, romanisation key) of each of `values`, by this stage's macros."""
+              romanisation_path: Path | None = None,
+              scope: str | None = None) -> list[tuple[str | None, str | None]]:
+    """(comparison form, romanisation key) of each of `values`, by this stage's macros;
+    `scope` (`address`, `middle_name`) adds the rules of that scope (the key of one word
+    of `address_rom`, or `middle_name_rom`)."""
     install_macros(engine, romanisation_path)
     engine.register(_VALUES, pa.table({"i": pa.array(range(len(values)), pa.int64()),
                                        "v": pa.array(list(values), pa.string())}))
@@ -385,7 +388,8 @@ def name_keys(engine: Engine, values: Sequence[str | None], *,
         titles=_titles_pattern(read_titles()),
         suffixes=_suffixes_pattern(read_suffixes()))))
     out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
-    return list(zip(out.column("clean").to_pylist(), out.column("rom").to_pylist(),
+    rom = {None: "rom", "address": "rom_address", "middle_name": "rom_middle"}[scope]
+    return list(zip(out.column("clean").to_pylist(), out.column(rom).to_pylist(),
                     strict=True))
 
 
