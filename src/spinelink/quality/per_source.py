@@ -145,7 +145,7 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
     engine.register(f"{tag}_pairs", pd.concat(
         [pairs[["reference_id", "source_id"]], keyed], ignore_index=True).astype(str))
     engine.register(f"{tag}_rdet", det[["source_id"]].astype(str))
-    ref, src = _keyed_sides(engine, tag, extend)
+    ref, src = _keyed_sides(engine, tag, extend, d)
     got = engine.df(sql_file("quality/rule_captures.sql", agree=agree, avail=avail, caps=caps,
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
@@ -162,21 +162,30 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
     return got, det_rows, int(n[~can].sum()), int(n[can].sum())
 
 
-def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
+def _keyed_sides(engine: Engine, tag: str, extend, d: recapture_design.Design
+                 ) -> tuple[str, str]:
     """The tables the captures are read from, with the model's derived blocking columns
     (`extend`; a record's capped key depends on its own values and the reference's key
-    counts only): the reference records of the pairs and key links alone, and the source
-    records that are residual (`record_profiles.sql` reads their capped keys) or in them
-    (`capture_sources.sql`)."""
-    ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
-    engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
-                                      pairs=f"{tag}_pairs", id_col="reference_id"))
+    counts only): the source records that are residual (`record_profiles.sql` reads their
+    capped keys) or in the pairs and key links (`capture_sources.sql`), keyed; and the
+    whole reference table as it is, when every atom's reference column is in it. The
+    captures read no capped key of a reference record: a capped rule's agreement is its
+    columns' atoms and whether its block is small is the source record's key (its match
+    has the same), so the pairs' reference records (0.9M rows at 1M) were written again
+    and keyed for nothing. Else (an atom on a column only `extend` adds) the pairs' and
+    key links' reference records are written and keyed too."""
+    ref_full, src = f"{tag}_ref_full", f"{tag}_rc_src"
+    have = set(table_columns(engine, ref_full))
+    ref = ref_full if all(a in have for a, _ in d.atoms) else f"{tag}_rc_ref"
+    if ref != ref_full:
+        engine.create_table(ref, sql_file("quality/pair_records.sql", table=ref_full,
+                                          pairs=f"{tag}_pairs", id_col="reference_id"))
     if extend is None:
         return ref, f"{tag}_src_full"
     engine.create_table(src, sql_file("quality/capture_sources.sql", table=f"{tag}_src_full",
                                       det=f"{tag}_rdet", pairs=f"{tag}_pairs"))
-    extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
-            "src": src})
+    extend({"ref_full": ref_full, "src_full": f"{tag}_src_full", "src": src,
+            **({} if ref == ref_full else {"ref": ref})})
     return ref, src
 
 
