@@ -223,13 +223,11 @@ def _model_fit(cands: Candidates, edges, observed, rec_wt=None) -> Fit:
 
 
 def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | None = None,
-        edges: np.ndarray | None = None, method: str = "null", placed: bool = True) -> Fit:
+        edges: np.ndarray | None = None, method: str = "null") -> Fit:
     """Posteriors: `model`, the probabilistic stage's own (record-level) probabilities; or
     `null`, calibrated on the leave-partner-out null sample (when it has enough records).
     With `rng`, one bootstrap replicate (residual and null records reweighted by
-    Poisson(1) draws) for the intervals. `placed` False: a `null` fit without where its
-    never-compared matches are (`blocked_share` None; the model's fit's check reads its
-    posteriors and counts alone, `summary.calibration`)."""
+    Poisson(1) draws) for the intervals."""
     edges = weight_edges(cands.weight) if edges is None else edges
     observed = cands.binned(edges)
     rec_wt = null_wt = None
@@ -265,7 +263,7 @@ def fit(cands: Candidates, null: NullSample | None, rng: np.random.Generator | N
                 break
             blocked = new
     e0 = null.counts(edges).sum(axis=0) * cands.n_residual / null.n_records
-    share = blocked_out(cands, post, rec_wt)[1] if rec_wt is None and placed else None
+    share = blocked_out(cands, post, rec_wt)[1] if rec_wt is None else None
     return Fit(post, linkable, blocked, pi0, edges, observed, e0, "null", share, rec_wt)
 
 

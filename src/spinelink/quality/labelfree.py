@@ -303,9 +303,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     bootstrap reads `pr`'s shared-unit, co-twin and named-apart fields (`beside`)."""
     _collapse(pr, breakdowns)
     point = fit(pr.cands, null, method=method)
-    # the check: its posteriors and counts (`summary.calibration`), not where its
-    # never-compared matches are
-    check = fit(pr.cands, null, method="null", placed=False) if method == "model" else None
+    check = fit(pr.cands, null, method="null") if method == "model" else None
     check = check if check is not None and check.method == "null" else None
     f0, share = point.blocked, point.blocked_share
     pooled = None if point.blocked_share is None or not len(point.blocked_share) else \

@@ -37,7 +37,7 @@ def estimate_carried(pr: Prepared, null: NullSample | None, breakdowns: list[Bre
     f0 = float(blocked_by["all"].sum())
     point.blocked, point.linkable = f0, point.linkable + f0
     pr.cands.carried = f0
-    check = fit(pr.cands, null, method="null", placed=False)  # (`labelfree.estimate`)
+    check = fit(pr.cands, null, method="null")
     check = check if check.method == "null" else None
     for bd in breakdowns:
         p, r, false, linkable = _rates(pr, bd, point.posterior, None,

@@ -142,12 +142,10 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
     caps = bits(f"r.{quote_ident(c)} IS NOT NULL" for c in d.caps)
     tag = f"__sl_q_{name}"
     keyed = det[det["method"].astype(str).isin(d.keys)][["reference_id", "source_id"]]
-    both = pd.concat([pairs[["reference_id", "source_id"]], keyed],
-                     ignore_index=True).astype(str)
-    both["pair_row"] = np.arange(len(both))  # the key links' rows: from len(pairs) on
-    engine.register(f"{tag}_pairs", both)
+    engine.register(f"{tag}_pairs", pd.concat(
+        [pairs[["reference_id", "source_id"]], keyed], ignore_index=True).astype(str))
     engine.register(f"{tag}_rdet", det[["source_id"]].astype(str))
-    ref, src = _keyed_sides(engine, tag, extend, d)
+    ref, src = _keyed_sides(engine, tag, extend)
     got = engine.df(sql_file("quality/rule_captures.sql", agree=agree, avail=avail, caps=caps,
                              pairs=f"{tag}_pairs", ref=ref, src=src))
     prof = engine.df(sql_file("quality/record_profiles.sql", avail=avail, caps=caps,
@@ -159,46 +157,26 @@ def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFr
                                     prof["caps"].to_numpy(np.int64))
     n = prof["n"].to_numpy(int)
     key = ["reference_id", "source_id"]
-    det_rows = _key_link_rows(got, both.iloc[len(pairs):, :2], len(pairs))
-    got = got.drop(columns="pair_row").astype({"reference_id": str, "source_id": str}
-                                              ).drop_duplicates(key)
+    got = got.astype({"reference_id": str, "source_id": str}).drop_duplicates(key)
+    det_rows = keyed.astype(str).merge(got, on=key, how="left").fillna(0)
     return got, det_rows, int(n[~can].sum()), int(n[can].sum())
 
 
-def _key_link_rows(got: pd.DataFrame, keyed: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
-    """Per key link (`keyed`, in order) the captures of its own row of the join
-    (`pair_row` n_pairs + its position), 0 where it has none: what a left merge on the
-    ids gave (a pair both a candidate and a key link has the same), without it (1 s)."""
-    cols = ["agree", "avail", "caps"]
-    at = got["pair_row"].to_numpy(np.int64) - n_pairs
-    mine = at >= 0
-    vals = np.zeros((len(keyed), len(cols)), np.int64)
-    vals[at[mine]] = got.loc[mine, cols].to_numpy(np.int64)
-    out = keyed.reset_index(drop=True)
-    out[cols] = vals
-    return out
-
-
-def _keyed_sides(engine: Engine, tag: str, extend, d: recapture_design.Design
-                 ) -> tuple[str, str]:
-    """The tables the captures are read from: the source records that are residual
-    (`record_profiles.sql`) or in the pairs and key links (`capture_sources.sql`), with
-    the model's capped keys (`extend`); the whole reference table as it is when it has
-    every atom's column (the captures read no reference record's capped key: a capped
-    rule agrees on its columns' atoms, and its block is small by the source record's
-    key), else the pairs' reference records, written and keyed too."""
-    ref_full, src = f"{tag}_ref_full", f"{tag}_rc_src"
-    have = set(table_columns(engine, ref_full))
-    ref = ref_full if all(a in have for a, _ in d.atoms) else f"{tag}_rc_ref"
-    if ref != ref_full:
-        engine.create_table(ref, sql_file("quality/pair_records.sql", table=ref_full,
-                                          pairs=f"{tag}_pairs", id_col="reference_id"))
+def _keyed_sides(engine: Engine, tag: str, extend) -> tuple[str, str]:
+    """The tables the captures are read from, with the model's derived blocking columns
+    (`extend`; a record's capped key depends on its own values and the reference's key
+    counts only): the reference records of the pairs and key links alone, and the source
+    records that are residual (`record_profiles.sql` reads their capped keys) or in them
+    (`capture_sources.sql`)."""
+    ref, src = f"{tag}_rc_ref", f"{tag}_rc_src"
+    engine.create_table(ref, sql_file("quality/pair_records.sql", table=f"{tag}_ref_full",
+                                      pairs=f"{tag}_pairs", id_col="reference_id"))
     if extend is None:
         return ref, f"{tag}_src_full"
     engine.create_table(src, sql_file("quality/capture_sources.sql", table=f"{tag}_src_full",
                                       det=f"{tag}_rdet", pairs=f"{tag}_pairs"))
-    extend({"ref_full": ref_full, "src_full": f"{tag}_src_full", "src": src,
-            **({} if ref == ref_full else {"ref": ref})})
+    extend({"ref_full": f"{tag}_ref_full", "src_full": f"{tag}_src_full", "ref": ref,
+            "src": src})
     return ref, src
 
 
