@@ -54,13 +54,17 @@ def run(ctx: StageContext) -> dict:
     engine, lj, out, name = ctx.engine, ctx.lj, ctx.out, ctx.source
     # the shares of records populating each linkage field: this run's drift check and
     # the next incremental run's (spinelink.incremental.link)
-    shares = incremental_link.populated(engine, quote_ident(std_table(name)))
+    # (the stage itself is untimed: its steps are, so the manifest's timings add up to the
+    # run: `fields:`, `deterministic:`, `probabilistic:` and `outputs:<source>`)
+    with ctx.clock.stage(f"fields:{name}"):
+        shares = incremental_link.populated(engine, quote_ident(std_table(name)))
     if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
         summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source, shares)
     else:
         summary = link_source(engine, lj, out, name, ctx.clock)
     summary["fields_populated"] = shares
-    _release_scratch(engine, lj, name)
+    with ctx.clock.stage(f"outputs:{name}"):
+        _release_scratch(engine, lj, name)
     # what the next incremental run compares its own with (a changed threshold or model
     # means a full relink there, spinelink.incremental.link)
     summary["settings"] = incremental_link.link_settings(lj, name)
@@ -182,11 +186,12 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     shared_from = (ref_t, std_table(name), own_ids, confident) \
         if own_ids and not link.one_to_one else None
     # an incremental run: the earlier links, review and pairs of the records kept
-    summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
-                                  det_counts, prob_info, held_from,
-                                  None if inc is None else inc.kept, born, anew_t,
-                                  shared_from)
-    _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
+    with timer.stage(f"outputs:{name}"):  # the links, review, pairs and unlinked written
+        summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
+                                      det_counts, prob_info, held_from,
+                                      None if inc is None else inc.kept, born, anew_t,
+                                      shared_from)
+        _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
