@@ -10,7 +10,7 @@ import pytest
 
 from spinelink import chunks, splink_compat
 from spinelink.backends import open_engine
-from spinelink.capped_keys import add_capped_keys
+from spinelink.capped_keys import add_capped_keys, among_pairs
 from spinelink.config import MODELS_DIR
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_spec import CappedBlock, capped_column, load_model_spec
@@ -187,3 +187,41 @@ def test_a_capped_key_among_the_residual_pairs_only_equal_key_columns(febrl):
     keys = engine.df(f'SELECT record_id, "{capped_column(0)}" AS k FROM keyed_p '
                      "ORDER BY record_id")
     assert keys["k"].tolist()[1] == "ann|lee|smith" and pd.isna(keys["k"].tolist()[0])
+
+
+def test_the_capped_rules_pairs_counted_from_the_keys_counts_are_the_reference_pass_s(febrl):
+    """Without the quality stage the capped rules' pairs (which choose the prediction
+    chunks) are summed from the residual's keyed records and the keys' counts
+    (`capped_keys.among_pairs`), not by a pass over the whole keyed reference per rule:
+    the same count, rule by rule, a key string two columns' values with `|` make included."""
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
+    # two-column keys too, some of their blocks over the cap
+    rules = [*rules, CappedBlock(columns=["given_name", "surname"], max_block=2),
+             CappedBlock(columns=["surname", "postcode"], max_block=1)]
+    spec = spec.model_copy(update={"blocking": rules})
+    # two records whose columns differ but make one key string ('ann|lee' 'smith' and
+    # 'ann' 'lee|smith'): the rule pairs them (the string is joined), so they count
+    pipe = pd.DataFrame({"record_id": ["p1", "p2"], "given_name": ["ann|lee", "ann"],
+                         "surname": ["smith", "lee|smith"], "dob_iso": ["1990-01-01"] * 2,
+                         "postcode": ["1111"] * 2, "suburb": ["x"] * 2})
+    engine.register("pipe_df", pipe)
+    engine.create_table("ref_full", "SELECT * FROM ref_df UNION ALL SELECT * FROM pipe_df")
+    engine.create_table("src3", "SELECT * FROM src UNION ALL SELECT * FROM pipe_df")
+    tables = {"ref_full": "ref_full", "ref": "keyed", "src": "src3"}
+    add_capped_keys(engine, spec, tables, blocked_only=True, among="src3",
+                    source=("SELECT * FROM ref_full WHERE $all", {"all": True}))
+    known = among_pairs(engine, spec, tables)
+    assert sorted(known) == sorted(capped_column(spec.blocking.index(r)) for r in rules)
+    for col, n in known.items():
+        model = {"unique_id_column_name": "record_id",
+                 "blocking_rules_to_generate_predictions": [f'l."{col}" = r."{col}"']}
+        assert n == chunks.blocked_pairs(engine, model, "keyed", "src3"), col
+    model = {"unique_id_column_name": "record_id", "blocking_rules_to_generate_predictions": [
+        *(f'l."{c}" = r."{c}"' for c in known), "l.surname = r.surname"]}
+    # the model's total: the known rules taken as counted, the others counted as before
+    assert chunks.blocked_pairs(engine, model, "keyed", "src3", known) == \
+        chunks.blocked_pairs(engine, model, "keyed", "src3") > sum(known.values()) > 0
+    pairs = engine.df(chunks.blocked_id_pairs_sql(model, "keyed", "src3", (1, 1)),
+                      {"left": "l", "right": "r"})
+    assert {("l-__-p1", "r-__-p2"), ("l-__-p2", "r-__-p1")} <= set(
+        zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))

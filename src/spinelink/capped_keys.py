@@ -107,6 +107,30 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                             params)
 
 
+def among_pairs(engine: Engine, spec: ModelSpec, tables: dict[str, str],
+                fields: Fields | None = None) -> dict[str, float]:
+    """Per capped key column that `add_capped_keys(..., among=tables["src"])` gave both
+    blocked tables: the pairs its rule makes between them (`chunks.blocked_pairs`' count),
+    from the residual's keyed records and the keys' counts, without a pass over the
+    reference. Exact only when `tables["ref"]` holds every record of `ref_full` (the
+    counts' records): links not one-to-one. The key strings are joined as the rule joins
+    them (two columns' values holding `|` can make one string)."""
+    from spinelink.model_spec import CappedBlock, capped_column
+
+    pairs = {}
+    for i, rule in enumerate(spec.blocking):
+        column = capped_column(i)
+        if not isinstance(rule, CappedBlock) or (
+                fields is not None and not fields.blockable(rule.columns)):
+            continue
+        key, _ = _concat_key(rule.columns, "c.")
+        pairs[column] = float(engine.scalar(sql_file(
+            "probabilistic/capped_key_pairs.sql", src=tables["src"], key=key,
+            column=column, counts=key_counts(tables["ref_full"], i) + "_among"),
+            {"cap": rule.max_block}))
+    return pairs
+
+
 def _concat_key(columns: list[str], prefix: str) -> tuple[str, str]:
     cols = [f"{prefix}{quote_ident(c)}" for c in columns]
     key = "concat_ws('|', " + ", ".join(f"CAST({c} AS VARCHAR)" for c in cols) + ")"

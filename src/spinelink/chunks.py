@@ -22,16 +22,22 @@ REF_SIDE, SRC_SIDE = "r", "s"
 _EQUALITY = re.compile(r'^\(?\s*l\.("?)(\w+)\1\s*=\s*r\.("?)(\w+)\3\s*\)?$')
 
 
-def blocked_pairs(engine: Engine, model: dict, ref: str, src: str) -> float | None:
+def blocked_pairs(engine: Engine, model: dict, ref: str, src: str,
+                  known: dict[str, float] | None = None) -> float | None:
     """An upper bound on the pairs the model's blocking rules make between `ref` and
     `src`: each rule's pairs, summed (a pair two rules make counts twice). None when a
-    rule is not a conjunction of column equalities (no count without running it)."""
+    rule is not a conjunction of column equalities (no count without running it).
+    `known`: the pairs of the rules `l.c = r.c` on a column c it names, counted already
+    (`capped_keys.among_pairs`: no pass over the reference for them)."""
     total = 0.0
     for rule in model.get("blocking_rules_to_generate_predictions", []):
         sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
         parts = equality_columns(sql)
         if not parts:
             return None
+        if known and len(parts) == 1 and parts[0][0] == parts[0][1] and parts[0][0] in known:
+            total += known[parts[0][0]]
+            continue
         ref_cols = [quote_ident(a) for a, _ in parts]
         src_cols = [quote_ident(b) for _, b in parts]
         total += float(engine.scalar(sql_file(

@@ -119,12 +119,14 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                    lam0: float | None = None,
                    unborn: tuple[str, str] | None = None,
                    flag_household_only: bool = False,
-                   home: bool = False) -> tuple[pd.DataFrame, float]:
+                   home: bool = False, known_pairs: dict[str, float] | None = None
+                   ) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior). `flag_household_only`: a column `household_only`, per
     pair whether no personal field agrees (`evidence.household_only`). `home`: a column
-    `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`)."""
+    `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`).
+    `known_pairs`: rules' pairs counted already (`chunks.blocked_pairs`' `known`)."""
     from spinelink.splink_import import splink_ready
 
     splink_ready()
@@ -167,7 +169,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     # every pair of the two sides fits one chunk: no count needed
     pairs = (float(n_ref * n_src) if n_ref * n_src <= chunks.PAIRS_PER_CHUNK
-             else chunks.blocked_pairs(engine, model, ref, src))
+             else chunks.blocked_pairs(engine, model, ref, src, known_pairs))
     n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
@@ -328,7 +330,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        one_to_one: bool, tag: str, n_ref: int | None = None,
                        unborn: tuple[str, str] | None = None,
                        units: pd.Series | None = None,
-                       claimed_by: str | None = None) -> ProbResult:
+                       claimed_by: str | None = None,
+                       known_pairs: dict[str, float] | None = None) -> ProbResult:
     """`units`: source record id -> the unit whose records are different persons
     (`spinelink.persons_apart`), or None. `claimed_by`: the source's deterministic links
     (a table), whose reference records are a class of their own in the record-level model
@@ -336,7 +339,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     reference records when `tables["ref"]` holds only those its rules can pair
     (spinelink.incremental.pool): the prior is the whole residual's.
     `unborn` (source ids, reference ids tables): pairs of a source record born after the
-    reference date with an undated reference record are no candidates (`born_apart`)."""
+    reference date with an undated reference record are no candidates (`born_apart`).
+    `known_pairs`: rules' pairs counted already (`capped_keys.among_pairs`)."""
     n_src = _count(engine, tables["src"])
     part = n_ref is not None
     n_ref = _count(engine, tables["ref"]) if n_ref is None else n_ref
@@ -345,7 +349,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn,
                                   flag_household_only=cfg.household_only == "review",
-                                  home=True)
+                                  home=True, known_pairs=known_pairs)
     apart = scored.attrs.pop("born_apart", None)
     if scored.attrs.get("middle_personal"):
         log.info("%s: co-residents share a middle initial about as often as strangers: one "

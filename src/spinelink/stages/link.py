@@ -12,7 +12,7 @@ import pandas as pd
 
 from spinelink import manifest, relatives, shared_identifiers
 from spinelink.backends import Engine
-from spinelink.capped_keys import add_capped_keys, keyed_reference, whole_reference
+from spinelink.capped_keys import add_capped_keys, among_pairs, keyed_reference, whole_reference
 from spinelink.config import CANONICAL_FIELDS, LoadedJob
 from spinelink.deterministic import (
     drop_placeholder_keys,
@@ -54,13 +54,17 @@ def run(ctx: StageContext) -> dict:
     engine, lj, out, name = ctx.engine, ctx.lj, ctx.out, ctx.source
     # the shares of records populating each linkage field: this run's drift check and
     # the next incremental run's (spinelink.incremental.link)
-    shares = incremental_link.populated(engine, quote_ident(std_table(name)))
+    # (the stage itself is untimed: its steps are, so the manifest's timings add up to the
+    # run: `fields:`, `deterministic:`, `probabilistic:` and `outputs:<source>`)
+    with ctx.clock.stage(f"fields:{name}"):
+        shares = incremental_link.populated(engine, quote_ident(std_table(name)))
     if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
         summary = incremental_link.run(engine, lj, out, name, ctx.clock, link_source, shares)
     else:
         summary = link_source(engine, lj, out, name, ctx.clock)
     summary["fields_populated"] = shares
-    _release_scratch(engine, lj, name)
+    with ctx.clock.stage(f"outputs:{name}"):
+        _release_scratch(engine, lj, name)
     # what the next incremental run compares its own with (a changed threshold or model
     # means a full relink there, spinelink.incremental.link)
     summary["settings"] = incremental_link.link_settings(lj, name)
@@ -143,6 +147,9 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             # an incremental run: the reference records its residual can pair with
             n_ref = _reference(engine, tables, ref_t, links_t, link.one_to_one, name, cols,
                                spec, fields, inc, every_key=job.quality.enabled)
+            # the capped rules' pairs from the keys' counts (the whole reference keyed)
+            known = among_pairs(engine, spec, tables, fields) if spec is not None and \
+                inc is None and not job.quality.enabled and not link.one_to_one else None
             missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"])))
             if missing:
                 raise JobError(f"links.{name}: the model blocks on capped keys {missing}, "
@@ -164,7 +171,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     n_ref, (born["table"], born["undated"])
                                     if born["records"] else None, _units(engine, src_t),
                                     claimed_by=links_t if inc is None
-                                    else inc.claimed_by(engine, links_t))
+                                    else inc.claimed_by(engine, links_t), known_pairs=known)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
@@ -182,11 +189,12 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     shared_from = (ref_t, std_table(name), own_ids, confident) \
         if own_ids and not link.one_to_one else None
     # an incremental run: the earlier links, review and pairs of the records kept
-    summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
-                                  det_counts, prob_info, held_from,
-                                  None if inc is None else inc.kept, born, anew_t,
-                                  shared_from)
-    _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
+    with timer.stage(f"outputs:{name}"):  # the links, review, pairs and unlinked written
+        summary = _write_link_outputs(engine, out, name, links_t, prob_links, review, pairs,
+                                      det_counts, prob_info, held_from,
+                                      None if inc is None else inc.kept, born, anew_t,
+                                      shared_from)
+        _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
@@ -340,12 +348,8 @@ def _whole_view(engine: Engine, table: str, name: str, columns: list[str]) -> st
 def _linkage_columns(engine: Engine, ref_t: str, src_t: str) -> list[str]:
     """Columns Splink sees: the standardised identifying columns both sides share (not the
     raw originals, subgroups or carried variables)."""
-    def cols(t):
-        return engine.columns(t)
-
-    src_cols = set(cols(src_t))
-    return [c for c in cols(ref_t)
-            if c in src_cols and is_linkage_column(c)]
+    src_cols = set(engine.columns(src_t))
+    return [c for c in engine.columns(ref_t) if c in src_cols and is_linkage_column(c)]
 
 
 def _write_link_outputs(engine, out, name, det_t, prob_links, review, pairs, det_counts,
