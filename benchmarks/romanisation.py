@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 import jellyfish
 
 from spinelink.backends import open_engine
-from spinelink.standardise import name_keys
+from spinelink.name_values import name_keys
 
 # Common Ukrainian first names and surnames (written for this check).
 UKRAINIAN = """

@@ -23,7 +23,7 @@ import iuliia
 
 from spinelink import config
 from spinelink.backends import open_engine
-from spinelink.standardise import name_keys
+from spinelink.name_values import name_keys
 
 FIRST = """Олександр:Александр Олексій:Алексей Андрій:Андрей Сергій:Сергей Володимир:Владимир
 Дмитро:Дмитрий Микола:Николай Михайло:Михаил Іван:Иван Юрій:Юрий Василь:Василий Петро:Пётр

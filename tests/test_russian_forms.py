@@ -23,7 +23,7 @@ from test_model_levels import _location_levels
 from test_standardise import run
 
 from spinelink.backends import open_engine
-from spinelink.standardise import name_keys
+from spinelink.name_values import name_keys
 
 
 @pytest.fixture(scope="module")

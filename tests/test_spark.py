@@ -169,7 +169,7 @@ NAMES = ["Jean-Paul", "O'Brien", "Zoë", "Ångström", "Łukasz", "Søren", "Str
 
 
 def test_clean_names_match_duckdb(spark, duck):
-    from spinelink.standardise import clean_names
+    from spinelink.name_values import clean_names
 
     assert clean_names(spark, NAMES) == clean_names(duck, NAMES)
 

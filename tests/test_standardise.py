@@ -15,12 +15,11 @@ from spinelink import raw_values, romanisation
 from spinelink.backends import open_engine
 from spinelink.config import Source
 from spinelink.errors import IntakeError, JobError, SpinelinkError
+from spinelink.name_values import clean_names, name_keys
 from spinelink.raw_values import RAW_COLUMNS
 from spinelink.standardise import (
     CONTRACT_COLUMNS,
-    clean_names,
     install_macros,
-    name_keys,
     standardise,
     standardise_source,
 )

@@ -93,8 +93,6 @@ _ADDRESSES = "__sl_standardise_addresses"
 _ADDRESS_WORDS = "__sl_standardise_address_words"
 _POSTCODES_RAW = "__sl_standardise_postcodes_raw"
 _POSTCODES = "__sl_standardise_postcodes"
-_VALUES = "__sl_standardise_values"
-_VALUES_CLEAN = "__sl_standardise_values_clean"
 
 # Share of non-empty postcodes with a UK shape from which a source's format is `uk`.
 UK_POSTCODE_SHARE = 0.8
@@ -367,30 +365,6 @@ def _cleaner(raw: pa.Table) -> str:
     Worked out in Arrow over the distinct values, not by another pass over the records."""
     ascii_only = pc.all(pc.string_is_ascii(raw.column("raw"))).as_py()
     return "sl_clean_text_ascii" if ascii_only in (True, None) else "sl_clean_text"
-
-
-def clean_names(engine: Engine, values: Sequence[str | None]) -> list[str | None]:
-    """Run the name-cleaning macro of this stage over `values` (for tests and tools)."""
-    return [c for c, _ in name_keys(engine, values)]
-
-
-def name_keys(engine: Engine, values: Sequence[str | None], *,
-              romanisation_path: Path | None = None,
-              scope: str | None = None) -> list[tuple[str | None, str | None]]:
-    """(comparison form, romanisation key) of each of `values`, by this stage's macros;
-    `scope` (`address`, `middle_name`) adds the rules of that scope (the key of one word
-    of `address_rom`, or `middle_name_rom`)."""
-    install_macros(engine, romanisation_path)
-    engine.register(_VALUES, pa.table({"i": pa.array(range(len(values)), pa.int64()),
-                                       "v": pa.array(list(values), pa.string())}))
-    engine.register(_VALUES_CLEAN, engine.arrow(sql_file(
-        "standardise/clean_values.sql", values=_VALUES,
-        titles=_titles_pattern(read_titles()),
-        suffixes=_suffixes_pattern(read_suffixes()))))
-    out = engine.arrow(sql_file("standardise/rom_values.sql", values=_VALUES_CLEAN))
-    rom = {None: "rom", "address": "rom_address", "middle_name": "rom_middle"}[scope]
-    return list(zip(out.column("clean").to_pylist(), out.column(rom).to_pylist(),
-                    strict=True))
 
 
 def _distinct(table: pa.Table, columns: Sequence[str]) -> list[str]:
