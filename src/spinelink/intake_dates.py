@@ -43,6 +43,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-
                 "%d %B %Y", "%b %d %Y", "%Y.%m.%d", "%m%d%Y", "%d%m%Y", "%b %d, %Y",
                 "%B %d, %Y", "%d.%m.%y")
 SAMPLE = 20000
+SAMPLE_SPAN = 4 * SAMPLE  # the rows a sample is looked for in first (`sample_dates`)
 DENSE_SHARE = 0.01  # a year is in the main block with >= 1% of the busiest year's births
 MAX_GAP_YEARS = 10  # ... and at most this many years (or 3 median gaps) from the next
 LATER_GAP_YEARS = 2  # a linked source's births after the reference date: at most this many
@@ -142,6 +143,19 @@ def install_macros(engine: Engine) -> None:
     engine.execute(sql_file("intake/macros.sql"))
 
 
+def sample_dates(engine: Engine, raw: str, col: str) -> str:
+    """The table of the first SAMPLE non-empty values of `col` in file order (by `_row`),
+    date_sample.sql's, named after `raw`. Looked for first among the rows of the first
+    SAMPLE_SPAN row numbers: the same values when they hold SAMPLE of them (a file's
+    every other row comes after), else among every row."""
+    sample = f"{raw}__date_sample"
+    sql = sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=col)
+    engine.execute(sql, {"sample": SAMPLE, "span": SAMPLE_SPAN})
+    if engine.count(sample) < SAMPLE:
+        engine.execute(sql, {"sample": SAMPLE, "span": None})
+    return sample
+
+
 def format_counts(engine: Engine, raw: str, col: str, fmt: str, *, sample: int = SAMPLE,
                   window: tuple[dt.date, dt.date] | None = None) -> tuple[int, int, int]:
     """(values looked at, read as dates, of them inside `window`) for one format."""
@@ -179,9 +193,7 @@ def _date_spec(engine: Engine, raw: str, path: Path, src: Source,
         return DateSpec(col, TYPED, False, typed[col], note)
     if src.date_format:
         return DateSpec(col, src.date_format)
-    sample = f"{raw}__date_sample"
-    engine.execute(sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=col),
-                   {"sample": SAMPLE})
+    sample = sample_dates(engine, raw, col)
     counts = {f: format_counts(engine, sample, "v", f)[:2] for f in DATE_FORMATS}
     total = max(n for n, _ in counts.values())
     best = max(DATE_FORMATS, key=lambda f: (counts[f][1], -DATE_FORMATS.index(f)))
@@ -217,9 +229,7 @@ def repairs(engine: Engine, raw: str, src: Source, spec: DateSpec | None) -> Dat
             or "%m" not in spec.fmt or "%Y" not in spec.fmt or "%b" in spec.fmt
             or "%B" in spec.fmt):
         return spec
-    sample = f"{raw}__date_sample"
-    engine.execute(sql_file("intake/date_sample.sql", sample=sample, raw=raw, col=spec.column),
-                   {"sample": SAMPLE})
+    sample = sample_dates(engine, raw, spec.column)
     n, parsed, _ = format_counts(engine, sample, "v", spec.fmt)
     engine.release(sample)
     if not n or parsed < (1 - src.max_invalid_share) * n:

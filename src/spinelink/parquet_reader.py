@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spinelink.errors import IntakeError
-from spinelink.read_result import ROW, ReadResult
+from spinelink.read_result import ROW, ReadResult, row_numbers
 
 log = logging.getLogger("spinelink")
 
@@ -45,7 +45,7 @@ def read_parquet(path: Path) -> ReadResult:
         elif not pa.types.is_string(col.type):
             col = _cast_text(path, name, col)
         arrays[name] = col
-    arrays[ROW] = pa.array(range(1, tbl.num_rows + 1), type=pa.int64())
+    arrays[ROW] = row_numbers(1, tbl.num_rows)
     return ReadResult(pa.table(arrays), tbl.num_rows, [], notes, dates,
                       integer_columns=integers)
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 ROW = "_row"
+
+
+def row_numbers(first: int, n: int) -> pa.Array:
+    """`_row` of `n` records numbered from `first` on, one after the other (int64). Made
+    from a NumPy range: `pa.array(range(...))` walks a million Python ints (0.26 s at 1M)."""
+    return pa.array(np.arange(first, first + n, dtype=np.int64))
 
 
 @dataclass

@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 
 from spinelink.errors import IntakeError
 from spinelink.parquet_reader import read_parquet
-from spinelink.read_result import ROW, ReadResult, Reject  # noqa: F401 - readers' API
+from spinelink.read_result import ROW, ReadResult, Reject, row_numbers  # noqa: F401 - API
 
 log = logging.getLogger("spinelink")
 
@@ -246,7 +246,7 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
         except UnicodeDecodeError:
             return None
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    body = body.rstrip(b"\r\n") + b"\n"  # blank lines at the end are not records
+    body = _one_final_newline(body)  # blank lines at the end are not records
 
     def refuse(_row) -> str:
         return "error"  # any malformed row: let the exact reader name it
@@ -268,7 +268,19 @@ def _fast_csv(raw: bytes, encoding: str, delimiter: str, header: list[str]) -> p
         return None
     if tbl.num_rows == 0 or body.count(b"\n") != tbl.num_rows + 1:
         return None  # a blank line or a line break inside a value: lines != records
-    return tbl.append_column(ROW, pa.array(range(2, tbl.num_rows + 2), type=pa.int64()))
+    return tbl.append_column(ROW, row_numbers(2, tbl.num_rows))
+
+
+def _one_final_newline(body: bytes) -> bytes:
+    """`body` without its trailing line breaks (\\r, \\n), ended by one \\n; the file
+    itself when it already ends with one line break, \\n or \\r\\n, which the CSV reader
+    takes alike (a copy of the file cost 0.1 s at 98 MB)."""
+    end = len(body)
+    while end and body[end - 1] in b"\r\n":
+        end -= 1
+    if body[end:] in (b"\n", b"\r\n"):
+        return body
+    return body[:end] + b"\n"
 
 
 def spreadsheet_delimiter(text: str, required) -> str:
