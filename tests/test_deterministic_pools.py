@@ -82,3 +82,70 @@ def test_a_sides_residual_reads_the_links_only_when_it_excludes_them(exclude):
     assert list(got["record_id"]) == (["R1", "R3", "R4", "R5"] if exclude
                                       else ["R1", "R2", "R3", "R4", "R5"])
     assert ("det_links" in sql) is exclude
+
+
+@pytest.mark.parametrize("one_to_one", [True, False])
+def test_the_sources_pool_is_made_after_the_first_step_of_the_records_it_left(one_to_one):
+    """The first step reads every source record through a view; the source's pool is then
+    made of the records it left (not every record copied, then the step's links deleted),
+    and each later step deletes only its own links from it: the same pool, so the same
+    links (the test above), and after the cascade it holds exactly the records no step
+    linked."""
+    engine = open_engine("duckdb")
+    try:
+        engine.register("ref_std", pd.DataFrame(REF, columns=COLS))
+        engine.register("src_std", pd.DataFrame(SRC, columns=COLS))
+        link_deterministic(engine, "ref_std", "src_std", steps_for([], _keys()), "det_links",
+                           one_to_one=one_to_one)
+        views = set(engine.df("SELECT view_name FROM duckdb_views()")["view_name"])
+        tables = set(engine.df("SELECT table_name FROM duckdb_tables()")["table_name"])
+        pool = engine.df("SELECT * FROM det_links_srcpool ORDER BY record_id")
+        linked = set(engine.df("SELECT source_id FROM det_links")["source_id"])
+    finally:
+        engine.close()
+    assert "det_links_srcall" in views and "det_links_srcpool" in tables
+    assert list(pool.columns) == COLS  # the keys' columns (every one here)
+    assert pool["record_id"].tolist() == sorted({r[0] for r in SRC} - linked)
+    assert pool["record_id"].tolist() == ([] if not one_to_one else ["S3", "S5"])
+
+
+def test_the_links_born_after_the_reference_date_are_deleted_and_the_rest_kept():
+    """born_after: the cascade's links of a record born after the reference date and an
+    undated reference record leave the links table by a delete (remove_born_after.sql),
+    the links table kept; those an identifier made are held (born_after_links.sql). The
+    same links as the table rewritten without them (session 47's query, here)."""
+    from spinelink.sqlfiles import sql_file
+
+    links = pd.DataFrame([("R1", "S1", "direct:nino", 0), ("R2", "S1", "key:a", 1),
+                          ("R1", "S2", "key:a", 1), ("R3", "S3", "direct:nino", 0),
+                          ("R2", "S4", "key:b", 2), (None, "S1", "key:b", 2),
+                          ("R3", None, "key:b", 2)],
+                         columns=["reference_id", "source_id", "method", "step"])
+    engine = open_engine("duckdb")
+    try:
+        engine.execute("CREATE TEMP TABLE links (reference_id VARCHAR, source_id VARCHAR, "
+                       "method VARCHAR, step INTEGER)")
+        engine.register("links_df", links)
+        engine.execute("INSERT INTO links SELECT * FROM links_df")
+        engine.execute("CREATE TABLE born AS SELECT * FROM (VALUES ('S1'), ('S3'), (NULL)) "
+                       "t(record_id)")
+        engine.execute("CREATE TABLE undated AS SELECT * FROM (VALUES ('R1'), ('R3')) "
+                       "t(record_id)")
+        old = ("SELECT l.* FROM links l WHERE (EXISTS (SELECT 1 FROM born b WHERE "
+               "b.record_id = CAST(l.source_id AS VARCHAR)) AND EXISTS (SELECT 1 FROM "
+               "undated u WHERE u.record_id = CAST(l.reference_id AS VARCHAR))) = $held "
+               "AND (NOT $held OR l.method LIKE 'direct:%')")
+        want_kept = engine.df(old, {"held": False})
+        want_held = engine.df(old, {"held": True})
+        names = {"links": "links", "born": "born", "undated": "undated"}
+        held = engine.df(sql_file("deterministic/born_after_links.sql", **names))
+        engine.execute(sql_file("deterministic/remove_born_after.sql", **names))
+        kept = engine.df("SELECT * FROM links")
+        temp = engine.df("SELECT temporary FROM duckdb_tables() WHERE table_name = 'links'")
+    finally:
+        engine.close()
+    pd.testing.assert_frame_equal(kept, want_kept)
+    pd.testing.assert_frame_equal(held, want_held)
+    assert held[["reference_id", "source_id"]].values.tolist() == [["R1", "S1"],
+                                                                   ["R3", "S3"]]
+    assert len(kept) == 5 and bool(temp["temporary"].iloc[0])

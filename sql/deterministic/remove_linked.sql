@@ -1,3 +1,5 @@
--- Linked records leave the pool (the reference side only when links are one-to-one).
-DELETE FROM {{ src_pool }} WHERE record_id IN (SELECT source_id FROM {{ links }});
-DELETE FROM {{ ref_pool }} WHERE $one_to_one AND record_id IN (SELECT reference_id FROM {{ links }});
+-- The records step $step linked leave the pool (the reference side only when links are
+-- one-to-one). Those of earlier steps left it after their own step: only this step's
+-- links are read, not the whole growing links table (~0.03 s a step at 1M).
+DELETE FROM {{ src_pool }} WHERE record_id IN (SELECT source_id FROM {{ links }} WHERE step = $step);
+DELETE FROM {{ ref_pool }} WHERE $one_to_one AND record_id IN (SELECT reference_id FROM {{ links }} WHERE step = $step);

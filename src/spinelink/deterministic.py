@@ -151,7 +151,8 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
                        links_table: str, one_to_one: bool) -> dict[str, int]:
     """Run the cascade; links go to `links_table`; returns links made per method."""
     names = {"ref": ref_table, "src": src_table, "ref_pool": f"{links_table}_refpool",
-             "src_pool": f"{links_table}_srcpool", "links": links_table}
+             "src_pool": f"{links_table}_srcpool", "src_all": f"{links_table}_srcall",
+             "links": links_table}
     for side, table in (("ref", ref_table), ("src", src_table)):
         names[f"{side}_columns"] = ", ".join(
             map(quote_ident, pool_columns(steps, side, engine.columns(table))))
@@ -161,14 +162,17 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
         engine.execute(stmt)
     counts: dict[str, int] = {}
     for i, step in enumerate(progress.steps(steps, "deterministic keys")):
+        # the first step reads every source record (a view); its pool is made after it,
+        # of the records it left (create_pools.sql)
+        src_pool = names["src_all"] if i == 0 else names["src_pool"]
         ref_key, ref_present = _key_expr(step.ref_fields)
         src_key, src_present = _key_expr(step.src_fields)
         sql = sql_file("deterministic/unique_key_links.sql", ref_pool=names["ref_pool"],
-                       src_pool=names["src_pool"], ref_key=ref_key, ref_present=ref_present,
+                       src_pool=src_pool, ref_key=ref_key, ref_present=ref_present,
                        src_key=src_key, src_present=src_present)
         if step.not_disagree:
             sql = sql_file("deterministic/guarded_links.sql", links=sql,
-                           ref_pool=names["ref_pool"], src_pool=names["src_pool"],
+                           ref_pool=names["ref_pool"], src_pool=src_pool,
                            guard=_guard(step.not_disagree))
         if step.method.startswith("direct:"):  # no link between two different people
             # (the linked records' rows of the standardised tables: the pools hold the
@@ -181,10 +185,11 @@ def link_deterministic(engine: Engine, ref_table: str, src_table: str, steps: li
                       {"method": step.method})
         counts[step.method] = engine.count(links_table) - before
         for stmt in _statements(sql_file("deterministic/remove_linked.sql", **names)):
-            if "$one_to_one" not in stmt:
-                engine.execute(stmt)
+            if "$one_to_one" not in stmt:  # the source's pool
+                engine.execute(sql_file("deterministic/first_pool.sql", **names) if i == 0
+                               else stmt, {"step": i})
             elif one_to_one:  # (the reference's pool, a view otherwise: nothing leaves it)
-                engine.execute(stmt, {"one_to_one": one_to_one})
+                engine.execute(stmt, {"one_to_one": one_to_one, "step": i})
     return counts
 
 

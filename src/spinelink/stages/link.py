@@ -259,14 +259,8 @@ def born_after(engine: Engine, lj: LoadedJob, out: Path, name: str, ref_t: str,
                 "records": 0}
     engine.create_table(undated, sql_file("deterministic/undated_reference.sql", table=ref_t))
     names = {"links": links_t, "born": table, "undated": undated}
-    engine.create_table(held, sql_file("deterministic/born_after_links.sql", **names),
-                        {"held": True})
-    kept = f"__sl_det_{name}_unborn_kept"
-    engine.create_table(kept, sql_file("deterministic/born_after_links.sql", **names),
-                        {"held": False})
-    # the cascade's links table is a temporary one (sql/deterministic/create_pools.sql)
-    engine.create_table(links_t, f"SELECT * FROM {quote_ident(kept)}", temp=True)
-    engine.release(kept)
+    engine.create_table(held, sql_file("deterministic/born_after_links.sql", **names))
+    engine.execute(sql_file("deterministic/remove_born_after.sql", **names))
     log.info("%s: %d records born after the reference date %s: not linked automatically "
              "to an undated reference record", name, n, iso)
     return {"table": table, "undated": undated, "held": held, "reference_date": iso,
