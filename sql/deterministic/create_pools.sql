@@ -5,8 +5,8 @@
 -- or VIEW when links are not one-to-one (no reference record ever leaves its pool, so
 -- the pool is the reference's columns as they are: a copy cost half a second at 1M).
 -- The source's pool starts as a view of every record ({{ src_all }}), which the first
--- step reads; first_pool.sql then makes the pool of the records that step left (a copy
--- of every record, then the first step's links deleted from it, cost ~0.2 s more at 1M).
+-- step reads; first_pool.sql then makes the pool of the records that step left (the copy
+-- of every record cost 0.22 s at 1M, and the first step's links were then deleted from it).
 CREATE OR REPLACE TEMP {{ ref_pool_kind|sql }} {{ ref_pool }} AS SELECT {{ ref_columns|sql }} FROM {{ ref }};
 CREATE OR REPLACE TEMP VIEW {{ src_all }} AS SELECT {{ src_columns|sql }} FROM {{ src }};
 CREATE OR REPLACE TEMP TABLE {{ links }} (
