@@ -103,7 +103,7 @@ def _names_rom_tables(engine, monkeypatch) -> list:
 
 def test_the_middle_name_key_is_made_for_middle_names_only(engine, tmp_path, monkeypatch):
     """names_rom.sql keys a name by the middle-name rules only when the source holds it as
-    a middle name (session 48 helper B: the macro over every distinct name was a third of
+    a middle name (session 48 helper B: the macro over every distinct name was over half
     the query at 1M); a name that is a middle name in one record and a first name or
     surname in another still gets its key, and the records' keys are the full macro's."""
     seen = _names_rom_tables(engine, monkeypatch)
