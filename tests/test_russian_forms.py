@@ -85,6 +85,50 @@ def test_a_middle_name_of_a_record_is_keyed_with_the_patronymic_folds(engine, tm
     assert out["uk"]["last_name_rom"] != out["ru"]["last_name_rom"]
 
 
+def _names_rom_tables(engine, monkeypatch) -> list:
+    """The distinct names' tables with their keys (names_rom.sql's results) the stage
+    registers, as it registers them."""
+    from spinelink import standardise
+
+    seen, register = [], type(engine).register
+
+    def spy(self, name, table):
+        if name == standardise._NAMES_ROM:
+            seen.append(table.to_pylist())
+        return register(self, name, table)
+
+    monkeypatch.setattr(type(engine), "register", spy)
+    return seen
+
+
+def test_the_middle_name_key_is_made_for_middle_names_only(engine, tmp_path, monkeypatch):
+    """names_rom.sql keys a name by the middle-name rules only when the source holds it as
+    a middle name (session 48 helper B: the macro over every distinct name was over half
+    the query at 1M); a name that is a middle name in one record and a first name or
+    surname in another still gets its key, and the records' keys are the full macro's."""
+    seen = _names_rom_tables(engine, monkeypatch)
+    cols = {"first_name": "fn", "middle_name": "mn", "last_name": "sn"}
+    rows = [{"id": "a", "fn": "Olena", "mn": "Ivanovna", "sn": "Petrova"},
+            {"id": "b", "fn": "Ivanovna", "mn": None, "sn": "Sergeevna"},
+            {"id": "c", "fn": "Oleg", "mn": "Sergeevna", "sn": "Olena"}]
+    out = run(engine, tmp_path, rows, columns=cols)
+    [names] = seen
+    rom_middle = {r["raw"]: r["rom_middle"] for r in names}
+    middle = dict(name_keys(engine, ["Ivanovna", "Sergeevna"], scope="middle_name"))
+    assert rom_middle == {"Olena": None, "Petrova": None, "Oleg": None,
+                          "Ivanovna": middle["ivanovna"], "Sergeevna": middle["sergeevna"]}
+    assert out["a"]["middle_name_rom"] == middle["ivanovna"]
+    assert out["c"]["middle_name_rom"] == middle["sergeevna"]
+    assert out["b"]["middle_name_rom"] is None
+    assert out["b"]["first_name_rom"] == dict(name_keys(engine, ["Ivanovna"]))["ivanovna"]
+    # a source whose first name is split (no middle name column) keys no middle name
+    seen.clear()
+    out = run(engine, tmp_path, [{"id": "d", "fn": "Olena Ivanovna", "sn": "Petrova"}],
+              columns={"first_name": "fn", "last_name": "sn"})
+    assert all(r["rom_middle"] is None for r in seen[0])
+    assert out["d"]["middle_name"] == "ivanovna" and out["d"]["middle_name_rom"] is None
+
+
 def test_postcode_missing_address_in_russian_form_counts_as_the_same_address(engine, tmp_path):
     """The register's flat (Cyrillic, with its postcode) against the same flat written from
     a Russian-language document without a postcode: the location comparison's "same

@@ -255,7 +255,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
         titles=_titles_pattern(read_titles()),
         suffixes=_suffixes_pattern(read_suffixes()))))
     engine.register(_NAMES_ROM, engine.arrow(sql_file("standardise/names_rom.sql",
-                                                      names=_NAMES_CLEAN)))
+                                                      names=_NAMES_CLEAN, source=_SOURCE)))
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
                                   nicknames=nickname_tables.NICKNAMES,
                                   roots=nickname_tables.ROOTS))
