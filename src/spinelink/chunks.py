@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from spinelink import splink_compat
 from spinelink.backends import Engine
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -104,9 +105,10 @@ def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
             chunk = linker.inference.predict_chunk(
                 left_chunk=(i, n), right_chunk=(1, 1),
                 threshold_match_probability=PAIR_FLOOR, warning_mode="never")
-        else:
-            chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
-                                             warning_mode="never")
+        else:  # the pairs' records read from the two sides whole (splink_compat)
+            with splink_compat.sides_as_inputs():
+                chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
+                                                 warning_mode="never")
         frames.append(chunk.as_pandas_dataframe())
         chunk.drop_table_from_database_and_remove_from_cache()
         if pairs is not None:
@@ -127,5 +129,7 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     name = f"{tag}_blocked_pairs"
     engine.create_table(name, sql, {"left": left, "right": right})
     # registered under a name Splink makes (one name is registered once a connection)
-    return linker.table_management.register_blocked_pairs_for_predict(
+    pairs = linker.table_management.register_blocked_pairs_for_predict(
         engine.splink_db_api().register(name))
+    pairs.metadata[splink_compat.SIDES] = {"l": left, "r": right}
+    return pairs
