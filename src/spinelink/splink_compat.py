@@ -13,8 +13,9 @@ the conditions that parsed. Same results, parsed once.
 
 Prediction's inputs from the two sides whole (`sides_as_inputs`): given spinelink's
 blocked pairs, Splink 5 finds the records of the pairs among both sides concatenated,
-building each record's string id, on each side of the pairs; at a million records that
-was ~1.1 s for inputs that kept 885,000 of the 973,000 reference records (issue 16).
+building each record's string id, and copies them, once for each side of the pairs; at a
+million records that was 0.9-1.3 s for inputs that kept 885,000 of the 973,000 reference
+records (issue 16).
 
 More reach into Splink's internals, so they live here too: its term frequency cache
 (`forget_term_frequencies`), a linker's settings around an EM session that fails
@@ -208,9 +209,10 @@ def sides_as_inputs():
 
 def _side_input(linker, dataset: str | None, side: str):
     """One dataset's rows as Splink's concatenation writes them (`vertically_concatenate_
-    sql`: the dataset's name as `source_dataset`, then the first input's columns), or None
-    where that is not how Splink would write them (one input, or inputs that carry the
-    dataset's column)."""
+    sql`: the dataset's name as `source_dataset`, then the first input's columns), as a
+    view over the dataset's input (no copy: Splink's scoring statement reads it once), or
+    None where that is not how Splink would write them (one input, or inputs that carry
+    the dataset's column)."""
     inputs = linker._input_tables_dict
     first = next(iter(inputs.values()))
     col = linker._settings_obj.column_info_settings.source_dataset_input_column
