@@ -8,7 +8,6 @@ import re
 
 import pandas as pd
 
-from spinelink import splink_compat
 from spinelink.backends import Engine
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -106,6 +105,8 @@ def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
                 left_chunk=(i, n), right_chunk=(1, 1),
                 threshold_match_probability=PAIR_FLOOR, warning_mode="never")
         else:  # the pairs' records read from the two sides whole (splink_compat)
+            from spinelink import splink_compat  # Splink's own import: only when scoring
+
             with splink_compat.sides_as_inputs():
                 chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
                                                  warning_mode="never")
@@ -131,5 +132,7 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     # registered under a name Splink makes (one name is registered once a connection)
     pairs = linker.table_management.register_blocked_pairs_for_predict(
         engine.splink_db_api().register(name))
-    pairs.metadata[splink_compat.SIDES] = {"l": left, "r": right}
+    from spinelink.splink_compat import SIDES
+
+    pairs.metadata[SIDES] = {"l": left, "r": right}
     return pairs
