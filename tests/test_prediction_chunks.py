@@ -56,11 +56,14 @@ def test_blocked_pairs_counts_each_rule_and_declines_what_it_cannot():
     assert prob.prediction_chunks(prob.PAIRS_PER_CHUNK * 2.5, 10, 10) == 3
 
 
-def test_blocked_pairs_made_here_are_splinks(tmp_path):
+def test_blocked_pairs_made_here_are_splinks(tmp_path, monkeypatch):
     """The blocked pairs spinelink makes for a small residual (blocked_id_pairs_sql) are
     Splink's own, pair for pair, each with the first rule that makes it; and the pairs
-    Splink scores from them are those it scores from its own blocking."""
+    Splink scores from them are those it scores from its own blocking, its inputs the two
+    sides whole (`splink_compat.sides_as_inputs`: Splink's search of both sides for the
+    pairs' records not run)."""
     from splink import Linker
+    from splink.internals.duckdb import pruned_prediction as pp
 
     from spinelink.splink_import import splink_ready
 
@@ -110,9 +113,19 @@ def test_blocked_pairs_made_here_are_splinks(tmp_path):
     assert all(len(p) for p in parts)
     pd.testing.assert_frame_equal(pd.concat(parts).sort_values(key, ignore_index=True),
                                   ours.sort_values(key, ignore_index=True))
+    searched = []
+    real = pp._materialise_pruned_predict_input
+
+    def search(linker, pairs, side):
+        searched.append(side)
+        return real(linker, pairs, side)
+
+    monkeypatch.setattr(pp, "_materialise_pruned_predict_input", search)
     scored = {}
     for way, blocking in (("splink", None), ("here", (engine, model, names))):
         df = prob.predict_in_chunks(linker(), 1, "__sl_t", blocking=blocking)
+        if way == "here":
+            assert searched == [] and len(df) > 300
         scored[way] = df[["record_id_l", "record_id_r", "match_weight", "match_key"]] \
             .astype({"match_key": str}).sort_values(["record_id_l", "record_id_r"],
                                                     ignore_index=True)

@@ -104,9 +104,12 @@ def predict_in_chunks(linker, n: int, tag: str, blocking=None) -> pd.DataFrame:
             chunk = linker.inference.predict_chunk(
                 left_chunk=(i, n), right_chunk=(1, 1),
                 threshold_match_probability=PAIR_FLOOR, warning_mode="never")
-        else:
-            chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
-                                             warning_mode="never")
+        else:  # the pairs' records read from the two sides whole (splink_compat)
+            from spinelink import splink_compat  # Splink's own import: only when scoring
+
+            with splink_compat.sides_as_inputs():
+                chunk = linker.inference.predict(threshold_match_probability=PAIR_FLOOR,
+                                                 warning_mode="never")
         frames.append(chunk.as_pandas_dataframe())
         chunk.drop_table_from_database_and_remove_from_cache()
         if pairs is not None:
@@ -127,5 +130,9 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     name = f"{tag}_blocked_pairs"
     engine.create_table(name, sql, {"left": left, "right": right})
     # registered under a name Splink makes (one name is registered once a connection)
-    return linker.table_management.register_blocked_pairs_for_predict(
+    pairs = linker.table_management.register_blocked_pairs_for_predict(
         engine.splink_db_api().register(name))
+    from spinelink.splink_compat import SIDES
+
+    pairs.metadata[SIDES] = {"l": left, "r": right}
+    return pairs
