@@ -242,6 +242,18 @@ def test_misspelt_nested_keys_get_a_suggestion(tmp_path):
             in str(e.value))
 
 
+
+def test_a_misspelt_auto_model_gets_a_suggestion(tmp_path):
+    """`model: atuo` is looked for as a file; the line says what it was likely meant as."""
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
+          .replace("%Y-%Q-%d", "%Y-%m-%d").replace("model: model.json", "model: atuo"))
+    job = _write(tmp_path, ok)
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    with pytest.raises(LinkageError) as e:
+        load_job(job)
+    assert ("key 'links.admin.probabilistic.model': model file 'atuo' does not exist"
+            in str(e.value) and "did you mean 'auto'?" in str(e.value)), str(e.value)
+
 def test_model_spec_levels_are_typed(tmp_path):
     """A level without its threshold names the file and key (it was a bare KeyError)."""
     from spinelink.jobspec.autospec import JaroWinklerLevel, model_spec_problems
