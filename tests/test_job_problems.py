@@ -270,6 +270,19 @@ def test_a_date_format_with_the_year_twice_is_refused_at_load(tmp_path):
     (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
     assert load_job(job).job.sources["admin"].date_format == "%-d.%-m.%Y"
 
+
+def test_a_misspelt_integrated_variable_gets_a_suggestion(tmp_path):
+    """integrate: {regoin: ...} named no variable of the source and said how to declare
+    one, but not that 'region' was meant."""
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}",
+                                                "variables: {region: region}")
+          .replace("%Y-%Q-%d", "%Y-%m-%d")) + "integrate:\n  regoin: {priority: [census]}\n"
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, ok, GOOD_MODEL))
+    assert ("regoin.priority: source 'census' does not carry 'regoin' (declare it in "
+            "sources.census.variables, or code it from free text under coding.census); "
+            "did you mean 'region'?") in str(e.value), str(e.value)
+
 def test_model_spec_levels_are_typed(tmp_path):
     """A level without its threshold names the file and key (it was a bare KeyError)."""
     from spinelink.jobspec.autospec import JaroWinklerLevel, model_spec_problems
