@@ -95,3 +95,30 @@ def test_a_source_without_dates_of_birth_links_as_before(files):
     assert linked["S1"] == "C1" and linked["S4"] == "C4"
     assert "born_after_reference" not in json.loads(
         (out / "run_manifest.json").read_text())["links"]["wic"]
+
+
+def test_born_apart_pairs_of_a_source_without_candidates_keep_their_types():
+    """Every record linked deterministically leaves no candidate pairs: the born-apart
+    pairs are then the candidates, with float weights, and pandas does not warn (a
+    FutureWarning on every such run's console: an empty frame's object columns would
+    decide the dtypes)."""
+    import warnings
+
+    import pyarrow as pa
+
+    from spinelink.quality.born_after import with_born_apart
+
+    # the candidates as read back from an empty pairs file (object columns)
+    empty = pa.table({"reference_id": pa.array([], pa.string()),
+                      "source_id": pa.array([], pa.string()),
+                      "match_weight": pa.array([], pa.null()),
+                      "match_probability": pa.array([], pa.float64())}).to_pandas()
+    apart = pd.DataFrame({"reference_id": ["R1", "R2"], "source_id": ["S1", "S2"],
+                          "match_weight": [3.0, -1.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = with_born_apart(empty, apart, lr=0.5, pi=0.5)
+    assert list(got.columns) == ["reference_id", "source_id", "match_weight",
+                                 "match_probability"]
+    assert got["match_weight"].dtype == float and got["match_weight"].tolist() == [2.0, -2.0]
+    assert got["match_probability"].between(0, 1).all() and len(got) == 2

@@ -105,3 +105,21 @@ def test_an_added_delivery_whose_ids_changed_format_is_warned_about(tmp_path, ca
     with caplog.at_level("WARNING", logger="spinelink"):
         write_state(before, fresh, src, state)
     assert not caplog.records
+
+
+def test_a_delivered_row_without_an_id_replaces_no_held_record(tmp_path):
+    """Rows with a missing or blank id (quarantined by intake) name no record: a
+    delivered one is added beside those held, which stay in the state (and in its
+    quarantine), and `replaced` counts only records of the same id. Before, a null id
+    in the delivery matched every held null id and dropped them from the state."""
+    before = tmp_path / "before.csv"
+    before.write_text("id,name\n1,A\n,B\n,C\n   ,D\n2,E\n")
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_text("id,name\n2,E2\n,F\n  ,G\n")
+    src = Source(role="admin", path=str(delivery), id="id", columns={"first_name": "name"})
+    state = tmp_path / "state.parquet"
+    origin: dict = {}
+    assert write_state(before, delivery, src, state, origin) == 7
+    got = pd.read_parquet(state)
+    assert sorted(got["name"]) == ["A", "B", "C", "D", "E2", "F", "G"]
+    assert origin["replaced"] == 1 and origin["previous_records"] == 4

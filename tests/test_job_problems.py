@@ -242,6 +242,47 @@ def test_misspelt_nested_keys_get_a_suggestion(tmp_path):
             in str(e.value))
 
 
+
+def test_a_misspelt_auto_model_gets_a_suggestion(tmp_path):
+    """`model: atuo` is looked for as a file; the line says what it was likely meant as."""
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
+          .replace("%Y-%Q-%d", "%Y-%m-%d").replace("model: model.json", "model: atuo"))
+    job = _write(tmp_path, ok)
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    with pytest.raises(LinkageError) as e:
+        load_job(job)
+    assert ("key 'links.admin.probabilistic.model': model file 'atuo' does not exist"
+            in str(e.value) and "did you mean 'auto'?" in str(e.value)), str(e.value)
+
+
+def test_a_date_format_with_the_year_twice_is_refused_at_load(tmp_path):
+    """'%d.%m.%y%Y' (a slip of the finger) passed the check, then read every date of
+    birth as missing and the run went on without them; it is now refused at load, in a
+    line naming the key, like any other bad format."""
+    job = _write(tmp_path, JOB.replace("%Y-%Q-%d", "%d.%m.%y%Y"))
+    r = CliRunner().invoke(main, ["validate", str(job)])
+    assert r.exit_code == 2, r.output
+    assert ("key 'sources.admin.date_format': the year appears twice (%y and %Y)"
+            in r.output), r.output
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}", "")
+          .replace("%Y-%Q-%d", "%-d.%-m.%Y"))  # one code per part: accepted
+    job = _write(tmp_path, ok, GOOD_MODEL)
+    (tmp_path / "my_keys.yaml").write_text(KEYS.replace("last_nme", "last_name"))
+    assert load_job(job).job.sources["admin"].date_format == "%-d.%-m.%Y"
+
+
+def test_a_misspelt_integrated_variable_gets_a_suggestion(tmp_path):
+    """integrate: {regoin: ...} named no variable of the source and said how to declare
+    one, but not that 'region' was meant."""
+    ok = (JOB.replace("seeed: 7\n", "").replace("code_lists: {region: regions}",
+                                                "variables: {region: region}")
+          .replace("%Y-%Q-%d", "%Y-%m-%d")) + "integrate:\n  regoin: {priority: [census]}\n"
+    with pytest.raises(JobError) as e:
+        load_job(_write(tmp_path, ok, GOOD_MODEL))
+    assert ("regoin.priority: source 'census' does not carry 'regoin' (declare it in "
+            "sources.census.variables, or code it from free text under coding.census); "
+            "did you mean 'region'?") in str(e.value), str(e.value)
+
 def test_model_spec_levels_are_typed(tmp_path):
     """A level without its threshold names the file and key (it was a bare KeyError)."""
     from spinelink.jobspec.autospec import JaroWinklerLevel, model_spec_problems

@@ -250,3 +250,21 @@ def test_delivered_text_that_reads_as_a_formula_is_exported_as_text(out, tmp_pat
     assert row["src_address"] == "'@SUM(1+1)"
     for col in frame.columns:
         assert not frame[col].str.startswith(("=", "+", "@")).any(), col
+
+
+def test_a_band_pair_without_a_probability_exports_empty_cells(out, tmp_path):
+    """A pair an identifier put in the band (direct:nino, born after the reference date)
+    has no probability or weight: the reviewer's file has empty cells there, not "nan"."""
+    path = out / "review" / "candidates" / "benefits.parquet"  # the band as run
+    if not path.exists():
+        path = out / "review" / "benefits.parquet"
+    band = pd.read_parquet(path)
+    sid, rid = str(band["source_id"].iloc[0]), str(band["reference_id"].iloc[0])
+    band.loc[band.index[0], ["match_probability", "match_weight"]] = float("nan")
+    band.to_parquet(path, index=False)
+    frame = _export(out, tmp_path)
+    row = frame[(frame["source"] == "benefits") & (frame["source_id"] == sid)
+                & (frame["reference_id"] == rid)].iloc[0]
+    assert row["match_probability"] == "" and row["match_weight"] == ""
+    assert not frame["match_probability"].str.contains("nan").any()
+    assert (frame["match_weight"] != "").sum() == len(frame) - 1

@@ -59,6 +59,8 @@ ENCODINGS = ("utf-8", "utf-8-sig", "cp1251", "cp1250", "latin-1", "cp1252", "iso
 # (windows-1251, utf8, latin1, iso8859_2) is that one
 _ENCODING_BY_CODEC = {codecs.lookup(e).name: e for e in ENCODINGS}
 _DIRECTIVE = re.compile(r"%(-?[aAwdbhBmyYHIpMSgfnzZjUWcxX]|%)")  # the engines' strptime codes
+# a date format's codes for one part of the date: two of them read no date
+_DATE_PARTS = (("year", "yY"), ("month", "mbBh"), ("day", "dj"))
 MODELS_DIR = data_dir("linkage_models")  # the wheel's copy or the repository's
 
 
@@ -199,6 +201,12 @@ class Source(_Strict):
     def _date_format(cls, v: str | None) -> str | None:
         if v is not None and (not _DIRECTIVE.search(v) or "%" in _DIRECTIVE.sub("", v)):
             raise ValueError("not a date format (use strptime codes, e.g. %d/%m/%Y)")
+        for part, codes in _DATE_PARTS:  # '%d.%m.%y%Y' read every date as missing
+            found = [m.group(0) for m in _DIRECTIVE.finditer(v or "")
+                     if m.group(1).lstrip("-") in codes]
+            if len(found) > 1:
+                raise ValueError(f"the {part} appears twice ({' and '.join(found)}); "
+                                 "one code for it, e.g. %d/%m/%Y")
         return v
 
     @field_validator("delimiter")

@@ -239,7 +239,11 @@ def write_state(before: Path, delivery: Path, src, state: Path,
         return pa.table({c: pc.cast(t[c], pa.string()) for c in old.column_names})
 
     old, new = text(old), text(new)
-    gone = pc.is_in(old[src.id_column], value_set=new[src.id_column].combine_chunks())
+    # a missing or blank id (quarantined by intake, sql/intake/check_missing_id.sql)
+    # names no record: a delivered row without one replaces none held without one
+    ids = new[src.id_column].combine_chunks()
+    ids = ids.filter(pc.not_equal(pc.utf8_trim(ids, characters=" "), ""))
+    gone = pc.is_in(old[src.id_column], value_set=ids, skip_nulls=True)
     kept = old.filter(pc.invert(gone))
     like_held = _new_ids_like_held(delivery, src, old, new, kept)
     rows = "__sl_delivered_row"  # each row's row in the delivered file (null: previous)

@@ -168,8 +168,9 @@ def _named_sources(name: str, var: Variable, data: dict) -> list[str]:
                 name not in (data.get("coding") or {}).get(s, {}):  # a coded variable
             where = ("columns" if name in CANONICAL_VARIABLES else
                      f"variables, or code it from free text under coding.{s}")
+            held = [*data["sources"][s].variables, *(data.get("coding") or {}).get(s, {})]
             out.append(f"{name}.{key}: source '{s}' does not carry '{name}' "
-                       f"(declare it in sources.{s}.{where})")
+                       f"(declare it in sources.{s}.{where}){did_you_mean(name, held)}")
     return out
 
 

@@ -70,7 +70,7 @@ def link_problems(job_file: str, base_dir: Path, links: dict[str, Link]) -> list
             out.append(Problem(job_file, f"links.{name}.probabilistic.model",
                                f"model file '{prob.model}' does not exist (looked next to the "
                                "job file and in linkage_models/); 'auto' or a Splink model "
-                               "JSON file", MODEL))
+                               f"JSON file{did_you_mean(prob.model, ['auto'])}", MODEL))
             continue
         out += splink_model_problems(path)
     return out

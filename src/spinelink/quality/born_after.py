@@ -55,7 +55,7 @@ def with_born_apart(pairs: pd.DataFrame, apart: pd.DataFrame, lr: float,
     add = pd.Series(odds, index=a["source_id"]).groupby(level=0).sum()
     p = pairs.copy()
     if "match_probability" not in p:  # no record-level probabilities: weights only
-        return pd.concat([p, a.assign(person_ref=a["reference_id"])], ignore_index=True)
+        return _stack(p, a.assign(person_ref=a["reference_id"]))
     src = p["source_id"].astype(str)
     # the sum of a record's probabilities over its hypotheses (a tie group's members each
     # carry the group's probability: counted once)
@@ -71,4 +71,15 @@ def with_born_apart(pairs: pd.DataFrame, apart: pd.DataFrame, lr: float,
     p["match_probability"] = p["match_probability"].to_numpy(float) * shrink
     a["match_probability"] = odds / d_new.reindex(a["source_id"]).to_numpy()
     a["person_ref"] = a["reference_id"]
-    return pd.concat([p, a[p.columns.intersection(a.columns)]], ignore_index=True)
+    return _stack(p, a[p.columns.intersection(a.columns)])
+
+
+def _stack(pairs: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """`pairs` then `more`, as pd.concat gives them; with no pairs (every record linked
+    deterministically) `more` alone in their columns: concat of an empty frame warns
+    (FutureWarning on the console) that its columns will decide the dtypes (object for an
+    empty frame read from Parquet), which would make match_weight an object column."""
+    if not pairs.empty:
+        return pd.concat([pairs, more], ignore_index=True)
+    cols = [*pairs.columns, *(c for c in more.columns if c not in pairs.columns)]
+    return more.reindex(columns=cols).reset_index(drop=True)

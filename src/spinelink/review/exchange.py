@@ -51,7 +51,8 @@ def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = Fal
         for r in pairs.to_dict("records"):
             row = [r["source"], r["reference_id"], r["source_id"]]
             if not blind:
-                row += [f"{r['match_probability']:.6f}", f"{r['match_weight']:.4f}"]
+                row += [_number(r["match_probability"], ".6f"),
+                        _number(r["match_weight"], ".4f")]
             if not ids_only:
                 a = ref.get(r["reference_id"]) or {}
                 b = src[r["source"]].get(r["source_id"]) or {}
@@ -61,6 +62,13 @@ def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = Fal
             w.writerow(row)
     return len(pairs)
 
+
+
+def _number(value, spec: str) -> str:
+    """A pair's probability or weight for the reviewer; an empty cell where it has none
+    (a pair an identifier put in the band, e.g. born after the reference date), not
+    the text "nan"."""
+    return "" if value is None or value != value else format(value, spec)
 
 def _decision(value: str) -> str | None:
     """match / non-match / unsure, any case; non_match and "non match" are accepted."""
