@@ -63,12 +63,12 @@ def export_csv(out: Path, to: Path, source: str | None = None, blind: bool = Fal
     return len(pairs)
 
 
-
 def _number(value, spec: str) -> str:
     """A pair's probability or weight for the reviewer; an empty cell where it has none
     (a pair an identifier put in the band, e.g. born after the reference date), not
     the text "nan"."""
     return "" if value is None or value != value else format(value, spec)
+
 
 def _decision(value: str) -> str | None:
     """match / non-match / unsure, any case; non_match and "non match" are accepted."""
