@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -32,6 +33,7 @@ from compare import _spinelink_cmd, run_bare, run_spinelink  # noqa: E402
 from external_data import Pair, catalogue  # noqa: E402
 
 MIN_GROUP = 100  # subgroups with fewer linkable source records are not ranked
+CHANCE_DRAWS = 2000  # shuffles of the found records for the gap's chance reading
 
 
 def _last_line(log: str | None) -> str:
@@ -67,13 +69,41 @@ def truth_counts(pair: Pair) -> dict:
             "linkable": int((n_ref_of_src > 0).sum())}
 
 
+def gap_by_chance(found: np.ndarray, members: list[np.ndarray], observed: float,
+                  draws: int = CHANCE_DRAWS, seed: int = 0) -> dict:
+    """The best - worst gap that the ranked groups show when no group differs: `found`
+    (one bool per linkable source record) shuffled across the records, `draws` times
+    (seeded), each group (`members`: its records' positions) read as group_recall reads
+    it. Returns the gap's mean and 95th percentile under that null, and `p`, the share of
+    shuffles with a gap at least the observed one. With ~700 linkable records at a recall
+    of 0.96 the max - min of 7 groups is 0.03 by chance alone (benchmarks/RESULTS.md,
+    session 49), so a gap is a group effect only where it stands above its chance
+    reading."""
+    if not members:
+        return {}
+    mat = np.zeros((len(found), len(members)))
+    for j, idx in enumerate(members):
+        mat[idx, j] = 1.0
+    sizes = mat.sum(axis=0)
+    rng = np.random.default_rng(seed)
+    gaps = []
+    for start in range(0, draws, 500):
+        shuffled = rng.permuted(np.tile(found.astype(float), (min(500, draws - start), 1)),
+                                axis=1)
+        recall = shuffled @ mat / sizes
+        gaps.append(recall.max(axis=1) - recall.min(axis=1))
+    null = np.concatenate(gaps)
+    return {"mean": float(null.mean()), "q95": float(np.quantile(null, 0.95)),
+            "p": float(np.mean(null >= observed - 1e-12)), "draws": draws}
+
+
 def group_recall(links: pd.DataFrame, pair: Pair) -> dict:
     """Recall per subgroup value of the linkable source records; the worst and best
     group (any variable) among groups of at least MIN_GROUP linkable records, and the
     gap between them."""
     ref = pd.read_csv(pair.bench.truth_ref, dtype=str)
     src = pd.read_csv(pair.bench.truth_src, dtype=str)
-    src = src[src["person_uid"].isin(set(ref["person_uid"]))].copy()
+    src = src[src["person_uid"].isin(set(ref["person_uid"]))].reset_index(drop=True)
     lk = links[["reference_id", "source_id"]].astype(str).drop_duplicates()
     lk = lk.merge(ref.rename(columns={"record_id": "reference_id", "person_uid": "u_ref"}),
                   on="reference_id").merge(
@@ -81,19 +111,22 @@ def group_recall(links: pd.DataFrame, pair: Pair) -> dict:
         on="source_id")
     found = set(lk.loc[lk["u_ref"] == lk["person_uid"], "source_id"])
     src["found"] = src["record_id"].isin(found)
-    by_var, ranked = {}, []
+    by_var, ranked, members = {}, [], []
     for g in pair.groups:
         t = src.fillna({g: "unknown"}).groupby(g)["found"].agg(["size", "mean"])
         by_var[g] = {str(k): {"n": int(r["size"]), "recall": float(r["mean"])}
                      for k, r in t.iterrows()}
         ranked += [(float(r["mean"]), f"{g}={k}", int(r["size"])) for k, r in t.iterrows()
                    if r["size"] >= MIN_GROUP and k != "unknown"]
+        members += [np.flatnonzero(src[g].fillna("unknown").to_numpy() == k)
+                    for k, r in t.iterrows() if r["size"] >= MIN_GROUP and k != "unknown"]
     out = {"by_group": by_var, "min_group": MIN_GROUP}
     if ranked:
         ranked.sort()
         out["worst"] = {"group": ranked[0][1], "recall": ranked[0][0], "n": ranked[0][2]}
         out["best"] = {"group": ranked[-1][1], "recall": ranked[-1][0], "n": ranked[-1][2]}
         out["gap"] = ranked[-1][0] - ranked[0][0]
+        out["chance"] = gap_by_chance(src["found"].to_numpy(), members, out["gap"])
     return out
 
 
@@ -149,6 +182,12 @@ def _metrics(r: dict | None) -> tuple[str, str]:
     return f"{r['precision']:>6.3f}{r['recall']:>7.3f}{r['f1']:>7.3f}", ""
 
 
+def _chance(c: dict | None) -> str:
+    if not c:
+        return ""
+    return f"; gap by chance: mean {c['mean']:.3f}, 95% {c['q95']:.3f}, p {c['p']:.2f}"
+
+
 def format_table(results: dict) -> str:
     lines = [HEAD, "-" * len(HEAD)]
     notes = []
@@ -173,14 +212,16 @@ def format_table(results: dict) -> str:
                 notes.append(f"  {name} {label}: worst {g['worst']['group']} "
                              f"{g['worst']['recall']:.3f} (n={g['worst']['n']}), best "
                              f"{g['best']['group']} {g['best']['recall']:.3f} "
-                             f"(n={g['best']['n']})")
+                             f"(n={g['best']['n']})" + _chance(g.get("chance")))
     legend = (
         "S = spinelink (defaults), B = bare Splink 5 (one-link rule unless --bare-rule all). "
         "true = (reference, source) pairs of one person; lnkbl = source records whose "
         "person is in the reference (recall denominator).\nP = correct links / links; "
         "R = linkable source records with a correct link / lnkbl. s = wall seconds and "
         f"MB = peak RSS of the child process. gap = best - worst subgroup recall "
-        f"(groups of >= {MIN_GROUP} linkable records).")
+        f"(groups of >= {MIN_GROUP} linkable records); gap by chance = the gap with the "
+        f"found records shuffled across the linkable ones ({CHANCE_DRAWS} seeded draws, no "
+        "group effect): mean, 95th percentile, p = share of draws at or above the gap.")
     return "\n".join([*lines, "", legend, "", "Subgroups and errors:", *notes])
 
 

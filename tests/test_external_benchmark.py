@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,6 +98,28 @@ def test_truth_counts_and_group_recall(tmp_path, monkeypatch):
     assert g["by_group"]["sex"] == {"F": {"n": 2, "recall": 0.5}, "M": {"n": 1, "recall": 0.0}}
     assert g["worst"]["group"] == "sex=M" and g["best"]["group"] == "sex=F"
     assert g["gap"] == 0.5
+    # one found record of three: a shuffle puts it in F (gap 0.5) or in M (gap 1)
+    assert g["chance"]["p"] == 1.0 and 0.5 < g["chance"]["mean"] < 1.0
+
+
+def test_group_gap_read_against_its_chance_level():
+    """A gap among groups is a group effect only above the max - min that shuffling the
+    found records across groups gives (session 49: wic_raised's 0.037 is at p 0.28)."""
+    a, b = np.arange(200), np.arange(200, 400)
+    # no effect: both groups 96% found -> observed gap 0, every shuffle at least that
+    same = np.tile(np.arange(25) != 0, 16)
+    c = external.gap_by_chance(same, [a, b], 0.0)
+    assert c["p"] == 1.0 and 0.0 < c["mean"] < c["q95"] < 0.06
+    # a real effect: A all found, B half -> no shuffle comes near 0.5
+    eff = np.r_[np.ones(200, bool), np.arange(200) % 2 == 0]
+    c = external.gap_by_chance(eff, [a, b], 0.5)
+    assert c["p"] == 0.0 and c["q95"] < 0.2
+    # nothing missed: no shuffle has a gap
+    c = external.gap_by_chance(np.ones(400, bool), [a, b], 0.0)
+    assert c["mean"] == 0.0 and c["q95"] == 0.0
+    # seeded: the same reading twice
+    assert external.gap_by_chance(same, [a, b], 0.02) == external.gap_by_chance(same, [a, b], 0.02)
+    assert external.gap_by_chance(same, [], 0.0) == {}
 
 
 def test_bare_one_link_rule_keeps_each_source_records_best_pair():
