@@ -48,44 +48,18 @@ class Beside:
         return self._out.get("value")
 
 
-_ALONE: dict[int, object] = {}  # id of an engine running beside -> a cursor, its threads
-
-
 @contextmanager
 def engine_alone(engine, threads: int = 1):
     """The engine's own threads set to `threads` while it runs beside the Python (two
-    cores: the engine's two and the estimate's one were three on two); set back after,
-    or by `engine_back` once the Python waits for it. An engine without a DuckDB
-    connection is left as it is."""
+    cores: the engine's two and the estimate's one were three on two); set back after.
+    An engine without a DuckDB connection is left as it is."""
     con = getattr(engine, "con", None)
     if SEQUENTIAL or con is None or not hasattr(con, "execute"):
         yield
         return
     was = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    # a cursor of its own for `engine_back`: the connection is busy with this thread's
-    # queries (DuckDB's threads are the database's, set from any of its connections)
-    cur = con.cursor() if hasattr(con, "cursor") else None
     con.execute(f"SET threads = {int(threads)}")
-    _ALONE[id(engine)] = (cur, was)
     try:
         yield
     finally:
-        _ALONE.pop(id(engine), None)
         con.execute(f"SET threads = {was}")
-        if cur is not None:
-            cur.close()
-
-
-def engine_back(engine) -> None:
-    """The engine's threads as they were before `engine_alone`, while it still runs
-    beside: the Python now waits for it, its core idle. Results do not move with the
-    threads (the queries' rows are sorted, their sums exact or per row: the outputs are
-    the same to the bit, tests/test_quality_beside.py); only the time."""
-    held = _ALONE.get(id(engine))
-    if held is None or held[0] is None:
-        return
-    cur, was = held
-    try:
-        cur.execute(f"SET threads = {was}")
-    except Exception:  # noqa: BLE001 - closed as the thread ended: set back there
-        pass

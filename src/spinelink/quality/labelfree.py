@@ -300,12 +300,11 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     calibration is kept as a check) or `null` (that calibration is the estimate).
     `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
     0: none, the outcome draw given the probabilities alone). `ready`: called before the
-    bootstrap reads `pr`'s shared-unit, co-twin and named-apart fields (`beside`). `null`:
-    or a function giving it (made on that thread), asked where a fit first reads it."""
+    bootstrap reads `pr`'s shared-unit, co-twin and named-apart fields (`beside`)."""
     _collapse(pr, breakdowns)
-    if method != "model":  # the point fit reads the sample (a `model` fit does not)
-        null = _null(null)
-    point = fit(pr.cands, None if callable(null) else null, method=method)
+    point = fit(pr.cands, null, method=method)
+    check = fit(pr.cands, null, method="null") if method == "model" else None
+    check = check if check is not None and check.method == "null" else None
     f0, share = point.blocked, point.blocked_share
     pooled = None if point.blocked_share is None or not len(point.blocked_share) else \
         f0 * np.asarray(point.blocked_share, float)
@@ -339,10 +338,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     links, runs = _prob_links(pr), _runs(pr.cands.rec) if len(pr.cands.rec) else None
     if ready is not None:  # what the bootstrap reads, set on a thread (`beside`)
         ready()
-    null = _null(null)
-    # the leave-partner-out check: no random draw, read by no fit or draw above
-    check = fit(pr.cands, null, method="null") if method == "model" else None
-    check = check if check is not None and check.method == "null" else None
     first = pr.survive if pr.survive_draw is None else pr.survive_draw
     survival = {id(s): slope.Survival(s) for s in (first, pr.survive_alt) if s is not None}
     tw_point = None if pr.twins is None else pr.twins.point()
@@ -422,11 +417,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
-
-
-def _null(null) -> NullSample | None:
-    """The null sample, asked of its function when given one (`estimate`)."""
-    return null() if callable(null) else null
 
 
 def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:

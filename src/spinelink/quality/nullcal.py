@@ -155,13 +155,9 @@ def full_tables(engine: Engine, out, reference: str, source: str,
 
 def _prepare(engine: Engine, out, reference: str, source: str, det: pd.DataFrame,
              one_to_one: bool, seed: int, limit: int, extend=None,
-             keyed_ref: str | None = None, std: dict[str, str] | None = None,
-             made: bool = False) -> tuple[Tables, pd.Series]:
-    if made:  # `full_tables` made them (the captures read them first): not again
-        tag = f"__sl_q_{source}"
-        cols = table_columns(engine, f"{tag}_ref_full")
-    else:
-        tag, cols = _full(engine, out, reference, source, std)
+             keyed_ref: str | None = None, std: dict[str, str] | None = None
+             ) -> tuple[Tables, pd.Series]:
+    tag, cols = _full(engine, out, reference, source, std)
     sel = ", ".join(f"t.{quote_ident(c)}" for c in cols)
     engine.register(f"{tag}_det", det[["reference_id", "source_id"]].astype(str))
     t = Tables(f"{tag}_ref_full", f"{tag}_src_full", f"{tag}_ref_pool", f"{tag}_null_src")
@@ -224,23 +220,19 @@ def null_sample(engine: Engine, out, reference: str, source: str, model: dict, p
                 det: pd.DataFrame, one_to_one: bool, seed: int, n_residual: int,
                 limit: int = NULL_SAMPLE_MAX, extend=None, household: bool = False,
                 carry: Carry | None = None, keyed_ref: str | None = None,
-                std: dict[str, str] | None = None, made: bool = False
-                ) -> NullSample | None:
+                std: dict[str, str] | None = None) -> NullSample | None:
     """Score the leave-partner-out sample; None when there are no deterministic links.
     `extend(tables)` adds derived columns the model needs, as the probabilistic stage
-    did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`). `made`: the full
-    tables are made (`full_tables`, every reference record: counted there)."""
+    did for its own tables (keys `ref_full`, `src_full`, `ref`, `src`)."""
     if det.empty or not prior or prior <= 0 or prior >= 1:
         return None
-    ref_view = f"__sl_q_{source}_ref_full"
-    if not made:
-        ref_view = f"__sl_q_{source}_ref_std"
-        engine.view_parquet(ref_view, out / "standardised" / f"{reference}.parquet")
+    ref_view = f"__sl_q_{source}_ref_std"
+    engine.view_parquet(ref_view, out / "standardised" / f"{reference}.parquet")
     n_ref = int(engine.scalar(f"SELECT count(*) FROM {quote_ident(ref_view)}"))
     n_pool = n_ref - (det["reference_id"].nunique() if one_to_one else 0)
     limit = min(limit, max(n_pool, n_residual))  # the stage's pair floor then binds here too
     t, clean = _prepare(engine, out, reference, source, det, one_to_one, seed, limit, extend,
-                        keyed_ref, std, made)
+                        keyed_ref, std)
     ids = pd.Series(clean.index)
     if ids.empty:
         return None

@@ -28,7 +28,7 @@ from spinelink.quality import (
     twins,
 )
 from spinelink.quality import labels as labelmod
-from spinelink.quality.beside import Beside, engine_alone, engine_back
+from spinelink.quality.beside import Beside, engine_alone
 from spinelink.quality.capture_rules import capture_design, rule_columns
 from spinelink.quality.fitcarry import CARRY_WITHIN
 from spinelink.quality.groups import ordered_values, table_columns
@@ -226,7 +226,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     det = inp.links[deterministic(inp.links["method"])]
     n_res = inp.n_accepted - det["source_id"].nunique() - n_shared
     carried, cond, why = _carried_fit(inp, n_res)
-    null, n_rules, d, sh, sample = None, None, None, None, None
+    null, n_rules, d, sh = None, None, None, None
     if inp.model is not None and inp.prior and len(inp.pairs) and carried is not None:
         # the fit's sample, carried with it: the full tables for the shared units alone
         null = carried.null_sample(inp.prior)
@@ -234,10 +234,20 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         if inp.carry is not None:
             inp.carry.keep_previous()
     elif inp.model is not None and inp.prior and len(inp.pairs):
-        # the full tables, read by the captures and then by the sample, which is made on
-        # the thread beside the estimate's first fits (`_sample`: none of them reads it)
-        full_tables(engine, out, reference, inp.name, inp.std)
+        null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
+                           inp.one_to_one, inp.seed, n_res, extend=inp.extend,
+                           household=inp.household, carry=inp.carry,
+                           keyed_ref=inp.keyed_ref, std=inp.std)
+        tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
+        engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")))
+        # the probabilistic stage's keyed reference was the sample's pool: read no more
+        engine.release(keyed_reference(inp.name))
+        # the shared units read the sample's term frequencies; then its scoring tables go
+        sh = _shared_units(engine, inp, null)
+        engine.release(prefixes=(f"__sl_qn_{inp.name}_",))
         if rule_columns(inp.model):
+            if null is None:  # no leave-partner-out sample: the full tables it would make
+                full_tables(engine, out, reference, inp.name, inp.std)
             tag = f"__sl_q_{inp.name}"
             have = set(table_columns(engine, f"{tag}_ref_full")) & set(
                 table_columns(engine, f"{tag}_src_full"))
@@ -247,14 +257,18 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             d = capture_design(inp.model, inp.capped, keys, inp.plain, inp.not_chao1)
         if d is not None:
             n_rules = rule_captures(engine, inp.name, inp.pairs, det, d, inp.extend)
-        sample = (det, n_res, d is not None)
+            # the keys' counts on the whole reference served the captures' keys alone
+            engine.release(prefixes=(f"{whole_reference(inp.name)}_blk",))
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules, d)
     prep = labelfree.prepare(data)
     prep.found_unseen = (inp.links["source_id"].astype(str).isin(found_unseen).to_numpy()
                          if found_unseen else None)
-    # the engine's last queries (the sample's with them), on a thread while the
-    # estimate's fits run (`beside`)
-    side = Beside(lambda: _engine_part(engine, out, reference, inp, prep, sample))
+    if sh is not None:
+        prep.survive = shared.point(sh, inp.links) if sh.units else None
+        prep.survive_draw = sh.survive if sh.units else None
+        prep.survive_alt = sh.survive_three if sh.units else None
+    # the engine's last queries, on a thread while the estimate's fits run (`beside`)
+    side = Beside(lambda: _engine_part(engine, out, reference, inp, prep))
     try:
         bds, codes = _breakdowns(inp, prep)
         if carried is not None:
@@ -262,17 +276,14 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             est = labelfree_carried.estimate_carried(prep, null, bds, carried)
             inp.fitcarry.keep(carried)
         else:
-            est = labelfree.estimate(prep, (lambda: side.join()[0]) if sample else null, bds,
-                                     inp.n_boot, inp.seed, inp.calibration,
-                                     ready=lambda: _ready(engine, side))
+            est = labelfree.estimate(prep, null, bds, inp.n_boot, inp.seed, inp.calibration,
+                                     ready=side.join)
             if cond is not None:
-                inp.fitcarry.save(cond, est, n_res, len(inp.links),
-                                  side.join()[0] if sample else null, inp.prior)
+                inp.fitcarry.save(cond, est, n_res, len(inp.links), null, inp.prior)
     except BaseException:
         side.wait()
         raise
-    got, sh, tw = side.join()
-    null = got if sample else null
+    tw = side.join()
     rows = est.rows
     if inp.model is None:  # no probabilistic stage: the unlinked cannot be judged
         rows[["est_recall", "est_recall_low", "est_recall_high"]] = np.nan
@@ -295,33 +306,6 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
-
-
-def _sample(engine: Engine, out: Path, reference: str, inp: Inputs, det: pd.DataFrame,
-            n_res: int, captured: bool) -> tuple:
-    """The leave-partner-out sample (`null_sample`) and the shared units it scores
-    (`_shared_units`), each table let go once read; (sample, shared units)."""
-    null = null_sample(engine, out, reference, inp.name, inp.model, inp.prior, det,
-                       inp.one_to_one, inp.seed, n_res, extend=inp.extend,
-                       household=inp.household, carry=inp.carry, keyed_ref=inp.keyed_ref,
-                       std=inp.std, made=True)
-    tag = f"__sl_q_{inp.name}"  # the sample's tables, read: not held through the estimate
-    engine.release(*(f"{tag}_{t}" for t in ("null_src", "ref_pool", "blanks", "det")))
-    # the probabilistic stage's keyed reference was the sample's pool: read no more
-    engine.release(keyed_reference(inp.name))
-    # the shared units read the sample's term frequencies; then its scoring tables go
-    sh = _shared_units(engine, inp, null)
-    engine.release(prefixes=(f"__sl_qn_{inp.name}_",))
-    if captured:  # the keys' counts on the whole reference served the captures' and its keys
-        engine.release(prefixes=(f"{whole_reference(inp.name)}_blk",))
-    return null, sh
-
-
-def _ready(engine: Engine, side: Beside) -> None:
-    """The estimate's bootstrap is next and reads the thread's work: the engine gets its
-    threads back while the estimate waits for it (`beside.engine_back`)."""
-    engine_back(engine)
-    side.join()
 
 
 def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:
@@ -348,27 +332,18 @@ def _sample_tf(engine: Engine, inp: Inputs) -> dict[str, str]:
 
 
 def _engine_part(engine: Engine, out: Path, reference: str, inp: Inputs,
-                 prep: labelfree.Prepared, sample: tuple | None):
-    """What the bootstrap reads from the engine: the null sample and the shared units
-    (`_sample`, with its `sample` arguments; None: made already or none), the co-twin
-    term (`twins`) and the candidates the relatives rule names apart (`named_apart`), set
-    on `prep`; then the engine's tables let go. (the sample, the shared units, the
-    co-twin term's result: None where not made here)."""
-    null = sh = None
+                 prep: labelfree.Prepared):
+    """What the bootstrap reads from the engine: the co-twin term (`twins`) and the
+    candidates the relatives rule names apart (`named_apart`), set on `prep`; then the
+    engine's tables let go. The co-twin term's result (None: no model)."""
     with engine_alone(engine):
-        if sample is not None:
-            null, sh = _sample(engine, out, reference, inp, *sample)
-        if sh is not None:
-            prep.survive = shared.point(sh, inp.links) if sh.units else None
-            prep.survive_draw = sh.survive if sh.units else None
-            prep.survive_alt = sh.survive_three if sh.units else None
         tw = None if inp.model is None else twins.take_off(
             engine, out, reference, inp.name, inp.std, inp.links, prep)
         if inp.model is not None and inp.hold_relatives:
             named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links,
                              inp.pairs, prep)
         _release_engine_tables(engine, inp)
-    return null, sh, tw
+    return tw
 
 
 def _release_engine_tables(engine: Engine, inp: Inputs) -> None:
