@@ -14,9 +14,11 @@ from spinelink.sqlfiles import quote_ident, sql_file
 
 PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
 PAIRS_PER_CHUNK = 2e7  # blocked pairs (before the floor) a chunk holds: no known limit
-# the engine memory a blocked pair may take in a chunk: its table's two join keys and rule
-# number, and its scoring; one chunk of 34M pairs runs under 3 GB at 5M persons, ~88 bytes
-# a pair, with the links of two chunks (benchmarks/RESULTS.md, session 49 lead)
+# the engine memory a blocked pair may take in a chunk (its table's join keys and rule
+# number, and its scoring's share): at 5M persons under the default limit there (~6 GB) one
+# chunk of 34M pairs (~180 bytes a pair) scored the links of two chunks 7-10 s faster at the
+# same peak; under 3 GB (~88 bytes a pair) it still finished, with the same links, but
+# spilling (benchmarks/RESULTS.md, sessions 48 and 49 lead)
 PAIR_BYTES = 150
 MIN_PAIRS_PER_CHUNK = 1e6  # a tiny limit still scores a useful chunk (DuckDB spills)
 PRODUCT_PER_CHUNK = 2e10  # without a count: product of the two sides' sizes per chunk
