@@ -12,6 +12,7 @@ from conftest import ROOT
 
 import spinelink.chunks as prob
 from spinelink.backends import open_engine
+from spinelink.backends.duckdb_engine import DuckDBEngine
 from spinelink.config import MODELS_DIR
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_spec import CappedBlock, capped_column, load_model_spec
@@ -171,18 +172,40 @@ def test_pairs_scored_do_not_depend_on_the_chunks(tmp_path, monkeypatch):
 
     monkeypatch.setattr(prob, "predict_in_chunks", counted)
     outs = {}
-    for n in (1, 3):
-        monkeypatch.setattr(prob, "prediction_chunks", lambda pairs, a, b, n=n: n)
+    for n in (1, 3, "memory"):
+        if n == "memory":  # chunks of at most 40 pairs under the engine's memory limit
+            monkeypatch.undo()
+            monkeypatch.setattr(prob, "predict_in_chunks", counted)
+            monkeypatch.setattr(prob, "MIN_PAIRS_PER_CHUNK", 1)
+            monkeypatch.setattr(DuckDBEngine, "memory_bytes", lambda self: 4000)
+            monkeypatch.setattr(prob, "PAIR_BYTES", 100)
+        else:
+            monkeypatch.setattr(prob, "prediction_chunks", lambda pairs, a, b, c, n=n: n)
         run_job(tmp_path / "data" / "job.yaml", output_dir=str(tmp_path / f"out{n}"))
         outs[n] = {f: pd.read_parquet(tmp_path / f"out{n}" / d / f"{s}.parquet")
                    for d in ("pairs", "links") for s in ("benefits", "survey")
                    for f in [f"{d}/{s}"]}
     # each run: two probabilistic links, and the quality stage's scoring
-    half = len(chunks) // 2
-    assert half >= 2 and chunks == [1] * half + [3] * half
+    third = len(chunks) // 3
+    assert third >= 2 and chunks[:2 * third] == [1] * third + [3] * third
+    assert min(chunks[2 * third:]) > 3  # the memory limit's chunks: more than 3 each
     for f, frame in outs[1].items():
         assert len(frame) > 0, f
-        pd.testing.assert_frame_equal(frame, outs[3][f], obj=f)
+        for n in (3, "memory"):
+            pd.testing.assert_frame_equal(frame, outs[n][f], obj=f)
+
+
+def test_chunks_are_sized_by_the_engines_memory_limit():
+    """A chunk holds the memory limit over PAIR_BYTES blocked pairs: one chunk for the
+    ~34M pairs of 5M persons under the default limit there (~6 GB), three under 2 GB; an
+    engine without a known limit keeps PAIRS_PER_CHUNK."""
+    big, small = (open_engine("duckdb", memory_limit=m).memory_bytes()
+                  for m in ("6139MiB", "2GB"))
+    assert 6.2e9 < big < 6.5e9 and 1.9e9 < small < 2.0e9  # DuckDB's own reading (GiB)
+    assert prob.prediction_chunks(3.4e7, 1, 1, prob.pairs_per_chunk(big)) == 1
+    assert prob.prediction_chunks(3.4e7, 1, 1, prob.pairs_per_chunk(small)) == 3
+    assert prob.pairs_per_chunk(None) == prob.PAIRS_PER_CHUNK
+    assert prob.pairs_per_chunk(10) == prob.MIN_PAIRS_PER_CHUNK
 
 
 def test_common_names_and_birth_dates_block_only_where_few_reference_records_share_them():

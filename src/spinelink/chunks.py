@@ -1,6 +1,7 @@
 """Prediction in chunks sized by the pairs the blocking rules make (issue 16): each rule's
-pairs are counted in SQL before Splink blocks, so a chunk holds at most PAIRS_PER_CHUNK
-blocked pairs whatever the sizes of the two sides."""
+pairs are counted in SQL before Splink blocks, so a chunk holds at most `pairs_per_chunk`
+blocked pairs whatever the sizes of the two sides: the engine's memory limit over
+PAIR_BYTES (PAIRS_PER_CHUNK where the engine has no known limit)."""
 from __future__ import annotations
 
 import math
@@ -12,7 +13,14 @@ from spinelink.backends import Engine
 from spinelink.sqlfiles import quote_ident, sql_file
 
 PAIR_FLOOR = 0.001  # pairs scored below this probability (at the prior's upper bound) are dropped
-PAIRS_PER_CHUNK = 2e7  # blocked pairs (before the floor) one prediction chunk holds
+PAIRS_PER_CHUNK = 2e7  # blocked pairs (before the floor) a chunk holds: no known limit
+# the engine memory a blocked pair may take in a chunk (its table's join keys and rule
+# number, and its scoring's share): at 5M persons under the default limit there (~6 GB) one
+# chunk of 34M pairs (~180 bytes a pair) scored the links of two chunks 7-10 s faster at the
+# same peak; under 3 GB (~88 bytes a pair) it still finished, with the same links, but
+# spilling (benchmarks/RESULTS.md, sessions 48 and 49 lead)
+PAIR_BYTES = 150
+MIN_PAIRS_PER_CHUNK = 1e6  # a tiny limit still scores a useful chunk (DuckDB spills)
 PRODUCT_PER_CHUNK = 2e10  # without a count: product of the two sides' sizes per chunk
 # the two datasets' names in prediction (Splink's `source_dataset`; the reference's sorts
 # first: the left side): one letter, as the join keys "<name>-__-<record id>" of every
@@ -58,12 +66,23 @@ def equality_columns(rule: str) -> list[tuple[str, str]] | None:
     return [(m.group(2), m.group(4)) for m in parts]
 
 
-def prediction_chunks(pairs: float | None, n_ref: int, n_src: int) -> int:
+def pairs_per_chunk(memory_bytes: int | None) -> float:
+    """The blocked pairs one prediction chunk may hold under the engine's memory limit
+    (`Engine.memory_bytes`): PAIRS_PER_CHUNK when it is not known. Fewer chunks score
+    the same pairs with less work: each chunk reads both sides whole (5M persons: one
+    chunk 7-10 s cheaper than two, the same peak)."""
+    if not memory_bytes:
+        return PAIRS_PER_CHUNK
+    return max(MIN_PAIRS_PER_CHUNK, memory_bytes / PAIR_BYTES)
+
+
+def prediction_chunks(pairs: float | None, n_ref: int, n_src: int,
+                      per_chunk: float = PAIRS_PER_CHUNK) -> int:
     """Chunks for prediction: by the blocked pairs when counted (each chunk holds at most
-    PAIRS_PER_CHUNK of them), else by the product of the two sides' sizes."""
+    `per_chunk` of them), else by the product of the two sides' sizes."""
     if pairs is None:
         return max(1, math.ceil(n_ref * n_src / PRODUCT_PER_CHUNK))
-    return max(1, math.ceil(pairs / PAIRS_PER_CHUNK))
+    return max(1, math.ceil(pairs / per_chunk))
 
 
 def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int]

@@ -168,9 +168,10 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         linker.table_management.register_term_frequency_lookup(
             _register(db_api, tf_table, f"{tf_table}_sdf"), col)
     # every pair of the two sides fits one chunk: no count needed
-    pairs = (float(n_ref * n_src) if n_ref * n_src <= chunks.PAIRS_PER_CHUNK
+    per_chunk = chunks.pairs_per_chunk(engine.memory_bytes())
+    pairs = (float(n_ref * n_src) if n_ref * n_src <= per_chunk
              else chunks.blocked_pairs(engine, model, ref, src, known_pairs))
-    n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src)
+    n_chunks = chunks.prediction_chunks(pairs, n_ref, n_src, per_chunk)
     log.info("%s: %s blocked pairs at most, scored in %d chunk(s)", tag.removeprefix("__sl_"),
              "uncounted" if pairs is None else f"{pairs:.0f}", n_chunks)
     # the blocked pairs made by spinelink (chunks.blocked_id_pairs_sql: a query DuckDB

@@ -99,6 +99,11 @@ class Engine(ABC):
             "SELECT " + ", ".join(quote_ident(c) if c in have[t] else f"NULL AS {quote_ident(c)}"
                                   for c in cols) + f" FROM {quote_ident(t)}" for t in tables)
 
+    def memory_bytes(self) -> int | None:
+        """The engine's memory limit in bytes, or None when it is not known (an engine
+        that sizes its own, such as Spark's executors)."""
+        return None
+
     def columns(self, table: str) -> list[str]:
         """The column names of a table or view, in order."""
         from spinelink.sqlfiles import quote_ident

@@ -49,6 +49,12 @@ class DuckDBEngine(Engine):
     def df(self, sql, params=None) -> pd.DataFrame:
         return self.con.execute(sql, params or {}).df()
 
+    def memory_bytes(self) -> int | None:
+        from spinelink.backends.memory import size_bytes
+
+        return size_bytes(self.con.execute(
+            "SELECT current_setting('memory_limit')").fetchone()[0])
+
     # a table's columns and row count without a pandas frame (a few ms each, a few dozen
     # calls a run)
     def columns(self, table: str) -> list[str]:
