@@ -165,3 +165,14 @@ def test_an_incremental_run_offers_its_changes_and_spine(tmp_path):
     con = second.duckdb()
     assert con.execute("SELECT count(*) FROM changes_benefits").fetchall() == [(5,)]
     assert con.execute("SELECT count(*) FROM spine").fetchall() == [(len(spine),)]
+
+
+def test_run_given_the_job_as_a_dict_says_to_write_it_to_a_file():
+    # a notebook user's first try (session 49): was "TypeError: expected str, bytes or
+    # os.PathLike object, not dict" from deep in the job loader
+    import yaml
+
+    job = yaml.safe_load((ROOT / "sample_data" / "demo_job.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(TypeError, match=r"spinelink.run takes the path of a job file, not a "
+                       r"dict: write the job to a YAML file first"):
+        spinelink.run(job)

@@ -18,6 +18,7 @@ DEBUG); a notebook shows its progress after `logging.basicConfig(level=logging.I
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +151,11 @@ def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = Fa
     from spinelink.pipeline import run_job
     from spinelink.splink_log import splink_through_spinelink
 
+    if not isinstance(job, (str, os.PathLike)):  # a notebook's dict or loaded job
+        raise TypeError(f"spinelink.run takes the path of a job file, not a "
+                        f"{type(job).__name__}: write the job to a YAML file first "
+                        "(yaml.safe_dump(job, open('job.yaml', 'w'))); the paths in it are "
+                        "relative to that file's folder")
     if retrain and since is None:
         raise ValueError("retrain=True goes with since=PREVIOUS_OUT")
     with splink_through_spinelink():
