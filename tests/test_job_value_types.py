@@ -99,3 +99,16 @@ def test_a_section_given_as_a_word_names_no_class(tmp_path):
     assert len(lines) == 1, lines
     assert "key 'sources.census.reference_period'" in lines[0]
     assert "instance" not in lines[0] and "Period" not in lines[0]
+
+
+def test_an_address_given_as_its_parts_says_to_join_them(tmp_path):
+    # pseudopeople's files (street_number, street_name, ...), mapped as a list: was
+    # "Input should be a valid string"
+    def change(j):
+        j["sources"]["census"]["columns"]["address"] = ["address_line", "postcode"]
+    code, lines = _validate(_job(tmp_path, change))
+    assert code == 2
+    assert len(lines) == 1, lines
+    assert lines[0].endswith("key 'sources.census.columns.address': one column a field (a "
+                             "list is not read: join the parts, e.g. street number and "
+                             "name, into one column of the file first)")
