@@ -43,6 +43,18 @@ def test_run_returns_paths_accounting_and_summary(result):
     assert "integrated:" in text and "census: read" in text
 
 
+def test_the_report_is_a_path_and_not_read_as_a_table(result):
+    # session 49: a notebook had no path to report.html in `paths`, and
+    # result.table("report") listed the tables without saying what the report is
+    assert result.paths["report"] == result.output_dir / "report.html"
+    assert result.paths["report"].exists()
+    with pytest.raises(SpinelinkError, match=r"'report' is a file, not a table: .*report.html"):
+        result.table("report")
+    with pytest.raises(SpinelinkError, match=r"no output table 'nosuch'.*expected one of "
+                       r"\[.*'integrated'"):
+        result.table("nosuch")
+
+
 def test_integrated_links_and_tables_as_pandas(result):
     integrated = result.integrated()
     assert isinstance(integrated, pd.DataFrame)

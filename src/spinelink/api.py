@@ -80,7 +80,7 @@ class Result:
         set to missing or flagged (`quarantine/<source>_values`), with `analysis:` the
         linkage weights (`weights/<source>`), the imputed copies (`imputed/<m>`) and the
         published tables (`tables/<name>`, e.g. `tables/quality_subgroups`), plus
-        `manifest`."""
+        `manifest` and `report` (report.html, with the quality stage)."""
         found = {k: self.output_dir / p for k, p in TOP_TABLES.items()}
         for folder in PER_SOURCE:
             for s in self.sources:
@@ -94,14 +94,19 @@ class Result:
                 found[f"{folder}/{p.stem}"] = p
         found = {k: p for k, p in found.items() if p.exists()}
         found["manifest"] = self.output_dir / "run_manifest.json"
+        if (self.output_dir / "report.html").exists():
+            found["report"] = self.output_dir / "report.html"
         return found
 
     def table(self, name: str) -> pd.DataFrame:
         """An output table by its key in `paths` (e.g. "audit", "unlinked/survey")."""
         path = self.paths.get(name)
-        if path is None or path.suffix != ".parquet":
+        if path is not None and path.suffix != ".parquet":
+            raise OutputError(f"'{name}' is a file, not a table: {path}")
+        if path is None:
+            tables = sorted(k for k, p in self.paths.items() if p.suffix == ".parquet")
             raise OutputError(f"no output table '{name}' in {self.output_dir}; expected "
-                                 f"one of {sorted(k for k in self.paths if k != 'manifest')}")
+                              f"one of {tables}")
         return pd.read_parquet(path)
 
     def integrated(self) -> pd.DataFrame:
