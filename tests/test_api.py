@@ -43,6 +43,18 @@ def test_run_returns_paths_accounting_and_summary(result):
     assert "integrated:" in text and "census: read" in text
 
 
+def test_the_report_is_a_path_and_not_read_as_a_table(result):
+    # session 49: a notebook had no path to report.html in `paths`, and
+    # result.table("report") listed the tables without saying what the report is
+    assert result.paths["report"] == result.output_dir / "report.html"
+    assert result.paths["report"].exists()
+    with pytest.raises(SpinelinkError, match=r"'report' is a file, not a table: .*report.html"):
+        result.table("report")
+    with pytest.raises(SpinelinkError, match=r"no output table 'nosuch'.*expected one of "
+                       r"\[.*'integrated'"):
+        result.table("nosuch")
+
+
 def test_integrated_links_and_tables_as_pandas(result):
     integrated = result.integrated()
     assert isinstance(integrated, pd.DataFrame)
@@ -165,3 +177,14 @@ def test_an_incremental_run_offers_its_changes_and_spine(tmp_path):
     con = second.duckdb()
     assert con.execute("SELECT count(*) FROM changes_benefits").fetchall() == [(5,)]
     assert con.execute("SELECT count(*) FROM spine").fetchall() == [(len(spine),)]
+
+
+def test_run_given_the_job_as_a_dict_says_to_write_it_to_a_file():
+    # a notebook user's first try (session 49): was "TypeError: expected str, bytes or
+    # os.PathLike object, not dict" from deep in the job loader
+    import yaml
+
+    job = yaml.safe_load((ROOT / "sample_data" / "demo_job.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(TypeError, match=r"spinelink.run takes the path of a job file, not a "
+                       r"dict: write the job to a YAML file first"):
+        spinelink.run(job)

@@ -189,3 +189,21 @@ def test_a_folder_without_its_manifest_is_an_output_problem(tmp_path):
     with pytest.raises(OutputError, match="no run_manifest.json") as err:
         spinelink.open_run(tmp_path)
     assert err.value.exit_code == 7
+
+
+def test_an_output_folder_that_is_a_file_is_an_output_problem(tmp_path):
+    """`--output-dir` naming a file (a slip: the census CSV): was 'internal error
+    (FileExistsError)', exit 70 (session 49's trial); now exit 8, in one line."""
+    import shutil
+
+    from spinelink.cli import main
+
+    for f in ("census.csv", "benefits.parquet", "survey.csv", "demo_job.yaml"):
+        shutil.copy(ROOT / "sample_data" / f, tmp_path / f)
+    target = tmp_path / "census.csv"
+    for out in (target, target / "sub"):
+        res = CliRunner().invoke(main, ["run", str(tmp_path / "demo_job.yaml"),
+                                        "--output-dir", str(out)])
+        assert res.exit_code == 8, res.output
+        assert f"error: {out}: the folder cannot be made: {target} is a file" in res.output
+        assert "internal error" not in res.output

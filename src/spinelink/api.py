@@ -18,6 +18,7 @@ DEBUG); a notebook shows its progress after `logging.basicConfig(level=logging.I
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class Result:
         set to missing or flagged (`quarantine/<source>_values`), with `analysis:` the
         linkage weights (`weights/<source>`), the imputed copies (`imputed/<m>`) and the
         published tables (`tables/<name>`, e.g. `tables/quality_subgroups`), plus
-        `manifest`."""
+        `manifest` and `report` (report.html, with the quality stage)."""
         found = {k: self.output_dir / p for k, p in TOP_TABLES.items()}
         for folder in PER_SOURCE:
             for s in self.sources:
@@ -93,14 +94,19 @@ class Result:
                 found[f"{folder}/{p.stem}"] = p
         found = {k: p for k, p in found.items() if p.exists()}
         found["manifest"] = self.output_dir / "run_manifest.json"
+        if (self.output_dir / "report.html").exists():
+            found["report"] = self.output_dir / "report.html"
         return found
 
     def table(self, name: str) -> pd.DataFrame:
         """An output table by its key in `paths` (e.g. "audit", "unlinked/survey")."""
         path = self.paths.get(name)
-        if path is None or path.suffix != ".parquet":
+        if path is not None and path.suffix != ".parquet":
+            raise OutputError(f"'{name}' is a file, not a table: {path}")
+        if path is None:
+            tables = sorted(k for k, p in self.paths.items() if p.suffix == ".parquet")
             raise OutputError(f"no output table '{name}' in {self.output_dir}; expected "
-                                 f"one of {sorted(k for k in self.paths if k != 'manifest')}")
+                              f"one of {tables}")
         return pd.read_parquet(path)
 
     def integrated(self) -> pd.DataFrame:
@@ -150,6 +156,11 @@ def run(job: str | Path, output_dir: str | Path | None = None, resume: bool = Fa
     from spinelink.pipeline import run_job
     from spinelink.splink_log import splink_through_spinelink
 
+    if not isinstance(job, (str, os.PathLike)):  # a notebook's dict or loaded job
+        raise TypeError(f"spinelink.run takes the path of a job file, not a "
+                        f"{type(job).__name__}: write the job to a YAML file first "
+                        "(yaml.safe_dump(job, open('job.yaml', 'w'))); the paths in it are "
+                        "relative to that file's folder")
     if retrain and since is None:
         raise ValueError("retrain=True goes with since=PREVIOUS_OUT")
     with splink_through_spinelink():

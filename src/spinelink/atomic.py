@@ -91,7 +91,13 @@ def ensure_dir(folder: Path) -> None:
         if p.parent == p:
             break
         p = p.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    if not p.is_dir():  # an output folder given as a file's path (or under one)
+        raise WriteError(f"{folder}: the folder cannot be made: {p} is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    except OSError as e:
+        raise WriteError(f"{folder}: the folder cannot be made "
+                         f"({e.strerror or type(e).__name__})") from None
     for m in missing:
         os.chmod(m, DIR_MODE)
 

@@ -7,6 +7,10 @@ Apache Spark (spark_engine.py, with the DuckDB SQL translated by sql_translate.p
 """
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 from spinelink.backends.base import Engine
 from spinelink.errors import JobError
 
@@ -28,12 +32,31 @@ def open_engine(backend: str = "duckdb", *, memory_limit=None, threads=None, tem
                                  "pip install 'spinelink[spark]'") from None
         sc = spark_conf if isinstance(spark_conf, dict) else (
             spark_conf.model_dump() if spark_conf is not None else {})
-        return SparkEngine(master=sc.get("master") or "local[2]", config=sc.get("config"),
-                           checkpoint_dir=sc.get("checkpoint_dir"),
-                           app_name=sc.get("app_name") or "spinelink",
-                           work_dir=work_dir or temp_dir, memory_limit=memory_limit,
-                           threads=threads)
+        try:
+            return SparkEngine(master=sc.get("master") or "local[2]", config=sc.get("config"),
+                               checkpoint_dir=sc.get("checkpoint_dir"),
+                               app_name=sc.get("app_name") or "spinelink",
+                               work_dir=work_dir or temp_dir, memory_limit=memory_limit,
+                               threads=threads)
+        except RuntimeError as e:  # pyspark's own: no JVM started (exit 2, not internal)
+            if getattr(e, "getErrorClass", lambda: None)() != "JAVA_GATEWAY_EXITED":
+                raise
+            raise JobError(f"backend 'spark' could not start Java: {_java()}; Spark 3.5 "
+                           "runs on Java 8, 11 or 17: install a JDK and set JAVA_HOME, or "
+                           "run with --backend duckdb") from None
     raise JobError(f"unknown backend {backend!r}: expected duckdb or spark")
+
+
+def _java() -> str:
+    """Where pyspark looks for Java (JAVA_HOME, else `java` on PATH) and what it found."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = Path(home, "bin", "java")
+        return (f"JAVA_HOME is {home}, which has no bin/java" if not java.exists()
+                else f"{java} (JAVA_HOME) did not start")
+    found = shutil.which("java")
+    return (f"{found} (on PATH) did not start" if found
+            else "JAVA_HOME is not set and there is no java on PATH")
 
 
 __all__ = ["Engine", "open_engine"]

@@ -47,6 +47,7 @@ from spinelink.backends.spark_support import (
     _conf_value,
     _memory,
     _never,
+    _quiet_codegen,
     _register_similarity_aliases,
     _strip_accents_udf,
     _table_name,
@@ -112,6 +113,8 @@ class SparkEngine(Engine):
         for k, v in REQUIRED_CONF.items():  # a session that already existed
             self.spark.conf.set(k, v)
         self.spark.sparkContext.setLogLevel(str(conf.get("spark.log.level", "ERROR")).upper())
+        if "spark.log.level" not in (config or {}):
+            _quiet_codegen(self.spark)
         ckpt = checkpoint_dir or str(self._work / "checkpoints")
         self.spark.sparkContext.setCheckpointDir(ckpt)
         self.spark.udf.register(STRIP_ACCENTS_UDF, _strip_accents_udf(), StringType())

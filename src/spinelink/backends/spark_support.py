@@ -131,3 +131,16 @@ def _memory(limit: str | None) -> str | None:
     if n != int(n):
         n, unit = n * 1024, {"t": "g", "g": "m", "m": "k"}.get(unit, unit)
     return f"{int(n)}{unit}"
+
+
+# Spark logs, at ERROR, each generated class over the JVM's 64 KB method limit with the
+# whole generated source and a trace (hundreds of lines a query on the demo job), then
+# runs that plan without generated code, with the same results: for a user, not an
+# error. A job that sets `spark.log.level` keeps Spark's own logging as it is.
+CODEGEN_LOGGER = "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator"
+
+
+def _quiet_codegen(spark) -> None:
+    jvm = spark.sparkContext._jvm
+    log4j = jvm.org.apache.logging.log4j
+    log4j.core.config.Configurator.setLevel(CODEGEN_LOGGER, log4j.Level.OFF)

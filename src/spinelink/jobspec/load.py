@@ -54,6 +54,9 @@ def validate(data: dict, model: type[BaseModel], file: str
     work = copy.deepcopy(data)
     problems: list[Problem] = []
     seen: set[str] = set()
+    # keys set aside: a section they were in may then fail as a whole (a default that does
+    # not fit the rest of it), which is not a second problem
+    aside: set[str] = set()
     for _ in range(ROUNDS):
         try:
             return model.model_validate(work), work, problems
@@ -63,12 +66,14 @@ def validate(data: dict, model: type[BaseModel], file: str
         earlier = set(seen)  # keys reported by an earlier round (and what is under them)
         for loc, problem, removable in found:
             key = problem.key or ""
-            if key not in seen and not any(key.startswith(k + ".") for k in earlier):
+            if key not in seen and not any(key.startswith(k + ".") for k in earlier) \
+                    and not any(k.startswith(key + ".") for k in aside):
                 problems.append(problem)  # one per key: a union's members fail together
             seen.add(key)
             seen |= _meant(problem)  # a misspelt required key: not also reported missing
             if removable and _remove(work, loc):
                 progress = True
+                aside.add(key)
         if not progress:
             break
     return None, work, problems
@@ -153,6 +158,7 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
     names (the coded variables) for the cross-checks."""
     values: dict[str, Any] = {}
     bad: set[str] = set()
+    unsure: set[str] = set()  # names of integrated variables that do not validate
     for key, field in model.model_fields.items():
         if key not in work:
             if field.is_required():
@@ -169,6 +175,10 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
         except ValidationError:
             bad.add(key)
             raw = work[key]
+            if key == dated[1] and isinstance(raw, dict):
+                # the variables that validate alone are checked; one bad variable must
+                # not make the others "not an integrated variable" to analysis:
+                values[key], unsure = _valid_entries(field.annotation, raw)
             if key in named and isinstance(raw, dict) and \
                     all(isinstance(v, dict) for v in raw.values()):
                 # only the names: the cross-checks ask which variables a source codes,
@@ -178,4 +188,22 @@ def partial(work: dict, model: type[BaseModel], sectioned=("sources", "links"),
         return None
     if dated[0] in bad:
         values.pop(dated[1], None)
+    if unsure and "analysis" in values:  # nor are they checked as names there
+        a = values["analysis"]
+        values["analysis"] = a.model_copy(update={"imputation": {
+            v: imp for v, imp in a.imputation.items()
+            if v not in unsure and imp.from_variable not in unsure}})
     return model.model_construct(**values)
+
+
+def _valid_entries(ann, raw: dict) -> tuple[dict[str, Any], set[str]]:
+    """The entries of a `name -> model` mapping that validate alone, and the names of the
+    rest."""
+    item = TypeAdapter(typing.get_args(ann)[-1])
+    good, rest = {}, set()
+    for name, value in raw.items():
+        try:
+            good[str(name)] = item.validate_python(value)
+        except ValidationError:
+            rest.add(str(name))
+    return good, rest

@@ -174,6 +174,14 @@ def from_validation(e: ValidationError, file: str, root: type[BaseModel],
         elif holder is not None and loc and isinstance(loc[-1], str):
             field = holder.model_fields.get(loc[-1])
             removable = bool(field and not field.is_required() and is_scalar(field.annotation))
+        if kind.startswith(("date_", "datetime_")):  # pydantic's reading of a non-date
+            msg = "expected a date written YYYY-MM-DD (e.g. 2021-03-21)"
+        elif kind == "model_type":  # not the class name: a job file has no classes
+            msg = re.sub(r" or instance of \w+$", " (key: value lines)", msg)
+        elif kind == "string_type" and len(loc) == 4 and loc[::2] == ("sources", "columns") \
+                and isinstance(err.get("input"), list):  # an address in parts, as delivered
+            msg = ("one column a field (a list is not read: join the parts, e.g. street "
+                   "number and name, into one column of the file first)")
         out.append((loc, Problem(file, _dotted(prefix + loc) or "(top level)", msg), removable))
     return [o for o in out if o[0] not in meant or not o[1].message.startswith("required")]
 

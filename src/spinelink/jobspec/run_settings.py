@@ -12,10 +12,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# DuckDB's memory sizes (8GB, 512 MB, 2GiB, 1.5GB; a bare number is not one) and a share
+# of the machine's memory (80%)
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|%)\s*", re.I)
+
+
 class Resources(Strict):
     memory_limit: str | None = None
     threads: int | None = Field(default=None, ge=1)
     temp_dir: str | None = None
+
+    @field_validator("memory_limit", mode="before")
+    @classmethod
+    def _size(cls, v):
+        if v is not None and not (isinstance(v, str) and _SIZE.fullmatch(v)):
+            raise ValueError("a memory size such as 8GB, 512MB or 2GiB")
+        return v
 
 
 class Spark(Strict):
