@@ -32,14 +32,20 @@ def _validate(path: Path) -> tuple[int, list[str]]:
     return res.exit_code, lines
 
 
-def test_a_memory_limit_that_is_no_size_is_a_job_problem(tmp_path):
-    # was: "internal error (ParserException)", exit 70, when DuckDB opened
-    path = _job(tmp_path, lambda j: j.update(resources={"memory_limit": "lots"}))
+def _one_problem(path: Path) -> str:
+    """The one error line `validate` prints for the job, which must exit 2."""
     code, lines = _validate(path)
     assert code == 2, lines
     assert len(lines) == 1, lines
-    assert lines[0].endswith("job.yaml: key 'resources.memory_limit': a memory size such "
-                             "as 8GB, 512MB or 2GiB")
+    return lines[0]
+
+
+def test_a_memory_limit_that_is_no_size_is_a_job_problem(tmp_path):
+    # was: "internal error (ParserException)", exit 70, when DuckDB opened
+    path = _job(tmp_path, lambda j: j.update(resources={"memory_limit": "lots"}))
+    line = _one_problem(path)
+    assert line.endswith("job.yaml: key 'resources.memory_limit': a memory size such "
+                         "as 8GB, 512MB or 2GiB")
 
 
 def test_the_sizes_duckdb_reads_are_accepted(tmp_path):
@@ -53,10 +59,8 @@ def test_one_badly_typed_integrated_variable_leaves_the_others_known(tmp_path):
     # was: also "'disability' is not an integrated variable (integrate:); expected one
     # of []" and the same for employment_status, the analysis' imputed variables
     path = _job(tmp_path, lambda j: j["integrate"]["sex"].update(priority="census"))
-    code, lines = _validate(path)
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert "key 'integrate.sex.priority'" in lines[0]
+    line = _one_problem(path)
+    assert "key 'integrate.sex.priority'" in line
 
 
 def test_an_imputed_variable_missing_from_integrate_is_still_named(tmp_path):
@@ -74,31 +78,25 @@ def test_a_bad_rule_is_one_problem_not_also_its_default(tmp_path):
     # was: a second line, "key 'integrate.address': expected priority: [sources, best
     # first] or rule: most_recent", from the rule's default once the bad rule was set aside
     path = _job(tmp_path, lambda j: j["integrate"]["address"].update(rule="newest"))
-    code, lines = _validate(path)
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert "key 'integrate.address.rule'" in lines[0]
+    line = _one_problem(path)
+    assert "key 'integrate.address.rule'" in line
 
 
 def test_a_reference_date_not_written_as_a_date_says_how_to_write_one(tmp_path):
     # was: "Datetimes provided to dates should have zero time - e.g. be exact dates"
     # (20210321, read by YAML as a number) and "invalid character in year" (21/03/2021)
     for value in (20210321, "21/03/2021"):
-        code, lines = _validate(_job(tmp_path, lambda j, v=value: j.update(reference_date=v)))
-        assert code == 2
-        assert len(lines) == 1, lines
-        assert lines[0].endswith("key 'reference_date': expected a date written YYYY-MM-DD "
-                                 "(e.g. 2021-03-21)")
+        line = _one_problem(_job(tmp_path, lambda j, v=value: j.update(reference_date=v)))
+        assert line.endswith("key 'reference_date': expected a date written YYYY-MM-DD "
+                             "(e.g. 2021-03-21)")
 
 
 def test_a_section_given_as_a_word_names_no_class(tmp_path):
     # was: "Input should be a valid dictionary or instance of Period" (a class of spinelink's)
     path = _job(tmp_path, lambda j: j["sources"]["census"].update(reference_period="March"))
-    code, lines = _validate(path)
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert "key 'sources.census.reference_period'" in lines[0]
-    assert "instance" not in lines[0] and "Period" not in lines[0]
+    line = _one_problem(path)
+    assert "key 'sources.census.reference_period'" in line
+    assert "instance" not in line and "Period" not in line
 
 
 def test_an_address_given_as_its_parts_says_to_join_them(tmp_path):
@@ -106,9 +104,7 @@ def test_an_address_given_as_its_parts_says_to_join_them(tmp_path):
     # "Input should be a valid string"
     def change(j):
         j["sources"]["census"]["columns"]["address"] = ["address_line", "postcode"]
-    code, lines = _validate(_job(tmp_path, change))
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert lines[0].endswith("key 'sources.census.columns.address': one column a field (a "
-                             "list is not read: join the parts, e.g. street number and "
-                             "name, into one column of the file first)")
+    line = _one_problem(_job(tmp_path, change))
+    assert line.endswith("key 'sources.census.columns.address': one column a field (a "
+                         "list is not read: join the parts, e.g. street number and "
+                         "name, into one column of the file first)")
