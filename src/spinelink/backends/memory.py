@@ -39,7 +39,7 @@ FLOOR = 1024 * MIB
 RAM_SHARE = 0.8  # DuckDB's own default: never more than it would take unasked
 
 
-_SIZE = re.compile(r"^\s*([0-9.]+)\s*([KMGT]?i?B|bytes)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|bytes)?\s*$", re.IGNORECASE)
 
 
 def size_bytes(text: str) -> int | None:
