@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -53,10 +53,10 @@ class Privacy(Strict):
     HMAC-SHA256 pseudonyms; the key comes from the environment variable named by `key_env`
     or from the file at `key_file`, never from the job file. `separate`: the linkage table
     and the content table go to separate folders (needs `pseudonymise`)."""
-    pseudonymise: bool = False
+    pseudonymise: StrictBool = False
     key_env: str | None = None
     key_file: str | None = None
-    separate: bool = False
+    separate: StrictBool = False
     pseudonym_length: int = Field(default=32, ge=16, le=64)
 
     @field_validator("key_env")
