@@ -7,14 +7,13 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from spinelink.memory_sizes import job_size_ok
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# DuckDB's memory sizes (8GB, 512 MB, 2GiB, 1.5GB; a bare number is not one) and a share
-# of the machine's memory (80%)
-_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|%)\s*", re.I)
 
 
 class Resources(Strict):
@@ -25,7 +24,9 @@ class Resources(Strict):
     @field_validator("memory_limit", mode="before")
     @classmethod
     def _size(cls, v):
-        if v is not None and not (isinstance(v, str) and _SIZE.fullmatch(v)):
+        # DuckDB's memory sizes (8GB, 512 MB, 2GiB, 1.5GB; a bare number is not one) and a
+        # share of the machine's memory (80%)
+        if v is not None and not job_size_ok(v):
             raise ValueError("a memory size such as 8GB, 512MB or 2GiB")
         return v
 
