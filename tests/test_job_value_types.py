@@ -108,3 +108,125 @@ def test_an_address_given_as_its_parts_says_to_join_them(tmp_path):
     assert line.endswith("key 'sources.census.columns.address': one column a field (a "
                          "list is not read: join the parts, e.g. street number and "
                          "name, into one column of the file first)")
+
+
+# every boolean key of the job file (a test below checks the list against the schema)
+BOOLEANS = ["links.benefits.one_to_one", "links.benefits.hold_relatives",
+            "links.benefits.probabilistic.household",
+            "integrate_options.flag_reference_duplicates", "quality.enabled",
+            "analysis.enabled", "extend_spine", "privacy.pseudonymise", "privacy.separate"]
+
+
+def _set(job: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    node = job
+    for k in parents:
+        node = node.setdefault(k, {})
+    node[last] = value
+
+
+def _schema_booleans() -> dict[str, object]:
+    """Every field of the job's models (and the models under them) that can hold a bool:
+    dotted path (`links.*`: an entry of a name -> model section) -> its annotation."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    from spinelink.config import Job
+
+    found: dict[str, object] = {}
+
+    def visit(ann, path):
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            if typing.get_args(ann)[0] is bool:
+                found[path] = ann
+            return
+        if origin in (typing.Union, types.UnionType, dict, list):
+            args = typing.get_args(ann)
+            if origin is dict and str in args and bool in args[-1:]:
+                found[path] = ann
+            for a in args:
+                visit(a, path + (".*" if origin in (dict, list) else ""))
+            return
+        if ann is bool:
+            found[path] = ann
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            for name, f in ann.model_fields.items():
+                visit(f.annotation if not f.metadata else typing.Annotated[
+                    f.annotation, *f.metadata], f"{path}.{name}".lstrip("."))
+
+    visit(Job, "")
+    return found
+
+
+def test_every_boolean_of_the_job_is_strict_and_tested():
+    """A new boolean key must be strict too, and be added to BOOLEANS."""
+    from pydantic import Strict
+
+    found = _schema_booleans()
+    found.pop("spark.config.*", None)  # Spark's own settings, passed on as text
+    assert sorted(found) == sorted(k.replace("benefits", "*") for k in BOOLEANS)
+    for path, ann in found.items():
+        meta = getattr(ann, "__metadata__", ())
+        assert any(isinstance(m, Strict) and m.strict for m in meta), path
+
+
+def test_a_boolean_given_as_text_or_a_number_is_one_problem(tmp_path):
+    # was: one_to_one: 'yes' read as true ('no' as false, 1 as true: pydantic's lax bools)
+    for key in BOOLEANS:
+        for value in ("yes", "no", "true", "False", 1, 0):
+            line = _one_problem(_job(tmp_path, lambda j, k=key, v=value: _set(j, k, v)))
+            assert line.endswith(f"job.yaml: key '{key}': expected true or false, unquoted: "
+                                 "a quoted word ('yes', 'no', 'true') or a number is not "
+                                 "a boolean"), (key, value, line)
+
+
+def test_unquoted_yes_and_no_are_yaml_booleans(tmp_path):
+    """YAML 1.1, as the job file is read: unquoted yes/no, on/off, true/false (any of
+    their usual capitalisations) are booleans; quoted, they are text (above)."""
+    from spinelink.config import load_job
+
+    _job(tmp_path, lambda j: None)
+    text = (SAMPLE / "demo_job.yaml").read_text(encoding="utf-8").replace(
+        "output_dir: ../out/demo", "output_dir: out")
+    for word, want in (("yes", True), ("no", False), ("on", True), ("Off", False),
+                       ("TRUE", True), ("false", False)):
+        for key in ("one_to_one", "flag_reference_duplicates"):
+            old = {"one_to_one": "    one_to_one: false\n",
+                   "flag_reference_duplicates": "  flag_reference_duplicates: true\n"}[key]
+            assert old in text
+            path = tmp_path / "job.yaml"
+            path.write_text(text.replace(old, old.split(":")[0] + f": {word}\n"),
+                            encoding="utf-8")
+            code, lines = _validate(path)
+            assert code == 0, (word, key, lines)
+            job = load_job(path).job
+            got = (job.links["benefits"].one_to_one if key == "one_to_one"
+                   else job.integrate_options.flag_reference_duplicates)
+            assert got is want, (word, key)
+        path.write_text(text.replace("    one_to_one: false\n", f"    one_to_one: '{word}'\n"),
+                        encoding="utf-8")
+        assert "key 'links.benefits.one_to_one'" in _one_problem(path)
+
+
+def test_a_model_files_boolean_given_as_text_is_one_problem(tmp_path):
+    """The model specification a job's `model: auto` reads (linkage_models/
+    person_auto.yaml, or a copy) has booleans too (`tf`, `read_plain`, `chao1`): strict
+    alike."""
+    from spinelink.jobspec.autospec import model_spec_problems
+
+    spec = (SAMPLE.parent / "linkage_models" / "person_auto.yaml").read_text(encoding="utf-8")
+    for old, new, key in (("{exact: first_name, tf: true}", "{exact: first_name, tf: 'yes'}",
+                           "comparisons.0.levels."),
+                          ("max_block: 30, read_plain: true}", "max_block: 30, read_plain: 1}",
+                           "blocking.")):
+        assert old in spec
+        (tmp_path / "person_auto.yaml").write_text(spec.replace(old, new, 1), encoding="utf-8")
+        spec_ok, problems = model_spec_problems(tmp_path / "person_auto.yaml")
+        lines = [p.line() for p in problems]
+        assert spec_ok is None and len(lines) == 1, lines
+        assert f"person_auto.yaml: key '{key}" in lines[0], lines
+        assert lines[0].endswith("expected true or false, unquoted: a quoted word ('yes', "
+                                 "'no', 'true') or a number is not a boolean"), lines

@@ -8,6 +8,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -233,3 +234,24 @@ def test_pseudonyms_are_keyed_per_source_and_stable():
     assert len(pseudonym(k1, "s", "1", 40)) == 40
     assert pseudonyms(k1, ["s", "s", "s"], ["1", None, "1"]) == [pseudonym(k1, "s", "1"), None,
                                                                  pseudonym(k1, "s", "1")]
+
+
+def test_an_imputed_values_donor_is_a_pseudonymised_unit_and_no_content(tmp_path):
+    """`<var>__donor` (the analysis stage's hot-deck donor) is a reference unit's id: keyed
+    as the reference's ids are, and, linking two units, kept out of the content table."""
+    from spinelink.privacy.tables import _content_of_integrated, pseudonymise_file
+
+    key = KEY.encode()
+    ids = ["C1", "C2", "C3"]
+    df = pd.DataFrame({"reference_id": ids, "x": ["a", "a", "b"],
+                       "x__status": ["single_source", "imputed:hot_deck", "single_source"],
+                       "x__donor": [None, "C1", None]})
+    p = tmp_path / "integrated.parquet"
+    df.to_parquet(p, index=False)
+    assert pseudonymise_file(p, None, "census", {"census"}, key, 32)
+    got = pd.read_parquet(p)
+    assert got["x__donor"].tolist() == [None, pseudonym(key, "census", "C1"), None]
+    assert got.at[1, "x__donor"] == got.at[0, "reference_id"]
+    lj = SimpleNamespace(job=SimpleNamespace(sources={"census": None}))
+    assert _content_of_integrated(p, lj, set()).column_names == ["reference_id", "x",
+                                                                 "x__status"]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from spinelink.catalogue.spec import Catalogue
 from spinelink.coding.spec import (
@@ -276,7 +276,7 @@ class Job(_Strict):
     edit_rules: dict[str, list[EditRule]] = Field(default_factory=dict)
     control_totals: dict[str, ControlTotals] = Field(default_factory=dict)
     catalogue: Catalogue | None = None  # sources and deliveries (spinelink.catalogue)
-    extend_spine: bool = False  # unlinked records become spine units (incremental.spine)
+    extend_spine: StrictBool = False  # unlinked records become spine units (incremental.spine)
     analysis: Analysis | None = None  # weights, coverage, imputation (spinelink.analysis)
 
     @field_validator("coding", "edit_rules", "control_totals")

@@ -4,7 +4,9 @@ both sides, dual-system estimates, imputation (job section `analysis:`).
 Writes (atomically):
 - `weights/<source>.parquet`: reference_id, linked, p_link, weight (NaN when not linked);
 - `integrated.parquet` again, with `<source>__weight` per weighted source and the imputed
-  values (status `imputed:<method>`); `imputed/<m>.parquet` for `multiple: M > 1`;
+  values (status `imputed:<method>`, hot-deck donors in `<var>__donor`);
+  `imputed/<m>.parquet` for `multiple: M > 1`;
+- `audit.parquet` again, with one `impute` row per imputed cell (its donor or source);
 - `tables/analysis_*.csv` / `.parquet`: the published tables (spinelink.analysis.tables),
   protected together with the quality stage's (spinelink.quality.protect); their exact
   copies under `disclosure/` are internal, for operators only.
@@ -18,7 +20,15 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink import atomic
-from spinelink.analysis import both_sides, dual_system, residues, tables, three_lists, weights
+from spinelink.analysis import (
+    both_sides,
+    dual_system,
+    imputation,
+    residues,
+    tables,
+    three_lists,
+    weights,
+)
 from spinelink.quality import groups
 from spinelink.sqlfiles import quote_ident, sql_file
 
@@ -105,11 +115,10 @@ def run_stage(ctx) -> dict:
     if a.weights is not None:
         raw["weighted_margins"] = _weighted_margins(out, ref, a.weights, links, extra)
     if a.imputation:
-        from spinelink.analysis import imputation
-
-        summary["imputation"] = imputation.run(ctx, a, ref, extra,
-                                               lambda s, var: _source_values(out, g, s, var))
+        summary["imputation"], audit = imputation.run(
+            ctx, a, ref, extra, lambda s, var: _source_values(out, g, s, var))
         raw["imputation"] = tables.imputation_table(summary["imputation"]["variables"])
+        _audit_imputed(ctx, audit)
     _rewrite_integrated(ctx, extra)
     pub = publish(out, job, raw)
     summary["tables"] = {k: {"rows": int(len(v)), "suppressed": int(v["suppressed"].sum())}
@@ -351,15 +360,32 @@ def _rewrite_integrated(ctx, extra: pd.DataFrame) -> None:
     cols = []
     for c in have:
         q = quote_ident(c)
-        if c in x.columns and c.endswith("__weight"):
+        if (c in x.columns and c.endswith("__weight")) or (
+                c.endswith(imputation.DONOR) and c.removesuffix(imputation.DONOR) in x.columns):
             continue  # an earlier run of this stage: replaced below
         if c in x.columns:  # an imputed variable or its status
             cols.append(f"coalesce(x.{q}, i.{q}) AS {q}")
         else:
             cols.append(f"i.{q}")
+        donor = c.removesuffix("__status") + imputation.DONOR
+        if c.endswith("__status") and donor in x.columns:  # beside the status
+            cols.append(f"x.{quote_ident(donor)}")
     cols += [f"x.{quote_ident(c)}" for c in x.columns if c.endswith("__weight")]
     eng.write_parquet(sql_file("analysis/integrated_extra.sql", integrated="__sl_an_int",
                                extra="__sl_an_extra", columns=",\n    ".join(cols)), path)
+
+
+def _audit_imputed(ctx, rows: pd.DataFrame) -> None:
+    """audit.parquet with one `impute` row per imputed cell (`imputation.audit_rows`),
+    those of an earlier run of this stage replaced."""
+    eng, path = ctx.engine, Path(ctx.out) / "audit.parquet"
+    if not path.exists():
+        log.warning("analysis: no audit.parquet; the imputed cells' rows are not written")
+        return
+    eng.load_parquet("__sl_an_audit", path)
+    eng.register("__sl_an_imputed", rows[imputation.AUDIT].astype(object))
+    eng.write_parquet(sql_file("analysis/audit_imputed.sql", audit="__sl_an_audit",
+                               imputed="__sl_an_imputed"), path)
 
 
 def _write_parquet(path: Path, df: pd.DataFrame) -> None:

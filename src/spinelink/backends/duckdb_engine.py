@@ -50,9 +50,9 @@ class DuckDBEngine(Engine):
         return self.con.execute(sql, params or {}).df()
 
     def memory_bytes(self) -> int | None:
-        from spinelink.backends.memory import size_bytes
+        from spinelink.memory_sizes import duckdb_bytes
 
-        return size_bytes(self.con.execute(
+        return duckdb_bytes(self.con.execute(
             "SELECT current_setting('memory_limit')").fetchone()[0])
 
     # a table's columns and row count without a pandas frame (a few ms each, a few dozen

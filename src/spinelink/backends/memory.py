@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,21 +36,6 @@ TAPER_FROM = 256 * MIB
 PER_INPUT_BYTE_BEYOND = 4
 FLOOR = 1024 * MIB
 RAM_SHARE = 0.8  # DuckDB's own default: never more than it would take unasked
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B|bytes)?\s*$", re.IGNORECASE)
-
-
-def size_bytes(text: str) -> int | None:
-    """A memory size as DuckDB writes one ("1.8 GiB", "476.8 MiB", "2GB") in bytes; None
-    when it is not one."""
-    m = _SIZE.match(str(text))
-    if not m:
-        return None
-    unit = (m.group(2) or "B").upper()
-    scale = 1 if unit in ("B", "BYTES") else \
-        (1024 if "I" in unit else 1000) ** ("KMGT".index(unit[0]) + 1)
-    return int(float(m.group(1)) * scale)
 
 
 def input_bytes(paths: Iterable[Path]) -> int:

@@ -45,7 +45,6 @@ from spinelink.backends.spark_support import (
     DEFAULT_CONF,
     REQUIRED_CONF,
     _conf_value,
-    _memory,
     _never,
     _quiet_codegen,
     _register_similarity_aliases,
@@ -59,6 +58,7 @@ from spinelink.backends.sql_translate import (
     TranslationError,
 )
 from spinelink.errors import JobError, SpinelinkError
+from spinelink.memory_sizes import spark_memory
 
 log = logging.getLogger("spinelink.spark")
 
@@ -96,7 +96,7 @@ class SparkEngine(Engine):
             # many small queries: adaptive execution adds a job per shuffle and gains
             # little with few partitions (a job's spark.config may turn it back on)
             conf["spark.sql.adaptive.enabled"] = "false"
-        mem = _memory(memory_limit)
+        mem = spark_memory(memory_limit)
         if mem:
             conf["spark.driver.memory"] = mem
         conf.update({str(k): _conf_value(v) for k, v in (config or {}).items()})

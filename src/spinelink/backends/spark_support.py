@@ -4,7 +4,6 @@ Arrow conversion."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import pyarrow as pa
@@ -118,19 +117,6 @@ def _strip_accents_udf():
         return unicodedata.normalize("NFC", kept)
 
     return strip_accents
-
-
-def _memory(limit: str | None) -> str | None:
-    """DuckDB-style '4GB' / '512MB' as Spark's '4g' / '512m' (None if not recognised)."""
-    if not limit:
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT])i?B?\s*", str(limit), re.I)
-    if not m:
-        return None
-    n, unit = float(m.group(1)), m.group(2).lower()
-    if n != int(n):
-        n, unit = n * 1024, {"t": "g", "g": "m", "m": "k"}.get(unit, unit)
-    return f"{int(n)}{unit}"
 
 
 # Spark logs, at ERROR, each generated class over the JVM's 64 KB method limit with the

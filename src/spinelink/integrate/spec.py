@@ -27,7 +27,7 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from spinelink.jobspec.problems import did_you_mean
 
@@ -94,7 +94,7 @@ class Select(_Strict):
 
 
 class IntegrateOptions(_Strict):
-    flag_reference_duplicates: bool = False
+    flag_reference_duplicates: StrictBool = False
     select: dict[str, Select] = Field(default_factory=dict)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from spinelink.jobspec.problems import Problem, did_you_mean
 
@@ -65,7 +65,7 @@ class Impute(_Strict):
 
 
 class Analysis(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     weights: Weights | None = Field(default_factory=Weights)
     coverage: Coverage | None = Field(default_factory=Coverage)
     imputation: dict[str, Impute] = Field(default_factory=dict)

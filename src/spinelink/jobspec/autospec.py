@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    ValidationError,
+)
 
 from spinelink.jobspec.problems import Problem, from_validation, raise_problems
 from spinelink.jobspec.yamltext import parse_yaml
@@ -32,7 +40,7 @@ class _Level(_M):
 
 class ExactLevel(_Level):
     exact: str
-    tf: bool = False  # term-frequency adjustment on this column
+    tf: StrictBool = False  # term-frequency adjustment on this column
 
 
 class JaroWinklerLevel(_Level):
@@ -110,16 +118,32 @@ class CappedBlock(_M):
     # capped-key bit): for a rule capped only to bound its pairs in large populations, so
     # that where the cap stops no record the design is the plain rule's (benchmarks/
     # RESULTS.md, sessions 31 hA and 43 hB)
-    read_plain: bool = False
+    read_plain: StrictBool = False
     # the never-compared design's Chao1 (recapture_fallback) does not count the rule among
     # the rules that caught a match: a rule for the records the others cannot reach fires
     # on nearly every match another rule caught, which turns single catches into double
     # ones and collapses f1^2 / 2 f2; the matches it alone caught come off that figure
     # (benchmarks/RESULTS.md, sessions 41 hA and 44 hC)
-    chao1: bool = True
+    chao1: StrictBool = True
 
 
-Rule = list[str] | BlockingSQL | CappedBlock
+def _rule_kind(v: Any) -> str | None:
+    if isinstance(v, list | BlockingSQL | CappedBlock):
+        return {list: "columns", BlockingSQL: "sql", CappedBlock: "capped"}[type(v)]
+    if isinstance(v, dict):
+        kinds = [k for k, key in (("sql", "sql"), ("capped", "columns")) if key in v]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+# a rule's kind read from its shape, so that a fault in one is reported once, by its own
+# model (not also as every other kind's mismatch)
+Rule = Annotated[
+    Annotated[list[str], Tag("columns")] | Annotated[BlockingSQL, Tag("sql")]
+    | Annotated[CappedBlock, Tag("capped")],
+    Discriminator(_rule_kind, custom_error_type="rule_kind",
+                  custom_error_message="a blocking rule is a list of columns, {sql: ...} or "
+                                       "{columns: [...], max_block: N}")]
 
 
 class TrainingSpec(_M):

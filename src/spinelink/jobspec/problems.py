@@ -176,6 +176,9 @@ def from_validation(e: ValidationError, file: str, root: type[BaseModel],
             removable = bool(field and not field.is_required() and is_scalar(field.annotation))
         if kind.startswith(("date_", "datetime_")):  # pydantic's reading of a non-date
             msg = "expected a date written YYYY-MM-DD (e.g. 2021-03-21)"
+        elif kind in ("bool_type", "bool_parsing"):  # StrictBool: a YAML boolean only
+            msg = ("expected true or false, unquoted: a quoted word ('yes', 'no', 'true') or "
+                   "a number is not a boolean")
         elif kind == "model_type":  # not the class name: a job file has no classes
             msg = re.sub(r" or instance of \w+$", " (key: value lines)", msg)
         elif kind == "string_type" and len(loc) == 4 and loc[::2] == ("sources", "columns") \

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+
+from spinelink.memory_sizes import job_size_ok
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# DuckDB's memory sizes (8GB, 512 MB, 2GiB, 1.5GB; a bare number is not one) and a share
-# of the machine's memory (80%)
-_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|%)\s*", re.I)
 
 
 class Resources(Strict):
@@ -25,7 +24,9 @@ class Resources(Strict):
     @field_validator("memory_limit", mode="before")
     @classmethod
     def _size(cls, v):
-        if v is not None and not (isinstance(v, str) and _SIZE.fullmatch(v)):
+        # DuckDB's memory sizes (8GB, 512 MB, 2GiB, 1.5GB; a bare number is not one) and a
+        # share of the machine's memory (80%)
+        if v is not None and not job_size_ok(v):
             raise ValueError("a memory size such as 8GB, 512MB or 2GiB")
         return v
 
@@ -53,10 +54,10 @@ class Privacy(Strict):
     HMAC-SHA256 pseudonyms; the key comes from the environment variable named by `key_env`
     or from the file at `key_file`, never from the job file. `separate`: the linkage table
     and the content table go to separate folders (needs `pseudonymise`)."""
-    pseudonymise: bool = False
+    pseudonymise: StrictBool = False
     key_env: str | None = None
     key_file: str | None = None
-    separate: bool = False
+    separate: StrictBool = False
     pseudonym_length: int = Field(default=32, ge=16, le=64)
 
     @field_validator("key_env")

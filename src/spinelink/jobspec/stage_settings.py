@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from spinelink.jobspec.run_settings import Strict as _Strict
 
@@ -31,7 +31,7 @@ class Probabilistic(_Strict):
     max_pairs_u: float = Field(default=1e6, gt=0)
     # weigh pairs at one address with co-resident u-probabilities (spinelink.household):
     # fewer links to relatives on household-heavy sources, at some cost in recall
-    household: bool = False
+    household: StrictBool = False
     # review: a link on which no personal field agrees (first name missing or different,
     # date of birth, middle name and identifiers missing or different: only what a
     # household shares agrees) is never accepted, a clerk sees it (spinelink.evidence.
@@ -59,10 +59,10 @@ class Probabilistic(_Strict):
 class Link(_Strict):
     deterministic: Deterministic = Field(default_factory=Deterministic)
     probabilistic: Probabilistic | None = Field(default_factory=Probabilistic)
-    one_to_one: bool = False
+    one_to_one: StrictBool = False
     # without one_to_one: hold for review a link whose first name is no form of its unit's
     # while another record on the unit carries one (spinelink.relatives)
-    hold_relatives: bool = True
+    hold_relatives: StrictBool = True
 
 
 class Quality(_Strict):
@@ -92,7 +92,7 @@ class Quality(_Strict):
     # that made them while its residual records and links are within this share of that
     # run's (quality.fitcarry); 0: refit every run
     carry_within: float = Field(default=0.25, ge=0.0, le=1.0)
-    enabled: bool = True  # false: skip error estimation (e.g. when timing linkage alone)
+    enabled: StrictBool = True  # false: skip error estimation (e.g. when timing linkage alone)
 
     @field_validator("age_bands")
     @classmethod

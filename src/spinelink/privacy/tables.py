@@ -35,8 +35,8 @@ def _namespaces(columns: list[str], file_source: str | None, reference: str,
     per_row = "source" in columns
     out: dict[str, tuple[str, str]] = {}
     for c in columns:
-        if c in ("reference_id", "duplicate_of", "person_ref"):
-            out[c] = ("const", reference)
+        if c in ("reference_id", "duplicate_of", "person_ref") or c.endswith("__donor"):
+            out[c] = ("const", reference)  # `<var>__donor`: an imputed value's donor unit
         elif c in ("source_id", "record_id"):
             if file_source:
                 out[c] = ("const", file_source)
@@ -138,7 +138,8 @@ def _content_of_integrated(path: Path, lj: LoadedJob, drop: set[str]) -> pa.Tabl
     table = pq.read_table(path)
     linkage = tuple(f"{s}__" for s in lj.job.sources)
     return table.select([c for c in table.column_names
-                         if c != "duplicate_of" and not c.startswith(linkage)
+                         if c != "duplicate_of" and not c.endswith("__donor")
+                         and not c.startswith(linkage)
                          and c.split("__")[0] not in drop])
 
 
