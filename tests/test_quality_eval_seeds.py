@@ -120,3 +120,34 @@ def test_run_seeds_pools_the_extra_seeds_runs(tmp_path):
     assert r["per_seed"]["43"]["wall_s"] == 1.5
     assert r["summary"]["coverage_per_seed"] == pytest.approx(10 / 12)
     assert r["rows"][0]["true_pairs"] == 1200
+
+
+@pytest.mark.slow
+def test_seeds_option_runs_the_pair_at_each_seed_and_pools_them(tmp_path):
+    """`quality_eval.py --only cps_default --noise default --seeds 2` (pseudopeople's CPS
+    and census at seeds 42 and 43; two spinelink runs): seed 42's result is the harness's
+    own, seed 43 runs in its own folder with its own noise, and the pooled `all` row is the
+    mean of the two seeds' figures with their true pairs summed."""
+    assert quality_eval.main(["--only", "cps_default", "--noise", "default", "--seeds", "2",
+                              "--work", str(tmp_path)]) == 0
+    import json
+
+    res = json.loads((tmp_path / "results.json").read_text())["datasets"]["cps_default"]
+    pooled = res["seeds"]
+    assert pooled["seeds"] == [42, 43] and set(pooled["per_seed"]) == {"42", "43"}
+    other = tmp_path / "seeds" / "43" / "cps_default"
+    assert (other / "spinelink_out" / "quality" / "subgroups.csv").exists()
+    # another noising: the CPS files of the two seeds differ
+    assert (other / "cps.csv").read_bytes() != (tmp_path / "cps_default" / "cps.csv").read_bytes()
+    # the pooled `all` row against each seed's own `all` row
+    first = next(r for r in res["rows"] if r["variable"] == "all")
+    case = quality_eval._cases(tmp_path / "seeds" / "43", "default", 43, 20_000)["cps_default"]()
+    rows: list = []
+    quality_eval.evaluate(case.bench, rows)
+    second = rows[0].set_index(["variable", "value"]).loc[("all", "all")]
+    got = next(r for r in pooled["rows"] if r["variable"] == "all")
+    assert got["true_pairs"] == first["true_pairs"] + second["true_pairs"]
+    for f in ("est_precision", "true_recall", "fl_recall"):
+        assert got[f] == pytest.approx((first[f] + second[f]) / 2)
+    assert got["err_recall"] == pytest.approx(abs(got["est_recall"] - got["true_recall"]))
+    assert pooled["per_seed"]["42"]["mae_spinelink"] == res["summary"]["mae_spinelink"]
