@@ -3,7 +3,7 @@ against the truth, beside two naive estimators, on the external benchmark's pair
 spinelink's own generator (issue 12, item 1).
 
     .venv/bin/python benchmarks/quality_eval.py [--only NAME[,NAME]] [--noise default|raised|both]
-        [--persons 20000] [--work DIR] [--seed 42] [--rescore]
+        [--persons 20000] [--work DIR] [--seed 42] [--seeds 1] [--rescore]
 
 Each data set is prepared in WORK/<name>/ (`external_data.py` for the external pairs,
 `datasets.prepare_generated` for `generated`), `spinelink run job_quality.yaml` runs with
@@ -40,6 +40,9 @@ Error = |estimate - truth|; an interval covers when low <= truth <= high with th
 rounded to subgroups.csv's 4 decimals. Summary per data set over the compared (subgroup,
 measure) estimates, the `all` row included: mean absolute error of spinelink, c1 and fl;
 the share of spinelink's 95% intervals that cover; subgroups with an error > TOL.
+
+`--seeds N` (N > 1) also runs each pseudopeople pair at seeds SEED+1..SEED+N-1 and adds to
+its result, as `seeds`, the N seeds' pooled comparison (`quality_eval_seeds`).
 """
 from __future__ import annotations
 
@@ -63,6 +66,8 @@ from compare import run_spinelink  # noqa: E402
 from datasets import Bench, prepare_generated  # noqa: E402
 from external import _git_rev, select  # noqa: E402
 from external_data import catalogue  # noqa: E402
+from quality_eval_parts import _ids, _widths_and_misses, components  # noqa: E402,F401
+from quality_eval_seeds import format_pooled, run_seeds, summary_line  # noqa: E402
 from quality_eval_table import format_case, legend  # noqa: E402
 
 MIN_TRUE = 300   # subgroups with fewer true pairs are not compared
@@ -224,72 +229,6 @@ def summarise(rows: pd.DataFrame, tol: float = TOL) -> dict:
             "over_tol": int((worst > tol).sum()), "tol": tol, **widths, "misses": misses}
 
 
-def _widths_and_misses(rows: pd.DataFrame) -> tuple[dict, list[dict]]:
-    """Mean 95% interval width per measure over the intervals compared, and each interval
-    that misses: on which side the truth lies and how far out, also in half-widths (an
-    interval missed by a fraction of its half-width differs from one missed by several)."""
-    widths, misses = {}, []
-    for m in MEASURES:
-        ok = rows[f"covers_{m}"].notna()
-        lo, hi = rows.loc[ok, f"est_{m}_low"], rows.loc[ok, f"est_{m}_high"]
-        widths[f"width_{m}"] = float((hi - lo).mean()) if ok.any() else None
-        for _, r in rows[ok & (rows[f"covers_{m}"] == False)].iterrows():  # noqa: E712
-            t = round(r[f"true_{m}"], 4)
-            side, by = ("above", t - r[f"est_{m}_high"]) if t > r[f"est_{m}_high"] else \
-                ("below", r[f"est_{m}_low"] - t)
-            half = (r[f"est_{m}_high"] - r[f"est_{m}_low"]) / 2
-            misses.append({"subgroup": "all" if r["variable"] == "all" else
-                           f"{r['variable']}={r['value']}", "measure": m, "side": side,
-                           "by": float(by), "half_widths": float(by / half) if half > 0
-                           else float("inf")})
-    return widths, misses
-
-
-def components(links: pd.DataFrame, pairs: pd.DataFrame, truth_ref: pd.DataFrame,
-               truth_src: pd.DataFrame, quarantined: set[str], review: set[str]) -> dict:
-    """True counts of the parts the estimator estimates: false links by kind; linkable
-    residual records (linkable, accepted, without a deterministic link); of those, never
-    compared (no candidate pair with a record of their person); and linkable records not
-    found, by first cause: quarantined, linked wrongly, in review, true match a candidate
-    below review, never compared."""
-    uid_ref = truth_ref.dropna().astype(str).drop_duplicates("record_id").set_index(
-        "record_id")["person_uid"]
-    uid_src = truth_src.dropna().astype(str).drop_duplicates("record_id").set_index(
-        "record_id")["person_uid"]
-
-    def correct(df: pd.DataFrame) -> np.ndarray:
-        u = df["reference_id"].astype(str).map(uid_ref)
-        return (u.notna() & (u == df["source_id"].astype(str).map(uid_src))).to_numpy()
-
-    lk = links.astype({"reference_id": str, "source_id": str})
-    ok, method = correct(lk), lk["method"].astype(str)
-    det = method.str.startswith(("direct:", "key:")).to_numpy()
-    prob = (method == "probabilistic").to_numpy()
-    src = truth_src.dropna().astype(str)
-    linkable = set(src.loc[src["person_uid"].isin(set(uid_ref)), "record_id"])
-    found, linked = set(lk.loc[ok, "source_id"]), set(lk["source_id"])
-    residual = linkable - quarantined - set(lk.loc[det, "source_id"])
-    true_cand = set(pairs.loc[correct(pairs), "source_id"].astype(str)) if len(pairs) else set()
-    causes = {"quarantined": 0, "wrong_link": 0, "review": 0, "below_review": 0,
-              "never_compared": 0}
-    for s in linkable - found:
-        c = ("quarantined" if s in quarantined else "wrong_link" if s in linked else
-             "review" if s in review else "below_review" if s in true_cand else
-             "never_compared")
-        causes[c] += 1
-    return {"false_links": {"deterministic": int((det & ~ok).sum()),
-                            "probabilistic": int((prob & ~ok).sum()),
-                            "other": int((~det & ~prob & ~ok).sum())},
-            "links": {"deterministic": int(det.sum()), "probabilistic": int(prob.sum())},
-            "linkable_residual": len(residual),
-            "never_compared": len(residual - true_cand), "missed": causes}
-
-
-def _ids(path: Path, column: str) -> set[str]:
-    return set(pd.read_parquet(path, columns=[column])[column].dropna().astype(str)) \
-        if path.exists() else set()
-
-
 # ---------------------------------------------------------------------- per data set
 
 def quality_job(bench: Bench, extra: dict[str, list[str]] | None = None) -> Bench:
@@ -336,8 +275,9 @@ def group_tables(out: Path, job: dict, source: str
     return ref, tables[1]
 
 
-def evaluate(bench: Bench) -> dict:
-    """Compare a finished run's quality estimates with the truth."""
+def evaluate(bench: Bench, all_rows: list | None = None) -> dict:
+    """Compare a finished run's quality estimates with the truth. `all_rows`: gets the
+    comparison of every subgroup, whatever its true pairs (`quality_eval_seeds`)."""
     out = bench.dir / "spinelink_out"
     job = yaml.safe_load(bench.job.read_text(encoding="utf-8"))
     ref_groups, src_groups = group_tables(out, job, bench.source)
@@ -352,7 +292,10 @@ def evaluate(bench: Bench) -> dict:
                        _ids(out / "review" / f"{bench.source}.parquet", "source_id"))
     sub = pd.read_csv(out / "quality" / "subgroups.csv", dtype={"value": str})
     est = sub[(sub["source"] == bench.source) & (sub["basis"] == "model")]
-    rows = compare_rows(est, truth, naive_rates(links, pairs, ref_groups, src_groups))
+    every = compare_rows(est, truth, naive_rates(links, pairs, ref_groups, src_groups), 0)
+    rows = every[every["true_pairs"] >= MIN_TRUE].reset_index(drop=True)
+    if all_rows is not None:
+        all_rows.append(every)
     summ = json.loads((out / "quality" / "summary.json").read_text())
     diag = summ["sources"].get(bench.source, {})
     if isinstance(diag.get("calibration"), dict):
@@ -391,7 +334,7 @@ def case_frame(work: Path, noise: str, name: str, seed: int = 42,
     return case, res, df
 
 
-def run_case(case: Case, rescore: bool) -> dict:
+def run_case(case: Case, rescore: bool, all_rows: list | None = None) -> dict:
     b = case.bench
     estimates = b.dir / "spinelink_out" / "quality" / "subgroups.csv"
     head = {"family": case.family, "noise": case.noise}
@@ -409,7 +352,7 @@ def run_case(case: Case, rescore: bool) -> dict:
         if "f1" not in s or not estimates.exists():
             res["error"] = res.get("error") or "no quality/subgroups.csv"
             return {**head, "run": res}
-    return {**head, "run": res, **evaluate(b)}
+    return {**head, "run": res, **evaluate(b, all_rows)}
 
 
 # ------------------------------------------------------------------------------- main
@@ -439,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=20_000, help="generator persons")
     ap.add_argument("--work", type=Path, default=HERE / "out" / "quality_eval")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="run each pseudopeople pair at this many noise seeds (from --seed) "
+                         "and pool them (quality_eval_seeds)")
     ap.add_argument("--rescore", action="store_true",
                     help="score existing outputs again without rerunning spinelink")
     args = ap.parse_args(argv)
@@ -459,15 +405,26 @@ def main(argv: list[str] | None = None) -> int:
                "min_true_pairs": MIN_TRUE, "datasets": {}}
     t0 = time.perf_counter()
     for name in names:
-        results["datasets"][name] = run_case(cases[name](), args.rescore)
+        case, every = cases[name](), []
+        r = results["datasets"][name] = run_case(case, args.rescore, every)
         (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
-        print(format_case(name, results["datasets"][name]) + "\n", flush=True)
+        print(format_case(name, r) + "\n", flush=True)
+        if args.seeds > 1 and case.family == "pseudopeople" and every:
+            r["seeds"] = run_seeds(
+                lambda s, n=name: _cases(work / "seeds" / str(s), args.noise, s,
+                                         args.persons)[n](),
+                run_case, args.seed, args.seeds, args.rescore, every[0], r["summary"], MIN_TRUE)
+            (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
+            print(format_pooled(name, r["seeds"]) + "\n", flush=True)
     results["total_s"] = time.perf_counter() - t0
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print(legend(MIN_TRUE) + "\n")
     for name, r in results["datasets"].items():
         if "summary" in r:
             print(format_case(name, r).splitlines()[-1])
+    for name, r in results["datasets"].items():
+        if "seeds" in r:
+            print(summary_line(name, r["seeds"]))
     print(f"\ncode {results['code']}; total {results['total_s']:.0f}s; results: "
           f"{work / 'results.json'}")
     return 1 if any("rows" not in r for r in results["datasets"].values()) else 0
