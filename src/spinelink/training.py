@@ -67,7 +67,8 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                      _register(db_api, tables["src"], f"{tag}_em_src")],
                     with_u, log_level=None)
         with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
-            report.update(em_records="residual", sessions=_run_sessions(em, spec, plan_res, tag))
+            report.update(em_records="residual", sessions=_run_sessions(
+                em, spec, plan_res, tag, _count(engine, tables["src"])))
         if any(s["status"] == "used" for s in report["sessions"]):
             model = em
         else:
@@ -78,7 +79,8 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
             plan_all = _plan_sessions(engine, spec, fields, tables["ref_full"],
                                       tables["src_full"])
         with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
-            report.update(em_records="all", sessions=_run_sessions(full, spec, plan_all, tag))
+            report.update(em_records="all", sessions=_run_sessions(
+                full, spec, plan_all, tag, _count(engine, tables["src_full"])))
     estimated = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
     report["not_estimated"] = [c for c, _ in chosen_comparisons(spec, fields)
                                if c not in estimated]
@@ -224,7 +226,8 @@ def _covers(plan: list[dict]) -> set[str]:
     return {c for s in plan if s["status"] in ("planned", "used") for c in s["estimates"]}
 
 
-def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[dict]:
+def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str,
+                  records: int | None = None) -> list[dict]:
     """Run the planned sessions; one that does not converge is skipped, with a warning
     naming the source (`tag` without its `__sl_` prefix)."""
     from splink import block_on
@@ -256,9 +259,19 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str) -> list[d
             log.warning("%s: EM session %s did not converge (%s); skipped", name,
                         entry["rule"], type(e).__name__)
             continue
-        entry["status"] = "used"
         share = session.core_model_settings.probability_two_random_records_match
         entry["matches"] = round(share * min(entry.get("pairs", 0), spec.training.max_pairs_em), 1)
+        if records is not None and share * entry.get("pairs", 0) > records:
+            # more matches than source records: EM took a cluster of non-matches (a
+            # household's members, who share a first name and a postcode less often than
+            # its surname) for the matches, and its m values describe that cluster
+            restore()
+            entry.update(status=f"rejected: {entry['matches']} matches among the pairs of "
+                                f"{records} source records", estimates=[])
+            log.warning("%s: EM session %s found more matches than source records; "
+                        "skipped", name, entry["rule"])
+            continue
+        entry["status"] = "used"
     return out
 
 
