@@ -95,9 +95,12 @@ def test_em_blocks_between_the_datasets_and_trains_the_same_model(febrl):
 
 def test_em_vectors_read_only_the_records_of_their_pairs_and_train_the_same_model(febrl):
     """On DuckDB an EM session's comparison vectors join its sampled pairs to the records
-    those pairs name (Splink's own filter, which its EM did not ask for), not to every
-    record of both sides with its term frequencies: the same vectors, so the same model
-    (the first name adjusted for term frequency: its frequencies are every record's)."""
+    those pairs name, cut from the concatenation *before* their term frequencies are
+    joined (issue 16: at a million records Splink joined every reference record to five
+    term-frequency tables, then kept those of 300,000 pairs), not to every record of both
+    sides with its term frequencies: the same vectors, so the same model (the first name
+    adjusted for term frequency: its frequencies are every record's, the table Splink
+    computes over the whole concatenation)."""
     a, b = febrl
     base, _ = _em_model(a, b, between=True)
     seen_base: list[str] = []
@@ -105,9 +108,61 @@ def test_em_vectors_read_only_the_records_of_their_pairs_and_train_the_same_mode
     _em_model(a, b, between=True, vectors=seen_base)
     new, _ = _em_model(a, b, between=True, dialect="duckdb", vectors=seen_new)
     assert new == base
-    assert seen_base and all("__splink__df_concat_with_tf_filtered" not in s
-                             for s in seen_base)
-    assert seen_new and all("__splink__df_concat_with_tf_filtered" in s for s in seen_new)
+    cut = splink_compat.PAIRS_RECORDS
+    assert seen_base and all(cut not in s for s in seen_base)
+    # the term frequencies joined to the records of the pairs, not to the concatenation
+    assert seen_new and all(f'on {cut}."given_name"' in s for s in seen_new)
+    assert all('on __splink__df_concat."given_name"' not in s for s in seen_new)
+    assert all('on __splink__df_concat."given_name"' in s for s in seen_base)
+
+
+def test_home_counts_read_only_the_residuals_addresses_and_count_as_the_whole_reference(
+        febrl, tmp_path):
+    """`home_scale.home_counts` reads only the reference records at an address some source
+    record holds (issue 16: at a million records it grouped the whole reference twice for
+    74,000 residual records); an address's count is of all its reference records either
+    way, so the counts are those of the whole reference, computed here in pandas from
+    the definition. The engine's profile shows no operator fed the whole reference's
+    address-and-surname records."""
+    import json
+
+    from spinelink import home_scale
+
+    a, b = febrl
+    ref = a.assign(address=a["postcode"].astype(str), last_name=a["surname"])
+    src = b.head(150).assign(address=b["postcode"].astype(str), last_name=b["surname"])
+    ref = ref.rename(columns={"rec_id": "record_id"})
+    src = src.rename(columns={"rec_id": "record_id"})
+    engine = open_engine()
+    engine.register("hc_ref", ref)
+    engine.register("hc_src", src)
+    prof = tmp_path / "profile.json"
+    engine.con.execute("PRAGMA enable_profiling='json'")
+    engine.con.execute(f"PRAGMA profiling_output='{prof}'")
+    got = home_scale.home_counts(engine, "hc_ref", "hc_src")
+    engine.con.execute("PRAGMA disable_profiling")
+    # the definition over the whole reference
+    rec = ref.dropna(subset=["address", "last_name"])
+    size = rec.groupby("address").size()
+    homes = set(size[size <= home_scale.MAX_RESIDENTS].index)
+    kin = rec[rec["address"].isin(homes)].groupby(["address", "last_name"]).size()
+    s = src.dropna(subset=["address", "last_name"])
+    want = pd.Series([int(kin.get((ad, ln), 0)) for ad, ln in
+                      zip(s["address"], s["last_name"], strict=True)],
+                     index=s["record_id"].astype(str)).sort_index()
+    assert got.sort_index().astype(int).equals(want)
+    assert (want > 0).sum() >= 20  # counts of relatives are read, not only zeros
+    whole = len(rec)
+
+    def rows(node):
+        yield node.get("operator_cardinality", node.get("intermediate_rows", 0)), \
+            node.get("operator_type", node.get("type", ""))
+        for c in node.get("children", []):
+            yield from rows(c)
+    plan = json.loads(prof.read_text())
+    ops = [r for top in plan.get("children", plan.get("operator", [])) for r in rows(top)]
+    grouped = [n for n, kind in ops if "GROUP_BY" in kind]
+    assert grouped and max(grouped) < whole / 2, (grouped, whole)
 
 
 def test_the_keyed_reference_written_from_the_residual_keeps_the_pairs(febrl):
