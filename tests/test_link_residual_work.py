@@ -1,7 +1,9 @@
 """The probabilistic stage's work in proportion to the residual it links (issue 16): EM
-blocks between the two datasets (not the reference with itself), the keyed reference is
-written once and, without the quality stage, keyed only where the residual holds a key,
-and all records' EM sessions are planned only when they may be run. Each gives the
+blocks between the two datasets (not the reference with itself) and reads only its pairs'
+records, the keyed reference is written once and, without the quality stage, keyed only
+where the residual holds a key, in a table of its own (the reference read in place), home
+counts read only the residual's addresses, and all records' EM sessions are planned only
+when they may be run. Each gives the
 same model and the same pairs as the work it replaces."""
 from __future__ import annotations
 
@@ -280,3 +282,39 @@ def test_the_capped_rules_pairs_counted_from_the_keys_counts_are_the_reference_p
                       {"left": "l", "right": "r"})
     assert {("l-__-p1", "r-__-p2"), ("l-__-p2", "r-__-p1")} <= set(
         zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))
+
+
+def test_reference_keys_apart_give_the_pairs_of_the_keyed_reference(febrl):
+    """Without the quality stage (links not one-to-one) the reference is not copied to
+    carry its capped keys: they go to a table of their own (`apart`: the record id and
+    the keys, only records holding one), which the capped rules join; the other rules read
+    the reference itself. The blocked pairs are the keyed reference's, rule by rule."""
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
+    assert rules
+    engine.create_table("ref_full", "SELECT * FROM ref_df")
+    source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
+                    blocked_only=True, among="src", source=source)
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
+                    blocked_only=True, among="src2", source=source, apart=True)
+    keys = engine.columns("keys")
+    assert keys == ["record_id", *[capped_column(i) for i in range(len(rules))]]
+    assert 0 < engine.count("keys") < engine.count("keyed") == len(ref)
+    model = {"unique_id_column_name": "record_id", "blocking_rules_to_generate_predictions": [
+        *({"blocking_rule": f'l."{capped_column(i)}" = r."{capped_column(i)}"'}
+          for i in range(len(rules))),
+        {"blocking_rule": 'l."surname" = r."surname" AND l."given_name" = r."given_name"'}]}
+
+    def pairs(sql):
+        return engine.df(sql, {"left": "l", "right": "r"}).sort_values(
+            ["join_key_l", "join_key_r"], ignore_index=True)
+    apart = pairs(chunks.blocked_id_pairs_sql(model, "ref_full", "src2", (1, 1),
+                                              left_keys="keys"))
+    every = pairs(chunks.blocked_id_pairs_sql(model, "keyed", "src", (1, 1)))
+    pd.testing.assert_frame_equal(apart, every)
+    assert set(every["match_key"]) == {str(k) for k in range(len(rules) + 1)}
+    # in chunks too (the chunk's condition on the keys table's record id)
+    two = pd.concat([pairs(chunks.blocked_id_pairs_sql(model, "ref_full", "src2", (i, 2),
+                                                       left_keys="keys")) for i in (1, 2)])
+    pd.testing.assert_frame_equal(two.sort_values(["join_key_l", "join_key_r"],
+                                                  ignore_index=True), every)
