@@ -318,3 +318,27 @@ def test_reference_keys_apart_give_the_pairs_of_the_keyed_reference(febrl):
                                                        left_keys="keys")) for i in (1, 2)])
     pd.testing.assert_frame_equal(two.sort_values(["join_key_l", "join_key_r"],
                                                   ignore_index=True), every)
+
+
+def test_the_reference_with_its_keys_apart_joined_back_is_the_keyed_reference(febrl):
+    """Where Splink blocks itself (a rule that is not a conjunction of equalities) the
+    probabilistic stage gives it the reference with its apart keys joined back
+    (`sql/probabilistic/reference_with_keys.sql`): the keyed reference's rows and keys."""
+    from spinelink.sqlfiles import sql_file
+
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
+    engine.create_table("ref_full", "SELECT * FROM ref_df")
+    source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
+                    blocked_only=True, among="src", source=source)
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
+                    blocked_only=True, among="src2", source=source, apart=True)
+    keys = [capped_column(i) for i in range(len(rules))]
+    joined = engine.df(sql_file("probabilistic/reference_with_keys.sql", ref="ref_full",
+                                keyed="keys", keys=", ".join(f'k."{c}"' for c in keys)))
+    want = engine.df("SELECT * FROM keyed")
+    order = ["record_id"]
+    pd.testing.assert_frame_equal(joined.sort_values(order, ignore_index=True),
+                                  want[list(joined.columns)].sort_values(order,
+                                                                         ignore_index=True))
+    assert joined[keys].notna().any().all()

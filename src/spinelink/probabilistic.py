@@ -150,6 +150,13 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
              "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
     db_api = engine.splink_db_api()
     own = chunks.blocked_id_pairs_sql(model, ref, src, (1, 1)) is not None
+    if ref_keys and not own:  # Splink blocks itself: on the reference with its keys
+        keys = [c for c in engine.columns(ref_keys) if c != "record_id"]
+        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(tag + '_ref_keyed')} AS "
+                       + sql_file("probabilistic/reference_with_keys.sql", ref=ref,
+                                  keyed=ref_keys,
+                                  keys=", ".join(f"k.{quote_ident(c)}" for c in keys)))
+        ref = f"{tag}_ref_keyed"
     # with the blocked pairs made here, Splink reads only the columns it scores on (its
     # scoring joins every pair to both records' columns: at a million records the blocking
     # keys it does not compare set the run's peak memory)
