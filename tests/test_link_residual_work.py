@@ -1,7 +1,9 @@
 """The probabilistic stage's work in proportion to the residual it links (issue 16): EM
-blocks between the two datasets (not the reference with itself), the keyed reference is
-written once and, without the quality stage, keyed only where the residual holds a key,
-and all records' EM sessions are planned only when they may be run. Each gives the
+blocks between the two datasets (not the reference with itself) and reads only its pairs'
+records, the keyed reference is written once and, without the quality stage, keyed only
+where the residual holds a key, in a table of its own (the reference read in place), home
+counts read only the residual's addresses, and all records' EM sessions are planned only
+when they may be run. Each gives the
 same model and the same pairs as the work it replaces."""
 from __future__ import annotations
 
@@ -95,9 +97,12 @@ def test_em_blocks_between_the_datasets_and_trains_the_same_model(febrl):
 
 def test_em_vectors_read_only_the_records_of_their_pairs_and_train_the_same_model(febrl):
     """On DuckDB an EM session's comparison vectors join its sampled pairs to the records
-    those pairs name (Splink's own filter, which its EM did not ask for), not to every
-    record of both sides with its term frequencies: the same vectors, so the same model
-    (the first name adjusted for term frequency: its frequencies are every record's)."""
+    those pairs name, cut from the concatenation *before* their term frequencies are
+    joined (issue 16: at a million records Splink joined every reference record to five
+    term-frequency tables, then kept those of 300,000 pairs), not to every record of both
+    sides with its term frequencies: the same vectors, so the same model (the first name
+    adjusted for term frequency: its frequencies are every record's, the table Splink
+    computes over the whole concatenation)."""
     a, b = febrl
     base, _ = _em_model(a, b, between=True)
     seen_base: list[str] = []
@@ -105,9 +110,61 @@ def test_em_vectors_read_only_the_records_of_their_pairs_and_train_the_same_mode
     _em_model(a, b, between=True, vectors=seen_base)
     new, _ = _em_model(a, b, between=True, dialect="duckdb", vectors=seen_new)
     assert new == base
-    assert seen_base and all("__splink__df_concat_with_tf_filtered" not in s
-                             for s in seen_base)
-    assert seen_new and all("__splink__df_concat_with_tf_filtered" in s for s in seen_new)
+    cut = splink_compat.PAIRS_RECORDS
+    assert seen_base and all(cut not in s for s in seen_base)
+    # the term frequencies joined to the records of the pairs, not to the concatenation
+    assert seen_new and all(f'on {cut}."given_name"' in s for s in seen_new)
+    assert all('on __splink__df_concat."given_name"' not in s for s in seen_new)
+    assert all('on __splink__df_concat."given_name"' in s for s in seen_base)
+
+
+def test_home_counts_read_only_the_residuals_addresses_and_count_as_the_whole_reference(
+        febrl, tmp_path):
+    """`home_scale.home_counts` reads only the reference records at an address some source
+    record holds (issue 16: at a million records it grouped the whole reference twice for
+    74,000 residual records); an address's count is of all its reference records either
+    way, so the counts are those of the whole reference, computed here in pandas from
+    the definition. The engine's profile shows no operator fed the whole reference's
+    address-and-surname records."""
+    import json
+
+    from spinelink import home_scale
+
+    a, b = febrl
+    ref = a.assign(address=a["postcode"].astype(str), last_name=a["surname"])
+    src = b.head(150).assign(address=b["postcode"].astype(str), last_name=b["surname"])
+    ref = ref.rename(columns={"rec_id": "record_id"})
+    src = src.rename(columns={"rec_id": "record_id"})
+    engine = open_engine()
+    engine.register("hc_ref", ref)
+    engine.register("hc_src", src)
+    prof = tmp_path / "profile.json"
+    engine.con.execute("PRAGMA enable_profiling='json'")
+    engine.con.execute(f"PRAGMA profiling_output='{prof}'")
+    got = home_scale.home_counts(engine, "hc_ref", "hc_src")
+    engine.con.execute("PRAGMA disable_profiling")
+    # the definition over the whole reference
+    rec = ref.dropna(subset=["address", "last_name"])
+    size = rec.groupby("address").size()
+    homes = set(size[size <= home_scale.MAX_RESIDENTS].index)
+    kin = rec[rec["address"].isin(homes)].groupby(["address", "last_name"]).size()
+    s = src.dropna(subset=["address", "last_name"])
+    want = pd.Series([int(kin.get((ad, ln), 0)) for ad, ln in
+                      zip(s["address"], s["last_name"], strict=True)],
+                     index=s["record_id"].astype(str)).sort_index()
+    assert got.sort_index().astype(int).equals(want)
+    assert (want > 0).sum() >= 20  # counts of relatives are read, not only zeros
+    whole = len(rec)
+
+    def rows(node):
+        yield node.get("operator_cardinality", node.get("intermediate_rows", 0)), \
+            node.get("operator_type", node.get("type", ""))
+        for c in node.get("children", []):
+            yield from rows(c)
+    plan = json.loads(prof.read_text())
+    ops = [r for top in plan.get("children", plan.get("operator", [])) for r in rows(top)]
+    grouped = [n for n, kind in ops if "GROUP_BY" in kind]
+    assert grouped and max(grouped) < whole / 2, (grouped, whole)
 
 
 def test_the_keyed_reference_written_from_the_residual_keeps_the_pairs(febrl):
@@ -225,3 +282,63 @@ def test_the_capped_rules_pairs_counted_from_the_keys_counts_are_the_reference_p
                       {"left": "l", "right": "r"})
     assert {("l-__-p1", "r-__-p2"), ("l-__-p2", "r-__-p1")} <= set(
         zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))
+
+
+def test_reference_keys_apart_give_the_pairs_of_the_keyed_reference(febrl):
+    """Without the quality stage (links not one-to-one) the reference is not copied to
+    carry its capped keys: they go to a table of their own (`apart`: the record id and
+    the keys, only records holding one), which the capped rules join; the other rules read
+    the reference itself. The blocked pairs are the keyed reference's, rule by rule."""
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
+    assert rules
+    engine.create_table("ref_full", "SELECT * FROM ref_df")
+    source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
+                    blocked_only=True, among="src", source=source)
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
+                    blocked_only=True, among="src2", source=source, apart=True)
+    keys = engine.columns("keys")
+    assert keys == ["record_id", *[capped_column(i) for i in range(len(rules))]]
+    assert 0 < engine.count("keys") < engine.count("keyed") == len(ref)
+    model = {"unique_id_column_name": "record_id", "blocking_rules_to_generate_predictions": [
+        *({"blocking_rule": f'l."{capped_column(i)}" = r."{capped_column(i)}"'}
+          for i in range(len(rules))),
+        {"blocking_rule": 'l."surname" = r."surname" AND l."given_name" = r."given_name"'}]}
+
+    def pairs(sql):
+        return engine.df(sql, {"left": "l", "right": "r"}).sort_values(
+            ["join_key_l", "join_key_r"], ignore_index=True)
+    apart = pairs(chunks.blocked_id_pairs_sql(model, "ref_full", "src2", (1, 1),
+                                              left_keys="keys"))
+    every = pairs(chunks.blocked_id_pairs_sql(model, "keyed", "src", (1, 1)))
+    pd.testing.assert_frame_equal(apart, every)
+    assert set(every["match_key"]) == {str(k) for k in range(len(rules) + 1)}
+    # in chunks too (the chunk's condition on the keys table's record id)
+    two = pd.concat([pairs(chunks.blocked_id_pairs_sql(model, "ref_full", "src2", (i, 2),
+                                                       left_keys="keys")) for i in (1, 2)])
+    pd.testing.assert_frame_equal(two.sort_values(["join_key_l", "join_key_r"],
+                                                  ignore_index=True), every)
+
+
+def test_the_reference_with_its_keys_apart_joined_back_is_the_keyed_reference(febrl):
+    """Where Splink blocks itself (a rule that is not a conjunction of equalities) the
+    probabilistic stage gives it the reference with its apart keys joined back
+    (`sql/probabilistic/reference_with_keys.sql`): the keyed reference's rows and keys."""
+    from spinelink.sqlfiles import sql_file
+
+    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
+    engine.create_table("ref_full", "SELECT * FROM ref_df")
+    source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
+                    blocked_only=True, among="src", source=source)
+    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
+                    blocked_only=True, among="src2", source=source, apart=True)
+    keys = [capped_column(i) for i in range(len(rules))]
+    joined = engine.df(sql_file("probabilistic/reference_with_keys.sql", ref="ref_full",
+                                keyed="keys", keys=", ".join(f'k."{c}"' for c in keys)))
+    want = engine.df("SELECT * FROM keyed")
+    order = ["record_id"]
+    pd.testing.assert_frame_equal(joined.sort_values(order, ignore_index=True),
+                                  want[list(joined.columns)].sort_values(order,
+                                                                         ignore_index=True))
+    assert joined[keys].notna().any().all()

@@ -2,9 +2,14 @@
 -- at its address, where that address holds at most $max_residents reference records (a
 -- household, not an institution). home_scale.fit reads how many such relatives the source
 -- records whose person the reference lacks have at home.
+-- Only the reference records at an address some such source record holds are read (an
+-- address's count is of all its reference records either way): at a million records the
+-- residual's addresses, not the whole reference grouped twice.
 WITH rec AS (
     SELECT address, last_name FROM {{ ref }}
     WHERE address IS NOT NULL AND last_name IS NOT NULL
+      AND address IN (SELECT address FROM {{ src }}
+                      WHERE address IS NOT NULL AND last_name IS NOT NULL)
 ),
 homes AS (
     SELECT address FROM rec GROUP BY address HAVING count(*) <= $max_residents

@@ -43,7 +43,7 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     fields: Fields | None = None, blocked_only: bool = False,
                     counted: bool = False, among: str | None = None,
                     source: tuple[str, dict] | None = None,
-                    used: set[str] | None = None) -> None:
+                    used: set[str] | None = None, apart: bool = False) -> None:
     """Give every table the capped blocking-key columns the spec asks for; key frequencies
     are counted on the whole reference (`ref_full`). `blocked_only`: only the tables
     prediction blocks (`ref`, `src`); `ref_full` and `src_full` then serve only term
@@ -55,10 +55,12 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
     other keys get no key column. Such counts have their own tables (`key_counts` holds
     every key's, which the quality stage takes). `source` (query, its parameters): the
     rows of `ref` (a residual's query: the table written once, with its keys, not
-    written and then rewritten). `used`: only these key columns (`capped_columns`)."""
+    written and then rewritten). `used`: only these key columns (`capped_columns`).
+    `apart` (with `source`): `ref` holds only the record id and the keys, of the records
+    with a key (`sql/probabilistic/reference_keys.sql`)."""
     from spinelink.model_spec import CappedBlock, capped_column
 
-    columns, joins, caps = [], [], {}
+    columns, joins, caps, held = [], [], {}, []
     for i, rule in enumerate(spec.blocking):
         if not isinstance(rule, CappedBlock):
             continue
@@ -79,6 +81,7 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
                     on=" AND ".join(f"r.{c} = a.{c}" for c in cols)))
             columns.append(f"CASE WHEN c{i}.n <= $cap_{i} THEN {key_t} END AS "
                            f"{quote_ident(capped_column(i))}")
+            held.append(f"c{i}.n <= $cap_{i}")
             joins.append(f"LEFT JOIN {quote_ident(counts)} c{i} ON "
                          + " AND ".join(f"c{i}.{c} = t.{c}" for c in cols))
             caps[f"cap_{i}"] = rule.max_block
@@ -102,6 +105,12 @@ def add_capped_keys(engine: Engine, spec: ModelSpec, tables: dict[str, str],
         rows, params = quote_ident(t), caps
         if source is not None and t == tables["ref"]:
             rows, params = f"({source[0]}\n)", {**caps, **source[1]}
+            if apart and held:
+                engine.create_table(t, sql_file(
+                    "probabilistic/reference_keys.sql", rows=rows,
+                    columns=", ".join(columns), joins="\n".join(joins),
+                    held=" OR ".join(held)), params)
+                continue
         engine.create_table(t, sql_file("probabilistic/add_capped_key.sql", rows=rows,
                                         columns=", ".join(columns), joins="\n".join(joins)),
                             params)

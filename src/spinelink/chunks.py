@@ -27,6 +27,7 @@ PRODUCT_PER_CHUNK = 2e10  # without a count: product of the two sides' sizes per
 # blocked pair carry them through the blocked pairs' table, Splink's pruned inputs and its
 # scoring join (the tables are registered under unique names of their own)
 REF_SIDE, SRC_SIDE = "r", "s"
+_CAPPED = re.compile(r"blk_capped_\d+")  # model_spec.capped_column's
 _EQUALITY = re.compile(r'^\(?\s*l\.("?)(\w+)\1\s*=\s*r\.("?)(\w+)\3\s*\)?$')
 
 
@@ -85,13 +86,14 @@ def prediction_chunks(pairs: float | None, n_ref: int, n_src: int,
     return max(1, math.ceil(pairs / per_chunk))
 
 
-def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int]
-                         ) -> str | None:
+def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, int],
+                         left_keys: str | None = None) -> str | None:
     """The query making the pairs the model's blocking rules make between the engine
     tables `left` and `right` (Splink's blocked-pairs table, sql/probabilistic/
     blocked_id_pairs.sql; $left, $right: their datasets' names), for the chunk (i, n) of
     the left table's records. None when a rule is not a conjunction of column equalities
-    (Splink blocks those itself)."""
+    (Splink blocks those itself). `left_keys`: the table of the left side's capped keys
+    (`capped_keys.add_capped_keys(apart=True)`), which a rule on capped keys joins."""
     uid = model.get("unique_id_column_name", "unique_id")
     where = "" if chunk[1] == 1 else \
         f"WHERE hash(l.{quote_ident(uid)}) % {int(chunk[1])} = {int(chunk[0]) - 1}"
@@ -101,8 +103,10 @@ def blocked_id_pairs_sql(model: dict, left: str, right: str, chunk: tuple[int, i
                                  str(rule))
         if not parts:
             return None
+        keyed = left_keys is not None and all(_CAPPED.fullmatch(a) for a, _ in parts)
         rules.append(sql_file(
-            "probabilistic/blocked_rule_pairs.sql", k=str(k), uid=uid, left=left,
+            "probabilistic/blocked_rule_pairs.sql", k=str(k), uid=uid,
+            left=left_keys if keyed else left,
             right=right, chunk=where,
             on=" AND ".join(f"l.{quote_ident(a)} = r.{quote_ident(b)}" for a, b in parts)))
     if not rules:
@@ -141,9 +145,10 @@ def _blocked_id_pairs(linker, blocking, chunk: tuple[int, int], tag: str):
     blocks: no `blocking`, or a rule that is not a conjunction of equalities)."""
     if blocking is None:
         return None
-    engine, model, tables = blocking
+    engine, model, tables, keys = (*blocking, None)[:4]
     left, right = sorted(tables)  # Splink's left dataset: the smaller name
-    sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk)
+    sql = blocked_id_pairs_sql(model, tables[left], tables[right], chunk,
+                               (keys or {}).get(left))
     if sql is None:
         return None
     name = f"{tag}_blocked_pairs"

@@ -119,14 +119,16 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                    lam0: float | None = None,
                    unborn: tuple[str, str] | None = None,
                    flag_household_only: bool = False,
-                   home: bool = False, known_pairs: dict[str, float] | None = None
-                   ) -> tuple[pd.DataFrame, float]:
+                   home: bool = False, known_pairs: dict[str, float] | None = None,
+                   ref_keys: str | None = None) -> tuple[pd.DataFrame, float]:
     """Score residual pairs; returns pairs with Bayes factors (log2) and the prior used
     (`lam0`, by default 1 / the larger side: the quality stage scores part of its sample
     at the whole sample's prior). `flag_household_only`: a column `household_only`, per
     pair whether no personal field agrees (`evidence.household_only`). `home`: a column
     `home_log_x` and attrs["surname_at_home"] (`home_scale`; without `household_u`).
-    `known_pairs`: rules' pairs counted already (`chunks.blocked_pairs`' `known`)."""
+    `known_pairs`: rules' pairs counted already (`chunks.blocked_pairs`' `known`).
+    `ref_keys`: the table of `ref`'s capped keys when `ref` does not carry them
+    (`capped_keys.add_capped_keys(apart=True)`): the capped rules block on it."""
     from spinelink.splink_import import splink_ready
 
     splink_ready()
@@ -148,6 +150,13 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
              "retain_intermediate_calculation_columns": True}  # gamma_* for the evidence rule
     db_api = engine.splink_db_api()
     own = chunks.blocked_id_pairs_sql(model, ref, src, (1, 1)) is not None
+    if ref_keys and not own:  # Splink blocks itself: on the reference with its keys
+        keys = [c for c in engine.columns(ref_keys) if c != "record_id"]
+        engine.execute(f"CREATE OR REPLACE VIEW {quote_ident(tag + '_ref_keyed')} AS "
+                       + sql_file("probabilistic/reference_with_keys.sql", ref=ref,
+                                  keyed=ref_keys,
+                                  keys=", ".join(f"k.{quote_ident(c)}" for c in keys)))
+        ref = f"{tag}_ref_keyed"
     # with the blocked pairs made here, Splink reads only the columns it scores on (its
     # scoring joins every pair to both records' columns: at a million records the blocking
     # keys it does not compare set the run's peak memory)
@@ -177,7 +186,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     # the blocked pairs made by spinelink (chunks.blocked_id_pairs_sql: a query DuckDB
     # plans in a fraction of the time of Splink's), where the rules are equalities
     df = chunks.predict_in_chunks(linker, n_chunks, tag,
-                                  blocking=(engine, model, sides) if own else None)
+                                  blocking=(engine, model, sides, {REF_SIDE: ref_keys}
+                                            if ref_keys else None) if own else None)
     without_evidence, middle_personal = 0, None
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
@@ -350,7 +360,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   lam0=min(0.5, 1.0 / max(n_ref, n_src, 1)) if part else None,
                                   unborn=unborn,
                                   flag_household_only=cfg.household_only == "review",
-                                  home=True, known_pairs=known_pairs)
+                                  home=True, known_pairs=known_pairs,
+                                  ref_keys=tables.get("ref_keys"))
     apart = scored.attrs.pop("born_apart", None)
     if scored.attrs.get("middle_personal"):
         log.info("%s: co-residents share a middle initial about as often as strangers: one "

@@ -20,8 +20,8 @@ records (issue 16).
 More reach into Splink's internals, so they live here too: its term frequency cache
 (`forget_term_frequencies`), a linker's settings around an EM session that fails
 (`settings_restorer`), and EM's blocking between the two datasets instead of the
-concatenation with itself, its comparison vectors from the records of its pairs only
-(`em_between_datasets`).
+concatenation with itself, its comparison vectors from the records of its pairs only,
+cut before their term frequencies are joined (`em_between_datasets`).
 """
 from __future__ import annotations
 
@@ -136,46 +136,62 @@ def _between_datasets(original):
     return blocked
 
 
-def _records_of_pairs(original):
-    """`compute_comparison_vector_values_from_id_pairs_sqls` as an EM session calls it,
-    joining its sampled pairs to the records of those pairs only. Splink's EM joins them
-    to the whole concatenation with its term frequencies (at a million records every
-    reference record, each joined to four term-frequency tables, for 300,000 pairs);
-    given the link type `two_dataset_link_only` and the dialect DuckDB, Splink's own
-    function first keeps the records some blocked pair names (as its prediction does).
-    The same rows: an inner join keeps only those records, and their term frequencies
-    come from the tables computed over every record."""
-    def vectors(*args, **kw):
-        if (kw.get("link_type") is None and kw.get("sql_dialect_str") is None
-                and kw.get("input_tablename_l") == f"{_CONCAT}_with_tf"
-                and kw.get("input_tablename_r") == f"{_CONCAT}_with_tf"
-                and kw.get("source_dataset_input_column") is not None):
-            kw = {**kw, "link_type": "two_dataset_link_only", "sql_dialect_str": "duckdb"}
-        return original(*args, **kw)
-    return vectors
+def _records_of_pairs_with_tf(linker, pipeline):
+    """`enqueue_df_concat_with_tf` as an EM session's comparison vectors call it (the
+    pipeline holds its sampled `__splink__blocked_id_pairs`): the concatenation cut to
+    the records some pair names *before* their term frequencies are joined. Splink's EM
+    joins the pairs to the whole concatenation with its term frequencies (at a million
+    records every reference record, each joined to five term-frequency tables, for
+    300,000 pairs; Splink's own DuckDB filter of the records of the pairs, which this
+    replaces, came after those joins). The same rows: an inner join of the pairs keeps
+    only those records, and their term frequencies come from the same tables, computed
+    over every record (`ensure_term_frequencies_for_linker` materialises them from the
+    whole concatenation first)."""
+    from splink.internals.term_frequencies import (
+        _join_tf_to_input_table_sql,
+        append_term_frequencies_to_pipeline,
+    )
+    from splink.internals.unique_id_concat import _composite_unique_id_from_nodes_sql
+    from splink.internals.vertically_concatenate import enqueue_df_concat
+
+    from spinelink.sqlfiles import sql_file
+
+    info = linker._settings_obj.column_info_settings
+    uid = _composite_unique_id_from_nodes_sql(
+        [info.source_dataset_input_column, info.unique_id_input_column])
+    enqueue_df_concat(linker, pipeline)
+    pipeline.enqueue_sql(sql_file("probabilistic/em_pairs_records.sql", concat=_CONCAT,
+                                  uid=uid), PAIRS_RECORDS)
+    append_term_frequencies_to_pipeline(linker, pipeline)
+    pipeline.enqueue_sql(_join_tf_to_input_table_sql(linker, PAIRS_RECORDS),
+                         f"{_CONCAT}_with_tf")
+    return pipeline
+
+
+PAIRS_RECORDS = f"{_CONCAT}_of_pairs"  # EM's records of its pairs, before their tf
 
 
 @contextmanager
 def em_between_datasets(dialect: str | None = None):
     """EM sessions (and their probes) in this context block between the two datasets
     (`_between_datasets`); on DuckDB (`dialect`) their comparison vectors read only the
-    records of their pairs (`_records_of_pairs`)."""
+    records of their pairs, cut before their term frequencies are joined
+    (`_records_of_pairs_with_tf`)."""
     from splink.internals import blocking, em_training_session
 
     original = blocking.block_using_rules_sqls
     patched = _between_datasets(original)
-    vectors = em_training_session.compute_comparison_vector_values_from_id_pairs_sqls
+    with_tf = em_training_session.enqueue_df_concat_with_tf
     blocking.block_using_rules_sqls = patched
     em_training_session.block_using_rules_sqls = patched
     if dialect == "duckdb":
-        em_training_session.compute_comparison_vector_values_from_id_pairs_sqls = \
-            _records_of_pairs(vectors)
+        em_training_session.enqueue_df_concat_with_tf = _records_of_pairs_with_tf
     try:
         yield
     finally:
         blocking.block_using_rules_sqls = original
         em_training_session.block_using_rules_sqls = original
-        em_training_session.compute_comparison_vector_values_from_id_pairs_sqls = vectors
+        em_training_session.enqueue_df_concat_with_tf = with_tf
 
 
 _inputs = itertools.count()

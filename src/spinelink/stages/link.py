@@ -150,7 +150,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             # the capped rules' pairs from the keys' counts (the whole reference keyed)
             known = among_pairs(engine, spec, tables, fields) if spec is not None and \
                 inc is None and not job.quality.enabled and not link.one_to_one else None
-            missing = sorted(capped_keys_used(given) - set(engine.columns(tables["ref"])))
+            missing = sorted(capped_keys_used(given) - set(engine.columns(
+                tables.get("ref_keys", tables["ref"]))))
             if missing:
                 raise JobError(f"links.{name}: the model blocks on capped keys {missing}, "
                                "which this source's fields do not give (it was trained on "
@@ -292,10 +293,17 @@ def _reference(engine: Engine, tables: dict, ref_t: str, links_t: str, one_to_on
         # the keyed reference written once, with its keys (it was a copy of every
         # reference record at one_to_one false, then rewritten with the keys); without
         # the quality stage, keyed only where the residual holds the key (the same pairs)
+        source = _residual_sql(ref_t, links_t, "reference_id", one_to_one, cols)
+        if not every_key and not one_to_one:  # every reference record: read in place, the
+            # capped keys apart (only prediction's capped rules read them)
+            tables["ref"], tables["ref_keys"] = tables["ref_full"], keyed_reference(name)
+            add_capped_keys(engine, spec, {**tables, "ref": tables["ref_keys"]}, fields,
+                            blocked_only=True, source=source, among=tables["src"],
+                            apart=True)
+            return None
         tables["ref"] = keyed_reference(name)
-        add_capped_keys(engine, spec, tables, fields, blocked_only=True,
-                        source=_residual_sql(ref_t, links_t, "reference_id", one_to_one,
-                                             cols), among=None if every_key else tables["src"])
+        add_capped_keys(engine, spec, tables, fields, blocked_only=True, source=source,
+                        among=None if every_key else tables["src"])
         return None
     tables["ref"] = _residual(engine, ref_t, links_t, "reference_id", one_to_one,
                               keyed_reference(name), cols)
