@@ -284,19 +284,27 @@ def test_the_capped_rules_pairs_counted_from_the_keys_counts_are_the_reference_p
         zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))
 
 
-def test_reference_keys_apart_give_the_pairs_of_the_keyed_reference(febrl):
-    """Without the quality stage (links not one-to-one) the reference is not copied to
-    carry its capped keys: they go to a table of their own (`apart`: the record id and
-    the keys, only records holding one), which the capped rules join; the other rules read
-    the reference itself. The blocked pairs are the keyed reference's, rule by rule."""
+def _keys_kept_and_apart(febrl):
+    """FEBRL's capped rules on postcode and date of birth; the reference keyed two ways:
+    `keyed` (the reference with its keys, source `src`) and `keys` (the keys apart, source
+    `src2`). Returns the capped rules, the engine and the reference frame."""
     spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
-    assert rules
     engine.create_table("ref_full", "SELECT * FROM ref_df")
     source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
     add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
                     blocked_only=True, among="src", source=source)
     add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
                     blocked_only=True, among="src2", source=source, apart=True)
+    return rules, engine, ref
+
+
+def test_reference_keys_apart_give_the_pairs_of_the_keyed_reference(febrl):
+    """Without the quality stage (links not one-to-one) the reference is not copied to
+    carry its capped keys: they go to a table of their own (`apart`: the record id and
+    the keys, only records holding one), which the capped rules join; the other rules read
+    the reference itself. The blocked pairs are the keyed reference's, rule by rule."""
+    rules, engine, ref = _keys_kept_and_apart(febrl)
+    assert rules
     keys = engine.columns("keys")
     assert keys == ["record_id", *[capped_column(i) for i in range(len(rules))]]
     assert 0 < engine.count("keys") < engine.count("keyed") == len(ref)
@@ -326,13 +334,7 @@ def test_the_reference_with_its_keys_apart_joined_back_is_the_keyed_reference(fe
     (`sql/probabilistic/reference_with_keys.sql`): the keyed reference's rows and keys."""
     from spinelink.sqlfiles import sql_file
 
-    spec, rules, engine, ref = _febrl_capped(febrl, {"postcode", "dob_iso"})
-    engine.create_table("ref_full", "SELECT * FROM ref_df")
-    source = ("SELECT * FROM ref_df WHERE $all", {"all": True})
-    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keyed", "src": "src"},
-                    blocked_only=True, among="src", source=source)
-    add_capped_keys(engine, spec, {"ref_full": "ref_full", "ref": "keys", "src": "src2"},
-                    blocked_only=True, among="src2", source=source, apart=True)
+    rules, engine, ref = _keys_kept_and_apart(febrl)
     keys = [capped_column(i) for i in range(len(rules))]
     joined = engine.df(sql_file("probabilistic/reference_with_keys.sql", ref="ref_full",
                                 keyed="keys", keys=", ".join(f'k."{c}"' for c in keys)))
