@@ -69,8 +69,19 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
         with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
             report.update(em_records="residual", sessions=_run_sessions(
                 em, spec, plan_res, tag, _count(engine, tables["src"])))
-        if any(s["status"] == "used" for s in report["sessions"]):
+        used = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
+        left = ", ".join(sorted(_covers(plan_res) - used))
+        if used and not left:
             model = em
+        elif used:
+            # a session rejected (more matches than source records) or failed: its
+            # comparisons would keep Splink's default m, all records' sessions estimate them
+            log.warning("%s: an EM session on the %d residual records was rejected or "
+                        "failed and left %s unestimated; m is estimated on all records "
+                        "instead", tag.removeprefix("__sl_"), n_res, left)
+            report["residual_sessions"] = report.pop("sessions")
+            report["em_note"] = f"a residual EM session was rejected or failed: {left} " \
+                                "unestimated"
         else:
             log.warning("%s: no EM session converged on the %d residual records; m is "
                         "estimated on all records instead", tag.removeprefix("__sl_"), n_res)
