@@ -369,7 +369,9 @@ def _rewrite_integrated(ctx, extra: pd.DataFrame) -> None:
             cols.append(f"i.{q}")
         donor = c.removesuffix("__status") + imputation.DONOR
         if c.endswith("__status") and donor in x.columns:  # beside the status
-            cols.append(f"x.{quote_ident(donor)}")
+            # typed: a variable whose every value came from the model has no donor, and
+            # an all-NULL column of no type is written as Parquet's null type on DuckDB
+            cols.append(f"CAST(x.{quote_ident(donor)} AS VARCHAR) AS {quote_ident(donor)}")
     cols += [f"x.{quote_ident(c)}" for c in x.columns if c.endswith("__weight")]
     eng.write_parquet(sql_file("analysis/integrated_extra.sql", integrated="__sl_an_int",
                                extra="__sl_an_extra", columns=",\n    ".join(cols)), path)
