@@ -89,10 +89,17 @@ def test_the_job_model_takes_the_accepted_forms_and_refuses_the_others():
         Resources(memory_limit=8)
 
 
-def test_spark_gets_what_it_got():
+def test_spark_gets_what_it_got_but_a_fraction_of_a_kilobyte_in_bytes():
+    mended = 0
     for f in [*FORMS, None, ""]:
-        assert memory_sizes.spark_memory(f) == old_spark(f), repr(f)
+        want, s = old_spark(f), memory_sizes.parse(f) if f else None
+        if want and s.prefix == "K" and float(s.number) != int(float(s.number)):
+            want, mended = want[:-1] + "b", mended + 1  # the old parser's 1.5K was 1536k
+        assert memory_sizes.spark_memory(f) == want, repr(f)
+    assert mended
     assert memory_sizes.spark_memory("4GB") == "4g" and memory_sizes.spark_memory("80%") is None
+    assert memory_sizes.spark_memory("1.5K") == "1536b"
+    assert memory_sizes.spark_memory("1.5GB") == "1536m"
 
 
 def test_duckdbs_report_reads_as_it_did_but_a_unit_without_prefix_is_no_size():

@@ -74,7 +74,7 @@ def spark_memory(limit: str | None) -> str | None:
         return None
     n, unit = float(s.number), s.prefix.lower()
     if n != int(n):
-        n, unit = n * 1024, {"t": "g", "g": "m", "m": "k"}.get(unit, unit)
+        n, unit = n * 1024, {"t": "g", "g": "m", "m": "k", "k": "b"}[unit]
     return f"{int(n)}{unit}"
 
 
