@@ -230,3 +230,27 @@ def test_a_model_files_boolean_given_as_text_is_one_problem(tmp_path):
         assert f"person_auto.yaml: key '{key}" in lines[0], lines
         assert lines[0].endswith("expected true or false, unquoted: a quoted word ('yes', "
                                  "'no', 'true') or a number is not a boolean"), lines
+
+
+def test_a_saved_splink_models_null_level_given_as_text_is_one_problem(tmp_path):
+    """`is_null_level: "false"` was read as a null level (the engine reads the flag's
+    truth, and a non-empty text is true): the whole level then counted as missing."""
+    import json
+
+    from spinelink.jobspec.splink_model import splink_model_problems
+
+    levels = [{"sql_condition": "first_name_l IS NULL", "is_null_level": True},
+              {"sql_condition": "first_name_l = first_name_r", "m_probability": 0.9},
+              {"sql_condition": "ELSE", "m_probability": 0.1}]
+    path = tmp_path / "model.json"
+    for value, problems in ((True, 0), (False, 0), ("false", 1), (0, 1)):
+        levels[1]["is_null_level"] = value
+        path.write_text(json.dumps({"comparisons": [
+            {"output_column_name": "first_name", "comparison_levels": levels}]}))
+        lines = [p.line() for p in splink_model_problems(path)]
+        assert len(lines) == problems, (value, lines)
+        if problems:
+            assert "model.json: key 'comparisons.0.comparison_levels.1.is_null_level'" \
+                in lines[0] and lines[0].endswith("expected true or false, unquoted: a "
+                                                  "quoted word ('yes', 'no', 'true') or a "
+                                                  "number is not a boolean"), lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from spinelink.jobspec.problems import MODEL, Problem, from_validation
 
@@ -18,7 +18,7 @@ class _Open(BaseModel):
 class SplinkLevel(_Open):
     sql_condition: str
     label_for_charts: str | None = None
-    is_null_level: bool = False
+    is_null_level: StrictBool = False
     m_probability: float | None = Field(default=None, ge=0, le=1)
     u_probability: float | None = Field(default=None, ge=0, le=1)
     tf_adjustment_column: str | None = None
