@@ -42,7 +42,8 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
     full.training.estimate_u_using_random_sampling(max_pairs=cfg.max_pairs_u, seed=seed,
                                                    num_chunks=1)
     with_u = _clamp(full.misc.save_model_to_json())
-    n_res = min(_count(engine, tables["ref"]), _count(engine, tables["src"]))
+    n_src = _count(engine, tables["src"])
+    n_res = min(_count(engine, tables["ref"]), n_src)
     report: dict = {"fields": fields.summary()}
     # all records' sessions are planned (their pairs counted over every record) only when
     # they are run or the residual's might not estimate what they would
@@ -68,7 +69,7 @@ def train_model(engine: Engine, spec: ModelSpec, tables: dict[str, str], fields:
                     with_u, log_level=None)
         with engine.ordered_sums(), splink_compat.em_between_datasets(dialect):
             report.update(em_records="residual", sessions=_run_sessions(
-                em, spec, plan_res, tag, _count(engine, tables["src"])))
+                em, spec, plan_res, tag, n_src))
         used = {c for s in report["sessions"] if s["status"] == "used" for c in s["estimates"]}
         left = ", ".join(sorted(_covers(plan_res) - used))
         if used and not left:
@@ -272,12 +273,13 @@ def _run_sessions(linker, spec: ModelSpec, plan: list[dict], tag: str,
             continue
         share = session.core_model_settings.probability_two_random_records_match
         entry["matches"] = round(share * min(entry.get("pairs", 0), spec.training.max_pairs_em), 1)
-        if records is not None and share * entry.get("pairs", 0) > records:
-            # more matches than source records: EM took a cluster of non-matches (a
-            # household's members, who share a first name and a postcode less often than
-            # its surname) for the matches, and its m values describe that cluster
+        expected = share * entry.get("pairs", 0)
+        if records is not None and expected > records:
+            # more matches than source records: EM took a cluster of non-matches for the
+            # matches (a household's members, who share a postcode and often a first name
+            # but not a date of birth), and its m values describe that cluster
             restore()
-            entry.update(status=f"rejected: {entry['matches']} matches among the pairs of "
+            entry.update(status=f"rejected: {expected:.1f} matches among the pairs of "
                                 f"{records} source records", estimates=[])
             log.warning("%s: EM session %s found more matches than source records; "
                         "skipped", name, entry["rule"])

@@ -14,8 +14,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-
-
 class Resources(Strict):
     memory_limit: str | None = None
     threads: int | None = Field(default=None, ge=1)
