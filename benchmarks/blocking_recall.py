@@ -82,9 +82,16 @@ def _pattern_sql(cols: set[str]) -> str:
 
 
 def _extra_columns(con) -> None:
+    """Candidate keys' columns: initials, and where the run's standardised tables lack them
+    (code without `addresses.number_and_word`) the house number and street word, nearly
+    as it makes them (first word of digits; first word of 3+ letters of the address key)."""
+    have = set(con.execute("SELECT * FROM r LIMIT 0").df().columns)
+    address = "" if "address_number" in have or "address_rom" not in have else """,
+        nullif(regexp_extract(address_rom, '(^| )([0-9]+)( |$)', 2), '') AS address_number,
+        nullif(regexp_extract(address_rom, '(^| )([a-z]{3,})( |$)', 2), '') AS address_word"""
     for t in ("r", "s"):
         con.execute(f"""CREATE OR REPLACE TABLE {t} AS SELECT *,
-            left(last_name, 1) AS last_initial, left(first_name, 3) AS first_name_p3
+            left(last_name, 1) AS last_initial, left(first_name, 3) AS first_name_p3{address}
             FROM {t}""")
 
 
@@ -171,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{x['pair']}: {x['never']} never compared")
         for p, n in x["patterns"].value_counts().head(a.patterns).items():
             print(f"  {n:5d}  {p}")
-        for part in ("fn", "ln", "dob", "mi", "sex"):
+        for part in ("fn", "ln", "dob", "mi", "sex", "pc", "ad"):
             v = x["patterns"].str.extract(rf"\b{part}:(\S+)")[0].value_counts()
             print(f"  {part}: " + ", ".join(f"{k} {n}" for k, n in v.items()))
         for name, (caught, pairs) in x.get("cand", {}).items():

@@ -4,8 +4,7 @@
 -- first word of first_name is kept and the other words become middle_name. address_full
 -- is the address with street-type abbreviations written out (spinelink.addresses): the
 -- form integration compares; linkage compares `address` (see ARCHITECTURE.md), and
--- address_rom, its key across romanisations, and address_number / address_word, its house
--- number and street word, blocking keys (spinelink.addresses.number_and_word).
+-- address_rom, its key across romanisations (spinelink.addresses).
 -- *_rom are the romanisation keys (spinelink.romanisation), last_name_rom over the surname
 -- with its words written together (names_rom.sql); first_name_canon and its key
 -- come with the distinct names (names_canon.sql), and so do the phonetic codes of the
@@ -44,9 +43,7 @@ WITH named AS (
         pc.postcode_area,
         ad.clean AS address_clean,
         ad.expanded AS address_full,
-        ad.rom AS address_rom,
-        ad.number AS address_number,
-        ad.word AS address_word
+        ad.rom AS address_rom
     FROM {{ source }} AS s
     LEFT JOIN {{ addresses }} AS ad ON ad.raw = s.raw_address
     LEFT JOIN {{ postcodes }} AS pc ON pc.raw = s.raw_postcode
@@ -93,8 +90,6 @@ SELECT
     n.postcode_area,
     n.address_clean AS address,
     n.address_full,
-    n.address_rom,
-    n.address_number,
-    n.address_word{{ extras|sql }}
+    n.address_rom{{ extras|sql }}
 FROM named AS n
 ORDER BY n.record_id, n._row

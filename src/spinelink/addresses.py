@@ -146,32 +146,3 @@ def expand_all(clean: pa.Array, types: dict[str, str],
     full = pa.array([types[w] for w in abbr.to_pylist()], pa.string())
     out = pc.if_else(ok, pc.take(full, at), words)
     return pc.binary_join(pa.ListArray.from_arrays(lists.offsets, out), " ")
-
-
-def number_and_word(keyed: pa.Array, rom: pa.Array, types: dict[str, str]
-                    ) -> tuple[pa.Array, pa.Array]:
-    """The house number and the street word of each address key (`address_number`,
-    `address_word`): its first word of digits, and the romanisation key (`rom`, word by
-    word) of its first word of three letters or more that is no street type (neither
-    abbreviation nor expansion of `types`); NULL where there is none. Blocking keys for an
-    address written with a typo in the other part ("3649 hayvvard street" and "3649 hayward
-    street"), so that one wrong word does not lose the whole address."""
-    lists = pc.split_pattern(keyed, " ")
-    words = pc.list_flatten(lists)
-    rows = pc.list_parent_indices(lists).to_numpy()
-    rom_lists = pc.split_pattern(rom, " ")
-    # the key's words where romanisation kept their count, else the keyed words themselves
-    same = pc.equal(pc.list_value_length(lists), pc.list_value_length(rom_lists))
-    rom_words = pc.list_flatten(pc.if_else(same, rom_lists, lists))
-    street = pa.array(sorted(set(types) | set(types.values())), pa.string())
-    number = pc.match_substring_regex(words, r"^[0-9]+$").to_numpy(zero_copy_only=False)
-    word = pc.and_(pc.match_substring_regex(words, r"^[a-z]{3,}$"),
-                   pc.invert(pc.is_in(words, value_set=street))).to_numpy(zero_copy_only=False)
-
-    def first(mask: np.ndarray, values: pa.Array) -> pa.Array:
-        at, pos = np.unique(rows[mask], return_index=True)
-        idx = np.full(len(keyed), -1, np.int64)
-        idx[at] = np.flatnonzero(mask)[pos]
-        return pc.take(values, pa.array(idx, mask=idx < 0))
-
-    return first(number, words), first(word, rom_words)

@@ -110,7 +110,7 @@ CONTRACT_COLUMNS = (
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
     "sex",
     "postcode", "postcode_sector", "postcode_district", "postcode_area",
-    "address", "address_full", "address_rom", "address_number", "address_word",
+    "address", "address_full", "address_rom",
 )
 
 
@@ -308,9 +308,8 @@ def source_view(engine: Engine, intake_path: Path, source: Source,
 
 
 def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
-    """raw, clean, expanded (street types written out: `address_full`), rom (the
-    address key: `address_rom`), number and word (`address_number`, `address_word`:
-    `addresses.number_and_word`) of each distinct raw address (`addresses.sql`'s raw,
+    """raw, clean, expanded (street types written out: `address_full`) and rom (the
+    address key: `address_rom`) of each distinct raw address (`addresses.sql`'s raw,
     clean), each worked out once per distinct comparison form; NULL where clean is."""
     clean = clean_addresses.column("clean").combine_chunks()
     # one hash pass gives the distinct forms (first occurrences, in order) and each row's
@@ -319,15 +318,14 @@ def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
     distinct, at = encoded.dictionary, encoded.indices
     words = pc.split_pattern(distinct, " ")
     keys = addresses.key_table(distinct, addresses.read_key_words(), words)
-    keyed = keys.column("keyed").combine_chunks()
-    rom = romanisation.rom_by_word(engine, keyed, _ADDRESS_WORDS)
-    types = addresses.read_street_types()
-    number, word = addresses.number_and_word(keyed, rom, types)
+    rom = romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
+                                   _ADDRESS_WORDS)
     return pa.table({
         "raw": clean_addresses.column("raw"),
         "clean": clean,
-        "expanded": pc.take(addresses.expand_all(distinct, types, words), at),
-        "rom": pc.take(rom, at), "number": pc.take(number, at), "word": pc.take(word, at)})
+        "expanded": pc.take(addresses.expand_all(distinct, addresses.read_street_types(),
+                                                 words), at),
+        "rom": pc.take(rom, at)})
 
 
 def with_phonetic(names: pa.Table) -> pa.Table:

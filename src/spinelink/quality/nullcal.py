@@ -67,7 +67,7 @@ FIELD_COLUMNS = {
     "dob": ["dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped"],
     "sex": ["sex"],
     "postcode": ["postcode", "postcode_sector", "postcode_district", "postcode_area"],
-    "address": ["address", "address_number", "address_word"],
+    "address": ["address"],
 }
 
 
