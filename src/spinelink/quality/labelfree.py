@@ -31,7 +31,7 @@ import pandas as pd
 from spinelink.pair_keys import first_positions
 from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
-from spinelink.quality import recapture, recapture_design, recapture_rows, slope
+from spinelink.quality import keyed_poisson, recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
 from spinelink.quality.labelfree_draws import _choose, _prob_links, _runs, _wrong
 from spinelink.quality.nullcal import NullSample
@@ -77,6 +77,10 @@ class Prepared:
     # (`named_apart`): every bootstrap replicate is read also with it no match, the recall
     # intervals holding both readings (None: none is)
     apart: np.ndarray | None = None
+    # the strata shrink's replicate weights' keys (`recapture_strata._reweightings`): per
+    # source record with candidates (`cands.rec`) and per match-key link in the captures,
+    # their source record's (`keyed_poisson.record_keys`; None: by position)
+    shrink_keys: tuple | None = None
 
 
 def _ties(p: pd.DataFrame) -> np.ndarray:
@@ -122,7 +126,8 @@ def prepare(d: SourceData) -> Prepared:
     p = p.astype({"reference_id": str, "source_id": str, "match_weight": float})
     p = p.sort_values(["source_id", "match_weight", "reference_id"]).reset_index(drop=True)
     group = _ties(p)
-    rec = pd.factorize(p["source_id"])[0].astype(int)
+    rec, rec_ids = pd.factorize(p["source_id"])
+    rec = rec.astype(int)
     cands = Candidates(rec, p["match_weight"].to_numpy(float), d.n_residual,
                        group == np.arange(len(p)), _captures(d, p),
                        p["match_probability"].to_numpy(float) if has_prob else None,
@@ -137,12 +142,14 @@ def prepare(d: SourceData) -> Prepared:
     rec_link = np.full(cands.n_with, -1)
     ok = link_group >= 0
     rec_link[rec[link_group[ok]]] = link_group[ok]
-    det_link = None
+    det_link = keys = None
     if cands.capture is not None:
-        det_link = first_positions(lk, d.captures[1].astype({"reference_id": str,
-                                                             "source_id": str}))
+        det = d.captures[1].astype({"reference_id": str, "source_id": str})
+        det_link = first_positions(lk, det)
+        keys = (keyed_poisson.record_keys(rec_ids),
+                keyed_poisson.record_keys(det["source_id"]))
     return Prepared(cands, p["reference_id"].to_numpy(), p["source_id"].to_numpy(), group,
-                    link_group, rec_link, None, det_link)
+                    link_group, rec_link, None, det_link, shrink_keys=keys)
 
 
 @dataclass
@@ -250,7 +257,8 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray,
         det_code = np.full(len(pr.det_link), len(bd.values))  # not a value: in no stratum
         det_code[ok] = bd.link_code[pr.det_link[ok].astype(int)]
         out[bd.variable] = Strata(cap, post, pr.cands.first, bd.cand_code,
-                                  det_code, len(bd.values) + 1, pr.cands.rec, pooled, seed)
+                                  det_code, len(bd.values) + 1, pr.cands.rec, pooled, seed,
+                                  pr.shrink_keys)
     return out
 
 

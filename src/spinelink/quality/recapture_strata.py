@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinelink.quality import recapture_batch
+from spinelink.quality import keyed_poisson, recapture_batch
 from spinelink.quality import recapture_fallback as fallback
 from spinelink.quality.recapture import Captures, Estimator
 from spinelink.quality.recapture_profiles import MIN_DONORS
@@ -88,32 +88,42 @@ def poisson_to_total(rng: np.random.Generator, drawn: np.ndarray, lam: np.ndarra
     return rng.binomial(drawn.astype(np.int64), c).astype(float)
 
 
-def _reweightings(rec: np.ndarray, cap: Captures, seed: int) -> tuple:
+def _reweightings(rec: np.ndarray, cap: Captures, seed: int,
+                  keys: tuple | None = None) -> tuple:
     """`Strata._shrink`'s SHRINK_REPLICATES Poisson(1) reweightings of the source records
     and match-key links: row 0 the point estimate's weights (1: `Estimator.total()`),
     then the replicates' counts (bytes: 41 rows of every source record's weight at a
     million records; the match-key rows' weights as factors when a row stands for several
-    links: `Captures.det_factor`), and each row's `recapture_fallback.between`. Drawn
-    from their own stream, so the same for every subgroup variable of one estimate: made
-    once and kept with the captures (40 draws over every match-key link were a second
-    per variable at a million records)."""
+    links: `Captures.det_factor`), and each row's place between the fallback's low and
+    high figure (`recapture_fallback.between`'s role). Each weight is a function of its
+    record (`keyed_poisson`: `keys` per source record and per match-key link their source
+    record's key; without them, their positions), the seed and the replicate: one link
+    moving from a match key to the model, or a record joining the candidates, leaves
+    every other record's weights as they were (drawn from one stream in row order, it
+    redrew them all, and the shrink weights moved with it: session 50). Made once and
+    kept with the captures: the same for every subgroup variable of one estimate."""
     n_rec = int(rec.max()) + 1 if len(rec) else 0
     key = (seed, n_rec, cap.n_det, cap.n_links, cap.det_row is None)
     held = cap.__dict__.get("_reweightings")
-    if held is not None and held[0] == key:
-        return held[1]
-    rng = np.random.default_rng([seed, 3])
+    if held is not None and held[0] == key and held[1] is keys:
+        return held[2]
+    rec_key, det_key = keys if keys is not None else (None, None)
+    if rec_key is None or len(rec_key) != n_rec:
+        rec_key = keyed_poisson.record_keys(np.arange(n_rec))
+    if det_key is None or len(det_key) != cap.n_links:
+        det_key = keyed_poisson.record_keys(np.char.add("det:", np.arange(cap.n_links)
+                                                        .astype(str)))
     rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
     dws = np.ones((SHRINK_REPLICATES + 1, cap.n_det),
                   np.uint8 if cap.det_row is None else float)
     ats = [fallback.between(None)]
+    at_key = np.array([0x5EED], np.uint64)
     for i in range(1, SHRINK_REPLICATES + 1):
-        rw, dw = rng.poisson(1.0, n_rec), rng.poisson(1.0, cap.n_links)
-        if max(rw.max(initial=0), dw.max(initial=0)) > 255:  # never in practice
-            rws, dws = rws.astype(float), dws.astype(float)
+        rw = keyed_poisson.poisson1(rec_key, seed, i)
+        dw = keyed_poisson.poisson1(det_key, seed, i)
         rws[i], dws[i] = rw, cap.det_factor(dw) if cap.det_row is not None else dw
-        ats.append(fallback.between(rw.astype(float)))
-    cap.__dict__["_reweightings"] = (key, (rws, dws, ats))
+        ats.append(float(keyed_poisson.uniform(at_key, seed, i)[0]))
+    cap.__dict__["_reweightings"] = (key, keys, (rws, dws, ats))
     return rws, dws, ats
 
 
@@ -126,7 +136,7 @@ class Strata:
     def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
                  cand_code: np.ndarray, det_code: np.ndarray, k: int,
                  rec: np.ndarray | None = None, pooled: np.ndarray | None = None,
-                 seed: int = 0):
+                 seed: int = 0, keys: tuple | None = None):
         self.k, self.n = k, len(post)
         self.cand_code, self.det_code = cand_code, det_code
         w = np.where(first, np.asarray(post, float), 0.0)
@@ -147,14 +157,15 @@ class Strata:
         self.pooled = None if pooled is None else np.asarray(pooled, float)
         self.scale = 1.0  # the fitted values' own total over their shrunk total
         if rec is not None and self.pooled is not None:
-            self._shrink(np.asarray(rec), self.pooled, cap, seed)
+            self._shrink(np.asarray(rec), self.pooled, cap, seed, keys)
 
-    def _shrink(self, rec: np.ndarray, pooled: np.ndarray, cap: Captures, seed: int) -> None:
+    def _shrink(self, rec: np.ndarray, pooled: np.ndarray, cap: Captures, seed: int,
+                keys: tuple | None = None) -> None:
         """Each fitted value's weight w = max(0, 1 - s^2 / d^2) (module docstring);
         `pooled`: per candidate, the pooled estimate's matches placed on it. A value of
         weight 0 keeps its fit for the intervals (`scaled`): its pooled share moves by its
         own fit's replicate over point."""
-        rws, dws, ats = _reweightings(rec, cap, seed)
+        rws, dws, ats = _reweightings(rec, cap, seed, keys)
         own = shrunk = 0.0
         for v, (est, cm, dm) in self.fits.items():
             # every replicate's refit at once (`recapture_batch`: one pass over the fit's
