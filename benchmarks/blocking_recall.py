@@ -27,11 +27,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from external_false_links import open_pair  # noqa: E402
 from external_misses import held_by_rules, pair_dirs  # noqa: E402
 
 CANDIDATES = {
@@ -96,16 +95,8 @@ def _extra_columns(con) -> None:
 
 
 def measure(pair_dir: Path, candidates: bool, unions=()) -> dict:
-    out = pair_dir / "spinelink_out"
-    job = yaml.safe_load((pair_dir / "job.yaml").read_text())
-    ref = job["reference"]
-    src = next(k for k in job["sources"] if k != ref)
-    con = duckdb.connect()
-    con.register("tref", pd.read_csv(pair_dir / "truth" / "reference.csv", dtype=str))
-    con.register("tsrc", pd.read_csv(pair_dir / "truth" / "source.csv", dtype=str))
+    con, out, src = open_pair(pair_dir)
     con.execute(f"CREATE TABLE links AS SELECT * FROM '{out}/links/{src}.parquet'")
-    con.execute(f"CREATE TABLE r AS SELECT * FROM '{out}/standardised/{ref}.parquet'")
-    con.execute(f"CREATE TABLE s AS SELECT * FROM '{out}/standardised/{src}.parquet'")
     f = out / "pairs" / f"{src}.parquet"
     con.execute(f"CREATE TABLE pairs AS SELECT source_id, reference_id FROM '{f}'" if f.exists()
                 else "CREATE TABLE pairs (source_id VARCHAR, reference_id VARCHAR)")

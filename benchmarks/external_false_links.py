@@ -38,8 +38,9 @@ CLASSES = ("absent, relative", "absent, elsewhere", "present, relative", "presen
 BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.01)
 
 
-def false_links(pair_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(false links with their class and pattern, all links with `true`)."""
+def open_pair(pair_dir: Path) -> tuple[duckdb.DuckDBPyConnection, Path, str]:
+    """A connection holding one external pair's truth (`tref`, `tsrc`) and standardised
+    records (`r` the reference, `s` the source), its output folder and its source's name."""
     out = pair_dir / "spinelink_out"
     job = yaml.safe_load((pair_dir / "job.yaml").read_text())
     ref = job["reference"]
@@ -47,9 +48,15 @@ def false_links(pair_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     con = duckdb.connect()
     con.register("tref", pd.read_csv(pair_dir / "truth" / "reference.csv", dtype=str))
     con.register("tsrc", pd.read_csv(pair_dir / "truth" / "source.csv", dtype=str))
-    con.register("links", pd.read_parquet(out / "links" / f"{src}.parquet"))
     con.execute(f"CREATE TABLE r AS SELECT * FROM '{out}/standardised/{ref}.parquet'")
     con.execute(f"CREATE TABLE s AS SELECT * FROM '{out}/standardised/{src}.parquet'")
+    return con, out, src
+
+
+def false_links(pair_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(false links with their class and pattern, all links with `true`)."""
+    con, out, src = open_pair(pair_dir)
+    con.register("links", pd.read_parquet(out / "links" / f"{src}.parquet"))
     cols = set(con.execute("SELECT * FROM s LIMIT 0").df().columns) & \
         set(con.execute("SELECT * FROM r LIMIT 0").df().columns)
     pattern = [f"CASE WHEN l.{c} IS NULL OR r.{c} IS NULL THEN '-' WHEN {agree} "

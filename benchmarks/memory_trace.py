@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import gc
 import json
-import logging
 import re
 import sys
 import threading
@@ -110,21 +108,10 @@ def main() -> None:
     from splink.internals.duckdb import database_api as splink_duckdb
 
     timed(splink_duckdb.DuckDBAPI, "_execute_sql_against_backend", "splink")
-    if args.first:
-        from spinelink import pipeline
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from query_times import follow_stages, run_spinelink
 
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import quality_resume
-
-        pipeline.open_checkpoint = quality_resume.forgetting(first=args.first)
-
-    class StageLines(logging.Handler):
-        def emit(self, record):
-            m = re.match(r"^(\S+) \.\.\.$", record.getMessage())
-            if m:
-                stage[0] = m.group(1)
-
-    logging.getLogger("spinelink").addHandler(StageLines())
+    follow_stages(stage, args.first)
     stop = threading.Event()
 
     def sample():
@@ -143,14 +130,7 @@ def main() -> None:
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
-    gc.disable()  # as the console script does (spinelink.cli.entry)
-    from spinelink.cli import main as spinelink_main
-
-    sys.argv = ["spinelink", *cli]
-    try:
-        spinelink_main()
-    except SystemExit:
-        pass
+    run_spinelink(cli)
     stop.set()
     thread.join()
     _report(samples)

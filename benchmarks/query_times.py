@@ -27,6 +27,40 @@ CALLS = ("execute", "df", "arrow", "write_parquet", "create_table", "insert", "l
          "register", "release", "scalar", "count", "columns")
 
 
+def follow_stages(stage: list, first: str | None) -> None:
+    """Keep `stage[0]` the name of the stage running (from the `<stage> ...` log line);
+    with `first`, rerun from that stage on the work folder's checkpoint."""
+    if first:
+        from pathlib import Path
+
+        from spinelink import pipeline
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import quality_resume
+
+        pipeline.open_checkpoint = quality_resume.forgetting(first=first)
+
+    class StageLines(logging.Handler):
+        def emit(self, record):
+            m = re.match(r"^(\S+) \.\.\.$", record.getMessage())
+            if m:
+                stage[0] = m.group(1)
+
+    logging.getLogger("spinelink").addHandler(StageLines())
+
+
+def run_spinelink(cli: list[str]) -> None:
+    """`spinelink <cli>` in this process, as the console script runs it."""
+    gc.disable()  # as the console script does (spinelink.cli.entry)
+    from spinelink.cli import main as spinelink_main
+
+    sys.argv = ["spinelink", *cli]
+    try:
+        spinelink_main()
+    except SystemExit:
+        pass
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--top", type=int, default=8, help="slowest calls shown per stage")
@@ -64,31 +98,8 @@ def main() -> None:
     from splink.internals.duckdb import database_api as splink_duckdb
 
     timed("_execute_sql_against_backend", splink_duckdb.DuckDBAPI, "splink")
-    if args.first:
-        from pathlib import Path
-
-        from spinelink import pipeline
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import quality_resume
-
-        pipeline.open_checkpoint = quality_resume.forgetting(first=args.first)
-
-    class StageLines(logging.Handler):
-        def emit(self, record):
-            m = re.match(r"^(\S+) \.\.\.$", record.getMessage())
-            if m:
-                stage[0] = m.group(1)
-
-    logging.getLogger("spinelink").addHandler(StageLines())
-    gc.disable()  # as the console script does (spinelink.cli.entry)
-    from spinelink.cli import main as spinelink_main
-
-    sys.argv = ["spinelink", *cli]
-    try:
-        spinelink_main()
-    except SystemExit:
-        pass
+    follow_stages(stage, args.first)
+    run_spinelink(cli)
     by_stage: dict[str, list] = defaultdict(list)
     for c in calls:
         by_stage[c[0]].append(c)
