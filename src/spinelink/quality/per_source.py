@@ -123,9 +123,9 @@ def with_no_evidence(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
     candidates the stage did not link: a relative at home, or the person with a first name
     at its lowest level (a nickname, a typo, an initial: 85 of w2_default's 165 misses,
     benchmarks/RESULTS.md session 49). Added before `unit_home`, so that a dependant's
-    dropped pairs at a unit-mate's address get the household's coverage (`unit_home.POOR`
-    marks the records) as its other candidates do (tax1040_raised, 0-17: 13 expected at the
-    model's odds, 32 true); not those on a reference record a unit-mate is linked to
+    dropped pairs at a unit-mate's address get the household's coverage as its other
+    candidates do (tax1040_raised at seed 42, the 0-17 band: 13 expected at the model's
+    odds, 32 true); not those on a reference record a unit-mate is linked to
     (`unit_home.not_unit_mates`); then `taken` weighs those another record's link holds."""
     path = out / "pairs" / "no_evidence" / f"{name}.parquet"
     pi = (link_info.get("probabilistic") or {}).get("linkable_share")
@@ -135,8 +135,7 @@ def with_no_evidence(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
     got = born_after.with_born_apart(pairs, poor, 1.0, float(pi))
     if unit_home.OWN in got:  # the model's own probability is theirs
         got[unit_home.OWN] = got[unit_home.OWN].fillna(got["match_probability"])
-    return got.assign(**{unit_home.POOR: got["source_id"].astype(str).isin(
-        set(poor["source_id"].astype(str)))})
+    return got
 
 
 def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:

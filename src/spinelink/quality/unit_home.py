@@ -44,7 +44,6 @@ from spinelink import raw_values
 APART = "persons_apart"  # standardise.APART
 MIN_RECORDS = 30  # records at a unit-mate's address needed to learn theta
 OWN = "own_probability"  # per pair the model's probability before the raise
-POOR = "no_evidence"  # per pair: its record's every pair lacked personal evidence
 PRIOR_RECORDS = 20  # pseudo-records pulling a profile's subgroup shares to the pooled ones
 
 
@@ -174,14 +173,7 @@ def adjust(out: Path, reference: str, name: str, pairs: pd.DataFrame,
     # at home with the household's coverage (less what the record has elsewhere), spread
     # over its candidates there in the model's proportions, then each candidate's odds
     # moved by how likely its subgroups are for a record of this completeness profile
-    cover = pd.Series(theta, index=tot.index)
-    if POOR in p and p[POOR].any():  # records with no personal evidence: their own share
-        poor = set(src[p[POOR].to_numpy(bool)])
-        # the household's coverage of the records present by the model's own odds: such
-        # a record at home is most often a person the reference lacks (a dependant the
-        # census missed, with relatives as its only candidates)
-        cover[cover.index.isin(poor)] = theta * float(tot[tot.index.isin(poor)].mean())
-    target = (cover - (tot - hm)).clip(lower=0.0, upper=1.0 - 1e-9)
+    target = (theta - (tot - hm)).clip(lower=0.0, upper=1.0 - 1e-9)
     mine = np.where(one & at_home & free, prob, 0.0)
     share = np.where(mine > 0, mine / src.map(hm).to_numpy(float).clip(min=1e-300), 0.0)
     t = src.map(target).to_numpy(float)
