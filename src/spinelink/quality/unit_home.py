@@ -47,12 +47,6 @@ OWN = "own_probability"  # per pair the model's probability before the raise
 PRIOR_RECORDS = 20  # pseudo-records pulling a profile's subgroup shares to the pooled ones
 
 
-def names_units(out: Path, name: str) -> bool:
-    """Whether the source names its units (`persons_apart`)."""
-    src_path = out / "standardised" / f"{name}.parquet"
-    return src_path.exists() and APART in pq.read_schema(src_path).names
-
-
 def _homes(out: Path, reference: str, name: str, raw_columns: Mapping[str, str]):
     """Per source record id its unit and its completeness profile (which of its fields
     are empty: the originals, `raw_columns` of its intake table, and its identifiers),
@@ -194,23 +188,3 @@ def adjust(out: Path, reference: str, name: str, pairs: pd.DataFrame,
             "unlinked_raised": int(src[new > prob].nunique()),
             "mass_added": round(moved, 2)}
     return p, info
-
-
-def not_unit_mates(out: Path, name: str, pairs: pd.DataFrame,
-                   links: pd.DataFrame) -> pd.DataFrame:
-    """`pairs` (reference_id, source_id, ...) without those whose reference record a record
-    of the source record's own unit is linked to: records of one unit are different
-    persons (`persons_apart`; tax1040 at default noise: 118 such pairs of records without
-    personal evidence, none a match, 12.5 matches at the model's odds)."""
-    src_path = out / "standardised" / f"{name}.parquet"
-    if pairs.empty or not src_path.exists() or APART not in pq.read_schema(src_path).names:
-        return pairs
-    src = pd.read_parquet(src_path, columns=["record_id", APART]).dropna(subset=[APART])
-    unit = pd.Series(src[APART].astype(str).to_numpy(), index=src["record_id"].astype(str))
-    taken = pd.DataFrame({"r": links["reference_id"].astype(str),
-                          "u": links["source_id"].astype(str).map(unit)}).dropna()
-    mine = pd.MultiIndex.from_arrays([pairs["reference_id"].astype(str),
-                                      pairs["source_id"].astype(str).map(unit)])
-    mate = mine.isin(pd.MultiIndex.from_frame(taken)) & \
-        pairs["source_id"].astype(str).map(unit).notna().to_numpy()
-    return pairs[~mate].reset_index(drop=True)
