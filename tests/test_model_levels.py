@@ -126,3 +126,41 @@ def test_an_address_that_agrees_counts_when_the_postcode_is_missing():
                    "postcode missing": "same address, postcode missing",
                    "postcode mistyped": "Exact match on postcode_sector",
                    "missing, another address": "null"}
+
+
+def test_a_level_for_names_in_cyrillic_is_in_the_model_only_where_a_name_is():
+    """`present: first_name_cyrillic` (the level for a Russian form with a typo against a
+    name written in Cyrillic, issue 11): a model of two files of Latin names has exactly
+    the levels it had before the level was added, so English links cannot move; one
+    Cyrillic name on either side brings it in."""
+    import pyarrow as pa
+
+    from spinelink.backends import open_engine
+    from spinelink.model_fields import flags_present
+
+    spec = load_model_spec(MODELS_DIR / AUTO_SPEC)
+    engine = open_engine()
+    try:
+        engine.register("latin", pa.table({"first_name_cyrillic": [False, None, False]}))
+        engine.register("mixed", pa.table({"first_name_cyrillic": [False, True, None]}))
+        engine.register("older", pa.table({"first_name": ["oleh"]}))  # no such column
+        assert flags_present(engine, ("latin", "older")) == frozenset()
+        assert flags_present(engine, ("latin", "mixed")) == {"first_name_cyrillic"}
+        assert flags_present(engine, ("mixed", "older")) == {"first_name_cyrillic"}
+    finally:
+        engine.close()
+
+    def first_name_levels(present):
+        f = frozenset({"first_name", "last_name"})
+        settings = settings_for(spec, Fields(compare=f, block=f, present=present)
+                                ).get_settings("duckdb").as_dict()
+        comp = next(c for c in settings["comparisons"]
+                    if c["output_column_name"] == "first_name")
+        return [lv["sql_condition"] for lv in comp["comparison_levels"]]
+
+    without, with_ = first_name_levels(frozenset()), first_name_levels(
+        frozenset({"first_name_cyrillic"}))
+    added = [s for s in with_ if s not in without]
+    assert len(added) == 1 and "first_name_cyrillic" in added[0]
+    assert [s for s in with_ if s != added[0]] == without
+    assert not any("cyrillic" in s for s in without)

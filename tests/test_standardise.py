@@ -687,8 +687,9 @@ def test_missing_fields_give_null_columns(engine, tmp_path):
     for col in (*CONTRACT_COLUMNS, *RAW_COLUMNS):
         if col not in ("record_id", "first_name", "raw_first_name", "first_name_canon",
                        "first_name_rom", "first_name_canon_rom", "first_initial",
-                       "first_name_mp", "first_name_ny"):
+                       "first_name_mp", "first_name_ny", "first_name_cyrillic"):
             assert out[col] is None, col
+    assert out["first_name_cyrillic"] is False
     schema = pq.read_schema(out_path / "standardised" / "s.parquet")
     assert schema.field("dob").type == pa.date32()
     assert schema.field("dob_year").type == pa.int32()
@@ -936,3 +937,65 @@ def test_nicknames_of_one_name_agree_at_their_level(engine, tmp_path, a, b, agre
     con.register("p", pa.Table.from_pylist([row]))
     got = con.execute(f"SELECT coalesce(({_nickname_level_sql()}), false) FROM p").fetchone()[0]
     assert got is agree
+
+
+# --- Russian forms with a typo against a name written in Cyrillic (issue 11) ------------
+
+def _cyrillic_level_sql() -> str:
+    import yaml
+
+    from spinelink.resources import data_dir
+
+    spec = yaml.safe_load((data_dir("linkage_models") / "person_auto.yaml").read_text())
+    first = next(c for c in spec["comparisons"] if c["name"] == "first_name")
+    return next(lv["custom"] for lv in first["levels"]
+                if lv.get("present") == "first_name_cyrillic")
+
+
+@pytest.mark.parametrize("a,b,agree", [
+    # a Russian form with a typo against the Ukrainian spelling in Cyrillic: more than a
+    # typo apart as written (Jaro-Winkler under 0.8), one typo on the romanisation keys
+    ("Vradimir", "Володимир", True), ("Loeg", "Олег", True), ("Ekaerina", "Катерина", True),
+    ("Kristita", "Христина", True), ("Yusiy", "Юрій", True),
+    # the same spellings, neither written in Cyrillic: the level is not theirs
+    ("Vradimir", "Volodymyr", False), ("Loeg", "Oleh", False),
+    # English names the romanisation keys fold hard (regina / rehina)
+    ("Regina", "Rehina", False), ("Gerry", "Jerry", False),
+    # two different names, one in Cyrillic
+    ("Maria", "Олег", False),
+])
+def test_a_russian_form_with_a_typo_agrees_only_against_a_name_in_cyrillic(
+        engine, tmp_path, a, b, agree):
+    """The first-name level for names of Cyrillic origin (person_auto.yaml, `present:
+    first_name_cyrillic`) on standardised records; main had neither the column nor the
+    level, and the pairs of the first kind sat at the first name's lowest level."""
+    import jellyfish
+
+    out = run(engine, tmp_path, [{"id": "a", "fn": a, "sn": "x"}, {"id": "b", "fn": b,
+                                                                  "sn": "x"}],
+              columns=NO_MIDDLE, project_nicknames=True)
+    assert out["a"]["first_name_cyrillic"] is False
+    assert out["b"]["first_name_cyrillic"] is any("\u0400" <= ch <= "\u04ff" for ch in b)
+    if agree:  # below every level above it
+        assert jellyfish.jaro_winkler_similarity(out["a"]["first_name"],
+                                                 out["b"]["first_name"]) < 0.8
+        assert out["a"]["first_name_canon_rom"] != out["b"]["first_name_canon_rom"]
+    cols = ["first_name", "first_name_rom", "first_name_cyrillic"]
+    row = {f"{c}_{side}": out[r][c] for side, r in (("l", "a"), ("r", "b")) for c in cols}
+    con = __import__("duckdb").connect()
+    con.register("p", pa.Table.from_pylist([row]))
+    got = con.execute(f"SELECT coalesce(({_cyrillic_level_sql()}), false) FROM p").fetchone()[0]
+    assert got is agree
+
+
+def test_first_name_cyrillic_says_how_the_name_was_written(engine, tmp_path):
+    rows = [{"id": "a", "fn": "Олег Петрович", "sn": "Шевченко"},
+            {"id": "b", "fn": "Oleh", "sn": "Шевченко"},
+            {"id": "c", "fn": "Ĳsbrand Ølstad", "sn": "x"},
+            {"id": "d", "fn": None, "sn": "x"},
+            {"id": "e", "fn": "Unknown", "sn": "x"}]
+    out = run(engine, tmp_path, rows, columns=NO_MIDDLE, project_nicknames=True)
+    assert [out[k]["first_name_cyrillic"] for k in "abcde"] == [True, False, False, None,
+                                                               None]
+    schema = pq.read_schema(tmp_path / "standardised" / "s.parquet")
+    assert schema.field("first_name_cyrillic").type == pa.bool_()

@@ -8,7 +8,8 @@
 -- *_rom are the romanisation keys (spinelink.romanisation), last_name_rom over the surname
 -- with its words written together (names_rom.sql); first_name_canon and its key
 -- come with the distinct names (names_canon.sql), and so do the phonetic codes of the
--- name and of its first word (*_mp, *_ny: standardise.with_phonetic). {{ addresses }}:
+-- name and of its first word (*_mp, *_ny: standardise.with_phonetic), and whether the
+-- raw name has a Cyrillic letter (first_name_cyrillic: standardise.with_cyrillic). {{ addresses }}:
 -- each distinct raw address's comparison form, expanded form and key
 -- (standardise.address_table), so that every per-record lookup is one join on a raw value.
 -- {{ postcodes }}: each distinct raw postcode's output columns (postcode_parts.sql: UK
@@ -31,6 +32,7 @@ WITH named AS (
         CASE WHEN $split_first_name THEN fn.root1_head ELSE fn.root1 END AS first_name_root1,
         CASE WHEN $split_first_name THEN fn.root2_head ELSE fn.root2 END AS first_name_root2,
         CASE WHEN $split_first_name THEN fn.root3_head ELSE fn.root3 END AS first_name_root3,
+        fn.cyrillic AS first_name_cyrillic,
         ln.rom_joined AS last_name_rom,
         CASE WHEN $split_first_name THEN NULL ELSE mn.rom_middle END AS middle_name_rom,
         CASE WHEN $split_first_name THEN fn.mp_head ELSE fn.mp END AS first_name_mp,
@@ -67,6 +69,7 @@ SELECT
     n.first_name_root1,
     n.first_name_root2,
     n.first_name_root3,
+    n.first_name_cyrillic,
     substr(n.first_name, 1, 1) AS first_initial,
     substr(n.middle_name, 1, 1) AS middle_name_initial,
     substr(replace(n.last_name, ' ', ''), 1, 3) AS last_name_p3,

@@ -43,6 +43,9 @@ SEXED = ("first_name", "sex")  # at their lowest level, with the surnames, two p
 # first-name levels that agree in spelling only, not on a form of the name (same,
 # canonical, nickname, romanised)
 SPELLING = ("jaro_winkler", "_mp_l", "first_initial_l")
+# the first-name level of a Russian form with a typo against a name written in Cyrillic
+# (person_auto.yaml): counts as the lowest level in `names_apart`
+TYPO_FORM = ("first_name_cyrillic_l",)
 # co-residents of one surname agreeing on the middle initial at most this many times as
 # often as strangers: the middle name is the person's own (`middle_is_personal`), counted
 # over at least MIN_KIN_PAIRS such pairs
@@ -124,6 +127,13 @@ def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
         return no, no
     id_low, id_missing, _ = _levels(df, model, (), True)
     id_agrees = (~id_low & ~id_missing).any(axis=1)
+    if "first_name" in found:
+        # a Russian form a typo from a name in Cyrillic on the romanisation keys only
+        # (Vradimir / Володимир; the keys near for many names: Liudmila / Iulia) is
+        # personal evidence where nothing else can tell, not against a date of birth or a
+        # middle name that disagree (a mother and daughter at one address, session 51)
+        at_lowest[:, found.index("first_name")] |= _at_first_name_level(df, model,
+                                                                        TYPO_FORM)
     first = at_lowest[:, found.index("first_name")].copy() if "first_name" in found \
         else np.zeros(len(df), dtype=bool)
     if {"first_name", "middle_name"} <= set(found):
@@ -132,7 +142,8 @@ def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:
         # for a form of the name)
         no_dob = (df["mw_date_of_birth"].to_numpy(dtype=float) == 0.0
                   if "date_of_birth" in found else np.ones(len(df), dtype=bool))
-        at_lowest[:, found.index("first_name")] |= no_dob & _at_spelling_level(df, model)
+        at_lowest[:, found.index("first_name")] |= no_dob & _at_first_name_level(
+            df, model, SPELLING)
     apart = (at_lowest.sum(axis=1) >= 2) & ~id_agrees
     return apart, apart & first
 
@@ -163,14 +174,20 @@ def household_only(df: pd.DataFrame, model: dict) -> np.ndarray:
     return ~agrees.any(axis=1)
 
 
-def _at_spelling_level(df: pd.DataFrame, model: dict) -> np.ndarray:
-    """Per pair: its first names at a level that agrees in spelling only (`SPELLING`)."""
+def _at_first_name_level(df: pd.DataFrame, model: dict, keys: tuple[str, ...]) -> np.ndarray:
+    """Per pair: its first names at a level whose condition names one of `keys`
+    (`SPELLING`: agrees in spelling only; `TYPO_FORM`)."""
     comp = next(c for c in model["comparisons"] if c.get("output_column_name") == "first_name")
     weights = [_weight(lv) for lv in comp["comparison_levels"]
                if not lv.get("is_null_level") and any(k in lv["sql_condition"]
-                                                      for k in SPELLING)]
+                                                      for k in keys)]
     w = df["mw_first_name"].to_numpy(dtype=float)
     return np.isin(np.round(w, 6), np.round([x for x in weights if x is not None], 6))
+
+
+def _at_spelling_level(df: pd.DataFrame, model: dict) -> np.ndarray:
+    """Per pair: its first names at a level that agrees in spelling only (`SPELLING`)."""
+    return _at_first_name_level(df, model, SPELLING)
 
 
 def _weight(level: dict) -> float | None:

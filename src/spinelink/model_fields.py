@@ -26,6 +26,9 @@ _PREFIXES = (("first_name", "first_name"), ("first_initial", "first_name"),
              ("middle_name", "middle_name"), ("last_name", "last_name"),
              ("dob", "date_of_birth"), ("sex", "sex"), ("postcode", "postcode"),
              ("address", "address"))
+# boolean standardised columns a model level may depend on (`present:` in
+# linkage_models/person_auto.yaml): whether some record of either side has it true
+FLAG_COLUMNS = ("first_name_cyrillic",)
 _SQL_COLUMN = re.compile(r"\b[lr]\.\"?([A-Za-z_][A-Za-z0-9_]*)\"?")
 
 
@@ -58,6 +61,7 @@ class Fields:
     compare: frozenset[str]
     block: frozenset[str]
     shares: dict[str, tuple[float, float]] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()  # FLAG_COLUMNS true on some record
 
     def blockable(self, columns: list[str]) -> bool:
         return all(field_of(c) in self.block for c in columns)
@@ -91,4 +95,20 @@ def usable_fields(engine: Engine, ref_table: str, src_table: str, mapped: set[st
     return Fields(
         compare=frozenset(f for f, (a, b) in shares.items() if min(a, b) >= MIN_SHARE_COMPARE),
         block=frozenset(f for f, (a, b) in shares.items() if min(a, b) >= MIN_SHARE_BLOCK),
-        shares=shares)
+        shares=shares, present=flags_present(engine, (ref_table, src_table)))
+
+
+def flags_present(engine: Engine, tables: tuple[str, ...]) -> frozenset[str]:
+    """The FLAG_COLUMNS true on some record of one of `tables` (a table without the
+    column counts as false)."""
+    found: set[str] = set()
+    for table in tables:
+        have = set(engine.columns(table))
+        cols = [c for c in FLAG_COLUMNS if c in have and c not in found]
+        if not cols:
+            continue
+        anys = ", ".join(f"max(CASE WHEN {quote_ident(c)} THEN 1 ELSE 0 END) AS "
+                         f"{quote_ident(c)}" for c in cols)
+        row = engine.df(sql_file("probabilistic/flags_present.sql", table=table, anys=anys))
+        found.update(c for c in cols if int(row[c].iloc[0] or 0) == 1)
+    return frozenset(found)

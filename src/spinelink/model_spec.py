@@ -212,7 +212,9 @@ def comparisons_for(spec: ModelSpec, fields: Fields) -> list:
         else:
             c = by_name[name]
             first_col = c.null_column or c.levels[0].column
-            levels = [_null_level(first_col, c.null_unless), *(_level(x) for x in c.levels),
+            levels = [_null_level(first_col, c.null_unless),
+                      *(_level(x) for x in c.levels
+                        if x.present is None or x.present in fields.present),
                       cll.ElseLevel()]
         out.append(cl.CustomComparison(levels, output_column_name=name))
     return out

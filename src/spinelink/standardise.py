@@ -49,6 +49,12 @@ distinct names' table (`with_phonetic`), which canonical.sql joins once per name
 Codes are upper case (as jellyfish returns them); a name of several words gets the codes
 of its words joined by one space.
 
+Script: `first_name_cyrillic` says whether the first name was delivered in Cyrillic
+(`with_cyrillic`), so that a comparison level can be for names of Cyrillic origin only:
+a Russian form with a typo against the Ukrainian spelling (Vradimir / Володимир) is a
+typo apart on the romanisation keys, as English names folded by the same keys are
+(regina / rehina); see linkage_models/person_auto.yaml.
+
 Names: Cyrillic is transliterated with the Ukrainian national system (KMU 2010), with
 the word-initial forms of є ї й ю я; Russian-only letters are handled (ы y, э e, ё e,
 ъ dropped). Every Cyrillic name is read as Ukrainian (Russian Иван gives yvan).
@@ -104,7 +110,7 @@ CONTRACT_COLUMNS = (
     "first_name", "middle_name", "last_name",
     "first_name_canon", "first_name_rom", "last_name_rom", "first_name_canon_rom",
     "middle_name_rom",
-    "first_name_root1", "first_name_root2", "first_name_root3",
+    "first_name_root1", "first_name_root2", "first_name_root3", "first_name_cyrillic",
     "first_initial", "middle_name_initial", "last_name_p3",
     "first_name_mp", "last_name_mp", "first_name_ny", "last_name_ny",
     "dob", "dob_iso", "dob_year", "dob_month", "dob_day", "dob_swapped",
@@ -259,7 +265,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     names = engine.arrow(sql_file("standardise/names_canon.sql", names=_NAMES_ROM,
                                   nicknames=nickname_tables.NICKNAMES,
                                   roots=nickname_tables.ROOTS))
-    engine.register(_NAMES, with_phonetic(names))
+    engine.register(_NAMES, with_cyrillic(with_phonetic(names)))
     raw_addresses = engine.arrow(sql_file("standardise/address_raw.sql", source=_SOURCE))
     engine.register(_ADDRESS_RAW, raw_addresses)
     engine.register(_ADDRESSES, address_table(engine, engine.arrow(sql_file(
@@ -340,6 +346,18 @@ def with_phonetic(names: pa.Table) -> pa.Table:
             names = names.append_column(code + suffix,
                                         pc.take(codes.column(code).combine_chunks(), at))
     return names
+
+
+# a letter of Unicode's Cyrillic block (Ukrainian, Russian, Belarusian, ...)
+_CYRILLIC = r"[\x{0400}-\x{04FF}]"
+
+
+def with_cyrillic(names: pa.Table) -> pa.Table:
+    """The distinct names' table with `cyrillic`: whether the name as delivered (raw) has a
+    Cyrillic letter (first_name_cyrillic). Worked out in Arrow, so every engine gives the
+    same value."""
+    return names.append_column(
+        "cyrillic", pc.match_substring_regex(names.column("raw"), _CYRILLIC))
 
 
 def postcode_format(engine: Engine, source: Source) -> dict:

@@ -27,6 +27,10 @@ class _M(BaseModel):
 
 class _Level(_M):
     label: str | None = None
+    # a boolean standardised column (model_fields.FLAG_COLUMNS): the level is used only
+    # when some record of the reference or the source has it true (a level for names
+    # written in Cyrillic is not in a model of two English files)
+    present: str | None = None
 
     @property
     def column(self) -> str:

@@ -60,7 +60,8 @@ class Tables:
 FIELD_COLUMNS = {
     "first_name": ["first_name", "first_name_canon", "first_initial", "first_name_mp",
                    "first_name_ny", "first_name_rom", "first_name_canon_rom",
-                   "first_name_root1", "first_name_root2", "first_name_root3"],
+                   "first_name_root1", "first_name_root2", "first_name_root3",
+                   "first_name_cyrillic"],
     "middle_name": ["middle_name", "middle_name_initial"],
     "last_name": ["last_name", "last_name_p3", "last_name_mp", "last_name_ny",
                   "last_name_rom"],

@@ -184,6 +184,7 @@ class Draw:
     def __call__(self, rng: np.random.Generator) -> np.ndarray:
         """Per link of the kind, one replicate's chance."""
         t, n = self.twins_ref, self.persons_ref
+        src = np.zeros(len(t), bool)
         if rng.random() < 0.5:  # the larger of the two files' shares, per cohort
             src = self._rate(self.twins_src, self.persons_src) > self._rate(t, n)
             t, n = np.where(src, self.twins_src, t), np.where(src, self.persons_src, n)
@@ -191,7 +192,21 @@ class Draw:
         omega = rng.beta(self.absent + 0.5, max(self.at_home - self.absent, 0) + 0.5) \
             if self.at_home else 0.0
         m = rng.beta(self.kind + 0.5, np.maximum(self.agreeing - self.kind, 0) + 0.5)
+        if src.any():
+            omega = np.where(src, np.maximum(omega, self._lacked(rng, tau)), omega)
         return self._q(tau, omega, m)[self.cohort]
+
+    def _lacked(self, rng: np.random.Generator, tau: np.ndarray) -> np.ndarray:
+        """Per cohort, the share of the co-twins the reference lacks, in a replicate that
+        reads the source's co-twin share (`tau`) as the population's: the reference's own
+        share is the population's times the chance it holds a person's co-twin too, so it
+        lacks 1 - (its share) / tau of them. Reading the households' absent share there
+        instead (omega) would say the reference holds co-twins as it holds anyone, the
+        contrary of the reading: the reference's low share is the absent co-twins."""
+        t, n = self.twins_ref, self.persons_ref
+        own = np.where(n > 0, rng.beta(t + 0.5, np.maximum(n - t, 0) + 0.5), 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(tau > 0, np.clip(1.0 - own / tau, 0.0, 1.0), 0.0)
 
 
 def take_off(engine: Engine, out, reference: str, source: str, std: dict | None,
