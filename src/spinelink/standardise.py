@@ -278,6 +278,12 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                                       postcodes=_POSTCODES_RAW),
                                              {"postcode_uk": uk}))
     engine.register(_PLACEHOLDERS, read_placeholders())
+    # the lookups' inputs are read: not held through the statement, whose sort and
+    # table are the stage's peak (5M persons: ~6.9 GB, the run's; benchmarks/RESULTS.md,
+    # session 51 hC)
+    engine.release(_NAMES_RAW, _NAMES_CLEAN, _NAMES_ROM, _ADDRESS_RAW, _ADDRESS_WORDS,
+                   _POSTCODES_RAW)
+    del raw_names, raw_addresses, names
     sql = sql_file(
         "standardise/canonical.sql", source=_SOURCE, names=_NAMES, addresses=_ADDRESSES,
         postcodes=_POSTCODES, placeholders=_PLACEHOLDERS,
@@ -286,8 +292,7 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
     )
     rows = engine.write_parquet(sql, out_path, {"split_first_name": split})
     # the distinct names', addresses' and postcodes' tables are this source's only
-    engine.release(_NAMES_RAW, _NAMES_CLEAN, _NAMES_ROM, _NAMES, _ADDRESS_RAW, _ADDRESSES,
-                   _ADDRESS_WORDS, _POSTCODES, _PLACEHOLDERS)
+    engine.release(_NAMES, _ADDRESSES, _POSTCODES, _PLACEHOLDERS)
     if postcode["postcode_uk_share"] is not None or not postcode["postcode_format_inferred"]:
         log.info("%s: postcode format %s (%s)", intake_path.stem, postcode["postcode_format"],
                  "inferred" if postcode["postcode_format_inferred"] else "set in the job")
