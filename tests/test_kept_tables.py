@@ -101,17 +101,22 @@ def test_standardised_records_kept_as_the_file_reads_back(tmp_path):
     engine.close()
 
 
-def test_standardise_statement_holds_only_the_lookups_it_reads(tmp_path, monkeypatch):
-    """The canonical statement (its sort and, kept, its table: at 5M persons the run's
-    peak memory) runs without the lookups' inputs held: the raw and intermediate names,
-    the raw addresses and their words, the raw postcodes are released before it; the
-    lookups it joins stay until it has run, and none is left after."""
+def _two_records(tmp_path):
+    """A two-record intake (a Cyrillic name, a sex written Ж) and its census source."""
     rows = [{"id": "a", "fn": "Ольга", "mn": "Ivanivna", "sn": "Kovalenko",
              "dob": "1984-02-29", "sx": "Ж", "pc": "SW1A 1AA", "addr": "12 High St"},
             {"id": "b", "fn": "Bob", "sn": "O'Neil", "dob": "2001-11-01", "sx": "m",
              "pc": "sw1a1aa", "addr": "12 high street"}]
     intake = write_intake(tmp_path / "intake.parquet", rows, list(FULL.values()), "dob")
-    source = Source(role="census", path="in.csv", id="id", columns=FULL)
+    return intake, Source(role="census", path="in.csv", id="id", columns=FULL)
+
+
+def test_standardise_statement_holds_only_the_lookups_it_reads(tmp_path, monkeypatch):
+    """The canonical statement (its sort and, kept, its table: at 5M persons the run's
+    peak memory) runs without the lookups' inputs held: the raw and intermediate names,
+    the raw addresses and their words, the raw postcodes are released before it; the
+    lookups it joins stay until it has run, and none is left after."""
+    intake, source = _two_records(tmp_path)
     out = tmp_path / "std.parquet"
     engine = open_engine()
     held_at_write: list[set] = []
@@ -151,12 +156,7 @@ def test_kept_file_written_from_the_statement_then_loaded(tmp_path, monkeypatch)
     first kept write, with nothing else held, makes its table first (no second read). The file's
     bytes are a table's write: a column with no null (here `sex`) written REQUIRED, as
     DuckDB marks it from a table's statistics and not from the sorted statement's."""
-    rows = [{"id": "a", "fn": "Ольга", "mn": "Ivanivna", "sn": "Kovalenko",
-             "dob": "1984-02-29", "sx": "Ж", "pc": "SW1A 1AA", "addr": "12 High St"},
-            {"id": "b", "fn": "Bob", "sn": "O'Neil", "dob": "2001-11-01", "sx": "m",
-             "pc": "sw1a1aa", "addr": "12 high street"}]
-    intake = write_intake(tmp_path / "intake.parquet", rows, list(FULL.values()), "dob")
-    source = Source(role="census", path="in.csv", id="id", columns=FULL)
+    intake, source = _two_records(tmp_path)
     first, out = tmp_path / "std_census.parquet", tmp_path / "std.parquet"
     engine = open_engine()
     sorting: list[str] = []  # what each sorted statement makes (its first word)
