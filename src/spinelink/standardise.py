@@ -278,9 +278,8 @@ def standardise_source(engine: Engine, intake_path: Path, source: Source, out_pa
                                                       postcodes=_POSTCODES_RAW),
                                              {"postcode_uk": uk}))
     engine.register(_PLACEHOLDERS, read_placeholders())
-    # the lookups' inputs are read: not held through the statement, whose sort and
-    # table are the stage's peak (5M persons: ~6.9 GB, the run's; benchmarks/RESULTS.md,
-    # session 51 hC)
+    # the lookups' inputs are read: not held through the statement, whose sort is the
+    # stage's peak (5M persons: ~6.9 GB, the run's; benchmarks/RESULTS.md, session 51 hC)
     engine.release(_NAMES_RAW, _NAMES_CLEAN, _NAMES_ROM, _ADDRESS_RAW, _ADDRESS_WORDS,
                    _POSTCODES_RAW)
     del raw_names, raw_addresses, names
