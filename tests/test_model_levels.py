@@ -164,3 +164,21 @@ def test_a_level_for_names_in_cyrillic_is_in_the_model_only_where_a_name_is():
     assert len(added) == 1 and "first_name_cyrillic" in added[0]
     assert [s for s in with_ if s != added[0]] == without
     assert not any("cyrillic" in s for s in without)
+
+
+def test_a_level_present_on_an_unknown_flag_is_a_problem_naming_the_file_and_key(tmp_path):
+    """A misspelt `present:` (first_name_cyrilic) would leave its level out of every model
+    without a word; it is a problem naming the model file and the level's key."""
+    import pytest
+
+    from spinelink.jobspec.problems import JobProblems
+
+    text = (MODELS_DIR / AUTO_SPEC).read_text(encoding="utf-8")
+    assert "present: first_name_cyrillic}" in text
+    bad = tmp_path / "model.yaml"
+    bad.write_text(text.replace("present: first_name_cyrillic}", "present: first_name_cyrilic}"),
+                   encoding="utf-8")
+    with pytest.raises(JobProblems) as err:
+        load_model_spec(bad)
+    message = str(err.value)
+    assert str(bad) in message and ".present'" in message and "first_name_cyrillic" in message

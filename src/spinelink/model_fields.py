@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from spinelink.backends import Engine
+from spinelink.jobspec.autospec import FLAG_COLUMNS
 from spinelink.sqlfiles import quote_ident, sql_file
 
 MIN_SHARE_COMPARE = 0.10
@@ -26,9 +27,6 @@ _PREFIXES = (("first_name", "first_name"), ("first_initial", "first_name"),
              ("middle_name", "middle_name"), ("last_name", "last_name"),
              ("dob", "date_of_birth"), ("sex", "sex"), ("postcode", "postcode"),
              ("address", "address"))
-# boolean standardised columns a model level may depend on (`present:` in
-# linkage_models/person_auto.yaml): whether some record of either side has it true
-FLAG_COLUMNS = ("first_name_cyrillic",)
 _SQL_COLUMN = re.compile(r"\b[lr]\.\"?([A-Za-z_][A-Za-z0-9_]*)\"?")
 
 

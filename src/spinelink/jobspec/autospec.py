@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,12 +25,17 @@ class _M(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# boolean standardised columns a model level may depend on (`present:`)
+FLAG_COLUMNS = ("first_name_cyrillic",)
+
+
 class _Level(_M):
     label: str | None = None
-    # a boolean standardised column (model_fields.FLAG_COLUMNS): the level is used only
-    # when some record of the reference or the source has it true (a level for names
-    # written in Cyrillic is not in a model of two English files)
-    present: str | None = None
+    # a boolean standardised column (FLAG_COLUMNS): the level is used only when some
+    # record of the reference or the source has it true (a level for names written in
+    # Cyrillic is not in a model of two English files); any other name is a problem
+    # naming the file and key, not a level silently left out
+    present: Literal[FLAG_COLUMNS] | None = None
 
     @property
     def column(self) -> str:
