@@ -6,7 +6,10 @@ The address key (`address_rom`) is the address without the words of
 `linkage_models/address_key_words.csv` (street, lane, town, house markers that Ukrainian
 and Russian forms of one address write differently: "vul" / "ul", "m" / "g"), folded by
 the name romanisation rules (spinelink.romanisation), so "vul. Khmelnytskoho 23, kv. 111,
-m. Kyiv" and "ul. Khmelnitskogo 23, kv. 111, Kiev" come out nearly alike.
+m. Kyiv" and "ul. Khmelnitskogo 23, kv. 111, Kiev" come out nearly alike. A town's
+Russian name is written as its Ukrainian one first (`linkage_models/place_names_uk_ru.csv`:
+Kiev / Kyiv, Lvov / Lviv, Kharkov / Kharkiv), since no letter fold makes those one: so
+the two forms of one address have one key.
 
 A word is expanded only where it names a street type: it follows a word of letters that
 is not itself a street type ("12 high st leeds" -> "12 high street leeds"), so a leading
@@ -87,15 +90,45 @@ def read_key_words(path: Path | None = None) -> set[str]:
     return set(words)
 
 
+def place_names_file() -> Path:
+    return config.MODELS_DIR / "place_names_uk_ru.csv"
+
+
+def read_place_names(path: Path | None = None) -> dict[str, str]:
+    """Russian form -> Ukrainian form of a town's name, one word each, in the cleaned
+    form of an address (lower-case ASCII letters)."""
+    path = path or place_names_file()
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise LinkageError(f"{path}: place name table is not a readable UTF-8 CSV") from None
+    if not {"russian", "ukrainian"} <= set(df.columns):
+        raise LinkageError(f"{path}: place name table needs the columns russian,ukrainian")
+    df = df.assign(russian=df["russian"].str.strip().str.lower(),
+                   ukrainian=df["ukrainian"].str.strip().str.lower())
+    for col in ("russian", "ukrainian"):
+        bad = df.index[~df[col].str.fullmatch(r"[a-z]+")]
+        if len(bad):  # line 1 is the header
+            raise LinkageError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
+                                 "word of letters")
+    return dict(zip(df["russian"], df["ukrainian"], strict=True))
+
+
 def key_table(addresses: Iterable[str] | pa.Array, drop: set[str],
-              lists: pa.ListArray | None = None) -> pa.Table:
-    """clean, keyed (without the words of `drop`; the address itself when that leaves
-    nothing) for each distinct cleaned address. Arrow over all words at once. `lists`:
-    the addresses split at each space, when the caller has it."""
+              lists: pa.ListArray | None = None,
+              places: dict[str, str] | None = None) -> pa.Table:
+    """clean, keyed (without the words of `drop`, a word of `places` written as its
+    value; the address itself when that leaves nothing) for each distinct cleaned
+    address. Arrow over all words at once. `lists`: the addresses split at each space,
+    when the caller has it."""
     clean = (addresses if isinstance(addresses, pa.Array)
              else pa.array(list(addresses), pa.string()))
     lists = pc.split_pattern(clean, " ") if lists is None else lists
     words = pc.list_flatten(lists)
+    if places:
+        names = pa.array(list(places), pa.string())
+        words = pc.coalesce(pc.take(pa.array(list(places.values()), pa.string()),
+                                    pc.index_in(words, value_set=names)), words)
     rows = pc.list_parent_indices(lists).to_numpy()
     keep = pc.invert(pc.is_in(words, value_set=pa.array(sorted(drop), pa.string())))
     kept = keep.to_numpy(zero_copy_only=False)

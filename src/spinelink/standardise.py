@@ -327,7 +327,8 @@ def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
     encoded = pc.dictionary_encode(clean)
     distinct, at = encoded.dictionary, encoded.indices
     words = pc.split_pattern(distinct, " ")
-    keys = addresses.key_table(distinct, addresses.read_key_words(), words)
+    keys = addresses.key_table(distinct, addresses.read_key_words(), words,
+                                 addresses.read_place_names())
     rom = romanisation.rom_by_word(engine, keys.column("keyed").combine_chunks(),
                                    _ADDRESS_WORDS)
     return pa.table({
