@@ -867,7 +867,8 @@ def test_address_key_reads_a_towns_russian_name_as_its_ukrainian_one(engine, tmp
              ("вул. Юності, 100, кв. 58, м. Чернігів", "ul. Yunosti 100, kv. 58, Chernigov"),
              ("вул. Хрещатик, 8, м. Київ", "ul. Khreshchatyk 8, Kiev"),
              ("вул. Пирогова, 50, м. Вінниця", "ul. Pirogova 50, Vinnitsa"),
-             ("вул. Миру, 57, м. Харків", "ul. Miru 57, Kharkov")]
+             ("вул. Миру, 57, м. Харків", "ul. Miru 57, Kharkov"),
+             ("вул. Миру, 9, м. Івано-Франківськ", "ul. Miru 9, Ivano-Frankovsk")]
     rows = [{"id": f"{k}{i}", "addr": a}
             for i, p in enumerate(pairs) for k, a in zip("ur", p, strict=True)]
     rows += [{"id": "street", "addr": "вул. Львівська, 3, м. Київ"},
