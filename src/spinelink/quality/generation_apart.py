@@ -1,0 +1,102 @@
+"""Probabilistic links whose two records' dates of birth are a generation apart: a reading
+the intervals draw (`labelfree.estimate`), the point keeping the model's probabilities.
+
+A source person the reference lacks may link to a relative of one name and address the
+reference holds: on the generator a son linked to his father's record of the same first
+name, dates 1967 and 2009, at p 0.9999 (session 52 helper E: of `generated`'s 685
+probabilistic links outside the co-twin and shared-unit kinds, 4 have dates more than 12
+years apart, all 4 false, p 0.61 to 0.9999; the model's date "else" level weighs a
+40-year gap as one typo, independently of the names and address agreeing). At such
+probabilities no calibration slope the replicates draw moves the link, so nothing in the
+bootstrap questions it and the intervals of the subgroups holding such links miss their
+truth (`generated`'s age 0-17 covered in 0 of 20 bootstrap seeds).
+
+`YEARS`: more than 12 years between the two dates (days / 365.25, the dates as written),
+a generation: a parent and child are rarely closer (a mother's age at birth below 13 is
+almost unknown), while a mistyped date is a day, a month, a swapped day and month or one
+digit of the year. One digit of the year can be 10 or more years (1967 / 1987: 20
+apart): such true links read as possible relatives too. The term only adds wrong links
+to a replicate, so on them it costs width downward, not bias (the point is unchanged).
+
+`PRIOR`: the data do not identify the share of such links that are relatives (the model
+sees a person and a namesake relative alike; no label says which), so each replicate
+draws that share q ~ Beta(0.5, 0.5), the Jeffreys prior of a share, and each such link is
+wrong in the replicate with chance q beside what the rest of the draw says. On a stream of
+its own (`[seed, 8]`): every other draw of every replicate, the point, and every
+interval of a subgroup without such links are the ones they were without the term.
+A source or reference without dates of birth (`dob_iso`) gives no such links.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spinelink.backends.base import Engine
+from spinelink.quality import nullcal
+from spinelink.sqlfiles import sql_file
+
+YEARS = 12.0          # more than a generation's lower bound apart (module doc)
+PRIOR = (0.5, 0.5)    # Jeffreys' Beta of the share of such links that are relatives
+STREAM = 8            # the replicates' stream: np.random.default_rng([seed, STREAM])
+
+
+@dataclass
+class Draw:
+    """The links a generation apart (`at`: their rows in the links table) and, per
+    bootstrap replicate, which of them are wrong by the term (`__call__`)."""
+    at: np.ndarray
+
+    def __call__(self, rng: np.random.Generator) -> np.ndarray:
+        """Per link in `at`: wrong in this replicate (the share q drawn once for it)."""
+        q = rng.beta(*PRIOR)
+        return rng.random(len(self.at)) < q
+
+    def apply(self, rng: np.random.Generator, survive, n_links: int) -> np.ndarray:
+        """`survive` (per link: right so far in the replicate, or None: every link) with
+        the links the term draws wrong taken off."""
+        ok = np.ones(n_links, bool) if survive is None else np.asarray(survive, bool)
+        ok[self.at] &= ~self(rng)
+        return ok
+
+    def summary(self) -> dict:
+        return {"links": int(len(self.at)), "years": YEARS,
+                "how": "probabilistic links whose two records' dates of birth are more "
+                       f"than {YEARS:g} years apart (a parent and child of one name): each "
+                       "bootstrap replicate draws the share of them that are relatives, "
+                       "q ~ Beta(0.5, 0.5), and each is wrong with chance q; the point "
+                       "keeps the model's probabilities"}
+
+
+def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame) -> np.ndarray:
+    """Positions in `links` (reference_id, source_id, in their order) whose records' dates
+    of birth (`dob_iso`) are both read and more than `YEARS` apart; empty when either table
+    lacks the column."""
+    if links.empty or "dob_iso" not in engine.columns(ref) or \
+            "dob_iso" not in engine.columns(src):
+        return np.zeros(0, int)
+    name = "__sl_q_gen_links"
+    lk = pd.DataFrame({"__i": np.arange(len(links)),
+                       "reference_id": links["reference_id"].astype(str).to_numpy(),
+                       "source_id": links["source_id"].astype(str).to_numpy()})
+    engine.register(name, lk)
+    try:
+        got = engine.df(sql_file("quality/generation_apart.sql", links=name, ref=ref,
+                                 src=src), {"days": YEARS * 365.25})
+    finally:
+        engine.release(name)
+    return np.sort(got["__i"].to_numpy(int))
+
+
+def mark(engine: Engine, out, reference: str, source: str, std: dict | None,
+         links: pd.DataFrame, prep) -> Draw | None:
+    """`prep.generation` (a `labelfree.Prepared`): the probabilistic links (those the
+    outcome draw reads, `link_group` >= 0) a generation apart, or None when there are none.
+    Read from the standardised records the run loaded, or their files when the stage runs
+    alone: the same figures."""
+    tag, _ = nullcal.std_views(engine, out, reference, source, std)
+    at = apart(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
+    at = at[prep.link_group[at] >= 0] if len(at) else at
+    prep.generation = Draw(at) if len(at) else None
+    return prep.generation
