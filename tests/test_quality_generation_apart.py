@@ -24,10 +24,12 @@ APART = [3, 17, 42, 88]  # subgroup A's links a generation apart (all false here
 def _tables():
     dob_ref = ["1985-06-01"] * N
     dob_src = list(dob_ref)
-    for i, (r, s) in zip(APART, [("2009-03-14", "1967-03-14"), ("2011-05-02", "1973-11-30"),
-                                 ("1983-06-09", "1971-01-09"), ("2010-07-07", "1994-07-07")]):
+    dates = [("2009-03-14", "1967-03-14"), ("2011-05-02", "1973-11-30"),
+             ("1983-06-09", "1971-01-09"), ("2010-07-07", "1994-07-07")]
+    for i, (r, s) in zip(APART, dates, strict=True):
         dob_ref[i], dob_src[i] = r, s
     dob_ref[5], dob_src[5] = "1980-01-01", "1990-01-01"   # ten years: a typo, not apart
+    dob_ref[7], dob_src[7] = "1967-08-12", "1987-08-12"   # one digit: a typo, not apart
     dob_ref[6], dob_src[6] = "1980-01-01", None           # a date missing: not read
     dob_ref[150], dob_src[150] = "1962-04-04", "1982-04-04"  # B: a deterministic link
     ref = pd.DataFrame({"record_id": [f"r{i:03d}" for i in range(N)], "dob_iso": dob_ref})
@@ -69,8 +71,9 @@ def runs(tmp_path_factory):
 
 def test_the_links_a_generation_apart_are_read_from_the_dates(runs):
     (got, _), _ = runs
-    # more than 12 years apart, probabilistic: not the ten-year typo, the missing date or
-    # the deterministic link 20 years apart; 1983 / 1971 (12 years and five months) is apart
+    # more than 12 years apart, probabilistic: not the ten-year typo, the one-digit typo 20
+    # years apart, the missing date or the deterministic link 20 years apart; 1983 / 1971
+    # (12 years and five months) is apart
     assert got is not None and got.at.tolist() == APART
 
 
