@@ -102,3 +102,26 @@ def test_the_points_and_the_other_subgroups_are_unchanged(runs):
     pd.testing.assert_frame_equal(with_term.loc[[("grp", "B")]], without.loc[[("grp", "B")]])
     for c in ("est_precision", "est_recall", "expected_false_links", "expected_linkable"):
         np.testing.assert_array_equal(with_term[c].to_numpy(), without[c].to_numpy())
+
+
+def test_links_5_to_12_years_apart_bound_the_share_of_relatives():
+    """True links a generation apart carry another person's date and come with links 5 to
+    12 years apart in the ratio of two persons' years of birth (pseudopeople's ss_default:
+    21 and 119, 116 of them true): they are taken as true, the share drawn bounded by the
+    rest; with none near (`generated`: 0 and 4, all false) the share is the prior's."""
+    at = np.arange(119)
+    rng = np.random.default_rng(0)
+    alone = np.mean([generation_apart.Draw(at[:4], 0, 4.6)(rng).mean() for _ in range(4000)])
+    near = np.mean([generation_apart.Draw(at, 21, 4.6)(rng).mean() for _ in range(4000)])
+    many = np.mean([generation_apart.Draw(at, 53, 4.6)(rng).mean() for _ in range(4000)])
+    assert 0.2 < alone < 0.4   # Jeffreys' mean 0.5 times 1 - 4.6 * Gamma(0.5) / 4, over 0
+    assert 0.03 < near < 0.15          # bounded near 1 - 4.6 * 21.5 / 119
+    assert many < 0.01                 # 4.6 * 53 explains every link apart
+
+
+def test_the_gap_ratio_is_that_of_two_records_drawn_from_the_years_of_birth():
+    years = pd.DataFrame({"y": np.arange(1920, 2020), "n": 10})  # 100 years, flat
+    lags = np.abs(np.subtract.outer(np.arange(100), np.arange(100)))
+    want = (lags > 12).sum() / ((lags > 5) & (lags <= 12)).sum()
+    assert generation_apart.ratio(years) == pytest.approx(want)
+    assert generation_apart.ratio(years.iloc[:3]) == 0.0  # no pair 6 to 12 years apart

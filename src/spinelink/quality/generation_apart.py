@@ -22,12 +22,26 @@ remain (pseudopeople's date noise writes another date, often a household member'
 ss_default 116 of the 119 left are true): the term only adds wrong links to a
 replicate, so on them it costs width downward, not bias (the point is unchanged).
 
-`PRIOR`: the data do not identify the share of such links that are relatives (the model
-sees a person and a namesake relative alike; no label says which), so each replicate
-draws that share q ~ Beta(0.5, 0.5), the Jeffreys prior of a share, and each such link is
-wrong in the replicate with chance q beside what the rest of the draw says. On a stream of
-its own (`[seed, 8]`): every other draw of every replicate, the point, and every
-interval of a subgroup without such links are the ones they were without the term.
+`PRIOR`: the model sees a person and a namesake relative alike, so no label-free figure
+says which of the links are relatives; each replicate draws that share q ~ Beta(0.5, 0.5),
+the Jeffreys prior of a share, within what the dates allow: `bound`. Each such link is
+wrong in the replicate with chance q beside what the rest of the draw says, on a stream of
+its own (`[seed, 8]`): every other draw of every replicate, the point, and every interval
+of a subgroup without such links are the ones they were without the term.
+
+`bound`: true links a generation apart are records carrying another person's date (a
+household member's, pseudopeople's noise); such a date is as far from the person's as two
+persons' dates are, so true links 5 to 12 years apart come with them, in the ratio of two
+reference records' years of birth (`ratio`: gaps over 12 years to gaps of 6 to 12 years
+between two of its records, about 4.6 on the harness's sets). A relative of one name a
+generation apart comes with no such link. So of the links a generation apart, those the
+5 to 12 year links explain, ratio * (their count, drawn Gamma(count + 0.5) per
+replicate), are taken as true, the share q bounded by the rest: on `generated` 0 such
+links and 4 apart (q up to 1), on ss_default 21 and 119 (116 true: q up to about 0.2),
+on ss_raised 53 and 191 (q almost always 0). Without the bound (q ~ Beta(0.5, 0.5) on
+every such link) ss_default's coverage fell from 16/16 to 11/16: over a hundred links drawn
+wrong by one share move the whole interval, not only its low end (benchmarks/RESULTS.md,
+session 53 helper A).
 A source or reference without dates of birth (`dob_iso`) gives no such links.
 """
 from __future__ import annotations
@@ -51,10 +65,13 @@ class Draw:
     """The links a generation apart (`at`: their rows in the links table) and, per
     bootstrap replicate, which of them are wrong by the term (`__call__`)."""
     at: np.ndarray
+    near: int = 0        # probabilistic links 5 to 12 years apart (module doc, `bound`)
+    ratio: float = 0.0   # two reference records' gaps over 12 years to gaps of 6 to 12
 
     def __call__(self, rng: np.random.Generator) -> np.ndarray:
         """Per link in `at`: wrong in this replicate (the share q drawn once for it)."""
-        q = rng.beta(*PRIOR)
+        true = rng.gamma(self.near + 0.5) * self.ratio  # the links the near ones explain
+        q = max(0.0, 1.0 - true / len(self.at)) * rng.beta(*PRIOR)
         return rng.random(len(self.at)) < q
 
     def apply(self, rng: np.random.Generator, survive, n_links: int) -> np.ndarray:
@@ -65,21 +82,41 @@ class Draw:
         return ok
 
     def summary(self) -> dict:
-        return {"links": int(len(self.at)), "years": YEARS,
+        return {"links": int(len(self.at)), "years": YEARS, "links_5_to_12_years": self.near,
+                "gap_ratio": round(self.ratio, 3),
                 "how": "probabilistic links whose two records' dates of birth are more "
                        f"than {YEARS:g} years apart (a parent and child of one name): each "
                        "bootstrap replicate draws the share of them that are relatives, "
-                       "q ~ Beta(0.5, 0.5), and each is wrong with chance q; the point "
-                       "keeps the model's probabilities"}
+                       "q ~ Beta(0.5, 0.5) times the share the links 5 to 12 years apart "
+                       "do not explain as another person's date, and each is wrong with "
+                       "chance q; the point keeps the model's probabilities"}
 
 
-def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame) -> np.ndarray:
+def ratio(years: pd.DataFrame) -> float:
+    """Of two records drawn from `years` (y, n: records per year of birth), the chance
+    their years are more than `YEARS` apart over the chance they are 6 to `YEARS` apart
+    (0 without such pairs)."""
+    if years.empty:
+        return 0.0
+    y = years["y"].to_numpy(int)
+    h = np.zeros(y.max() - y.min() + 1)
+    np.add.at(h, y - y.min(), years["n"].to_numpy(float))
+    c = np.correlate(h, h, "full")
+    lag = np.abs(np.arange(-(len(h) - 1), len(h)))
+    mid = c[(lag > 5) & (lag <= YEARS)].sum()
+    return float(c[lag > YEARS].sum() / mid) if mid > 0 else 0.0
+
+
+def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame
+          ) -> tuple[np.ndarray, np.ndarray, float]:
     """Positions in `links` (reference_id, source_id, in their order) whose records' dates
     of birth (`dob_iso`) are both read, more than `YEARS` apart and not one character
-    apart; empty when either table lacks the column."""
+    apart; the positions 5 to `YEARS` years apart; `ratio` of the reference's years of
+    birth. Nothing when either table lacks the column."""
+    none = (np.zeros(0, int), np.zeros(0, int), 0.0)
     if links.empty or "dob_iso" not in engine.columns(ref) or \
             "dob_iso" not in engine.columns(src):
-        return np.zeros(0, int)
+        return none
     name = "__sl_q_gen_links"
     lk = pd.DataFrame({"__i": np.arange(len(links)),
                        "reference_id": links["reference_id"].astype(str).to_numpy(),
@@ -87,10 +124,15 @@ def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame) -> np.ndarray
     engine.register(name, lk)
     try:
         got = engine.df(sql_file("quality/generation_apart.sql", links=name, ref=ref,
-                                 src=src), {"days": YEARS * 365.25})
+                                 src=src))
     finally:
         engine.release(name)
-    return np.sort(got["__i"].to_numpy(int))
+    at, years = got["__i"].to_numpy(int), got["years"].to_numpy(float)
+    far = np.sort(at[years > YEARS])
+    if not len(far):
+        return none
+    near = np.sort(at[(years > 5) & (years <= YEARS)])
+    return far, near, ratio(engine.df(sql_file("quality/birth_years.sql", ref=ref)))
 
 
 def mark(engine: Engine, out, reference: str, source: str, std: dict | None,
@@ -100,7 +142,8 @@ def mark(engine: Engine, out, reference: str, source: str, std: dict | None,
     Read from the standardised records the run loaded, or their files when the stage runs
     alone: the same figures."""
     tag, _ = nullcal.std_views(engine, out, reference, source, std)
-    at = apart(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
-    at = at[prep.link_group[at] >= 0] if len(at) else at
-    prep.generation = Draw(at) if len(at) else None
+    far, near, r = apart(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
+    far = far[prep.link_group[far] >= 0] if len(far) else far
+    n_near = int((prep.link_group[near] >= 0).sum()) if len(near) else 0
+    prep.generation = Draw(far, n_near, r) if len(far) else None
     return prep.generation
