@@ -11,7 +11,8 @@ The case's output folder is copied to WORK/out and its quality stage rerun there
 same inputs (the rest of the stage, its tables, are the last seed's). Printed: per subgroup
 with at least `quality_eval.MIN_TRUE` true pairs, the seeds whose precision and recall
 intervals cover the truth (as the harness rounds them); per kind of link (deterministic by
-rule, probabilistic, the co-twin kind, a shared unit's), the links, the truly false ones and
+rule, probabilistic, the co-twin kind, a shared unit's; a generation apart's, as the kind
+they are also), the links, the truly false ones and
 the replicates' mean of wrong ones; the truly false links with how often a replicate drew
 them wrong. WORK/links.csv keeps the per-link table (record ids: a local file)."""
 from __future__ import annotations
@@ -59,6 +60,8 @@ def rerun(case: Path, work: Path, seeds: list[int]) -> list[dict]:
         call = {"links": links_of.get(id(pr)), "seeds": {}, "apart": pr.apart is not None,
                 "codes": {b.variable: (b.values, b.link_code) for b in bds},
                 "twins_at": None if pr.twins is None else pr.twins.at,
+                "generation_at": None if getattr(pr, "generation", None) is None
+                else pr.generation.at,
                 "link_group": pr.link_group, "survive": pr.survive}
         r = None
         for s in seeds:
@@ -120,10 +123,14 @@ def coverage(case: Path, call: dict, source: str, truth_ref: Path, truth_src: Pa
     twin = np.zeros(n, bool)
     if call["twins_at"] is not None:
         twin[call["twins_at"]] = True
+    gen = np.zeros(n, bool)
+    if call.get("generation_at") is not None:
+        gen[call["generation_at"]] = True
     sv = np.ones(n) if call["survive"] is None else np.asarray(call["survive"], float)
     method = lk["method"].astype(str).to_numpy()
     kind = np.where(twin, "co-twin kind", np.where(sv < 1 - 1e-9, "shared unit",
                     np.where(call["link_group"] >= 0, "probabilistic", method)))
+    kind = np.where(gen, "generation apart (" + kind + ")", kind)
     drawn, reps = np.zeros(n), 0
     for _, ws in call["seeds"].values():
         for w in ws:

@@ -33,7 +33,14 @@ from spinelink.probabilistic import TIE, TIE_FROM
 from spinelink.progress import steps
 from spinelink.quality import keyed_poisson, recapture, recapture_design, recapture_rows, slope
 from spinelink.quality.calibrate import Candidates, Fit, fit, key_weights
-from spinelink.quality.labelfree_draws import _choose, _prob_links, _runs, _wrong
+from spinelink.quality.labelfree_draws import (
+    _choose,
+    _less_found,
+    _n_found,
+    _prob_links,
+    _runs,
+    _wrong,
+)
 from spinelink.quality.nullcal import NullSample
 from spinelink.quality.recapture_strata import Strata, poisson_to_total, to_total
 from spinelink.quality.stats import percentile_interval
@@ -77,6 +84,8 @@ class Prepared:
     # (`named_apart`): every bootstrap replicate is read also with it no match, the recall
     # intervals holding both readings (None: none is)
     apart: np.ndarray | None = None
+    # the probabilistic links a generation apart, drawn wrong too (`generation_apart.Draw`)
+    generation: object | None = None
     # the strata shrink's replicate weights' keys (`recapture_strata._reweightings`): per
     # source record with candidates (`cands.rec`) and per match-key link in the captures,
     # their source record's (`keyed_poisson.record_keys`; None: by position)
@@ -308,7 +317,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     calibration is kept as a check) or `null` (that calibration is the estimate).
     `slope_sd`: the spread of the model's calibration slope the intervals hold (`slope`;
     0: none, the outcome draw given the probabilities alone). `ready`: called before the
-    bootstrap reads `pr`'s shared-unit, co-twin and named-apart fields (`beside`)."""
+    bootstrap reads `pr`'s shared-unit, co-twin, named-apart and generation fields
+    (`beside`)."""
     _collapse(pr, breakdowns)
     point = fit(pr.cands, null, method=method)
     check = fit(pr.cands, null, method="null") if method == "model" else None
@@ -339,6 +349,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
     # the co-twin chance's rates (`twins.Draw`), on a stream of their own
     twin_rng = np.random.default_rng([seed, 6])
+    gen_rng = np.random.default_rng([seed, 8])  # `generation_apart.Draw`'s
     cache: dict = {}
     draws = {bd.variable: ([], [], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -380,6 +391,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
             at = pr.twins.at
             keep = sv[at] * (1.0 - pr.twins(twin_rng)) / np.maximum(1.0 - tw_point, 1e-12)
             surv[at] = u[at] < slope.tilt_chance(np.clip(keep, 0.0, 1.0), b)
+        if pr.generation is not None:  # the links a generation apart, also wrong by a share
+            surv = pr.generation.apply(gen_rng, surv, len(pr.link_group))
         wrong = _wrong(pr, post, chosen, surv, links)
         wrong_apart = None
         if pr.apart is not None:  # the same draw with those candidates relatives
@@ -425,18 +438,6 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     lo, hi = np.percentile(totals, [2.5, 97.5]) if totals else (f0, f0)
     return Estimate(point, f0, pd.concat(rows, ignore_index=True), check,
                     (float(min(lo, f0)), float(max(hi, f0))), blocked_by, _n_found(pr))
-
-
-def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:
-    """Never-compared matches per value less those found since (`Prepared.found_unseen`)."""
-    if pr.found_unseen is None:
-        return blk
-    return np.maximum(blk - np.bincount(bd.link_code[pr.found_unseen],
-                                        minlength=len(bd.values)), 0.0)
-
-
-def _n_found(pr: Prepared) -> int:
-    return 0 if pr.found_unseen is None else int(pr.found_unseen.sum())
 
 
 def _row(bd: Breakdown, p, r, false, linkable, plo, phi, rlo, rhi) -> pd.DataFrame:

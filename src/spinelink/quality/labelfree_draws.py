@@ -10,7 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from spinelink.quality.calibrate import Candidates
-    from spinelink.quality.labelfree import Prepared
+    from spinelink.quality.labelfree import Breakdown, Prepared
 
 
 def _prob_links(pr: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,3 +63,15 @@ def _choose(rng: np.random.Generator, cands: Candidates, post: np.ndarray,
     pick = np.flatnonzero((u > lo) & (u <= hi))
     chosen[rec[pick]] = pick
     return chosen
+
+
+def _less_found(pr: Prepared, bd: Breakdown, blk: np.ndarray) -> np.ndarray:
+    """Never-compared matches per value less those found since (`Prepared.found_unseen`)."""
+    if pr.found_unseen is None:
+        return blk
+    return np.maximum(blk - np.bincount(bd.link_code[pr.found_unseen],
+                                        minlength=len(bd.values)), 0.0)
+
+
+def _n_found(pr: Prepared) -> int:
+    return 0 if pr.found_unseen is None else int(pr.found_unseen.sum())

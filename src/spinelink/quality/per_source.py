@@ -19,6 +19,7 @@ from spinelink.quality import (
     diagnostics,
     fitcarry,
     found_shared,
+    generation_apart,
     groups,
     labelfree,
     labelfree_carried,
@@ -296,6 +297,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     summ = source_summary(inp, det, n_res, null, prep, est)
     summ["shared_units"] = _shared_summary(sh, inp.links)
     summ["twins"] = None if tw is None else tw.summary()
+    summ["generation_apart"] = None if prep.generation is None else prep.generation.summary()
     summ["estimate"] = _estimate_basis(carried, why)
     if carried is not None:
         summ["blocking"]["how"] = ("carried: the fit's never-compared matches per subgroup "
@@ -333,12 +335,15 @@ def _sample_tf(engine: Engine, inp: Inputs) -> dict[str, str]:
 
 def _engine_part(engine: Engine, out: Path, reference: str, inp: Inputs,
                  prep: labelfree.Prepared):
-    """What the bootstrap reads from the engine: the co-twin term (`twins`) and the
-    candidates the relatives rule names apart (`named_apart`), set on `prep`; then the
+    """What the bootstrap reads from the engine: the co-twin term (`twins`), the links a
+    generation apart (`generation_apart`) and the candidates the relatives rule names apart
+    (`named_apart`), set on `prep`; then the
     engine's tables let go. The co-twin term's result (None: no model)."""
     with engine_alone(engine):
         tw = None if inp.model is None else twins.take_off(
             engine, out, reference, inp.name, inp.std, inp.links, prep)
+        if inp.model is not None:
+            generation_apart.mark(engine, out, reference, inp.name, inp.std, inp.links, prep)
         if inp.model is not None and inp.hold_relatives:
             named_apart.mark(engine, out, reference, inp.name, inp.std, inp.links,
                              inp.pairs, prep)
