@@ -12,12 +12,9 @@ decided per source profile (which columns the record carries, which capped keys 
 enough) from the rules alone, not from any data set's figures.
 
 There the never-compared matches are taken as the earlier estimator took every record's:
-somewhere between a low and a high figure, their geometric mean for the point estimate and
-log-uniform in the bootstrap (the two are a factor apart, often three or more: on
-pseudopeople's W-2 at default noise 10.9 and about 90 against a true 23, where the
-arithmetic middle was twice the truth; benchmarks/RESULTS.md, session 50 helper B). The
-low figure is the Horvitz-Thompson one; the high one is Chao1 on those records' likely
-matches (posterior at least LIKELY) caught by exactly one (f1) and exactly
+somewhere between a low and a high figure, the middle for the point estimate and uniform in
+the bootstrap. The low figure is the Horvitz-Thompson one; the high one is Chao1 on those
+records' likely matches (posterior at least LIKELY) caught by exactly one (f1) and exactly
 two (f2) rules, f1^2 / (2 f2), where it is higher. Chao1 is a lower bound of the missed
 count when catch chances vary between matches, and rules that all read one field group
 catch the same matches (positively dependent lists), which lowers it further: a Chao1
@@ -81,8 +78,8 @@ def apply(u: np.ndarray, w: np.ndarray, post: np.ndarray, unc: np.ndarray,
           n_fire: np.ndarray, at: float) -> np.ndarray:
     """The never-compared each caught candidate stands for (`u`, Horvitz-Thompson; the
     first len(unc) rows are the candidates) with the uncovered candidates' (`unc`) set
-    between their Horvitz-Thompson total and Chao1 where that is higher, on a ratio scale
-    (`at`: 0 the former, 1 the latter, 1/2 their geometric mean)."""
+    between their Horvitz-Thompson total and Chao1 where that is higher (`at`: 0 the
+    former, 1 the latter)."""
     if not unc.any():
         return u
     n = len(unc)
@@ -92,7 +89,5 @@ def apply(u: np.ndarray, w: np.ndarray, post: np.ndarray, unc: np.ndarray,
     if f0 <= ht:
         return u
     out = u.copy()  # the matches beyond the Horvitz-Thompson figure, on the likely ones
-    # between them on a ratio scale (geometric), the two figures being a factor apart
-    top = ht * (f0 / ht) ** at - ht if ht > 0 else at * f0
-    out[:n] = np.where(unc, uc + top * share, u[:n])
+    out[:n] = np.where(unc, uc + at * (f0 - ht) * share, u[:n])
     return out
