@@ -4,7 +4,7 @@ read over seeds, not at the one seed the harness runs.
 
     # a harness case, run once (quality_eval.py --only generated --work W), then
     PYTHONPATH=$PWD/src python benchmarks/quality_seed_coverage.py \\
-        W/generated_20000_42 --seeds 40-59 --work W/seeds [--source benefits]
+        W/generated_20000_42 --seeds 40-59 --work W/seeds [--source benefits] [--bootstrap N]
 
 The case's output folder is copied to WORK/out and its quality stage rerun there alone
 (`quality_resume`'s checkpoint rewrite), `labelfree.estimate` called once per seed on the
@@ -34,10 +34,12 @@ from spinelink import pipeline  # noqa: E402
 from spinelink.quality import labelfree  # noqa: E402
 
 
-def rerun(case: Path, work: Path, seeds: list[int]) -> list[dict]:
+def rerun(case: Path, work: Path, seeds: list[int], n_boot: int | None = None
+          ) -> list[dict]:
     """The case's quality stage on a copy of its outputs, the estimate at every seed: per
     estimate call, its links, breakdown codes, kinds and per seed (rows, wrong links per
-    replicate)."""
+    replicate). `n_boot`: bootstrap replicates instead of the job's (what fewer cost in
+    coverage)."""
     calls: list[dict] = []
     links_of: dict = {}
     wrong_now: list = []
@@ -53,7 +55,8 @@ def rerun(case: Path, work: Path, seeds: list[int]) -> list[dict]:
         wrong_now.append(w[0].copy())
         return w
 
-    def est(pr, null, bds, n_boot, seed, *a, **k):
+    def est(pr, null, bds, boot, seed, *a, **k):
+        boot = boot if n_boot is None else n_boot
         ready = k.pop("ready", None)
         if ready is not None:
             ready()
@@ -66,7 +69,7 @@ def rerun(case: Path, work: Path, seeds: list[int]) -> list[dict]:
         r = None
         for s in seeds:
             wrong_now.clear()
-            r = est0(pr, null, bds, n_boot, s, *a, **k)
+            r = est0(pr, null, bds, boot, s, *a, **k)
             # with named-apart candidates every replicate draws twice: keep the first
             call["seeds"][s] = (r.rows, list(wrong_now[0::2] if call["apart"] else wrong_now))
         calls.append(call)
@@ -154,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", default="benefits")
     ap.add_argument("--truth-ref", type=Path, help="default CASE/truth/census.csv")
     ap.add_argument("--truth-src", type=Path, help="default CASE/truth/SOURCE.csv")
+    ap.add_argument("--bootstrap", type=int, help="replicates per seed (default the job's)")
     args = ap.parse_args(argv)
     lo, hi = (int(x) for x in args.seeds.split("-"))
     args.work.mkdir(parents=True, exist_ok=True)
-    calls = rerun(args.case, args.work, list(range(lo, hi + 1)))
+    calls = rerun(args.case, args.work, list(range(lo, hi + 1)), args.bootstrap)
     n_links = len(pd.read_parquet(args.case / "spinelink_out" / "links" / f"{args.source}.parquet"))
     call = next(c for c in calls if c["links"] is not None and len(c["links"]) == n_links)
     tab, per = coverage(args.case, call, args.source,
