@@ -33,25 +33,29 @@ def street_types_file() -> Path:
     return config.MODELS_DIR / "street_types.csv"
 
 
-def read_street_types(path: Path | None = None) -> dict[str, str]:
-    path = path or street_types_file()
-    if not path.exists():
-        return {}
+def _read_word_map(path: Path, what: str, key: str, value: str) -> dict[str, str]:
+    """`key` -> `value`, one word of lower-case letters each, from a UTF-8 CSV; a bad
+    table is an error naming the file, its line and column."""
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise LinkageError(f"{path}: street-type table is not a readable UTF-8 CSV") from None
-    if not {"abbreviation", "expansion"} <= set(df.columns):
-        raise LinkageError(f"{path}: street-type table needs the columns "
-                             "abbreviation,expansion")
-    df = df.assign(abbreviation=df["abbreviation"].str.strip().str.lower(),
-                   expansion=df["expansion"].str.strip().str.lower())
-    for col in ("abbreviation", "expansion"):
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise LinkageError(f"{path}: {what} table is not a readable UTF-8 CSV") from None
+    if not {key, value} <= set(df.columns):
+        raise LinkageError(f"{path}: {what} table needs the columns {key},{value}")
+    df = df.assign(**{c: df[c].str.strip().str.lower() for c in (key, value)})
+    for col in (key, value):
         bad = df.index[~df[col].str.fullmatch(r"[a-z]+")]
         if len(bad):  # line 1 is the header
             raise LinkageError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
                                  "word of letters")
-    return dict(zip(df["abbreviation"], df["expansion"], strict=True))
+    return dict(zip(df[key], df[value], strict=True))
+
+
+def read_street_types(path: Path | None = None) -> dict[str, str]:
+    path = path or street_types_file()
+    if not path.exists():
+        return {}
+    return _read_word_map(path, "street-type", "abbreviation", "expansion")
 
 
 def expand(address: str, types: dict[str, str], full: set[str] | None = None) -> str:
@@ -97,21 +101,7 @@ def place_names_file() -> Path:
 def read_place_names(path: Path | None = None) -> dict[str, str]:
     """Russian form -> Ukrainian form of a town's name, one word each, in the cleaned
     form of an address (lower-case ASCII letters)."""
-    path = path or place_names_file()
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise LinkageError(f"{path}: place name table is not a readable UTF-8 CSV") from None
-    if not {"russian", "ukrainian"} <= set(df.columns):
-        raise LinkageError(f"{path}: place name table needs the columns russian,ukrainian")
-    df = df.assign(russian=df["russian"].str.strip().str.lower(),
-                   ukrainian=df["ukrainian"].str.strip().str.lower())
-    for col in ("russian", "ukrainian"):
-        bad = df.index[~df[col].str.fullmatch(r"[a-z]+")]
-        if len(bad):  # line 1 is the header
-            raise LinkageError(f"{path}: line {bad[0] + 2}, column {col}: expected one "
-                                 "word of letters")
-    return dict(zip(df["russian"], df["ukrainian"], strict=True))
+    return _read_word_map(path or place_names_file(), "place name", "russian", "ukrainian")
 
 
 def key_table(addresses: Iterable[str] | pa.Array, drop: set[str],

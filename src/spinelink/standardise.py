@@ -322,8 +322,7 @@ def address_table(engine: Engine, clean_addresses: pa.Table) -> pa.Table:
     address key: `address_rom`) of each distinct raw address (`addresses.sql`'s raw,
     clean), each worked out once per distinct comparison form; NULL where clean is."""
     clean = clean_addresses.column("clean").combine_chunks()
-    # one hash pass gives the distinct forms (first occurrences, in order) and each row's
-    # position among them (NULL where clean is); their words split once for both tables
+    # one hash pass: the distinct forms (in order), each row's position among them; words split once
     encoded = pc.dictionary_encode(clean)
     distinct, at = encoded.dictionary, encoded.indices
     words = pc.split_pattern(distinct, " ")

@@ -53,6 +53,7 @@ import pandas as pd
 
 from spinelink.backends.base import Engine
 from spinelink.quality import nullcal
+from spinelink.quality.twins import link_positions
 from spinelink.sqlfiles import sql_file
 
 YEARS = 12.0          # more than a generation's lower bound apart (module doc)
@@ -118,10 +119,7 @@ def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame
             "dob_iso" not in engine.columns(src):
         return none
     name = "__sl_q_gen_links"
-    lk = pd.DataFrame({"__i": np.arange(len(links)),
-                       "reference_id": links["reference_id"].astype(str).to_numpy(),
-                       "source_id": links["source_id"].astype(str).to_numpy()})
-    engine.register(name, lk)
+    engine.register(name, link_positions(links))
     try:
         got = engine.df(sql_file("quality/generation_apart.sql", links=name, ref=ref,
                                  src=src))

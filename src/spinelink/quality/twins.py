@@ -72,6 +72,14 @@ class Twins:
                        "the links"}
 
 
+def link_positions(links: pd.DataFrame) -> pd.DataFrame:
+    """`links`' (reference_id, source_id) as text with each link's position (`__i`), to
+    register for a query that answers per link."""
+    return pd.DataFrame({"__i": np.arange(len(links)),
+                         "reference_id": links["reference_id"].astype(str).to_numpy(),
+                         "source_id": links["source_id"].astype(str).to_numpy()})
+
+
 def twins(engine: Engine, ref: str | None, src: str | None,
           links: pd.DataFrame) -> Twins | None:
     """The chance of each link in `links` (reference_id, source_id, in their order) that
@@ -85,10 +93,7 @@ def twins(engine: Engine, ref: str | None, src: str | None,
             not set(COLUMNS) <= set(engine.columns(src)):
         return None
     name = "__sl_q_twin_links"
-    lk = pd.DataFrame({"__i": np.arange(len(links)),
-                       "reference_id": links["reference_id"].astype(str).to_numpy(),
-                       "source_id": links["source_id"].astype(str).to_numpy()})
-    engine.register(name, lk)
+    engine.register(name, link_positions(links))
     forms = sql_fragment("finalise/first_name_forms.sql")
     vr, vs = _named(engine, ref, "__sl_q_twin_ref"), _named(engine, src, "__sl_q_twin_src")
     try:
