@@ -129,4 +129,6 @@ def back(pairs: pd.DataFrame, held: pd.DataFrame, chance: float) -> pd.DataFrame
             h["own_probability"] = h["own_probability"].to_numpy(float) * chance
     else:
         h["match_weight"] = h["match_weight"].to_numpy(float) + np.log2(chance)
+    if pairs.empty:
+        return h.reset_index(drop=True)
     return pd.concat([pairs, h], ignore_index=True)
