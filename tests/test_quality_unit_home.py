@@ -13,6 +13,7 @@ frames.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 
 import pandas as pd
@@ -20,6 +21,10 @@ import pytest
 from conftest import ROOT
 
 from spinelink.quality import unit_home
+
+# tax1040_raised on main (session 53's harness): 181 unlinked records raised at a
+# unit-mate's address, 81.9 expected matches added; at least this many candidates raised
+MIN_RAISED = 100
 
 
 def _std(folder, n_units: int, apart: bool = True):
@@ -124,21 +129,83 @@ def test_the_raise_goes_to_the_subgroup_the_records_profile_is_linked_to(tmp_pat
     assert info["unlinked_raised"] == 10
 
 
-@pytest.mark.slow
-def test_dependants_recall_band_is_estimated_within_tolerance(tmp_path_factory):
+@pytest.fixture(scope="module")
+def raised(tmp_path_factory):
+    """The harness's tax1040_raised case, run once (a subprocess, as the harness runs it)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import quality_eval
 
-    _, res, df = quality_eval.case_frame(tmp_path_factory.mktemp("unit_home"), "raised",
-                                         "tax1040_raised")
+    return quality_eval.case_frame(tmp_path_factory.mktemp("unit_home"), "raised",
+                                   "tax1040_raised")
+
+
+@pytest.mark.slow
+def test_dependants_recall_band_is_estimated_within_tolerance(raised):
+    _, res, df = raised
     band = df.set_index("group").loc["age_band=0-17"]
     print(band[["true_recall", "est_recall", "est_recall_low", "est_recall_high"]])
     # main: 0.931 against 0.898 (0.033 over, the harness's tolerance 0.015)
     assert abs(band["est_recall"] - band["true_recall"]) <= 0.015
     assert band["est_recall_low"] <= round(band["true_recall"], 4) <= band["est_recall_high"]
     assert res["summary"]["mae_spinelink"] < res["summary"]["mae_fl"]
-    # the never-compared term reads the model's own probabilities, not the raise: with the
-    # raise read as caught matches it found 417 never compared (true about 340) and the
-    # overall recall was 0.902 against 0.910 (session 40 helper C: 0.9101)
+    # the overall figure within the harness's tolerance. This bound was 0.004 (main's
+    # 0.0037 at noise seed 42), standing in for the mechanism the test below now guards
+    # directly (the never-compared term reads the model's own probabilities, not the
+    # raise). 0.004 was a seed-42 coincidence: over pseudopeople noise seeds 42-47 main's
+    # overall error is 0.0037, 0.0083, 0.0070, 0.0019, 0.0160, 0.0076 (within 0.004 at 2
+    # of 6; session 52 helper B)
     overall = df.set_index("group").loc["all=all"]
-    assert abs(overall["est_recall"] - overall["true_recall"]) <= 0.004
+    assert abs(overall["est_recall"] - overall["true_recall"]) <= 0.015
+
+
+@pytest.mark.slow
+def test_the_never_compared_term_reads_the_models_own_probabilities(raised, monkeypatch):
+    """The quality stage of the tax1040_raised run again in this process, the label-free
+    estimate's inputs kept: unit_home raised candidates at unit-mates' addresses, and the
+    never-compared estimate reads the model's own probabilities there, not the raise. Read
+    as caught matches the raise stands for more never-compared matches than there are
+    (session 40 helper C: 417 against a true ~340, the overall recall 0.902 against 0.910)."""
+    import numpy as np
+    import quality_resume
+
+    import spinelink
+    from spinelink import pipeline
+    from spinelink.quality import calibrate, labelfree
+
+    case, _, _ = raised
+    out = case.bench.dir / "spinelink_out"
+    again = out.parent / "quality_again"
+    shutil.copytree(out, again)
+    seen = []
+    real = labelfree.estimate
+
+    def keep(pr, *args, **kw):
+        est = real(pr, *args, **kw)
+        seen.append((pr, est))
+        return est
+
+    monkeypatch.setattr(pipeline, "open_checkpoint", quality_resume.forgetting())
+    monkeypatch.setattr(labelfree, "estimate", keep)
+    spinelink.run(case.bench.job, output_dir=again, resume=True)
+    (pr, est), = seen
+    c = pr.cands
+    # the stage passed the model's own probabilities through beside the raised ones
+    assert c.own is not None and c.prob is not None
+    up = c.prob > c.own + 1e-9
+    print("candidates raised:", int(up.sum()), "mass:", float((c.prob - c.own)[up].sum()))
+    assert up.sum() >= MIN_RAISED
+    # the caught matches the never-compared estimate reads are the own probabilities
+    assert np.array_equal(c.caught(est.fit), c.own)
+    assert not np.array_equal(c.caught(est.fit), est.fit.posterior)
+    # and its figure is theirs: the raise would stand for more never compared
+    own_nc = calibrate.blocked_out(c, c.own)[0]
+    raised_nc = calibrate.blocked_out(c, c.prob)[0]
+    print("never compared: fit", est.fit.blocked, "own", own_nc, "raised", raised_nc,
+          "published", est.blocked)
+    assert est.fit.blocked == pytest.approx(own_nc, rel=1e-9)
+    # measured with the Jaro-Winkler fix: 319 candidates raised (81.96 expected matches
+    # added), never compared 276.4 from the own probabilities, 343.3 from the raised ones;
+    # with `own_or` returning the raised probabilities the stage published 348.0 and an
+    # overall recall of 0.9089 (own: 0.9169, true 0.9114): inside the 0.015 bound above,
+    # so only this test sees it
+    assert raised_nc > own_nc

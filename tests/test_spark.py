@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -158,6 +159,60 @@ def test_date_parts_match_duckdb(spark, duck):
            "date_sub('day', a, b) AS d, date_diff('year', a, b) AS dy, "
            "date_diff('month', a, b) AS dm FROM t_days ORDER BY a, b")
     assert _frame(spark, sql).to_dict("records") == _frame(duck, sql).to_dict("records")
+
+
+def test_inclusive_jaro_winkler_runs_on_spark_as_on_duckdb(spark, duck):
+    """The one inclusive Jaro-Winkler comparison (`sqlfiles.jaro_winkler_at_least`, in the
+    SQL files: finalise/first_name_forms.sql) goes through the Spark translation, and
+    Splink's Spark form of the model's levels (its own sqlglot transpilation of the
+    DuckDB condition) runs on the session with the jar's similarity: both hold the pairs
+    DuckDB holds, "aha" / "ana" (0.8 exactly, computed a hair below) among them."""
+    from spinelink.model_fields import Fields
+    from spinelink.model_spec import load_model_spec, settings_for
+    from spinelink.resources import data_dir
+    from spinelink.sqlfiles import expand_similarity
+
+    # (no missing value: the jar's similarity of NULL is 0, not NULL, so a comparison with
+    # it is false on Spark and NULL on DuckDB, alike wherever a condition is read as true
+    # or not; a model level never sees it, the null level comes first)
+    rows = [("aha", "ana"), ("bob", "bib"), ("martha", "marhta"), ("anxe", "ana"),
+            ("jon", "john"), ("dwayne", "duane")]
+    for e in (spark, duck):
+        e.register("t_jw", pd.DataFrame(rows, columns=["a", "b"]))
+    sql = expand_similarity("SELECT a, b, jaro_winkler_at_least(a, b, 0.8) AS at80, "
+                            "jaro_winkler_at_least(a, b, 0.92) AS at92 FROM t_jw ORDER BY a, b")
+    got = _frame(spark, sql).to_dict("records")
+    assert got == _frame(duck, sql).to_dict("records")
+    assert {(r["a"], r["b"]): r["at80"] for r in got}[("aha", "ana")] is True
+
+    spec = load_model_spec(data_dir("linkage_models") / "person_auto.yaml")
+    fields = frozenset({"first_name", "last_name", "postcode", "address"})
+    conds = {}
+    for dialect in ("spark", "duckdb"):
+        settings = settings_for(spec, Fields(compare=fields, block=fields)
+                                ).get_settings(dialect).as_dict()
+        conds[dialect] = [lv["sql_condition"] for c in settings["comparisons"]
+                          for lv in c["comparison_levels"]
+                          if "jaro" in lv["sql_condition"].lower()]
+    assert len(conds["spark"]) == len(conds["duckdb"]) >= 4
+    frame = pd.DataFrame([{f"{c}_{s}": v for c in ("first_name", "last_name", "address",
+                                                   "address_rom")
+                           for s, v in (("l", a), ("r", b))} | {"postcode_l": "1",
+                                                                "postcode_r": "1"}
+                          for a, b in rows])
+    spark.spark.createDataFrame(frame.astype(object).where(frame.notna(), None)
+                                ).createOrReplaceTempView("t_jw_levels")
+    con = duckdb.connect()
+    con.register("t_jw_levels", frame)
+    for on_spark, on_duck in zip(conds["spark"], conds["duckdb"], strict=True):
+        a = [r[0] for r in spark.spark.sql(
+            f"SELECT ({on_spark}) AS v FROM t_jw_levels ORDER BY first_name_l, "
+            "first_name_r").collect()]
+        b = [r[0] for r in con.execute(
+            f"SELECT ({on_duck}) AS v FROM t_jw_levels ORDER BY first_name_l, "
+            "first_name_r").fetchall()]
+        assert a == b, on_spark
+        assert "ROUND(" in on_spark.upper()
 
 
 NAMES = ["Jean-Paul", "O'Brien", "Zoë", "Ångström", "Łukasz", "Søren", "Straße", "Þór",

@@ -13,7 +13,7 @@
    OR s.first_name_root1 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
    OR s.first_name_root2 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
    OR s.first_name_root3 IN (r.first_name_root1, r.first_name_root2, r.first_name_root3)
-   OR jaro_winkler_similarity(s.first_name, r.first_name) >= 0.8
+   OR jaro_winkler_at_least(s.first_name, r.first_name, 0.8)
    OR (s.first_initial = r.first_initial
        AND (length(s.first_name) = 1 OR length(r.first_name) = 1))
    -- a middle name used as the first, or the names the other way round

@@ -24,6 +24,7 @@ from spinelink.jobspec.autospec import (  # noqa: F401 - the schema, re-exported
 )
 from spinelink.model_fields import Fields, sql_columns
 from spinelink.splink_import import splink_ready
+from spinelink.sqlfiles import expand_similarity, jaro_winkler_at_least
 
 if TYPE_CHECKING:
     from splink import SettingsCreator
@@ -145,7 +146,11 @@ def _level(level: Level):
     if isinstance(level, ExactLevel):
         return cll.ExactMatchLevel(level.exact, term_frequency_adjustments=level.tf)
     if isinstance(level, JaroWinklerLevel):
-        return cll.JaroWinklerLevel(level.jaro_winkler, level.threshold)
+        # inclusive as written (sqlfiles.jaro_winkler_at_least); the label is Splink's own
+        col, t = level.jaro_winkler, level.threshold
+        return cll.CustomLevel(jaro_winkler_at_least(f'"{col}_l"', f'"{col}_r"', t),
+                               f"Jaro-Winkler distance of {col} >= {t}",
+                               base_dialect_str="duckdb")
     if isinstance(level, DamerauLevenshteinLevel):
         return _bounded_damerau_levenshtein()(level.damerau_levenshtein, level.distance)
     if isinstance(level, ColumnsReversedLevel):
@@ -154,7 +159,8 @@ def _level(level: Level):
         return cll.AbsoluteDateDifferenceLevel(level.date_within, input_is_string=False,
                                                threshold=level.days, metric="day")
     if isinstance(level, CustomLevel):
-        custom = cll.CustomLevel(level.custom, level.label, base_dialect_str="duckdb")
+        custom = cll.CustomLevel(expand_similarity(level.custom), level.label,
+                                 base_dialect_str="duckdb")
         if not level.tf:
             return custom
         # `tf: <column>`: adjust the level for how common that column's value is, from the
@@ -172,7 +178,7 @@ def _null_level(col: str, unless: str | None):
     if not unless:
         return cll.NullLevel(col)
     return cll.CustomLevel(f"({col}_l IS NULL OR {col}_r IS NULL) AND NOT "
-                           f"coalesce(({unless}), false)", f"{col} missing",
+                           f"coalesce(({expand_similarity(unless)}), false)", f"{col} missing",
                            base_dialect_str="duckdb").configure(is_null_level=True)
 
 
