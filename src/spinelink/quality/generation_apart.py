@@ -108,18 +108,22 @@ def ratio(years: pd.DataFrame) -> float:
     return float(c[lag > YEARS].sum() / mid) if mid > 0 else 0.0
 
 
-def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame
+def apart(engine: Engine, ref: str, src: str, links: pd.DataFrame, keep=None
           ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Positions in `links` (reference_id, source_id, in their order) whose records' dates
-    of birth (`dob_iso`) are both read, more than `YEARS` apart and not one character
-    apart; the positions 5 to `YEARS` years apart; `ratio` of the reference's years of
-    birth. Nothing when either table lacks the column."""
+    """Positions in `links` (reference_id, source_id, in their order; only those `keep`
+    marks, a mask, when given) whose records' dates of birth (`dob_iso`) are both read,
+    more than `YEARS` apart and not one character apart; the positions 5 to `YEARS` years
+    apart; `ratio` of the reference's years of birth. Nothing when either table lacks the
+    column."""
     none = (np.zeros(0, int), np.zeros(0, int), 0.0)
-    if links.empty or "dob_iso" not in engine.columns(ref) or \
+    pos = link_positions(links)
+    if keep is not None:
+        pos = pos[np.asarray(keep, bool)]
+    if pos.empty or "dob_iso" not in engine.columns(ref) or \
             "dob_iso" not in engine.columns(src):
         return none
     name = "__sl_q_gen_links"
-    engine.register(name, link_positions(links))
+    engine.register(name, pos)
     try:
         got = engine.df(sql_file("quality/generation_apart.sql", links=name, ref=ref,
                                  src=src))
@@ -140,8 +144,7 @@ def mark(engine: Engine, out, reference: str, source: str, std: dict | None,
     Read from the standardised records the run loaded, or their files when the stage runs
     alone: the same figures."""
     tag, _ = nullcal.std_views(engine, out, reference, source, std)
-    far, near, r = apart(engine, f"{tag}_ref_std", f"{tag}_src_std", links)
-    far = far[prep.link_group[far] >= 0] if len(far) else far
-    n_near = int((prep.link_group[near] >= 0).sum()) if len(near) else 0
-    prep.generation = Draw(far, n_near, r) if len(far) else None
+    far, near, r = apart(engine, f"{tag}_ref_std", f"{tag}_src_std", links,
+                         keep=np.asarray(prep.link_group) >= 0)
+    prep.generation = Draw(far, len(near), r) if len(far) else None
     return prep.generation
