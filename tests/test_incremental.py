@@ -196,6 +196,13 @@ def test_interrupted_incremental_run_resumes_to_the_same_outputs(runs, tmp_path)
               "unlinked/benefits.parquet", "integrated.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(out / f),
                                       pd.read_parquet(runs / "inc/2" / f), check_like=False)
+    # what the run took over from out/1 (the census's tables) is recorded by the killed
+    # run's stages: the resumed manifest says so as the uninterrupted one does (it said
+    # nothing had been taken over: the stages were reused from the checkpoint instead)
+    manifests = [json.loads((o / "run_manifest.json").read_text())["incremental"]
+                 for o in (out, runs / "inc/2")]
+    assert manifests[0]["reused_stages"] == ["intake:census", "standardise:census"]
+    assert manifests[0] == manifests[1]
     shutil.rmtree(out)
 
 
