@@ -24,6 +24,7 @@ from conftest import run_cli
 
 from spinelink.pipeline import run_job
 from spinelink.sample.deliveries import generate_deliveries
+from spinelink.thresholds import shown
 
 PERSONS, SEED = 1500, 9
 pytestmark = pytest.mark.slow
@@ -723,6 +724,10 @@ def test_the_console_says_an_incremental_runs_threshold_estimates_are_of_the_rec
     assert "of another job" not in r.stderr  # the deliveries' jobs are named per delivery
     line = next(x for x in r.stdout.splitlines() if "benefits thresholds:" in x)
     assert f"; of the {inc['linked_anew']} records linked anew: estimated precision " in line
+    # the thresholds are the previous run's (the job's accept: auto), not "fixed" ones
+    th = man["links"]["benefits"]["probabilistic"]["thresholds"]
+    assert (f"benefits thresholds: accept {shown(th['accept'])} (previous run), review "
+            f"{shown(th['review'])} (previous run)") in line, line
 
 
 def test_an_added_delivery_run_without_since_says_it_is_linked_alone(runs, tmp_path):

@@ -81,7 +81,7 @@ def test_a_sources_code_map_is_in_the_audit_trail(files):
         assert by_unit.loc[unit, "status"] == status.loc[rid, "new_value"]
         assert by_unit.loc[unit, "status__source"] == "admin"
     sex = codes[codes["variable"] == "sex"]
-    assert len(sex) == len(FIRST) and set(zip(sex["raw_value"], sex["new_value"])) == {
+    assert len(sex) == len(FIRST) and set(zip(sex["raw_value"], sex["new_value"], strict=True)) == {
         ("Ж", "F"), ("Ч", "M")}
     # the census's own values went through no map: no codes row
     assert set(codes["source"]) == {"admin"}
