@@ -98,3 +98,31 @@ def test_the_console_says_when_a_sources_link_count_is_suppressed(capsys):
     assert lines[0].startswith("  d quality of all its links (their number suppressed: "
                                "under quality.min_cell): estimated precision 1.0000")
     assert lines[1].startswith("  a quality of all 235 links: estimated precision 1.0000")
+
+
+def test_a_column_name_typed_with_a_latin_look_alike_says_which_letter(files):
+    """The job's `Iндекс` (a Latin I, typed on the other keyboard layout) against the
+    file's `Індекс`: the message said "did you mean 'Індекс'?", a name that looks the same,
+    and then asked whether the spreadsheet's empty last column was the one meant. It says
+    which letter differs, and asks about the unnamed column only when no name is close."""
+    census = "id;first;last;dob;Індекс;\n" + "".join(
+        f"C{i};{n};Коваль;0{1 + i}.01.1980;0100{i};\n" for i, n in enumerate(FIRST[:3]))
+    folder = files({"census.csv": census, "job.yaml": """\
+        schema_version: 1
+        name: look_alike
+        output_dir: out
+        reference: census
+        sources:
+          census: {role: census, path: census.csv, id: id, delimiter: ";",
+                   columns: {first_name: first, last_name: last, date_of_birth: dob,
+                             postcode: Iндекс, address: adress}}
+        """})
+    r = run_cli("validate", "job.yaml", cwd=folder)
+    assert r.returncode == 3, r.stderr  # a source's header: an unusable source
+    lines = [ln for ln in r.stderr.splitlines() if "required column" in ln]
+    postcode = next(ln for ln in lines if "columns.postcode" in ln)
+    assert ("did you mean 'Індекс'? (they look alike: letter 1 is a Latin 'I' in the job, "
+            "a Cyrillic 'І' in the name meant)") in postcode
+    assert "has no name" not in postcode
+    address = next(ln for ln in lines if "columns.address" in ln)  # no close name: asked
+    assert "did you mean" not in address and "column 6 of the header has no name" in address
