@@ -24,6 +24,7 @@ from conftest import run_cli
 
 from spinelink.pipeline import run_job
 from spinelink.sample.deliveries import generate_deliveries
+from spinelink.thresholds import shown
 
 PERSONS, SEED = 1500, 9
 pytestmark = pytest.mark.slow
@@ -196,6 +197,13 @@ def test_interrupted_incremental_run_resumes_to_the_same_outputs(runs, tmp_path)
               "unlinked/benefits.parquet", "integrated.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(out / f),
                                       pd.read_parquet(runs / "inc/2" / f), check_like=False)
+    # what the run took over from out/1 (the census's tables) is recorded by the killed
+    # run's stages: the resumed manifest says so as the uninterrupted one does (it said
+    # nothing had been taken over: the stages were reused from the checkpoint instead)
+    manifests = [json.loads((o / "run_manifest.json").read_text())["incremental"]
+                 for o in (out, runs / "inc/2")]
+    assert manifests[0]["reused_stages"] == ["intake:census", "standardise:census"]
+    assert manifests[0] == manifests[1]
     shutil.rmtree(out)
 
 
@@ -716,6 +724,10 @@ def test_the_console_says_an_incremental_runs_threshold_estimates_are_of_the_rec
     assert "of another job" not in r.stderr  # the deliveries' jobs are named per delivery
     line = next(x for x in r.stdout.splitlines() if "benefits thresholds:" in x)
     assert f"; of the {inc['linked_anew']} records linked anew: estimated precision " in line
+    # the thresholds are the previous run's (the job's accept: auto), not "fixed" ones
+    th = man["links"]["benefits"]["probabilistic"]["thresholds"]
+    assert (f"benefits thresholds: accept {shown(th['accept'])} (previous run), review "
+            f"{shown(th['review'])} (previous run)") in line, line
 
 
 def test_an_added_delivery_run_without_since_says_it_is_linked_alone(runs, tmp_path):

@@ -2,6 +2,8 @@
 -- that supplied candidate values. raw_value is always the raw value of
 -- (source, source_record_id) as read; new_value the value after the stage:
 --   standardise  raw -> standardised form (canonical fields; trimming is not a change)
+--   codes        the value as delivered -> the code the source's `codes:` map gave it
+--                at intake (audit_codes.sql, one part per source and variable mapped)
 --   code_map     raw -> target code (or NULL, rule invalid_code)
 --   integrate    the reference record's raw value -> the integrated value, when the
 --                integrated value is not the reference's own (filled in or overridden);
@@ -28,5 +30,5 @@ SELECT d.reference_id, c.source, c.record_id, d.variable, c.raw_value, d.value, 
 FROM {{ decided }} AS d
 JOIN {{ candidates }} AS c
     ON c.reference_id = d.reference_id AND c.variable = d.variable AND c.source = $reference
-WHERE c.value IS DISTINCT FROM d.value
+WHERE c.value IS DISTINCT FROM d.value{{ coded|sql }}
 ORDER BY 1, 4, 7, 2

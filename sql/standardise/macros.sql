@@ -14,6 +14,19 @@ CREATE OR REPLACE TEMP MACRO sl_text_prep(s) AS
         regexp_replace(lower(s), '[''`\x{00B4}\x{00B7}\x{02B9}\x{02BC}\x{0374}\x{2018}\x{2019}\x{2032}]', '', 'g'),
         '[^\p{L}\p{M}\p{N}]+', ' ', 'g');
 
+-- 1b. Latin letters typed for their Cyrillic look-alikes inside Cyrillic words (Кpaвчук
+--    with a Latin p and a, Iгop with a Latin I and o: a keyboard's other layout, an OCR'd
+--    form) read as those Cyrillic letters (a c e i o p x y, and k m t h b, the capitals'
+--    look-alikes K M T H B, lower-cased by step 1), so that they are transliterated as
+--    the rest of the word. Only in a text of step 1 where a Latin letter touches a
+--    Cyrillic one and no word is all Latin letters: an address or a name with a Latin
+--    word (Kyiv, Smith) is left as it is.
+CREATE OR REPLACE TEMP MACRO sl_homoglyphs(s) AS
+    CASE WHEN regexp_matches(s, '[a-z][\x{0400}-\x{04FF}]|[\x{0400}-\x{04FF}][a-z]')
+              AND NOT regexp_matches(s, '(^|[^\p{L}])[a-z]+([^\p{L}]|$)')
+         THEN translate(s, 'aceiopxykmthb', 'асеіорхукмтнв')
+         ELSE s END;
+
 -- 2. Cyrillic to Latin, Ukrainian national system (KMU 2010). Expects the padded form
 --    of step 1, in lower case.
 --    Word-initial forms: є ye, ї yi, й y, ю yu, я ya; elsewhere ie, i, i, iu, ia.
@@ -24,17 +37,18 @@ CREATE OR REPLACE TEMP MACRO sl_text_prep(s) AS
 --    (Иван -> yvan, not ivan); other Cyrillic letters (Serbian ђ, ћ, ...) are kept.
 --    Except before a vowel, where и gives i (Родион rodion, Алиев aliev, Мария mariia):
 --    Ukrainian spelling has і there, so this meets Russian spelling only, and gives the
---    form every romanisation of it writes.
+--    form every romanisation of it writes. Not before є or ї, letters Russian does not
+--    have: there и is Ukrainian и (Київ kyiv, Києва kyieva, as KMU 2010 writes them).
 CREATE OR REPLACE TEMP MACRO sl_cyrillic_to_latin(s) AS
     translate(
-        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(replace(replace(replace(replace(replace(replace(replace(
         replace(replace(
         replace(replace(replace(replace(replace(
         replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
         replace(replace(replace(
             s,
-            'ии', 'iи'), 'иа', 'iа'), 'ие', 'iе'), 'иё', 'iё'), 'иє', 'iє'), 'иі', 'iі'),
-            'иї', 'iї'), 'ио', 'iо'), 'иу', 'iу'), 'иы', 'iы'), 'иэ', 'iэ'), 'ию', 'iю'),
+            'ии', 'iи'), 'иа', 'iа'), 'ие', 'iе'), 'иё', 'iё'), 'иі', 'iі'),
+            'ио', 'iо'), 'иу', 'iу'), 'иы', 'iы'), 'иэ', 'iэ'), 'ию', 'iю'),
             'ия', 'iя'),
             ' є', ' ye'), ' ї', ' yi'), ' й', ' y'), ' ю', ' yu'), ' я', ' ya'),
             'зг', 'zgh'),
@@ -57,7 +71,7 @@ CREATE OR REPLACE TEMP MACRO sl_latin_fold(s) AS
 -- letters and digits, one space between words, and gives NULL for an empty result.
 CREATE OR REPLACE TEMP MACRO sl_clean_text_full(s) AS
     nullif(trim(regexp_replace(
-        sl_cyrillic_to_latin(sl_latin_fold(sl_cyrillic_to_latin(sl_text_prep(s)))),
+        sl_cyrillic_to_latin(sl_latin_fold(sl_cyrillic_to_latin(sl_homoglyphs(sl_text_prep(s))))),
         '[^\p{L}\p{N}]+', ' ', 'g')), '');
 
 -- The same result without the Cyrillic steps, for text with no Cyrillic character.

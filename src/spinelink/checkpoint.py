@@ -35,7 +35,7 @@ LABELS = {"job": "job file", "inputs": "input files", "linkage_models": "linkage
 DERIVED = {"sources"}
 IN_PLACE = {"privacy"}  # stages that rewrite earlier outputs
 KEYS = {"schema_version", "fingerprint", "done", "timings", "started", "written", "order",
-        "sha256"}
+        "since", "sha256"}
 
 
 class ResumeError(JobError):
@@ -54,6 +54,9 @@ class Checkpoint:
         # now expected (updated when a later stage rewrites one)
         self.written: dict[str, dict[str, Record]] = data.get("written", {})
         self.order: list[str] = data.get("order", [])  # stages in the order they finished
+        # run --since: per stage, what it took over from the previous run
+        # (incremental.reuse.Previous.record_of), replayed into the manifest on --resume
+        self.since: dict[str, dict] = data.get("since", {})
         self.reused: list[str] = []
         self.out = path.parent if path is not None else None
         self.hasher = Hasher(self.out) if self.out is not None else None
@@ -138,7 +141,7 @@ class Checkpoint:
                 self.started.append(stage)
         save = stage in IN_PLACE
         if stage in self.done:  # running again: not done until it finishes again
-            for table in (self.done, self.timings, self.written):
+            for table in (self.done, self.timings, self.written, self.since):
                 table.pop(stage, None)
             self.order = [s for s in self.order if s != stage]
             save = True
@@ -147,9 +150,12 @@ class Checkpoint:
         if self.out is not None:
             self._before = scan(self.out)
 
-    def record(self, stage: str, payload: dict, timings: dict[str, float]) -> None:
+    def record(self, stage: str, payload: dict, timings: dict[str, float],
+               since: dict | None = None) -> None:
         self.done[stage] = payload
         self.timings[stage] = timings
+        if since:
+            self.since[stage] = since
         if self.hasher is not None:
             written, removed = changed(self._before, scan(self.hasher.out))
             records = self.hasher.records(written)
@@ -184,6 +190,8 @@ class Checkpoint:
             data = {"schema_version": 2, "fingerprint": self.fingerprint, "done": self.done,
                     "timings": self.timings, "started": self.started,
                     "written": self.written, "order": self.order}
+            if self.since:
+                data["since"] = self.since
             manifest.write_json(self.path, {**data, "sha256": _content_hash(data)})
 
 
@@ -209,7 +217,7 @@ def forget_from(out: Path, rewritten: list[str]) -> list[str]:
         return []
     gone = ck.order[first:]
     for stage in gone:
-        for table in (ck.done, ck.timings, ck.written):
+        for table in (ck.done, ck.timings, ck.written, ck.since):
             table.pop(stage, None)
     ck.order = ck.order[:first]
     ck._save()

@@ -203,6 +203,8 @@ class _Run:
         ck, timer = self.ck, self.timer
         if ck.reusable(st.name, list(st.outputs)):
             payload, timings = ck.reuse(st.name)
+            if self.prev is not None:  # what the interrupted run took over (--since)
+                self.prev.restore(st.name, ck.since.get(st.name))
             if st.kind in ("intake", "link") and "changes" not in payload:
                 raise ResumeError(f"{ck.path}: the '{st.name}' stage was recorded by an "
                                   "earlier version of spinelink (no counts under 'changes'); "
@@ -222,7 +224,8 @@ class _Run:
         faults.stage_end(st.name)
         return_freed_memory()
         ck.record(st.name, payload,
-                  {k: v for k, v in timer.timings.items() if before.get(k) != v})
+                  {k: v for k, v in timer.timings.items() if before.get(k) != v},
+                  self.prev.record_of(st.name) if self.prev is not None else None)
         return payload
 
     def _function(self, st: Stage, ctx: StageContext):

@@ -81,7 +81,10 @@ def _quality_line(name: str, src: dict | None) -> None:
     recall = ("recall not estimated" if rec is None else
               f"recall {rec:.4f}{_interval(ov, 'est_recall')}")
     n = src.get("links")
-    click.echo(f"  {name} quality{'' if n is None else f' of all {n} links'}: "
+    # a count under quality.min_cell is "suppressed" in quality/summary.json
+    of = ("" if n is None else f" of all {n} links" if isinstance(n, int)
+          else " of all its links (their number suppressed: under quality.min_cell)")
+    click.echo(f"  {name} quality{of}: "
                f"estimated precision {ov['est_precision']:.4f}"
                f"{_interval(ov, 'est_precision')}, {recall} (quality/subgroups.csv)")
 

@@ -153,6 +153,24 @@ class Previous:
         log.info("%s: taken over from %s (same input and settings)", stage, self.since)
         return json.loads(json.dumps(self.data["done"][stage]))
 
+    def record_of(self, stage: str) -> dict | None:
+        """What this run took over from the previous one for `stage` (None: nothing to
+        say), for the checkpoint: a --resume that reuses the stage restores it."""
+        rec = {k: v for k, v in (("reused", stage in self.reused),
+                                  ("not_reused", self.not_reused.get(stage)),
+                                  ("partly", self.partly.get(stage))) if v}
+        return rec or None
+
+    def restore(self, stage: str, rec: dict | None) -> None:
+        """Put back what `record_of` said of a stage the resumed run reuses."""
+        rec = rec or {}
+        if rec.get("reused") and stage not in self.reused:
+            self.reused.append(stage)
+        if rec.get("not_reused"):
+            self.not_reused[stage] = rec["not_reused"]
+        if rec.get("partly"):
+            self.partly[stage] = rec["partly"]
+
     def summary(self) -> dict:
         return {"since": str(self.since), "reused_stages": list(self.reused),
                 "not_reused": dict(self.not_reused), "partly_reused": dict(self.partly)}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from spinelink.backends import Engine
+from spinelink.code_maps import RAW_PREFIX, coded_columns
 from spinelink.integrate.choose import Tables, value_fragments
 from spinelink.sqlfiles import sql_file
 
@@ -22,12 +23,28 @@ def write_conflicts(engine: Engine, t: Tables, sources: list[str], path: Path) -
     return engine.write_parquet(sql, path, params)
 
 
-def write_audit(engine: Engine, t: Tables, reference: str, path: Path) -> dict[str, int]:
+def write_audit(engine: Engine, t: Tables, job, plan: pd.DataFrame,
+                path: Path) -> dict[str, int]:
+    """audit.parquet; the number of rows by stage. A source's `codes:` map of an
+    integrated variable adds its `codes` rows (the value as delivered, its `_raw_`
+    intake column, to the code it was mapped to; audit_codes.sql)."""
+    params = {"reference": job.reference}
+    parts = []
+    for i, (variable, source) in enumerate(plan[["variable", "source"]].drop_duplicates()
+                                           .itertuples(index=False)):
+        column = coded_columns(job.sources[source]).get(variable)
+        if column is None:
+            continue
+        params[f"codes_source_{i}"], params[f"codes_variable_{i}"] = source, variable
+        parts.append("\nUNION ALL\n" + sql_file(
+            "integrate/audit_codes.sql", candidates=t.candidates, intake=t.intake(source),
+            raw=RAW_PREFIX + column, column=column, source=f"$codes_source_{i}",
+            variable=f"$codes_variable_{i}"))
     sql = sql_file("integrate/audit.sql", candidates=t.candidates, decided=t.decided,
-                   plan=t.plan)
-    engine.write_parquet(sql, path, {"reference": reference})
+                   plan=t.plan, coded="".join(parts))
+    engine.write_parquet(sql, path, params)
     counts = engine.df(f"SELECT stage, count(*) AS n FROM ({sql}) GROUP BY stage ORDER BY stage",
-                       {"reference": reference})
+                       params)
     return {r.stage: int(r.n) for r in counts.itertuples()}
 
 

@@ -55,7 +55,7 @@ def run_stage(ctx) -> dict:
         "agreement": audit.agreement(engine, t, plan),
         "conflicts": audit.write_conflicts(engine, t, _order(job, plan),
                                            out / OUTPUTS["conflicts"]),
-        "audit_rows": audit.write_audit(engine, t, job.reference, out / OUTPUTS["audit"]),
+        "audit_rows": audit.write_audit(engine, t, job, plan, out / OUTPUTS["audit"]),
         "invalid_codes": audit.write_invalid_codes(engine, t, job.reference,
                                                    out / OUTPUTS["invalid_codes"]),
         "unlinked": _unlinked(job, ctx.accounting),

@@ -161,11 +161,13 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
                         f"({hint})", INPUT)]
     unnamed = (f"; column {header.index('') + 1} of the header has no name: is it this one?"
                if "" in header else "")
-    return [Problem(str(path), None,
+    meant = {col: did_you_mean(col, header) for col in missing}
+    return [Problem(str(path), None,  # the unnamed column asked about when no name is close
                     f"required column '{col}' is missing (job key {', '.join(keys[col])})"
-                    f"{did_you_mean(col, header)}; the file's columns are: "
+                    f"{meant[col]}; the file's columns are: "
                     f"{one_of(header, limit=40, keep_order=True)}"
-                    f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}{unnamed}", INPUT)
+                    f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}"
+                    f"{'' if meant[col] else unnamed}", INPUT)
             for col in missing]
 
 

@@ -77,7 +77,27 @@ def did_you_mean(word: str, known, prefix: str = "; ") -> str:
     folded = [str(k) for k in known if str(k).casefold() == str(word).casefold()]
     close = folded or difflib.get_close_matches(str(word), [str(k) for k in known], n=1,
                                                 cutoff=0.6)
-    return f"{prefix}did you mean '{close[0]}'?" if close else ""
+    return f"{prefix}did you mean '{close[0]}'?{_look_alike(str(word), close[0])}" \
+        if close else ""
+
+
+# Latin letters and the Cyrillic letters drawn alike (a job typed on another keyboard
+# layout than the file's header: Iндекс with a Latin I for Індекс)
+_LATIN, _CYRILLIC = "aceiopxyABCEHIKMOPTXY", "асеіорхуАВСЕНІКМОРТХУ"
+_AS_LATIN = str.maketrans(_CYRILLIC, _LATIN)
+
+
+def _look_alike(word: str, close: str) -> str:
+    """Where `word` and `close` look the same (letters drawn alike from two scripts), which
+    letter differs: a "did you mean" naming a name that looks identical says nothing."""
+    if word == close or len(word) != len(close) or \
+            word.translate(_AS_LATIN) != close.translate(_AS_LATIN):
+        return ""
+    i = next(i for i, (a, b) in enumerate(zip(word, close, strict=True)) if a != b)
+    script = {True: "Latin", False: "Cyrillic"}
+    return (f" (they look alike: letter {i + 1} is a {script[word[i].isascii()]} "
+            f"'{word[i]}' in the job, a {script[close[i].isascii()]} '{close[i]}' in the "
+            "name meant)")
 
 
 def one_of(known, limit: int = 30, keep_order: bool = False) -> str:

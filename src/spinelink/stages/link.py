@@ -177,7 +177,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
             prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
-                         "links": len(pr.links), **pr.thresholds}
+                         "links": len(pr.links), **incremental_link.marked(pr.thresholds, inc)}
             if training:
                 prob_info["training"] = training
     held_from = (ref_t, std_table(name)) if link.hold_relatives and not link.one_to_one \
