@@ -14,11 +14,20 @@ carries a first name that is no form of the unit's and is held; the rest agree a
 linked. So the agreeing extra records (E: on every unit, the records whose first name is a
 form of the unit's beyond the first) are (1 - f) of the person's extra records, and
 E * f / (1 - f) of the held links are the person, at most all of them. f is read on the
-units one record links to: the share whose first name is no form of the unit's (a person's
-record against the person's; few of them relatives, who are held only beside another
-record). A source holding each person once (ua_missed_relatives: every held link an absent
-co-twin) has few agreeing extra records, so few of its held links count; the WIC sources,
-which hold their persons year after year, have many.
+units one record links to (their first name no form of the unit's: a person's record
+against the person's), and of those on the units alone in their household on the reference
+(a surname and an address no other reference record has). A single-record link whose first
+name is no form of the unit's is the person's noise or a false link of a relative the
+reference lacks whose person the source lacks too: a co-twin, which agrees on surname, date
+of birth and address and lives with its household. Where the reference holds others of
+the unit's household such a co-twin is at home with them; a unit alone in its household
+has few, and the noise on a first name does not ask who the person lives with
+(ua_missed_relatives, where one of each pair of look-alikes was taken out of the register:
+17 of 2,494 single-record links named apart, 8 of them co-twins, all on units living with
+others; 0 of the 316 alone. pseudopeople's WIC: 6 of 372, all the person; 1 of 72 alone).
+A source holding each person once (ua_missed_relatives: every held link an absent co-twin)
+has few agreeing extra records, so few of its held links count; the WIC sources, which hold
+their persons year after year, have many.
 
 Each held pair goes back among its record's candidates, not linked, at the stage's
 probability times one chance c shared by the held pairs (their probabilities summing to
@@ -48,16 +57,19 @@ class Held:
     apart_share: float   # f: single-record units whose first name is no form of the unit's
     expected: float      # held pairs that are the unit's person: min(held, E f / (1 - f))
     chance: float        # c: the held pairs' probabilities are the stage's times c
+    read_on: int = 0     # the single-record units alone in their household f is read on
 
     def summary(self) -> dict:
         return {"held_pairs": self.pairs, "extra_agreeing_records": self.extra_agreeing,
                 "first_name_apart_share": round(self.apart_share, 5),
+                "apart_share_read_on": self.read_on,
                 "expected_unit_person": round(self.expected, 2),
                 "how": "held pairs that are the unit's person written again: the records "
                        "agreeing with their unit's first name beyond the first on each "
-                       "unit, times f / (1 - f), f the share of single-record units whose "
-                       "first name is no form of the unit's; back among the candidates at "
-                       "the stage's probability scaled to that count"}
+                       "unit, times f / (1 - f), f the share of single-record units alone "
+                       "in their household on the reference whose first name is no form "
+                       "of the unit's; back among the candidates at the stage's "
+                       "probability scaled to that count"}
 
 
 def split(pairs: pd.DataFrame, review_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,16 +87,21 @@ def split(pairs: pd.DataFrame, review_path: Path) -> tuple[pd.DataFrame, pd.Data
 
 def count(links: pd.DataFrame, held: pd.DataFrame, forms: pd.DataFrame) -> Held:
     """The term from the links' first-name agreement with their units (`forms`:
-    reference_id, forms per link whose records both carry a first name)."""
-    per_unit = forms.groupby("reference_id")["forms"].agg(["size", "sum"])
+    reference_id, forms per link whose records both carry a first name, and `alone`: the
+    unit alone in its household on the reference; without that column every unit counts
+    as alone). f is read on the single-record units alone in their household."""
+    per_unit = forms.groupby("reference_id").agg(size=("forms", "size"), sum=("forms", "sum"))
     single = per_unit[per_unit["size"] == 1]
+    if "alone" in forms:
+        alone = forms.groupby("reference_id")["alone"].first()
+        single = single[alone.reindex(single.index).fillna(False).to_numpy(bool)]
     f = float(1.0 - single["sum"].mean()) if len(single) else 0.0
     extra = int((per_unit["sum"] - 1).clip(lower=0).sum())
     p = _probability(held)
     want = extra * f / (1.0 - f) if f < 1.0 else float(len(held))
     expected = float(min(p.sum(), want))
     c = expected / float(p.sum()) if p.sum() > 0 else 0.0
-    return Held(len(held), extra, f, expected, c)
+    return Held(len(held), extra, f, expected, c, len(single))
 
 
 def _probability(held: pd.DataFrame) -> np.ndarray:
