@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from spinelink import relatives
 from spinelink.backends import Engine
 from spinelink.capped_keys import keyed_reference, whole_reference
 from spinelink.pair_keys import id_positions
@@ -21,9 +20,11 @@ from spinelink.quality import (
     found_shared,
     generation_apart,
     groups,
+    held_person,
     labelfree,
     labelfree_carried,
     named_apart,
+    nullcal,
     recapture_design,
     shared,
     twins,
@@ -73,6 +74,9 @@ class Inputs:
     # no later source's quality reads the reference's standardised table (the last source)
     last: bool = True
     hold_relatives: bool = False  # the linkage holds probable relatives (`named_apart`)
+    # the scored pairs held for review as relatives (`held_person.split`): candidates
+    # again at the chance they are the unit's person (`held_person.back`)
+    held: pd.DataFrame | None = None
 
 
 @dataclass
@@ -92,7 +96,7 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     pp = out / "pairs" / f"{name}.parquet"
     pairs = pd.read_parquet(pp) if pp.exists() else pd.DataFrame(
         columns=["reference_id", "source_id", "match_weight", "match_probability"])
-    pairs = _without_held(pairs, out / "review" / f"{name}.parquet")
+    pairs, held_rows = held_person.split(pairs, out / "review" / f"{name}.parquet")
     mp = out / "models" / f"{name}.json"
     model = json.loads(mp.read_text(encoding="utf-8")) if mp.exists() else None
     prior = (link_info.get("probabilistic") or {}).get("prior")
@@ -101,7 +105,7 @@ def read_inputs(out: Path, name: str, accounting: dict, link_info: dict, one_to_
     return Inputs(name, links, pairs, int(accounting["accepted"]), model, prior, one_to_one,
                   ref_groups, src_groups, seed, n_boot, extend,
                   prob.get("household") is not None, calibration,
-                  int(prob.get("records_without_personal_evidence") or 0))
+                  int(prob.get("records_without_personal_evidence") or 0), held=held_rows)
 
 
 def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
@@ -114,17 +118,6 @@ def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
     if lr is None or pi is None or not path.exists():
         return pairs
     return born_after.with_born_apart(pairs, pd.read_parquet(path), lr, float(pi))
-
-
-def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:
-    """The scored pairs without those held for review as probable relatives
-    (spinelink.relatives): the model is sure of them, the first names say another person
-    is linked to the unit, so they are neither found matches nor missed ones; their source
-    records count as the reference may lack them."""
-    if pairs.empty or not review_path.exists():
-        return pairs
-    review = pd.read_parquet(review_path, columns=["reference_id", "source_id", "method"])
-    return relatives.without(pairs, relatives.held_pairs(review))
 
 
 def rule_captures(engine: Engine, name: str, pairs: pd.DataFrame, det: pd.DataFrame,
@@ -224,6 +217,7 @@ def _breakdowns(inp: Inputs, prep: labelfree.Prepared) -> tuple[list, dict]:
 def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             labels: pd.DataFrame | None) -> Result:
     inp, n_shared, found_unseen = found_shared.without_shared(inp)
+    inp, held = _held_back(engine, out, reference, inp)
     det = inp.links[deterministic(inp.links["method"])]
     n_res = inp.n_accepted - det["source_id"].nunique() - n_shared
     carried, cond, why = _carried_fit(inp, n_res)
@@ -298,6 +292,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
     summ["shared_units"] = _shared_summary(sh, inp.links)
     summ["twins"] = None if tw is None else tw.summary()
     summ["generation_apart"] = None if prep.generation is None else prep.generation.summary()
+    summ["held_relatives"] = None if held is None else held.summary()
     summ["estimate"] = _estimate_basis(carried, why)
     if carried is not None:
         summ["blocking"]["how"] = ("carried: the fit's never-compared matches per subgroup "
@@ -308,6 +303,17 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
         one_way.merge(rows, on=["variable", "value"], how="left"))
     summ["diagnostics"], summ["warnings"] = checks, diagnostics.warnings(checks)
     return Result(cov, rows, lab, bias, curve, summ)
+
+
+def _held_back(engine: Engine, out: Path, reference: str, inp: Inputs):
+    """The pairs held for review as relatives back among the candidates at the chance they
+    are the unit's person (`held_person`), and that term (None: nothing held, or no model)."""
+    if inp.held is None or inp.held.empty or inp.model is None:
+        return inp, None
+    tag, _ = nullcal.std_views(engine, out, reference, inp.name, inp.std)
+    held = held_person.read(engine, f"{tag}_ref_std", f"{tag}_src_std", inp.links,
+                            inp.held, tag)
+    return replace(inp, pairs=held_person.back(inp.pairs, inp.held, held.chance)), held
 
 
 def _shared_units(engine: Engine, inp: Inputs, null) -> shared.Shared | None:
