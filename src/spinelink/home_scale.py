@@ -240,5 +240,6 @@ def at_prior(pairs: pd.DataFrame | None, lam: float,
         bf = bf - np.logaddexp2(0.0, pairs["home_log_x"].to_numpy(float)
                                 + math.log2(home.scale))
     out = pairs[["reference_id", "source_id"]].assign(
-        match_weight=(bf + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10))
+        match_weight=(bf + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
+        **({"kept_others": pairs["kept_others"]} if "kept_others" in pairs else {}))
     return out.sort_values(["source_id", "reference_id"], ignore_index=True)

@@ -35,7 +35,7 @@ from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import (
     household_only,
-    middle_is_personal,
+    middle_counts,
     named_apart,
     personal_evidence,
 )
@@ -64,8 +64,8 @@ class ProbResult:
     # pairs of a source record born after the reference date and an undated reference
     # record (`born_apart`: no candidates): reference_id, source_id, match_weight
     born_apart: pd.DataFrame | None = None
-    # the pairs of the source records whose every pair lacked personal evidence
-    # (`evidence.personal_evidence`: no candidates), in the same columns
+    # the pairs `evidence.personal_evidence` dropped, in the same columns and `kept_others`
+    # (False: the source record's every pair lacked personal evidence, it has no candidates)
     no_evidence: pd.DataFrame | None = None
 
 
@@ -195,7 +195,7 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
                            df["record_id_l"])
-        middle = _middle_counts(engine, df, ref_full, src_col, unborn)
+        middle = middle_counts(engine, df, ref_full, src_col, unborn)
         middle_personal = middle is not False
         two = named_apart(engine, ref, src, df, model, tag)
         keep = personal_evidence(df, model, middle) & ~two
@@ -206,11 +206,13 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         # born apart had personal evidence: not counted here
         kept = set(pd.unique(src_col[keep]))
         without_evidence = sum(1 for r in pd.unique(src_col[~keep]) if r not in kept)
-        # their pairs, scored as the others for the quality stage: the matches among them
-        # are missed (`quality.per_source`); not those the relatives rule names two persons
-        # (the model, taking the two disagreements as independent, over-counts them:
-        # benchmarks/RESULTS.md, session 50 helper B)
-        poor_df = df[~pd.Series(src_col).isin(kept).to_numpy() & ~two]
+        # the pairs the filter dropped, scored as the others for the quality stage: the
+        # matches among them are missed (`quality.per_source`), those of the records without
+        # personal evidence and those of records that kept other candidates (`kept_others`);
+        # not those the relatives rule names two persons (the model, taking the two
+        # disagreements as independent, over-counts them: RESULTS.md, session 50 helper B)
+        others = pd.Series(src_col).isin(kept).to_numpy()
+        poor_df = df[~keep & ~two].assign(kept_others=others[~keep & ~two])
         apart_df, df = df[keep & apart], df[keep & ~apart]
     else:
         apart_df = df
@@ -218,7 +220,8 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         if household_u and not (df.empty and apart_df.empty) else None
     # the pairs born apart, scored as the others, for the quality stage (`born_apart`)
     born = _bayes_factors(apart_df, tag, lam0, hh) if not apart_df.empty else None
-    poor = _bayes_factors(poor_df, tag, lam0, hh) if not poor_df.empty else None
+    poor = None if poor_df.empty else _bayes_factors(poor_df, tag, lam0, hh).assign(
+        kept_others=poor_df["kept_others"].to_numpy())
     if df.empty:
         empty.attrs["without_evidence"] = without_evidence
         empty.attrs["middle_personal"] = middle_personal
@@ -260,21 +263,6 @@ def _bayes_factors(df: pd.DataFrame, tag: str, lam0: float, hh) -> pd.DataFrame:
         "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
         + household.adjust(df, hh),
     })
-
-
-def _middle_counts(engine: Engine, df: pd.DataFrame, ref_full: str, src_ids: np.ndarray,
-                   unborn: tuple[str, str] | None) -> bool | np.ndarray:
-    """Per pair, whether an agreeing middle name counts as personal evidence
-    (`evidence.personal_evidence`): where the reference's middle names are the persons'
-    own (`evidence.middle_is_personal`), and not for a source record born after the
-    reference date, whose person the reference is not expected to hold (a baby beside an
-    elder sibling of the same initial)."""
-    if "mw_middle_name" not in df or not middle_is_personal(engine, ref_full):
-        return False
-    if unborn is None:
-        return True
-    born = _ids(engine, unborn[0])
-    return ~pd.Series(src_ids).astype(str).isin(born).to_numpy()
 
 
 def _ids(engine: Engine, table: str) -> set[str]:

@@ -27,7 +27,6 @@ from spinelink.quality import (
     recapture_design,
     shared,
     twins,
-    unit_home,
 )
 from spinelink.quality import labels as labelmod
 from spinelink.quality.beside import Beside, engine_alone
@@ -115,29 +114,6 @@ def _with_born_apart(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
     if lr is None or pi is None or not path.exists():
         return pairs
     return born_after.with_born_apart(pairs, pd.read_parquet(path), lr, float(pi))
-
-
-def with_no_evidence(out: Path, name: str, pairs: pd.DataFrame, link_info: dict,
-                     links: pd.DataFrame) -> pd.DataFrame:
-    """The candidates with the pairs of the records whose every pair lacked personal
-    evidence (`stages.link.born_apart_path`, kind `no_evidence`), at the model's odds, as
-    candidates the stage did not link: a relative at home, or the person with a first name
-    at its lowest level (a nickname, a typo, an initial: 85 of w2_default's 165 misses,
-    benchmarks/RESULTS.md session 49). Added before `unit_home`, so that a dependant's
-    dropped pairs at a unit-mate's address get the household's coverage (`unit_home.POOR`
-    marks the records) as its other candidates do (tax1040_raised, 0-17: 13 expected at the
-    model's odds, 32 true); not those on a reference record a unit-mate is linked to
-    (`unit_home.not_unit_mates`); then `taken` weighs those another record's link holds."""
-    path = out / "pairs" / "no_evidence" / f"{name}.parquet"
-    pi = (link_info.get("probabilistic") or {}).get("linkable_share")
-    if pi is None or not path.exists():
-        return pairs
-    poor = unit_home.not_unit_mates(out, name, pd.read_parquet(path), links)
-    got = born_after.with_born_apart(pairs, poor, 1.0, float(pi))
-    if unit_home.OWN in got:  # the model's own probability is theirs
-        got[unit_home.OWN] = got[unit_home.OWN].fillna(got["match_probability"])
-    return got.assign(**{unit_home.POOR: got["source_id"].astype(str).isin(
-        set(poor["source_id"].astype(str)))})
 
 
 def _without_held(pairs: pd.DataFrame, review_path: Path) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from spinelink.model_spec import capped_column, capped_keys_used, load_model_spe
 from spinelink.quality import (
     coverage,
     groups,
+    no_evidence,
     per_source,
     protect,
     published,
@@ -119,8 +120,8 @@ def run_stage(ctx) -> dict:
                                      link.one_to_one, ref_groups, src_groups.get(name),
                                      job.seed, q.bootstrap, _extender(ctx, name, link),
                                      q.calibration)
-        inp.pairs = per_source.with_no_evidence(out, name, inp.pairs, ctx.links.get(name, {}),
-                                                inp.links)
+        inp.pairs = no_evidence.with_no_evidence(out, name, inp.pairs,
+                                                 ctx.links.get(name, {}), inp.links)
         inp.pairs, home = unit_home.adjust(
             out, job.reference, name, inp.pairs, inp.links, ref_groups,
             raw_values.mapped(job.sources[name].columns))

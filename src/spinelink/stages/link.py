@@ -121,9 +121,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         src_t = inc.after_deterministic(engine, links_t, src_t)
     anew_t = src_t  # the records linked anew: every record but on an incremental run
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
-    # Splink's pairs born apart (`probabilistic.born_apart`) and those of records without
-    # personal evidence (`ProbResult.no_evidence`), for quality
-    apart = poor = None
+    apart = poor = None  # pairs set aside (`ProbResult.born_apart`, `.no_evidence`): quality
     prob_info: dict = {}
     if link.probabilistic is not None:
         cfg = link.probabilistic
@@ -208,8 +206,8 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
 
 def born_apart_path(out: Path, name: str, kind: str = "born_apart") -> Path:
     """Where the pairs Splink scored and `born_after` kept from being candidates go (kind
-    `no_evidence`: those of records without personal evidence): the quality stage counts
-    them as possible misses (`quality.born_after`)."""
+    `no_evidence`: those `evidence.personal_evidence` dropped): the quality stage counts
+    them as possible misses (`quality.born_after`, `quality.no_evidence`)."""
     return out / "pairs" / kind / f"{name}.parquet"
 
 
@@ -223,8 +221,7 @@ def _write_set_aside(engine: Engine, out: Path, name: str, kind: str, frame, kep
     if kept and kept.get(kind) is not None and engine.count(kept[kind]):
         parts.append(kept[kind])
     if not parts:
-        path.unlink(missing_ok=True)
-        return
+        return path.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     engine.write_parquet(f"SELECT * FROM ({engine.union_by_name(parts)}) "
                          "ORDER BY source_id, reference_id", path)
