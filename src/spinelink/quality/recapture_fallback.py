@@ -12,10 +12,8 @@ decided per source profile (which columns the record carries, which capped keys 
 enough) from the rules alone, not from any data set's figures.
 
 There the never-compared matches are taken as the earlier estimator took every record's:
-somewhere between a low and a high figure, uniform in the bootstrap; the point estimate at
-the low one (`AT_POINT`: the matches a rule held that reached no candidate are terms of their
-own, `quality.no_evidence`; the middle, before, stood in for them). The low figure is the
-Horvitz-Thompson one; the high one is Chao1 on those
+somewhere between a low and a high figure, the middle for the point estimate and uniform in
+the bootstrap. The low figure is the Horvitz-Thompson one; the high one is Chao1 on those
 records' likely matches (posterior at least LIKELY) caught by exactly one (f1) and exactly
 two (f2) rules, f1^2 / (2 f2), where it is higher. Chao1 is a lower bound of the missed
 count when catch chances vary between matches, and rules that all read one field group
@@ -39,11 +37,6 @@ import numpy as np
 from spinelink.quality.recapture_design import fires
 
 LIKELY = 0.5  # posterior from which a candidate counts in Chao1
-# the point estimate at the Horvitz-Thompson end: the matches a rule held that reached no
-# candidate (the no-evidence records' pairs, the dropped pairs of records that kept others)
-# are terms of their own (`per_source.with_no_evidence`); Chao1's top-up stood in for them
-# (RESULTS.md, session 53 helper C: Horvitz-Thompson alone counts blocking's own misses)
-AT_POINT = 0.0
 
 
 def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -60,11 +53,11 @@ def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
 
 
 def between(rec_wt: np.ndarray | None) -> float:
-    """Where between the low and the high figure: `AT_POINT` at the point estimate, uniform
+    """Where between the low and the high figure: the middle at the point estimate, uniform
     in a bootstrap replicate (drawn from a seed of its source-record weights: the same
     every time the replicate asks, in every subgroup fit)."""
     if rec_wt is None:
-        return AT_POINT
+        return 0.5
     seed = zlib.crc32(np.asarray(rec_wt, float).tobytes()) ^ 0x5EED
     return float(np.random.default_rng(seed).random())
 

@@ -203,9 +203,7 @@ METHOD = {
               "the residual records = those without a reference record subtracted, their "
               "number from the records without a single candidate pair (over the share of "
               "such records in the leave-partner-out sample); missed = linkable - found, "
-              "placed in subgroups by the posteriors of candidates not linked (with the "
-              "pairs of records whose every pair lacked personal evidence, which the "
-              "linkage does not score as candidates) and, for "
+              "placed in subgroups by the posteriors of candidates not linked and, for "
               "matches blocking never compared, by the likely matches they stand for.",
     "calibration": "By default (quality.calibration: model) the posteriors are the "
                    "probabilistic stage's record-level match probabilities (each source "
