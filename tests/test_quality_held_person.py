@@ -82,17 +82,18 @@ def test_f_is_read_on_the_units_alone_in_their_household():
     assert none.read_on == 0 and none.expected == 0 and none.chance == 0
 
 
-@pytest.mark.slow
-def test_wic_default_recall_counts_the_held_person(tmp_path_factory):
+def _held_and_true(tmp_path_factory, name: str, source: str):
+    """Run harness set `name` (default noise) and read its source's held-relatives figures,
+    its relatives-rule review rows and how many of them are the unit's person by the truth."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import quality_eval
 
-    case, res, df = quality_eval.case_frame(tmp_path_factory.mktemp("held_wic"), "default",
-                                            "wic_default")
+    case, res, df = quality_eval.case_frame(tmp_path_factory.mktemp(f"held_{name}"), "default",
+                                            name)
     out = case.bench.dir / "spinelink_out"
     summ = json.loads((out / "quality" / "summary.json").read_text())
-    held = summ["sources"]["wic"]["held_relatives"]
-    review = pd.read_parquet(out / "review" / "wic.parquet")
+    held = summ["sources"][source]["held_relatives"]
+    review = pd.read_parquet(out / "review" / f"{source}.parquet")
     hd = review[review["method"].str.startswith("relative:")]
     tr = pd.read_csv(case.bench.dir / "truth" / "reference.csv", dtype=str)
     ts = pd.read_csv(case.bench.dir / "truth" / "source.csv", dtype=str)
@@ -101,6 +102,12 @@ def test_wic_default_recall_counts_the_held_person(tmp_path_factory):
     true = sum(person.get(str(r)) == src.get(str(s))
                for r, s in zip(hd["reference_id"], hd["source_id"], strict=True))
     print(f"\nheld {held} true unit's person {true}")
+    return held, hd, true, res, df
+
+
+@pytest.mark.slow
+def test_wic_default_recall_counts_the_held_person(tmp_path_factory):
+    held, hd, true, res, df = _held_and_true(tmp_path_factory, "wic_default", "wic")
     assert len(hd) == 5 and true == 3
     assert abs(held["expected_unit_person"] - true) < 1.0  # 2.63
     a = df.set_index("group").loc["all=all"]
@@ -121,23 +128,7 @@ def test_ua_missed_relatives_co_twins_are_not_read_as_the_persons_first_name_noi
     counted 0.97 of the held links as the person and lifted the MAE (0.00217) over the
     constant 1.0's (0.00210). Read on the units alone in their household (no co-twin at
     home to explain a first name), none."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import quality_eval
-
-    case, res, df = quality_eval.case_frame(tmp_path_factory.mktemp("held_ua"), "default",
-                                            "ua_missed_relatives")
-    out = case.bench.dir / "spinelink_out"
-    summ = json.loads((out / "quality" / "summary.json").read_text())
-    held = summ["sources"]["admin"]["held_relatives"]
-    review = pd.read_parquet(out / "review" / "admin.parquet")
-    hd = review[review["method"].str.startswith("relative:")]
-    tr = pd.read_csv(case.bench.dir / "truth" / "reference.csv", dtype=str)
-    ts = pd.read_csv(case.bench.dir / "truth" / "source.csv", dtype=str)
-    person = dict(zip(tr["record_id"], tr["person_uid"], strict=True))
-    src = dict(zip(ts["record_id"], ts["person_uid"], strict=True))
-    true = sum(person.get(str(r)) == src.get(str(s))
-               for r, s in zip(hd["reference_id"], hd["source_id"], strict=True))
-    print(f"\nheld {held} true unit's person {true}")
+    held, hd, true, res, df = _held_and_true(tmp_path_factory, "ua_missed_relatives", "admin")
     assert len(hd) == 42 and true == 0
     assert abs(held["expected_unit_person"] - true) < 0.5  # all single units: 0.97
     s = res["summary"]
