@@ -220,7 +220,9 @@ NAMES = ["Jean-Paul", "O'Brien", "Zoë", "Ångström", "Łukasz", "Søren", "Str
          "Мар'яна", "Иван", "Fyodor Ёлкин", "Ђорђе", "Ñandú", "  mary   ann ", "D'Arcy",
          "ʻOumuamua", "Ǆemal", "ﬁona", "José María", "Nguyễn Văn", "李", "Müller-Lüdenscheidt",
          "", None, "123", "A.B.", "Анна-Марія", "й", "ї", "Ґанна", "MacDonald",
-         "Dr. Jan Kowalski", "MRS MARIA", "Prof Dr Olena", "Drew"]
+         "Dr. Jan Kowalski", "MRS MARIA", "Prof Dr Olena", "Drew",
+         # Latin look-alikes typed inside Cyrillic words (sl_homoglyphs), и before ї / є
+         "Кpaвчук", "Iгop", "Pудeнкo", "Київ", "Києва", "Smith Кравчук", "Kyiv Київ"]
 
 
 def test_clean_names_match_duckdb(spark, duck):
