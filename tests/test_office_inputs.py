@@ -104,7 +104,9 @@ def test_a_column_name_typed_with_a_latin_look_alike_says_which_letter(files):
     """The job's `Iндекс` (a Latin I, typed on the other keyboard layout) against the
     file's `Індекс`: the message said "did you mean 'Індекс'?", a name that looks the same,
     and then asked whether the spreadsheet's empty last column was the one meant. It says
-    which letter differs, and asks about the unnamed column only when no name is close."""
+    which letter differs, and asks about the unnamed column only when the header does not
+    hold the name itself (a merely close name still gets the question: bad_inputs'
+    blank_header_name, surname / forename)."""
     census = "id;first;last;dob;Індекс;\n" + "".join(
         f"C{i};{n};Коваль;0{1 + i}.01.1980;0100{i};\n" for i, n in enumerate(FIRST[:3]))
     folder = files({"census.csv": census, "job.yaml": """\

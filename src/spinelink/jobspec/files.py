@@ -15,7 +15,7 @@ from spinelink.errors import IntakeError, SpinelinkError
 from spinelink.jobspec import code_lists
 from spinelink.jobspec.autospec import model_spec_problems
 from spinelink.jobspec.match_keys import match_key_problems
-from spinelink.jobspec.problems import INPUT, MODEL, Problem, did_you_mean, one_of
+from spinelink.jobspec.problems import INPUT, MODEL, Problem, did_you_mean, one_of, same_name
 from spinelink.jobspec.splink_model import splink_model_problems
 from spinelink.resources import data_dir
 
@@ -161,13 +161,14 @@ def input_problems(name: str, src: Source, path: Path) -> list[Problem]:
                         f"({hint})", INPUT)]
     unnamed = (f"; column {header.index('') + 1} of the header has no name: is it this one?"
                if "" in header else "")
-    meant = {col: did_you_mean(col, header) for col in missing}
-    return [Problem(str(path), None,  # the unnamed column asked about when no name is close
+    # the unnamed column asked about unless the header holds the name itself (but for case
+    # or look-alike letters); a merely close name (surname / forename) may not be the one
+    return [Problem(str(path), None,
                     f"required column '{col}' is missing (job key {', '.join(keys[col])})"
-                    f"{meant[col]}; the file's columns are: "
+                    f"{did_you_mean(col, header)}; the file's columns are: "
                     f"{one_of(header, limit=40, keep_order=True)}"
                     f"{'; ' + utf8 if utf8 and col in as_utf8 else ''}"
-                    f"{'' if meant[col] else unnamed}", INPUT)
+                    f"{'' if same_name(col, header) else unnamed}", INPUT)
             for col in missing]
 
 

@@ -87,6 +87,15 @@ _LATIN, _CYRILLIC = "aceiopxyABCEHIKMOPTXY", "асеіорхуАВСЕНІКМО
 _AS_LATIN = str.maketrans(_CYRILLIC, _LATIN)
 
 
+def same_name(word: str, known) -> bool:
+    """Is `word` one of `known` but for letter case or letters drawn alike from two scripts
+    (the name meant beyond doubt, where a merely close name may not be)."""
+    return any(str(k).casefold() == str(word).casefold()
+               or (len(str(k)) == len(str(word))
+                   and str(k).translate(_AS_LATIN) == str(word).translate(_AS_LATIN))
+               for k in known)
+
+
 def _look_alike(word: str, close: str) -> str:
     """Where `word` and `close` look the same (letters drawn alike from two scripts), which
     letter differs: a "did you mean" naming a name that looks identical says nothing."""
