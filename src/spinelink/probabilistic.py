@@ -342,7 +342,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        unborn: tuple[str, str] | None = None,
                        units: pd.Series | None = None,
                        claimed_by: str | None = None,
-                       known_pairs: dict[str, float] | None = None) -> ProbResult:
+                       known_pairs: dict[str, float] | None = None,
+                       fixed_as: str = "fixed") -> ProbResult:
     """`units`: source record id -> the unit whose records are different persons
     (`spinelink.persons_apart`), or None. `claimed_by`: the source's deterministic links
     (a table), whose reference records are a class of their own in the record-level model
@@ -351,7 +352,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     (spinelink.incremental.pool): the prior is the whole residual's.
     `unborn` (source ids, reference ids tables): pairs of a source record born after the
     reference date with an undated reference record are no candidates (`born_apart`).
-    `known_pairs`: rules' pairs counted already (`capped_keys.among_pairs`)."""
+    `known_pairs`: rules' pairs counted already (`capped_keys.among_pairs`). `fixed_as`:
+    the mode of thresholds the job does not leave to `auto` (`thresholds.choose`)."""
     n_src = _count(engine, tables["src"])
     part = n_ref is not None
     n_ref = _count(engine, tables["ref"]) if n_ref is None else n_ref
@@ -404,13 +406,13 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     # links held for review are not accepted: the threshold is chosen, and the precision
     # estimated, over the rest
     th = thresholds.choose(pairs[~held], rm.linkable, cfg.accept, cfg.review,
-                           cfg.target_precision, cfg.review_yield, cfg.review_capacity)
+                           cfg.target_precision, cfg.review_yield, cfg.review_capacity,
+                           n_src, fixed_as)
     links, review = select_links(pairs, th.accept, th.review, one_to_one, held)
     log.info("probabilistic %s: %d pairs scored, prior %.3g, %d links, %d in review",
              tag, len(pairs), lam, len(links), review["source_id"].nunique())
-    log.info("%s: accept %s %s, review %s %s; estimated precision of the probabilistic "
-             "links %s, expected false links %.1f", tag.removeprefix("__sl_"), th.accept_mode,
-             thresholds.shown(th.accept), th.review_mode, thresholds.shown(th.review),
+    log.info("%s: %s; estimated precision of the probabilistic links %s, expected false "
+             "links %.1f", tag.removeprefix("__sl_"), thresholds.described(th.as_dict()),
              "n/a" if th.est_precision is None else f"{th.est_precision:.4f}",
              th.expected_false_links)
     return ProbResult(pairs, links, review, lam, model,

@@ -5,7 +5,7 @@ import click
 
 
 def print_summary(result) -> None:
-    from spinelink.thresholds import shown
+    from spinelink.thresholds import described
 
     click.echo(f"output: {result.output_dir}")
     for name, a in result.accounting.items():
@@ -43,9 +43,7 @@ def print_summary(result) -> None:
                    f";{scope} estimated precision {th['est_precision']:.4f}, recall "
                    f"{rec if rec is None else format(rec, '.4f')}"
                    f", {th['expected_false_links']:.1f} false links expected")
-            click.echo(f"  {name} thresholds: accept {shown(th['accept'])} "
-                       f"({th['accept_mode']}), review {shown(th['review'])} "
-                       f"({th['review_mode']}){est}")
+            click.echo(f"  {name} thresholds: {described(th)}{est}")
         _quality_line(name, quality.get(name))
     _coding_lines(result)
     _output_lines(result)

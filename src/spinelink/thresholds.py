@@ -57,6 +57,7 @@ class Thresholds:
     expected_false_links: float
     review_records: int
     review_expected_matches: float
+    not_chosen: str | None = None  # why `auto` chose no threshold (no link accepted)
 
     def as_dict(self) -> dict:
         return {"accept": self.accept, "review": self.review,
@@ -64,7 +65,21 @@ class Thresholds:
                 "est_precision": _r(self.est_precision), "est_recall": _r(self.est_recall),
                 "expected_false_links": round(self.expected_false_links, 2),
                 "review_records": self.review_records,
-                "review_expected_matches": round(self.review_expected_matches, 2)}
+                "review_expected_matches": round(self.review_expected_matches, 2),
+                **({"not_chosen": self.not_chosen} if self.not_chosen else {})}
+
+
+def described(th: dict) -> str:
+    """The thresholds (`Thresholds.as_dict`) as the console, the log and the report say
+    them: `accept 0.9993 (auto), review 0.9 (auto)`, or that `auto` chose no acceptance
+    threshold and why (`accept 1 (auto)` read as a threshold of 1)."""
+    if th.get("not_chosen"):
+        text = f"no acceptance threshold chosen ({th['not_chosen']})"
+        if th["review"] >= th["accept"]:
+            return text
+        return f"{text}, review {shown(th['review'])} ({th['review_mode']})"
+    return (f"accept {shown(th['accept'])} ({th['accept_mode']}), review "
+            f"{shown(th['review'])} ({th['review_mode']})")
 
 
 def _r(x: float | None) -> float | None:
@@ -73,19 +88,25 @@ def _r(x: float | None) -> float | None:
 
 def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: float | str,
            target_precision: float, review_yield: float,
-           review_capacity: int | None) -> Thresholds:
-    """`linkable`: expected residual source records whose match is among their candidates."""
+           review_capacity: int | None, residual: int | None = None,
+           fixed_as: str = "fixed") -> Thresholds:
+    """`linkable`: expected residual source records whose match is among their candidates;
+    `residual`: the source records left to link (to say why no threshold was chosen);
+    `fixed_as`: the mode of a threshold given as a number (`previous run`: an incremental
+    run links with the previous run's)."""
     _, p = best_candidates(pairs)  # a best candidate's probability is its posterior
     cum_mean = _running_mean(p)
     # a threshold keeps all records at its probability: only the last of a run of equal
     # probabilities is a possible cut
     cut = np.append(p[1:] != p[:-1], True) if len(p) else np.array([], dtype=bool)
+    not_chosen = None
     if accept == "auto":
         ok = np.flatnonzero((cum_mean >= target_precision) & (p >= ACCEPT_FLOOR) & cut)
         if len(ok):
             t_acc = float(p[ok[-1]])
         else:
             t_acc = 1.0
+            not_chosen = _why_none(len(p), residual, target_precision)
             if len(p):
                 log.warning("no acceptance threshold reaches the target precision %.4g: "
                             "no probabilistic links are accepted", target_precision)
@@ -105,13 +126,25 @@ def choose(pairs: pd.DataFrame, linkable: float, accept: float | str, review: fl
     accepted = p[:n_acc]
     return Thresholds(
         accept=t_acc, review=t_rev,
-        accept_mode="auto" if accept == "auto" else "fixed",
-        review_mode="auto" if review == "auto" else "fixed",
+        accept_mode="auto" if accept == "auto" else fixed_as,
+        review_mode="auto" if review == "auto" else fixed_as,
         est_precision=float(accepted.mean()) if n_acc else None,
         est_recall=float(min(1.0, accepted.sum() / linkable)) if linkable > 0 else None,
         expected_false_links=float((1 - accepted).sum()),
         review_records=int(in_band.sum()),
-        review_expected_matches=float(band_p[in_band].sum()))
+        review_expected_matches=float(band_p[in_band].sum()), not_chosen=not_chosen)
+
+
+def _why_none(candidates: int, residual: int | None, target_precision: float) -> str:
+    """Why `accept: auto` chose no threshold, in words."""
+    if candidates:
+        return (f"no threshold reaches the target precision {target_precision:.4g}: no "
+                "probabilistic link accepted")
+    if residual == 0:
+        return "every record was linked deterministically: none left to score"
+    left = "" if residual is None else f" for the {residual} records left after the " \
+        "deterministic links"
+    return f"no candidate pairs{left}: no probabilistic link"
 
 
 def _running_mean(x: np.ndarray) -> np.ndarray:

@@ -45,17 +45,6 @@ DRIFT = 0.05
 MAX_DELTA = 0.5
 
 
-def marked(thresholds: dict, plan: Plan | None) -> dict:
-    """The probabilistic stage's `thresholds` entry, its modes `previous run` when `plan`
-    (an incremental run) linked with the previous run's thresholds: they were shown as
-    `fixed`, though the job says `auto`."""
-    if plan is None:
-        return thresholds
-    th = thresholds["thresholds"]
-    return {**thresholds, "thresholds": {**th, "accept_mode": "previous run",
-                                         "review_mode": "previous run"}}
-
-
 @dataclass
 class Plan:
     """What `spinelink.stages.link.link_source` needs to link one source incrementally."""

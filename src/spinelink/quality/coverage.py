@@ -8,7 +8,11 @@ and unlinked reference units differ.
   reference units, and the standardised difference of each value's share (|d| > 0.1 is
   the usual mark of an imbalance);
 - flags: groups whose link rate or estimated recall is significantly below the source's
-  overall figure (the group's 95% upper bound is under the overall estimate).
+  overall figure (the group's 95% upper bound is under the overall estimate). A group's
+  estimated recall is a count of its own records (a finite population: its interval can
+  have no width); whether the group falls short of the source is also judged as a sample
+  of its size, the Wilson interval of its found matches among its expected matches (as
+  the link rate is), so that one expected miss in a group of 25 is not a flag.
 """
 from __future__ import annotations
 
@@ -90,12 +94,24 @@ def flags(rows: pd.DataFrame) -> list[dict]:
             checks.insert(0, ("link_rate", "link_rate_high"))
         for _, r in groups.iterrows():
             for col, high in checks:
-                if pd.notna(r[high]) and pd.notna(o[col]) and r[high] < o[col]:
+                if pd.notna(r[high]) and pd.notna(o[col]) and r[high] < o[col] \
+                        and _group_upper(r, col) < o[col]:
                     out.append({"source": source, "basis": basis, "variable": r["variable"],
                                 "value": r["value"], "measure": col,
                                 "estimate": _r(r[col]), "upper": _r(r[high]),
                                 "overall": _r(o[col])})
     return out
+
+
+def _group_upper(r, col: str) -> float:
+    """The group's 95% upper bound on `col` as a sample of its size: the link rate's is
+    its Wilson bound already; estimated recall's, the Wilson bound of the group's expected
+    matches found (n_linked x est_precision) among its expected matches (those over
+    est_recall); the estimate's own bound when those are not known (none found)."""
+    found = r["n_linked"] * r["est_precision"] if col == "est_recall" else np.nan
+    if not (pd.notna(found) and found > 0 and r[col] > 0):
+        return r[f"{col}_high"]
+    return wilson(found, found / r[col])[1]
 
 
 def _r(x) -> float | None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from spinelink.quality import labelfree
+from spinelink.quality import calibrate, labelfree
 
 THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
               0.995, 0.999]
@@ -48,8 +48,14 @@ def calibration(prep: labelfree.Prepared, est: labelfree.Estimate) -> dict:
                  for lo, hi, o, e, sel in _bins(prep, fit)],
     }
     m, c = out["model_expected_false_links"] or 0, out["calibrated_expected_false_links"] or 0
-    out["verdict"] = ("consistent" if fit.method != "null" or abs(c - m) <= 2 * math.sqrt(
-        max(m, 1)) else "model over-confident" if c > m else "model under-confident")
+    n, least = len(prep.cands.weight), 2 * calibrate.MIN_PER_BIN
+    out["verdict"] = (
+        # the check's bins hold MIN_PER_BIN candidates each: fewer than two bins' worth
+        # are too few to compare the model with (a 41-record residual read "over-confident")
+        f"too few to judge ({n} residual candidate pairs; the check needs {least})"
+        if fit.method == "null" and n < least else
+        "consistent" if fit.method != "null" or abs(c - m) <= 2 * math.sqrt(max(m, 1))
+        else "model over-confident" if c > m else "model under-confident")
     return out
 
 

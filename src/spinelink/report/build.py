@@ -150,6 +150,10 @@ def _subgroup_section(q: dict, sources: list[str], specs: dict) -> str:
                 parts.append(f"<h4>basis: {basis}</h4>" + _subgroup_table(rows))
     flags = summary.get("flags") or []
     parts.append("<h3>Groups significantly below their source's overall figure</h3>"
+                 + _p("A group is listed when its 95% upper bound is under the source's "
+                      "figure, also read as a sample of the group's size (the Wilson "
+                      "interval of its matches found): a group too small to judge, where "
+                      "one missed match moves its recall by points, is not listed.")
                  + table(pd.DataFrame(flags), text_cols=TEXT))
     return "\n".join(parts)
 

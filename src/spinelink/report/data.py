@@ -51,8 +51,11 @@ def thresholds(ctx) -> list[dict]:
         th = (info.get("probabilistic") or {}).get("thresholds")
         if not th:
             continue
-        rows.append({"source": s, "accept": f"{shown(th['accept'])} ({th['accept_mode']})",
-                     "review": f"{shown(th['review'])} ({th['review_mode']})",
+        none = th.get("not_chosen")  # `auto` chose none: say why, not `1 (auto)`
+        rows.append({"source": s, "accept": f"none: {none}" if none else
+                     f"{shown(th['accept'])} ({th['accept_mode']})",
+                     "review": "none" if none and th["review"] >= th["accept"] else
+                     f"{shown(th['review'])} ({th['review_mode']})",
                      "est_precision": th["est_precision"], "est_recall": th["est_recall"],
                      "expected_false_links": th["expected_false_links"]})
     return rows

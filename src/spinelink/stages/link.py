@@ -52,10 +52,9 @@ def _shared_identifiers(lj: LoadedJob, name: str) -> set[str]:
 def run(ctx: StageContext) -> dict:
     """Link `ctx.source` to the reference; its counts and link summary under `changes`."""
     engine, lj, out, name = ctx.engine, ctx.lj, ctx.out, ctx.source
-    # the shares of records populating each linkage field: this run's drift check and
-    # the next incremental run's (spinelink.incremental.link)
-    # (the stage itself is untimed: its steps are, so the manifest's timings add up to the
-    # run: `fields:`, `deterministic:`, `probabilistic:` and `outputs:<source>`)
+    # the shares of records populating each linkage field: this run's drift check and the
+    # next incremental run's (spinelink.incremental.link) (the stage itself is untimed: its
+    # steps are, so the timings add up: `fields:`, `deterministic:`, `probabilistic:`, ...)
     with ctx.clock.stage(f"fields:{name}"):
         shares = incremental_link.populated(engine, quote_ident(std_table(name)))
     if lj.overrides.get("since"):  # only new and changed records (spinelink.incremental)
@@ -172,12 +171,13 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     n_ref, (born["table"], born["undated"])
                                     if born["records"] else None, _units(engine, src_t),
                                     claimed_by=links_t if inc is None
-                                    else inc.claimed_by(engine, links_t), known_pairs=known)
+                                    else inc.claimed_by(engine, links_t), known_pairs=known,
+                                    fixed_as="fixed" if inc is None else "previous run")
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
             pairs, apart = pr.pairs, pr.born_apart
-            prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
-                         "links": len(pr.links), **incremental_link.marked(pr.thresholds, inc)}
+            prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs), **pr.thresholds,
+                         "links": len(pr.links)}
             if training:
                 prob_info["training"] = training
     held_from = (ref_t, std_table(name)) if link.hold_relatives and not link.one_to_one \
