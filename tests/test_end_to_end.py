@@ -144,5 +144,5 @@ def test_a_threshold_close_to_one_is_shown_as_set(tmp_path):
     r = run_cli("run", str(tmp_path / "job.yaml"))
     assert r.returncode == 0, r.stderr[-2000:]
     assert "benefits thresholds: accept 0.99999 (fixed), review 0.01 (fixed)" in r.stdout
-    assert "benefits: accept fixed 0.99999, review fixed 0.01;" in r.stderr
+    assert "benefits: accept 0.99999 (fixed), review 0.01 (fixed);" in r.stderr
     assert "0.99999 (fixed)" in (tmp_path / "out" / "report.html").read_text()

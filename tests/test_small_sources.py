@@ -188,3 +188,37 @@ def test_an_incremental_runs_log_says_its_thresholds_are_the_previous_runs(small
     assert len(logged) == 1 and "admin: accept 0.95 (previous run), review 0.95 (previous " \
         "run); estimated precision" in logged[0], logged
     assert "fixed" not in logged[0]
+
+
+def test_a_reference_without_sex_has_no_sex_subgroup(tmp_path):
+    """FEBRL4's files have no sex column: the job maps none, yet the quality stage's
+    default subgroups took `sex` from the standardised table's empty column, every record
+    in the group `unknown`, and the report warned "100% of records have no sex". The
+    default groups are sex and age band where the reference maps them."""
+    _write(tmp_path)
+    job = JOB.replace("ADMIN", "admin.csv").replace(" sex: sex,", "").replace(
+        "subgroups: [sex], ", "")
+    (tmp_path / "job.yaml").write_text(job)
+    r = run_cli("run", "job.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    sub = pd.read_csv(tmp_path / "out/quality/subgroups.csv", dtype={"value": str})
+    assert set(sub["variable"]) == {"all", "age_band"}
+    summary = json.loads((tmp_path / "out/quality/summary.json").read_text())
+    warnings = summary["sources"]["admin"]["warnings"]
+    assert not any("no sex" in w for w in warnings), warnings
+    assert "no sex" not in (tmp_path / "out/report.html").read_text()
+
+
+def test_age_band_as_the_only_subgroup(tmp_path):
+    """`quality: {subgroups: [age_band]}` stopped the run with "internal error
+    (InvalidInputException)": the subgroup query was given the text parameters only a
+    plain variable reads, and DuckDB refuses unused parameters."""
+    _write(tmp_path)
+    (tmp_path / "job.yaml").write_text(JOB.replace("ADMIN", "admin.csv").replace(
+        "links:", "quality: {subgroups: [age_band]}\nlinks:"))
+    r = run_cli("run", "job.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    sub = pd.read_csv(tmp_path / "out/quality/subgroups.csv", dtype={"value": str})
+    assert set(sub["variable"]) == {"all", "age_band"}
+    assert set(sub.loc[sub["variable"] == "age_band", "value"]) == {
+        "0-17", "18-29", "30-49", "50-64", "65+"}

@@ -119,10 +119,13 @@ def choose_variables(wanted: list[str], ref_cols: list[str],
     return v
 
 
-def default_subgroups(declared: list[str]) -> list[str]:
+def default_subgroups(declared: list[str], mapped=("sex", "date_of_birth")) -> list[str]:
     """The job's declared subgroups (reference first, then the linked sources'), sex and
-    age band, each once."""
-    return list(dict.fromkeys([*declared, "sex", AGE_BAND]))
+    age band, each once; sex and age band only where the reference maps the field
+    (`mapped`: its canonical fields): a reference without one had every record in the
+    group `unknown` and a warning that 100% of records have no sex (FEBRL4)."""
+    extra = [v for v, f in (("sex", "sex"), (AGE_BAND, "date_of_birth")) if f in mapped]
+    return list(dict.fromkeys([*declared, *extra]))
 
 
 def group_values(engine: Engine, table: str, variables: list[str], bands: list[int],
@@ -136,9 +139,11 @@ def group_values(engine: Engine, table: str, variables: list[str], bands: list[i
                       f"THEN trim(CAST(t.{quote_ident(c)} AS VARCHAR), $blank) "
                       "ELSE $unknown END "
                       f"AS {quote_ident(c)}" for c in plain] or ["NULL AS _none"])
+    # (the two text parameters only where a plain variable reads them: DuckDB refuses
+    # parameters a statement does not use, as with age band the only variable)
     df = engine.df(sql_file("quality/subgroup_values.sql", table=table, columns=cols),
-                   {"reference_date": reference_date, "blank": _WHITESPACE,
-                    "unknown": UNKNOWN})
+                   {"reference_date": reference_date,
+                    **({"blank": _WHITESPACE, "unknown": UNKNOWN} if plain else {})})
     out = pd.DataFrame({"record_id": df["record_id"].astype(str)})
     for v in variables:
         out[v] = (age_band(df["_age"], bands) if v == AGE_BAND else df[v]).to_numpy(object)

@@ -82,7 +82,7 @@ def _group_tables(ctx):
     cols = {n: groups.table_columns(eng, v) for n, v in views.items()}
     # by default: every subgroup the job declares (on the reference or a linked source)
     declared = [g for s in [ref, *job.links] for g in job.sources[s].subgroups]
-    wanted = q.subgroups or groups.default_subgroups(declared)
+    wanted = q.subgroups or groups.default_subgroups(declared, job.sources[ref].columns)
     wanted = list(dict.fromkeys([*wanted, *(v for c in q.crosses for v in c)]))
     chosen = groups.choose_variables(wanted, cols[ref], {s: cols[s] for s in job.links})
     ref_groups = groups.group_values(eng, views[ref], chosen.reference, q.age_bands, ref_date)
