@@ -222,3 +222,22 @@ def test_age_band_as_the_only_subgroup(tmp_path):
     assert set(sub["variable"]) == {"all", "age_band"}
     assert set(sub.loc[sub["variable"] == "age_band", "value"]) == {
         "0-17", "18-29", "30-49", "50-64", "65+"}
+
+
+def test_a_calibration_with_nothing_to_check_against_says_not_checked(tmp_path):
+    """A source linked by the model alone (pseudopeople's W-2 against the census, here
+    admin without match keys) has no deterministic links for the leave-partner-out null:
+    the report's "Calibration check" said "verdict: consistent" beside "model
+    probabilities (too few deterministic links to check)", a check that never ran."""
+    _write(tmp_path)
+    (tmp_path / "job.yaml").write_text(JOB.replace("ADMIN", "admin.csv").replace(
+        "  admin: {}", "  admin: {deterministic: {match_keys: null}}"))
+    r = run_cli("run", "job.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    links = pd.read_parquet(tmp_path / "out/links/admin.parquet")
+    assert set(links["method"]) == {"probabilistic"}
+    cal = json.loads((tmp_path / "out/quality/summary.json").read_text())[
+        "sources"]["admin"]["calibration"]
+    assert cal["method"] == "model probabilities (too few deterministic links to check)"
+    assert cal["verdict"] == "not checked (too few deterministic links to check against)"
+    assert "verdict: <b>not checked" in (tmp_path / "out/report.html").read_text()

@@ -54,7 +54,11 @@ def calibration(prep: labelfree.Prepared, est: labelfree.Estimate) -> dict:
         # are too few to compare the model with (a 41-record residual read "over-confident")
         f"too few to judge ({n} residual candidate pairs; the check needs {least})"
         if fit.method == "null" and n < least else
-        "consistent" if fit.method != "null" or abs(c - m) <= 2 * math.sqrt(max(m, 1))
+        # no null sample to check against (a source linked probabilistically alone):
+        # "consistent" said a check had found nothing
+        "not checked (too few deterministic links to check against)"
+        if fit.method != "null" else
+        "consistent" if abs(c - m) <= 2 * math.sqrt(max(m, 1))
         else "model over-confident" if c > m else "model under-confident")
     return out
 
