@@ -241,3 +241,19 @@ def test_a_calibration_with_nothing_to_check_against_says_not_checked(tmp_path):
     assert cal["method"] == "model probabilities (too few deterministic links to check)"
     assert cal["verdict"] == "not checked (too few deterministic links to check against)"
     assert "verdict: <b>not checked" in (tmp_path / "out/report.html").read_text()
+
+
+def test_the_console_says_where_a_withheld_overall_figure_is(tmp_path):
+    """The overall row of the published subgroups.csv is withheld when one of its counts
+    is under `quality.min_cell` (FEBRL4: 3 of 5,000 census records unlinked; here 60
+    linked under a min_cell of 400). The console printed the figures and sent the reader
+    to quality/subgroups.csv, whose row is blank; it says where they are."""
+    _write(tmp_path)
+    (tmp_path / "job.yaml").write_text(IDS + "quality: {min_cell: 400}\n")
+    r = run_cli("run", "job.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    sub = pd.read_csv(tmp_path / "out/quality/subgroups.csv", dtype={"value": str})
+    assert sub.loc[sub["variable"] == "all", "suppressed"].tolist() == [True]
+    line = next(x for x in r.stdout.splitlines() if "ids quality" in x)
+    assert line.endswith("(quality/summary.json; its row of the published "
+                         "quality/subgroups.csv is withheld by disclosure control)"), line

@@ -21,6 +21,7 @@ def print_summary(result) -> None:
                        f"the previous {d['previous_records']} other records with these)")
     quality = (_read_json(result.output_dir / "quality" / "summary.json") or {}).get(
         "sources") or {}
+    withheld = _withheld(result.output_dir / "quality" / "subgroups.csv")
     for name, s in result.summary.items():
         methods = ", ".join(f"{m} {n}" for m, n in s["links_by_method"].items()) or "none"
         click.echo(f"  {name} links by method: {methods}")
@@ -44,7 +45,7 @@ def print_summary(result) -> None:
                    f"{rec if rec is None else format(rec, '.4f')}"
                    f", {th['expected_false_links']:.1f} false links expected")
             click.echo(f"  {name} thresholds: {described(th)}{est}")
-        _quality_line(name, quality.get(name))
+        _quality_line(name, quality.get(name), name in withheld)
     _coding_lines(result)
     _output_lines(result)
     total = sum(result.timings.values())
@@ -67,7 +68,19 @@ def _interval(d: dict, key: str) -> str:
     return "" if lo is None or hi is None else f" ({lo:.4f}-{hi:.4f})"
 
 
-def _quality_line(name: str, src: dict | None) -> None:
+def _withheld(path) -> set[str]:
+    """Sources whose overall row (`all`, basis `model`) the published subgroups.csv
+    withholds (disclosure control)."""
+    import csv
+
+    if not path.is_file():
+        return set()
+    with path.open(newline="", encoding="utf-8") as f:
+        return {r["source"] for r in csv.DictReader(f) if r.get("variable") == "all"
+                and r.get("basis") == "model" and r.get("suppressed") == "true"}
+
+
+def _quality_line(name: str, src: dict | None, withheld: bool = False) -> None:
     """A source's estimated precision and recall of all its links (deterministic,
     probabilistic and clerical), from quality/summary.json: the figures to compare with
     the source linked alone or with the truth; the thresholds line has only the
@@ -82,9 +95,12 @@ def _quality_line(name: str, src: dict | None) -> None:
     # a count under quality.min_cell is "suppressed" in quality/summary.json
     of = ("" if n is None else f" of all {n} links" if isinstance(n, int)
           else " of all its links (their number suppressed: under quality.min_cell)")
+    # FEBRL4: 3 of 5,000 unlinked, under min_cell: the published row is blank
+    where = ("quality/summary.json; its row of the published quality/subgroups.csv is "
+             "withheld by disclosure control" if withheld else "quality/subgroups.csv")
     click.echo(f"  {name} quality{of}: "
                f"estimated precision {ov['est_precision']:.4f}"
-               f"{_interval(ov, 'est_precision')}, {recall} (quality/subgroups.csv)")
+               f"{_interval(ov, 'est_precision')}, {recall} ({where})")
 
 
 def _output_lines(result) -> None:
