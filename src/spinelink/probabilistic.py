@@ -381,7 +381,8 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     claimed, n_claimed = _claimed(engine, claimed_by, scored) if not one_to_one \
         else (None, 0)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
-                      person=person, complete=complete, claimed=claimed, n_claimed=n_claimed)
+                      person=person, complete=complete, claimed=claimed, n_claimed=n_claimed,
+                      reference=scored["reference_id"])
     lam = rm.prior or lam0
     if apart is not None:  # at the prior of the others: the quality stage weighs them
         apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))
