@@ -82,6 +82,38 @@ def test_f_is_read_on_the_units_alone_in_their_household():
     assert none.read_on == 0 and none.expected == 0 and none.chance == 0
 
 
+def test_each_replicate_draws_f_from_its_units():
+    """f read on 1 named apart of 72 alone units (wic_default's figures at seed 42) is
+    drawn per bootstrap replicate from Beta(1.5, 71.5): the held pairs' posteriors move
+    with it, by the replicate's chance over the point's, and nothing else moves."""
+    held = pd.DataFrame({"reference_id": ["M0", "M1", "M2"], "source_id": ["a", "b", "c"],
+                         "match_probability": [0.9, 0.8, 0.6]})
+    forms = _forms(72, 1, [2] * 60 + [3] * 20 + [4] * 2).assign(alone=True)  # E = 106
+    got = held_person.count(None, held, forms)
+    assert got.apart == 1 and got.read_on == 72 and got.p_sum == pytest.approx(2.3)
+    assert got.expected == pytest.approx(106 / 71)  # 1.49 of the probabilities' 2.3
+    # the candidates: the held pairs among others, tie groups of one row each
+    cand_ref = np.array(["R0", "M0", "M1", "R1", "M2", "R2"])
+    cand_src = np.array(["x", "a", "b", "y", "c", "z"])
+    dr = held_person.draw(got, cand_ref, cand_src, np.arange(6), held)
+    assert dr.at.tolist() == [1, 2, 4]
+    post = np.array([0.5, 0.2, 0.3, 0.4, 0.1, 0.6])
+    rng = np.random.default_rng(7)
+    ratios = np.array([dr.ratio(rng) for _ in range(4000)])
+    f = np.random.default_rng(7).beta(1.5, 71.5, 4000)
+    want = np.minimum(2.3, 106 * f / (1 - f)) / 2.3 / got.chance
+    assert np.allclose(ratios, want)  # the Jeffreys posterior of the alone units' share
+    assert ratios.std() > 0.3 and np.percentile(ratios, 2.5) < 0.3  # a share read on 72
+    out = dr.apply(np.random.default_rng(1), post)
+    r = held_person.Draw(dr.at, got).ratio(np.random.default_rng(1))
+    assert np.allclose(out[[0, 3, 5]], post[[0, 3, 5]])
+    assert np.allclose(out[[1, 2, 4]], np.clip(post[[1, 2, 4]] * r, 0, 1))
+    # nothing drawn where the point counts none (no alone unit named apart) or no pair held
+    none = held_person.count(None, held, _forms(72, 0, [2] * 100).assign(alone=True))
+    assert held_person.draw(none, cand_ref, cand_src, np.arange(6), held) is None
+    assert held_person.draw(None, cand_ref, cand_src, np.arange(6), held) is None
+
+
 def _held_and_true(tmp_path_factory, name: str, source: str):
     """Run harness set `name` (default noise) and read its source's held-relatives figures,
     its relatives-rule review rows and how many of them are the unit's person by the truth."""

@@ -32,6 +32,12 @@ their persons year after year, have many.
 Each held pair goes back among its record's candidates, not linked, at the stage's
 probability times one chance c shared by the held pairs (their probabilities summing to
 that count); the bootstrap draws each from its candidates as it draws any record's match.
+f rests on few units (WIC: 72 to 103 alone), so each replicate draws it too (`Draw`):
+f ~ Beta(apart + 1/2, alone - apart + 1/2), the Jeffreys posterior of a share, and the held
+pairs' posteriors are scaled by that replicate's chance over the point's, on a stream of
+their own (`[seed, STREAM]`): the point and every other draw are as without it. Where the
+point's chance is 0 (no alone unit named apart) the held pairs are not among the candidates
+and nothing is drawn.
 """
 from __future__ import annotations
 
@@ -44,10 +50,11 @@ import pandas as pd
 
 from spinelink import relatives
 from spinelink.backends import Engine
-from spinelink.pair_keys import contains
+from spinelink.pair_keys import contains, first_positions
 from spinelink.sqlfiles import sql_file, sql_fragment
 
 log = logging.getLogger("spinelink.quality")
+STREAM = 10  # the replicates' stream of f: np.random.default_rng([seed, STREAM])
 
 
 @dataclass
@@ -58,6 +65,8 @@ class Held:
     expected: float      # held pairs that are the unit's person: min(held, E f / (1 - f))
     chance: float        # c: the held pairs' probabilities are the stage's times c
     read_on: int = 0     # the single-record units alone in their household f is read on
+    apart: int = 0       # of them, those whose first name is no form of the unit's
+    p_sum: float = 0.0   # the held pairs' probabilities summed
 
     def summary(self) -> dict:
         return {"held_pairs": self.pairs, "extra_agreeing_records": self.extra_agreeing,
@@ -96,12 +105,49 @@ def count(links: pd.DataFrame, held: pd.DataFrame, forms: pd.DataFrame) -> Held:
         alone = forms.groupby("reference_id")["alone"].first()
         single = single[alone.reindex(single.index).fillna(False).to_numpy(bool)]
     f = float(1.0 - single["sum"].mean()) if len(single) else 0.0
+    apart = int((single["sum"] == 0).sum())
     extra = int((per_unit["sum"] - 1).clip(lower=0).sum())
     p = _probability(held)
     want = extra * f / (1.0 - f) if f < 1.0 else float(len(held))
     expected = float(min(p.sum(), want))
     c = expected / float(p.sum()) if p.sum() > 0 else 0.0
-    return Held(len(held), extra, f, expected, c, len(single))
+    return Held(len(held), extra, f, expected, c, len(single), apart, float(p.sum()))
+
+
+@dataclass
+class Draw:
+    """The held pairs among the candidates (`at`: their tie groups' first rows) and, per
+    bootstrap replicate, the posteriors with f drawn (module doc)."""
+    at: np.ndarray
+    held: Held
+
+    def ratio(self, rng: np.random.Generator) -> float:
+        """The replicate's chance over the point's: f ~ Beta(apart + 1/2, alone - apart
+        + 1/2), its count E f / (1 - f) capped at the held pairs' probabilities."""
+        h = self.held
+        f = rng.beta(h.apart + 0.5, max(h.read_on - h.apart, 0) + 0.5)
+        want = h.extra_agreeing * f / (1.0 - f) if f < 1.0 else h.p_sum
+        return min(h.p_sum, want) / h.p_sum / h.chance
+
+    def apply(self, rng: np.random.Generator, post: np.ndarray) -> np.ndarray:
+        """`post` (per candidate) with the held pairs' scaled by `ratio`, at most 1."""
+        out = post.copy()
+        out[self.at] = np.clip(post[self.at] * self.ratio(rng), 0.0, 1.0)
+        return out
+
+
+def draw(held: Held | None, cand_ref: np.ndarray, cand_src: np.ndarray, group: np.ndarray,
+         rows: pd.DataFrame | None) -> Draw | None:
+    """The term's `Draw` over the prepared candidates (`labelfree.Prepared`'s `cand_ref`,
+    `cand_src`, `group`); None when nothing is held back (chance 0) or f was read on no
+    unit."""
+    if held is None or rows is None or held.chance <= 0 or held.p_sum <= 0 or \
+            held.read_on == 0:
+        return None
+    at = first_positions(pd.DataFrame({"reference_id": cand_ref, "source_id": cand_src}),
+                         rows)
+    at = np.unique(group[at[at >= 0]])
+    return Draw(at, held) if len(at) else None
 
 
 def _probability(held: pd.DataFrame) -> np.ndarray:

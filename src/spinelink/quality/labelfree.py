@@ -86,6 +86,7 @@ class Prepared:
     apart: np.ndarray | None = None
     # the probabilistic links a generation apart, drawn wrong too (`generation_apart.Draw`)
     generation: object | None = None
+    held: object | None = None  # the held pairs' chance, drawn (`held_person.Draw`)
     # the strata shrink's replicate weights' keys (`recapture_strata._reweightings`): per
     # source record with candidates (`cands.rec`) and per match-key link in the captures,
     # their source record's (`keyed_poisson.record_keys`; None: by position)
@@ -205,8 +206,7 @@ def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=
         ok_link, missed = np.ones(len(sp.code)), np.zeros(k)
     elif chosen is None:
         ok_link = post[sp.group]
-        linked = np.zeros(len(post), bool)
-        linked[sp.group] = True
+        linked = np.isin(np.arange(len(post)), sp.group)
         miss_w = np.where(pr.cands.first & ~linked, post, 0.0)
         missed = np.bincount(bd.cand_code, weights=miss_w, minlength=k)
     else:
@@ -343,13 +343,13 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     # the slopes on a stream of their own: every other draw of a replicate is the one it
     # was without them (the never-compared and outcome draws do not move with the slope)
     slope_rng = np.random.default_rng([seed, 1])
-    # which reading of a shared unit's same-person evidence (`shared`), on a stream of its
-    # own too
+    # which reading of a shared unit's same-person evidence (`shared`), on its own stream
     reading_rng = np.random.default_rng([seed, 2])
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
     # the co-twin chance's rates (`twins.Draw`), on a stream of their own
     twin_rng = np.random.default_rng([seed, 6])
-    gen_rng = np.random.default_rng([seed, 8])  # `generation_apart.Draw`'s
+    # `generation_apart.Draw`'s and `held_person.Draw`'s streams (their STREAM)
+    gen_rng, held_rng = (np.random.default_rng([seed, k]) for k in (8, 10))
     cache: dict = {}
     draws = {bd.variable: ([], [], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
@@ -377,6 +377,7 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
         # the model's own error: one calibration slope for the replicate (`slope`)
         b = slope.draw(slope_rng, slope_sd)
         post = tilt(f.posterior, b)
+        post = post if pr.held is None else pr.held.apply(held_rng, post)
         at_choice = rng.bit_generator.state
         chosen = _choose(rng, pr.cands, post, runs)
         k = rng.poisson(f0b)

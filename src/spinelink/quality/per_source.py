@@ -256,6 +256,7 @@ def compute(engine: Engine, out: Path, reference: str, inp: Inputs,
             engine.release(prefixes=(f"{whole_reference(inp.name)}_blk",))
     data = labelfree.SourceData(inp.links, inp.pairs, n_res, null, n_rules, d)
     prep = labelfree.prepare(data)
+    prep.held = held_person.draw(held, prep.cand_ref, prep.cand_src, prep.group, inp.held)
     prep.found_unseen = (inp.links["source_id"].astype(str).isin(found_unseen).to_numpy()
                          if found_unseen else None)
     if sh is not None:
