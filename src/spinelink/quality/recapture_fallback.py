@@ -11,15 +11,31 @@ deliveries, other regions), which the record's own shortfall need not follow. Th
 decided per source profile (which columns the record carries, which capped keys are small
 enough) from the rules alone, not from any data set's figures.
 
-There the never-compared matches are taken as the earlier estimator took every record's:
-somewhere between a low and a high figure, the middle for the point estimate and uniform in
-the bootstrap. The low figure is the Horvitz-Thompson one; the high one is Chao1 on those
+There the never-compared matches lie between a low and a high figure, uniform in the
+bootstrap. The low figure is the Horvitz-Thompson one; the high one is Chao1 on those
 records' likely matches (posterior at least LIKELY) caught by exactly one (f1) and exactly
 two (f2) rules, f1^2 / (2 f2), where it is higher. Chao1 is a lower bound of the missed
 count when catch chances vary between matches, and rules that all read one field group
 catch the same matches (positively dependent lists), which lowers it further: a Chao1
 above the Horvitz-Thompson figure says that figure is too low; one below it says nothing
-against it (the figure is kept). Chao1 is a figure for these records together: it says how
+against it (the figure is kept).
+
+Where the point estimate lies between them is read from the records' own catches (`fit`):
+the Horvitz-Thompson figure holds if the donors' patterns hold for these records, and
+those patterns also say how the records' *caught* matches split between one rule and
+several. A record whose names are noisier than its donors' (a degraded delivery) is
+caught by one rule (the first initial and surname, not the first name and surname) more
+often than the donors' patterns predict; one whose names are written as the donors' are
+(pseudopeople's W-2) is not. So the point is at `MAX_AT * (1 - 1 / r)` of the way from the
+low to the high figure, `r` the odds ratio of a single catch among the records' likely
+caught matches against the donors' prediction for the same records (at least 1): the
+Horvitz-Thompson figure where the donors' patterns fit, towards the middle (the point
+before session 55, where nothing told) as they fit worse. The matches a rule held that
+reached no candidate are terms of their own (`quality.no_evidence`): the middle stood in
+for them, and at the Horvitz-Thompson end W-2's estimate is right (session 54 helper B),
+while the generator's degraded delivery needs the middle (its donors' patterns fail there).
+
+Chao1 is a figure for these records together: it says how
 many of their matches were missed, not whose, so the missed matches beyond the
 Horvitz-Thompson figure are spread over these records' likely matches in proportion to
 their weights, as the Horvitz-Thompson figure of one profile is (session 43: placed on the
@@ -31,12 +47,36 @@ candidates (not on the matches elsewhere that taught the patterns)."""
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
 from spinelink.quality.recapture_design import fires
+from spinelink.quality.stats import unique_rows
 
 LIKELY = 0.5  # posterior from which a candidate counts in Chao1
+# the point's place between the two figures where the records' own catches fit the donors'
+# patterns worst: the middle, the point before the fit read them (`fit`)
+MAX_AT = 0.5
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How the donors' patterns fit the uncovered records' own catches (`fit`): their
+    likely caught matches (weighted), those a single counted rule caught, the number the
+    donors' patterns predict, the odds ratio of the two and the point's place `at`."""
+    caught: float = 0.0
+    single: float = 0.0
+    single_expected: float = 0.0
+    odds_ratio: float | None = None
+    at: float = MAX_AT
+
+    def summary(self) -> dict:
+        return {"likely_caught": round(self.caught, 2),
+                "caught_by_one_rule": round(self.single, 2),
+                "caught_by_one_rule_expected": round(self.single_expected, 2),
+                "odds_ratio": None if self.odds_ratio is None else round(self.odds_ratio, 4),
+                "point_between": round(self.at, 4)}
 
 
 def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -52,12 +92,75 @@ def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
     return out
 
 
-def between(rec_wt: np.ndarray | None) -> float:
-    """Where between the low and the high figure: the middle at the point estimate, uniform
-    in a bootstrap replicate (drawn from a seed of its source-record weights: the same
-    every time the replicate asks, in every subgroup fit)."""
+def group_of(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Per source profile: the field group every rule that can catch it reads (its index in
+    `d.groups`; -1: none, the profile is not `uncovered`)."""
+    can = fires(d, avail, caps)
+    atoms = np.array(d.rule_atoms, np.int64)
+    out = np.full(len(can), -1)
+    for k, g in enumerate(d.groups):
+        reads = (atoms & g) != 0
+        out[(out < 0) & can.any(axis=1) & ~(can & ~reads).any(axis=1)] = k
+    return out
+
+
+def fit(cap, w: np.ndarray, post: np.ndarray, unc: np.ndarray, n_fire: np.ndarray) -> Fit:
+    """The donors' patterns against the uncovered records' own catches (module docstring).
+    `cap`: `recapture.Captures`; `w` per row (candidates, then match-key links) the caught
+    matches' weights; `post`, `unc`, `n_fire` per candidate. For each likely caught match
+    of an uncovered record the donors of its field group (matches a rule not reading it
+    caught, carrying the group's columns the record carries) give the chance that one
+    counted rule catches it given that some does, the record's other groups as they are;
+    summed, the single catches expected, against those observed."""
+    n = len(unc)
+    like = unc & (post >= LIKELY) & (n_fire >= 1) & (w[:n] > 0)
+    if not like.any():
+        return Fit()
+    d = cap.design
+    counted = d.counted()
+    idx = np.flatnonzero(like)
+    grp = group_of(d, cap.avail[idx], cap.caps[idx])
+    masks = np.array(d.groups, np.int64)
+    gm = masks[np.maximum(grp, 0)]
+    key = np.stack([cap.avail[idx] & gm, cap.caps[idx], cap.agree[idx] & ~gm, grp], axis=1)
+    uniq, _, inv = unique_rows(key.astype(np.int64))
+    wi = w[idx]
+    caught = expected = seen = 0.0
+    pats: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for u, (av, cp, other, g) in enumerate(uniq):
+        if g < 0:
+            continue
+        mask = int(masks[g])
+        if (g, av) not in pats:  # the group's donors carrying the profile's columns
+            don = cap.donors[g] & (w > 0) & ((cap.avail & av) == av)
+            pat, _, pinv = unique_rows((cap.agree[don] & av)[:, None].astype(np.int64))
+            pats[(g, av)] = (pat[:, 0], np.bincount(pinv, weights=w[don]), don)
+        pat, pw, _ = pats[(g, av)]
+        if not len(pat) or mask == 0:
+            continue
+        k = fires(d, pat | other, np.full(len(pat), cp, np.int64))[:, counted].sum(axis=1)
+        some = float(pw[k >= 1].sum())
+        if some <= 0:
+            continue
+        mine = inv == u
+        wt = float(wi[mine].sum())
+        caught += wt
+        expected += wt * float(pw[k == 1].sum()) / some
+        seen += float(wi[mine & (n_fire[idx] == 1)].sum())
+    if caught <= 0:
+        return Fit()
+    # odds of a single catch, observed against expected (half a match added to each
+    # count: a cell without any)
+    r = ((seen + 0.5) / (caught - seen + 0.5)) / ((expected + 0.5) / (caught - expected + 0.5))
+    return Fit(caught, seen, expected, r, MAX_AT * max(0.0, 1.0 - 1.0 / r))
+
+
+def between(rec_wt: np.ndarray | None, point: float = MAX_AT) -> float:
+    """Where between the low and the high figure: `point` at the point estimate (`fit`'s
+    `at`), uniform in a bootstrap replicate (drawn from a seed of its source-record
+    weights: the same every time the replicate asks, in every subgroup fit)."""
     if rec_wt is None:
-        return 0.5
+        return point
     seed = zlib.crc32(np.asarray(rec_wt, float).tobytes()) ^ 0x5EED
     return float(np.random.default_rng(seed).random())
 
