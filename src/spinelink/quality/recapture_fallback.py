@@ -58,6 +58,8 @@ LIKELY = 0.5  # posterior from which a candidate counts in Chao1
 # the point's place between the two figures where the records' own catches fit the donors'
 # patterns worst: the middle, the point before the fit read them (`fit`)
 MAX_AT = 0.5
+FIT_FROM = 0.0  # posterior from which a caught match counts in `fit` (weighted by it)
+MAX_PATTERNS = 4096  # joint patterns of a profile's groups `fit` reads (beyond: not read)
 
 
 @dataclass(frozen=True)
@@ -92,53 +94,55 @@ def uncovered(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
     return out
 
 
-def group_of(d, avail: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """Per source profile: the field group every rule that can catch it reads (its index in
-    `d.groups`; -1: none, the profile is not `uncovered`)."""
-    can = fires(d, avail, caps)
-    atoms = np.array(d.rule_atoms, np.int64)
-    out = np.full(len(can), -1)
-    for k, g in enumerate(d.groups):
-        reads = (atoms & g) != 0
-        out[(out < 0) & can.any(axis=1) & ~(can & ~reads).any(axis=1)] = k
-    return out
+def _patterns(cap, w: np.ndarray, g: int, av: int, memo: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Field group `g`'s (mask) patterns among matches and their weights, from its donors
+    (matches a rule not reading it caught) that carry the group's columns `av` carries."""
+    key = (g, av & g)
+    if key not in memo:
+        k = next(i for i, m in enumerate(cap.design.groups) if m == g)
+        don = cap.donors[k] & (w > 0) & ((cap.avail & av & g) == (av & g))
+        pat, _, inv = unique_rows((cap.agree[don] & av & g)[:, None].astype(np.int64))
+        memo[key] = (pat[:, 0], np.bincount(inv, weights=w[don], minlength=len(pat)))
+    return memo[key]
 
 
 def fit(cap, w: np.ndarray, post: np.ndarray, unc: np.ndarray, n_fire: np.ndarray) -> Fit:
     """The donors' patterns against the uncovered records' own catches (module docstring).
     `cap`: `recapture.Captures`; `w` per row (candidates, then match-key links) the caught
-    matches' weights; `post`, `unc`, `n_fire` per candidate. For each likely caught match
-    of an uncovered record the donors of its field group (matches a rule not reading it
-    caught, carrying the group's columns the record carries) give the chance that one
-    counted rule catches it given that some does, the record's other groups as they are;
-    summed, the single catches expected, against those observed."""
+    matches' weights; `post`, `unc`, `n_fire` per candidate. For each uncovered record's
+    profile, the field groups its rules read are drawn from their donors (matches a rule
+    not reading the group caught, carrying the group's columns the record carries), each
+    group on its own as the Horvitz-Thompson figure takes them: the chance that one
+    counted rule catches a match given that some counted rule does. Summed over the
+    records' caught matches (weighted), the single catches expected, against those seen."""
     n = len(unc)
-    like = unc & (post >= LIKELY) & (n_fire >= 1) & (w[:n] > 0)
+    like = unc & (post >= FIT_FROM) & (n_fire >= 1) & (w[:n] > 0)
     if not like.any():
         return Fit()
     d = cap.design
     counted = d.counted()
+    atoms = np.array(d.rule_atoms, np.int64)
     idx = np.flatnonzero(like)
-    grp = group_of(d, cap.avail[idx], cap.caps[idx])
-    masks = np.array(d.groups, np.int64)
-    gm = masks[np.maximum(grp, 0)]
-    key = np.stack([cap.avail[idx] & gm, cap.caps[idx], cap.agree[idx] & ~gm, grp], axis=1)
-    uniq, _, inv = unique_rows(key.astype(np.int64))
-    wi = w[idx]
+    uniq, _, inv = unique_rows(np.stack([cap.avail[idx], cap.caps[idx]], axis=1)
+                               .astype(np.int64))
+    wi, single = w[idx], n_fire[idx] == 1
     caught = expected = seen = 0.0
-    pats: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for u, (av, cp, other, g) in enumerate(uniq):
-        if g < 0:
+    memo: dict = {}
+    for u, (av, cp) in enumerate(uniq):
+        can = fires(d, np.array([av]), np.array([cp]))[0]
+        read = np.bitwise_or.reduce(atoms[can]) if can.any() else 0
+        pat, pw = np.zeros(1, np.int64), np.ones(1)
+        for g in d.groups:  # every group the record's rules read, independent
+            if read & g:
+                gp, gw = _patterns(cap, w, int(g), int(av), memo)
+                if not len(gp) or len(pat) * len(gp) > MAX_PATTERNS:
+                    pat = None
+                    break
+                pat = (pat[:, None] | gp[None, :]).ravel()
+                pw = (pw[:, None] * gw[None, :] / gw.sum()).ravel()
+        if pat is None:
             continue
-        mask = int(masks[g])
-        if (g, av) not in pats:  # the group's donors carrying the profile's columns
-            don = cap.donors[g] & (w > 0) & ((cap.avail & av) == av)
-            pat, _, pinv = unique_rows((cap.agree[don] & av)[:, None].astype(np.int64))
-            pats[(g, av)] = (pat[:, 0], np.bincount(pinv, weights=w[don]), don)
-        pat, pw, _ = pats[(g, av)]
-        if not len(pat) or mask == 0:
-            continue
-        k = fires(d, pat | other, np.full(len(pat), cp, np.int64))[:, counted].sum(axis=1)
+        k = fires(d, pat, np.full(len(pat), cp, np.int64))[:, counted].sum(axis=1)
         some = float(pw[k >= 1].sum())
         if some <= 0:
             continue
@@ -146,11 +150,11 @@ def fit(cap, w: np.ndarray, post: np.ndarray, unc: np.ndarray, n_fire: np.ndarra
         wt = float(wi[mine].sum())
         caught += wt
         expected += wt * float(pw[k == 1].sum()) / some
-        seen += float(wi[mine & (n_fire[idx] == 1)].sum())
+        seen += float(wi[mine & single].sum())
     if caught <= 0:
         return Fit()
-    # odds of a single catch, observed against expected (half a match added to each
-    # count: a cell without any)
+    # odds of a single catch, seen against expected (half a match added to each count: a
+    # cell without any)
     r = ((seen + 0.5) / (caught - seen + 0.5)) / ((expected + 0.5) / (caught - expected + 0.5))
     return Fit(caught, seen, expected, r, MAX_AT * max(0.0, 1.0 - 1.0 / r))
 
