@@ -34,7 +34,7 @@ import pandas as pd
 
 from spinelink.backends import Engine
 from spinelink.chunks import REF_SIDE
-from spinelink.sqlfiles import quote_ident, sql_file, sql_fragment
+from spinelink.sqlfiles import sql_file, sql_fragment
 
 PERSONAL = ("first_name", "date_of_birth")  # and every identifier comparison (id_*)
 VETO = ("middle_name",)  # disagreeing, rules a pair out when PERSONAL cannot be compared
@@ -115,22 +115,6 @@ def middle_is_personal(engine: Engine, ref: str) -> bool:
     kin, agree, rnd = (float(row[c] or 0) for c in ("kin_pairs", "kin_agree",
                                                    "random_agree"))
     return kin >= MIN_KIN_PAIRS and rnd > 0 and agree / kin <= KIN_RATIO * rnd
-
-
-def middle_counts(engine: Engine, df: pd.DataFrame, ref_full: str, src_ids: np.ndarray,
-                  unborn: tuple[str, str] | None) -> bool | np.ndarray:
-    """Per pair, whether an agreeing middle name counts as personal evidence
-    (`evidence.personal_evidence`): where the reference's middle names are the persons'
-    own (`evidence.middle_is_personal`), and not for a source record born after the
-    reference date, whose person the reference is not expected to hold (a baby beside an
-    elder sibling of the same initial)."""
-    if "mw_middle_name" not in df or not middle_is_personal(engine, ref_full):
-        return False
-    if unborn is None:
-        return True
-    born = set(engine.df("SELECT CAST(record_id AS VARCHAR) AS r FROM "
-                         f"{quote_ident(unborn[0])}")["r"])
-    return ~pd.Series(src_ids).astype(str).isin(born).to_numpy()
 
 
 def names_apart(df: pd.DataFrame, model: dict) -> tuple[np.ndarray, np.ndarray]:

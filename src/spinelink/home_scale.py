@@ -226,20 +226,3 @@ def fit(bf: np.ndarray, lx: np.ndarray, source_ids: pd.Series, n_ref: int,
     log.info("surname at home: the source's co-residence scale %.3f of the reference's "
              "(%d iterations)", c, it)
     return HomeScale(c, bf - np.logaddexp2(0.0, lx + math.log2(c)), it)
-
-
-def at_prior(pairs: pd.DataFrame | None, lam: float,
-             home: HomeScale | None) -> pd.DataFrame | None:
-    """Pairs the probabilistic stage set aside (`born_apart`, `no_evidence`) with their
-    match weight at the prior `lam`, a pair on which nothing personal agrees weighed at
-    the home scale (`home`) as the candidates are."""
-    if pairs is None:
-        return None
-    bf = pairs["bf"].to_numpy(float)
-    if home is not None and "home_log_x" in pairs:
-        bf = bf - np.logaddexp2(0.0, pairs["home_log_x"].to_numpy(float)
-                                + math.log2(home.scale))
-    out = pairs[["reference_id", "source_id"]].assign(
-        match_weight=(bf + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
-        **({"kept_others": pairs["kept_others"]} if "kept_others" in pairs else {}))
-    return out.sort_values(["source_id", "reference_id"], ignore_index=True)

@@ -35,7 +35,7 @@ from spinelink.config import Probabilistic
 from spinelink.errors import LinkageError
 from spinelink.evidence import (
     household_only,
-    middle_counts,
+    middle_is_personal,
     named_apart,
     personal_evidence,
 )
@@ -64,9 +64,6 @@ class ProbResult:
     # pairs of a source record born after the reference date and an undated reference
     # record (`born_apart`: no candidates): reference_id, source_id, match_weight
     born_apart: pd.DataFrame | None = None
-    # the pairs `evidence.personal_evidence` dropped, in the same columns and `kept_others`
-    # (False: the source record's every pair lacked personal evidence, it has no candidates)
-    no_evidence: pd.DataFrame | None = None
 
 
 def _register(db_api, table: str, alias: str, display: str | None = None):
@@ -191,14 +188,14 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     df = chunks.predict_in_chunks(linker, n_chunks, tag,
                                   blocking=(engine, model, sides, {REF_SIDE: ref_keys}
                                             if ref_keys else None) if own else None)
-    without_evidence, middle_personal, poor_df = 0, None, df.iloc[:0]
+    without_evidence, middle_personal = 0, None
     if not df.empty:
         src_col = np.where(df["source_dataset_l"] == REF_SIDE, df["record_id_r"],
                            df["record_id_l"])
-        middle = middle_counts(engine, df, ref_full, src_col, unborn)
+        middle = _middle_counts(engine, df, ref_full, src_col, unborn)
         middle_personal = middle is not False
-        two = named_apart(engine, ref, src, df, model, tag)
-        keep = personal_evidence(df, model, middle) & ~two
+        keep = personal_evidence(df, model, middle) & \
+            ~named_apart(engine, ref, src, df, model, tag)
         apart = born_apart(engine, df, tag, *unborn) if unborn is not None else \
             np.zeros(len(df), dtype=bool)
         # sets, not np.setdiff1d: on object arrays numpy compares element by element
@@ -206,13 +203,6 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         # born apart had personal evidence: not counted here
         kept = set(pd.unique(src_col[keep]))
         without_evidence = sum(1 for r in pd.unique(src_col[~keep]) if r not in kept)
-        # the pairs the filter dropped, scored as the others for the quality stage: the
-        # matches among them are missed (`quality.per_source`), those of the records without
-        # personal evidence and those of records that kept other candidates (`kept_others`);
-        # not those the relatives rule names two persons (the model, taking the two
-        # disagreements as independent, over-counts them: RESULTS.md, session 50 helper B)
-        others = pd.Series(src_col).isin(kept).to_numpy()
-        poor_df = df[~keep & ~two].assign(kept_others=others[~keep & ~two])
         apart_df, df = df[keep & apart], df[keep & ~apart]
     else:
         apart_df = df
@@ -220,14 +210,11 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
         if household_u and not (df.empty and apart_df.empty) else None
     # the pairs born apart, scored as the others, for the quality stage (`born_apart`)
     born = _bayes_factors(apart_df, tag, lam0, hh) if not apart_df.empty else None
-    poor = None if poor_df.empty else _bayes_factors(poor_df, tag, lam0, hh).assign(
-        kept_others=poor_df["kept_others"].to_numpy())
     if df.empty:
         empty.attrs["without_evidence"] = without_evidence
         empty.attrs["middle_personal"] = middle_personal
         if born is not None:  # taken off at once by link_probabilistic
             empty.attrs["born_apart"] = born
-        empty.attrs["no_evidence"] = poor
         return empty, lam0
     out = _bayes_factors(df, tag, lam0, hh)
     if flag_household_only:
@@ -237,8 +224,6 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
                                          + _count(engine, src_full))
         out["home_log_x"] = home_scale.log_x(df, model, sh)
         out.attrs["surname_at_home"] = sh
-        if poor is not None:
-            poor["home_log_x"] = home_scale.log_x(poor_df, model, sh)
     out.attrs["household"] = hh.summary() if hh else None
     # records whose every candidate shared only household fields (surname, address): not
     # scored, and counted by quality as a bound on the matches the linkage cannot see
@@ -249,7 +234,6 @@ def score_residual(engine: Engine, model: dict, ref_full: str, src_full: str, re
     out = out.sort_values(["source_id", "reference_id"], kind="mergesort", ignore_index=True)
     if born is not None:  # taken off at once by link_probabilistic
         out.attrs["born_apart"] = born
-    out.attrs["no_evidence"] = poor
     return out, lam0
 
 
@@ -263,6 +247,21 @@ def _bayes_factors(df: pd.DataFrame, tag: str, lam0: float, hh) -> pd.DataFrame:
         "bf": df["match_weight"].astype(float) - math.log2(lam0 / (1 - lam0))
         + household.adjust(df, hh),
     })
+
+
+def _middle_counts(engine: Engine, df: pd.DataFrame, ref_full: str, src_ids: np.ndarray,
+                   unborn: tuple[str, str] | None) -> bool | np.ndarray:
+    """Per pair, whether an agreeing middle name counts as personal evidence
+    (`evidence.personal_evidence`): where the reference's middle names are the persons'
+    own (`evidence.middle_is_personal`), and not for a source record born after the
+    reference date, whose person the reference is not expected to hold (a baby beside an
+    elder sibling of the same initial)."""
+    if "mw_middle_name" not in df or not middle_is_personal(engine, ref_full):
+        return False
+    if unborn is None:
+        return True
+    born = _ids(engine, unborn[0])
+    return ~pd.Series(src_ids).astype(str).isin(born).to_numpy()
 
 
 def _ids(engine: Engine, table: str) -> set[str]:
@@ -363,7 +362,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                                   flag_household_only=cfg.household_only == "review",
                                   home=True, known_pairs=known_pairs,
                                   ref_keys=tables.get("ref_keys"))
-    apart, poor = scored.attrs.pop("born_apart", None), scored.attrs.pop("no_evidence", None)
+    apart = scored.attrs.pop("born_apart", None)
     if scored.attrs.get("middle_personal"):
         log.info("%s: co-residents share a middle initial about as often as strangers: one "
                  "that agrees counts for a pair whose first name is missing",
@@ -382,8 +381,10 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=person, complete=complete, claimed=claimed, n_claimed=n_claimed)
     lam = rm.prior or lam0
-    # at the prior of the others (and the home scale): the quality stage weighs them
-    apart, poor = (home_scale.at_prior(f, lam, home) for f in (apart, poor))
+    if apart is not None:  # at the prior of the others: the quality stage weighs them
+        apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))
+                                                          if lam else 0.0)).round(10))
+        apart = apart.drop(columns="bf").sort_values(["source_id", "reference_id"])
     pairs = scored.assign(
         match_weight=(scored["bf"] + (math.log2(lam / (1 - lam)) if lam else 0.0)).round(10),
         match_probability=rm.posterior.round(12),
@@ -425,7 +426,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                        "linkable_share": float(rm.pi),
                        **({"claimed_share": round(rm.shares[1], 6),
                            "claimed_references": n_claimed} if n_claimed else {})},
-                      apart, poor)
+                      None if apart is None else apart.reset_index(drop=True))
 
 
 def _claimed(engine: Engine, links: str | None, scored: pd.DataFrame

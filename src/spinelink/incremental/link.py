@@ -105,8 +105,7 @@ class Plan:
         # the others keep their links: every record but those and the removed
         engine.register("__sl_drop_ids", id_table(ids[anew | removed]))
         for kind, folder in (("links", "links"), ("review", "review"), ("pairs", "pairs"),
-                             ("born_apart", "pairs/born_apart"),
-                             ("no_evidence", "pairs/no_evidence")):
+                             ("born_apart", "pairs/born_apart")):
             path = self.since / folder / f"{self.name}.parquet"
             self.kept[kind] = None if not path.exists() else f"__sl_kept_{kind}_{self.name}"
             if path.exists():

@@ -267,7 +267,7 @@ def _strata(pr: Prepared, breakdowns: list[Breakdown], post: np.ndarray,
         det_code[ok] = bd.link_code[pr.det_link[ok].astype(int)]
         out[bd.variable] = Strata(cap, post, pr.cands.first, bd.cand_code,
                                   det_code, len(bd.values) + 1, pr.cands.rec, pooled, seed,
-                                  pr.shrink_keys, pr.cands.estimator(post).fallback_fit)
+                                  pr.shrink_keys)
     return out
 
 

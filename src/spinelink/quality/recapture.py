@@ -134,8 +134,7 @@ class Estimator:
     bootstrap replicates (the pattern tables are built once). Matches caught: the
     candidates (weighted by their posteriors) and the match-key links (weight 1)."""
 
-    def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
-                 fit: fallback.Fit | None = None):
+    def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray):
         self.cap = cap
         self.n_cand = len(post)
         self.post = np.array(post, float)
@@ -148,9 +147,6 @@ class Estimator:
         fired = cap.fires[:self.n_cand]
         self.n_fire = fired[:, cap.design.counted()].sum(axis=1)
         self.n_fire[(self.n_fire == 0) & fired.any(axis=1)] = -1
-        # the point's place between the fallback's two figures (`fallback_fit`); given: a
-        # subgroup value's fit takes the pooled one's
-        self._fit, self._fit_given = fit, fit is not None
         memo: dict = {}
         self.tables = [profile(cap, int(a), int(c), self.w, memo) for a, c in uniq]
         # every distinct donor set once in one array, each a run of pattern slots: one
@@ -224,20 +220,7 @@ class Estimator:
         other = copy.copy(self)
         other.post = np.array(post, float)
         other.w = np.r_[np.where(first, other.post, 0.0), self.cap.det_weight]
-        other._fit = self._fit if self._fit_given else None
         return other
-
-    @property
-    def fallback_fit(self) -> fallback.Fit:
-        """How the donors' patterns fit the records the captures say nothing about
-        (`recapture_fallback.fit`): where the point lies between its two figures."""
-        if self._fit is None:
-            self._fit = fallback.fit(self.cap, self.w, self.post, self.unc, self.n_fire)
-        return self._fit
-
-    def between(self, rec_wt: np.ndarray | None) -> float:
-        """`recapture_fallback.between` at this estimate's point."""
-        return fallback.between(rec_wt, self.fallback_fit.at if rec_wt is None else 0.0)
 
     def _slot_weights(self, w: np.ndarray) -> np.ndarray:
         """Per pattern slot, the weight of its donors. Donors alike in everything that
@@ -332,7 +315,7 @@ class Estimator:
             w[n:] *= det_wt
         return w
 
-    def _mass(self, w: np.ndarray, chance: np.ndarray, at: float = fallback.MAX_AT) -> tuple:
+    def _mass(self, w: np.ndarray, chance: np.ndarray, at: float = 0.5) -> tuple:
         """Per caught match the never-compared it stands for (u; between Horvitz-Thompson
         and Chao1 where the captures say nothing, `at`: `recapture_fallback`), the caught
         candidates, the residual records no rule can catch (extra), and the total."""
@@ -365,7 +348,7 @@ class Estimator:
         n = self.n_cand
         w = self._weights(rec_wt, rec, det_wt)
         chance, how = self.catch_chance(w)
-        u, found, extra, total = self._mass(w, chance, self.between(rec_wt))
+        u, found, extra, total = self._mass(w, chance, fallback.between(rec_wt))
         if rec_wt is None and det_wt is None:  # the point estimate's (`stands_for`)
             self._stood(u)
         if total <= 0 or n == 0:
@@ -387,7 +370,7 @@ class Estimator:
         n = self.n_cand
         w = self._weights(rec_wt, rec, det_wt)
         u, found, extra, total = self._mass(w, self.catch_chance(w, margins=False)[0],
-                                            self.between(rec_wt))
+                                            fallback.between(rec_wt))
         if total <= 0 or n == 0:
             return 0.0
         if total >= 1e-6 and (u[:n].sum() > 0 or (found > 0 and extra > 0)):

@@ -90,7 +90,7 @@ def totals(est: Estimator, rec_wts: np.ndarray, rec: np.ndarray, det_wts: np.nda
     out = np.zeros(len(w))
     for i, wi in enumerate(w):
         u = fallback.apply(wi * (1 - p[i]) / p[i], wi, est.post, est.unc, est.n_fire,
-                           est.between(None) if point and i == 0 else ats[i])
+                           ats[i])
         found = float(wi[:n].sum())
         extra = est.cap.n_none * min(1.0, (found + u.sum()) / max(est.cap.n_some, 1))
         total = float(u.sum()) + extra

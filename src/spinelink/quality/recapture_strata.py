@@ -116,7 +116,7 @@ def _reweightings(rec: np.ndarray, cap: Captures, seed: int,
     rws = np.ones((SHRINK_REPLICATES + 1, n_rec), np.uint8)
     dws = np.ones((SHRINK_REPLICATES + 1, cap.n_det),
                   np.uint8 if cap.det_row is None else float)
-    ats = [fallback.MAX_AT]  # the point's: each estimator's own (`recapture_batch.totals`)
+    ats = [fallback.between(None)]
     at_key = np.array([0x5EED], np.uint64)
     for i in range(1, SHRINK_REPLICATES + 1):
         rw = keyed_poisson.poisson1(rec_key, seed, i)
@@ -136,7 +136,7 @@ class Strata:
     def __init__(self, cap: Captures, post: np.ndarray, first: np.ndarray,
                  cand_code: np.ndarray, det_code: np.ndarray, k: int,
                  rec: np.ndarray | None = None, pooled: np.ndarray | None = None,
-                 seed: int = 0, keys: tuple | None = None, fit: fallback.Fit | None = None):
+                 seed: int = 0, keys: tuple | None = None):
         self.k, self.n = k, len(post)
         self.cand_code, self.det_code = cand_code, det_code
         w = np.where(first, np.asarray(post, float), 0.0)
@@ -151,8 +151,7 @@ class Strata:
             sub = subset(cap, cm, dm, found[v] / total)
             if not taught(sub, np.r_[w[cm], sub.det_weight]):
                 continue
-            # the names-only fallback's point as the pooled estimate's (`fit`)
-            self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm], fit), cm, dm)
+            self.fits[int(v)] = (Estimator(sub, np.asarray(post)[cm], first[cm]), cm, dm)
         # per fitted value: the weight of its own fit against its pooled share (1: own)
         self.weight = {v: 1.0 for v in self.fits}
         self.pooled = None if pooled is None else np.asarray(pooled, float)

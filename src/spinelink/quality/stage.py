@@ -28,17 +28,7 @@ from spinelink.capped_keys import (
 )
 from spinelink.jobspec.files import AUTO_SPEC
 from spinelink.model_spec import capped_column, capped_keys_used, load_model_spec
-from spinelink.quality import (
-    coverage,
-    groups,
-    no_evidence,
-    per_source,
-    protect,
-    published,
-    tables,
-    taken,
-    unit_home,
-)
+from spinelink.quality import coverage, groups, per_source, protect, published, tables, unit_home
 from spinelink.quality.fitcarry import FitCarry
 from spinelink.quality.labels import read_labels
 from spinelink.quality.nullcarry import Carry
@@ -120,18 +110,11 @@ def run_stage(ctx) -> dict:
                                      link.one_to_one, ref_groups, src_groups.get(name),
                                      job.seed, q.bootstrap, _extender(ctx, name, link),
                                      q.calibration)
-        inp.pairs = no_evidence.with_no_evidence(out, name, inp.pairs,
-                                                 ctx.links.get(name, {}), inp.links)
         inp.pairs, home = unit_home.adjust(
             out, job.reference, name, inp.pairs, inp.links, ref_groups,
             raw_values.mapped(job.sources[name].columns))
         if home is not None:
             log.info("quality: %s records at a unit-mate's linked address: %s", name, home)
-        if unit_home.names_units(out, name):  # measured there (`taken`)
-            inp.pairs, held = taken.discount(inp.pairs, inp.links, ref_groups)
-            if held is not None:
-                log.info("quality: %s candidates on a reference record another link holds: "
-                         "%s", name, held)
         inp.crosses = crosses
         inp.carry = _carry(ctx, name)
         inp.fitcarry = FitCarry(ctx.out, name, job.reference, inp.carry.previous)

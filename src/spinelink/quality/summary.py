@@ -108,7 +108,6 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
             "expected_matches_never_compared": _f(est.blocked, 2),
             "between": [_f(x, 2) for x in est.blocked_interval],
             "of_them_found_through_a_shared_identifier": est.found_unseen,
-            "names_only_fallback": _fallback_fit(prep),
             "how": "capture-recapture over the fields the prediction rules read: each field "
                    "group's agreement pattern among matches learnt from the likely matches "
                    "a rule not reading it caught (field groups independent, as in "
@@ -121,14 +120,6 @@ def source_summary(inp, det, n_res: int, null, prep, est: labelfree.Estimate) ->
                    "not estimated (taken as 0): the prediction rules are not all "
                    "conjunctions of column equalities"},
     }
-
-
-def _fallback_fit(prep) -> dict | None:
-    """How the donors' patterns fit the records every catchable rule of which reads one
-    field group, and so where the point lies between the Horvitz-Thompson figure and Chao1
-    (`recapture_fallback.fit`); None without a never-compared estimate."""
-    held = getattr(prep.cands, "_estimator", None)
-    return None if held is None else held.fallback_fit.summary()
 
 
 def null_basis(null) -> dict | None:
@@ -212,9 +203,7 @@ METHOD = {
               "the residual records = those without a reference record subtracted, their "
               "number from the records without a single candidate pair (over the share of "
               "such records in the leave-partner-out sample); missed = linkable - found, "
-              "placed in subgroups by the posteriors of candidates not linked (with the "
-              "pairs of records whose every pair lacked personal evidence, which the "
-              "linkage does not score as candidates) and, for "
+              "placed in subgroups by the posteriors of candidates not linked and, for "
               "matches blocking never compared, by the likely matches they stand for.",
     "calibration": "By default (quality.calibration: model) the posteriors are the "
                    "probabilistic stage's record-level match probabilities (each source "

@@ -44,14 +44,7 @@ from spinelink import raw_values
 APART = "persons_apart"  # standardise.APART
 MIN_RECORDS = 30  # records at a unit-mate's address needed to learn theta
 OWN = "own_probability"  # per pair the model's probability before the raise
-POOR = "no_evidence"  # per pair: its record's every pair lacked personal evidence
 PRIOR_RECORDS = 20  # pseudo-records pulling a profile's subgroup shares to the pooled ones
-
-
-def names_units(out: Path, name: str) -> bool:
-    """Whether the source names its units (`persons_apart`)."""
-    src_path = out / "standardised" / f"{name}.parquet"
-    return src_path.exists() and APART in pq.read_schema(src_path).names
 
 
 def _homes(out: Path, reference: str, name: str, raw_columns: Mapping[str, str]):
@@ -174,14 +167,7 @@ def adjust(out: Path, reference: str, name: str, pairs: pd.DataFrame,
     # at home with the household's coverage (less what the record has elsewhere), spread
     # over its candidates there in the model's proportions, then each candidate's odds
     # moved by how likely its subgroups are for a record of this completeness profile
-    cover = pd.Series(theta, index=tot.index)
-    if POOR in p and p[POOR].any():  # records with no personal evidence: their own share
-        poor = set(src[p[POOR].to_numpy(bool)])
-        # the household's coverage of the records present by the model's own odds: such
-        # a record at home is most often a person the reference lacks (a dependant the
-        # census missed, with relatives as its only candidates)
-        cover[cover.index.isin(poor)] = theta * float(tot[tot.index.isin(poor)].mean())
-    target = (cover - (tot - hm)).clip(lower=0.0, upper=1.0 - 1e-9)
+    target = (theta - (tot - hm)).clip(lower=0.0, upper=1.0 - 1e-9)
     mine = np.where(one & at_home & free, prob, 0.0)
     share = np.where(mine > 0, mine / src.map(hm).to_numpy(float).clip(min=1e-300), 0.0)
     t = src.map(target).to_numpy(float)
@@ -202,23 +188,3 @@ def adjust(out: Path, reference: str, name: str, pairs: pd.DataFrame,
             "unlinked_raised": int(src[new > prob].nunique()),
             "mass_added": round(moved, 2)}
     return p, info
-
-
-def not_unit_mates(out: Path, name: str, pairs: pd.DataFrame,
-                   links: pd.DataFrame) -> pd.DataFrame:
-    """`pairs` (reference_id, source_id, ...) without those whose reference record a record
-    of the source record's own unit is linked to: records of one unit are different
-    persons (`persons_apart`; tax1040 at default noise: 118 such pairs of records without
-    personal evidence, none a match, 12.5 matches at the model's odds)."""
-    src_path = out / "standardised" / f"{name}.parquet"
-    if pairs.empty or not src_path.exists() or APART not in pq.read_schema(src_path).names:
-        return pairs
-    src = pd.read_parquet(src_path, columns=["record_id", APART]).dropna(subset=[APART])
-    unit = pd.Series(src[APART].astype(str).to_numpy(), index=src["record_id"].astype(str))
-    taken = pd.DataFrame({"r": links["reference_id"].astype(str),
-                          "u": links["source_id"].astype(str).map(unit)}).dropna()
-    mine = pd.MultiIndex.from_arrays([pairs["reference_id"].astype(str),
-                                      pairs["source_id"].astype(str).map(unit)])
-    mate = mine.isin(pd.MultiIndex.from_frame(taken)) & \
-        pairs["source_id"].astype(str).map(unit).notna().to_numpy()
-    return pairs[~mate].reset_index(drop=True)

@@ -121,7 +121,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
         src_t = inc.after_deterministic(engine, links_t, src_t)
     anew_t = src_t  # the records linked anew: every record but on an incremental run
     prob_links = review = pairs = pd.DataFrame(columns=LINK_COLUMNS)
-    apart = poor = None  # pairs set aside (`ProbResult.born_apart`, `.no_evidence`): quality
+    apart = None  # Splink's pairs born apart (`probabilistic.born_apart`), for quality
     prob_info: dict = {}
     if link.probabilistic is not None:
         cfg = link.probabilistic
@@ -175,7 +175,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                     else inc.claimed_by(engine, links_t), known_pairs=known)
             prob_links = pr.links.assign(method="probabilistic")[LINK_COLUMNS]
             review = pr.review.assign(method="probabilistic")[LINK_COLUMNS]
-            pairs, apart, poor = pr.pairs, pr.born_apart, pr.no_evidence
+            pairs, apart = pr.pairs, pr.born_apart
             prob_info = {"prior": pr.prior, "pairs_scored": len(pr.pairs),
                          "links": len(pr.links), **incremental_link.marked(pr.thresholds, inc)}
             if training:
@@ -195,8 +195,7 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
                                       det_counts, prob_info, held_from,
                                       None if inc is None else inc.kept, born, anew_t,
                                       shared_from)
-        for kind, frame in (("born_apart", apart), ("no_evidence", poor)):
-            _write_set_aside(engine, out, name, kind, frame, None if inc is None else inc.kept)
+        _write_born_apart(engine, out, name, apart, None if inc is None else inc.kept)
     if skipped:
         summary["deterministic_skipped"] = skipped
     if silent:
@@ -204,24 +203,25 @@ def link_source(engine: Engine, lj: LoadedJob, out: Path, name: str, timer,
     return summary
 
 
-def born_apart_path(out: Path, name: str, kind: str = "born_apart") -> Path:
-    """Where the pairs Splink scored and `born_after` kept from being candidates go (kind
-    `no_evidence`: those `evidence.personal_evidence` dropped): the quality stage counts
-    them as possible misses (`quality.born_after`, `quality.no_evidence`)."""
-    return out / "pairs" / kind / f"{name}.parquet"
+def born_apart_path(out: Path, name: str) -> Path:
+    """Where the pairs Splink scored and `born_after` kept from being candidates go: the
+    quality stage counts them as possible misses (`quality.born_after`)."""
+    return out / "pairs" / "born_apart" / f"{name}.parquet"
 
 
-def _write_set_aside(engine: Engine, out: Path, name: str, kind: str, frame, kept) -> None:
-    """Write this run's pairs of `kind` (reference_id, source_id, match_weight) with an
-    incremental run's kept ones (`kept[kind]`); no file when there are none."""
-    path, parts = born_apart_path(out, name, kind), []
-    if frame is not None and not frame.empty:
-        engine.register(f"__sl_out_{kind}", frame)
-        parts.append(f"__sl_out_{kind}")
-    if kept and kept.get(kind) is not None and engine.count(kept[kind]):
-        parts.append(kept[kind])
+def _write_born_apart(engine: Engine, out: Path, name: str, apart, kept) -> None:
+    """Write this run's pairs born apart (reference_id, source_id, match_weight) with an
+    incremental run's kept ones (`kept["born_apart"]`); no file when there are none."""
+    path = born_apart_path(out, name)
+    parts = []
+    if apart is not None and not apart.empty:
+        engine.register("__sl_out_born_apart", apart)
+        parts.append("__sl_out_born_apart")
+    if kept and kept.get("born_apart") is not None and engine.count(kept["born_apart"]):
+        parts.append(kept["born_apart"])
     if not parts:
-        return path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     engine.write_parquet(f"SELECT * FROM ({engine.union_by_name(parts)}) "
                          "ORDER BY source_id, reference_id", path)
