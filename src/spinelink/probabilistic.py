@@ -378,8 +378,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
                               sh.kin, units, scored["reference_id"])
         scored = scored.assign(bf=home.bf)
     person, complete = tied_persons(engine, tables["ref"], scored)
-    claimed, n_claimed = _claimed(engine, claimed_by, scored) if not one_to_one \
-        else (None, 0)
+    claimed, n_claimed = (None, 0) if one_to_one else _claimed(engine, claimed_by, scored)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
                       person=person, complete=complete, claimed=claimed, n_claimed=n_claimed,
                       reference=scored["reference_id"])
