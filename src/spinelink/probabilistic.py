@@ -380,8 +380,7 @@ def link_probabilistic(engine: Engine, model: dict, tables: dict[str, str], cfg:
     person, complete = tied_persons(engine, tables["ref"], scored)
     claimed, n_claimed = (None, 0) if one_to_one else _claimed(engine, claimed_by, scored)
     rm = record_model(scored["bf"].to_numpy(), scored["source_id"], n_ref, n_src,
-                      person=person, complete=complete, claimed=claimed, n_claimed=n_claimed,
-                      reference=scored["reference_id"])
+                      person=person, complete=complete, claimed=claimed, n_claimed=n_claimed)
     lam = rm.prior or lam0
     if apart is not None:  # at the prior of the others: the quality stage weighs them
         apart = apart.assign(match_weight=(apart["bf"] + (math.log2(lam / (1 - lam))

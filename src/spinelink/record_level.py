@@ -54,7 +54,7 @@ class RecordModel:
 def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
                  iterations: int = 200, person: pd.Series | None = None,
                  complete: np.ndarray | None = None, claimed: np.ndarray | None = None,
-                 n_claimed: int = 0, reference: pd.Series | None = None) -> RecordModel:
+                 n_claimed: int = 0) -> RecordModel:
     """`bf`: log2 Bayes factors of the scored pairs; `source_ids`: their source records;
     `person`: per pair, the reference record's personal fields (first name, date of birth)
     as one key, or None; `complete`: per pair, whether every one of those fields is present
@@ -69,11 +69,7 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     fields the two records lost differ, so do their weights). Equal factors are otherwise
     different people the fields cannot tell apart (relatives when the source record lacks
     a first name or a date of birth, or a father and son of one name): each keeps its own
-    share. `reference`: per pair, its reference record (None: not known). A group of
-    which a member is a strong candidate of another source record too, at another factor,
-    is not one person: the source holds two persons there (same-name twins the reference
-    holds as two records that agree on every field), and a link to either would be a
-    coin toss; each keeps its own share (`_held_apart`)."""
+    share."""
     if len(bf) == 0 or n_ref == 0 or n_src == 0:
         return RecordModel(0.0, 0.0, np.zeros(len(bf)), 0.0, np.arange(len(bf)))
     codes, shares, sizes, cls, ln_sum, two = _fit_shares(bf, source_ids, n_ref, n_src,
@@ -85,7 +81,6 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     a = shares / sizes  # each class's pairwise prior
     weight = np.asarray(bf, float) + np.log2(a / (1 - a))[cls]
     same = np.round(np.asarray(bf, float) / TIE)
-    factor = same
     if person is not None and complete is not None:  # one person whatever the weights
         same = np.where(np.asarray(complete, bool), np.inf, same)
     keys = [codes, pd.factorize(same, use_na_sentinel=False)[0]]
@@ -94,9 +89,6 @@ def record_model(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
     tie_group = _one_code(keys)
     strong = weight > TIE_FROM
     tie_group = np.where(strong, tie_group, -1 - np.arange(len(bf)))
-    if reference is not None:
-        tie_group = np.where(_held_apart(tie_group, codes, reference, factor, strong),
-                             -1 - np.arange(len(bf)), tie_group)
     tie_group, _ = pd.factorize(tie_group)
     own = np.exp(ln_a[cls] + ln_bf - ln_den[codes])
     # each candidate of a group carries the group's probability (equal factors: n times
@@ -166,31 +158,6 @@ def _fit_shares(bf: np.ndarray, source_ids: pd.Series, n_ref: int, n_src: int,
         if done:
             break
     return codes, shares, sizes, cls, ln_sum, two
-
-
-def _held_apart(tie_group: np.ndarray, codes: np.ndarray, reference: pd.Series,
-                same: np.ndarray, strong: np.ndarray) -> np.ndarray:
-    """Per pair, whether its tie group (of more than one candidate) holds a reference
-    record that is a strong candidate of another source record too, at another factor:
-    two source records that differ hold the group, so the source holds two persons there
-    (same-name twins the reference holds as two records agreeing on every field: session
-    55, helper B). Two source records that give the group equal factors may be one record
-    held twice in both files (the generator's benefits: one person twice in the census and
-    twice in the source), and keep the group."""
-    n = int(tie_group.max(initial=-1)) + 1
-    size = np.bincount(tie_group[tie_group >= 0], minlength=n)
-    grouped = (tie_group >= 0) & (size[np.maximum(tie_group, 0)] > 1)
-    if not grouped.any():
-        return grouped
-    ref = pd.factorize(pd.Series(reference).astype(str))[0]
-    held = pd.DataFrame({"ref": ref[strong], "src": codes[strong], "same": same[strong]})
-    mine = pd.DataFrame({"group": tie_group[grouped], "ref": ref[grouped],
-                         "src": codes[grouped], "same": same[grouped]})
-    both = mine.merge(held, on="ref", suffixes=("", "_other"))
-    other = both[(both["src_other"] != both["src"]) & (both["same_other"] != both["same"])]
-    apart = np.zeros(n, bool)
-    apart[other["group"].unique()] = True
-    return grouped & apart[np.maximum(tie_group, 0)]
 
 
 def _one_code(keys: list[np.ndarray]) -> np.ndarray:
