@@ -206,7 +206,7 @@ def _counts(pr: Prepared, bd: Breakdown, post: np.ndarray, chosen=None, blocked=
         ok_link, missed = np.ones(len(sp.code)), np.zeros(k)
     elif chosen is None:
         ok_link = post[sp.group]
-        linked = np.isin(np.arange(len(post)), sp.group)
+        linked = np.bincount(sp.group, minlength=len(post)) > 0  # tie groups linked
         miss_w = np.where(pr.cands.first & ~linked, post, 0.0)
         missed = np.bincount(bd.cand_code, weights=miss_w, minlength=k)
     else:
@@ -348,8 +348,8 @@ def estimate(pr: Prepared, null: NullSample | None, breakdowns: list[Breakdown],
     total_rng = np.random.default_rng([seed, 4])  # `poisson_to_total`'s
     # the co-twin chance's rates (`twins.Draw`), on a stream of their own
     twin_rng = np.random.default_rng([seed, 6])
-    # `generation_apart.Draw`'s and `held_person.Draw`'s streams (their STREAM)
-    gen_rng, held_rng = (np.random.default_rng([seed, k]) for k in (8, 10))
+    gen_rng = np.random.default_rng([seed, 8])  # `generation_apart.Draw`'s
+    held_rng = np.random.default_rng([seed, 10])  # `held_person.Draw`'s (its STREAM)
     cache: dict = {}
     draws = {bd.variable: ([], [], []) for bd in breakdowns}
     tilt = slope.Tilt(pr.cands.rec, pr.cands.first)
